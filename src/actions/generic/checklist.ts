@@ -1,0 +1,35 @@
+import { z } from 'zod';
+import { defineAction } from '../../engine/action.js';
+
+/** Manual items the operator ticks, each with the time it was answered. */
+export const checklistAction = defineAction({
+  name: 'checklist',
+  description: 'manual items ticked by the operator',
+  params: z
+    .object({
+      items: z
+        .array(z.union([z.string().min(1), z.object({ name: z.string().regex(/^[a-z0-9-]+$/), text: z.string().min(1) }).strict()]))
+        .min(1),
+    })
+    .strict(),
+  describe: (p) => `${p.items.length} item(s) to tick`,
+  async run(params, ctx) {
+    const answers: { name: string; item: string; done: boolean; note?: string; at: string }[] = [];
+    for (const [index, entry] of params.items.entries()) {
+      const item = typeof entry === 'string' ? entry : entry.text;
+      const name = typeof entry === 'string' ? `${ctx.stepId}.${index + 1}` : entry.name;
+      const answer = await ctx.interactor.checklist({ kind: 'checklist', name, item }, ctx.signal);
+      answers.push({ name, item, done: answer.done, note: answer.note, at: new Date().toISOString() });
+      ctx.output(`${answer.done ? '[x]' : '[ ]'} ${item}${answer.note ? ` (${answer.note})` : ''}`, 'info');
+    }
+    const open = answers.filter((a) => !a.done);
+    return open.length === 0
+      ? { message: `${answers.length}/${answers.length} done`, data: { items: answers } }
+      : {
+          outcome: 'failed',
+          message: `${open.length} of ${answers.length} item(s) not done: ${open.map((a) => a.item).join('; ')}`,
+          hint: 'do the open items, then run the checklist again',
+          data: { items: answers },
+        };
+  },
+});

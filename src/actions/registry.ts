@@ -1,0 +1,22 @@
+/**
+ * Every action a runbook step can name. Action modules keep heavy libraries (AWS SDK, pg) behind dynamic
+ * imports inside `run`, so that loading the registry to validate a runbook stays fast.
+ */
+import type { AnyAction } from '../engine/action.js';
+import { genericActions } from './generic/index.js';
+
+const actions = new Map<string, AnyAction>();
+
+export function registerActions(list: readonly AnyAction[]): void {
+  for (const action of list) actions.set(action.name, action);
+}
+
+registerActions(genericActions);
+
+export function findAction(name: string): AnyAction | undefined {
+  return actions.get(name);
+}
+
+export function listActions(): AnyAction[] {
+  return [...actions.values()].sort((a, b) => a.name.localeCompare(b.name));
+}

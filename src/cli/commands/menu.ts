@@ -1,0 +1,48 @@
+/** `obexal-runbook` alone: the interactive menu on a terminal; the usage text otherwise. */
+import { listRuns } from '../../engine/journal.js';
+import { startRun } from '../../engine/engine.js';
+import type { StartRun } from '../../engine/run-control.js';
+import { loadRunbookFile } from '../../engine/load-runbook.js';
+import { listRecords } from '../../records/store.js';
+import type { CliOptions } from '../args.js';
+import { USAGE } from '../args.js';
+import type { Invocation } from '../environment.js';
+import { builtinRunbooks, isHeadless, runbookFileFor } from '../run-command.js';
+import { recordsDirOf, recordWriter } from '../record-writer.js';
+import { TOOL_VERSION } from '../version.js';
+
+export async function menuCommand(cli: CliOptions, invocation: Invocation): Promise<number> {
+  if (isHeadless(cli, process.env)) {
+    process.stderr.write(`${USAGE}\n\nrunbooks: ${builtinRunbooks().join(', ')}\n`);
+    return 2;
+  }
+  const runbooks = await Promise.all(
+    builtinRunbooks().map(async (name) => {
+      const book = await loadRunbookFile(runbookFileFor(name));
+      return { name, title: book.title, description: book.description };
+    }),
+  );
+  const recentRuns = listRuns(invocation.runsDir).slice(0, 10).map((r) => `${r.runId}  ${r.runbook}  ${r.state}`);
+  let records: string[] = [];
+  try {
+    records = (await listRecords(recordsDirOf(invocation.settings))).slice(0, 10).map((r) => `${r.finishedAt}  ${r.runbook}  ${r.outcome}  ${r.file}`);
+  } catch {
+    records = [];
+  }
+  const start: StartRun = async (name, interactor, listener) =>
+    startRun({
+      runbook: await loadRunbookFile(runbookFileFor(name)),
+      settings: invocation.settings,
+      interactor,
+      mode: 'interactive',
+      dryRun: false,
+      inputValues: {},
+      namedByInvocation: invocation.namedByInvocation,
+      runsDir: invocation.runsDir,
+      writeRecord: recordWriter(invocation.settings),
+      toolVersion: TOOL_VERSION,
+      listeners: [listener],
+    });
+  const { runInteractive } = await import('../../ui/interactive.js');
+  return runInteractive({ startRun: start, menu: { runbooks, recentRuns, records } });
+}

@@ -1,0 +1,43 @@
+/** Resolves the settings of one invocation: environment, then the `conf` file, then defaults. */
+import Conf from 'conf';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { UsageError } from '../core/errors.js';
+import { isKnownSetting, resolveSettings, settingDefinition, SETTINGS, type Settings } from '../core/settings.js';
+import { configDir, runsDir } from './paths.js';
+
+export interface Invocation {
+  settings: Settings;
+  configDir: string;
+  runsDir: string;
+  /** Settings this invocation named itself: its environment (or flags), not the configuration file. */
+  namedByInvocation: Set<string>;
+  store: Conf<Record<string, string>>;
+}
+
+export function openStore(directory: string): Conf<Record<string, string>> {
+  mkdirSync(directory, { recursive: true, mode: 0o700 });
+  return new Conf<Record<string, string>>({ projectName: 'obexal-runbook', cwd: directory, configName: 'config', configFileMode: 0o600 });
+}
+
+export function loadInvocation(env: Record<string, string | undefined>): Invocation {
+  const directory = configDir(env);
+  const store = openStore(directory);
+  const settings = resolveSettings({ env, file: store.store, configDir: directory });
+  const namedByInvocation = new Set(SETTINGS.filter((s) => ['environment', 'flag'].includes(settings.source(s.name))).map((s) => s.name));
+  return { settings, configDir: directory, runsDir: runsDir(directory), namedByInvocation, store };
+}
+
+export function setPersistedSetting(store: Conf<Record<string, string>>, name: string, value: string | undefined): string {
+  if (!isKnownSetting(name)) throw new UsageError(`unknown setting ${name}`, '`obexal-runbook config` lists every setting');
+  const definition = settingDefinition(name)!;
+  if (definition.secret) {
+    throw new UsageError(`${name} is a secret and is never written to the configuration file`, `keep it in your vault and provide it through the environment${name === 'ENCRYPTION_KEY' ? ' or ENCRYPTION_KEY_COMMAND' : ''}`);
+  }
+  if (definition.connectionString && value && /:\/\/[^/@]*:[^@]*@/.test(value)) {
+    throw new UsageError(`${name} holds a password; it is never written to the configuration file`, 'persist the URL without its password and provide it through PGPASSFILE (~/.pgpass) or the environment');
+  }
+  if (value === undefined) store.delete(name);
+  else store.set(name, value);
+  return join(store.path);
+}

@@ -1,0 +1,31 @@
+/** Signs a run's record, appends it to the signer's chain, and re-reads it to check the signature. */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Settings } from '../core/settings.js';
+import type { RecordWriter } from '../engine/engine.js';
+import { loadOrCreateSigningKey } from '../records/signing-key.js';
+import { verifySshsig } from '../records/sshsig.js';
+import { appendRecord } from '../records/store.js';
+
+export function recordsDirOf(settings: Settings): string {
+  return settings.get('RECORDS_DIR') ?? join(settings.require('BACKUP_DIR'), 'records');
+}
+
+export function signingKeyOptions(settings: Settings) {
+  return {
+    configDir: settings.configDir,
+    signingKeyFile: settings.get('SIGNING_KEY_FILE'),
+    recordsDir: settings.get('RECORDS_DIR') ?? join(settings.get('BACKUP_DIR') ?? '', 'records'),
+    principal: settings.get('SIGNING_PRINCIPAL'),
+  };
+}
+
+export function recordWriter(settings: Settings): RecordWriter {
+  return async (record) => {
+    const key = await loadOrCreateSigningKey(signingKeyOptions(settings));
+    const appended = await appendRecord({ recordsDir: recordsDirOf(settings), record, key: key.keyPair, principal: key.principal });
+    const [bytes, signature] = await Promise.all([readFile(appended.path), readFile(appended.sigPath, 'utf8')]);
+    const check = verifySshsig(bytes, signature);
+    return { path: appended.path, verified: check.ok && check.publicKey.equals(key.keyPair.publicKey) };
+  };
+}

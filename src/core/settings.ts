@@ -1,0 +1,138 @@
+/**
+ * Every setting, where its value came from, and which are secrets. Environment beats the configuration
+ * file beats defaults (DESIGN §3). Secrets are read from the environment only and never written by `conf`;
+ * `config` shows them as set/unset.
+ */
+import { UsageError } from './errors.js';
+import { addConnectionStringSecret, addSecret } from './redact.js';
+
+export type SettingSource = 'environment' | 'flag' | 'config file' | 'default' | 'unset';
+
+export interface SettingDefinition {
+  name: string;
+  description: string;
+  default?: string;
+  /** Secret: environment only, never persisted, shown as set/unset. */
+  secret?: boolean;
+  /** Holds a connection string whose password is secret (the rest may be shown, redacted). */
+  connectionString?: boolean;
+}
+
+export const SETTINGS: readonly SettingDefinition[] = [
+  { name: 'DATABASE_URL', description: 'the Obexal database (source of backups, target of restores)', connectionString: true },
+  { name: 'BACKUP_DIR', description: 'local folder for dumps and manifests', default: '/var/backups/obexal' },
+  { name: 'RETENTION_DAYS', description: 'days a dump is kept (local and bucket)', default: '14' },
+  { name: 'CONFIRM', description: '`yes` confirms a destruction headless (see CONFIRM_TARGET)' },
+  { name: 'CONFIRM_TARGET', description: 'host:port/database a headless destruction may touch when the target came from configuration' },
+  { name: 'ENCRYPTION_KEY', description: "Obexal's current secret-encryption key (base64 of 32 bytes)", secret: true },
+  { name: 'ENCRYPTION_KEY_OLD', description: 'keys of earlier eras, comma-separated', secret: true },
+  { name: 'ENCRYPTION_KEY_COMMAND', description: 'command printing the ENCRYPTION_KEY of an era ({era} is replaced by its label)' },
+  { name: 'BACKUP_RECIPIENTS', description: 'age recipients for new dumps, comma-separated' },
+  { name: 'BACKUP_RECIPIENTS_FILE', description: 'file of age recipients (as `age -R` reads)' },
+  { name: 'BACKUP_IDENTITY_FILE', description: 'age identity file needed to restore' },
+  { name: 'BACKUP_IDENTITY_COMMAND', description: 'command printing the age identity (a vault CLI)' },
+  { name: 'BACKUP_COMPRESSION', description: 'pg_dump gzip level 0-9', default: '4' },
+  { name: 'BACKUP_ENCRYPTION', description: '`age` (default) or `none` to turn encryption off explicitly', default: 'age' },
+  { name: 'S3_BUCKET', description: 'bucket for off-site copies' },
+  { name: 'S3_PREFIX', description: 'object key prefix in the bucket', default: 'obexal/' },
+  { name: 'S3_REGION', description: 'bucket region', default: 'eu-central-1' },
+  { name: 'S3_ENDPOINT', description: 'endpoint of an S3-compatible provider' },
+  { name: 'S3_FORCE_PATH_STYLE', description: 'path-style addressing (true/false)', default: 'false' },
+  { name: 'S3_CHECKSUM', description: 'WHEN_SUPPORTED or WHEN_REQUIRED (s3rver and several providers)', default: 'WHEN_SUPPORTED' },
+  { name: 'ALLOWED_DATA_REGIONS', description: 'regions a bucket may be in (prefixes)', default: 'eu' },
+  { name: 'RECORDS_DIR', description: 'where signed records go (default: records/ under BACKUP_DIR)' },
+  { name: 'SIGNING_KEY_FILE', description: 'Ed25519 key (OpenSSH format) that signs records' },
+  { name: 'SIGNING_PRINCIPAL', description: 'principal of the record signature (default obexal-runbook@<host>)' },
+  { name: 'ALLOWED_SIGNERS_FILE', description: 'signers `records verify` trusts (OpenSSH allowed_signers)' },
+  { name: 'AUTH_SERVICE_EXEC', description: 'command template running an auth-service subcommand ({subcommand}, {args})' },
+  { name: 'DRILL_AUTH_SERVICE_START', description: 'command template starting a drill auth-service ({port})' },
+  { name: 'AUTH_SERVICE_URL', description: 'the live service, for live checks' },
+  { name: 'APP_STOP_COMMAND', description: 'command that stops the application' },
+  { name: 'APP_START_COMMAND', description: 'command that starts the application' },
+  { name: 'APP_DEPLOY_COMMAND', description: 'command that deploys an image ({image})' },
+  { name: 'DRILL_DATABASE_URL', description: 'server on which a drill creates its throwaway database', connectionString: true },
+  { name: 'DRILL_TENANT', description: 'drill account tenant', default: 'drill' },
+  { name: 'DRILL_EMAIL', description: 'drill account e-mail' },
+  { name: 'DRILL_PASSWORD', description: 'drill account password', secret: true },
+  { name: 'DRILL_TOTP_SECRET', description: 'drill account TOTP seed (base32)', secret: true },
+  { name: 'RTO_TARGET', description: 'RTO a drill must meet', default: '30m' },
+  { name: 'BACKUP_MAX_AGE', description: 'age past which `status` exits 5', default: '26h' },
+  { name: 'DRILL_MAX_AGE', description: 'age of the last passing drill past which `status` exits 5', default: '92d' },
+];
+
+const byName = new Map(SETTINGS.map((s) => [s.name, s]));
+
+export interface ResolvedSetting {
+  definition: SettingDefinition;
+  value: string | undefined;
+  source: SettingSource;
+}
+
+export interface Settings {
+  get(name: string): string | undefined;
+  require(name: string, hint?: string): string;
+  source(name: string): SettingSource;
+  all(): ResolvedSetting[];
+  /** The environment the settings were resolved from (for key sources that read env by name). */
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly configDir: string;
+}
+
+export interface SettingsInput {
+  env: Record<string, string | undefined>;
+  flags?: Record<string, string | undefined>;
+  file?: Record<string, unknown>;
+  configDir: string;
+}
+
+export function isKnownSetting(name: string): boolean {
+  return byName.has(name);
+}
+
+export function settingDefinition(name: string): SettingDefinition | undefined {
+  return byName.get(name);
+}
+
+export function resolveSettings(input: SettingsInput): Settings {
+  const resolved = new Map<string, ResolvedSetting>();
+  for (const definition of SETTINGS) {
+    const fromFlag = input.flags?.[definition.name];
+    const fromEnv = input.env[definition.name];
+    const fromFile = definition.secret ? undefined : input.file?.[definition.name];
+    let value: string | undefined;
+    let source: SettingSource = 'unset';
+    if (fromFlag !== undefined && fromFlag !== '') [value, source] = [fromFlag, 'flag'];
+    else if (fromEnv !== undefined && fromEnv !== '') [value, source] = [fromEnv, 'environment'];
+    else if (typeof fromFile === 'string' && fromFile !== '') [value, source] = [fromFile, 'config file'];
+    else if (definition.default !== undefined) [value, source] = [definition.default, 'default'];
+    if (value !== undefined) {
+      if (definition.secret) for (const part of value.split(',')) addSecret(part);
+      if (definition.connectionString) addConnectionStringSecret(value);
+    }
+    resolved.set(definition.name, { definition, value, source });
+  }
+  return {
+    env: input.env,
+    configDir: input.configDir,
+    get: (name) => resolved.get(name)?.value,
+    require(name, hint) {
+      const value = resolved.get(name)?.value;
+      if (value === undefined || value === '') {
+        throw new MissingSettingError(name, hint);
+      }
+      return value;
+    },
+    source: (name) => resolved.get(name)?.source ?? 'unset',
+    all: () => [...resolved.values()],
+  };
+}
+
+export class MissingSettingError extends UsageError {
+  constructor(name: string, hint?: string) {
+    const definition = byName.get(name);
+    super(
+      `${name} is not set${definition ? ` (${definition.description})` : ''}`,
+      hint ?? `set ${name} in the environment, or persist it with \`obexal-runbook config set ${name} <value>\``,
+    );
+  }
+}

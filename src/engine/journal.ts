@@ -1,0 +1,116 @@
+/**
+ * The journal: JSONL of a run's events, written synchronously line by line (a crash loses at most the line
+ * being written), 0600 in a 0700 folder. `--resume` replays it.
+ */
+import { closeSync, mkdirSync, openSync, readFileSync, readdirSync, statSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { redactValue } from '../core/redact.js';
+import { ResumeRefusedError } from '../core/errors.js';
+import type { RunEvent, StepFinished } from './events.js';
+
+export interface JournalHeader {
+  type: 'journal-header';
+  runId: string;
+  runbook: string;
+  runbookFile: string;
+  runbookSha256: string;
+  inputs: Record<string, string>;
+  startedAt: string;
+}
+
+export type JournalLine = JournalHeader | RunEvent;
+
+export function journalPath(runsDir: string, runId: string): string {
+  return join(runsDir, `${runId}.jsonl`);
+}
+
+export class Journal {
+  private fd: number | undefined;
+  constructor(readonly path: string) {}
+
+  open(): void {
+    mkdirSync(join(this.path, '..'), { recursive: true, mode: 0o700 });
+    this.fd = openSync(this.path, 'a', 0o600);
+  }
+
+  write(line: JournalLine): void {
+    if (this.fd === undefined) return;
+    writeSync(this.fd, `${JSON.stringify(redactValue(line))}\n`);
+  }
+
+  close(): void {
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
+  }
+}
+
+export interface JournalReplay {
+  header: JournalHeader;
+  /** Steps whose last state in the journal is finished, with their outcome and data. */
+  finished: Map<string, StepFinished>;
+  /** A step that started and never finished: the run stopped during it. */
+  runningWhenStopped: string | undefined;
+  lastOutcome: string | undefined;
+}
+
+export function readJournal(path: string): JournalReplay {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    throw new ResumeRefusedError(`no journal at ${path}`, '`obexal-runbook runs list` shows the runs that can be resumed');
+  }
+  const lines = text.split('\n').filter((l) => l.trim() !== '');
+  const parsed: JournalLine[] = [];
+  for (const line of lines) {
+    try {
+      parsed.push(JSON.parse(line) as JournalLine);
+    } catch {
+      break; // a line cut by a crash ends the journal
+    }
+  }
+  const header = parsed[0];
+  if (!header || header.type !== 'journal-header') throw new ResumeRefusedError(`${path} is not a run journal`);
+  const finished = new Map<string, StepFinished>();
+  let running: string | undefined;
+  let lastOutcome: string | undefined;
+  for (const line of parsed) {
+    if (line.type === 'step-started') running = line.stepId;
+    if (line.type === 'step-finished') {
+      finished.set(line.stepId, line);
+      if (running === line.stepId) running = undefined;
+    }
+    if (line.type === 'run-started') running = undefined;
+    if (line.type === 'run-finished') lastOutcome = line.outcome;
+  }
+  return { header, finished, runningWhenStopped: running, lastOutcome };
+}
+
+export interface RunSummary {
+  runId: string;
+  runbook: string;
+  startedAt: string;
+  state: string;
+  journal: string;
+}
+
+export function listRuns(runsDir: string): RunSummary[] {
+  let names: string[];
+  try {
+    names = readdirSync(runsDir).filter((n) => n.endsWith('.jsonl'));
+  } catch {
+    return [];
+  }
+  const runs: RunSummary[] = [];
+  for (const name of names) {
+    const path = join(runsDir, name);
+    try {
+      const replay = readJournal(path);
+      const state = replay.lastOutcome ?? (replay.runningWhenStopped ? `stopped during ${replay.runningWhenStopped}` : 'stopped');
+      runs.push({ runId: replay.header.runId, runbook: replay.header.runbook, startedAt: replay.header.startedAt, state, journal: path });
+    } catch {
+      runs.push({ runId: name.replace(/\.jsonl$/, ''), runbook: '?', startedAt: statSync(path).mtime.toISOString(), state: 'unreadable', journal: path });
+    }
+  }
+  return runs.sort((a, b) => b.startedAt.localeCompare(a.startedAt));
+}

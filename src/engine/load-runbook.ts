@@ -1,0 +1,127 @@
+/** Reads a runbook file, validates it and names the file, line and field of every problem. */
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { isNode, LineCounter, parseDocument, type Document } from 'yaml';
+import type { z } from 'zod';
+import { InvalidRunbookError, UsageError, type RunbookProblem } from '../core/errors.js';
+import { findAction } from '../actions/registry.js';
+import { RunbookSchema, type Runbook, type RunbookData } from './runbook-schema.js';
+import { isTemplate, parseCondition, referencesIn, REFERENCE_ROOTS } from './template.js';
+
+export async function loadRunbookFile(file: string): Promise<Runbook> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(file);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new UsageError(
+      code === 'ENOENT' ? `no runbook file at ${file}` : `cannot read ${file}: ${code ?? String(error)}`,
+      '`obexal-runbook` with no arguments lists the built-in runbooks',
+    );
+  }
+  return parseRunbook(bytes.toString('utf8'), file, createHash('sha256').update(bytes).digest('hex'));
+}
+
+export function parseRunbook(text: string, file: string, sha256: string): Runbook {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    throw new InvalidRunbookError(
+      file,
+      doc.errors.map((e) => ({ path: '', line: e.linePos?.[0]?.line, message: `YAML: ${e.message.split('\n')[0]}` })),
+    );
+  }
+  const lineOf = (path: readonly PropertyKey[]): number | undefined => lineAt(doc, lineCounter, path);
+  const parsed = RunbookSchema.safeParse(doc.toJS());
+  if (!parsed.success) throw new InvalidRunbookError(file, issuesToProblems(parsed.error.issues, [], lineOf));
+  const problems = semanticProblems(parsed.data, lineOf);
+  if (problems.length > 0) throw new InvalidRunbookError(file, problems);
+  return { ...parsed.data, file, sha256 };
+}
+
+function lineAt(doc: Document, counter: LineCounter, path: readonly PropertyKey[]): number | undefined {
+  for (let length = path.length; length >= 0; length--) {
+    const node = doc.getIn(path.slice(0, length) as unknown[], true);
+    if (isNode(node) && node.range) return counter.linePos(node.range[0]).line;
+    // A missing key: point at its parent instead.
+  }
+  return undefined;
+}
+
+function formatPath(path: readonly PropertyKey[]): string {
+  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : `${i === 0 ? '' : '.'}${String(p)}`)).join('');
+}
+
+function issuesToProblems(
+  issues: readonly z.core.$ZodIssue[],
+  prefix: readonly PropertyKey[],
+  lineOf: (path: readonly PropertyKey[]) => number | undefined,
+): RunbookProblem[] {
+  return issues.map((issue) => {
+    let path = [...prefix, ...issue.path];
+    let message = issue.message;
+    if (issue.code === 'unrecognized_keys') {
+      path = [...path, issue.keys[0] as string];
+      message = `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.join(', ')}`;
+    }
+    return { path: formatPath(path), line: lineOf(path), message };
+  });
+}
+
+function semanticProblems(runbook: RunbookData, lineOf: (path: readonly PropertyKey[]) => number | undefined): RunbookProblem[] {
+  const problems: RunbookProblem[] = [];
+  const add = (path: PropertyKey[], message: string) => problems.push({ path: formatPath(path), line: lineOf(path), message });
+  const inputNames = new Set(runbook.inputs.map((i) => i.name));
+  const seen = new Set<string>();
+
+  runbook.steps.forEach((step, index) => {
+    const at = ['steps', index];
+    if (seen.has(step.id)) add([...at, 'id'], `step id "${step.id}" is used twice`);
+    const action = findAction(step.action);
+    if (!action) {
+      add([...at, 'action'], `unknown action "${step.action}"`);
+    } else {
+      const result = action.params.safeParse(step.with);
+      if (!result.success) {
+        const real = result.error.issues.filter((issue) => !isTemplate(valueAt(step.with, issue.path)));
+        problems.push(...issuesToProblems(real, [...at, 'with'], lineOf));
+      }
+      if (action.destructive && !step.destructive) {
+        add([...at, 'destructive'], `action "${step.action}" destroys or replaces data: the step must say destructive: true`);
+      }
+    }
+    const references = [...referencesIn(step.with), ...(step.confirm ? referencesIn(step.confirm) : [])];
+    if (step.when) {
+      const condition = parseCondition(step.when);
+      if (!condition) add([...at, 'when'], "expected `ref`, `!ref`, `ref == 'text'` or `ref != 'text'`");
+      else references.push(condition.reference);
+    }
+    for (const reference of references) {
+      const problem = referenceProblem(reference, inputNames, seen);
+      if (problem) add([...at], problem);
+    }
+    seen.add(step.id);
+  });
+  return problems;
+}
+
+function valueAt(value: unknown, path: readonly PropertyKey[]): unknown {
+  let current = value;
+  for (const key of path) {
+    if (current === null || typeof current !== 'object') return undefined;
+    current = (current as Record<PropertyKey, unknown>)[key];
+  }
+  return current;
+}
+
+function referenceProblem(reference: string, inputs: Set<string>, earlierSteps: Set<string>): string | undefined {
+  const [root, first] = reference.split('.');
+  if (!REFERENCE_ROOTS.includes(root as (typeof REFERENCE_ROOTS)[number])) {
+    return `reference \${${reference}}: references start with ${REFERENCE_ROOTS.join(', ')}`;
+  }
+  if (root === 'inputs' && first !== undefined && !inputs.has(first)) return `reference \${${reference}}: no input named "${first}"`;
+  if (root === 'steps' && first !== undefined && !earlierSteps.has(first)) {
+    return `reference \${${reference}}: no earlier step with id "${first}"`;
+  }
+  return undefined;
+}
