@@ -116,7 +116,7 @@ async function execute(options: EngineOptions, runId: string, runController: Abo
   try {
     journal?.open();
     inputs = await resolveInputs(runbook, options, contexts.secrets, runSignal);
-    const scope: TemplateScope = { inputs, steps, settings: (n) => settings.get(n), run: { id: runId } };
+    const scope: TemplateScope = { inputs, steps, settings: (n) => settings.get(n), run: { id: runId, mode } };
     const publicInputs = Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, redact(String(v))]));
     journal?.write({ type: 'journal-header', runId, runbook: runbook.name, runbookFile: runbook.file, runbookSha256: runbook.sha256, inputs: publicInputs, startedAt: at() });
     emit({ type: 'run-started', runId, runbook: runbook.name, title: runbook.title, runbookSha256: runbook.sha256, mode, dryRun, ...(options.resume ? { resumedFrom: runId } : {}), inputs: publicInputs, steps: planSteps(runbook, scope), at: at() });
