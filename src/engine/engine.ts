@@ -122,10 +122,8 @@ async function execute(options: EngineOptions, runId: string, runController: Abo
     emit({ type: 'run-started', runId, runbook: runbook.name, title: runbook.title, runbookSha256: runbook.sha256, mode, dryRun, ...(options.resume ? { resumedFrom: runId } : {}), inputs: publicInputs, steps: planSteps(runbook, scope), at: at() });
 
     for (const [index, step] of runbook.steps.entries()) {
-      if (outcome !== 'ok' && !step.always) {
-        emit({ type: 'step-finished', runId, stepId: step.id, outcome: 'skipped', durationMs: 0, attempts: 0, message: 'not run: an earlier step did not succeed', at: at() });
-        continue;
-      }
+      // After a failure only teardown (`always`) steps run; the others stay "not run" in the record.
+      if (outcome !== 'ok' && !step.always) continue;
       const result = await runOne(step, index, scope);
       if (result === 'stop') break;
     }
@@ -167,14 +165,14 @@ async function execute(options: EngineOptions, runId: string, runController: Abo
     if (!action) throw new RunbookError(`unknown action ${step.action}`, { exitCode: ExitCode.usage });
 
     const previous = options.resume?.finished.get(step.id);
-    if (previous && (previous.outcome === 'ok' || previous.outcome === 'skipped') && !action.rerunOnResume) {
-      return skip(`done in the earlier run: ${previous.message ?? previous.outcome}`, previous.data, previous.outcome);
+    if (previous?.outcome === 'ok' && !action.rerunOnResume) {
+      return skip(`done in the earlier run: ${previous.message ?? previous.outcome}`, previous.data, 'ok');
     }
     if (step.when && !evaluateCondition(step.when, scope)) return skip(`condition not met: ${step.when}`);
     if (dryRun && !action.readOnly) {
       return skip(`dry run: would ${action.describe ? action.describe(resolveTemplates(step.with, scope) as never, { settings, inputs, steps }) : step.action}`);
     }
-    if (options.resume?.runningWhenStopped === step.id && step.destructive) {
+    if (options.resume?.runningWhenStopped.has(step.id) && step.destructive) {
       const again = await options.interactor.choose(
         { kind: 'choice', name: `rerun-${step.id}`, message: `The destructive step "${step.title}" was running when the run stopped. Run it again?`, options: [{ value: 'no', label: 'No: stop here and inspect the target first' }, { value: 'yes', label: 'Yes: run it again' }] },
         runSignal,

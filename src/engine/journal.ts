@@ -48,8 +48,8 @@ export interface JournalReplay {
   header: JournalHeader;
   /** Steps whose last state in the journal is finished, with their outcome and data. */
   finished: Map<string, StepFinished>;
-  /** A step that started and never finished: the run stopped during it. */
-  runningWhenStopped: string | undefined;
+  /** Steps that started and never finished since: a run stopped during them. */
+  runningWhenStopped: Set<string>;
   lastOutcome: string | undefined;
 }
 
@@ -72,15 +72,14 @@ export function readJournal(path: string): JournalReplay {
   const header = parsed[0];
   if (!header || header.type !== 'journal-header') throw new ResumeRefusedError(`${path} is not a run journal`);
   const finished = new Map<string, StepFinished>();
-  let running: string | undefined;
+  const running = new Set<string>();
   let lastOutcome: string | undefined;
   for (const line of parsed) {
-    if (line.type === 'step-started') running = line.stepId;
+    if (line.type === 'step-started') running.add(line.stepId);
     if (line.type === 'step-finished') {
       finished.set(line.stepId, line);
-      if (running === line.stepId) running = undefined;
+      running.delete(line.stepId);
     }
-    if (line.type === 'run-started') running = undefined;
     if (line.type === 'run-finished') lastOutcome = line.outcome;
   }
   return { header, finished, runningWhenStopped: running, lastOutcome };
@@ -106,7 +105,7 @@ export function listRuns(runsDir: string): RunSummary[] {
     const path = join(runsDir, name);
     try {
       const replay = readJournal(path);
-      const state = replay.lastOutcome ?? (replay.runningWhenStopped ? `stopped during ${replay.runningWhenStopped}` : 'stopped');
+      const state = replay.lastOutcome ?? (replay.runningWhenStopped.size ? `stopped during ${[...replay.runningWhenStopped].join(', ')}` : 'stopped');
       runs.push({ runId: replay.header.runId, runbook: replay.header.runbook, startedAt: replay.header.startedAt, state, journal: path });
     } catch {
       runs.push({ runId: name.replace(/\.jsonl$/, ''), runbook: '?', startedAt: statSync(path).mtime.toISOString(), state: 'unreadable', journal: path });

@@ -28,7 +28,7 @@ export function parseRunbook(text: string, file: string, sha256: string): Runboo
   if (doc.errors.length > 0) {
     throw new InvalidRunbookError(
       file,
-      doc.errors.map((e) => ({ path: '', line: e.linePos?.[0]?.line, message: `YAML: ${e.message.split('\n')[0]}` })),
+      doc.errors.map((e) => ({ path: '', line: lineCounter.linePos(e.pos[0]).line, message: `YAML: ${e.message.split('\n')[0]}` })),
     );
   }
   const lineOf = (path: readonly PropertyKey[]): number | undefined => lineAt(doc, lineCounter, path);

@@ -1,0 +1,39 @@
+/** Runs the real executable, as an operator or cron would, with an explicit environment. */
+import { execa } from 'execa';
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+export const ROOT = resolve(import.meta.dirname, '..', '..');
+export const BIN = join(ROOT, 'bin', 'obexal-runbook');
+
+export interface CliResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** A private home for one test: config dir (signing key, journals) and BACKUP_DIR. */
+export function testHome(prefix = 'obexal-test-'): { dir: string; env: Record<string, string> } {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  mkdirSync(join(dir, 'backups'), { mode: 0o700 });
+  return {
+    dir,
+    env: {
+      OBEXAL_RUNBOOK_CONFIG_DIR: join(dir, 'config'),
+      BACKUP_DIR: join(dir, 'backups'),
+    },
+  };
+}
+
+export async function runCli(args: string[], env: Record<string, string | undefined>, options: { timeoutMs?: number; cancelSignal?: AbortSignal } = {}): Promise<CliResult> {
+  const result = await execa(process.execPath, [BIN, ...args], {
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, LANG: 'C.UTF-8', ...env },
+    extendEnv: false,
+    reject: false,
+    stdin: 'ignore',
+    timeout: options.timeoutMs ?? 120_000,
+    cancelSignal: options.cancelSignal,
+  });
+  return { exitCode: result.exitCode ?? -1, stdout: String(result.stdout), stderr: String(result.stderr) };
+}
