@@ -1,0 +1,124 @@
+/**
+ * `obexal-runbook records list|show|verify|pubkey`, as plain functions: each returns the text to print and the
+ * exit code. Nothing is printed here. Failures of the command itself (no such record, unreadable folder, bad key
+ * file) are thrown as typed errors carrying their exit code and hint, for the CLI to format like any other.
+ */
+import { readFile, stat } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { ExitCode, UsageError } from '../core/errors.js';
+import { decideTrust } from './allowed-signers.js';
+import { listRecordsDir, SIGNATURE_SUFFIX } from './record-files.js';
+import { allowedSignersLine, loadOrCreateSigningKey, readSigningPublicKey } from './signing-key.js';
+import { fingerprint, publicKeyLine } from './ssh-keys.js';
+import { RECORD_NAMESPACE, verifySshsig } from './sshsig.js';
+import { listRecords, readRecord, verifyRecords } from './store.js';
+import { trustedSigners } from './verify.js';
+
+export interface RecordsSettings {
+  recordsDir: string;
+  /** The tool's configuration folder, where its own signing key lives. */
+  configDir: string;
+  signingKeyFile?: string | undefined;
+  allowedSignersFile?: string | undefined;
+  principal?: string | undefined;
+}
+
+export interface CommandResult {
+  text: string;
+  exitCode: number;
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0]?.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? '').length))) ?? [];
+  return rows.map((row) => row.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join('  ').trimEnd()).join('\n');
+}
+
+export async function recordsList(settings: RecordsSettings): Promise<CommandResult> {
+  const records = await listRecords(settings.recordsDir);
+  if (records.length === 0) return { text: `no records in ${settings.recordsDir}\n`, exitCode: ExitCode.ok };
+  const rows = [['FINISHED', 'RUNBOOK', 'OUTCOME', 'RUN ID', 'FILE']];
+  for (const r of records) rows.push([r.finishedAt, r.runbook, r.outcome, r.runId, r.file]);
+  return { text: `${table(rows)}\n`, exitCode: ExitCode.ok };
+}
+
+/** A path, a file name in RECORDS_DIR, a run id, or the unique start of a run id. */
+async function resolveRecord(settings: RecordsSettings, idOrFile: string): Promise<string> {
+  if (idOrFile.includes('/') && (await stat(idOrFile).catch(() => undefined))) return idOrFile;
+  const { records } = await listRecordsDir(settings.recordsDir);
+  if (records.includes(idOrFile)) return join(settings.recordsDir, idOrFile);
+  const exact = records.filter((file) => file.endsWith(`-${idOrFile}.json`));
+  const candidates = exact.length > 0 ? exact : (await listRecords(settings.recordsDir)).filter((r) => r.runId.startsWith(idOrFile)).map((r) => r.file);
+  if (candidates.length === 1) return join(settings.recordsDir, candidates[0] as string);
+  if (candidates.length === 0) {
+    throw new UsageError(`no record matches "${idOrFile}" in ${settings.recordsDir}`, '`obexal-runbook records list` shows the records and their run ids');
+  }
+  throw new UsageError(
+    `"${idOrFile}" matches ${candidates.length} records: ${candidates.slice(0, 5).join(', ')}${candidates.length > 5 ? ', …' : ''}`,
+    'give the whole run id or the file name',
+  );
+}
+
+/** One record's own signature, against the same trust `records verify` uses (chains are verify's job). */
+async function signatureStatus(settings: RecordsSettings, path: string, principal: string): Promise<{ line: string; good: boolean }> {
+  const armored = await readFile(`${path}${SIGNATURE_SUFFIX}`, 'utf8').catch(() => undefined);
+  if (armored === undefined) return { line: `MISSING (${basename(path)}${SIGNATURE_SUFFIX} not found)`, good: false };
+  const result = verifySshsig(await readFile(path), armored, RECORD_NAMESPACE);
+  if (!result.ok) return { line: `BAD: ${result.reason}`, good: false };
+  const localPublicKey = settings.allowedSignersFile ? undefined : await readSigningPublicKey(settings);
+  const allowed = await trustedSigners({ allowedSignersFile: settings.allowedSignersFile, localPublicKey });
+  const decision = decideTrust(allowed, result.publicKey, principal, RECORD_NAMESPACE);
+  const whose = settings.allowedSignersFile ? 'an allowed signer' : "this host's key";
+  if (decision.trusted) return { line: `good, by ${fingerprint(result.publicKey)} (${whose})`, good: true };
+  const why = settings.allowedSignersFile ? decision.reason : 'not this host\'s key, and ALLOWED_SIGNERS_FILE is not set';
+  return { line: `valid, but by an untrusted key ${fingerprint(result.publicKey)}: ${why}`, good: false };
+}
+
+export async function recordsShow(settings: RecordsSettings, idOrFile: string): Promise<CommandResult> {
+  const path = await resolveRecord(settings, idOrFile);
+  const record = await readRecord(path);
+  const signer = (record.signer ?? {}) as { principal?: string; publicKey?: string };
+  const status = await signatureStatus(settings, path, signer.principal ?? '?');
+  const previous = record.previous ? `${record.previous.file} (sha256 ${record.previous.sha256})` : 'none: the first record of this signer';
+  const header = [
+    ['record', basename(path)],
+    ['runbook', `${record.runbook}, run ${record.runId}, outcome ${typeof record.outcome === 'string' ? record.outcome : '-'}`],
+    ['finished', `${record.finishedAt} (recorded ${String(record.recordedAt ?? '-')})`],
+    ['signer', signer.principal ?? '?'],
+    ['signature', status.line],
+    ['previous', previous],
+  ];
+  const text = `${table(header)}\n\n${JSON.stringify(record, null, 2)}\n`;
+  return { text, exitCode: status.good ? ExitCode.ok : ExitCode.stepFailed };
+}
+
+export async function recordsVerify(settings: RecordsSettings): Promise<CommandResult> {
+  const localPublicKey = await readSigningPublicKey(settings);
+  const result = await verifyRecords({ recordsDir: settings.recordsDir, allowedSignersFile: settings.allowedSignersFile, localPublicKey });
+  const lines: string[] = [];
+  const against =
+    result.trust === 'allowed-signers'
+      ? `against the allowed signers in ${settings.allowedSignersFile}`
+      : localPublicKey
+        ? `against this host's signing key only (${fingerprint(localPublicKey)}): ALLOWED_SIGNERS_FILE is not set, so records signed elsewhere cannot be trusted`
+        : 'with no trusted key: ALLOWED_SIGNERS_FILE is not set and this host has no signing key yet';
+  lines.push(`Checked ${result.checked} record(s) in ${settings.recordsDir} ${against}.`);
+  for (const skipped of result.skippedSigners) lines.push(`  allowed signers line ${skipped.line} ignored: ${skipped.reason}`);
+  for (const chain of result.chains) {
+    lines.push(`  chain of ${chain.principal} (${chain.fingerprint}): ${chain.records} record(s), newest ${chain.head ?? '-'}`);
+  }
+  if (result.ok) {
+    lines.push('OK: every signature is good and every chain is intact.');
+    lines.push('(A chain cannot prove its newest record was not removed: compare the newest file above with the copy in the bucket.)');
+    return { text: `${lines.join('\n')}\n`, exitCode: ExitCode.ok };
+  }
+  const [first] = result.problems;
+  lines.push(`FAILED: ${result.problems.length} problem(s). The first break is ${first?.file}: ${first?.problem}`);
+  for (const problem of result.problems) lines.push(`  ${problem.file}: [${problem.kind}] ${problem.problem}`);
+  return { text: `${lines.join('\n')}\n`, exitCode: ExitCode.stepFailed };
+}
+
+/** The allowed-signers line for this host's key (creating the key on first use). */
+export async function recordsPubkey(settings: RecordsSettings): Promise<CommandResult> {
+  const key = await loadOrCreateSigningKey(settings);
+  return { text: `${allowedSignersLine(key.principal, publicKeyLine(key.keyPair.publicKey))}\n`, exitCode: ExitCode.ok };
+}
