@@ -1,0 +1,118 @@
+/**
+ * A local S3-compatible bucket (s3rver) on 127.0.0.1 and a free port, storage in a private folder. It runs
+ * as its own process with `--openssl-legacy-provider`: s3rver makes ListObjectsV2 continuation tokens with
+ * DES, which Node 20's OpenSSL 3 refuses by default. s3rver checks the access key id but not signatures.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { StepFailedError } from '../core/errors.js';
+
+export const S3RVER_ACCESS_KEY_ID = 'S3RVER';
+export const S3RVER_SECRET_ACCESS_KEY = 'S3RVER';
+const STARTUP_TIMEOUT_MS = 15_000;
+
+export interface LocalBucket {
+  endpoint: string;
+  bucket: string;
+  directory: string;
+  pid: number;
+  env: Record<string, string>;
+  storedObjectPath(key: string): string;
+  stop(): Promise<void>;
+}
+
+function s3rverBin(): string {
+  const packageJson = createRequire(import.meta.url).resolve('s3rver/package.json');
+  return join(dirname(packageJson), 'bin', 's3rver.js');
+}
+
+async function listeningPort(child: ChildProcess): Promise<number> {
+  let output = '';
+  return await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => fail(new StepFailedError(`the local bucket (s3rver) did not start within ${STARTUP_TIMEOUT_MS / 1000} s: ${output.trim()}`)), STARTUP_TIMEOUT_MS);
+    const onData = (chunk: Buffer): void => {
+      output += chunk.toString('utf8');
+      const match = /S3rver listening on [^:\s]+:(\d+)/.exec(output);
+      if (match) done(() => resolve(Number(match[1])));
+    };
+    const onExit = (code: number | null): void => fail(new StepFailedError(`the local bucket (s3rver) exited (${code}) before listening: ${output.trim()}`));
+    const fail = (error: Error): void => done(() => reject(error));
+    function done(settle: () => void): void {
+      clearTimeout(timer);
+      child.stdout?.off('data', onData);
+      child.stderr?.off('data', onData);
+      child.off('exit', onExit);
+      settle();
+    }
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    child.once('exit', onExit);
+  });
+}
+
+export async function startLocalBucket(options: { bucket?: string; region?: string; parentDir?: string } = {}): Promise<LocalBucket> {
+  const bucket = options.bucket ?? 'obexal-backups';
+  const region = options.region ?? 'eu-central-1';
+  const directory = await mkdtemp(join(options.parentDir ?? tmpdir(), 'obexal-s3rver-'));
+  const child = spawn(
+    process.execPath,
+    ['--openssl-legacy-provider', s3rverBin(), '--directory', directory, '--address', '127.0.0.1', '--port', '0', '--silent', '--configure-bucket', bucket],
+    { stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? tmpdir() } },
+  );
+  const killOnExit = (): void => {
+    child.kill('SIGKILL');
+  };
+  process.once('exit', killOnExit);
+  let port: number;
+  try {
+    port = await listeningPort(child);
+  } catch (error) {
+    child.kill('SIGKILL');
+    process.off('exit', killOnExit);
+    await rm(directory, { recursive: true, force: true });
+    throw error;
+  }
+  child.stdout?.resume();
+  child.stderr?.resume();
+  const endpoint = `http://127.0.0.1:${port}`;
+  let stopped = false;
+  return {
+    endpoint,
+    bucket,
+    directory,
+    pid: child.pid ?? 0,
+    env: {
+      S3_BUCKET: bucket,
+      S3_ENDPOINT: endpoint,
+      S3_REGION: region,
+      S3_FORCE_PATH_STYLE: 'true',
+      S3_CHECKSUM: 'WHEN_REQUIRED',
+      AWS_ACCESS_KEY_ID: S3RVER_ACCESS_KEY_ID,
+      AWS_SECRET_ACCESS_KEY: S3RVER_SECRET_ACCESS_KEY,
+    },
+    storedObjectPath(key: string) {
+      if (!/^[A-Za-z0-9._/-]+$/.test(key)) throw new Error(`storedObjectPath handles plain keys only: ${key}`);
+      const parts = key.split('/');
+      const last = parts.pop() ?? '';
+      return join(directory, bucket, ...parts, `${last}._S3rver_object`);
+    },
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      process.off('exit', killOnExit);
+      try {
+        if (child.exitCode === null && child.signalCode === null) {
+          const exited = once(child, 'exit');
+          child.kill('SIGTERM');
+          await exited;
+        }
+      } finally {
+        await rm(directory, { recursive: true, force: true });
+      }
+    },
+  };
+}
