@@ -1,0 +1,2 @@
+export * from './secret-value.js';
+export * from './fingerprint.js';
