@@ -36,7 +36,7 @@ export function formatDuration(ms: number): string {
   const h = Math.floor(totalSeconds / 3600);
   const m = Math.floor((totalSeconds % 3600) / 60);
   const s = totalSeconds % 60;
+  if (h >= 48) return `${Math.floor(h / 24)}d ${String(h % 24).padStart(2, '0')}h`;
   if (h > 0) return `${h}h ${String(m).padStart(2, '0')}m`;
-  if (m >= 60 * 24) return `${Math.floor(h / 24)}d`;
   return `${m}m ${String(s).padStart(2, '0')}s`;
 }

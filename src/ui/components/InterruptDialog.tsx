@@ -1,0 +1,36 @@
+/** Ctrl+C during a destructive step: say what stopping now would leave, then stop (y) or let it go on (n, Esc). */
+import { Box, Text, useInput } from 'ink';
+
+export interface InterruptDialogProps {
+  title: string;
+  onInterrupt?: string;
+  onStop: () => void;
+  onContinue: () => void;
+  isActive?: boolean;
+}
+
+export function InterruptDialog({ title, onInterrupt, onStop, onContinue, isActive = true }: InterruptDialogProps) {
+  useInput(
+    (input, key) => {
+      if (input === 'y' || input === 'Y') onStop();
+      else if (input === 'n' || input === 'N' || key.escape) onContinue();
+    },
+    { isActive },
+  );
+  return (
+    <Box flexDirection="column" marginTop={1} borderStyle="double" borderColor="red" paddingX={1}>
+      <Text bold color="red">
+        Stop “{title}” now? It is a destructive step.
+      </Text>
+      <Text>Stopping now would leave:</Text>
+      <Text color="yellow">
+        {'  '}
+        {onInterrupt ?? 'the step half done: inspect the target before running anything else against it'}
+      </Text>
+      <Text>
+        <Text bold>y</Text> stop now · <Text bold>n</Text> or <Text bold>Esc</Text> let it continue
+        <Text dimColor> (Ctrl+C again stops the whole run)</Text>
+      </Text>
+    </Box>
+  );
+}

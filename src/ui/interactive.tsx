@@ -1,0 +1,63 @@
+/**
+ * The interactive entry point: renders the menu (or starts the named runbook), runs it through `startRun` with
+ * the Ink interactor, shows the summary and resolves with the exit code. The terminal is restored on every
+ * exit path (summary, quit, signal, a crash of the UI itself).
+ */
+import { render } from 'ink';
+import { ExitCode } from '../core/errors.js';
+import type { StartRun } from '../engine/run-control.js';
+import { App, type MenuData } from './App.js';
+import { InkInteractor } from './ink-interactor.js';
+import { RunSession } from './run-session.js';
+
+export interface InteractiveOptions {
+  startRun: StartRun;
+  /** Start this runbook at once instead of showing the menu. */
+  runbook?: string;
+  menu?: MenuData;
+  stdin?: NodeJS.ReadStream;
+  stdout?: NodeJS.WriteStream;
+  stderr?: NodeJS.WriteStream;
+}
+
+const SHOW_CURSOR = '\u001B[?25h';
+
+export async function runInteractive(options: InteractiveOptions): Promise<number> {
+  const interactor = new InkInteractor();
+  const session = new RunSession(options.startRun, interactor);
+  const stdout = options.stdout ?? process.stdout;
+  // In raw mode Ctrl+C arrives as a key; these are signals sent from outside (kill, systemd, a closing tmux).
+  const onSigterm = () => session.terminate('SIGTERM');
+  const onSigint = () => session.terminate('SIGINT');
+  process.on('SIGTERM', onSigterm);
+  process.on('SIGINT', onSigint);
+
+  let uiFailed = false;
+  // Started before the first frame, so that a named runbook never flashes the menu.
+  if (options.runbook) session.start(options.runbook);
+  const instance = render(<App session={session} prompts={interactor.prompts} menu={options.menu} />, {
+    stdout,
+    stdin: options.stdin ?? process.stdin,
+    stderr: options.stderr ?? process.stderr,
+    exitOnCtrlC: false,
+  });
+  try {
+    await instance.waitUntilExit();
+  } catch {
+    uiFailed = true;
+  } finally {
+    instance.unmount();
+    instance.cleanup();
+    if (stdout.isTTY) stdout.write(SHOW_CURSOR);
+  }
+  // The UI is gone before the run ended (it failed, and Ink has shown why): the run must not go on with
+  // nobody to answer it, so it is stopped as Ctrl+C would, and its cleanup awaited.
+  if (session.getSnapshot().phase !== 'done') session.terminate('SIGINT');
+  try {
+    const code = await session.finished();
+    return uiFailed && code === ExitCode.ok ? ExitCode.stepFailed : code;
+  } finally {
+    process.off('SIGTERM', onSigterm);
+    process.off('SIGINT', onSigint);
+  }
+}

@@ -1,0 +1,145 @@
+/**
+ * What the run screen shows, folded from the engine's events (a pure reducer, no React). Finished things go to
+ * `log` (rendered once, in <Static>); `current` is the live area.
+ */
+import type { PlannedStep, RunEvent, RunFinished, RunMode, StepOutcome } from '../engine/events.js';
+import { cleanOutputLines } from './format.js';
+
+export const TAIL_LINES = 6;
+
+export interface RunHeader {
+  runId: string;
+  runbook: string;
+  title: string;
+  mode: RunMode;
+  dryRun: boolean;
+  resumedFrom?: string;
+}
+
+export type LogEntry =
+  | ({ kind: 'header'; key: string } & RunHeader)
+  | {
+      kind: 'step';
+      key: string;
+      stepId: string;
+      title: string;
+      outcome: StepOutcome;
+      durationMs: number;
+      attempts: number;
+      destructive: boolean;
+      message?: string;
+      hint?: string;
+    }
+  | { kind: 'answer'; key: string; name: string; summary: string }
+  | { kind: 'note'; key: string; text: string };
+
+export interface CurrentStep {
+  stepId: string;
+  title: string;
+  index: number;
+  destructive: boolean;
+  attempt: number;
+  startedAtMs: number;
+  progress?: { done: number; total?: number; unit?: string; label?: string; etaMs?: number };
+  tail: string[];
+}
+
+export interface RunState {
+  header?: RunHeader;
+  plan: PlannedStep[];
+  log: LogEntry[];
+  current?: CurrentStep;
+  /** Highest plan index started or finished so far: later steps are pending. */
+  reached: number;
+  finished?: RunFinished;
+}
+
+export const initialRunState: RunState = { plan: [], log: [], reached: -1 };
+
+function timeOf(at: string): number {
+  const parsed = Date.parse(at);
+  return Number.isNaN(parsed) ? Date.now() : parsed;
+}
+
+export function reduceRunEvent(state: RunState, event: RunEvent): RunState {
+  const key = `${state.log.length}`;
+  switch (event.type) {
+    case 'run-started': {
+      const header: RunHeader = {
+        runId: event.runId,
+        runbook: event.runbook,
+        title: event.title,
+        mode: event.mode,
+        dryRun: event.dryRun,
+        ...(event.resumedFrom ? { resumedFrom: event.resumedFrom } : {}),
+      };
+      return { ...state, header, plan: event.steps, log: [...state.log, { kind: 'header', key, ...header }] };
+    }
+    case 'step-started':
+      return {
+        ...state,
+        reached: Math.max(state.reached, event.index),
+        current: {
+          stepId: event.stepId,
+          title: event.title,
+          index: event.index,
+          destructive: event.destructive,
+          attempt: event.attempt,
+          startedAtMs: timeOf(event.at),
+          tail: [],
+        },
+      };
+    case 'step-output': {
+      const lines = cleanOutputLines(event.text);
+      if (state.current?.stepId === event.stepId) {
+        const tail = [...state.current.tail, ...lines].slice(-TAIL_LINES);
+        return { ...state, current: { ...state.current, tail } };
+      }
+      // Output outside the running step is dropped, except warnings, which the operator must see.
+      if (event.stream !== 'warn') return state;
+      return { ...state, log: [...state.log, { kind: 'note', key, text: `⚠ ${lines.join(' ')}` }] };
+    }
+    case 'step-progress': {
+      if (state.current?.stepId !== event.stepId) return state;
+      const { done, total, unit, label, etaMs } = event;
+      const progress = { done, total, unit, label, etaMs };
+      return { ...state, current: { ...state.current, progress } };
+    }
+    case 'step-finished': {
+      const index = state.plan.findIndex((step) => step.id === event.stepId);
+      const planned = state.plan[index];
+      const wasCurrent = state.current?.stepId === event.stepId ? state.current : undefined;
+      const entry: LogEntry = {
+        kind: 'step',
+        key,
+        stepId: event.stepId,
+        title: wasCurrent?.title ?? planned?.title ?? event.stepId,
+        outcome: event.outcome,
+        durationMs: event.durationMs,
+        attempts: event.attempts,
+        destructive: wasCurrent?.destructive ?? planned?.destructive ?? false,
+        ...(event.message ? { message: event.message } : {}),
+        ...(event.hint ? { hint: event.hint } : {}),
+      };
+      const { current: _finished, ...rest } = state;
+      return {
+        ...(wasCurrent ? rest : state),
+        reached: Math.max(state.reached, index),
+        log: [...state.log, entry],
+      };
+    }
+    case 'gate-opened':
+      return state;
+    case 'gate-answered':
+      return { ...state, log: [...state.log, { kind: 'answer', key, name: event.name, summary: event.summary }] };
+    case 'run-finished': {
+      const { current: _stopped, ...rest } = state;
+      return { ...rest, finished: event };
+    }
+  }
+}
+
+/** Steps not reached yet, in plan order. */
+export function pendingSteps(state: RunState): PlannedStep[] {
+  return state.plan.filter((step, index) => index > state.reached && step.id !== state.current?.stepId);
+}

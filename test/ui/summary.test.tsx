@@ -1,0 +1,68 @@
+/** @jsxRuntime automatic */
+// (tsx applies tsconfig.json, whose `include` does not cover test/, so the JSX runtime is named here.)
+import assert from 'node:assert/strict';
+import { afterEach, test } from 'node:test';
+import { cleanup, render } from 'ink-testing-library';
+import { Summary } from '../../src/ui/components/Summary.js';
+
+afterEach(cleanup);
+
+test('Summary of a passing run: outcome, exit code meaning, total time, record path and its verification', () => {
+  const ui = render(
+    <Summary
+      runbook="backup"
+      exitCode={0}
+      durationMs={64_000}
+      counts={{ ok: 5, skipped: 1 }}
+      result={{
+        runId: 'run-7',
+        outcome: 'ok',
+        exitCode: 0,
+        recordPath: '/var/backups/records/20250102T030405Z-backup-run-7.json',
+        recordVerified: true,
+      }}
+    />,
+  );
+  const frame = ui.lastFrame() ?? '';
+  assert.match(frame, /✔ backup finished {2}exit 0 \(ok\) · total 1m 04s/);
+  assert.match(frame, /✔ 5 ok {2}↷ 1 skipped/);
+  assert.match(frame, /record: \/var\/backups\/records\/20250102T030405Z-backup-run-7\.json ✔ signature verified/);
+});
+
+test('Summary of a failed run: message, hint, unverified record and how to resume', () => {
+  const ui = render(
+    <Summary
+      runbook="restore"
+      exitCode={1}
+      result={{
+        runId: 'run-8',
+        outcome: 'failed',
+        exitCode: 1,
+        message: 'pg_restore exited with code 1',
+        hint: 'read the journal for the command output',
+        recordPath: '/r/x.json',
+        recordVerified: false,
+        journalPath: '/j/run-8.jsonl',
+      }}
+    />,
+  );
+  const frame = ui.lastFrame() ?? '';
+  assert.match(frame, /✖ restore failed {2}exit 1 \(a step failed\)/);
+  assert.match(frame, /pg_restore exited with code 1/);
+  assert.match(frame, /→ read the journal for the command output/);
+  assert.match(frame, /record: \/r\/x\.json ✖ signature not verified/);
+  assert.match(frame, /continue with: obexal-runbook restore --resume run-8/);
+});
+
+test('Summary when the run could not start, and when no record was written', () => {
+  const refused = render(
+    <Summary runbook="nope" exitCode={2} failure={{ message: 'unknown runbook nope', hint: 'see obexal-runbook --help' }} />,
+  );
+  assert.match(refused.lastFrame() ?? '', /exit 2 \(usage error or invalid runbook\)/);
+  assert.match(refused.lastFrame() ?? '', /unknown runbook nope/);
+  const interrupted = render(
+    <Summary runbook="backup" exitCode={130} result={{ runId: 'r', outcome: 'interrupted', exitCode: 130 }} />,
+  );
+  assert.match(interrupted.lastFrame() ?? '', /backup interrupted {2}exit 130 \(interrupted \(SIGINT\), cleanup done\)/);
+  assert.match(interrupted.lastFrame() ?? '', /no record was written/);
+});
