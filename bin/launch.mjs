@@ -1,0 +1,36 @@
+// Shared by the executables: run the compiled module when dist/ is up to date with src/, else the TypeScript
+// source through tsx (a fresh clone before `npm run build`, or a developer's tree).
+// OBEXAL_RUNBOOK_FROM_SOURCE=1 forces the source.
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+function newestSource(dir) {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? newestSource(path) : statSync(path).mtimeMs);
+  }
+  return newest;
+}
+
+function builtIsCurrent(built) {
+  if (process.env.OBEXAL_RUNBOOK_FROM_SOURCE === '1' || !existsSync(built)) return false;
+  if (!existsSync(join(root, 'src'))) return true;
+  const stamp = statSync(join(root, 'dist', '.stamp'), { throwIfNoEntry: false });
+  return stamp !== undefined && stamp.mtimeMs >= newestSource(join(root, 'src'));
+}
+
+/** `module` is relative to src/ without extension, e.g. `cli/main`. */
+export async function launch(module) {
+  const built = join(root, 'dist', `${module}.js`);
+  if (builtIsCurrent(built)) {
+    await import(pathToFileURL(built).href);
+    return;
+  }
+  const { register } = await import('tsx/esm/api');
+  register();
+  await import(pathToFileURL(join(root, 'src', `${module}.ts`)).href);
+}
