@@ -12,6 +12,8 @@ export interface CliOptions {
   reason?: string;
   pin?: string;
   envFile?: string;
+  hold: boolean;
+  release: boolean;
   help: boolean;
   version: boolean;
   positionals: string[];
@@ -33,6 +35,8 @@ export function parseCli(argv: string[]): CliOptions {
         reason: { type: 'string' },
         pin: { type: 'string' },
         'env-file': { type: 'string' },
+        hold: { type: 'boolean', default: false },
+        release: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
         version: { type: 'boolean', default: false },
       },
@@ -47,6 +51,8 @@ export function parseCli(argv: string[]): CliOptions {
       reason: values.reason,
       pin: values.pin,
       envFile: values['env-file'],
+      hold: values.hold ?? false,
+      release: values.release ?? false,
       help: values.help ?? false,
       version: values.version ?? false,
       positionals,
@@ -78,6 +84,7 @@ options:
   --resume RUN_ID  continue a stopped run
   --reason R       scheduled | pre-migration | pre-rotation | manual
   --pin DURATION   keep this backup at least this long (e.g. 30d)
+  --hold/--release retention: suspend every deletion during an incident / lift the hold
   --verbose        command output and warnings in the log
 
 exit codes: 0 ok · 1 a step failed · 2 usage or invalid runbook · 3 answer or confirmation required

@@ -79,6 +79,9 @@ export async function runRunbookCommand(nameOrFile: string, cli: CliOptions, inv
   const inputValues: Record<string, string> = { ...answers, ...extraInputs };
   if (cli.reason) inputValues.reason = cli.reason;
   if (cli.pin) inputValues.pin = cli.pin;
+  if (cli.hold && cli.release) throw new UsageError('--hold and --release exclude each other');
+  if (cli.hold) inputValues.mode = 'hold';
+  if (cli.release) inputValues.mode = 'release';
 
   const prepare = async (name: string, interactor: Interactor, listener: RunEventListener): Promise<EngineOptions> => {
     const runbook = await loadRunbookFile(runbookFileFor(name));

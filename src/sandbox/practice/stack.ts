@@ -1,0 +1,145 @@
+/**
+ * The practice sandbox (DESIGN §5): a throwaway cluster with an Obexal-compatible database, a local bucket,
+ * the sandbox auth-service, and a vault folder, all on loopback inside one private folder. `env` is the
+ * environment of DESIGN §3 that points every runbook at it. Tests and benchmarks use the same stack.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { addSecret } from '../../core/redact.js';
+import { startService, type RunningService } from '../../core/service-process.js';
+import { connect } from '../../pg/client.js';
+import { startCluster, type Cluster } from '../../pg/cluster.js';
+import { createDatabase } from '../../pg/databases.js';
+import { parseConnectionString } from '../../pg/target.js';
+import { generateEncryptionKey, parseEncryptionKey } from '../../keys/secret-value.js';
+import { migrate } from '../schema/migrate.js';
+import { generateTotpSecret, seed, type SeedSize } from '../seed/index.js';
+import { startLocalBucket, type LocalBucket } from '../local-bucket.js';
+import { PACKAGE_ROOT } from '../../cli/paths.js';
+import { createVault, type PracticeVault } from './vault.js';
+
+export const PRACTICE_ERA = 'era-1';
+export const PRACTICE_DATABASE = 'obexal';
+
+export interface PracticeStack {
+  dir: string;
+  env: Record<string, string>;
+  cluster: Cluster;
+  bucket: LocalBucket;
+  vault: PracticeVault;
+  authService: RunningService;
+  authServiceUrl: string;
+  summary(): string[];
+  stop(): Promise<void>;
+}
+
+export interface PracticeOptions {
+  size?: SeedSize;
+  parentDir?: string;
+  onProgress?: (message: string) => void;
+}
+
+const AUTH_SERVICE_BIN = join(PACKAGE_ROOT, 'bin', 'obexal-sandbox-auth-service');
+
+export async function startPracticeStack(options: PracticeOptions = {}): Promise<PracticeStack> {
+  const say = options.onProgress ?? (() => undefined);
+  const dir = await mkdtemp(join(options.parentDir ?? tmpdir(), 'obexal-practice-'));
+  await writeFile(join(dir, '.owner'), JSON.stringify({ pid: process.pid, host: hostname() }), { mode: 0o600 });
+  const stops: (() => Promise<void>)[] = [async () => rm(dir, { recursive: true, force: true })];
+  const stop = async () => {
+    while (stops.length > 0) await stops.pop()!().catch(() => undefined);
+  };
+  try {
+    say('starting PostgreSQL (initdb, a free loopback port)');
+    // Not inside `dir`: the cluster's own private folder must be enterable by the postgres user.
+    const cluster = await startCluster();
+    stops.push(() => cluster.stop());
+    await createDatabase(cluster, PRACTICE_DATABASE);
+    const databaseUrl = cluster.url(PRACTICE_DATABASE);
+
+    const vault = await createVault(join(dir, 'vault'));
+    const encryptionKey = generateEncryptionKey();
+    addSecret(encryptionKey);
+    await vault.writeKey(PRACTICE_ERA, encryptionKey);
+    const drillPassword = `drill-${randomBytes(9).toString('base64url')}`;
+    const drillTotp = generateTotpSecret();
+    addSecret(drillPassword);
+    addSecret(drillTotp);
+
+    say('creating the Obexal schema and seeding tenants, users, keys and the audit log');
+    const client = await connect(parseConnectionString(databaseUrl));
+    let drillEmail: string;
+    let drillTenant: string;
+    try {
+      await migrate(client);
+      const seeded = await seed(client, { encryptionKey: parseEncryptionKey(encryptionKey), drill: { password: drillPassword, totpSecret: drillTotp }, size: options.size });
+      drillEmail = seeded.drill.email;
+      drillTenant = seeded.drill.tenantSlug;
+    } finally {
+      await client.end();
+    }
+
+    say('starting the local bucket (s3rver)');
+    const bucket = await startLocalBucket({ parentDir: dir });
+    stops.push(() => bucket.stop());
+
+    say('starting the sandbox auth-service');
+    const authService = await startService({
+      file: process.execPath,
+      args: [AUTH_SERVICE_BIN, 'serve'],
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', DATABASE_URL: databaseUrl, ENCRYPTION_KEY: encryptionKey, PORT: '0', HOST: '127.0.0.1' },
+      readyLine: /listening on (http:\/\/\S+)/,
+      timeoutMs: 30_000,
+    });
+    stops.push(() => authService.stop());
+    const authServiceUrl = authService.readyMatch?.[1] ?? '';
+
+    const backupDir = join(dir, 'backups');
+    await mkdir(backupDir, { recursive: true, mode: 0o700 });
+    const node = process.execPath;
+    const env: Record<string, string> = {
+      OBEXAL_RUNBOOK_CONFIG_DIR: join(dir, 'config'),
+      DATABASE_URL: databaseUrl,
+      BACKUP_DIR: backupDir,
+      RETENTION_DAYS: '14',
+      BACKUP_RECIPIENTS_FILE: vault.recipientsFile,
+      BACKUP_IDENTITY_FILE: vault.identityFile,
+      ENCRYPTION_KEY: encryptionKey,
+      ENCRYPTION_KEY_COMMAND: JSON.stringify(['cat', vault.keyFile('{era}')]),
+      ...bucket.env,
+      S3_PREFIX: 'obexal/',
+      ALLOWED_DATA_REGIONS: 'eu',
+      AUTH_SERVICE_URL: authServiceUrl,
+      AUTH_SERVICE_EXEC: JSON.stringify([node, AUTH_SERVICE_BIN, '{subcommand}', '{args}']),
+      DRILL_AUTH_SERVICE_START: JSON.stringify(['env', 'PORT={port}', node, AUTH_SERVICE_BIN, 'serve']),
+      DRILL_DATABASE_URL: cluster.url('postgres'),
+      DRILL_TENANT: drillTenant,
+      DRILL_EMAIL: drillEmail,
+      DRILL_PASSWORD: drillPassword,
+      DRILL_TOTP_SECRET: drillTotp,
+    };
+    return {
+      dir,
+      env,
+      cluster,
+      bucket,
+      vault,
+      authService,
+      authServiceUrl,
+      summary: () => [
+        `PostgreSQL ${cluster.major}  127.0.0.1:${cluster.port}/${PRACTICE_DATABASE}`,
+        `bucket      ${bucket.endpoint}/${bucket.bucket} (s3rver, region eu-central-1)`,
+        `auth-service ${authServiceUrl}`,
+        `vault       ${vault.dir} (backup identity, era keys)`,
+        `backups     ${backupDir}`,
+        `everything  ${dir} (removed when the sandbox stops)`,
+      ],
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
