@@ -4,6 +4,8 @@
  */
 import type { AnyAction } from '../engine/action.js';
 import { genericActions } from './generic/index.js';
+import { backupActions } from '../backup/actions/index.js';
+import { bucketActions } from '../backup/actions-bucket.js';
 
 const actions = new Map<string, AnyAction>();
 
@@ -12,6 +14,8 @@ export function registerActions(list: readonly AnyAction[]): void {
 }
 
 registerActions(genericActions);
+registerActions(backupActions);
+registerActions(bucketActions);
 
 export function findAction(name: string): AnyAction | undefined {
   return actions.get(name);

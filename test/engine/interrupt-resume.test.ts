@@ -18,7 +18,7 @@ async function processAlive(pattern: string): Promise<boolean> {
 }
 
 async function startAndSignal(args: string[], env: Record<string, string>, signal: NodeJS.Signals) {
-  const child = execa(process.execPath, [BIN, ...args], { env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env }, extendEnv: false, reject: false, stdin: 'ignore' });
+  const child = execa(process.execPath, ['--', BIN, ...args], { env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env }, extendEnv: false, reject: false, stdin: 'ignore' });
   let out = '';
   child.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString()));
   for (let i = 0; i < 200 && !out.includes('> wait:') && !out.includes('> destroy:'); i++) await delay(50);

@@ -1,0 +1,270 @@
+/**
+ * Steps for the bucket and retention: `bucket.preflight`, `bucket.replicate`, `retention.plan`,
+ * `retention.apply`, `retention.hold`, `retention.release`. The AWS SDK and the work itself load inside `run`
+ * (dynamic imports), so that validating a runbook stays fast.
+ */
+import { z } from 'zod';
+import { messageOf, StepFailedError } from '../core/errors.js';
+import type { Settings } from '../core/settings.js';
+import type { ActionContext, AnyAction } from '../engine/action.js';
+import { defineAction } from '../engine/action.js';
+import { s3SettingsFromSettings, type S3Settings } from '../s3/settings.js';
+
+const dirParams = z.object({ dir: z.string().min(1).optional() }).strict();
+type DirParams = z.infer<typeof dirParams>;
+
+function backupDirOf(params: DirParams, settings: Pick<Settings, 'require'>): string {
+  return params.dir ?? settings.require('BACKUP_DIR', 'set BACKUP_DIR to the local folder for dumps, e.g. /var/backups/obexal');
+}
+
+/** The bucket settings, or undefined when no bucket is configured. */
+function bucketOf(settings: Settings): S3Settings | undefined {
+  return settings.get('S3_BUCKET') ? s3SettingsFromSettings(settings) : undefined;
+}
+
+const NO_BUCKET = 'no bucket configured (S3_BUCKET is unset): there is no off-site copy';
+
+function say(ctx: ActionContext): (line: string, stream?: 'info' | 'warn') => void {
+  return (line, stream = 'info') => ctx.output(line, stream);
+}
+
+export const bucketPreflightAction = defineAction({
+  name: 'bucket.preflight',
+  description: 'check the bucket: it answers, the credentials are accepted, its region is allowed; report versioning and Object Lock',
+  readOnly: true,
+  rerunOnResume: true,
+  params: z.object({}).strict(),
+  describe: (_p, ctx) => (ctx.settings.get('S3_BUCKET') ? `check bucket ${ctx.settings.get('S3_BUCKET')}` : 'no bucket configured'),
+  async run(_params, ctx) {
+    const s3Settings = bucketOf(ctx.settings);
+    if (!s3Settings) {
+      ctx.output(NO_BUCKET, 'warn');
+      return { outcome: 'skipped', message: NO_BUCKET, data: { configured: false } };
+    }
+    const { openS3, closeS3, inspectBucket } = await import('../s3/index.js');
+    const context = openS3(s3Settings);
+    try {
+      const inspection = await inspectBucket(context, { signal: ctx.signal });
+      ctx.output(`bucket s3://${inspection.bucket}/${inspection.prefix} at ${inspection.endpoint}`);
+      ctx.output(`region ${inspection.region.region} (allowed by ALLOWED_DATA_REGIONS=${s3Settings.allowedRegions.join(',')})`);
+      ctx.output(`versioning: ${inspection.versioning.status}; Object Lock: ${inspection.objectLock.status}; lifecycle rules: ${inspection.lifecycle.status}`);
+      for (const note of inspection.notes) ctx.output(note, 'warn');
+      return {
+        message: `bucket ${inspection.bucket} answers in ${inspection.region.region}; versioning ${inspection.versioning.status}, Object Lock ${inspection.objectLock.status}`,
+        data: {
+          configured: true,
+          region: inspection.region.region,
+          versioning: inspection.versioning.status,
+          objectLock: inspection.objectLock.status,
+          lifecycle: inspection.lifecycle.status,
+          notes: inspection.notes,
+        },
+      };
+    } finally {
+      closeS3(context);
+    }
+  },
+});
+
+export const bucketReplicateAction = defineAction({
+  name: 'bucket.replicate',
+  description: 'upload every local backup the bucket lacks (or holds differently), verify the copies, record the check in the manifests',
+  params: dirParams,
+  describe: (p, ctx) => `replicate ${p.dir ?? ctx.settings.get('BACKUP_DIR') ?? 'BACKUP_DIR'} to ${ctx.settings.get('S3_BUCKET') ? `bucket ${ctx.settings.get('S3_BUCKET')}` : '(no bucket configured)'}`,
+  async run(params, ctx) {
+    const backupDir = backupDirOf(params, ctx.settings);
+    const { retentionPolicy } = await import('./retention.js');
+    const policy = retentionPolicy(ctx.settings.get('RETENTION_DAYS'));
+    const s3Settings = bucketOf(ctx.settings);
+    if (!s3Settings) {
+      ctx.output(NO_BUCKET, 'warn');
+      return { outcome: 'skipped', message: NO_BUCKET, data: { configured: false } };
+    }
+    const { replicateBackups, replicationSummary } = await import('./replicate.js');
+    const { withMaintenanceLock } = await import('./maintenance-lock.js');
+    const result = await withMaintenanceLock(
+      backupDir,
+      `replication of ${backupDir} (run ${ctx.runId})`,
+      () => replicateBackups({ backupDir, s3: s3Settings, policy, signal: ctx.signal, output: say(ctx), progress: (u) => ctx.progress(u) }),
+      { signal: ctx.signal, onWait: (line) => ctx.output(line) },
+    );
+    const replication = {
+      bucket: result.bucket,
+      prefix: result.prefix,
+      uploaded: result.uploaded,
+      newest: result.newest ?? null,
+      objectLock: result.inspection.objectLock.status,
+      versioning: result.inspection.versioning.status,
+    };
+    return {
+      message: replicationSummary(result),
+      data: { ...replication, alreadyThere: result.alreadyThere, bytesUploaded: result.bytesUploaded, skipped: result.skipped, record: { replication } },
+    };
+  },
+});
+
+async function survey(params: DirParams, ctx: ActionContext) {
+  const backupDir = backupDirOf(params, ctx.settings);
+  const { retentionPolicy } = await import('./retention.js');
+  const policy = retentionPolicy(ctx.settings.get('RETENTION_DAYS'));
+  const s3Settings = bucketOf(ctx.settings);
+  const { surveyRetention } = await import('./retention-run.js');
+  const s3 = s3Settings ? (await import('../s3/client.js')).openS3(s3Settings) : undefined;
+  if (s3) ctx.onCleanup(() => s3.client.destroy(), 'close the bucket connection');
+  const target = { backupDir, policy, signal: ctx.signal, ...(s3 ? { s3 } : {}) };
+  return { target, result: await surveyRetention(target) };
+}
+
+export const retentionPlanAction = defineAction({
+  name: 'retention.plan',
+  description: 'report what exists locally and in the bucket, until when each backup is kept, and what the next prune removes',
+  readOnly: true,
+  rerunOnResume: true,
+  params: dirParams,
+  describe: (p, ctx) => `report retention of ${p.dir ?? ctx.settings.get('BACKUP_DIR') ?? 'BACKUP_DIR'}${ctx.settings.get('S3_BUCKET') ? ' and the bucket' : ''}`,
+  async run(params, ctx) {
+    const { surveyLines } = await import('./retention-run.js');
+    const { activeHold } = await import('./hold.js');
+    const { prunable } = await import('./retention.js');
+    const { result } = await survey(params, ctx);
+    for (const line of surveyLines(result, new Date())) ctx.output(line);
+    const local = prunable(result.localPlan);
+    const bucket = result.bucketPlan ? prunable(result.bucketPlan) : undefined;
+    const hold = activeHold(result.hold);
+    const data = {
+      held: hold ?? null,
+      local: { backups: result.localPlan.backups.length, prune: local.backups.length, stalePartials: local.partials.length },
+      bucket: bucket && result.bucketPlan ? { backups: result.bucketPlan.backups.length, prune: bucket.backups.length } : null,
+    };
+    if (result.bucketError) {
+      throw new StepFailedError(`the bucket could not be read: ${messageOf(result.bucketError)}`, (result.bucketError as { hint?: string }).hint);
+    }
+    const count = local.backups.length + (bucket?.backups.length ?? 0);
+    const message = hold
+      ? `hold active (${hold.reason}): nothing is pruned`
+      : count === 0
+        ? 'nothing to prune'
+        : `the next prune removes ${local.backups.length} local and ${bucket?.backups.length ?? 0} bucket backup(s)`;
+    return { message, data };
+  },
+});
+
+export const retentionApplyAction = defineAction({
+  name: 'retention.apply',
+  description: 'prune backups older than RETENTION_DAYS locally and in the bucket (never the newest verified, a pinned one, or a foreign file)',
+  params: dirParams,
+  describe: (p, ctx) => `prune backups older than ${ctx.settings.get('RETENTION_DAYS') ?? '14'} days in ${p.dir ?? ctx.settings.get('BACKUP_DIR') ?? 'BACKUP_DIR'}${ctx.settings.get('S3_BUCKET') ? ' and the bucket' : ''}`,
+  async run(params, ctx) {
+    const backupDir = backupDirOf(params, ctx.settings);
+    const { withMaintenanceLock } = await import('./maintenance-lock.js');
+    const { pruneSurvey } = await import('./retention-run.js');
+    const { activeHold, describeHold } = await import('./hold.js');
+    const { planLines, prunable } = await import('./retention.js');
+    const outcome = await withMaintenanceLock(
+      backupDir,
+      `retention of ${backupDir} (run ${ctx.runId})`,
+      async () => {
+        const { target, result } = await survey(params, ctx);
+        const now = new Date();
+        const blocked = activeHold(result.hold) !== undefined || result.bucketError !== undefined;
+        for (const plan of blocked ? [] : [result.localPlan, result.bucketPlan]) {
+          if (!plan) continue;
+          const lines = planLines({ ...plan, ...prunable(plan), ignored: [] }, now).filter((l) => l.includes('PRUNE'));
+          for (const line of lines) ctx.output(`will prune: ${line}`);
+        }
+        const pruned = await pruneSurvey(result, target, (line) => ctx.output(line));
+        if (pruned.held) ctx.output(`${describeHold(pruned.held)}: nothing is pruned`, 'warn');
+        for (const note of pruned.notes) ctx.output(note, 'warn');
+        return pruned;
+      },
+      { signal: ctx.signal, onWait: (line) => ctx.output(line) },
+    );
+    const retention = { held: outcome.held ?? null, prunedLocal: outcome.local, prunedBucket: outcome.bucket, notes: outcome.notes };
+    const message = outcome.held
+      ? `hold active since ${outcome.held.since} (${outcome.held.reason}): nothing pruned`
+      : `pruned ${outcome.local.length} local file(s) and ${outcome.bucket.length} bucket object(s)`;
+    return { message, data: { ...retention, bytesFreedLocally: outcome.bytes, record: { retention } } };
+  },
+});
+
+export const retentionHoldAction = defineAction({
+  name: 'retention.hold',
+  description: 'suspend every retention deletion (locally and in the bucket) until released',
+  params: z.object({ reason: z.string().optional(), dir: z.string().min(1).optional() }).strict(),
+  describe: (p) => `place a retention hold${p.reason ? `: ${p.reason}` : ''}`,
+  async run(params, ctx) {
+    const backupDir = backupDirOf(params, ctx.settings);
+    const reason =
+      params.reason?.trim() ||
+      (await ctx.interactor.text({ kind: 'text', name: 'hold-reason', message: 'Why are deletions suspended (incident, ticket)?', default: 'incident' }, ctx.signal));
+    const { newHold, writeLocalHold, writeBucketHold } = await import('./hold.js');
+    const { ensureBackupDir } = await import('./backup-dir.js');
+    const hold = newHold(reason);
+    await ensureBackupDir(backupDir);
+    const path = await writeLocalHold(backupDir, hold);
+    ctx.output(`hold written to ${path}`);
+    const s3Settings = bucketOf(ctx.settings);
+    if (s3Settings) {
+      const { openS3, closeS3, describeLocation } = await import('../s3/index.js');
+      const context = openS3(s3Settings);
+      try {
+        await writeBucketHold(context, hold, ctx.signal);
+        ctx.output(`hold written to ${describeLocation(s3Settings, 'retention-hold.json')}`);
+      } catch (error) {
+        throw new StepFailedError(
+          `the local hold is in place, but the bucket's could not be written: ${messageOf(error)}; hosts that prune the bucket without this folder do not see the hold`,
+          (error as { hint?: string }).hint ?? 'fix the bucket access and place the hold again',
+          error,
+        );
+      } finally {
+        closeS3(context);
+      }
+    } else {
+      ctx.output(NO_BUCKET, 'warn');
+    }
+    return { message: `retention hold placed: ${hold.reason}`, data: { hold, record: { retentionHold: { placed: hold } } } };
+  },
+});
+
+export const retentionReleaseAction = defineAction({
+  name: 'retention.release',
+  description: 'release the retention hold (locally and in the bucket): the next prune deletes again',
+  params: dirParams,
+  describe: () => 'release the retention hold',
+  async run(params, ctx) {
+    const backupDir = backupDirOf(params, ctx.settings);
+    const { readLocalHold, removeLocalHold, removeBucketHold } = await import('./hold.js');
+    const previous = await readLocalHold(backupDir);
+    const removedLocal = await removeLocalHold(backupDir);
+    ctx.output(removedLocal ? `local hold removed (${previous?.reason ?? 'unknown reason'})` : 'no local hold');
+    let removedBucket = false;
+    const s3Settings = bucketOf(ctx.settings);
+    if (s3Settings) {
+      const { openS3, closeS3 } = await import('../s3/index.js');
+      const context = openS3(s3Settings);
+      try {
+        removedBucket = await removeBucketHold(context, ctx.signal);
+        ctx.output(removedBucket ? 'bucket hold removed' : 'no bucket hold');
+      } catch (error) {
+        throw new StepFailedError(
+          `${removedLocal ? 'the local hold was removed, but ' : ''}the bucket's hold could not be removed: ${messageOf(error)}; deletions stay suspended wherever the bucket is read`,
+          (error as { hint?: string }).hint ?? 'fix the bucket access and release again',
+          error,
+        );
+      } finally {
+        closeS3(context);
+      }
+    }
+    const released = removedLocal || removedBucket;
+    return { message: released ? 'retention hold released' : 'there was no hold', data: { released, record: { retentionHold: { released } } } };
+  },
+});
+
+export const bucketActions: readonly AnyAction[] = [
+  bucketPreflightAction,
+  bucketReplicateAction,
+  retentionPlanAction,
+  retentionApplyAction,
+  retentionHoldAction,
+  retentionReleaseAction,
+];

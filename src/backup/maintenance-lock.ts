@@ -1,0 +1,62 @@
+/**
+ * Replication and pruning of BACKUP_DIR and the bucket take one lock, so that a prune never deletes what a
+ * replication is uploading or verifying (and two replications do not upload the same dumps twice). It is not
+ * the per-source lock of backup/restore/key rotation: those never delete old dumps, and a dump being written is
+ * a `.partial` that retention leaves alone during its grace period.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { acquireLock, LockHeldError, type LockHandle } from '../core/lock.js';
+import { ensurePrivateSubdir } from './backup-dir.js';
+import { LOCKS_DIR_NAME } from './source-lock.js';
+
+export const MAINTENANCE_LOCK_NAME = 'replicate-retention.lock';
+/** Long enough for a replication of a large dump to finish before a prune gives up waiting. */
+export const MAINTENANCE_LOCK_WAIT_MS = 30 * 60 * 1000;
+
+export function maintenanceLockPath(backupDir: string): string {
+  return join(backupDir, LOCKS_DIR_NAME, MAINTENANCE_LOCK_NAME);
+}
+
+/**
+ * Runs `fn` under the lock. When BACKUP_DIR does not exist there is nothing local to protect and no lock is
+ * taken (creating the folder as a side effect of a prune would hide a wrong BACKUP_DIR).
+ */
+export async function withMaintenanceLock<T>(
+  backupDir: string,
+  purpose: string,
+  fn: () => Promise<T>,
+  options: { signal?: AbortSignal; waitMs?: number; onWait?: (message: string) => void } = {},
+): Promise<T> {
+  if (!existsSync(backupDir)) return fn();
+  await ensurePrivateSubdir(join(backupDir, LOCKS_DIR_NAME));
+  const lock = await acquireInterruptibly(maintenanceLockPath(backupDir), purpose, options);
+  try {
+    return await fn();
+  } finally {
+    await lock.release();
+  }
+}
+
+/** acquireLock waits without a signal; poll it here so that Ctrl+C ends the wait at once. */
+async function acquireInterruptibly(
+  path: string,
+  purpose: string,
+  options: { signal?: AbortSignal; waitMs?: number; onWait?: (message: string) => void },
+): Promise<LockHandle> {
+  const deadline = Date.now() + (options.waitMs ?? MAINTENANCE_LOCK_WAIT_MS);
+  let told = false;
+  for (;;) {
+    try {
+      return await acquireLock(path, { purpose, waitMs: 0 });
+    } catch (error) {
+      if (!(error instanceof LockHeldError) || Date.now() >= deadline) throw error;
+      if (!told) {
+        options.onWait?.(`waiting for ${path}: ${error.holder ? `held by pid ${error.holder.pid} on ${error.holder.host} (${error.holder.purpose})` : 'held'}`);
+        told = true;
+      }
+      await sleep(500, undefined, options.signal ? { signal: options.signal } : undefined);
+    }
+  }
+}

@@ -1,0 +1,206 @@
+/**
+ * Replication of BACKUP_DIR to the bucket: every complete local backup (dump + manifest) that the bucket lacks,
+ * or holds with another size or SHA-256, goes up (streamed multipart, SHA-256 as metadata, Object Lock
+ * retention where the bucket has it); each copy is checked (size and SHA-256 metadata), the newest dump is
+ * read back in full and hashed; then the manifest records the check (`verified.bucket`, `bucketCheckedAt`)
+ * locally and goes up too. So a bucket that was down at one run is caught up at the next, and a deleted copy
+ * is replicated again.
+ */
+import { join } from 'node:path';
+import { isAbortError, StepFailedError } from '../core/errors.js';
+import { closeS3, openS3 } from '../s3/client.js';
+import { S3Error } from '../s3/errors.js';
+import { inspectBucket, type BucketInspection } from '../s3/inspect.js';
+import { headObject } from '../s3/objects.js';
+import type { S3Settings } from '../s3/settings.js';
+import { uploadFile, type ObjectLockRetention } from '../s3/upload.js';
+import { verifyObjectContent, verifyStoredObject } from '../s3/verify.js';
+import { localInventory, type StoredBackup } from './inventory.js';
+import type { Manifest } from './manifest.js';
+import { markBucketVerified, manifestFileSha256 } from './manifest-file.js';
+import { planLocation, type RetentionPolicy } from './retention.js';
+
+export interface ReplicateOptions {
+  backupDir: string;
+  s3: S3Settings;
+  policy: RetentionPolicy;
+  signal?: AbortSignal;
+  output?: (line: string, stream?: 'info' | 'warn') => void;
+  progress?: (update: { done: number; total: number; unit: 'bytes'; label: string; etaMs?: number }) => void;
+}
+
+export interface ReplicateResult {
+  bucket: string;
+  prefix: string;
+  uploaded: string[];
+  /** Backups whose copy was already in the bucket with the same size and SHA-256. */
+  alreadyThere: string[];
+  /** The dump whose copy was read back in full. */
+  newest?: string;
+  bytesUploaded: number;
+  skipped: { name: string; why: string }[];
+  inspection: Pick<BucketInspection, 'region' | 'versioning' | 'objectLock' | 'notes'>;
+}
+
+type Candidate = StoredBackup & { dump: NonNullable<StoredBackup['dump']>; manifest: Manifest; manifestFile: NonNullable<StoredBackup['manifestFile']> };
+
+/** A failure that concerns the bucket as a whole: stop, say that the local backup is safe. */
+function bucketFailure(error: unknown, newest: string | undefined): Error {
+  if (isAbortError(error) || !(error instanceof S3Error) || error.kind === 'verification-failed' || error.kind === 'not-found') return error as Error;
+  const kept = newest
+    ? `the local dump ${newest} is complete and kept; the next run replicates it`
+    : 'the local backups are kept; the next run replicates them';
+  return new StepFailedError(`replication failed: ${error.message}; ${kept}`, error.hint, error);
+}
+
+export async function replicateBackups(options: ReplicateOptions): Promise<ReplicateResult> {
+  const say = options.output ?? (() => undefined);
+  const local = await localInventory(options.backupDir);
+  const localPlan = planLocation(local, options.policy);
+  const pruneNext = new Set(localPlan.backups.filter((d) => d.verdict === 'prune').map((d) => d.stamp));
+  const skipped: ReplicateResult['skipped'] = [];
+  const candidates: Candidate[] = [];
+  for (const backup of local.backups) {
+    const name = backup.dump?.name ?? backup.manifestFile?.name ?? backup.stamp;
+    if (!backup.dump || !backup.manifestFile || !backup.manifest || backup.manifestFrom !== 'local') {
+      skipped.push({ name, why: !backup.dump ? 'manifest without its dump' : backup.manifestProblem ? `its manifest is ${backup.manifestProblem}` : 'no manifest' });
+    } else if (!backup.complete) {
+      skipped.push({ name, why: `its size (${backup.dump.size} bytes) differs from its manifest (${backup.manifest.dump.size})` });
+    } else if (pruneNext.has(backup.stamp)) {
+      skipped.push({ name, why: 'past the retention window (retention prunes it)' });
+    } else {
+      candidates.push(backup as Candidate);
+    }
+  }
+  for (const s of skipped) say(`not replicated: ${s.name}: ${s.why}`, 'warn');
+  const newest = candidates.at(-1);
+  const context = openS3(options.s3);
+  try {
+    return await replicateCandidates(context, candidates, newest, skipped, options);
+  } catch (error) {
+    throw bucketFailure(error, newest?.dump.name);
+  } finally {
+    closeS3(context);
+  }
+}
+
+async function replicateCandidates(
+  context: ReturnType<typeof openS3>,
+  candidates: Candidate[],
+  newest: Candidate | undefined,
+  skipped: ReplicateResult['skipped'],
+  options: ReplicateOptions,
+): Promise<ReplicateResult> {
+  const { signal, backupDir } = options;
+  const say = options.output ?? (() => undefined);
+  const inspection = await inspectBucket(context, { signal });
+  const lock = inspection.objectLock.status === 'enabled';
+  const lockMode = inspection.objectLock.defaultRetention?.mode === 'COMPLIANCE' ? 'COMPLIANCE' : 'GOVERNANCE';
+
+  // What the bucket lacks, or holds differently.
+  const toUpload: Candidate[] = [];
+  const alreadyThere: string[] = [];
+  for (const backup of candidates) {
+    const head = await headObject(context, backup.dump.name, { signal });
+    if (head && head.size === backup.manifest.dump.size && head.sha256?.toLowerCase() === backup.manifest.dump.sha256) alreadyThere.push(backup.dump.name);
+    else toUpload.push(backup);
+  }
+  const uploadBytes = toUpload.reduce((sum, b) => sum + b.dump.size, 0);
+  const total = uploadBytes + (newest?.dump.size ?? 0);
+  const started = Date.now();
+  let doneBefore = 0;
+  const report = (done: number, label: string): void => {
+    const elapsed = Date.now() - started;
+    const etaMs = done > 0 && elapsed > 0 ? Math.round(((total - done) * elapsed) / done) : undefined;
+    options.progress?.({ done, total, unit: 'bytes', label, ...(etaMs !== undefined ? { etaMs } : {}) });
+  };
+
+  const objectLockFor = (backup: Candidate): { objectLock?: { retention?: ObjectLockRetention } } => {
+    if (!lock) return {};
+    const windowEnd = backup.takenAt.getTime() + options.policy.retentionDays * 86_400_000;
+    const until = Math.max(windowEnd, backup.pinUntil?.getTime() ?? 0);
+    // A retain-until in the past is refused; the bucket's default retention then applies.
+    return until > Date.now() + 60_000 ? { objectLock: { retention: { mode: lockMode, retainUntil: new Date(until) } } } : { objectLock: {} };
+  };
+
+  const uploaded: string[] = [];
+  const failures: string[] = [];
+  const upload = async (backup: Candidate): Promise<void> => {
+    say(`uploading ${backup.dump.name} (${backup.dump.size} bytes)`);
+    await uploadFile(context, {
+      file: join(backupDir, backup.dump.name),
+      name: backup.dump.name,
+      sha256: backup.manifest.dump.sha256,
+      ...objectLockFor(backup),
+      signal,
+      onProgress: (p) => report(doneBefore + p.done, `upload ${backup.dump.name}`),
+    });
+    await verifyStoredObject(context, backup.dump.name, { size: backup.manifest.dump.size, sha256: backup.manifest.dump.sha256 }, { signal });
+  };
+  for (const backup of toUpload) {
+    try {
+      await upload(backup);
+      uploaded.push(backup.dump.name);
+    } catch (error) {
+      if (!(error instanceof S3Error) || error.kind !== 'verification-failed') throw error;
+      failures.push(`${backup.dump.name}: ${error.message}`);
+      say(`${backup.dump.name} was not replicated: ${error.message}`, 'warn');
+    }
+    doneBefore += backup.dump.size;
+  }
+
+  // The newest dump is read back in full: the only check that catches damaged content behind correct metadata.
+  if (newest && !failures.some((f) => f.startsWith(`${newest.dump.name}:`))) {
+    const expected = { size: newest.manifest.dump.size, sha256: newest.manifest.dump.sha256 };
+    const readBack = (): Promise<unknown> =>
+      verifyObjectContent(context, newest.dump.name, expected, { signal, onProgress: (p) => report(doneBefore + p.done, `read back ${newest.dump.name}`) });
+    try {
+      await readBack();
+    } catch (error) {
+      if (!(error instanceof S3Error) || error.kind !== 'verification-failed') throw error;
+      say(`the copy of ${newest.dump.name} read back differently (${error.message}): uploading it again`, 'warn');
+      await upload(newest);
+      await readBack();
+      if (!uploaded.includes(newest.dump.name)) uploaded.push(newest.dump.name);
+    }
+    say(`${newest.dump.name}: the copy in the bucket was read back in full and matches (SHA-256 ${newest.manifest.dump.sha256})`);
+  }
+
+  // The manifests: record the check locally, then make the bucket's copy the same bytes.
+  const checkedAt = new Date().toISOString();
+  for (const backup of candidates) {
+    if (failures.some((f) => f.startsWith(`${backup.dump.name}:`))) continue;
+    const path = join(backupDir, backup.manifestFile.name);
+    const checkedNow = uploaded.includes(backup.dump.name) || backup === newest || !backup.manifest.verified.bucket;
+    if (checkedNow) await markBucketVerified(path, checkedAt);
+    const { sha256, size } = await manifestFileSha256(path);
+    const head = await headObject(context, backup.manifestFile.name, { signal });
+    if (head && head.size === size && head.sha256?.toLowerCase() === sha256) continue;
+    await uploadFile(context, { file: path, name: backup.manifestFile.name, sha256, contentType: 'application/json', ...objectLockFor(backup), signal });
+    await verifyStoredObject(context, backup.manifestFile.name, { size, sha256 }, { signal });
+  }
+
+  if (failures.length > 0) {
+    throw new StepFailedError(
+      `${failures.length} backup(s) could not be replicated: ${failures.join('; ')}`,
+      'a local dump that no longer matches its manifest is damaged: take a new backup, and keep the damaged file for inspection',
+    );
+  }
+  const result: ReplicateResult = {
+    bucket: context.settings.bucket,
+    prefix: context.settings.prefix,
+    uploaded,
+    alreadyThere,
+    bytesUploaded: uploadBytes,
+    skipped,
+    inspection: { region: inspection.region, versioning: inspection.versioning, objectLock: inspection.objectLock, notes: inspection.notes },
+  };
+  if (newest) result.newest = newest.dump.name;
+  return result;
+}
+
+export function replicationSummary(result: ReplicateResult): string {
+  const parts = [`${result.uploaded.length} uploaded`, `${result.alreadyThere.filter((n) => !result.uploaded.includes(n)).length} already there`];
+  if (result.newest) parts.push(`newest ${result.newest} read back in full`);
+  return `replicated to s3://${result.bucket}/${result.prefix}: ${parts.join(', ')}`;
+}

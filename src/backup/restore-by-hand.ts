@@ -1,0 +1,47 @@
+/**
+ * The plain shell commands that restore a dump without this tool (DESIGN §4: for the day the tool itself is
+ * broken). Each line runs as is in a POSIX shell, in the folder that holds the dump, with three variables
+ * set: the libpq variables of the target server, AGE_IDENTITY_FILE (the backup identity from the vault) and
+ * RESTORE_DB (a new, empty database name). Only `age`, `sha256sum`, `createdb` and `pg_restore` are needed.
+ */
+import type { Manifest } from './manifest.js';
+
+function quote(text: string): string {
+  return /^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replace(/'/g, "'\\''")}'`;
+}
+
+export interface RestoreByHandInput {
+  dumpName: string;
+  sha256: string;
+  plaintextSha256: string;
+  encrypted: boolean;
+  encoding?: string | undefined;
+}
+
+export function restoreByHandCommands(input: RestoreByHandInput): string[] {
+  const plainName = input.encrypted ? input.dumpName.replace(/\.age$/, '') : input.dumpName;
+  const lines = [
+    '# in the folder holding the dump; set PGHOST, PGPORT, PGUSER (and PGPASSWORD) for the target server,',
+    '# AGE_IDENTITY_FILE to the backup identity from the vault, RESTORE_DB to a new database name',
+    'umask 077',
+    `echo ${quote(`${input.sha256}  ${input.dumpName}`)} | sha256sum -c -`,
+  ];
+  if (input.encrypted) {
+    lines.push(`age -d -i "$AGE_IDENTITY_FILE" -o ${quote(plainName)} ${quote(input.dumpName)}`);
+    lines.push(`echo ${quote(`${input.plaintextSha256}  ${plainName}`)} | sha256sum -c -`);
+  }
+  lines.push(`createdb --template=template0${input.encoding ? ` --encoding=${quote(input.encoding)}` : ''} "$RESTORE_DB"`);
+  lines.push(`pg_restore --no-owner --exit-on-error --dbname "$RESTORE_DB" ${quote(plainName)}`);
+  if (input.encrypted) lines.push(`rm -f ${quote(plainName)}`);
+  return lines;
+}
+
+export function restoreByHandFor(manifest: Pick<Manifest, 'dump' | 'source'>): string[] {
+  return restoreByHandCommands({
+    dumpName: manifest.dump.name,
+    sha256: manifest.dump.sha256,
+    plaintextSha256: manifest.dump.plaintextSha256,
+    encrypted: manifest.dump.encryption === 'age',
+    encoding: manifest.source.encoding,
+  });
+}

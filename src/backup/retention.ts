@@ -1,0 +1,162 @@
+/**
+ * The retention decision for one place (BACKUP_DIR or the bucket), as a pure function of its inventory and the
+ * time: what is kept, until when and why, and what is pruned. The rules, in order:
+ *
+ *  1. a pinned backup is kept until its pin expires;
+ *  2. the newest verified backup of each source (system identifier + database) is kept whatever its age; a
+ *     `pre-restore` dump never counts as that floor. A source with no verified backup here keeps its newest
+ *     complete one instead (the last copy of a source is never pruned by age alone);
+ *  3. a backup younger than RETENTION_DAYS (by the time its manifest records, else its name's timestamp) is kept;
+ *  4. anything else is pruned, oldest first, its dump(s) before its manifest.
+ *
+ * Stale `*.partial` files of ours (older than the grace period) are pruned too. Names that are not ours are never
+ * touched. Reading and deleting live in retention-run.ts.
+ */
+import { UsageError } from '../core/errors.js';
+import { formatAge, type BackupLocation, type Inventory, type StoredBackup } from './inventory.js';
+import { parseRetentionDays } from './config.js';
+
+export const DAY_MS = 86_400_000;
+/** A partial file younger than this may belong to a run in progress. */
+export const PARTIAL_GRACE_MS = 60 * 60 * 1000;
+
+export interface RetentionPolicy {
+  retentionDays: number;
+  partialGraceMs: number;
+  now: Date;
+}
+
+export function retentionPolicy(retentionDaysText: string | undefined, now = new Date()): RetentionPolicy {
+  return { retentionDays: parseRetentionDays(retentionDaysText), partialGraceMs: PARTIAL_GRACE_MS, now };
+}
+
+export type Verdict = 'keep' | 'prune';
+
+export interface BackupDecision {
+  location: BackupLocation;
+  stamp: string;
+  /** What would be deleted for this backup (dumps first, manifest last); what exists of it when kept. */
+  names: string[];
+  takenAt: Date;
+  timeFrom: StoredBackup['timeFrom'];
+  verdict: Verdict;
+  why: string;
+  /** The earliest time it may be pruned (window end or pin, whichever is later); absent for the floor. */
+  keepUntil?: Date;
+  floor: boolean;
+  reason?: string;
+  source?: string;
+  size: number;
+}
+
+export interface PartialDecision {
+  location: BackupLocation;
+  name: string;
+  verdict: Verdict;
+  why: string;
+}
+
+export interface LocationPlan {
+  location: BackupLocation;
+  where: string;
+  backups: BackupDecision[];
+  partials: PartialDecision[];
+  ignored: string[];
+}
+
+/** Stamps kept as the floor of their source, with why. */
+function floorOf(inventory: Inventory): Map<string, string> {
+  const floor = new Map<string, string>();
+  const sources = new Set(inventory.backups.filter((b) => b.source && b.reason !== 'pre-restore').map((b) => b.source as string));
+  for (const source of sources) {
+    const eligible = inventory.backups.filter((b) => b.source === source && b.reason !== 'pre-restore');
+    const verified = eligible.filter((b) => b.verified).at(-1);
+    if (verified) {
+      floor.set(verified.stamp, `newest verified backup of ${source}`);
+      continue;
+    }
+    const complete = eligible.filter((b) => b.complete).at(-1);
+    if (complete) floor.set(complete.stamp, `newest complete backup of ${source} (none here is verified)`);
+  }
+  return floor;
+}
+
+function namesOf(backup: StoredBackup): string[] {
+  const names = backup.dumps.map((d) => d.name).sort();
+  if (backup.manifestFile) names.push(backup.manifestFile.name);
+  return names;
+}
+
+export function planLocation(inventory: Inventory, policy: RetentionPolicy): LocationPlan {
+  if (!Number.isSafeInteger(policy.retentionDays) || policy.retentionDays < 1) {
+    throw new UsageError(`RETENTION_DAYS ${policy.retentionDays} is not a positive whole number of days`, 'set RETENTION_DAYS to a number of days such as 14');
+  }
+  const now = policy.now.getTime();
+  const windowMs = policy.retentionDays * DAY_MS;
+  const floor = floorOf(inventory);
+  const backups: BackupDecision[] = inventory.backups.map((backup) => {
+    const windowEnd = new Date(backup.takenAt.getTime() + windowMs);
+    const pinned = backup.pinUntil !== undefined && backup.pinUntil.getTime() > now;
+    const keepUntil = pinned && (backup.pinUntil as Date) > windowEnd ? (backup.pinUntil as Date) : windowEnd;
+    const floorWhy = floor.get(backup.stamp);
+    const decision: BackupDecision = {
+      location: inventory.location,
+      stamp: backup.stamp,
+      names: namesOf(backup),
+      takenAt: backup.takenAt,
+      timeFrom: backup.timeFrom,
+      verdict: 'keep',
+      why: '',
+      floor: floorWhy !== undefined,
+      size: backup.dumps.reduce((sum, d) => sum + d.size, 0) + (backup.manifestFile?.size ?? 0),
+    };
+    if (backup.reason) decision.reason = backup.reason;
+    if (backup.source) decision.source = backup.source;
+    if (pinned) {
+      decision.why = `pinned until ${(backup.pinUntil as Date).toISOString()}`;
+      decision.keepUntil = keepUntil;
+    } else if (floorWhy) {
+      decision.why = `${floorWhy}: kept until a newer one is verified`;
+    } else if (windowEnd.getTime() > now) {
+      decision.why = `within the ${policy.retentionDays}-day window`;
+      decision.keepUntil = windowEnd;
+    } else {
+      decision.verdict = 'prune';
+      const expiredPin = backup.pinUntil ? `, pin expired ${backup.pinUntil.toISOString()}` : '';
+      decision.why = `older than ${policy.retentionDays} days${expiredPin}`;
+    }
+    return decision;
+  });
+  const partials: PartialDecision[] = inventory.partials.map((file) => {
+    const age = file.modifiedAt ? now - file.modifiedAt.getTime() : Number.POSITIVE_INFINITY;
+    return age > policy.partialGraceMs
+      ? { location: inventory.location, name: file.name, verdict: 'prune', why: `stale partial file (${file.modifiedAt ? `${formatAge(age)} old` : 'age unknown'}): an interrupted run left it` }
+      : { location: inventory.location, name: file.name, verdict: 'keep', why: `partial file ${formatAge(age)} old: a run may still be writing it` };
+  });
+  return { location: inventory.location, where: inventory.where, backups, partials, ignored: inventory.ignored };
+}
+
+export function prunable(plan: LocationPlan): { backups: BackupDecision[]; partials: PartialDecision[] } {
+  return { backups: plan.backups.filter((b) => b.verdict === 'prune'), partials: plan.partials.filter((p) => p.verdict === 'prune') };
+}
+
+function dumpLabel(decision: BackupDecision): string {
+  return decision.names[0] ?? decision.stamp;
+}
+
+/** One plain line per backup and partial file, for the report and before pruning. */
+export function planLines(plan: LocationPlan, now: Date): string[] {
+  const lines: string[] = [];
+  const label = plan.location === 'local' ? 'local ' : 'bucket';
+  if (plan.backups.length === 0 && plan.partials.length === 0) lines.push(`${label} ${plan.where}: no backups`);
+  for (const d of plan.backups) {
+    const age = `${formatAge(now.getTime() - d.takenAt.getTime())} old${d.timeFrom === 'file name' ? ' (time from the file name)' : ''}`;
+    const reason = d.reason ?? 'no manifest';
+    const what = d.verdict === 'prune' ? `PRUNE: ${d.why}` : `keep${d.keepUntil ? ` until ${d.keepUntil.toISOString()}` : ''}: ${d.why}`;
+    const missing = d.names.length === 1 && d.names[0]?.endsWith('.manifest.json') ? ' (manifest without its dump)' : '';
+    lines.push(`${label} ${dumpLabel(d)}${missing}  ${age}  ${reason}  ${what}`);
+  }
+  for (const p of plan.partials) lines.push(`${label} ${p.name}  ${p.verdict === 'prune' ? 'PRUNE' : 'keep'}: ${p.why}`);
+  if (plan.ignored.length > 0) lines.push(`${label} not ours, never touched: ${plan.ignored.join(', ')}`);
+  return lines;
+}

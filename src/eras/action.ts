@@ -1,0 +1,41 @@
+import { z } from 'zod';
+import { defineAction } from '../engine/action.js';
+
+/**
+ * The key era(s) a dump taken now belongs to, from the register (bucket, else local copy); creates the register
+ * on first use (asks once for the era's label and ENCRYPTION_KEY, records only the key's fingerprint).
+ */
+export const erasEnsureAction = defineAction({
+  name: 'eras.ensure',
+  description: 'read the key-era register (bucket, else local copy), creating it on first use',
+  params: z.object({}).strict(),
+  describe: () => 'read the key-era register; create it on first use (era label and ENCRYPTION_KEY asked once)',
+  async run(_params, ctx) {
+    const [{ ensureKeyEras }, { shortFingerprint }] = await Promise.all([import('./ensure.js'), import('../keys/fingerprint.js')]);
+    const backupDir = ctx.settings.require('BACKUP_DIR');
+    let s3;
+    if (ctx.settings.get('S3_BUCKET')) {
+      const { s3SettingsFromSettings } = await import('../s3/settings.js');
+      s3 = s3SettingsFromSettings(ctx.settings);
+    }
+    const { ensureBackupDir } = await import('../backup/backup-dir.js');
+    await ensureBackupDir(backupDir);
+    const result = await ensureKeyEras({
+      location: { backupDir, ...(s3 ? { s3 } : {}) },
+      interactor: ctx.interactor,
+      encryptionKey: ctx.settings.get('ENCRYPTION_KEY'),
+      secrets: ctx.secrets,
+      signal: ctx.signal,
+      output: (text, stream) => ctx.output(text, stream),
+    });
+    const labels = result.eras.map((e) => `${e.label} (${shortFingerprint(e.fingerprint)})`).join(', ') || 'none';
+    return {
+      message: result.created ? `register created; era in force: ${labels}` : `era(s) in force: ${labels} (register from the ${result.source === 'bucket' ? 'bucket' : 'local copy'})`,
+      data: {
+        eras: result.eras,
+        source: result.source,
+        ...(result.created ? { record: { keyEraRegister: { created: result.created.label, fingerprint: result.created.fingerprint } } } : {}),
+      },
+    };
+  },
+});

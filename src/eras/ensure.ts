@@ -1,0 +1,168 @@
+/**
+ * `eras.ensure`'s work: find the key era(s) a dump taken now belongs to, creating the register on first use.
+ * Creating it asks the operator once for the current era's label and its ENCRYPTION_KEY (from the setting when
+ * set, else a masked prompt), to record the key's fingerprint; the key itself is never stored. Headless, a
+ * missing register with no ENCRYPTION_KEY or no `era-label` answer stops with exit 3 naming what is missing.
+ */
+import { AnswerRequiredError, UsageError } from '../core/errors.js';
+import type { SecretStore } from '../engine/action.js';
+import type { Interactor } from '../engine/interactor.js';
+import { keyFingerprint, shortFingerprint } from '../keys/fingerprint.js';
+import { parseEncryptionKey } from '../keys/secret-value.js';
+import { addEra, emptyRegister, eraForDump, ERA_LABEL, suggestEraLabel, validateEraLabel, type EraRef, type KeyEraRegister } from './register.js';
+import { readRegister, sameRegister, writeBucketRegister, writeLocalRegister, writeRegister, type RegisterLocation } from './store.js';
+
+export interface EnsureErasOptions {
+  location: RegisterLocation;
+  interactor: Interactor;
+  /** ENCRYPTION_KEY from the settings (environment), when set. */
+  encryptionKey: string | undefined;
+  secrets: SecretStore;
+  signal: AbortSignal;
+  output(text: string, stream?: 'info' | 'warn'): void;
+  now?: Date;
+}
+
+export interface EnsureErasResult {
+  eras: EraRef[];
+  source: 'bucket' | 'local' | 'created';
+  created?: EraRef;
+  register: KeyEraRegister;
+}
+
+const ATTEMPTS = 3;
+
+async function askLabel(options: EnsureErasOptions, suggestion: string): Promise<string> {
+  for (let attempt = 1; ; attempt++) {
+    const answer = await options.interactor.text(
+      { kind: 'text', name: 'era-label', message: `No key-era register yet. Label of the era of the ENCRYPTION_KEY in force now (${ERA_LABEL.source})`, default: suggestion },
+      options.signal,
+    );
+    const text = answer.trim() === '' ? suggestion : answer;
+    try {
+      return validateEraLabel(text);
+    } catch (error) {
+      if (options.interactor.mode === 'headless' || attempt >= ATTEMPTS) throw error;
+      options.output(`"${text}" is not a valid era label: lower-case letters, digits and dashes`, 'warn');
+    }
+  }
+}
+
+async function askKey(options: EnsureErasOptions): Promise<string> {
+  if (options.encryptionKey) {
+    parseEncryptionKey(options.encryptionKey, 'ENCRYPTION_KEY');
+    return options.encryptionKey;
+  }
+  const value = await options.interactor.secret(
+    {
+      kind: 'secret',
+      name: 'ENCRYPTION_KEY',
+      message: "Obexal's current ENCRYPTION_KEY, once, to record its fingerprint (the key is not stored)",
+      validate: (text) => {
+        try {
+          parseEncryptionKey(text, 'the key');
+          return undefined;
+        } catch (error) {
+          return (error as Error).message;
+        }
+      },
+    },
+    options.signal,
+  );
+  options.secrets.set('ENCRYPTION_KEY', value);
+  parseEncryptionKey(value, 'the ENCRYPTION_KEY typed');
+  return value;
+}
+
+/** Headless: name everything missing at once instead of failing on the first. */
+async function checkHeadlessAnswers(options: EnsureErasOptions, suggestion: string): Promise<string> {
+  const missing: string[] = [];
+  if (!options.encryptionKey) missing.push('ENCRYPTION_KEY');
+  let label: string | undefined;
+  try {
+    label = await askLabel(options, suggestion);
+  } catch (error) {
+    if (!(error instanceof AnswerRequiredError)) throw error;
+    missing.push('era-label');
+  }
+  if (missing.length > 0 || label === undefined) {
+    throw new AnswerRequiredError(
+      missing[0] ?? 'era-label',
+      `there is no key-era register yet, and creating it needs ${missing.join(' and ')}: nothing was changed`,
+      'run this once interactively (`obexal-runbook backup` on a terminal), or give ' +
+        `${missing.includes('ENCRYPTION_KEY') ? 'ENCRYPTION_KEY in the environment (only this once; it is not stored) ' : ''}` +
+        `${missing.length === 2 ? 'and ' : ''}${missing.includes('era-label') ? `the era's label in --answers (era-label: ${suggestion}) or --yes to accept ${suggestion}` : ''}`,
+    );
+  }
+  return label;
+}
+
+function warnAboutKey(options: EnsureErasOptions, eras: EraRef[]): void {
+  if (!options.encryptionKey) return;
+  let fingerprint: string;
+  try {
+    fingerprint = keyFingerprint(parseEncryptionKey(options.encryptionKey, 'ENCRYPTION_KEY'));
+  } catch (error) {
+    options.output(`ENCRYPTION_KEY in this environment is not a valid key (${(error as UsageError).message}); backups do not need it`, 'warn');
+    return;
+  }
+  if (!eras.some((era) => era.fingerprint === fingerprint)) {
+    options.output(
+      `the ENCRYPTION_KEY in this environment (fingerprint ${shortFingerprint(fingerprint)}) matches no open era of the register: ` +
+        'was a key rotation done without the key-rotation runbook? Check the register before relying on this dump\'s era',
+      'warn',
+    );
+  }
+}
+
+async function syncCopies(options: EnsureErasOptions, read: Awaited<ReturnType<typeof readRegister>>, register: KeyEraRegister): Promise<void> {
+  const { location } = options;
+  if (read.source === 'bucket' && !sameRegister(read.local, register)) {
+    await writeLocalRegister(location.backupDir, register);
+    options.output('local copy of the key-era register updated from the bucket', 'info');
+  }
+  if (read.source === 'local' && read.bucket === 'absent' && location.s3) {
+    try {
+      const where = await writeBucketRegister(location.s3, register, options.signal);
+      options.output(`the bucket had no key-era register: uploaded the local one to ${where}`, 'info');
+    } catch (error) {
+      options.output(`could not upload the key-era register to the bucket: ${(error as Error).message}`, 'warn');
+    }
+  }
+  if (read.bucket === 'unreachable') {
+    options.output(`the bucket's key-era register could not be read (${read.bucketError ?? 'unknown error'}): using the local copy`, 'warn');
+  }
+}
+
+export async function ensureKeyEras(options: EnsureErasOptions): Promise<EnsureErasResult> {
+  const now = options.now ?? new Date();
+  const read = await readRegister(options.location, { signal: options.signal });
+  if (read.register && read.source !== 'none') {
+    const register = read.register;
+    await syncCopies(options, read, register);
+    const eras = eraForDump(register, now);
+    if (eras.length === 0) {
+      options.output('the key-era register has no era in force: this dump\'s manifest names no key era (a restore will find the key by trial decryption)', 'warn');
+    } else if (eras.length > 1) {
+      options.output(`two eras are open (${eras.map((e) => e.label).join(', ')}): a key rotation is under way, the manifest names both`, 'info');
+    }
+    warnAboutKey(options, eras);
+    return { eras, source: read.source, register };
+  }
+
+  const suggestion = suggestEraLabel(now);
+  const label = options.interactor.mode === 'headless' ? await checkHeadlessAnswers(options, suggestion) : await askLabel(options, suggestion);
+  const key = await askKey(options);
+  const fingerprint = keyFingerprint(parseEncryptionKey(key, 'ENCRYPTION_KEY'));
+  const register = addEra(emptyRegister(), { label, fingerprint, start: now.toISOString() });
+  if (read.bucket === 'unreachable') {
+    options.output(`the bucket could not be read (${read.bucketError ?? 'unknown error'}): if it already holds a key-era register, that one will win at the next run`, 'warn');
+  }
+  const written = await writeRegister(register, options.location, { signal: options.signal });
+  options.output(`key-era register created: era "${label}", fingerprint ${shortFingerprint(fingerprint)} (the key itself is not stored)`, 'info');
+  options.output(`  local copy: ${written.localPath}`, 'info');
+  if (typeof written.bucket === 'object' && 'written' in written.bucket) options.output(`  bucket copy: ${written.bucket.written}`, 'info');
+  else if (typeof written.bucket === 'object') options.output(`  the bucket copy could not be written (${written.bucket.error}); the next backup uploads it`, 'warn');
+  const created = { label, fingerprint };
+  return { eras: [created], source: 'created', created, register };
+}
