@@ -6,6 +6,7 @@ import type { AnyAction } from '../engine/action.js';
 import { genericActions } from './generic/index.js';
 import { backupActions } from '../backup/actions/index.js';
 import { bucketActions } from '../backup/actions-bucket.js';
+import { restoreActions } from '../restore/actions.js';
 
 const actions = new Map<string, AnyAction>();
 
@@ -16,6 +17,7 @@ export function registerActions(list: readonly AnyAction[]): void {
 registerActions(genericActions);
 registerActions(backupActions);
 registerActions(bucketActions);
+registerActions(restoreActions);
 
 export function findAction(name: string): AnyAction | undefined {
   return actions.get(name);

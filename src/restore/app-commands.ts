@@ -1,0 +1,41 @@
+/**
+ * APP_STOP_COMMAND / APP_START_COMMAND (and the auth-service exec template's environment): argument lists run
+ * without a shell, their output live, with the base variables plus those container tooling reads.
+ */
+import { splitCommand } from '../core/command-template.js';
+import { baseChildEnv, runProcess } from '../core/exec.js';
+import { InterruptedError, StepFailedError, messageOf } from '../core/errors.js';
+import type { ActionContext } from '../engine/action.js';
+
+const TOOLING_PREFIXES = ['DOCKER_', 'COMPOSE_', 'CONTAINER_', 'KUBECONFIG', 'XDG_RUNTIME_DIR', 'SSH_AUTH_SOCK'];
+export const APP_COMMAND_TIMEOUT_MS = 10 * 60_000;
+
+export function toolingEnv(from: Readonly<Record<string, string | undefined>>): Record<string, string> {
+  const env = baseChildEnv(from as Record<string, string | undefined>);
+  for (const [name, value] of Object.entries(from)) if (value !== undefined && TOOLING_PREFIXES.some((p) => name.startsWith(p))) env[name] = value;
+  return env;
+}
+
+/** Runs the command of `setting` when it is set; false when it is not. */
+export async function runAppCommand(ctx: ActionContext, setting: 'APP_STOP_COMMAND' | 'APP_START_COMMAND', signal: AbortSignal = ctx.signal): Promise<boolean> {
+  const template = ctx.settings.get(setting);
+  if (!template) return false;
+  const [file, ...args] = splitCommand(template, setting);
+  const timeout = AbortSignal.timeout(APP_COMMAND_TIMEOUT_MS);
+  try {
+    await runProcess({
+      file: file as string,
+      args,
+      env: toolingEnv(ctx.settings.env),
+      signal: AbortSignal.any([signal, timeout]),
+      label: setting,
+      onLine: (line, stream) => ctx.output(line, stream),
+    });
+  } catch (error) {
+    if (signal.aborted) throw error;
+    if (timeout.aborted && error instanceof InterruptedError) throw new StepFailedError(`${setting} did not finish within ${APP_COMMAND_TIMEOUT_MS / 60_000} minutes`, `check ${setting} by hand`);
+    throw new StepFailedError(messageOf(error), `check ${setting}: run it by hand to see why it failed`, error);
+  }
+  ctx.output(`${setting} done`, 'info');
+  return true;
+}

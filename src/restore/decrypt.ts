@@ -1,0 +1,76 @@
+/**
+ * Decrypts a dump into the private folder (file 0600, written as `.partial` and renamed only once complete)
+ * while hashing both sides: the stored file's SHA-256 (manifest `dump.sha256`) and the plaintext archive's
+ * (`dump.plaintextSha256`). age authenticates every 64 KiB chunk and marks the last one, so a tampered or
+ * truncated file fails here with a typed error and no plaintext is left behind.
+ */
+import { createReadStream, createWriteStream } from 'node:fs';
+import { open, rename, rm } from 'node:fs/promises';
+import { pipeline } from 'node:stream/promises';
+import { StepFailedError } from '../core/errors.js';
+import { AgeDecryptError } from '../crypto/age-errors.js';
+import { createAgeDecryptStream } from '../crypto/age-decrypt.js';
+import type { AgeIdentity } from '../crypto/age-keys.js';
+import { HashingStream } from '../s3/hash.js';
+
+export type DumpFormat = 'age' | 'custom' | 'unknown';
+
+const AGE_MAGIC = Buffer.from('age-encryption.org/v1', 'latin1');
+const ARMOR_MAGIC = Buffer.from('-----BEGIN AGE ENCRYPTED FILE-----', 'latin1');
+const PGDMP_MAGIC = Buffer.from('PGDMP', 'latin1');
+
+export async function detectFormat(path: string): Promise<DumpFormat> {
+  const handle = await open(path, 'r');
+  try {
+    const head = Buffer.alloc(ARMOR_MAGIC.length);
+    const { bytesRead } = await handle.read(head, 0, head.length, 0);
+    const bytes = head.subarray(0, bytesRead);
+    if (bytes.subarray(0, AGE_MAGIC.length).equals(AGE_MAGIC) || bytes.equals(ARMOR_MAGIC)) return 'age';
+    if (bytes.subarray(0, PGDMP_MAGIC.length).equals(PGDMP_MAGIC)) return 'custom';
+    return 'unknown';
+  } finally {
+    await handle.close();
+  }
+}
+
+export interface DecryptResult {
+  storedSha256: string;
+  storedSize: number;
+  plaintextSha256: string;
+  plaintextSize: number;
+  durationMs: number;
+}
+
+export async function decryptDump(options: {
+  source: string;
+  destination: string;
+  identities: readonly AgeIdentity[];
+  signal: AbortSignal;
+  onProgress?: (bytes: number) => void;
+}): Promise<DecryptResult> {
+  const started = Date.now();
+  const partial = `${options.destination}.partial`;
+  const stored = new HashingStream(options.onProgress);
+  const plain = new HashingStream();
+  try {
+    await rm(partial, { force: true });
+    await pipeline(
+      createReadStream(options.source, { highWaterMark: 1 << 20 }),
+      stored,
+      createAgeDecryptStream(options.identities),
+      plain,
+      createWriteStream(partial, { mode: 0o600 }),
+      { signal: options.signal },
+    );
+    await rename(partial, options.destination);
+  } catch (error) {
+    await rm(partial, { force: true });
+    if (options.signal.aborted || error instanceof AgeDecryptError) throw error;
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOSPC' || code === 'EDQUOT') {
+      throw new StepFailedError(`the disk of the private folder filled up while decrypting (${code})`, 'point TMPDIR at a folder on a larger disk; nothing was changed', error);
+    }
+    throw new StepFailedError(`decrypting ${options.source} failed: ${(error as Error).message}`, 'check the file and the private folder (TMPDIR); nothing was changed', error);
+  }
+  return { storedSha256: stored.digest(), storedSize: stored.bytes, plaintextSha256: plain.digest(), plaintextSize: plain.bytes, durationMs: Date.now() - started };
+}

@@ -1,0 +1,96 @@
+/** restore.key-era's step: gathers the register, the data's encrypted values and the manifest's eras. */
+import type pg from 'pg';
+import { messageOf, UsageError } from '../core/errors.js';
+import type { ActionContext, ActionResult } from '../engine/action.js';
+import type { KeyEraRegister } from '../eras/register.js';
+import { shortFingerprint } from '../keys/fingerprint.js';
+import { connect } from '../pg/client.js';
+import { parseConnectionString } from '../pg/target.js';
+import { findPgRestore } from './archive.js';
+import { valuesInDatabase, valuesInDump, type StoredValue } from './encrypted-values.js';
+import { selectKeyEra } from './key-era.js';
+import type { EncryptedColumnSpec, VerifiedDump } from './types.js';
+
+export interface KeyEraParams {
+  dump?: VerifiedDump | undefined;
+  target?: string | undefined;
+  columns: EncryptedColumnSpec[];
+  era?: string | undefined;
+}
+
+export async function readRegisterForRestore(ctx: ActionContext): Promise<KeyEraRegister | undefined> {
+  const backupDir = ctx.settings.get('BACKUP_DIR');
+  if (!backupDir) return undefined;
+  try {
+    const { readRegister } = await import('../eras/store.js');
+    let s3;
+    if (ctx.settings.get('S3_BUCKET')) s3 = (await import('../s3/settings.js')).s3SettingsFromSettings(ctx.settings);
+    const read = await readRegister({ backupDir, ...(s3 ? { s3 } : {}) }, { signal: ctx.signal });
+    if (read.bucket === 'unreachable') ctx.output(`the key-era register in the bucket could not be read (${read.bucketError ?? '?'}): using the local copy`, 'warn');
+    if (!read.register) ctx.output('there is no key-era register (bucket or BACKUP_DIR): eras are known only from the manifest', 'warn');
+    return read.register;
+  } catch (error) {
+    if (ctx.signal.aborted) throw error;
+    ctx.output(`the key-era register could not be read: ${messageOf(error)}`, 'warn');
+    return undefined;
+  }
+}
+
+export async function runKeyEra(params: KeyEraParams, ctx: ActionContext): Promise<ActionResult> {
+  const register = await readRegisterForRestore(ctx);
+  let client: pg.Client | undefined;
+  let values: () => AsyncIterable<StoredValue>;
+  let dataName: string;
+  let token: string | undefined;
+  if (params.dump) {
+    const pgRestore = await findPgRestore();
+    const file = params.dump.plaintextPath;
+    values = () => valuesInDump(pgRestore, file, params.columns, ctx.signal);
+    dataName = 'the dump';
+  } else if (params.target) {
+    const target = parseConnectionString(params.target);
+    token = target.label;
+    const opened = await connect(target, ctx.signal);
+    client = opened;
+    values = () => valuesInDatabase(opened, params.columns);
+    dataName = `the database ${target.label}`;
+  } else {
+    throw new UsageError('restore.key-era needs a verified dump (dump:) or a database (target:)', 'fix the step in the runbook');
+  }
+  try {
+    const outcome = await selectKeyEra(ctx, {
+      register,
+      manifestEras: params.dump?.manifest?.keyEras,
+      era: params.era,
+      columns: params.columns,
+      values,
+      dataName,
+    });
+    const keys = outcome.accepted.map((a) => ({ era: a.era, fingerprint: shortFingerprint(a.key.fingerprint), source: a.key.source, how: a.how }));
+    const perTable = Object.entries(outcome.census.perColumn).map(([where, n]) => `${where}: ${n}`).join(', ');
+    const dumpEra = outcome.dumpEras.join('+') || (outcome.accepted.map((a) => a.era).join('+') || outcome.currentEra);
+    const details = outcome.needsReencrypt
+      ? [
+          `re-encrypt ${outcome.census.unreadableTotal} of ${outcome.census.total} encrypted values (${perTable}) under the current key (era "${outcome.currentEra}")`,
+          `read with the key(s) of era ${keys.map((k) => `"${k.era}"`).join(', ')}; batched, each batch one transaction; safe to re-run`,
+        ]
+      : [];
+    return {
+      message: outcome.needsReencrypt
+        ? `data of era ${dumpEra}, current era ${outcome.currentEra}: reencrypt-secrets needed (${keys.length} older key(s) accepted)`
+        : `data opens under the current key (era ${outcome.currentEra}): nothing to re-encrypt`,
+      data: {
+        dumpEra,
+        dumpEras: outcome.dumpEras,
+        currentEra: outcome.currentEra,
+        needsReencrypt: outcome.needsReencrypt,
+        values: { total: outcome.census.total, underCurrentKey: outcome.census.perKey[0] ?? 0, perColumn: outcome.census.perColumn },
+        keys,
+        ...(token ? { token, details } : {}),
+        record: { keyEra: { dump: dumpEra, current: outcome.currentEra, needsReencrypt: outcome.needsReencrypt, keys } },
+      },
+    };
+  } finally {
+    await client?.end().catch(() => undefined);
+  }
+}

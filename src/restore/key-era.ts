@@ -1,0 +1,177 @@
+/**
+ * restore.key-era (DESIGN §4 "Key eras"): which era the data was encrypted in, which is current, and the keys
+ * that open it. The proof is a trial decryption of the encrypted values taken from the data itself (the
+ * verified dump, or a database restored by other means): a key for an older era is accepted only when its
+ * fingerprint is the era's or it opens values the current key does not. Every value must open under the
+ * current key or an accepted one before the step succeeds; keys stay in ctx.secrets only.
+ */
+import { AnswerRequiredError, StepFailedError } from '../core/errors.js';
+import type { ActionContext, ActionResult } from '../engine/action.js';
+import type { KeyEra, KeyEraRegister } from '../eras/register.js';
+import { shortFingerprint } from '../keys/fingerprint.js';
+import { describeEra, holdOldKeys, keyFromCommand, obtainCurrentKey, obtainEraKey, oldKeysFromSettings, type EraDescription, type HeldKey, type KeyVerdict } from '../keysource/encryption-keys.js';
+import { templateUses } from '../keysource/secret-command.js';
+import { countOpened, describeUnreadable, takeCensus, type Census } from './key-census.js';
+import type { StoredValue } from './encrypted-values.js';
+import type { EncryptedColumnSpec } from './types.js';
+
+export interface KeyEraInputs {
+  register: KeyEraRegister | undefined;
+  /** Eras the manifest names (undefined: no manifest). */
+  manifestEras: { label: string; fingerprint: string }[] | undefined;
+  /** The era chosen by the operator when there is no manifest. */
+  era?: string | undefined;
+  columns: readonly EncryptedColumnSpec[];
+  /** A fresh stream of the data's encrypted values (called once or twice). */
+  values: () => AsyncIterable<StoredValue>;
+  /** "the dump" or "the database". */
+  dataName: string;
+}
+
+export interface AcceptedKey {
+  era: string;
+  key: HeldKey;
+  how: string;
+}
+
+export interface KeyEraOutcome {
+  dumpEras: string[];
+  currentEra: string;
+  needsReencrypt: boolean;
+  census: Census;
+  accepted: AcceptedKey[];
+}
+
+function byStartDesc(a: KeyEra, b: KeyEra): number {
+  return Date.parse(b.start) - Date.parse(a.start);
+}
+
+function describeFromRegister(register: KeyEraRegister | undefined, ref: { label: string; fingerprint?: string }): EraDescription {
+  const known = register?.eras.find((e) => (ref.fingerprint ? e.fingerprint === ref.fingerprint : e.label === ref.label)) ?? register?.eras.find((e) => e.label === ref.label);
+  return { label: ref.label, ...(ref.fingerprint ? { fingerprint: ref.fingerprint } : known ? { fingerprint: known.fingerprint } : {}), ...(known ? { start: known.start, end: known.end } : {}) };
+}
+
+async function chooseEra(ctx: ActionContext, register: KeyEraRegister | undefined, current: string, dataName: string): Promise<string | undefined> {
+  const eras = (register?.eras ?? []).filter((e) => e.label !== current).sort(byStartDesc);
+  if (eras.length === 0) return undefined;
+  try {
+    const choice = await ctx.interactor.choose(
+      {
+        kind: 'choice',
+        name: 'dump-era',
+        message: `Without a manifest, which key era was ${dataName} taken in?`,
+        options: [...eras.map((e) => ({ value: e.label, label: describeEra(e) })), { value: 'unknown', label: 'I do not know: try the keys I can give' }],
+        default: 'unknown',
+      },
+      ctx.signal,
+    );
+    return choice === 'unknown' ? undefined : choice;
+  } catch (error) {
+    if (!(error instanceof AnswerRequiredError) || ctx.interactor.mode !== 'headless') throw error;
+    ctx.output('no dump-era answer: trying ENCRYPTION_KEY_OLD and the vault command for each era of the register', 'info');
+    return undefined;
+  }
+}
+
+export async function selectKeyEra(ctx: ActionContext, inputs: KeyEraInputs): Promise<KeyEraOutcome> {
+  const { register } = inputs;
+  const open = register ? register.eras.filter((e) => e.end === null).sort(byStartDesc) : [];
+  const current = await obtainCurrentKey(ctx, open[0]?.label);
+  const currentEra = register?.eras.find((e) => e.fingerprint === current.fingerprint);
+  if (currentEra && currentEra.end !== null && open.length > 0) {
+    throw new StepFailedError(
+      `${current.source} is the key of ${describeEra(currentEra)}, which has ended; the current era is "${open[0]?.label}"`,
+      `set ENCRYPTION_KEY to the key the auth-service runs with now (era "${open[0]?.label}"); older keys go in ENCRYPTION_KEY_OLD`,
+    );
+  }
+  if (register && register.eras.length > 0 && !currentEra) {
+    ctx.output(`${current.source} (fingerprint ${shortFingerprint(current.fingerprint)}) matches no era of the key-era register: was a rotation done outside the key-rotation runbook?`, 'warn');
+  }
+  const currentLabel = currentEra?.label ?? inputs.manifestEras?.find((e) => e.fingerprint === current.fingerprint)?.label ?? 'unregistered';
+
+  let dumpEras = inputs.manifestEras?.map((e) => describeFromRegister(register, e));
+  if (!dumpEras) {
+    const label = inputs.era ?? (await chooseEra(ctx, register, currentLabel, inputs.dataName));
+    dumpEras = label ? [describeFromRegister(register, { label })] : undefined;
+  }
+  const olderEras = (dumpEras ?? []).filter((e) => e.label !== currentLabel && e.fingerprint !== current.fingerprint);
+  ctx.output(`current era: ${currentEra ? describeEra(currentEra) : `"${currentLabel}" (fingerprint ${shortFingerprint(current.fingerprint)}…)`}`, 'info');
+  ctx.output(`${inputs.dataName} was taken in: ${dumpEras ? dumpEras.map(describeEra).join(' and ') : 'an unknown era (no manifest)'}`, 'info');
+
+  const census = await takeCensus(inputs.values(), [current.key], (done) => ctx.progress({ done, unit: 'values', label: 'trying the current key on every encrypted value' }));
+  const result = (needsReencrypt: boolean, accepted: AcceptedKey[]): KeyEraOutcome => ({ dumpEras: (dumpEras ?? []).map((e) => e.label), currentEra: currentLabel, needsReencrypt, census, accepted });
+  if (census.total === 0) {
+    ctx.output(`${inputs.dataName} holds no encrypted values: no key of another era is needed`, 'info');
+    return result(false, []);
+  }
+  if (census.unreadableTotal === 0) {
+    ctx.output(`all ${census.total} encrypted values open under the current key: nothing to re-encrypt`, 'info');
+    return result(false, []);
+  }
+  ctx.output(`${census.unreadableTotal} of ${census.total} encrypted values do not open under the current key`, 'info');
+  for (const era of olderEras) {
+    ctx.output(`fetch the ENCRYPTION_KEY of ${describeEra(era)} from the vault${era.end ? ` (it must be kept until the dumps of that era expire)` : ''}`, 'info');
+  }
+
+  let remaining = census.samples;
+  const accepted: AcceptedKey[] = [];
+  const candidates = oldKeysFromSettings(ctx).filter((k) => k.fingerprint !== current.fingerprint);
+  const judgeFor = (era: EraDescription | undefined) => (key: HeldKey): KeyVerdict => {
+    if (key.fingerprint === current.fingerprint) return { accepted: false, why: 'it is the current key' };
+    if (era?.fingerprint && key.fingerprint === era.fingerprint) return { accepted: true, how: `fingerprint ${shortFingerprint(key.fingerprint)} matches the era` };
+    const opened = countOpened(remaining, key.key);
+    if (opened > 0) {
+      const differs = era?.fingerprint ? ` (its fingerprint ${shortFingerprint(key.fingerprint)} is not the register's ${shortFingerprint(era.fingerprint)})` : '';
+      return { accepted: true, how: `opens ${opened} of the ${remaining.length} values tried from ${inputs.dataName}${differs}` };
+    }
+    const expected = era?.fingerprint ? `its fingerprint ${shortFingerprint(key.fingerprint)} is not ${era.label}'s (${shortFingerprint(era.fingerprint)}) and ` : '';
+    return { accepted: false, why: `${expected}it opens none of the ${remaining.length} encrypted values taken from ${inputs.dataName}` };
+  };
+  const take = (era: string, key: HeldKey, how: string) => {
+    accepted.push({ era, key, how });
+    remaining = remaining.filter((v) => countOpened([v], key.key) === 0);
+    ctx.output(`key for era "${era}" accepted (${key.source}): ${how}`, 'info');
+  };
+
+  for (const era of olderEras) {
+    if (remaining.length === 0) break;
+    const { key, how } = await obtainEraKey(ctx, era, { judge: judgeFor(era), candidates });
+    take(era.label, key, how);
+  }
+  // Values no named era's key opened (no manifest, or a dump whose manifest misses an era): trial decryption.
+  for (const key of candidates) {
+    if (remaining.length === 0 || accepted.some((a) => a.key.fingerprint === key.fingerprint)) continue;
+    const verdict = judgeFor(undefined)(key);
+    if (verdict.accepted) take(register?.eras.find((e) => e.fingerprint === key.fingerprint)?.label ?? 'unknown', key, verdict.how);
+  }
+  if (remaining.length > 0 && !dumpEras) {
+    // No era known: the vault command for each older era of the register, then a prompt.
+    const template = ctx.settings.get('ENCRYPTION_KEY_COMMAND');
+    if (template && templateUses(template, 'era')) {
+      for (const era of (register?.eras ?? []).filter((e) => e.label !== currentLabel).sort(byStartDesc)) {
+        if (remaining.length === 0) break;
+        const key = await keyFromCommand(ctx, era.label);
+        const verdict = key ? judgeFor(era)(key) : undefined;
+        if (key && verdict?.accepted) take(era.label, key, verdict.how);
+      }
+    }
+    if (remaining.length > 0) {
+      const { key, how } = await obtainEraKey(ctx, { label: 'unknown' }, { judge: judgeFor(undefined), candidates: [], useCommand: false });
+      take('unknown', key, how);
+    }
+  }
+  let final = census;
+  if (remaining.length === 0 && !census.samplesComplete) {
+    final = await takeCensus(inputs.values(), [current.key, ...accepted.map((a) => a.key.key)], (done) => ctx.progress({ done, unit: 'values', label: 'checking every encrypted value opens' }));
+  }
+  const unreadable = remaining.length > 0 ? remaining.length : final === census ? 0 : final.unreadableTotal;
+  if (unreadable > 0) {
+    const detail = final !== census ? describeUnreadable(final) : `${remaining.length} value(s), e.g. ${remaining.slice(0, 5).map((v) => `${v.table}.${v.column} ${v.key}`).join(', ')}`;
+    throw new StepFailedError(
+      `some encrypted values of ${inputs.dataName} open under none of the keys held (${detail}): nothing was changed`,
+      `add the ENCRYPTION_KEY of ${olderEras.length > 0 ? olderEras.map((e) => `"${e.label}"`).join(' and ') : 'the era of the dump'} to ENCRYPTION_KEY_OLD (a dump taken during a rotation may need both eras' keys)`,
+    );
+  }
+  holdOldKeys(ctx, accepted.map((a) => a.key));
+  return result(true, accepted);
+}

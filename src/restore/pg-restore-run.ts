@@ -1,0 +1,82 @@
+/**
+ * Runs pg_restore into a database with `--verbose`, turning its item lines into progress with an ETA (items
+ * weighted by the rows the manifest counted, so that the audit log's data weighs what it costs). The password
+ * reaches pg_restore only through PGPASSWORD in its own environment; its other output goes to the journal.
+ */
+import { availableParallelism } from 'node:os';
+import { startProcess } from '../core/exec.js';
+import { StepFailedError } from '../core/errors.js';
+import type { ProgressUpdate } from '../engine/action.js';
+import { childEnvFor, type PgTarget } from '../pg/target.js';
+
+/** Below this archive size one job is faster on small machines (measured: see the report / MEASURED.md). */
+export const PARALLEL_THRESHOLD_BYTES = 64 * 1024 * 1024;
+
+export function chooseJobs(wanted: 'auto' | number, archiveBytes: number, singleTransaction: boolean): number {
+  if (singleTransaction) return 1; // pg_restore cannot combine --single-transaction with --jobs
+  if (wanted !== 'auto') return Math.max(1, wanted);
+  if (archiveBytes < PARALLEL_THRESHOLD_BYTES) return 1;
+  return Math.max(1, Math.min(4, availableParallelism()));
+}
+
+const SERIAL_ITEM = /^pg_restore: (?:creating|executing|processing data for table|processing item) (.*)$/;
+const PARALLEL_DONE = /^pg_restore: finished item \d+ (.*)$/;
+const DATA_TABLE = /^(?:"?([^".]+)"?\.)?"?([^"]+)"?$/;
+
+export interface PgRestoreOptions {
+  program: string;
+  file: string;
+  /** Where to restore (its `database` is the one written). */
+  target: PgTarget;
+  args: string[];
+  jobs: number;
+  totalItems: number;
+  rowCounts: Readonly<Record<string, number>>;
+  signal: AbortSignal;
+  onProgress(update: ProgressUpdate): void;
+  onLine(line: string): void;
+}
+
+export async function runPgRestore(options: PgRestoreOptions): Promise<{ durationMs: number }> {
+  const started = Date.now();
+  const weightOfTable = (name: string) => 1 + (options.rowCounts[name] ?? 0) / 500;
+  const totalWeight = Math.max(1, options.totalItems) + Object.values(options.rowCounts).reduce((a, b) => a + b / 500, 0);
+  let items = 0;
+  let weight = 0;
+  const parallel = options.jobs > 1;
+  const onItem = (what: string) => {
+    items += 1;
+    const data = /^(?:data for table |TABLE DATA )(.*)$/.exec(what);
+    let table: string | undefined;
+    if (data) {
+      const m = DATA_TABLE.exec((data[1] as string).trim());
+      table = m?.[2];
+    }
+    weight += table ? weightOfTable(table) : 1;
+    const elapsed = Date.now() - started;
+    const etaMs = weight > 0 && elapsed > 1000 ? Math.round((elapsed * Math.max(0, totalWeight - weight)) / weight) : undefined;
+    options.onProgress({ done: Math.min(items, options.totalItems), total: options.totalItems, unit: 'items', label: `pg_restore: ${what.slice(0, 80)}`, ...(etaMs !== undefined ? { etaMs } : {}) });
+  };
+  const { done } = startProcess({
+    file: options.program,
+    args: ['--verbose', '--exit-on-error', `--dbname=${options.target.database}`, ...(parallel ? [`--jobs=${options.jobs}`] : []), ...options.args, options.file],
+    env: childEnvFor(options.target),
+    signal: options.signal,
+    label: `pg_restore into ${options.target.label}`,
+    onLine: (line) => {
+      const serial = parallel ? undefined : SERIAL_ITEM.exec(line);
+      const finished = parallel ? PARALLEL_DONE.exec(line) : undefined;
+      if (serial) onItem((serial[1] as string).replace(/^data for table /, 'data for table '));
+      else if (finished) onItem(finished[1] as string);
+      else if (!/^pg_restore: (launching item|processing item|connecting|entering|creating|executing|processing)/.test(line)) options.onLine(line);
+    },
+  });
+  const result = await done;
+  if (result.exitCode !== 0) {
+    throw new StepFailedError(
+      `pg_restore failed (exit ${result.exitCode}):\n  ${result.stderrTail.filter((l) => !/^pg_restore: (creating|processing|executing|launching|finished)/.test(l)).slice(-6).join('\n  ')}`,
+      'read pg_restore\'s messages above (a missing role: restore with the roles created first, or set noOwner in the runbook step)',
+    );
+  }
+  return { durationMs: Date.now() - started };
+}

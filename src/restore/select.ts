@@ -1,0 +1,154 @@
+/**
+ * restore.select: which dump. A path, a name in BACKUP_DIR or the bucket, `latest`, or, on a terminal with
+ * nothing named, a list of what exists. A dump in the bucket is fetched (streamed) into the private folder
+ * and its SHA-256 checked against the manifest (else the object's metadata) before anything reads it.
+ */
+import { join } from 'node:path';
+import { AnswerRequiredError, StepFailedError } from '../core/errors.js';
+import type { ActionContext, ActionResult } from '../engine/action.js';
+import { parseConnectionString } from '../pg/target.js';
+import { catalogChoices, readCatalog, sourcesOf, verifiedBackups, type Catalog } from './catalog.js';
+import { formatBytes, formatTime } from './format.js';
+import { locateDump, type LocatedDump } from './locate.js';
+import { connectTargetOrServer, systemIdentifier } from './server.js';
+import { checkFreeSpace } from './space.js';
+import type { DumpRef } from './types.js';
+
+export interface SelectParams {
+  dump?: string | undefined;
+  /** The database the dump is for: `latest` means the newest verified dump of its server and name. */
+  target?: string | undefined;
+}
+
+async function chooseFromList(ctx: ActionContext, catalog: Catalog): Promise<string> {
+  const choices = catalogChoices(catalog);
+  if (choices.length === 0) {
+    throw new StepFailedError(
+      `no dump found in BACKUP_DIR ${ctx.settings.get('BACKUP_DIR') ?? '(unset)'}${ctx.settings.get('S3_BUCKET') ? ' or in the bucket' : ''}${catalog.bucketProblem ? ` (bucket: ${catalog.bucketProblem})` : ''}`,
+      'give the path of a dump file: obexal-runbook restore <file>',
+    );
+  }
+  return ctx.interactor.choose(
+    {
+      kind: 'choice',
+      name: 'dump',
+      message: 'Which dump to restore? (date, size, reason, key era, verified)',
+      options: choices.map((c) => ({ value: c.value, label: c.label })),
+      default: choices.find((c) => c.backup.verified && c.backup.reason !== 'pre-restore')?.value ?? choices[0]?.value,
+    },
+    ctx.signal,
+  );
+}
+
+/** `latest`: the newest verified dump of the target's source (server system identifier and database). */
+async function latest(ctx: ActionContext, catalog: Catalog, targetUrl: string | undefined): Promise<string> {
+  const all = verifiedBackups(catalog);
+  if (all.length === 0) {
+    throw new StepFailedError(
+      `no verified dump to call latest${catalog.bucketProblem ? ` (the bucket could not be listed: ${catalog.bucketProblem})` : ''}`,
+      'name the dump to restore explicitly (a dump without a manifest is never "verified")',
+    );
+  }
+  let source: string | undefined;
+  let database: string | undefined;
+  if (targetUrl) {
+    const target = parseConnectionString(targetUrl);
+    database = target.database;
+    try {
+      const { client } = await connectTargetOrServer(target, ctx.signal);
+      try {
+        source = `${await systemIdentifier(client)}/${target.database}`;
+      } finally {
+        await client.end().catch(() => undefined);
+      }
+    } catch (error) {
+      if (ctx.signal.aborted) throw error;
+      ctx.output(`the target server could not be reached to match its system identifier (${(error as Error).message})`, 'warn');
+    }
+  }
+  const same = source ? verifiedBackups(catalog, source) : [];
+  if (same[0]) return `${same[0].location}:${same[0].dump?.name}`;
+  // A rebuilt server has a new system identifier: accept the dumps of one source with the same database name.
+  const byName = database ? all.filter((b) => b.manifest?.source.database === database) : all;
+  const sources = sourcesOf(byName);
+  if (sources.length === 1 && byName[0]) {
+    ctx.output(`no verified dump of ${source ?? 'the target'}; the newest verified dump of ${sources[0]} is used (the target server is not the dumps' source: a rebuilt server?)`, 'warn');
+    return `${byName[0].location}:${byName[0].dump?.name}`;
+  }
+  throw new StepFailedError(
+    `"latest" is ambiguous: no verified dump of ${source ?? 'the target'}, and the dumps come from ${sources.length} sources (${sources.join(', ') || 'none with a manifest'})`,
+    'name the dump to restore explicitly',
+  );
+}
+
+async function fetchFromBucket(ctx: ActionContext, located: LocatedDump): Promise<{ path: string; checkedAgainst: 'manifest' | 'metadata' | 'none' }> {
+  const [{ s3SettingsFromSettings }, s3] = await Promise.all([import('../s3/settings.js'), import('../s3/index.js')]);
+  const dir = await ctx.privateDir();
+  await checkFreeSpace(dir, located.size, `the download of ${located.name}`);
+  const context = s3.openS3(s3SettingsFromSettings(ctx.settings));
+  try {
+    const started = Date.now();
+    const result = await s3.downloadToFile(context, located.objectName as string, join(dir, located.name), {
+      signal: ctx.signal,
+      ...(located.manifest ? { expectedSha256: located.manifest.dump.sha256 } : {}),
+      onProgress: ({ done, total }) => {
+        const elapsed = Date.now() - started;
+        const etaMs = done > 0 && elapsed > 0 ? Math.round(((total - done) * elapsed) / done) : undefined;
+        ctx.progress({ done, total, unit: 'bytes', label: `downloading ${located.name}`, ...(etaMs !== undefined ? { etaMs } : {}) });
+      },
+    });
+    const checkedAgainst = result.verifiedAgainst === 'expected' ? 'manifest' : result.verifiedAgainst;
+    ctx.output(`downloaded ${formatBytes(result.size)} in ${((Date.now() - started) / 1000).toFixed(1)}s; SHA-256 ${checkedAgainst === 'none' ? 'not checked (no manifest, no metadata)' : `matches the ${checkedAgainst}`}`, 'info');
+    return { path: result.file, checkedAgainst };
+  } finally {
+    s3.closeS3(context);
+  }
+}
+
+export async function runSelect(params: SelectParams, ctx: ActionContext): Promise<ActionResult> {
+  let catalog: Catalog | undefined;
+  const loadCatalog = async () => (catalog ??= await readCatalog(ctx.settings, ctx.signal));
+  let text = (params.dump ?? '').trim();
+  if (text === '') {
+    if (ctx.interactor.mode === 'headless') {
+      throw new AnswerRequiredError('dump', 'which dump to restore was not given: nothing was changed', 'name it: obexal-runbook restore <file | name in BACKUP_DIR or the bucket | latest> (or `dump:` in --answers)');
+    }
+    text = await chooseFromList(ctx, await loadCatalog());
+  } else if (text === 'latest') {
+    text = await latest(ctx, await loadCatalog(), params.target);
+  }
+  if (catalog?.bucketProblem) ctx.output(`the bucket could not be listed: ${catalog.bucketProblem}`, 'warn');
+  const located = await locateDump(text, ctx.settings, loadCatalog);
+  const manifest = located.manifest;
+  const dump: DumpRef = {
+    name: located.name,
+    path: located.path ?? '',
+    origin: located.origin,
+    downloaded: false,
+    encrypted: manifest ? manifest.dump.encryption === 'age' : located.name.endsWith('.age'),
+    size: located.size,
+    manifest,
+  };
+  if (located.objectName) dump.objectName = located.objectName;
+  if (located.manifestNote) dump.manifestNote = located.manifestNote;
+  const described = manifest
+    ? `${located.name} (${located.origin}; taken ${formatTime(manifest.startedAt)}, reason ${manifest.reason}, era ${manifest.keyEras.map((e) => e.label).join('+') || '?'}, ${formatBytes(located.size)})`
+    : `${located.name} (${located.origin}, ${formatBytes(located.size)}; ${located.manifestNote ?? 'no manifest'})`;
+  if (!manifest) {
+    ctx.output(`no manifest for this dump: its SHA-256, row counts, key era and source cannot be checked; the archive will be read in full instead (${located.manifestNote ?? 'missing'})`, 'warn');
+  }
+  if (located.origin === 'bucket') {
+    if (ctx.dryRun) return { message: `would fetch ${described}`, data: { dump } };
+    const fetched = await fetchFromBucket(ctx, located);
+    dump.path = fetched.path;
+    dump.downloaded = true;
+    dump.fetchCheckedAgainst = fetched.checkedAgainst;
+  }
+  return {
+    message: `dump ${described}`,
+    data: {
+      dump,
+      record: { dump: { name: dump.name, origin: dump.origin, manifest: manifest !== null, takenAt: manifest?.startedAt ?? null, reason: manifest?.reason ?? null, sha256: manifest?.dump.sha256 ?? null } },
+    },
+  };
+}

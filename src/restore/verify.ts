@@ -1,0 +1,134 @@
+/**
+ * restore.verify: the dump proven whole before the target is touched. Encrypted dumps are decrypted into the
+ * private folder (room checked first) while both SHA-256 are computed; with a manifest they must equal its
+ * `dump.sha256` and `dump.plaintextSha256` (age's per-chunk authentication has already rejected any altered or
+ * truncated chunk); without one, the whole archive is read by pg_restore. Either way the archive's table of
+ * contents is read for the steps that follow.
+ */
+import { join } from 'node:path';
+import { rm, stat } from 'node:fs/promises';
+import { StepFailedError } from '../core/errors.js';
+import type { ActionContext, ActionResult } from '../engine/action.js';
+import { obtainAgeIdentities } from '../keysource/age-identity.js';
+import { sha256OfFile } from '../s3/hash.js';
+import { findPgRestore, readArchiveInFull, readArchiveList } from './archive.js';
+import { decryptDump, detectFormat } from './decrypt.js';
+import { formatBytes } from './format.js';
+import { checkFreeSpace } from './space.js';
+import type { DumpRef, VerifiedDump } from './types.js';
+
+export interface VerifyParams {
+  dump: DumpRef;
+  fullRead: 'auto' | 'always' | 'never';
+}
+
+export class DumpIntegrityError extends StepFailedError {}
+
+function mismatch(what: string, expected: string, actual: string): DumpIntegrityError {
+  return new DumpIntegrityError(
+    `the dump does not match its manifest: ${what} is ${actual}, the manifest says ${expected}; the file is damaged or was altered (nothing was changed)`,
+    'fetch the dump again (the bucket copy, or the local one), or restore another dump; compare with `sha256sum <file>`',
+  );
+}
+
+function plaintextName(name: string): string {
+  return name.endsWith('.age') ? name.slice(0, -4) : `${name}.plain`;
+}
+
+export async function runVerify(params: VerifyParams, ctx: ActionContext): Promise<ActionResult> {
+  const { dump } = params;
+  const manifest = dump.manifest;
+  const checked: string[] = [];
+  const unchecked: string[] = [];
+  const format = await detectFormat(dump.path).catch((error: NodeJS.ErrnoException) => {
+    throw new StepFailedError(`cannot read the dump ${dump.path}: ${error.code ?? error.message}`, 'check the path and its permissions');
+  });
+  if (format === 'unknown') {
+    throw new DumpIntegrityError(`${dump.name} is neither an age file nor a pg_dump custom-format archive`, 'check that this is an obexal-<time>.dump.age (or .dump) file; nothing was changed');
+  }
+  if (manifest && (manifest.dump.encryption === 'age') !== (format === 'age')) {
+    throw mismatch('its encryption', manifest.dump.encryption, format === 'age' ? 'age' : 'none');
+  }
+  if (manifest) {
+    const { size } = await stat(dump.path);
+    if (size !== manifest.dump.size) {
+      throw new DumpIntegrityError(
+        `${dump.name} is ${size} bytes, its manifest records ${manifest.dump.size}: the file is ${size < manifest.dump.size ? 'truncated' : 'not the dump the manifest describes'} (nothing was changed)`,
+        'fetch the dump again (the bucket copy, or the local one), or restore another dump',
+      );
+    }
+  }
+  const pgRestore = await findPgRestore();
+
+  let plaintextPath = dump.path;
+  let storedSha256: string;
+  let storedSize: number;
+  let plaintextSha256: string;
+  let plaintextSize: number;
+  if (format === 'age') {
+    const dir = await ctx.privateDir();
+    const space = await checkFreeSpace(dir, manifest?.dump.plaintextSize ?? dump.size, `the decrypted dump`);
+    if (space.ramBacked) ctx.output(`the private folder ${dir} is on a RAM-backed file system: the decrypted dump uses memory (set TMPDIR to a disk folder to avoid it)`, 'warn');
+    const { identities, source } = await obtainAgeIdentities(ctx, manifest?.dump.recipients ?? []);
+    plaintextPath = join(dir, plaintextName(dump.name));
+    const total = dump.size;
+    const result = await decryptDump({
+      source: dump.path,
+      destination: plaintextPath,
+      identities,
+      signal: ctx.signal,
+      onProgress: (bytes) => ctx.progress({ done: bytes, total, unit: 'bytes', label: 'decrypting' }),
+    });
+    ({ storedSha256, storedSize, plaintextSha256, plaintextSize } = result);
+    checked.push(`age: every chunk authenticated, last chunk present (identity from ${source})`);
+    ctx.output(`decrypted ${formatBytes(result.storedSize)} in ${(result.durationMs / 1000).toFixed(1)}s into the private folder (0600)`, 'info');
+  } else {
+    ({ sha256: storedSha256, size: storedSize } = await sha256OfFile(dump.path, { signal: ctx.signal }));
+    plaintextSha256 = storedSha256;
+    plaintextSize = storedSize;
+    ctx.output(`${dump.name} is not encrypted (BACKUP_ENCRYPTION=none): no identity needed`, 'warn');
+  }
+
+  try {
+    if (manifest) {
+      if (storedSize !== manifest.dump.size) throw mismatch('its size', `${manifest.dump.size} bytes`, `${storedSize} bytes`);
+      if (storedSha256 !== manifest.dump.sha256) throw mismatch('its SHA-256', manifest.dump.sha256, storedSha256);
+      if (plaintextSha256 !== manifest.dump.plaintextSha256) throw mismatch('the SHA-256 of the archive inside', manifest.dump.plaintextSha256, plaintextSha256);
+      checked.push('SHA-256 and size of the file and of the archive inside, against the manifest');
+    } else {
+      unchecked.push('SHA-256 against a manifest (none)', 'row counts against a manifest (none)', 'the key era named by a manifest (none: choose it)');
+    }
+    if (dump.downloaded && plaintextPath !== dump.path) await rm(dump.path, { force: true });
+
+    const archive = await readArchiveList(pgRestore, plaintextPath, ctx.signal);
+    checked.push(`table of contents: ${archive.entries} entries, ${archive.tableData.length} tables with data`);
+    const fullRead = params.fullRead === 'always' || (params.fullRead === 'auto' && !manifest);
+    if (fullRead) {
+      const started = Date.now();
+      ctx.progress({ done: 0, label: 'reading the whole archive (pg_restore --file=/dev/null)' });
+      await readArchiveInFull(pgRestore, plaintextPath, ctx.signal);
+      checked.push(`the whole archive read by pg_restore (${((Date.now() - started) / 1000).toFixed(1)}s)`);
+    }
+    const { toc: _toc, ...archiveInfo } = archive;
+    const verified: VerifiedDump = {
+      ...dump,
+      ...(dump.downloaded ? { path: plaintextPath } : {}),
+      plaintextPath,
+      plaintextSize,
+      plaintextSha256,
+      archive: archiveInfo,
+      takenAt: manifest?.startedAt ?? archiveInfo.createdAt,
+      checked,
+      unchecked,
+    };
+    for (const line of checked) ctx.output(`checked: ${line}`, 'info');
+    for (const line of unchecked) ctx.output(`not checked: ${line}`, 'warn');
+    return {
+      message: `${dump.name} verified${manifest ? ' against its manifest' : ' (no manifest: archive read in full)'}; PostgreSQL ${archive.dumpedFrom ?? '?'}, taken ${verified.takenAt ?? 'at an unknown time'}`,
+      data: { dump: verified, record: { dumpVerified: { name: dump.name, plaintextSha256, checked, unchecked } } },
+    };
+  } catch (error) {
+    if (plaintextPath !== dump.path) await rm(plaintextPath, { force: true });
+    throw error;
+  }
+}
