@@ -6,6 +6,7 @@ import type { AnyAction } from '../engine/action.js';
 import { genericActions } from './generic/index.js';
 import { backupActions } from '../backup/actions/index.js';
 import { bucketActions } from '../backup/actions-bucket.js';
+import { drillActions } from '../drill/actions/index.js';
 import { restoreActions } from '../restore/actions.js';
 
 const actions = new Map<string, AnyAction>();
@@ -17,6 +18,7 @@ export function registerActions(list: readonly AnyAction[]): void {
 registerActions(genericActions);
 registerActions(backupActions);
 registerActions(bucketActions);
+registerActions(drillActions);
 registerActions(restoreActions);
 
 export function findAction(name: string): AnyAction | undefined {

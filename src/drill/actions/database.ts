@@ -1,0 +1,42 @@
+/**
+ * drill.create-database: the throwaway `obexal_drill_<run id>` on the drill server, with its drop registered
+ * at once for every exit path of the run (unless `keep: yes`). Its URL (the drill server's credentials) is step
+ * data for the restore steps; the password in it is a registered secret, so journal and record show it redacted.
+ */
+import { z } from 'zod';
+import { defineAction } from '../../engine/action.js';
+
+export const keepParam = z
+  .union([z.boolean(), z.string()])
+  .default(false)
+  .transform((value) => value === true || (typeof value === 'string' && ['yes', 'true', 'keep'].includes(value.trim().toLowerCase())));
+
+export const drillCreateDatabaseAction = defineAction({
+  name: 'drill.create-database',
+  description: 'create the throwaway drill database (dropped on every exit path unless kept)',
+  params: z.object({ encoding: z.string().optional(), keep: keepParam }).strict(),
+  describe: () => 'create obexal_drill_<run id> on the server of DRILL_DATABASE_URL',
+  async run(params, ctx) {
+    const [{ drillServerTarget, drillDatabaseName, createDrillDatabase, dropDrillDatabase, targetFor, urlOf }, { drillState }] = await Promise.all([
+      import('../target.js'),
+      import('../session.js'),
+    ]);
+    const server = drillServerTarget(ctx.settings.require('DRILL_DATABASE_URL'));
+    const name = drillDatabaseName(ctx.runId);
+    const state = drillState(ctx.runId);
+    const created = await createDrillDatabase(server, name, { ...(params.encoding ? { encoding: params.encoding } : {}), signal: ctx.signal });
+    state.database = { server, name, keep: params.keep, dropped: false };
+    ctx.onCleanup(async () => {
+      const db = state.database;
+      if (!db || db.keep || db.dropped) return;
+      await dropDrillDatabase(db.server, db.name);
+      db.dropped = true;
+    }, `drop the drill database ${name}`);
+    const target = targetFor(server, name);
+    ctx.output(`created ${created.label} (${created.encoding})${params.keep ? '; it will be KEPT after the drill (keep: yes): drop it yourself, it holds a copy of production data' : '; it is dropped when the drill ends, whatever happens'}`);
+    return {
+      message: `created ${created.label}`,
+      data: { url: urlOf(target), label: target.label, database: name, keep: params.keep, record: { drillDatabase: { label: target.label, encoding: created.encoding, keep: params.keep } } },
+    };
+  },
+});

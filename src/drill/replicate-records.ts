@@ -1,0 +1,81 @@
+/**
+ * Copies the signed records of RECORDS_DIR to the bucket, beside the backups (`<S3_PREFIX>records/`), byte for
+ * byte with their signatures, so that the evidence does not live on one machine. Only what the bucket lacks is
+ * uploaded (records never change once written); a record whose copy differs is reported, never overwritten.
+ *
+ * The engine writes a run's own record after its last step, so a run uploads the records before it: the next
+ * drill or backup carries this one (see the report for the record-writer hook that would upload it at once).
+ */
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Settings } from '../core/settings.js';
+import { listRecordsDir, SIGNATURE_SUFFIX } from '../records/record-files.js';
+
+export const RECORDS_FOLDER = 'records/';
+
+export interface ReplicateRecordsResult {
+  configured: boolean;
+  uploaded: string[];
+  alreadyThere: number;
+  /** Present in the bucket with another size: left alone, reported. */
+  differing: string[];
+  /** Record files without their signature yet (a run writing right now): left for the next time. */
+  unsigned: string[];
+}
+
+export interface ReplicateRecordsOptions {
+  recordsDir: string;
+  signal: AbortSignal;
+  /** Only these record files (names in RECORDS_DIR); all when unset. */
+  only?: readonly string[];
+}
+
+export async function replicateRecords(settings: Settings, options: ReplicateRecordsOptions): Promise<ReplicateRecordsResult> {
+  const result: ReplicateRecordsResult = { configured: false, uploaded: [], alreadyThere: 0, differing: [], unsigned: [] };
+  if (!settings.get('S3_BUCKET')) return result;
+  result.configured = true;
+  const { records, signatures } = await listRecordsDir(options.recordsDir);
+  const wanted = options.only ? records.filter((file) => options.only?.includes(file)) : records;
+  if (wanted.length === 0) return result;
+
+  const [{ s3SettingsFromSettings }, s3] = await Promise.all([import('../s3/settings.js'), import('../s3/index.js')]);
+  const context = s3.openS3(s3SettingsFromSettings(settings));
+  try {
+    // Records name operators and hosts: they go only to a bucket in an allowed region, like the dumps.
+    s3.assertRegionAllowed(context.settings, await s3.readBucketRegion(context, { signal: options.signal }));
+    const lock = await s3.readObjectLock(context, { signal: options.signal });
+    const inBucket = new Map((await s3.listObjects(context, { under: RECORDS_FOLDER, signal: options.signal })).map((o) => [o.name, o.size]));
+    for (const record of wanted) {
+      const signature = `${record}${SIGNATURE_SUFFIX}`;
+      if (!signatures.has(signature)) {
+        result.unsigned.push(record);
+        continue;
+      }
+      for (const file of [record, signature]) {
+        const path = join(options.recordsDir, file);
+        const name = `${RECORDS_FOLDER}${file}`;
+        const size = (await stat(path)).size;
+        const there = inBucket.get(name);
+        if (there === size) {
+          result.alreadyThere += 1;
+          continue;
+        }
+        if (there !== undefined) {
+          result.differing.push(file);
+          continue;
+        }
+        await s3.uploadFile(context, {
+          file: path,
+          name,
+          contentType: file.endsWith(SIGNATURE_SUFFIX) ? 'text/plain' : 'application/json',
+          ...(lock.status === 'enabled' ? { objectLock: {} } : {}),
+          signal: options.signal,
+        });
+        result.uploaded.push(file);
+      }
+    }
+  } finally {
+    s3.closeS3(context);
+  }
+  return result;
+}
