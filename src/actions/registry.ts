@@ -8,6 +8,7 @@ import { backupActions } from '../backup/actions/index.js';
 import { bucketActions } from '../backup/actions-bucket.js';
 import { drillActions } from '../drill/actions/index.js';
 import { restoreActions } from '../restore/actions.js';
+import { rotationActions } from '../rotation/actions.js';
 
 const actions = new Map<string, AnyAction>();
 
@@ -20,6 +21,7 @@ registerActions(backupActions);
 registerActions(bucketActions);
 registerActions(drillActions);
 registerActions(restoreActions);
+registerActions(rotationActions);
 
 export function findAction(name: string): AnyAction | undefined {
   return actions.get(name);

@@ -30,8 +30,14 @@ export async function practiceCommand(args: string[], cli: CliOptions): Promise<
       return practiceDown();
     case 'serve':
       return practiceServe(cli);
+    case 'app': {
+      // APP_STOP_COMMAND / APP_START_COMMAND / APP_DEPLOY_COMMAND of the sandbox (src/sandbox/practice/app.ts).
+      const { practiceAppCommand } = await import('../../sandbox/practice/app.js');
+      process.stdout.write(`${await practiceAppCommand(args[1], args[2], args[3], process.env)}\n`);
+      return 0;
+    }
     default:
-      throw new UsageError(`unknown practice command "${verb}"`, 'use `practice`, `practice up --env-file F` or `practice down`');
+      throw new UsageError(`unknown practice command "${verb}"`, 'use `practice`, `practice up --env-file F`, `practice down` or `practice app stop|start|deploy <dir>`');
   }
 }
 

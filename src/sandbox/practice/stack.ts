@@ -8,7 +8,8 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { addSecret } from '../../core/redact.js';
-import { startService, type RunningService } from '../../core/service-process.js';
+import type { RunningService } from '../../core/service-process.js';
+import { isProcessAlive } from '../../core/private-dir.js';
 import { connect } from '../../pg/client.js';
 import { startCluster, type Cluster } from '../../pg/cluster.js';
 import { createDatabase } from '../../pg/databases.js';
@@ -19,6 +20,8 @@ import { generateTotpSecret, seed, type SeedSize } from '../seed/index.js';
 import { startLocalBucket, type LocalBucket } from '../local-bucket.js';
 import { PACKAGE_ROOT } from '../../cli/paths.js';
 import { createVault, type PracticeVault } from './vault.js';
+import { createDeployment, startApp, stopApp } from './app.js';
+import { MIGRATIONS } from '../schema/migrations.js';
 
 export const PRACTICE_ERA = 'era-1';
 export const PRACTICE_DATABASE = 'obexal';
@@ -42,6 +45,7 @@ export interface PracticeOptions {
 }
 
 const AUTH_SERVICE_BIN = join(PACKAGE_ROOT, 'bin', 'obexal-sandbox-auth-service');
+const RUNBOOK_BIN = join(PACKAGE_ROOT, 'bin', 'obexal-runbook');
 
 export async function startPracticeStack(options: PracticeOptions = {}): Promise<PracticeStack> {
   const say = options.onProgress ?? (() => undefined);
@@ -86,15 +90,15 @@ export async function startPracticeStack(options: PracticeOptions = {}): Promise
     stops.push(() => bucket.stop());
 
     say('starting the sandbox auth-service');
-    const authService = await startService({
-      file: process.execPath,
-      args: [AUTH_SERVICE_BIN, 'serve'],
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', DATABASE_URL: databaseUrl, ENCRYPTION_KEY: encryptionKey, PORT: '0', HOST: '127.0.0.1' },
-      readyLine: /listening on (http:\/\/\S+)/,
-      timeoutMs: 30_000,
-    });
-    stops.push(() => authService.stop());
-    const authServiceUrl = authService.readyMatch?.[1] ?? '';
+    // A "deployment" that APP_STOP_COMMAND / APP_START_COMMAND / APP_DEPLOY_COMMAND really stop, start and redeploy.
+    const appDir = join(dir, 'app');
+    await createDeployment(appDir, { DATABASE_URL: databaseUrl, ENCRYPTION_KEY: encryptionKey, ENCRYPTION_KEY_OLD: '', HOST: '127.0.0.1', PORT: '0', IMAGE: 'obexal/auth-service:practice' });
+    stops.push(async () => void (await stopApp(appDir)));
+    const started = await startApp(appDir);
+    const authService: RunningService = { pid: started.pid, get exited() { return !isProcessAlive(started.pid); }, stop: async () => void (await stopApp(appDir)) };
+    const authServiceUrl = started.url;
+    const compatibilityFile = join(dir, 'migration-compatibility.json');
+    await writeFile(compatibilityFile, `${JSON.stringify(Object.fromEntries(MIGRATIONS.map((m) => [m.version, m.compatibility])), null, 2)}\n`, { mode: 0o600 });
 
     const backupDir = join(dir, 'backups');
     await mkdir(backupDir, { recursive: true, mode: 0o700 });
@@ -113,6 +117,10 @@ export async function startPracticeStack(options: PracticeOptions = {}): Promise
       ALLOWED_DATA_REGIONS: 'eu',
       AUTH_SERVICE_URL: authServiceUrl,
       AUTH_SERVICE_EXEC: JSON.stringify([node, AUTH_SERVICE_BIN, '{subcommand}', '{args}']),
+      APP_STOP_COMMAND: JSON.stringify([node, RUNBOOK_BIN, 'practice', 'app', 'stop', appDir]),
+      APP_START_COMMAND: JSON.stringify([node, RUNBOOK_BIN, 'practice', 'app', 'start', appDir]),
+      APP_DEPLOY_COMMAND: JSON.stringify([node, RUNBOOK_BIN, 'practice', 'app', 'deploy', appDir, '{image}']),
+      MIGRATION_COMPATIBILITY_FILE: compatibilityFile,
       DRILL_AUTH_SERVICE_START: JSON.stringify(['env', 'PORT={port}', node, AUTH_SERVICE_BIN, 'serve']),
       DRILL_DATABASE_URL: cluster.url('postgres'),
       DRILL_TENANT: drillTenant,
@@ -131,7 +139,7 @@ export async function startPracticeStack(options: PracticeOptions = {}): Promise
       summary: () => [
         `PostgreSQL ${cluster.major}  127.0.0.1:${cluster.port}/${PRACTICE_DATABASE}`,
         `bucket      ${bucket.endpoint}/${bucket.bucket} (s3rver, region eu-central-1)`,
-        `auth-service ${authServiceUrl}`,
+        `auth-service ${authServiceUrl} (APP_STOP/START/DEPLOY_COMMAND: practice app stop|start|deploy ${join(dir, 'app')})`,
         `vault       ${vault.dir} (backup identity, era keys)`,
         `backups     ${backupDir}`,
         `everything  ${dir} (removed when the sandbox stops)`,
