@@ -8,7 +8,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { appendFile, chown, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
+import { freeLoopbackPort } from '../core/free-port.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -63,18 +63,6 @@ export interface StartClusterOptions {
   locale?: string;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 async function logTail(file: string, lines = 12): Promise<string[]> {
   try {
@@ -118,7 +106,7 @@ async function startServer(pgCtl: string, ctx: ServerProgramContext, options: St
   const dataDir = join(ctx.rootDir, DATA_DIR_NAME);
   const logFile = join(ctx.rootDir, LOG_FILE);
   for (let attempt = 1; ; attempt++) {
-    const port = options.port ?? (await freePort());
+    const port = options.port ?? (await freeLoopbackPort());
     const settingsFile = join(dataDir, SETTINGS_FILE);
     await writeFile(settingsFile, renderSettings(options.settings ?? {}, { port, socketDir }), { mode: 0o600 });
     await ownFile(settingsFile, ctx);

@@ -4,7 +4,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
+import { freeLoopbackPort } from '../../src/core/free-port.js';
 import { join, resolve } from 'node:path';
 import pg from 'pg';
 import { Secret, TOTP } from 'otpauth';
@@ -107,16 +107,6 @@ export function totpCode(secret: string, offsetSteps = 0): string {
   return new TOTP({ secret: Secret.fromBase32(secret) }).generate({ timestamp: Date.now() + offsetSteps * 30_000 });
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolvePort(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
 
 function childEnv(env: Record<string, string | undefined>): NodeJS.ProcessEnv {
   return { PATH: process.env.PATH, HOME: process.env.HOME, LANG: 'C.UTF-8', ...env };
@@ -165,7 +155,7 @@ export interface RunningService {
 
 /** Starts `serve` through the bin on a free port; rejects with the output when it exits before listening. */
 export async function startAuthService(env: Record<string, string | undefined>): Promise<RunningService> {
-  const port = await freePort();
+  const port = await freeLoopbackPort();
   const child = spawn(process.execPath, [AUTH_SERVICE_BIN, 'serve'], {
     env: childEnv({ PORT: String(port), ...env }),
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { encryptSecret, generateEncryptionKey, parseEncryptionKey } from '../../src/keys/secret-value.js';
 import { withCluster } from '../helpers/pg.js';
-import { freePort, runAuthService, seededDatabase, serviceEnv, startAuthService, withClient, type SeededDatabase } from './fixture.js';
+import { runAuthService, seededDatabase, serviceEnv, startAuthService, withClient, type SeededDatabase } from './fixture.js';
+import { freeLoopbackPort } from '../../src/core/free-port.js';
 
 const clusterReady = withCluster();
 let db: SeededDatabase;
@@ -27,7 +28,7 @@ function assertNoSecrets(text: string, secrets: string[]): void {
 describe('serve refuses to start', () => {
   it('with a wrong ENCRYPTION_KEY: exit 1, naming tables and rows, never a key', async () => {
     const wrongKey = generateEncryptionKey();
-    const port = await freePort();
+    const port = await freeLoopbackPort();
     const result = await runAuthService(['serve'], { ...serviceEnv(db), ENCRYPTION_KEY: wrongKey, PORT: String(port) });
     assert.equal(result.exitCode, 1);
     assert.ok(!result.stdout.includes('listening'));
@@ -47,7 +48,7 @@ describe('serve refuses to start', () => {
     const row = rows[0]!;
     await withClient(db.url, (c) => c.query('UPDATE webhooks SET secret_enc = $2 WHERE id = $1', [row.id, encryptSecret('whsec_other', other)]));
     try {
-      const result = await runAuthService(['serve'], { ...serviceEnv(db), PORT: String(await freePort()) });
+      const result = await runAuthService(['serve'], { ...serviceEnv(db), PORT: String(await freeLoopbackPort()) });
       assert.equal(result.exitCode, 1);
       assert.match(result.stderr, new RegExp(`webhooks\\.secret_enc: 1 value\\(s\\) no key decrypts \\(id=${row.id}\\)`));
       assert.doesNotMatch(result.stderr, /mfa_totp|oidc_signing_keys/);
@@ -61,7 +62,7 @@ describe('serve refuses to start', () => {
 
   it('without ENCRYPTION_KEY, or with one that is not 32 bytes of base64', async () => {
     for (const key of [undefined, '', 'not-base64!', Buffer.alloc(16, 7).toString('base64')]) {
-      const result = await runAuthService(['serve'], { DATABASE_URL: db.url, ENCRYPTION_KEY: key, PORT: String(await freePort()) });
+      const result = await runAuthService(['serve'], { DATABASE_URL: db.url, ENCRYPTION_KEY: key, PORT: String(await freeLoopbackPort()) });
       assert.equal(result.exitCode, 1, String(result.stderr));
       assert.match(result.stderr, /ENCRYPTION_KEY (is not set|is not valid base64|decodes to 16 bytes)/);
       if (key) assertNoSecrets(result.stderr, [key]);
@@ -76,7 +77,7 @@ describe('serve refuses to start', () => {
 
   it('when the database is unreachable, without printing its password', async () => {
     const url = new URL(db.url);
-    url.port = String(await freePort());
+    url.port = String(await freeLoopbackPort());
     const result = await runAuthService(['serve'], { DATABASE_URL: url.toString(), ENCRYPTION_KEY: db.keyText, PORT: '0' });
     assert.equal(result.exitCode, 1);
     assert.match(result.stderr, /cannot reach the database of DATABASE_URL/);

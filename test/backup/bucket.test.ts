@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { freeLoopbackPort } from '../../src/core/free-port.js';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { runCli, type CliResult } from '../helpers/cli.js';
@@ -49,14 +49,6 @@ async function run(name: string, env: Record<string, string>, args = ['backup', 
   return result;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
 
 describe('a backup with a bucket', () => {
   let first: ReturnType<typeof backupHome>;
@@ -87,7 +79,7 @@ describe('a backup with a bucket', () => {
   });
 
   it('a bucket that is down: the local backup is still taken, the run fails; the next run replicates it', async () => {
-    const down = { ...first.env, S3_ENDPOINT: `http://127.0.0.1:${await freePort()}` };
+    const down = { ...first.env, S3_ENDPOINT: `http://127.0.0.1:${await freeLoopbackPort()}` };
     const failed = await run('bucket down', down, ['backup']);
     assert.equal(failed.exitCode, 1, failed.stdout + failed.stderr);
     assert.match(failed.stdout, /\+ dump: ok/);

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { freeLoopbackPort } from '../../src/core/free-port.js';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { withClient } from '../../src/pg/client.js';
@@ -54,14 +54,6 @@ async function run(name: string, env: Record<string, string>, args: string[] = [
   return { ...result, all: result.stdout + result.stderr };
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
 
 describe('the database', () => {
   it('a wrong password: exit 1, a clear message, and neither password printed', async () => {
@@ -79,7 +71,7 @@ describe('the database', () => {
 
   it('an unreachable server: exit 1 and what to check', async () => {
     const target = parseConnectionString(db.url);
-    const h = home({ DATABASE_URL: `postgres://${target.user}:${cluster.password}@127.0.0.1:${await freePort()}/${target.database}` });
+    const h = home({ DATABASE_URL: `postgres://${target.user}:${cluster.password}@127.0.0.1:${await freeLoopbackPort()}/${target.database}` });
     const result = await run('unreachable', h.env);
     assert.equal(result.exitCode, 1, result.all);
     assert.match(result.stdout, /cannot reach PostgreSQL at 127\.0\.0\.1:\d+\//);
