@@ -46,7 +46,7 @@ async function dispatch(argv: string[]): Promise<number> {
       return print(await recordsCommand(invocation, rest));
     case 'status': {
       const { statusCommand } = await import('./commands/status.js');
-      return print(await statusCommand(invocation));
+      return print(await statusCommand(invocation), { reportOnStdout: true });
     }
     default: {
       const extra: Record<string, string> = {};
@@ -57,8 +57,9 @@ async function dispatch(argv: string[]): Promise<number> {
   }
 }
 
-function print(output: Output): number {
-  const stream = output.exitCode === 0 ? process.stdout : process.stderr;
+/** A report (status) goes to stdout whatever its exit code: monitoring reads it there. */
+function print(output: Output, options: { reportOnStdout?: boolean } = {}): number {
+  const stream = output.exitCode === 0 || options.reportOnStdout ? process.stdout : process.stderr;
   stream.write(`${redact(output.text)}\n`);
   return output.exitCode;
 }

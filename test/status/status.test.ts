@@ -74,8 +74,8 @@ describe('status', () => {
     drillRecord(recordsDir, ago(DAY), 'ok', 'backup');
     const result = await runCli(['status'], env);
     assert.equal(result.exitCode, 5, result.stdout + result.stderr);
-    assert.match(line(result.stderr, 'drill'), /^drill: no passing drill record in .*records \(limit 92d\) MISSING$/);
-    assert.match(line(result.stderr, 'backup local'), / ok - /);
+    assert.match(line(result.stdout, 'drill'), /^drill: no passing drill record in .*records \(limit 92d\) MISSING$/);
+    assert.match(line(result.stdout, 'backup local'), / ok - /);
 
     drillRecord(recordsDir, ago(2 * DAY), 'ok');
     const fixed = await runCli(['status'], env);
@@ -87,9 +87,9 @@ describe('status', () => {
     drillRecord(recordsDir, ago(100 * DAY), 'ok');
     const result = await runCli(['status'], env);
     assert.equal(result.exitCode, 5, result.stdout + result.stderr);
-    assert.match(line(result.stderr, 'backup local'), /^backup local: 30h 00m old \(limit 26h\) TOO OLD/);
-    assert.match(line(result.stderr, 'backup bucket'), /^backup bucket: 30h 00m old \(limit 26h\) TOO OLD/);
-    assert.match(line(result.stderr, 'drill'), /^drill: 100d 0h old \(limit 92d\) TOO OLD/);
+    assert.match(line(result.stdout, 'backup local'), /^backup local: 30h 00m old \(limit 26h\) TOO OLD/);
+    assert.match(line(result.stdout, 'backup bucket'), /^backup bucket: 30h 00m old \(limit 26h\) TOO OLD/);
+    assert.match(line(result.stdout, 'drill'), /^drill: 100d 0h old \(limit 92d\) TOO OLD/);
 
     const relaxed = await runCli(['status'], { ...env, BACKUP_MAX_AGE: '2d', DRILL_MAX_AGE: '120d' });
     assert.equal(relaxed.exitCode, 0, relaxed.stdout + relaxed.stderr);
@@ -102,7 +102,7 @@ describe('status', () => {
     await writeFakeBackup(backupDir, { takenAt: ago(2 * HOUR), reason: 'pre-restore' });
     const result = await runCli(['status'], env);
     assert.equal(result.exitCode, 5, result.stdout + result.stderr);
-    assert.match(line(result.stderr, 'backup local'), /^backup local: 40h 00m old/);
+    assert.match(line(result.stdout, 'backup local'), /^backup local: 40h 00m old/);
   });
 
   test('an unreachable bucket: its line says so and the exit is 1 when nothing is too old', async () => {
@@ -110,8 +110,8 @@ describe('status', () => {
     drillRecord(recordsDir, ago(DAY), 'ok');
     const result = await runCli(['status'], { ...env, S3_ENDPOINT: `http://127.0.0.1:${await closedPort()}` });
     assert.equal(result.exitCode, 1, result.stdout + result.stderr);
-    assert.match(line(result.stderr, 'backup bucket'), /^backup bucket: could not be checked: .*unreachable.* ERROR$/);
-    assert.match(line(result.stderr, 'backup local'), / ok - /);
+    assert.match(line(result.stdout, 'backup bucket'), /^backup bucket: could not be checked: .*unreachable.* ERROR$/);
+    assert.match(line(result.stdout, 'backup local'), / ok - /);
   });
 
   test('no bucket configured: reported, and it does not change the exit code', async () => {
