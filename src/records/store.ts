@@ -97,6 +97,11 @@ function buildRecord(input: RecordInput, recordedAt: string, previous: TimingRec
   };
 }
 
+async function recordNameTaken(recordsDir: string, file: string): Promise<boolean> {
+  const path = join(recordsDir, file);
+  return (await exists(path)) || (await exists(`${path}${SIGNATURE_SUFFIX}`));
+}
+
 export async function appendRecord(options: AppendRecordOptions): Promise<AppendedRecord> {
   const { recordsDir, key } = options;
   const principal = validatePrincipal(options.principal);
@@ -112,19 +117,25 @@ export async function appendRecord(options: AppendRecordOptions): Promise<Append
     // Never before the head: the chain's order and the file names' order stay the same even if the clock steps back.
     const now = (options.now ?? (() => new Date()))();
     const headTime = typeof head?.record?.recordedAt === 'string' ? new Date(head.record.recordedAt) : undefined;
-    const recordedAt = (headTime && headTime > now ? headTime : now).toISOString();
+    let at = headTime && headTime > now ? headTime : now;
+    // A resumed run keeps its run id: when its earlier record took this second's name, the next free second is used
+    // (names carry seconds only), so each record of a run gets its own file and the order stays that of the chain.
+    for (let tries = 0; await recordNameTaken(recordsDir, recordFileName(at.toISOString(), runbook, runId)); tries++) {
+      if (tries >= 600) {
+        throw new StepFailedError(
+          `records named for run ${runId} are taken for the next ten minutes in ${recordsDir}`,
+          'check RECORDS_DIR for copies of this run\'s records; each run is recorded once per attempt',
+        );
+      }
+      at = new Date(Math.floor(at.getTime() / 1000) * 1000 + 1000);
+    }
+    const recordedAt = at.toISOString();
     const previous = head ? { file: head.file, sha256: head.sha256 } : null;
     const record = buildRecord(options.record, recordedAt, previous, principal, key);
 
     const file = recordFileName(recordedAt, runbook, runId);
     const path = join(recordsDir, file);
     const sigPath = `${path}${SIGNATURE_SUFFIX}`;
-    if ((await exists(path)) || (await exists(sigPath))) {
-      throw new StepFailedError(
-        `a record named ${file} already exists in ${recordsDir}`,
-        'each run is recorded once; if this run must be recorded again, give it a new run id',
-      );
-    }
     const bytes = Buffer.from(`${JSON.stringify(record, null, 2)}\n`, 'utf8');
     const signature = signSshsig(bytes, key);
 

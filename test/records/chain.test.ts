@@ -50,6 +50,27 @@ describe('record chains', () => {
     assert.equal(result.chains[0]?.head, chain[4]?.file);
   });
 
+  it('gives a resumed run (same run id, same second) its own file, one second later, still in the chain', async () => {
+    const at = new Date(Date.UTC(2026, 10, 24, 19, 30, 52, 400));
+    const append = () =>
+      appendRecord({
+        recordsDir: ws.recordsDir,
+        key: key.keyPair,
+        principal: key.principal,
+        record: { runbook: 'destroy', runId: 'run-resumed', outcome: 'failed', finishedAt: at.toISOString(), steps: [] },
+        now: () => at,
+      });
+    const first = await append();
+    const second = await append();
+    assert.equal(first.file, '20261124T193052Z-destroy-run-resumed.json');
+    assert.equal(second.file, '20261124T193053Z-destroy-run-resumed.json');
+    assert.equal(second.record.recordedAt, '2026-11-24T19:30:53.000Z');
+    assert.deepEqual(second.record.previous, { file: first.file, sha256: first.sha256 });
+    const result = await verify();
+    assert.deepEqual(result.problems, []);
+    assert.equal(result.checked, 7);
+  });
+
   it('names the record after a deleted one: missing predecessor', async () => {
     await rm(chain[2]!.path);
     await rm(chain[2]!.sigPath);
