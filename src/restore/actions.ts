@@ -92,6 +92,8 @@ export const restoreInspectAction = defineAction({
     const inspection = await inspectTarget(await requireTarget(params), ctx);
     const details = confirmationDetails(inspection, params.dump, swapName(inspection.database, 'before', ctx.runId));
     ctx.output(`target ${inspection.label}: PostgreSQL ${inspection.serverVersion}, system ${inspection.systemIdentifier}${inspection.exists ? `, ${inspection.sizeBytes !== null ? formatBytes(inspection.sizeBytes) : '?'}` : ' (database does not exist)'}`, 'info');
+    const rows = Object.entries(inspection.rowCounts).map(([t, n]) => `${t} ${n}`).join(', ');
+    if (rows) ctx.output(`rows now: ${rows}`, 'info');
     if (inspection.newestAuditEvent) ctx.output(`newest audit event: ${inspection.newestAuditEvent.action} at ${inspection.newestAuditEvent.at}`, 'info');
     for (const s of inspection.sessions) ctx.output(`session to end: ${describeSession(s)}`, 'info');
     ctx.output(`mode: ${inspection.mode} (${inspection.modeReason})`, 'info');

@@ -73,7 +73,9 @@ async function liveChecks(params: AfterParams, ctx: ActionContext, base: string)
 }
 
 export async function runAfter(params: AfterParams, ctx: ActionContext): Promise<ActionResult> {
-  const window = lostDataWindow(params.dump.takenAt, params.result.restoredAt, params.inspection);
+  // Before the change, as apply saw it (a resumed run's inspection sees the restored database instead).
+  const replaced = params.result.replaced ?? params.inspection;
+  const window = lostDataWindow(params.dump.takenAt, params.result.restoredAt, replaced);
   const lines: string[] = [];
   lines.push('sessions are gone: every user signs in again (sessions live in Redis and in the database as it was at the dump)');
   lines.push(
@@ -81,8 +83,8 @@ export async function runAfter(params: AfterParams, ctx: ActionContext): Promise
       ? `data written from ${formatTime(window.from)} to ${formatTime(window.to)} (${formatSpan(window.durationMs)}) is lost${window.newestEventLost ? `; the newest event lost: ${window.newestEventLost.action} at ${formatTime(window.newestEventLost.at)}` : ''}`
       : 'the dump\'s time is unknown: the window of lost data cannot be given',
   );
-  if (params.inspection.deletedAccounts.length > 0) {
-    lines.push(`GDPR: erase again the ${params.inspection.deletedAccounts.length} account(s) deleted after the dump: ${params.inspection.deletedAccounts.map((d) => d.id).join(', ')}`);
+  if (replaced.deletedAccounts.length > 0) {
+    lines.push(`GDPR: erase again the ${replaced.deletedAccounts.length} account(s) deleted after the dump: ${replaced.deletedAccounts.map((d) => d.id).join(', ')}`);
   }
   if (params.result.keptAs) {
     lines.push(`the previous database is kept as ${params.result.keptAs}: it holds personal data under retention; drop it with an explicit step once it is no longer needed (DROP DATABASE "${params.result.keptAs}")`);
@@ -100,6 +102,6 @@ export async function runAfter(params: AfterParams, ctx: ActionContext): Promise
   }
   return {
     message: `${live === 'not configured' ? 'no live checks' : 'live checks passed'}; lost data window ${window.durationMs !== null ? formatSpan(window.durationMs) : 'unknown'}`,
-    data: { notes: lines, live, record: { lostDataWindow: window, liveChecks: live, deletedAccountsToEraseAgain: params.inspection.deletedAccounts.map((d) => d.id) } },
+    data: { notes: lines, live, record: { lostDataWindow: window, liveChecks: live, deletedAccountsToEraseAgain: replaced.deletedAccounts.map((d) => d.id) } },
   };
 }

@@ -20,7 +20,7 @@ export interface ApplyParams {
   noOwner: boolean;
 }
 
-export function lostDataWindow(takenAt: string | null, restoredAt: string, inspection: Inspection) {
+export function lostDataWindow(takenAt: string | null, restoredAt: string, inspection: Pick<Inspection, 'newestAuditEvent'>) {
   const from = takenAt;
   return {
     from,
@@ -39,6 +39,7 @@ export async function runApply(params: ApplyParams, ctx: ActionContext): Promise
   const jobs = chooseJobs(params.jobs, params.dump.plaintextSize, params.inspection.mode === 'in-place');
   const job = { ctx, target, dump: params.dump, inspection: params.inspection, pgRestore, jobs, noOwner: params.noOwner };
   const result = params.inspection.mode === 'swap' ? await swapRestore(job) : await inPlaceRestore(job);
+  result.replaced = { newestAuditEvent: params.inspection.newestAuditEvent, deletedAccounts: params.inspection.deletedAccounts };
   const window = lostDataWindow(params.dump.takenAt, result.restoredAt, params.inspection);
   const lost = window.durationMs !== null ? `data written between ${formatTime(window.from)} and the restore (${formatSpan(window.durationMs)}) is not in the restored database` : 'the dump\'s time is unknown: the window of lost data cannot be given';
   ctx.output(lost, 'warn');

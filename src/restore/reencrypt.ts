@@ -2,7 +2,8 @@
  * restore.reencrypt: `reencrypt-secrets` through AUTH_SERVICE_EXEC against the restored database, with
  * DATABASE_URL, ENCRYPTION_KEY and ENCRYPTION_KEY_OLD only in the child's environment and its output live, then
  * the proof that every encrypted value opens under ENCRYPTION_KEY alone. A failure says what state the database
- * is in: readable with both keys, each batch re-encrypted or not as a whole, and a re-run is safe.
+ * is in, counted from the database (values under the current key, under the older one, under none), which keys
+ * the auth-service needs meanwhile, and the command that finishes the job (a re-run is safe).
  */
 import { expandCommand } from '../core/command-template.js';
 import { runProcess } from '../core/exec.js';
@@ -11,6 +12,7 @@ import type { ActionContext, ActionResult } from '../engine/action.js';
 import { heldCurrentKey, heldOldKeys } from '../keysource/encryption-keys.js';
 import { parseConnectionString } from '../pg/target.js';
 import { toolingEnv } from './app-commands.js';
+import { describeReencryptState } from './reencrypt-state.js';
 import type { EncryptedColumnSpec } from './types.js';
 import { verifySecretsUnderCurrentKey } from './verify-secrets.js';
 
@@ -32,22 +34,21 @@ export async function runReencrypt(params: ReencryptParams, ctx: ActionContext):
   const template = params.command || ctx.settings.get('AUTH_SERVICE_EXEC') || DEFAULT_AUTH_SERVICE_EXEC;
   const [file, ...args] = expandCommand(template, { subcommand: 'reencrypt-secrets', args: [] }, 'AUTH_SERVICE_EXEC');
   const env = { ...toolingEnv(ctx.settings.env), DATABASE_URL: params.target, ENCRYPTION_KEY: current.text, ENCRYPTION_KEY_OLD: old.map((k) => k.text).join(',') };
-  const state =
-    `${target.label} holds values under the current key and under the older key(s); each batch is re-encrypted in one transaction, so none is half-written: ` +
-    'the auth-service reads it with ENCRYPTION_KEY and ENCRYPTION_KEY_OLD both set';
-  const again = 'fix the cause and run it again: reencrypt-secrets is idempotent (`obexal-runbook reencrypt-secrets` with ENCRYPTION_KEY and ENCRYPTION_KEY_OLD set, or --resume this run)';
   const started = Date.now();
   try {
     await runProcess({ file: file as string, args, env, signal: ctx.signal, label: `${file} reencrypt-secrets`, onLine: (line, stream) => ctx.output(line, stream === 'stderr' ? 'stderr' : 'info') });
   } catch (error) {
-    if (ctx.signal.aborted) {
+    const aborted = ctx.signal.aborted;
+    const { state, next } = await describeReencryptState(ctx, target, current, old, params.columns, { count: !aborted });
+    if (aborted) {
       ctx.output(`reencrypt-secrets stopped: ${state}`, 'warn');
+      ctx.output(`to finish: ${next}`, 'warn');
       throw error;
     }
-    throw new StepFailedError(`reencrypt-secrets failed: ${messageOf(error)}\n  ${state}`, again, error);
+    throw new StepFailedError(`reencrypt-secrets failed: ${messageOf(error)}\n  ${state}`, next, error);
   }
   const durationMs = Date.now() - started;
-  const census = await verifySecretsUnderCurrentKey(ctx, target, params.columns, `reencrypt-secrets exited 0 but ${state.replace(/^.*? holds/, 'the database still holds')}; ${again}`);
+  const census = await verifySecretsUnderCurrentKey(ctx, target, params.columns, (await describeReencryptState(ctx, target, current, old, params.columns, { count: false })).next);
   return {
     message: `reencrypt-secrets done in ${(durationMs / 1000).toFixed(1)}s; all ${census.total} encrypted values open under ENCRYPTION_KEY alone`,
     data: { durationMs, values: census.total, record: { reencrypt: { target: target.label, durationMs, values: census.total, olderKeys: old.length } } },

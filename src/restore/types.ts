@@ -104,5 +104,15 @@ export const ApplyResultSchema = z.object({
   jobs: z.number().int(),
   /** Why APP_START_COMMAND failed after the restore (the database is restored regardless). */
   appStartProblem: z.string().nullable(),
+  /**
+   * What the replaced database held that the restore loses or brings back, as inspected before the change: a
+   * resumed run inspects again (the restored database by then), so the later steps take these from here.
+   */
+  replaced: z
+    .object({
+      newestAuditEvent: z.object({ at: z.string(), action: z.string() }).nullable(),
+      deletedAccounts: z.array(z.object({ id: z.string(), at: z.string() })),
+    })
+    .optional(),
 });
 export type ApplyResult = z.infer<typeof ApplyResultSchema>;

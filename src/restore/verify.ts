@@ -86,7 +86,7 @@ export async function runVerify(params: VerifyParams, ctx: ActionContext): Promi
     ({ sha256: storedSha256, size: storedSize } = await sha256OfFile(dump.path, { signal: ctx.signal }));
     plaintextSha256 = storedSha256;
     plaintextSize = storedSize;
-    ctx.output(`${dump.name} is not encrypted (BACKUP_ENCRYPTION=none): no identity needed`, 'warn');
+    ctx.output(`${dump.name} is not encrypted (a plain pg_dump archive: BACKUP_ENCRYPTION=none, or Obexal's own backup script): no identity needed`, 'warn');
   }
 
   try {

@@ -6,14 +6,15 @@
  * auth-service started on the restored database with B only.
  */
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { statfs } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { decryptSecret, generateEncryptionKey, parseEncryptionKey } from '../../src/keys/secret-value.js';
 import { DRILL_TENANT } from '../../src/sandbox/seed/index.js';
-import { AuthClient } from '../auth-service/http-client.js';
-import { runAuthService, startAuthService, totpCode } from '../auth-service/fixture.js';
+import { checkJwks, checkLogin, checkMe, checkMfa, OBEXAL_ENDPOINTS } from '../../src/drill/checks.js';
+import { runAuthService, startAuthService } from '../auth-service/fixture.js';
 import { runCli, testHome } from '../helpers/cli.js';
 import { withCluster } from '../helpers/pg.js';
 import { sandboxDatabase, type SandboxDatabase } from '../helpers/sandbox-db.js';
@@ -98,9 +99,11 @@ describe('restore of a dump from an older key era', () => {
     // The live service (era B, before the restore): its sessions are ended by the swap, it reconnects to the
     // restored database, and the live checks compare its JWKS with the restored signing keys.
     const live = await startAuthService({ DATABASE_URL: db.url, ENCRYPTION_KEY: keyB });
+    const appLog = join(home.dir, 'app-commands.log');
+    const appCommand = (word: string) => JSON.stringify(['sh', '-c', `echo ${word} >> "$0"`, appLog]);
     let result;
     try {
-      result = await runCli(['restore', dump.path], { ...env, AUTH_SERVICE_URL: live.baseUrl }, { timeoutMs: 300_000 });
+      result = await runCli(['restore', dump.path], { ...env, AUTH_SERVICE_URL: live.baseUrl, APP_STOP_COMMAND: appCommand('stop'), APP_START_COMMAND: appCommand('start') }, { timeoutMs: 300_000 });
     } finally {
       await live.stop();
     }
@@ -109,9 +112,13 @@ describe('restore of a dump from an older key era', () => {
     assert.equal(result.exitCode, 0, output);
     assert.match(output, /era "era-a"/);
     assert.match(output, /reencrypt-secrets done/);
-    assert.match(output, new RegExp(`GDPR: .*${deletedUser}`), 'the account deleted after the dump is listed');
+    assert.match(output, new RegExp(`GDPR: 1 account\\(s\\) deleted after the dump .*: ${deletedUser}$`, 'm'), 'the account deleted after the dump is listed, alone (ids only)');
     assert.match(output, /idle-app/, 'the connected session is listed for the confirmation');
     assert.match(output, /lost/);
+    // The application is stopped after pg_restore and the checks of the copy, just before the swap, and started after it.
+    assert.equal(readFileSync(appLog, 'utf8'), 'stop\nstart\n');
+    const at = (text: string) => output.indexOf(text);
+    assert.ok(at('pg_restore finished') < at('APP_STOP_COMMAND done') && at('APP_STOP_COMMAND done') < at('swapped:') && at('swapped:') < at('APP_START_COMMAND done'), 'stop, swap, start in that order');
     assert.match(output, /live check: ready after/);
     assert.match(output, /live check: JWKS lists \d+ key\(s\), 2 of the restored database's 2/);
 
@@ -154,32 +161,50 @@ describe('restore of a dump from an older key era', () => {
     const password = new URL(db.url).password;
     const findings = scanForSecrets([join(home.dir, 'config'), join(home.env.BACKUP_DIR!, 'records')], [keyA, keyB, identity.identity, password, db.drill.totpSecret], { stdout: result.stdout, stderr: result.stderr });
     assert.deepEqual(findings, []);
-    assert.ok(existsSync(join(home.env.BACKUP_DIR!, 'records')) || true);
 
-    // The drill: the sandbox auth-service on the restored database with ENCRYPTION_KEY=B only.
+    // The signed record of the run: every step timed, the lost-data window and the accounts to erase again;
+    // `records verify` accepts it.
+    const recordsDir = join(home.env.BACKUP_DIR!, 'records');
+    const recordFile = readdirSync(recordsDir).find((n) => /-restore-.*\.json$/.test(n));
+    assert.ok(recordFile && existsSync(join(recordsDir, `${recordFile}.sig`)), 'a signed record of the restore');
+    const record = JSON.parse(readFileSync(join(recordsDir, recordFile), 'utf8'));
+    assert.equal(record.outcome, 'ok');
+    assert.deepEqual(record.steps.map((st: { id: string }) => st.id), ['select', 'verify', 'key-era', 'inspect', 'confirm', 'lock', 'apply', 'check', 'reencrypt', 'after']);
+    for (const step of record.steps) assert.ok(step.outcome === 'ok' && typeof step.durationMs === 'number' && step.startedAt && step.finishedAt, JSON.stringify(step).slice(0, 200));
+    assert.ok(record.details.lostDataWindow.durationMs > 0);
+    assert.deepEqual(record.details.deletedAccountsToEraseAgain, [deletedUser]);
+    const verified = await runCli(['records', 'verify'], env);
+    assert.equal(verified.exitCode, 0, `${verified.stdout}\n${verified.stderr}`);
+
+    // The drill's own four checks (src/drill/checks.ts): the sandbox auth-service on the restored database with
+    // ENCRYPTION_KEY=B only (it refuses to start when a secret does not open), JWKS exactly the restored signing
+    // keys, password login answering the MFA challenge, the TOTP completion, /v1/auth/me.
     const service = await startAuthService({ DATABASE_URL: db.url, ENCRYPTION_KEY: keyB });
     try {
-      const client = new AuthClient(service.baseUrl, DRILL_TENANT.slug);
-      const challenge = await client.challenge({ email: db.drill.email, password: db.drill.password });
-      const done = await client.mfa(challenge, totpCode(db.drill.totpSecret), await client.csrf());
-      assert.equal(done.status, 200, JSON.stringify(done.body));
-      const cookie = (done.headers.get('set-cookie') ?? '').split(';')[0]!;
-      const me = await fetch(`${service.baseUrl}/v1/auth/me`, { headers: { cookie } });
-      assert.equal(me.status, 200);
-      assert.equal(((await me.json()) as { email: string }).email, db.drill.email);
-      const jwks = (await (await fetch(`${service.baseUrl}/.well-known/jwks.json`)).json()) as { keys: unknown[] };
-      assert.ok(jwks.keys.length > 0);
+      const signal = AbortSignal.timeout(60_000);
+      const kids = await withPg(db.url, async (c) => (await c.query<{ kid: string }>(`SELECT kid FROM oidc_signing_keys WHERE status IN ('active', 'retired')`)).rows.map((r) => r.kid));
+      const jwks = await checkJwks(service.baseUrl, OBEXAL_ENDPOINTS, kids, signal);
+      assert.ok(jwks.passed, jwks.reason);
+      const login = await checkLogin(service.baseUrl, OBEXAL_ENDPOINTS, { tenant: DRILL_TENANT.slug, email: db.drill.email, password: db.drill.password }, signal);
+      assert.ok(login.verdict.passed && login.mfaToken, login.verdict.reason);
+      const mfa = await checkMfa(service.baseUrl, OBEXAL_ENDPOINTS, login.mfaToken, db.drill.totpSecret, signal);
+      assert.ok(mfa.verdict.passed && mfa.sessionCookie, mfa.verdict.reason);
+      const me = await checkMe(service.baseUrl, OBEXAL_ENDPOINTS, mfa.sessionCookie, db.drill.email, signal);
+      assert.ok(me.passed, me.reason);
     } finally {
       await service.stop();
     }
   });
+
   it('restores the same dump without its manifest: era found by trial of ENCRYPTION_KEY_OLD, archive read in full', async () => {
     const alone = join(home.dir, 'alone');
     mkdirSync(alone);
     const copy = join(alone, dump.name);
     copyFileSync(dump.path, copy);
     await withPg(db.url, (c) => c.query(`INSERT INTO audit_log (action, target) VALUES ('test.marker', 'before-second-restore')`));
-    const tmp = privateTmp();
+    // TMPDIR on a RAM-backed file system (where this machine has one): honoured, and the run warns about it.
+    const ramBacked = existsSync('/dev/shm') && Number((await statfs('/dev/shm')).type) === 0x01021994;
+    const tmp = ramBacked ? mkdtempSync('/dev/shm/obexal-restore-tmp-') : privateTmp();
     const env = {
       ...home.env,
       BACKUP_DIR: alone,
@@ -198,6 +223,7 @@ describe('restore of a dump from an older key era', () => {
     assert.match(output, /no manifest for this dump/);
     assert.match(output, /checked: the whole archive read by pg_restore/);
     assert.match(output, /not checked: SHA-256 against a manifest/);
+    if (ramBacked) assert.match(output, new RegExp(`the private folder ${tmp}/obexal-run-\\S+ is on a RAM-backed file system: .*set TMPDIR to a disk folder`));
     assert.match(output, /accepted \(ENCRYPTION_KEY_OLD item 1\): opens \d+ of the \d+ values tried from the dump/);
     const marker = await withPg(db.url, async (c) => (await c.query(`SELECT 1 FROM audit_log WHERE target = 'before-second-restore'`)).rowCount);
     assert.equal(marker, 0);
@@ -206,5 +232,6 @@ describe('restore of a dump from an older key era', () => {
       for (const row of (await client.query<{ v: string }>('SELECT secret_enc AS v FROM mfa_totp')).rows) assert.equal(decryptSecret(row.v, [b]).keyIndex, 0);
     });
     assert.deepEqual(readdirSync(tmp).filter((n) => n.startsWith('obexal-run-')), []);
+    if (ramBacked) rmSync(tmp, { recursive: true, force: true });
   });
 });

@@ -68,13 +68,13 @@ describe('restore faults leave the target unchanged', () => {
     };
   }
 
-  async function restoreFails(args: string[], extra: Record<string, string | undefined>, expected: { exitCode: number; message: RegExp }): Promise<CliResult> {
+  async function restoreFails(args: string[], extra: Record<string, string | undefined>, expected: { exitCode: number; message: RegExp | ((tmp: string) => RegExp) }): Promise<CliResult> {
     const tmp = privateTmp();
     const result = await runCli(['restore', ...args], { ...baseEnv(extra), TMPDIR: tmp }, { timeoutMs: 180_000 });
     const output = `${result.stdout}\n${result.stderr}`;
     if (process.env.RESTORE_TEST_DEBUG) console.log(output);
     assert.equal(result.exitCode, expected.exitCode, output);
-    assert.match(output, expected.message);
+    assert.match(output, typeof expected.message === 'function' ? expected.message(tmp) : expected.message);
     assert.match(output, /what to do:/, 'the failure says what to do next');
     assert.deepEqual(await tableChecksums(db.url), checksums, 'the target content is unchanged');
     assert.deepEqual(await databasesLike(db.url, `${db.database}\\_\\_%`), [], 'no half-restored or renamed database is left');
@@ -126,6 +126,18 @@ describe('restore faults leave the target unchanged', () => {
     await restoreFails([path], { BACKUP_DIR: dir }, { exitCode: 1, message: /does not match its manifest: the SHA-256 of the archive inside is [0-9a-f]{64}, the manifest says f{64}/ });
   });
 
+  it('not enough room in TMPDIR for the decrypted dump: refused before decrypting, naming the folder', async () => {
+    const dir = join(faults, 'no-room');
+    const path = copyOfDump('no-room', false);
+    const manifest = JSON.parse(readFileSync(dump.manifestPath, 'utf8'));
+    manifest.dump.plaintextSize = 2 ** 50;
+    writeFileSync(join(dir, dump.manifestPath.split('/').pop()!), JSON.stringify(manifest));
+    const escaped = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    const result = await restoreFails([path], { BACKUP_DIR: dir }, { exitCode: 1, message: (tmp) => new RegExp(`not enough room for the decrypted dump in ${escaped(tmp)}/obexal-run-[^:]+: about [\\d.]+ TiB needed`) });
+    assert.match(result.stdout, /point TMPDIR at a folder on a disk with room/);
+    assert.doesNotMatch(result.stdout, /decrypted [\d.]+ \w+ in/, 'nothing was decrypted');
+  });
+
   it('a wrong identity', async () => {
     const other = await ageKeyPair(faults);
     await restoreFails([dump.path], { BACKUP_IDENTITY_FILE: other.identityFile }, { exitCode: 1, message: /the dump was encrypted to age1/ });
@@ -152,6 +164,10 @@ describe('restore faults leave the target unchanged', () => {
     await restoreFails([dump.path], { CONFIRM: undefined }, { exitCode: 3, message: /without CONFIRM=yes/ });
   });
 
+  it('a mistyped CONFIRM (headless: exit 3, nothing changed)', async () => {
+    await restoreFails([dump.path], { CONFIRM: 'YES' }, { exitCode: 3, message: /refusing to change .* without CONFIRM=yes/ });
+  });
+
   it('a target from the configuration file: CONFIRM=yes alone, then a CONFIRM_TARGET that does not match (exit 3)', async () => {
     const configDir = join(faults, 'config-target');
     mkdirSync(configDir, { recursive: true });
@@ -175,6 +191,23 @@ describe('restore faults leave the target unchanged', () => {
     manifest.source.serverVersion = '99.0';
     writeFileSync(join(dir, dump.manifestPath.split('/').pop()!), JSON.stringify(manifest));
     await restoreFails([path], { BACKUP_DIR: dir }, { exitCode: 1, message: /older than the dump's source/ });
+  });
+
+  it('a target server older than the dump\'s source, without a manifest (from the archive\'s own header)', async () => {
+    const dir = join(faults, 'newer-archive');
+    mkdirSync(dir);
+    const plain = join(dir, 'plain.dump');
+    await run('pg_dump', ['--format=custom', `--file=${plain}`], { env: childEnvFor(parseConnectionString(db.url)) });
+    // The header holds the source server's version string first, then pg_dump's: say the source was PostgreSQL 99.
+    const version = await withPg(db.url, async (c) => (await c.query<{ v: string }>("SELECT current_setting('server_version') AS v")).rows[0]!.v);
+    const bytes = readFileSync(plain);
+    const at = bytes.indexOf(Buffer.from(version, 'utf8'));
+    assert.ok(at > 0 && version.startsWith('15'), version);
+    bytes.write('99', at, 'latin1');
+    writeFileSync(plain, bytes);
+    const encrypted = join(dir, 'obexal-20200101T000000Z.dump.age');
+    await run('age', ['-r', identity.recipient, '-o', encrypted, plain]);
+    await restoreFails([encrypted], { BACKUP_DIR: dir }, { exitCode: 1, message: /runs PostgreSQL 15\.\d+.*older than the dump's source \(99\./ });
   });
 
   it('pg_restore failing midway in swap mode (an owner role missing on the target server)', async () => {

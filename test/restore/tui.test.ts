@@ -5,12 +5,14 @@
  * restores.
  */
 import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { BIN, ROOT, testHome } from '../helpers/cli.js';
 import { withCluster } from '../helpers/pg.js';
 import { keys, shellQuote, withPty, type PtySession } from '../helpers/pty.js';
 import { sandboxDatabase, type SandboxDatabase } from '../helpers/sandbox-db.js';
-import { ageKeyPair, eraOf, makeDump, tableChecksums, withPg, writeRegisterFile } from './fixture.js';
+import { ageKeyPair, eraOf, makeDump, privateTmp, tableChecksums, withPg, writeRegisterFile } from './fixture.js';
 
 const clusterReady = withCluster();
 
@@ -57,6 +59,26 @@ describe('restore in the TUI', () => {
       assert.deepEqual(await pty.waitForExit(), { code: 3, signal: null });
     });
     assert.deepEqual(await tableChecksums(db.url), checksums);
+  });
+
+  it('Ctrl+C at the confirmation: exit 130, nothing changed, the decrypted dump removed', async () => {
+    const checksums = await tableChecksums(db.url);
+    const tmp = privateTmp();
+    await withPty(`${shellQuote(process.execPath)} -- ${shellQuote(BIN)} restore`, { cwd: ROOT, cols: 200, rows: 50, timeoutMs: 60_000, env: { ...env, TMPDIR: tmp } }, async (pty) => {
+      await pty.waitFor('Which dump to restore?');
+      await type(pty, '');
+      await pty.waitFor(`Type  ${token}  to confirm`);
+      const privateFiles = readdirSync(tmp).filter((n) => n.startsWith('obexal-run-')).flatMap((d) => readdirSync(join(tmp, d)));
+      assert.ok(privateFiles.some((n) => n.endsWith('.dump')), 'the decrypted dump waits in the private folder');
+      const since = pty.mark();
+      pty.write(keys.ctrlC);
+      // The UI asks what now (stop, the default, or run the step again): stop.
+      await pty.waitFor(/was interrupted\. What now\?[\s\S]*Stop the run/, { since, timeoutMs: 10_000 });
+      pty.write(keys.enter);
+      assert.deepEqual(await pty.waitForExit(), { code: 130, signal: null });
+    });
+    assert.deepEqual(await tableChecksums(db.url), checksums);
+    assert.deepEqual(readdirSync(tmp).filter((n) => n.startsWith('obexal-run-')), [], 'the private folder is removed');
   });
 
   it('restores once the target is typed exactly', async () => {

@@ -1,0 +1,194 @@
+/**
+ * Ctrl+C at each step of the restore (SIGINT to the real executable, headless, --json): while the vault command
+ * for the age identity runs (verify), while the vault command for the older era's key runs (key-era: the
+ * decrypted dump is in the private folder then), while inspection waits on a table lock (inspect), while
+ * APP_STOP_COMMAND runs after pg_restore and before the swap (apply), while reencrypt-secrets runs (reencrypt),
+ * and while the live checks wait for the service (after). Every run exits 130 and leaves no private folder;
+ * before the swap the target is unchanged and no extra database is left; after it, the output says what state
+ * the database is in. (Ctrl+C during pg_restore itself: interrupt.test.ts.)
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { before, describe, it } from 'node:test';
+import pg from 'pg';
+import { generateEncryptionKey } from '../../src/keys/secret-value.js';
+import { runAuthService } from '../auth-service/fixture.js';
+import { BIN, testHome } from '../helpers/cli.js';
+import { withCluster } from '../helpers/pg.js';
+import { sandboxDatabase, type SandboxDatabase } from '../helpers/sandbox-db.js';
+import { ageKeyPair, databasesLike, eraOf, keyVault, makeDump, privateTmp, SANDBOX_AUTH_SERVICE_EXEC, tableChecksums, withPg, writeRegisterFile, type MadeDump } from './fixture.js';
+
+const clusterReady = withCluster();
+
+/** A command that marks that it started, then blocks: the step is provably inside it when SIGINT comes. */
+function hangingCommand(marker: string): string {
+  return JSON.stringify(['sh', '-c', 'touch "$0"; exec sleep 300', marker]);
+}
+
+async function until(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 60_000): Promise<void> {
+  const started = Date.now();
+  while (!(await condition())) {
+    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
+interface Interrupted {
+  code: number | null;
+  output: string;
+  /** Files in the run's private folder at the moment SIGINT was sent. */
+  privateFiles: string[];
+}
+
+describe('Ctrl+C at each step of the restore', () => {
+  let db: SandboxDatabase;
+  let home: ReturnType<typeof testHome>;
+  let identity: Awaited<ReturnType<typeof ageKeyPair>>;
+  let dump: MadeDump;
+  let keyB: string;
+  let vault: ReturnType<typeof keyVault>;
+  let checksums: Record<string, string>;
+
+  before(async () => {
+    const cluster = await clusterReady;
+    db = await sandboxDatabase(cluster, { prefix: 'ctrl_c', size: { users: 200, auditEvents: 1500 } });
+    home = testHome();
+    identity = await ageKeyPair(home.dir);
+    const eraA = eraOf('era-a', db.encryptionKey);
+    dump = await makeDump({ url: db.url, backupDir: home.env.BACKUP_DIR!, recipient: identity.recipient, eras: [eraA], at: new Date(Date.now() - 60_000) });
+    keyB = generateEncryptionKey();
+    const rotated = await runAuthService(['reencrypt-secrets'], { DATABASE_URL: db.url, ENCRYPTION_KEY: keyB, ENCRYPTION_KEY_OLD: db.encryptionKey });
+    assert.equal(rotated.exitCode, 0, rotated.stderr);
+    const rotatedAt = new Date().toISOString();
+    writeRegisterFile(home.env.BACKUP_DIR!, [
+      { ...eraA, start: '2026-01-01T00:00:00.000Z', end: rotatedAt },
+      { ...eraOf('era-b', keyB), start: rotatedAt, end: null },
+    ]);
+    await withPg(db.url, (c) => c.query(`INSERT INTO audit_log (action, target) VALUES ('test.marker', 'after-the-dump')`));
+    vault = keyVault({ 'era-a': db.encryptionKey });
+    checksums = await tableChecksums(db.url);
+  });
+
+  /** Runs the restore; once `at` says so (an NDJSON event) and `ready` holds, sends SIGINT. */
+  async function interrupt(tmp: string, extra: Record<string, string | undefined>, at: (event: { type: string; stepId?: string }) => boolean, ready: () => boolean | Promise<boolean>): Promise<Interrupted> {
+    const env = {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      LANG: 'C.UTF-8',
+      ...home.env,
+      OBEXAL_RUNBOOK_FROM_SOURCE: '1',
+      TMPDIR: tmp,
+      DATABASE_URL: db.url,
+      CONFIRM: 'yes',
+      ENCRYPTION_KEY: keyB,
+      ENCRYPTION_KEY_COMMAND: vault.command,
+      BACKUP_IDENTITY_FILE: identity.identityFile,
+      AUTH_SERVICE_EXEC: SANDBOX_AUTH_SERVICE_EXEC,
+      ...extra,
+    };
+    const child = spawn(process.execPath, ['--', BIN, 'restore', dump.path, '--json'], { env: Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined)) as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    let armed = false;
+    let privateFiles: string[] = [];
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      output += chunk;
+      for (const line of chunk.split('\n')) {
+        if (armed || !line.startsWith('{')) continue;
+        let event: { type: string; stepId?: string };
+        try {
+          event = JSON.parse(line);
+        } catch {
+          continue;
+        }
+        if (!at(event)) continue;
+        armed = true;
+        void until(ready, 'the step to be inside its blocking call').then(() => {
+          privateFiles = readdirSync(tmp).filter((n) => n.startsWith('obexal-run-')).flatMap((d) => readdirSync(join(tmp, d)));
+          child.kill('SIGINT');
+        }, (error: Error) => {
+          output += `\n[test] ${error.message}\n`;
+          child.kill('SIGKILL');
+        });
+      }
+    });
+    const killer = setTimeout(() => child.kill('SIGKILL'), 180_000);
+    const [code] = (await once(child, 'exit')) as [number | null];
+    clearTimeout(killer);
+    if (process.env.RESTORE_TEST_DEBUG) console.log(output);
+    assert.ok(armed, `the run never reached the point to interrupt:\n${output}`);
+    assert.equal(code, 130, output);
+    assert.deepEqual(readdirSync(tmp).filter((n) => n.startsWith('obexal-run-')), [], 'the private folder (and the decrypted dump in it) is removed');
+    return { code, output, privateFiles };
+  }
+
+  async function unchanged(): Promise<void> {
+    assert.deepEqual(await tableChecksums(db.url), checksums, 'the target is unchanged');
+    assert.deepEqual(await databasesLike(db.url, `${db.database}\\_\\_%`), [], 'no half-restored database is left');
+  }
+
+  const stepStarted = (id: string) => (event: { type: string; stepId?: string }) => event.type === 'step-started' && event.stepId === id;
+
+  it('verify: while the vault command for the age identity runs', async () => {
+    const tmp = privateTmp();
+    const marker = join(tmp, 'identity-command-started');
+    await interrupt(tmp, { BACKUP_IDENTITY_FILE: undefined, BACKUP_IDENTITY_COMMAND: hangingCommand(marker) }, stepStarted('verify'), () => existsSync(marker));
+    await unchanged();
+  });
+
+  it('key-era: while the vault command for the older era\'s key runs (the decrypted dump exists then)', async () => {
+    const tmp = privateTmp();
+    const marker = join(tmp, 'key-command-started');
+    const result = await interrupt(tmp, { ENCRYPTION_KEY_COMMAND: hangingCommand(marker) }, stepStarted('key-era'), () => existsSync(marker));
+    assert.ok(result.privateFiles.some((n) => n.endsWith('.dump')), `the decrypted dump was in the private folder: ${result.privateFiles.join(', ')}`);
+    await unchanged();
+  });
+
+  it('inspect: while inspection waits on a table lock', async () => {
+    const tmp = privateTmp();
+    const locker = new pg.Client({ connectionString: db.url });
+    await locker.connect();
+    try {
+      await locker.query('BEGIN');
+      await locker.query('LOCK TABLE users IN ACCESS EXCLUSIVE MODE');
+      const waiting = () => withPg(db.url, async (c) => ((await c.query(`SELECT 1 FROM pg_locks WHERE NOT granted AND relation = 'users'::regclass`)).rowCount ?? 0) > 0);
+      await interrupt(tmp, {}, stepStarted('inspect'), waiting);
+    } finally {
+      await locker.query('ROLLBACK').catch(() => undefined);
+      await locker.end();
+    }
+    await unchanged();
+  });
+
+  it('apply: while APP_STOP_COMMAND runs, after pg_restore and before the swap', async () => {
+    const tmp = privateTmp();
+    const marker = join(tmp, 'app-stop-started');
+    const result = await interrupt(tmp, { APP_STOP_COMMAND: hangingCommand(marker) }, stepStarted('apply'), () => existsSync(marker));
+    assert.match(result.output, /pg_restore finished/);
+    assert.match(result.output, /stopped before the swap: .* was not replaced/);
+    await unchanged();
+  });
+
+  it('reencrypt: while reencrypt-secrets runs (after the swap): the output says the state and how to finish', async () => {
+    const tmp = privateTmp();
+    const marker = join(tmp, 'reencrypt-started');
+    const result = await interrupt(tmp, { AUTH_SERVICE_EXEC: hangingCommand(marker) }, stepStarted('reencrypt'), () => existsSync(marker));
+    assert.match(result.output, /reencrypt-secrets stopped: .* is restored \(the restore itself is done/);
+    assert.match(result.output, /to finish: .*obexal-runbook reencrypt-secrets.*obexal-runbook restore --resume \S+/);
+    const marker2 = await withPg(db.url, async (c) => (await c.query(`SELECT 1 FROM audit_log WHERE target = 'after-the-dump'`)).rowCount);
+    assert.equal(marker2, 0, 'the swap had happened: the restored database is in place');
+  });
+
+  it('after: while the live checks wait for the service', async () => {
+    const tmp = privateTmp();
+    const result = await interrupt(tmp, { AUTH_SERVICE_URL: 'http://127.0.0.1:1' }, stepStarted('after'), async () => {
+      await sleep(300);
+      return true;
+    });
+    assert.match(result.output, /reencrypt-secrets done/);
+  });
+});
