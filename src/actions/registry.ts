@@ -9,6 +9,7 @@ import { bucketActions } from '../backup/actions-bucket.js';
 import { drillActions } from '../drill/actions/index.js';
 import { restoreActions } from '../restore/actions.js';
 import { rotationActions } from '../rotation/actions.js';
+import { rollbackActions } from '../rollback/actions.js';
 
 const actions = new Map<string, AnyAction>();
 
@@ -22,6 +23,7 @@ registerActions(bucketActions);
 registerActions(drillActions);
 registerActions(restoreActions);
 registerActions(rotationActions);
+registerActions(rollbackActions);
 
 export function findAction(name: string): AnyAction | undefined {
   return actions.get(name);

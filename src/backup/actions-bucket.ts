@@ -123,7 +123,7 @@ export const retentionPlanAction = defineAction({
   params: dirParams,
   describe: (p, ctx) => `report retention of ${p.dir ?? ctx.settings.get('BACKUP_DIR') ?? 'BACKUP_DIR'}${ctx.settings.get('S3_BUCKET') ? ' and the bucket' : ''}`,
   async run(params, ctx) {
-    const { surveyLines } = await import('./retention-run.js');
+    const { surveyLines, gdprParagraph, surveyErasureWindow } = await import('./retention-run.js');
     const { activeHold } = await import('./hold.js');
     const { prunable } = await import('./retention.js');
     const { result } = await survey(params, ctx);
@@ -131,10 +131,20 @@ export const retentionPlanAction = defineAction({
     const local = prunable(result.localPlan);
     const bucket = result.bucketPlan ? prunable(result.bucketPlan) : undefined;
     const hold = activeHold(result.hold);
+    const listed = (plan: typeof result.localPlan) =>
+      plan.backups.map((d) => ({ names: d.names, bytes: d.size, takenAt: d.takenAt.toISOString(), reason: d.reason ?? null, pinUntil: d.pinUntil?.toISOString() ?? null, eras: d.eras, verified: d.verified, verdict: d.verdict, keepUntil: d.keepUntil?.toISOString() ?? null }));
+    const window = surveyErasureWindow(result);
+    const report = {
+      local: { where: result.local.where, backups: listed(result.localPlan), bytes: result.localPlan.backups.reduce((n, d) => n + d.size, 0) },
+      bucket: result.bucketPlan ? { where: result.bucketPlan.where, backups: listed(result.bucketPlan), bytes: result.bucketPlan.backups.reduce((n, d) => n + d.size, 0), versioning: result.versioning?.status ?? null, lifecycle: result.lifecycle?.status ?? null, objectLock: result.objectLock?.status ?? null } : null,
+      erasure: { from: window.from.toISOString(), until: window.until?.toISOString() ?? null, windowUntil: window.windowUntil.toISOString(), pinnedUntil: window.pinnedUntil?.toISOString() ?? null, bucketNotes: window.bucketNotes },
+      gdpr: gdprParagraph(result).join('\n'),
+    };
     const data = {
       held: hold ?? null,
       local: { backups: result.localPlan.backups.length, prune: local.backups.length, stalePartials: local.partials.length },
       bucket: bucket && result.bucketPlan ? { backups: result.bucketPlan.backups.length, prune: bucket.backups.length } : null,
+      record: { retention: report },
     };
     if (result.bucketError) {
       throw new StepFailedError(`the bucket could not be read: ${messageOf(result.bucketError)}`, (result.bucketError as { hint?: string }).hint);

@@ -7,11 +7,12 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isAbortError, StepFailedError, messageOf } from '../core/errors.js';
 import type { S3Context } from '../s3/client.js';
-import type { VersioningInfo } from '../s3/inspect.js';
+import type { LifecycleInfo, ObjectLockInfo, VersioningInfo } from '../s3/inspect.js';
+import { hostname } from 'node:os';
 import { bucketInventory, manifestsByStamp } from './bucket-inventory.js';
 import { activeHold, describeHold, readBucketHold, readLocalHold, type Hold, type HoldState } from './hold.js';
 import { classifyName, localInventory, type Inventory } from './inventory.js';
-import { planLines, planLocation, prunable, type LocationPlan, type RetentionPolicy } from './retention.js';
+import { erasureWindow, formatSize, planLines, planLocation, prunable, type BucketBehaviour, type ErasureWindow, type LocationPlan, type RetentionPolicy } from './retention.js';
 
 export interface RetentionTarget {
   backupDir: string;
@@ -30,21 +31,30 @@ export interface RetentionSurvey {
   bucketError?: Error;
   hold: HoldState;
   versioning?: VersioningInfo;
+  lifecycle?: LifecycleInfo;
+  objectLock?: ObjectLockInfo;
+  /** s3://bucket/prefix, endpoint and region as configured; the regions allowed. */
+  bucketWhere?: { where: string; region: string; allowedRegions: string[] };
+  policy: RetentionPolicy;
 }
 
 export async function surveyRetention(target: RetentionTarget): Promise<RetentionSurvey> {
   const local = await localInventory(target.backupDir);
-  const survey: RetentionSurvey = { local, localPlan: planLocation(local, target.policy), hold: {} };
+  const survey: RetentionSurvey = { local, localPlan: planLocation(local, target.policy), hold: {}, policy: target.policy };
   const localHold = await readLocalHold(target.backupDir);
   if (localHold) survey.hold.local = localHold;
   if (!target.s3) return survey;
   try {
-    const { readVersioning } = await import('../s3/inspect.js');
+    const { readLifecycle, readObjectLock, readVersioning } = await import('../s3/inspect.js');
     const bucketHold = await readBucketHold(target.s3, target.signal);
     if (bucketHold) survey.hold.bucket = bucketHold;
     survey.bucket = await bucketInventory(target.s3, { signal: target.signal, localManifests: manifestsByStamp(local) });
     survey.bucketPlan = planLocation(survey.bucket, target.policy);
     survey.versioning = await readVersioning(target.s3, { signal: target.signal });
+    survey.lifecycle = await readLifecycle(target.s3, { signal: target.signal });
+    survey.objectLock = await readObjectLock(target.s3, { signal: target.signal });
+    const settings = target.s3.settings;
+    survey.bucketWhere = { where: survey.bucket.where, region: settings.region, allowedRegions: settings.allowedRegions };
   } catch (error) {
     if (isAbortError(error) || target.signal?.aborted) throw error;
     survey.bucketError = error instanceof Error ? error : new Error(String(error));
@@ -64,10 +74,80 @@ export function surveyLines(survey: RetentionSurvey, now: Date): string[] {
   if (survey.bucketError) lines.push(`bucket unreachable: ${messageOf(survey.bucketError)}`);
   else if (survey.bucketPlan) lines.push(...planLines(survey.bucketPlan, now));
   else lines.push('bucket not configured (S3_BUCKET is unset): local only');
-  if (survey.versioning && (survey.versioning.status === 'enabled' || survey.versioning.status === 'suspended')) {
-    lines.push('the bucket is versioned: a prune there only adds delete markers; the data stays as noncurrent versions until a lifecycle rule expires them');
+  const behaviour = bucketBehaviour(survey);
+  if (behaviour) {
+    const lock = behaviour.objectLockDays !== undefined ? `enabled (${behaviour.objectLockMode ?? '?'}, ${behaviour.objectLockDays} days)` : (survey.objectLock?.status ?? 'unknown');
+    const rules = (survey.lifecycle?.rules ?? []).filter((r) => r.enabled && r.appliesToPrefix).map((r) => `${r.id}: ${[r.expirationDays !== undefined ? `expire after ${r.expirationDays}d` : '', r.noncurrentExpirationDays !== undefined ? `noncurrent after ${r.noncurrentExpirationDays}d` : ''].filter(Boolean).join(', ') || 'no expiry'}`);
+    lines.push(`bucket configuration: versioning ${behaviour.versioning}; Object Lock ${lock}; lifecycle ${survey.lifecycle?.status === 'rules' ? (rules.join('; ') || 'rules, none on our prefix') : (survey.lifecycle?.status ?? 'unknown')}`);
+    if (behaviour.versioning === 'enabled' || behaviour.versioning === 'suspended') lines.push('the bucket is versioned: a prune there only adds delete markers; the data stays as noncurrent versions until a lifecycle rule expires them');
+  }
+  lines.push(...nextPruneLines(survey));
+  lines.push('', ...gdprParagraph(survey));
+  return lines;
+}
+
+/** The bucket's own effect on deletions, from what the survey read (undefined without a bucket). */
+export function bucketBehaviour(survey: RetentionSurvey): BucketBehaviour | undefined {
+  if (!survey.bucketPlan) return undefined;
+  const behaviour: BucketBehaviour = { versioning: survey.versioning?.status ?? 'unknown' };
+  const rules = (survey.lifecycle?.rules ?? []).filter((r) => r.enabled && r.appliesToPrefix && !r.filteredByTagOrSize);
+  const noncurrent = rules.map((r) => r.noncurrentExpirationDays).filter((d): d is number => d !== undefined);
+  if (noncurrent.length > 0) behaviour.noncurrentExpirationDays = Math.max(...noncurrent);
+  const current = rules.map((r) => r.expirationDays).filter((d): d is number => d !== undefined);
+  if (current.length > 0) behaviour.currentExpirationDays = Math.min(...current);
+  const retention = survey.objectLock?.defaultRetention;
+  if (survey.objectLock?.status === 'enabled' && retention) {
+    behaviour.objectLockDays = (retention.days ?? 0) + (retention.years ?? 0) * 365;
+    behaviour.objectLockMode = retention.mode;
+  }
+  if (survey.lifecycle?.status === 'unknown') behaviour.lifecycleUnknown = true;
+  if (survey.objectLock?.status === 'unknown') behaviour.objectLockUnknown = true;
+  return behaviour;
+}
+
+/** What the next prune removes, in each place, with the bytes it frees. */
+export function nextPruneLines(survey: RetentionSurvey): string[] {
+  const lines: string[] = [];
+  for (const plan of [survey.localPlan, survey.bucketPlan]) {
+    if (!plan) continue;
+    const gone = prunable(plan);
+    const bytes = gone.backups.reduce((sum, d) => sum + d.size, 0);
+    const next = plan.backups.filter((d) => d.verdict === 'keep' && d.keepUntil).sort((a, b) => (a.keepUntil as Date).getTime() - (b.keepUntil as Date).getTime())[0];
+    lines.push(
+      `next prune, ${plan.location}: ${gone.backups.length} of ${plan.backups.length} backup(s), ${formatSize(bytes)}${gone.partials.length > 0 ? `, ${gone.partials.length} stale partial file(s)` : ''}` +
+        `${next ? `; after that, ${next.names[0] ?? next.stamp} on ${(next.keepUntil as Date).toISOString()}` : ''}`,
+    );
   }
   return lines;
+}
+
+export function surveyErasureWindow(survey: RetentionSurvey): ErasureWindow {
+  return erasureWindow([survey.localPlan, ...(survey.bucketPlan ? [survey.bucketPlan] : [])], survey.policy, bucketBehaviour(survey));
+}
+
+/** A paragraph for the record of processing activities (GDPR Art. 30): how long, where, encrypted how. */
+export function gdprParagraph(survey: RetentionSurvey): string[] {
+  const window = surveyErasureWindow(survey);
+  const day = (d: Date) => d.toISOString().slice(0, 10);
+  const copies = [...survey.localPlan.backups, ...(survey.bucketPlan?.backups ?? [])].filter((d) => d.verdict === 'keep');
+  const all = copies.filter((d, i) => copies.findIndex((o) => o.stamp === d.stamp) === i);
+  const age = all.filter((d) => d.encryption === 'age').length;
+  const plain = all.filter((d) => d.encryption === 'none').length;
+  const recipients = new Set(all.flatMap((d) => d.recipients ?? []));
+  const eras = [...new Set(all.flatMap((d) => d.eras))];
+  const how = window.until ? `until ${day(window.until)} at the latest` : 'without a time limit (see the bucket note)';
+  const pins = window.pinnedUntil && window.pinnedPastWindow > 0 ? `, and ${window.pinnedPastWindow} backup(s) pinned beyond it keep theirs until ${day(window.pinnedUntil)}` : '';
+  const places = [`on ${hostname()} in ${survey.local.where}`];
+  if (survey.bucketWhere) places.push(`in the bucket ${survey.bucketWhere.where} (region ${survey.bucketWhere.region}; regions allowed: ${survey.bucketWhere.allowedRegions.join(', ')})`);
+  return [
+    'GDPR (record of processing, backups):',
+    `Personal data erased from Obexal today (${day(window.from)}) can remain in its database backups ${how}: every backup is kept ${survey.policy.retentionDays} days (RETENTION_DAYS)${pins}; the prune runs with the daily backup job (add up to a day).` +
+      `${window.bucketNotes.length > 0 ? ` ${window.bucketNotes.map((n) => `${n[0]?.toUpperCase()}${n.slice(1)}`).join('. ')}.` : ''}`,
+    `Where: ${places.join(', and ')}.`,
+    `Encrypted how: ${age} of the ${all.length} backup(s) kept (${copies.length} copies) are encrypted with age (X25519 recipients, ChaCha20-Poly1305) to ${recipients.size} recipient key(s) whose identity is held in the vault, never on the backup host` +
+      `${plain > 0 ? `; ${plain} are NOT encrypted (BACKUP_ENCRYPTION=none)` : ''}. Inside them, TOTP secrets, OIDC signing keys and webhook secrets are also encrypted (AES-256-GCM) under ENCRYPTION_KEY${eras.length > 0 ? ` (key eras ${eras.join(', ')})` : ''}, whose keys are kept in the vault apart from the dumps.`,
+    'A restore of a backup brings erased accounts back: the restore lists them for erasure again.',
+  ];
 }
 
 export interface PruneResult {

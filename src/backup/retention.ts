@@ -47,6 +47,13 @@ export interface BackupDecision {
   reason?: string;
   source?: string;
   size: number;
+  /** The key eras the manifest names (whose keys a restore of it needs). */
+  eras: string[];
+  verified: boolean;
+  pinUntil?: Date;
+  /** How the dump is encrypted (from the manifest), and to how many age recipients. */
+  encryption?: 'age' | 'none';
+  recipients?: string[];
 }
 
 export interface PartialDecision {
@@ -109,9 +116,16 @@ export function planLocation(inventory: Inventory, policy: RetentionPolicy): Loc
       why: '',
       floor: floorWhy !== undefined,
       size: backup.dumps.reduce((sum, d) => sum + d.size, 0) + (backup.manifestFile?.size ?? 0),
+      eras: backup.manifest?.keyEras.map((e) => e.label) ?? [],
+      verified: backup.verified,
     };
     if (backup.reason) decision.reason = backup.reason;
     if (backup.source) decision.source = backup.source;
+    if (backup.pinUntil) decision.pinUntil = backup.pinUntil;
+    if (backup.manifest) {
+      decision.encryption = backup.manifest.dump.encryption;
+      decision.recipients = backup.manifest.dump.recipients;
+    }
     if (pinned) {
       decision.why = `pinned until ${(backup.pinUntil as Date).toISOString()}`;
       decision.keepUntil = keepUntil;
@@ -154,9 +168,100 @@ export function planLines(plan: LocationPlan, now: Date): string[] {
     const reason = d.reason ?? 'no manifest';
     const what = d.verdict === 'prune' ? `PRUNE: ${d.why}` : `keep${d.keepUntil ? ` until ${d.keepUntil.toISOString()}` : ''}: ${d.why}`;
     const missing = d.names.length === 1 && d.names[0]?.endsWith('.manifest.json') ? ' (manifest without its dump)' : '';
-    lines.push(`${label} ${dumpLabel(d)}${missing}  ${age}  ${reason}  ${what}`);
+    const facts = [formatSize(d.size), d.eras.length > 0 ? `era ${d.eras.join('+')}` : 'era unknown', d.verified ? 'verified' : d.reason ? 'not verified' : 'no manifest'];
+    lines.push(`${label} ${dumpLabel(d)}${missing}  ${age}  ${reason}  ${what}  [${facts.join(', ')}]`);
   }
   for (const p of plan.partials) lines.push(`${label} ${p.name}  ${p.verdict === 'prune' ? 'PRUNE' : 'keep'}: ${p.why}`);
   if (plan.ignored.length > 0) lines.push(`${label} not ours, never touched: ${plan.ignored.join(', ')}`);
   return lines;
+}
+
+/** Bytes as an operator reads them (the exact figure is in the record). */
+export function formatSize(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+  let value = bytes / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  return `${value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`;
+}
+
+/** What the bucket itself does with a deleted or expired object (read from its configuration). */
+export interface BucketBehaviour {
+  versioning: 'enabled' | 'suspended' | 'never-enabled' | 'unknown';
+  /** Days a noncurrent version lives (a lifecycle rule on our prefix); undefined when no rule expires them. */
+  noncurrentExpirationDays?: number;
+  /** Days after which a lifecycle rule expires current objects under our prefix. */
+  currentExpirationDays?: number;
+  /** Object Lock default retention in days (years × 365), and its mode. */
+  objectLockDays?: number;
+  objectLockMode?: string;
+  lifecycleUnknown?: boolean;
+  objectLockUnknown?: boolean;
+}
+
+export interface ErasureWindow {
+  /** Personal data erased at `from` can remain in backups until this time at the latest (undefined: no bound). */
+  until?: Date;
+  from: Date;
+  /** from + RETENTION_DAYS: a backup taken just before the erasure. */
+  windowUntil: Date;
+  /** The latest pin among the backups that exist, and how many are pinned past the window. */
+  pinnedUntil?: Date;
+  pinnedPastWindow: number;
+  /** Why the bucket adds time, or why there is no bound. */
+  bucketNotes: string[];
+}
+
+/**
+ * How long data erased now can stay in backups: every backup that exists holds it, and so may one taken just
+ * before the erasure (kept RETENTION_DAYS); pins keep theirs longer; in a versioned bucket a prune leaves a
+ * noncurrent version until a lifecycle rule expires it (no rule: no bound); Object Lock keeps each object its
+ * retention period. The prune itself runs with the backup job, so add up to a day to any of these.
+ */
+export function erasureWindow(plans: LocationPlan[], policy: RetentionPolicy, bucket?: BucketBehaviour): ErasureWindow {
+  const from = policy.now;
+  const windowUntil = new Date(from.getTime() + policy.retentionDays * DAY_MS);
+  let until: Date | undefined = windowUntil;
+  const later = (a: Date | undefined, b: Date): Date => (a === undefined || b > a ? b : a);
+  let pinnedUntil: Date | undefined;
+  const pinnedPast = new Set<string>(); // by stamp: the local copy and the bucket's are one backup
+  for (const plan of plans) {
+    for (const d of plan.backups) {
+      if (d.verdict === 'prune' || !d.pinUntil || d.pinUntil <= from) continue;
+      pinnedUntil = later(pinnedUntil, d.pinUntil);
+      if (d.pinUntil > windowUntil) pinnedPast.add(d.stamp);
+    }
+  }
+  const pinnedPastWindow = pinnedPast.size;
+  if (pinnedUntil) until = later(until, pinnedUntil);
+  const notes: string[] = [];
+  if (bucket) {
+    if (bucket.objectLockDays !== undefined) {
+      const locked = new Date(from.getTime() + bucket.objectLockDays * DAY_MS);
+      until = later(until, locked);
+      notes.push(`Object Lock (${bucket.objectLockMode ?? 'default retention'}, ${bucket.objectLockDays} days) keeps every object at least that long after its upload, whatever the prune does`);
+    }
+    if (bucket.versioning === 'enabled' || bucket.versioning === 'suspended') {
+      if (bucket.noncurrentExpirationDays !== undefined) {
+        until = until ? new Date(until.getTime() + bucket.noncurrentExpirationDays * DAY_MS) : until;
+        notes.push(`the bucket is versioned: a prune only adds a delete marker, and the lifecycle rule expires the noncurrent version ${bucket.noncurrentExpirationDays} days later`);
+      } else {
+        until = undefined;
+        notes.push('the bucket is versioned and no lifecycle rule expires noncurrent versions: a pruned backup stays as a noncurrent version until someone deletes that version; add a NoncurrentVersionExpiration rule on the prefix to bound it');
+      }
+    } else if (bucket.versioning === 'unknown') notes.push('the bucket\'s versioning could not be read: if it is versioned, pruned backups stay as noncurrent versions');
+    if (bucket.currentExpirationDays !== undefined && bucket.currentExpirationDays < policy.retentionDays) {
+      notes.push(`a lifecycle rule expires objects after ${bucket.currentExpirationDays} days, before RETENTION_DAYS (${policy.retentionDays}): the bucket holds less than the window (and may lose the newest verified backup)`);
+    }
+    if (bucket.lifecycleUnknown) notes.push('the lifecycle rules could not be read');
+    if (bucket.objectLockUnknown) notes.push('the Object Lock configuration could not be read');
+  }
+  const window: ErasureWindow = { from, windowUntil, pinnedPastWindow, bucketNotes: notes };
+  if (until) window.until = until;
+  if (pinnedUntil) window.pinnedUntil = pinnedUntil;
+  return window;
 }

@@ -56,6 +56,8 @@ export const SETTINGS: readonly SettingDefinition[] = [
   { name: 'APP_STOP_COMMAND', description: 'command that stops the application' },
   { name: 'APP_START_COMMAND', description: 'command that starts the application' },
   { name: 'APP_DEPLOY_COMMAND', description: 'command that deploys an image ({image})' },
+  { name: 'ROLLBACK_PREVIOUS_IMAGE', description: 'image the rollback runbook redeploys (the version before the current one)' },
+  { name: 'MIGRATION_COMPATIBILITY_FILE', description: 'JSON: migration version → "additive" | "breaking", read by the rollback runbook' },
   { name: 'DRILL_DATABASE_URL', description: 'server on which a drill creates its throwaway database', connectionString: true },
   { name: 'DRILL_TENANT', description: 'drill account tenant', default: 'drill' },
   { name: 'DRILL_EMAIL', description: 'drill account e-mail' },

@@ -37,7 +37,7 @@ export async function practiceCommand(args: string[], cli: CliOptions): Promise<
       return 0;
     }
     default:
-      throw new UsageError(`unknown practice command "${verb}"`, 'use `practice`, `practice up --env-file F`, `practice down` or `practice app stop|start|deploy <dir>`');
+      throw new UsageError(`unknown practice command "${verb}"`, 'use `practice`, `practice up --env-file F`, `practice down` or `practice app stop|start|deploy <dir> [image]|migrate <dir> <version>`');
   }
 }
 

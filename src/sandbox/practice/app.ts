@@ -9,7 +9,9 @@
  * `start` takes ENCRYPTION_KEY / ENCRYPTION_KEY_OLD from its own environment when they are there (as a compose
  * file interpolates them from the shell) and, once the service runs with them, keeps them in the deployment: in
  * the sandbox this stands for the operator's edit of `.env.prod` during a key rotation. `deploy <image>` records the image and restarts;
- * `deploys.log` lists every image deployed (what a test checks).
+ * `deploys.log` lists every image deployed (what a test checks). `migrate <version>` applies one of the practice
+ * scenarios' migrations to the deployment's database, as a new version's migration run would (5: compatible,
+ * 6: breaking), so that the rollback runbook can be practised.
  */
 import { spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
@@ -179,9 +181,28 @@ export async function deployedImages(dir: string): Promise<string[]> {
   return text.split('\n').filter(Boolean).map((line) => line.split(' ')[1] as string);
 }
 
-/** What `practice app <verb> <dir> [image]` does; returns the line to print. */
+/** Applies one practice-scenario migration (and the base ones) to the deployment's database; returns those applied. */
+export async function migrateApp(dir: string, versionText: string): Promise<number[]> {
+  const version = Number(versionText);
+  const [{ connect }, { parseConnectionString }, { migrate }, { findMigration }] = await Promise.all([
+    import('../../pg/client.js'),
+    import('../../pg/target.js'),
+    import('../schema/migrate.js'),
+    import('../schema/migrations.js'),
+  ]);
+  const migration = Number.isSafeInteger(version) ? findMigration(version) : undefined;
+  if (!migration) throw new UsageError(`"${versionText}" is not a migration of the practice schema`, 'practice app migrate <dir> 5 (compatible: adds users.phone_number) or 6 (breaking: renames users.display_name)');
+  const client = await connect(parseConnectionString((await readDeployment(dir)).DATABASE_URL));
+  try {
+    return await migrate(client, { include: [version] });
+  } finally {
+    await client.end();
+  }
+}
+
+/** What `practice app <verb> <dir> [image | version]` does; returns the line to print. */
 export async function practiceAppCommand(verb: string | undefined, dir: string | undefined, image: string | undefined, env: NodeJS.ProcessEnv): Promise<string> {
-  if (!dir) throw new UsageError('practice app needs the deployment folder', 'practice app stop|start|status <dir>, practice app deploy <dir> <image>');
+  if (!dir) throw new UsageError('practice app needs the deployment folder', 'practice app stop|start|status <dir>, practice app deploy <dir> <image>, practice app migrate <dir> <version>');
   switch (verb) {
     case 'stop':
       return (await stopApp(dir)) ? 'practice auth-service stopped' : 'practice auth-service was not running';
@@ -198,12 +219,17 @@ export async function practiceAppCommand(verb: string | undefined, dir: string |
       const status = await deployApp(dir, image);
       return `practice auth-service deployed as ${image} (pid ${status.pid}) at ${status.url}`;
     }
+    case 'migrate': {
+      if (!image) throw new UsageError('practice app migrate needs a migration version', 'practice app migrate <dir> 5|6');
+      const applied = await migrateApp(dir, image);
+      return applied.length > 0 ? `applied migration(s) ${applied.join(', ')} to the practice database` : `migration ${image} was already applied`;
+    }
     case 'status': {
       const pid = await runningPid(dir);
       const deployment = await readDeployment(dir);
       return pid ? `running (pid ${pid}), image ${deployment.IMAGE}, port ${deployment.PORT}` : `stopped, image ${deployment.IMAGE}`;
     }
     default:
-      throw new UsageError(`unknown practice app command "${verb ?? ''}"`, 'practice app stop|start|status <dir>, practice app deploy <dir> <image>');
+      throw new UsageError(`unknown practice app command "${verb ?? ''}"`, 'practice app stop|start|status <dir>, practice app deploy <dir> <image>, practice app migrate <dir> <version>');
   }
 }

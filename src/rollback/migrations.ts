@@ -1,0 +1,101 @@
+/**
+ * What a rollback needs to know about migrations: which ones the database has applied (schema_migrations, with
+ * their times), which ones the operator names (`5,6`, `none`), and whether each is `additive` (version N-1 keeps
+ * working after it) or `breaking`, from MIGRATION_COMPATIBILITY_FILE (a JSON object `{"5": "additive"}`), else
+ * asked (headless: answered in --answers as `migration-<version>: additive|breaking`, or exit 3).
+ */
+import { readFile } from 'node:fs/promises';
+import type { ClientBase } from 'pg';
+import { StepFailedError, UsageError } from '../core/errors.js';
+import type { ActionContext } from '../engine/action.js';
+
+export type Compatibility = 'additive' | 'breaking';
+
+export interface AppliedMigration {
+  version: number;
+  name: string | null;
+  appliedAt: string | null;
+}
+
+export interface RollbackMigration extends AppliedMigration {
+  compatibility: Compatibility;
+  /** Where the compatibility came from. */
+  compatibilityFrom: 'file' | 'operator';
+}
+
+/** The migrations recorded in the database, oldest first; empty when it has no `schema_migrations`. */
+export async function readAppliedMigrations(client: ClientBase, table = 'schema_migrations'): Promise<AppliedMigration[]> {
+  const exists = (await client.query<{ ok: boolean }>('SELECT to_regclass($1) IS NOT NULL AS ok', [table])).rows[0]?.ok;
+  if (!exists) return [];
+  const columns = (await client.query<{ column_name: string }>('SELECT column_name FROM information_schema.columns WHERE table_name = $1', [table])).rows.map((r) => r.column_name);
+  const name = columns.includes('name') ? 'name' : 'NULL';
+  const appliedAt = columns.includes('applied_at') ? 'applied_at' : 'NULL';
+  const rows = (await client.query<{ version: unknown; name: unknown; applied_at: unknown }>(`SELECT version, ${name} AS name, ${appliedAt} AS applied_at FROM "${table.replace(/"/g, '""')}"`)).rows;
+  return rows
+    .map((r) => ({
+      version: Number(r.version),
+      name: r.name === null || r.name === undefined ? null : String(r.name),
+      appliedAt: r.applied_at instanceof Date ? r.applied_at.toISOString() : r.applied_at ? String(r.applied_at) : null,
+    }))
+    .filter((m) => Number.isFinite(m.version))
+    .sort((a, b) => a.version - b.version);
+}
+
+/** `5,6` or `5 6` → [5, 6]; `none` → []; empty → undefined (work it out from the database). */
+export function parseMigrationList(text: string | undefined): number[] | undefined {
+  const trimmed = (text ?? '').trim();
+  if (trimmed === '') return undefined;
+  if (/^none$/i.test(trimmed)) return [];
+  const parts = trimmed.split(/[\s,]+/).filter(Boolean);
+  const versions = parts.map((p) => Number(p));
+  const bad = parts.find((p, i) => !/^\d+$/.test(p) || !Number.isSafeInteger(versions[i]));
+  if (bad !== undefined) throw new UsageError(`"${bad}" is not a migration version`, 'give the versions applied since the pre-deploy backup as numbers, e.g. `migrations: 41,42`, or `none`');
+  return [...new Set(versions)].sort((a, b) => a - b);
+}
+
+/** MIGRATION_COMPATIBILITY_FILE: `{ "<version>": "additive" | "breaking" }` (also `compatible` / `incompatible`). */
+export async function readCompatibilityFile(path: string | undefined): Promise<Map<number, Compatibility>> {
+  const map = new Map<number, Compatibility>();
+  if (!path) return map;
+  let raw: unknown;
+  try {
+    raw = JSON.parse(await readFile(path, 'utf8'));
+  } catch (error) {
+    throw new UsageError(`MIGRATION_COMPATIBILITY_FILE ${path} cannot be read: ${(error as Error).message}`, 'it is a JSON object of migration version → "additive" or "breaking"');
+  }
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new UsageError(`MIGRATION_COMPATIBILITY_FILE ${path} is not a JSON object`, 'write it as {"41": "additive", "42": "breaking"}');
+  for (const [key, value] of Object.entries(raw as Record<string, unknown>)) {
+    const tag = String(value).toLowerCase();
+    const compatibility: Compatibility | undefined = tag === 'additive' || tag === 'compatible' ? 'additive' : tag === 'breaking' || tag === 'incompatible' ? 'breaking' : undefined;
+    if (!/^\d+$/.test(key) || !compatibility) throw new UsageError(`MIGRATION_COMPATIBILITY_FILE ${path}: "${key}": "${String(value)}" is not understood`, 'each entry is a migration version and "additive" or "breaking"');
+    map.set(Number(key), compatibility);
+  }
+  return map;
+}
+
+/** The compatibility of each migration: from the file, else asked (never guessed: an unknown one is not assumed additive). */
+export async function classifyMigrations(ctx: ActionContext, migrations: AppliedMigration[], known: Map<number, Compatibility>): Promise<RollbackMigration[]> {
+  const out: RollbackMigration[] = [];
+  for (const migration of migrations) {
+    const fromFile = known.get(migration.version);
+    if (fromFile) {
+      out.push({ ...migration, compatibility: fromFile, compatibilityFrom: 'file' });
+      continue;
+    }
+    const answer = await ctx.interactor.choose(
+      {
+        kind: 'choice',
+        name: `migration-${migration.version}`,
+        message: `Migration ${migration.version}${migration.name ? ` (${migration.name})` : ''}: does the previous image keep working after it? (additive: only adds; breaking: renames, drops or changes what N-1 reads)`,
+        options: [
+          { value: 'breaking', label: 'breaking: the previous image cannot run on it (restore the pre-deploy dump)' },
+          { value: 'additive', label: 'additive: the previous image ignores it (redeploy only)' },
+        ],
+      },
+      ctx.signal,
+    );
+    if (answer !== 'additive' && answer !== 'breaking') throw new StepFailedError(`"${answer}" is not a compatibility`, 'answer additive or breaking');
+    out.push({ ...migration, compatibility: answer, compatibilityFrom: 'operator' });
+  }
+  return out;
+}
