@@ -51,14 +51,17 @@ export class HeadlessInteractor implements Interactor {
     if (this.given.confirm !== 'yes') {
       throw new AnswerRequiredError(request.name, `refusing to change ${request.token} without CONFIRM=yes: nothing was changed`, `set CONFIRM=yes in the environment of this command to confirm the destruction of ${request.token} (--yes never confirms a destruction)`);
     }
-    if (request.targetNamedByInvocation) return;
+    // A CONFIRM_TARGET that names another target is a mistyped confirmation, even for a target named here.
+    if (request.targetNamedByInvocation && this.given.confirmTarget === undefined) return;
     if (this.given.confirmTarget === request.token) return;
     throw new AnswerRequiredError(
       request.name,
       this.given.confirmTarget === undefined
         ? `the target ${request.token} comes from the configuration file, not from this invocation: CONFIRM=yes alone does not confirm it; nothing was changed`
         : `CONFIRM_TARGET=${this.given.confirmTarget} does not match the target ${request.token}; nothing was changed`,
-      `set CONFIRM_TARGET=${request.token} as well, or name the target with DATABASE_URL in this command's environment`,
+      this.given.confirmTarget === undefined
+        ? `set CONFIRM_TARGET=${request.token} as well, or name the target with DATABASE_URL in this command's environment`
+        : `check which database you mean to replace: set CONFIRM_TARGET=${request.token} if it is this one, or unset CONFIRM_TARGET`,
     );
   }
 

@@ -34,6 +34,18 @@ test('CONFIRM=yes confirms a target this invocation named through DATABASE_URL',
   assert.equal(destroyed(home), true);
 });
 
+test('a CONFIRM_TARGET naming another database refuses even a target named through DATABASE_URL', async () => {
+  const home = testHome();
+  const env = { ...home.env, DATABASE_URL: URL, CONFIRM: 'yes', RTO_TARGET: '0' };
+  const wrong = await runCli([BOOK], { ...env, CONFIRM_TARGET: 'staging.example:5432/obexal' });
+  assert.equal(wrong.exitCode, 3, wrong.stdout);
+  assert.match(wrong.stdout, /CONFIRM_TARGET=staging\.example:5432\/obexal does not match the target db\.example:5432\/obexal; nothing was changed/);
+  assert.equal(destroyed(home), false);
+  const right = await runCli([BOOK], { ...env, CONFIRM_TARGET: TARGET });
+  assert.equal(right.exitCode, 0, right.stdout);
+  assert.equal(destroyed(home), true);
+});
+
 test('a target from the configuration file also needs CONFIRM_TARGET equal to it', async () => {
   const home = testHome();
   const saved = await runCli(['config', 'set', 'DATABASE_URL', URL], home.env);
