@@ -3,8 +3,10 @@
  * duration of the next drill. Pure: the caller reads the records (see history-load.ts) and renders the result.
  *
  * A drill's RTO is `details.drill.rto.ms` (written by the `drill.rto` step); a drill that did not reach its
- * last check has none and is listed without it. The trend and the expectation use passing drills only (a
- * failed drill measures a failure, not a recovery).
+ * last check has none and is listed without it. The trend and the expectation use every drill whose four checks
+ * passed, including one that missed RTO_TARGET (its record fails with exit 5, but its RTO is a real, measured
+ * recovery: leaving it out would hide exactly the slow drills). A drill whose checks failed measures a failure,
+ * not a recovery, and is left out. `lastPassedAt` counts only drills with outcome ok, as `status` does.
  */
 
 export interface DrillHistoryEntry {
@@ -27,17 +29,17 @@ export type DrillTrend = 'faster' | 'slower' | 'steady' | 'unknown';
 export interface DrillHistory {
   /** Oldest first. */
   entries: DrillHistoryEntry[];
-  /** RTOs of the passing drills, oldest first (what a sparkline draws). */
+  /** RTOs of the drills whose checks all passed, oldest first (what a sparkline draws). */
   rtoSeries: number[];
   trend: DrillTrend;
   /** Change of the RTO per drill (ms, least squares over the last drills); null with fewer than 2. */
   slopeMsPerDrill: number | null;
-  /** Expected RTO of the next drill (ms); null with no passing drill. */
+  /** Expected RTO of the next drill (ms); null with no measured drill. */
   expectedNextMs: number | null;
   lastPassedAt: string | null;
 }
 
-/** How many recent passing drills the trend and the expectation look at. */
+/** How many recent measured drills the trend and the expectation look at. */
 export const TREND_WINDOW = 8;
 /** Below this relative change per drill (of the mean RTO) the trend is called steady. */
 const STEADY_FRACTION = 0.05;
@@ -121,8 +123,8 @@ export function drillHistory(records: readonly Record<string, unknown>[]): Drill
     .map(drillEntryOf)
     .filter((e): e is DrillHistoryEntry => e !== undefined)
     .sort((a, b) => (a.finishedAt < b.finishedAt ? -1 : a.finishedAt > b.finishedAt ? 1 : 0));
-  const passing = entries.filter((e) => e.outcome === 'ok' && e.rtoMs !== null);
-  const rtoSeries = passing.map((e) => e.rtoMs as number);
+  const measured = entries.filter((e) => e.rtoMs !== null);
+  const rtoSeries = measured.map((e) => e.rtoMs as number);
   const recent = rtoSeries.slice(-TREND_WINDOW);
   const { trend, slopeMsPerDrill } = trendOf(recent);
   return {
@@ -131,7 +133,7 @@ export function drillHistory(records: readonly Record<string, unknown>[]): Drill
     trend,
     slopeMsPerDrill,
     expectedNextMs: expectedNext(recent),
-    lastPassedAt: passing.at(-1)?.finishedAt ?? null,
+    lastPassedAt: entries.filter((e) => e.outcome === 'ok').at(-1)?.finishedAt ?? null,
   };
 }
 

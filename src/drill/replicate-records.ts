@@ -3,12 +3,15 @@
  * byte with their signatures, so that the evidence does not live on one machine. Only what the bucket lacks is
  * uploaded (records never change once written); a record whose copy differs is reported, never overwritten.
  *
- * The engine writes a run's own record after its last step, so a run uploads the records before it: the next
- * drill or backup carries this one (see the report for the record-writer hook that would upload it at once).
+ * The engine writes a run's own record after its last step, so a run's `records.replicate` step uploads the
+ * records before it; `replicateRecordNow` uploads a record the moment it is written (the record writer's hook),
+ * and the next run's step catches up whatever that could not send.
  */
 import { stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
+import { messageOf } from '../core/errors.js';
 import type { Settings } from '../core/settings.js';
+import type { S3ClientOptions } from '../s3/client.js';
 import { listRecordsDir, SIGNATURE_SUFFIX } from '../records/record-files.js';
 
 export const RECORDS_FOLDER = 'records/';
@@ -28,6 +31,8 @@ export interface ReplicateRecordsOptions {
   signal: AbortSignal;
   /** Only these record files (names in RECORDS_DIR); all when unset. */
   only?: readonly string[];
+  /** Client timeouts and attempts (the end of a run must not hang on a bucket that does not answer). */
+  client?: S3ClientOptions;
 }
 
 export async function replicateRecords(settings: Settings, options: ReplicateRecordsOptions): Promise<ReplicateRecordsResult> {
@@ -39,7 +44,7 @@ export async function replicateRecords(settings: Settings, options: ReplicateRec
   if (wanted.length === 0) return result;
 
   const [{ s3SettingsFromSettings }, s3] = await Promise.all([import('../s3/settings.js'), import('../s3/index.js')]);
-  const context = s3.openS3(s3SettingsFromSettings(settings));
+  const context = s3.openS3(s3SettingsFromSettings(settings), options.client);
   try {
     // Records name operators and hosts: they go only to a bucket in an allowed region, like the dumps.
     s3.assertRegionAllowed(context.settings, await s3.readBucketRegion(context, { signal: options.signal }));
@@ -78,4 +83,37 @@ export async function replicateRecords(settings: Settings, options: ReplicateRec
     s3.closeS3(context);
   }
   return result;
+}
+
+export interface ReplicateNowResult {
+  /** False when S3_BUCKET is not set (nothing to do). */
+  configured: boolean;
+  uploaded: string[];
+  /** Why the copy did not happen (the bucket unreachable, a copy that differs): a warning, never an error. */
+  problem?: string;
+}
+
+/**
+ * Copies one record that was just written (and its signature) to the bucket. Never throws: a run's outcome does
+ * not depend on it, and whatever it could not send goes up with the next run's `records.replicate` step.
+ */
+export async function replicateRecordNow(settings: Settings, recordPath: string, options: { timeoutMs?: number } = {}): Promise<ReplicateNowResult> {
+  if (!settings.get('S3_BUCKET')) return { configured: false, uploaded: [] };
+  const file = basename(recordPath);
+  try {
+    const result = await replicateRecords(settings, {
+      recordsDir: dirname(recordPath),
+      only: [file],
+      signal: AbortSignal.timeout(options.timeoutMs ?? 60_000),
+      client: { maxAttempts: 2, connectionTimeoutMs: 5_000, socketTimeoutMs: 30_000 },
+    });
+    const problem = result.differing.length > 0
+      ? `the bucket already holds a different ${result.differing.join(', ')}`
+      : result.unsigned.length > 0
+        ? `${file} has no signature yet`
+        : undefined;
+    return { configured: true, uploaded: result.uploaded, ...(problem ? { problem } : {}) };
+  } catch (error) {
+    return { configured: true, uploaded: [], problem: messageOf(error) };
+  }
 }

@@ -34,6 +34,8 @@ export interface RtoFigures {
   targetMs: number;
   /** null when the RTO was not reached (a check did not pass). */
   met: boolean | null;
+  /** What the earlier drills predicted for this one (drill.history), when there were any. */
+  expectedMs?: number | null;
 }
 
 export interface DrillSummary {

@@ -3,6 +3,7 @@
  * goes now (the step that is running). Nothing here is journaled; credentials and session tokens live in the
  * run's secret store (`ctx.secrets`), registered with the redaction layer.
  */
+import type { Cluster } from '../pg/cluster.js';
 import type { PgTarget } from '../pg/target.js';
 import type { DrillService } from './auth-service.js';
 
@@ -16,6 +17,8 @@ export interface DrillDatabaseState {
 export interface DrillRunState {
   database?: DrillDatabaseState;
   service?: DrillService;
+  /** The throwaway cluster the drill made (no DRILL_DATABASE_URL); stopped by the teardown after the drop. */
+  cluster?: Cluster;
   /** The current step's output function: the service's lines land under the step that is running. */
   sink?: (line: string, stream: 'stdout' | 'stderr') => void;
 }

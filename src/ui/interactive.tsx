@@ -3,10 +3,12 @@
  * the Ink interactor, shows the summary and resolves with the exit code. The terminal is restored on every
  * exit path (summary, quit, signal, a crash of the UI itself).
  */
-import { render } from 'ink';
+import { Box, render } from 'ink';
 import { ExitCode } from '../core/errors.js';
 import type { StartRun } from '../engine/run-control.js';
 import { App, type MenuData } from './App.js';
+import { DrillHistoryFooter } from './drill-history.js';
+import { DrillHistoryTap } from './drill-history-tap.js';
 import { InkInteractor } from './ink-interactor.js';
 import { RunSession } from './run-session.js';
 
@@ -24,7 +26,9 @@ const SHOW_CURSOR = '\u001B[?25h';
 
 export async function runInteractive(options: InteractiveOptions): Promise<number> {
   const interactor = new InkInteractor();
-  const session = new RunSession(options.startRun, interactor);
+  // The drill's history panel listens to the same events (it shows nothing for other runbooks).
+  const drillHistory = new DrillHistoryTap();
+  const session = new RunSession(drillHistory.wrap(options.startRun), interactor);
   const stdout = options.stdout ?? process.stdout;
   // In raw mode Ctrl+C arrives as a key; these are signals sent from outside (kill, systemd, a closing tmux).
   const onSigterm = () => session.terminate('SIGTERM');
@@ -35,7 +39,13 @@ export async function runInteractive(options: InteractiveOptions): Promise<numbe
   let uiFailed = false;
   // Started before the first frame, so that a named runbook never flashes the menu.
   if (options.runbook) session.start(options.runbook);
-  const instance = render(<App session={session} prompts={interactor.prompts} menu={options.menu} />, {
+  const tree = (
+    <Box flexDirection="column">
+      <App session={session} prompts={interactor.prompts} menu={options.menu} />
+      <DrillHistoryFooter tap={drillHistory} />
+    </Box>
+  );
+  const instance = render(tree, {
     stdout,
     stdin: options.stdin ?? process.stdin,
     stderr: options.stderr ?? process.stderr,

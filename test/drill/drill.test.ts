@@ -4,11 +4,13 @@
  * `ssh-keygen -Y verify`. Every test also proves that nothing of the drill remains.
  */
 import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { listObjects, openS3, closeS3, s3SettingsFromEnv } from '../../src/s3/index.js';
 import { loadDrillHistory } from '../../src/drill/history-load.js';
 import { dropDatabase } from '../../src/pg/databases.js';
-import { runCli } from '../helpers/cli.js';
+import { ROOT, runCli } from '../helpers/cli.js';
 import { scanForSecrets } from '../helpers/secret-scan.js';
 import { CHECKLIST_ANSWERS, drill, drillDatabases, leftovers, NOTHING_LEFT, readRecord, recordPathOf, runIdOf, startDrillSandbox, stepOf, verifyWithSshKeygen, writeAnswers, type DrillSandbox } from './fixture.js';
 
@@ -57,7 +59,7 @@ describe('drill (headless, practice sandbox)', { timeout: 600_000 }, () => {
     assert.equal(stepOf(record, 'reencrypt').outcome, 'skipped');
 
     // Per-step timings, every step of the drill ran.
-    for (const id of ['checklist', 'preflight', 'pick', 'select', 'verify', 'key-era', 'database', 'restore', 'check', 'start-service', 'check-jwks', 'check-login', 'check-mfa', 'check-me', 'rto', 'teardown', 'verdict']) {
+    for (const id of ['history', 'checklist', 'preflight', 'pick', 'select', 'verify', 'key-era', 'database', 'restore', 'check', 'start-service', 'check-jwks', 'check-login', 'check-mfa', 'check-me', 'rto', 'teardown', 'verdict']) {
       const step = stepOf(record, id);
       assert.equal(step.outcome, 'ok', `${id}: ${step.message}`);
       assert.equal(typeof step.durationMs, 'number');
@@ -150,6 +152,31 @@ describe('drill (headless, practice sandbox)', { timeout: 600_000 }, () => {
     assert.equal(stepOf(record, 'check-jwks').outcome, 'not-run');
     assert.equal(stepOf(record, 'teardown').outcome, 'ok');
     assert.deepEqual(await leftovers(sandbox, runIdOf(result.stdout)), NOTHING_LEFT);
+  });
+
+  it('an auth-service that never gets ready (and ignores SIGTERM) fails at the ready timeout, is killed, and the teardown runs', async () => {
+    // The built-in runbook with a short ready timeout: the same steps, run as a runbook file.
+    const runbook = join(sandbox.stack.dir, 'drill-short-ready.yaml');
+    writeFileSync(runbook, readFileSync(join(ROOT, 'runbooks', 'drill.yaml'), 'utf8').replace('readyTimeout: 2m', 'readyTimeout: 3s'));
+    // It prints its DATABASE_URL: the journal keeps the service's output, with the password redacted.
+    const stubborn = JSON.stringify([process.execPath, '-e', "process.on('SIGTERM', () => {}); console.log('warming up forever on ' + process.env.DATABASE_URL); setInterval(() => {}, 1000)"]);
+    const result = await runCli([runbook, '--yes', '--answers', sandbox.answersFile], { ...sandbox.env, DRILL_AUTH_SERVICE_START: stubborn }, { timeoutMs: 300_000 });
+    assert.equal(result.exitCode, 1, result.stdout.slice(-3000));
+    assert.match(result.stdout, /was not ready within 3 s/);
+    assert.match(result.stdout, /warming up forever/, 'its output is shown (and journaled)');
+    const record = readRecord(recordPathOf(result.stdout));
+    assert.equal(record.outcome, 'failed');
+    assert.equal(stepOf(record, 'start-service').outcome, 'failed');
+    assert.equal(stepOf(record, 'check-jwks').outcome, 'not-run');
+    assert.equal(stepOf(record, 'teardown').outcome, 'ok');
+    assert.equal(record.details.drill, undefined, 'no RTO: the drill never reached its checks');
+    assert.deepEqual(await leftovers(sandbox, runIdOf(result.stdout)), NOTHING_LEFT);
+    const journal = readFileSync(join(sandbox.env.OBEXAL_RUNBOOK_CONFIG_DIR as string, 'runs', `${runIdOf(result.stdout)}.jsonl`), 'utf8');
+    const serviceLines = journal.split('\n').filter((line) => line.includes('"stepId":"start-service"') && line.includes('warming up forever on'));
+    assert.ok(serviceLines.length > 0, 'the service output is in the journal');
+    assert.match(serviceLines[0] as string, /"stepId":"start-service".*warming up forever on postgres:\/\/obexal:\[redacted\]@127\.0\.0\.1:\d+\/obexal_drill_/);
+    const drillServerPassword = new URL(sandbox.env.DRILL_DATABASE_URL as string).password;
+    assert.ok(drillServerPassword && !journal.includes(drillServerPassword), 'the drill server password reached the journal');
   });
 
   it('headless without checklist answers: exit 3 before anything is created', async () => {

@@ -68,7 +68,7 @@ export type DrillRecord = Record<string, unknown> & {
 };
 
 export interface DrillDetails {
-  rto: { ms: number | null; text: string | null; target: string; targetMs: number; met: boolean | null; startedAt: string; lastCheckPassedAt: string | null };
+  rto: { ms: number | null; text: string | null; target: string; targetMs: number; met: boolean | null; startedAt: string; lastCheckPassedAt: string | null; expectedMs?: number | null };
   checks: Record<string, { passed: boolean; reason: string; step: string }>;
   failedChecks: string[];
   dump: { name: string; sha256: string | null; origin: string; takenAt: string; ageAtRestoreMs: number | null } | null;

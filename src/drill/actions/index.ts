@@ -2,6 +2,7 @@
 import type { AnyAction } from '../../engine/action.js';
 import { drillCheckJwksAction, drillCheckLoginAction, drillCheckMeAction, drillCheckMfaAction } from './checks.js';
 import { drillCreateDatabaseAction } from './database.js';
+import { drillHistoryAction } from './history.js';
 import { drillPickDumpAction } from './pick-dump.js';
 import { drillPreflightAction } from './preflight.js';
 import { recordsReplicateAction } from './records.js';
@@ -11,6 +12,7 @@ import { drillStartServiceAction } from './service.js';
 import { drillTeardownAction } from './teardown.js';
 
 export const drillActions: readonly AnyAction[] = [
+  drillHistoryAction,
   drillPreflightAction,
   drillPickDumpAction,
   drillCreateDatabaseAction,

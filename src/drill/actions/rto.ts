@@ -22,6 +22,7 @@ export const drillRtoAction = defineAction({
       restore: stepId.default('restore'),
       keyEra: stepId.default('key-era'),
       reencrypt: stepId.default('reencrypt'),
+      history: stepId.default('history'),
       target: z.string().optional(),
     })
     .strict(),
@@ -47,11 +48,15 @@ export const drillRtoAction = defineAction({
       reencrypt: reencrypt ? { outcome: reencrypt.outcome, data: reencrypt.data } : undefined,
     });
     const { rto } = summary;
+    // What the earlier drills let the operator expect (drill.history), beside what this one measured.
+    const earlier = ctx.steps[params.history]?.data.drillHistory as { expectedNextMs?: unknown; measured?: unknown } | undefined;
+    const expectedMs = typeof earlier?.expectedNextMs === 'number' ? earlier.expectedNextMs : null;
+    summary.rto.expectedMs = expectedMs;
     if (summary.dump?.ageAtRestore) ctx.output(`dump ${String(summary.dump.name)}: ${String(summary.dump.ageAtRestore)} old when restored (RPO of this moment)`);
     const message =
       rto.ms === null
         ? `RTO not reached: ${summary.failedChecks.length} check(s) did not pass (${summary.failedChecks.join(', ')})`
-        : `RTO ${rto.text} (target ${targetText}: ${rto.met ? 'met' : 'MISSED'})`;
+        : `RTO ${rto.text} (target ${targetText}: ${rto.met ? 'met' : 'MISSED'})${expectedMs === null ? '' : `, expected ~${formatDuration(expectedMs)} from ${String(earlier?.measured)} earlier drill(s)`}`;
     ctx.output(message, rto.met === false ? 'warn' : 'info');
     return { message, data: { rto, failedChecks: summary.failedChecks, record: { drill: summary } } };
   },

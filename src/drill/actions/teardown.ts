@@ -1,6 +1,7 @@
 /**
  * drill.teardown (an `always` step: it runs after a pass, a failure and Ctrl+C): stop the auth-service, drop the
- * throwaway database unless kept, remove the decrypted dump. Each part is idempotent and also registered with
+ * throwaway database unless kept, stop and remove the throwaway cluster when the drill made one, remove the
+ * decrypted dump. Each part is idempotent and also registered with
  * `ctx.onCleanup`, so that a run stopped where no step can run still cleans up. Only files inside this run's
  * private folder are removed (an unencrypted dump's "plaintext" is the backup itself, never deleted).
  */
@@ -59,6 +60,18 @@ export const drillTeardownAction = defineAction({
       teardown.database = 'dropped';
     }
 
+    const cluster = state.cluster;
+    if (cluster) {
+      try {
+        await cluster.stop();
+        done.push(`throwaway cluster stopped and its folder removed (${cluster.rootDir})`);
+        teardown.cluster = 'stopped';
+      } catch (error) {
+        problems.push(`the throwaway cluster could not be stopped: ${messageOf(error)}`);
+        teardown.cluster = 'stop failed';
+      }
+    }
+
     const removed: string[] = [];
     for (const file of params.files) {
       if (!file) continue;
@@ -72,7 +85,7 @@ export const drillTeardownAction = defineAction({
 
     for (const line of done) ctx.output(line);
     if (problems.length > 0) {
-      return { outcome: 'failed', message: problems.join('; '), hint: 'drop it by hand on the drill server (it holds a copy of production data)', data: { record: { teardown } } };
+      return { outcome: 'failed', message: problems.join('; '), hint: 'remove it by hand (the drill database holds a copy of production data): DROP DATABASE on the drill server, or stop the cluster and remove its folder', data: { record: { teardown } } };
     }
     return { message: done.join('; ') || 'nothing to tear down', data: { record: { teardown } } };
   },
