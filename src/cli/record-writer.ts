@@ -26,6 +26,14 @@ export function recordWriter(settings: Settings): RecordWriter {
     const appended = await appendRecord({ recordsDir: recordsDirOf(settings), record, key: key.keyPair, principal: key.principal });
     const [bytes, signature] = await Promise.all([readFile(appended.path), readFile(appended.sigPath, 'utf8')]);
     const check = verifySshsig(bytes, signature);
-    return { path: appended.path, verified: check.ok && check.publicKey.equals(key.keyPair.publicKey) };
+    const verified = check.ok && check.publicKey.equals(key.keyPair.publicKey);
+    // Evidence must not live on one machine (DESIGN §4): copied now, beside the backups; never fails the run.
+    const { replicateRecordNow } = await import('../records/replicate.js');
+    const copy = await replicateRecordNow(settings, appended.path);
+    if (!copy.configured) return { path: appended.path, verified };
+    const text = copy.problem
+      ? `${copy.problem} (the next drill's records step copies it)`
+      : copy.uploaded.length > 0 ? `${copy.uploaded.length} file(s) under ${settings.get('S3_PREFIX') ?? 'obexal/'}records/` : 'already there';
+    return { path: appended.path, verified, copy: { ok: !copy.problem, text } };
   };
 }

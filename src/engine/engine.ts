@@ -21,7 +21,8 @@ import type { Runbook, RunbookStep } from './runbook-schema.js';
 import { evaluateCondition, resolveTemplates, type TemplateScope } from './template.js';
 
 export interface RecordWriter {
-  (record: RunRecordDraft): Promise<{ path: string; verified: boolean }>;
+  /** `copy`: how the copy to the bucket went, when there is one to report (a warning, never a failure). */
+  (record: RunRecordDraft): Promise<{ path: string; verified: boolean; copy?: { ok: boolean; text: string } }>;
 }
 
 export interface EngineOptions {
@@ -144,6 +145,7 @@ async function execute(options: EngineOptions, runId: string, runController: Abo
       recordPath = written.path;
       recordVerified = written.verified;
       finished.recordPath = recordPath;
+      if (written.copy) finished.recordCopy = written.copy;
     } catch (error) {
       finished.message = `${finished.message ? `${finished.message}; ` : ''}the record could not be written: ${redact(messageOf(error))}`;
       finished.hint = 'check RECORDS_DIR and the signing key (`obexal-runbook config`); the journal keeps every event of this run';
@@ -153,7 +155,7 @@ async function execute(options: EngineOptions, runId: string, runController: Abo
   }
   emit(finished);
   journal?.close();
-  return { runId, outcome: finished.outcome, exitCode: finished.exitCode, message: finished.message, hint: finished.hint, recordPath, recordVerified, journalPath: journal?.path };
+  return { runId, outcome: finished.outcome, exitCode: finished.exitCode, message: finished.message, hint: finished.hint, recordPath, recordVerified, recordCopy: finished.recordCopy, journalPath: journal?.path };
 
   async function runOne(step: RunbookStep, index: number, scope: TemplateScope): Promise<'next' | 'stop'> {
     const action = findAction(step.action);

@@ -107,6 +107,8 @@ export interface RunFinished {
   message?: string;
   hint?: string;
   recordPath?: string;
+  /** The record's copy to the bucket (replicated the moment it is written). */
+  recordCopy?: { ok: boolean; text: string };
   at: string;
 }
 

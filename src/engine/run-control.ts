@@ -11,6 +11,7 @@ export interface RunResult {
   recordPath?: string;
   /** The record was re-read and its signature checked after writing. */
   recordVerified?: boolean;
+  recordCopy?: { ok: boolean; text: string };
   journalPath?: string;
 }
 

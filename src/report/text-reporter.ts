@@ -50,6 +50,7 @@ export function textReporter(write: (line: string) => void, options: { verbose: 
         line(event.at, `run ${event.runId} ${event.outcome.toUpperCase()} (exit ${event.exitCode}) in ${formatDuration(event.durationMs)}${event.message ? `: ${event.message}` : ''}`);
         if (event.hint) line(event.at, `  what to do: ${event.hint}`);
         if (event.recordPath) line(event.at, `  record: ${event.recordPath}`);
+        if (event.recordCopy) line(event.at, `  record ${event.recordCopy.ok ? 'copied' : 'NOT copied'} to the bucket: ${event.recordCopy.text}`);
         break;
     }
   };

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { resolveSettings } from '../../src/core/settings.js';
-import { replicateRecordNow } from '../../src/drill/replicate-records.js';
+import { replicateRecordNow } from '../../src/records/replicate.js';
 import { closeS3, downloadToFile, listObjects, openS3, s3SettingsFromEnv } from '../../src/s3/index.js';
 import { runCli } from '../helpers/cli.js';
 import { drill, readRecord, recordPathOf, startDrillSandbox, stepOf, type DrillSandbox } from './fixture.js';
@@ -16,6 +16,7 @@ import { drill, readRecord, recordPathOf, startDrillSandbox, stepOf, type DrillS
 describe('drill evidence: history, status, records in the bucket', { timeout: 600_000 }, () => {
   let sandbox: DrillSandbox;
   const recordPaths: string[] = [];
+  let lastDrillStdout = '';
   before(async () => {
     sandbox = await startDrillSandbox();
     // The s3rver credentials, for the SDK's default chain in this process (replicateRecordNow, the checks below).
@@ -41,6 +42,7 @@ describe('drill evidence: history, status, records in the bucket', { timeout: 60
     const third = await drill(sandbox);
     assert.equal(third.exitCode, 0, third.stdout.slice(-3000));
     recordPaths.push(recordPathOf(third.stdout));
+    lastDrillStdout = third.stdout;
     // Two earlier drills, one of them measured (the failed one has no RTO): a sparkline of one bar, trend unknown.
     assert.match(third.stdout, /\+ history: ok in \S+: 2 earlier drill\(s\), RTO [▁▂▃▄▅▆▇█], trend unknown \(one measured drill\); next drill expected ~[\d.]+\S* \S*\s*\(RTO_TARGET 30m\)/);
     assert.match(third.stdout, /failed\s+no RTO \(failed: login, mfa, me\)/, 'the failed drill is listed with why');
@@ -67,16 +69,16 @@ describe('drill evidence: history, status, records in the bucket', { timeout: 60
     assert.match(elsewhere.stdout, /^drill: no passing drill record in .*no-records-here .*MISSING/m);
   });
 
-  it('a record goes to the bucket the moment it is written (replicateRecordNow), byte for byte with its signature', async () => {
+  it('the record of every run goes to the bucket the moment it is written, byte for byte with its signature', async () => {
     const settings = resolveSettings({ env: sandbox.env, configDir: sandbox.env.OBEXAL_RUNBOOK_CONFIG_DIR as string });
     const newest = recordPaths[2] as string;
     const file = basename(newest);
     const context = openS3(s3SettingsFromEnv(sandbox.env));
     try {
-      const before = (await listObjects(context, { under: 'records/' })).map((o) => o.name);
-      assert.ok(!before.includes(`records/${file}`), 'the newest record is not in the bucket yet (no run came after it)');
-      const result = await replicateRecordNow(settings, newest);
-      assert.deepEqual(result, { configured: true, uploaded: [file, `${file}.sig`] });
+      // The run itself copied its record the moment it was written, and said so.
+      assert.match(lastDrillStdout, new RegExp(`record copied to the bucket: 2 file\\(s\\) under obexal/records/`));
+      const inBucket = (await listObjects(context, { under: 'records/' })).map((o) => o.name);
+      assert.ok(inBucket.includes(`records/${file}`) && inBucket.includes(`records/${file}.sig`), 'the newest record and its signature are in the bucket');
       for (const name of [file, `${file}.sig`]) {
         const copy = join(sandbox.stack.dir, `bucket-copy-${name}`);
         await downloadToFile(context, `records/${name}`, copy);

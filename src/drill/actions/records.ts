@@ -15,7 +15,7 @@ export const recordsReplicateAction = defineAction({
   describe: (_p, ctx) => (ctx.settings?.get('S3_BUCKET') ? `copy the records the bucket ${ctx.settings.get('S3_BUCKET')} lacks` : 'copy the records the bucket lacks (when S3_BUCKET is set)'),
   async run(_params, ctx) {
     if (!ctx.settings.get('S3_BUCKET')) return { outcome: 'skipped', message: 'no bucket configured (S3_BUCKET): the records stay in RECORDS_DIR only' };
-    const [{ replicateRecords }, { recordsDirOf }] = await Promise.all([import('../replicate-records.js'), import('../../cli/record-writer.js')]);
+    const [{ replicateRecords }, { recordsDirOf }] = await Promise.all([import('../../records/replicate.js'), import('../../cli/record-writer.js')]);
     const recordsDir = recordsDirOf(ctx.settings);
     try {
       const result = await replicateRecords(ctx.settings, { recordsDir, signal: ctx.signal });

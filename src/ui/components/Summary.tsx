@@ -52,6 +52,11 @@ export function Summary({ runbook, result, failure, exitCode, durationMs, counts
       ) : result ? (
         <Text color="yellow">  no record was written</Text>
       ) : null}
+      {result?.recordCopy ? (
+        <Text color={result.recordCopy.ok ? undefined : 'yellow'}>
+          {'  '}record {result.recordCopy.ok ? 'copied' : 'NOT copied'} to the bucket: {result.recordCopy.text}
+        </Text>
+      ) : null}
       {stopped && result?.journalPath ? (
         <Text dimColor>
           {'  '}journal: {result.journalPath} · continue with: obexal-runbook {runbook} --resume {result.runId}

@@ -3,16 +3,15 @@
  * byte with their signatures, so that the evidence does not live on one machine. Only what the bucket lacks is
  * uploaded (records never change once written); a record whose copy differs is reported, never overwritten.
  *
- * The engine writes a run's own record after its last step, so a run's `records.replicate` step uploads the
- * records before it; `replicateRecordNow` uploads a record the moment it is written (the record writer's hook),
- * and the next run's step catches up whatever that could not send.
+ * The record writer (src/cli/record-writer.ts) calls `replicateRecordNow` the moment a run's record is written,
+ * for every runbook; a drill's `records.replicate` step catches up whatever an earlier run could not send.
  */
 import { stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { messageOf } from '../core/errors.js';
 import type { Settings } from '../core/settings.js';
 import type { S3ClientOptions } from '../s3/client.js';
-import { listRecordsDir, SIGNATURE_SUFFIX } from '../records/record-files.js';
+import { listRecordsDir, SIGNATURE_SUFFIX } from './record-files.js';
 
 export const RECORDS_FOLDER = 'records/';
 
