@@ -5,6 +5,7 @@
  * with that session returns the drill account. Each returns a verdict with a reason; none throws on a failed
  * check. Tokens and cookies are handed back to the caller, which keeps them as secrets (never in the data).
  */
+import { setTimeout as delay } from 'node:timers/promises';
 import { Secret, TOTP } from 'otpauth';
 import { addSecret } from '../core/redact.js';
 import { describeAnswer, describeRequestError, request, type HttpAnswer } from './http.js';
@@ -119,6 +120,8 @@ export async function checkLogin(baseUrl: string, endpoints: DrillEndpoints, cre
 }
 
 /** The current TOTP code of a base32 seed (RFC 6238: SHA-1, 6 digits, 30 s), as an authenticator app shows it. */
+const TOTP_PERIOD_MS = 30_000;
+
 export function totpCode(seedBase32: string, now = Date.now()): string {
   const totp = new TOTP({ secret: Secret.fromBase32(seedBase32.replace(/\s+/g, '').toUpperCase()), algorithm: 'SHA1', digits: 6, period: 30 });
   return totp.generate({ timestamp: now });
@@ -140,20 +143,31 @@ export async function checkMfa(baseUrl: string, endpoints: DrillEndpoints, mfaTo
   if (csrf.cookies.size === 0) return { verdict: fail(`${endpoints.csrf} set no cookie for the CSRF token`) };
   for (const value of csrf.cookies.values()) addSecret(value);
 
-  let code: string;
   try {
-    code = totpCode(totpSeed);
+    totpCode(totpSeed);
   } catch {
     return { verdict: fail('DRILL_TOTP_SECRET is not a base32 TOTP seed') };
   }
   const url = `${baseUrl}${endpoints.mfa}`;
-  const answer = await call(url, () =>
-    request(url, { method: 'POST', headers: { [endpoints.csrfHeader]: csrfToken }, cookies: csrf.cookies, body: { mfaToken, code }, signal }),
-  );
+  const submit = () =>
+    call(url, () =>
+      request(url, { method: 'POST', headers: { [endpoints.csrfHeader]: csrfToken }, cookies: csrf.cookies, body: { mfaToken, code: totpCode(totpSeed) }, signal }),
+    );
+  let answer = await submit();
   if (isVerdict(answer)) return { verdict: answer };
-  const details = { status: answer.status };
+  let waitedMs = 0;
   if (answer.status === 401) {
-    return { verdict: fail(`the TOTP code was refused (${describeAnswer(answer)}): wrong DRILL_TOTP_SECRET, or this host's clock is off`, details) };
+    // A code is accepted once per 30-second step: when the drill account signed in moments before (a live check
+    // just earlier, or the dump taken right after one), this step's code counts as a replay. Like a person with an
+    // authenticator app, wait for the next code and try once more (the challenge allows several attempts).
+    waitedMs = TOTP_PERIOD_MS - (Date.now() % TOTP_PERIOD_MS) + 500;
+    await delay(waitedMs, undefined, { signal });
+    answer = await submit();
+    if (isVerdict(answer)) return { verdict: answer };
+  }
+  const details = { status: answer.status, ...(waitedMs > 0 ? { retriedWithNextCodeAfterMs: waitedMs } : {}) };
+  if (answer.status === 401) {
+    return { verdict: fail(`the TOTP code was refused twice, also the next step's (${describeAnswer(answer)}): wrong DRILL_TOTP_SECRET, or this host's clock is off`, details) };
   }
   if (answer.status !== 200) return { verdict: fail(`${endpoints.mfa} answered ${describeAnswer(answer)}`, details) };
   const session = answer.cookies.get(endpoints.sessionCookie);
