@@ -183,7 +183,7 @@ describe('drill (headless, practice sandbox)', { timeout: 600_000 }, () => {
     const empty = writeAnswers(sandbox.stack.dir, 'empty-answers.yaml', {});
     const result = await drill(sandbox, ['--answers', empty]);
     assert.equal(result.exitCode, 3, result.stdout.slice(-3000));
-    assert.match(result.stdout, /era-keys-in-vault/);
+    assert.match(result.stdout, /3 checklist item\(s\) need an answer: era-keys-in-vault, sealed-identity-checked, drill-account-only/);
     const record = readRecord(recordPathOf(result.stdout));
     assert.equal(record.outcome, 'refused');
     assert.equal(stepOf(record, 'database').outcome, 'not-run');

@@ -48,7 +48,6 @@ describe('key rotation in the TUI', { timeout: 900_000 }, () => {
     await withPty(command, { cwd: ROOT, cols: 160, rows: 50, timeoutMs: 120_000, env: sandbox.env }, async (pty) => {
       await answer(pty, 'Where does the new ENCRYPTION_KEY come from', ''); // generate: the first option
       await answer(pty, 'Rotate the OIDC signing keys too', ''); // no: the first option
-      await answer(pty, 'No key-era register yet', 'era-1');
       await answer(pty, 'Label of the new key era', 'era-2');
       const shown = await pty.waitFor(/shown only this once[\s\S]*?•\s+([A-Za-z0-9+/]{43}=)/, { since: 0, timeoutMs: 300_000 });
       const newKey = /shown only this once[\s\S]*?•\s+([A-Za-z0-9+/]{43}=)/.exec(shown)?.[1] as string;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { AnswerRequiredError } from '../../core/errors.js';
 import { defineAction } from '../../engine/action.js';
 
 /** Manual items the operator ticks, each with the time it was answered. */
@@ -15,12 +16,28 @@ export const checklistAction = defineAction({
   describe: (p) => `${p.items.length} item(s) to tick`,
   async run(params, ctx) {
     const answers: { name: string; item: string; done: boolean; note?: string; at: string }[] = [];
+    const missing: string[] = [];
     for (const [index, entry] of params.items.entries()) {
       const item = typeof entry === 'string' ? entry : entry.text;
       const name = typeof entry === 'string' ? `${ctx.stepId}.${index + 1}` : entry.name;
-      const answer = await ctx.interactor.checklist({ kind: 'checklist', name, item }, ctx.signal);
+      let answer;
+      try {
+        answer = await ctx.interactor.checklist({ kind: 'checklist', name, item }, ctx.signal);
+      } catch (error) {
+        // Headless: name every missing answer at once, not one per attempt.
+        if (!(error instanceof AnswerRequiredError)) throw error;
+        missing.push(name);
+        continue;
+      }
       answers.push({ name, item, done: answer.done, note: answer.note, at: new Date().toISOString() });
       ctx.output(`${answer.done ? '[x]' : '[ ]'} ${item}${answer.note ? ` (${answer.note})` : ''}`, 'info');
+    }
+    if (missing.length > 0) {
+      throw new AnswerRequiredError(
+        missing[0] as string,
+        `${missing.length} checklist item(s) need an answer: ${missing.join(', ')}`,
+        `answer them in --answers, one line each: ${missing.map((n) => `${n}: done`).join(', ')} (or: not done)`,
+      );
     }
     const open = answers.filter((a) => !a.done);
     return open.length === 0

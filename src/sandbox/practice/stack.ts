@@ -21,6 +21,7 @@ import { startLocalBucket, type LocalBucket } from '../local-bucket.js';
 import { PACKAGE_ROOT } from '../../cli/paths.js';
 import { createVault, type PracticeVault } from './vault.js';
 import { createDeployment, startApp, stopApp } from './app.js';
+import { writePracticeRegister } from './register.js';
 import { MIGRATIONS } from '../schema/migrations.js';
 
 export const PRACTICE_ERA = 'era-1';
@@ -102,6 +103,7 @@ export async function startPracticeStack(options: PracticeOptions = {}): Promise
 
     const backupDir = join(dir, 'backups');
     await mkdir(backupDir, { recursive: true, mode: 0o700 });
+    await writePracticeRegister({ era: PRACTICE_ERA, encryptionKey, backupDir, bucket, prefix: 'obexal/' });
     const node = process.execPath;
     const env: Record<string, string> = {
       OBEXAL_RUNBOOK_CONFIG_DIR: join(dir, 'config'),
