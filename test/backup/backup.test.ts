@@ -178,7 +178,6 @@ describe('the cron line', () => {
         PATH: `${join(ROOT, 'bin')}:${childPath()}`,
         HOME: home.dir,
         BACKUP_RECIPIENTS: identity.recipient,
-        OBEXAL_RUNBOOK_FROM_SOURCE: '1',
         OBEXAL_RUNBOOK_CONFIG_DIR: home.configDir,
       },
     });

@@ -27,7 +27,6 @@ export function backupHome(databaseUrl: string, recipient: string, extra: Record
   trackTempDir(home.dir);
   const env: Record<string, string> = {
     ...home.env,
-    OBEXAL_RUNBOOK_FROM_SOURCE: '1',
     DATABASE_URL: databaseUrl,
     RETENTION_DAYS: '14',
     BACKUP_RECIPIENTS: recipient,

@@ -32,7 +32,7 @@ export function writeAnswers(dir: string, name: string, values: Record<string, s
 export async function startDrillSandbox(options: PracticeOptions = {}): Promise<DrillSandbox> {
   const stack = await startPracticeStack(options);
   try {
-    const env = { ...stack.env, OBEXAL_RUNBOOK_FROM_SOURCE: '1' };
+    const env = { ...stack.env };
     const backup = await runCli(['backup', '--yes'], env, { timeoutMs: 300_000 });
     if (backup.exitCode !== 0) throw new Error(`the sandbox backup failed (exit ${backup.exitCode}):\n${backup.stdout.slice(-3000)}\n${backup.stderr}`);
     const answersFile = writeAnswers(stack.dir, 'drill-answers.yaml', CHECKLIST_ANSWERS);

@@ -35,7 +35,7 @@ describe('bucket steps from the command line', () => {
     await rm(home.dir, { recursive: true, force: true });
   });
 
-  const env = (extra: Record<string, string> = {}) => ({ ...home.env, ...s3.env, OBEXAL_RUNBOOK_FROM_SOURCE: '1', ...extra });
+  const env = (extra: Record<string, string> = {}) => ({ ...home.env, ...s3.env, ...extra });
 
   test('bucket down: exit 1, the local dump is named as kept; back up: the next run replicates it', async () => {
     const backupDir = home.env.BACKUP_DIR as string;

@@ -61,7 +61,7 @@ describe('restore from the bucket', () => {
   });
 
   function env(tmp: string): Record<string, string | undefined> {
-    return { ...home.env, ...s3.env, OBEXAL_RUNBOOK_FROM_SOURCE: '1', TMPDIR: tmp, DATABASE_URL: db.url, CONFIRM: 'yes', ENCRYPTION_KEY: db.encryptionKey, BACKUP_IDENTITY_FILE: identity.identityFile };
+    return { ...home.env, ...s3.env, TMPDIR: tmp, DATABASE_URL: db.url, CONFIRM: 'yes', ENCRYPTION_KEY: db.encryptionKey, BACKUP_IDENTITY_FILE: identity.identityFile };
   }
 
   it('refuses a damaged object (SHA-256 against the manifest) and leaves the target untouched', async () => {

@@ -86,7 +86,6 @@ describe('restore of a dump from an older key era', () => {
     const tmp = privateTmp();
     const env = {
       ...home.env,
-      OBEXAL_RUNBOOK_FROM_SOURCE: '1',
       TMPDIR: tmp,
       OBEXAL_DEBUG: '1',
       DATABASE_URL: db.url,
@@ -208,7 +207,6 @@ describe('restore of a dump from an older key era', () => {
     const env = {
       ...home.env,
       BACKUP_DIR: alone,
-      OBEXAL_RUNBOOK_FROM_SOURCE: '1',
       TMPDIR: tmp,
       DATABASE_URL: db.url,
       CONFIRM: 'yes',

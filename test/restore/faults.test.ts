@@ -57,7 +57,6 @@ describe('restore faults leave the target unchanged', () => {
   function baseEnv(extra: Record<string, string | undefined> = {}): Record<string, string | undefined> {
     return {
       ...home.env,
-      OBEXAL_RUNBOOK_FROM_SOURCE: '1',
       DATABASE_URL: db.url,
       CONFIRM: 'yes',
       ENCRYPTION_KEY: keyB,

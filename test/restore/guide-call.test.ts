@@ -35,7 +35,7 @@ describe('the guide\'s call with a dump of Obexal\'s own backup script', () => {
   });
 
   function env(tmp: string, extra: Record<string, string | undefined> = {}): Record<string, string | undefined> {
-    return { ...home.env, OBEXAL_RUNBOOK_FROM_SOURCE: '1', TMPDIR: tmp, DATABASE_URL: db.url, CONFIRM: 'yes', ENCRYPTION_KEY: db.encryptionKey, ...extra };
+    return { ...home.env, TMPDIR: tmp, DATABASE_URL: db.url, CONFIRM: 'yes', ENCRYPTION_KEY: db.encryptionKey, ...extra };
   }
 
   it('without CONFIRM=yes: exit 3 and nothing changed', async () => {

@@ -54,7 +54,7 @@ describe('in-place restore (a role without CREATEDB)', () => {
   });
 
   function env(tmp: string): Record<string, string | undefined> {
-    return { ...home.env, OBEXAL_RUNBOOK_FROM_SOURCE: '1', TMPDIR: tmp, DATABASE_URL: ownerUrl, CONFIRM: 'yes', ENCRYPTION_KEY: keyText, BACKUP_IDENTITY_FILE: identity.identityFile, BACKUP_RECIPIENTS: identity.recipient };
+    return { ...home.env, TMPDIR: tmp, DATABASE_URL: ownerUrl, CONFIRM: 'yes', ENCRYPTION_KEY: keyText, BACKUP_IDENTITY_FILE: identity.identityFile, BACKUP_RECIPIENTS: identity.recipient };
   }
 
   function safetyManifests(): string[] {

@@ -80,7 +80,6 @@ describe('Ctrl+C at each step of the restore', () => {
       HOME: process.env.HOME,
       LANG: 'C.UTF-8',
       ...home.env,
-      OBEXAL_RUNBOOK_FROM_SOURCE: '1',
       TMPDIR: tmp,
       DATABASE_URL: db.url,
       CONFIRM: 'yes',

@@ -36,7 +36,7 @@ describe('Ctrl+C during the restore', () => {
     const checksums = await tableChecksums(db.url);
     const tmp = privateTmp();
     const child = spawn(process.execPath, ['--', BIN, 'restore', dump.path, '--json'], {
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, LANG: 'C.UTF-8', ...home.env, OBEXAL_RUNBOOK_FROM_SOURCE: '1', TMPDIR: tmp, DATABASE_URL: db.url, CONFIRM: 'yes', ENCRYPTION_KEY: db.encryptionKey, BACKUP_IDENTITY_FILE: identity.identityFile },
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, LANG: 'C.UTF-8', ...home.env, TMPDIR: tmp, DATABASE_URL: db.url, CONFIRM: 'yes', ENCRYPTION_KEY: db.encryptionKey, BACKUP_IDENTITY_FILE: identity.identityFile },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';

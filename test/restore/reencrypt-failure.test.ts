@@ -80,7 +80,6 @@ describe('reencrypt-secrets failing after a restore', () => {
   function env(tmp: string, exec: string): Record<string, string | undefined> {
     return {
       ...home.env,
-      OBEXAL_RUNBOOK_FROM_SOURCE: '1',
       TMPDIR: tmp,
       DATABASE_URL: db.url,
       CONFIRM: 'yes',

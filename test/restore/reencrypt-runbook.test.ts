@@ -40,7 +40,7 @@ describe('the reencrypt-secrets runbook', () => {
   });
 
   function env(extra: Record<string, string | undefined> = {}): Record<string, string | undefined> {
-    return { ...home.env, OBEXAL_RUNBOOK_FROM_SOURCE: '1', DATABASE_URL: db.url, CONFIRM: 'yes', ENCRYPTION_KEY: keyB, ENCRYPTION_KEY_COMMAND: vault.command, AUTH_SERVICE_EXEC: SANDBOX_AUTH_SERVICE_EXEC, ...extra };
+    return { ...home.env, DATABASE_URL: db.url, CONFIRM: 'yes', ENCRYPTION_KEY: keyB, ENCRYPTION_KEY_COMMAND: vault.command, AUTH_SERVICE_EXEC: SANDBOX_AUTH_SERVICE_EXEC, ...extra };
   }
 
   it('refuses without CONFIRM=yes (exit 3) and changes nothing', async () => {

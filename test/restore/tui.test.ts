@@ -39,7 +39,7 @@ describe('restore in the TUI', () => {
     writeRegisterFile(home.env.BACKUP_DIR!, [{ ...era, start: '2026-01-01T00:00:00.000Z', end: null }]);
     await makeDump({ url: db.url, backupDir: home.env.BACKUP_DIR!, recipient: identity.recipient, eras: [era], at: new Date(Date.now() - 600_000) });
     await withPg(db.url, (c) => c.query(`INSERT INTO audit_log (action, target) VALUES ('test.marker', 'after-the-dump')`));
-    env = { ...home.env, OBEXAL_RUNBOOK_FROM_SOURCE: '1', DATABASE_URL: db.url, ENCRYPTION_KEY: db.encryptionKey, BACKUP_IDENTITY_FILE: identity.identityFile, CONFIRM: undefined };
+    env = { ...home.env, DATABASE_URL: db.url, ENCRYPTION_KEY: db.encryptionKey, BACKUP_IDENTITY_FILE: identity.identityFile, CONFIRM: undefined };
     const url = new URL(db.url);
     token = `${url.hostname}:${url.port}/${db.database}`;
   });

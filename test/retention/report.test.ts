@@ -49,7 +49,7 @@ describe('the retention report matches what exists', () => {
     }
     await putJson(context, 'key-eras.json', { eras: [] });
     await putJson(context, 'records/x.json', { not: 'a backup' });
-    const result = await runCli(['retention', '--json'], { ...home.env, ...s3.env, OBEXAL_RUNBOOK_FROM_SOURCE: '1', RETENTION_DAYS: '14' });
+    const result = await runCli(['retention', '--json'], { ...home.env, ...s3.env, RETENTION_DAYS: '14' });
     assert.equal(result.exitCode, 0, result.stdout + result.stderr);
     stdout = result.stdout;
     const path = /"recordPath":"([^"]+\.json)"/.exec(stdout)?.[1] ?? readdirSync(join(backupDir, 'records')).filter((n) => n.endsWith('.json')).map((n) => join(backupDir, 'records', n))[0];

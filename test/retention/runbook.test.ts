@@ -24,7 +24,7 @@ describe('the retention runbook', () => {
   let old: FakeBackup;
   let newest: FakeBackup;
 
-  const env = (extra: Record<string, string> = {}) => ({ ...home.env, ...s3.env, OBEXAL_RUNBOOK_FROM_SOURCE: '1', RETENTION_DAYS: '14', ...extra });
+  const env = (extra: Record<string, string> = {}) => ({ ...home.env, ...s3.env, RETENTION_DAYS: '14', ...extra });
   const answers = (values: Record<string, string>): string => {
     const file = join(home.dir, `answers-${Object.values(values).join('-').replace(/\W/g, '')}.yaml`);
     writeFileSync(file, Object.entries(values).map(([k, v]) => `${k}: ${JSON.stringify(v)}`).join('\n'));

@@ -26,7 +26,7 @@ export interface Sandbox {
 
 export async function startSandbox(): Promise<Sandbox> {
   const stack = await startPracticeStack();
-  return { stack, env: { ...stack.env, OBEXAL_RUNBOOK_FROM_SOURCE: '1' }, appDir: join(stack.dir, 'app'), stop: () => stack.stop() };
+  return { stack, env: { ...stack.env }, appDir: join(stack.dir, 'app'), stop: () => stack.stop() };
 }
 
 export function writeAnswers(sandbox: Sandbox, name: string, values: Record<string, string>): string {

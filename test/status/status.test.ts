@@ -49,7 +49,7 @@ describe('status', () => {
     homes.push(home.dir);
     const backupDir = home.env.BACKUP_DIR as string;
     const b = await writeFakeBackup(backupDir, { verifiedBucket: true, ...backup });
-    const env = { ...home.env, ...s3.env, S3_PREFIX: prefix, OBEXAL_RUNBOOK_FROM_SOURCE: '1' };
+    const env = { ...home.env, ...s3.env, S3_PREFIX: prefix };
     const scoped = contextFor(env);
     await uploadFile(scoped, { file: join(backupDir, b.dumpName), name: b.dumpName, sha256: b.sha256 });
     await uploadFile(scoped, { file: join(backupDir, b.manifestName), name: b.manifestName });
