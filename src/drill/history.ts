@@ -8,6 +8,7 @@
  * recovery: leaving it out would hide exactly the slow drills). A drill whose checks failed measures a failure,
  * not a recovery, and is left out. `lastPassedAt` counts only drills with outcome ok, as `status` does.
  */
+import { dig } from '../core/dig.js';
 
 export interface DrillHistoryEntry {
   runId: string;
@@ -46,14 +47,6 @@ const STEADY_FRACTION = 0.05;
 
 const numberOrNull = (value: unknown): number | null => (typeof value === 'number' && Number.isFinite(value) ? value : null);
 
-function dig(value: unknown, ...path: string[]): unknown {
-  let current = value;
-  for (const key of path) {
-    if (!current || typeof current !== 'object') return undefined;
-    current = (current as Record<string, unknown>)[key];
-  }
-  return current;
-}
 
 /** One record (as parsed JSON) as a history entry; undefined when it is not a drill record. */
 export function drillEntryOf(record: Record<string, unknown>): DrillHistoryEntry | undefined {

@@ -4,6 +4,7 @@
  * moment), the key era. Pure: `drill.rto` feeds it the steps' data and puts the result in the record.
  */
 import { formatDuration } from '../core/duration.js';
+import { dig } from '../core/dig.js';
 
 export interface CheckState {
   /** The step id. */
@@ -48,14 +49,6 @@ export interface DrillSummary {
 
 const str = (value: unknown): string | undefined => (typeof value === 'string' && value !== '' ? value : undefined);
 
-function dig(value: unknown, ...path: string[]): unknown {
-  let current = value;
-  for (const key of path) {
-    if (!current || typeof current !== 'object') return undefined;
-    current = (current as Record<string, unknown>)[key];
-  }
-  return current;
-}
 
 export function summarizeDrill(input: DrillSummaryInput): DrillSummary {
   const checks: DrillSummary['checks'] = {};

@@ -4,6 +4,7 @@
  * one reference keeps the referenced value's type; references inside longer text are stringified.
  */
 import { StepFailedError } from '../core/errors.js';
+import { dig } from '../core/dig.js';
 
 export interface TemplateScope {
   inputs: Readonly<Record<string, unknown>>;
@@ -31,31 +32,23 @@ export function lookup(reference: string, scope: TemplateScope): unknown {
   const [root, ...path] = reference.split('.');
   switch (root) {
     case 'inputs':
-      return dig(scope.inputs, path);
+      return dig(scope.inputs, ...path);
     case 'settings':
       return scope.settings(path.join('.'));
     case 'run':
-      return dig(scope.run, path);
+      return dig(scope.run, ...path);
     case 'steps': {
       const [stepId, ...rest] = path;
       const step = stepId === undefined ? undefined : scope.steps[stepId];
       if (!step) return undefined;
       if (rest[0] === 'outcome') return step.outcome;
-      return dig(step.data, rest);
+      return dig(step.data, ...rest);
     }
     default:
       throw new StepFailedError(`unknown reference \${${reference}}`, `references start with ${REFERENCE_ROOTS.join(', ')}`);
   }
 }
 
-function dig(value: unknown, path: string[]): unknown {
-  let current = value;
-  for (const key of path) {
-    if (current === null || typeof current !== 'object') return undefined;
-    current = (current as Record<string, unknown>)[key];
-  }
-  return current;
-}
 
 export function resolveTemplates(value: unknown, scope: TemplateScope): unknown {
   if (typeof value === 'string') {
