@@ -1,7 +1,7 @@
 /**
- * Uploads a local file, streamed and multipart (@aws-sdk/lib-storage: parts of 16 MiB, two in flight, so memory
- * stays near 48 MiB whatever the size), with its SHA-256 as object metadata `sha256`. On an Object Lock bucket
- * every request carries a SHA-256 checksum (S3 requires one there) and the caller's retention is set.
+ * Uploads a local file, streamed and multipart (@aws-sdk/lib-storage: parts of 8 MiB, larger only past 78 GiB
+ * to stay within S3's 10,000 parts, two in flight, so memory stays near 24 MiB), with its SHA-256 as object metadata
+ * `sha256`. On an Object Lock bucket every request carries a SHA-256 checksum (S3 requires one there) and the caller's retention is set.
  *
  * Failure and abort: lib-storage's own cleanup is switched off (`leavePartsOnError`) because it replaces the
  * upload's error with the cleanup's when the cleanup fails; we abort the multipart upload ourselves, so that no
@@ -19,7 +19,8 @@ import { HashingStream, normalizeSha256, sha256OfFile } from './hash.js';
 import { keyFor } from './settings.js';
 import { validateMetadata } from './metadata.js';
 
-export const UPLOAD_PART_SIZE = 16 * 1024 * 1024;
+export const UPLOAD_PART_SIZE = 8 * 1024 * 1024;
+const MAX_PARTS = 10_000;
 export const UPLOAD_QUEUE_SIZE = 2;
 
 export interface ObjectLockRetention {
@@ -123,7 +124,7 @@ export async function uploadFile(context: S3Context, options: UploadFileOptions)
   const upload = new Upload({
     client: followingSignal(client, signal),
     params: { ...params, Body: hasher },
-    partSize: UPLOAD_PART_SIZE,
+    partSize: Math.max(UPLOAD_PART_SIZE, Math.ceil(size / MAX_PARTS)),
     queueSize: UPLOAD_QUEUE_SIZE,
     leavePartsOnError: true,
   });

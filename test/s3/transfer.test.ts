@@ -20,7 +20,7 @@ import { verifyStoredObject } from '../../src/s3/verify.js';
 import { startS3rver, type StartedS3rver } from '../helpers/s3rver.js';
 import { contextFor, sha256, tempDir, useEnvCredentials, writeRandomFile } from './fixture.js';
 
-const BIG = 40 * 1024 * 1024 + 12_345; // three parts of 16 MiB (the last one short)
+const BIG = 20 * 1024 * 1024 + 12_345; // three parts of 8 MiB (the last one short)
 
 describe('S3 transfer (s3rver)', () => {
   let s3: StartedS3rver;

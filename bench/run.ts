@@ -1,0 +1,209 @@
+/**
+ * `npm run bench`: obexal-runbook side by side with the plain commands a user would run instead, on the same
+ * database in the same run (issue 8). Prints a table and writes the same figures as JSON under bench/results/.
+ */
+import { mkdir } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { redact } from '../src/core/redact.js';
+import { findProgram } from '../src/pg/programs.js';
+import { measureBackup, type BackupOutcome } from './cases/backup.js';
+import { measureCompression } from './cases/compression.js';
+import { measureDrill, type DrillOutcome } from './cases/drill.js';
+import { measureEncryption } from './cases/encryption.js';
+import { measureReencrypt } from './cases/reencrypt.js';
+import { measurePlainRestore, measureToolRestore } from './cases/restore.js';
+import { wants, type BenchContext, type SizeTarget } from './context.js';
+import { buildDatabases, TENTH_DATABASE, type BenchDatabases } from './databases.js';
+import { describeMachine, loadAverages } from './machine.js';
+import { killActiveRuns } from './measure.js';
+import { parseOptions, USAGE } from './options.js';
+import { renderTable, writeResult } from './report.js';
+import { round } from './stats.js';
+import { isSamples, judgeTargets } from './targets.js';
+import { prepareTool } from './tool.js';
+import type { BenchResult, Measured, MemoryRow, OperationResult, Samples } from './types.js';
+
+const say = (line: string) => process.stdout.write(`${redact(line)}\n`);
+/** Set on SIGINT/SIGTERM: the signal handler then owns the cleanup and the exit code. */
+let interrupted = false;
+
+function ratio(tool: Measured, baseline: Measured): number | undefined {
+  return isSamples(tool) && isSamples(baseline) ? round(tool.seconds / baseline.seconds, 3) : undefined;
+}
+
+function operation(id: string, label: string, baselineLabel: string, baseline: Measured, toolLabel: string, tool: Measured): OperationResult {
+  return { id, label, baselineLabel, toolLabel, baseline, tool, ratio: ratio(tool, baseline) };
+}
+
+function memoryRow(operationName: string, atSize: Measured | undefined, atTenth: Measured | undefined): MemoryRow {
+  const row: MemoryRow = { operation: operationName };
+  if (isSamples(atSize)) {
+    row.atSizeBytes = atSize.toolTreePeakBytes;
+    row.nodeAtSizeBytes = atSize.rootPeakBytes;
+  }
+  if (isSamples(atTenth)) {
+    row.atTenthBytes = atTenth.toolTreePeakBytes;
+    row.nodeAtTenthBytes = atTenth.rootPeakBytes;
+  }
+  if (row.atSizeBytes !== undefined && row.atTenthBytes) row.growth = round((row.atSizeBytes - row.atTenthBytes) / row.atTenthBytes, 4);
+  if (row.atSizeBytes === undefined) row.notMeasured = atSize && 'notMeasured' in atSize ? atSize.notMeasured : 'not run';
+  return row;
+}
+
+async function sizeTargets(dbs: BenchDatabases): Promise<{ size: SizeTarget; tenth: SizeTarget }> {
+  const tenthDir = join(dbs.stack.dir, 'backups-tenth');
+  await mkdir(tenthDir, { recursive: true, mode: 0o700 });
+  return {
+    size: { label: 'size', database: dbs.main.name, url: dbs.main.url, backupDir: dbs.stack.env.BACKUP_DIR!, s3Prefix: dbs.stack.env.S3_PREFIX ?? 'obexal/' },
+    tenth: { label: 'tenth', database: TENTH_DATABASE, url: dbs.tenth.url, backupDir: tenthDir, s3Prefix: 'obexal-tenth/' },
+  };
+}
+
+const skipped: Measured = { notMeasured: 'case not selected (--only)' };
+
+async function runCases(ctx: BenchContext, result: BenchResult): Promise<void> {
+  const { size, tenth } = await sizeTargets(ctx.dbs);
+  const sizeMb = ctx.options.sizeMb;
+  let backup: BackupOutcome | undefined;
+  if (wants(ctx, 'backup') || wants(ctx, 'restore') || wants(ctx, 'drill')) {
+    say(`\nbackup at ${sizeMb} MB`);
+    backup = await measureBackup(ctx, size, true);
+    result.operations.push(operation('backup', `backup (${sizeMb} MB)`, 'pg_dump -Fc', backup.baseline ?? skipped, 'obexal-runbook backup', backup.tool));
+  }
+  if (wants(ctx, 'compression')) {
+    say('\ncompression levels');
+    result.compression = await measureCompression(ctx);
+  }
+  let restoreTool: Measured = skipped;
+  if (wants(ctx, 'restore') && backup?.plainFile) {
+    say(`\nrestore at ${sizeMb} MB`);
+    const single = await measurePlainRestore(ctx, backup.plainFile, 1);
+    // As many jobs as the tool's restore takes for a large archive (src/restore/pg-restore-run.ts: up to 4).
+    const jobs = Math.max(2, Math.min(4, availableParallelism()));
+    const parallel = await measurePlainRestore(ctx, backup.plainFile, jobs);
+    restoreTool = await measureToolRestore(ctx, size, backup.toolDump?.name);
+    result.operations.push(operation('restore', `restore (${sizeMb} MB)`, 'pg_restore (1 job)', single, 'obexal-runbook restore', restoreTool));
+    result.operations.push(operation(`restore-j${jobs}`, `restore (${sizeMb} MB)`, `pg_restore -j ${jobs}`, parallel, 'obexal-runbook restore', restoreTool));
+  }
+  let drill: DrillOutcome | undefined;
+  if (wants(ctx, 'drill') && backup) {
+    say(`\ndrill at ${sizeMb} MB`);
+    drill = await measureDrill(ctx, size);
+    if (drill.rtoSeconds !== undefined && isSamples(drill.tool)) {
+      result.drill = { rtoSeconds: drill.rtoSeconds, samples: drill.rtoSamples ?? [], steps: drill.tool.steps ?? {}, peak: drill.tool };
+    } else {
+      result.drill = { notMeasured: 'notMeasured' in drill.tool ? drill.tool.notMeasured : 'the drill record held no RTO' };
+    }
+  }
+  let tenthBackup: BackupOutcome | undefined;
+  let tenthRestore: Measured | undefined;
+  let tenthDrill: DrillOutcome | undefined;
+  if (wants(ctx, 'tenth')) {
+    say(`\nbackup, restore and drill at ${sizeMb / 10} MB (memory at a tenth of the size)`);
+    tenthBackup = await measureBackup(ctx, tenth, true);
+    result.operations.push(operation('backup-tenth', `backup (${sizeMb / 10} MB)`, 'pg_dump -Fc', tenthBackup.baseline ?? skipped, 'obexal-runbook backup', tenthBackup.tool));
+    if (tenthBackup.plainFile) {
+      const single = await measurePlainRestore(ctx, tenthBackup.plainFile, 1);
+      tenthRestore = await measureToolRestore(ctx, tenth, tenthBackup.toolDump?.name);
+      result.operations.push(operation('restore-tenth', `restore (${sizeMb / 10} MB)`, 'pg_restore (1 job)', single, 'obexal-runbook restore', tenthRestore));
+    }
+    tenthDrill = await measureDrill(ctx, tenth);
+  }
+  result.memory = [
+    memoryRow('backup', backup?.tool, tenthBackup?.tool),
+    memoryRow('restore', restoreTool, tenthRestore),
+    memoryRow('drill', drill?.tool, tenthDrill?.tool),
+  ];
+  if (wants(ctx, 'reencrypt')) {
+    say('\nreencrypt-secrets');
+    result.reencrypt = await measureReencrypt(ctx);
+  }
+  if (wants(ctx, 'encryption')) {
+    say('\nage encryption throughput');
+    result.encryption = await measureEncryption(ctx);
+  }
+}
+
+async function main(): Promise<number> {
+  const options = parseOptions(process.argv.slice(2), process.env);
+  if (options === 'help') {
+    say(USAGE);
+    return 0;
+  }
+  const started = performance.now();
+  const startedAt = new Date().toISOString();
+  say(`obexal-runbook benchmark: ${options.sizeMb} MB, ${options.repetitions} repetition(s), medians reported`);
+  const tool = await prepareTool(options.build, say, options.toolNodeOptions);
+  const dbs = await buildDatabases(options.sizeMb, say, !options.only || options.only.has('reencrypt'));
+  // One removal of the stack, whether main's `finally` or the signal handler asks first.
+  let stackStopped: Promise<void> | undefined;
+  const stopStack = () => (stackStopped ??= dbs.stack.stop());
+  const onSignal = (signal: NodeJS.Signals) => {
+    interrupted = true;
+    say(`\n${signal}: stopping the measured run and removing the practice stack…`);
+    void killActiveRuns()
+      .then(stopStack)
+      .finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    const major = dbs.stack.cluster.major;
+    const pgDump = await findProgram('pg_dump', { minMajor: major });
+    const pgRestore = await findProgram('pg_restore', { minMajor: major });
+    const ctx: BenchContext = { options, dbs, tool, pgDump, pgRestore, say, errors: [] };
+    const result: BenchResult = {
+      schema: 'obexal-runbook-bench/v1',
+      startedAt,
+      finishedAt: '',
+      durationSeconds: 0,
+      options: { sizeMb: options.sizeMb, repetitions: options.repetitions },
+      machine: await describeMachine(dbs.main.url, pgDump, pgRestore),
+      tool: {
+        version: tool.version,
+        ranFrom: tool.ranFrom,
+        ...(tool.note ? { note: tool.note } : {}),
+        ...(tool.idleRssBytes !== undefined ? { idleRssBytes: tool.idleRssBytes } : {}),
+        ...(tool.idleRssDistBytes !== undefined ? { idleRssDistBytes: tool.idleRssDistBytes } : {}),
+        ...(tool.nodeOptions ? { nodeOptions: tool.nodeOptions } : {}),
+      },
+      databases: [dbs.main, dbs.tenth].map(({ url: _url, ...info }) => info),
+      operations: [],
+      compression: { notMeasured: 'case not selected' },
+      encryption: { notMeasured: 'case not selected' },
+      reencrypt: { notMeasured: 'case not selected' },
+      drill: { notMeasured: 'case not selected' },
+      memory: [],
+      targets: [],
+      errors: ctx.errors,
+    };
+    if (dbs.secrets) {
+      result.databases.push({ name: 'bench_secrets', targetMb: 0, bytes: 0, rowCounts: { encryptedValues: dbs.secrets.values }, seedSeconds: dbs.secrets.seedSeconds });
+    }
+    await runCases(ctx, result);
+    result.machine.loadAverageAtEnd = loadAverages();
+    result.targets = judgeTargets(result);
+    result.finishedAt = new Date().toISOString();
+    result.durationSeconds = round((performance.now() - started) / 1000, 1);
+    say(`\n${renderTable(result)}\n`);
+    const file = await writeResult(result, options.resultsDir);
+    say(`written ${file} (${result.durationSeconds} s in all; load average ${JSON.stringify(result.machine.loadAverageAtStart)} at the start, ${JSON.stringify(result.machine.loadAverageAtEnd)} at the end on ${String(result.machine.cores)} cores)`);
+    if (ctx.errors.length > 0) say(`${ctx.errors.length} problem(s) during the run: see "errors" in the JSON`);
+    return 0;
+  } finally {
+    await stopStack();
+  }
+}
+
+main().then(
+  (code) => {
+    if (!interrupted) process.exit(code);
+  },
+  (error: unknown) => {
+    if (interrupted) return; // the signal handler removes the stack and exits
+    process.stderr.write(`bench failed: ${redact(error instanceof Error ? error.message : String(error))}\n`);
+    process.exit(1);
+  },
+);
