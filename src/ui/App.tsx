@@ -5,6 +5,7 @@ import { useEffect, useSyncExternalStore } from 'react';
 import type { StepOutcome } from '../engine/events.js';
 import { InterruptDialog } from './components/InterruptDialog.js';
 import { Menu, type MenuRunbook } from './components/Menu.js';
+import type { DrillHistoryView } from '../drill/history-view.js';
 import { RunView } from './components/RunView.js';
 import { Summary } from './components/Summary.js';
 import type { PromptStore } from './prompt-store.js';
@@ -16,6 +17,7 @@ export interface MenuData {
   runbooks: MenuRunbook[];
   recentRuns?: string[];
   records?: string[];
+  drillHistory?: DrillHistoryView;
 }
 
 export interface AppProps {
@@ -56,6 +58,7 @@ export function App({ session, prompts, menu }: AppProps) {
         runbooks={menu?.runbooks ?? []}
         recentRuns={menu?.recentRuns}
         records={menu?.records}
+        {...(menu?.drillHistory ? { drillHistory: menu.drillHistory } : {})}
         onRun={(name) => session.start(name)}
         onQuit={() => session.quit()}
       />

@@ -236,3 +236,35 @@ describe('Ctrl+C and signals', () => {
     assert.match(frame(), /exit 143 \(terminated \(SIGTERM\), cleanup done\)/);
   });
 });
+
+describe('menu: drill history', () => {
+  test('shows the earlier drills with their RTO sparkline and the expected next duration; Esc goes back', async () => {
+    const { drillHistory } = await import('../../src/drill/history.js');
+    const { drillHistoryView } = await import('../../src/drill/history-view.js');
+    const drill = (runId: string, finishedAt: string, ms: number) => ({
+      runbook: 'drill',
+      runId,
+      finishedAt,
+      outcome: 'ok',
+      details: { drill: { rto: { ms, targetMs: 1_800_000, met: true }, failedChecks: [], dump: { name: 'd', ageAtRestoreMs: 3_600_000 } } },
+    });
+    const view = drillHistoryView(drillHistory([drill('a', '2026-03-01T10:00:00.000Z', 600_000), drill('b', '2026-06-01T10:00:00.000Z', 660_000)]), '/backups/records');
+    const engine = fakeEngine();
+    const interactor = new InkInteractor();
+    const session = new RunSession(engine.startRun, interactor);
+    const ui = render(<App session={session} prompts={interactor.prompts} menu={{ ...menu, drillHistory: view }} />);
+    await settle();
+    assert.match(lastDrawn(ui.frames), /Drill history \(2\)/);
+    for (let i = 0; i < 5; i++) {
+      ui.stdin.write(keys.down);
+      await settle();
+    }
+    ui.stdin.write(keys.enter);
+    await settle();
+    assert.match(lastDrawn(ui.frames), /RTO of the last 2 measured drill\(s\)/);
+    assert.match(lastDrawn(ui.frames), /next drill expected: ~1\dm \d+s/);
+    ui.stdin.write(keys.escape);
+    await settle();
+    assert.match(lastDrawn(ui.frames), /Back up \(backup\)/);
+  });
+});

@@ -29,6 +29,14 @@ export async function menuCommand(cli: CliOptions, invocation: Invocation): Prom
   } catch {
     records = [];
   }
+  let drillHistory;
+  try {
+    const recordsDir = recordsDirOf(invocation.settings);
+    const [{ loadDrillHistory }, { drillHistoryView }] = await Promise.all([import('../../drill/history-load.js'), import('../../drill/history-view.js')]);
+    drillHistory = drillHistoryView(await loadDrillHistory(recordsDir), recordsDir);
+  } catch {
+    drillHistory = undefined; // no BACKUP_DIR yet: the menu works without the history
+  }
   const start: StartRun = async (name, interactor, listener) =>
     startRun({
       runbook: await loadRunbookFile(runbookFileFor(name)),
@@ -44,5 +52,5 @@ export async function menuCommand(cli: CliOptions, invocation: Invocation): Prom
       listeners: [listener],
     });
   const { runInteractive } = await import('../../ui/interactive.js');
-  return runInteractive({ startRun: start, menu: { runbooks, recentRuns, records } });
+  return runInteractive({ startRun: start, menu: { runbooks, recentRuns, records, ...(drillHistory ? { drillHistory } : {}) } });
 }

@@ -2,6 +2,8 @@
 import { Box, Text, useInput } from 'ink';
 import SelectInput from 'ink-select-input';
 import { useState } from 'react';
+import type { DrillHistoryView } from '../../drill/history-view.js';
+import { DrillHistoryPanel } from '../drill-history.js';
 
 export interface MenuRunbook {
   name: string;
@@ -13,12 +15,14 @@ export interface MenuProps {
   runbooks: MenuRunbook[];
   recentRuns?: string[];
   records?: string[];
+  /** Earlier drills (RTO sparkline, trend, expected duration of the next one). */
+  drillHistory?: DrillHistoryView;
   onRun: (runbook: string) => void;
   onQuit: () => void;
   isActive?: boolean;
 }
 
-type View = 'main' | 'recent' | 'records';
+type View = 'main' | 'recent' | 'records' | 'drills';
 
 function ListView({ title, lines, isActive }: { title: string; lines: string[]; isActive: boolean }) {
   return (
@@ -30,7 +34,7 @@ function ListView({ title, lines, isActive }: { title: string; lines: string[]; 
   );
 }
 
-export function Menu({ runbooks, recentRuns = [], records = [], onRun, onQuit, isActive = true }: MenuProps) {
+export function Menu({ runbooks, recentRuns = [], records = [], drillHistory, onRun, onQuit, isActive = true }: MenuProps) {
   const [view, setView] = useState<View>('main');
   useInput(
     (_input, key) => {
@@ -40,6 +44,14 @@ export function Menu({ runbooks, recentRuns = [], records = [], onRun, onQuit, i
   );
   if (view === 'recent') return <ListView title="Recent runs" lines={recentRuns} isActive={isActive} />;
   if (view === 'records') return <ListView title="Records" lines={records} isActive={isActive} />;
+  if (view === 'drills' && drillHistory) {
+    return (
+      <Box flexDirection="column">
+        <DrillHistoryPanel view={drillHistory} />
+        <Text dimColor>{isActive ? 'Esc or Enter: back to the menu' : ''}</Text>
+      </Box>
+    );
+  }
 
   const descriptions = new Map<string, string>();
   const items = runbooks.map((runbook) => {
@@ -50,6 +62,7 @@ export function Menu({ runbooks, recentRuns = [], records = [], onRun, onQuit, i
   items.push(
     { key: 'recent', label: `Recent runs (${recentRuns.length})`, value: 'recent' },
     { key: 'records', label: `Records (${records.length})`, value: 'records' },
+    ...(drillHistory ? [{ key: 'drills', label: `Drill history (${drillHistory.drills})`, value: 'drills' }] : []),
     { key: 'quit', label: 'Quit', value: 'quit' },
   );
   const Item = ({ isSelected, label }: { isSelected?: boolean; label: string }) => (
@@ -62,7 +75,7 @@ export function Menu({ runbooks, recentRuns = [], records = [], onRun, onQuit, i
   );
   const select = (item: { value: string }) => {
     if (item.value === 'quit') onQuit();
-    else if (item.value === 'recent' || item.value === 'records') setView(item.value);
+    else if (item.value === 'recent' || item.value === 'records' || item.value === 'drills') setView(item.value);
     else onRun(item.value.slice('run:'.length));
   };
   return (
