@@ -3,7 +3,6 @@
  * the drill database's URL and the keys in its environment only (never on its command line), ready when its
  * discovery document answers (or a configured line appears), stopped on every exit path of the run.
  */
-import { createServer } from 'node:net';
 import { expandCommand, splitCommand } from '../core/command-template.js';
 import { baseChildEnv } from '../core/exec.js';
 import { UsageError } from '../core/errors.js';
@@ -13,19 +12,7 @@ import { startService, type RunningService } from '../core/service-process.js';
 const PASS_THROUGH_PREFIXES = ['DOCKER_', 'CONTAINER_', 'PODMAN_', 'COMPOSE_'];
 const PASS_THROUGH_NAMES = ['XDG_RUNTIME_DIR', 'XDG_CONFIG_HOME', 'DBUS_SESSION_BUS_ADDRESS'];
 
-/** A free TCP port on 127.0.0.1, as the kernel hands one out. */
-export function freeLoopbackPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => (port > 0 ? resolve(port) : reject(new Error('no port was assigned'))));
-    });
-  });
-}
+export { freeLoopbackPort } from '../core/free-port.js';
 
 export interface DrillServiceEnv {
   databaseUrl: string;

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { withClient } from '../../src/pg/client.js';
 import { parseConnectionString } from '../../src/pg/target.js';
 import { startPracticeStack, type PracticeOptions, type PracticeStack } from '../../src/sandbox/practice/stack.js';
-import { runCli, type CliResult } from '../helpers/cli.js';
+import { recordPathOf, runCli, runIdOf as runIdOfRun, type CliResult } from '../helpers/cli.js';
 
 export const CHECKLIST_ANSWERS = { 'era-keys-in-vault': 'done', 'sealed-identity-checked': 'done', 'drill-account-only': 'done' };
 export const RECORD_NAMESPACE = 'obexal-runbook-record@v1';
@@ -48,16 +48,10 @@ export function drill(sandbox: DrillSandbox, args: string[] = [], env: Record<st
 }
 
 export function runIdOf(stdout: string): string {
-  const match = /\[drill\] run (\S+) started/.exec(stdout);
-  if (!match) throw new Error(`no run id in the output:\n${stdout.slice(0, 2000)}`);
-  return match[1] as string;
+  return runIdOfRun('drill', stdout);
 }
 
-export function recordPathOf(stdout: string): string {
-  const match = /record: (\S+\.json)/.exec(stdout);
-  if (!match) throw new Error(`no record path in the output:\n${stdout.slice(-2000)}`);
-  return match[1] as string;
-}
+export { recordPathOf };
 
 export type DrillRecord = Record<string, unknown> & {
   outcome: string;

@@ -37,3 +37,17 @@ export async function runCli(args: string[], env: Record<string, string | undefi
   });
   return { exitCode: result.exitCode ?? -1, stdout: String(result.stdout), stderr: String(result.stderr) };
 }
+
+/** The run id from a headless run's first line (`[runbook] run <id> started`). */
+export function runIdOf(runbook: string, stdout: string): string {
+  const match = new RegExp(`\\[${runbook}\\] run (\\S+) started`).exec(stdout);
+  if (!match) throw new Error(`no run id in the output:\n${stdout.slice(0, 3000)}`);
+  return match[1] as string;
+}
+
+/** The signed record's path from a headless run's last lines (`record: <path>`). */
+export function recordPathOf(stdout: string): string {
+  const match = /record: (\S+\.json)/.exec(stdout);
+  if (!match) throw new Error(`no record path in the output:\n${stdout.slice(-3000)}`);
+  return match[1] as string;
+}

@@ -13,7 +13,7 @@ import { decryptSecret, parseEncryptionKey } from '../../src/keys/secret-value.j
 import { ENCRYPTED_COLUMNS } from '../../src/sandbox/schema/encrypted-columns.js';
 import { startPracticeStack, type PracticeStack } from '../../src/sandbox/practice/stack.js';
 import type { KeyEraRegister } from '../../src/eras/register.js';
-import { runCli, type CliResult } from '../helpers/cli.js';
+import { recordPathOf, runCli, runIdOf, type CliResult } from '../helpers/cli.js';
 
 export const RECORD_NAMESPACE = 'obexal-runbook-record@v1';
 
@@ -39,17 +39,7 @@ export function cli(sandbox: Sandbox, args: string[], env: Record<string, string
   return runCli(args, { ...sandbox.env, ...env }, { timeoutMs: 600_000 });
 }
 
-export function runIdOf(runbook: string, stdout: string): string {
-  const match = new RegExp(`\\[${runbook}\\] run (\\S+) started`).exec(stdout);
-  if (!match) throw new Error(`no run id in the output:\n${stdout.slice(0, 3000)}`);
-  return match[1] as string;
-}
-
-export function recordPathOf(stdout: string): string {
-  const match = /record: (\S+\.json)/.exec(stdout);
-  if (!match) throw new Error(`no record path in the output:\n${stdout.slice(-3000)}`);
-  return match[1] as string;
-}
+export { recordPathOf, runIdOf };
 
 export type RunRecord = {
   outcome: string;
