@@ -118,6 +118,7 @@ export const restoreApplyAction = defineAction({
       inspection: InspectionSchema,
       jobs: z.union([z.literal('auto'), z.number().int().min(1).max(64)]).default('auto'),
       noOwner: z.boolean().default(false),
+      deferAppStart: z.boolean().default(false),
     })
     .strict(),
   describe: (p) => `restore the dump into ${labelOf(p.target)}`,

@@ -93,6 +93,10 @@ export async function runAfter(params: AfterParams, ctx: ActionContext): Promise
   for (const line of lines) ctx.output(line, 'warn');
   let live: string[] | 'not configured' = 'not configured';
   const base = (params.authServiceUrl ?? '').replace(/\/+$/, '');
+  if (params.result.appStartDeferred) {
+    const { startAppAfter } = await import('./swap.js');
+    params.result.appStartProblem = await startAppAfter(ctx, params.result.appStartDeferred.stopped, 'the secrets are under the current key');
+  }
   if (params.result.appStartProblem) ctx.output(`the application did not start after the restore: ${params.result.appStartProblem}`, 'warn');
   if (base) {
     live = await liveChecks(params, ctx, base);

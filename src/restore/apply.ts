@@ -18,6 +18,8 @@ export interface ApplyParams {
   inspection: Inspection;
   jobs: 'auto' | number;
   noOwner: boolean;
+  /** The data is under an older key era: the application starts only after reencrypt-secrets (restore.after). */
+  deferAppStart: boolean;
 }
 
 export function lostDataWindow(takenAt: string | null, restoredAt: string, inspection: Pick<Inspection, 'newestAuditEvent'>) {
@@ -37,7 +39,7 @@ export async function runApply(params: ApplyParams, ctx: ActionContext): Promise
   }
   const pgRestore = await findPgRestore();
   const jobs = chooseJobs(params.jobs, params.dump.plaintextSize, params.inspection.mode === 'in-place');
-  const job = { ctx, target, dump: params.dump, inspection: params.inspection, pgRestore, jobs, noOwner: params.noOwner };
+  const job = { ctx, target, dump: params.dump, inspection: params.inspection, pgRestore, jobs, noOwner: params.noOwner, deferAppStart: params.deferAppStart };
   const result = params.inspection.mode === 'swap' ? await swapRestore(job) : await inPlaceRestore(job);
   result.replaced = { newestAuditEvent: params.inspection.newestAuditEvent, deletedAccounts: params.inspection.deletedAccounts };
   const window = lostDataWindow(params.dump.takenAt, result.restoredAt, params.inspection);

@@ -10,7 +10,7 @@ import { runPgRestore } from './pg-restore-run.js';
 import { makeSafetyDump } from './safety-dump.js';
 import { connectMaintenance } from './server.js';
 import { endSessions } from './sessions.js';
-import { startAppAfter, type RestoreJob } from './swap.js';
+import { startOrDefer, type RestoreJob } from './swap.js';
 import type { ApplyResult } from './types.js';
 
 export async function inPlaceRestore(job: RestoreJob): Promise<ApplyResult> {
@@ -69,6 +69,6 @@ export async function inPlaceRestore(job: RestoreJob): Promise<ApplyResult> {
     jobs: 1,
     appStartProblem: null,
   };
-  result.appStartProblem = await startAppAfter(ctx, appStopped, `${target.label} is restored`);
+  await startOrDefer(job, result, appStopped, `${target.label} is restored`);
   return result;
 }

@@ -27,6 +27,7 @@ export interface RestoreJob {
   pgRestore: string;
   jobs: number;
   noOwner: boolean;
+  deferAppStart: boolean;
 }
 
 interface SwapState {
@@ -175,8 +176,22 @@ export async function swapRestore(job: RestoreJob): Promise<ApplyResult> {
     jobs: job.jobs,
     appStartProblem: null,
   };
-  result.appStartProblem = await startAppAfter(ctx, state.appStopped, `the restored database is in place as ${target.label}`);
+  await startOrDefer(job, result, state.appStopped, `the restored database is in place as ${target.label}`);
   return result;
+}
+
+/**
+ * Starts the application now, or, when the restored data is under an older key era, leaves that to restore.after:
+ * an application holding only the current key refuses to start on secrets it cannot decrypt until
+ * reencrypt-secrets has run.
+ */
+export async function startOrDefer(job: RestoreJob, result: ApplyResult, stopped: boolean, state: string): Promise<void> {
+  if (job.deferAppStart && (stopped || job.ctx.settings.get('APP_START_COMMAND'))) {
+    result.appStartDeferred = { stopped };
+    job.ctx.output(`${state}; the application starts after reencrypt-secrets (the restored secrets are under an older key era)`);
+    return;
+  }
+  result.appStartProblem = await startAppAfter(job.ctx, stopped, state);
 }
 
 /**

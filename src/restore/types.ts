@@ -104,6 +104,8 @@ export const ApplyResultSchema = z.object({
   jobs: z.number().int(),
   /** Why APP_START_COMMAND failed after the restore (the database is restored regardless). */
   appStartProblem: z.string().nullable(),
+  /** APP_START_COMMAND left to restore.after, which runs it once the secrets are re-encrypted. */
+  appStartDeferred: z.object({ stopped: z.boolean() }).optional(),
   /**
    * What the replaced database held that the restore loses or brings back, as inspected before the change: a
    * resumed run inspects again (the restored database by then), so the later steps take these from here.
