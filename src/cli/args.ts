@@ -12,6 +12,7 @@ export interface CliOptions {
   reason?: string;
   pin?: string;
   envFile?: string;
+  scenario?: string;
   hold: boolean;
   release: boolean;
   help: boolean;
@@ -35,6 +36,7 @@ export function parseCli(argv: string[]): CliOptions {
         reason: { type: 'string' },
         pin: { type: 'string' },
         'env-file': { type: 'string' },
+        scenario: { type: 'string' },
         hold: { type: 'boolean', default: false },
         release: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
@@ -51,6 +53,7 @@ export function parseCli(argv: string[]): CliOptions {
       reason: values.reason,
       pin: values.pin,
       envFile: values['env-file'],
+      scenario: values.scenario,
       hold: values.hold ?? false,
       release: values.release ?? false,
       help: values.help ?? false,
@@ -68,8 +71,8 @@ usage:
   obexal-runbook                          interactive menu (runbooks, recent runs, records)
   obexal-runbook <runbook> [options]      backup | restore [dump] | drill | key-rotation |
                                           reencrypt-secrets | rollback | retention | <file.yaml>
-  obexal-runbook practice                 start the practice sandbox and open the menu
-  obexal-runbook practice up --env-file F | practice down
+  obexal-runbook practice [--scenario S]  start the practice sandbox and open the menu
+  obexal-runbook practice up --env-file F [--scenario S] | practice down
   obexal-runbook runs list                runs, their ids, state and journal
   obexal-runbook records list|show <id>|verify|pubkey
   obexal-runbook status                   age of the newest verified backup and last passing drill
@@ -86,6 +89,7 @@ options:
   --pin DURATION   keep this backup at least this long (e.g. 30d)
   --hold/--release retention: suspend every deletion during an incident / lift the hold
   --verbose        command output and warnings in the log
+  --scenario S     practice: rotated-keys | bad-migration (prepared through the real runbooks)
 
 exit codes: 0 ok · 1 a step failed · 2 usage or invalid runbook · 3 answer or confirmation required
             4 resume refused · 5 threshold missed · 130/143 interrupted (cleanup done)`;

@@ -1,17 +1,19 @@
 /**
  * `obexal-runbook practice`: start the sandbox and open the menu against it (its own configuration, never
  * the operator's), tear everything down on exit. `practice up --env-file F` starts it in the background for
- * scripts, tests and benchmarks; `practice down` stops it and removes everything.
+ * scripts, tests and benchmarks; `practice down` stops it and removes everything. `--scenario S` (either form)
+ * prepares a scenario through the real runbooks before handing the sandbox out (src/sandbox/practice/scenarios.ts).
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import { StepFailedError, UsageError } from '../../core/errors.js';
+import { InterruptedError, StepFailedError, UsageError } from '../../core/errors.js';
 import { isProcessAlive } from '../../core/private-dir.js';
 import { startPracticeStack, type PracticeStack } from '../../sandbox/practice/stack.js';
 import { writeEnvFile } from '../../sandbox/practice/env-file.js';
+import { parseScenario, prepareScenarioOrStop, type PreparedScenario, type ScenarioName } from '../../sandbox/practice/scenarios.js';
 import { clearPracticeState, readPracticeState, writePracticeState } from '../../sandbox/practice/state.js';
 import type { CliOptions } from '../args.js';
 import { loadInvocation } from '../environment.js';
@@ -21,15 +23,19 @@ const READY = 'obexal-practice-ready';
 
 export async function practiceCommand(args: string[], cli: CliOptions): Promise<number> {
   const [verb] = args;
+  const scenario = parseScenario(cli.scenario);
+  if (scenario && verb !== undefined && verb !== 'up' && verb !== 'serve') {
+    throw new UsageError(`--scenario goes with \`practice\` or \`practice up\`, not \`practice ${verb}\``, 'e.g. obexal-runbook practice up --env-file F --scenario rotated-keys');
+  }
   switch (verb) {
     case undefined:
-      return practiceInteractive(cli);
+      return practiceInteractive(cli, scenario);
     case 'up':
-      return practiceUp(cli);
+      return practiceUp(cli, scenario);
     case 'down':
       return practiceDown();
     case 'serve':
-      return practiceServe(cli);
+      return practiceServe(cli, scenario);
     case 'app': {
       // APP_STOP_COMMAND / APP_START_COMMAND / APP_DEPLOY_COMMAND of the sandbox (src/sandbox/practice/app.ts).
       const { practiceAppCommand } = await import('../../sandbox/practice/app.js');
@@ -37,26 +43,44 @@ export async function practiceCommand(args: string[], cli: CliOptions): Promise<
       return 0;
     }
     default:
-      throw new UsageError(`unknown practice command "${verb}"`, 'use `practice`, `practice up --env-file F`, `practice down` or `practice app stop|start|deploy <dir> [image]|migrate <dir> <version>`');
+      throw new UsageError(`unknown practice command "${verb}"`, 'use `practice [--scenario S]`, `practice up --env-file F [--scenario S]`, `practice down` or `practice app stop|start|deploy <dir> [image]|migrate <dir> <version>`');
   }
 }
 
-function header(stack: PracticeStack): string[] {
-  return ['obexal-runbook practice sandbox: load with `set -a; . <this file>; set +a`', ...stack.summary()];
+function header(stack: PracticeStack, prepared: PreparedScenario | undefined): string[] {
+  return ['obexal-runbook practice sandbox: load with `set -a; . <this file>; set +a`', ...stack.summary(), ...(prepared?.summary ?? [])];
 }
 
-async function practiceInteractive(cli: CliOptions): Promise<number> {
+/** Prepares the scenario (if any) with SIGINT/SIGTERM aborting it; a failure or an interruption stops the stack. */
+async function prepare(stack: PracticeStack, scenario: ScenarioName | undefined, say: (m: string) => void): Promise<PreparedScenario | undefined> {
+  if (!scenario) return undefined;
+  const controller = new AbortController();
+  const onSignal = (signal: NodeJS.Signals) => controller.abort(signal);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    return await prepareScenarioOrStop(stack, scenario, { onProgress: say, signal: controller.signal });
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+async function practiceInteractive(cli: CliOptions, scenario: ScenarioName | undefined): Promise<number> {
   if (isHeadless(cli, process.env)) {
     throw new UsageError('the practice menu needs a terminal', 'for scripts use `obexal-runbook practice up --env-file F` and `practice down`');
   }
   process.stdout.write('Starting the practice sandbox…\n');
-  const stack = await startPracticeStack({ onProgress: (m) => process.stdout.write(`  ${m}\n`) });
+  const say = (m: string) => process.stdout.write(`  ${m}\n`);
+  const stack = await startPracticeStack({ onProgress: say });
+  const prepared = await prepare(stack, scenario, say);
+  const env = prepared?.env ?? stack.env;
   const stopAndExit = () => void stack.stop().finally(() => process.exit(130));
   process.once('SIGTERM', stopAndExit);
   try {
-    for (const line of stack.summary()) process.stdout.write(`  ${line}\n`);
-    const invocation = loadInvocation({ ...process.env, ...stack.env, CI: undefined });
-    for (const [name, value] of Object.entries(stack.env)) process.env[name] = value;
+    for (const line of [...stack.summary(), ...(prepared?.summary ?? [])]) process.stdout.write(`  ${line}\n`);
+    const invocation = loadInvocation({ ...process.env, ...env, CI: undefined });
+    for (const [name, value] of Object.entries(env)) process.env[name] = value;
     const { menuCommand } = await import('./menu.js');
     return await menuCommand(cli, invocation);
   } finally {
@@ -67,16 +91,24 @@ async function practiceInteractive(cli: CliOptions): Promise<number> {
 }
 
 /** Runs in the background supervisor: holds the stack until SIGTERM/SIGINT, then removes everything. */
-async function practiceServe(cli: CliOptions): Promise<number> {
+async function practiceServe(cli: CliOptions, scenario: ScenarioName | undefined): Promise<number> {
   if (!cli.envFile) throw new UsageError('practice serve needs --env-file');
   // Listen before anything starts, so that a signal during start-up is also handled by this code.
   let stopRequested: () => void = () => undefined;
   const stopped = new Promise<void>((resolvePromise) => (stopRequested = resolvePromise));
-  const onSignal = () => stopRequested();
+  const interrupted = new AbortController();
+  const onSignal = (signal: NodeJS.Signals) => {
+    interrupted.abort(signal);
+    stopRequested();
+  };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
-  const stack = await startPracticeStack();
-  await writeEnvFile(cli.envFile, stack.env, header(stack));
+  // Progress lines go to `practice up`, which shows them while it waits for READY.
+  const say = (m: string) => process.stdout.write(`  ${m}\n`);
+  const stack = await startPracticeStack({ onProgress: say });
+  const prepared = scenario ? await prepareScenarioOrStop(stack, scenario, { onProgress: say, signal: interrupted.signal }) : undefined;
+  await writeEnvFile(cli.envFile, prepared?.env ?? stack.env, header(stack, prepared));
+  for (const line of prepared?.summary ?? []) say(line);
   await writePracticeState({ pid: process.pid, dir: stack.dir, envFile: cli.envFile, startedAt: new Date().toISOString() });
   process.stdout.write(`${READY}\n`);
   await stopped;
@@ -87,7 +119,7 @@ async function practiceServe(cli: CliOptions): Promise<number> {
   return 0;
 }
 
-async function practiceUp(cli: CliOptions): Promise<number> {
+async function practiceUp(cli: CliOptions, scenario: ScenarioName | undefined): Promise<number> {
   if (!cli.envFile) throw new UsageError('practice up needs --env-file <file>', 'the file receives the environment that points every runbook at the sandbox');
   const existing = await readPracticeState();
   if (existing && isProcessAlive(existing.pid)) {
@@ -95,25 +127,46 @@ async function practiceUp(cli: CliOptions): Promise<number> {
   }
   const envFile = resolve(cli.envFile);
   // `--` before the script: Node 20 reads `--env-file` anywhere on its command line (and would load the file).
-  const child = spawn(process.execPath, [...process.execArgv, '--', process.argv[1] as string, 'practice', 'serve', '--env-file', envFile], {
+  const serveArgs = ['practice', 'serve', '--env-file', envFile, ...(scenario ? ['--scenario', scenario] : [])];
+  const child = spawn(process.execPath, [...process.execArgv, '--', process.argv[1] as string, ...serveArgs], {
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, CI: '1' },
   });
+  // The supervisor is in its own session: pass an interruption on, and wait for it to remove what it started.
+  let interruptedBy: 'SIGINT' | 'SIGTERM' | undefined;
+  const onSignal = (signal: 'SIGINT' | 'SIGTERM') => {
+    interruptedBy = signal;
+    child.kill('SIGTERM');
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   let output = '';
   const ready = await new Promise<boolean>((resolvePromise) => {
     const lines = createInterface({ input: child.stdout! });
     lines.on('line', (line) => {
-      if (line === READY) resolvePromise(true);
+      // Interrupted: the supervisor stops what it started even when it got as far as READY; wait for its exit.
+      if (line === READY) {
+        if (!interruptedBy) resolvePromise(true);
+      } else process.stdout.write(`${line}\n`);
     });
     child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.once('exit', () => resolvePromise(false));
+  }).finally(() => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
   });
-  if (!ready) throw new StepFailedError(`the practice sandbox did not start:\n${output.trim()}`, 'the message above says what failed (PostgreSQL programs missing? run `apt-get install postgresql`)');
+  if (!ready && interruptedBy) throw new InterruptedError(interruptedBy, 'practice up interrupted: the sandbox was stopped and removed');
+  if (!ready) {
+    const hint = scenario && output.includes('practice scenario')
+      ? 'the sandbox was stopped and removed; the runbook that failed and its last lines are above'
+      : 'the message above says what failed (PostgreSQL programs missing? run `apt-get install postgresql`)';
+    throw new StepFailedError(`the practice sandbox did not start:\n${output.trim()}`, hint);
+  }
   child.stdout!.destroy();
   child.stderr!.destroy();
   child.unref();
-  process.stdout.write(`practice sandbox running (pid ${child.pid}); environment in ${envFile}\n  load it: set -a; . ${envFile}; set +a\n  stop it: obexal-runbook practice down\n`);
+  process.stdout.write(`practice sandbox running (pid ${child.pid})${scenario ? `, scenario ${scenario}` : ''}; environment in ${envFile}\n  load it: set -a; . ${envFile}; set +a\n  stop it: obexal-runbook practice down\n`);
   return 0;
 }
 

@@ -1,0 +1,189 @@
+/**
+ * Practice scenarios (DESIGN §5): once the sandbox runs, bring it to a state worth practising on by running the
+ * REAL runbooks headless through the executable, exactly as an operator's cron or terminal would:
+ *
+ * - `rotated-keys`: a scheduled backup under era-1, then a new key put in the practice vault as era-2 and the
+ *   key-rotation runbook (pre-rotation backup, reencrypt-secrets, restarts, live checks, era-1 closed). The
+ *   environment handed out carries the NEW ENCRYPTION_KEY and no ENCRYPTION_KEY_OLD: restoring an era-1 dump
+ *   needs key-era selection for real (ENCRYPTION_KEY_COMMAND fetches era-1's key from the vault).
+ * - `bad-migration`: a pre-migration backup, then the deployment moves to a new image whose migration 6 is
+ *   breaking; ROLLBACK_PREVIOUS_IMAGE names the image that ran before, so `rollback` restores the pre-deploy dump.
+ *
+ * Nothing here re-implements a runbook; a runbook that fails stops the scenario with its name and output tail.
+ */
+import { spawn } from 'node:child_process';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { InterruptedError, StepFailedError, UsageError } from '../../core/errors.js';
+import { addSecret, redact } from '../../core/redact.js';
+import { generateEncryptionKey } from '../../keys/secret-value.js';
+import { PACKAGE_ROOT } from '../../cli/paths.js';
+import { SCENARIO_MIGRATIONS } from '../schema/migrations.js';
+import { readDeployment } from './app.js';
+import { PRACTICE_ERA, type PracticeStack } from './stack.js';
+
+export const SCENARIOS = {
+  'rotated-keys': 'a backup, then ENCRYPTION_KEY rotated to a second era (restoring the older dump needs key-era selection)',
+  'bad-migration': 'a pre-migration backup, then a deploy whose migration 6 is breaking (practise the rollback)',
+} as const;
+export type ScenarioName = keyof typeof SCENARIOS;
+
+export const ROTATED_ERA = 'era-2';
+/** The image the bad-migration scenario deploys (the one before it is read from the deployment). */
+export const BAD_MIGRATION_IMAGE = 'obexal/auth-service:practice-next';
+
+const RUNBOOK_BIN = join(PACKAGE_ROOT, 'bin', 'obexal-runbook');
+const TAIL_LINES = 20;
+/** What the child runs with besides the sandbox's environment (nothing else of the operator's shell). */
+const PASSED_THROUGH = ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TMPDIR', 'TZ', 'OBEXAL_RUNBOOK_FROM_SOURCE'];
+
+export interface PreparedScenario {
+  name: ScenarioName;
+  /** The sandbox's environment as it must be handed out after the scenario (env file, menu). */
+  env: Record<string, string>;
+  /** Lines for the summary and the env file's header. */
+  summary: string[];
+}
+
+export interface ScenarioOptions {
+  onProgress?: (message: string) => void;
+  /** Aborting kills the runbook under way (SIGTERM: it cleans up); abort with 'SIGINT' or 'SIGTERM' as the reason. */
+  signal?: AbortSignal;
+}
+
+export function parseScenario(text: string | undefined): ScenarioName | undefined {
+  if (text === undefined) return undefined;
+  if (Object.hasOwn(SCENARIOS, text)) return text as ScenarioName;
+  throw new UsageError(`unknown practice scenario "${text}"`, `--scenario ${Object.keys(SCENARIOS).join(' | ')}`);
+}
+
+interface Context {
+  stack: PracticeStack;
+  name: ScenarioName;
+  say: (message: string) => void;
+  signal?: AbortSignal | undefined;
+}
+
+/** The callers abort with the signal's name as the reason (SIGINT: exit 130, otherwise 143). */
+function signalOf(signal: AbortSignal): 'SIGINT' | 'SIGTERM' {
+  return signal.reason === 'SIGINT' ? 'SIGINT' : 'SIGTERM';
+}
+
+/** Runs `obexal-runbook <args>` headless against the sandbox; resolves with its output, throws with its tail. */
+async function runTool(ctx: Context, what: string, args: string[]): Promise<string> {
+  if (ctx.signal?.aborted) throw new InterruptedError(signalOf(ctx.signal), `the practice scenario ${ctx.name} was interrupted before ${what}`);
+  const childEnv: Record<string, string> = {};
+  for (const name of PASSED_THROUGH) if (process.env[name] !== undefined) childEnv[name] = process.env[name] as string;
+  Object.assign(childEnv, ctx.stack.env, { CI: '1' });
+  // `--` before the script: Node 20 reads `--env-file` anywhere on its command line, ours included.
+  const child = spawn(process.execPath, ['--', RUNBOOK_BIN, ...args], { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  const keep = (chunk: Buffer) => {
+    output = (output + chunk.toString()).slice(-200_000);
+  };
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
+  const onAbort = () => child.kill('SIGTERM');
+  ctx.signal?.addEventListener('abort', onAbort, { once: true });
+  const exit = await new Promise<{ code: number | null; error?: Error }>((resolvePromise) => {
+    child.once('error', (error) => resolvePromise({ code: null, error }));
+    child.once('close', (code) => resolvePromise({ code }));
+  });
+  ctx.signal?.removeEventListener('abort', onAbort);
+  if (ctx.signal?.aborted) throw new InterruptedError(signalOf(ctx.signal), `the practice scenario ${ctx.name} was interrupted during ${what}`);
+  if (exit.code === 0) return output;
+  const tail = output.split('\n').filter((line) => line.trim() !== '').slice(-TAIL_LINES).map((line) => `  | ${redact(line)}`);
+  throw new StepFailedError(
+    `practice scenario ${ctx.name}: ${what} failed (${exit.error ? redact(exit.error.message) : `exit ${exit.code}`}); the last lines of its output:\n${tail.join('\n')}`,
+    `the sandbox was stopped and removed; the reason is in the lines above. Start it again (\`obexal-runbook practice up --env-file F --scenario ${ctx.name}\`) or without --scenario`,
+  );
+}
+
+async function writeAnswers(ctx: Context, file: string, answers: Record<string, string>): Promise<string> {
+  const path = join(ctx.stack.dir, file);
+  await writeFile(path, `${Object.entries(answers).map(([k, v]) => `${k}: ${JSON.stringify(v)}`).join('\n')}\n`, { mode: 0o600 });
+  return path;
+}
+
+interface DumpSeen {
+  name: string;
+  reason: string;
+  eras: string[];
+  startedAt: string;
+}
+
+/** The local manifests, oldest first (what the summary points the operator at). */
+async function localDumps(stack: PracticeStack): Promise<DumpSeen[]> {
+  const dir = stack.env.BACKUP_DIR as string;
+  const dumps: DumpSeen[] = [];
+  for (const file of (await readdir(dir)).filter((n) => n.endsWith('.manifest.json'))) {
+    const manifest = JSON.parse(await readFile(join(dir, file), 'utf8')) as { dump: { name: string }; reason: string; keyEras?: { label: string }[]; startedAt: string };
+    dumps.push({ name: manifest.dump.name, reason: manifest.reason, eras: (manifest.keyEras ?? []).map((e) => e.label), startedAt: manifest.startedAt });
+  }
+  return dumps.sort((a, b) => a.startedAt.localeCompare(b.startedAt));
+}
+
+async function rotatedKeys(ctx: Context): Promise<PreparedScenario> {
+  ctx.say(`scenario rotated-keys: a scheduled backup under ${PRACTICE_ERA} (backup runbook)`);
+  await runTool(ctx, 'the backup runbook', ['backup', '--yes', '--reason', 'scheduled']);
+
+  ctx.say(`scenario rotated-keys: a new ENCRYPTION_KEY in the practice vault as ${ROTATED_ERA}`);
+  const newKey = generateEncryptionKey();
+  addSecret(newKey);
+  await ctx.stack.vault.writeKey(ROTATED_ERA, newKey);
+  const answers = await writeAnswers(ctx, 'scenario-key-rotation.yaml', { 'key-source': 'vault', era: ROTATED_ERA, 'env-new-key': 'done', 'env-withdraw-old': 'done' });
+  ctx.say(`scenario rotated-keys: key-rotation runbook ${PRACTICE_ERA} → ${ROTATED_ERA} (backups, reencrypt-secrets, restarts, live checks)`);
+  await runTool(ctx, 'the key-rotation runbook', ['key-rotation', '--yes', '--answers', answers]);
+
+  const older = (await localDumps(ctx.stack)).filter((d) => d.eras.length === 1 && d.eras[0] === PRACTICE_ERA);
+  const scheduled = older.find((d) => d.reason === 'scheduled') ?? older[0];
+  const env = { ...ctx.stack.env, ENCRYPTION_KEY: newKey, ENCRYPTION_KEY_OLD: '' };
+  return {
+    name: 'rotated-keys',
+    env,
+    summary: [
+      `scenario    rotated-keys: ${PRACTICE_ERA} closed, ${ROTATED_ERA} in force (ENCRYPTION_KEY is ${ROTATED_ERA}'s; ${PRACTICE_ERA}'s key only in the vault)`,
+      `            ${PRACTICE_ERA} dumps: ${older.map((d) => `${d.name} (${d.reason})`).join(', ') || 'none'}`,
+      ...(scheduled ? [`            try: CONFIRM=yes obexal-runbook restore ${scheduled.name}   (key-era selection through ENCRYPTION_KEY_COMMAND)`] : []),
+    ],
+  };
+}
+
+async function badMigration(ctx: Context): Promise<PreparedScenario> {
+  const appDir = join(ctx.stack.dir, 'app');
+  const previousImage = (await readDeployment(appDir)).IMAGE;
+  const version = String(SCENARIO_MIGRATIONS.badMigration);
+  ctx.say('scenario bad-migration: a pre-deploy backup (backup runbook, reason pre-migration)');
+  await runTool(ctx, 'the backup runbook', ['backup', '--yes', '--reason', 'pre-migration']);
+  ctx.say(`scenario bad-migration: deploying ${BAD_MIGRATION_IMAGE} (was ${previousImage}) and its breaking migration ${version}`);
+  await runTool(ctx, 'practice app deploy', ['practice', 'app', 'deploy', appDir, BAD_MIGRATION_IMAGE]);
+  await runTool(ctx, 'practice app migrate', ['practice', 'app', 'migrate', appDir, version]);
+  const preDeploy = (await localDumps(ctx.stack)).filter((d) => d.reason === 'pre-migration').at(-1);
+  return {
+    name: 'bad-migration',
+    env: { ...ctx.stack.env, ROLLBACK_PREVIOUS_IMAGE: previousImage },
+    summary: [
+      `scenario    bad-migration: ${BAD_MIGRATION_IMAGE} deployed with breaking migration ${version} (users.display_name renamed)`,
+      `            pre-deploy dump ${preDeploy?.name ?? '?'}; ROLLBACK_PREVIOUS_IMAGE=${previousImage}`,
+      '            try: CONFIRM=yes obexal-runbook rollback',
+    ],
+  };
+}
+
+/** Prepares `name` on a running stack. The stack is left as it is when this throws (see prepareScenarioOrStop). */
+export async function prepareScenario(stack: PracticeStack, name: ScenarioName, options: ScenarioOptions = {}): Promise<PreparedScenario> {
+  const ctx: Context = { stack, name, say: options.onProgress ?? (() => undefined), signal: options.signal };
+  const prepared = name === 'rotated-keys' ? await rotatedKeys(ctx) : await badMigration(ctx);
+  ctx.say(`scenario ${name} ready`);
+  return prepared;
+}
+
+/** Prepares `name`; on any failure (or interruption) stops the whole sandbox before rethrowing: nothing is left. */
+export async function prepareScenarioOrStop(stack: PracticeStack, name: ScenarioName, options: ScenarioOptions = {}): Promise<PreparedScenario> {
+  try {
+    return await prepareScenario(stack, name, options);
+  } catch (error) {
+    await stack.stop();
+    throw error;
+  }
+}
