@@ -1,7 +1,7 @@
 /** Runs the real executable, as an operator or cron would, with an explicit environment. */
 import { execa } from 'execa';
-import { mkdirSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
+import { tempDir } from './temp.js';
 import { join, resolve } from 'node:path';
 
 export const ROOT = resolve(import.meta.dirname, '..', '..');
@@ -15,7 +15,7 @@ export interface CliResult {
 
 /** A private home for one test: config dir (signing key, journals) and BACKUP_DIR. */
 export function testHome(prefix = 'obexal-test-'): { dir: string; env: Record<string, string> } {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
+  const dir = tempDir(prefix);
   mkdirSync(join(dir, 'backups'), { mode: 0o700 });
   return {
     dir,

@@ -4,9 +4,8 @@
  * written directly, a vault command that prints an era's key, and per-table checksums of a database.
  */
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync, chmodSync } from 'node:fs';
+import { mkdirSync, writeFileSync, chmodSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
@@ -18,6 +17,7 @@ import { parseEncryptionKey } from '../../src/keys/secret-value.js';
 import { parseConnectionString, childEnvFor } from '../../src/pg/target.js';
 import { tableRowCounts } from '../../src/sandbox/seed/index.js';
 import { sha256OfFile } from '../../src/s3/hash.js';
+import { tempDir } from '../helpers/temp.js';
 
 const run = promisify(execFile);
 export const ROOT = resolve(import.meta.dirname, '..', '..');
@@ -124,7 +124,7 @@ export function writeRegisterFile(backupDir: string, eras: { label: string; fing
 
 /** A "vault": one file per era, and the ENCRYPTION_KEY_COMMAND that prints the key of `{era}`. */
 export function keyVault(keys: Record<string, string>): { dir: string; command: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'obexal-vault-'));
+  const dir = tempDir('obexal-vault-');
   for (const [label, key] of Object.entries(keys)) writeFileSync(join(dir, `${label}.key`), `${key}\n`, { mode: 0o600 });
   return { dir, command: JSON.stringify(['cat', `${dir}/{era}.key`]) };
 }
@@ -150,7 +150,7 @@ export async function databasesLike(url: string, pattern: string): Promise<strin
 
 /** A private TMPDIR for one CLI run, to check that nothing is left in it. */
 export function privateTmp(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'obexal-restore-tmp-'));
+  const dir = tempDir('obexal-restore-tmp-');
   mkdirSync(dir, { recursive: true });
   return dir;
 }

@@ -3,12 +3,11 @@
  * needed) and a manifest that validates against the real schema, at any time in the past.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
 import { readFile, utimes, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { compactUtc, dumpFileName, manifestFileName, ManifestSchema, type BackupReason, type Manifest } from '../../src/backup/manifest.js';
 import { writeRandomFile } from '../s3/fixture.js';
+import { tempDir } from '../helpers/temp.js';
 
 export const HOUR = 3_600_000;
 export const DAY = 86_400_000;
@@ -38,7 +37,7 @@ export interface FakeBackup {
 }
 
 export function scratchDir(prefix = 'obexal-retention-'): string {
-  return mkdtempSync(join(tmpdir(), prefix));
+  return tempDir(prefix);
 }
 
 export function sha256Hex(data: Buffer | string): string {
