@@ -12,11 +12,11 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { generateEncryptionKey } from '../../src/keys/secret-value.js';
 import { childEnvFor, parseConnectionString } from '../../src/pg/target.js';
-import { runAuthService } from '../auth-service/fixture.js';
 import { runCli, testHome, type CliResult } from '../helpers/cli.js';
 import { freshDatabase, withCluster } from '../helpers/pg.js';
-import { sandboxDatabase, type SandboxDatabase } from '../helpers/sandbox-db.js';
-import { ageKeyPair, databasesLike, eraOf, keyVault, makeDump, privateTmp, SANDBOX_AUTH_SERVICE_EXEC, tableChecksums, withPg, writeRegisterFile, type MadeDump } from './fixture.js';
+import type { SandboxDatabase } from '../helpers/sandbox-db.js';
+import { ageKeyPair, databasesLike, keyVault, privateTmp, tableChecksums, withPg, type MadeDump } from './fixture.js';
+import { rotatedSource, type RotatedSource } from './rotated-source.js';
 
 const run = promisify(execFile);
 const clusterReady = withCluster();
@@ -30,42 +30,18 @@ describe('restore faults leave the target unchanged', () => {
   let vault: ReturnType<typeof keyVault>;
   let checksums: Record<string, string>;
   let faults: string;
+  let source: RotatedSource;
 
   before(async () => {
-    const cluster = await clusterReady;
-    db = await sandboxDatabase(cluster, { prefix: 'faults', size: { users: 200, auditEvents: 1500 } });
-    home = testHome();
-    identity = await ageKeyPair(home.dir);
-    const eraA = eraOf('era-a', db.encryptionKey);
-    dump = await makeDump({ url: db.url, backupDir: home.env.BACKUP_DIR!, recipient: identity.recipient, eras: [eraA], at: new Date(Date.now() - 120_000) });
-    keyB = generateEncryptionKey();
-    const rotated = await runAuthService(['reencrypt-secrets'], { DATABASE_URL: db.url, ENCRYPTION_KEY: keyB, ENCRYPTION_KEY_OLD: db.encryptionKey });
-    assert.equal(rotated.exitCode, 0, rotated.stderr);
-    const rotatedAt = new Date().toISOString();
-    writeRegisterFile(home.env.BACKUP_DIR!, [
-      { ...eraA, start: '2026-01-01T00:00:00.000Z', end: rotatedAt },
-      { ...eraOf('era-b', keyB), start: rotatedAt, end: null },
-    ]);
-    // Written after the dump: a restore would remove it, so an unchanged checksum proves nothing was restored.
-    await withPg(db.url, (c) => c.query(`INSERT INTO audit_log (action, target) VALUES ('auth.login.succeeded', 'after-the-dump')`));
-    vault = keyVault({ 'era-a': db.encryptionKey });
+    // A row written after the dump: a restore would remove it, so an unchanged checksum proves nothing was restored.
+    source = await rotatedSource(await clusterReady, { prefix: 'faults', users: 200, auditEvents: 1500, dumpAgeMs: 120_000 });
+    ({ db, home, identity, dump, keyB, vault } = source);
     checksums = await tableChecksums(db.url);
     faults = join(home.dir, 'faults');
     mkdirSync(faults);
   });
 
-  function baseEnv(extra: Record<string, string | undefined> = {}): Record<string, string | undefined> {
-    return {
-      ...home.env,
-      DATABASE_URL: db.url,
-      CONFIRM: 'yes',
-      ENCRYPTION_KEY: keyB,
-      ENCRYPTION_KEY_COMMAND: vault.command,
-      BACKUP_IDENTITY_FILE: identity.identityFile,
-      AUTH_SERVICE_EXEC: SANDBOX_AUTH_SERVICE_EXEC,
-      ...extra,
-    };
-  }
+  const baseEnv = (extra: Record<string, string | undefined> = {}) => source.env(extra);
 
   async function restoreFails(args: string[], extra: Record<string, string | undefined>, expected: { exitCode: number; message: RegExp | ((tmp: string) => RegExp) }): Promise<CliResult> {
     const tmp = privateTmp();

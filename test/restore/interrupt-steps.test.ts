@@ -15,12 +15,11 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { before, describe, it } from 'node:test';
 import pg from 'pg';
-import { generateEncryptionKey } from '../../src/keys/secret-value.js';
-import { runAuthService } from '../auth-service/fixture.js';
 import { BIN, testHome } from '../helpers/cli.js';
 import { withCluster } from '../helpers/pg.js';
-import { sandboxDatabase, type SandboxDatabase } from '../helpers/sandbox-db.js';
-import { ageKeyPair, databasesLike, eraOf, keyVault, makeDump, privateTmp, SANDBOX_AUTH_SERVICE_EXEC, tableChecksums, withPg, writeRegisterFile, type MadeDump } from './fixture.js';
+import type { SandboxDatabase } from '../helpers/sandbox-db.js';
+import { ageKeyPair, databasesLike, keyVault, privateTmp, tableChecksums, withPg, type MadeDump } from './fixture.js';
+import { rotatedSource, type RotatedSource } from './rotated-source.js';
 
 const clusterReady = withCluster();
 
@@ -52,24 +51,11 @@ describe('Ctrl+C at each step of the restore', () => {
   let keyB: string;
   let vault: ReturnType<typeof keyVault>;
   let checksums: Record<string, string>;
+  let source: RotatedSource;
 
   before(async () => {
-    const cluster = await clusterReady;
-    db = await sandboxDatabase(cluster, { prefix: 'ctrl_c', size: { users: 200, auditEvents: 1500 } });
-    home = testHome();
-    identity = await ageKeyPair(home.dir);
-    const eraA = eraOf('era-a', db.encryptionKey);
-    dump = await makeDump({ url: db.url, backupDir: home.env.BACKUP_DIR!, recipient: identity.recipient, eras: [eraA], at: new Date(Date.now() - 60_000) });
-    keyB = generateEncryptionKey();
-    const rotated = await runAuthService(['reencrypt-secrets'], { DATABASE_URL: db.url, ENCRYPTION_KEY: keyB, ENCRYPTION_KEY_OLD: db.encryptionKey });
-    assert.equal(rotated.exitCode, 0, rotated.stderr);
-    const rotatedAt = new Date().toISOString();
-    writeRegisterFile(home.env.BACKUP_DIR!, [
-      { ...eraA, start: '2026-01-01T00:00:00.000Z', end: rotatedAt },
-      { ...eraOf('era-b', keyB), start: rotatedAt, end: null },
-    ]);
-    await withPg(db.url, (c) => c.query(`INSERT INTO audit_log (action, target) VALUES ('test.marker', 'after-the-dump')`));
-    vault = keyVault({ 'era-a': db.encryptionKey });
+    source = await rotatedSource(await clusterReady, { prefix: 'ctrl_c', users: 200, auditEvents: 1500, dumpAgeMs: 60_000 });
+    ({ db, home, identity, dump, keyB, vault } = source);
     checksums = await tableChecksums(db.url);
   });
 
@@ -79,15 +65,7 @@ describe('Ctrl+C at each step of the restore', () => {
       PATH: process.env.PATH,
       HOME: process.env.HOME,
       LANG: 'C.UTF-8',
-      ...home.env,
-      TMPDIR: tmp,
-      DATABASE_URL: db.url,
-      CONFIRM: 'yes',
-      ENCRYPTION_KEY: keyB,
-      ENCRYPTION_KEY_COMMAND: vault.command,
-      BACKUP_IDENTITY_FILE: identity.identityFile,
-      AUTH_SERVICE_EXEC: SANDBOX_AUTH_SERVICE_EXEC,
-      ...extra,
+      ...source.env({ TMPDIR: tmp, ...extra }),
     };
     const child = spawn(process.execPath, ['--', BIN, 'restore', dump.path, '--json'], { env: Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined)) as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';

@@ -8,13 +8,13 @@ import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
-import { decryptSecret, generateEncryptionKey, parseEncryptionKey } from '../../src/keys/secret-value.js';
-import { runAuthService } from '../auth-service/fixture.js';
+import { decryptSecret, parseEncryptionKey } from '../../src/keys/secret-value.js';
 import { runCli, testHome } from '../helpers/cli.js';
 import { withCluster } from '../helpers/pg.js';
-import { sandboxDatabase, type SandboxDatabase } from '../helpers/sandbox-db.js';
+import type { SandboxDatabase } from '../helpers/sandbox-db.js';
 import { scanForSecrets } from '../helpers/secret-scan.js';
-import { AUTH_SERVICE_BIN, ageKeyPair, databasesLike, eraOf, keyVault, makeDump, privateTmp, SANDBOX_AUTH_SERVICE_EXEC, withPg, writeRegisterFile, type MadeDump } from './fixture.js';
+import { AUTH_SERVICE_BIN, ageKeyPair, databasesLike, keyVault, privateTmp, SANDBOX_AUTH_SERVICE_EXEC, withPg, type MadeDump } from './fixture.js';
+import { rotatedSource, type RotatedSource } from './rotated-source.js';
 
 const clusterReady = withCluster();
 const DIES_MIDWAY_EXEC = JSON.stringify([process.execPath, join(import.meta.dirname, 'dies-midway.mjs'), AUTH_SERVICE_BIN, '{subcommand}', '{args}']);
@@ -47,26 +47,14 @@ describe('reencrypt-secrets failing after a restore', () => {
   let identity: Awaited<ReturnType<typeof ageKeyPair>>;
   let vault: ReturnType<typeof keyVault>;
   let runId = '';
+  let source: RotatedSource;
   let deletedUser = '';
 
   before(async () => {
     const cluster = await clusterReady;
     // The auth-service re-encrypts one table after another: killed after its first batch, the other tables are not done.
-    db = await sandboxDatabase(cluster, { prefix: 'reenc_fail', size: { users: 600, auditEvents: 2000 } });
-    keyA = db.encryptionKey;
-    keyB = generateEncryptionKey();
-    home = testHome();
-    identity = await ageKeyPair(home.dir);
-    const eraA = eraOf('era-a', keyA);
-    dump = await makeDump({ url: db.url, backupDir: home.env.BACKUP_DIR!, recipient: identity.recipient, eras: [eraA], at: new Date(Date.now() - 60_000) });
-    const rotated = await runAuthService(['reencrypt-secrets'], { DATABASE_URL: db.url, ENCRYPTION_KEY: keyB, ENCRYPTION_KEY_OLD: keyA });
-    assert.equal(rotated.exitCode, 0, rotated.stderr);
-    const rotatedAt = new Date().toISOString();
-    writeRegisterFile(home.env.BACKUP_DIR!, [
-      { ...eraA, start: '2026-01-01T00:00:00.000Z', end: rotatedAt },
-      { ...eraOf('era-b', keyB), start: rotatedAt, end: null },
-    ]);
-    await withPg(db.url, (c) => c.query(`INSERT INTO audit_log (action, target) VALUES ('test.marker', 'after-the-dump')`));
+    source = await rotatedSource(cluster, { prefix: 'reenc_fail', users: 600, auditEvents: 2000, dumpAgeMs: 60_000 });
+    ({ db, home, identity, dump, keyA, keyB, vault } = source);
     // An account erased after the dump: the restore brings it back, and the resumed run must still say so.
     deletedUser = await withPg(db.url, async (client) => {
       const user = (await client.query<{ id: string; tenant_id: string }>(`SELECT id, tenant_id FROM users WHERE email <> $1 ORDER BY created_at LIMIT 1`, [db.drill.email])).rows[0]!;
@@ -74,20 +62,10 @@ describe('reencrypt-secrets failing after a restore', () => {
       await client.query('DELETE FROM users WHERE id = $1', [user.id]);
       return user.id;
     });
-    vault = keyVault({ 'era-a': keyA });
   });
 
   function env(tmp: string, exec: string): Record<string, string | undefined> {
-    return {
-      ...home.env,
-      TMPDIR: tmp,
-      DATABASE_URL: db.url,
-      CONFIRM: 'yes',
-      ENCRYPTION_KEY: keyB,
-      ENCRYPTION_KEY_COMMAND: vault.command,
-      BACKUP_IDENTITY_FILE: identity.identityFile,
-      AUTH_SERVICE_EXEC: exec,
-    };
+    return source.env({ TMPDIR: tmp, AUTH_SERVICE_EXEC: exec });
   }
 
   it('fails with the counted state of the database, the keys it needs meanwhile, and how to finish', async () => {
