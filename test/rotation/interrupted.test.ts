@@ -14,7 +14,8 @@ import { cli, localRegister, ROTATION_ANSWERS, startSandbox, valuesUnder, writeA
 const KILL_AFTER_FIRST_BATCH = `
 import { spawn } from 'node:child_process';
 const [command, ...args] = process.argv.slice(2);
-const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env: process.env });
+// The sandbox pauses after each batch (REENCRYPT_PAUSE_AFTER_BATCH_MS): the kill lands between two batches.
+const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, REENCRYPT_PAUSE_AFTER_BATCH_MS: '5000' } });
 let killed = false;
 const pass = (to) => (chunk) => {
   to.write(chunk);

@@ -18,7 +18,9 @@ export async function reencryptSecretsCommand(args: readonly string[], env: Node
       `re-encrypting every secret under ENCRYPTION_KEY, reading with it and ${keys.old.length} key(s) of ENCRYPTION_KEY_OLD`,
     );
     const columns = await resolveEncryptedColumns(client);
-    const result = await reencryptSecrets(client, keys, columns, { log: (line) => out.info(line) });
+    // REENCRYPT_PAUSE_AFTER_BATCH_MS: the sandbox's stand-in for a slow database (practice and tests of a kill midway).
+    const pause = Number(process.env.REENCRYPT_PAUSE_AFTER_BATCH_MS ?? 0);
+    const result = await reencryptSecrets(client, keys, columns, { log: (line) => out.info(line), ...(pause > 0 ? { pauseAfterBatchMs: pause } : {}) });
     const perTable = result.columns.map((c) => `${c.column.table} ${c.reencrypted}/${c.values}`).join(', ');
     out.info(
       `done: ${result.reencrypted} of ${result.values} value(s) re-encrypted (${perTable}) in ${(result.durationMs / 1000).toFixed(1)} s`,

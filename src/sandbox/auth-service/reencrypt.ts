@@ -50,6 +50,8 @@ export interface ReencryptResult {
 
 export interface ReencryptOptions {
   batchSize?: number;
+  /** A pause after each committed batch: stands for a slow database, so that a kill between batches can be practised. */
+  pauseAfterBatchMs?: number;
   log: (line: string) => void;
 }
 
@@ -106,6 +108,7 @@ export async function reencryptSecrets(
       outcome.reencrypted += updated;
       skippedConcurrent += rowKeys.length - updated;
       options.log(`${census.column.table}: ${outcome.reencrypted}/${underOldKey} re-encrypted`);
+      if (options.pauseAfterBatchMs) await new Promise((resolve) => setTimeout(resolve, options.pauseAfterBatchMs));
     }
   }
 
