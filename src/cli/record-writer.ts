@@ -32,7 +32,7 @@ export function recordWriter(settings: Settings): RecordWriter {
     const copy = await replicateRecordNow(settings, appended.path);
     if (!copy.configured) return { path: appended.path, verified };
     const text = copy.problem
-      ? `${copy.problem} (the next drill's records step copies it)`
+      ? `${copy.problem} (the next run copies it)`
       : copy.uploaded.length > 0 ? `${copy.uploaded.length} file(s) under ${settings.get('S3_PREFIX') ?? 'obexal/'}records/` : 'already there';
     return { path: appended.path, verified, copy: { ok: !copy.problem, text } };
   };

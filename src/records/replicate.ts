@@ -4,7 +4,8 @@
  * uploaded (records never change once written); a record whose copy differs is reported, never overwritten.
  *
  * The record writer (src/cli/record-writer.ts) calls `replicateRecordNow` the moment a run's record is written,
- * for every runbook; a drill's `records.replicate` step catches up whatever an earlier run could not send.
+ * for every runbook, and it sends every other record the bucket still lacks too: a backup whose bucket was down has
+ * its record copied by the next run of any runbook, not only by the next drill's `records.replicate` step.
  */
 import { stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
@@ -93,8 +94,9 @@ export interface ReplicateNowResult {
 }
 
 /**
- * Copies one record that was just written (and its signature) to the bucket. Never throws: a run's outcome does
- * not depend on it, and whatever it could not send goes up with the next run's `records.replicate` step.
+ * Copies a record that was just written (and its signature) to the bucket, with every other record the bucket lacks
+ * (those of runs whose copy failed). Never throws: a run's outcome does not depend on it, and whatever it could not
+ * send goes up with the next run.
  */
 export async function replicateRecordNow(settings: Settings, recordPath: string, options: { timeoutMs?: number } = {}): Promise<ReplicateNowResult> {
   if (!settings.get('S3_BUCKET')) return { configured: false, uploaded: [] };
@@ -102,13 +104,13 @@ export async function replicateRecordNow(settings: Settings, recordPath: string,
   try {
     const result = await replicateRecords(settings, {
       recordsDir: dirname(recordPath),
-      only: [file],
       signal: AbortSignal.timeout(options.timeoutMs ?? 60_000),
       client: { maxAttempts: 2, connectionTimeoutMs: 5_000, socketTimeoutMs: 30_000 },
     });
-    const problem = result.differing.length > 0
-      ? `the bucket already holds a different ${result.differing.join(', ')}`
-      : result.unsigned.length > 0
+    const differing = result.differing.filter((f) => f === file || f === `${file}${SIGNATURE_SUFFIX}`);
+    const problem = differing.length > 0
+      ? `the bucket already holds a different ${differing.join(', ')}`
+      : result.unsigned.includes(file)
         ? `${file} has no signature yet`
         : undefined;
     return { configured: true, uploaded: result.uploaded, ...(problem ? { problem } : {}) };

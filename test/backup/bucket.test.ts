@@ -7,9 +7,9 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { freeLoopbackPort } from '../../src/core/free-port.js';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { runCli, type CliResult } from '../helpers/cli.js';
+import { recordPathOf, runCli, type CliResult } from '../helpers/cli.js';
 import { withCluster } from '../helpers/pg.js';
 import { startS3rver, type StartedS3rver } from '../helpers/s3rver.js';
 import { sandboxDatabase, type SandboxDatabase } from '../helpers/sandbox-db.js';
@@ -90,8 +90,13 @@ describe('a backup with a bucket', () => {
     const missed = manifests[1]?.manifest.dump.name as string;
     assert.equal(existsSync(s3.storedObjectPath(`obexal/${missed}`)), false);
 
+    assert.match(failed.stdout, /record NOT copied to the bucket: .*\(the next run copies it\)/);
+    const missedRecord = basename(recordPathOf(failed.stdout));
+
     const again = await run('bucket back', first.env, ['backup']);
     assert.equal(again.exitCode, 0, again.stdout + again.stderr);
     assert.equal(sha256(s3.storedObjectPath(`obexal/${missed}`)), manifests[1]?.manifest.dump.sha256);
+    // The failed run's record went up with the next run's, byte for byte.
+    assert.equal(sha256(s3.storedObjectPath(`obexal/records/${missedRecord}`)), sha256(recordPathOf(failed.stdout)));
   });
 });
