@@ -13,6 +13,7 @@ import type { Cluster } from '../../src/pg/cluster.js';
 import { migrate } from '../../src/sandbox/schema/index.js';
 import { generateTotpSecret, hashObexalPassword, seed, type SeedSummary } from '../../src/sandbox/seed/index.js';
 import { freshDatabase } from '../helpers/pg.js';
+import { withDatabaseUrl as withClient } from '../helpers/pg.js';
 
 export const ROOT = resolve(import.meta.dirname, '..', '..');
 export const AUTH_SERVICE_BIN = join(ROOT, 'bin', 'obexal-sandbox-auth-service');
@@ -25,15 +26,7 @@ export interface SeededDatabase {
   summary: SeedSummary;
 }
 
-export async function withClient<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
-}
+export { withClient };
 
 export async function seededDatabase(
   cluster: Cluster,

@@ -5,11 +5,10 @@
  */
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { execa } from 'execa';
 import { after, before, describe, it } from 'node:test';
 import { isAlive } from '../../src/pg/cluster-process.js';
-import { BIN, ROOT } from '../helpers/cli.js';
-import { drill, drillDatabases, leftovers, NOTHING_LEFT, readRecord, recordPathOf, runIdOf, startDrillSandbox, stepOf, writeAnswers, CHECKLIST_ANSWERS, type DrillRecord, type DrillSandbox } from './fixture.js';
+import { ROOT } from '../helpers/cli.js';
+import { drill, drillDatabases, interruptDrill, leftovers, NOTHING_LEFT, readRecord, recordPathOf, runIdOf, startDrillSandbox, stepOf, writeAnswers, CHECKLIST_ANSWERS, type DrillRecord, type DrillSandbox } from './fixture.js';
 
 const NO_DRILL_SERVER = { DRILL_DATABASE_URL: '' };
 
@@ -69,25 +68,8 @@ describe('drill in a throwaway cluster made on the spot', { timeout: 600_000 }, 
 
   it('Ctrl+C (SIGINT) while the auth-service starts: exit 130, the cluster stopped and removed', async () => {
     const slowStart = JSON.stringify(['sh', '-c', 'sleep 3; exec "$0" "$@"', process.execPath, `${ROOT}/bin/obexal-sandbox-auth-service`, 'serve']);
-    const child = execa(process.execPath, ['--', BIN, 'drill', '--yes', '--answers', sandbox.answersFile], {
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, LANG: 'C.UTF-8', ...sandbox.env, ...NO_DRILL_SERVER, DRILL_AUTH_SERVICE_START: slowStart },
-      extendEnv: false,
-      reject: false,
-      stdin: 'ignore',
-      timeout: 300_000,
-    });
-    let stdout = '';
-    let sent = false;
-    child.stdout?.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-      if (!sent && /> start-service: /.test(stdout)) {
-        sent = true;
-        setTimeout(() => child.kill('SIGINT'), 500);
-      }
-    });
-    const result = await child;
-    assert.ok(sent, stdout.slice(-3000));
-    assert.equal(result.exitCode, 130, stdout.slice(-3000));
+    const { exitCode, stdout } = await interruptDrill(sandbox, /> start-service: /, 500, { ...NO_DRILL_SERVER, DRILL_AUTH_SERVICE_START: slowStart });
+    assert.equal(exitCode, 130, stdout.slice(-3000));
     const record = readRecord(recordPathOf(stdout));
     assert.equal(record.outcome, 'interrupted');
     assert.equal(stepOf(record, 'teardown').outcome, 'ok');

@@ -5,33 +5,9 @@
  * enough to be interrupted.
  */
 import assert from 'node:assert/strict';
-import { execa } from 'execa';
 import { after, before, describe, it } from 'node:test';
-import { BIN, ROOT, runCli } from '../helpers/cli.js';
-import { leftovers, NOTHING_LEFT, readRecord, recordPathOf, runIdOf, startDrillSandbox, stepOf, type DrillSandbox } from './fixture.js';
-
-/** Starts a headless drill, sends SIGINT once `line` is printed (after `delayMs`), and returns its end. */
-async function interruptDrill(sandbox: DrillSandbox, line: RegExp, delayMs: number, env: Record<string, string> = {}): Promise<{ exitCode: number; stdout: string }> {
-  const child = execa(process.execPath, ['--', BIN, 'drill', '--yes', '--answers', sandbox.answersFile], {
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, LANG: 'C.UTF-8', ...sandbox.env, ...env },
-    extendEnv: false,
-    reject: false,
-    stdin: 'ignore',
-    timeout: 300_000,
-  });
-  let stdout = '';
-  let sent = false;
-  child.stdout?.on('data', (chunk: Buffer) => {
-    stdout += chunk.toString();
-    if (!sent && line.test(stdout)) {
-      sent = true;
-      setTimeout(() => child.kill('SIGINT'), delayMs);
-    }
-  });
-  const result = await child;
-  assert.ok(sent, `the line ${line} never appeared:\n${stdout.slice(-3000)}`);
-  return { exitCode: result.exitCode ?? -1, stdout };
-}
+import { ROOT, runCli } from '../helpers/cli.js';
+import { interruptDrill, leftovers, NOTHING_LEFT, readRecord, recordPathOf, runIdOf, startDrillSandbox, stepOf, type DrillSandbox } from './fixture.js';
 
 describe('drill interrupted (SIGINT)', { timeout: 600_000 }, () => {
   let sandbox: DrillSandbox;

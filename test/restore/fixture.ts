@@ -18,6 +18,7 @@ import { parseConnectionString, childEnvFor } from '../../src/pg/target.js';
 import { tableRowCounts } from '../../src/sandbox/seed/index.js';
 import { sha256OfFile } from '../../src/s3/hash.js';
 import { tempDir } from '../helpers/temp.js';
+import { withDatabaseUrl as withPg } from '../helpers/pg.js';
 
 const run = promisify(execFile);
 export const ROOT = resolve(import.meta.dirname, '..', '..');
@@ -25,15 +26,7 @@ export const AUTH_SERVICE_BIN = join(ROOT, 'bin', 'obexal-sandbox-auth-service')
 /** AUTH_SERVICE_EXEC for the sandbox auth-service, as a JSON argument list (no shell). */
 export const SANDBOX_AUTH_SERVICE_EXEC = JSON.stringify([process.execPath, AUTH_SERVICE_BIN, '{subcommand}', '{args}']);
 
-export async function withPg<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
-}
+export { withPg };
 
 export interface AgeKeyPair {
   identityFile: string;
