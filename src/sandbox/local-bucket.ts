@@ -30,16 +30,18 @@ function s3rverBin(): string {
   return join(dirname(packageJson), 'bin', 's3rver.js');
 }
 
+const S3RVER_HINT = 'run `npm ci` in the tool\'s folder (s3rver is one of its dependencies) and start the sandbox again; its output, quoted in this message, says why it stopped';
+
 async function listeningPort(child: ChildProcess): Promise<number> {
   let output = '';
   return await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => fail(new StepFailedError(`the local bucket (s3rver) did not start within ${STARTUP_TIMEOUT_MS / 1000} s: ${output.trim()}`)), STARTUP_TIMEOUT_MS);
+    const timer = setTimeout(() => fail(new StepFailedError(`the local bucket (s3rver) did not start within ${STARTUP_TIMEOUT_MS / 1000} s: ${output.trim()}`, S3RVER_HINT)), STARTUP_TIMEOUT_MS);
     const onData = (chunk: Buffer): void => {
       output += chunk.toString('utf8');
       const match = /S3rver listening on [^:\s]+:(\d+)/.exec(output);
       if (match) done(() => resolve(Number(match[1])));
     };
-    const onExit = (code: number | null): void => fail(new StepFailedError(`the local bucket (s3rver) exited (${code}) before listening: ${output.trim()}`));
+    const onExit = (code: number | null): void => fail(new StepFailedError(`the local bucket (s3rver) exited (${code}) before listening: ${output.trim()}`, S3RVER_HINT));
     const fail = (error: Error): void => done(() => reject(error));
     function done(settle: () => void): void {
       clearTimeout(timer);
