@@ -16,26 +16,33 @@ export function toolingEnv(from: Readonly<Record<string, string | undefined>>): 
   return env;
 }
 
+/**
+ * Runs one deployment command (APP_STOP/START/DEPLOY_COMMAND, already split and expanded) with its output live and
+ * a time limit; a failure or a timeout becomes a StepFailedError that names the setting.
+ */
+export async function runDeploymentCommand(
+  ctx: ActionContext,
+  command: { setting: string; argv: string[]; env: Record<string, string>; signal?: AbortSignal },
+): Promise<void> {
+  const signal = command.signal ?? ctx.signal;
+  const [file, ...args] = command.argv;
+  const timeout = AbortSignal.timeout(APP_COMMAND_TIMEOUT_MS);
+  try {
+    await runProcess({ file: file as string, args, env: command.env, signal: AbortSignal.any([signal, timeout]), label: command.setting, onLine: (line, stream) => ctx.output(line, stream) });
+  } catch (error) {
+    if (signal.aborted) throw error;
+    if (timeout.aborted && error instanceof InterruptedError) {
+      throw new StepFailedError(`${command.setting} did not finish within ${APP_COMMAND_TIMEOUT_MS / 60_000} minutes`, `check ${command.setting} by hand`);
+    }
+    throw new StepFailedError(messageOf(error), `check ${command.setting}: run it by hand to see why it failed`, error);
+  }
+}
+
 /** Runs the command of `setting` when it is set; false when it is not. */
 export async function runAppCommand(ctx: ActionContext, setting: 'APP_STOP_COMMAND' | 'APP_START_COMMAND', signal: AbortSignal = ctx.signal): Promise<boolean> {
   const template = ctx.settings.get(setting);
   if (!template) return false;
-  const [file, ...args] = splitCommand(template, setting);
-  const timeout = AbortSignal.timeout(APP_COMMAND_TIMEOUT_MS);
-  try {
-    await runProcess({
-      file: file as string,
-      args,
-      env: toolingEnv(ctx.settings.env),
-      signal: AbortSignal.any([signal, timeout]),
-      label: setting,
-      onLine: (line, stream) => ctx.output(line, stream),
-    });
-  } catch (error) {
-    if (signal.aborted) throw error;
-    if (timeout.aborted && error instanceof InterruptedError) throw new StepFailedError(`${setting} did not finish within ${APP_COMMAND_TIMEOUT_MS / 60_000} minutes`, `check ${setting} by hand`);
-    throw new StepFailedError(messageOf(error), `check ${setting}: run it by hand to see why it failed`, error);
-  }
+  await runDeploymentCommand(ctx, { setting, argv: splitCommand(template, setting), env: toolingEnv(ctx.settings.env), signal });
   ctx.output(`${setting} done`, 'info');
   return true;
 }

@@ -3,10 +3,9 @@
  * shell, its output live), then AUTH_SERVICE_URL until it answers. A failure says where the rollback stands.
  */
 import { expandCommand } from '../core/command-template.js';
-import { runProcess } from '../core/exec.js';
-import { InterruptedError, messageOf, StepFailedError, UsageError } from '../core/errors.js';
+import { messageOf, StepFailedError, UsageError } from '../core/errors.js';
 import type { ActionContext, ActionResult } from '../engine/action.js';
-import { APP_COMMAND_TIMEOUT_MS, toolingEnv } from '../restore/app-commands.js';
+import { runDeploymentCommand, toolingEnv } from '../restore/app-commands.js';
 import { waitUntilReady } from '../rotation/live-service.js';
 import { IMAGE_REFERENCE } from './plan.js';
 
@@ -22,17 +21,16 @@ export async function runDeploy(params: DeployParams, ctx: ActionContext): Promi
   if (!IMAGE_REFERENCE.test(params.image)) throw new UsageError(`"${params.image}" is not an image reference`, 'e.g. ghcr.io/obexal/auth-service:1.41.2');
   const template = ctx.settings.get('APP_DEPLOY_COMMAND');
   if (!template) throw new UsageError('APP_DEPLOY_COMMAND is not set', 'set APP_DEPLOY_COMMAND to the command that deploys a version, with {image} for it (e.g. ["deploy-obexal", "{image}"])');
-  const [file, ...args] = expandCommand(template, { image: params.image }, 'APP_DEPLOY_COMMAND');
+  const argv = expandCommand(template, { image: params.image }, 'APP_DEPLOY_COMMAND');
   const state =
     params.after === 'restore'
       ? 'the database holds the restored pre-deploy dump (the migrated one is kept beside it)'
       : 'the database is unchanged (no restore was needed)';
-  const timeout = AbortSignal.timeout(APP_COMMAND_TIMEOUT_MS);
   let stage = 'APP_DEPLOY_COMMAND';
   let readyMs: number | undefined;
   try {
     ctx.output(`deploying ${params.image}`, 'info');
-    await runProcess({ file: file as string, args, env: toolingEnv(ctx.settings.env), signal: AbortSignal.any([ctx.signal, timeout]), label: 'APP_DEPLOY_COMMAND', onLine: (line, stream) => ctx.output(line, stream) });
+    await runDeploymentCommand(ctx, { setting: 'APP_DEPLOY_COMMAND', argv, env: toolingEnv(ctx.settings.env) });
     const url = params.url ?? ctx.settings.get('AUTH_SERVICE_URL');
     if (url) {
       stage = `the auth-service at ${url}`;
@@ -41,7 +39,7 @@ export async function runDeploy(params: DeployParams, ctx: ActionContext): Promi
     } else ctx.output('AUTH_SERVICE_URL is not set: the redeploy is not checked from outside', 'warn');
   } catch (error) {
     if (ctx.signal.aborted) throw error;
-    const cause = timeout.aborted && error instanceof InterruptedError ? `APP_DEPLOY_COMMAND did not finish within ${APP_COMMAND_TIMEOUT_MS / 60_000} minutes` : `${stage} failed: ${messageOf(error)}`;
+    const cause = `${stage} failed: ${messageOf(error)}`;
     throw new StepFailedError(
       `${cause}\n  The rollback is not finished: ${state}, and ${params.image} is not confirmed running.`,
       `fix the cause (run APP_DEPLOY_COMMAND by hand with ${params.image} to see it), then \`obexal-runbook rollback --resume ${ctx.runId}\` deploys it again and runs the live checks`,

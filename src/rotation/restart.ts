@@ -6,10 +6,9 @@
  * stands, how to continue (--resume) and how to go back.
  */
 import { splitCommand } from '../core/command-template.js';
-import { runProcess } from '../core/exec.js';
-import { InterruptedError, messageOf, StepFailedError, UsageError } from '../core/errors.js';
+import { messageOf, StepFailedError, UsageError } from '../core/errors.js';
 import type { ActionContext, ActionResult } from '../engine/action.js';
-import { APP_COMMAND_TIMEOUT_MS, toolingEnv } from '../restore/app-commands.js';
+import { runDeploymentCommand, toolingEnv } from '../restore/app-commands.js';
 import { heldRotationKeys } from './keys.js';
 import { waitUntilReady } from './live-service.js';
 
@@ -26,15 +25,7 @@ type AppSetting = 'APP_STOP_COMMAND' | 'APP_START_COMMAND';
 async function runApp(ctx: ActionContext, setting: AppSetting, env: Record<string, string>): Promise<void> {
   const template = ctx.settings.get(setting);
   if (!template) throw new UsageError(`${setting} is not set`, `set ${setting} to the command that ${setting === 'APP_STOP_COMMAND' ? 'stops' : 'starts'} the auth-service`);
-  const [file, ...args] = splitCommand(template, setting);
-  const timeout = AbortSignal.timeout(APP_COMMAND_TIMEOUT_MS);
-  try {
-    await runProcess({ file: file as string, args, env, signal: AbortSignal.any([ctx.signal, timeout]), label: setting, onLine: (line, stream) => ctx.output(line, stream) });
-  } catch (error) {
-    if (ctx.signal.aborted) throw error;
-    if (timeout.aborted && error instanceof InterruptedError) throw new StepFailedError(`${setting} did not finish within ${APP_COMMAND_TIMEOUT_MS / 60_000} minutes`);
-    throw error;
-  }
+  await runDeploymentCommand(ctx, { setting, argv: splitCommand(template, setting), env });
   ctx.output(`${setting} done`, 'info');
 }
 
