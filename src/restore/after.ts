@@ -3,8 +3,8 @@
  * database's signing keys), the notes an on-call engineer must pass on (sessions are gone; the window of data
  * lost), and where the previous database is kept until an explicit step drops it (personal data: retention).
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import { StepFailedError } from '../core/errors.js';
+import { waitUntilReady } from '../core/live-service.js';
 import type { ActionContext, ActionResult } from '../engine/action.js';
 import { withClient } from '../pg/client.js';
 import { parseConnectionString } from '../pg/target.js';
@@ -35,27 +35,8 @@ async function fetchJson(url: string, signal: AbortSignal): Promise<{ status: nu
   return { status: response.status, body };
 }
 
-async function waitReady(base: string, timeoutMs: number, signal: AbortSignal): Promise<number> {
-  const started = Date.now();
-  let last = 'no answer';
-  for (;;) {
-    try {
-      const answer = await fetchJson(`${base}/.well-known/openid-configuration`, signal);
-      if (answer.status === 200) return Date.now() - started;
-      last = `HTTP ${answer.status}`;
-    } catch (error) {
-      if (signal.aborted) throw error;
-      last = (error as Error).message;
-    }
-    if (Date.now() - started > timeoutMs) {
-      throw new StepFailedError(`the auth-service at ${base} is not ready after ${formatSpan(timeoutMs)} (${last})`, 'check that the application started (APP_START_COMMAND) and its logs');
-    }
-    await sleep(1_000, undefined, { signal });
-  }
-}
-
 async function liveChecks(params: AfterParams, ctx: ActionContext, base: string): Promise<string[]> {
-  const readyMs = await waitReady(base, params.readyTimeoutMs, ctx.signal);
+  const readyMs = await waitUntilReady(base, params.readyTimeoutMs, ctx.signal, 'check that the application started (APP_START_COMMAND) and its logs');
   const jwks = await fetchJson(`${base}/.well-known/jwks.json`, ctx.signal);
   const keys = (jwks.body as { keys?: { kid?: string }[] } | undefined)?.keys ?? [];
   if (jwks.status !== 200 || keys.length === 0) throw new StepFailedError(`${base}/.well-known/jwks.json lists no signing key (HTTP ${jwks.status})`, 'the service cannot read the signing keys of the restored database: check ENCRYPTION_KEY in its environment');

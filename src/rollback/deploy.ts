@@ -6,7 +6,7 @@ import { expandCommand } from '../core/command-template.js';
 import { messageOf, StepFailedError, UsageError } from '../core/errors.js';
 import type { ActionContext, ActionResult } from '../engine/action.js';
 import { runDeploymentCommand, toolingEnv } from '../restore/app-commands.js';
-import { waitUntilReady } from '../rotation/live-service.js';
+import { waitUntilReady } from '../core/live-service.js';
 import { IMAGE_REFERENCE } from './plan.js';
 
 export interface DeployParams {

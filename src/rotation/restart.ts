@@ -10,7 +10,7 @@ import { messageOf, StepFailedError, UsageError } from '../core/errors.js';
 import type { ActionContext, ActionResult } from '../engine/action.js';
 import { runDeploymentCommand, toolingEnv } from '../restore/app-commands.js';
 import { heldRotationKeys } from './keys.js';
-import { waitUntilReady } from './live-service.js';
+import { waitUntilReady } from '../core/live-service.js';
 
 export interface RestartParams {
   keys: 'both' | 'new-only';

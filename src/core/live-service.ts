@@ -1,9 +1,9 @@
 /**
  * Waiting for the live auth-service (AUTH_SERVICE_URL) after a restart or a redeploy: ready when its OpenID
- * configuration answers 200. Used by the key rotation and the rollback before the drill's live checks run.
+ * configuration answers 200. Used by the restore, the key rotation and the rollback before their live checks.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { StepFailedError } from '../core/errors.js';
+import { StepFailedError } from './errors.js';
 
 export const READY_PATH = '/.well-known/openid-configuration';
 
@@ -14,7 +14,7 @@ export function serviceBase(url: string | undefined): string {
 }
 
 /** Resolves with the time it took; throws after `timeoutMs` with the last answer seen. */
-export async function waitUntilReady(url: string, timeoutMs: number, signal: AbortSignal): Promise<number> {
+export async function waitUntilReady(url: string, timeoutMs: number, signal: AbortSignal, hint = 'check that it started, and its logs'): Promise<number> {
   const base = serviceBase(url);
   const started = Date.now();
   let last = 'no answer';
@@ -29,7 +29,7 @@ export async function waitUntilReady(url: string, timeoutMs: number, signal: Abo
       last = (error as Error).cause instanceof Error ? ((error as Error).cause as Error).message : (error as Error).message;
     }
     if (Date.now() - started > timeoutMs) {
-      throw new StepFailedError(`the auth-service at ${base} is not ready after ${Math.round(timeoutMs / 1000)} s (${last})`, 'check that it started, and its logs');
+      throw new StepFailedError(`the auth-service at ${base} is not ready after ${Math.round(timeoutMs / 1000)} s (${last})`, hint);
     }
     await sleep(500, undefined, { signal });
   }
