@@ -18,7 +18,7 @@ import { S3VerificationError, isNotFound, mapS3Error, s3Call } from './errors.js
 import type { VersioningInfo } from './inspect.js';
 import { SHA256_METADATA_KEY, validateMetadata } from './metadata.js';
 import { keyFor, nameOf } from './settings.js';
-import type { ObjectLockRetention } from './upload.js';
+import type { ObjectLockRetention, UploadResult } from './upload.js';
 
 export interface ObjectInfo {
   name: string;
@@ -111,14 +111,8 @@ export interface PutJsonOptions extends SignalOption {
   objectLock?: { retention?: ObjectLockRetention };
 }
 
-export interface PutJsonResult {
-  name: string;
-  key: string;
-  size: number;
-  sha256: string;
-  etag?: string;
-  versionId?: string;
-}
+/** What a stored JSON object is, as an upload's result without Object Lock retention. */
+export type PutJsonResult = Omit<UploadResult, 'retention'>;
 
 export async function putJson(context: S3Context, name: string, value: unknown, options: PutJsonOptions = {}): Promise<PutJsonResult> {
   const { client, settings } = context;
