@@ -15,6 +15,8 @@ export interface CliOptions {
   scenario?: string;
   hold: boolean;
   release: boolean;
+  /** status: write the Prometheus textfile here. */
+  prometheus?: string;
   help: boolean;
   version: boolean;
   positionals: string[];
@@ -39,6 +41,7 @@ export function parseCli(argv: string[]): CliOptions {
         scenario: { type: 'string' },
         hold: { type: 'boolean', default: false },
         release: { type: 'boolean', default: false },
+        prometheus: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
         version: { type: 'boolean', default: false },
       },
@@ -56,6 +59,7 @@ export function parseCli(argv: string[]): CliOptions {
       scenario: values.scenario,
       hold: values.hold ?? false,
       release: values.release ?? false,
+      prometheus: values.prometheus,
       help: values.help ?? false,
       version: values.version ?? false,
       positionals,
@@ -73,15 +77,17 @@ usage:
                                           reencrypt-secrets | rollback | retention | <file.yaml>
   obexal-runbook practice [--scenario S]  start the practice sandbox and open the menu
   obexal-runbook practice up --env-file F [--scenario S] | practice down
-  obexal-runbook runs list                runs, their ids, state and journal
-  obexal-runbook records list|show <id>|verify|pubkey
-  obexal-runbook status                   age of the newest verified backup and last passing drill
-  obexal-runbook config [set NAME VALUE | unset NAME]
+  obexal-runbook runs list [--json]       runs, their ids, state and journal
+  obexal-runbook records list [--json]|show <id>|verify|pubkey
+  obexal-runbook status [--json] [--prometheus FILE]
+                                          backups, drill, key-era register: 0 OK 1 WARNING 2 CRITICAL 3 UNKNOWN
+  obexal-runbook config [--json] [set NAME VALUE | unset NAME]
   obexal-runbook validate <file>          check a runbook file
 
 options:
   --yes            headless; accept non-destructive defaults (never confirms a destruction)
-  --json           NDJSON events on stdout
+  --json           NDJSON events on stdout (status, records list, runs list, config: one JSON document)
+  --prometheus F   status: also write the figures for node_exporter's textfile collector to F (atomically)
   --dry-run        plan and preflight only: touch nothing, never prompt
   --answers FILE   answers for prompts (YAML: name: value)
   --resume RUN_ID  continue a stopped run
@@ -92,4 +98,5 @@ options:
   --scenario S     practice: rotated-keys | bad-migration (prepared through the real runbooks)
 
 exit codes: 0 ok · 1 a step failed · 2 usage or invalid runbook · 3 answer or confirmation required
-            4 resume refused · 5 threshold missed · 130/143 interrupted (cleanup done)`;
+            4 resume refused · 5 threshold missed · 130/143 interrupted (cleanup done)
+            status: 0 OK · 1 WARNING · 2 CRITICAL · 3 UNKNOWN (the monitoring-plugins convention)`;

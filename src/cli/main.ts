@@ -36,17 +36,17 @@ async function dispatch(argv: string[]): Promise<number> {
       return menuCommand(cli, invocation);
     }
     case 'config':
-      return print(configCommand(invocation, rest));
+      return print(configCommand(invocation, rest, { json: cli.json }));
     case 'validate':
       if (!rest[0]) throw new UsageError('usage: obexal-runbook validate <file>');
       return print(await validateCommand(rest[0]));
     case 'runs':
-      return print(runsCommand(invocation.runsDir, rest));
+      return print(runsCommand(invocation.runsDir, rest, { json: cli.json }));
     case 'records':
-      return print(await recordsCommand(invocation, rest));
+      return print(await recordsCommand(invocation, rest, { json: cli.json }));
     case 'status': {
       const { statusCommand } = await import('./commands/status.js');
-      return print(await statusCommand(invocation), { reportOnStdout: true });
+      return print(await statusCommand(invocation, { json: cli.json, prometheus: cli.prometheus }), { reportOnStdout: true });
     }
     default: {
       const extra: Record<string, string> = {};
@@ -69,13 +69,16 @@ export async function main(argv: string[]): Promise<number> {
   try {
     return await dispatch(argv);
   } catch (error) {
+    // A monitoring system reads a plugin's stdout and takes 3 as UNKNOWN (a bad command line included).
+    const forMonitoring = argv.find((arg) => !arg.startsWith('-')) === 'status';
+    if (forMonitoring) process.stdout.write(`OBEXAL-RUNBOOK UNKNOWN - ${redact(messageOf(error))}\n`);
     process.stderr.write(`error: ${redact(messageOf(error))}\n`);
     const hint = error instanceof RunbookError ? error.hint : undefined;
     if (hint) process.stderr.write(`  what to do: ${redact(hint)}\n`);
     if (!(error instanceof RunbookError) && process.argv.includes('--verbose') && error instanceof Error && error.stack) {
       process.stderr.write(`${redact(error.stack)}\n`);
     }
-    return exitCodeOf(error);
+    return forMonitoring ? 3 : exitCodeOf(error);
   }
 }
 

@@ -41,6 +41,12 @@ export async function recordsList(settings: RecordsSettings): Promise<CommandRes
   return { text: `${table(rows)}\n`, exitCode: ExitCode.ok };
 }
 
+/** `records list --json`: one document, newest first, with the same fields as the table. */
+export async function recordsListJson(settings: RecordsSettings): Promise<CommandResult> {
+  const records = await listRecords(settings.recordsDir);
+  return { text: `${JSON.stringify({ recordsDir: settings.recordsDir, records }, null, 2)}\n`, exitCode: ExitCode.ok };
+}
+
 /** A path, a file name in RECORDS_DIR, a run id, or the unique start of a run id. */
 async function resolveRecord(settings: RecordsSettings, idOrFile: string): Promise<string> {
   if (idOrFile.includes('/') && (await stat(idOrFile).catch(() => undefined))) return idOrFile;

@@ -62,10 +62,10 @@ describe('drill evidence: history, status, records in the bucket', { timeout: 60
     // The newest passing drill is the third one (the second failed).
     assert.match(status.stdout, new RegExp(`^drill: \\S+ old \\(limit 92d\\) ok - ${basename(recordPaths[2] as string).replace(/\./g, '\\.')}$`, 'm'));
     const overdue = await runCli(['status'], { ...sandbox.env, DRILL_MAX_AGE: '1ms' });
-    assert.equal(overdue.exitCode, 5, overdue.stdout);
+    assert.equal(overdue.exitCode, 2, overdue.stdout); // past twice DRILL_MAX_AGE: CRITICAL (was 5 before issue 11)
     assert.match(overdue.stdout, /^drill: .* TOO OLD/m);
     const elsewhere = await runCli(['status'], { ...sandbox.env, RECORDS_DIR: `${sandbox.stack.dir}/no-records-here` });
-    assert.equal(elsewhere.exitCode, 5);
+    assert.equal(elsewhere.exitCode, 2); // no passing drill at all: CRITICAL (was 5 before issue 11)
     assert.match(elsewhere.stdout, /^drill: no passing drill record in .*no-records-here .*MISSING/m);
   });
 

@@ -1,7 +1,8 @@
 /**
- * `obexal-runbook status` through the real executable: exit 0 when the newest verified backup (local and bucket)
- * and the last passing drill are within their limits, 5 when one is too old or missing, 1 when the bucket cannot
- * be checked. Backups and drill records are fabricated.
+ * `obexal-runbook status` through the real executable, in the monitoring-plugins convention: exit 0 when the newest
+ * verified backup (local and bucket) and the last passing drill are within their limits, 1 (WARNING) when one is
+ * past its limit, 2 (CRITICAL) when one is missing, 3 (UNKNOWN) when the bucket cannot be checked or a limit is not
+ * a duration. Backups and drill records are fabricated. (Until issue 11 these were 0 / 5 / 1 / 2.)
  */
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -9,6 +10,8 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { compactUtc } from '../../src/backup/manifest.js';
+import { addEra, emptyRegister } from '../../src/eras/register.js';
+import { writeLocalRegister } from '../../src/eras/store.js';
 import { closeS3, type S3Context } from '../../src/s3/client.js';
 import { uploadFile } from '../../src/s3/upload.js';
 import { runCli, testHome } from '../helpers/cli.js';
@@ -49,6 +52,7 @@ describe('status', () => {
     homes.push(home.dir);
     const backupDir = home.env.BACKUP_DIR as string;
     const b = await writeFakeBackup(backupDir, { verifiedBucket: true, ...backup });
+    await writeLocalRegister(backupDir, addEra(emptyRegister(), { label: 'era-1', fingerprint: 'a'.repeat(64), start: ago(30 * DAY).toISOString() }));
     const env = { ...home.env, ...s3.env, S3_PREFIX: prefix };
     const scoped = contextFor(env);
     await uploadFile(scoped, { file: join(backupDir, b.dumpName), name: b.dumpName, sha256: b.sha256 });
@@ -68,25 +72,26 @@ describe('status', () => {
     assert.doesNotMatch(result.stdout, /\x1b/);
   });
 
-  test('no passing drill record: exit 5, the drill line says MISSING (a failed drill does not count)', async () => {
+  test('no passing drill record: exit 2, the drill line says MISSING (a failed drill does not count)', async () => {
     const { env, recordsDir } = await setup({ takenAt: ago(HOUR) }, 'nodrill/');
     drillRecord(recordsDir, ago(DAY), 'failed');
     drillRecord(recordsDir, ago(DAY), 'ok', 'backup');
     const result = await runCli(['status'], env);
-    assert.equal(result.exitCode, 5, result.stdout + result.stderr);
+    assert.equal(result.exitCode, 2, result.stdout + result.stderr);
     assert.match(line(result.stdout, 'drill'), /^drill: no passing drill record in .*records \(limit 92d\) MISSING$/);
     assert.match(line(result.stdout, 'backup local'), / ok - /);
 
-    drillRecord(recordsDir, ago(2 * DAY), 'ok');
+    // Newer than the failed one: the newest drill run failing is a WARNING of its own since issue 11.
+    drillRecord(recordsDir, ago(HOUR), 'ok');
     const fixed = await runCli(['status'], env);
     assert.equal(fixed.exitCode, 0, fixed.stdout + fixed.stderr);
   });
 
-  test('an old backup: exit 5, both backup lines TOO OLD; a drill past DRILL_MAX_AGE too', async () => {
+  test('an old backup: exit 1 (WARNING), both backup lines TOO OLD; a drill past DRILL_MAX_AGE too', async () => {
     const { env, recordsDir } = await setup({ takenAt: ago(30 * HOUR) }, 'old/');
     drillRecord(recordsDir, ago(100 * DAY), 'ok');
     const result = await runCli(['status'], env);
-    assert.equal(result.exitCode, 5, result.stdout + result.stderr);
+    assert.equal(result.exitCode, 1, result.stdout + result.stderr);
     assert.match(line(result.stdout, 'backup local'), /^backup local: 30h 00m old \(limit 26h\) TOO OLD/);
     assert.match(line(result.stdout, 'backup bucket'), /^backup bucket: 30h 00m old \(limit 26h\) TOO OLD/);
     assert.match(line(result.stdout, 'drill'), /^drill: 100d 0h old \(limit 92d\) TOO OLD/);
@@ -101,15 +106,15 @@ describe('status', () => {
     await writeFakeBackup(backupDir, { takenAt: ago(HOUR), verifiedLocal: false });
     await writeFakeBackup(backupDir, { takenAt: ago(2 * HOUR), reason: 'pre-restore' });
     const result = await runCli(['status'], env);
-    assert.equal(result.exitCode, 5, result.stdout + result.stderr);
+    assert.equal(result.exitCode, 1, result.stdout + result.stderr);
     assert.match(line(result.stdout, 'backup local'), /^backup local: 40h 00m old/);
   });
 
-  test('an unreachable bucket: its line says so and the exit is 1 when nothing is too old', async () => {
+  test('an unreachable bucket: its line says so and the exit is 3 (UNKNOWN) when nothing is too old', async () => {
     const { env, recordsDir } = await setup({ takenAt: ago(HOUR) }, 'down/');
     drillRecord(recordsDir, ago(DAY), 'ok');
     const result = await runCli(['status'], { ...env, S3_ENDPOINT: `http://127.0.0.1:${await closedPort()}` });
-    assert.equal(result.exitCode, 1, result.stdout + result.stderr);
+    assert.equal(result.exitCode, 3, result.stdout + result.stderr);
     assert.match(line(result.stdout, 'backup bucket'), /^backup bucket: could not be checked: .*unreachable.* ERROR$/);
     assert.match(line(result.stdout, 'backup local'), / ok - /);
   });
@@ -122,10 +127,10 @@ describe('status', () => {
     assert.match(line(result.stdout, 'backup bucket'), /not configured/);
   });
 
-  test('a limit that is not a duration is a usage error (exit 2)', async () => {
+  test('a limit that is not a duration: exit 3 (UNKNOWN), the reason on stdout where monitoring reads it', async () => {
     const { env } = await setup({ takenAt: ago(HOUR) }, 'usage/');
     const result = await runCli(['status'], { ...env, BACKUP_MAX_AGE: 'soon' });
-    assert.equal(result.exitCode, 2, result.stdout + result.stderr);
-    assert.match(result.stderr, /BACKUP_MAX_AGE "soon" is not a duration/);
+    assert.equal(result.exitCode, 3, result.stdout + result.stderr);
+    assert.match(result.stdout, /^OBEXAL-RUNBOOK UNKNOWN - BACKUP_MAX_AGE "soon" is not a duration/);
   });
 });

@@ -1,142 +1,68 @@
 /**
- * `obexal-runbook status`: the age of the newest verified backup locally and in the bucket, and of the last
- * passing drill, against BACKUP_MAX_AGE and DRILL_MAX_AGE. One plain line per item, for people and monitoring:
+ * `obexal-runbook status`: the newest verified backup (local, bucket), the last passing drill, the key-era
+ * register and the last backup and drill runs, in the monitoring-plugins convention (DESIGN §3):
  *
- *   exit 0  every item is within its limit
- *   exit 5  an item is older than its limit, or there is none (no verified backup, no passing drill)
- *   exit 1  nothing is too old, but an item could not be checked (the bucket unreachable or refusing the
- *           credentials, BACKUP_DIR unreadable): worth an alert, but not "too old"
- *   exit 2  a limit is not a duration
+ *   exit 0 OK        every age within its limit
+ *   exit 1 WARNING   an age past its limit, the last backup or drill run failed, no key-era register
+ *   exit 2 CRITICAL  an age past twice its limit, or no verified backup / passing drill at all
+ *   exit 3 UNKNOWN   status could not read what it needs (the bucket unreachable, a folder unreadable, a limit
+ *                    that is not a duration, BACKUP_DIR unset)
  *
- * A bucket that is not configured (S3_BUCKET unset) is reported and does not change the exit code. A drill
- * counts when its record in RECORDS_DIR (default BACKUP_DIR/records) is a `drill` run with outcome `ok`; the
- * record's signature is not checked here (`records verify` does that).
+ * Plain text (first line and perfdata for Nagios/Icinga, then one line per item), `--json` (one document) and
+ * `--prometheus FILE` (node_exporter textfile). Decisions: docs/monitoring.md.
  */
-import { readdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { ExitCode, messageOf, UsageError } from '../../core/errors.js';
-import { parseDuration } from '../../core/duration.js';
-import type { Settings } from '../../core/settings.js';
-import { formatAge, localInventory, newestVerified } from '../../backup/inventory.js';
+import { messageOf, RunbookError } from '../../core/errors.js';
+import { collectStatus } from '../../status/collect.js';
+import { statusJson } from '../../status/json.js';
+import { pluginText, unknownText } from '../../status/plugin-output.js';
+import { prometheusText, writePrometheusFile } from '../../status/prometheus.js';
+import { PLUGIN_EXIT, worstState, type StatusReport } from '../../status/types.js';
 import type { Invocation } from '../environment.js';
 
-type ItemState = 'ok' | 'too-old' | 'missing' | 'error' | 'info';
-
-interface StatusItem {
-  label: string;
-  state: ItemState;
-  text: string;
-  /** What the age is of (the dump, the record file). */
-  detail?: string;
+export interface StatusOptions {
+  json: boolean;
+  /** Where to write the Prometheus textfile. */
+  prometheus?: string | undefined;
 }
 
-const WORD: Record<ItemState, string> = { ok: 'ok', 'too-old': 'TOO OLD', missing: 'MISSING', error: 'ERROR', info: '' };
-
-function limitOf(settings: Settings, name: 'BACKUP_MAX_AGE' | 'DRILL_MAX_AGE'): { ms: number; text: string } {
-  const text = settings.get(name) ?? (name === 'BACKUP_MAX_AGE' ? '26h' : '92d');
-  const ms = parseDuration(text, name);
-  if (ms <= 0) throw new UsageError(`${name} "${text}" must be a positive duration`, 'write a duration such as 26h or 92d');
-  return { ms, text };
-}
-
-function ageItem(label: string, limit: { ms: number; text: string }, now: Date, found: { at: Date; what: string } | undefined, missing: string): StatusItem {
-  if (!found) return { label, state: 'missing', text: `${missing} (limit ${limit.text})` };
-  const age = now.getTime() - found.at.getTime();
-  return { label, state: age > limit.ms ? 'too-old' : 'ok', text: `${formatAge(age)} old (limit ${limit.text})`, detail: found.what };
-}
-
-/** Informational: a hold suspends pruning, it does not change the exit code. */
-function holdItem(hold: { since: string; by: string; reason: string }, where: 'local' | 'bucket'): StatusItem {
-  return { label: 'retention hold', state: 'info', text: `active since ${hold.since} by ${hold.by} (${where}): ${hold.reason}; nothing is pruned` };
-}
-
-function lineOf(item: StatusItem): string {
-  const word = WORD[item.state];
-  return `${item.label}: ${item.text}${word ? ` ${word}` : ''}${item.detail ? ` - ${item.detail}` : ''}`;
-}
-
-export function recordsDirFor(settings: Settings): string {
-  return settings.get('RECORDS_DIR') ?? join(settings.get('BACKUP_DIR') ?? '', 'records');
-}
-
-/** The last drill run with outcome ok, from the record files (a record name carries `-drill-`). */
-export async function lastPassingDrill(recordsDir: string): Promise<{ at: Date; file: string } | undefined> {
-  let names: string[];
+async function writeMetrics(report: StatusReport, file: string): Promise<void> {
   try {
-    names = await readdir(recordsDir);
+    await writePrometheusFile(file, prometheusText(report));
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  }
-  let best: { at: Date; file: string } | undefined;
-  for (const file of names.filter((n) => /^\d{8}T\d{6}Z-drill-.+\.json$/.test(n))) {
-    let record: { runbook?: unknown; outcome?: unknown; finishedAt?: unknown };
-    try {
-      record = JSON.parse(await readFile(join(recordsDir, file), 'utf8')) as typeof record;
-    } catch {
-      continue;
-    }
-    if (record.runbook !== 'drill' || record.outcome !== 'ok' || typeof record.finishedAt !== 'string') continue;
-    const at = new Date(record.finishedAt);
-    if (Number.isNaN(at.getTime())) continue;
-    if (!best || at > best.at) best = { at, file };
-  }
-  return best;
-}
-
-async function bucketItem(settings: Settings, limit: { ms: number; text: string }, now: Date): Promise<StatusItem[]> {
-  const label = 'backup bucket';
-  if (!settings.get('S3_BUCKET')) return [{ label, state: 'info', text: 'not configured (S3_BUCKET is unset): no off-site copy' }];
-  const { s3SettingsFromSettings } = await import('../../s3/settings.js');
-  const { openS3, closeS3 } = await import('../../s3/client.js');
-  const { newestVerifiedInBucket } = await import('../../backup/bucket-inventory.js');
-  const { readBucketHold } = await import('../../backup/hold.js');
-  const context = openS3(s3SettingsFromSettings(settings), { maxAttempts: 2, connectionTimeoutMs: 5_000, socketTimeoutMs: 30_000 });
-  const signal = AbortSignal.timeout(60_000);
-  try {
-    const newest = await newestVerifiedInBucket(context, { signal });
-    const items = [ageItem(label, limit, now, newest ? { at: newest.takenAt, what: newest.dump } : undefined, `no verified backup in s3://${context.settings.bucket}/${context.settings.prefix}`)];
-    const hold = await readBucketHold(context, signal);
-    if (hold) items.push(holdItem(hold, 'bucket'));
-    return items;
-  } catch (error) {
-    const hint = (error as { hint?: string }).hint;
-    return [{ label, state: 'error', text: `could not be checked: ${messageOf(error)}${hint ? ` (${hint})` : ''}` }];
-  } finally {
-    closeS3(context);
+    const why = `${(error as NodeJS.ErrnoException).code ?? messageOf(error)}; check that the folder exists and this user may write it`;
+    report.items.push({ key: 'prometheus_file', label: 'prometheus file', state: 'UNKNOWN', text: `${file} could not be written: ${why}`, word: 'ERROR' });
+    report.state = worstState([report.state, 'UNKNOWN']);
   }
 }
 
-export async function statusCommand(invocation: Invocation): Promise<{ text: string; exitCode: number }> {
-  const { settings } = invocation;
-  const backupLimit = limitOf(settings, 'BACKUP_MAX_AGE');
-  const drillLimit = limitOf(settings, 'DRILL_MAX_AGE');
+/** Status itself could not run: UNKNOWN on stdout (where monitoring reads), and in the metrics file too. */
+async function failed(error: unknown, options: StatusOptions): Promise<{ text: string; exitCode: number }> {
+  const hint = error instanceof RunbookError ? error.hint : undefined;
   const now = new Date();
-  const items: StatusItem[] = [];
-
-  const backupDir = settings.require('BACKUP_DIR');
-  try {
-    const local = await localInventory(backupDir);
-    const newest = newestVerified(local);
-    items.push(ageItem('backup local', backupLimit, now, newest ? { at: newest.takenAt, what: newest.dump?.name ?? newest.stamp } : undefined, `no verified backup in ${local.where}`));
-    const { readLocalHold } = await import('../../backup/hold.js');
-    const hold = await readLocalHold(backupDir);
-    if (hold) items.push(holdItem(hold, 'local'));
-  } catch (error) {
-    items.push({ label: 'backup local', state: 'error', text: `could not be checked: ${messageOf(error)}` });
+  if (options.prometheus) {
+    const text = `# HELP obexal_runbook_status state of obexal-runbook status: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN\n` +
+      `# TYPE obexal_runbook_status gauge\nobexal_runbook_status 3\n` +
+      `# HELP obexal_runbook_status_timestamp_seconds when status last wrote this file\n` +
+      `# TYPE obexal_runbook_status_timestamp_seconds gauge\nobexal_runbook_status_timestamp_seconds ${now.getTime() / 1000}\n`;
+    await writePrometheusFile(options.prometheus, text).catch(() => undefined);
   }
-
-  items.push(...(await bucketItem(settings, backupLimit, now)));
-
-  const recordsDir = recordsDirFor(settings);
-  try {
-    const drill = await lastPassingDrill(recordsDir);
-    items.push(ageItem('drill', drillLimit, now, drill ? { at: drill.at, what: drill.file } : undefined, `no passing drill record in ${recordsDir}`));
-  } catch (error) {
-    items.push({ label: 'drill', state: 'error', text: `could not be checked: ${messageOf(error)}` });
+  const exitCode = PLUGIN_EXIT.UNKNOWN;
+  if (options.json) {
+    const document = { schema: 'obexal-runbook-status@v1', state: 'UNKNOWN', exitCode, checkedAt: now.toISOString(), error: messageOf(error), hint: hint ?? null };
+    return { text: JSON.stringify(document, null, 2), exitCode };
   }
+  return { text: unknownText(messageOf(error), hint), exitCode };
+}
 
-  const states = new Set(items.map((i) => i.state));
-  const exitCode = states.has('too-old') || states.has('missing') ? ExitCode.thresholdMissed : states.has('error') ? ExitCode.stepFailed : ExitCode.ok;
-  return { text: items.map(lineOf).join('\n'), exitCode };
+export async function statusCommand(invocation: Invocation, options: StatusOptions): Promise<{ text: string; exitCode: number }> {
+  let report: StatusReport;
+  try {
+    report = await collectStatus(invocation.settings);
+  } catch (error) {
+    return failed(error, options);
+  }
+  if (options.prometheus) await writeMetrics(report, options.prometheus);
+  const exitCode = PLUGIN_EXIT[report.state];
+  if (options.json) return { text: JSON.stringify(statusJson(report, { prometheusFile: options.prometheus }), null, 2), exitCode };
+  return { text: pluginText(report), exitCode };
 }

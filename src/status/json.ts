@@ -1,0 +1,33 @@
+/** `status --json`: the same findings as one JSON document (for scripts; the plugin text is for monitoring). */
+import { itemLine, perfData } from './plugin-output.js';
+import { PLUGIN_EXIT, type StatusReport } from './types.js';
+
+const iso = (epochSeconds: number | undefined): string | null | undefined =>
+  epochSeconds === undefined ? undefined : epochSeconds === 0 ? null : new Date(epochSeconds * 1000).toISOString();
+
+export function statusJson(report: StatusReport, extra: { prometheusFile?: string } = {}): Record<string, unknown> {
+  const f = report.figures;
+  const age = (figure: typeof f.drill | undefined) =>
+    figure && { ageSeconds: figure.seconds ?? null, at: iso(figure.at) ?? null, warnSeconds: figure.warnSeconds, critSeconds: figure.critSeconds };
+  return {
+    schema: 'obexal-runbook-status@v1',
+    state: report.state,
+    exitCode: PLUGIN_EXIT[report.state],
+    checkedAt: report.checkedAt.toISOString(),
+    items: report.items.map((item) => ({ ...item, line: itemLine(item) })),
+    figures: {
+      backupLocal: age(f.backupLocal),
+      backupBucket: age(f.backupBucket) ?? null,
+      drill: age(f.drill),
+      dumpSizeBytes: f.dumpSizeBytes ?? null,
+      dumpDurationSeconds: f.dumpDurationSeconds ?? null,
+      backupDurationSeconds: f.backupDurationSeconds ?? null,
+      rtoSeconds: f.rtoSeconds ?? null,
+      rtoTargetSeconds: f.rtoTargetSeconds ?? null,
+      keyEraRegister: f.keyEraRegister ?? null,
+      lastRuns: f.lastRuns.map((run) => ({ ...run, finishedAt: run.finishedAt.toISOString(), exitCode: run.exitCode ?? null, durationMs: run.durationMs ?? null })),
+    },
+    perfdata: perfData(report).map((d) => ({ ...d, value: d.value ?? null })),
+    ...(extra.prometheusFile ? { prometheusFile: extra.prometheusFile } : {}),
+  };
+}
