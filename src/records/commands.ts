@@ -11,11 +11,16 @@ import { listRecordsDir, SIGNATURE_SUFFIX } from './record-files.js';
 import { allowedSignersLine, loadOrCreateSigningKey, readSigningPublicKey } from './signing-key.js';
 import { fingerprint, publicKeyLine } from './ssh-keys.js';
 import { RECORD_NAMESPACE, verifySshsig } from './sshsig.js';
+import type { Settings } from '../core/settings.js';
+import { compareWithBucket, type BucketComparison } from './bucket-compare.js';
 import { listRecords, readRecord, verifyRecords } from './store.js';
+import type { VerifyRecordsResult } from './types.js';
 import { trustedSigners } from './verify.js';
 
 export interface RecordsSettings {
   recordsDir: string;
+  /** The settings that name the bucket; `records verify` compares with its copies when S3_BUCKET is set. */
+  bucket?: Settings | undefined;
   /** The tool's configuration folder, where its own signing key lives. */
   configDir: string;
   signingKeyFile?: string | undefined;
@@ -112,15 +117,51 @@ export async function recordsVerify(settings: RecordsSettings): Promise<CommandR
   for (const chain of result.chains) {
     lines.push(`  chain of ${chain.principal} (${chain.fingerprint}): ${chain.records} record(s), newest ${chain.head ?? '-'}`);
   }
-  if (result.ok) {
-    lines.push('OK: every signature is good and every chain is intact.');
-    lines.push('(A chain cannot prove its newest record was not removed: compare the newest file above with the copy in the bucket.)');
+  const bucket = await compareRecordsWithBucket(settings, result.chains, localPublicKey);
+  lines.push(bucketLine(bucket));
+  const problems = [...result.problems, ...bucket.problems];
+  if (problems.length === 0 && bucket.state === 'unreachable') {
+    lines.push('NOT COMPLETE: every signature is good and every chain is intact here, but the end of a chain cannot be checked without the bucket.');
+    lines.push(`  what to do: ${BUCKET_HINT}`);
+    return { text: `${lines.join('\n')}\n`, exitCode: ExitCode.stepFailed };
+  }
+  if (problems.length === 0) {
+    lines.push(`OK: every signature is good and every chain is intact${bucket.state === 'compared' ? ', and the bucket holds the same records' : ''}.`);
+    if (bucket.state === 'not-configured') lines.push('(A chain cannot prove its newest record was not removed: with S3_BUCKET set, verify compares it with the copies.)');
     return { text: `${lines.join('\n')}\n`, exitCode: ExitCode.ok };
   }
-  const [first] = result.problems;
-  lines.push(`FAILED: ${result.problems.length} problem(s). The first break is ${first?.file}: ${first?.problem}`);
-  for (const problem of result.problems) lines.push(`  ${problem.file}: [${problem.kind}] ${problem.problem}`);
+  const [first] = problems;
+  lines.push(`FAILED: ${problems.length} problem(s). The first break is ${first?.file}: ${first?.problem}`);
+  for (const problem of problems) lines.push(`  ${problem.file}: [${problem.kind}] ${problem.problem}`);
+  if (bucket.problems.length > 0) lines.push(`  what to do: ${COPY_HINT(bucket.where ?? 'the bucket', settings.recordsDir)}`);
   return { text: `${lines.join('\n')}\n`, exitCode: ExitCode.stepFailed };
+}
+
+const BUCKET_HINT = 'fix the bucket settings or its reachability and run `obexal-runbook records verify` again';
+const COPY_HINT = (where: string, recordsDir: string): string =>
+  `a record only in the bucket: copy it back with its .sig (aws s3 cp ${where}<file> ${recordsDir}/) and find out who removed it; ` +
+  'a record missing in the bucket: the next run of any runbook uploads it; a record that differs: keep both copies as evidence, ' +
+  'the one whose signature verifies is the original';
+
+function bucketLine(bucket: BucketComparison): string {
+  switch (bucket.state) {
+    case 'not-configured':
+      return 'Bucket: not compared (S3_BUCKET is unset).';
+    case 'unreachable':
+      return `Bucket: COULD NOT COMPARE with ${bucket.where ?? 'the bucket'}: ${bucket.error ?? 'unknown error'}`;
+    default: {
+      const others = bucket.otherSigners > 0 ? `; ${bucket.otherSigners} record(s) there of other signers, not compared` : '';
+      return `Bucket: compared with ${bucket.inBucket} record(s) in ${bucket.where}${others}.`;
+    }
+  }
+}
+
+async function compareRecordsWithBucket(settings: RecordsSettings, chains: VerifyRecordsResult['chains'], localKey: Buffer | undefined): Promise<BucketComparison> {
+  if (!settings.bucket) return { state: 'not-configured', inBucket: 0, problems: [], otherSigners: 0 };
+  const ourSigners = new Set(chains.map((chain) => chain.fingerprint));
+  if (localKey) ourSigners.add(fingerprint(localKey));
+  const heads = new Map(chains.flatMap((chain) => (chain.head ? [[chain.fingerprint, chain.head] as const] : [])));
+  return compareWithBucket({ recordsDir: settings.recordsDir, settings: settings.bucket, ourSigners, heads });
 }
 
 /** The allowed-signers line for this host's key (creating the key on first use). */

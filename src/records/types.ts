@@ -62,7 +62,11 @@ export type RecordProblemKind =
   | 'tampered'
   | 'reordered'
   | 'missing-predecessor'
-  | 'fork';
+  | 'fork'
+  /** Compared with the bucket's copies (`records verify` with S3_BUCKET set). */
+  | 'only-in-bucket'
+  | 'missing-in-bucket'
+  | 'differs-from-bucket';
 
 export interface RecordProblem {
   file: string;

@@ -13,6 +13,7 @@ export async function recordsCommand(invocation: Invocation, args: string[], opt
     signingKeyFile: settings.get('SIGNING_KEY_FILE'),
     allowedSignersFile: settings.get('ALLOWED_SIGNERS_FILE'),
     principal: settings.get('SIGNING_PRINCIPAL'),
+    bucket: settings,
   };
   switch (verb ?? 'list') {
     case 'list':
