@@ -19,8 +19,10 @@ import type { RecordProblem, TimingRecord } from './types.js';
 
 export interface BucketComparison {
   state: 'compared' | 'not-configured' | 'unreachable';
-  /** s3://bucket/prefix/records/ */
+  /** s3://bucket/prefix/records/ (and the endpoint, when not AWS) */
   where?: string;
+  /** s3://bucket/prefix/records/ alone, for an `aws s3 cp` line. */
+  url?: string;
   error?: string;
   /** Record files (not signatures) in the bucket. */
   inBucket: number;
@@ -160,6 +162,7 @@ export async function compareWithBucket(options: CompareOptions): Promise<Bucket
   try {
     const s3 = s3SettingsFromSettings(options.settings);
     result.where = describeLocation(s3, RECORDS_FOLDER);
+    result.url = `s3://${s3.bucket}/${s3.prefix}${RECORDS_FOLDER}`;
     context = openS3(s3, { maxAttempts: 2, connectionTimeoutMs: 5_000, socketTimeoutMs: 30_000 });
     await compareWith(context, options, result);
     result.state = 'compared';

@@ -133,7 +133,7 @@ export async function recordsVerify(settings: RecordsSettings): Promise<CommandR
   const [first] = problems;
   lines.push(`FAILED: ${problems.length} problem(s). The first break is ${first?.file}: ${first?.problem}`);
   for (const problem of problems) lines.push(`  ${problem.file}: [${problem.kind}] ${problem.problem}`);
-  if (bucket.problems.length > 0) lines.push(`  what to do: ${COPY_HINT(bucket.where ?? 'the bucket', settings.recordsDir)}`);
+  if (bucket.problems.length > 0) lines.push(`  what to do: ${COPY_HINT(bucket.url ?? 'the bucket', settings.recordsDir)}`);
   return { text: `${lines.join('\n')}\n`, exitCode: ExitCode.stepFailed };
 }
 
