@@ -40,7 +40,7 @@ export async function collectStatus(settings: Settings, now = new Date()): Promi
     checkBucketBackups(settings, backupLimit, now),
     scanRecords(recordsDir).catch((error: unknown): Error => (error instanceof Error ? error : new Error(String(error)))),
   ]);
-  const register = await checkRegister(backupDir, bucket.register);
+  const register = await checkRegister(backupDir, bucket.register, local.figure.at !== undefined);
   const drill = drillItem(scan, recordsDir, drillLimit, now);
   const items = [...local.items, ...bucket.items, drill.item, register.item, ...lastRunItems(scan, now)];
   const records: RecordsScan | undefined = scan instanceof Error ? undefined : scan;

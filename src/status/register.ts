@@ -17,13 +17,18 @@ function describe(register: KeyEraRegister, where: string): string {
   return `${register.eras.length} era(s), open: ${open.length ? open.join(', ') : 'none'} (${where})`;
 }
 
-export async function checkRegister(backupDir: string, bucket: BucketRegister): Promise<{ item: StatusItem; present: boolean | undefined }> {
+/** `backupDirReadable`: false when BACKUP_DIR itself could not be read (then its copy is not "missing" but unknown). */
+export async function checkRegister(backupDir: string, bucket: BucketRegister, backupDirReadable: boolean): Promise<{ item: StatusItem; present: boolean | undefined }> {
   const key = 'key_era_register';
   if (bucket.state === 'damaged') {
     return { item: { key, label: LABEL, state: 'WARNING', text: `the bucket's copy is damaged: ${bucket.problem}`, word: 'WARNING' }, present: true };
   }
   if (bucket.state === 'read') return { item: { key, label: LABEL, state: 'OK', text: describe(bucket.register, bucket.where), word: 'ok' }, present: true };
   const localPath = localRegisterPath(backupDir);
+  if (!backupDirReadable) {
+    const text = `could not be checked: BACKUP_DIR could not be read${bucket.state === 'absent' ? ` and ${bucket.where} does not exist` : ''}`;
+    return { item: { key, label: LABEL, state: 'UNKNOWN', text, word: 'ERROR' }, present: undefined };
+  }
   let local: KeyEraRegister | undefined;
   try {
     local = await readLocalRegister(backupDir);
