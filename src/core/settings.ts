@@ -64,8 +64,8 @@ export const SETTINGS: readonly SettingDefinition[] = [
   { name: 'DRILL_PASSWORD', description: 'drill account password', secret: true },
   { name: 'DRILL_TOTP_SECRET', description: 'drill account TOTP seed (base32)', secret: true },
   { name: 'RTO_TARGET', description: 'RTO a drill must meet', default: '30m' },
-  { name: 'BACKUP_MAX_AGE', description: 'age past which `status` exits 5', default: '26h' },
-  { name: 'DRILL_MAX_AGE', description: 'age of the last passing drill past which `status` exits 5', default: '92d' },
+  { name: 'BACKUP_MAX_AGE', description: 'backup age past which `status` warns (critical past twice it)', default: '26h' },
+  { name: 'DRILL_MAX_AGE', description: 'age of the last passing drill past which `status` warns (critical past twice it)', default: '92d' },
 ];
 
 const byName = new Map(SETTINGS.map((s) => [s.name, s]));
