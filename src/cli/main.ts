@@ -46,7 +46,8 @@ async function dispatch(argv: string[]): Promise<number> {
       return print(await recordsCommand(invocation, rest, { json: cli.json }));
     case 'status': {
       const { statusCommand } = await import('./commands/status.js');
-      return print(await statusCommand(invocation, { json: cli.json, prometheus: cli.prometheus }), { reportOnStdout: true });
+      const report = await statusCommand(invocation, { json: cli.json, prometheus: cli.prometheus });
+      return print(report, { reportOnStdout: true });
     }
     default: {
       const extra: Record<string, string> = {};

@@ -11,6 +11,7 @@ import type { Readable } from 'node:stream';
 import { messageOf } from '../core/errors.js';
 import type { Settings } from '../core/settings.js';
 import type { S3Context } from '../s3/client.js';
+import type { ObjectInfo } from '../s3/objects.js';
 import { listRecordsDir, previousLink, SIGNATURE_SUFFIX } from './record-files.js';
 import { RECORDS_FOLDER } from './replicate.js';
 import { fingerprint, parsePublicKeyLine } from './ssh-keys.js';
@@ -41,9 +42,14 @@ export interface CompareOptions {
   signal?: AbortSignal;
 }
 
+const CHANGED = 'one of the two was changed after it was written';
+const NOT_COPIED =
+  'its copy failed when it was written (the next run of any runbook copies it), or it was deleted from the bucket';
 const MAX_RECORD_BYTES = 16 * 1024 * 1024;
 
-async function bytesOf(context: S3Context, name: string, signal: AbortSignal | undefined): Promise<Buffer> {
+type Signal = AbortSignal | undefined;
+
+async function bytesOf(context: S3Context, name: string, signal: Signal): Promise<Buffer> {
   const { openObjectStream } = await import('../s3/download.js');
   const stream = await openObjectStream(context, name, { signal });
   const chunks: Buffer[] = [];
@@ -60,10 +66,10 @@ async function bytesOf(context: S3Context, name: string, signal: AbortSignal | u
 }
 
 /** Same bytes? The ETag of a plain upload is the MD5; anything else (multipart, SSE-KMS) is settled by reading. */
-async function sameContent(context: S3Context, name: string, etag: string | undefined, local: Buffer, signal: AbortSignal | undefined): Promise<boolean> {
+async function sameContent(context: S3Context, object: ObjectInfo, local: Buffer, signal: Signal): Promise<boolean> {
   const md5 = createHash('md5').update(local).digest('hex');
-  if (etag?.replace(/"/g, '').toLowerCase() === md5) return true;
-  return (await bytesOf(context, name, signal)).equals(local);
+  if (object.etag?.replace(/"/g, '').toLowerCase() === md5) return true;
+  return (await bytesOf(context, object.name, signal)).equals(local);
 }
 
 function parseRecord(bytes: Buffer): TimingRecord | undefined {
@@ -104,22 +110,33 @@ function describeBucketOnly(entry: BucketOnly, options: CompareOptions, missingH
   return `in the bucket but not in ${options.recordsDir}: ${place}; the bucket's signature ${entry.signature}`;
 }
 
-async function signatureState(context: S3Context, file: string, bytes: Buffer, names: ReadonlySet<string>, signal: AbortSignal | undefined): Promise<string> {
+/** Whether the bucket's own signature of a record that exists only there holds. */
+async function signatureState(
+  context: S3Context,
+  file: string,
+  bytes: Buffer,
+  names: ReadonlySet<string>,
+  signal: Signal,
+): Promise<string> {
   const sigName = `${RECORDS_FOLDER}${file}${SIGNATURE_SUFFIX}`;
   if (!names.has(sigName)) return 'is missing';
-  const result = verifySshsig(bytes, (await bytesOf(context, sigName, signal)).toString('utf8'), RECORD_NAMESPACE);
+  const armored = (await bytesOf(context, sigName, signal)).toString('utf8');
+  const result = verifySshsig(bytes, armored, RECORD_NAMESPACE);
   return result.ok ? `is good (by ${fingerprint(result.publicKey)})` : `is BAD: ${result.reason}`;
 }
 
 async function compareWith(context: S3Context, options: CompareOptions, result: BucketComparison): Promise<void> {
   const { listObjects } = await import('../s3/objects.js');
   const { signal } = options;
-  const objects = (await listObjects(context, { under: RECORDS_FOLDER, signal })).filter((o) => !o.name.slice(RECORDS_FOLDER.length).includes('/'));
+  const listed = await listObjects(context, { under: RECORDS_FOLDER, signal });
+  const objects = listed.filter((o) => !o.name.slice(RECORDS_FOLDER.length).includes('/'));
   const remote = new Map(objects.map((o) => [o.name, o]));
   const names = new Set(remote.keys());
   const local = await listRecordsDir(options.recordsDir);
   const localFiles = new Set([...local.records, ...local.signatures]);
-  const report = (file: string, kind: RecordProblem['kind'], problem: string) => result.problems.push({ file, kind, problem });
+  const report = (file: string, kind: RecordProblem['kind'], problem: string) => {
+    result.problems.push({ file, kind, problem });
+  };
 
   // Unsigned records (a run writing right now) and orphan signatures are verify's own findings, not the copy's.
   const signed = local.records.filter((record) => local.signatures.has(`${record}${SIGNATURE_SUFFIX}`));
@@ -127,11 +144,12 @@ async function compareWith(context: S3Context, options: CompareOptions, result: 
     const object = remote.get(`${RECORDS_FOLDER}${file}`);
     const bytes = await readFile(join(options.recordsDir, file));
     if (!object) {
-      report(file, 'missing-in-bucket', `not in ${result.where}: its copy failed when it was written (the next run of any runbook copies it), or it was deleted from the bucket`);
+      report(file, 'missing-in-bucket', `not in ${result.where}: ${NOT_COPIED}`);
     } else if (object.size !== bytes.length) {
-      report(file, 'differs-from-bucket', `the bucket's copy has ${object.size} bytes, this one ${bytes.length}: one of the two was changed after it was written`);
-    } else if (!(await sameContent(context, object.name, object.etag, bytes, signal))) {
-      report(file, 'differs-from-bucket', "the bucket's copy has other bytes of the same length: one of the two was changed after it was written");
+      const sizes = `the bucket's copy has ${object.size} bytes, this one ${bytes.length}`;
+      report(file, 'differs-from-bucket', `${sizes}: ${CHANGED}`);
+    } else if (!(await sameContent(context, object, bytes, signal))) {
+      report(file, 'differs-from-bucket', `the bucket's copy has other bytes of the same length: ${CHANGED}`);
     }
   }
 
@@ -157,7 +175,8 @@ async function compareWith(context: S3Context, options: CompareOptions, result: 
 export async function compareWithBucket(options: CompareOptions): Promise<BucketComparison> {
   const result: BucketComparison = { state: 'not-configured', inBucket: 0, problems: [], otherSigners: 0 };
   if (!options.settings.get('S3_BUCKET')) return result;
-  const [{ s3SettingsFromSettings, describeLocation }, { openS3, closeS3 }] = await Promise.all([import('../s3/settings.js'), import('../s3/client.js')]);
+  const { s3SettingsFromSettings, describeLocation } = await import('../s3/settings.js');
+  const { openS3, closeS3 } = await import('../s3/client.js');
   let context: S3Context | undefined;
   try {
     const s3 = s3SettingsFromSettings(options.settings);

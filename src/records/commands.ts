@@ -14,7 +14,7 @@ import { RECORD_NAMESPACE, verifySshsig } from './sshsig.js';
 import type { Settings } from '../core/settings.js';
 import { compareWithBucket, type BucketComparison } from './bucket-compare.js';
 import { listRecords, readRecord, verifyRecords } from './store.js';
-import type { VerifyRecordsResult } from './types.js';
+import type { RecordProblem, VerifyRecordsResult } from './types.js';
 import { trustedSigners } from './verify.js';
 
 export interface RecordsSettings {
@@ -119,29 +119,38 @@ export async function recordsVerify(settings: RecordsSettings): Promise<CommandR
   }
   const bucket = await compareRecordsWithBucket(settings, result.chains, localPublicKey);
   lines.push(bucketLine(bucket));
-  const problems = [...result.problems, ...bucket.problems];
-  if (problems.length === 0 && bucket.state === 'unreachable') {
-    lines.push('NOT COMPLETE: every signature is good and every chain is intact here, but the end of a chain cannot be checked without the bucket.');
-    lines.push(`  what to do: ${BUCKET_HINT}`);
-    return { text: `${lines.join('\n')}\n`, exitCode: ExitCode.stepFailed };
-  }
-  if (problems.length === 0) {
-    lines.push(`OK: every signature is good and every chain is intact${bucket.state === 'compared' ? ', and the bucket holds the same records' : ''}.`);
-    if (bucket.state === 'not-configured') lines.push('(A chain cannot prove its newest record was not removed: with S3_BUCKET set, verify compares it with the copies.)');
-    return { text: `${lines.join('\n')}\n`, exitCode: ExitCode.ok };
-  }
-  const [first] = problems;
-  lines.push(`FAILED: ${problems.length} problem(s). The first break is ${first?.file}: ${first?.problem}`);
-  for (const problem of problems) lines.push(`  ${problem.file}: [${problem.kind}] ${problem.problem}`);
-  if (bucket.problems.length > 0) lines.push(`  what to do: ${COPY_HINT(bucket.url ?? 'the bucket', settings.recordsDir)}`);
-  return { text: `${lines.join('\n')}\n`, exitCode: ExitCode.stepFailed };
+  const verdict = verdictOf([...result.problems, ...bucket.problems], bucket, settings.recordsDir);
+  return { text: `${[...lines, ...verdict.lines].join('\n')}\n`, exitCode: verdict.exitCode };
 }
 
 const BUCKET_HINT = 'fix the bucket settings or its reachability and run `obexal-runbook records verify` again';
 const COPY_HINT = (where: string, recordsDir: string): string =>
-  `a record only in the bucket: copy it back with its .sig (aws s3 cp ${where}<file> ${recordsDir}/) and find out who removed it; ` +
-  'a record missing in the bucket: the next run of any runbook uploads it; a record that differs: keep both copies as evidence, ' +
-  'the one whose signature verifies is the original';
+  `a record only in the bucket: copy it back with its .sig (aws s3 cp ${where}<file> ${recordsDir}/) ` +
+  'and find out who removed it; a record missing in the bucket: the next run of any runbook uploads it; ' +
+  'a record that differs: keep both copies as evidence, the one whose signature verifies is the original';
+
+type CommandLines = { lines: string[]; exitCode: number };
+
+/** The last lines: OK, NOT COMPLETE (the bucket did not answer) or FAILED with every problem, and what to do. */
+function verdictOf(problems: RecordProblem[], bucket: BucketComparison, recordsDir: string): CommandLines {
+  const intact = 'every signature is good and every chain is intact';
+  if (problems.length === 0 && bucket.state === 'unreachable') {
+    const lines = [`NOT COMPLETE: ${intact} here, but the end of a chain cannot be checked without the bucket.`];
+    return { lines: [...lines, `  what to do: ${BUCKET_HINT}`], exitCode: ExitCode.stepFailed };
+  }
+  if (problems.length === 0) {
+    const lines = [`OK: ${intact}${bucket.state === 'compared' ? ', and the bucket holds the same records' : ''}.`];
+    if (bucket.state === 'not-configured') {
+      lines.push('(A chain cannot prove its newest record was not removed: with S3_BUCKET set, verify compares copies.)');
+    }
+    return { lines, exitCode: ExitCode.ok };
+  }
+  const [first] = problems;
+  const lines = [`FAILED: ${problems.length} problem(s). The first break is ${first?.file}: ${first?.problem}`];
+  for (const problem of problems) lines.push(`  ${problem.file}: [${problem.kind}] ${problem.problem}`);
+  if (bucket.problems.length > 0) lines.push(`  what to do: ${COPY_HINT(bucket.url ?? 'the bucket', recordsDir)}`);
+  return { lines, exitCode: ExitCode.stepFailed };
+}
 
 function bucketLine(bucket: BucketComparison): string {
   switch (bucket.state) {
@@ -150,13 +159,18 @@ function bucketLine(bucket: BucketComparison): string {
     case 'unreachable':
       return `Bucket: COULD NOT COMPARE with ${bucket.where ?? 'the bucket'}: ${bucket.error ?? 'unknown error'}`;
     default: {
-      const others = bucket.otherSigners > 0 ? `; ${bucket.otherSigners} record(s) there of other signers, not compared` : '';
+      const count = bucket.otherSigners;
+      const others = count ? `; ${count} record(s) there of other signers, not compared` : '';
       return `Bucket: compared with ${bucket.inBucket} record(s) in ${bucket.where}${others}.`;
     }
   }
 }
 
-async function compareRecordsWithBucket(settings: RecordsSettings, chains: VerifyRecordsResult['chains'], localKey: Buffer | undefined): Promise<BucketComparison> {
+async function compareRecordsWithBucket(
+  settings: RecordsSettings,
+  chains: VerifyRecordsResult['chains'],
+  localKey: Buffer | undefined,
+): Promise<BucketComparison> {
   if (!settings.bucket) return { state: 'not-configured', inBucket: 0, problems: [], otherSigners: 0 };
   const ourSigners = new Set(chains.map((chain) => chain.fingerprint));
   if (localKey) ourSigners.add(fingerprint(localKey));

@@ -28,7 +28,9 @@ function doubled(text: string, ms: number): string {
 export function ageLimit(settings: Settings, name: keyof typeof DEFAULTS): AgeLimit {
   const text = settings.get(name) ?? DEFAULTS[name];
   const ms = parseDuration(text, name);
-  if (ms <= 0) throw new UsageError(`${name} "${text}" must be a positive duration`, 'write a duration such as 26h or 92d');
+  if (ms <= 0) {
+    throw new UsageError(`${name} "${text}" must be a positive duration`, 'write a duration such as 26h or 92d');
+  }
   return { warnMs: ms, critMs: 2 * ms, text, critText: doubled(text, ms) };
 }
 
@@ -47,11 +49,16 @@ export interface AgeCheck {
   missing: string;
 }
 
-export function ageItem(check: AgeCheck): { item: StatusItem; figure: AgeFigure } {
+type Checked = { item: StatusItem; figure: AgeFigure };
+
+const limitsOf = (limit: AgeLimit) => ({ warnSeconds: limit.warnMs / 1000, critSeconds: limit.critMs / 1000 });
+
+export function ageItem(check: AgeCheck): Checked {
   const { key, label, limit, now, found } = check;
-  const figure: AgeFigure = { seconds: undefined, warnSeconds: limit.warnMs / 1000, critSeconds: limit.critMs / 1000, at: 0 };
+  const figure: AgeFigure = { seconds: undefined, ...limitsOf(limit), at: 0 };
   if (!found) {
-    return { item: { key, label, state: 'CRITICAL', text: `${check.missing} (limit ${limit.text})`, word: 'MISSING' }, figure };
+    const text = `${check.missing} (limit ${limit.text})`;
+    return { item: { key, label, state: 'CRITICAL', text, word: 'MISSING' }, figure };
   }
   const age = now.getTime() - found.at.getTime();
   figure.seconds = Math.max(0, Math.round(age / 1000));
@@ -65,9 +72,9 @@ export function ageItem(check: AgeCheck): { item: StatusItem; figure: AgeFigure 
 }
 
 /** An age that could not be checked: UNKNOWN, and no figure. */
-export function uncheckedAge(key: string, label: string, limit: AgeLimit, why: string): { item: StatusItem; figure: AgeFigure } {
+export function uncheckedAge(key: string, label: string, limit: AgeLimit, why: string): Checked {
   return {
     item: { key, label, state: 'UNKNOWN', text: `could not be checked: ${why}`, word: 'ERROR' },
-    figure: { seconds: undefined, warnSeconds: limit.warnMs / 1000, critSeconds: limit.critMs / 1000, at: undefined },
+    figure: { seconds: undefined, ...limitsOf(limit), at: undefined },
   };
 }

@@ -7,6 +7,7 @@ import type { Settings } from '../core/settings.js';
 import { localInventory, newestVerified } from '../backup/inventory.js';
 import type { Manifest } from '../backup/manifest.js';
 import type { KeyEraRegister } from '../eras/register.js';
+import type { S3Context } from '../s3/client.js';
 import { ageItem, uncheckedAge, type AgeLimit } from './ages.js';
 import type { AgeFigure, StatusItem } from './types.js';
 
@@ -33,7 +34,8 @@ export async function checkLocalBackups(backupDir: string, limit: AgeLimit, now:
     const local = await localInventory(backupDir);
     const newest = newestVerified(local);
     const found = newest ? { at: newest.takenAt, what: newest.dump?.name ?? newest.stamp } : undefined;
-    const { item, figure } = ageItem({ key: 'backup_local', label, limit, now, found, missing: `no verified backup in ${local.where}` });
+    const missing = `no verified backup in ${local.where}`;
+    const { item, figure } = ageItem({ key: 'backup_local', label, limit, now, found, missing });
     const items = [item];
     const { readLocalHold } = await import('../backup/hold.js');
     const hold = await readLocalHold(backupDir);
@@ -51,6 +53,9 @@ export type BucketRegister =
   | { state: 'not-configured' | 'unreachable' }
   | { state: 'damaged'; problem: string };
 
+/** A check must answer within the monitoring system's timeout: few attempts, short connection timeout. */
+const QUICK_CLIENT = { maxAttempts: 2, connectionTimeoutMs: 5_000, socketTimeoutMs: 30_000 };
+
 export interface BucketBackups {
   items: StatusItem[];
   /** Undefined when no bucket is configured. */
@@ -58,7 +63,7 @@ export interface BucketBackups {
   register: BucketRegister;
 }
 
-async function readRegisterCopy(context: import('../s3/client.js').S3Context, signal: AbortSignal): Promise<BucketRegister> {
+async function readRegisterCopy(context: S3Context, signal: AbortSignal): Promise<BucketRegister> {
   const [{ getJson }, { describeLocation }, { parseRegister, REGISTER_FILE_NAME }] = await Promise.all([
     import('../s3/objects.js'),
     import('../s3/settings.js'),
@@ -78,16 +83,17 @@ export async function checkBucketBackups(settings: Settings, limit: AgeLimit, no
   const label = 'backup bucket';
   if (!settings.get('S3_BUCKET')) {
     const text = 'not configured (S3_BUCKET is unset): no off-site copy';
-    return { items: [{ key: 'backup_bucket', label, state: 'INFO', text }], figure: undefined, register: { state: 'not-configured' } };
+    const items: StatusItem[] = [{ key: 'backup_bucket', label, state: 'INFO', text }];
+    return { items, figure: undefined, register: { state: 'not-configured' } };
   }
   const { s3SettingsFromSettings } = await import('../s3/settings.js');
   const { openS3, closeS3 } = await import('../s3/client.js');
   const { newestVerifiedInBucket } = await import('../backup/bucket-inventory.js');
   const { readBucketHold } = await import('../backup/hold.js');
   const signal = AbortSignal.timeout(60_000);
-  let context: import('../s3/client.js').S3Context | undefined;
+  let context: S3Context | undefined;
   try {
-    context = openS3(s3SettingsFromSettings(settings), { maxAttempts: 2, connectionTimeoutMs: 5_000, socketTimeoutMs: 30_000 });
+    context = openS3(s3SettingsFromSettings(settings), QUICK_CLIENT);
     const newest = await newestVerifiedInBucket(context, { signal });
     const found = newest ? { at: newest.takenAt, what: newest.dump } : undefined;
     const missing = `no verified backup in s3://${context.settings.bucket}/${context.settings.prefix}`;

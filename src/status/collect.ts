@@ -13,7 +13,10 @@ export function recordsDirFor(settings: Settings): string {
   return settings.get('RECORDS_DIR') ?? join(settings.get('BACKUP_DIR') ?? '', 'records');
 }
 
-const seconds = (ms: number | undefined): number | undefined => (ms === undefined || !Number.isFinite(ms) ? undefined : ms / 1000);
+const seconds = (ms: number | undefined): number | undefined =>
+  ms === undefined || !Number.isFinite(ms) ? undefined : ms / 1000;
+
+const asError = (error: unknown): Error => (error instanceof Error ? error : new Error(String(error)));
 
 function dumpSeconds(manifest: { startedAt: string; finishedAt: string } | undefined): number | undefined {
   if (!manifest) return undefined;
@@ -38,7 +41,7 @@ export async function collectStatus(settings: Settings, now = new Date()): Promi
   const [local, bucket, scan] = await Promise.all([
     checkLocalBackups(backupDir, backupLimit, now),
     checkBucketBackups(settings, backupLimit, now),
-    scanRecords(recordsDir).catch((error: unknown): Error => (error instanceof Error ? error : new Error(String(error)))),
+    scanRecords(recordsDir).catch(asError),
   ]);
   const register = await checkRegister(backupDir, bucket.register, local.figure.at !== undefined);
   const drill = drillItem(scan, recordsDir, drillLimit, now);

@@ -1,16 +1,29 @@
 /** `status --json`: the same findings as one JSON document (for scripts; the plugin text is for monitoring). */
 import { itemLine, perfData } from './plugin-output.js';
-import { PLUGIN_EXIT, type StatusReport } from './types.js';
+import { PLUGIN_EXIT, type AgeFigure, type StatusReport } from './types.js';
 
 const iso = (epochSeconds: number | undefined): string | null | undefined =>
   epochSeconds === undefined ? undefined : epochSeconds === 0 ? null : new Date(epochSeconds * 1000).toISOString();
 
+export const STATUS_SCHEMA = 'obexal-runbook-status@v1';
+
 export function statusJson(report: StatusReport, extra: { prometheusFile?: string } = {}): Record<string, unknown> {
   const f = report.figures;
-  const age = (figure: typeof f.drill | undefined) =>
-    figure && { ageSeconds: figure.seconds ?? null, at: iso(figure.at) ?? null, warnSeconds: figure.warnSeconds, critSeconds: figure.critSeconds };
+  const age = (figure: AgeFigure | undefined) =>
+    figure && {
+      ageSeconds: figure.seconds ?? null,
+      at: iso(figure.at) ?? null,
+      warnSeconds: figure.warnSeconds,
+      critSeconds: figure.critSeconds,
+    };
+  const lastRuns = f.lastRuns.map((run) => ({
+    ...run,
+    finishedAt: run.finishedAt.toISOString(),
+    exitCode: run.exitCode ?? null,
+    durationMs: run.durationMs ?? null,
+  }));
   return {
-    schema: 'obexal-runbook-status@v1',
+    schema: STATUS_SCHEMA,
     state: report.state,
     exitCode: PLUGIN_EXIT[report.state],
     checkedAt: report.checkedAt.toISOString(),
@@ -25,7 +38,7 @@ export function statusJson(report: StatusReport, extra: { prometheusFile?: strin
       rtoSeconds: f.rtoSeconds ?? null,
       rtoTargetSeconds: f.rtoTargetSeconds ?? null,
       keyEraRegister: f.keyEraRegister ?? null,
-      lastRuns: f.lastRuns.map((run) => ({ ...run, finishedAt: run.finishedAt.toISOString(), exitCode: run.exitCode ?? null, durationMs: run.durationMs ?? null })),
+      lastRuns,
     },
     perfdata: perfData(report).map((d) => ({ ...d, value: d.value ?? null })),
     ...(extra.prometheusFile ? { prometheusFile: extra.prometheusFile } : {}),

@@ -16,11 +16,13 @@ export interface PerfDatum {
   max?: number | undefined;
 }
 
-const number = (value: number | undefined): string => (value === undefined ? '' : String(Math.round(value * 1000) / 1000));
+const number = (value: number | undefined): string =>
+  value === undefined ? '' : String(Math.round(value * 1000) / 1000);
 
 export function formatPerfDatum(datum: PerfDatum): string {
   const value = datum.value === undefined ? 'U' : `${number(datum.value)}${datum.uom}`;
-  return `'${datum.label}'=${value};${number(datum.warn)};${number(datum.crit)};${number(datum.min)};${number(datum.max)}`;
+  const thresholds = [datum.warn, datum.crit, datum.min, datum.max].map(number).join(';');
+  return `'${datum.label}'=${value};${thresholds}`;
 }
 
 function ageDatum(label: string, figure: AgeFigure): PerfDatum {
@@ -45,7 +47,8 @@ export function perfData(report: StatusReport): PerfDatum[] {
 const plain = (text: string): string => text.replace(/\|/g, '/').replace(/[\r\n]+/g, ' ');
 
 export function itemLine(item: StatusItem): string {
-  return plain(`${item.label}: ${item.text}${item.word ? ` ${item.word}` : ''}${item.detail ? ` - ${item.detail}` : ''}`);
+  const word = item.word ? ` ${item.word}` : '';
+  return plain(`${item.label}: ${item.text}${word}${item.detail ? ` - ${item.detail}` : ''}`);
 }
 
 const AGE_KEYS = ['backup_local', 'backup_bucket', 'drill'];
@@ -54,14 +57,16 @@ const SEVERITY_ORDER = ['CRITICAL', 'WARNING', 'UNKNOWN'] as const;
 function summary(report: StatusReport): string {
   if (report.state === 'OK') {
     const ages = report.items.filter((item) => item.state === 'OK' && AGE_KEYS.includes(item.key));
-    return ages.map((item) => `${item.label} ${item.text.replace(/ \(limit [^)]*\)$/, '')}`).join(', ') || 'nothing to report';
+    const withoutLimit = (text: string) => text.replace(/ \(limit [^)]*\)$/, '');
+    return ages.map((item) => `${item.label} ${withoutLimit(item.text)}`).join(', ') || 'nothing to report';
   }
   const problems = SEVERITY_ORDER.flatMap((state) => report.items.filter((item) => item.state === state));
   return problems.map((item) => `${item.label}: ${item.text}${item.word ? ` ${item.word}` : ''}`).join('; ');
 }
 
 export function pluginText(report: StatusReport): string {
-  const first = `OBEXAL-RUNBOOK ${report.state} - ${plain(summary(report))} | ${perfData(report).map(formatPerfDatum).join(' ')}`;
+  const perf = perfData(report).map(formatPerfDatum).join(' ');
+  const first = `OBEXAL-RUNBOOK ${report.state} - ${plain(summary(report))} | ${perf}`;
   return [first, ...report.items.map(itemLine)].join('\n');
 }
 

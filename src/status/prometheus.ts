@@ -32,40 +32,58 @@ function sampleLine(name: string, sample: Sample): string {
 const one = (value: number | undefined, labels?: Record<string, string>): Sample[] =>
   value === undefined ? [] : [{ value, ...(labels ? { labels } : {}) }];
 
+const gauge = (name: string, help: string, samples: Sample[]): Metric => ({ name, help, samples });
+
+const STATUS_HELP = 'state of obexal-runbook status: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN';
+const WARN_CRIT = 'past it status warns, past twice it status is critical';
+
 function metricsOf(report: StatusReport): Metric[] {
   const f = report.figures;
-  const backupTimes = [...one(f.backupLocal.at, { location: 'local' }), ...one(f.backupBucket?.at, { location: 'bucket' })];
+  const backupTimes = [
+    ...one(f.backupLocal.at, { location: 'local' }),
+    ...one(f.backupBucket?.at, { location: 'bucket' }),
+  ];
+  const perRunbook = (value: (run: (typeof f.lastRuns)[number]) => number): Sample[] =>
+    f.lastRuns.map((run) => ({ labels: { runbook: run.runbook }, value: value(run) }));
+  const register = f.keyEraRegister === undefined ? undefined : Number(f.keyEraRegister);
+  const successes = perRunbook((run) => Number(run.outcome === 'ok'));
+  const endTimes = perRunbook((run) => run.finishedAt.getTime() / 1000);
   return [
-    { name: 'status', help: 'state of obexal-runbook status: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN', samples: one(PLUGIN_EXIT[report.state]) },
-    { name: 'status_timestamp_seconds', help: 'when status last wrote this file', samples: one(report.checkedAt.getTime() / 1000) },
-    { name: 'last_backup_timestamp_seconds', help: 'start of the newest verified backup (0: none)', samples: backupTimes },
-    { name: 'backup_max_age_seconds', help: 'BACKUP_MAX_AGE: past it status warns, past twice it status is critical', samples: one(f.backupLocal.warnSeconds) },
-    { name: 'last_drill_timestamp_seconds', help: 'end of the last passing drill (0: none)', samples: one(f.drill.at) },
-    { name: 'drill_max_age_seconds', help: 'DRILL_MAX_AGE: past it status warns, past twice it status is critical', samples: one(f.drill.warnSeconds) },
-    { name: 'dump_size_bytes', help: 'size of the newest verified dump as stored (encrypted)', samples: one(f.dumpSizeBytes) },
-    { name: 'dump_duration_seconds', help: 'pg_dump to encrypted file, for the newest verified dump', samples: one(f.dumpDurationSeconds) },
-    { name: 'backup_duration_seconds', help: 'the whole backup run, for the last successful backup', samples: one(f.backupDurationSeconds) },
-    { name: 'drill_rto_seconds', help: 'RTO measured by the last passing drill', samples: one(f.rtoSeconds) },
-    { name: 'rto_target_seconds', help: 'RTO_TARGET', samples: one(f.rtoTargetSeconds) },
-    {
-      name: 'last_run_success',
-      help: 'outcome of the newest record of each runbook: 1 ok, 0 otherwise',
-      samples: f.lastRuns.map((run) => ({ labels: { runbook: run.runbook }, value: run.outcome === 'ok' ? 1 : 0 })),
-    },
-    {
-      name: 'last_run_timestamp_seconds',
-      help: 'end of the newest record of each runbook',
-      samples: f.lastRuns.map((run) => ({ labels: { runbook: run.runbook }, value: run.finishedAt.getTime() / 1000 })),
-    },
-    { name: 'key_era_register_present', help: 'a key-era register exists (bucket or BACKUP_DIR): 1, else 0', samples: one(f.keyEraRegister === undefined ? undefined : Number(f.keyEraRegister)) },
+    gauge('status', STATUS_HELP, one(PLUGIN_EXIT[report.state])),
+    gauge('status_timestamp_seconds', 'when status last wrote this file', one(report.checkedAt.getTime() / 1000)),
+    gauge('last_backup_timestamp_seconds', 'start of the newest verified backup (0: none)', backupTimes),
+    gauge('backup_max_age_seconds', `BACKUP_MAX_AGE: ${WARN_CRIT}`, one(f.backupLocal.warnSeconds)),
+    gauge('last_drill_timestamp_seconds', 'end of the last passing drill (0: none)', one(f.drill.at)),
+    gauge('drill_max_age_seconds', `DRILL_MAX_AGE: ${WARN_CRIT}`, one(f.drill.warnSeconds)),
+    gauge('dump_size_bytes', 'size of the newest verified dump as stored (encrypted)', one(f.dumpSizeBytes)),
+    gauge('dump_duration_seconds', 'pg_dump to encrypted file, newest verified dump', one(f.dumpDurationSeconds)),
+    gauge('backup_duration_seconds', 'the whole backup run, last successful backup', one(f.backupDurationSeconds)),
+    gauge('drill_rto_seconds', 'RTO measured by the last passing drill', one(f.rtoSeconds)),
+    gauge('rto_target_seconds', 'RTO_TARGET', one(f.rtoTargetSeconds)),
+    gauge('last_run_success', 'newest record of each runbook: 1 ok, 0 otherwise', successes),
+    gauge('last_run_timestamp_seconds', 'end of the newest record of each runbook', endTimes),
+    gauge('key_era_register_present', 'a key-era register exists (bucket or BACKUP_DIR): 1, else 0', one(register)),
   ];
 }
 
 export function prometheusText(report: StatusReport): string {
+  return render(metricsOf(report));
+}
+
+/** When status itself could not run: UNKNOWN, so that a stale file from an earlier run is not taken for news. */
+export function unknownPrometheusText(now: Date): string {
+  return render([
+    gauge('status', STATUS_HELP, one(PLUGIN_EXIT.UNKNOWN)),
+    gauge('status_timestamp_seconds', 'when status last wrote this file', one(now.getTime() / 1000)),
+  ]);
+}
+
+function render(metrics: Metric[]): string {
   const lines: string[] = [];
-  for (const metric of metricsOf(report)) {
+  for (const metric of metrics) {
     const name = `${PREFIX}${metric.name}`;
-    lines.push(`# HELP ${name} ${metric.help}`, `# TYPE ${name} gauge`, ...metric.samples.map((sample) => sampleLine(name, sample)));
+    lines.push(`# HELP ${name} ${metric.help}`, `# TYPE ${name} gauge`);
+    lines.push(...metric.samples.map((sample) => sampleLine(name, sample)));
   }
   return `${lines.join('\n')}\n`;
 }

@@ -22,7 +22,8 @@ export interface RecordsScan {
 
 const RECORD_FILE = /^\d{8}T\d{6}Z-[A-Za-z0-9._-]+\.json$/;
 
-const numberOr = (value: unknown): number | undefined => (typeof value === 'number' && Number.isFinite(value) ? value : undefined);
+const numberOr = (value: unknown): number | undefined =>
+  typeof value === 'number' && Number.isFinite(value) ? value : undefined;
 
 function rtoOf(record: Record<string, unknown>): number | undefined {
   const drill = (record.details as { drill?: { rto?: { ms?: unknown } } } | undefined)?.drill;
@@ -34,7 +35,8 @@ function lastRunOf(file: string, record: Record<string, unknown>): LastRun | und
   if (typeof runbook !== 'string' || typeof outcome !== 'string' || typeof finishedAt !== 'string') return undefined;
   const at = new Date(finishedAt);
   if (Number.isNaN(at.getTime())) return undefined;
-  return { runbook, outcome, exitCode: numberOr(record.exitCode), finishedAt: at, durationMs: numberOr(record.durationMs), file };
+  const [exitCode, durationMs] = [numberOr(record.exitCode), numberOr(record.durationMs)];
+  return { runbook, outcome, exitCode, finishedAt: at, durationMs, file };
 }
 
 const newer = (a: LastRun | undefined, b: LastRun): boolean => !a || b.finishedAt > a.finishedAt;
@@ -49,7 +51,8 @@ export async function scanRecords(recordsDir: string): Promise<RecordsScan> {
     if (!record || !run) continue;
     if (newer(scan.lastRuns.get(run.runbook), run)) scan.lastRuns.set(run.runbook, run);
     if (run.runbook === 'backup' && run.outcome === 'ok' && newer(scan.lastGoodBackup, run)) scan.lastGoodBackup = run;
-    if (run.runbook === 'drill' && run.outcome === 'ok' && (!scan.lastPassingDrill || run.finishedAt > scan.lastPassingDrill.at)) {
+    const newerDrill = !scan.lastPassingDrill || run.finishedAt > scan.lastPassingDrill.at;
+    if (run.runbook === 'drill' && run.outcome === 'ok' && newerDrill) {
       scan.lastPassingDrill = { at: run.finishedAt, file, rtoMs: rtoOf(record) };
     }
   }

@@ -9,11 +9,17 @@ import { ageItem, uncheckedAge, type AgeLimit } from './ages.js';
 import type { RecordsScan } from './records-scan.js';
 import type { AgeFigure, LastRun, StatusItem } from './types.js';
 
-export function drillItem(scan: RecordsScan | Error, recordsDir: string, limit: AgeLimit, now: Date): { item: StatusItem; figure: AgeFigure } {
+export function drillItem(
+  scan: RecordsScan | Error,
+  recordsDir: string,
+  limit: AgeLimit,
+  now: Date,
+): { item: StatusItem; figure: AgeFigure } {
   if (scan instanceof Error) return uncheckedAge('drill', 'drill', limit, messageOf(scan));
   const drill = scan.lastPassingDrill;
   const found = drill ? { at: drill.at, what: drill.file } : undefined;
-  return ageItem({ key: 'drill', label: 'drill', limit, now, found, missing: `no passing drill record in ${recordsDir}` });
+  const missing = `no passing drill record in ${recordsDir}`;
+  return ageItem({ key: 'drill', label: 'drill', limit, now, found, missing });
 }
 
 const WATCHED = ['backup', 'drill'] as const;
@@ -22,7 +28,8 @@ function lastRunItem(run: LastRun, now: Date): StatusItem {
   const ok = run.outcome === 'ok';
   const exit = run.exitCode === undefined ? '' : ` (exit ${run.exitCode})`;
   const text = `${run.outcome}${ok ? '' : exit}, ${formatAge(now.getTime() - run.finishedAt.getTime())} ago`;
-  return { key: `last_${run.runbook}_run`, label: `last ${run.runbook} run`, state: ok ? 'OK' : 'WARNING', text, word: ok ? 'ok' : 'WARNING', detail: run.file };
+  const [key, label] = [`last_${run.runbook}_run`, `last ${run.runbook} run`];
+  return { key, label, state: ok ? 'OK' : 'WARNING', text, word: ok ? 'ok' : 'WARNING', detail: run.file };
 }
 
 export function lastRunItems(scan: RecordsScan | Error, now: Date): StatusItem[] {

@@ -15,7 +15,11 @@ function configJson(invocation: Invocation): string {
   return JSON.stringify({ configFile: invocation.store.path, settings }, null, 2);
 }
 
-export function configCommand(invocation: Invocation, args: string[], options: { json?: boolean } = {}): { text: string; exitCode: number } {
+export function configCommand(
+  invocation: Invocation,
+  args: string[],
+  options: { json?: boolean } = {},
+): { text: string; exitCode: number } {
   const [verb, name, value] = args;
   if (verb === 'set' || verb === 'unset') {
     if (!name || (verb === 'set' && value === undefined)) throw new UsageError(`usage: obexal-runbook config ${verb} NAME${verb === 'set' ? ' VALUE' : ''}`);

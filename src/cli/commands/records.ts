@@ -1,10 +1,21 @@
 /** `obexal-runbook records list|show|verify|pubkey`, over the record store's plain functions. */
 import { UsageError } from '../../core/errors.js';
-import { recordsList, recordsListJson, recordsPubkey, recordsShow, recordsVerify, type RecordsSettings } from '../../records/commands.js';
+import {
+  recordsList,
+  recordsListJson,
+  recordsPubkey,
+  recordsShow,
+  recordsVerify,
+  type RecordsSettings,
+} from '../../records/commands.js';
 import type { Invocation } from '../environment.js';
 import { recordsDirOf } from '../record-writer.js';
 
-export async function recordsCommand(invocation: Invocation, args: string[], options: { json?: boolean } = {}): Promise<{ text: string; exitCode: number }> {
+export async function recordsCommand(
+  invocation: Invocation,
+  args: string[],
+  options: { json?: boolean } = {},
+): Promise<{ text: string; exitCode: number }> {
   const { settings } = invocation;
   const [verb, id] = args;
   const records: RecordsSettings = {

@@ -1,7 +1,11 @@
 import { UsageError } from '../../core/errors.js';
 import { listRuns } from '../../engine/journal.js';
 
-export function runsCommand(runsDirectory: string, args: string[], options: { json?: boolean } = {}): { text: string; exitCode: number } {
+export function runsCommand(
+  runsDirectory: string,
+  args: string[],
+  options: { json?: boolean } = {},
+): { text: string; exitCode: number } {
   if (args[0] !== undefined && args[0] !== 'list') throw new UsageError(`unknown runs command "${args[0]}"`, 'use `obexal-runbook runs list`');
   const runs = listRuns(runsDirectory);
   if (options.json) return { text: JSON.stringify({ runsDir: runsDirectory, runs }, null, 2), exitCode: 0 };

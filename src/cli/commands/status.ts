@@ -13,11 +13,13 @@
  */
 import { messageOf, RunbookError } from '../../core/errors.js';
 import { collectStatus } from '../../status/collect.js';
-import { statusJson } from '../../status/json.js';
+import { STATUS_SCHEMA, statusJson } from '../../status/json.js';
 import { pluginText, unknownText } from '../../status/plugin-output.js';
-import { prometheusText, writePrometheusFile } from '../../status/prometheus.js';
+import { prometheusText, unknownPrometheusText, writePrometheusFile } from '../../status/prometheus.js';
 import { PLUGIN_EXIT, worstState, type StatusReport } from '../../status/types.js';
 import type { Invocation } from '../environment.js';
+
+type Output = { text: string; exitCode: number };
 
 export interface StatusOptions {
   json: boolean;
@@ -29,32 +31,30 @@ async function writeMetrics(report: StatusReport, file: string): Promise<void> {
   try {
     await writePrometheusFile(file, prometheusText(report));
   } catch (error) {
-    const why = `${(error as NodeJS.ErrnoException).code ?? messageOf(error)}; check that the folder exists and this user may write it`;
-    report.items.push({ key: 'prometheus_file', label: 'prometheus file', state: 'UNKNOWN', text: `${file} could not be written: ${why}`, word: 'ERROR' });
+    const code = (error as NodeJS.ErrnoException).code ?? messageOf(error);
+    const text = `${file} could not be written: ${code}; check that the folder exists and this user may write it`;
+    report.items.push({ key: 'prometheus_file', label: 'prometheus file', state: 'UNKNOWN', text, word: 'ERROR' });
     report.state = worstState([report.state, 'UNKNOWN']);
   }
 }
 
 /** Status itself could not run: UNKNOWN on stdout (where monitoring reads), and in the metrics file too. */
-async function failed(error: unknown, options: StatusOptions): Promise<{ text: string; exitCode: number }> {
+async function failed(error: unknown, options: StatusOptions): Promise<Output> {
   const hint = error instanceof RunbookError ? error.hint : undefined;
   const now = new Date();
   if (options.prometheus) {
-    const text = `# HELP obexal_runbook_status state of obexal-runbook status: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN\n` +
-      `# TYPE obexal_runbook_status gauge\nobexal_runbook_status 3\n` +
-      `# HELP obexal_runbook_status_timestamp_seconds when status last wrote this file\n` +
-      `# TYPE obexal_runbook_status_timestamp_seconds gauge\nobexal_runbook_status_timestamp_seconds ${now.getTime() / 1000}\n`;
-    await writePrometheusFile(options.prometheus, text).catch(() => undefined);
+    await writePrometheusFile(options.prometheus, unknownPrometheusText(now)).catch(() => undefined);
   }
   const exitCode = PLUGIN_EXIT.UNKNOWN;
   if (options.json) {
-    const document = { schema: 'obexal-runbook-status@v1', state: 'UNKNOWN', exitCode, checkedAt: now.toISOString(), error: messageOf(error), hint: hint ?? null };
+    const [checkedAt, message] = [now.toISOString(), messageOf(error)];
+    const document = { schema: STATUS_SCHEMA, state: 'UNKNOWN', exitCode, checkedAt, error: message, hint };
     return { text: JSON.stringify(document, null, 2), exitCode };
   }
   return { text: unknownText(messageOf(error), hint), exitCode };
 }
 
-export async function statusCommand(invocation: Invocation, options: StatusOptions): Promise<{ text: string; exitCode: number }> {
+export async function statusCommand(invocation: Invocation, options: StatusOptions): Promise<Output> {
   let report: StatusReport;
   try {
     report = await collectStatus(invocation.settings);
@@ -63,6 +63,9 @@ export async function statusCommand(invocation: Invocation, options: StatusOptio
   }
   if (options.prometheus) await writeMetrics(report, options.prometheus);
   const exitCode = PLUGIN_EXIT[report.state];
-  if (options.json) return { text: JSON.stringify(statusJson(report, { prometheusFile: options.prometheus }), null, 2), exitCode };
+  if (options.json) {
+    const document = statusJson(report, { prometheusFile: options.prometheus });
+    return { text: JSON.stringify(document, null, 2), exitCode };
+  }
   return { text: pluginText(report), exitCode };
 }
