@@ -141,7 +141,7 @@ function verdictOf(problems: RecordProblem[], bucket: BucketComparison, recordsD
   if (problems.length === 0) {
     const lines = [`OK: ${intact}${bucket.state === 'compared' ? ', and the bucket holds the same records' : ''}.`];
     if (bucket.state === 'not-configured') {
-      lines.push('(A chain cannot prove its newest record was not removed: with S3_BUCKET set, verify compares copies.)');
+      lines.push('(A chain cannot prove its newest record was not removed: set S3_BUCKET to compare the copies.)');
     }
     return { lines, exitCode: ExitCode.ok };
   }
