@@ -70,7 +70,13 @@ async function readRegisterCopy(context: S3Context, signal: AbortSignal): Promis
     import('../eras/register.js'),
   ]);
   const where = describeLocation(context.settings, REGISTER_FILE_NAME);
-  const found = await getJson<unknown>(context, REGISTER_FILE_NAME, { signal });
+  let found: { value: unknown } | undefined;
+  try {
+    found = await getJson<unknown>(context, REGISTER_FILE_NAME, { signal });
+  } catch (error) {
+    // The backups were read through the same client: a failure here is this object's (a bad checksum, bad JSON).
+    return { state: 'damaged', problem: messageOf(error) };
+  }
   if (!found) return { state: 'absent', where };
   try {
     return { state: 'read', register: parseRegister(found.value, where), where };

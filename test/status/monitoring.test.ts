@@ -131,6 +131,31 @@ describe('status for monitoring', () => {
     assert.equal(sampleOf(parsePrometheus(readFileSync(prom, 'utf8')).samples, 'obexal_runbook_key_era_register_present'), 0);
   });
 
+  test("the bucket's register wins over the local one; a damaged bucket copy is a WARNING, the backup ages stand", async () => {
+    const home = await setup({ backupAge: HOUR, drillAge: DAY, register: false });
+    const put = async (content: string) => {
+      const file = join(home.dir, 'key-eras.json');
+      writeFileSync(file, content);
+      const context = contextFor(home.env);
+      try {
+        await uploadFile(context, { file, name: 'key-eras.json' });
+      } finally {
+        closeS3(context);
+      }
+    };
+    const era = { label: 'era-7', fingerprint: 'c'.repeat(64), start: ago(9 * DAY).toISOString() };
+    await put(JSON.stringify(addEra(emptyRegister(), era)));
+    const good = await runCli(['status'], home.env);
+    assert.equal(good.exitCode, 0, good.stdout + good.stderr);
+    assert.match(line(good.stdout, 'key-era register:'), /^key-era register: 1 era\(s\), open: era-7 \(s3:\/\/\S+\/key-eras\.json.*\) ok$/);
+
+    await put('{"schema": "not a register"');
+    const damaged = await runCli(['status'], home.env);
+    assert.equal(damaged.exitCode, 1, damaged.stdout + damaged.stderr);
+    assert.match(line(damaged.stdout, 'key-era register:'), /^key-era register: the bucket's copy is damaged: .* WARNING$/);
+    assert.match(line(damaged.stdout, 'backup bucket:'), / ok - /);
+  });
+
   test('WARNING (exit 1): the last backup run failed although an older backup is still fresh', async () => {
     const home = await setup({ backupAge: 3 * HOUR, drillAge: DAY, lastBackupOutcome: 'failed' });
     const result = await runCli(['status'], home.env);
