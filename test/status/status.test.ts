@@ -52,7 +52,9 @@ describe('status', () => {
     homes.push(home.dir);
     const backupDir = home.env.BACKUP_DIR as string;
     const b = await writeFakeBackup(backupDir, { verifiedBucket: true, ...backup });
-    await writeLocalRegister(backupDir, addEra(emptyRegister(), { label: 'era-1', fingerprint: 'a'.repeat(64), start: ago(30 * DAY).toISOString() }));
+    // A key-era register: without one, status warns (issue 11).
+    const era = { label: 'era-1', fingerprint: 'a'.repeat(64), start: ago(30 * DAY).toISOString() };
+    await writeLocalRegister(backupDir, addEra(emptyRegister(), era));
     const env = { ...home.env, ...s3.env, S3_PREFIX: prefix };
     const scoped = contextFor(env);
     await uploadFile(scoped, { file: join(backupDir, b.dumpName), name: b.dumpName, sha256: b.sha256 });
