@@ -14,7 +14,7 @@ export const PGBACKREST_PACKAGE_HINT =
   'install pgBackRest: `apt-get install pgbackrest` (Debian, Ubuntu), `dnf install pgbackrest` (PGDG on Red Hat); it must be on PATH';
 
 export async function findPgBackRest(path = process.env.PATH ?? ''): Promise<string> {
-  for (const dir of [...path.split(delimiter).filter(Boolean), '/usr/bin', '/usr/local/bin']) {
+  for (const dir of path.split(delimiter).filter(Boolean)) {
     const candidate = join(dir, 'pgbackrest');
     try {
       await access(candidate, constants.X_OK);
@@ -67,7 +67,7 @@ export function runPgBackRest(
   options: { captureStdout?: boolean; logLevel?: 'info' | 'warn' } = {},
 ): Promise<ProcessResult> {
   const { captureStdout = false, logLevel = 'info' } = options;
-  const logging = [`--log-level-console=${logLevel}`, '--log-level-stderr=off', '--log-level-file=off'];
+  const logging = [`--log-level-console=${logLevel}`, '--log-level-stderr=error', '--log-level-file=off'];
   return runProcess({
     file: runner.program,
     args: [`--config=${runner.configFile}`, `--stanza=${runner.stanza}`, ...logging, ...args, command],

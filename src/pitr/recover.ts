@@ -93,7 +93,8 @@ async function waitForTarget(client: pg.Client, dataDir: string, logFile: string
       );
     }
     const state = await client.query<{ recovering: boolean; paused: boolean; at: Date | null }>(
-      'SELECT pg_is_in_recovery() AS recovering, pg_is_wal_replay_paused() AS paused, pg_last_xact_replay_timestamp() AS at',
+      `SELECT pg_is_in_recovery() AS recovering, pg_last_xact_replay_timestamp() AS at,
+       CASE WHEN pg_is_in_recovery() THEN pg_is_wal_replay_paused() ELSE false END AS paused`,
     );
     const row = state.rows[0];
     if (row && (!row.recovering || row.paused)) {

@@ -72,9 +72,14 @@ export function checkReachable(target: RecoveryTarget, backups: PhysicalBackup[]
   return window.toKnown ? null : `the end of the archived WAL is unknown (the source cannot be asked): recovery fails if ${target.at} is past it`;
 }
 
+/** pgBackRest reads `YYYY-MM-DD HH:MM:SS[.fff]+00` (it cannot select a backup set from an ISO 8601 `T…Z` time). */
+export function pgBackRestTime(iso: string): string {
+  return iso.replace('T', ' ').replace(/Z$/, '+00');
+}
+
 /** pgBackRest restore options for the target; recovery pauses at a time target so that its point can be read. */
 export function restoreTargetArgs(target: RecoveryTarget): string[] {
   if (target.kind === 'latest') return ['--type=default'];
   if (target.kind === 'backup') return [`--set=${target.label}`, '--type=immediate', '--target-action=pause'];
-  return ['--type=time', `--target=${target.at}`, '--target-action=pause'];
+  return ['--type=time', `--target=${pgBackRestTime(target.at)}`, '--target-action=pause'];
 }
