@@ -132,6 +132,7 @@ export async function recoverIntoThrowawayCluster(options: RecoverOptions): Prom
   const { rootDir, socketDir, dataDir } = folder;
   const logFile = join(rootDir, 'server.log');
   const registration = { rootDir, postmasterPid: 0, stop: async () => undefined as void };
+  options.output(`restoring into a throwaway cluster in ${rootDir}`);
   try {
     const started = performance.now();
     const args = [`--pg1-path=${dataDir}`, '--archive-mode=off', ...restoreTargetArgs(options.target)];

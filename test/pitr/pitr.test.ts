@@ -5,9 +5,10 @@
  * inputs refused before anything is touched.
  */
 import assert from 'node:assert/strict';
-import { readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { execa } from 'execa';
 import { after, before, describe, it } from 'node:test';
-import { recordPathOf } from '../helpers/cli.js';
+import { BIN, recordPathOf } from '../helpers/cli.js';
 import { tempDir } from '../helpers/temp.js';
 import { writeAnswers, CHECKLIST_ANSWERS } from '../drill/fixture.js';
 import { archiveCurrentWal, cli, sql, startPitrSandbox, type PitrSandbox } from './fixture.js';
@@ -25,10 +26,33 @@ function record(stdout: string): Record<string, unknown> & { details: Record<str
   return JSON.parse(readFileSync(recordPathOf(stdout), 'utf8'));
 }
 
+/** Runs the executable headless, sends SIGINT once `line` is printed (after `delayMs`), and returns its end. */
+async function interruptAt(args: string[], line: RegExp, delayMs: number): Promise<{ exitCode: number; stdout: string }> {
+  const child = execa(process.execPath, ['--', BIN, ...args], {
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, LANG: 'C.UTF-8', ...sandbox.env, CONFIRM: 'yes' },
+    extendEnv: false,
+    reject: false,
+    stdin: 'ignore',
+    timeout: 600_000,
+  });
+  let stdout = '';
+  let sent = false;
+  child.stdout?.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString();
+    if (!sent && line.test(stdout)) {
+      sent = true;
+      setTimeout(() => child.kill('SIGINT'), delayMs);
+    }
+  });
+  const result = await child;
+  return { exitCode: result.exitCode ?? -1, stdout };
+}
+
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+let sandbox: PitrSandbox;
+
 describe('point-in-time recovery with pgBackRest', { timeout: 1_200_000, skip: hasPgBackRest ? false : 'pgbackrest is not installed' }, () => {
-  let sandbox: PitrSandbox;
   let answers: string;
   before(async () => {
     sandbox = await startPitrSandbox();
@@ -85,6 +109,17 @@ describe('point-in-time recovery with pgBackRest', { timeout: 1_200_000, skip: h
     assert.ok(typeof details.drill?.dump?.ageAtRestoreMs === 'number', 'no RPO');
     assert.ok(details.pitr, 'no recovery facts in the record');
     assert.ok(statSync(`${recordPathOf(result.stdout)}.sig`).size > 0);
+  });
+
+  it('Ctrl+C during the recovery: exit 130, the throwaway cluster stopped and removed, the target untouched', async () => {
+    const [{ count: rowsBefore } = { count: '' }] = await sql<{ count: string }>(sandbox, 'SELECT count(*)::text AS count FROM pitr_marker');
+    const { exitCode, stdout } = await interruptAt(['pitr-restore', '--yes'], /restoring into a throwaway cluster in /, 1500);
+    assert.equal(exitCode, 130, stdout.slice(-3000));
+    const folder = /restoring into a throwaway cluster in (\S+)/.exec(stdout)?.[1];
+    assert.ok(folder, 'the run did not name its cluster folder');
+    assert.equal(existsSync(folder), false, `the recovered cluster folder ${folder} remains`);
+    const [{ count: rowsAfter } = { count: '' }] = await sql<{ count: string }>(sandbox, 'SELECT count(*)::text AS count FROM pitr_marker');
+    assert.equal(rowsAfter, rowsBefore);
   });
 
   it('a time before the oldest backup is refused before anything is touched, naming the window', async () => {
