@@ -10,6 +10,7 @@ import { drillActions } from '../drill/actions/index.js';
 import { restoreActions } from '../restore/actions.js';
 import { rotationActions } from '../rotation/actions.js';
 import { rollbackActions } from '../rollback/actions.js';
+import { pitrActions } from '../pitr/actions.js';
 
 const actions = new Map<string, AnyAction>();
 
@@ -24,6 +25,7 @@ registerActions(drillActions);
 registerActions(restoreActions);
 registerActions(rotationActions);
 registerActions(rollbackActions);
+registerActions(pitrActions);
 
 export function findAction(name: string): AnyAction | undefined {
   return actions.get(name);

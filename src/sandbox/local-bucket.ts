@@ -56,13 +56,24 @@ async function listeningPort(child: ChildProcess): Promise<number> {
   });
 }
 
-export async function startLocalBucket(options: { bucket?: string; region?: string; parentDir?: string } = {}): Promise<LocalBucket> {
+/** A key and certificate (PEM files) make it serve HTTPS, as pgBackRest's S3 repository requires. */
+export interface LocalBucketTls {
+  keyFile: string;
+  certFile: string;
+}
+
+export async function startLocalBucket(options: { bucket?: string; region?: string; parentDir?: string; tls?: LocalBucketTls } = {}): Promise<LocalBucket> {
   const bucket = options.bucket ?? 'obexal-backups';
   const region = options.region ?? 'eu-central-1';
   const directory = await mkdtemp(join(options.parentDir ?? tmpdir(), 'obexal-s3rver-'));
   const child = spawn(
     process.execPath,
-    ['--openssl-legacy-provider', s3rverBin(), '--directory', directory, '--address', '127.0.0.1', '--port', '0', '--silent', '--configure-bucket', bucket],
+    [
+      '--openssl-legacy-provider',
+      s3rverBin(),
+      ...['--directory', directory, '--address', '127.0.0.1', '--port', '0', '--silent', '--configure-bucket', bucket],
+      ...(options.tls ? ['--key', options.tls.keyFile, '--cert', options.tls.certFile] : []),
+    ],
     { stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? tmpdir() } },
   );
   const killOnExit = (): void => {
@@ -80,7 +91,7 @@ export async function startLocalBucket(options: { bucket?: string; region?: stri
   }
   child.stdout?.resume();
   child.stderr?.resume();
-  const endpoint = `http://127.0.0.1:${port}`;
+  const endpoint = `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}`;
   let stopped = false;
   return {
     endpoint,
