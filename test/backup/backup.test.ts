@@ -250,7 +250,7 @@ describe('first use and options', () => {
     const manifest = firstManifest(home.backupDir);
     const dead = execa('true');
     await dead;
-    const lock = sourceLockPath(home.backupDir, manifest.source.systemIdentifier, manifest.source.database);
+    const lock = sourceLockPath(home.configDir, manifest.source.systemIdentifier, manifest.source.database);
     writeFileSync(lock, JSON.stringify({ pid: dead.pid, host: hostname(), startedAt: new Date(0).toISOString(), purpose: 'a backup that was killed' }), { mode: 0o600 });
     const result = keep('stale lock', await runCli(['backup'], home.env));
     assert.equal(result.exitCode, 0, result.stdout + result.stderr);
