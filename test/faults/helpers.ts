@@ -3,11 +3,12 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { execa, type ResultPromise } from 'execa';
+import { execa } from 'execa';
 import { BIN } from '../helpers/cli.js';
 
 export interface Started {
-  child: ResultPromise<{ all: true; reject: false; detached: true }>;
+  /** The process (its pid leads the process group). */
+  child: { readonly pid?: number | undefined };
   /** Everything printed so far (stdout and stderr). */
   output(): string;
   /** Resolves with the output once `pattern` appears; rejects when the process ends first or after `timeoutMs`. */
