@@ -6,6 +6,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { checkAnswerValues, MAX_ANSWERS_FILE_BYTES, MAX_YAML_ALIASES, readBoundedFile } from '../core/input-limits.js';
+import { checkOwnedFolder } from '../core/owned-folder.js';
 import { ResumeRefusedError, UsageError } from '../core/errors.js';
 import { startRun, type EngineOptions } from '../engine/engine.js';
 import type { RunEventListener } from '../engine/events.js';
@@ -77,8 +78,17 @@ function loadResume(invocation: Invocation, runId: string | undefined, runbook: 
   return replay;
 }
 
+/** BACKUP_DIR and RECORDS_DIR belong to the running user (the state folder was checked when it was opened). */
+function checkRunFolders(invocation: Invocation): void {
+  const backupDir = invocation.settings.get('BACKUP_DIR');
+  if (backupDir) checkOwnedFolder(backupDir, 'BACKUP_DIR');
+  const recordsDir = invocation.settings.get('RECORDS_DIR') ?? (backupDir ? join(backupDir, 'records') : undefined);
+  if (recordsDir) checkOwnedFolder(recordsDir, 'RECORDS_DIR');
+}
+
 export async function runRunbookCommand(nameOrFile: string, cli: CliOptions, invocation: Invocation, extraInputs: Record<string, string>): Promise<number> {
   const env = process.env;
+  checkRunFolders(invocation);
   const headless = isHeadless(cli, env);
   const answers = await readAnswers(cli.answers);
   const inputValues: Record<string, string> = { ...answers, ...extraInputs };
