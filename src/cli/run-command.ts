@@ -112,6 +112,7 @@ export async function runRunbookCommand(nameOrFile: string, cli: CliOptions, inv
       runsDir: invocation.runsDir,
       resume: loadResume(invocation, cli.resume, runbook),
       writeRecord: recordWriter(invocation.settings),
+      command: name,
       toolVersion: TOOL_VERSION,
       listeners: [listener],
     };
