@@ -99,6 +99,8 @@ describe('a headless backup of a seeded sandbox database', () => {
     for (const name of [...files, 'key-eras.json']) assert.equal(modeOf(join(home.backupDir, name)), 0o600, name);
     assert.equal(modeOf(join(home.backupDir, '.locks')), 0o700);
     assert.deepEqual(readdirSync(join(home.backupDir, '.locks')), [], 'the lock is released');
+    assert.equal(modeOf(join(home.configDir, '.locks')), 0o700);
+    assert.deepEqual(readdirSync(join(home.configDir, '.locks')), [], 'the source lock (in the state folder) is released');
   });
 
   it('writes a manifest whose checksums, sizes, source, era and counts are those of the dump', async () => {
