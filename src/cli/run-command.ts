@@ -79,7 +79,7 @@ function loadResume(invocation: Invocation, runId: string | undefined, runbook: 
 }
 
 /** BACKUP_DIR and RECORDS_DIR belong to the running user (the state folder was checked when it was opened). */
-function checkRunFolders(invocation: Invocation): void {
+export function checkRunFolders(invocation: Invocation): void {
   const backupDir = invocation.settings.get('BACKUP_DIR');
   if (backupDir) checkOwnedFolder(backupDir, 'BACKUP_DIR');
   const recordsDir = invocation.settings.get('RECORDS_DIR') ?? (backupDir ? join(backupDir, 'records') : undefined);
