@@ -59,7 +59,8 @@ export function describeEnding(runbook: Runbook, steps: Readonly<Record<string, 
     left,
     ...(stoppedAt ? { stoppedAt: stoppedAt.id } : {}),
     ...(stoppedAt?.onInterrupt ? { atStop: stoppedAt.onInterrupt.trim().replace(/\s+/g, ' ') } : {}),
-    ...(resumeCommand && left.length > 0 ? { next: resumeCommand } : {}),
+    // Before any step ran (inputs refused) there is no journal to resume: the hint says what to change instead.
+    ...(resumeCommand && left.length > 0 && Object.keys(steps).length > 0 ? { next: resumeCommand } : {}),
     ...(application ? { application } : {}),
   };
 }
