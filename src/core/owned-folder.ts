@@ -42,10 +42,19 @@ export function checkOwnedFolder(path: string, what: string): string {
   }
   const uid = runningUid();
   if (uid === undefined) return real;
+  const me = `${userInfo().username} (uid ${uid})`;
+  const linkInfo = lstatSync(absolute);
+  // Whoever owns the link itself can point it elsewhere later: it must be ours too (or root's, as /etc links are).
+  if (linkInfo.isSymbolicLink() && linkInfo.uid !== uid && linkInfo.uid !== 0) {
+    throw new UsageError(
+      `${what} ${absolute} is a symlink owned by ${userName(linkInfo.uid)}, not by ${me} who runs this: ` +
+        'its owner could point it at another folder; refusing to use it, nothing was written',
+      `point ${what} at the folder itself (${real}) or at a symlink of ${me}`,
+    );
+  }
   const info = statSync(real);
   if (info.uid === uid) return real;
-  const me = `${userInfo().username} (uid ${uid})`;
-  const link = lstatSync(absolute).isSymbolicLink() || real !== absolute ? ` (through a symlink: the folder is ${real})` : '';
+  const link = real !== absolute ? ` (through a symlink: the folder is ${real})` : '';
   throw new UsageError(
     `${what} ${absolute}${link} is owned by ${userName(info.uid)}, mode ${modeText(info.mode)}, not by ${me} who runs this: ` +
       'refusing to use it (its owner could rename or replace what is written there); nothing was written',

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, chownSync, mkdirSync, readdirSync, statSync, symlinkSync } from 'node:fs';
+import { chmodSync, chownSync, lchownSync, mkdirSync, readdirSync, statSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { runCli, testHome } from '../helpers/cli.js';
@@ -63,6 +63,19 @@ describe('folders owned by another user', () => {
     const result = await runCli(['backup', '--yes'], { ...h.env, BACKUP_DIR: link });
     assert.equal(result.exitCode, 2, result.stdout + result.stderr);
     assert.match(result.stderr, new RegExp(`BACKUP_DIR ${link} \\(through a symlink: the folder is ${dir}\\) is owned by postgres`));
+    assert.deepEqual(readdirSync(dir), []);
+  });
+
+  it('a symlink of another user, even to a folder of our own, is refused: its owner could repoint it', async () => {
+    const h = home();
+    const dir = join(h.dir, 'ours-behind-their-link');
+    mkdirSync(dir, { mode: 0o700 });
+    const link = join(h.dir, 'their-link');
+    symlinkSync(dir, link);
+    lchownSync(link, otherUid, otherGid);
+    const result = await runCli(['backup', '--yes'], { ...h.env, BACKUP_DIR: link });
+    assert.equal(result.exitCode, 2, result.stdout + result.stderr);
+    assert.match(result.stderr, new RegExp(`BACKUP_DIR ${link} is a symlink owned by postgres \\(uid ${otherUid}\\), not by root`));
     assert.deepEqual(readdirSync(dir), []);
   });
 
