@@ -49,7 +49,11 @@ function acquireInterruptibly(
     waitMs: options.waitMs ?? MAINTENANCE_LOCK_WAIT_MS,
     pollMs: 500,
     ...(options.signal ? { signal: options.signal } : {}),
-    onWait: (holder) =>
-      options.onWait?.(`waiting for ${path}: ${holder ? `held by pid ${holder.pid} on ${holder.host} (${holder.purpose}) since ${holder.startedAt}` : 'held'}`),
+    onWait: (holder) => {
+      const who = holder
+        ? `held by pid ${holder.pid} on ${holder.host} (${holder.purpose}) since ${holder.startedAt}`
+        : 'held';
+      options.onWait?.(`waiting for ${path}: ${who}`);
+    },
   });
 }

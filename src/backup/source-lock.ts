@@ -79,7 +79,14 @@ export async function acquireSourceLock(options: SourceLockOptions): Promise<Sou
     await unlink(partialNotePath(path)).catch(() => undefined);
     await handle.release();
   };
-  return { path, owner: handle.owner, reentered: false, release, ...(handle.takenOverFrom ? { takenOverFrom: handle.takenOverFrom } : {}), ...(removedPartial ? { removedPartial } : {}) };
+  return {
+    path,
+    owner: handle.owner,
+    reentered: false,
+    release,
+    ...(handle.takenOverFrom ? { takenOverFrom: handle.takenOverFrom } : {}),
+    ...(removedPartial ? { removedPartial } : {}),
+  };
 }
 
 /**

@@ -47,7 +47,10 @@ export function isHeadless(cli: CliOptions, env: Record<string, string | undefin
 async function readAnswers(file: string | undefined): Promise<Record<string, string>> {
   if (!file) return {};
   const unreadable = (error: unknown) =>
-    new UsageError(`cannot read the answers file ${file}: ${(error as Error).message.split('\n')[0]}`, 'an answers file is YAML: one `name: value` per line');
+    new UsageError(
+      `cannot read the answers file ${file}: ${(error as Error).message.split('\n')[0]}`,
+      'an answers file is YAML: one `name: value` per line',
+    );
   const bytes = await readBoundedFile(file, MAX_ANSWERS_FILE_BYTES, 'the answers file', unreadable);
   let parsed: unknown;
   try {
@@ -57,7 +60,9 @@ async function readAnswers(file: string | undefined): Promise<Record<string, str
   }
   if (parsed === null || parsed === undefined) return {};
   if (typeof parsed !== 'object' || Array.isArray(parsed)) throw new UsageError(`the answers file ${file} must be a mapping of name: value`);
-  const answers = Object.fromEntries(Object.entries(parsed).map(([k, v]) => [k, typeof v === 'boolean' ? (v ? 'yes' : 'no') : String(v)]));
+  const answers = Object.fromEntries(
+    Object.entries(parsed).map(([k, v]) => [k, typeof v === 'boolean' ? (v ? 'yes' : 'no') : String(v)]),
+  );
   checkAnswerValues(answers, `in ${file}`);
   return answers;
 }

@@ -10,7 +10,8 @@ interface ServerErrorShape {
 
 /** `permission denied for table webhooks` (SQLSTATE 42501): grant the privilege or run as the owner. */
 function permissionHint(message: string): string | undefined {
-  const match = /permission denied for (table|schema|sequence|database|function|relation|view) ("?[^\s"]+"?)/.exec(message);
+  const kinds = 'table|schema|sequence|database|function|relation|view';
+  const match = new RegExp(`permission denied for (${kinds}) ("?[^\\s"]+"?)`).exec(message);
   if (!match) return undefined;
   const [, kind, name] = match;
   const grant =
@@ -20,7 +21,8 @@ function permissionHint(message: string): string | undefined {
           : kind === 'function' ? `GRANT EXECUTE ON FUNCTION ${name} TO <role>`
             : `GRANT SELECT ON ${name} TO <role>`;
   return (
-    `the role in DATABASE_URL may not read ${kind} ${name}: have its owner run \`${grant}\` (the role of DATABASE_URL), ` +
+    `the role in DATABASE_URL may not read ${kind} ${name}: ` +
+    `have its owner run \`${grant}\` (the role of DATABASE_URL), ` +
     'or run this runbook as the role that owns the database\'s tables'
   );
 }

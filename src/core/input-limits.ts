@@ -21,7 +21,12 @@ function sizeText(bytes: number): string {
  * Reads at most `maxBytes` of `path`; a larger file (or an endless one such as /dev/zero) is refused with exit 2.
  * `readError` turns an open or read failure into the caller's own error.
  */
-export async function readBoundedFile(path: string, maxBytes: number, what: string, readError: (error: unknown) => Error): Promise<Buffer> {
+export async function readBoundedFile(
+  path: string,
+  maxBytes: number,
+  what: string,
+  readError: (error: unknown) => Error,
+): Promise<Buffer> {
   let handle;
   try {
     handle = await open(path, 'r');
@@ -37,9 +42,12 @@ export async function readBoundedFile(path: string, maxBytes: number, what: stri
       length += bytesRead;
       if (length > maxBytes) {
         const size = (await handle.stat()).size;
+        const expected = what === 'the runbook file'
+          ? 'a runbook is a short list of steps'
+          : 'an answers file holds one short `name: value` per line';
         throw new UsageError(
           `${what} ${path} is ${size > maxBytes ? sizeText(size) : 'larger than that'}: at most ${sizeText(maxBytes)} is read`,
-          `check that ${path} is the file you meant; ${what === 'the runbook file' ? 'a runbook is a short list of steps' : 'an answers file holds one short `name: value` per line'}`,
+          `check that ${path} is the file you meant; ${expected}`,
         );
       }
     }

@@ -207,7 +207,9 @@ export async function acquireLock(path: string, options: AcquireLockOptions): Pr
     const current = await readCurrent(path);
     if (!current) continue; // released between our attempt and the read: try again at once
     const holder = parseOwner(current.bytes);
-    if (isStale(holder, current.mtimeMs) && (await takeOver(path, current.bytes, content, guardContent))) return handleOf(holder);
+    if (isStale(holder, current.mtimeMs) && (await takeOver(path, current.bytes, content, guardContent))) {
+      return handleOf(holder);
+    }
     const remaining = deadline - Date.now();
     if (remaining <= 0) throw new LockHeldError(path, holder, options.purpose, waitMs);
     const holderText = current.bytes.toString('utf8');
@@ -215,7 +217,8 @@ export async function acquireLock(path: string, options: AcquireLockOptions): Pr
       toldAbout = holderText;
       options.onWait?.(holder, remaining);
     }
-    await sleep(Math.min(pollMs, remaining), undefined, options.signal ? { signal: options.signal } : undefined).catch((error: unknown) => {
+    const wait = options.signal ? { signal: options.signal } : undefined;
+    await sleep(Math.min(pollMs, remaining), undefined, wait).catch((error: unknown) => {
       throw options.signal?.aborted ? options.signal.reason : error;
     });
   }

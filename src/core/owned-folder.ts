@@ -56,8 +56,10 @@ export function checkOwnedFolder(path: string, what: string): string {
   if (info.uid === uid) return real;
   const link = real !== absolute ? ` (through a symlink: the folder is ${real})` : '';
   throw new UsageError(
-    `${what} ${absolute}${link} is owned by ${userName(info.uid)}, mode ${modeText(info.mode)}, not by ${me} who runs this: ` +
+    `${what} ${absolute}${link} is owned by ${userName(info.uid)}, mode ${modeText(info.mode)}, ` +
+      `not by ${me} who runs this: ` +
       'refusing to use it (its owner could rename or replace what is written there); nothing was written',
-    `point ${what} at a folder of ${me} (it is created 0700 when missing), or have it handed over: \`chown ${uid} ${real}\` (as root)`,
+    `point ${what} at a folder of ${me} (it is created 0700 when missing), ` +
+      `or have it handed over: \`chown ${uid} ${real}\` (as root)`,
   );
 }

@@ -25,12 +25,17 @@ export interface EndingFacts {
 
 function applicationLine(facts: EndingFacts): string | undefined {
   if (facts.application !== 'stopped') return undefined;
+  const stopped = 'STOPPED by this run (APP_STOP_COMMAND) and not started again';
   return facts.appStartCommand
-    ? `STOPPED by this run (APP_STOP_COMMAND) and not started again: start it with APP_START_COMMAND: ${facts.appStartCommand}`
-    : 'STOPPED by this run (APP_STOP_COMMAND) and not started again: start it by hand (APP_START_COMMAND is not set)';
+    ? `${stopped}: start it with APP_START_COMMAND: ${facts.appStartCommand}`
+    : `${stopped}: start it by hand (APP_START_COMMAND is not set)`;
 }
 
-export function describeEnding(runbook: Runbook, steps: Readonly<Record<string, StepState>>, facts: EndingFacts): RunEnding | undefined {
+export function describeEnding(
+  runbook: Runbook,
+  steps: Readonly<Record<string, StepState>>,
+  facts: EndingFacts,
+): RunEnding | undefined {
   const { outcome, resumeCommand } = facts;
   const application = applicationLine(facts);
   const destructive = runbook.steps.filter((s) => s.destructive);
@@ -44,15 +49,19 @@ export function describeEnding(runbook: Runbook, steps: Readonly<Record<string, 
 
   let target: string;
   if (halfWay.length > 0) {
-    target = `HALF-WAY: ${quoted(halfWay)}, which changes it, did not finish${changedBy.length > 0 ? ` (already done: ${quoted(changedBy)})` : ''}`;
+    const already = changedBy.length > 0 ? ` (already done: ${quoted(changedBy)})` : '';
+    target = `HALF-WAY: ${quoted(halfWay)}, which changes it, did not finish${already}`;
   } else if (changedBy.length > 0) {
     target = `CHANGED: ${quoted(changedBy)} finished before the run stopped`;
   } else {
-    target = destructive.length > 0 ? 'untouched: no step that changes it started' : 'untouched: this runbook does not change it';
+    target = destructive.length > 0
+      ? 'untouched: no step that changes it started'
+      : 'untouched: this runbook does not change it';
   }
   const stoppedAt = runbook.steps.find((s) => UNFINISHED.has(steps[s.id]?.outcome ?? ''));
   const done = runbook.steps.filter((s) => steps[s.id]?.outcome === 'ok').map((s) => s.id);
-  const left = runbook.steps.filter((s) => !s.always && (steps[s.id] === undefined || UNFINISHED.has(steps[s.id]?.outcome ?? ''))).map((s) => s.id);
+  const notFinished = (id: string) => steps[id] === undefined || UNFINISHED.has(steps[id]?.outcome ?? '');
+  const left = runbook.steps.filter((s) => !s.always && notFinished(s.id)).map((s) => s.id);
   return {
     target,
     done,

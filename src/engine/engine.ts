@@ -146,7 +146,17 @@ async function execute(options: EngineOptions, runId: string, runController: Abo
     application: contexts.applicationState,
     appStartCommand: settings.get('APP_START_COMMAND'),
   });
-  const finished: RunFinished = { type: 'run-finished', runId, outcome, exitCode, durationMs: Date.now() - startedAt, ...(failureMessage ? { message: failureMessage } : {}), ...(failureHint ? { hint: failureHint } : {}), ...(ending ? { ending } : {}), at: at() };
+  const finished: RunFinished = {
+    type: 'run-finished',
+    runId,
+    outcome,
+    exitCode,
+    durationMs: Date.now() - startedAt,
+    ...(failureMessage ? { message: failureMessage } : {}),
+    ...(failureHint ? { hint: failureHint } : {}),
+    ...(ending ? { ending } : {}),
+    at: at(),
+  };
   let recordPath: string | undefined;
   let recordVerified: boolean | undefined;
   if (!dryRun && options.writeRecord && recordBuilderReady(recordBuilder)) {

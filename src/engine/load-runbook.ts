@@ -41,7 +41,8 @@ function plainValue(doc: Document, file: string): unknown {
   try {
     return doc.toJS({ maxAliasCount: MAX_YAML_ALIASES });
   } catch (error) {
-    const message = `YAML: ${(error as Error).message.split('\n')[0]} (more than ${MAX_YAML_ALIASES} alias expansions are refused)`;
+    const first = (error as Error).message.split('\n')[0];
+    const message = `YAML: ${first} (more than ${MAX_YAML_ALIASES} alias expansions are refused)`;
     throw new InvalidRunbookError(file, [{ path: '', line: undefined, message }]);
   }
 }

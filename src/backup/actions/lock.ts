@@ -34,13 +34,19 @@ export const backupLockAction = defineAction({
       purpose: `${params.purpose} of ${params.target} (run ${ctx.runId})`,
       waitMs: parseDuration(params.wait),
       signal: ctx.signal,
-      onWait: (holder, waitMs) =>
-        ctx.output(`waiting up to ${formatDuration(waitMs)} for the lock of ${params.target}: held by ${describeHolder(holder)}`, 'info'),
+      onWait: (holder, waitMs) => {
+        const what = `the lock of ${params.target}: held by ${describeHolder(holder)}`;
+        ctx.output(`waiting up to ${formatDuration(waitMs)} for ${what}`, 'info');
+      },
     });
-    if (lock.reentered) return { message: `${params.target} is already locked by this run`, data: { lockPath: lock.path, reentered: true } };
+    if (lock.reentered) {
+      const data = { lockPath: lock.path, reentered: true };
+      return { message: `${params.target} is already locked by this run`, data };
+    }
     ctx.onCleanup(() => lock.release(), `release the lock ${lock.path}`);
     if (lock.takenOverFrom) ctx.output(`took over the lock of a dead process: ${describeHolder(lock.takenOverFrom)}`, 'warn');
     if (lock.removedPartial) ctx.output(`removed ${lock.removedPartial}, the unfinished dump of that dead run`, 'warn');
-    return { message: `locked ${params.target}`, data: { lockPath: lock.path, ...(lock.removedPartial ? { removedPartial: lock.removedPartial } : {}) } };
+    const removed = lock.removedPartial ? { removedPartial: lock.removedPartial } : {};
+    return { message: `locked ${params.target}`, data: { lockPath: lock.path, ...removed } };
   },
 });
