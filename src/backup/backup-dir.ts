@@ -8,6 +8,7 @@ import { constants } from 'node:fs';
 import { access, chmod, mkdir, stat, statfs } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { StepFailedError } from '../core/errors.js';
+import { checkOwnedFolder } from '../core/owned-folder.js';
 
 export interface BackupDirState {
   path: string;
@@ -54,6 +55,7 @@ async function nearestExisting(path: string): Promise<{ at: string; isDir: boole
 /** Read-only check of BACKUP_DIR: exists or can be created, looks writable, and how much space is free. */
 export async function inspectBackupDir(dir: string): Promise<BackupDirState> {
   const path = resolve(dir);
+  checkOwnedFolder(path, 'BACKUP_DIR');
   const nearest = await nearestExisting(path);
   if (!nearest.isDir) {
     throw notWritable(path, nearest.at === path ? 'it is a file, not a folder' : `${nearest.at} is a file, so the folder cannot be created`);
@@ -73,6 +75,7 @@ export async function inspectBackupDir(dir: string): Promise<BackupDirState> {
 /** Creates BACKUP_DIR (0700) or tightens an existing one to 0700; returns a note when it changed the mode. */
 export async function ensureBackupDir(dir: string): Promise<string | undefined> {
   const path = resolve(dir);
+  checkOwnedFolder(path, 'BACKUP_DIR');
   try {
     await mkdir(path, { recursive: true, mode: 0o700 });
     const mode = (await stat(path)).mode & 0o777;
@@ -89,6 +92,7 @@ export async function ensureBackupDir(dir: string): Promise<string | undefined> 
 
 /** A private sub-folder of BACKUP_DIR (locks), 0700. */
 export async function ensurePrivateSubdir(path: string): Promise<void> {
+  checkOwnedFolder(path, 'the locks folder');
   try {
     await mkdir(path, { recursive: true, mode: 0o700 });
     await chmod(path, 0o700);

@@ -6,8 +6,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { acquireLock, LockHeldError, type LockHandle } from '../core/lock.js';
+import { acquireLock, type LockHandle } from '../core/lock.js';
 import { ensurePrivateSubdir } from './backup-dir.js';
 import { LOCKS_DIR_NAME } from './source-lock.js';
 
@@ -39,24 +38,22 @@ export async function withMaintenanceLock<T>(
   }
 }
 
-/** acquireLock waits without a signal; poll it here so that Ctrl+C ends the wait at once. */
-async function acquireInterruptibly(
+/** Waits for the lock (polling every 500 ms), saying who holds it; Ctrl+C ends the wait at once. */
+function acquireInterruptibly(
   path: string,
   purpose: string,
   options: { signal?: AbortSignal; waitMs?: number; onWait?: (message: string) => void },
 ): Promise<LockHandle> {
-  const deadline = Date.now() + (options.waitMs ?? MAINTENANCE_LOCK_WAIT_MS);
-  let told = false;
-  for (;;) {
-    try {
-      return await acquireLock(path, { purpose, waitMs: 0 });
-    } catch (error) {
-      if (!(error instanceof LockHeldError) || Date.now() >= deadline) throw error;
-      if (!told) {
-        options.onWait?.(`waiting for ${path}: ${error.holder ? `held by pid ${error.holder.pid} on ${error.holder.host} (${error.holder.purpose})` : 'held'}`);
-        told = true;
-      }
-      await sleep(500, undefined, options.signal ? { signal: options.signal } : undefined);
-    }
-  }
+  return acquireLock(path, {
+    purpose,
+    waitMs: options.waitMs ?? MAINTENANCE_LOCK_WAIT_MS,
+    pollMs: 500,
+    ...(options.signal ? { signal: options.signal } : {}),
+    onWait: (holder) => {
+      const who = holder
+        ? `held by pid ${holder.pid} on ${holder.host} (${holder.purpose}) since ${holder.startedAt}`
+        : 'held';
+      options.onWait?.(`waiting for ${path}: ${who}`);
+    },
+  });
 }

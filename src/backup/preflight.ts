@@ -102,7 +102,7 @@ export async function runBackupPreflight(params: PreflightParams, ctx: ActionCon
       retentionDays: config.retentionDays,
       walArchiving: wal,
       pin,
-      lockPath: sourceLockPath(dir.path, source.systemIdentifier, source.database),
+      lockPath: sourceLockPath(ctx.settings.configDir, source.systemIdentifier, source.database),
       offsite: bucket ? 'bucket' : 'none',
       record: { source: { target: source.target, database: source.database, systemIdentifier: source.systemIdentifier, serverVersion: source.serverVersion } },
     },

@@ -3,6 +3,7 @@
  * migration in the same snapshot while the dump runs, so that the manifest's counts are exactly the dump's.
  */
 import { unlink } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import type pg from 'pg';
 import { messageOf } from '../core/errors.js';
 import type { ActionContext, ActionResult } from '../engine/action.js';
@@ -15,6 +16,7 @@ import { dumpToFile } from './dump-file.js';
 import { DumpProgress } from './dump-progress.js';
 import { formatBytes } from './preflight.js';
 import { recipientsFrom } from './recipients.js';
+import { notePartialUnderLock } from './source-lock.js';
 import { countRows, listUserTables, readSchemaMigration, readSourceInfo, type SchemaMigration } from './source-info.js';
 import { StepFailedError } from '../core/errors.js';
 
@@ -59,6 +61,7 @@ export async function runBackupDump(params: DumpParams, ctx: ActionContext): Pro
   let partialPath: string | undefined;
   ctx.onCleanup(async () => {
     if (partialPath) await unlink(partialPath).catch(() => undefined);
+    notePartialUnderLock(undefined);
   }, 'remove the partial dump file');
   try {
     // The same server and database the preflight saw (a DNS or failover switch in between would be another source).
@@ -83,7 +86,11 @@ export async function runBackupDump(params: DumpParams, ctx: ActionContext): Pro
       recipients,
       snapshot,
       signal: ctx.signal,
-      onPartial: (path) => (partialPath = path),
+      onPartial: (path) => {
+        partialPath = path;
+        // Beside the source lock, so that whoever takes the lock over from a killed run removes this file at once.
+        notePartialUnderLock(resolve(path));
+      },
       onStderr: (line) => {
         imported();
         // pg_dump's progress chatter goes to the journal (and --verbose); its warnings and errors to the log.
@@ -95,6 +102,7 @@ export async function runBackupDump(params: DumpParams, ctx: ActionContext): Pro
     counts.catch(() => undefined); // judged after the dump
     const dump = await dumping;
     partialPath = undefined;
+    notePartialUnderLock(undefined);
     progress.finish();
     let counted: Counted;
     try {

@@ -3,6 +3,7 @@ import Conf from 'conf';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { UsageError } from '../core/errors.js';
+import { checkOwnedFolder } from '../core/owned-folder.js';
 import { isKnownSetting, resolveSettings, settingDefinition, SETTINGS, type Settings } from '../core/settings.js';
 import { configDir, runsDir } from './paths.js';
 
@@ -22,6 +23,7 @@ export function openStore(directory: string): Conf<Record<string, string>> {
 
 export function loadInvocation(env: Record<string, string | undefined>): Invocation {
   const directory = configDir(env);
+  checkOwnedFolder(directory, 'the state folder (OBEXAL_RUNBOOK_CONFIG_DIR)');
   const store = openStore(directory);
   const settings = resolveSettings({ env, file: store.store, configDir: directory });
   const namedByInvocation = new Set(SETTINGS.filter((s) => ['environment', 'flag'].includes(settings.source(s.name))).map((s) => s.name));

@@ -2,10 +2,11 @@
  * Runs one runbook: the TUI on a terminal, the headless reporter otherwise (no TTY, CI set, --yes or
  * --json). The headless path never imports Ink or React.
  */
-import { readFile } from 'node:fs/promises';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
+import { checkAnswerValues, MAX_ANSWERS_FILE_BYTES, MAX_YAML_ALIASES, readBoundedFile } from '../core/input-limits.js';
+import { checkOwnedFolder } from '../core/owned-folder.js';
 import { ResumeRefusedError, UsageError } from '../core/errors.js';
 import { startRun, type EngineOptions } from '../engine/engine.js';
 import type { RunEventListener } from '../engine/events.js';
@@ -45,15 +46,25 @@ export function isHeadless(cli: CliOptions, env: Record<string, string | undefin
 
 async function readAnswers(file: string | undefined): Promise<Record<string, string>> {
   if (!file) return {};
+  const unreadable = (error: unknown) =>
+    new UsageError(
+      `cannot read the answers file ${file}: ${(error as Error).message.split('\n')[0]}`,
+      'an answers file is YAML: one `name: value` per line',
+    );
+  const bytes = await readBoundedFile(file, MAX_ANSWERS_FILE_BYTES, 'the answers file', unreadable);
   let parsed: unknown;
   try {
-    parsed = parseYaml(await readFile(file, 'utf8'));
+    parsed = parseYaml(bytes.toString('utf8'), { maxAliasCount: MAX_YAML_ALIASES });
   } catch (error) {
-    throw new UsageError(`cannot read the answers file ${file}: ${(error as Error).message.split('\n')[0]}`, 'an answers file is YAML: one `name: value` per line');
+    throw unreadable(error);
   }
   if (parsed === null || parsed === undefined) return {};
   if (typeof parsed !== 'object' || Array.isArray(parsed)) throw new UsageError(`the answers file ${file} must be a mapping of name: value`);
-  return Object.fromEntries(Object.entries(parsed).map(([k, v]) => [k, typeof v === 'boolean' ? (v ? 'yes' : 'no') : String(v)]));
+  const answers = Object.fromEntries(
+    Object.entries(parsed).map(([k, v]) => [k, typeof v === 'boolean' ? (v ? 'yes' : 'no') : String(v)]),
+  );
+  checkAnswerValues(answers, `in ${file}`);
+  return answers;
 }
 
 function loadResume(invocation: Invocation, runId: string | undefined, runbook: Runbook): JournalReplay | undefined {
@@ -72,13 +83,23 @@ function loadResume(invocation: Invocation, runId: string | undefined, runbook: 
   return replay;
 }
 
+/** BACKUP_DIR and RECORDS_DIR belong to the running user (the state folder was checked when it was opened). */
+export function checkRunFolders(invocation: Invocation): void {
+  const backupDir = invocation.settings.get('BACKUP_DIR');
+  if (backupDir) checkOwnedFolder(backupDir, 'BACKUP_DIR');
+  const recordsDir = invocation.settings.get('RECORDS_DIR') ?? (backupDir ? join(backupDir, 'records') : undefined);
+  if (recordsDir) checkOwnedFolder(recordsDir, 'RECORDS_DIR');
+}
+
 export async function runRunbookCommand(nameOrFile: string, cli: CliOptions, invocation: Invocation, extraInputs: Record<string, string>): Promise<number> {
   const env = process.env;
+  checkRunFolders(invocation);
   const headless = isHeadless(cli, env);
   const answers = await readAnswers(cli.answers);
   const inputValues: Record<string, string> = { ...answers, ...extraInputs };
   if (cli.reason) inputValues.reason = cli.reason;
   if (cli.pin) inputValues.pin = cli.pin;
+  checkAnswerValues(inputValues, 'on the command line');
   if (cli.hold && cli.release) throw new UsageError('--hold and --release exclude each other');
   if (cli.hold) inputValues.mode = 'hold';
   if (cli.release) inputValues.mode = 'release';
@@ -96,6 +117,7 @@ export async function runRunbookCommand(nameOrFile: string, cli: CliOptions, inv
       runsDir: invocation.runsDir,
       resume: loadResume(invocation, cli.resume, runbook),
       writeRecord: recordWriter(invocation.settings),
+      command: name,
       toolVersion: TOOL_VERSION,
       listeners: [listener],
     };

@@ -8,7 +8,8 @@
  * the next taker moves on to the next guard generation.
  *
  * A lock held by a live process (or by another host, which cannot be checked from here) is waited for, polling,
- * up to `waitMs`; then `LockHeldError` names the holder.
+ * up to `waitMs`; then `LockHeldError` names the holder. The wait ends at once when `signal` aborts (Ctrl+C,
+ * SIGTERM), and `onWait` hears who holds the lock when the wait starts and whenever the holder changes.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { open, readFile, rename, stat, unlink } from 'node:fs/promises';
@@ -26,6 +27,8 @@ export interface LockOwner {
 export interface LockHandle {
   readonly path: string;
   readonly owner: LockOwner;
+  /** The dead process whose stale lock this one replaced, when it was taken over. */
+  readonly takenOverFrom?: LockOwner;
   /** Remove the lock if it is still ours. Safe to call more than once. */
   release(): Promise<void>;
 }
@@ -37,6 +40,10 @@ export interface AcquireLockOptions {
   waitMs?: number;
   /** Poll interval while waiting (100 ms). */
   pollMs?: number;
+  /** Ends the wait at once with the signal's reason. */
+  signal?: AbortSignal;
+  /** Told who holds the lock when a wait starts and whenever the holder changes (undefined: unreadable file). */
+  onWait?: (holder: LockOwner | undefined, waitMs: number) => void;
 }
 
 /** A lock file whose content cannot be read is being written; past this age it is considered abandoned. */
@@ -181,25 +188,38 @@ export async function acquireLock(path: string, options: AcquireLockOptions): Pr
   const deadline = Date.now() + waitMs;
 
   let released = false;
-  const handle: LockHandle = {
+  const handleOf = (takenOverFrom?: LockOwner): LockHandle => ({
     path,
     owner,
+    ...(takenOverFrom ? { takenOverFrom } : {}),
     async release() {
       if (released) return;
       released = true;
       const current = await readCurrent(path);
       if (current?.bytes.equals(content)) await removeQuietly(path);
     },
-  };
+  });
 
+  let toldAbout: string | undefined;
   for (;;) {
-    if (await createExclusive(path, content)) return handle;
+    options.signal?.throwIfAborted();
+    if (await createExclusive(path, content)) return handleOf();
     const current = await readCurrent(path);
     if (!current) continue; // released between our attempt and the read: try again at once
     const holder = parseOwner(current.bytes);
-    if (isStale(holder, current.mtimeMs) && (await takeOver(path, current.bytes, content, guardContent))) return handle;
+    if (isStale(holder, current.mtimeMs) && (await takeOver(path, current.bytes, content, guardContent))) {
+      return handleOf(holder);
+    }
     const remaining = deadline - Date.now();
     if (remaining <= 0) throw new LockHeldError(path, holder, options.purpose, waitMs);
-    await sleep(Math.min(pollMs, remaining));
+    const holderText = current.bytes.toString('utf8');
+    if (holderText !== toldAbout) {
+      toldAbout = holderText;
+      options.onWait?.(holder, remaining);
+    }
+    const wait = options.signal ? { signal: options.signal } : undefined;
+    await sleep(Math.min(pollMs, remaining), undefined, wait).catch((error: unknown) => {
+      throw options.signal?.aborted ? options.signal.reason : error;
+    });
   }
 }

@@ -44,6 +44,8 @@ export interface ActionContext {
   secrets: SecretStore;
   /** Marks a destruction of `token` (host:port/database) as confirmed in this process. */
   recordConfirmation(token: string): void;
+  /** The application's state as this run leaves it (APP_STOP/START_COMMAND ran), for the run's last lines. */
+  noteApplication?(state: 'stopped' | 'started'): void;
 }
 
 export interface SecretStore {

@@ -13,6 +13,7 @@ import type { Interactor } from './interactor.js';
 import { Journal, journalPath, type JournalReplay } from './journal.js';
 import { RecordBuilder, type RunRecordDraft } from './record-builder.js';
 import type { RunControl, RunResult, StartedRun } from './run-control.js';
+import { describeEnding } from './ending.js';
 import { planSteps } from './plan.js';
 import { resolveInputs } from './inputs.js';
 import { RunContextFactory } from './run-context.js';
@@ -38,6 +39,8 @@ export interface EngineOptions {
   runsDir: string;
   resume?: JournalReplay;
   writeRecord?: RecordWriter;
+  /** How the operator names this runbook on the command line (for the `--resume` command); its name by default. */
+  command?: string;
   toolVersion: string;
   listeners: RunEventListener[];
 }
@@ -136,7 +139,24 @@ async function execute(options: EngineOptions, runId: string, runController: Abo
     for (const warning of await contexts.cleanup()) emit({ type: 'step-output', runId, stepId: '(cleanup)', stream: 'warn', text: warning, at: at() });
   }
 
-  const finished: RunFinished = { type: 'run-finished', runId, outcome, exitCode, durationMs: Date.now() - startedAt, ...(failureMessage ? { message: failureMessage } : {}), ...(failureHint ? { hint: failureHint } : {}), at: at() };
+  const resumeCommand = dryRun ? undefined : `obexal-runbook ${options.command ?? runbook.name} --resume ${runId}`;
+  const ending = describeEnding(runbook, steps, {
+    outcome,
+    resumeCommand,
+    application: contexts.applicationState,
+    appStartCommand: settings.get('APP_START_COMMAND'),
+  });
+  const finished: RunFinished = {
+    type: 'run-finished',
+    runId,
+    outcome,
+    exitCode,
+    durationMs: Date.now() - startedAt,
+    ...(failureMessage ? { message: failureMessage } : {}),
+    ...(failureHint ? { hint: failureHint } : {}),
+    ...(ending ? { ending } : {}),
+    at: at(),
+  };
   let recordPath: string | undefined;
   let recordVerified: boolean | undefined;
   if (!dryRun && options.writeRecord && recordBuilderReady(recordBuilder)) {

@@ -109,7 +109,24 @@ export interface RunFinished {
   recordPath?: string;
   /** The record's copy to the bucket (replicated the moment it is written). */
   recordCopy?: { ok: boolean; text: string };
+  /** What the run leaves: the target's state, steps done and left, the command that continues it. */
+  ending?: RunEnding;
   at: string;
+}
+
+export interface RunEnding {
+  /** untouched / changed by … / HALF-WAY: … (from the runbook's destructive steps). */
+  target: string;
+  /** Step ids that finished, and those not run or not finished (teardown steps aside). */
+  done: string[];
+  left: string[];
+  /** The step the run stopped at, and what the runbook says stopping there leaves (its onInterrupt). */
+  stoppedAt?: string;
+  atStop?: string;
+  /** The command that continues the run (`obexal-runbook <runbook> --resume <id>`). */
+  next?: string;
+  /** Set when this run stopped the application and did not start it again: what starts it. */
+  application?: string;
 }
 
 export type RunEvent =

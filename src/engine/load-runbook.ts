@@ -1,24 +1,21 @@
 /** Reads a runbook file, validates it and names the file, line and field of every problem. */
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { isNode, LineCounter, parseDocument, type Document } from 'yaml';
 import type { z } from 'zod';
+import { MAX_RUNBOOK_BYTES, MAX_YAML_ALIASES, readBoundedFile } from '../core/input-limits.js';
 import { InvalidRunbookError, UsageError, type RunbookProblem } from '../core/errors.js';
 import { findAction } from '../actions/registry.js';
 import { RunbookSchema, type Runbook, type RunbookData } from './runbook-schema.js';
 import { isTemplate, parseCondition, referencesIn, REFERENCE_ROOTS } from './template.js';
 
 export async function loadRunbookFile(file: string): Promise<Runbook> {
-  let bytes: Buffer;
-  try {
-    bytes = await readFile(file);
-  } catch (error) {
+  const bytes = await readBoundedFile(file, MAX_RUNBOOK_BYTES, 'the runbook file', (error) => {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new UsageError(
+    return new UsageError(
       code === 'ENOENT' ? `no runbook file at ${file}` : `cannot read ${file}: ${code ?? String(error)}`,
       '`obexal-runbook` with no arguments lists the built-in runbooks',
     );
-  }
+  });
   return parseRunbook(bytes.toString('utf8'), file, createHash('sha256').update(bytes).digest('hex'));
 }
 
@@ -32,11 +29,22 @@ export function parseRunbook(text: string, file: string, sha256: string): Runboo
     );
   }
   const lineOf = (path: readonly PropertyKey[]): number | undefined => lineAt(doc, lineCounter, path);
-  const parsed = RunbookSchema.safeParse(doc.toJS());
+  const parsed = RunbookSchema.safeParse(plainValue(doc, file));
   if (!parsed.success) throw new InvalidRunbookError(file, issuesToProblems(parsed.error.issues, [], lineOf));
   const problems = semanticProblems(parsed.data, lineOf);
   if (problems.length > 0) throw new InvalidRunbookError(file, problems);
   return { ...parsed.data, file, sha256 };
+}
+
+/** The document as plain data; an alias bomb (more than MAX_YAML_ALIASES expansions) is an invalid runbook. */
+function plainValue(doc: Document, file: string): unknown {
+  try {
+    return doc.toJS({ maxAliasCount: MAX_YAML_ALIASES });
+  } catch (error) {
+    const first = (error as Error).message.split('\n')[0];
+    const message = `YAML: ${first} (more than ${MAX_YAML_ALIASES} alias expansions are refused)`;
+    throw new InvalidRunbookError(file, [{ path: '', line: undefined, message }]);
+  }
 }
 
 function lineAt(doc: Document, counter: LineCounter, path: readonly PropertyKey[]): number | undefined {

@@ -39,6 +39,9 @@ export class RunContextFactory {
     this.interactor = options.dryRun ? neverPrompt(options.interactor) : options.interactor;
   }
 
+  /** 'stopped' once APP_STOP_COMMAND ran (or was tried) and no start followed: the run's ending says so. */
+  applicationState: 'stopped' | 'started' | undefined;
+
   hasConfirmation(): boolean {
     return this.confirmations.size > 0;
   }
@@ -71,6 +74,7 @@ export class RunContextFactory {
       invocationNamed: (name) => o.namedByInvocation.has(name),
       secrets: this.secrets,
       recordConfirmation: (token) => this.confirmations.add(token),
+      noteApplication: (state) => (this.applicationState = state),
     };
   }
 

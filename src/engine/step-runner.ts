@@ -5,6 +5,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { parseDuration, formatDuration } from '../core/duration.js';
 import { InterruptedError, RunbookError, exitCodeOf, isAbortError, messageOf } from '../core/errors.js';
+import { fallbackHint } from '../core/error-hints.js';
 import { redact } from '../core/redact.js';
 import type { ActionContext, ActionResult, AnyAction } from './action.js';
 import type { StepOutcome } from './events.js';
@@ -73,7 +74,7 @@ export async function runStep(
     }
 
     const message = error !== undefined ? redact(messageOf(error)) : result?.message ?? 'failed';
-    const hint = error instanceof RunbookError ? error.hint : result?.hint;
+    const hint = (error instanceof RunbookError ? error.hint : result?.hint) ?? fallbackHint(error, message);
     const retryable = error === undefined || (exitCodeOf(error) === 1 && !isAbortError(error));
     if (attempt < maxAttempts && retryable) {
       const wait = step.retryDelay ? parseDuration(step.retryDelay) : 2_000;

@@ -5,6 +5,7 @@
 import { chmod, mkdir, open, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { acquireLock } from '../core/lock.js';
+import { checkOwnedFolder } from '../core/owned-folder.js';
 import { StepFailedError } from '../core/errors.js';
 import { redactValue } from '../core/redact.js';
 import { signSshsig } from './sshsig.js';
@@ -42,6 +43,7 @@ export interface AppendRecordOptions {
 
 /** RECORDS_DIR, created 0700 (and brought back to 0700 if it was wider). */
 export async function ensureRecordsDir(recordsDir: string): Promise<void> {
+  checkOwnedFolder(recordsDir, 'RECORDS_DIR');
   await mkdir(recordsDir, { recursive: true, mode: 0o700 });
   await chmod(recordsDir, 0o700);
 }

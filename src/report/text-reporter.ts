@@ -3,7 +3,7 @@
  * Progress is printed at most every few seconds per step so a long dump does not flood the log.
  */
 import { formatDuration } from '../core/duration.js';
-import type { RunEvent, RunEventListener } from '../engine/events.js';
+import type { RunEnding, RunEvent, RunEventListener } from '../engine/events.js';
 
 const OUTCOME_WORD: Record<string, string> = { ok: 'ok', failed: 'FAILED', skipped: 'skipped', 'timed-out': 'TIMED OUT', interrupted: 'INTERRUPTED' };
 const PROGRESS_EVERY_MS = 5_000;
@@ -49,11 +49,25 @@ export function textReporter(write: (line: string) => void, options: { verbose: 
       case 'run-finished':
         line(event.at, `run ${event.runId} ${event.outcome.toUpperCase()} (exit ${event.exitCode}) in ${formatDuration(event.durationMs)}${event.message ? `: ${event.message}` : ''}`);
         if (event.hint) line(event.at, `  what to do: ${event.hint}`);
+        for (const text of endingLines(event.ending)) line(event.at, `  ${text}`);
         if (event.recordPath) line(event.at, `  record: ${event.recordPath}`);
         if (event.recordCopy) line(event.at, `  record ${event.recordCopy.ok ? 'copied' : 'NOT copied'} to the bucket: ${event.recordCopy.text}`);
         break;
     }
   };
+}
+
+/** The target's state, what was done and is left, and the command that continues the run. */
+export function endingLines(ending: RunEnding | undefined): string[] {
+  if (!ending) return [];
+  const lines = [`target: ${ending.target}`];
+  if (ending.application) lines.push(`application: ${ending.application}`);
+  if (ending.stoppedAt) lines.push(`stopped at ${ending.stoppedAt}${ending.atStop ? `: ${ending.atStop}` : ''}`);
+  if (ending.done.length > 0 || ending.left.length > 0) {
+    lines.push(`done: ${ending.done.join(', ') || 'nothing'}; left: ${ending.left.join(', ') || 'nothing'}`);
+  }
+  if (ending.next) lines.push(`to continue: ${ending.next}`);
+  return lines;
 }
 
 export function ndjsonReporter(write: (line: string) => void): RunEventListener {

@@ -26,6 +26,8 @@ export async function runDeploymentCommand(
 ): Promise<void> {
   const signal = command.signal ?? ctx.signal;
   const [file, ...args] = command.argv;
+  // A stop that fails half-way may still have stopped the application: say "stopped" until a start succeeds.
+  if (command.setting === 'APP_STOP_COMMAND') ctx.noteApplication?.('stopped');
   const timeout = AbortSignal.timeout(APP_COMMAND_TIMEOUT_MS);
   try {
     await runProcess({ file: file as string, args, env: command.env, signal: AbortSignal.any([signal, timeout]), label: command.setting, onLine: (line, stream) => ctx.output(line, stream) });
@@ -36,6 +38,7 @@ export async function runDeploymentCommand(
     }
     throw new StepFailedError(messageOf(error), `check ${command.setting}: run it by hand to see why it failed`, error);
   }
+  if (command.setting !== 'APP_STOP_COMMAND') ctx.noteApplication?.('started');
 }
 
 /** Runs the command of `setting` when it is set; false when it is not. */

@@ -182,7 +182,7 @@ export function mapS3Error(error: unknown, context: S3ErrorContext): Error {
   if (network !== undefined) {
     const what = network === 'TIMEOUT' ? 'did not answer in time' : `is unreachable (${network})`;
     return new BucketUnreachableError(
-      `cannot ${context.operation}: ${endpoint} ${what}${detail}`,
+      `cannot ${context.operation}: the bucket ${settings.bucket} at ${endpoint} ${what}${detail}`,
       settings.endpoint
         ? 'check S3_ENDPOINT (scheme, host, port), that the server is running, and the network/firewall between here and it'
         : 'check the network connection to AWS (proxy, firewall, DNS) and S3_REGION',
@@ -192,7 +192,7 @@ export function mapS3Error(error: unknown, context: S3ErrorContext): Error {
   }
   if (e.name === 'CredentialsProviderError') {
     return new S3CredentialsError(
-      `cannot ${context.operation}: no AWS credentials found${detail}`,
+      `cannot ${context.operation} (bucket ${settings.bucket}): no AWS credentials found${detail}`,
       'provide credentials through the AWS SDK chain: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, AWS_PROFILE, or an instance role',
       e.name,
       error,

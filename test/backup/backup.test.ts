@@ -99,6 +99,8 @@ describe('a headless backup of a seeded sandbox database', () => {
     for (const name of [...files, 'key-eras.json']) assert.equal(modeOf(join(home.backupDir, name)), 0o600, name);
     assert.equal(modeOf(join(home.backupDir, '.locks')), 0o700);
     assert.deepEqual(readdirSync(join(home.backupDir, '.locks')), [], 'the lock is released');
+    assert.equal(modeOf(join(home.configDir, '.locks')), 0o700);
+    assert.deepEqual(readdirSync(join(home.configDir, '.locks')), [], 'the source lock (in the state folder) is released');
   });
 
   it('writes a manifest whose checksums, sizes, source, era and counts are those of the dump', async () => {
@@ -250,7 +252,7 @@ describe('first use and options', () => {
     const manifest = firstManifest(home.backupDir);
     const dead = execa('true');
     await dead;
-    const lock = sourceLockPath(home.backupDir, manifest.source.systemIdentifier, manifest.source.database);
+    const lock = sourceLockPath(home.configDir, manifest.source.systemIdentifier, manifest.source.database);
     writeFileSync(lock, JSON.stringify({ pid: dead.pid, host: hostname(), startedAt: new Date(0).toISOString(), purpose: 'a backup that was killed' }), { mode: 0o600 });
     const result = keep('stale lock', await runCli(['backup'], home.env));
     assert.equal(result.exitCode, 0, result.stdout + result.stderr);

@@ -131,7 +131,7 @@ describe('a dump that does not finish', () => {
     assert.deepEqual(backupFiles(h.backupDir), []);
     for (let i = 0; i < 100 && alive(pgDump); i++) await sleep(20);
     assert.equal(alive(pgDump), false, 'pg_dump was stopped with the tool');
-    assert.deepEqual(readdirSync(join(h.backupDir, '.locks')), [], 'the lock was released');
+    assert.deepEqual(readdirSync(join(h.configDir, '.locks')), [], 'the lock (in the state folder) was released');
   });
 
   it('the disk fills up during the dump: exit 1 naming ENOSPC, the partial file deleted', async (t) => {

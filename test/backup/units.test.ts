@@ -61,7 +61,7 @@ describe('backup settings', () => {
 describe('the source lock', () => {
   it('is re-entered by the process that holds it, refused to another live holder, and removed by its owner', async () => {
     const backupDir = tempDir('obexal-lock-');
-    const options = { backupDir, systemIdentifier: '7311', database: 'obexal', purpose: 'test' };
+    const options = { stateDir: backupDir, systemIdentifier: '7311', database: 'obexal', purpose: 'test' };
     const held = await acquireSourceLock(options);
     assert.equal(held.reentered, false);
     assert.equal(statSync(join(backupDir, '.locks')).mode & 0o777, 0o700);

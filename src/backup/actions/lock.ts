@@ -1,6 +1,13 @@
 import { z } from 'zod';
-import { isDuration, parseDuration } from '../../core/duration.js';
+import { formatDuration, isDuration, parseDuration } from '../../core/duration.js';
+import type { LockOwner } from '../../core/lock.js';
 import { defineAction } from '../../engine/action.js';
+
+/** "pid 4242 on host db1 (restore of …, run …) since 2026-…": who a waiting run waits for. */
+export function describeHolder(holder: LockOwner | undefined): string {
+  if (!holder) return 'a process whose lock file cannot be read yet';
+  return `pid ${holder.pid} on host ${holder.host} (${holder.purpose}) since ${holder.startedAt}`;
+}
 
 /** Takes the per-source lock shared with restore and key rotation; released when the run ends. */
 export const backupLockAction = defineAction({
@@ -20,16 +27,26 @@ export const backupLockAction = defineAction({
   describe: (p) => `lock ${p.target} for this run (${p.purpose})`,
   async run(params, ctx) {
     const { acquireSourceLock } = await import('../source-lock.js');
-    const backupDir = ctx.settings.require('BACKUP_DIR');
     const lock = await acquireSourceLock({
-      backupDir,
+      stateDir: ctx.settings.configDir,
       systemIdentifier: params.systemIdentifier,
       database: params.database,
       purpose: `${params.purpose} of ${params.target} (run ${ctx.runId})`,
       waitMs: parseDuration(params.wait),
+      signal: ctx.signal,
+      onWait: (holder, waitMs) => {
+        const what = `the lock of ${params.target}: held by ${describeHolder(holder)}`;
+        ctx.output(`waiting up to ${formatDuration(waitMs)} for ${what}`, 'info');
+      },
     });
-    if (lock.reentered) return { message: `${params.target} is already locked by this run`, data: { lockPath: lock.path, reentered: true } };
+    if (lock.reentered) {
+      const data = { lockPath: lock.path, reentered: true };
+      return { message: `${params.target} is already locked by this run`, data };
+    }
     ctx.onCleanup(() => lock.release(), `release the lock ${lock.path}`);
-    return { message: `locked ${params.target}`, data: { lockPath: lock.path } };
+    if (lock.takenOverFrom) ctx.output(`took over the lock of a dead process: ${describeHolder(lock.takenOverFrom)}`, 'warn');
+    if (lock.removedPartial) ctx.output(`removed ${lock.removedPartial}, the unfinished dump of that dead run`, 'warn');
+    const removed = lock.removedPartial ? { removedPartial: lock.removedPartial } : {};
+    return { message: `locked ${params.target}`, data: { lockPath: lock.path, ...removed } };
   },
 });

@@ -7,7 +7,7 @@ import { listRecords } from '../../records/store.js';
 import type { CliOptions } from '../args.js';
 import { USAGE } from '../args.js';
 import type { Invocation } from '../environment.js';
-import { builtinRunbooks, isHeadless, runbookFileFor } from '../run-command.js';
+import { builtinRunbooks, checkRunFolders, isHeadless, runbookFileFor } from '../run-command.js';
 import { recordsDirOf, recordWriter } from '../record-writer.js';
 import { TOOL_VERSION } from '../version.js';
 
@@ -37,8 +37,9 @@ export async function menuCommand(cli: CliOptions, invocation: Invocation): Prom
   } catch {
     drillHistory = undefined; // no BACKUP_DIR yet: the menu works without the history
   }
-  const start: StartRun = async (name, interactor, listener) =>
-    startRun({
+  const start: StartRun = async (name, interactor, listener) => {
+    checkRunFolders(invocation);
+    return startRun({
       runbook: await loadRunbookFile(runbookFileFor(name)),
       settings: invocation.settings,
       interactor,
@@ -51,6 +52,7 @@ export async function menuCommand(cli: CliOptions, invocation: Invocation): Prom
       toolVersion: TOOL_VERSION,
       listeners: [listener],
     });
+  };
   const { runInteractive } = await import('../../ui/interactive.js');
   return runInteractive({ startRun: start, menu: { runbooks, recentRuns, records, ...(drillHistory ? { drillHistory } : {}) } });
 }
