@@ -79,3 +79,25 @@ describe('schema profile settings', () => {
     assert.equal(resolveProfile(settings({ PROFILE_ENCRYPTED_COLUMNS: 'none' })).encryptedColumns.length, 0);
   });
 });
+
+describe('production code and the sandbox', () => {
+  it('no production module imports src/sandbox/ (the practice command aside), so the profile owns the defaults', async () => {
+    const { readdirSync, readFileSync, statSync } = await import('node:fs');
+    const { join, relative, resolve } = await import('node:path');
+    const root = resolve(import.meta.dirname, '..', '..', 'src');
+    const files: string[] = [];
+    const walk = (dir: string) => {
+      for (const name of readdirSync(dir)) {
+        const path = join(dir, name);
+        if (statSync(path).isDirectory()) walk(path);
+        else if (/\.tsx?$/.test(name)) files.push(path);
+      }
+    };
+    walk(root);
+    const offenders = files
+      .map((path) => relative(root, path))
+      .filter((path) => !path.startsWith('sandbox/') && path !== 'cli/commands/practice.ts')
+      .filter((path) => /from '[^']*\/sandbox\/|import\('[^']*\/sandbox\//.test(readFileSync(join(root, path), 'utf8')));
+    assert.deepEqual(offenders, []);
+  });
+});
