@@ -110,4 +110,20 @@ describe('a non-Obexal database round-trips through backup and restore', () => {
     assert.match(text, /not checked: key era: no encrypted values in the dump/);
     assert.match(text, /not checked: append-only audit log/);
   });
+
+  it("with the profile pointed at the application's own audit log: its events are read, its accepted UPDATE is advice, exit 0", async () => {
+    const env = {
+      ...restoreEnv(source.url),
+      PROFILE_AUDIT_ACTION_COLUMN: 'event',
+      PROFILE_AUDIT_TIME_COLUMN: 'happened_at',
+      PROFILE_MIGRATIONS_TABLE: 'none',
+    };
+    const result = await runCli(['restore', dumpPath], env, { timeoutMs: 300_000 });
+    const text = output(result);
+    assert.equal(result.exitCode, 0, text);
+    assert.match(text, /newest audit event: order\.created at 2026-01-01T00:00:00\.000Z/);
+    assert.match(text, /ADVICE \(Obexal check, does not fail the restore\): public\.audit_log append-only trigger: an UPDATE of public\.audit_log was accepted/);
+    assert.match(text, /not checked: schema migration: PROFILE_MIGRATIONS_TABLE=none/);
+    assert.deepEqual(await contentHashes(source.url), hashes);
+  });
 });
