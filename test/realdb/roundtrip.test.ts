@@ -7,8 +7,8 @@
  * holds no encrypted value), and the run names the Obexal checks it could not make.
  */
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { copyFileSync, readdirSync, readFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ManifestSchema, type Manifest } from '../../src/backup/manifest.js';
 import { generateEncryptionKey } from '../../src/keys/secret-value.js';
@@ -125,5 +125,17 @@ describe('a non-Obexal database round-trips through backup and restore', () => {
     assert.match(text, /ADVICE \(Obexal check, does not fail the restore\): public\.audit_log append-only trigger: an UPDATE of public\.audit_log was accepted/);
     assert.match(text, /not checked: schema migration: PROFILE_MIGRATIONS_TABLE=none/);
     assert.deepEqual(await contentHashes(source.url), hashes);
+  });
+
+  it('restores the dump alone (no manifest) onto a new database: the archive decides, exit 0', async () => {
+    const alone = join(tempDir('obexal-realdb-alone-'), basename(dumpPath));
+    copyFileSync(dumpPath, alone);
+    const name = `realdb_alone_${Math.random().toString(36).slice(2, 8)}`;
+    const result = await runCli(['restore', alone], restoreEnv(cluster.url(name)), { timeoutMs: 300_000 });
+    const text = output(result);
+    assert.equal(result.exitCode, 0, text);
+    assert.match(text, /ok: archive tables: 13 table\(s\) of the archive present/);
+    assert.equal(await schemaDump(cluster.url(name)), schema);
+    assert.deepEqual(await contentHashes(cluster.url(name)), hashes);
   });
 });
