@@ -11,7 +11,7 @@ import { parseConnectionString, type PgTarget } from '../pg/target.js';
 import { formatBytes, formatSpan, formatTime } from './format.js';
 import { qualifiedName, quoteIdent, tableKey, tableLabel, type TableRef } from '../pg/ident.js';
 import { resolveProfile, type SchemaProfile } from '../profile/config.js';
-import { detectAudit, tableExists } from '../profile/detect.js';
+import { detectAudit, detectPlain, tableExists } from '../profile/detect.js';
 import { connectMaintenance, connectTargetOrServer, systemIdentifier } from './server.js';
 import type { Inspection, RestoreMode, SessionInfo, VerifiedDump } from './types.js';
 
@@ -102,6 +102,10 @@ async function readContent(client: pg.ClientBase, profile: SchemaProfile, takenA
   const rowCounts = await countProfileTables(client, profile.inspectTables);
   if (Object.keys(rowCounts).length === 0) notChecked.push(`row counts of the profile's tables: none of ${profile.inspectTables.map(tableKey).join(', ') || '(none named)'} exists (PROFILE_INSPECT_TABLES)`);
   const audit = await readAudit(client, profile, takenAt, notChecked);
+  for (const [what, entry] of [['application sessions', profile.sessions], ['accounts', profile.users]] as const) {
+    const found = await detectPlain(client, entry);
+    if (!found.found) notChecked.push(`${what}: ${found.why}`);
+  }
   const tables = await client.query<{ schema: string; name: string }>(
     `SELECT n.nspname AS schema, c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
       WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'`,
