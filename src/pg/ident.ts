@@ -87,7 +87,9 @@ export function tableKeyCandidates(key: string): TableRef[] {
   const pieces = key.split('.');
   if (pieces.length === 1) return [{ schema: 'public', name: key }];
   const readings: TableRef[] = [];
-  for (let cut = 1; cut < pieces.length; cut += 1) readings.push({ schema: pieces.slice(0, cut).join('.'), name: pieces.slice(cut).join('.') });
+  for (let cut = 1; cut < pieces.length; cut += 1) {
+    readings.push({ schema: pieces.slice(0, cut).join('.'), name: pieces.slice(cut).join('.') });
+  }
   readings.push({ schema: 'public', name: key });
   return readings;
 }
@@ -104,7 +106,8 @@ export function parseTableKey(key: string): TableRef {
 export function parseTableSetting(text: string): TableRef | undefined {
   const parts = splitKey(text.trim());
   if (!parts || parts.length > 2 || parts.some((p) => p === '')) return undefined;
-  return parts.length === 1 ? { schema: 'public', name: parts[0] as string } : { schema: parts[0] as string, name: parts[1] as string };
+  const [first, second] = parts as [string, string | undefined];
+  return second === undefined ? { schema: 'public', name: first } : { schema: first, name: second };
 }
 
 export function sameTable(a: TableRef, b: TableRef): boolean {

@@ -8,23 +8,33 @@ import type { SettingDefinition } from '../core/settings.js';
 import { parseTableSetting, tableKey, type TableRef } from '../pg/ident.js';
 import { ENCRYPTED_COLUMNS, OBEXAL_DEFAULTS, type EncryptedColumn } from './obexal.js';
 
+function setting(name: string, description: string, defaultValue?: string): SettingDefinition {
+  const definition: SettingDefinition = { name, description: `schema profile: ${description}` };
+  if (defaultValue !== undefined) definition.default = defaultValue;
+  return definition;
+}
+
+const D = OBEXAL_DEFAULTS;
+
 export const PROFILE_SETTINGS: readonly SettingDefinition[] = [
-  { name: 'PROFILE_AUDIT_TABLE', description: 'schema profile: the append-only audit log (`none`: not checked)', default: OBEXAL_DEFAULTS.auditTable },
-  { name: 'PROFILE_AUDIT_ACTION_COLUMN', description: "schema profile: the audit log's event name column", default: OBEXAL_DEFAULTS.auditActionColumn },
-  { name: 'PROFILE_AUDIT_TIME_COLUMN', description: "schema profile: the audit log's event time column", default: OBEXAL_DEFAULTS.auditTimeColumn },
-  { name: 'PROFILE_AUDIT_TARGET_COLUMN', description: "schema profile: the audit log's target column (`user:<id>`)", default: OBEXAL_DEFAULTS.auditTargetColumn },
-  { name: 'PROFILE_DELETION_ACTION', description: 'schema profile: the audit action of an account deletion', default: OBEXAL_DEFAULTS.deletionAction },
-  { name: 'PROFILE_MIGRATIONS_TABLE', description: 'schema profile: the applied-migrations table (`none`: not checked)', default: OBEXAL_DEFAULTS.migrationsTable },
-  { name: 'PROFILE_MIGRATIONS_VERSION_COLUMN', description: "schema profile: the migrations table's version column", default: OBEXAL_DEFAULTS.migrationsVersionColumn },
-  { name: 'PROFILE_ENCRYPTED_COLUMNS', description: 'schema profile: encrypted columns as table.column:key, comma-separated (`none`: no key needed)' },
-  { name: 'PROFILE_SESSIONS_TABLE', description: 'schema profile: the sessions table (`none`: not checked)', default: OBEXAL_DEFAULTS.sessionsTable },
-  { name: 'PROFILE_USERS_TABLE', description: 'schema profile: the accounts table (`none`: not checked)', default: OBEXAL_DEFAULTS.usersTable },
-  { name: 'PROFILE_SIGNING_KEYS_TABLE', description: 'schema profile: the OIDC signing keys table (kid column)', default: OBEXAL_DEFAULTS.signingKeysTable },
-  { name: 'PROFILE_INSPECT_TABLES', description: 'schema profile: tables whose rows the restore inspection counts, comma-separated', default: OBEXAL_DEFAULTS.inspectTables.join(',') },
+  setting('PROFILE_AUDIT_TABLE', 'the append-only audit log (`none`: not checked)', D.auditTable),
+  setting('PROFILE_AUDIT_ACTION_COLUMN', "the audit log's event name column", D.auditActionColumn),
+  setting('PROFILE_AUDIT_TIME_COLUMN', "the audit log's event time column", D.auditTimeColumn),
+  setting('PROFILE_AUDIT_TARGET_COLUMN', "the audit log's target column (`user:<id>`)", D.auditTargetColumn),
+  setting('PROFILE_DELETION_ACTION', 'the audit action of an account deletion', D.deletionAction),
+  setting('PROFILE_MIGRATIONS_TABLE', 'the applied-migrations table (`none`: not checked)', D.migrationsTable),
+  setting('PROFILE_MIGRATIONS_VERSION_COLUMN', "the migrations table's version column", D.migrationsVersionColumn),
+  setting('PROFILE_ENCRYPTED_COLUMNS', 'encrypted columns, table.column:key comma-separated (`none`: no key needed)'),
+  setting('PROFILE_SESSIONS_TABLE', 'the sessions table (`none`: not checked)', D.sessionsTable),
+  setting('PROFILE_USERS_TABLE', 'the accounts table (`none`: not checked)', D.usersTable),
+  setting('PROFILE_SIGNING_KEYS_TABLE', 'the OIDC signing keys table (kid column)', D.signingKeysTable),
+  setting('PROFILE_INSPECT_TABLES', 'tables the restore inspection counts, comma-separated', D.inspectTables.join(',')),
 ];
 
 /** A table of the profile, or why there is none to check. */
-export type ProfileTable = { table: TableRef; setting: string } | { table: undefined; setting: string; why: string };
+export type ProfileTable =
+  | { table: TableRef; setting: string }
+  | { table: undefined; setting: string; why: string };
 
 export interface SchemaProfile {
   audit: ProfileTable & { id: string; action: string; createdAt: string; target: string; deletionAction: string };
@@ -48,8 +58,15 @@ function tableOf(settings: SettingsReader | undefined, name: string, fallback: s
   const text = settings?.get(name) ?? fallback;
   if (NONE.test(text.trim())) return { table: undefined, setting: name, why: `${name}=none` };
   const table = parseTableSetting(text);
-  if (!table) return { table: undefined, setting: name, why: `${name}="${text}" is not a table name (write table, schema.table or "quoted"."parts")` };
+  if (!table) {
+    const why = `${name}="${text}" is not a table name (write table, schema.table or "quoted"."parts")`;
+    return { table: undefined, setting: name, why };
+  }
   return { table, setting: name };
+}
+
+function unquote(part: string): string {
+  return part.replace(/^"(.*)"$/, '$1').replaceAll('""', '"');
 }
 
 /** Splits at commas outside double quotes. */
@@ -68,7 +85,7 @@ function splitList(text: string): string[] {
   return out.filter((s) => s !== '');
 }
 
-/** `mfa_totp.secret_enc:user_id` or `app.mfa_totp.secret_enc:user_id` → an encrypted column; undefined when malformed. */
+/** `mfa_totp.secret_enc:user_id` or `app.mfa_totp.secret_enc:user_id` → a column; undefined when malformed. */
 export function parseEncryptedColumn(text: string): EncryptedColumn | undefined {
   const colon = text.lastIndexOf(':');
   if (colon < 0) return undefined;
@@ -77,19 +94,23 @@ export function parseEncryptedColumn(text: string): EncryptedColumn | undefined 
   const dot = path.lastIndexOf('.');
   if (!key || dot < 0) return undefined;
   const table = parseTableSetting(path.slice(0, dot));
-  const column = path.slice(dot + 1).replace(/^"(.*)"$/, '$1').replaceAll('""', '"');
+  const column = unquote(path.slice(dot + 1));
   if (!table || !column) return undefined;
-  return { table: tableKey(table), key: key.replace(/^"(.*)"$/, '$1').replaceAll('""', '"'), column };
+  return { table: tableKey(table), key: unquote(key), column };
 }
+
+const defaultColumns = (): EncryptedColumn[] => ENCRYPTED_COLUMNS.map((c) => ({ ...c }));
 
 function encryptedColumnsOf(settings: SettingsReader | undefined): { columns: EncryptedColumn[]; problem?: string } {
   const text = settings?.get('PROFILE_ENCRYPTED_COLUMNS');
-  if (text === undefined || text.trim() === '') return { columns: ENCRYPTED_COLUMNS.map((c) => ({ ...c })) };
+  if (text === undefined || text.trim() === '') return { columns: defaultColumns() };
   if (NONE.test(text.trim())) return { columns: [] };
   const parsed = splitList(text).map((item) => ({ item, column: parseEncryptedColumn(item) }));
   const bad = parsed.filter((p) => p.column === undefined).map((p) => p.item);
   if (bad.length > 0) {
-    return { columns: ENCRYPTED_COLUMNS.map((c) => ({ ...c })), problem: `PROFILE_ENCRYPTED_COLUMNS: ${bad.map((b) => `"${b}"`).join(', ')} is not table.column:key (the defaults are used)` };
+    const items = bad.map((b) => `"${b}"`).join(', ');
+    const problem = `PROFILE_ENCRYPTED_COLUMNS: ${items} is not table.column:key (the defaults are used)`;
+    return { columns: defaultColumns(), problem };
   }
   return { columns: parsed.map((p) => p.column as EncryptedColumn) };
 }

@@ -30,14 +30,17 @@ export async function tableExists(client: ClientBase, table: TableRef): Promise<
 }
 
 /** The table with its columns, or why not: turned off, absent, or without one of `required`. */
-async function detectTable(client: ClientBase, entry: ProfileTable, required: readonly string[]): Promise<Detected<{ columns: Map<string, string> }>> {
+type WithColumns = Detected<{ columns: Map<string, string> }>;
+
+async function detectTable(client: ClientBase, entry: ProfileTable, required: readonly string[]): Promise<WithColumns> {
   if (!entry.table) return { found: false, why: entry.why };
   const columns = await columnsOf(client, entry.table);
   const label = tableLabel(entry.table);
   if (columns.size === 0) return { found: false, why: `there is no table ${label} (${entry.setting} names another)` };
   const missing = required.filter((c) => !columns.has(c));
   if (missing.length > 0) {
-    return { found: false, why: `${label} has no column ${missing.join(', ')}: it is shaped otherwise than the profile expects (see ${entry.setting} and its *_COLUMN settings)` };
+    const why = `${label} has no column ${missing.join(', ')}: it is shaped otherwise than the profile expects`;
+    return { found: false, why: `${why} (see ${entry.setting} and its *_COLUMN settings)` };
   }
   return { found: true, table: entry.table, columns };
 }
@@ -57,20 +60,25 @@ export async function detectAudit(client: ClientBase, profile: SchemaProfile): P
   if (!found.found) return found;
   const timeType = found.columns.get(audit.createdAt) ?? '';
   if (!TIME_TYPE.test(timeType)) {
-    return { found: false, why: `${tableLabel(found.table)}.${audit.createdAt} is ${timeType}, not a time: it is shaped otherwise than the profile's audit log` };
+    const column = `${tableLabel(found.table)}.${audit.createdAt}`;
+    return { found: false, why: `${column} is ${timeType}, not a time: shaped otherwise than the profile's audit log` };
   }
   return { ...found, hasTarget: found.columns.has(audit.target) };
 }
 
 /** The applied-migrations table with its version column (a name column is optional). */
-export async function detectMigrations(client: ClientBase, profile: SchemaProfile): Promise<Detected<{ hasName: boolean; versionType: string }>> {
+export async function detectMigrations(
+  client: ClientBase,
+  profile: SchemaProfile,
+): Promise<Detected<{ hasName: boolean; versionType: string }>> {
   const { migrations } = profile;
   const found = await detectTable(client, migrations, [migrations.version]);
   if (!found.found) return found;
-  return { found: true, table: found.table, hasName: found.columns.has(migrations.name), versionType: found.columns.get(migrations.version) ?? '' };
+  const versionType = found.columns.get(migrations.version) ?? '';
+  return { found: true, table: found.table, hasName: found.columns.has(migrations.name), versionType };
 }
 
 /** A plain table of the profile (sessions, users, signing keys) with the columns named. */
-export async function detectPlain(client: ClientBase, entry: ProfileTable, required: readonly string[] = []): Promise<Detected<{ columns: Map<string, string> }>> {
+export function detectPlain(client: ClientBase, entry: ProfileTable, required: readonly string[] = []): Promise<WithColumns> {
   return detectTable(client, entry, required);
 }

@@ -7,7 +7,9 @@ import { qualifiedName, quoteIdent } from '../pg/ident.js';
 import type { SchemaProfile } from './config.js';
 import { detectMigrations } from './detect.js';
 
-export type NewestMigration = { checked: true; version: string | null; name: string | null } | { checked: false; why: string };
+export type NewestMigration =
+  | { checked: true; version: string | null; name: string | null }
+  | { checked: false; why: string };
 
 export async function readNewestMigration(client: ClientBase, profile: SchemaProfile): Promise<NewestMigration> {
   const found = await detectMigrations(client, profile);

@@ -31,5 +31,7 @@ export const OBEXAL_DEFAULTS = Object.freeze({
   sessionsTable: 'sessions',
   usersTable: 'users',
   signingKeysTable: 'oidc_signing_keys',
-  inspectTables: ['tenants', 'users', 'mfa_totp', 'oidc_signing_keys', 'webhooks', 'sessions', 'audit_log'] as readonly string[],
+  inspectTables: [
+    'tenants', 'users', 'mfa_totp', 'oidc_signing_keys', 'webhooks', 'sessions', 'audit_log',
+  ] as readonly string[],
 });
