@@ -79,6 +79,10 @@ export async function detectMigrations(
 }
 
 /** A plain table of the profile (sessions, users, signing keys) with the columns named. */
-export function detectPlain(client: ClientBase, entry: ProfileTable, required: readonly string[] = []): Promise<WithColumns> {
+export function detectPlain(
+  client: ClientBase,
+  entry: ProfileTable,
+  required: readonly string[] = [],
+): Promise<WithColumns> {
   return detectTable(client, entry, required);
 }
