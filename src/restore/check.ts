@@ -9,7 +9,14 @@ import type { ActionContext, ActionResult } from '../engine/action.js';
 import { withClient } from '../pg/client.js';
 import { parseConnectionString } from '../pg/target.js';
 import { resolveProfile, type SchemaProfile, type SettingsReader } from '../profile/config.js';
-import { checkArchiveObjects, checkArchiveTables, checkExtensions, compareRowCounts, type CheckOutcome } from './checks.js';
+import {
+  checkArchiveObjects,
+  checkArchiveTables,
+  checkExtensions,
+  compareRowCounts,
+  notChecked,
+  type CheckOutcome,
+} from './checks.js';
 import { checkAuditTrigger, checkMigration } from './profile-checks.js';
 import type { VerifiedDump } from './types.js';
 
@@ -30,10 +37,16 @@ export function profileFor(settings: SettingsReader, auditTable?: string): Schem
  * Every check of a restored database (also usable on the copy before a swap): `exact` row counts for a copy
  * nobody writes to, `at-least` once the application may be writing.
  */
-export async function restoreChecks(client: pg.ClientBase, dump: VerifiedDump, profile: SchemaProfile, mode: 'exact' | 'at-least'): Promise<CheckOutcome[]> {
+export async function restoreChecks(
+  client: pg.ClientBase,
+  dump: VerifiedDump,
+  profile: SchemaProfile,
+  mode: 'exact' | 'at-least',
+): Promise<CheckOutcome[]> {
   const manifest = dump.manifest;
+  const noManifest: CheckOutcome = notChecked('row counts', 'no manifest to compare with (the archive decides)');
   return [
-    manifest ? await compareRowCounts(client, manifest.rowCounts, mode) : { name: 'row counts', ok: true, detail: 'no manifest to compare with', status: 'ok' },
+    manifest ? await compareRowCounts(client, manifest.rowCounts, mode) : noManifest,
     await checkArchiveTables(client, dump.archive),
     ...(await checkArchiveObjects(client, dump.archive)),
     await checkExtensions(client, dump.archive.extensions),
@@ -44,27 +57,39 @@ export async function restoreChecks(client: pg.ClientBase, dump: VerifiedDump, p
 
 export function describeOutcome(o: CheckOutcome): { line: string; level: 'info' | 'warn' } {
   if (o.status === 'not-checked') return { line: `not checked: ${o.name}: ${o.detail}`, level: 'info' };
-  if (o.status === 'advice') return { line: `ADVICE (Obexal check, does not fail the restore): ${o.name}: ${o.detail}`, level: 'warn' };
-  return o.ok ? { line: `ok: ${o.name}: ${o.detail}`, level: 'info' } : { line: `FAILED: ${o.name}: ${o.detail}`, level: 'warn' };
+  if (o.status === 'advice') {
+    return { line: `ADVICE (Obexal check, does not fail the restore): ${o.name}: ${o.detail}`, level: 'warn' };
+  }
+  if (o.ok) return { line: `ok: ${o.name}: ${o.detail}`, level: 'info' };
+  return { line: `FAILED: ${o.name}: ${o.detail}`, level: 'warn' };
 }
 
 export async function runCheck(params: CheckParams, ctx: ActionContext): Promise<ActionResult> {
   const target = parseConnectionString(params.target);
   const profile = profileFor(ctx.settings, params.auditTable);
-  const outcomes = await withClient(target, (client) => restoreChecks(client, params.dump, profile, 'at-least'), ctx.signal);
+  const outcomes = await withClient(
+    target,
+    (client) => restoreChecks(client, params.dump, profile, 'at-least'),
+    ctx.signal,
+  );
   for (const o of outcomes) {
     const { line, level } = describeOutcome(o);
     ctx.output(line, level);
   }
   const failed = outcomes.filter((o) => !o.ok);
   const skipped = outcomes.filter((o) => o.status === 'not-checked');
-  const data = { checks: outcomes, record: { restoreChecks: outcomes.map((o) => ({ name: o.name, ok: o.ok, status: o.status ?? (o.ok ? 'ok' : 'failed') })) } };
+  const recorded = outcomes.map((o) => ({ name: o.name, ok: o.ok, status: o.status ?? (o.ok ? 'ok' : 'failed') }));
+  const data = { checks: outcomes, record: { restoreChecks: recorded } };
   if (failed.length > 0) {
     throw new StepFailedError(
-      `${failed.length} check(s) of the restored database ${target.label} failed: ${failed.map((f) => `${f.name}: ${f.detail}`).join('; ')}`,
-      'the restored database is in place: investigate before letting users in; the previous database is still there in swap mode (<db>__before_<run id>)',
+      `${failed.length} check(s) of the restored database ${target.label} failed: ${failed
+        .map((f) => `${f.name}: ${f.detail}`)
+        .join('; ')}`,
+      'the restored database is in place: investigate before letting users in; ' +
+        'the previous database is still there in swap mode (<db>__before_<run id>)',
     );
   }
   const ran = outcomes.length - skipped.length;
-  return { message: `${ran} checks passed on ${target.label}${skipped.length ? `, ${skipped.length} not checked (${skipped.map((s) => s.name).join(', ')})` : ''}`, data };
+  const notRun = skipped.length ? `, ${skipped.length} not checked (${skipped.map((s) => s.name).join(', ')})` : '';
+  return { message: `${ran} checks passed on ${target.label}${notRun}`, data };
 }

@@ -33,7 +33,11 @@ export async function resolveTableKey(client: pg.ClientBase, key: string): Promi
  * `exact`: every table as the manifest counted it. `at-least`: fewer rows is a failure, more is reported (the
  * application may already be writing to the restored database).
  */
-export async function compareRowCounts(client: pg.ClientBase, expected: Readonly<Record<string, number>>, mode: 'exact' | 'at-least'): Promise<CheckOutcome> {
+export async function compareRowCounts(
+  client: pg.ClientBase,
+  expected: Readonly<Record<string, number>>,
+  mode: 'exact' | 'at-least',
+): Promise<CheckOutcome> {
   const problems: string[] = [];
   const grown: string[] = [];
   for (const [key, count] of Object.entries(expected)) {
@@ -44,7 +48,7 @@ export async function compareRowCounts(client: pg.ClientBase, expected: Readonly
         problems.push(`${key}: no such table`);
         continue;
       }
-      actual = Number((await client.query<{ n: string }>(`SELECT count(*)::text AS n FROM ${qualifiedName(table)}`)).rows[0]?.n ?? -1);
+      actual = await countOf(client, `SELECT count(*)::text AS n FROM ${qualifiedName(table)}`);
     } catch (error) {
       problems.push(`${key}: ${messageOf(error)}`);
       continue;
@@ -56,18 +60,22 @@ export async function compareRowCounts(client: pg.ClientBase, expected: Readonly
   const tables = Object.keys(expected).length;
   if (problems.length > 0) return { name: 'row counts', ok: false, detail: problems.join('; '), status: 'failed' };
   if (tables === 0) return { name: 'row counts', ok: true, detail: 'the manifest counted no table', status: 'ok' };
-  return { name: 'row counts', ok: true, detail: `${tables} table(s) as the manifest counted them${grown.length ? ` (grown since, the application is writing: ${grown.join(', ')})` : ''}`, status: 'ok' };
+  const growth = grown.length ? ` (grown since, the application is writing: ${grown.join(', ')})` : '';
+  const detail = `${tables} table(s) as the manifest counted them${growth}`;
+  return { name: 'row counts', ok: true, detail, status: 'ok' };
 }
 
 function verdict(name: string, problems: string[], okDetail: string): CheckOutcome {
-  return problems.length > 0 ? { name, ok: false, detail: problems.join('; '), status: 'failed' } : { name, ok: true, detail: okDetail, status: 'ok' };
+  if (problems.length > 0) return { name, ok: false, detail: problems.join('; '), status: 'failed' };
+  return { name, ok: true, detail: okDetail, status: 'ok' };
 }
 
 /** Every table whose data the archive holds exists in the restored database. */
 export async function checkArchiveTables(client: pg.ClientBase, archive: ArchiveInfo): Promise<CheckOutcome> {
   const missing: string[] = [];
   for (const key of archive.tableData) if (!(await resolveTableKey(client, key))) missing.push(key);
-  return verdict('archive tables', missing.length ? [`missing: ${missing.join(', ')}`] : [], `${archive.tableData.length} table(s) of the archive present`);
+  const problems = missing.length ? [`missing: ${missing.join(', ')}`] : [];
+  return verdict('archive tables', problems, `${archive.tableData.length} table(s) of the archive present`);
 }
 
 async function countOf(client: pg.ClientBase, sql: string): Promise<number> {
@@ -80,7 +88,11 @@ export async function checkArchiveObjects(client: pg.ClientBase, archive: Archiv
   const sequences = await countOf(client, `SELECT count(*)::text AS n FROM pg_class WHERE relkind = 'S'`);
   const largeObjects = await countOf(client, 'SELECT count(*)::text AS n FROM pg_largeobject_metadata');
   const compare = (name: string, found: number, expected: number) =>
-    verdict(name, found < expected ? [`${found} in the database, the archive holds ${expected}`] : [], `${found} (the archive holds ${expected})`);
+    verdict(
+      name,
+      found < expected ? [`${found} in the database, the archive holds ${expected}`] : [],
+      `${found} (the archive holds ${expected})`,
+    );
   return [
     compare('triggers', triggers, archive.triggers.length),
     compare('sequences', sequences, archive.sequences ?? 0),
@@ -89,7 +101,9 @@ export async function checkArchiveObjects(client: pg.ClientBase, archive: Archiv
 }
 
 export async function checkExtensions(client: pg.ClientBase, expected: readonly string[]): Promise<CheckOutcome> {
-  const installed = new Set((await client.query<{ extname: string }>('SELECT extname FROM pg_extension')).rows.map((r) => r.extname));
+  const rows = (await client.query<{ extname: string }>('SELECT extname FROM pg_extension')).rows;
+  const installed = new Set(rows.map((r) => r.extname));
   const missing = expected.filter((e) => !installed.has(e));
-  return verdict('extensions', missing.length ? [`missing: ${missing.join(', ')}`] : [], expected.length ? expected.join(', ') : 'none in the dump');
+  const problems = missing.length ? [`missing: ${missing.join(', ')}`] : [];
+  return verdict('extensions', problems, expected.length ? expected.join(', ') : 'none in the dump');
 }
