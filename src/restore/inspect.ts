@@ -69,38 +69,57 @@ async function countProfileTables(client: pg.ClientBase, tables: readonly TableR
   const rowCounts: Record<string, number> = {};
   for (const table of tables) {
     if (!(await tableExists(client, table))) continue;
-    rowCounts[tableKey(table)] = Number((await client.query<{ n: string }>(`SELECT count(*)::text AS n FROM ${qualifiedName(table)}`)).rows[0]?.n ?? 0);
+    const counted = await client.query<{ n: string }>(`SELECT count(*)::text AS n FROM ${qualifiedName(table)}`);
+    rowCounts[tableKey(table)] = Number(counted.rows[0]?.n ?? 0);
   }
   return rowCounts;
 }
 
+type AuditContent = Pick<Content, 'newestAuditEvent' | 'deletedAccounts'>;
+
 /** The newest audit event and the accounts deleted since the dump, when the profile's audit log is there. */
-async function readAudit(client: pg.ClientBase, profile: SchemaProfile, takenAt: string | null, notes: string[]): Promise<Pick<Content, 'newestAuditEvent' | 'deletedAccounts'>> {
-  const none = { newestAuditEvent: null, deletedAccounts: [] };
+async function readAudit(
+  client: pg.ClientBase,
+  profile: SchemaProfile,
+  takenAt: string | null,
+  notes: string[],
+): Promise<AuditContent> {
   const audit = await detectAudit(client, profile);
   if (!audit.found) {
     notes.push(`newest audit event and accounts deleted since the dump: ${audit.why}`);
-    return none;
+    return { newestAuditEvent: null, deletedAccounts: [] };
   }
   const table = qualifiedName(audit.table);
   const [action, at, target] = [profile.audit.action, profile.audit.createdAt, profile.audit.target].map(quoteIdent);
-  const newest = (await client.query<{ at: Date | string; action: string }>(`SELECT ${at} AS at, ${action}::text AS action FROM ${table} WHERE ${at} IS NOT NULL ORDER BY ${at} DESC LIMIT 1`)).rows[0];
+  const newest = (
+    await client.query<{ at: Date | string; action: string }>(
+      `SELECT ${at} AS at, ${action}::text AS action FROM ${table} WHERE ${at} IS NOT NULL ORDER BY ${at} DESC LIMIT 1`,
+    )
+  ).rows[0];
   const deletedAccounts: Inspection['deletedAccounts'] = [];
-  if (!audit.hasTarget) notes.push(`accounts deleted since the dump: ${tableLabel(audit.table)} has no column ${profile.audit.target}`);
-  else if (takenAt) {
+  if (!audit.hasTarget) {
+    notes.push(`accounts deleted since the dump: ${tableLabel(audit.table)} has no column ${profile.audit.target}`);
+  } else if (takenAt) {
     const deleted = await client.query<{ target: string | null; at: Date | string }>(
-      `SELECT ${target}::text AS target, ${at} AS at FROM ${table} WHERE ${action}::text = $1 AND ${at} > $2 ORDER BY ${at}`,
+      `SELECT ${target}::text AS target, ${at} AS at FROM ${table}
+        WHERE ${action}::text = $1 AND ${at} > $2 ORDER BY ${at}`,
       [profile.audit.deletionAction, takenAt],
     );
-    for (const row of deleted.rows) deletedAccounts.push({ id: (row.target ?? '?').replace(/^user:/, ''), at: new Date(row.at).toISOString() });
+    for (const row of deleted.rows) {
+      deletedAccounts.push({ id: (row.target ?? '?').replace(/^user:/, ''), at: new Date(row.at).toISOString() });
+    }
   }
-  return { newestAuditEvent: newest ? { at: new Date(newest.at).toISOString(), action: newest.action } : null, deletedAccounts };
+  const newestAuditEvent = newest ? { at: new Date(newest.at).toISOString(), action: newest.action } : null;
+  return { newestAuditEvent, deletedAccounts };
 }
 
 async function readContent(client: pg.ClientBase, profile: SchemaProfile, takenAt: string | null): Promise<Content> {
   const notChecked: string[] = [];
   const rowCounts = await countProfileTables(client, profile.inspectTables);
-  if (Object.keys(rowCounts).length === 0) notChecked.push(`row counts of the profile's tables: none of ${profile.inspectTables.map(tableKey).join(', ') || '(none named)'} exists (PROFILE_INSPECT_TABLES)`);
+  if (Object.keys(rowCounts).length === 0) {
+    const named = profile.inspectTables.map(tableKey).join(', ') || '(none named)';
+    notChecked.push(`row counts of the profile's tables: none of ${named} exists (PROFILE_INSPECT_TABLES)`);
+  }
   const audit = await readAudit(client, profile, takenAt, notChecked);
   for (const [what, entry] of [['application sessions', profile.sessions], ['accounts', profile.users]] as const) {
     const found = await detectPlain(client, entry);
@@ -108,7 +127,8 @@ async function readContent(client: pg.ClientBase, profile: SchemaProfile, takenA
   }
   const tables = await client.query<{ schema: string; name: string }>(
     `SELECT n.nspname AS schema, c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-      WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'`,
+      WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+        AND n.nspname NOT LIKE 'pg_toast%'`,
   );
   return { rowCounts, ...audit, tables: tables.rows.map((r) => tableLabel(r)), notChecked };
 }
@@ -166,7 +186,8 @@ export async function inspectTarget(params: InspectParams, ctx: ActionContext): 
     const rights = await roleRights(client, target.database);
     const { mode, reason } = decideMode(params.mode, rights, exists, target.label);
     const empty: Content = { rowCounts: {}, newestAuditEvent: null, deletedAccounts: [], tables: [], notChecked: [] };
-    const content = exists ? await readContent(client, inspectProfile(params, ctx), params.dump?.takenAt ?? null) : empty;
+    const takenAt = params.dump?.takenAt ?? null;
+    const content = exists ? await readContent(client, inspectProfile(params, ctx), takenAt) : empty;
     const inDump = new Set(params.dump?.archive.tableData ?? []);
     return {
       label: target.label,
