@@ -43,7 +43,13 @@ async function exportSnapshot(client: pg.Client, warn: (text: string) => void): 
 }
 
 /** The counts first: a migrations table the profile cannot read must not take the row counts with it. */
-async function countInSnapshot(client: pg.Client, profile: SchemaProfile, inTransaction: boolean, signal: AbortSignal, warn: (text: string) => void): Promise<Counted> {
+async function countInSnapshot(
+  client: pg.Client,
+  profile: SchemaProfile,
+  inTransaction: boolean,
+  signal: AbortSignal,
+  warn: (text: string) => void,
+): Promise<Counted> {
   const tables = await listUserTables(client);
   const rowCounts = await countRows(client, tables, signal);
   if (inTransaction) await client.query('SAVEPOINT schema_migration');
@@ -102,7 +108,10 @@ export async function runBackupDump(params: DumpParams, ctx: ActionContext): Pro
     });
     dumping.then(imported, imported);
     const profile = resolveProfile(ctx.settings);
-    const counts = (snapshot ? snapshotImported : Promise.resolve()).then(() => countInSnapshot(client, profile, snapshot !== undefined, ctx.signal, (t) => ctx.output(t, 'warn')));
+    const warn = (text: string) => ctx.output(text, 'warn');
+    const counts = (snapshot ? snapshotImported : Promise.resolve()).then(() =>
+      countInSnapshot(client, profile, snapshot !== undefined, ctx.signal, warn),
+    );
     counts.catch(() => undefined); // judged after the dump
     const dump = await dumping;
     partialPath = undefined;

@@ -101,7 +101,8 @@ export async function readSourceSizes(client: ClientBase): Promise<SourceSizes> 
   const size = await client.query<{ bytes: string }>('SELECT pg_database_size(current_database())::text AS bytes');
   const tables = await client.query<{ schema: string; name: string; bytes: string }>(USER_TABLES);
   const relationBytes: Record<string, number> = {};
-  for (const t of tables.rows) relationBytes[`${t.schema}.${t.name}`] = Number(t.bytes); // as pg_dump's progress lines name them
+  // Keyed as pg_dump's progress lines name the tables.
+  for (const t of tables.rows) relationBytes[`${t.schema}.${t.name}`] = Number(t.bytes);
   return { databaseBytes: Number(size.rows[0]?.bytes ?? 0), relationBytes };
 }
 
@@ -117,7 +118,10 @@ export async function readWalArchiving(client: ClientBase): Promise<WalArchiving
  * The newest applied migration through the schema profile (PROFILE_MIGRATIONS_TABLE, a numeric order for a
  * Rails-style varchar version), or nulls when the database has no such table or one shaped otherwise.
  */
-export async function readSchemaMigration(client: ClientBase, profile: SchemaProfile = resolveProfile()): Promise<SchemaMigration> {
+export async function readSchemaMigration(
+  client: ClientBase,
+  profile: SchemaProfile = resolveProfile(),
+): Promise<SchemaMigration> {
   const newest = await readNewestMigration(client, profile);
   return newest.checked ? { version: newest.version, name: newest.name } : { version: null, name: null };
 }

@@ -175,13 +175,17 @@ export async function dropDrillDatabase(server: PgTarget, name: string): Promise
  */
 export async function readSigningKids(target: PgTarget, table: string, signal: AbortSignal): Promise<string[]> {
   const ref = parseTableSetting(table);
-  if (!ref) throw new UsageError(`invalid table name ${JSON.stringify(table)}`, 'write the signing keys table as table, schema.table or "quoted"."parts" (PROFILE_SIGNING_KEYS_TABLE)');
+  if (!ref) {
+    const hint = 'write the signing keys table as table, schema.table or "quoted"."parts" (PROFILE_SIGNING_KEYS_TABLE)';
+    throw new UsageError(`invalid table name ${JSON.stringify(table)}`, hint);
+  }
   return withClient(
     target,
     async (client) => {
       const columns = await columnsOf(client, ref);
       const where = columns.has('status') ? ` WHERE status IN ('active', 'retired')` : '';
-      const { rows } = await client.query<{ kid: string }>(`SELECT kid::text AS kid FROM ${qualifiedName(ref)}${where} ORDER BY kid`);
+      const select = `SELECT kid::text AS kid FROM ${qualifiedName(ref)}${where} ORDER BY kid`;
+      const { rows } = await client.query<{ kid: string }>(select);
       return rows.map((row) => row.kid);
     },
     signal,

@@ -6,7 +6,14 @@
 import { z } from 'zod';
 import type { ActionContext, AnyAction } from '../engine/action.js';
 import { defineAction } from '../engine/action.js';
-import { ApplyResultSchema, ColumnsParam, DumpRefSchema, InspectionSchema, VerifiedDumpSchema, type EncryptedColumnSpec } from './types.js';
+import {
+  ApplyResultSchema,
+  ColumnsParam,
+  DumpRefSchema,
+  InspectionSchema,
+  VerifiedDumpSchema,
+  type EncryptedColumnSpec,
+} from './types.js';
 
 const targetParam = z.string().optional();
 
@@ -17,8 +24,12 @@ async function requireTarget<P extends { target?: string | undefined }>(params: 
   throw new UsageError('the target database is not set (DATABASE_URL)', 'set DATABASE_URL to the postgres:// URL of the database to restore into, in the environment of this command');
 }
 /** The step's encrypted columns, else the schema profile's (PROFILE_ENCRYPTED_COLUMNS, else the Obexal defaults). */
-async function withColumns<P extends { columns?: EncryptedColumnSpec[] | undefined }>(params: P, ctx: ActionContext): Promise<P & { columns: EncryptedColumnSpec[] }> {
-  if (params.columns) return params as P & { columns: EncryptedColumnSpec[] };
+type WithColumns<P> = P & { columns: EncryptedColumnSpec[] };
+async function withColumns<P extends { columns?: EncryptedColumnSpec[] | undefined }>(
+  params: P,
+  ctx: ActionContext,
+): Promise<WithColumns<P>> {
+  if (params.columns) return params as WithColumns<P>;
   const { resolveProfile } = await import('../profile/config.js');
   const profile = resolveProfile(ctx.settings);
   if (profile.encryptedColumnsProblem) ctx.output(profile.encryptedColumnsProblem, 'warn');
@@ -140,7 +151,9 @@ export const restoreApplyAction = defineAction({
 
 export const restoreCheckAction = defineAction({
   name: 'restore.check',
-  description: 'check the restored database: row counts, the archive\'s tables, triggers, sequences, large objects and extensions; the schema profile\'s audit trigger and migration version',
+  description:
+    "check the restored database: row counts, the archive's tables, triggers, sequences, large objects and " +
+    "extensions; the schema profile's audit trigger and migration version",
   params: z.object({ target: targetParam, dump: VerifiedDumpSchema, auditTable: z.string().optional() }).strict(),
   describe: (p) => `check ${labelOf(p.target)} against the manifest`,
   async run(params, ctx) {

@@ -50,10 +50,14 @@ export async function* valuesInDump(pgRestore: string, file: string, columns: re
         if (!header) continue;
         const picks = refs
           .filter((r) => sameTable(r.ref, { schema: header.schema, name: header.table }))
-          .map(({ spec: c }) => ({ column: c.column, index: header.columns.indexOf(c.column), key: header.columns.indexOf(c.key) }))
+          .map(({ spec: c }) => ({
+            column: c.column,
+            index: header.columns.indexOf(c.column),
+            key: header.columns.indexOf(c.key),
+          }))
           .filter((p) => p.index >= 0);
         const table = tableKey({ schema: header.schema, name: header.table });
-        current = picks.length > 0 ? { table, picks, keyIndex: picks[0]?.key ?? -1 } : { table, picks: [], keyIndex: -1 };
+        current = { table, picks, keyIndex: picks[0]?.key ?? -1 };
         continue;
       }
       if (line === '\\.') {
@@ -91,7 +95,9 @@ export async function* valuesInDatabase(client: pg.ClientBase, columns: readonly
     let completed = false;
     try {
       await client.query(
-        `DECLARE encrypted_values NO SCROLL CURSOR FOR SELECT ${quoteIdent(column.key)}::text AS k, ${quoteIdent(column.column)}::text AS v FROM ${qualifiedName(table)} WHERE ${quoteIdent(column.column)} IS NOT NULL`,
+        `DECLARE encrypted_values NO SCROLL CURSOR FOR
+           SELECT ${quoteIdent(column.key)}::text AS k, ${quoteIdent(column.column)}::text AS v
+             FROM ${qualifiedName(table)} WHERE ${quoteIdent(column.column)} IS NOT NULL`,
       );
       for (;;) {
         const batch = await client.query<{ k: string; v: string }>(`FETCH ${FETCH_SIZE} FROM encrypted_values`);

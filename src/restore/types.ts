@@ -56,7 +56,11 @@ export const VerifiedDumpSchema = DumpRefSchema.extend({
 export type VerifiedDump = z.infer<typeof VerifiedDumpSchema>;
 
 /** An encrypted column: `table` is a table key (pg/ident.ts), the names are quoted wherever they reach SQL. */
-export const EncryptedColumnSchema = z.object({ table: z.string().min(1), key: z.string().min(1), column: z.string().min(1) });
+export const EncryptedColumnSchema = z.object({
+  table: z.string().min(1),
+  key: z.string().min(1),
+  column: z.string().min(1),
+});
 export type EncryptedColumnSpec = z.infer<typeof EncryptedColumnSchema>;
 /** Unset: the schema profile's encrypted columns (PROFILE_ENCRYPTED_COLUMNS, else the Obexal defaults). */
 export const ColumnsParam = z.array(EncryptedColumnSchema).optional();

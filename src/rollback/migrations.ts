@@ -31,14 +31,19 @@ export interface RollbackMigration extends AppliedMigration {
  * and its version column; a Rails-style varchar version of digits counts as a number); empty when the database
  * has no such table or one shaped otherwise.
  */
-export async function readAppliedMigrations(client: ClientBase, profile: SchemaProfile = resolveProfile()): Promise<AppliedMigration[]> {
+export async function readAppliedMigrations(
+  client: ClientBase,
+  profile: SchemaProfile = resolveProfile(),
+): Promise<AppliedMigration[]> {
   const found = await detectMigrations(client, profile);
   if (!found.found) return [];
   const columns = await columnsOf(client, found.table);
   const name = found.hasName ? `${quoteIdent(profile.migrations.name)}::text` : 'NULL';
   const appliedAt = columns.has('applied_at') ? 'applied_at' : 'NULL';
   const version = `${quoteIdent(profile.migrations.version)}::text`;
-  const rows = (await client.query<{ version: unknown; name: unknown; applied_at: unknown }>(`SELECT ${version} AS version, ${name} AS name, ${appliedAt} AS applied_at FROM ${qualifiedName(found.table)}`)).rows;
+  const columnsSql = `${version} AS version, ${name} AS name, ${appliedAt} AS applied_at`;
+  const select = `SELECT ${columnsSql} FROM ${qualifiedName(found.table)}`;
+  const rows = (await client.query<{ version: unknown; name: unknown; applied_at: unknown }>(select)).rows;
   return rows
     .map((r) => ({
       version: Number(r.version),
