@@ -67,6 +67,10 @@ export const ManifestSchema = z.object({
   }),
   pgDump: z.object({ version: z.string(), major: z.number().int() }),
   schemaMigration: z.object({ version: z.string().nullable(), name: z.string().nullable() }),
+  /**
+   * Rows of every table, keyed by table key (src/pg/ident.ts): `users`, `sales.orders`, `"sales.orders"` (a
+   * public table whose name holds a dot), `"my.schema".t`. Plain names read as manifests always wrote them.
+   */
   rowCounts: z.record(z.string(), z.number().int().nonnegative()),
   keyEras: z.array(z.object({ label: z.string(), fingerprint: z.string() })),
   reason: z.enum(['scheduled', 'pre-migration', 'pre-rotation', 'pre-restore', 'manual']),

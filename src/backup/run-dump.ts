@@ -19,6 +19,7 @@ import { recipientsFrom } from './recipients.js';
 import { notePartialUnderLock } from './source-lock.js';
 import { countRows, listUserTables, readSchemaMigration, readSourceInfo, type SchemaMigration } from './source-info.js';
 import { StepFailedError } from '../core/errors.js';
+import { resolveProfile, type SchemaProfile } from '../profile/config.js';
 
 export interface DumpParams {
   source: SourceData;
@@ -43,10 +44,25 @@ async function exportSnapshot(client: pg.Client, warn: (text: string) => void): 
   }
 }
 
-async function countInSnapshot(client: pg.Client, signal: AbortSignal): Promise<Counted> {
+/** The counts first: a migrations table the profile cannot read must not take the row counts with it. */
+async function countInSnapshot(
+  client: pg.Client,
+  profile: SchemaProfile,
+  inTransaction: boolean,
+  signal: AbortSignal,
+  warn: (text: string) => void,
+): Promise<Counted> {
   const tables = await listUserTables(client);
   const rowCounts = await countRows(client, tables, signal);
-  const schemaMigration = await readSchemaMigration(client);
+  if (inTransaction) await client.query('SAVEPOINT schema_migration');
+  let schemaMigration: SchemaMigration = { version: null, name: null };
+  try {
+    schemaMigration = await readSchemaMigration(client, profile);
+    if (inTransaction) await client.query('RELEASE SAVEPOINT schema_migration');
+  } catch (error) {
+    if (inTransaction) await client.query('ROLLBACK TO SAVEPOINT schema_migration');
+    warn(`the schema migration version could not be read (${messageOf(error)}): the manifest records none`);
+  }
   return { rowCounts, schemaMigration };
 }
 
@@ -98,7 +114,11 @@ export async function runBackupDump(params: DumpParams, ctx: ActionContext): Pro
       },
     });
     dumping.then(imported, imported);
-    const counts = (snapshot ? snapshotImported : Promise.resolve()).then(() => countInSnapshot(client, ctx.signal));
+    const profile = resolveProfile(ctx.settings);
+    const warn = (text: string) => ctx.output(text, 'warn');
+    const counts = (snapshot ? snapshotImported : Promise.resolve()).then(() =>
+      countInSnapshot(client, profile, snapshot !== undefined, ctx.signal, warn),
+    );
     counts.catch(() => undefined); // judged after the dump
     const dump = await dumping;
     partialPath = undefined;

@@ -4,6 +4,9 @@
  * whether WAL is archived, the schema migration version and exact row counts.
  */
 import type { ClientBase } from 'pg';
+import { qualifiedName, tableKey } from '../pg/ident.js';
+import { resolveProfile, type SchemaProfile } from '../profile/config.js';
+import { readNewestMigration } from '../profile/migrations.js';
 
 export interface SourceInfo {
   /** host:port/database (no user, no password). */
@@ -41,13 +44,12 @@ export interface UserTable {
   name: string;
 }
 
-export function quoteIdent(name: string): string {
-  return `"${name.replaceAll('"', '""')}"`;
-}
-
-/** The key of a table in row counts: bare for `public`, `schema.table` elsewhere (as tableRowCounts keys them). */
+/**
+ * The key of a table in row counts: its table key (pg/ident.ts), bare for a plain public name as manifests have
+ * always had it, each part quoted when it needs to be, so that `public."a.b"` and `a.b` never collide.
+ */
 export function rowCountKey(table: UserTable): string {
-  return table.schema === 'public' ? table.name : `${table.schema}.${table.name}`;
+  return tableKey(table);
 }
 
 /**
@@ -99,6 +101,7 @@ export async function readSourceSizes(client: ClientBase): Promise<SourceSizes> 
   const size = await client.query<{ bytes: string }>('SELECT pg_database_size(current_database())::text AS bytes');
   const tables = await client.query<{ schema: string; name: string; bytes: string }>(USER_TABLES);
   const relationBytes: Record<string, number> = {};
+  // Keyed as pg_dump's progress lines name the tables.
   for (const t of tables.rows) relationBytes[`${t.schema}.${t.name}`] = Number(t.bytes);
   return { databaseBytes: Number(size.rows[0]?.bytes ?? 0), relationBytes };
 }
@@ -111,13 +114,16 @@ export async function readWalArchiving(client: ClientBase): Promise<WalArchiving
   return { archiveMode, walLevel: row?.level ?? 'unknown', enabled: archiveMode !== 'off' };
 }
 
-/** The newest applied migration, or nulls when there is no `schema_migrations` table. */
-export async function readSchemaMigration(client: ClientBase): Promise<SchemaMigration> {
-  const exists = await client.query<{ present: boolean }>(`SELECT to_regclass('schema_migrations') IS NOT NULL AS present`);
-  if (!exists.rows[0]?.present) return { version: null, name: null };
-  const row = (await client.query<{ version: unknown; name: unknown }>('SELECT version, name FROM schema_migrations ORDER BY version DESC LIMIT 1')).rows[0];
-  if (!row) return { version: null, name: null };
-  return { version: row.version === null ? null : String(row.version), name: row.name === null ? null : String(row.name) };
+/**
+ * The newest applied migration through the schema profile (PROFILE_MIGRATIONS_TABLE, a numeric order for a
+ * Rails-style varchar version), or nulls when the database has no such table or one shaped otherwise.
+ */
+export async function readSchemaMigration(
+  client: ClientBase,
+  profile: SchemaProfile = resolveProfile(),
+): Promise<SchemaMigration> {
+  const newest = await readNewestMigration(client, profile);
+  return newest.checked ? { version: newest.version, name: newest.name } : { version: null, name: null };
 }
 
 /** Ordinary and partitioned-leaf tables outside the system schemas (what pg_dump dumps the contents of). */
@@ -141,7 +147,7 @@ export async function countRows(client: ClientBase, tables: readonly UserTable[]
   const counts: Record<string, number> = {};
   for (const table of tables) {
     if (signal?.aborted) break;
-    const result = await client.query<{ n: string }>(`SELECT count(*)::text AS n FROM ${quoteIdent(table.schema)}.${quoteIdent(table.name)}`);
+    const result = await client.query<{ n: string }>(`SELECT count(*)::text AS n FROM ${qualifiedName(table)}`);
     counts[rowCountKey(table)] = Number(result.rows[0]?.n ?? 0);
   }
   return counts;

@@ -5,6 +5,7 @@
  */
 import { UsageError } from './errors.js';
 import { addConnectionStringSecret, addSecret } from './redact.js';
+import { PROFILE_SETTINGS } from '../profile/config.js';
 
 export type SettingSource = 'environment' | 'flag' | 'config file' | 'default' | 'unset';
 
@@ -78,6 +79,7 @@ export const SETTINGS: readonly SettingDefinition[] = [
   { name: 'RTO_TARGET', description: 'RTO a drill must meet', default: '30m' },
   { name: 'BACKUP_MAX_AGE', description: 'backup age past which `status` warns (critical past twice it)', default: '26h' },
   { name: 'DRILL_MAX_AGE', description: 'age of the last passing drill past which `status` warns (critical past twice it)', default: '92d' },
+  ...PROFILE_SETTINGS,
 ];
 
 const byName = new Map(SETTINGS.map((s) => [s.name, s]));

@@ -9,6 +9,8 @@ import { messageOf, StepFailedError, UsageError } from '../core/errors.js';
 import { withClient } from '../pg/client.js';
 import { assertDatabaseName } from '../pg/databases.js';
 import { parseConnectionString, targetUrl, type PgTarget } from '../pg/target.js';
+import { parseTableSetting, qualifiedName } from '../pg/ident.js';
+import { columnsOf } from '../profile/detect.js';
 
 export const DRILL_DATABASE_PREFIX = 'obexal_drill_';
 
@@ -167,13 +169,23 @@ export async function dropDrillDatabase(server: PgTarget, name: string): Promise
   });
 }
 
-/** The kids of the signing keys a JWKS should list (active and retired), read from the restored database. */
+/**
+ * The kids of the signing keys a JWKS should list (active and retired, when the table has a status column), read
+ * from the restored database; `table` as PROFILE_SIGNING_KEYS_TABLE writes it (`t`, `schema.t`, quoted parts).
+ */
 export async function readSigningKids(target: PgTarget, table: string, signal: AbortSignal): Promise<string[]> {
-  if (!/^[a-z_][a-z0-9_]*$/.test(table)) throw new UsageError(`invalid table name ${JSON.stringify(table)}`);
+  const ref = parseTableSetting(table);
+  if (!ref) {
+    const hint = 'write the signing keys table as table, schema.table or "quoted"."parts" (PROFILE_SIGNING_KEYS_TABLE)';
+    throw new UsageError(`invalid table name ${JSON.stringify(table)}`, hint);
+  }
   return withClient(
     target,
     async (client) => {
-      const { rows } = await client.query<{ kid: string }>(`SELECT kid FROM "${table}" WHERE status IN ('active', 'retired') ORDER BY kid`);
+      const columns = await columnsOf(client, ref);
+      const where = columns.has('status') ? ` WHERE status IN ('active', 'retired')` : '';
+      const select = `SELECT kid::text AS kid FROM ${qualifiedName(ref)}${where} ORDER BY kid`;
+      const { rows } = await client.query<{ kid: string }>(select);
       return rows.map((row) => row.kid);
     },
     signal,

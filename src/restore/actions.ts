@@ -4,9 +4,16 @@
  * from earlier steps' data. Heavy modules load inside `run`.
  */
 import { z } from 'zod';
-import type { AnyAction } from '../engine/action.js';
+import type { ActionContext, AnyAction } from '../engine/action.js';
 import { defineAction } from '../engine/action.js';
-import { ApplyResultSchema, ColumnsParam, DumpRefSchema, InspectionSchema, VerifiedDumpSchema } from './types.js';
+import {
+  ApplyResultSchema,
+  ColumnsParam,
+  DumpRefSchema,
+  InspectionSchema,
+  VerifiedDumpSchema,
+  type EncryptedColumnSpec,
+} from './types.js';
 
 const targetParam = z.string().optional();
 
@@ -15,6 +22,18 @@ async function requireTarget<P extends { target?: string | undefined }>(params: 
   if (params.target) return params as P & { target: string };
   const { UsageError } = await import('../core/errors.js');
   throw new UsageError('the target database is not set (DATABASE_URL)', 'set DATABASE_URL to the postgres:// URL of the database to restore into, in the environment of this command');
+}
+/** The step's encrypted columns, else the schema profile's (PROFILE_ENCRYPTED_COLUMNS, else the Obexal defaults). */
+type WithColumns<P> = P & { columns: EncryptedColumnSpec[] };
+async function withColumns<P extends { columns?: EncryptedColumnSpec[] | undefined }>(
+  params: P,
+  ctx: ActionContext,
+): Promise<WithColumns<P>> {
+  if (params.columns) return params as WithColumns<P>;
+  const { resolveProfile } = await import('../profile/config.js');
+  const profile = resolveProfile(ctx.settings);
+  if (profile.encryptedColumnsProblem) ctx.output(profile.encryptedColumnsProblem, 'warn');
+  return { ...params, columns: profile.encryptedColumns };
 }
 const labelOf = (url: unknown): string => {
   try {
@@ -67,7 +86,7 @@ export const restoreKeyEraAction = defineAction({
   describe: (p) => `find the key era of ${p.target && !p.dump ? `the database ${labelOf(p.target)}` : 'the dump'} and obtain its key`,
   async run(params, ctx) {
     const { runKeyEra } = await import('./key-era-run.js');
-    return runKeyEra(params, ctx);
+    return runKeyEra(await withColumns(params, ctx), ctx);
   },
 });
 
@@ -81,9 +100,10 @@ export const restoreInspectAction = defineAction({
       target: targetParam,
       dump: VerifiedDumpSchema.optional(),
       mode: z.enum(['auto', 'swap', 'in-place']).default('auto'),
-      tables: z.array(z.string()).default(['tenants', 'users', 'mfa_totp', 'oidc_signing_keys', 'webhooks', 'sessions', 'audit_log']),
-      auditTable: z.string().default('audit_log'),
-      deletionAction: z.string().default('user.deleted'),
+      // Unset: the schema profile's (PROFILE_INSPECT_TABLES, PROFILE_AUDIT_TABLE, PROFILE_DELETION_ACTION).
+      tables: z.array(z.string()).optional(),
+      auditTable: z.string().optional(),
+      deletionAction: z.string().optional(),
     })
     .strict(),
   describe: (p) => `inspect ${labelOf(p.target)}`,
@@ -95,6 +115,7 @@ export const restoreInspectAction = defineAction({
     const rows = Object.entries(inspection.rowCounts).map(([t, n]) => `${t} ${n}`).join(', ');
     if (rows) ctx.output(`rows now: ${rows}`, 'info');
     if (inspection.newestAuditEvent) ctx.output(`newest audit event: ${inspection.newestAuditEvent.action} at ${inspection.newestAuditEvent.at}`, 'info');
+    for (const note of inspection.notChecked ?? []) ctx.output(`not checked: ${note}`, 'info');
     for (const s of inspection.sessions) ctx.output(`session to end: ${describeSession(s)}`, 'info');
     ctx.output(`mode: ${inspection.mode} (${inspection.modeReason})`, 'info');
     if (inspection.deletedAccounts.length > 0) {
@@ -130,8 +151,10 @@ export const restoreApplyAction = defineAction({
 
 export const restoreCheckAction = defineAction({
   name: 'restore.check',
-  description: 'check the restored database: row counts, audit trigger rejecting UPDATE, migration version, extensions',
-  params: z.object({ target: targetParam, dump: VerifiedDumpSchema, auditTable: z.string().default('audit_log') }).strict(),
+  description:
+    "check the restored database: row counts, the archive's tables, triggers, sequences, large objects and " +
+    "extensions; the schema profile's audit trigger and migration version",
+  params: z.object({ target: targetParam, dump: VerifiedDumpSchema, auditTable: z.string().optional() }).strict(),
   describe: (p) => `check ${labelOf(p.target)} against the manifest`,
   async run(params, ctx) {
     const { runCheck } = await import('./check.js');
@@ -146,7 +169,7 @@ export const restoreReencryptAction = defineAction({
   describe: (p) => `reencrypt-secrets against ${labelOf(p.target)} (AUTH_SERVICE_EXEC), then verify`,
   async run(params, ctx) {
     const { runReencrypt } = await import('./reencrypt.js');
-    return runReencrypt(await requireTarget(params), ctx);
+    return runReencrypt(await withColumns(await requireTarget(params), ctx), ctx);
   },
 });
 
@@ -158,7 +181,7 @@ export const restoreVerifySecretsAction = defineAction({
   describe: (p) => `check every secret of ${labelOf(p.target)} opens under ENCRYPTION_KEY alone`,
   async run(params, ctx) {
     const [{ verifySecretsUnderCurrentKey }, { parseConnectionString }] = await Promise.all([import('./verify-secrets.js'), import('../pg/target.js')]);
-    const census = await verifySecretsUnderCurrentKey(ctx, parseConnectionString((await requireTarget(params)).target), params.columns, 'run reencrypt-secrets with the older key in ENCRYPTION_KEY_OLD, then check again');
+    const census = await verifySecretsUnderCurrentKey(ctx, parseConnectionString((await requireTarget(params)).target), (await withColumns(params, ctx)).columns, 'run reencrypt-secrets with the older key in ENCRYPTION_KEY_OLD, then check again');
     return { message: `${census.total} encrypted values open under ENCRYPTION_KEY alone`, data: { values: census.total, perColumn: census.perColumn } };
   },
 });

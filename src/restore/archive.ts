@@ -5,6 +5,7 @@
  */
 import { baseChildEnv, runProcess } from '../core/exec.js';
 import { messageOf, StepFailedError } from '../core/errors.js';
+import { tableLabel } from '../pg/ident.js';
 import { findProgram } from '../pg/programs.js';
 import type { ArchiveInfo } from './types.js';
 
@@ -63,9 +64,11 @@ export function parseArchiveList(text: string): ArchiveInfo & { toc: TocEntry[] 
     dumpedFromNum: versionNum(dumpedFrom),
     dumpedBy: header('Dumped by pg_dump version'),
     entries: toc.length,
-    tableData: toc.filter((e) => e.desc === 'TABLE DATA').map((e) => `${e.schema}.${e.tag}`),
+    tableData: toc.filter((e) => e.desc === 'TABLE DATA').map((e) => tableLabel({ schema: e.schema, name: e.tag })),
     extensions: toc.filter((e) => e.desc === 'EXTENSION').map((e) => e.tag),
     triggers: toc.filter((e) => e.desc === 'TRIGGER').map((e) => `${e.tag}`),
+    sequences: toc.filter((e) => e.desc === 'SEQUENCE').length,
+    largeObjects: toc.filter((e) => e.desc === 'BLOB' || e.desc === 'LARGE OBJECT').length,
     toc,
   };
 }

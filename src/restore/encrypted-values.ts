@@ -9,6 +9,8 @@ import type pg from 'pg';
 import { baseChildEnv, startProcess } from '../core/exec.js';
 import { StepFailedError } from '../core/errors.js';
 import { parseCopyHeader, parseCopyRow } from './copy-text.js';
+import { parseTableKey, qualifiedName, quoteIdent, sameTable, tableKey } from '../pg/ident.js';
+import { columnsOf } from '../profile/detect.js';
 import type { EncryptedColumnSpec } from './types.js';
 
 export interface StoredValue {
@@ -21,13 +23,12 @@ export interface StoredValue {
 
 const FETCH_SIZE = 5_000;
 
-export function quoteIdent(name: string): string {
-  return `"${name.replaceAll('"', '""')}"`;
-}
-
 /** Every non-null encrypted value in the dump's data for `columns`. */
 export async function* valuesInDump(pgRestore: string, file: string, columns: readonly EncryptedColumnSpec[], signal: AbortSignal): AsyncGenerator<StoredValue> {
-  const tables = [...new Set(columns.map((c) => c.table))];
+  if (columns.length === 0) return;
+  const refs = columns.map((c) => ({ spec: c, ref: parseTableKey(c.table) }));
+  // pg_restore's --table matches a name in any schema: the COPY header's schema picks the right one below.
+  const tables = [...new Set(refs.map((r) => r.ref.name))];
   const stop = new AbortController();
   const { child, done } = startProcess({
     file: pgRestore,
@@ -47,11 +48,16 @@ export async function* valuesInDump(pgRestore: string, file: string, columns: re
       if (current === undefined) {
         const header = parseCopyHeader(line);
         if (!header) continue;
-        const picks = columns
-          .filter((c) => c.table === header.table)
-          .map((c) => ({ column: c.column, index: header.columns.indexOf(c.column), key: header.columns.indexOf(c.key) }))
+        const picks = refs
+          .filter((r) => sameTable(r.ref, { schema: header.schema, name: header.table }))
+          .map(({ spec: c }) => ({
+            column: c.column,
+            index: header.columns.indexOf(c.column),
+            key: header.columns.indexOf(c.key),
+          }))
           .filter((p) => p.index >= 0);
-        current = picks.length > 0 ? { table: header.table, picks, keyIndex: picks[0]?.key ?? -1 } : { table: header.table, picks: [], keyIndex: -1 };
+        const table = tableKey({ schema: header.schema, name: header.table });
+        current = { table, picks, keyIndex: picks[0]?.key ?? -1 };
         continue;
       }
       if (line === '\\.') {
@@ -82,16 +88,16 @@ export async function* valuesInDump(pgRestore: string, file: string, columns: re
 /** Every non-null encrypted value in the database's tables for `columns` (tables that do not exist are skipped). */
 export async function* valuesInDatabase(client: pg.ClientBase, columns: readonly EncryptedColumnSpec[]): AsyncGenerator<StoredValue> {
   for (const column of columns) {
-    const exists = await client.query<{ ok: boolean }>(
-      `SELECT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass($1) AND attname = $2 AND NOT attisdropped) AS ok`,
-      [column.table, column.column],
-    );
-    if (!exists.rows[0]?.ok) continue;
+    const table = parseTableKey(column.table);
+    const present = await columnsOf(client, table);
+    if (!present.has(column.column) || !present.has(column.key)) continue;
     await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
     let completed = false;
     try {
       await client.query(
-        `DECLARE encrypted_values NO SCROLL CURSOR FOR SELECT ${quoteIdent(column.key)}::text AS k, ${quoteIdent(column.column)}::text AS v FROM ${quoteIdent(column.table)} WHERE ${quoteIdent(column.column)} IS NOT NULL`,
+        `DECLARE encrypted_values NO SCROLL CURSOR FOR
+           SELECT ${quoteIdent(column.key)}::text AS k, ${quoteIdent(column.column)}::text AS v
+             FROM ${qualifiedName(table)} WHERE ${quoteIdent(column.column)} IS NOT NULL`,
       );
       for (;;) {
         const batch = await client.query<{ k: string; v: string }>(`FETCH ${FETCH_SIZE} FROM encrypted_values`);

@@ -9,16 +9,19 @@ import { StepFailedError, UsageError } from '../core/errors.js';
 import type { ActionContext, ActionResult } from '../engine/action.js';
 import { parseConnectionString, type PgTarget } from '../pg/target.js';
 import { formatBytes, formatSpan, formatTime } from './format.js';
-import { connectMaintenance, connectTargetOrServer, quoteIdent, systemIdentifier } from './server.js';
+import { qualifiedName, quoteIdent, tableKey, tableLabel, type TableRef } from '../pg/ident.js';
+import { resolveProfile, type SchemaProfile } from '../profile/config.js';
+import { detectAudit, detectPlain, tableExists } from '../profile/detect.js';
+import { connectMaintenance, connectTargetOrServer, systemIdentifier } from './server.js';
 import type { Inspection, RestoreMode, SessionInfo, VerifiedDump } from './types.js';
 
 export interface InspectParams {
   target: string;
   dump?: VerifiedDump | undefined;
   mode: 'auto' | RestoreMode;
-  tables: string[];
-  auditTable: string;
-  deletionAction: string;
+  tables?: string[] | undefined;
+  auditTable?: string | undefined;
+  deletionAction?: string | undefined;
 }
 
 interface RoleRights {
@@ -54,35 +57,90 @@ export function decideMode(wanted: 'auto' | RestoreMode, rights: RoleRights, exi
   return { mode: 'in-place', reason: 'the role may not create or rename databases: a pre-restore safety dump first, then one pg_restore in one transaction' };
 }
 
-async function tableExists(client: pg.ClientBase, table: string): Promise<boolean> {
-  return (await client.query<{ ok: boolean }>('SELECT to_regclass($1) IS NOT NULL AS ok', [table])).rows[0]?.ok ?? false;
+interface Content {
+  rowCounts: Record<string, number>;
+  newestAuditEvent: Inspection['newestAuditEvent'];
+  deletedAccounts: Inspection['deletedAccounts'];
+  tables: string[];
+  notChecked: string[];
 }
 
-async function readContent(client: pg.ClientBase, params: InspectParams, takenAt: string | null) {
+async function countProfileTables(client: pg.ClientBase, tables: readonly TableRef[]): Promise<Record<string, number>> {
   const rowCounts: Record<string, number> = {};
-  for (const table of params.tables) {
+  for (const table of tables) {
     if (!(await tableExists(client, table))) continue;
-    rowCounts[table] = Number((await client.query<{ n: string }>(`SELECT count(*)::text AS n FROM ${quoteIdent(table)}`)).rows[0]?.n ?? 0);
+    const counted = await client.query<{ n: string }>(`SELECT count(*)::text AS n FROM ${qualifiedName(table)}`);
+    rowCounts[tableKey(table)] = Number(counted.rows[0]?.n ?? 0);
   }
-  let newestAuditEvent: Inspection['newestAuditEvent'] = null;
+  return rowCounts;
+}
+
+type AuditContent = Pick<Content, 'newestAuditEvent' | 'deletedAccounts'>;
+
+/** The newest audit event and the accounts deleted since the dump, when the profile's audit log is there. */
+async function readAudit(
+  client: pg.ClientBase,
+  profile: SchemaProfile,
+  takenAt: string | null,
+  notes: string[],
+): Promise<AuditContent> {
+  const audit = await detectAudit(client, profile);
+  if (!audit.found) {
+    notes.push(`newest audit event and accounts deleted since the dump: ${audit.why}`);
+    return { newestAuditEvent: null, deletedAccounts: [] };
+  }
+  const table = qualifiedName(audit.table);
+  const [action, at, target] = [profile.audit.action, profile.audit.createdAt, profile.audit.target].map(quoteIdent);
+  const newest = (
+    await client.query<{ at: Date | string; action: string }>(
+      `SELECT ${at} AS at, ${action}::text AS action FROM ${table} WHERE ${at} IS NOT NULL ORDER BY ${at} DESC LIMIT 1`,
+    )
+  ).rows[0];
   const deletedAccounts: Inspection['deletedAccounts'] = [];
-  if (await tableExists(client, params.auditTable)) {
-    const audit = quoteIdent(params.auditTable);
-    const newest = (await client.query<{ at: Date; action: string }>(`SELECT created_at AS at, action FROM ${audit} ORDER BY created_at DESC LIMIT 1`)).rows[0];
-    if (newest) newestAuditEvent = { at: newest.at.toISOString(), action: newest.action };
-    if (takenAt) {
-      const deleted = await client.query<{ target: string | null; at: Date }>(
-        `SELECT target, created_at AS at FROM ${audit} WHERE action = $1 AND created_at > $2 ORDER BY created_at`,
-        [params.deletionAction, takenAt],
-      );
-      for (const row of deleted.rows) deletedAccounts.push({ id: (row.target ?? '?').replace(/^user:/, ''), at: row.at.toISOString() });
+  if (!audit.hasTarget) {
+    notes.push(`accounts deleted since the dump: ${tableLabel(audit.table)} has no column ${profile.audit.target}`);
+  } else if (takenAt) {
+    const deleted = await client.query<{ target: string | null; at: Date | string }>(
+      `SELECT ${target}::text AS target, ${at} AS at FROM ${table}
+        WHERE ${action}::text = $1 AND ${at} > $2 ORDER BY ${at}`,
+      [profile.audit.deletionAction, takenAt],
+    );
+    for (const row of deleted.rows) {
+      deletedAccounts.push({ id: (row.target ?? '?').replace(/^user:/, ''), at: new Date(row.at).toISOString() });
     }
   }
-  const tables = await client.query<{ name: string }>(
-    `SELECT n.nspname || '.' || c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-      WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'`,
+  const newestAuditEvent = newest ? { at: new Date(newest.at).toISOString(), action: newest.action } : null;
+  return { newestAuditEvent, deletedAccounts };
+}
+
+async function readContent(client: pg.ClientBase, profile: SchemaProfile, takenAt: string | null): Promise<Content> {
+  const notChecked: string[] = [];
+  const rowCounts = await countProfileTables(client, profile.inspectTables);
+  if (Object.keys(rowCounts).length === 0) {
+    const named = profile.inspectTables.map(tableKey).join(', ') || '(none named)';
+    notChecked.push(`row counts of the profile's tables: none of ${named} exists (PROFILE_INSPECT_TABLES)`);
+  }
+  const audit = await readAudit(client, profile, takenAt, notChecked);
+  for (const [what, entry] of [['application sessions', profile.sessions], ['accounts', profile.users]] as const) {
+    const found = await detectPlain(client, entry);
+    if (!found.found) notChecked.push(`${what}: ${found.why}`);
+  }
+  const tables = await client.query<{ schema: string; name: string }>(
+    `SELECT n.nspname AS schema, c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+        AND n.nspname NOT LIKE 'pg_toast%'`,
   );
-  return { rowCounts, newestAuditEvent, deletedAccounts, tables: tables.rows.map((r) => r.name) };
+  return { rowCounts, ...audit, tables: tables.rows.map((r) => tableLabel(r)), notChecked };
+}
+
+/** The step's profile: the settings, with a runbook's tables/auditTable/deletionAction over them. */
+function inspectProfile(params: InspectParams, ctx: ActionContext): SchemaProfile {
+  const overrides: Record<string, string | undefined> = {
+    PROFILE_INSPECT_TABLES: params.tables?.join(','),
+    PROFILE_AUDIT_TABLE: params.auditTable,
+    PROFILE_DELETION_ACTION: params.deletionAction,
+  };
+  return resolveProfile({ get: (name) => overrides[name] ?? ctx.settings.get(name) });
 }
 
 async function backendPid(client: pg.ClientBase): Promise<number> {
@@ -127,7 +185,9 @@ export async function inspectTarget(params: InspectParams, ctx: ActionContext): 
     }
     const rights = await roleRights(client, target.database);
     const { mode, reason } = decideMode(params.mode, rights, exists, target.label);
-    const content = exists ? await readContent(client, params, params.dump?.takenAt ?? null) : { rowCounts: {}, newestAuditEvent: null, deletedAccounts: [], tables: [] };
+    const empty: Content = { rowCounts: {}, newestAuditEvent: null, deletedAccounts: [], tables: [], notChecked: [] };
+    const takenAt = params.dump?.takenAt ?? null;
+    const content = exists ? await readContent(client, inspectProfile(params, ctx), takenAt) : empty;
     const inDump = new Set(params.dump?.archive.tableData ?? []);
     return {
       label: target.label,
@@ -145,6 +205,7 @@ export async function inspectTarget(params: InspectParams, ctx: ActionContext): 
       sessions: await readSessions(target, exists, await backendPid(client), ctx.signal),
       deletedAccounts: content.deletedAccounts,
       extraTables: params.dump ? content.tables.filter((t) => !inDump.has(t)) : [],
+      notChecked: content.notChecked,
     };
   } finally {
     await client.end().catch(() => undefined);

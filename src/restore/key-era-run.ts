@@ -78,7 +78,9 @@ export async function runKeyEra(params: KeyEraParams, ctx: ActionContext): Promi
     return {
       message: outcome.needsReencrypt
         ? `data of era ${dumpEra}, current era ${outcome.currentEra}: reencrypt-secrets needed (${keys.length} older key(s) accepted)`
-        : `data opens under the current key (era ${outcome.currentEra}): nothing to re-encrypt`,
+        : outcome.census.total === 0
+          ? `${dataName} holds no encrypted values: no key needed, nothing to re-encrypt`
+          : `data opens under the current key (era ${outcome.currentEra}): nothing to re-encrypt`,
       data: {
         dumpEra,
         dumpEras: outcome.dumpEras,

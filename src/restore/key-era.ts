@@ -73,8 +73,37 @@ async function chooseEra(ctx: ActionContext, register: KeyEraRegister | undefine
   }
 }
 
+/** True when the data holds at least one encrypted value (reads only up to the first). */
+async function holdsEncryptedValue(values: AsyncIterable<StoredValue>): Promise<boolean> {
+  for await (const value of values) if (value) return true;
+  return false;
+}
+
+const EMPTY_CENSUS: Census = {
+  total: 0,
+  perKey: [0],
+  unreadable: {},
+  unreadableTotal: 0,
+  examples: {},
+  samples: [],
+  samplesComplete: true,
+  perColumn: {},
+};
+
+/** The outcome when the data holds no encrypted value: no key asked for, nothing to re-encrypt. */
+function noValuesOutcome(ctx: ActionContext, inputs: KeyEraInputs): KeyEraOutcome {
+  const columns = inputs.columns.map((c) => `${c.table}.${c.column}`).join(', ');
+  const where = columns ? `${columns} absent or empty` : 'PROFILE_ENCRYPTED_COLUMNS=none';
+  const line = `not checked: key era: no encrypted values in ${inputs.dataName} (${where}): no ENCRYPTION_KEY is needed`;
+  ctx.output(line, 'info');
+  const dumpEras = inputs.manifestEras?.map((e) => e.label) ?? [];
+  return { dumpEras, currentEra: 'not needed', needsReencrypt: false, census: EMPTY_CENSUS, accepted: [] };
+}
+
 export async function selectKeyEra(ctx: ActionContext, inputs: KeyEraInputs): Promise<KeyEraOutcome> {
   const { register } = inputs;
+  // A key is asked for only when the data holds values encrypted with it (DESIGN §4): none, none needed.
+  if (!(await holdsEncryptedValue(inputs.values()))) return noValuesOutcome(ctx, inputs);
   const open = register ? register.eras.filter((e) => e.end === null).sort(byStartDesc) : [];
   const current = await obtainCurrentKey(ctx, open[0]?.label);
   const currentEra = register?.eras.find((e) => e.fingerprint === current.fingerprint);

@@ -50,10 +50,4 @@ export async function systemIdentifier(client: pg.ClientBase): Promise<string> {
   }
 }
 
-export function quoteIdent(name: string): string {
-  return `"${name.replaceAll('"', '""')}"`;
-}
-
-export function quoteLiteral(text: string): string {
-  return `'${text.replaceAll("'", "''")}'`;
-}
+export { quoteIdent, quoteLiteral } from '../pg/ident.js';

@@ -4,7 +4,6 @@
  */
 import { z } from 'zod';
 import { ManifestSchema } from '../backup/manifest.js';
-import { ENCRYPTED_COLUMNS } from '../sandbox/schema/encrypted-columns.js';
 
 /** A dump chosen and, when it came from the bucket, fetched into the private folder. */
 export const DumpRefSchema = z.object({
@@ -32,11 +31,14 @@ export const ArchiveInfoSchema = z.object({
   dumpedFromNum: z.number().int().nullable(),
   dumpedBy: z.string().nullable(),
   entries: z.number().int().nonnegative(),
-  /** `schema.table` of every TABLE DATA entry, in archive order. */
+  /** The table label (pg/ident.ts: `schema.table`, odd names quoted) of every TABLE DATA entry, in archive order. */
   tableData: z.array(z.string()),
   extensions: z.array(z.string()),
   /** `table.trigger` of every TRIGGER entry. */
   triggers: z.array(z.string()),
+  /** SEQUENCE and large-object entries (absent in the journals of older runs). */
+  sequences: z.number().int().nonnegative().optional(),
+  largeObjects: z.number().int().nonnegative().optional(),
 });
 export type ArchiveInfo = z.infer<typeof ArchiveInfoSchema>;
 
@@ -53,9 +55,15 @@ export const VerifiedDumpSchema = DumpRefSchema.extend({
 });
 export type VerifiedDump = z.infer<typeof VerifiedDumpSchema>;
 
-export const EncryptedColumnSchema = z.object({ table: z.string().regex(/^[a-z_][a-z0-9_]*$/), key: z.string().regex(/^[a-z_][a-z0-9_]*$/), column: z.string().regex(/^[a-z_][a-z0-9_]*$/) });
+/** An encrypted column: `table` is a table key (pg/ident.ts), the names are quoted wherever they reach SQL. */
+export const EncryptedColumnSchema = z.object({
+  table: z.string().min(1),
+  key: z.string().min(1),
+  column: z.string().min(1),
+});
 export type EncryptedColumnSpec = z.infer<typeof EncryptedColumnSchema>;
-export const ColumnsParam = z.array(EncryptedColumnSchema).min(1).default(() => ENCRYPTED_COLUMNS.map((c) => ({ ...c })));
+/** Unset: the schema profile's encrypted columns (PROFILE_ENCRYPTED_COLUMNS, else the Obexal defaults). */
+export const ColumnsParam = z.array(EncryptedColumnSchema).optional();
 
 export const SessionSchema = z.object({
   pid: z.number().int(),
@@ -88,6 +96,8 @@ export const InspectionSchema = z.object({
   deletedAccounts: z.array(z.object({ id: z.string(), at: z.string() })),
   /** Tables in the target that the dump does not hold (in-place mode leaves them). */
   extraTables: z.array(z.string()),
+  /** The schema profile's inspections the target could not answer, each with why. */
+  notChecked: z.array(z.string()).optional(),
 });
 export type Inspection = z.infer<typeof InspectionSchema>;
 

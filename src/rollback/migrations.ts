@@ -8,6 +8,9 @@ import { readFile } from 'node:fs/promises';
 import type { ClientBase } from 'pg';
 import { StepFailedError, UsageError } from '../core/errors.js';
 import type { ActionContext } from '../engine/action.js';
+import { qualifiedName, quoteIdent } from '../pg/ident.js';
+import { resolveProfile, type SchemaProfile } from '../profile/config.js';
+import { columnsOf, detectMigrations } from '../profile/detect.js';
 
 export type Compatibility = 'additive' | 'breaking';
 
@@ -23,21 +26,31 @@ export interface RollbackMigration extends AppliedMigration {
   compatibilityFrom: 'file' | 'operator';
 }
 
-/** The migrations recorded in the database, oldest first; empty when it has no `schema_migrations`. */
-export async function readAppliedMigrations(client: ClientBase, table = 'schema_migrations'): Promise<AppliedMigration[]> {
-  const exists = (await client.query<{ ok: boolean }>('SELECT to_regclass($1) IS NOT NULL AS ok', [table])).rows[0]?.ok;
-  if (!exists) return [];
-  const columns = (await client.query<{ column_name: string }>('SELECT column_name FROM information_schema.columns WHERE table_name = $1', [table])).rows.map((r) => r.column_name);
-  const name = columns.includes('name') ? 'name' : 'NULL';
-  const appliedAt = columns.includes('applied_at') ? 'applied_at' : 'NULL';
-  const rows = (await client.query<{ version: unknown; name: unknown; applied_at: unknown }>(`SELECT version, ${name} AS name, ${appliedAt} AS applied_at FROM "${table.replace(/"/g, '""')}"`)).rows;
+/**
+ * The migrations recorded in the database, oldest first, through the schema profile (PROFILE_MIGRATIONS_TABLE
+ * and its version column; a Rails-style varchar version of digits counts as a number); empty when the database
+ * has no such table or one shaped otherwise.
+ */
+export async function readAppliedMigrations(
+  client: ClientBase,
+  profile: SchemaProfile = resolveProfile(),
+): Promise<AppliedMigration[]> {
+  const found = await detectMigrations(client, profile);
+  if (!found.found) return [];
+  const columns = await columnsOf(client, found.table);
+  const name = found.hasName ? `${quoteIdent(profile.migrations.name)}::text` : 'NULL';
+  const appliedAt = columns.has('applied_at') ? 'applied_at' : 'NULL';
+  const version = `${quoteIdent(profile.migrations.version)}::text`;
+  const columnsSql = `${version} AS version, ${name} AS name, ${appliedAt} AS applied_at`;
+  const select = `SELECT ${columnsSql} FROM ${qualifiedName(found.table)}`;
+  const rows = (await client.query<{ version: unknown; name: unknown; applied_at: unknown }>(select)).rows;
   return rows
     .map((r) => ({
       version: Number(r.version),
       name: r.name === null || r.name === undefined ? null : String(r.name),
       appliedAt: r.applied_at instanceof Date ? r.applied_at.toISOString() : r.applied_at ? String(r.applied_at) : null,
     }))
-    .filter((m) => Number.isFinite(m.version))
+    .filter((m) => Number.isSafeInteger(m.version))
     .sort((a, b) => a.version - b.version);
 }
 

@@ -13,6 +13,7 @@ import { withClient } from '../pg/client.js';
 import { parseConnectionString } from '../pg/target.js';
 import { readCatalog, refOf, type Catalog } from '../restore/catalog.js';
 import { systemIdentifier } from '../restore/server.js';
+import { resolveProfile } from '../profile/config.js';
 import { classifyMigrations, parseMigrationList, readAppliedMigrations, readCompatibilityFile, type AppliedMigration, type RollbackMigration } from './migrations.js';
 
 export interface PlanParams {
@@ -36,7 +37,7 @@ async function readLive(ctx: ActionContext, url: string | undefined): Promise<Li
     return { applied: [] };
   }
   const target = parseConnectionString(url);
-  return withClient(target, async (client) => ({ source: `${await systemIdentifier(client)}/${target.database}`, applied: await readAppliedMigrations(client) }), ctx.signal);
+  return withClient(target, async (client) => ({ source: `${await systemIdentifier(client)}/${target.database}`, applied: await readAppliedMigrations(client, resolveProfile(ctx.settings)) }), ctx.signal);
 }
 
 /** The pre-migration backups of this source that are whole, newest first (the local copy before the bucket's). */

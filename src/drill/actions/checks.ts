@@ -38,14 +38,15 @@ function notRun(check: string, needs: string): ActionResult {
 export const drillCheckJwksAction = defineAction({
   name: 'drill.check-jwks',
   description: "check 1: the JWKS lists exactly the restored database's signing keys",
-  params: z.object({ url, database: z.string().min(1), path: path.default('/.well-known/jwks.json'), signingKeysTable: z.string().default('oidc_signing_keys') }).strict(),
-  describe: (p) => `GET ${p.path ?? '/.well-known/jwks.json'}: at least one key, kids exactly those of ${p.signingKeysTable ?? 'oidc_signing_keys'} (active and retired) in the drill database`,
+  params: z.object({ url, database: z.string().min(1), path: path.default('/.well-known/jwks.json'), signingKeysTable: z.string().optional() }).strict(),
+  describe: (p) => `GET ${p.path ?? '/.well-known/jwks.json'}: at least one key, kids exactly those of ${p.signingKeysTable ?? 'the signing keys table (PROFILE_SIGNING_KEYS_TABLE)'} (active and retired) in the drill database`,
   async run(params, ctx) {
     await routeOutput(ctx);
     const [{ checkJwks, OBEXAL_ENDPOINTS }, { readSigningKids }, { parseConnectionString }] = await Promise.all([import('../checks.js'), import('../target.js'), import('../../pg/target.js')]);
     const base = await baseUrlOf(params, ctx);
     if (!base) return notRun('jwks', 'the drill auth-service');
-    const expected = await readSigningKids(parseConnectionString(params.database), params.signingKeysTable, ctx.signal);
+    const table = params.signingKeysTable ?? ctx.settings.get('PROFILE_SIGNING_KEYS_TABLE') ?? 'oidc_signing_keys';
+    const expected = await readSigningKids(parseConnectionString(params.database), table, ctx.signal);
     ctx.output(`the restored database holds ${expected.length} active or retired signing key(s): ${expected.join(', ') || 'none'}`);
     return result('jwks', await checkJwks(base, { ...OBEXAL_ENDPOINTS, jwks: params.path }, expected, ctx.signal));
   },

@@ -1,4 +1,5 @@
 import type { ClientBase } from 'pg';
+import { quoteIdent } from '../../pg/ident.js';
 
 /** Exact row counts of every ordinary table in the schema (default `public`), by table name. */
 export async function tableRowCounts(client: ClientBase, schema = 'public'): Promise<Record<string, number>> {
@@ -14,8 +15,4 @@ export async function tableRowCounts(client: ClientBase, schema = 'public'): Pro
     counts[name] = Number(result.rows[0]?.n ?? 0);
   }
   return counts;
-}
-
-function quoteIdent(name: string): string {
-  return `"${name.replaceAll('"', '""')}"`;
 }
