@@ -4,6 +4,8 @@
  * whether WAL is archived, the schema migration version and exact row counts.
  */
 import type { ClientBase } from 'pg';
+import type { DatabaseProperties } from '../restore/db-properties-schema.js';
+import { readDatabaseProperties } from '../restore/db-properties.js';
 
 export interface SourceInfo {
   /** host:port/database (no user, no password). */
@@ -16,6 +18,8 @@ export interface SourceInfo {
   encoding: string;
   collate: string;
   ctype: string;
+  /** Owner, locale provider, comment, settings and grants: what `pg_restore` into an existing database loses. */
+  properties?: DatabaseProperties;
 }
 
 export interface SourceSizes {
@@ -84,7 +88,18 @@ export async function readSourceInfo(client: ClientBase, targetLabel: string): P
     encoding: row.encoding,
     collate: row.collate,
     ctype: row.ctype,
+    ...(await readOwnProperties(client, row.db)),
   };
+}
+
+/** The database's own properties; a role that may not read them leaves them out (the restore then says so). */
+async function readOwnProperties(client: ClientBase, database: string): Promise<{ properties?: DatabaseProperties }> {
+  try {
+    const properties = await readDatabaseProperties(client, database);
+    return properties ? { properties } : {};
+  } catch {
+    return {};
+  }
 }
 
 const USER_TABLES = `

@@ -45,6 +45,7 @@ export function buildManifest(input: ManifestInput): Manifest {
       encoding: input.source.encoding,
       collate: input.source.collate,
       ctype: input.source.ctype,
+      ...(input.source.properties ? { properties: input.source.properties } : {}),
     },
     pgDump: { version: input.pgDump.version, major: input.pgDump.major },
     schemaMigration: input.schemaMigration,

@@ -79,6 +79,8 @@ export async function runRunbookCommand(nameOrFile: string, cli: CliOptions, inv
   const inputValues: Record<string, string> = { ...answers, ...extraInputs };
   if (cli.reason) inputValues.reason = cli.reason;
   if (cli.pin) inputValues.pin = cli.pin;
+  if (cli.noOwner) inputValues['no-owner'] = 'yes';
+  if (cli.role) inputValues.role = cli.role;
   if (cli.hold && cli.release) throw new UsageError('--hold and --release exclude each other');
   if (cli.hold) inputValues.mode = 'hold';
   if (cli.release) inputValues.mode = 'release';

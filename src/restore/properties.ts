@@ -1,0 +1,42 @@
+/**
+ * restore.properties: after the swap, the database-level properties that a dump restored without `--create`
+ * loses and a rename leaves with the old database's OID: owner, connection limit, `ALTER DATABASE … SET`,
+ * `ALTER ROLE … IN DATABASE … SET`, grants and comment (encoding and locale were given at CREATE DATABASE by
+ * restore.copy). Applied after the checks and reencrypt-secrets, so that a setting such as
+ * `default_transaction_read_only` or a revoked CONNECT cannot get in their way. One that cannot be applied (a
+ * role missing on this server, a privilege this role lacks) is a warning naming the statement, never a failure;
+ * re-running the step is safe (every statement is idempotent).
+ */
+import type { ActionContext, ActionResult } from '../engine/action.js';
+import { parseConnectionString } from '../pg/target.js';
+import { applyStatements, ownerStatement, reapplyStatements } from './db-properties.js';
+import type { DatabaseProperties } from './db-properties-schema.js';
+import { connectMaintenance } from './server.js';
+
+export interface PropertiesParams {
+  target: string;
+  properties?: DatabaseProperties | null | undefined;
+  /** The owner the copy was created with (null: the restoring role, when the wanted one could not be given). */
+  createdOwner?: string | null | undefined;
+}
+
+export async function runProperties(params: PropertiesParams, ctx: ActionContext): Promise<ActionResult> {
+  const target = parseConnectionString(params.target);
+  const props = params.properties;
+  if (!props) return { message: 'no database-level properties recorded: nothing to apply', data: { applied: 0, warnings: [] } };
+  const statements = [...(params.createdOwner === props.owner ? [] : [ownerStatement(target.database, props.owner)]), ...reapplyStatements(target.database, props)];
+  const admin = await connectMaintenance(target, ctx.signal);
+  let outcome;
+  try {
+    outcome = await applyStatements(admin, statements);
+  } finally {
+    await admin.end().catch(() => undefined);
+  }
+  for (const warning of outcome.warnings) ctx.output(warning, 'warn');
+  const summary = `${outcome.applied} of ${statements.length} database-level statement(s) applied to ${target.database}`;
+  ctx.output(`${summary}${outcome.warnings.length ? `; ${outcome.warnings.length} not applied (warnings above)` : ''}`, outcome.warnings.length ? 'warn' : 'info');
+  return {
+    message: outcome.warnings.length ? `${summary}; ${outcome.warnings.length} to apply by hand` : summary,
+    data: { applied: outcome.applied, warnings: outcome.warnings, record: { databaseProperties: { applied: outcome.applied, notApplied: outcome.warnings.length } } },
+  };
+}
