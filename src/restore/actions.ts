@@ -213,7 +213,14 @@ export const restoreStartAppAction = defineAction({
 export const restorePropertiesAction = defineAction({
   name: 'restore.properties',
   description: "the database's own properties (owner, settings, role settings, grants, comment, connection limit) on the restored database",
-  params: z.object({ target: targetParam, properties: DatabasePropertiesSchema.nullish(), createdOwner: z.string().nullish() }).strict(),
+  params: z
+    .object({
+      target: targetParam,
+      properties: DatabasePropertiesSchema.nullish(),
+      createdOwner: z.string().nullish(),
+      archive: z.object({ name: z.string(), owner: z.string().nullable(), statements: z.array(z.string()) }).nullish(),
+    })
+    .strict(),
   describe: (p) => `apply the database-level properties to ${labelOf(p.target)}`,
   async run(params, ctx) {
     const { runProperties } = await import('./properties.js');

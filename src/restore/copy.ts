@@ -11,6 +11,7 @@ import type { ActionContext, ActionResult } from '../engine/action.js';
 import { connect } from '../pg/client.js';
 import { parseConnectionString, type PgTarget } from '../pg/target.js';
 import { findPgRestore } from './archive.js';
+import { readArchiveProperties, type ArchiveProperties } from './archive-properties.js';
 import { compareRowCounts } from './checks.js';
 import { createDatabaseSql, describeProperties, existingRoles, propertyWarning, readDatabaseProperties, specOf, type NewDatabaseSpec } from './db-properties.js';
 import type { DatabaseProperties } from './db-properties-schema.js';
@@ -147,12 +148,14 @@ export async function runCopy(params: CopyParams, ctx: ActionContext): Promise<A
     }
     const chosen = chooseProperties(params.dump, replaced);
     const source = params.dump.manifest?.source;
-    const wanted: NewDatabaseSpec = chosen.properties ? specOf(chosen.properties) : { encoding: source?.encoding, collate: source?.collate, ctype: source?.ctype };
+    const fromArchive = chosen.properties ? undefined : await archiveProperties(pgRestore, params.dump.plaintextPath, ctx, warn);
+    const wanted: NewDatabaseSpec = chosen.properties ? specOf(chosen.properties) : fromArchive?.spec ?? { encoding: source?.encoding, collate: source?.collate, ctype: source?.ctype };
+    if (fromArchive) info(`database properties from the archive (no manifest): ${describeSpec(fromArchive.spec)}${fromArchive.spec.owner ? `, owner ${fromArchive.spec.owner}` : ''}, ${fromArchive.statements.length} statement(s) to apply after the swap`);
     if (replaced && source?.encoding && (replaced.encoding !== source.encoding || replaced.collate !== source.collate)) {
       warn(`the dump's source was ${source.encoding}/${source.collate ?? '?'}; ${target.database} is ${replaced.encoding}/${replaced.collate}: the restored database takes ${target.database}'s`);
     }
     if (chosen.properties) info(`database properties from ${chosen.origin}: ${describeProperties(chosen.properties)}`);
-    else info('no database properties recorded (no manifest, no database to replace): the server\'s defaults apply');
+    else if (!fromArchive) info('no database properties recorded (no manifest, no database to replace, none in the archive): the server\'s defaults apply');
     await admin.query(`DROP DATABASE IF EXISTS ${quoteIdent(copyName)} WITH (FORCE)`); // left by a killed attempt of this run
     const used = await createCopy(admin, copyName, wanted, fallbackSpecs(wanted, replaced), warn);
     created = true;
@@ -186,7 +189,8 @@ export async function runCopy(params: CopyParams, ctx: ActionContext): Promise<A
         oid,
         reencrypt: params.needsReencrypt,
         properties: chosen.properties,
-        propertiesFrom: chosen.origin,
+        archiveProperties: fromArchive ? { name: fromArchive.name, owner: fromArchive.spec.owner ?? null, statements: fromArchive.statements } : null,
+        propertiesFrom: fromArchive ? 'the archive' : chosen.origin,
         owner: used.owner ?? null,
         pgRestoreMs: run.durationMs,
         jobs,
@@ -206,6 +210,17 @@ export async function runCopy(params: CopyParams, ctx: ActionContext): Promise<A
     throw new StepFailedError(`${messageOf(error)}: ${untouched}`, 'read the messages above; the old database is as it was', error);
   } finally {
     await admin.end().catch(() => undefined);
+  }
+}
+
+/** The archive's own database entries; unreadable ones are a warning (the server's defaults then apply). */
+async function archiveProperties(pgRestore: string, file: string, ctx: ActionContext, warn: (t: string) => void): Promise<ArchiveProperties | undefined> {
+  try {
+    return await readArchiveProperties(pgRestore, file, await ctx.privateDir(), ctx.signal);
+  } catch (error) {
+    if (ctx.signal.aborted) throw error;
+    warn(`the database-level properties could not be read from the archive (${messageOf(error)}): the server's defaults apply`);
+    return undefined;
   }
 }
 

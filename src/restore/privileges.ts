@@ -96,15 +96,16 @@ async function extensionProblems(client: pg.ClientBase, extensions: readonly str
 
 /** In place: objects the dump replaces whose current owner the role is not a member of (`--clean` cannot drop them). */
 async function foreignObjects(client: pg.ClientBase, role: string, items: readonly TocItem[]): Promise<string[]> {
-  const names = items.filter((i) => ['TABLE', 'SEQUENCE', 'VIEW', 'MATERIALIZED VIEW'].includes(i.desc)).map((i) => `${i.schema}\u0000${i.name}`);
-  if (names.length === 0) return [];
+  const replaced = items.filter((i) => ['TABLE', 'SEQUENCE', 'VIEW', 'MATERIALIZED VIEW'].includes(i.desc));
+  if (replaced.length === 0) return [];
   const rows = await client.query<{ schema: string; name: string; owner: string }>(
     `SELECT n.nspname AS schema, c.relname AS name, pg_get_userbyid(c.relowner) AS owner
-       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-      WHERE c.relkind IN ('r', 'p', 'S', 'v', 'm') AND (n.nspname || chr(0) || c.relname) = ANY($2::text[])
-        AND NOT pg_has_role($1, c.relowner, 'MEMBER')
+       FROM unnest($2::text[], $3::text[]) AS d(schema, name)
+       JOIN pg_namespace n ON n.nspname = d.schema
+       JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = d.name
+      WHERE c.relkind IN ('r', 'p', 'S', 'v', 'm') AND NOT pg_has_role($1, c.relowner, 'MEMBER')
       ORDER BY 1, 2`,
-    [role, names],
+    [role, replaced.map((i) => i.schema), replaced.map((i) => i.name)],
   );
   return rows.rows.map((r) => `${quoteIdent(r.schema)}.${quoteIdent(r.name)} (owner ${r.owner})`);
 }

@@ -9,6 +9,7 @@
  */
 import type { ActionContext, ActionResult } from '../engine/action.js';
 import { parseConnectionString } from '../pg/target.js';
+import { renameIn } from './archive-properties.js';
 import { applyStatements, ownerStatement, reapplyStatements } from './db-properties.js';
 import type { DatabaseProperties } from './db-properties-schema.js';
 import { connectMaintenance } from './server.js';
@@ -18,13 +19,18 @@ export interface PropertiesParams {
   properties?: DatabaseProperties | null | undefined;
   /** The owner the copy was created with (null: the restoring role, when the wanted one could not be given). */
   createdOwner?: string | null | undefined;
+  /** No manifest and no database replaced: the statements read from the archive (restore.copy's data). */
+  archive?: { name: string; owner: string | null; statements: string[] } | null | undefined;
 }
 
 export async function runProperties(params: PropertiesParams, ctx: ActionContext): Promise<ActionResult> {
   const target = parseConnectionString(params.target);
   const props = params.properties;
-  if (!props) return { message: 'no database-level properties recorded: nothing to apply', data: { applied: 0, warnings: [] } };
-  const statements = [...(params.createdOwner === props.owner ? [] : [ownerStatement(target.database, props.owner)]), ...reapplyStatements(target.database, props)];
+  const archive = params.archive;
+  if (!props && !archive) return { message: 'no database-level properties recorded: nothing to apply', data: { applied: 0, warnings: [] } };
+  const owner = props ? props.owner : archive?.owner;
+  const ownerFirst = owner && params.createdOwner !== owner ? [ownerStatement(target.database, owner)] : [];
+  const statements = [...ownerFirst, ...(props ? reapplyStatements(target.database, props) : renameIn({ name: archive!.name, spec: {}, statements: archive!.statements }, target.database))];
   const admin = await connectMaintenance(target, ctx.signal);
   let outcome;
   try {

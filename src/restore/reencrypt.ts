@@ -28,6 +28,14 @@ export interface ReencryptParams {
   copyOf?: string | undefined;
 }
 
+/** In place, the application starts only after reencrypt-secrets: when that stops, say it is left stopped. */
+function appLeftStopped(ctx: ActionContext): string {
+  const result = ctx.steps.apply?.data.result as { appStartDeferred?: { stopped: boolean } } | undefined;
+  if (!result?.appStartDeferred) return '';
+  const command = ctx.settings.get('APP_START_COMMAND');
+  return `the application is stopped (it starts after reencrypt-secrets): start it with ${command ? `APP_START_COMMAND (${command})` : 'the command that starts it'} once the secrets are re-encrypted, or now with the older key in its ENCRYPTION_KEY_OLD`;
+}
+
 /** The state and next step when reencrypt-secrets stopped on the swap's copy: production was not touched. */
 function onCopy(ctx: ActionContext, copy: string, production: string): { state: string; next: string } {
   return {
@@ -51,6 +59,8 @@ export async function runReencrypt(params: ReencryptParams, ctx: ActionContext):
     const aborted = ctx.signal.aborted;
     const production = params.copyOf ? parseConnectionString(params.copyOf).label : undefined;
     const { state, next } = production ? onCopy(ctx, target.database, production) : await describeReencryptState(ctx, target, current, old, params.columns, { count: !aborted });
+    const stopped = production ? '' : appLeftStopped(ctx);
+    if (stopped) ctx.output(stopped, 'warn');
     if (aborted) {
       ctx.output(`reencrypt-secrets stopped: ${state}`, 'warn');
       ctx.output(`to finish: ${next}`, 'warn');

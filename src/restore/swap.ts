@@ -57,6 +57,7 @@ export async function swapRestore(job: RestoreJob): Promise<ApplyResult> {
   let connectionsBlocked = false;
   let sessionsEnded: number[] = [];
   try {
+    await guardSession(admin);
     const now = await nameOfOid(admin, copy.oid);
     if (now === target.database) {
       const kept = (await exists(admin, beforeName)) ? beforeName : null;
@@ -113,6 +114,15 @@ export async function swapRestore(job: RestoreJob): Promise<ApplyResult> {
     await admin.end().catch(() => undefined);
   }
   return result(job, inspection.exists ? beforeName : null, sessionsEnded);
+}
+
+/**
+ * A statement of a killed run must not complete after it: the server cancels it as soon as it sees the client
+ * gone (PostgreSQL 14+), and a lock held by someone else fails the swap after a minute instead of hanging.
+ */
+async function guardSession(admin: pg.ClientBase): Promise<void> {
+  await admin.query(`SET client_connection_check_interval = '1s'`).catch(() => undefined);
+  await admin.query(`SET lock_timeout = '60s'`);
 }
 
 async function withFreshAdmin<T>(target: PgTarget, work: (admin: pg.Client) => Promise<T>): Promise<T> {

@@ -42,7 +42,7 @@ for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
     const resumed = await runCli([book, '--resume', runId], { ...env, RTO_TARGET: '0' });
     assert.equal(resumed.exitCode, 3, resumed.stdout + resumed.stderr);
     assert.match(resumed.stdout, /was running when the run stopped/);
-    assert.match(resumed.stdout + resumed.stderr, /rerun-destroy: yes/);
+    assert.match(resumed.stdout + resumed.stderr, /rerun-destroy: no \| yes/);
     assert.equal(existsSync(marker), false, 'not re-run with CONFIRM=yes alone');
 
     const answers = join(home.dir, 'rerun.yaml');

@@ -194,7 +194,7 @@ describe('swap order: checks and reencrypt on the copy, resume at each point', (
     const refused = await resume(stopped.runId);
     assert.equal(refused.exitCode, 3, refused.output);
     assert.match(refused.output, /was running when the run stopped/);
-    assert.match(refused.output, /rerun-apply: yes/);
+    assert.match(refused.output, /rerun-apply: no \| yes/);
     assert.deepEqual(await tableChecksums(dbUrl), fingerprint, 'not re-run without the answer');
     await noCopy();
     const answers = join(source.home.dir, 'rerun-apply.yaml');
