@@ -146,8 +146,8 @@ export const restoreApplyAction = defineAction({
 export const restorePreflightAction = defineAction({
   name: 'restore.preflight',
   description: 'what the restoring role may do: ownership kept or --no-owner, extensions it may not create, objects it may not drop',
+  // Not run again on resume: its decision (ownership) stands for the steps that took it, the restore included.
   readOnly: true,
-  rerunOnResume: true,
   params: z
     .object({ target: targetParam, dump: VerifiedDumpSchema, inspection: InspectionSchema, noOwner: NoOwnerParam, role: z.string().nullish() })
     .strict(),

@@ -41,7 +41,9 @@ export function parseDatabaseSql(sql: string): ArchiveProperties | undefined {
     providerLocale: option(create, 'ICU_LOCALE') ?? option(create, 'BUILTIN_LOCALE') ?? null,
     owner: owner?.startsWith('"') ? owner.slice(1, -1).replaceAll('""', '"') : owner,
   };
+  const limit = /\bCONNECTION LIMIT = (-?\d+)/.exec(create)?.[1];
   const kept = statements.filter((s) => /^(COMMENT ON DATABASE|ALTER DATABASE \S+ (SET|CONNECTION LIMIT)|ALTER ROLE \S+ IN DATABASE|GRANT|REVOKE)\b/.test(s) && /\bON DATABASE\b|^ALTER (DATABASE|ROLE)/.test(s));
+  if (limit !== undefined && limit !== '-1') kept.unshift(`ALTER DATABASE ${name} CONNECTION LIMIT ${limit}`);
   return { name, spec, statements: kept };
 }
 
@@ -56,7 +58,7 @@ export function renameIn(properties: ArchiveProperties, database: string): strin
 export async function readArchiveProperties(pgRestore: string, file: string, workDir: string, signal: AbortSignal): Promise<ArchiveProperties | undefined> {
   const list = await runProcess({ file: pgRestore, args: ['--list', file], env: baseChildEnv(), signal, captureStdout: true, label: 'pg_restore --list' });
   const entries = list.stdout.split('\n').filter((line) => DATABASE_ENTRY.test(line));
-  if (!entries.some((line) => /\sDATABASE\s-\s/.test(line) || / DATABASE - /.test(line))) return undefined;
+  if (!entries.some((line) => / DATABASE - /.test(line))) return undefined;
   const listFile = join(workDir, 'database-entries.list');
   await writeFile(listFile, `${entries.join('\n')}\n`, { mode: 0o600 });
   const sql = await runProcess({ file: pgRestore, args: ['--create', '--use-list', listFile, '--file=-', file], env: baseChildEnv(), signal, captureStdout: true, label: 'pg_restore --create --use-list' });

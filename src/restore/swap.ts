@@ -1,7 +1,8 @@
 /**
  * restore.apply in swap mode (DESIGN §4 "Restore modes"): the copy restored, checked and re-encrypted by the steps
  * before is swapped in. The sessions on the database are ended, then in one transaction the old database becomes
- * `<db>__before_<run id>` and the copy `<db>`. A failure or Ctrl+C before the commit leaves the old database as
+ * `<db>__before_<run id>` and the copy `<db>` (no other state is committed on the way, so a killed run leaves
+ * nothing half-done). A failure or Ctrl+C before the commit leaves the old database as
  * it was (the run's cleanups then drop the copy and start the application again); a resumed run whose earlier
  * process died after the commit finds the copy already in place (by its OID) and does not swap twice.
  */
@@ -54,7 +55,6 @@ export async function swapRestore(job: RestoreJob): Promise<ApplyResult> {
   const beforeName = swapName(target.database, 'before', ctx.runId);
   const info = (text: string) => ctx.output(text, 'info');
   const admin = await connectMaintenance(target, ctx.signal);
-  let connectionsBlocked = false;
   let sessionsEnded: number[] = [];
   try {
     await guardSession(admin);
@@ -74,28 +74,12 @@ export async function swapRestore(job: RestoreJob): Promise<ApplyResult> {
     if (inspection.exists !== targetExists) {
       throw new StepFailedError(`${target.label} ${targetExists ? 'exists now' : 'no longer exists'}, unlike at the inspection`, 'run the restore again: it inspects and confirms again');
     }
-    if (targetExists) {
-      await admin.query(`ALTER DATABASE ${quoteIdent(target.database)} ALLOW_CONNECTIONS false`);
-      connectionsBlocked = true;
-      sessionsEnded = await endSessions(admin, target.database);
-      const listed = new Set(inspection.sessions.map((s) => s.pid));
-      const unlisted = sessionsEnded.filter((pid) => !listed.has(pid));
-      info(`ended ${sessionsEnded.length} session(s)${unlisted.length ? ` (${unlisted.length} connected after the confirmation: pids ${unlisted.join(', ')})` : ''}`);
-    }
-    await admin.query('BEGIN');
-    if (targetExists) await admin.query(`ALTER DATABASE ${quoteIdent(target.database)} RENAME TO ${quoteIdent(beforeName)}`);
-    await admin.query(`ALTER DATABASE ${quoteIdent(copy.database)} RENAME TO ${quoteIdent(target.database)}`);
-    await admin.query('COMMIT');
+    sessionsEnded = await renameIn(admin, job, beforeName, targetExists);
   } catch (error) {
     if (process.env.OBEXAL_DEBUG) ctx.output(String((error as Error).stack), 'warn');
     await admin.query('ROLLBACK').catch(() => undefined);
     await admin.end().catch(() => undefined);
     const notes: string[] = [];
-    if (connectionsBlocked) {
-      await withFreshAdmin(target, (a) => a.query(`ALTER DATABASE ${quoteIdent(target.database)} ALLOW_CONNECTIONS true`))
-        .then(() => notes.push('connections to it allowed again'))
-        .catch((e: unknown) => notes.push(`could not allow connections again (${messageOf(e)}): ALTER DATABASE ${quoteIdent(target.database)} ALLOW_CONNECTIONS true`));
-    }
     notes.push(`the copy ${copy.database} is dropped and a stopped application started again as the run ends`);
     const untouched = `${target.label} was not replaced (${notes.join('; ')})`;
     if (ctx.signal.aborted) {
@@ -105,15 +89,42 @@ export async function swapRestore(job: RestoreJob): Promise<ApplyResult> {
     if (error instanceof RunbookError) throw new StepFailedError(`${error.message}\n  ${untouched}`, error.hint, error);
     throw new StepFailedError(`${messageOf(error)}: ${untouched}`, 'read the messages above; the old database is as it was', error);
   }
+  await admin.end().catch(() => undefined);
   info(inspection.exists ? `swapped: ${target.database} is the restored database; the previous one is kept as ${beforeName}` : `${target.database} created from the dump`);
-  try {
-    if (connectionsBlocked) await admin.query(`ALTER DATABASE ${quoteIdent(beforeName)} ALLOW_CONNECTIONS true`);
-  } catch (error) {
-    ctx.output(`could not allow connections to ${beforeName} again (${messageOf(error)}); it can still be dropped`, 'warn');
-  } finally {
-    await admin.end().catch(() => undefined);
-  }
   return result(job, inspection.exists ? beforeName : null, sessionsEnded);
+}
+
+const RENAME_ATTEMPTS = 5;
+
+/**
+ * Ends the sessions on the database, then renames in one transaction: nothing is committed before both renames
+ * are (a killed run leaves no half-done state: its server session can only roll back). A client that connected
+ * again in between makes the rename fail ("being accessed by other users"): its session is ended and the
+ * transaction tried again.
+ */
+async function renameIn(admin: pg.ClientBase, job: RestoreJob, beforeName: string, targetExists: boolean): Promise<number[]> {
+  const { ctx, target, inspection, copy } = job;
+  const ended: number[] = [];
+  for (let attempt = 1; ; attempt++) {
+    if (targetExists) {
+      const now = await endSessions(admin, target.database);
+      ended.push(...now);
+      const listed = new Set(inspection.sessions.map((s) => s.pid));
+      const unlisted = now.filter((pid) => !listed.has(pid));
+      ctx.output(`ended ${now.length} session(s)${unlisted.length ? ` (${unlisted.length} connected after the confirmation: pids ${unlisted.join(', ')})` : ''}`, 'info');
+    }
+    try {
+      await admin.query('BEGIN');
+      if (targetExists) await admin.query(`ALTER DATABASE ${quoteIdent(target.database)} RENAME TO ${quoteIdent(beforeName)}`);
+      await admin.query(`ALTER DATABASE ${quoteIdent(copy!.database)} RENAME TO ${quoteIdent(target.database)}`);
+      await admin.query('COMMIT');
+      return ended;
+    } catch (error) {
+      await admin.query('ROLLBACK').catch(() => undefined);
+      if ((error as { code?: string }).code !== '55006' || attempt >= RENAME_ATTEMPTS || ctx.signal.aborted) throw error;
+      ctx.output(`${target.database} was in use again (${messageOf(error)}): ending its sessions and trying again (${attempt} of ${RENAME_ATTEMPTS})`, 'warn');
+    }
+  }
 }
 
 /**
@@ -125,14 +136,6 @@ async function guardSession(admin: pg.ClientBase): Promise<void> {
   await admin.query(`SET lock_timeout = '60s'`);
 }
 
-async function withFreshAdmin<T>(target: PgTarget, work: (admin: pg.Client) => Promise<T>): Promise<T> {
-  const admin = await connectMaintenance(target, AbortSignal.timeout(30_000));
-  try {
-    return await work(admin);
-  } finally {
-    await admin.end().catch(() => undefined);
-  }
-}
 
 /**
  * Starts the application now, or, when the restored data is under an older key era, leaves that to restore.after:

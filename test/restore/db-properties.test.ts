@@ -103,6 +103,17 @@ describe('database-level properties round trip', () => {
     assert.deepEqual(await propertiesOf(cluster, name), wanted);
     assert.deepEqual(await tableChecksums(url), sourceContent);
     assert.equal((await databasesLike(url, `${name}\\_\\_before\\_%`)).length, 1);
+
+    // Without the manifest, onto a new database: the properties are read from the archive's own entries.
+    const bare = join(home.dir, `bare-${suffix()}`);
+    mkdirSync(bare);
+    copyFileSync(dump.path, join(bare, dump.name));
+    copyFileSync(join(home.env.BACKUP_DIR!, 'key-eras.json'), join(bare, 'key-eras.json'));
+    const fromArchive = `props_bare_${suffix()}`;
+    const noManifest = await runCli(['restore', join(bare, dump.name)], restoreEnv(cluster.url(fromArchive), { BACKUP_DIR: bare }), { timeoutMs: 300_000 });
+    assert.equal(noManifest.exitCode, 0, `${noManifest.stdout}\n${noManifest.stderr}`);
+    assert.match(noManifest.stdout, /database properties from the archive \(no manifest\)/);
+    assert.deepEqual(await propertiesOf(cluster, fromArchive), wanted);
   });
 
   it('a grant and a role setting for a role the target lacks are warnings naming the statement; the restore succeeds', async () => {
