@@ -26,7 +26,9 @@ function option(sql: string, name: string): string | undefined {
 }
 
 export function parseDatabaseSql(sql: string): ArchiveProperties | undefined {
-  const statements = sql.split(/;\s*\n/).map((s) => s.trim()).filter((s) => s !== '' && !s.startsWith('--') && !s.startsWith('\\'));
+  // psql meta-commands (`\connect`, pg_dump 15.14's `\restrict`) and comments are lines of their own.
+  const text = sql.split('\n').filter((line) => !line.startsWith('\\') && !line.startsWith('--')).join('\n');
+  const statements = text.split(/;\s*\n/).map((s) => s.trim()).filter((s) => s !== '');
   const create = statements.find((s) => s.startsWith('CREATE DATABASE '));
   if (!create) return undefined;
   const name = /^CREATE DATABASE ((?:"(?:[^"]|"")+")|\S+)/.exec(create)?.[1] ?? '';
@@ -56,7 +58,8 @@ export function renameIn(properties: ArchiveProperties, database: string): strin
 
 /** Reads the database entries of the archive at `file` (a plaintext custom-format archive). */
 export async function readArchiveProperties(pgRestore: string, file: string, workDir: string, signal: AbortSignal): Promise<ArchiveProperties | undefined> {
-  const list = await runProcess({ file: pgRestore, args: ['--list', file], env: baseChildEnv(), signal, captureStdout: true, label: 'pg_restore --list' });
+  // The database's own entries are listed (and replayed) only with --create.
+  const list = await runProcess({ file: pgRestore, args: ['--list', '--create', file], env: baseChildEnv(), signal, captureStdout: true, label: 'pg_restore --list' });
   const entries = list.stdout.split('\n').filter((line) => DATABASE_ENTRY.test(line));
   if (!entries.some((line) => / DATABASE - /.test(line))) return undefined;
   const listFile = join(workDir, 'database-entries.list');
