@@ -22,6 +22,7 @@ export interface PreflightParams {
   inspection: Inspection;
   noOwner: NoOwnerChoice;
   role?: string | undefined;
+  needsReencrypt?: boolean | undefined;
 }
 
 export interface TocItem {
@@ -144,7 +145,18 @@ export async function runPreflight(params: PreflightParams, ctx: ActionContext):
     }
     return {
       message: `${role.role}${role.superuser ? ' (superuser)' : ''}: ${noOwner ? '--no-owner' : 'owners kept'}; nothing it may not do`,
-      data: { noOwner, role: params.role || null, restoringRole: role.role, superuser: role.superuser, record: { ownership: { noOwner, role: role.role } } },
+      data: {
+        noOwner,
+        role: params.role || null,
+        restoringRole: role.role,
+        superuser: role.superuser,
+        // Which steps of the runbook run (known before anything runs, so that --dry-run shows them).
+        swap: !inPlace,
+        inPlace,
+        reencryptCopy: !inPlace && Boolean(params.needsReencrypt),
+        reencryptInPlace: inPlace && Boolean(params.needsReencrypt),
+        record: { ownership: { noOwner, role: role.role } },
+      },
     };
   } finally {
     await client.end().catch(() => undefined);

@@ -181,7 +181,7 @@ describe('swap order: checks and reencrypt on the copy, resume at each point', (
     try {
       await blocker.query('BEGIN');
       await blocker.query(`ALTER DATABASE "${dbName}" CONNECTION LIMIT 500`);
-      const waiting = () => withPg(dbUrl, async (c) => ((await c.query(`SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'ALTER DATABASE%RENAME TO%'`)).rowCount ?? 0) > 0);
+      const waiting = () => withPg(dbUrl.replace(`/${dbName}`, '/postgres'), async (c) => ((await c.query(`SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'ALTER DATABASE%RENAME TO%'`)).rowCount ?? 0) > 0);
       stopped = await stopAt('apply', 'SIGINT', {}, waiting);
     } finally {
       await blocker.query('ROLLBACK').catch(() => undefined);
@@ -213,7 +213,7 @@ describe('swap order: checks and reencrypt on the copy, resume at each point', (
     try {
       await blocker.query('BEGIN');
       await blocker.query(`ALTER DATABASE "${dbName}" CONNECTION LIMIT 500`);
-      const waiting = () => withPg(dbUrl, async (c) => ((await c.query(`SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'ALTER DATABASE%RENAME TO%'`)).rowCount ?? 0) > 0);
+      const waiting = () => withPg(dbUrl.replace(`/${dbName}`, '/postgres'), async (c) => ((await c.query(`SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'ALTER DATABASE%RENAME TO%'`)).rowCount ?? 0) > 0);
       stopped = await stopAt('apply', 'SIGKILL', {}, waiting);
     } finally {
       await blocker.query('ROLLBACK').catch(() => undefined);
