@@ -67,6 +67,8 @@ export const ManifestSchema = z.object({
     ctype: z.string().optional(),
     /** The database's owner, locale provider, comment, settings and grants (restored onto the new database). */
     properties: DatabasePropertiesSchema.optional(),
+    /** The roles owning the database's objects: a restore's plan (--dry-run) decides --no-owner from them. */
+    objectOwners: z.array(z.string()).optional(),
   }),
   pgDump: z.object({ version: z.string(), major: z.number().int() }),
   schemaMigration: z.object({ version: z.string().nullable(), name: z.string().nullable() }),

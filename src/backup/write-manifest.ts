@@ -46,6 +46,7 @@ export function buildManifest(input: ManifestInput): Manifest {
       collate: input.source.collate,
       ctype: input.source.ctype,
       ...(input.source.properties ? { properties: input.source.properties } : {}),
+      ...(input.source.objectOwners ? { objectOwners: input.source.objectOwners } : {}),
     },
     pgDump: { version: input.pgDump.version, major: input.pgDump.major },
     schemaMigration: input.schemaMigration,

@@ -149,7 +149,15 @@ export const restorePreflightAction = defineAction({
   // Not run again on resume: its decision (ownership) stands for the steps that took it, the restore included.
   readOnly: true,
   params: z
-    .object({ target: targetParam, dump: VerifiedDumpSchema, inspection: InspectionSchema, noOwner: NoOwnerParam, role: z.string().nullish(), needsReencrypt: z.boolean().default(false) })
+    .object({
+      target: targetParam,
+      dump: VerifiedDumpSchema.optional(),
+      selected: DumpRefSchema.optional(),
+      inspection: InspectionSchema,
+      noOwner: NoOwnerParam,
+      role: z.string().nullish(),
+      needsReencrypt: z.boolean().default(false),
+    })
     .strict(),
   describe: (p) => `check what the restoring role may do on ${labelOf(p.target)}`,
   async run(params, ctx) {

@@ -12,13 +12,15 @@ import type { ActionContext, ActionResult } from '../engine/action.js';
 import { parseConnectionString } from '../pg/target.js';
 import { findPgRestore } from './archive.js';
 import { connectTargetOrServer, quoteIdent } from './server.js';
-import type { Inspection, VerifiedDump } from './types.js';
+import type { DumpRef, Inspection, VerifiedDump } from './types.js';
 
 export type NoOwnerChoice = 'auto' | 'yes' | 'no';
 
 export interface PreflightParams {
   target: string;
-  dump: VerifiedDump;
+  /** The verified dump; absent under --dry-run (nothing is decrypted): the manifest of `selected` then says. */
+  dump?: VerifiedDump | undefined;
+  selected?: DumpRef | undefined;
   inspection: Inspection;
   noOwner: NoOwnerChoice;
   role?: string | undefined;
@@ -114,11 +116,14 @@ async function foreignObjects(client: pg.ClientBase, role: string, items: readon
 export async function runPreflight(params: PreflightParams, ctx: ActionContext): Promise<ActionResult> {
   const target = parseConnectionString(params.target);
   const inPlace = params.inspection.mode === 'in-place';
-  const items = await archiveItems(params.dump.plaintextPath, ctx.signal);
+  const items = params.dump ? await archiveItems(params.dump.plaintextPath, ctx.signal) : undefined;
+  const recorded = (params.dump?.manifest ?? params.selected?.manifest)?.source.objectOwners;
   const { client } = await connectTargetOrServer(target, ctx.signal);
   try {
     const role = await roleFacts(client, params.role || undefined);
-    const owners = [...new Set(items.map((i) => i.owner).filter((o) => o !== '' && o !== '-'))].sort();
+    const known = items ? items.map((i) => i.owner) : recorded;
+    const owners = [...new Set((known ?? []).filter((o) => o !== '' && o !== '-'))].sort();
+    if (!known && !role.superuser) ctx.output(`ownership: the dump's owners are known once it is read (no manifest records them): ${role.role} is not a superuser`, 'info');
     const foreign = role.superuser ? [] : await foreignOwners(client, role.role, owners);
     const noOwner = params.noOwner === 'yes' || (params.noOwner === 'auto' && foreign.length > 0);
     const why =
@@ -130,9 +135,10 @@ export async function runPreflight(params: PreflightParams, ctx: ActionContext):
     ctx.output(`ownership: ${noOwner ? '--no-owner' : "kept as in the dump"}${why}${params.role ? `; pg_restore --role=${params.role}` : ''}`, 'info');
     const problems: string[] = [];
     if (!role.superuser) {
-      problems.push(...(await extensionProblems(client, params.dump.archive.extensions, target.database, role.role, inPlace && params.inspection.exists)));
+      if (params.dump) problems.push(...(await extensionProblems(client, params.dump.archive.extensions, target.database, role.role, inPlace && params.inspection.exists)));
+      else ctx.output("extensions: checked once the dump is read (a dry run does not decrypt it)", 'info');
       if (!noOwner && foreign.length > 0) problems.push(`${role.role} cannot give objects to ${foreign.join(', ')}: restore with --no-owner (RESTORE_NO_OWNER=yes), or as a superuser`);
-      if (inPlace && params.inspection.exists) {
+      if (inPlace && params.inspection.exists && items) {
         const objects = await foreignObjects(client, role.role, items);
         if (objects.length > 0) problems.push(`--clean must drop objects ${role.role} does not own: ${objects.slice(0, 10).join(', ')}${objects.length > 10 ? ` and ${objects.length - 10} more` : ''}; restore as their owner or a superuser`);
       }

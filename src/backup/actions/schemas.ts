@@ -16,6 +16,7 @@ export const SourceSchema = z.object({
   collate: z.string(),
   ctype: z.string(),
   properties: DatabasePropertiesSchema.optional(),
+  objectOwners: z.array(z.string()).optional(),
 });
 
 export const PgDumpSchema = z.object({ path: z.string(), version: z.string(), major: z.number().int() });
