@@ -76,8 +76,12 @@ describe('reencrypt-secrets failing after a restore', () => {
     await withPg(db.url, async (client) => {
       await client.query(`DO $$ BEGIN CREATE ROLE reenc_owner LOGIN PASSWORD 'reenc-owner-pw' NOCREATEDB; EXCEPTION WHEN duplicate_object THEN NULL; END $$`);
       await client.query(`ALTER DATABASE "${db.database}" OWNER TO reenc_owner`);
-      const relations = await client.query<{ name: string }>(`SELECT c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public' AND c.relkind IN ('r', 'S', 'v')`);
-      for (const { name } of relations.rows) await client.query(`ALTER TABLE "${name}" OWNER TO reenc_owner`).catch(() => client.query(`ALTER SEQUENCE "${name}" OWNER TO reenc_owner`));
+      // Tables (their own sequences follow them), then any sequence no column owns.
+      const relations = await client.query<{ name: string; kind: string }>(`SELECT c.relname AS name, c.relkind::text AS kind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public' AND c.relkind IN ('r', 'v', 'S') ORDER BY c.relkind DESC`);
+      for (const { name, kind } of relations.rows) {
+        if (kind === 'S') await client.query(`ALTER SEQUENCE "${name}" OWNER TO reenc_owner`).catch(() => undefined);
+        else await client.query(`ALTER TABLE "${name}" OWNER TO reenc_owner`);
+      }
       const functions = await client.query<{ sig: string }>(`SELECT p.oid::regprocedure::text AS sig FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = 'public'`);
       for (const { sig } of functions.rows) await client.query(`ALTER FUNCTION ${sig} OWNER TO reenc_owner`);
     });
