@@ -77,7 +77,8 @@ export function chooseProperties(dump: VerifiedDump, replaced: DatabasePropertie
   return { properties: null, origin: 'none' };
 }
 
-const LOCALE_PROBLEM = new Set(['22023', '42809', '0A000', '22021']);
+// invalid locale name (42809), encoding and locale that do not match (22023), an ICU locale ICU cannot open (XX000).
+const LOCALE_PROBLEM = new Set(['22023', '42809', '0A000', '22021', 'XX000']);
 
 /**
  * CREATE DATABASE with the wanted properties. An owner role missing on this server, or one this role may not

@@ -116,7 +116,7 @@ describe('database-level properties round trip', () => {
     assert.deepEqual(await propertiesOf(cluster, fromArchive), wanted);
   });
 
-  it('a grant and a role setting for a role the target lacks are warnings naming the statement; the restore succeeds', async () => {
+  it('a grant and a role setting for a role the target lacks, and a locale it lacks, are warnings naming the statement; the restore succeeds', async () => {
     const name = `props_ghost_${suffix()}`;
     const url = await sourceDatabase(name, `ENCODING 'UTF8'`, configured);
     const dump = await makeDump({ url, backupDir: home.env.BACKUP_DIR!, recipient: identity.recipient, eras: [eraOf('era-a', keyText)] });
@@ -128,6 +128,9 @@ describe('database-level properties round trip', () => {
     const manifest = JSON.parse(readFileSync(dump.manifestPath, 'utf8'));
     manifest.source.properties.grants.push({ grantee: 'ghost_reader', privilege: 'CONNECT', grantable: false });
     manifest.source.properties.roleSettings.push({ role: 'ghost_reader', settings: ['work_mem=4MB'] });
+    // …and a locale this server does not have.
+    manifest.source.properties.collate = 'xx_XX.UTF-8';
+    manifest.source.properties.ctype = 'xx_XX.UTF-8';
     writeFileSync(join(dir, dump.manifestPath.split('/').pop()!), JSON.stringify(manifest));
     const fresh = `props_ghost_new_${suffix()}`;
     const result = await runCli(['restore', join(dir, dump.name)], restoreEnv(cluster.url(fresh), { BACKUP_DIR: dir }), { timeoutMs: 300_000 });
@@ -135,6 +138,7 @@ describe('database-level properties round trip', () => {
     assert.equal(result.exitCode, 0, output);
     assert.match(output, new RegExp(`not applied: GRANT CONNECT ON DATABASE "${fresh}" TO "ghost_reader": role "ghost_reader" does not exist.*then run: psql -d postgres -c`));
     assert.match(output, new RegExp(`not applied: ALTER ROLE "ghost_reader" IN DATABASE "${fresh}" SET "work_mem" = '4MB'`));
+    assert.match(output, /the source's locale cannot be used on this server \(invalid (LC_COLLATE )?locale name: "xx_XX.UTF-8"\): CREATE DATABASE .*LC_COLLATE 'xx_XX.UTF-8'.* failed/);
     const props = await propertiesOf(cluster, fresh);
     assert.equal(props.comment, "the identity provider's database", 'the rest was applied');
     assert.ok(props.grants?.some((g) => g.grantee === 'props_reader' && g.privilege === 'CONNECT'));
