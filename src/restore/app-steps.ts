@@ -44,21 +44,30 @@ function startAgainAtEnd(params: StopAppParams, ctx: ActionContext): void {
     const isSwapped = await swapped(params).catch(() => undefined);
     const label = parseConnectionString(params.target).label;
     if (isSwapped !== false) {
-      ctx.output(`the application is stopped (${label} is ${isSwapped ? 'the restored database' : 'in an unknown state'}): start it with ${startCommandText(ctx)}, or finish with: obexal-runbook ${ctx.runbook} --resume ${ctx.runId}`, 'warn');
+      ctx.output(
+        `the application is stopped (${label} is ${isSwapped ? 'the restored database' : 'in an unknown state'}): start it with ${startCommandText(ctx)}, or finish with: obexal-runbook ${ctx.runbook} --resume ${ctx.runId}`,
+        'warn',
+      );
       return;
     }
     try {
       await runAppCommand(ctx, 'APP_START_COMMAND', AbortSignal.timeout(10 * 60_000));
       ctx.output(`the application was started again: ${label} was not replaced`, 'warn');
     } catch (error) {
-      ctx.output(`APP_START_COMMAND failed (${messageOf(error)}): the application is stopped; ${label} was not replaced: start it with ${startCommandText(ctx)}`, 'warn');
+      ctx.output(
+        `APP_START_COMMAND failed (${messageOf(error)}): the application is stopped; ${label} was not replaced: start it with ${startCommandText(ctx)}`,
+        'warn',
+      );
     }
   }, 'start the application again unless the swap was done');
 }
 
 export async function runStopApp(params: StopAppParams, ctx: ActionContext): Promise<ActionResult> {
   if (!ctx.settings.get('APP_STOP_COMMAND')) {
-    ctx.output('APP_STOP_COMMAND is not set: the application keeps running; its sessions are ended at the swap', 'info');
+    ctx.output(
+      'APP_STOP_COMMAND is not set: the application keeps running; its sessions are ended at the swap',
+      'info',
+    );
     return { message: 'APP_STOP_COMMAND not set: nothing stopped', data: { stopped: false } };
   }
   startAgainAtEnd(params, ctx);
@@ -67,7 +76,11 @@ export async function runStopApp(params: StopAppParams, ctx: ActionContext): Pro
 }
 
 /** On resume: the application stays stopped (a SIGKILL left it so); the run starts it again if it ends before the swap. */
-export async function stopAppStillDone(params: StopAppParams, previous: Record<string, unknown>, ctx: ActionContext): Promise<boolean> {
+export async function stopAppStillDone(
+  params: StopAppParams,
+  previous: Record<string, unknown>,
+  ctx: ActionContext,
+): Promise<boolean> {
   if (previous.stopped === true) startAgainAtEnd(params, ctx);
   return true;
 }

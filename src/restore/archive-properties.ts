@@ -27,14 +27,22 @@ function option(sql: string, name: string): string | undefined {
 
 export function parseDatabaseSql(sql: string): ArchiveProperties | undefined {
   // psql meta-commands (`\connect`, pg_dump 15.14's `\restrict`) and comments are lines of their own.
-  const text = sql.split('\n').filter((line) => !line.startsWith('\\') && !line.startsWith('--')).join('\n');
-  const statements = text.split(/;\s*\n/).map((s) => s.trim()).filter((s) => s !== '');
+  const text = sql
+    .split('\n')
+    .filter((line) => !line.startsWith('\\') && !line.startsWith('--'))
+    .join('\n');
+  const statements = text
+    .split(/;\s*\n/)
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
   const create = statements.find((s) => s.startsWith('CREATE DATABASE '));
   if (!create) return undefined;
   const name = /^CREATE DATABASE ((?:"(?:[^"]|"")+")|\S+)/.exec(create)?.[1] ?? '';
   const locale = option(create, 'LOCALE');
   const provider = /\bLOCALE_PROVIDER = (\w+)/.exec(create)?.[1];
-  const owner = statements.map((s) => /^ALTER DATABASE \S+ OWNER TO ((?:"(?:[^"]|"")+")|\S+)$/.exec(s)?.[1]).find((o) => o !== undefined);
+  const owner = statements
+    .map((s) => /^ALTER DATABASE \S+ OWNER TO ((?:"(?:[^"]|"")+")|\S+)$/.exec(s)?.[1])
+    .find((o) => o !== undefined);
   const spec: NewDatabaseSpec = {
     encoding: option(create, 'ENCODING'),
     collate: option(create, 'LC_COLLATE') ?? locale,
@@ -44,7 +52,12 @@ export function parseDatabaseSql(sql: string): ArchiveProperties | undefined {
     owner: owner?.startsWith('"') ? owner.slice(1, -1).replaceAll('""', '"') : owner,
   };
   const limit = /\bCONNECTION LIMIT = (-?\d+)/.exec(create)?.[1];
-  const kept = statements.filter((s) => /^(COMMENT ON DATABASE|ALTER DATABASE \S+ (SET|CONNECTION LIMIT)|ALTER ROLE \S+ IN DATABASE|GRANT|REVOKE)\b/.test(s) && /\bON DATABASE\b|^ALTER (DATABASE|ROLE)/.test(s));
+  const kept = statements.filter(
+    (s) =>
+      /^(COMMENT ON DATABASE|ALTER DATABASE \S+ (SET|CONNECTION LIMIT)|ALTER ROLE \S+ IN DATABASE|GRANT|REVOKE)\b/.test(
+        s,
+      ) && /\bON DATABASE\b|^ALTER (DATABASE|ROLE)/.test(s),
+  );
   if (limit !== undefined && limit !== '-1') kept.unshift(`ALTER DATABASE ${name} CONNECTION LIMIT ${limit}`);
   return { name, spec, statements: kept };
 }
@@ -57,13 +70,32 @@ export function renameIn(properties: ArchiveProperties, database: string): strin
 }
 
 /** Reads the database entries of the archive at `file` (a plaintext custom-format archive). */
-export async function readArchiveProperties(pgRestore: string, file: string, workDir: string, signal: AbortSignal): Promise<ArchiveProperties | undefined> {
+export async function readArchiveProperties(
+  pgRestore: string,
+  file: string,
+  workDir: string,
+  signal: AbortSignal,
+): Promise<ArchiveProperties | undefined> {
   // The database's own entries are listed (and replayed) only with --create.
-  const list = await runProcess({ file: pgRestore, args: ['--list', '--create', file], env: baseChildEnv(), signal, captureStdout: true, label: 'pg_restore --list' });
+  const list = await runProcess({
+    file: pgRestore,
+    args: ['--list', '--create', file],
+    env: baseChildEnv(),
+    signal,
+    captureStdout: true,
+    label: 'pg_restore --list',
+  });
   const entries = list.stdout.split('\n').filter((line) => DATABASE_ENTRY.test(line));
   if (!entries.some((line) => / DATABASE - /.test(line))) return undefined;
   const listFile = join(workDir, 'database-entries.list');
   await writeFile(listFile, `${entries.join('\n')}\n`, { mode: 0o600 });
-  const sql = await runProcess({ file: pgRestore, args: ['--create', '--use-list', listFile, '--file=-', file], env: baseChildEnv(), signal, captureStdout: true, label: 'pg_restore --create --use-list' });
+  const sql = await runProcess({
+    file: pgRestore,
+    args: ['--create', '--use-list', listFile, '--file=-', file],
+    env: baseChildEnv(),
+    signal,
+    captureStdout: true,
+    label: 'pg_restore --create --use-list',
+  });
   return parseDatabaseSql(sql.stdout);
 }

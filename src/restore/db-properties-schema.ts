@@ -20,6 +20,8 @@ export const DatabasePropertiesSchema = z.object({
   settings: z.array(z.string()),
   roleSettings: z.array(z.object({ role: z.string(), settings: z.array(z.string()) })),
   /** null: the default privileges (no ACL); else every grant. */
-  grants: z.array(z.object({ grantee: z.string().nullable(), privilege: z.string(), grantable: z.boolean() })).nullable(),
+  grants: z
+    .array(z.object({ grantee: z.string().nullable(), privilege: z.string(), grantable: z.boolean() }))
+    .nullable(),
 });
 export type DatabaseProperties = z.infer<typeof DatabasePropertiesSchema>;

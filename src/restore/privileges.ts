@@ -37,14 +37,24 @@ export interface TocItem {
 /** The archive's entries with their owners (`pg_restore --list`: the owner is the last word of each entry). */
 export async function archiveItems(file: string, signal: AbortSignal): Promise<TocItem[]> {
   const pgRestore = await findPgRestore();
-  const result = await runProcess({ file: pgRestore, args: ['--list', file], env: baseChildEnv(), signal, captureStdout: true, label: 'pg_restore --list' });
+  const result = await runProcess({
+    file: pgRestore,
+    args: ['--list', file],
+    env: baseChildEnv(),
+    signal,
+    captureStdout: true,
+    label: 'pg_restore --list',
+  });
   const items: TocItem[] = [];
   for (const line of result.stdout.split('\n')) {
     const match = /^\d+;\s+\d+\s+\d+\s+(.*)$/.exec(line);
     if (!match) continue;
     const words = (match[1] as string).split(' ');
     const owner = words.at(-1) ?? '';
-    const typed = /^(TABLE DATA|TABLE|SEQUENCE SET|SEQUENCE|VIEW|MATERIALIZED VIEW|EXTENSION|SCHEMA|FUNCTION|TYPE|DOMAIN) (\S+) (.+) (\S+)$/.exec(match[1] as string);
+    const typed =
+      /^(TABLE DATA|TABLE|SEQUENCE SET|SEQUENCE|VIEW|MATERIALIZED VIEW|EXTENSION|SCHEMA|FUNCTION|TYPE|DOMAIN) (\S+) (.+) (\S+)$/.exec(
+        match[1] as string,
+      );
     items.push({ desc: typed?.[1] ?? words[0] ?? '', schema: typed?.[2] ?? '-', name: typed?.[3] ?? '', owner });
   }
   return items;
@@ -56,8 +66,17 @@ interface RoleFacts {
 }
 
 async function roleFacts(client: pg.ClientBase, role: string | undefined): Promise<RoleFacts> {
-  const row = (await client.query<{ role: string; superuser: boolean }>('SELECT rolname AS role, rolsuper AS superuser FROM pg_roles WHERE rolname = coalesce($1, current_user)', [role ?? null])).rows[0];
-  if (!row) throw new StepFailedError(`the role "${role}" given with --role does not exist on the target server`, 'give a role the connecting user is a member of (--role / RESTORE_ROLE), or none');
+  const row = (
+    await client.query<{ role: string; superuser: boolean }>(
+      'SELECT rolname AS role, rolsuper AS superuser FROM pg_roles WHERE rolname = coalesce($1, current_user)',
+      [role ?? null],
+    )
+  ).rows[0];
+  if (!row)
+    throw new StepFailedError(
+      `the role "${role}" given with --role does not exist on the target server`,
+      'give a role the connecting user is a member of (--role / RESTORE_ROLE), or none',
+    );
   return row;
 }
 
@@ -72,9 +91,21 @@ async function foreignOwners(client: pg.ClientBase, role: string, owners: readon
   return rows.rows.filter((r) => r.member !== true).map((r) => r.owner);
 }
 
-async function extensionProblems(client: pg.ClientBase, extensions: readonly string[], database: string, role: string, inPlace: boolean): Promise<string[]> {
+async function extensionProblems(
+  client: pg.ClientBase,
+  extensions: readonly string[],
+  database: string,
+  role: string,
+  inPlace: boolean,
+): Promise<string[]> {
   if (extensions.length === 0) return [];
-  const rows = await client.query<{ name: string; available: boolean; trusted: boolean; installed_owner: string | null; owner_member: boolean | null }>(
+  const rows = await client.query<{
+    name: string;
+    available: boolean;
+    trusted: boolean;
+    installed_owner: string | null;
+    owner_member: boolean | null;
+  }>(
     `SELECT e.name, a.name IS NOT NULL AS available, coalesce(a.trusted, false) AS trusted,
             pg_get_userbyid(x.extowner) AS installed_owner,
             CASE WHEN x.extowner IS NULL THEN NULL ELSE pg_has_role($2, x.extowner, 'MEMBER') END AS owner_member
@@ -85,13 +116,20 @@ async function extensionProblems(client: pg.ClientBase, extensions: readonly str
   );
   const problems: string[] = [];
   for (const r of rows.rows) {
-    if (!r.available) problems.push(`the extension ${r.name} is not installed on the target server: install its package there`);
+    if (!r.available)
+      problems.push(`the extension ${r.name} is not installed on the target server: install its package there`);
     else if (inPlace && r.installed_owner !== null && r.owner_member === false) {
-      problems.push(`the extension ${r.name} in the target belongs to ${r.installed_owner}: --clean must drop it; restore as ${r.installed_owner} or a superuser`);
+      problems.push(
+        `the extension ${r.name} in the target belongs to ${r.installed_owner}: --clean must drop it; restore as ${r.installed_owner} or a superuser`,
+      );
     } else if (!r.trusted && !(inPlace && r.installed_owner !== null)) {
-      problems.push(`the extension ${r.name} is not trusted: only a superuser may create it; ask one to run CREATE EXTENSION ${quoteIdent(r.name)} in ${database}, or restore as a superuser`);
+      problems.push(
+        `the extension ${r.name} is not trusted: only a superuser may create it; ask one to run CREATE EXTENSION ${quoteIdent(r.name)} in ${database}, or restore as a superuser`,
+      );
     } else if (!r.trusted && inPlace) {
-      problems.push(`the extension ${r.name} is not trusted: --clean drops and creates it again, which needs a superuser; restore as a superuser`);
+      problems.push(
+        `the extension ${r.name} is not trusted: --clean drops and creates it again, which needs a superuser; restore as a superuser`,
+      );
     }
   }
   return problems;
@@ -123,7 +161,11 @@ export async function runPreflight(params: PreflightParams, ctx: ActionContext):
     const role = await roleFacts(client, params.role || undefined);
     const known = items ? items.map((i) => i.owner) : recorded;
     const owners = [...new Set((known ?? []).filter((o) => o !== '' && o !== '-'))].sort();
-    if (!known && !role.superuser) ctx.output(`ownership: the dump's owners are known once it is read (no manifest records them): ${role.role} is not a superuser`, 'info');
+    if (!known && !role.superuser)
+      ctx.output(
+        `ownership: the dump's owners are known once it is read (no manifest records them): ${role.role} is not a superuser`,
+        'info',
+      );
     const foreign = role.superuser ? [] : await foreignOwners(client, role.role, owners);
     const noOwner = params.noOwner === 'yes' || (params.noOwner === 'auto' && foreign.length > 0);
     const why =
@@ -132,15 +174,33 @@ export async function runPreflight(params: PreflightParams, ctx: ActionContext):
           ? ` (chosen by itself: ${role.role} is not a superuser and cannot take the dump's owner(s) ${foreign.join(', ')}; every object is owned by ${role.role})`
           : ` (${role.superuser ? `${role.role} is a superuser` : `${role.role} is a member of every owner in the dump`})`
         : ` (RESTORE_NO_OWNER / --no-owner: ${params.noOwner})`;
-    ctx.output(`ownership: ${noOwner ? '--no-owner' : "kept as in the dump"}${why}${params.role ? `; pg_restore --role=${params.role}` : ''}`, 'info');
+    ctx.output(
+      `ownership: ${noOwner ? '--no-owner' : 'kept as in the dump'}${why}${params.role ? `; pg_restore --role=${params.role}` : ''}`,
+      'info',
+    );
     const problems: string[] = [];
     if (!role.superuser) {
-      if (params.dump) problems.push(...(await extensionProblems(client, params.dump.archive.extensions, target.database, role.role, inPlace && params.inspection.exists)));
-      else ctx.output("extensions: checked once the dump is read (a dry run does not decrypt it)", 'info');
-      if (!noOwner && foreign.length > 0) problems.push(`${role.role} cannot give objects to ${foreign.join(', ')}: restore with --no-owner (RESTORE_NO_OWNER=yes), or as a superuser`);
+      if (params.dump)
+        problems.push(
+          ...(await extensionProblems(
+            client,
+            params.dump.archive.extensions,
+            target.database,
+            role.role,
+            inPlace && params.inspection.exists,
+          )),
+        );
+      else ctx.output('extensions: checked once the dump is read (a dry run does not decrypt it)', 'info');
+      if (!noOwner && foreign.length > 0)
+        problems.push(
+          `${role.role} cannot give objects to ${foreign.join(', ')}: restore with --no-owner (RESTORE_NO_OWNER=yes), or as a superuser`,
+        );
       if (inPlace && params.inspection.exists && items) {
         const objects = await foreignObjects(client, role.role, items);
-        if (objects.length > 0) problems.push(`--clean must drop objects ${role.role} does not own: ${objects.slice(0, 10).join(', ')}${objects.length > 10 ? ` and ${objects.length - 10} more` : ''}; restore as their owner or a superuser`);
+        if (objects.length > 0)
+          problems.push(
+            `--clean must drop objects ${role.role} does not own: ${objects.slice(0, 10).join(', ')}${objects.length > 10 ? ` and ${objects.length - 10} more` : ''}; restore as their owner or a superuser`,
+          );
       }
     }
     if (problems.length > 0) {

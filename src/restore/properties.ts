@@ -27,10 +27,16 @@ export async function runProperties(params: PropertiesParams, ctx: ActionContext
   const target = parseConnectionString(params.target);
   const props = params.properties;
   const archive = params.archive;
-  if (!props && !archive) return { message: 'no database-level properties recorded: nothing to apply', data: { applied: 0, warnings: [] } };
+  if (!props && !archive)
+    return { message: 'no database-level properties recorded: nothing to apply', data: { applied: 0, warnings: [] } };
   const owner = props ? props.owner : archive?.owner;
   const ownerFirst = owner && params.createdOwner !== owner ? [ownerStatement(target.database, owner)] : [];
-  const statements = [...ownerFirst, ...(props ? reapplyStatements(target.database, props) : renameIn({ name: archive!.name, spec: {}, statements: archive!.statements }, target.database))];
+  const statements = [
+    ...ownerFirst,
+    ...(props
+      ? reapplyStatements(target.database, props)
+      : renameIn({ name: archive!.name, spec: {}, statements: archive!.statements }, target.database)),
+  ];
   const admin = await connectMaintenance(target, ctx.signal);
   let outcome;
   try {
@@ -40,9 +46,16 @@ export async function runProperties(params: PropertiesParams, ctx: ActionContext
   }
   for (const warning of outcome.warnings) ctx.output(warning, 'warn');
   const summary = `${outcome.applied} of ${statements.length} database-level statement(s) applied to ${target.database}`;
-  ctx.output(`${summary}${outcome.warnings.length ? `; ${outcome.warnings.length} not applied (warnings above)` : ''}`, outcome.warnings.length ? 'warn' : 'info');
+  ctx.output(
+    `${summary}${outcome.warnings.length ? `; ${outcome.warnings.length} not applied (warnings above)` : ''}`,
+    outcome.warnings.length ? 'warn' : 'info',
+  );
   return {
     message: outcome.warnings.length ? `${summary}; ${outcome.warnings.length} to apply by hand` : summary,
-    data: { applied: outcome.applied, warnings: outcome.warnings, record: { databaseProperties: { applied: outcome.applied, notApplied: outcome.warnings.length } } },
+    data: {
+      applied: outcome.applied,
+      warnings: outcome.warnings,
+      record: { databaseProperties: { applied: outcome.applied, notApplied: outcome.warnings.length } },
+    },
   };
 }

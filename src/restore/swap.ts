@@ -51,7 +51,11 @@ async function exists(admin: pg.ClientBase, name: string): Promise<boolean> {
 
 export async function swapRestore(job: RestoreJob): Promise<ApplyResult> {
   const { ctx, target, inspection, copy } = job;
-  if (!copy) throw new StepFailedError('swap mode needs the copy made by restore.copy', 'the runbook must run restore.copy (and its checks) before restore.apply');
+  if (!copy)
+    throw new StepFailedError(
+      'swap mode needs the copy made by restore.copy',
+      'the runbook must run restore.copy (and its checks) before restore.apply',
+    );
   const beforeName = swapName(target.database, 'before', ctx.runId);
   const info = (text: string) => ctx.output(text, 'info');
   const admin = await connectMaintenance(target, ctx.signal);
@@ -61,7 +65,9 @@ export async function swapRestore(job: RestoreJob): Promise<ApplyResult> {
     const now = await nameOfOid(admin, copy.oid);
     if (now === target.database) {
       const kept = (await exists(admin, beforeName)) ? beforeName : null;
-      info(`the swap was already done by the earlier run: ${target.database} is the restored database${kept ? `; the previous one is kept as ${kept}` : ''}`);
+      info(
+        `the swap was already done by the earlier run: ${target.database} is the restored database${kept ? `; the previous one is kept as ${kept}` : ''}`,
+      );
       return result(job, kept, []);
     }
     if (now !== copy.database) {
@@ -72,7 +78,10 @@ export async function swapRestore(job: RestoreJob): Promise<ApplyResult> {
     }
     const targetExists = await exists(admin, target.database);
     if (inspection.exists !== targetExists) {
-      throw new StepFailedError(`${target.label} ${targetExists ? 'exists now' : 'no longer exists'}, unlike at the inspection`, 'run the restore again: it inspects and confirms again');
+      throw new StepFailedError(
+        `${target.label} ${targetExists ? 'exists now' : 'no longer exists'}, unlike at the inspection`,
+        'run the restore again: it inspects and confirms again',
+      );
     }
     sessionsEnded = await renameIn(admin, job, beforeName, targetExists);
   } catch (error) {
@@ -87,10 +96,18 @@ export async function swapRestore(job: RestoreJob): Promise<ApplyResult> {
       throw error;
     }
     if (error instanceof RunbookError) throw new StepFailedError(`${error.message}\n  ${untouched}`, error.hint, error);
-    throw new StepFailedError(`${messageOf(error)}: ${untouched}`, 'read the messages above; the old database is as it was', error);
+    throw new StepFailedError(
+      `${messageOf(error)}: ${untouched}`,
+      'read the messages above; the old database is as it was',
+      error,
+    );
   }
   await admin.end().catch(() => undefined);
-  info(inspection.exists ? `swapped: ${target.database} is the restored database; the previous one is kept as ${beforeName}` : `${target.database} created from the dump`);
+  info(
+    inspection.exists
+      ? `swapped: ${target.database} is the restored database; the previous one is kept as ${beforeName}`
+      : `${target.database} created from the dump`,
+  );
   return result(job, inspection.exists ? beforeName : null, sessionsEnded);
 }
 
@@ -102,7 +119,12 @@ const RENAME_ATTEMPTS = 5;
  * again in between makes the rename fail ("being accessed by other users"): its session is ended and the
  * transaction tried again.
  */
-async function renameIn(admin: pg.ClientBase, job: RestoreJob, beforeName: string, targetExists: boolean): Promise<number[]> {
+async function renameIn(
+  admin: pg.ClientBase,
+  job: RestoreJob,
+  beforeName: string,
+  targetExists: boolean,
+): Promise<number[]> {
   const { ctx, target, inspection, copy } = job;
   const ended: number[] = [];
   for (let attempt = 1; ; attempt++) {
@@ -111,18 +133,26 @@ async function renameIn(admin: pg.ClientBase, job: RestoreJob, beforeName: strin
       ended.push(...now);
       const listed = new Set(inspection.sessions.map((s) => s.pid));
       const unlisted = now.filter((pid) => !listed.has(pid));
-      ctx.output(`ended ${now.length} session(s)${unlisted.length ? ` (${unlisted.length} connected after the confirmation: pids ${unlisted.join(', ')})` : ''}`, 'info');
+      ctx.output(
+        `ended ${now.length} session(s)${unlisted.length ? ` (${unlisted.length} connected after the confirmation: pids ${unlisted.join(', ')})` : ''}`,
+        'info',
+      );
     }
     try {
       await admin.query('BEGIN');
-      if (targetExists) await admin.query(`ALTER DATABASE ${quoteIdent(target.database)} RENAME TO ${quoteIdent(beforeName)}`);
+      if (targetExists)
+        await admin.query(`ALTER DATABASE ${quoteIdent(target.database)} RENAME TO ${quoteIdent(beforeName)}`);
       await admin.query(`ALTER DATABASE ${quoteIdent(copy!.database)} RENAME TO ${quoteIdent(target.database)}`);
       await admin.query('COMMIT');
       return ended;
     } catch (error) {
       await admin.query('ROLLBACK').catch(() => undefined);
-      if ((error as { code?: string }).code !== '55006' || attempt >= RENAME_ATTEMPTS || ctx.signal.aborted) throw error;
-      ctx.output(`${target.database} was in use again (${messageOf(error)}): ending its sessions and trying again (${attempt} of ${RENAME_ATTEMPTS})`, 'warn');
+      if ((error as { code?: string }).code !== '55006' || attempt >= RENAME_ATTEMPTS || ctx.signal.aborted)
+        throw error;
+      ctx.output(
+        `${target.database} was in use again (${messageOf(error)}): ending its sessions and trying again (${attempt} of ${RENAME_ATTEMPTS})`,
+        'warn',
+      );
     }
   }
 }
@@ -136,16 +166,22 @@ async function guardSession(admin: pg.ClientBase): Promise<void> {
   await admin.query(`SET lock_timeout = '60s'`);
 }
 
-
 /**
  * Starts the application now, or, when the restored data is under an older key era, leaves that to restore.after:
  * an application holding only the current key refuses to start on secrets it cannot decrypt until
  * reencrypt-secrets has run.
  */
-export async function startOrDefer(job: RestoreJob, result: ApplyResult, stopped: boolean, state: string): Promise<void> {
+export async function startOrDefer(
+  job: RestoreJob,
+  result: ApplyResult,
+  stopped: boolean,
+  state: string,
+): Promise<void> {
   if (job.deferAppStart && (stopped || job.ctx.settings.get('APP_START_COMMAND'))) {
     result.appStartDeferred = { stopped };
-    job.ctx.output(`${state}; the application starts after reencrypt-secrets (the restored secrets are under an older key era)`);
+    job.ctx.output(
+      `${state}; the application starts after reencrypt-secrets (the restored secrets are under an older key era)`,
+    );
     return;
   }
   result.appStartProblem = await startAppAfter(job.ctx, stopped, state);

@@ -19,13 +19,21 @@ function runIdOf(stdout: string): string {
   return match[1] as string;
 }
 
-for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+for (const [signal, code] of [
+  ['SIGINT', 130],
+  ['SIGTERM', 143],
+] as const) {
   test(`${signal} during a destructive step: resume asks rerun-<step> and runs it only with "yes"`, async () => {
     const home = testHome();
     const env = { ...home.env, CONFIRM: 'yes', DATABASE_URL: 'postgres://u@db.example:5432/obexal', RTO_TARGET: '30' };
     const book = join(ROOT, 'test/fixtures/runbooks/destroy.yaml');
     const marker = join(home.env.BACKUP_DIR!, 'destroyed');
-    const child = execa(process.execPath, ['--', BIN, book], { env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env }, extendEnv: false, reject: false, stdin: 'ignore' });
+    const child = execa(process.execPath, ['--', BIN, book], {
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
+      extendEnv: false,
+      reject: false,
+      stdin: 'ignore',
+    });
     let out = '';
     child.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString()));
     for (let i = 0; i < 400 && !existsSync(marker); i++) await delay(50);

@@ -24,7 +24,14 @@ describe('database properties from the archive', () => {
   it('reads the CREATE DATABASE options and keeps the statements, renamed', () => {
     const parsed = parseDatabaseSql(SQL);
     assert.ok(parsed);
-    assert.deepEqual(parsed.spec, { encoding: 'UTF8', collate: 'C.UTF-8', ctype: 'C.UTF-8', localeProvider: 'i', providerLocale: 'de-DE', owner: 'App Owner' });
+    assert.deepEqual(parsed.spec, {
+      encoding: 'UTF8',
+      collate: 'C.UTF-8',
+      ctype: 'C.UTF-8',
+      localeProvider: 'i',
+      providerLocale: 'de-DE',
+      owner: 'App Owner',
+    });
     assert.deepEqual(renameIn(parsed, 'obexal'), [
       `COMMENT ON DATABASE "obexal" IS 'it''s the IdP'`,
       'ALTER DATABASE "obexal" CONNECTION LIMIT = 7',
@@ -36,8 +43,17 @@ describe('database properties from the archive', () => {
   });
 
   it('a WIN1252 database with LC_COLLATE and LC_CTYPE', () => {
-    const parsed = parseDatabaseSql(`CREATE DATABASE "odd.db" WITH TEMPLATE = template0 ENCODING = 'WIN1252' LOCALE_PROVIDER = libc LC_COLLATE = 'C' LC_CTYPE = 'C';\n`);
-    assert.deepEqual(parsed?.spec, { encoding: 'WIN1252', collate: 'C', ctype: 'C', localeProvider: 'c', providerLocale: null, owner: undefined });
+    const parsed = parseDatabaseSql(
+      `CREATE DATABASE "odd.db" WITH TEMPLATE = template0 ENCODING = 'WIN1252' LOCALE_PROVIDER = libc LC_COLLATE = 'C' LC_CTYPE = 'C';\n`,
+    );
+    assert.deepEqual(parsed?.spec, {
+      encoding: 'WIN1252',
+      collate: 'C',
+      ctype: 'C',
+      localeProvider: 'c',
+      providerLocale: null,
+      owner: undefined,
+    });
     assert.equal(parsed?.name, '"odd.db"');
   });
 });

@@ -45,24 +45,49 @@ describe('swap order: checks and reencrypt on the copy, resume at each point', (
   let dbName: string;
 
   before(async () => {
-    source = await rotatedSource(await clusterReady, { prefix: 'swap_order', users: 60, auditEvents: 400, dumpAgeMs: 60_000 });
+    source = await rotatedSource(await clusterReady, {
+      prefix: 'swap_order',
+      users: 60,
+      auditEvents: 400,
+      dumpAgeMs: 60_000,
+    });
     dbUrl = source.db.url;
     dbName = source.db.database;
   });
 
   /** A row written after the dump: a restore that happened removes it. */
   async function markChanged(): Promise<Record<string, string>> {
-    await withPg(dbUrl, (c) => c.query(`INSERT INTO audit_log (action, target) VALUES ('test.marker', 'after-the-dump')`));
+    await withPg(dbUrl, (c) =>
+      c.query(`INSERT INTO audit_log (action, target) VALUES ('test.marker', 'after-the-dump')`),
+    );
     return tableChecksums(dbUrl);
   }
-  const restored = async () => (await withPg(dbUrl, async (c) => (await c.query(`SELECT 1 FROM audit_log WHERE target = 'after-the-dump'`)).rowCount)) === 0;
-  const noCopy = async () => assert.deepEqual(await databasesLike(dbUrl, `${dbName}\\_\\_restore\\_%`), [], 'no __restore_ copy is left');
+  const restored = async () =>
+    (await withPg(
+      dbUrl,
+      async (c) => (await c.query(`SELECT 1 FROM audit_log WHERE target = 'after-the-dump'`)).rowCount,
+    )) === 0;
+  const noCopy = async () =>
+    assert.deepEqual(await databasesLike(dbUrl, `${dbName}\\_\\_restore\\_%`), [], 'no __restore_ copy is left');
 
   /** Runs the restore headless (--json); once step `stepId` started and `ready` holds, sends `signal`. */
-  async function stopAt(stepId: string, signal: NodeJS.Signals, extra: Record<string, string | undefined>, ready: () => boolean | Promise<boolean>): Promise<Stopped> {
+  async function stopAt(
+    stepId: string,
+    signal: NodeJS.Signals,
+    extra: Record<string, string | undefined>,
+    ready: () => boolean | Promise<boolean>,
+  ): Promise<Stopped> {
     const tmp = privateTmp();
-    const env = { PATH: process.env.PATH, HOME: process.env.HOME, LANG: 'C.UTF-8', ...source.env({ TMPDIR: tmp, ...extra }) };
-    const child = spawn(process.execPath, ['--', BIN, 'restore', source.dump.path, '--json'], { env: Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined)) as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+    const env = {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      LANG: 'C.UTF-8',
+      ...source.env({ TMPDIR: tmp, ...extra }),
+    };
+    const child = spawn(process.execPath, ['--', BIN, 'restore', source.dump.path, '--json'], {
+      env: Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined)) as NodeJS.ProcessEnv,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let output = '';
     let armed = false;
     let runId = '';
@@ -115,7 +140,16 @@ describe('swap order: checks and reencrypt on the copy, resume at each point', (
     writeFileSync(join(dir, source.dump.manifestPath.split('/').pop()!), JSON.stringify(manifest));
     copyFileSync(join(source.home.env.BACKUP_DIR!, 'key-eras.json'), join(dir, 'key-eras.json'));
     const appLog = join(dir, 'app.log');
-    const result = await runCli(['restore', dumpPath], source.env({ BACKUP_DIR: dir, TMPDIR: privateTmp(), APP_STOP_COMMAND: logging(appLog, 'stop'), APP_START_COMMAND: logging(appLog, 'start') }), { timeoutMs: 300_000 });
+    const result = await runCli(
+      ['restore', dumpPath],
+      source.env({
+        BACKUP_DIR: dir,
+        TMPDIR: privateTmp(),
+        APP_STOP_COMMAND: logging(appLog, 'stop'),
+        APP_START_COMMAND: logging(appLog, 'start'),
+      }),
+      { timeoutMs: 300_000 },
+    );
     const output = `${result.stdout}\n${result.stderr}`;
     assert.equal(result.exitCode, 1, output);
     assert.match(output, /does not hold what the manifest counted/);
@@ -128,11 +162,23 @@ describe('swap order: checks and reencrypt on the copy, resume at each point', (
   it('reencrypt-secrets failing on the copy: production untouched, the copy dropped, the application never stopped', async () => {
     const fingerprint = await markChanged();
     const appLog = join(source.home.dir, 'app-reencrypt-fails.log');
-    const result = await runCli(['restore', source.dump.path], source.env({ TMPDIR: privateTmp(), AUTH_SERVICE_EXEC: JSON.stringify(['sh', '-c', 'exit 7']), APP_STOP_COMMAND: logging(appLog, 'stop'), APP_START_COMMAND: logging(appLog, 'start') }), { timeoutMs: 300_000 });
+    const result = await runCli(
+      ['restore', source.dump.path],
+      source.env({
+        TMPDIR: privateTmp(),
+        AUTH_SERVICE_EXEC: JSON.stringify(['sh', '-c', 'exit 7']),
+        APP_STOP_COMMAND: logging(appLog, 'stop'),
+        APP_START_COMMAND: logging(appLog, 'start'),
+      }),
+      { timeoutMs: 300_000 },
+    );
     const output = `${result.stdout}\n${result.stderr}`;
     assert.equal(result.exitCode, 1, output);
     assert.match(output, /reencrypt-secrets failed/);
-    assert.match(output, /the copy \S+__restore_\S+ is not fully re-encrypted; it is dropped as the run ends: .* was not replaced/);
+    assert.match(
+      output,
+      /the copy \S+__restore_\S+ is not fully re-encrypted; it is dropped as the run ends: .* was not replaced/,
+    );
     assert.deepEqual(await tableChecksums(dbUrl), fingerprint);
     await noCopy();
     assert.equal(existsSync(appLog), false);
@@ -141,14 +187,19 @@ describe('swap order: checks and reencrypt on the copy, resume at each point', (
   it('Ctrl+C during reencrypt-secrets on the copy: nothing replaced; --resume restores the copy again and finishes', async () => {
     const fingerprint = await markChanged();
     const marker = join(source.home.dir, 'reencrypt-started');
-    const stopped = await stopAt('reencrypt-copy', 'SIGINT', { AUTH_SERVICE_EXEC: hanging(marker) }, () => existsSync(marker));
+    const stopped = await stopAt('reencrypt-copy', 'SIGINT', { AUTH_SERVICE_EXEC: hanging(marker) }, () =>
+      existsSync(marker),
+    );
     assert.equal(stopped.code, 130, stopped.output);
     assert.match(stopped.output, /reencrypt-secrets stopped: the copy .* was not replaced/);
     assert.deepEqual(await tableChecksums(dbUrl), fingerprint);
     await noCopy();
     const done = await resume(stopped.runId);
     assert.equal(done.exitCode, 0, done.output);
-    assert.match(done.output, /copy: .*done in the earlier run, but what it left is gone: it runs again|the copy .* runs again|it runs again/);
+    assert.match(
+      done.output,
+      /copy: .*done in the earlier run, but what it left is gone: it runs again|the copy .* runs again|it runs again/,
+    );
     assert.match(done.output, /reencrypt-secrets done/);
     assert.ok(await restored(), 'the restored database is in place');
     await noCopy();
@@ -158,14 +209,22 @@ describe('swap order: checks and reencrypt on the copy, resume at each point', (
     const fingerprint = await markChanged();
     const marker = join(source.home.dir, 'stop-started');
     const appLog = join(source.home.dir, 'app-stop.log');
-    const stopped = await stopAt('stop-app', 'SIGTERM', { APP_STOP_COMMAND: hanging(marker), APP_START_COMMAND: logging(appLog, 'start') }, () => existsSync(marker));
+    const stopped = await stopAt(
+      'stop-app',
+      'SIGTERM',
+      { APP_STOP_COMMAND: hanging(marker), APP_START_COMMAND: logging(appLog, 'start') },
+      () => existsSync(marker),
+    );
     assert.equal(stopped.code, 143, stopped.output);
     assert.match(stopped.output, /the application was started again/);
     assert.match(stopped.output, /stopped before the swap: .* was not replaced/);
     assert.equal(readFileSync(appLog, 'utf8'), 'start\n');
     assert.deepEqual(await tableChecksums(dbUrl), fingerprint);
     await noCopy();
-    const done = await resume(stopped.runId, { APP_STOP_COMMAND: logging(appLog, 'stop'), APP_START_COMMAND: logging(appLog, 'start') });
+    const done = await resume(stopped.runId, {
+      APP_STOP_COMMAND: logging(appLog, 'stop'),
+      APP_START_COMMAND: logging(appLog, 'start'),
+    });
     assert.equal(done.exitCode, 0, done.output);
     assert.equal(readFileSync(appLog, 'utf8'), 'start\nstop\nstart\n');
     assert.ok(await restored());
@@ -181,7 +240,16 @@ describe('swap order: checks and reencrypt on the copy, resume at each point', (
     try {
       await blocker.query('BEGIN');
       await blocker.query(`ALTER DATABASE "${dbName}" CONNECTION LIMIT 500`);
-      const waiting = () => withPg(dbUrl.replace(`/${dbName}`, '/postgres'), async (c) => ((await c.query(`SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'ALTER DATABASE%RENAME TO%'`)).rowCount ?? 0) > 0);
+      const waiting = () =>
+        withPg(
+          dbUrl.replace(`/${dbName}`, '/postgres'),
+          async (c) =>
+            ((
+              await c.query(
+                `SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'ALTER DATABASE%RENAME TO%'`,
+              )
+            ).rowCount ?? 0) > 0,
+        );
       stopped = await stopAt('apply', 'SIGINT', {}, waiting);
     } finally {
       await blocker.query('ROLLBACK').catch(() => undefined);
@@ -213,7 +281,16 @@ describe('swap order: checks and reencrypt on the copy, resume at each point', (
     try {
       await blocker.query('BEGIN');
       await blocker.query(`ALTER DATABASE "${dbName}" CONNECTION LIMIT 500`);
-      const waiting = () => withPg(dbUrl.replace(`/${dbName}`, '/postgres'), async (c) => ((await c.query(`SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'ALTER DATABASE%RENAME TO%'`)).rowCount ?? 0) > 0);
+      const waiting = () =>
+        withPg(
+          dbUrl.replace(`/${dbName}`, '/postgres'),
+          async (c) =>
+            ((
+              await c.query(
+                `SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'ALTER DATABASE%RENAME TO%'`,
+              )
+            ).rowCount ?? 0) > 0,
+        );
       stopped = await stopAt('apply', 'SIGKILL', {}, waiting);
     } finally {
       await blocker.query('ROLLBACK').catch(() => undefined);
@@ -235,11 +312,22 @@ describe('swap order: checks and reencrypt on the copy, resume at each point', (
     await markChanged();
     const marker = join(source.home.dir, 'start-started');
     const appLog = join(source.home.dir, 'app-start.log');
-    const stopped = await stopAt('start-app', 'SIGTERM', { APP_STOP_COMMAND: logging(appLog, 'stop'), APP_START_COMMAND: hanging(marker) }, () => existsSync(marker));
+    const stopped = await stopAt(
+      'start-app',
+      'SIGTERM',
+      { APP_STOP_COMMAND: logging(appLog, 'stop'), APP_START_COMMAND: hanging(marker) },
+      () => existsSync(marker),
+    );
     assert.equal(stopped.code, 143, stopped.output);
     assert.ok(await restored(), 'the swap was done');
-    assert.match(stopped.output, /the application is stopped \(.* is the restored database\): start it with APP_START_COMMAND \(.*\), or finish with: obexal-runbook restore --resume \S+/);
-    const done = await resume(stopped.runId, { APP_STOP_COMMAND: logging(appLog, 'stop'), APP_START_COMMAND: logging(appLog, 'start') });
+    assert.match(
+      stopped.output,
+      /the application is stopped \(.* is the restored database\): start it with APP_START_COMMAND \(.*\), or finish with: obexal-runbook restore --resume \S+/,
+    );
+    const done = await resume(stopped.runId, {
+      APP_STOP_COMMAND: logging(appLog, 'stop'),
+      APP_START_COMMAND: logging(appLog, 'start'),
+    });
     assert.equal(done.exitCode, 0, done.output);
     assert.equal(readFileSync(appLog, 'utf8'), 'stop\nstart\n', 'started once by the resumed run, not stopped again');
     await noCopy();
