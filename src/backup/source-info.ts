@@ -95,7 +95,10 @@ export async function readSourceInfo(client: ClientBase, targetLabel: string): P
 }
 
 /** The database's own properties; a role that may not read them leaves them out (the restore then says so). */
-async function readOwnProperties(client: ClientBase, database: string): Promise<{ properties?: DatabaseProperties; objectOwners?: string[] }> {
+async function readOwnProperties(
+  client: ClientBase,
+  database: string,
+): Promise<{ properties?: DatabaseProperties; objectOwners?: string[] }> {
   try {
     const properties = await readDatabaseProperties(client, database);
     const owners = await client.query<{ owner: string }>(OBJECT_OWNERS);

@@ -160,7 +160,12 @@ async function execute(options: EngineOptions, runId: string, runController: Abo
   return { runId, outcome: finished.outcome, exitCode: finished.exitCode, message: finished.message, hint: finished.hint, recordPath, recordVerified, recordCopy: finished.recordCopy, journalPath: journal?.path };
 
   /** A step whose result still stands when its action cannot say otherwise. */
-  async function stillStands(step: RunbookStep, action: NonNullable<ReturnType<typeof findAction>>, previous: Record<string, unknown>, scope: TemplateScope): Promise<boolean> {
+  async function stillStands(
+    step: RunbookStep,
+    action: NonNullable<ReturnType<typeof findAction>>,
+    previous: Record<string, unknown>,
+    scope: TemplateScope,
+  ): Promise<boolean> {
     if (!action.stillDone) return true;
     if (step.when && !evaluateCondition(step.when, scope)) return true;
     try {
@@ -186,7 +191,8 @@ async function execute(options: EngineOptions, runId: string, runController: Abo
       const stands = stale === undefined && (await stillStands(step, action, previous.data ?? {}, scope));
       if (stands) return skip(`done in the earlier run: ${previous.message ?? previous.outcome}`, previous.data, 'ok');
       const why = stale !== undefined ? `step "${stale}", whose data it takes, ran again` : 'what it left is gone';
-      emit({ type: 'step-output', runId, stepId: step.id, stream: 'info', text: `done in the earlier run, but ${why}: it runs again`, at: at() });
+      const text = `done in the earlier run, but ${why}: it runs again`;
+      emit({ type: 'step-output', runId, stepId: step.id, stream: 'info', text, at: at() });
     }
     if (step.when && !evaluateCondition(step.when, scope)) return skip(`condition not met: ${step.when}`);
     if (dryRun && !action.readOnly) {
@@ -246,7 +252,8 @@ async function execute(options: EngineOptions, runId: string, runController: Abo
 
 /** The ids of the earlier steps whose data a step takes (`${steps.<id>…}` in its parameters or condition). */
 function takesDataOf(step: RunbookStep): string[] {
-  const references = [...referencesIn(step.with), ...(step.when ? [step.when.replace(/^\s*!/, '').split(/\s/)[0] ?? ''] : [])];
+  const condition = step.when ? [step.when.replace(/^\s*!/, '').split(/\s/)[0] ?? ''] : [];
+  const references = [...referencesIn(step.with), ...condition];
   return references.filter((r) => r.startsWith('steps.')).map((r) => r.split('.')[1] ?? '');
 }
 

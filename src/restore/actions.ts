@@ -20,13 +20,19 @@ async function requireTarget<P extends { target?: string | undefined }>(params: 
 /** The target's connection string aimed at another database of the same server (the swap's copy). */
 async function onOtherDatabase(target: string, database: string | undefined): Promise<string> {
   if (!database) return target;
-  const [{ parseConnectionString, targetUrl }, { onDatabase }] = await Promise.all([import('../pg/target.js'), import('./server.js')]);
+  const [{ parseConnectionString, targetUrl }, { onDatabase }] = await Promise.all([
+    import('../pg/target.js'),
+    import('./server.js'),
+  ]);
   return targetUrl(onDatabase(parseConnectionString(target), database));
 }
 const NoOwnerParam = z.union([z.boolean(), z.enum(['auto', 'yes', 'no'])]).default('auto');
 const CopyRefSchema = z.preprocess(
   (v) => (v && typeof v === 'object' && 'database' in v ? v : undefined),
-  z.object({ database: z.string(), oid: z.number().int(), pgRestoreMs: z.number().optional(), jobs: z.number().int().optional() }).passthrough().optional(),
+  z
+    .object({ database: z.string(), oid: z.number().int(), pgRestoreMs: z.number().optional(), jobs: z.number().int().optional() })
+    .passthrough()
+    .optional(),
 );
 const labelOf = (url: unknown): string => {
   try {

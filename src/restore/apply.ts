@@ -43,8 +43,15 @@ export async function runApply(params: ApplyParams, ctx: ActionContext): Promise
   const swap = params.inspection.mode === 'swap';
   const pgRestore = swap ? 'pg_restore' : await findPgRestore();
   const jobs = chooseJobs(params.jobs, params.dump.plaintextSize, !swap);
-  const copy = params.copy ? { database: params.copy.database, oid: params.copy.oid, pgRestoreMs: params.copy.pgRestoreMs ?? 0, jobs: params.copy.jobs ?? jobs } : undefined;
-  const job = { ctx, target, dump: params.dump, inspection: params.inspection, pgRestore, jobs, noOwner: params.noOwner, role: params.role, deferAppStart: swap ? false : params.deferAppStart, copy };
+  const copy = params.copy && {
+    database: params.copy.database,
+    oid: params.copy.oid,
+    pgRestoreMs: params.copy.pgRestoreMs ?? 0,
+    jobs: params.copy.jobs ?? jobs,
+  };
+  const { dump, inspection, noOwner, role } = params;
+  const deferAppStart = swap ? false : params.deferAppStart;
+  const job = { ctx, target, dump, inspection, pgRestore, jobs, noOwner, role, deferAppStart, copy };
   const result = swap ? await swapRestore(job) : await inPlaceRestore(job);
   result.replaced = { newestAuditEvent: params.inspection.newestAuditEvent, deletedAccounts: params.inspection.deletedAccounts };
   const window = lostDataWindow(params.dump.takenAt, result.restoredAt, params.inspection);

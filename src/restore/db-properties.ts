@@ -134,7 +134,8 @@ export function reapplyStatements(name: string, props: DatabaseProperties): stri
 
 /** What CREATE DATABASE can give a new database of the properties (the rest is applied after, as statements). */
 export function specOf(props: DatabaseProperties, owner: string | undefined = props.owner): NewDatabaseSpec {
-  return { owner, encoding: props.encoding, collate: props.collate, ctype: props.ctype, localeProvider: props.localeProvider, providerLocale: props.providerLocale };
+  const { encoding, collate, ctype, localeProvider, providerLocale } = props;
+  return { owner, encoding, collate, ctype, localeProvider, providerLocale };
 }
 
 export function ownerStatement(name: string, owner: string): string {
@@ -163,7 +164,10 @@ export function propertyWarning(statement: string, error: unknown): string {
  * Runs each statement on its own: one that fails (a role missing on the target, a privilege this role lacks) is a
  * warning naming the statement, never a failure. Returns the warnings.
  */
-export async function applyStatements(admin: pg.ClientBase, statements: readonly string[]): Promise<{ applied: number; warnings: string[] }> {
+export async function applyStatements(
+  admin: pg.ClientBase,
+  statements: readonly string[],
+): Promise<{ applied: number; warnings: string[] }> {
   const warnings: string[] = [];
   let applied = 0;
   for (const statement of statements) {
@@ -180,13 +184,15 @@ export async function applyStatements(admin: pg.ClientBase, statements: readonly
 /** The roles of `names` that exist on the server. */
 export async function existingRoles(client: pg.ClientBase, names: readonly string[]): Promise<Set<string>> {
   if (names.length === 0) return new Set();
-  const rows = await client.query<{ rolname: string }>('SELECT rolname FROM pg_roles WHERE rolname = ANY($1)', [[...names]]);
+  const sql = 'SELECT rolname FROM pg_roles WHERE rolname = ANY($1)';
+  const rows = await client.query<{ rolname: string }>(sql, [[...names]]);
   return new Set(rows.rows.map((r) => r.rolname));
 }
 
 /** One line describing the properties (for the log). */
 export function describeProperties(p: DatabaseProperties): string {
-  const provider = p.localeProvider === 'i' ? `ICU ${p.providerLocale ?? ''}`.trim() : p.localeProvider === 'b' ? `builtin ${p.providerLocale ?? ''}`.trim() : 'libc';
+  const names: Record<string, string> = { i: 'ICU', b: 'builtin' };
+  const provider = `${names[p.localeProvider ?? ''] ?? 'libc'} ${p.localeProvider === 'c' ? '' : (p.providerLocale ?? '')}`.trim();
   const parts = [`owner ${p.owner}`, `${p.encoding}`, `collate ${p.collate}`, `ctype ${p.ctype}`, provider];
   if (p.comment !== null) parts.push('a comment');
   if (p.settings.length) parts.push(`${p.settings.length} setting(s)`);
