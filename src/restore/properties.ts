@@ -7,6 +7,7 @@
  * role missing on this server, a privilege this role lacks) is a warning naming the statement, never a failure;
  * re-running the step is safe (every statement is idempotent).
  */
+import { messageOf, StepFailedError } from '../core/errors.js';
 import type { ActionContext, ActionResult } from '../engine/action.js';
 import { parseConnectionString } from '../pg/target.js';
 import { renameIn } from './archive-properties.js';
@@ -37,12 +38,21 @@ export async function runProperties(params: PropertiesParams, ctx: ActionContext
       ? reapplyStatements(target.database, props)
       : renameIn({ name: archive!.name, spec: {}, statements: archive!.statements }, target.database)),
   ];
-  const admin = await connectMaintenance(target, ctx.signal);
   let outcome;
   try {
-    outcome = await applyStatements(admin, statements);
-  } finally {
-    await admin.end().catch(() => undefined);
+    const admin = await connectMaintenance(target, ctx.signal);
+    try {
+      outcome = await applyStatements(admin, statements);
+    } finally {
+      await admin.end().catch(() => undefined);
+    }
+  } catch (error) {
+    if (ctx.signal.aborted) throw error;
+    throw new StepFailedError(
+      `${target.label} is the restored database, but its database-level properties could not be applied: ${messageOf(error)}`,
+      `fix the cause, then finish (the application is started after this step): obexal-runbook ${ctx.runbook} --resume ${ctx.runId}`,
+      error,
+    );
   }
   for (const warning of outcome.warnings) ctx.output(warning, 'warn');
   const summary = `${outcome.applied} of ${statements.length} database-level statement(s) applied to ${target.database}`;
