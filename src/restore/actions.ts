@@ -216,7 +216,9 @@ export const restoreStopAppAction = defineAction({
 export const restoreStartAppAction = defineAction({
   name: 'restore.start-app',
   description: 'APP_START_COMMAND, once the restored database is in place with its properties',
-  params: z.object({ target: targetParam, stopped: z.boolean().default(false), keptAs: z.string().nullish() }).strict(),
+  params: z
+    .object({ target: targetParam, stopped: z.boolean().default(false), keptAs: z.string().nullish(), afterReencrypt: z.boolean().optional() })
+    .strict(),
   describe: () => 'start the application (APP_START_COMMAND)',
   async run(params, ctx) {
     const { runStartApp } = await import('./app-steps.js');

@@ -89,10 +89,15 @@ export interface StartAppParams {
   target: string;
   stopped: boolean;
   keptAs?: string | null | undefined;
+  /** reencrypt-secrets ran on the copy: said, since an application holding only the current key needs it. */
+  afterReencrypt?: boolean | undefined;
 }
 
 export async function runStartApp(params: StartAppParams, ctx: ActionContext): Promise<ActionResult> {
   const label = parseConnectionString(params.target).label;
+  if (params.afterReencrypt) {
+    ctx.output('the application starts after reencrypt-secrets: every secret of the restored database opens under ENCRYPTION_KEY', 'info');
+  }
   if (!params.stopped && !ctx.settings.get('APP_START_COMMAND')) {
     startedAfterSwap.add(ctx.runId);
     return { message: 'APP_START_COMMAND not set: nothing to start' };
