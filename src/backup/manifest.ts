@@ -3,6 +3,7 @@
  * from the dump alone when its manifest is lost, so nothing here is required to read a dump.
  */
 import { z } from 'zod';
+import { DatabasePropertiesSchema } from '../restore/db-properties-schema.js';
 
 export const DUMP_NAME = /^obexal-(\d{8}T\d{6}Z)\.dump(\.age)?$/;
 export const MANIFEST_NAME = /^obexal-(\d{8}T\d{6}Z)\.manifest\.json$/;
@@ -64,6 +65,10 @@ export const ManifestSchema = z.object({
     encoding: z.string().optional(),
     collate: z.string().optional(),
     ctype: z.string().optional(),
+    /** The database's owner, locale provider, comment, settings and grants (restored onto the new database). */
+    properties: DatabasePropertiesSchema.optional(),
+    /** The roles owning the database's objects: a restore's plan (--dry-run) decides --no-owner from them. */
+    objectOwners: z.array(z.string()).optional(),
   }),
   pgDump: z.object({ version: z.string(), major: z.number().int() }),
   schemaMigration: z.object({ version: z.string().nullable(), name: z.string().nullable() }),

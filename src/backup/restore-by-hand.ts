@@ -16,6 +16,23 @@ export interface RestoreByHandInput {
   plaintextSha256: string;
   encrypted: boolean;
   encoding?: string | undefined;
+  /** The source's locale: a non-UTF8 encoding (WIN1252) needs a matching one (C), an ICU database its provider. */
+  collate?: string | undefined;
+  ctype?: string | undefined;
+  localeProvider?: string | null | undefined;
+  providerLocale?: string | null | undefined;
+}
+
+function createdbOptions(input: RestoreByHandInput): string {
+  const options = ['--template=template0'];
+  if (input.encoding) options.push(`--encoding=${quote(input.encoding)}`);
+  if (input.collate) options.push(`--lc-collate=${quote(input.collate)}`);
+  if (input.ctype) options.push(`--lc-ctype=${quote(input.ctype)}`);
+  if (input.localeProvider === 'i') {
+    options.push('--locale-provider=icu');
+    if (input.providerLocale) options.push(`--icu-locale=${quote(input.providerLocale)}`);
+  }
+  return options.join(' ');
 }
 
 export function restoreByHandCommands(input: RestoreByHandInput): string[] {
@@ -30,7 +47,7 @@ export function restoreByHandCommands(input: RestoreByHandInput): string[] {
     lines.push(`age -d -i "$AGE_IDENTITY_FILE" -o ${quote(plainName)} ${quote(input.dumpName)}`);
     lines.push(`echo ${quote(`${input.plaintextSha256}  ${plainName}`)} | sha256sum -c -`);
   }
-  lines.push(`createdb --template=template0${input.encoding ? ` --encoding=${quote(input.encoding)}` : ''} "$RESTORE_DB"`);
+  lines.push(`createdb ${createdbOptions(input)} "$RESTORE_DB"`);
   lines.push(`pg_restore --no-owner --exit-on-error --dbname "$RESTORE_DB" ${quote(plainName)}`);
   if (input.encrypted) lines.push(`rm -f ${quote(plainName)}`);
   return lines;
@@ -43,5 +60,9 @@ export function restoreByHandFor(manifest: Pick<Manifest, 'dump' | 'source'>): s
     plaintextSha256: manifest.dump.plaintextSha256,
     encrypted: manifest.dump.encryption === 'age',
     encoding: manifest.source.encoding,
+    collate: manifest.source.collate,
+    ctype: manifest.source.ctype,
+    localeProvider: manifest.source.properties?.localeProvider,
+    providerLocale: manifest.source.properties?.providerLocale,
   });
 }

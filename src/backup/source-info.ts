@@ -7,6 +7,8 @@ import type { ClientBase } from 'pg';
 import { qualifiedName, tableKey } from '../pg/ident.js';
 import { resolveProfile, type SchemaProfile } from '../profile/config.js';
 import { readNewestMigration } from '../profile/migrations.js';
+import type { DatabaseProperties } from '../restore/db-properties-schema.js';
+import { readDatabaseProperties } from '../restore/db-properties.js';
 
 export interface SourceInfo {
   /** host:port/database (no user, no password). */
@@ -19,6 +21,10 @@ export interface SourceInfo {
   encoding: string;
   collate: string;
   ctype: string;
+  /** Owner, locale provider, comment, settings and grants: what `pg_restore` into an existing database loses. */
+  properties?: DatabaseProperties;
+  /** The roles that own the database's schemas, tables, functions and types (a restore's plan needs them). */
+  objectOwners?: string[];
 }
 
 export interface SourceSizes {
@@ -86,8 +92,32 @@ export async function readSourceInfo(client: ClientBase, targetLabel: string): P
     encoding: row.encoding,
     collate: row.collate,
     ctype: row.ctype,
+    ...(await readOwnProperties(client, row.db)),
   };
 }
+
+/** The database's own properties; a role that may not read them leaves them out (the restore then says so). */
+async function readOwnProperties(
+  client: ClientBase,
+  database: string,
+): Promise<{ properties?: DatabaseProperties; objectOwners?: string[] }> {
+  try {
+    const properties = await readDatabaseProperties(client, database);
+    const owners = await client.query<{ owner: string }>(OBJECT_OWNERS);
+    return { ...(properties ? { properties } : {}), objectOwners: owners.rows.map((r) => r.owner) };
+  } catch {
+    return {};
+  }
+}
+
+const USER_SCHEMA = `n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'`;
+const OBJECT_OWNERS = `
+  SELECT DISTINCT pg_get_userbyid(o.owner) AS owner FROM (
+    SELECT n.nspowner AS owner FROM pg_namespace n WHERE ${USER_SCHEMA}
+    UNION SELECT c.relowner FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE ${USER_SCHEMA}
+    UNION SELECT p.proowner FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE ${USER_SCHEMA}
+    UNION SELECT t.typowner FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace WHERE ${USER_SCHEMA}
+  ) o ORDER BY 1`;
 
 const USER_TABLES = `
   SELECT n.nspname AS schema, c.relname AS name, pg_table_size(c.oid)::bigint AS bytes

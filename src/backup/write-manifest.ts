@@ -45,6 +45,8 @@ export function buildManifest(input: ManifestInput): Manifest {
       encoding: input.source.encoding,
       collate: input.source.collate,
       ctype: input.source.ctype,
+      ...(input.source.properties ? { properties: input.source.properties } : {}),
+      ...(input.source.objectOwners ? { objectOwners: input.source.objectOwners } : {}),
     },
     pgDump: { version: input.pgDump.version, major: input.pgDump.major },
     schemaMigration: input.schemaMigration,

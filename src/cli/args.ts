@@ -11,6 +11,8 @@ export interface CliOptions {
   resume?: string;
   reason?: string;
   pin?: string;
+  noOwner: boolean;
+  role?: string;
   envFile?: string;
   scenario?: string;
   hold: boolean;
@@ -37,6 +39,8 @@ export function parseCli(argv: string[]): CliOptions {
         resume: { type: 'string' },
         reason: { type: 'string' },
         pin: { type: 'string' },
+        'no-owner': { type: 'boolean', default: false },
+        role: { type: 'string' },
         'env-file': { type: 'string' },
         scenario: { type: 'string' },
         hold: { type: 'boolean', default: false },
@@ -55,6 +59,8 @@ export function parseCli(argv: string[]): CliOptions {
       resume: values.resume,
       reason: values.reason,
       pin: values.pin,
+      noOwner: values['no-owner'] ?? false,
+      role: values.role,
       envFile: values['env-file'],
       scenario: values.scenario,
       hold: values.hold ?? false,
@@ -93,6 +99,8 @@ options:
   --resume RUN_ID  continue a stopped run
   --reason R       scheduled | pre-migration | pre-rotation | manual
   --pin DURATION   keep this backup at least this long (e.g. 30d)
+  --no-owner       restore: every object owned by the restoring role (RESTORE_NO_OWNER; auto by default)
+  --role ROLE      restore: pg_restore sets this role after connecting (RESTORE_ROLE)
   --hold/--release retention: suspend every deletion during an incident / lift the hold
   --verbose        command output and warnings in the log
   --scenario S     practice: rotated-keys | bad-migration (prepared through the real runbooks)

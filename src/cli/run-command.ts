@@ -100,6 +100,8 @@ export async function runRunbookCommand(nameOrFile: string, cli: CliOptions, inv
   if (cli.reason) inputValues.reason = cli.reason;
   if (cli.pin) inputValues.pin = cli.pin;
   checkAnswerValues(inputValues, 'on the command line');
+  if (cli.noOwner) inputValues['no-owner'] = 'yes';
+  if (cli.role) inputValues.role = cli.role;
   if (cli.hold && cli.release) throw new UsageError('--hold and --release exclude each other');
   if (cli.hold) inputValues.mode = 'hold';
   if (cli.release) inputValues.mode = 'release';

@@ -54,6 +54,8 @@ export const SETTINGS: readonly SettingDefinition[] = [
   { name: 'AUTH_SERVICE_EXEC', description: 'command template running an auth-service subcommand ({subcommand}, {args})' },
   { name: 'DRILL_AUTH_SERVICE_START', description: 'command template starting a drill auth-service ({port})' },
   { name: 'AUTH_SERVICE_URL', description: 'the live service, for live checks' },
+  { name: 'RESTORE_NO_OWNER', description: 'restore object ownership: auto (--no-owner when the role cannot take the owners), yes, no', default: 'auto' },
+  { name: 'RESTORE_ROLE', description: 'role pg_restore sets after connecting (--role) when restoring' },
   { name: 'APP_STOP_COMMAND', description: 'command that stops the application' },
   { name: 'APP_START_COMMAND', description: 'command that starts the application' },
   { name: 'APP_DEPLOY_COMMAND', description: 'command that deploys an image ({image})' },

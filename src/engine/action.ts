@@ -73,6 +73,12 @@ export interface ActionDefinition<P = Record<string, unknown>> {
   readOnly?: boolean;
   /** Runs again when a run is resumed even if it finished (inspection, confirmation, secret prompts). */
   rerunOnResume?: boolean;
+  /**
+   * On resume, for a step that finished in the earlier run: whether what it left still stands (a database it
+   * created may have been dropped when the run stopped). False: the step runs again, and so does every later step
+   * that takes its data.
+   */
+  stillDone?(params: P, previous: Record<string, unknown>, ctx: ActionContext): Promise<boolean>;
   /** One line saying what the step will do, for --dry-run and gates. Must not touch anything. */
   describe?(params: P, ctx: Pick<ActionContext, 'settings' | 'inputs' | 'steps'>): string;
   run(params: P, ctx: ActionContext): Promise<ActionResult | void>;

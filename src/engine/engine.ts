@@ -19,7 +19,7 @@ import { resolveInputs } from './inputs.js';
 import { RunContextFactory } from './run-context.js';
 import { runStep } from './step-runner.js';
 import type { Runbook, RunbookStep } from './runbook-schema.js';
-import { evaluateCondition, resolveTemplates, type TemplateScope } from './template.js';
+import { evaluateCondition, referencesIn, resolveTemplates, type TemplateScope } from './template.js';
 
 export interface RecordWriter {
   /** `copy`: how the copy to the bucket went, when there is one to report (a warning, never a failure). */
@@ -116,6 +116,8 @@ async function execute(options: EngineOptions, runId: string, runController: Abo
   };
 
   let deferred: { error: unknown; message: string; hint?: string } | undefined;
+  /** Steps of a resumed run that ran again in this process: a finished step that takes their data runs again. */
+  const redone = new Set<string>();
   let inputs: Record<string, unknown> = {};
   try {
     journal?.open();
@@ -177,6 +179,23 @@ async function execute(options: EngineOptions, runId: string, runController: Abo
   journal?.close();
   return { runId, outcome: finished.outcome, exitCode: finished.exitCode, message: finished.message, hint: finished.hint, recordPath, recordVerified, recordCopy: finished.recordCopy, journalPath: journal?.path };
 
+  /** A step whose result still stands when its action cannot say otherwise. */
+  async function stillStands(
+    step: RunbookStep,
+    action: NonNullable<ReturnType<typeof findAction>>,
+    previous: Record<string, unknown>,
+    scope: TemplateScope,
+  ): Promise<boolean> {
+    if (!action.stillDone) return true;
+    if (step.when && !evaluateCondition(step.when, scope)) return true;
+    try {
+      const params = action.params.parse(resolveTemplates(step.with, scope));
+      return await action.stillDone(params, previous, contexts.make(step.id, runSignal, inputs));
+    } catch {
+      return false;
+    }
+  }
+
   async function runOne(step: RunbookStep, index: number, scope: TemplateScope): Promise<'next' | 'stop'> {
     const action = findAction(step.action);
     const skip = (message: string, data?: Record<string, unknown>, outcomeOf: StepOutcome = 'skipped') => {
@@ -188,13 +207,18 @@ async function execute(options: EngineOptions, runId: string, runController: Abo
 
     const previous = options.resume?.finished.get(step.id);
     if (previous?.outcome === 'ok' && !action.rerunOnResume) {
-      return skip(`done in the earlier run: ${previous.message ?? previous.outcome}`, previous.data, 'ok');
+      const stale = takesDataOf(step).find((id) => redone.has(id));
+      const stands = stale === undefined && (await stillStands(step, action, previous.data ?? {}, scope));
+      if (stands) return skip(`done in the earlier run: ${previous.message ?? previous.outcome}`, previous.data, 'ok');
+      const why = stale !== undefined ? `step "${stale}", whose data it takes, ran again` : 'what it left is gone';
+      const text = `done in the earlier run, but ${why}: it runs again`;
+      emit({ type: 'step-output', runId, stepId: step.id, stream: 'info', text, at: at() });
     }
     if (step.when && !evaluateCondition(step.when, scope)) return skip(`condition not met: ${step.when}`);
     if (dryRun && !action.readOnly) {
       return skip(`dry run: would ${action.describe ? action.describe(resolveTemplates(step.with, scope) as never, { settings, inputs, steps }) : step.action}`);
     }
-    if (options.resume?.runningWhenStopped.has(step.id) && step.destructive) {
+    if (options.resume?.unfinished.has(step.id) && step.destructive) {
       const again = await options.interactor.choose(
         { kind: 'choice', name: `rerun-${step.id}`, message: `The destructive step "${step.title}" was running when the run stopped. Run it again?`, options: [{ value: 'no', label: 'No: stop here and inspect the target first' }, { value: 'yes', label: 'Yes: run it again' }] },
         runSignal,
@@ -232,6 +256,7 @@ async function execute(options: EngineOptions, runId: string, runController: Abo
     });
     hooks.setStepController(undefined);
     hooks.setCurrent(undefined);
+    if (options.resume && !action.rerunOnResume) redone.add(step.id);
     steps[step.id] = { outcome: result.outcome, data: result.data ?? {} };
     emit({ type: 'step-finished', runId, stepId: step.id, outcome: result.outcome, durationMs: Date.now() - began, attempts: result.attempts, ...(result.message ? { message: result.message } : {}), ...(result.hint ? { hint: result.hint } : {}), ...(result.data ? { data: result.data } : {}), at: at() });
     if (result.outcome === 'ok' || result.outcome === 'skipped') return 'next';
@@ -243,6 +268,13 @@ async function execute(options: EngineOptions, runId: string, runController: Abo
     fail(result.error ?? new RunbookError(result.message ?? 'failed'), `${step.title}: ${result.message ?? result.outcome}`, result.hint);
     return 'next';
   }
+}
+
+/** The ids of the earlier steps whose data a step takes (`${steps.<id>…}` in its parameters or condition). */
+function takesDataOf(step: RunbookStep): string[] {
+  const condition = step.when ? [step.when.replace(/^\s*!/, '').split(/\s/)[0] ?? ''] : [];
+  const references = [...referencesIn(step.with), ...condition];
+  return references.filter((r) => r.startsWith('steps.')).map((r) => r.split('.')[1] ?? '');
 }
 
 function recordBuilderReady(builder: RecordBuilder): boolean {

@@ -50,6 +50,11 @@ export interface JournalReplay {
   finished: Map<string, StepFinished>;
   /** Steps that started and never finished since: a run stopped during them. */
   runningWhenStopped: Set<string>;
+  /**
+   * Steps that did not finish however the run stopped: running when the process died (SIGKILL), or journalled as
+   * interrupted or timed out (Ctrl+C, SIGTERM, a timeout). A destructive one is never re-run without an answer.
+   */
+  unfinished: Set<string>;
   lastOutcome: string | undefined;
 }
 
@@ -73,16 +78,22 @@ export function readJournal(path: string): JournalReplay {
   if (!header || header.type !== 'journal-header') throw new ResumeRefusedError(`${path} is not a run journal`);
   const finished = new Map<string, StepFinished>();
   const running = new Set<string>();
+  const unfinished = new Set<string>();
   let lastOutcome: string | undefined;
   for (const line of parsed) {
-    if (line.type === 'step-started') running.add(line.stepId);
+    if (line.type === 'step-started') {
+      running.add(line.stepId);
+      unfinished.add(line.stepId);
+    }
     if (line.type === 'step-finished') {
       finished.set(line.stepId, line);
       running.delete(line.stepId);
+      if (line.outcome === 'interrupted' || line.outcome === 'timed-out') unfinished.add(line.stepId);
+      else unfinished.delete(line.stepId);
     }
     if (line.type === 'run-finished') lastOutcome = line.outcome;
   }
-  return { header, finished, runningWhenStopped: running, lastOutcome };
+  return { header, finished, runningWhenStopped: running, unfinished, lastOutcome };
 }
 
 export interface RunSummary {

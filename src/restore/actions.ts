@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import type { ActionContext, AnyAction } from '../engine/action.js';
 import { defineAction } from '../engine/action.js';
+import { DatabasePropertiesSchema } from './db-properties-schema.js';
 import {
   ApplyResultSchema,
   ColumnsParam,
@@ -35,6 +36,23 @@ async function withColumns<P extends { columns?: EncryptedColumnSpec[] | undefin
   if (profile.encryptedColumnsProblem) ctx.output(profile.encryptedColumnsProblem, 'warn');
   return { ...params, columns: profile.encryptedColumns };
 }
+/** The target's connection string aimed at another database of the same server (the swap's copy). */
+async function onOtherDatabase(target: string, database: string | undefined): Promise<string> {
+  if (!database) return target;
+  const [{ parseConnectionString, targetUrl }, { onDatabase }] = await Promise.all([
+    import('../pg/target.js'),
+    import('./server.js'),
+  ]);
+  return targetUrl(onDatabase(parseConnectionString(target), database));
+}
+const NoOwnerParam = z.union([z.boolean(), z.enum(['auto', 'yes', 'no'])]).default('auto');
+const CopyRefSchema = z.preprocess(
+  (v) => (v && typeof v === 'object' && 'database' in v ? v : undefined),
+  z
+    .object({ database: z.string(), oid: z.number().int(), pgRestoreMs: z.number().optional(), jobs: z.number().int().optional() })
+    .passthrough()
+    .optional(),
+);
 const labelOf = (url: unknown): string => {
   try {
     const u = new URL(String(url));
@@ -139,13 +157,111 @@ export const restoreApplyAction = defineAction({
       inspection: InspectionSchema,
       jobs: z.union([z.literal('auto'), z.number().int().min(1).max(64)]).default('auto'),
       noOwner: z.boolean().default(false),
+      role: z.string().nullish(),
       deferAppStart: z.boolean().default(false),
+      /** Swap mode: the copy restore.copy made (`${steps.copy}`'s data). */
+      copy: CopyRefSchema,
     })
     .strict(),
-  describe: (p) => `restore the dump into ${labelOf(p.target)}`,
+  describe: (p) => (p.copy || p.inspection?.mode === 'swap' ? `end the sessions on ${labelOf(p.target)} and swap the checked copy in (rename)` : `restore the dump into ${labelOf(p.target)} in place (safety dump, one transaction)`),
   async run(params, ctx) {
     const { runApply } = await import('./apply.js');
     return runApply(await requireTarget(params), ctx);
+  },
+});
+
+export const restorePreflightAction = defineAction({
+  name: 'restore.preflight',
+  description: 'what the restoring role may do: ownership kept or --no-owner, extensions it may not create, objects it may not drop',
+  // Not run again on resume: its decision (ownership) stands for the steps that took it, the restore included.
+  readOnly: true,
+  params: z
+    .object({
+      target: targetParam,
+      dump: VerifiedDumpSchema.optional(),
+      selected: DumpRefSchema.optional(),
+      inspection: InspectionSchema,
+      noOwner: NoOwnerParam,
+      role: z.string().nullish(),
+      needsReencrypt: z.boolean().default(false),
+    })
+    .strict(),
+  describe: (p) => `check what the restoring role may do on ${labelOf(p.target)}`,
+  async run(params, ctx) {
+    const { runPreflight } = await import('./privileges.js');
+    const noOwner = params.noOwner === true ? 'yes' : params.noOwner === false ? 'no' : params.noOwner;
+    return runPreflight({ ...(await requireTarget(params)), noOwner, role: params.role ?? undefined }, ctx);
+  },
+});
+
+export const restoreCopyAction = defineAction({
+  name: 'restore.copy',
+  description: 'swap mode: restore the dump into <db>__restore_<run id> (template0, the database\'s owner and locale); production is not touched',
+  params: z
+    .object({
+      target: targetParam,
+      dump: VerifiedDumpSchema,
+      inspection: InspectionSchema,
+      jobs: z.union([z.literal('auto'), z.number().int().min(1).max(64)]).default('auto'),
+      noOwner: z.boolean().default(false),
+      role: z.string().nullish(),
+      needsReencrypt: z.boolean().default(false),
+    })
+    .strict(),
+  describe: (p) => `restore the dump into a copy beside ${labelOf(p.target)} (nothing of production changes)`,
+  async run(params, ctx) {
+    const { runCopy } = await import('./copy.js');
+    return runCopy({ ...(await requireTarget(params)), role: params.role ?? undefined }, ctx);
+  },
+  async stillDone(params, previous, ctx) {
+    const { copyStillDone } = await import('./copy.js');
+    return copyStillDone(await requireTarget(params), previous, ctx);
+  },
+});
+
+export const restoreStopAppAction = defineAction({
+  name: 'restore.stop-app',
+  description: 'APP_STOP_COMMAND, just before the swap (started again if the run ends before the swap)',
+  params: z.object({ target: targetParam, copy: z.string(), copyOid: z.number().int() }).strict(),
+  describe: () => 'stop the application (APP_STOP_COMMAND)',
+  async run(params, ctx) {
+    const { runStopApp } = await import('./app-steps.js');
+    return runStopApp(await requireTarget(params), ctx);
+  },
+  async stillDone(params, previous, ctx) {
+    const { stopAppStillDone } = await import('./app-steps.js');
+    return stopAppStillDone(await requireTarget(params), previous, ctx);
+  },
+});
+
+export const restoreStartAppAction = defineAction({
+  name: 'restore.start-app',
+  description: 'APP_START_COMMAND, once the restored database is in place with its properties',
+  params: z
+    .object({ target: targetParam, stopped: z.boolean().default(false), keptAs: z.string().nullish(), afterReencrypt: z.boolean().optional() })
+    .strict(),
+  describe: () => 'start the application (APP_START_COMMAND)',
+  async run(params, ctx) {
+    const { runStartApp } = await import('./app-steps.js');
+    return runStartApp(await requireTarget(params), ctx);
+  },
+});
+
+export const restorePropertiesAction = defineAction({
+  name: 'restore.properties',
+  description: "the database's own properties (owner, settings, role settings, grants, comment, connection limit) on the restored database",
+  params: z
+    .object({
+      target: targetParam,
+      properties: DatabasePropertiesSchema.nullish(),
+      createdOwner: z.string().nullish(),
+      archive: z.object({ name: z.string(), owner: z.string().nullable(), statements: z.array(z.string()) }).nullish(),
+    })
+    .strict(),
+  describe: (p) => `apply the database-level properties to ${labelOf(p.target)}`,
+  async run(params, ctx) {
+    const { runProperties } = await import('./properties.js');
+    return runProperties(await requireTarget(params), ctx);
   },
 });
 
@@ -154,22 +270,27 @@ export const restoreCheckAction = defineAction({
   description:
     "check the restored database: row counts, the archive's tables, triggers, sequences, large objects and " +
     "extensions; the schema profile's audit trigger and migration version",
-  params: z.object({ target: targetParam, dump: VerifiedDumpSchema, auditTable: z.string().optional() }).strict(),
-  describe: (p) => `check ${labelOf(p.target)} against the manifest`,
+  params: z
+    .object({ target: targetParam, database: z.string().optional(), dump: VerifiedDumpSchema, auditTable: z.string().optional() })
+    .strict(),
+  describe: (p) => `check ${p.database ? `the copy ${p.database}` : labelOf(p.target)} against the manifest`,
   async run(params, ctx) {
     const { runCheck } = await import('./check.js');
-    return runCheck(await requireTarget(params), ctx);
+    const { database, ...rest } = await requireTarget(params);
+    return runCheck({ ...rest, target: await onOtherDatabase(rest.target, database) }, ctx);
   },
 });
 
 export const restoreReencryptAction = defineAction({
   name: 'restore.reencrypt',
   description: 'run reencrypt-secrets through AUTH_SERVICE_EXEC, then check every secret opens under ENCRYPTION_KEY alone',
-  params: z.object({ target: targetParam, command: z.string().optional(), columns: ColumnsParam }).strict(),
-  describe: (p) => `reencrypt-secrets against ${labelOf(p.target)} (AUTH_SERVICE_EXEC), then verify`,
+  params: z.object({ target: targetParam, database: z.string().optional(), command: z.string().optional(), columns: ColumnsParam }).strict(),
+  describe: (p) => `reencrypt-secrets against ${p.database ? `the copy ${p.database}` : labelOf(p.target)} (AUTH_SERVICE_EXEC), then verify`,
   async run(params, ctx) {
     const { runReencrypt } = await import('./reencrypt.js');
-    return runReencrypt(await withColumns(await requireTarget(params), ctx), ctx);
+    const { database, ...rest } = await withColumns(await requireTarget(params), ctx);
+    const copyOf = database ? rest.target : undefined;
+    return runReencrypt({ ...rest, target: await onOtherDatabase(rest.target, database), copyOf }, ctx);
   },
 });
 
@@ -212,7 +333,12 @@ export const restoreActions: readonly AnyAction[] = [
   restoreVerifyAction,
   restoreKeyEraAction,
   restoreInspectAction,
+  restorePreflightAction,
+  restoreCopyAction,
+  restoreStopAppAction,
   restoreApplyAction,
+  restorePropertiesAction,
+  restoreStartAppAction,
   restoreCheckAction,
   restoreReencryptAction,
   restoreVerifySecretsAction,

@@ -80,7 +80,13 @@ export async function runAfter(params: AfterParams, ctx: ActionContext): Promise
   }
   if (params.result.appStartProblem) ctx.output(`the application did not start after the restore: ${params.result.appStartProblem}`, 'warn');
   if (base) {
-    live = await liveChecks(params, ctx, base);
+    live = await liveChecks(params, ctx, base).catch((error: unknown) => {
+      if (ctx.signal.aborted || !(error instanceof StepFailedError)) throw error;
+      // The restore is done: say so, and how to run these checks again once the cause is fixed.
+      const target = parseConnectionString(params.target).label;
+      const kept = params.result.keptAs ? ` (the previous database is kept as ${params.result.keptAs})` : '';
+      throw new StepFailedError(`${target} is the restored database${kept}, but ${error.message}`, `${error.hint ?? 'read the messages above'}; then run the live checks again: obexal-runbook ${ctx.runbook} --resume ${ctx.runId}`, error);
+    });
     for (const line of live) ctx.output(`live check: ${line}`, 'info');
   } else {
     ctx.output('AUTH_SERVICE_URL is not set: no live checks (set it to check the running service)', 'warn');

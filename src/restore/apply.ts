@@ -18,8 +18,11 @@ export interface ApplyParams {
   inspection: Inspection;
   jobs: 'auto' | number;
   noOwner: boolean;
+  role?: string | null | undefined;
   /** The data is under an older key era: the application starts only after reencrypt-secrets (restore.after). */
   deferAppStart: boolean;
+  /** Swap mode: the copy restore.copy made, checked and re-encrypted (its step data). */
+  copy?: { database: string; oid: number; pgRestoreMs?: number | undefined; jobs?: number | undefined } | undefined;
 }
 
 export function lostDataWindow(takenAt: string | null, restoredAt: string, inspection: Pick<Inspection, 'newestAuditEvent'>) {
@@ -37,10 +40,19 @@ export async function runApply(params: ApplyParams, ctx: ActionContext): Promise
   if (target.label !== params.inspection.label) {
     throw new StepFailedError(`the target ${target.label} is not the one inspected and confirmed (${params.inspection.label})`, 'run the restore again: it inspects and confirms the target it restores');
   }
-  const pgRestore = await findPgRestore();
-  const jobs = chooseJobs(params.jobs, params.dump.plaintextSize, params.inspection.mode === 'in-place');
-  const job = { ctx, target, dump: params.dump, inspection: params.inspection, pgRestore, jobs, noOwner: params.noOwner, deferAppStart: params.deferAppStart };
-  const result = params.inspection.mode === 'swap' ? await swapRestore(job) : await inPlaceRestore(job);
+  const swap = params.inspection.mode === 'swap';
+  const pgRestore = swap ? 'pg_restore' : await findPgRestore();
+  const jobs = chooseJobs(params.jobs, params.dump.plaintextSize, !swap);
+  const copy = params.copy && {
+    database: params.copy.database,
+    oid: params.copy.oid,
+    pgRestoreMs: params.copy.pgRestoreMs ?? 0,
+    jobs: params.copy.jobs ?? jobs,
+  };
+  const { dump, inspection, noOwner, role } = params;
+  const deferAppStart = swap ? false : params.deferAppStart;
+  const job = { ctx, target, dump, inspection, pgRestore, jobs, noOwner, role, deferAppStart, copy };
+  const result = swap ? await swapRestore(job) : await inPlaceRestore(job);
   result.replaced = { newestAuditEvent: params.inspection.newestAuditEvent, deletedAccounts: params.inspection.deletedAccounts };
   const window = lostDataWindow(params.dump.takenAt, result.restoredAt, params.inspection);
   const lost = window.durationMs !== null ? `data written between ${formatTime(window.from)} and the restore (${formatSpan(window.durationMs)}) is not in the restored database` : 'the dump\'s time is unknown: the window of lost data cannot be given';
@@ -49,6 +61,9 @@ export async function runApply(params: ApplyParams, ctx: ActionContext): Promise
     message: `${target.label} restored from ${params.dump.name} (${result.mode}${result.keptAs ? `, previous database kept as ${result.keptAs}` : ''}${result.safetyDump ? `, safety dump ${result.safetyDump}` : ''})`,
     data: {
       result,
+      inPlace: !swap,
+      /** In-place: reencrypt-secrets runs on the restored database now (swap mode ran it on the copy). */
+      reencryptAfter: !swap && params.deferAppStart,
       record: {
         restore: { target: target.label, dump: params.dump.name, mode: result.mode, keptAs: result.keptAs, safetyDump: result.safetyDump, pgRestoreMs: result.pgRestoreMs, jobs: result.jobs, sessionsEnded: result.sessionsEnded.length },
         lostDataWindow: window,

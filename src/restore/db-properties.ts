@@ -5,26 +5,10 @@
  * replaced and applied to the restored one before the swap (pg_dumpall's way of quoting list settings).
  */
 import type pg from 'pg';
+import type { DatabaseProperties } from './db-properties-schema.js';
 import { quoteIdent, quoteLiteral } from './server.js';
 
-export interface DatabaseProperties {
-  name: string;
-  owner: string;
-  encoding: string;
-  collate: string;
-  ctype: string;
-  /** 'c' libc, 'i' icu, 'b' builtin (PostgreSQL 15+); null before 15. */
-  localeProvider: string | null;
-  /** The ICU or builtin locale, when the provider uses one. */
-  providerLocale: string | null;
-  connLimit: number;
-  comment: string | null;
-  /** `name=value` entries of `ALTER DATABASE … SET`. */
-  settings: string[];
-  roleSettings: { role: string; settings: string[] }[];
-  /** null: the default privileges (no ACL); else every grant. */
-  grants: { grantee: string | null; privilege: string; grantable: boolean }[] | null;
-}
+export type { DatabaseProperties };
 
 /** Settings whose value is a list of quoted items (pg_dump's GUC_LIST_QUOTE variables). */
 const LIST_SETTINGS = new Set(['search_path', 'temp_tablespaces', 'session_preload_libraries', 'local_preload_libraries', 'shared_preload_libraries']);
@@ -146,4 +130,74 @@ export function reapplyStatements(name: string, props: DatabaseProperties): stri
   }
   if (props.comment !== null) statements.push(`COMMENT ON DATABASE ${db} IS ${quoteLiteral(props.comment)}`);
   return statements;
+}
+
+/** What CREATE DATABASE can give a new database of the properties (the rest is applied after, as statements). */
+export function specOf(props: DatabaseProperties, owner: string | undefined = props.owner): NewDatabaseSpec {
+  const { encoding, collate, ctype, localeProvider, providerLocale } = props;
+  return { owner, encoding, collate, ctype, localeProvider, providerLocale };
+}
+
+export function ownerStatement(name: string, owner: string): string {
+  return `ALTER DATABASE ${quoteIdent(name)} OWNER TO ${quoteIdent(owner)}`;
+}
+
+/** The text of a statement as a command an operator can paste (psql on a maintenance database). */
+export function byHand(statement: string): string {
+  return `psql -d postgres -c ${`'${statement.replaceAll("'", "'\\''")}'`}`;
+}
+
+/** Why a statement of the properties could not be applied, and what to run once the cause is fixed. */
+export function propertyWarning(statement: string, error: unknown): string {
+  const code = (error as { code?: string } | null)?.code;
+  const message = error instanceof Error ? error.message : String(error);
+  const cause =
+    code === '42704'
+      ? `${message} on this server (create it first: CREATE ROLE …)`
+      : code === '42501'
+        ? `${message} (this role may not: run it as a superuser)`
+        : message;
+  return `not applied: ${statement}: ${cause}; then run: ${byHand(statement)}`;
+}
+
+/**
+ * Runs each statement on its own: one that fails (a role missing on the target, a privilege this role lacks) is a
+ * warning naming the statement, never a failure. Returns the warnings.
+ */
+export async function applyStatements(
+  admin: pg.ClientBase,
+  statements: readonly string[],
+): Promise<{ applied: number; warnings: string[] }> {
+  const warnings: string[] = [];
+  let applied = 0;
+  for (const statement of statements) {
+    try {
+      await admin.query(statement);
+      applied += 1;
+    } catch (error) {
+      warnings.push(propertyWarning(statement, error));
+    }
+  }
+  return { applied, warnings };
+}
+
+/** The roles of `names` that exist on the server. */
+export async function existingRoles(client: pg.ClientBase, names: readonly string[]): Promise<Set<string>> {
+  if (names.length === 0) return new Set();
+  const sql = 'SELECT rolname FROM pg_roles WHERE rolname = ANY($1)';
+  const rows = await client.query<{ rolname: string }>(sql, [[...names]]);
+  return new Set(rows.rows.map((r) => r.rolname));
+}
+
+/** One line describing the properties (for the log). */
+export function describeProperties(p: DatabaseProperties): string {
+  const names: Record<string, string> = { i: 'ICU', b: 'builtin' };
+  const provider = `${names[p.localeProvider ?? ''] ?? 'libc'} ${p.localeProvider === 'c' ? '' : (p.providerLocale ?? '')}`.trim();
+  const parts = [`owner ${p.owner}`, `${p.encoding}`, `collate ${p.collate}`, `ctype ${p.ctype}`, provider];
+  if (p.comment !== null) parts.push('a comment');
+  if (p.settings.length) parts.push(`${p.settings.length} setting(s)`);
+  if (p.roleSettings.length) parts.push(`${p.roleSettings.length} role setting(s)`);
+  if (p.grants) parts.push(`${p.grants.length} grant(s)`);
+  if (p.connLimit !== -1) parts.push(`connection limit ${p.connLimit}`);
+  return parts.join(', ');
 }

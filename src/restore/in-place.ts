@@ -17,6 +17,7 @@ export async function inPlaceRestore(job: RestoreJob): Promise<ApplyResult> {
   const { ctx, target, dump } = job;
   const info = (text: string) => ctx.output(text, 'info');
   ctx.progress({ done: 0, label: 'pre-restore safety dump of the target' });
+  info(`ownership: ${job.noOwner ? '--no-owner (every restored object is owned by the restoring role)' : 'kept as in the dump'}`);
   const safety = await makeSafetyDump(ctx, target);
   info(`pre-restore safety dump written: ${safety.path} (reason pre-restore; restores like any dump)`);
 
@@ -36,7 +37,13 @@ export async function inPlaceRestore(job: RestoreJob): Promise<ApplyResult> {
       program: job.pgRestore,
       file: dump.plaintextPath,
       target,
-      args: ['--clean', '--if-exists', '--single-transaction', ...(job.noOwner ? ['--no-owner'] : [])],
+      args: [
+        '--clean',
+        '--if-exists',
+        '--single-transaction',
+        ...(job.noOwner ? ['--no-owner'] : []),
+        ...(job.role ? [`--role=${job.role}`] : []),
+      ],
       jobs: 1,
       totalItems: dump.archive.entries * 2,
       rowCounts: dump.manifest?.rowCounts ?? {},

@@ -24,6 +24,24 @@ export interface ReencryptParams {
   target: string;
   command?: string | undefined;
   columns: EncryptedColumnSpec[];
+  /** Set when `target` is the swap's copy of this database (production is not touched until the swap). */
+  copyOf?: string | undefined;
+}
+
+/** In place, the application starts only after reencrypt-secrets: when that stops, say it is left stopped. */
+function appLeftStopped(ctx: ActionContext): string {
+  const result = ctx.steps.apply?.data.result as { appStartDeferred?: { stopped: boolean } } | undefined;
+  if (!result?.appStartDeferred) return '';
+  const command = ctx.settings.get('APP_START_COMMAND');
+  return `the application is stopped (it starts after reencrypt-secrets): start it with ${command ? `APP_START_COMMAND (${command})` : 'the command that starts it'} once the secrets are re-encrypted, or now with the older key in its ENCRYPTION_KEY_OLD`;
+}
+
+/** The state and next step when reencrypt-secrets stopped on the swap's copy: production was not touched. */
+function onCopy(ctx: ActionContext, copy: string, production: string): { state: string; next: string } {
+  return {
+    state: `the copy ${copy} is not fully re-encrypted; it is dropped as the run ends: ${production} was not replaced`,
+    next: `fix the cause (the messages above), then: obexal-runbook ${ctx.runbook} --resume ${ctx.runId} (it restores the copy again and re-encrypts it before the swap)`,
+  };
 }
 
 export async function runReencrypt(params: ReencryptParams, ctx: ActionContext): Promise<ActionResult> {
@@ -39,7 +57,10 @@ export async function runReencrypt(params: ReencryptParams, ctx: ActionContext):
     await runProcess({ file: file as string, args, env, signal: ctx.signal, label: `${file} reencrypt-secrets`, onLine: (line, stream) => ctx.output(line, stream === 'stderr' ? 'stderr' : 'info') });
   } catch (error) {
     const aborted = ctx.signal.aborted;
-    const { state, next } = await describeReencryptState(ctx, target, current, old, params.columns, { count: !aborted });
+    const production = params.copyOf ? parseConnectionString(params.copyOf).label : undefined;
+    const { state, next } = production ? onCopy(ctx, target.database, production) : await describeReencryptState(ctx, target, current, old, params.columns, { count: !aborted });
+    const stopped = production ? '' : appLeftStopped(ctx);
+    if (stopped) ctx.output(stopped, 'warn');
     if (aborted) {
       ctx.output(`reencrypt-secrets stopped: ${state}`, 'warn');
       ctx.output(`to finish: ${next}`, 'warn');
@@ -48,7 +69,8 @@ export async function runReencrypt(params: ReencryptParams, ctx: ActionContext):
     throw new StepFailedError(`reencrypt-secrets failed: ${messageOf(error)}\n  ${state}`, next, error);
   }
   const durationMs = Date.now() - started;
-  const census = await verifySecretsUnderCurrentKey(ctx, target, params.columns, (await describeReencryptState(ctx, target, current, old, params.columns, { count: false })).next);
+  const hint = params.copyOf ? onCopy(ctx, target.database, parseConnectionString(params.copyOf).label).next : (await describeReencryptState(ctx, target, current, old, params.columns, { count: false })).next;
+  const census = await verifySecretsUnderCurrentKey(ctx, target, params.columns, hint);
   return {
     message: `reencrypt-secrets done in ${(durationMs / 1000).toFixed(1)}s; all ${census.total} encrypted values open under ENCRYPTION_KEY alone`,
     data: { durationMs, values: census.total, record: { reencrypt: { target: target.label, durationMs, values: census.total, olderKeys: old.length } } },

@@ -1,21 +1,19 @@
 /**
- * Swap mode (DESIGN §4 "Restore modes"): the dump is restored into `<db>__restore_<run id>` (created from
- * template0 with the replaced database's encoding, locale and owner), checked, given the replaced database's
- * own settings and grants; then the application is stopped, the sessions ended, and in one transaction the old
- * database becomes `<db>__before_<run id>` and the new one `<db>`. Any failure (or Ctrl+C) before that commit
- * drops the half-restored database and leaves the old one as it was, connections and application included.
+ * restore.apply in swap mode (DESIGN §4 "Restore modes"): the copy restored, checked and re-encrypted by the steps
+ * before is swapped in. The sessions on the database are ended, then in one transaction the old database becomes
+ * `<db>__before_<run id>` and the copy `<db>` (no other state is committed on the way, so a killed run leaves
+ * nothing half-done). A failure or Ctrl+C before the commit leaves the old database as
+ * it was (the run's cleanups then drop the copy and start the application again); a resumed run whose earlier
+ * process died after the commit finds the copy already in place (by its OID) and does not swap twice.
  */
 import type pg from 'pg';
 import { messageOf, StepFailedError, RunbookError } from '../core/errors.js';
 import type { ActionContext } from '../engine/action.js';
-import { connect } from '../pg/client.js';
 import type { PgTarget } from '../pg/target.js';
 import { runAppCommand } from './app-commands.js';
-import { compareRowCounts } from './checks.js';
-import { createDatabaseSql, readDatabaseProperties, reapplyStatements, type NewDatabaseSpec } from './db-properties.js';
+import { nameOfOid } from './copy.js';
 import { swapName } from './names.js';
-import { runPgRestore } from './pg-restore-run.js';
-import { connectMaintenance, onDatabase, quoteIdent } from './server.js';
+import { connectMaintenance, quoteIdent } from './server.js';
 import { endSessions } from './sessions.js';
 import type { ApplyResult, Inspection, VerifiedDump } from './types.js';
 
@@ -27,157 +25,145 @@ export interface RestoreJob {
   pgRestore: string;
   jobs: number;
   noOwner: boolean;
+  role?: string | null | undefined;
   deferAppStart: boolean;
+  /** Swap mode: the copy made by restore.copy. */
+  copy?: { database: string; oid: number; pgRestoreMs: number; jobs: number } | undefined;
 }
 
-interface SwapState {
-  created: boolean;
-  connectionsBlocked: boolean;
-  appStopped: boolean;
-  swapped: boolean;
+function result(job: RestoreJob, keptAs: string | null, sessionsEnded: number[]): ApplyResult {
+  return {
+    mode: 'swap',
+    database: job.target.database,
+    keptAs,
+    safetyDump: null,
+    restoredAt: new Date().toISOString(),
+    sessionsEnded,
+    pgRestoreMs: job.copy?.pgRestoreMs ?? 0,
+    jobs: job.copy?.jobs ?? job.jobs,
+    appStartProblem: null,
+  };
 }
 
-async function withAdmin<T>(target: PgTarget, work: (admin: pg.Client) => Promise<T>): Promise<T> {
-  const admin = await connectMaintenance(target);
-  try {
-    return await work(admin);
-  } finally {
-    await admin.end().catch(() => undefined);
-  }
-}
-
-/** Undoes what was done before the swap, without the (possibly aborted) step signal. */
-async function undo(job: RestoreJob, state: SwapState, restoreName: string): Promise<string[]> {
-  const notes: string[] = [];
-  await withAdmin(job.target, async (admin) => {
-    if (state.connectionsBlocked) {
-      await admin.query(`ALTER DATABASE ${quoteIdent(job.target.database)} ALLOW_CONNECTIONS true`);
-      notes.push('connections to it allowed again');
-    }
-    if (state.created) {
-      await admin.query(`DROP DATABASE IF EXISTS ${quoteIdent(restoreName)} WITH (FORCE)`);
-      state.created = false;
-      notes.push(`the half-restored ${restoreName} was dropped`);
-    }
-  }).catch((error: unknown) => notes.push(`cleanup failed: ${messageOf(error)} (drop ${restoreName} by hand if it exists)`));
-  if (state.appStopped) {
-    await runAppCommand(job.ctx, 'APP_START_COMMAND', new AbortController().signal)
-      .then(() => notes.push('the application was started again'))
-      .catch((error: unknown) => notes.push(`APP_START_COMMAND failed: ${messageOf(error)}`));
-  }
-  return notes;
+async function exists(admin: pg.ClientBase, name: string): Promise<boolean> {
+  return ((await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [name])).rowCount ?? 0) > 0;
 }
 
 export async function swapRestore(job: RestoreJob): Promise<ApplyResult> {
-  const { ctx, target, dump, inspection } = job;
-  const restoreName = swapName(target.database, 'restore', ctx.runId);
+  const { ctx, target, inspection, copy } = job;
+  if (!copy)
+    throw new StepFailedError(
+      'swap mode needs the copy made by restore.copy',
+      'the runbook must run restore.copy (and its checks) before restore.apply',
+    );
   const beforeName = swapName(target.database, 'before', ctx.runId);
-  const state: SwapState = { created: false, connectionsBlocked: false, appStopped: false, swapped: false };
-  ctx.onCleanup(async () => {
-    if (state.created && !state.swapped) await withAdmin(target, (a) => a.query(`DROP DATABASE IF EXISTS ${quoteIdent(restoreName)} WITH (FORCE)`));
-  }, `drop the half-restored database ${restoreName}`);
   const info = (text: string) => ctx.output(text, 'info');
-  let sessionsEnded: number[] = [];
-  let pgRestoreMs = 0;
   const admin = await connectMaintenance(target, ctx.signal);
+  let sessionsEnded: number[] = [];
   try {
-    const props = await readDatabaseProperties(admin, target.database);
-    if (inspection.exists !== (props !== undefined)) {
-      throw new StepFailedError(`${target.label} ${props ? 'exists now' : 'no longer exists'}, unlike at the inspection`, 'run the restore again: it inspects and confirms again');
+    await guardSession(admin);
+    const now = await nameOfOid(admin, copy.oid);
+    if (now === target.database) {
+      const kept = (await exists(admin, beforeName)) ? beforeName : null;
+      info(
+        `the swap was already done by the earlier run: ${target.database} is the restored database${kept ? `; the previous one is kept as ${kept}` : ''}`,
+      );
+      return result(job, kept, []);
     }
-    const source = dump.manifest?.source;
-    if (props && source?.encoding && (props.encoding !== source.encoding || props.collate !== source.collate)) {
-      ctx.output(`the dump's source was ${source.encoding}/${source.collate ?? '?'}; ${target.database} is ${props.encoding}/${props.collate}: the restored database takes ${target.database}'s`, 'warn');
+    if (now !== copy.database) {
+      throw new StepFailedError(
+        `the copy ${copy.database} no longer exists${now ? ` (it is now called ${now})` : ''}: there is nothing to swap in`,
+        'the old database is as it was: run the restore again from the start (without --resume)',
+      );
     }
-    const spec: NewDatabaseSpec = props ?? { encoding: source?.encoding };
-    await admin.query(`DROP DATABASE IF EXISTS ${quoteIdent(restoreName)} WITH (FORCE)`); // left by a killed attempt of this run
-    await admin.query(createDatabaseSql(restoreName, spec));
-    state.created = true;
-    info(`created ${restoreName} (template0, ${spec.encoding ?? 'server default encoding'}${props ? `, ${props.collate}, owner ${props.owner}` : ''})`);
-
-    const into = onDatabase(target, restoreName);
-    const run = await runPgRestore({
-      program: job.pgRestore,
-      file: dump.plaintextPath,
-      target: into,
-      args: job.noOwner ? ['--no-owner'] : [],
-      jobs: job.jobs,
-      totalItems: dump.archive.entries,
-      rowCounts: dump.manifest?.rowCounts ?? {},
-      signal: ctx.signal,
-      onProgress: (u) => ctx.progress(u),
-      onLine: (line) => ctx.output(line, 'stderr'),
-    });
-    pgRestoreMs = run.durationMs;
-    info(`pg_restore finished in ${(run.durationMs / 1000).toFixed(1)}s (${job.jobs} job${job.jobs > 1 ? 's' : ''})`);
-
-    if (dump.manifest) {
-      const counts = await connect(into, ctx.signal).then(async (c) => {
-        try {
-          return await compareRowCounts(c, dump.manifest?.rowCounts ?? {}, 'exact');
-        } finally {
-          await c.end().catch(() => undefined);
-        }
-      });
-      if (!counts.ok) throw new StepFailedError(`the restored copy does not hold what the manifest counted: ${counts.detail}`, 'the dump or the restore is faulty: restore another dump');
-      info(`checked before the swap: ${counts.detail}`);
+    const targetExists = await exists(admin, target.database);
+    if (inspection.exists !== targetExists) {
+      throw new StepFailedError(
+        `${target.label} ${targetExists ? 'exists now' : 'no longer exists'}, unlike at the inspection`,
+        'run the restore again: it inspects and confirms again',
+      );
     }
-    if (props) for (const statement of reapplyStatements(restoreName, props)) await admin.query(statement);
-    if (props && (props.settings.length || props.roleSettings.length || props.grants || props.comment !== null || props.connLimit !== -1)) {
-      info(`database settings and grants of ${target.database} applied to the restored copy`);
-    }
-
-    state.appStopped = await runAppCommand(ctx, 'APP_STOP_COMMAND');
-    if (props) {
-      await admin.query(`ALTER DATABASE ${quoteIdent(target.database)} ALLOW_CONNECTIONS false`);
-      state.connectionsBlocked = true;
-      sessionsEnded = await endSessions(admin, target.database);
-      const listed = new Set(inspection.sessions.map((s) => s.pid));
-      const unlisted = sessionsEnded.filter((pid) => !listed.has(pid));
-      info(`ended ${sessionsEnded.length} session(s)${unlisted.length ? ` (${unlisted.length} connected after the confirmation: pids ${unlisted.join(', ')})` : ''}`);
-    }
-    await admin.query('BEGIN');
-    if (props) await admin.query(`ALTER DATABASE ${quoteIdent(target.database)} RENAME TO ${quoteIdent(beforeName)}`);
-    await admin.query(`ALTER DATABASE ${quoteIdent(restoreName)} RENAME TO ${quoteIdent(target.database)}`);
-    await admin.query('COMMIT');
-    state.swapped = true;
-    state.created = false;
+    sessionsEnded = await renameIn(admin, job, beforeName, targetExists);
   } catch (error) {
     if (process.env.OBEXAL_DEBUG) ctx.output(String((error as Error).stack), 'warn');
     await admin.query('ROLLBACK').catch(() => undefined);
     await admin.end().catch(() => undefined);
-    const notes = await undo(job, state, restoreName);
-    const untouched = `${target.label} was not replaced${notes.length ? ` (${notes.join('; ')})` : ''}`;
+    const notes: string[] = [];
+    notes.push(`the copy ${copy.database} is dropped and a stopped application started again as the run ends`);
+    const untouched = `${target.label} was not replaced (${notes.join('; ')})`;
     if (ctx.signal.aborted) {
       ctx.output(`stopped before the swap: ${untouched}`, 'warn');
       throw error;
     }
     if (error instanceof RunbookError) throw new StepFailedError(`${error.message}\n  ${untouched}`, error.hint, error);
-    throw new StepFailedError(`${messageOf(error)}: ${untouched}`, 'read the messages above; the old database is as it was', error);
+    throw new StepFailedError(
+      `${messageOf(error)}: ${untouched}`,
+      'read the messages above; the old database is as it was',
+      error,
+    );
   }
+  await admin.end().catch(() => undefined);
+  info(
+    inspection.exists
+      ? `swapped: ${target.database} is the restored database; the previous one is kept as ${beforeName}`
+      : `${target.database} created from the dump`,
+  );
+  return result(job, inspection.exists ? beforeName : null, sessionsEnded);
+}
 
-  const restoredAt = new Date().toISOString();
-  info(inspection.exists ? `swapped: ${target.database} is the restored database; the previous one is kept as ${beforeName}` : `${target.database} created from the dump`);
-  try {
-    if (state.connectionsBlocked) await admin.query(`ALTER DATABASE ${quoteIdent(beforeName)} ALLOW_CONNECTIONS true`);
-  } catch (error) {
-    ctx.output(`could not allow connections to ${beforeName} again (${messageOf(error)}); it can still be dropped`, 'warn');
-  } finally {
-    await admin.end().catch(() => undefined);
+const RENAME_ATTEMPTS = 5;
+
+/**
+ * Ends the sessions on the database, then renames in one transaction: nothing is committed before both renames
+ * are (a killed run leaves no half-done state: its server session can only roll back). A client that connected
+ * again in between makes the rename fail ("being accessed by other users"): its session is ended and the
+ * transaction tried again.
+ */
+async function renameIn(
+  admin: pg.ClientBase,
+  job: RestoreJob,
+  beforeName: string,
+  targetExists: boolean,
+): Promise<number[]> {
+  const { ctx, target, inspection, copy } = job;
+  const ended: number[] = [];
+  for (let attempt = 1; ; attempt++) {
+    if (targetExists) {
+      const now = await endSessions(admin, target.database);
+      ended.push(...now);
+      const listed = new Set(inspection.sessions.map((s) => s.pid));
+      const unlisted = now.filter((pid) => !listed.has(pid));
+      ctx.output(
+        `ended ${now.length} session(s)${unlisted.length ? ` (${unlisted.length} connected after the confirmation: pids ${unlisted.join(', ')})` : ''}`,
+        'info',
+      );
+    }
+    try {
+      await admin.query('BEGIN');
+      if (targetExists)
+        await admin.query(`ALTER DATABASE ${quoteIdent(target.database)} RENAME TO ${quoteIdent(beforeName)}`);
+      await admin.query(`ALTER DATABASE ${quoteIdent(copy!.database)} RENAME TO ${quoteIdent(target.database)}`);
+      await admin.query('COMMIT');
+      return ended;
+    } catch (error) {
+      await admin.query('ROLLBACK').catch(() => undefined);
+      if ((error as { code?: string }).code !== '55006' || attempt >= RENAME_ATTEMPTS || ctx.signal.aborted)
+        throw error;
+      ctx.output(
+        `${target.database} was in use again (${messageOf(error)}): ending its sessions and trying again (${attempt} of ${RENAME_ATTEMPTS})`,
+        'warn',
+      );
+    }
   }
-  const result: ApplyResult = {
-    mode: 'swap',
-    database: target.database,
-    keptAs: inspection.exists ? beforeName : null,
-    safetyDump: null,
-    restoredAt,
-    sessionsEnded,
-    pgRestoreMs,
-    jobs: job.jobs,
-    appStartProblem: null,
-  };
-  await startOrDefer(job, result, state.appStopped, `the restored database is in place as ${target.label}`);
-  return result;
+}
+
+/**
+ * A statement of a killed run must not complete after it: the server cancels it as soon as it sees the client
+ * gone (PostgreSQL 14+), and a lock held by someone else fails the swap after a minute instead of hanging.
+ */
+async function guardSession(admin: pg.ClientBase): Promise<void> {
+  await admin.query(`SET client_connection_check_interval = '1s'`).catch(() => undefined);
+  await admin.query(`SET lock_timeout = '60s'`);
 }
 
 /**
@@ -185,10 +171,17 @@ export async function swapRestore(job: RestoreJob): Promise<ApplyResult> {
  * an application holding only the current key refuses to start on secrets it cannot decrypt until
  * reencrypt-secrets has run.
  */
-export async function startOrDefer(job: RestoreJob, result: ApplyResult, stopped: boolean, state: string): Promise<void> {
+export async function startOrDefer(
+  job: RestoreJob,
+  result: ApplyResult,
+  stopped: boolean,
+  state: string,
+): Promise<void> {
   if (job.deferAppStart && (stopped || job.ctx.settings.get('APP_START_COMMAND'))) {
     result.appStartDeferred = { stopped };
-    job.ctx.output(`${state}; the application starts after reencrypt-secrets (the restored secrets are under an older key era)`);
+    job.ctx.output(
+      `${state}; the application starts after reencrypt-secrets (the restored secrets are under an older key era)`,
+    );
     return;
   }
   result.appStartProblem = await startAppAfter(job.ctx, stopped, state);

@@ -184,7 +184,8 @@ describe('practice up --scenario rotated-keys', { timeout: 1_200_000 }, () => {
     assert.equal(keyEra?.data?.needsReencrypt, true);
     const keys = keyEra?.data?.keys as { era: string; source: string }[];
     assert.ok(keys.some((k) => k.era === 'era-1' && /^ENCRYPTION_KEY_COMMAND \(era era-1\)$/.test(k.source)), `era-1's key came from the vault command (${JSON.stringify(keys)})`);
-    for (const id of ['apply', 'check', 'reencrypt']) assert.equal(stepOf(record, id)?.outcome, 'ok', `${id} passed`);
+    // Swap mode checks and re-encrypts the copy before the swap (issue 11's step ids).
+    for (const id of ['apply', 'check-copy', 'reencrypt-copy']) assert.equal(stepOf(record, id)?.outcome, 'ok', `${id} passed`);
     const restored = await opened(env, env.ENCRYPTION_KEY!);
     assert.equal(restored.opened, restored.total, 'after the restore every secret is under the era-2 key again');
     for (const [what, text] of [['restore', restore.stdout + restore.stderr], ['the record', readFileSync(recordPathOf(restore.stdout), 'utf8')]] as const) {

@@ -2,10 +2,11 @@
  * Ctrl+C at each step of the restore (SIGINT to the real executable, headless, --json): while the vault command
  * for the age identity runs (verify), while the vault command for the older era's key runs (key-era: the
  * decrypted dump is in the private folder then), while inspection waits on a table lock (inspect), while
- * APP_STOP_COMMAND runs after pg_restore and before the swap (apply), while reencrypt-secrets runs (reencrypt),
- * and while the live checks wait for the service (after). Every run exits 130 and leaves no private folder;
- * before the swap the target is unchanged and no extra database is left; after it, the output says what state
- * the database is in. (Ctrl+C during pg_restore itself: interrupt.test.ts.)
+ * APP_STOP_COMMAND runs after pg_restore and before the swap (stop-app), while reencrypt-secrets runs on the copy
+ * (reencrypt-copy), and while the live checks wait for the service (after). Every run exits 130 and leaves no
+ * private folder; before the swap the target is unchanged and no extra database is left; after it, the output
+ * says what state the database is in. (Ctrl+C during pg_restore itself: interrupt.test.ts; each point followed
+ * by --resume: swap-order.test.ts.)
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -141,23 +142,25 @@ describe('Ctrl+C at each step of the restore', () => {
     await unchanged();
   });
 
-  it('apply: while APP_STOP_COMMAND runs, after pg_restore and before the swap', async () => {
+  it('stop-app: while APP_STOP_COMMAND runs, after pg_restore and before the swap', async () => {
     const tmp = privateTmp();
     const marker = join(tmp, 'app-stop-started');
-    const result = await interrupt(tmp, { APP_STOP_COMMAND: hangingCommand(marker) }, stepStarted('apply'), () => existsSync(marker));
+    const result = await interrupt(tmp, { APP_STOP_COMMAND: hangingCommand(marker) }, stepStarted('stop-app'), () => existsSync(marker));
     assert.match(result.output, /pg_restore finished/);
     assert.match(result.output, /stopped before the swap: .* was not replaced/);
     await unchanged();
   });
 
-  it('reencrypt: while reencrypt-secrets runs (after the swap): the output says the state and how to finish', async () => {
+  // The new swap order (issue 11) re-encrypts the copy before the swap: stopped there, nothing is replaced.
+  it('reencrypt-copy: while reencrypt-secrets runs on the copy: the output says the state and how to finish', async () => {
     const tmp = privateTmp();
     const marker = join(tmp, 'reencrypt-started');
-    const result = await interrupt(tmp, { AUTH_SERVICE_EXEC: hangingCommand(marker) }, stepStarted('reencrypt'), () => existsSync(marker));
-    assert.match(result.output, /reencrypt-secrets stopped: .* is restored \(the restore itself is done/);
-    assert.match(result.output, /to finish: .*obexal-runbook reencrypt-secrets.*obexal-runbook restore --resume \S+/);
+    const result = await interrupt(tmp, { AUTH_SERVICE_EXEC: hangingCommand(marker) }, stepStarted('reencrypt-copy'), () => existsSync(marker));
+    assert.match(result.output, /reencrypt-secrets stopped: the copy \S+ is not fully re-encrypted; it is dropped as the run ends: .* was not replaced/);
+    assert.match(result.output, /to finish: .*obexal-runbook restore --resume \S+/);
     const marker2 = await withPg(db.url, async (c) => (await c.query(`SELECT 1 FROM audit_log WHERE target = 'after-the-dump'`)).rowCount);
-    assert.equal(marker2, 0, 'the swap had happened: the restored database is in place');
+    assert.equal(marker2, 1, 'the swap had not happened: the database is the one replaced');
+    await unchanged();
   });
 
   it('after: while the live checks wait for the service', async () => {

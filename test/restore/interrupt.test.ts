@@ -46,7 +46,7 @@ describe('Ctrl+C during the restore', () => {
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
       output += chunk;
       for (const line of chunk.split('\n')) {
-        if (sent || !line.includes('"step-progress"') || !line.includes('"stepId":"apply"') || !line.includes('pg_restore:')) continue;
+        if (sent || !line.includes('"step-progress"') || !line.includes('"stepId":"copy"') || !line.includes('pg_restore:')) continue;
         sawPrivateDir = readdirSync(tmp).some((n) => n.startsWith('obexal-run-'));
         sent = true;
         child.kill('SIGINT');

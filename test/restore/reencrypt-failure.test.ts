@@ -1,5 +1,6 @@
 /**
- * reencrypt-secrets failing after the restore (the auth-service killed midway through its batches): the run
+ * reencrypt-secrets failing after an in-place restore (the auth-service killed midway through its batches; swap
+ * mode re-encrypts the copy before the swap instead, swap-order.test.ts): the run
  * fails with the state of the database counted from the database itself (values under the current key, under
  * the older era's key), says which keys the auth-service needs meanwhile and how to finish; the decrypted dump
  * is gone; then following the message (`--resume`, without restoring again) finishes the job.
@@ -62,10 +63,36 @@ describe('reencrypt-secrets failing after a restore', () => {
       await client.query('DELETE FROM users WHERE id = $1', [user.id]);
       return user.id;
     });
+    await handToOwner();
   });
 
+  let ownerUrl = '';
+
+  /**
+   * In place (issue 11's new swap order re-encrypts the copy before the swap, so only in-place mode re-encrypts a
+   * restored database): the database and its objects handed to an owner without CREATEDB.
+   */
+  async function handToOwner(): Promise<void> {
+    await withPg(db.url, async (client) => {
+      await client.query(`DO $$ BEGIN CREATE ROLE reenc_owner LOGIN PASSWORD 'reenc-owner-pw' NOCREATEDB; EXCEPTION WHEN duplicate_object THEN NULL; END $$`);
+      await client.query(`ALTER DATABASE "${db.database}" OWNER TO reenc_owner`);
+      // Tables (their own sequences follow them), then any sequence no column owns.
+      const relations = await client.query<{ name: string; kind: string }>(`SELECT c.relname AS name, c.relkind::text AS kind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public' AND c.relkind IN ('r', 'v', 'S') ORDER BY c.relkind DESC`);
+      for (const { name, kind } of relations.rows) {
+        if (kind === 'S') await client.query(`ALTER SEQUENCE "${name}" OWNER TO reenc_owner`).catch(() => undefined);
+        else await client.query(`ALTER TABLE "${name}" OWNER TO reenc_owner`);
+      }
+      const functions = await client.query<{ sig: string }>(`SELECT p.oid::regprocedure::text AS sig FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = 'public'`);
+      for (const { sig } of functions.rows) await client.query(`ALTER FUNCTION ${sig} OWNER TO reenc_owner`);
+    });
+    const url = new URL(db.url);
+    url.username = 'reenc_owner';
+    url.password = 'reenc-owner-pw';
+    ownerUrl = url.toString();
+  }
+
   function env(tmp: string, exec: string): Record<string, string | undefined> {
-    return source.env({ TMPDIR: tmp, AUTH_SERVICE_EXEC: exec });
+    return source.env({ TMPDIR: tmp, AUTH_SERVICE_EXEC: exec, DATABASE_URL: ownerUrl, BACKUP_RECIPIENTS: identity.recipient });
   }
 
   it('fails with the counted state of the database, the keys it needs meanwhile, and how to finish', async () => {
@@ -89,10 +116,12 @@ describe('reencrypt-secrets failing after a restore', () => {
     assert.ok(resume, output);
     runId = resume[1]!;
 
-    // The restore itself happened; the decrypted dump is gone.
+    // The restore itself happened (in place: after a safety dump, no kept database); the decrypted dump is gone.
+    assert.match(output, /mode: in-place/);
+    assert.match(output, /the application is stopped \(it starts after reencrypt-secrets\)|pre-restore safety dump written/);
     const marker = await withPg(db.url, async (c) => (await c.query(`SELECT 1 FROM audit_log WHERE target = 'after-the-dump'`)).rowCount);
     assert.equal(marker, 0, 'the dump was restored');
-    assert.equal((await databasesLike(db.url, `${db.database}\\_\\_before\\_%`)).length, 1);
+    assert.equal((await databasesLike(db.url, `${db.database}\\_\\_before\\_%`)).length, 0);
     assert.deepEqual(readdirSync(tmp).filter((n) => n.startsWith('obexal-run-')), []);
     // The state and the command to finish name the keys, never their values (nor the database password).
     const secrets = [keyA, keyB, identity.identity, new URL(db.url).password];
@@ -115,7 +144,7 @@ describe('reencrypt-secrets failing after a restore', () => {
     assert.deepEqual([underA, none], [0, 0], 'every value under the current key');
     const marker = await withPg(db.url, async (c) => (await c.query(`SELECT 1 FROM audit_log WHERE target = 'between-the-runs'`)).rowCount);
     assert.equal(marker, 1, 'the resumed run did not restore again');
-    assert.equal((await databasesLike(db.url, `${db.database}\\_\\_before\\_%`)).length, 1);
+    assert.equal((await databasesLike(db.url, `${db.database}\\_\\_before\\_%`)).length, 0);
     assert.deepEqual(readdirSync(tmp).filter((n) => n.startsWith('obexal-run-')), []);
   });
 });

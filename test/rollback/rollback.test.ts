@@ -107,7 +107,8 @@ describe('rollback, headless, both branches', { timeout: 900_000 }, () => {
     const plan = record.details.rollback as { branch: string; preDeployBackup: string; migrations: { version: number }[] };
     assert.equal(plan.branch, 'restore');
     assert.deepEqual(plan.migrations.map((m) => m.version), [6]);
-    for (const id of ['select', 'verify', 'key-era', 'inspect', 'confirm', 'apply', 'check', 'redeploy-restored', 'after', 'check-jwks', 'check-login', 'check-mfa', 'check-me']) {
+    // `check-copy`: the swap mode's checks run on the copy before the swap (issue 11's step ids).
+    for (const id of ['select', 'verify', 'key-era', 'inspect', 'confirm', 'apply', 'check-copy', 'redeploy-restored', 'after', 'check-jwks', 'check-login', 'check-mfa', 'check-me']) {
       assert.equal(stepOutcome(record, id), 'ok', `${id} passed`);
     }
     assert.notEqual(stepOutcome(record, 'redeploy'), 'ok', 'the redeploy-only branch did not run');

@@ -3,6 +3,7 @@
  * journal and the record), as zod schemas for the steps' `with:` parameters.
  */
 import { z } from 'zod';
+import { DatabasePropertiesSchema } from '../../restore/db-properties-schema.js';
 
 export const SourceSchema = z.object({
   target: z.string(),
@@ -14,6 +15,8 @@ export const SourceSchema = z.object({
   encoding: z.string(),
   collate: z.string(),
   ctype: z.string(),
+  properties: DatabasePropertiesSchema.optional(),
+  objectOwners: z.array(z.string()).optional(),
 });
 
 export const PgDumpSchema = z.object({ path: z.string(), version: z.string(), major: z.number().int() });
