@@ -4,6 +4,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { UsageError } from '../core/errors.js';
 import { isKnownSetting, resolveSettings, settingDefinition, SETTINGS, type Settings } from '../core/settings.js';
+import { conninfoFromLibpqEnv } from '../pg/target.js';
 import { configDir, runsDir } from './paths.js';
 
 export interface Invocation {
@@ -20,10 +21,27 @@ export function openStore(directory: string): Conf<Record<string, string>> {
   return new Conf<Record<string, string>>({ projectName: 'obexal-runbook', cwd: directory, configName: 'config', configFileMode: 0o600 });
 }
 
+/**
+ * With DATABASE_URL unset everywhere (environment and configuration file), the libpq variables name the target,
+ * as they do for psql: PGHOST, PGPORT, PGUSER, PGDATABASE, PGSERVICE. The target they give is written out as a
+ * keyword/value string without a password (found again, from PGPASSWORD or a password file, when it is used).
+ */
+export function withLibpqTarget(env: Record<string, string | undefined>, file: Record<string, unknown>): Record<string, string | undefined> {
+  if (env.DATABASE_URL || (typeof file.DATABASE_URL === 'string' && file.DATABASE_URL !== '')) return env;
+  let conninfo: string | undefined;
+  try {
+    conninfo = conninfoFromLibpqEnv(env);
+  } catch {
+    // A service that does not exist or a bad PGPORT: the step that connects reports it with its hint.
+    conninfo = env.PGSERVICE ? `service=${env.PGSERVICE}` : undefined;
+  }
+  return conninfo === undefined ? env : { ...env, DATABASE_URL: conninfo };
+}
+
 export function loadInvocation(env: Record<string, string | undefined>): Invocation {
   const directory = configDir(env);
   const store = openStore(directory);
-  const settings = resolveSettings({ env, file: store.store, configDir: directory });
+  const settings = resolveSettings({ env: withLibpqTarget(env, store.store), file: store.store, configDir: directory });
   const namedByInvocation = new Set(SETTINGS.filter((s) => ['environment', 'flag'].includes(settings.source(s.name))).map((s) => s.name));
   return { settings, configDir: directory, runsDir: runsDir(directory), namedByInvocation, store };
 }
@@ -34,7 +52,7 @@ export function setPersistedSetting(store: Conf<Record<string, string>>, name: s
   if (definition.secret) {
     throw new UsageError(`${name} is a secret and is never written to the configuration file`, `keep it in your vault and provide it through the environment${name === 'ENCRYPTION_KEY' ? ' or ENCRYPTION_KEY_COMMAND' : ''}`);
   }
-  if (definition.connectionString && value && /:\/\/[^/@]*:[^@]*@/.test(value)) {
+  if (definition.connectionString && value && (/:\/\/[^/@]*:[^@]*@/.test(value) || /(?:^|\s)password\s*=/.test(value) || /[?&]password=/.test(value))) {
     throw new UsageError(`${name} holds a password; it is never written to the configuration file`, 'persist the URL without its password and provide it through PGPASSFILE (~/.pgpass) or the environment');
   }
   if (value === undefined) store.delete(name);
