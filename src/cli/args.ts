@@ -7,6 +7,7 @@ export interface CliOptions {
   json: boolean;
   dryRun: boolean;
   verbose: boolean;
+  quiet: boolean;
   answers?: string;
   resume?: string;
   reason?: string;
@@ -31,6 +32,7 @@ export function parseCli(argv: string[]): CliOptions {
         json: { type: 'boolean', default: false },
         'dry-run': { type: 'boolean', default: false },
         verbose: { type: 'boolean', short: 'v', default: false },
+        quiet: { type: 'boolean', short: 'q', default: false },
         answers: { type: 'string' },
         resume: { type: 'string' },
         reason: { type: 'string' },
@@ -48,6 +50,7 @@ export function parseCli(argv: string[]): CliOptions {
       json: values.json ?? false,
       dryRun: values['dry-run'] ?? false,
       verbose: values.verbose ?? false,
+      quiet: values.quiet ?? false,
       answers: values.answers,
       resume: values.resume,
       reason: values.reason,

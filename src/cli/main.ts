@@ -11,6 +11,7 @@ import { recordsCommand } from './commands/records.js';
 import { runsCommand } from './commands/runs.js';
 import { validateCommand } from './commands/validate.js';
 import { loadInvocation } from './environment.js';
+import { guardOutputStreams, isClosed, onStreamClosed, writeErrLine, writeOutLine } from './output-streams.js';
 import { runRunbookCommand } from './run-command.js';
 import { TOOL_VERSION } from './version.js';
 import { captureProcessWarnings, setVerboseWarnings } from './warnings.js';
@@ -59,28 +60,33 @@ async function dispatch(argv: string[]): Promise<number> {
 
 /** A report (status) goes to stdout whatever its exit code: monitoring reads it there. */
 function print(output: Output, options: { reportOnStdout?: boolean } = {}): number {
-  const stream = output.exitCode === 0 || options.reportOnStdout ? process.stdout : process.stderr;
-  stream.write(`${redact(output.text)}\n`);
+  const write = output.exitCode === 0 || options.reportOnStdout ? writeOutLine : writeErrLine;
+  write(redact(output.text));
   return output.exitCode;
 }
 
 export async function main(argv: string[]): Promise<number> {
+  guardOutputStreams();
   captureProcessWarnings();
   try {
     return await dispatch(argv);
   } catch (error) {
-    process.stderr.write(`error: ${redact(messageOf(error))}\n`);
+    writeErrLine(`error: ${redact(messageOf(error))}`);
     const hint = error instanceof RunbookError ? error.hint : undefined;
-    if (hint) process.stderr.write(`  what to do: ${redact(hint)}\n`);
+    if (hint) writeErrLine(`  what to do: ${redact(hint)}`);
     if (!(error instanceof RunbookError) && process.argv.includes('--verbose') && error instanceof Error && error.stack) {
-      process.stderr.write(`${redact(error.stack)}\n`);
+      writeErrLine(redact(error.stack));
     }
     return exitCodeOf(error);
   }
 }
 
 const code = await main(process.argv.slice(2));
-// Let stdout drain before exiting (a cron log piped through a slow writer must get every line).
+// Let stdout drain before exiting (a cron log piped through a slow writer must get every line); a stdout whose
+// reader is gone never drains.
 process.exitCode = code;
-if (process.stdout.writableLength === 0) process.exit(code);
-else process.stdout.once('drain', () => process.exit(code));
+if (process.stdout.writableLength === 0 || isClosed('stdout')) process.exit(code);
+else {
+  process.stdout.once('drain', () => process.exit(code));
+  onStreamClosed(() => process.exit(code));
+}

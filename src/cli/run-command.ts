@@ -18,6 +18,7 @@ import { HeadlessInteractor } from '../report/headless-interactor.js';
 import { ndjsonReporter, textReporter } from '../report/text-reporter.js';
 import type { CliOptions } from './args.js';
 import type { Invocation } from './environment.js';
+import { onStreamClosed, stdoutIsStderr, writeErrLine, writeOutLine } from './output-streams.js';
 import { BUILTIN_RUNBOOKS_DIR } from './paths.js';
 import { recordWriter } from './record-writer.js';
 import { TOOL_VERSION } from './version.js';
@@ -107,19 +108,34 @@ export async function runRunbookCommand(nameOrFile: string, cli: CliOptions, inv
     return runInteractive({ startRun: start, runbook: nameOrFile });
   }
 
-  const write = (line: string) => process.stdout.write(`${line}\n`);
-  const listener = cli.json ? ndjsonReporter(write) : textReporter(write, { verbose: cli.verbose });
   const interactor = new HeadlessInteractor({ answers, yes: cli.yes, confirm: env.CONFIRM, confirmTarget: env.CONFIRM_TARGET });
-  const run = startRun(await prepare(nameOrFile, interactor, listener));
+  const run = startRun(await prepare(nameOrFile, interactor, headlessReporter(cli)));
   const onSignal = (signal: 'SIGINT' | 'SIGTERM') => () => run.control.abort(signal);
   const onInt = onSignal('SIGINT');
   const onTerm = onSignal('SIGTERM');
   process.on('SIGINT', onInt);
   process.on('SIGTERM', onTerm);
+  // A reader that went away (`backup | head -1`, SIGPIPE's EPIPE) stops the run as SIGTERM does: cleanup, exit 143.
+  const offClosed = onStreamClosed(() => run.control.abort('SIGTERM'));
   try {
     return (await run.done).exitCode;
   } finally {
+    offClosed();
     process.off('SIGINT', onInt);
     process.off('SIGTERM', onTerm);
   }
+}
+
+/**
+ * The headless run's lines: the log (or NDJSON) on stdout, `--quiet` keeping only warnings, failures and the
+ * final line; and a copy of the warnings and failures on stderr unless stderr is the same file as stdout.
+ */
+function headlessReporter(cli: CliOptions): RunEventListener {
+  const log = cli.json ? ndjsonReporter(writeOutLine) : textReporter(writeOutLine, { verbose: cli.verbose, level: cli.quiet ? 'quiet' : 'all' });
+  if (stdoutIsStderr()) return log;
+  const alerts = textReporter(writeErrLine, { verbose: false, level: 'alerts' });
+  return (event) => {
+    log(event);
+    alerts(event);
+  };
 }
