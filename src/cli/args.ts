@@ -1,5 +1,6 @@
 /** The command line of DESIGN §3. */
 import { parseArgs } from 'node:util';
+import { parseDuration } from '../core/duration.js';
 import { UsageError } from '../core/errors.js';
 
 export interface CliOptions {
@@ -19,14 +20,17 @@ export interface CliOptions {
   help: boolean;
   version: boolean;
   positionals: string[];
+  /** The options given on the command line (long names), to refuse those a command does not take. */
+  given: Set<string>;
 }
 
 export function parseCli(argv: string[]): CliOptions {
   try {
-    const { values, positionals } = parseArgs({
+    const { values, positionals, tokens } = parseArgs({
       args: argv,
       allowPositionals: true,
       strict: true,
+      tokens: true,
       options: {
         yes: { type: 'boolean', short: 'y', default: false },
         json: { type: 'boolean', default: false },
@@ -62,10 +66,19 @@ export function parseCli(argv: string[]): CliOptions {
       help: values.help ?? false,
       version: values.version ?? false,
       positionals,
+      given: new Set(tokens.filter((t) => t.kind === 'option').map((t) => t.name)),
     };
   } catch (error) {
     throw new UsageError((error as Error).message.split('\n')[0] ?? 'bad arguments', '`obexal-runbook --help` lists the commands and options');
   }
+}
+
+/** The whole command line, checked: a duration without a unit (`--pin 30`) is refused before anything runs. */
+export function parseCommandLine(argv: string[]): CliOptions {
+  const cli = parseCli(argv);
+  if (cli.pin !== undefined && cli.pin !== '') parseDuration(cli.pin, '--pin');
+  if (cli.quiet && cli.verbose) throw new UsageError('--quiet and --verbose exclude each other', 'choose one');
+  return cli;
 }
 
 export const USAGE = `obexal-runbook: back up, restore and drill an Obexal database
@@ -92,7 +105,10 @@ options:
   --pin DURATION   keep this backup at least this long (e.g. 30d)
   --hold/--release retention: suspend every deletion during an incident / lift the hold
   --verbose        command output and warnings in the log
+  --quiet          headless: only warnings, failures and the final line
   --scenario S     practice: rotated-keys | bad-migration (prepared through the real runbooks)
 
+\`obexal-runbook <command> --help\` shows what one command takes; an option it does not take is a usage error.
+
 exit codes: 0 ok · 1 a step failed · 2 usage or invalid runbook · 3 answer or confirmation required
-            4 resume refused · 5 threshold missed · 130/143 interrupted (cleanup done)`;
+            4 resume refused · 5 threshold missed · 130/143 interrupted (cleanup done; a closed pipe is 143)`;

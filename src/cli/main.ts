@@ -5,25 +5,29 @@
 import { exitCodeOf, messageOf, RunbookError, UsageError } from '../core/errors.js';
 import { sweepPrivateDirs } from '../core/private-dir.js';
 import { redact } from '../core/redact.js';
-import { parseCli, USAGE } from './args.js';
+import { loadRunbookFile } from '../engine/load-runbook.js';
+import { parseCommandLine, USAGE } from './args.js';
+import { checkCommandOptions, commandHelp, runbookHelp } from './command-options.js';
 import { configCommand } from './commands/config.js';
 import { recordsCommand } from './commands/records.js';
 import { runsCommand } from './commands/runs.js';
 import { validateCommand } from './commands/validate.js';
 import { loadInvocation } from './environment.js';
 import { guardOutputStreams, isClosed, onStreamClosed, writeErrLine, writeOutLine } from './output-streams.js';
-import { runRunbookCommand } from './run-command.js';
+import { runbookFileFor, runRunbookCommand } from './run-command.js';
 import { TOOL_VERSION } from './version.js';
 import { captureProcessWarnings, setVerboseWarnings } from './warnings.js';
 
 type Output = { text: string; exitCode: number };
 
 async function dispatch(argv: string[]): Promise<number> {
-  const cli = parseCli(argv);
+  const cli = parseCommandLine(argv);
   setVerboseWarnings(cli.verbose);
   if (cli.version) return print({ text: TOOL_VERSION, exitCode: 0 });
   const [command, ...rest] = cli.positionals;
-  if (cli.help || command === 'help') return print({ text: USAGE, exitCode: 0 });
+  if (command === 'help') return print({ text: await helpFor(rest[0]), exitCode: 0 });
+  if (cli.help) return print({ text: await helpFor(command), exitCode: 0 });
+  checkCommandOptions(command, cli.given);
   await sweepPrivateDirs();
 
   if (command === 'practice') {
@@ -49,13 +53,18 @@ async function dispatch(argv: string[]): Promise<number> {
       const { statusCommand } = await import('./commands/status.js');
       return print(await statusCommand(invocation), { reportOnStdout: true });
     }
-    default: {
-      const extra: Record<string, string> = {};
-      if (rest[0]) extra.dump = rest[0];
-      if (rest.length > 1) throw new UsageError(`unexpected arguments: ${rest.slice(1).join(' ')}`, '`obexal-runbook --help`');
-      return runRunbookCommand(command, cli, invocation, extra);
-    }
+    default:
+      return runRunbookCommand(command, cli, invocation, rest);
   }
+}
+
+/** The general usage, or one command's own help (a runbook's is read from its file). */
+async function helpFor(command: string | undefined): Promise<string> {
+  if (command === undefined) return USAGE;
+  const text = commandHelp(command);
+  if (text !== undefined) return text;
+  const runbook = await loadRunbookFile(runbookFileFor(command));
+  return runbookHelp(runbook, command);
 }
 
 /** A report (status) goes to stdout whatever its exit code: monitoring reads it there. */

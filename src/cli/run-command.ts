@@ -18,6 +18,7 @@ import { HeadlessInteractor } from '../report/headless-interactor.js';
 import { ndjsonReporter, textReporter } from '../report/text-reporter.js';
 import type { CliOptions } from './args.js';
 import type { Invocation } from './environment.js';
+import { checkRunbookOptions } from './command-options.js';
 import { onStreamClosed, stdoutIsStderr, writeErrLine, writeOutLine } from './output-streams.js';
 import { BUILTIN_RUNBOOKS_DIR } from './paths.js';
 import { recordWriter } from './record-writer.js';
@@ -73,11 +74,13 @@ function loadResume(invocation: Invocation, runId: string | undefined, runbook: 
   return replay;
 }
 
-export async function runRunbookCommand(nameOrFile: string, cli: CliOptions, invocation: Invocation, extraInputs: Record<string, string>): Promise<number> {
+export async function runRunbookCommand(nameOrFile: string, cli: CliOptions, invocation: Invocation, positionals: string[]): Promise<number> {
   const env = process.env;
+  checkRunbookOptions(await loadRunbookFile(runbookFileFor(nameOrFile)), nameOrFile, cli.given, positionals);
   const headless = isHeadless(cli, env);
   const answers = await readAnswers(cli.answers);
-  const inputValues: Record<string, string> = { ...answers, ...extraInputs };
+  const inputValues: Record<string, string> = { ...answers };
+  if (positionals[0]) inputValues.dump = positionals[0];
   if (cli.reason) inputValues.reason = cli.reason;
   if (cli.pin) inputValues.pin = cli.pin;
   if (cli.hold && cli.release) throw new UsageError('--hold and --release exclude each other');
