@@ -7,15 +7,23 @@ import { loadOrCreateSigningKey } from '../records/signing-key.js';
 import { verifySshsig } from '../records/sshsig.js';
 import { appendRecord } from '../records/store.js';
 
+/**
+ * Where records go: RECORDS_DIR; else `records/` under BACKUP_DIR when this invocation or the configuration file
+ * named it; else `records/` under the tool's own configuration folder. A run that fails before it resolved
+ * anything therefore never creates the default /var/backups/obexal (a system folder nobody named).
+ */
 export function recordsDirOf(settings: Settings): string {
-  return settings.get('RECORDS_DIR') ?? join(settings.require('BACKUP_DIR'), 'records');
+  const named = settings.get('RECORDS_DIR');
+  if (named) return named;
+  if (settings.source('BACKUP_DIR') === 'default') return join(settings.configDir, 'records');
+  return join(settings.require('BACKUP_DIR'), 'records');
 }
 
 export function signingKeyOptions(settings: Settings) {
   return {
     configDir: settings.configDir,
     signingKeyFile: settings.get('SIGNING_KEY_FILE'),
-    recordsDir: settings.get('RECORDS_DIR') ?? join(settings.get('BACKUP_DIR') ?? '', 'records'),
+    recordsDir: recordsDirOf(settings),
     principal: settings.get('SIGNING_PRINCIPAL'),
   };
 }

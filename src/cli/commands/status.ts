@@ -19,6 +19,7 @@ import { parseDuration } from '../../core/duration.js';
 import type { Settings } from '../../core/settings.js';
 import { formatAge, localInventory, newestVerified } from '../../backup/inventory.js';
 import type { Invocation } from '../environment.js';
+import { recordsDirOf } from '../record-writer.js';
 
 type ItemState = 'ok' | 'too-old' | 'missing' | 'error' | 'info';
 
@@ -56,7 +57,7 @@ function lineOf(item: StatusItem): string {
 }
 
 export function recordsDirFor(settings: Settings): string {
-  return settings.get('RECORDS_DIR') ?? join(settings.get('BACKUP_DIR') ?? '', 'records');
+  return recordsDirOf(settings);
 }
 
 /** The last drill run with outcome ok, from the record files (a record name carries `-drill-`). */
