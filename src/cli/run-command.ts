@@ -1,6 +1,6 @@
 /**
- * Runs one runbook: the TUI on a terminal, the headless reporter otherwise (no TTY, CI set, --yes or
- * --json). The headless path never imports Ink or React.
+ * Runs one runbook: the TUI on a terminal, the headless reporter otherwise (no TTY, CI set, --yes, --json,
+ * --dry-run or --quiet). The headless path never imports Ink or React.
  */
 import { readFile } from 'node:fs/promises';
 import { existsSync, readdirSync } from 'node:fs';
@@ -42,7 +42,7 @@ export function runbookFileFor(nameOrFile: string): string {
 }
 
 export function isHeadless(cli: CliOptions, env: Record<string, string | undefined>): boolean {
-  return cli.yes || cli.json || cli.dryRun || Boolean(env.CI) || !process.stdout.isTTY || !process.stdin.isTTY;
+  return cli.yes || cli.json || cli.dryRun || cli.quiet || Boolean(env.CI) || !process.stdout.isTTY || !process.stdin.isTTY;
 }
 
 async function readAnswers(file: string | undefined): Promise<Record<string, string>> {
