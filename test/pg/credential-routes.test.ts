@@ -176,6 +176,16 @@ describe('bad credentials: a clear message naming the route, exit 1, no dump, no
     assert.deepEqual(backupFiles(home.backupDir), []);
   });
 
+  it('a wrong password in ~/.pgpass', async () => {
+    const userHome = credentialsDir();
+    writePrivate(join(userHome, '.pgpass'), `127.0.0.1:${port}:*:obexal:${wrong()}\n`);
+    const home = freshInstallation({ DATABASE_URL: urlWithoutPassword(), HOME: userHome });
+    const result = await run('wrong ~/.pgpass', home.env);
+    assert.equal(result.exitCode, 1, result.all);
+    assert.ok(result.all.includes(`in the password file ${join(userHome, '.pgpass')}; the password is not shown`), result.all);
+    assert.deepEqual(backupFiles(home.backupDir), []);
+  });
+
   it('a wrong password in the service', async () => {
     const file = writePrivate(join(credentialsDir(), 'pg_service.conf'), `[obexal]\nhost=127.0.0.1\nport=${port}\ndbname=${db.database}\nuser=obexal\npassword=${wrong()}\n`);
     const home = freshInstallation({ PGSERVICE: 'obexal', PGSERVICEFILE: file });
