@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { withLibpqTarget } from '../../src/cli/environment.js';
+import { openStore, setPersistedSetting, withLibpqTarget } from '../../src/cli/environment.js';
 import { UsageError } from '../../src/core/errors.js';
 import { redact } from '../../src/core/redact.js';
 import { parseConninfo } from '../../src/pg/conninfo.js';
@@ -125,5 +125,16 @@ describe('the child environment', () => {
     assert.equal(env.PGPASSWORD, 'child-pass');
     assert.equal(env.PGSERVICE, undefined);
     assert.equal(env.PGSERVICEFILE, undefined);
+  });
+});
+
+describe('config set DATABASE_URL', () => {
+  it('refuses a password in a keyword string or a URL query as it does in a URL, and keeps one without', () => {
+    const store = openStore(join(tempDir('obexal-libpq-config-'), 'config'));
+    for (const value of ['host=h dbname=d password=kw-secret', 'postgres://u@h/d?password=q-secret', 'postgres://u:u-secret@h/d']) {
+      assert.throws(() => setPersistedSetting(store, 'DATABASE_URL', value), (e: unknown) => e instanceof UsageError && /holds a password/.test(e.message));
+    }
+    setPersistedSetting(store, 'DATABASE_URL', 'host=h dbname=d user=u');
+    assert.equal(store.get('DATABASE_URL'), 'host=h dbname=d user=u');
   });
 });
