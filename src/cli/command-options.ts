@@ -28,7 +28,12 @@ export const OPTION_HELP: Readonly<Record<string, string>> = {
 export const RUN_OPTIONS = ['yes', 'json', 'dry-run', 'answers', 'resume', 'verbose', 'quiet'] as const;
 
 /** Options that set a runbook input, and the input they set. */
-export const INPUT_OPTIONS: Readonly<Record<string, string>> = { reason: 'reason', pin: 'pin', hold: 'mode', release: 'mode' };
+export const INPUT_OPTIONS: Readonly<Record<string, string>> = {
+  reason: 'reason',
+  pin: 'pin',
+  hold: 'mode',
+  release: 'mode',
+};
 
 interface CommandSpec {
   usage: string;
@@ -43,7 +48,11 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
     summary: 'start the practice sandbox and open the menu against it; `up`/`down` for scripts',
     options: ['scenario', 'env-file', 'verbose'],
   },
-  runs: { usage: 'obexal-runbook runs list', summary: 'runs with their ids, state and journal (what --resume takes)', options: ['json', 'verbose'] },
+  runs: {
+    usage: 'obexal-runbook runs list',
+    summary: 'runs with their ids, state and journal (what --resume takes)',
+    options: ['json', 'verbose'],
+  },
   records: {
     usage: 'obexal-runbook records list | show <id> | verify | pubkey',
     summary: 'the signed records; `pubkey` prints the allowed-signers line',
@@ -72,7 +81,8 @@ export function checkCommandOptions(command: string | undefined, given: Readonly
   if (!allowed) return;
   for (const option of given) {
     if (option === 'help' || option === 'version') continue;
-    if (!allowed.includes(option)) throw refuse(command ?? 'obexal-runbook', option, command ? `obexal-runbook ${command} --help` : 'obexal-runbook --help');
+    if (allowed.includes(option)) continue;
+    throw refuse(command ?? 'obexal-runbook', option, command ? `obexal-runbook ${command} --help` : 'obexal-runbook --help');
   }
 }
 
@@ -81,24 +91,31 @@ function declares(runbook: Runbook, input: string): boolean {
 }
 
 /** Refuses an option or a positional argument that the runbook has no input for. */
-export function checkRunbookOptions(runbook: Runbook, commandName: string, given: ReadonlySet<string>, positionals: readonly string[]): void {
+export function checkRunbookOptions(
+  runbook: Runbook,
+  commandName: string,
+  given: ReadonlySet<string>,
+  positionals: readonly string[],
+): void {
   const help = `obexal-runbook ${commandName} --help`;
+  const lists = `\`${help}\` lists what it takes`;
   for (const option of given) {
     if (option === 'help' || option === 'version' || (RUN_OPTIONS as readonly string[]).includes(option)) continue;
     const input = INPUT_OPTIONS[option];
     if (input === undefined || !declares(runbook, input)) throw refuse(commandName, option, help);
   }
   if (positionals.length > 0 && !declares(runbook, 'dump')) {
-    throw new UsageError(`${commandName} takes no argument (got ${positionals.join(' ')})`, `\`${help}\` lists what it takes`);
+    throw new UsageError(`${commandName} takes no argument (got ${positionals.join(' ')})`, lists);
   }
-  if (positionals.length > 1) throw new UsageError(`unexpected arguments: ${positionals.slice(1).join(' ')}`, `\`${help}\` lists what it takes`);
+  if (positionals.length > 1) throw new UsageError(`unexpected arguments: ${positionals.slice(1).join(' ')}`, lists);
 }
 
 export function commandHelp(command: string): string | undefined {
   const spec = COMMANDS[command];
   if (!spec) return undefined;
   const options = spec.options.map((o) => OPTION_HELP[o]).filter((line): line is string => line !== undefined);
-  return [`usage: ${spec.usage}`, '', spec.summary, ...(options.length > 0 ? ['', 'options:', ...options.map((l) => `  ${l}`)] : [])].join('\n');
+  const optionLines = options.length > 0 ? ['', 'options:', ...options.map((l) => `  ${l}`)] : [];
+  return [`usage: ${spec.usage}`, '', spec.summary, ...optionLines].join('\n');
 }
 
 /** A runbook's own help, from its file: what it does, its argument, the options it takes and its inputs. */

@@ -26,7 +26,9 @@ export function openStore(directory: string): Conf<Record<string, string>> {
  * as they do for psql: PGHOST, PGPORT, PGUSER, PGDATABASE, PGSERVICE. The target they give is written out as a
  * keyword/value string without a password (found again, from PGPASSWORD or a password file, when it is used).
  */
-export function withLibpqTarget(env: Record<string, string | undefined>, file: Record<string, unknown>): Record<string, string | undefined> {
+type Env = Record<string, string | undefined>;
+
+export function withLibpqTarget(env: Env, file: Record<string, unknown>): Env {
   if (env.DATABASE_URL || (typeof file.DATABASE_URL === 'string' && file.DATABASE_URL !== '')) return env;
   let conninfo: string | undefined;
   try {
@@ -46,13 +48,18 @@ export function loadInvocation(env: Record<string, string | undefined>): Invocat
   return { settings, configDir: directory, runsDir: runsDir(directory), namedByInvocation, store };
 }
 
+/** A password in a URL's user part or query, or a `password=` keyword. */
+function holdsPassword(conninfo: string): boolean {
+  return /:\/\/[^/@]*:[^@]*@/.test(conninfo) || /(?:^|\s)password\s*=/.test(conninfo) || /[?&]password=/.test(conninfo);
+}
+
 export function setPersistedSetting(store: Conf<Record<string, string>>, name: string, value: string | undefined): string {
   if (!isKnownSetting(name)) throw new UsageError(`unknown setting ${name}`, '`obexal-runbook config` lists every setting');
   const definition = settingDefinition(name)!;
   if (definition.secret) {
     throw new UsageError(`${name} is a secret and is never written to the configuration file`, `keep it in your vault and provide it through the environment${name === 'ENCRYPTION_KEY' ? ' or ENCRYPTION_KEY_COMMAND' : ''}`);
   }
-  if (definition.connectionString && value && (/:\/\/[^/@]*:[^@]*@/.test(value) || /(?:^|\s)password\s*=/.test(value) || /[?&]password=/.test(value))) {
+  if (definition.connectionString && value && holdsPassword(value)) {
     throw new UsageError(`${name} holds a password; it is never written to the configuration file`, 'persist the URL without its password and provide it through PGPASSFILE (~/.pgpass) or the environment');
   }
   if (value === undefined) store.delete(name);

@@ -74,7 +74,12 @@ function loadResume(invocation: Invocation, runId: string | undefined, runbook: 
   return replay;
 }
 
-export async function runRunbookCommand(nameOrFile: string, cli: CliOptions, invocation: Invocation, positionals: string[]): Promise<number> {
+export async function runRunbookCommand(
+  nameOrFile: string,
+  cli: CliOptions,
+  invocation: Invocation,
+  positionals: string[],
+): Promise<number> {
   const env = process.env;
   checkRunbookOptions(await loadRunbookFile(runbookFileFor(nameOrFile)), nameOrFile, cli.given, positionals);
   const headless = isHeadless(cli, env);
@@ -134,7 +139,8 @@ export async function runRunbookCommand(nameOrFile: string, cli: CliOptions, inv
  * final line; and a copy of the warnings and failures on stderr unless stderr is the same file as stdout.
  */
 function headlessReporter(cli: CliOptions): RunEventListener {
-  const log = cli.json ? ndjsonReporter(writeOutLine) : textReporter(writeOutLine, { verbose: cli.verbose, level: cli.quiet ? 'quiet' : 'all' });
+  const level = cli.quiet ? 'quiet' : 'all';
+  const log = cli.json ? ndjsonReporter(writeOutLine) : textReporter(writeOutLine, { verbose: cli.verbose, level });
   if (stdoutIsStderr()) return log;
   const alerts = textReporter(writeErrLine, { verbose: false, level: 'alerts' });
   return (event) => {

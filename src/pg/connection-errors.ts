@@ -45,7 +45,8 @@ export function authHint(target: PgTarget): string {
   const where = target.passwordSource === undefined || target.passwordSource === 'the connection string'
     ? 'check the user and password in DATABASE_URL; the password is not shown'
     : `check the password of ${role} in ${target.passwordSource}; the password is not shown`;
-  return `${where}; if the role has no password, set one (ALTER ROLE ... PASSWORD), and a pg_hba.conf line must admit this host and user`;
+  return `${where}; if the role has no password, set one (ALTER ROLE ... PASSWORD), ` +
+    'and a pg_hba.conf line must admit this host and user';
 }
 
 function hintFor(problem: PgConnectionProblem, target: PgTarget, code: string | undefined): string {

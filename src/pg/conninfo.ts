@@ -126,7 +126,9 @@ export function parseConninfo(text: string): Conninfo {
     const scheme = /^[a-z][a-z0-9+.-]*:/i.exec(text.trim())?.[0] ?? '';
     throw invalidConninfo(`the scheme must be postgres:// or postgresql:// (got ${scheme}//)`);
   }
-  if (text.trim() !== '' && !text.includes('=')) throw invalidConninfo('neither a postgres:// URL nor keyword=value pairs');
+  if (text.trim() !== '' && !text.includes('=')) {
+    throw invalidConninfo('neither a postgres:// URL nor keyword=value pairs');
+  }
   return parseKeywordConninfo(text);
 }
 

@@ -16,7 +16,9 @@ export interface ServiceDefinition {
   values: Conninfo;
 }
 
-export function serviceFiles(env: Readonly<Record<string, string | undefined>>, home: string): string[] {
+type Env = Readonly<Record<string, string | undefined>>;
+
+export function serviceFiles(env: Env, home: string): string[] {
   const user = env.PGSERVICEFILE || join(home, '.pg_service.conf');
   return [user, join(env.PGSYSCONFDIR || DEFAULT_SYSCONFDIR, 'pg_service.conf')];
 }
@@ -43,18 +45,20 @@ function sectionOf(text: string, service: string, file: string): Conninfo | unde
     }
     if (!inSection || !found) continue;
     const equals = line.indexOf('=');
-    if (equals < 1) throw new UsageError(`${file}:${index + 1}: a line of service "${service}" is not keyword=value`, 'fix the line in the service file');
+    const where = `${file}:${index + 1}`;
+    if (equals < 1) throw new UsageError(`${where}: a line of service "${service}" is not keyword=value`, 'fix the line');
     const keyword = line.slice(0, equals).trim();
-    if (keyword === 'service') throw new UsageError(`${file}:${index + 1}: a service cannot name another service`, 'remove the line');
+    if (keyword === 'service') throw new UsageError(`${where}: a service cannot name another service`, 'remove the line');
     if (!KNOWN.has(keyword)) {
-      throw new UsageError(`${file}:${index + 1}: the keyword "${keyword}" of service "${service}" is not one this tool honours`, `use only ${CONNINFO_KEYWORDS.filter((k) => k !== 'service').join(', ')}`);
+      const usable = CONNINFO_KEYWORDS.filter((k) => k !== 'service').join(', ');
+      throw new UsageError(`${where}: the keyword "${keyword}" of service "${service}" is not one this tool honours`, `use only ${usable}`);
     }
     found.set(keyword, line.slice(equals + 1).trim());
   }
   return found;
 }
 
-export function findService(service: string, env: Readonly<Record<string, string | undefined>>, home: string): ServiceDefinition {
+export function findService(service: string, env: Env, home: string): ServiceDefinition {
   const files = serviceFiles(env, home);
   for (const file of files) {
     const text = readText(file);
@@ -64,6 +68,7 @@ export function findService(service: string, env: Readonly<Record<string, string
   }
   throw new UsageError(
     `the PostgreSQL service "${service}" is not defined in ${files.join(' or ')}`,
-    `add a [${service}] section (host=…, port=…, dbname=…, user=…) to one of those files, point PGSERVICEFILE at the file that has it, or correct PGSERVICE / service=`,
+    `add a [${service}] section (host=…, port=…, dbname=…, user=…) to one of those files, ` +
+      'point PGSERVICEFILE at the file that has it, or correct PGSERVICE / service=',
   );
 }

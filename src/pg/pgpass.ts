@@ -48,7 +48,8 @@ export function lookupPasswordFile(file: string, key: PasswordFileKey): Password
     const stats = statSync(file);
     if (!stats.isFile()) return { problem: `the password file ${file} is not a plain file, so it was ignored` };
     if ((stats.mode & 0o077) !== 0) {
-      return { problem: `the password file ${file} was ignored because group or others may read it: chmod 600 ${file}` };
+      const problem = `the password file ${file} was ignored because group or others may read it: chmod 600 ${file}`;
+      return { problem };
     }
     text = readFileSync(file, 'utf8');
   } catch (error) {
@@ -64,5 +65,6 @@ export function lookupPasswordFile(file: string, key: PasswordFileKey): Password
     const matches = wanted.every((options, i) => fields[i] === '*' || options.includes(fields[i]!));
     if (matches) return { password: fields[4] };
   }
-  return { problem: `no line of the password file ${file} matches ${key.host}:${key.port}:${key.database}:${key.user}` };
+  const wantedLine = `${key.host}:${key.port}:${key.database}:${key.user}`;
+  return { problem: `no line of the password file ${file} matches ${wantedLine}` };
 }

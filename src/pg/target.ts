@@ -13,7 +13,8 @@
 import { homedir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { addConnectionStringSecret, addSecret } from '../core/redact.js';
-import { CONNINFO_KEYWORDS, invalidConninfo, parseConninfo, quoteConninfoValue, type Conninfo, type ConninfoKeyword } from './conninfo.js';
+import { CONNINFO_KEYWORDS, invalidConninfo, parseConninfo, quoteConninfoValue } from './conninfo.js';
+import type { Conninfo, ConninfoKeyword } from './conninfo.js';
 import { findService } from './pg-service.js';
 import { lookupPasswordFile } from './pgpass.js';
 
@@ -24,9 +25,9 @@ export interface PgTarget {
   database: string;
   user: string;
   password?: string;
-  /** Where the password came from (`the connection string`, `PGPASSWORD`, `the password file …`, `service "…" in …`). */
+  /** Where the password came from: `the connection string`, `PGPASSWORD`, `the password file …`, `service "…" in …`. */
   passwordSource?: string;
-  /** Why the password file gave none although it exists (group-readable, no matching line): for a failed login's hint. */
+  /** Why an existing password file gave none (group-readable, no matching line): for a failed login's hint. */
   passwordProblem?: string;
   /** The pg_service.conf service the target was resolved through, if any. */
   service?: string;
@@ -100,7 +101,9 @@ function resolveKeywords(connectionString: string, env: Env): { values: Conninfo
 function parsePort(text: string | undefined): number {
   if (text === undefined || text === '') return 5432;
   const port = Number(text);
-  if (!/^\d+$/.test(text) || port < 1 || port > 65535) throw invalidConninfo(`the port ${JSON.stringify(text)} is not a port number`);
+  if (!/^\d+$/.test(text) || port < 1 || port > 65535) {
+    throw invalidConninfo(`the port ${JSON.stringify(text)} is not a port number`);
+  }
   return port;
 }
 
@@ -114,7 +117,8 @@ function parseTimeout(text: string | undefined): number {
 /** The password file's answer when no route gave a password (libpq reads it only then). */
 function passwordFromFile(target: PgTarget, values: Conninfo, env: Env): void {
   const file = values.get('passfile') || join(homeOf(env), '.pgpass');
-  const lookup = lookupPasswordFile(file, { host: target.host, port: target.port, database: target.database, user: target.user });
+  const { host, port, database, user } = target;
+  const lookup = lookupPasswordFile(file, { host, port, database, user });
   if (lookup.password !== undefined && lookup.password !== '') {
     addSecret(lookup.password);
     target.password = lookup.password;
@@ -175,7 +179,10 @@ export function conninfoFromLibpqEnv(env: Env): string | undefined {
     ['dbname', target.database],
     ['user', target.user],
   ];
-  return pairs.filter((pair): pair is [string, string] => pair[1] !== undefined).map(([k, v]) => `${k}=${quoteConninfoValue(v)}`).join(' ');
+  return pairs
+    .filter((pair): pair is [string, string] => pair[1] !== undefined)
+    .map(([keyword, value]) => `${keyword}=${quoteConninfoValue(value)}`)
+    .join(' ');
 }
 
 /** The connection string of a target with its password (for a child that only takes a URL; prefer `childEnvFor`). */
