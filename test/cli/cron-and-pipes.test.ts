@@ -85,6 +85,12 @@ describe('--quiet', () => {
 });
 
 describe('a closed pipe', () => {
+  it('a listing command piped into head ends without an unhandled EPIPE', async () => {
+    const result = await shell('"$NODE" -- "$BIN" config | head -1', home.env);
+    assert.equal(result.status, 0, result.stderr);
+    assert.doesNotMatch(result.stderr, /EPIPE|Unhandled|node:events/);
+  });
+
   it('`backup | head -1`: exit 143, no .partial, the lock released, the run recorded', async () => {
     const before = backupFiles(home.backupDir).length;
     const result = await shell('"$NODE" -- "$BIN" backup | head -1', home.env);

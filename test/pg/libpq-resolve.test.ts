@@ -10,6 +10,7 @@ import { describe, it } from 'node:test';
 import { openStore, setPersistedSetting, withLibpqTarget } from '../../src/cli/environment.js';
 import { UsageError } from '../../src/core/errors.js';
 import { redact } from '../../src/core/redact.js';
+import { sslFor } from '../../src/pg/client.js';
 import { parseConninfo } from '../../src/pg/conninfo.js';
 import { childEnvFor, conninfoFromLibpqEnv, parseConnectionString } from '../../src/pg/target.js';
 import { tempDir } from '../helpers/temp.js';
@@ -136,5 +137,15 @@ describe('config set DATABASE_URL', () => {
     }
     setPersistedSetting(store, 'DATABASE_URL', 'host=h dbname=d user=u');
     assert.equal(store.get('DATABASE_URL'), 'host=h dbname=d user=u');
+  });
+});
+
+describe('PGSSLMODE', () => {
+  it('applies to TCP connections of the client and the children, never to a unix socket (as libpq)', () => {
+    const env = { ...empty, PGSSLMODE: 'require' };
+    const tcp = parseConnectionString('host=db.example dbname=d', env);
+    assert.deepEqual(sslFor(tcp), { rejectUnauthorized: false });
+    assert.equal(childEnvFor(tcp, {}).PGSSLMODE, 'require');
+    assert.equal(sslFor(parseConnectionString('host=/var/run/postgresql dbname=d', env)), false);
   });
 });
