@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import type { AnyAction } from '../engine/action.js';
 import { defineAction } from '../engine/action.js';
+import { parseConnectionString } from '../pg/target.js';
 import { ApplyResultSchema, ColumnsParam, DumpRefSchema, InspectionSchema, VerifiedDumpSchema } from './types.js';
 
 const targetParam = z.string().optional();
@@ -16,10 +17,11 @@ async function requireTarget<P extends { target?: string | undefined }>(params: 
   const { UsageError } = await import('../core/errors.js');
   throw new UsageError('the target database is not set (DATABASE_URL)', 'set DATABASE_URL to the postgres:// URL of the database to restore into, in the environment of this command');
 }
-const labelOf = (url: unknown): string => {
+/** The plan's name of a target: its `host:port/database` label, however the connection string is spelled. */
+const labelOf = (conninfo: unknown): string => {
+  if (typeof conninfo !== 'string' || conninfo === '') return 'the target';
   try {
-    const u = new URL(String(url));
-    return `${u.hostname}:${u.port || 5432}${u.pathname}`;
+    return parseConnectionString(conninfo).label;
   } catch {
     return 'the target';
   }
