@@ -1,6 +1,5 @@
 /** The command line of DESIGN §3. */
 import { parseArgs } from 'node:util';
-import { parseDuration } from '../core/duration.js';
 import { UsageError } from '../core/errors.js';
 
 export interface CliOptions {
@@ -73,10 +72,12 @@ export function parseCli(argv: string[]): CliOptions {
   }
 }
 
-/** The whole command line, checked: a duration without a unit (`--pin 30`) is refused before anything runs. */
+/**
+ * The whole command line, checked. A duration without a unit (`--pin 30`) is refused by the backup's preflight,
+ * before it writes anything (exit 2), so that the refusal is in the run's log and record like any other.
+ */
 export function parseCommandLine(argv: string[]): CliOptions {
   const cli = parseCli(argv);
-  if (cli.pin !== undefined && cli.pin !== '') parseDuration(cli.pin, '--pin');
   if (cli.quiet && cli.verbose) throw new UsageError('--quiet and --verbose exclude each other', 'choose one');
   return cli;
 }

@@ -46,12 +46,14 @@ describe('options a command does not take', () => {
 });
 
 describe('durations need a unit', () => {
-  it('--pin 30 is refused with the units to choose from', async () => {
-    const result = await runCli(['backup', '--pin', '30'], env);
+  it('--pin 30 is refused with the units to choose from, before the backup writes anything', async () => {
+    const own = testHome('obexal-strict-cli-pin-');
+    const result = await runCli(['backup', '--pin', '30'], { ...own.env, DATABASE_URL: env.DATABASE_URL });
     assert.equal(result.exitCode, 2, result.stdout + result.stderr);
-    assert.match(result.stderr, /--pin "30" has no unit/);
-    assert.match(result.stderr, /30d for days/);
-    assertNothingRan();
+    assert.match(result.stdout, /--pin "30" has no unit/);
+    assert.match(result.stderr, /--pin "30" has no unit/, 'a failure is also on stderr');
+    assert.match(result.stdout, /30d for days/);
+    assert.deepEqual(readdirSync(own.env.BACKUP_DIR!).filter((n) => n.startsWith('obexal-')), []);
   });
 
   it('parseDuration refuses a bare number (0 alone excepted) and reads units', () => {
