@@ -37,7 +37,7 @@ export async function runBackupPreflight(params: PreflightParams, ctx: ActionCon
   const config = backupConfigFrom(ctx.settings);
   const pin = parsePin(params.pin);
   const target = parseConnectionString(
-    ctx.settings.require('DATABASE_URL', 'set DATABASE_URL=postgres://user:password@host:5432/obexal (the database to back up)'),
+    ctx.settings.require('DATABASE_URL', 'set DATABASE_URL=postgres://user@host:5432/obexal (or host=… dbname=… user=…), or PGHOST/PGDATABASE/PGUSER or PGSERVICE; the password in PGPASSWORD, ~/.pgpass or PGPASSFILE'),
   );
   const recipients = config.encryption === 'age' ? await recipientsFrom(ctx.settings) : [];
   const dir = await inspectBackupDir(config.backupDir);

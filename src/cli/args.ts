@@ -7,6 +7,7 @@ export interface CliOptions {
   json: boolean;
   dryRun: boolean;
   verbose: boolean;
+  quiet: boolean;
   answers?: string;
   resume?: string;
   reason?: string;
@@ -22,19 +23,23 @@ export interface CliOptions {
   help: boolean;
   version: boolean;
   positionals: string[];
+  /** The options given on the command line (long names), to refuse those a command does not take. */
+  given: Set<string>;
 }
 
 export function parseCli(argv: string[]): CliOptions {
   try {
-    const { values, positionals } = parseArgs({
+    const { values, positionals, tokens } = parseArgs({
       args: argv,
       allowPositionals: true,
       strict: true,
+      tokens: true,
       options: {
         yes: { type: 'boolean', short: 'y', default: false },
         json: { type: 'boolean', default: false },
         'dry-run': { type: 'boolean', default: false },
         verbose: { type: 'boolean', short: 'v', default: false },
+        quiet: { type: 'boolean', short: 'q', default: false },
         answers: { type: 'string' },
         resume: { type: 'string' },
         reason: { type: 'string' },
@@ -55,6 +60,7 @@ export function parseCli(argv: string[]): CliOptions {
       json: values.json ?? false,
       dryRun: values['dry-run'] ?? false,
       verbose: values.verbose ?? false,
+      quiet: values.quiet ?? false,
       answers: values.answers,
       resume: values.resume,
       reason: values.reason,
@@ -69,10 +75,21 @@ export function parseCli(argv: string[]): CliOptions {
       help: values.help ?? false,
       version: values.version ?? false,
       positionals,
+      given: new Set(tokens.filter((t) => t.kind === 'option').map((t) => t.name)),
     };
   } catch (error) {
     throw new UsageError((error as Error).message.split('\n')[0] ?? 'bad arguments', '`obexal-runbook --help` lists the commands and options');
   }
+}
+
+/**
+ * The whole command line, checked. A duration without a unit (`--pin 30`) is refused by the backup's preflight,
+ * before it writes anything (exit 2), so that the refusal is in the run's log and record like any other.
+ */
+export function parseCommandLine(argv: string[]): CliOptions {
+  const cli = parseCli(argv);
+  if (cli.quiet && cli.verbose) throw new UsageError('--quiet and --verbose exclude each other', 'choose one');
+  return cli;
 }
 
 export const USAGE = `obexal-runbook: back up, restore and drill an Obexal database
@@ -103,8 +120,11 @@ options:
   --role ROLE      restore: pg_restore sets this role after connecting (RESTORE_ROLE)
   --hold/--release retention: suspend every deletion during an incident / lift the hold
   --verbose        command output and warnings in the log
+  --quiet          headless: only warnings, failures and the final line
   --scenario S     practice: rotated-keys | bad-migration (prepared through the real runbooks)
 
+\`obexal-runbook <command> --help\` shows what one command takes; an option it does not take is a usage error.
+
 exit codes: 0 ok · 1 a step failed · 2 usage or invalid runbook · 3 answer or confirmation required
-            4 resume refused · 5 threshold missed · 130/143 interrupted (cleanup done)
+            4 resume refused · 5 threshold missed · 130/143 interrupted (cleanup done; a closed pipe is 143)
             status: 0 OK · 1 WARNING · 2 CRITICAL · 3 UNKNOWN (the monitoring-plugins convention)`;

@@ -5,24 +5,29 @@
 import { exitCodeOf, messageOf, RunbookError, UsageError } from '../core/errors.js';
 import { sweepPrivateDirs } from '../core/private-dir.js';
 import { redact } from '../core/redact.js';
-import { parseCli, USAGE } from './args.js';
+import { loadRunbookFile } from '../engine/load-runbook.js';
+import { parseCommandLine, USAGE } from './args.js';
+import { checkCommandOptions, commandHelp, runbookHelp } from './command-options.js';
 import { configCommand } from './commands/config.js';
 import { recordsCommand } from './commands/records.js';
 import { runsCommand } from './commands/runs.js';
 import { validateCommand } from './commands/validate.js';
 import { loadInvocation } from './environment.js';
-import { runRunbookCommand } from './run-command.js';
+import { guardOutputStreams, isClosed, onStreamClosed, writeErrLine, writeOutLine } from './output-streams.js';
+import { runbookFileFor, runRunbookCommand } from './run-command.js';
 import { TOOL_VERSION } from './version.js';
 import { captureProcessWarnings, setVerboseWarnings } from './warnings.js';
 
 type Output = { text: string; exitCode: number };
 
 async function dispatch(argv: string[]): Promise<number> {
-  const cli = parseCli(argv);
+  const cli = parseCommandLine(argv);
   setVerboseWarnings(cli.verbose);
   if (cli.version) return print({ text: TOOL_VERSION, exitCode: 0 });
   const [command, ...rest] = cli.positionals;
-  if (cli.help || command === 'help') return print({ text: USAGE, exitCode: 0 });
+  if (command === 'help') return print({ text: await helpFor(rest[0]), exitCode: 0 });
+  if (cli.help) return print({ text: await helpFor(command), exitCode: 0 });
+  checkCommandOptions(command, cli.given);
   await sweepPrivateDirs();
 
   if (command === 'practice') {
@@ -49,23 +54,29 @@ async function dispatch(argv: string[]): Promise<number> {
       const report = await statusCommand(invocation, { json: cli.json, prometheus: cli.prometheus });
       return print(report, { reportOnStdout: true });
     }
-    default: {
-      const extra: Record<string, string> = {};
-      if (rest[0]) extra.dump = rest[0];
-      if (rest.length > 1) throw new UsageError(`unexpected arguments: ${rest.slice(1).join(' ')}`, '`obexal-runbook --help`');
-      return runRunbookCommand(command, cli, invocation, extra);
-    }
+    default:
+      return runRunbookCommand(command, cli, invocation, rest);
   }
+}
+
+/** The general usage, or one command's own help (a runbook's is read from its file). */
+async function helpFor(command: string | undefined): Promise<string> {
+  if (command === undefined) return USAGE;
+  const text = commandHelp(command);
+  if (text !== undefined) return text;
+  const runbook = await loadRunbookFile(runbookFileFor(command));
+  return runbookHelp(runbook, command);
 }
 
 /** A report (status) goes to stdout whatever its exit code: monitoring reads it there. */
 function print(output: Output, options: { reportOnStdout?: boolean } = {}): number {
-  const stream = output.exitCode === 0 || options.reportOnStdout ? process.stdout : process.stderr;
-  stream.write(`${redact(output.text)}\n`);
+  const write = output.exitCode === 0 || options.reportOnStdout ? writeOutLine : writeErrLine;
+  write(redact(output.text));
   return output.exitCode;
 }
 
 export async function main(argv: string[]): Promise<number> {
+  guardOutputStreams();
   captureProcessWarnings();
   try {
     return await dispatch(argv);
@@ -73,18 +84,22 @@ export async function main(argv: string[]): Promise<number> {
     // A monitoring system reads a plugin's stdout and takes 3 as UNKNOWN (a bad command line included).
     const forMonitoring = argv.find((arg) => !arg.startsWith('-')) === 'status';
     if (forMonitoring) process.stdout.write(`OBEXAL-RUNBOOK UNKNOWN - ${redact(messageOf(error))}\n`);
-    process.stderr.write(`error: ${redact(messageOf(error))}\n`);
+    writeErrLine(`error: ${redact(messageOf(error))}`);
     const hint = error instanceof RunbookError ? error.hint : undefined;
-    if (hint) process.stderr.write(`  what to do: ${redact(hint)}\n`);
+    if (hint) writeErrLine(`  what to do: ${redact(hint)}`);
     if (!(error instanceof RunbookError) && process.argv.includes('--verbose') && error instanceof Error && error.stack) {
-      process.stderr.write(`${redact(error.stack)}\n`);
+      writeErrLine(redact(error.stack));
     }
     return forMonitoring ? 3 : exitCodeOf(error);
   }
 }
 
 const code = await main(process.argv.slice(2));
-// Let stdout drain before exiting (a cron log piped through a slow writer must get every line).
+// Let stdout drain before exiting (a cron log piped through a slow writer must get every line); a stdout whose
+// reader is gone never drains.
 process.exitCode = code;
-if (process.stdout.writableLength === 0) process.exit(code);
-else process.stdout.once('drain', () => process.exit(code));
+if (process.stdout.writableLength === 0 || isClosed('stdout')) process.exit(code);
+else {
+  process.stdout.once('drain', () => process.exit(code));
+  onStreamClosed(() => process.exit(code));
+}

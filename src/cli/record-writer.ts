@@ -6,16 +6,15 @@ import type { RecordWriter } from '../engine/engine.js';
 import { loadOrCreateSigningKey } from '../records/signing-key.js';
 import { verifySshsig } from '../records/sshsig.js';
 import { appendRecord } from '../records/store.js';
+import { recordsDirOf } from '../records/records-dir.js';
 
-export function recordsDirOf(settings: Settings): string {
-  return settings.get('RECORDS_DIR') ?? join(settings.require('BACKUP_DIR'), 'records');
-}
+export { recordsDirOf } from '../records/records-dir.js';
 
 export function signingKeyOptions(settings: Settings) {
   return {
     configDir: settings.configDir,
     signingKeyFile: settings.get('SIGNING_KEY_FILE'),
-    recordsDir: settings.get('RECORDS_DIR') ?? join(settings.get('BACKUP_DIR') ?? '', 'records'),
+    recordsDir: recordsDirOf(settings),
     principal: settings.get('SIGNING_PRINCIPAL'),
   };
 }

@@ -1,6 +1,6 @@
 /**
- * Runs one runbook: the TUI on a terminal, the headless reporter otherwise (no TTY, CI set, --yes or
- * --json). The headless path never imports Ink or React.
+ * Runs one runbook: the TUI on a terminal, the headless reporter otherwise (no TTY, CI set, --yes, --json,
+ * --dry-run or --quiet). The headless path never imports Ink or React.
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -19,8 +19,10 @@ import { HeadlessInteractor } from '../report/headless-interactor.js';
 import { ndjsonReporter, textReporter } from '../report/text-reporter.js';
 import type { CliOptions } from './args.js';
 import type { Invocation } from './environment.js';
+import { checkRunbookOptions } from './command-options.js';
+import { onStreamClosed, stdoutIsStderr, writeErrLine, writeOutLine } from './output-streams.js';
 import { BUILTIN_RUNBOOKS_DIR } from './paths.js';
-import { recordWriter } from './record-writer.js';
+import { recordsDirOf, recordWriter } from './record-writer.js';
 import { TOOL_VERSION } from './version.js';
 
 export function builtinRunbooks(): string[] {
@@ -41,7 +43,7 @@ export function runbookFileFor(nameOrFile: string): string {
 }
 
 export function isHeadless(cli: CliOptions, env: Record<string, string | undefined>): boolean {
-  return cli.yes || cli.json || cli.dryRun || Boolean(env.CI) || !process.stdout.isTTY || !process.stdin.isTTY;
+  return cli.yes || cli.json || cli.dryRun || cli.quiet || Boolean(env.CI) || !process.stdout.isTTY || !process.stdin.isTTY;
 }
 
 async function readAnswers(file: string | undefined): Promise<Record<string, string>> {
@@ -87,16 +89,22 @@ function loadResume(invocation: Invocation, runId: string | undefined, runbook: 
 export function checkRunFolders(invocation: Invocation): void {
   const backupDir = invocation.settings.get('BACKUP_DIR');
   if (backupDir) checkOwnedFolder(backupDir, 'BACKUP_DIR');
-  const recordsDir = invocation.settings.get('RECORDS_DIR') ?? (backupDir ? join(backupDir, 'records') : undefined);
-  if (recordsDir) checkOwnedFolder(recordsDir, 'RECORDS_DIR');
+  checkOwnedFolder(recordsDirOf(invocation.settings), 'RECORDS_DIR');
 }
 
-export async function runRunbookCommand(nameOrFile: string, cli: CliOptions, invocation: Invocation, extraInputs: Record<string, string>): Promise<number> {
+export async function runRunbookCommand(
+  nameOrFile: string,
+  cli: CliOptions,
+  invocation: Invocation,
+  positionals: string[],
+): Promise<number> {
   const env = process.env;
+  checkRunbookOptions(await loadRunbookFile(runbookFileFor(nameOrFile)), nameOrFile, cli.given, positionals);
   checkRunFolders(invocation);
   const headless = isHeadless(cli, env);
   const answers = await readAnswers(cli.answers);
-  const inputValues: Record<string, string> = { ...answers, ...extraInputs };
+  const inputValues: Record<string, string> = { ...answers };
+  if (positionals[0]) inputValues.dump = positionals[0];
   if (cli.reason) inputValues.reason = cli.reason;
   if (cli.pin) inputValues.pin = cli.pin;
   checkAnswerValues(inputValues, 'on the command line');
@@ -131,19 +139,35 @@ export async function runRunbookCommand(nameOrFile: string, cli: CliOptions, inv
     return runInteractive({ startRun: start, runbook: nameOrFile });
   }
 
-  const write = (line: string) => process.stdout.write(`${line}\n`);
-  const listener = cli.json ? ndjsonReporter(write) : textReporter(write, { verbose: cli.verbose });
   const interactor = new HeadlessInteractor({ answers, yes: cli.yes, confirm: env.CONFIRM, confirmTarget: env.CONFIRM_TARGET });
-  const run = startRun(await prepare(nameOrFile, interactor, listener));
+  const run = startRun(await prepare(nameOrFile, interactor, headlessReporter(cli)));
   const onSignal = (signal: 'SIGINT' | 'SIGTERM') => () => run.control.abort(signal);
   const onInt = onSignal('SIGINT');
   const onTerm = onSignal('SIGTERM');
   process.on('SIGINT', onInt);
   process.on('SIGTERM', onTerm);
+  // A reader that went away (`backup | head -1`, SIGPIPE's EPIPE) stops the run as SIGTERM does: cleanup, exit 143.
+  const offClosed = onStreamClosed(() => run.control.abort('SIGTERM'));
   try {
     return (await run.done).exitCode;
   } finally {
+    offClosed();
     process.off('SIGINT', onInt);
     process.off('SIGTERM', onTerm);
   }
+}
+
+/**
+ * The headless run's lines: the log (or NDJSON) on stdout, `--quiet` keeping only warnings, failures and the
+ * final line; and a copy of the warnings and failures on stderr unless stderr is the same file as stdout.
+ */
+function headlessReporter(cli: CliOptions): RunEventListener {
+  const level = cli.quiet ? 'quiet' : 'all';
+  const log = cli.json ? ndjsonReporter(writeOutLine) : textReporter(writeOutLine, { verbose: cli.verbose, level });
+  if (stdoutIsStderr()) return log;
+  const alerts = textReporter(writeErrLine, { verbose: false, level: 'alerts' });
+  return (event) => {
+    log(event);
+    alerts(event);
+  };
 }

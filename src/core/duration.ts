@@ -1,4 +1,7 @@
-/** Durations as operators write them: `90s`, `30m`, `26h`, `92d`, `1h30m`, or plain milliseconds. */
+/**
+ * Durations as operators write them: `90s`, `30m`, `26h`, `92d`, `1h30m`. A unit is required (`--pin 30` is
+ * refused, not read as 30 ms); `0` alone is the one number that needs none.
+ */
 import { UsageError } from './errors.js';
 
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
@@ -6,7 +9,10 @@ const PART = /(\d+(?:\.\d+)?)(ms|s|m|h|d|w)/g;
 
 export function parseDuration(text: string, what = 'duration'): number {
   const trimmed = text.trim();
-  if (/^\d+$/.test(trimmed)) return Number(trimmed);
+  if (trimmed === '0') return 0;
+  if (/^\d+(?:\.\d+)?$/.test(trimmed)) {
+    throw new UsageError(`${what} "${text}" has no unit`, `write the unit: ${trimmed}d for days, ${trimmed}h, ${trimmed}m, ${trimmed}s or ${trimmed}ms`);
+  }
   let total = 0;
   let consumed = '';
   for (const match of trimmed.matchAll(PART)) {

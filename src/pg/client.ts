@@ -21,6 +21,8 @@ const CANCEL_REQUEST_CODE = 80877102;
 export function sslFor(target: PgTarget): false | ConnectionOptions {
   const mode = target.sslmode;
   if (mode === undefined || mode === 'disable' || mode === 'allow' || mode === 'prefer') return false;
+  // libpq never uses TLS on a unix socket, whatever sslmode says (PGSSLMODE=require must not break a local socket).
+  if (target.host.startsWith('/')) return false;
   const tls: ConnectionOptions = { rejectUnauthorized: mode !== 'require' };
   if (target.sslrootcert) tls.ca = readFileSync(target.sslrootcert, 'utf8');
   if (target.sslcert) tls.cert = readFileSync(target.sslcert, 'utf8');

@@ -30,6 +30,25 @@ function classify(code: string | undefined, text: string): PgConnectionProblem {
   return 'other';
 }
 
+/** What to fix after a refused login: the route the password came through, or the routes there are. */
+export function authHint(target: PgTarget): string {
+  const role = `role "${target.user}"`;
+  if (target.password === undefined) {
+    const problem = target.passwordProblem ? ` (${target.passwordProblem})` : '';
+    return (
+      `the server asks for a password and none was found${problem}: give it through PGPASSWORD, a line ` +
+      `${target.host}:${target.port}:${target.database}:${target.user}:<password> in ~/.pgpass or PGPASSFILE (mode 0600), ` +
+      `a pg_service.conf service, or DATABASE_URL; if the ${role} has no password yet, set one ` +
+      `(ALTER ROLE ... PASSWORD) or let pg_hba.conf admit it another way`
+    );
+  }
+  const where = target.passwordSource === undefined || target.passwordSource === 'the connection string'
+    ? 'check the user and password in DATABASE_URL; the password is not shown'
+    : `check the password of ${role} in ${target.passwordSource}; the password is not shown`;
+  return `${where}; if the role has no password, set one (ALTER ROLE ... PASSWORD), ` +
+    'and a pg_hba.conf line must admit this host and user';
+}
+
 function hintFor(problem: PgConnectionProblem, target: PgTarget, code: string | undefined): string {
   switch (problem) {
     case 'unreachable':
@@ -38,9 +57,7 @@ function hintFor(problem: PgConnectionProblem, target: PgTarget, code: string | 
         ? `is the server running? no socket answered in ${target.host} on port ${target.port}: check host and port in DATABASE_URL`
         : 'is the server running? check host and port in DATABASE_URL (and that a firewall lets this host reach it)';
     case 'auth':
-      return target.password === undefined
-        ? 'the server asks for a password and DATABASE_URL gives none: add it to DATABASE_URL (postgres://user:password@host/db) or to ~/.pgpass'
-        : 'check the user and password in DATABASE_URL; the password is not shown';
+      return authHint(target);
     case 'no-database':
       return `check the database name in DATABASE_URL; \`psql -l\` on the server lists the databases that exist`;
     case 'not-ready':

@@ -1,16 +1,22 @@
 /**
- * A PostgreSQL target: a connection string parsed once into the fields every other module uses. Its `label`
- * (`host:port/database`) is the confirmation token of DESIGN §3. The password is registered with the redaction
- * layer as soon as the string is parsed, and reaches a client program only through `PGPASSWORD` in the child's
- * own environment (`childEnvFor`), never on a command line.
+ * A PostgreSQL target: a connection string resolved once, the way libpq resolves it (URL or keyword/value
+ * string, pg_service.conf, the PG* environment, the password file), into the fields every other module uses, so
+ * that the `pg` client and every child program (pg_dump, pg_restore, psql) reach the same server as the same
+ * user with the same password. Its `label` (`host:port/database`) is the confirmation token of DESIGN §3. The
+ * password is registered with the redaction layer as soon as it is found, and reaches a client program only
+ * through `PGPASSWORD` in the child's own environment (`childEnvFor`), never on a command line.
  *
  * Defaults for what the string leaves out, chosen so that `connect()` and the client programs reach the same
  * server as each other: host `localhost` (node-postgres's default; libpq would use its compiled-in socket folder),
  * port 5432, user the operating-system user, database the user's name (libpq's rule).
  */
-import { userInfo } from 'node:os';
-import { UsageError } from '../core/errors.js';
+import { homedir, userInfo } from 'node:os';
+import { join } from 'node:path';
 import { addConnectionStringSecret, addSecret } from '../core/redact.js';
+import { CONNINFO_KEYWORDS, invalidConninfo, parseConninfo, quoteConninfoValue } from './conninfo.js';
+import type { Conninfo, ConninfoKeyword } from './conninfo.js';
+import { findService } from './pg-service.js';
+import { lookupPasswordFile } from './pgpass.js';
 
 export interface PgTarget {
   /** A host name, an IP address (IPv6 without brackets), or a unix socket folder (starts with `/`). */
@@ -19,6 +25,12 @@ export interface PgTarget {
   database: string;
   user: string;
   password?: string;
+  /** Where the password came from: `the connection string`, `PGPASSWORD`, `the password file …`, `service "…" in …`. */
+  passwordSource?: string;
+  /** Why an existing password file gave none (group-readable, no matching line): for a failed login's hint. */
+  passwordProblem?: string;
+  /** The pg_service.conf service the target was resolved through, if any. */
+  service?: string;
   /** libpq's sslmode when the string gave one (disable, allow, prefer, require, verify-ca, verify-full). */
   sslmode?: string;
   sslrootcert?: string;
@@ -31,95 +43,146 @@ export interface PgTarget {
   label: string;
 }
 
-const SCHEMES = new Set(['postgres:', 'postgresql:']);
-/** libpq allows `postgres://user@/db?host=/socket` (credentials, no host); WHATWG URL does not. */
-const EMPTY_HOST_AFTER_CREDENTIALS = /^(postgres(?:ql)?:\/\/[^/?#]*@)(?=[/?#]|$)/i;
-const NO_HOST = 'no-host.invalid';
 const SSL_MODES = new Set(['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full']);
 const DEFAULT_CONNECT_TIMEOUT_SECONDS = 10;
-/** Query parameters with a meaning here; others (e.g. Prisma's `schema`) are ignored, as they are not libpq's. */
-const KNOWN_PARAMS = new Set([
-  'host',
-  'port',
-  'user',
-  'password',
-  'dbname',
-  'sslmode',
-  'sslrootcert',
-  'sslcert',
-  'sslkey',
-  'connect_timeout',
-  'application_name',
-]);
+type Env = Readonly<Record<string, string | undefined>>;
 
-function invalid(problem: string): UsageError {
-  // Never echo the string itself: it may hold a password.
-  return new UsageError(
-    `invalid PostgreSQL connection string: ${problem}`,
-    'use postgres://user:password@host:port/database (percent-encode special characters in the password, e.g. @ as %40)',
-  );
-}
+/** libpq's environment variable for each keyword (the fallback when neither the string nor a service gives it). */
+const ENV_OF: Readonly<Record<ConninfoKeyword, string>> = {
+  host: 'PGHOST',
+  port: 'PGPORT',
+  dbname: 'PGDATABASE',
+  user: 'PGUSER',
+  password: 'PGPASSWORD',
+  passfile: 'PGPASSFILE',
+  service: 'PGSERVICE',
+  sslmode: 'PGSSLMODE',
+  sslrootcert: 'PGSSLROOTCERT',
+  sslcert: 'PGSSLCERT',
+  sslkey: 'PGSSLKEY',
+  connect_timeout: 'PGCONNECT_TIMEOUT',
+  application_name: 'PGAPPNAME',
+};
 
-function decode(text: string, what: string): string {
-  try {
-    return decodeURIComponent(text);
-  } catch {
-    throw invalid(`the ${what} is not valid percent-encoding`);
-  }
-}
+/** Variables that, alone, name a target when DATABASE_URL is unset (as they do for psql). */
+export const LIBPQ_TARGET_VARIABLES = ['PGHOST', 'PGPORT', 'PGUSER', 'PGDATABASE', 'PGSERVICE'] as const;
 
 export function formatLabel(host: string, port: number, database: string): string {
   const shownHost = host.includes(':') && !host.startsWith('/') ? `[${host}]` : host;
   return `${shownHost}:${port}/${database}`;
 }
 
-/** Parses `postgres://` / `postgresql://` URLs, including `?host=/socket/folder` and URL-encoded parts. */
-export function parseConnectionString(connectionString: string): PgTarget {
-  addConnectionStringSecret(connectionString);
-  let url: URL;
-  try {
-    url = new URL(connectionString.trim().replace(EMPTY_HOST_AFTER_CREDENTIALS, `$1${NO_HOST}`));
-  } catch {
-    throw invalid('not a URL');
+function homeOf(env: Env): string {
+  return env.HOME || homedir();
+}
+
+/** Each keyword's value and where it came from: the string, then the service, then the environment (libpq's order). */
+function resolveKeywords(connectionString: string, env: Env): { values: Conninfo; origins: Map<string, string> } {
+  const values = parseConninfo(connectionString);
+  const origins = new Map<string, string>([...values.keys()].map((k) => [k, 'the connection string']));
+  const service = values.get('service') || env.PGSERVICE;
+  if (service) {
+    const definition = findService(service, env, homeOf(env));
+    for (const [keyword, value] of definition.values) {
+      if (values.has(keyword)) continue;
+      values.set(keyword, value);
+      origins.set(keyword, `service "${service}" in ${definition.file}`);
+    }
   }
-  if (!SCHEMES.has(url.protocol)) throw invalid(`the scheme must be postgres:// or postgresql:// (got ${url.protocol}//)`);
+  for (const keyword of CONNINFO_KEYWORDS) {
+    const fromEnv = env[ENV_OF[keyword]];
+    if (values.has(keyword) || fromEnv === undefined || fromEnv === '') continue;
+    values.set(keyword, fromEnv);
+    origins.set(keyword, ENV_OF[keyword]);
+  }
+  return { values, origins };
+}
 
-  const params = new Map<string, string>();
-  for (const [key, value] of url.searchParams) if (KNOWN_PARAMS.has(key)) params.set(key, value);
-  const queryPassword = params.get('password');
-  if (queryPassword) addSecret(queryPassword);
+function parsePort(text: string | undefined): number {
+  if (text === undefined || text === '') return 5432;
+  const port = Number(text);
+  if (!/^\d+$/.test(text) || port < 1 || port > 65535) {
+    throw invalidConninfo(`the port ${JSON.stringify(text)} is not a port number`);
+  }
+  return port;
+}
 
-  let host = params.get('host') ?? (url.hostname === NO_HOST ? '' : decode(url.hostname, 'host'));
+function parseTimeout(text: string | undefined): number {
+  if (text === undefined || text === '') return DEFAULT_CONNECT_TIMEOUT_SECONDS;
+  const seconds = Number(text);
+  if (!Number.isInteger(seconds) || seconds < 0) throw invalidConninfo('connect_timeout must be a whole number of seconds');
+  return seconds;
+}
+
+/** The password file's answer when no route gave a password (libpq reads it only then). */
+function passwordFromFile(target: PgTarget, values: Conninfo, env: Env): void {
+  const file = values.get('passfile') || join(homeOf(env), '.pgpass');
+  const { host, port, database, user } = target;
+  const lookup = lookupPasswordFile(file, { host, port, database, user });
+  if (lookup.password !== undefined && lookup.password !== '') {
+    addSecret(lookup.password);
+    target.password = lookup.password;
+    target.passwordSource = `the password file ${file}`;
+  } else if (lookup.problem) target.passwordProblem = lookup.problem;
+}
+
+/**
+ * Resolves a connection string as libpq does: a postgres:// URL or keyword/value pairs (an empty string names
+ * everything through the environment), then the service (`service=` or PGSERVICE, from pg_service.conf), then
+ * the PG* environment variables, then the defaults above; the password, when none of those gave one, from the
+ * password file (`passfile=`, PGPASSFILE or ~/.pgpass). Every secret found is registered with the redaction layer.
+ */
+export function parseConnectionString(connectionString: string, env: Env = process.env): PgTarget {
+  addConnectionStringSecret(connectionString);
+  const { values, origins } = resolveKeywords(connectionString, env);
+  if (values.get('password')) addSecret(values.get('password'));
+
+  let host = values.get('host') ?? '';
   if (host.startsWith('[') && host.endsWith(']')) host = host.slice(1, -1);
-  if (host.includes(',')) throw invalid('several hosts are not supported: name one server');
+  if (host.includes(',')) throw invalidConninfo('several hosts are not supported: name one server');
   if (host === '') host = 'localhost';
-
-  const portText = params.get('port') ?? url.port;
-  const port = portText === '' ? 5432 : Number(portText);
-  if (!Number.isInteger(port) || port < 1 || port > 65535) throw invalid(`the port ${JSON.stringify(portText)} is not a port number`);
-
-  const user = params.get('user') ?? (url.username ? decode(url.username, 'user') : userInfo().username);
-  const password = queryPassword ?? (url.password ? decode(url.password, 'password') : undefined);
-  const path = url.pathname.replace(/^\//, '');
-  if (path.includes('/')) throw invalid('the database name contains a "/"');
-  const database = params.get('dbname') ?? (path ? decode(path, 'database name') : user);
-
-  const sslmode = params.get('sslmode');
-  if (sslmode !== undefined && !SSL_MODES.has(sslmode)) throw invalid(`unknown sslmode ${JSON.stringify(sslmode)}`);
-  const timeoutText = params.get('connect_timeout');
-  const connectTimeoutSeconds = timeoutText === undefined ? DEFAULT_CONNECT_TIMEOUT_SECONDS : Number(timeoutText);
-  if (!Number.isInteger(connectTimeoutSeconds) || connectTimeoutSeconds < 0) throw invalid('connect_timeout must be a whole number of seconds');
+  const port = parsePort(values.get('port'));
+  const user = values.get('user') || userInfo().username;
+  const database = values.get('dbname') || user;
+  const sslmode = values.get('sslmode');
+  if (sslmode !== undefined && !SSL_MODES.has(sslmode)) throw invalidConninfo(`unknown sslmode ${JSON.stringify(sslmode)}`);
+  const connectTimeoutSeconds = parseTimeout(values.get('connect_timeout'));
 
   const target: PgTarget = { host, port, database, user, connectTimeoutSeconds, label: formatLabel(host, port, database) };
-  if (password !== undefined && password !== '') target.password = password;
+  const password = values.get('password');
+  if (password !== undefined && password !== '') {
+    target.password = password;
+    target.passwordSource = origins.get('password');
+  } else passwordFromFile(target, values, env);
   if (sslmode !== undefined) target.sslmode = sslmode;
   for (const key of ['sslrootcert', 'sslcert', 'sslkey'] as const) {
-    const value = params.get(key);
-    if (value !== undefined) target[key] = value;
+    const value = values.get(key);
+    if (value !== undefined && value !== '') target[key] = value;
   }
-  const applicationName = params.get('application_name');
+  const applicationName = values.get('application_name');
   if (applicationName !== undefined) target.applicationName = applicationName;
+  if (values.get('service')) target.service = values.get('service');
   return target;
+}
+
+/**
+ * The keyword/value string that names the target the libpq environment alone gives (DATABASE_URL unset), or
+ * undefined when none of LIBPQ_TARGET_VARIABLES is set. No password in it: that is found again when it is parsed.
+ */
+export function conninfoFromLibpqEnv(env: Env): string | undefined {
+  if (!LIBPQ_TARGET_VARIABLES.some((name) => env[name])) return undefined;
+  const target = parseConnectionString('', env);
+  const pairs: [string, string | undefined][] = [
+    ['service', target.service],
+    ['host', target.host],
+    ['port', String(target.port)],
+    ['dbname', target.database],
+    ['user', target.user],
+  ];
+  return pairs
+    .filter((pair): pair is [string, string] => pair[1] !== undefined)
+    .map(([keyword, value]) => `${keyword}=${quoteConninfoValue(value)}`)
+    .join(' ');
 }
 
 /** The connection string of a target with its password (for a child that only takes a URL; prefer `childEnvFor`). */

@@ -8,11 +8,41 @@ import type { RunEnding, RunEvent, RunEventListener } from '../engine/events.js'
 const OUTCOME_WORD: Record<string, string> = { ok: 'ok', failed: 'FAILED', skipped: 'skipped', 'timed-out': 'TIMED OUT', interrupted: 'INTERRUPTED' };
 const PROGRESS_EVERY_MS = 5_000;
 
-export function textReporter(write: (line: string) => void, options: { verbose: boolean }): RunEventListener {
+/**
+ * Which lines a reporter prints: `all` (the cron log), `quiet` (`--quiet`: warnings, failed steps and the final
+ * line), `alerts` (the copy on stderr: warnings, failed steps and a final line that is not a success, so that a
+ * crontab line sending stdout to /dev/null still mails every failure and nothing else).
+ */
+export type ReporterLevel = 'all' | 'quiet' | 'alerts';
+
+export interface TextReporterOptions {
+  verbose: boolean;
+  level?: ReporterLevel;
+}
+
+/** Whether `event` is printed at `level`. */
+function shown(event: RunEvent, level: ReporterLevel): boolean {
+  if (level === 'all') return true;
+  switch (event.type) {
+    case 'step-output':
+      return event.stream === 'warn';
+    case 'step-finished':
+      return event.outcome !== 'ok' && event.outcome !== 'skipped';
+    case 'run-finished':
+      return level === 'quiet' || event.outcome !== 'ok';
+    default:
+      return false;
+  }
+}
+
+export function textReporter(write: (line: string) => void, options: TextReporterOptions): RunEventListener {
   let runbook = '';
+  const level = options.level ?? 'all';
   const lastProgress = new Map<string, number>();
   const line = (at: string, text: string) => write(`${at.replace(/\.\d+Z$/, 'Z')} [${runbook}] ${text}`);
   return (event: RunEvent) => {
+    if (event.type === 'run-started') runbook = event.runbook;
+    if (!shown(event, level)) return;
     switch (event.type) {
       case 'run-started':
         runbook = event.runbook;
@@ -50,8 +80,8 @@ export function textReporter(write: (line: string) => void, options: { verbose: 
         line(event.at, `run ${event.runId} ${event.outcome.toUpperCase()} (exit ${event.exitCode}) in ${formatDuration(event.durationMs)}${event.message ? `: ${event.message}` : ''}`);
         if (event.hint) line(event.at, `  what to do: ${event.hint}`);
         for (const text of endingLines(event.ending)) line(event.at, `  ${text}`);
-        if (event.recordPath) line(event.at, `  record: ${event.recordPath}`);
-        if (event.recordCopy) line(event.at, `  record ${event.recordCopy.ok ? 'copied' : 'NOT copied'} to the bucket: ${event.recordCopy.text}`);
+        if (event.recordPath && level === 'all') line(event.at, `  record: ${event.recordPath}`);
+        if (event.recordCopy && level === 'all') line(event.at, `  record ${event.recordCopy.ok ? 'copied' : 'NOT copied'} to the bucket: ${event.recordCopy.text}`);
         break;
     }
   };

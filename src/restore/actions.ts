@@ -15,6 +15,7 @@ import {
   VerifiedDumpSchema,
   type EncryptedColumnSpec,
 } from './types.js';
+import { parseConnectionString } from '../pg/target.js';
 
 const targetParam = z.string().optional();
 
@@ -53,10 +54,11 @@ const CopyRefSchema = z.preprocess(
     .passthrough()
     .optional(),
 );
-const labelOf = (url: unknown): string => {
+/** The plan's name of a target: its `host:port/database` label, however the connection string is spelled. */
+const labelOf = (conninfo: unknown): string => {
+  if (typeof conninfo !== 'string' || conninfo === '') return 'the target';
   try {
-    const u = new URL(String(url));
-    return `${u.hostname}:${u.port || 5432}${u.pathname}`;
+    return parseConnectionString(conninfo).label;
   } catch {
     return 'the target';
   }

@@ -10,7 +10,7 @@ import { runProcess } from '../core/exec.js';
 import { messageOf, StepFailedError, UsageError } from '../core/errors.js';
 import type { ActionContext, ActionResult } from '../engine/action.js';
 import { heldCurrentKey, heldOldKeys } from '../keysource/encryption-keys.js';
-import { parseConnectionString } from '../pg/target.js';
+import { parseConnectionString, targetUrl } from '../pg/target.js';
 import { toolingEnv } from './app-commands.js';
 import { describeReencryptState } from './reencrypt-state.js';
 import type { EncryptedColumnSpec } from './types.js';
@@ -51,7 +51,7 @@ export async function runReencrypt(params: ReencryptParams, ctx: ActionContext):
   if (!current) throw new UsageError('no ENCRYPTION_KEY is held in this run', 'the key-era step must come before restore.reencrypt in the runbook');
   const template = params.command || ctx.settings.get('AUTH_SERVICE_EXEC') || DEFAULT_AUTH_SERVICE_EXEC;
   const [file, ...args] = expandCommand(template, { subcommand: 'reencrypt-secrets', args: [] }, 'AUTH_SERVICE_EXEC');
-  const env = { ...toolingEnv(ctx.settings.env), DATABASE_URL: params.target, ENCRYPTION_KEY: current.text, ENCRYPTION_KEY_OLD: old.map((k) => k.text).join(',') };
+  const env = { ...toolingEnv(ctx.settings.env), DATABASE_URL: targetUrl(target), ENCRYPTION_KEY: current.text, ENCRYPTION_KEY_OLD: old.map((k) => k.text).join(',') };
   const started = Date.now();
   try {
     await runProcess({ file: file as string, args, env, signal: ctx.signal, label: `${file} reencrypt-secrets`, onLine: (line, stream) => ctx.output(line, stream === 'stderr' ? 'stderr' : 'info') });

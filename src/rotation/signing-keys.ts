@@ -10,6 +10,7 @@ import { messageOf, StepFailedError, UsageError } from '../core/errors.js';
 import type { ActionContext, ActionResult } from '../engine/action.js';
 import { toolingEnv } from '../restore/app-commands.js';
 import { DEFAULT_AUTH_SERVICE_EXEC } from '../restore/reencrypt.js';
+import { parseConnectionString, targetUrl } from '../pg/target.js';
 import { ROTATION_SECRETS } from './keys.js';
 
 export interface SigningKeysParams {
@@ -35,7 +36,7 @@ export async function runSigningKeys(params: SigningKeysParams, ctx: ActionConte
     await runProcess({
       file: file as string,
       args,
-      env: { ...toolingEnv(ctx.settings.env), DATABASE_URL: params.target, ENCRYPTION_KEY: key, ENCRYPTION_KEY_OLD: '' },
+      env: { ...toolingEnv(ctx.settings.env), DATABASE_URL: targetUrl(parseConnectionString(params.target)), ENCRYPTION_KEY: key, ENCRYPTION_KEY_OLD: '' },
       signal: ctx.signal,
       label: `${file} rotate-keys ${graceHours}`,
       onLine: (line, stream) => {

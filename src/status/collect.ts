@@ -1,7 +1,7 @@
 /** Gathers every line and figure of `status` (nothing is printed or written here). */
-import { join } from 'node:path';
 import { parseDuration } from '../core/duration.js';
 import type { Settings } from '../core/settings.js';
+import { recordsDirOf } from '../records/records-dir.js';
 import { ageLimit } from './ages.js';
 import { checkBucketBackups, checkLocalBackups } from './backups.js';
 import { scanRecords, type RecordsScan } from './records-scan.js';
@@ -10,7 +10,7 @@ import { drillItem, lastRunItems } from './runs.js';
 import { worstState, type PluginState, type StatusReport } from './types.js';
 
 export function recordsDirFor(settings: Settings): string {
-  return settings.get('RECORDS_DIR') ?? join(settings.get('BACKUP_DIR') ?? '', 'records');
+  return recordsDirOf(settings);
 }
 
 const seconds = (ms: number | undefined): number | undefined =>
