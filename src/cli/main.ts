@@ -13,19 +13,18 @@ import { validateCommand } from './commands/validate.js';
 import { loadInvocation } from './environment.js';
 import { runRunbookCommand } from './run-command.js';
 import { TOOL_VERSION } from './version.js';
-import { captureProcessWarnings, setVerboseWarnings } from './warnings.js';
 
 type Output = { text: string; exitCode: number };
 
 async function dispatch(argv: string[]): Promise<number> {
   const cli = parseCli(argv);
-  setVerboseWarnings(cli.verbose);
   if (cli.version) return print({ text: TOOL_VERSION, exitCode: 0 });
   const [command, ...rest] = cli.positionals;
   if (cli.help || command === 'help') return print({ text: USAGE, exitCode: 0 });
   await sweepPrivateDirs();
 
   if (command === 'practice') {
+    (await import('../sandbox/practice/requirements.js')).assertSandboxInstalled();
     const { practiceCommand } = await import('./commands/practice.js');
     return practiceCommand(rest, cli);
   }
@@ -65,7 +64,6 @@ function print(output: Output, options: { reportOnStdout?: boolean } = {}): numb
 }
 
 export async function main(argv: string[]): Promise<number> {
-  captureProcessWarnings();
   try {
     return await dispatch(argv);
   } catch (error) {
