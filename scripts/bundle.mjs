@@ -1,15 +1,15 @@
-// `npm run bundle`: the whole tool as one ESM file for a server, build/bundle/obexal-runbook.mjs, with the
+// `npm run bundle [-- <folder>]`: the whole tool as one ESM file for a server, build/bundle/obexal-runbook.mjs, with the
 // built-in runbooks (YAML, read at run time) in build/bundle/runbooks/ beside it. It runs with `node` alone: every
 // dependency is inside; the only native module (@node-rs/argon2) serves the practice sandbox, which needs the
 // package install anyway, and is loaded only if called. Start-up differs from the package only in where the
 // package root is (the bundle's own folder) and in the version, written in at build time.
 import { build } from 'esbuild';
 import { chmodSync, cpSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const outDir = join(root, 'build', 'bundle');
+const outDir = resolve(process.argv[2] ?? join(root, 'build', 'bundle'));
 const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 
 /** Replaces `from` in one source file, failing the build when the text is no longer there. */
