@@ -36,10 +36,9 @@ RUN set -eux; \
     apt-get purge -y curl gnupg; apt-get autoremove -y; rm -rf /var/lib/apt/lists/*
 # Node alone (no npm): the bundle needs nothing else.
 COPY --from=node /usr/local/bin/node /usr/local/bin/node
-COPY --from=build /out /opt/obexal-runbook
+COPY --from=build /out/obexal-runbook.mjs /usr/local/bin/obexal-runbook
 COPY contrib/docker/daily-backup.sh /usr/local/bin/obexal-daily-backup
 RUN set -eux; \
-    ln -s /opt/obexal-runbook/obexal-runbook.mjs /usr/local/bin/obexal-runbook; \
     useradd --system --uid 10001 --home-dir /var/lib/obexal-runbook --create-home obexal-backup; \
     install -d -m 0700 -o obexal-backup -g obexal-backup /var/backups/obexal /var/lib/obexal-runbook
 ENV PATH="/usr/lib/postgresql/${PG_MAJOR}/bin:${PATH}" \

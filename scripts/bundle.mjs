@@ -1,16 +1,68 @@
-// `npm run bundle [-- <folder>]`: the whole tool as one ESM file for a server, build/bundle/obexal-runbook.mjs, with the
-// built-in runbooks (YAML, read at run time) in build/bundle/runbooks/ beside it. It runs with `node` alone: every
-// dependency is inside; the only native module (@node-rs/argon2) serves the practice sandbox, which needs the
-// package install anyway, and is loaded only if called. Start-up differs from the package only in where the
-// package root is (the bundle's own folder) and in the version, written in at build time.
+// `npm run bundle [-- <folder>]`: the whole tool as one ESM file for a server, build/bundle/obexal-runbook.mjs. It
+// runs with `node` alone: every dependency is inside; the only native module (@node-rs/argon2) serves the practice
+// sandbox, which needs the package install anyway, and is loaded only if called. It differs from the package in
+// three places, all written in at build time: the package root is the bundle's own folder, the version is a
+// constant, and the built-in runbooks are inside: the first run writes them into
+// `<config dir>/bundled-runbooks/<content hash>/`, where the engine reads runbooks from, as from the package.
 import { build } from 'esbuild';
-import { chmodSync, cpSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { chmodSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const outDir = resolve(process.argv[2] ?? join(root, 'build', 'bundle'));
 const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+
+/** runbooks/*.yaml (not the examples), by name. */
+function builtinRunbooks() {
+  const dir = join(root, 'runbooks');
+  const names = readdirSync(dir).filter((name) => name.endsWith('.yaml')).sort();
+  return Object.fromEntries(names.map((name) => [name, readFileSync(join(dir, name), 'utf8')]));
+}
+
+/** The module that gives the bundle its runbooks folder: written once per content, then only read. */
+function embeddedRunbooksModule() {
+  const files = builtinRunbooks();
+  const hash = createHash('sha256').update(JSON.stringify(files)).digest('hex').slice(0, 16);
+  return `
+import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+const FILES = ${JSON.stringify(files)};
+function writeAll(dir: string): void {
+  for (const [name, text] of Object.entries(FILES)) writeFileSync(join(dir, name), text, { mode: 0o600 });
+}
+function intoConfigDir(): string {
+  const env = process.env;
+  const config = env.OBEXAL_RUNBOOK_CONFIG_DIR ? resolve(env.OBEXAL_RUNBOOK_CONFIG_DIR)
+    : join(env.XDG_CONFIG_HOME || join(homedir(), '.config'), 'obexal-runbook');
+  const dir = join(config, 'bundled-runbooks', ${JSON.stringify(hash)});
+  if (existsSync(dir)) return dir;
+  const partial = dir + '.partial-' + process.pid;
+  mkdirSync(partial, { recursive: true, mode: 0o700 });
+  writeAll(partial);
+  try {
+    renameSync(partial, dir);
+  } catch (error) {
+    rmSync(partial, { recursive: true, force: true });
+    if (!existsSync(dir)) throw error; // else another run wrote the same folder meanwhile
+  }
+  return dir;
+}
+export function embeddedRunbooksDir(): string {
+  try {
+    return intoConfigDir();
+  } catch {
+    // No writable configuration folder (a read-only home): a private folder for this run only.
+    const dir = mkdtempSync(join(tmpdir(), 'obexal-runbook-runbooks-'));
+    writeAll(dir);
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+    return dir;
+  }
+}
+`;
+}
 
 /** Replaces `from` in one source file, failing the build when the text is no longer there. */
 function rewrite(file, from, to) {
@@ -22,9 +74,15 @@ function rewrite(file, from, to) {
 const bundleSpecifics = {
   name: 'obexal-runbook-bundle',
   setup(builder) {
-    builder.onLoad({ filter: /[\\/]src[\\/]cli[\\/]paths\.ts$/ }, ({ path }) =>
-      rewrite(path, "resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')", 'dirname(fileURLToPath(import.meta.url))'),
-    );
+    builder.onLoad({ filter: /[\\/]src[\\/]cli[\\/]paths\.ts$/ }, ({ path }) => {
+      const rooted = rewrite(path, "resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')", 'dirname(fileURLToPath(import.meta.url))');
+      const from = "export const BUILTIN_RUNBOOKS_DIR = join(PACKAGE_ROOT, 'runbooks');";
+      if (!rooted.contents.includes(from)) throw new Error(`bundle: ${path} no longer contains ${from}`);
+      const contents = rooted.contents.replace(from, 'export const BUILTIN_RUNBOOKS_DIR = embeddedRunbooksDir();');
+      return { contents: `import { embeddedRunbooksDir } from 'embedded-runbooks';\n${contents}`, loader: 'ts' };
+    });
+    builder.onResolve({ filter: /^embedded-runbooks$/ }, () => ({ path: 'runbooks', namespace: 'embedded' }));
+    builder.onLoad({ filter: /.*/, namespace: 'embedded' }, () => ({ contents: embeddedRunbooksModule(), loader: 'ts' }));
     builder.onLoad({ filter: /[\\/]src[\\/]cli[\\/]version\.ts$/ }, () => ({
       contents: `export const TOOL_VERSION: string = ${JSON.stringify(version)};`,
       loader: 'ts',
@@ -61,7 +119,7 @@ await build({
   target: 'node22',
   format: 'esm',
   minify: true,
-  legalComments: 'linked',
+  legalComments: 'eof',
   // pg's optional native binding, which pg only tries to require.
   external: ['pg-native'],
   banner: {
@@ -75,5 +133,4 @@ await build({
   logLevel: 'warning',
 });
 chmodSync(outfile, 0o755);
-cpSync(join(root, 'runbooks'), join(outDir, 'runbooks'), { recursive: true });
-console.log(`bundle: ${outfile} (+ runbooks/)`);
+console.log(`bundle: ${outfile}`);
