@@ -1,6 +1,8 @@
 // Shared by the executables: run the compiled module when dist/ is up to date with src/, else the TypeScript
-// source through tsx (a fresh clone before `npm run build`, or a developer's tree).
-// OBEXAL_RUNBOOK_FROM_SOURCE=1 forces the source.
+// source through tsx (a developer's tree edited since the last `npm run build`). An installed package (the
+// tarball, `npm install -g`) has dist/ and no src/: it always runs the compiled module and never needs tsx.
+// Node's own type stripping does not serve here: it reads neither .tsx files nor the `.js` names that NodeNext
+// imports give the .ts files. OBEXAL_RUNBOOK_FROM_SOURCE=1 forces the source.
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -30,7 +32,14 @@ export async function launch(module) {
     await import(pathToFileURL(built).href);
     return;
   }
-  const { register } = await import('tsx/esm/api');
+  let register;
+  try {
+    ({ register } = await import('tsx/esm/api'));
+  } catch {
+    process.stderr.write(`error: ${existsSync(built) ? 'dist/ is older than src/' : 'dist/ is missing'} and tsx is not installed\n` +
+      '  what to do: run `npm run build` (or `npm install` with the development dependencies) in the tool\'s folder\n');
+    process.exit(2);
+  }
   register();
   await import(pathToFileURL(join(root, 'src', `${module}.ts`)).href);
 }

@@ -16,13 +16,11 @@ import { loadInvocation } from './environment.js';
 import { guardOutputStreams, isClosed, onStreamClosed, writeErrLine, writeOutLine } from './output-streams.js';
 import { runbookFileFor, runRunbookCommand } from './run-command.js';
 import { TOOL_VERSION } from './version.js';
-import { captureProcessWarnings, setVerboseWarnings } from './warnings.js';
 
 type Output = { text: string; exitCode: number };
 
 async function dispatch(argv: string[]): Promise<number> {
   const cli = parseCommandLine(argv);
-  setVerboseWarnings(cli.verbose);
   if (cli.version) return print({ text: TOOL_VERSION, exitCode: 0 });
   const [command, ...rest] = cli.positionals;
   if (command === 'help') return print({ text: await helpFor(rest[0]), exitCode: 0 });
@@ -31,6 +29,7 @@ async function dispatch(argv: string[]): Promise<number> {
   await sweepPrivateDirs();
 
   if (command === 'practice') {
+    (await import('../sandbox/practice/requirements.js')).assertSandboxInstalled();
     const { practiceCommand } = await import('./commands/practice.js');
     return practiceCommand(rest, cli);
   }
@@ -77,7 +76,6 @@ function print(output: Output, options: { reportOnStdout?: boolean } = {}): numb
 
 export async function main(argv: string[]): Promise<number> {
   guardOutputStreams();
-  captureProcessWarnings();
   try {
     return await dispatch(argv);
   } catch (error) {

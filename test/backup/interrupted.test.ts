@@ -104,7 +104,7 @@ describe('a dump that does not finish', () => {
   it('pg_dump killed midway (SIGKILL): exit 1, a clear message, no file left that looks complete', async () => {
     const h = home();
     const child = start(h.env);
-    const partial = await waitForPartial(h.backupDir, 256 * 1024, child);
+    const partial = await waitForPartial(h.backupDir, 256 * 1024, child.nodeChildProcess);
     process.kill(pgDumpChildOf(child.pid as number), 'SIGKILL');
     const result = await child;
     outputs['killed'] = String(result.all);
@@ -117,7 +117,7 @@ describe('a dump that does not finish', () => {
   it('the tool stopped with SIGTERM: exit 143, pg_dump ended, no file left', async () => {
     const h = home();
     const child = start(h.env);
-    await waitForPartial(h.backupDir, 256 * 1024, child);
+    await waitForPartial(h.backupDir, 256 * 1024, child.nodeChildProcess);
     const pgDump = pgDumpChildOf(child.pid as number);
     const commandLine = readFileSync(`/proc/${pgDump}/cmdline`, 'utf8').split('\0');
     assert.ok(commandLine.includes('--format=custom'), commandLine.join(' '));

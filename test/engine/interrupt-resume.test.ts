@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { test } from 'node:test';
 import { BIN, ROOT, runCli, testHome } from '../helpers/cli.js';
+import { descendantsOf, isAlive, killEach, type SeenProcess } from '../helpers/processes.js';
 
 function runIdOf(stdout: string): string {
   const match = /run (\S+) started/.exec(stdout);
@@ -12,9 +13,11 @@ function runIdOf(stdout: string): string {
   return match[1] as string;
 }
 
-async function processAlive(pattern: string): Promise<boolean> {
-  const result = await execa('pgrep', ['-f', pattern], { reject: false });
-  return result.exitCode === 0;
+/** The descendant of the tool whose command line is `command`, found before the signal: the test's own. */
+function descendantRunning(descendants: SeenProcess[], command: string): number {
+  const found = descendants.find((candidate) => candidate.command === command);
+  assert.ok(found, `${command} runs under the tool`);
+  return found.pid;
 }
 
 async function startAndSignal(args: string[], env: Record<string, string>, signal: NodeJS.Signals) {
@@ -23,9 +26,10 @@ async function startAndSignal(args: string[], env: Record<string, string>, signa
   child.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString()));
   for (let i = 0; i < 200 && !out.includes('> wait:') && !out.includes('> destroy:'); i++) await delay(50);
   await delay(300);
+  const descendants = descendantsOf(child.pid as number);
   child.kill(signal);
   const result = await child;
-  return { exitCode: result.exitCode, stdout: out + String(result.stdout ?? '') };
+  return { exitCode: result.exitCode, stdout: out + String(result.stdout ?? ''), descendants };
 }
 
 for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
@@ -35,9 +39,11 @@ for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
     assert.equal(result.exitCode, code, result.stdout);
     assert.match(result.stdout, /wait: INTERRUPTED/);
     assert.match(result.stdout, /INTERRUPTED \(exit \d+\)/);
+    const grandchild = descendantRunning(result.descendants, 'sleep 987');
+    const child = descendantRunning(result.descendants, 'sleep 986');
     await delay(200);
-    assert.equal(await processAlive('sleep 987'), false, 'the grandchild must be gone');
-    assert.equal(await processAlive('sleep 986'), false, 'the child must be gone');
+    assert.equal(isAlive(grandchild), false, 'the grandchild must be gone');
+    assert.equal(isAlive(child), false, 'the child must be gone');
   });
 }
 
@@ -77,7 +83,7 @@ test('a destructive step that was running when the run died is not re-run by its
   const killed = await startAndSignal([book], env, 'SIGKILL');
   assert.equal(killed.exitCode, undefined);
   const runId = runIdOf(killed.stdout);
-  await execa('pkill', ['-f', 'sleep 30'], { reject: false });
+  killEach(killed.descendants);
   const withoutConfirm = await runCli([book, '--resume', runId], { ...env, CONFIRM: '' });
   assert.equal(withoutConfirm.exitCode, 3, 'a resumed run confirms again');
   const resumed = await runCli([book, '--resume', runId], env);

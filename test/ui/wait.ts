@@ -1,12 +1,15 @@
 /**
  * Waiting in Ink tests. A key is handled synchronously by `stdin.write`, but the components' input handlers are
  * re-subscribed in React's passive effects, which Ink's legacy root runs from the scheduler on a later
- * setImmediate (and a lone Esc is itself delivered on a setImmediate). A key written before that is seen by the
- * previous handler, with the previous state: so after each write, let a few setImmediate rounds pass (they run
- * in order, whatever the machine's load).
+ * setImmediate. A key written before that is seen by the previous handler, with the previous state: so after each
+ * write, let a few setImmediate rounds pass (they run in order, whatever the machine's load). Ink 8 holds a lone
+ * Esc for 20 ms (the start of an escape sequence may still be coming): the first wait outlasts that timer, and
+ * timers that expire later fire later, whatever the load.
  */
+const INK_PENDING_ESCAPE_MS = 20;
+
 export async function settle(): Promise<void> {
-  await new Promise((resolve) => setTimeout(resolve, 1));
+  await new Promise((resolve) => setTimeout(resolve, INK_PENDING_ESCAPE_MS + 1));
   for (let round = 0; round < 4; round++) await new Promise((resolve) => setImmediate(resolve));
 }
 
