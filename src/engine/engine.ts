@@ -129,7 +129,9 @@ async function execute(options: EngineOptions, runId: string, runController: Abo
       if (result === 'stop') break;
     }
   } catch (error) {
-    fail(error);
+    // Ctrl+C at a question asked before any step (an input): the ask rejects with an AbortError; the run was
+    // interrupted by the operator, it did not fail.
+    fail(runSignal.aborted && !(error instanceof RunbookError) ? (runSignal.reason ?? error) : error);
   } finally {
     if (deferred) fail(deferred.error, deferred.message, deferred.hint);
     hooks.setCurrent(undefined);

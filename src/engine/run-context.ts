@@ -58,7 +58,8 @@ export class RunContextFactory {
       interactor: this.interactor,
       inputs,
       steps: o.steps,
-      output: (text, stream = 'info') => o.emit({ type: 'step-output', runId: o.runId, stepId, stream, text: redact(text), at: at() }),
+      output: (text, stream = 'info', kind) =>
+        o.emit({ type: 'step-output', runId: o.runId, stepId, stream, text: redact(text), ...(kind ? { kind } : {}), at: at() }),
       progress: (update) => o.emit({ type: 'step-progress', runId: o.runId, stepId, ...update, at: at() }),
       privateDir: () => {
         this.privateDirPromise ??= makePrivateDir(o.runId).then((dir) => {

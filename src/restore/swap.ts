@@ -79,6 +79,7 @@ export async function swapRestore(job: RestoreJob): Promise<ApplyResult> {
   const info = (text: string) => ctx.output(text, 'info');
   let sessionsEnded: number[] = [];
   let pgRestoreMs = 0;
+  ctx.output(`before the swap: stopping now drops the half-restored copy; ${target.label} is not replaced`, 'info', 'phase');
   const admin = await connectMaintenance(target, ctx.signal);
   try {
     const props = await readDatabaseProperties(admin, target.database);
@@ -158,6 +159,7 @@ export async function swapRestore(job: RestoreJob): Promise<ApplyResult> {
 
   const restoredAt = new Date().toISOString();
   info(inspection.exists ? `swapped: ${target.database} is the restored database; the previous one is kept as ${beforeName}` : `${target.database} created from the dump`);
+  ctx.output(`after the swap: ${target.database} is the restored database${inspection.exists ? ` (the previous one is kept as ${beforeName})` : ''}; stopping now leaves it in place, the application perhaps stopped, and skips the checks`, 'info', 'phase');
   try {
     if (state.connectionsBlocked) await admin.query(`ALTER DATABASE ${quoteIdent(beforeName)} ALLOW_CONNECTIONS true`);
   } catch (error) {

@@ -3,6 +3,7 @@
  * the Ink interactor, shows the summary and resolves with the exit code. The terminal is restored on every
  * exit path (summary, quit, signal, a crash of the UI itself).
  */
+import './no-colour.js';
 import { Box, render } from 'ink';
 import { ExitCode } from '../core/errors.js';
 import type { StartRun } from '../engine/run-control.js';
@@ -17,6 +18,8 @@ export interface InteractiveOptions {
   /** Start this runbook at once instead of showing the menu. */
   runbook?: string;
   menu?: MenuData;
+  /** After a run, back to the menu (practice); Quit or Ctrl+C twice at the menu leaves. */
+  returnToMenu?: boolean;
   stdin?: NodeJS.ReadStream;
   stdout?: NodeJS.WriteStream;
   stderr?: NodeJS.WriteStream;
@@ -28,7 +31,7 @@ export async function runInteractive(options: InteractiveOptions): Promise<numbe
   const interactor = new InkInteractor();
   // The drill's history panel listens to the same events (it shows nothing for other runbooks).
   const drillHistory = new DrillHistoryTap();
-  const session = new RunSession(drillHistory.wrap(options.startRun), interactor);
+  const session = new RunSession(drillHistory.wrap(options.startRun), interactor, { returnToMenu: options.returnToMenu ?? false });
   const stdout = options.stdout ?? process.stdout;
   // In raw mode Ctrl+C arrives as a key; these are signals sent from outside (kill, systemd, a closing tmux).
   const onSigterm = () => session.terminate('SIGTERM');

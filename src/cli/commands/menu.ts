@@ -11,7 +11,23 @@ import { builtinRunbooks, isHeadless, runbookFileFor } from '../run-command.js';
 import { recordsDirOf, recordWriter } from '../record-writer.js';
 import { TOOL_VERSION } from '../version.js';
 
-export async function menuCommand(cli: CliOptions, invocation: Invocation): Promise<number> {
+/** Runbooks that change production in a change window: starting one from the menu asks once more. */
+const CHANGE_WINDOW = new Set(['key-rotation', 'rollback', 'restore']);
+
+export interface MenuOptions {
+  /** After a run, back to the menu (practice). */
+  returnToMenu?: boolean;
+  /** Lines under the menu's title (the practice tour). */
+  notice?: string[];
+}
+
+/** Nothing points at a database: say where to practise instead of leaving the operator at a blank menu. */
+function nothingConfigured(invocation: Invocation): string[] {
+  if (invocation.settings.get('DATABASE_URL')) return [];
+  return ['Nothing is configured here (DATABASE_URL is unset). To try every runbook safely: obexal-runbook practice'];
+}
+
+export async function menuCommand(cli: CliOptions, invocation: Invocation, options: MenuOptions = {}): Promise<number> {
   if (isHeadless(cli, process.env)) {
     process.stderr.write(`${USAGE}\n\nrunbooks: ${builtinRunbooks().join(', ')}\n`);
     return 2;
@@ -19,7 +35,7 @@ export async function menuCommand(cli: CliOptions, invocation: Invocation): Prom
   const runbooks = await Promise.all(
     builtinRunbooks().map(async (name) => {
       const book = await loadRunbookFile(runbookFileFor(name));
-      return { name, title: book.title, description: book.description };
+      return { name, title: book.title, description: book.description, changeWindow: CHANGE_WINDOW.has(name) };
     }),
   );
   const recentRuns = listRuns(invocation.runsDir).slice(0, 10).map((r) => `${r.runId}  ${r.runbook}  ${r.state}`);
@@ -52,5 +68,10 @@ export async function menuCommand(cli: CliOptions, invocation: Invocation): Prom
       listeners: [listener],
     });
   const { runInteractive } = await import('../../ui/interactive.js');
-  return runInteractive({ startRun: start, menu: { runbooks, recentRuns, records, ...(drillHistory ? { drillHistory } : {}) } });
+  const notice = [...(options.notice ?? []), ...nothingConfigured(invocation)];
+  return runInteractive({
+    startRun: start,
+    returnToMenu: options.returnToMenu ?? false,
+    menu: { runbooks, recentRuns, records, notice, ...(drillHistory ? { drillHistory } : {}) },
+  });
 }

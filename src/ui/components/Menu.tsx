@@ -1,14 +1,20 @@
-/** The start screen: runbooks with their descriptions, then the recent runs and records lists. */
-import { Box, Text, useInput } from 'ink';
-import SelectInput from 'ink-select-input';
+/**
+ * The start screen: one line per runbook (the description only under the highlighted one, so that the menu fits
+ * 80x24), then the recent runs and records lists. A change-window runbook asks once more, in words, before it
+ * starts. The cursor is kept across the lists and, through `initialIndex`/`onMove`, across runs.
+ */
+import { Box, Text, useInput, useStdout } from 'ink';
 import { useState } from 'react';
 import type { DrillHistoryView } from '../../drill/history-view.js';
 import { DrillHistoryPanel } from '../drill-history.js';
+import { SelectList, type ListItem } from './SelectList.js';
 
 export interface MenuRunbook {
   name: string;
   title: string;
   description: string;
+  /** Changes production in a change window (key rotation, rollback, restore): starting it asks once more. */
+  changeWindow?: boolean;
 }
 
 export interface MenuProps {
@@ -17,30 +23,68 @@ export interface MenuProps {
   records?: string[];
   /** Earlier drills (RTO sparkline, trend, expected duration of the next one). */
   drillHistory?: DrillHistoryView;
+  /** A line under the title (nothing configured: try the practice sandbox; the practice tour). */
+  notice?: string[];
   onRun: (runbook: string) => void;
   onQuit: () => void;
   isActive?: boolean;
+  initialIndex?: number;
+  onMove?: (index: number) => void;
 }
 
-type View = 'main' | 'recent' | 'records' | 'drills';
+type View = 'main' | 'recent' | 'records' | 'drills' | { confirm: MenuRunbook };
+
+export const MENU_KEYS = '↑/↓ move · Enter choose · Ctrl+C leave';
+const BACK_KEYS = 'Esc or Enter: back to the menu';
+/** At 80x24 the title, the keys, every item and this many description lines fit with room to spare. */
+const DESCRIPTION_LINES = 3;
+
+/** The text, whitespace folded, cut to about `lines` lines of `width` with an ellipsis. */
+export function clip(text: string, width: number, lines: number): string {
+  const folded = text.replace(/\s+/g, ' ').trim();
+  const room = Math.max(20, width) * lines - lines * 8; // word wrapping leaves ragged line ends
+  return folded.length <= room ? folded : `${folded.slice(0, room - 1).replace(/\s+\S*$/, '')}…`;
+}
 
 function ListView({ title, lines, isActive }: { title: string; lines: string[]; isActive: boolean }) {
   return (
     <Box flexDirection="column">
       <Text bold>{title}</Text>
-      {lines.length === 0 ? <Text dimColor>  none yet</Text> : lines.map((line, i) => <Text key={i}>  {line}</Text>)}
-      <Text dimColor>{isActive ? 'Esc or Enter: back to the menu' : ''}</Text>
+      {lines.length === 0 ? <Text dimColor>  none yet</Text> : lines.map((line, i) => <Text key={i} wrap="truncate-end">  {line}</Text>)}
+      <Text dimColor>{isActive ? BACK_KEYS : ''}</Text>
     </Box>
   );
 }
 
-export function Menu({ runbooks, recentRuns = [], records = [], drillHistory, onRun, onQuit, isActive = true }: MenuProps) {
+/** "Start the restore?" in words: No is highlighted, Yes needs a move and Enter. */
+function ConfirmStart({ runbook, isActive, onAnswer }: { runbook: MenuRunbook; isActive: boolean; onAnswer: (start: boolean) => void }) {
+  useInput((_input, key) => key.escape && onAnswer(false), { isActive });
+  const items: ListItem<boolean>[] = [
+    { key: 'no', label: 'No, back to the menu', value: false },
+    { key: 'yes', label: `Yes, start ${runbook.name} now`, value: true },
+  ];
+  return (
+    <Box flexDirection="column">
+      <Text bold color="yellow">
+        Start “{runbook.title}”?
+      </Text>
+      <Text>It is a change-window runbook: it changes the production database or the running service.</Text>
+      <Text dimColor>It asks again before anything is changed. ↑/↓ move · Enter choose · Esc back</Text>
+      <SelectList items={items} isFocused={isActive} onSelect={(item) => onAnswer(item.value)} />
+    </Box>
+  );
+}
+
+export function Menu(props: MenuProps) {
+  const { runbooks, recentRuns = [], records = [], drillHistory, onRun, onQuit, isActive = true } = props;
   const [view, setView] = useState<View>('main');
+  const [cursor, setCursor] = useState(props.initialIndex ?? 0);
+  const { stdout } = useStdout();
   useInput(
     (_input, key) => {
       if (key.escape || key.return) setView('main');
     },
-    { isActive: isActive && view !== 'main' },
+    { isActive: isActive && (view === 'recent' || view === 'records' || view === 'drills') },
   );
   if (view === 'recent') return <ListView title="Recent runs" lines={recentRuns} isActive={isActive} />;
   if (view === 'records') return <ListView title="Records" lines={records} isActive={isActive} />;
@@ -48,42 +92,59 @@ export function Menu({ runbooks, recentRuns = [], records = [], drillHistory, on
     return (
       <Box flexDirection="column">
         <DrillHistoryPanel view={drillHistory} />
-        <Text dimColor>{isActive ? 'Esc or Enter: back to the menu' : ''}</Text>
+        <Text dimColor>{isActive ? BACK_KEYS : ''}</Text>
       </Box>
     );
   }
+  if (typeof view === 'object') {
+    const runbook = view.confirm;
+    return <ConfirmStart runbook={runbook} isActive={isActive} onAnswer={(start) => (start ? onRun(runbook.name) : setView('main'))} />;
+  }
 
-  const descriptions = new Map<string, string>();
-  const items = runbooks.map((runbook) => {
-    const label = `${runbook.title} (${runbook.name})`;
-    descriptions.set(label, runbook.description);
-    return { key: `run:${runbook.name}`, label, value: `run:${runbook.name}` };
-  });
+  const byValue = new Map(runbooks.map((runbook) => [`run:${runbook.name}`, runbook]));
+  const items: ListItem<string>[] = runbooks.map((runbook) => ({ key: `run:${runbook.name}`, label: `${runbook.title} (${runbook.name})`, value: `run:${runbook.name}` }));
   items.push(
     { key: 'recent', label: `Recent runs (${recentRuns.length})`, value: 'recent' },
     { key: 'records', label: `Records (${records.length})`, value: 'records' },
     ...(drillHistory ? [{ key: 'drills', label: `Drill history (${drillHistory.drills})`, value: 'drills' }] : []),
     { key: 'quit', label: 'Quit', value: 'quit' },
   );
-  const Item = ({ isSelected, label }: { isSelected?: boolean; label: string }) => (
-    <Text>
-      <Text color={isSelected ? 'cyan' : undefined} bold={isSelected}>
-        {label}
-      </Text>
-      {descriptions.has(label) ? <Text dimColor>  {descriptions.get(label)}</Text> : null}
-    </Text>
-  );
-  const select = (item: { value: string }) => {
-    if (item.value === 'quit') onQuit();
-    else if (item.value === 'recent' || item.value === 'records' || item.value === 'drills') setView(item.value);
-    else onRun(item.value.slice('run:'.length));
+  const select = (item: ListItem<string>) => {
+    if (item.value === 'quit') return onQuit();
+    if (item.value === 'recent' || item.value === 'records' || item.value === 'drills') return setView(item.value);
+    const runbook = byValue.get(item.value);
+    if (runbook?.changeWindow) return setView({ confirm: runbook });
+    onRun(item.value.slice('run:'.length));
+  };
+  const move = (index: number) => {
+    setCursor(index);
+    props.onMove?.(index);
   };
   return (
     <Box flexDirection="column">
       <Text bold>obexal-runbook</Text>
-      <Text dimColor>↑/↓ to move, Enter to choose, Ctrl+C to leave</Text>
+      <Text dimColor>{MENU_KEYS}</Text>
+      {(props.notice ?? []).map((line, i) => (
+        <Text key={i} color="yellow">
+          {line}
+        </Text>
+      ))}
       <Box marginTop={1}>
-        <SelectInput items={items} itemComponent={Item} onSelect={select} isFocused={isActive} />
+        <SelectList
+          items={items}
+          initialIndex={cursor}
+          isFocused={isActive}
+          onSelect={select}
+          onMove={move}
+          renderDetail={(item) => {
+            const description = byValue.get(item.value)?.description;
+            return description ? (
+              <Box marginLeft={4}>
+                <Text dimColor>{clip(description, (stdout.columns || 80) - 6, DESCRIPTION_LINES)}</Text>
+              </Box>
+            ) : null;
+          }}
+        />
       </Box>
     </Box>
   );

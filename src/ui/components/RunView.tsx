@@ -10,14 +10,18 @@ export interface RunViewProps {
   notice?: string;
   /** Hide the live area (current and pending steps) once the run is over. */
   finished?: boolean;
+  /** A prompt waits for the operator: the step's timer says so instead of counting. */
+  waiting?: boolean;
+  /** The caller renders the history itself (the App keeps one <Static> for the whole session). */
+  withoutHistory?: boolean;
 }
 
-export function RunView({ run, notice, finished = false }: RunViewProps) {
+export function RunView({ run, notice, finished = false, waiting = false, withoutHistory = false }: RunViewProps) {
   const pending = finished ? [] : pendingSteps(run);
   return (
     <Box flexDirection="column">
-      <Static items={run.log}>{(entry) => <LogLine key={entry.key} entry={entry} />}</Static>
-      {!finished && run.current ? <CurrentStep step={run.current} /> : null}
+      {withoutHistory ? null : <Static items={run.log}>{(entry) => <LogLine key={entry.key} entry={entry} />}</Static>}
+      {!finished && run.current ? <CurrentStep step={run.current} waiting={waiting} /> : null}
       {pending.map((step) => (
         <Text key={step.id}>
           <Text dimColor>○ {step.title}</Text>
