@@ -13,6 +13,8 @@ export interface CliOptions {
   pin?: string;
   envFile?: string;
   scenario?: string;
+  /** practice: which sandbox of this HOME (default `default`). */
+  name?: string;
   hold: boolean;
   release: boolean;
   help: boolean;
@@ -37,6 +39,7 @@ export function parseCli(argv: string[]): CliOptions {
         pin: { type: 'string' },
         'env-file': { type: 'string' },
         scenario: { type: 'string' },
+        name: { type: 'string' },
         hold: { type: 'boolean', default: false },
         release: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
@@ -54,6 +57,7 @@ export function parseCli(argv: string[]): CliOptions {
       pin: values.pin,
       envFile: values['env-file'],
       scenario: values.scenario,
+      name: values.name,
       hold: values.hold ?? false,
       release: values.release ?? false,
       help: values.help ?? false,
@@ -90,6 +94,7 @@ options:
   --hold/--release retention: suspend every deletion during an incident / lift the hold
   --verbose        command output and warnings in the log
   --scenario S     practice: rotated-keys | bad-migration (prepared through the real runbooks)
+  --name N         practice: which sandbox of this HOME (default: default)
 
 exit codes: 0 ok · 1 a step failed · 2 usage or invalid runbook · 3 answer or confirmation required
             4 resume refused · 5 threshold missed · 130/143 interrupted (cleanup done)`;

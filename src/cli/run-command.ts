@@ -56,7 +56,7 @@ async function readAnswers(file: string | undefined): Promise<Record<string, str
   return Object.fromEntries(Object.entries(parsed).map(([k, v]) => [k, typeof v === 'boolean' ? (v ? 'yes' : 'no') : String(v)]));
 }
 
-function loadResume(invocation: Invocation, runId: string | undefined, runbook: Runbook): JournalReplay | undefined {
+export function loadResume(invocation: Invocation, runId: string | undefined, runbook: Runbook): JournalReplay | undefined {
   if (!runId) return undefined;
   const replay = readJournal(journalPath(invocation.runsDir, runId));
   if (replay.header.runbook !== runbook.name) {

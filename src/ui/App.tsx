@@ -3,7 +3,7 @@ import { Box, Static, Text, useApp, useInput } from 'ink';
 import Spinner from 'ink-spinner';
 import { useEffect, useSyncExternalStore } from 'react';
 import { InterruptDialog } from './components/InterruptDialog.js';
-import { Menu, type MenuRunbook } from './components/Menu.js';
+import { Menu, type MenuRunbook, type RecentRun } from './components/Menu.js';
 import type { DrillHistoryView } from '../drill/history-view.js';
 import { RunView } from './components/RunView.js';
 import { Summary } from './components/Summary.js';
@@ -15,6 +15,8 @@ import { LogLine } from './components/LogLine.js';
 
 export interface MenuData {
   runbooks: MenuRunbook[];
+  /** Recent runs read fresh each time (resumable from the menu). */
+  listRuns?: () => RecentRun[];
   /** Lines under the menu's title (nothing configured; the practice tour). */
   notice?: string[];
   recentRuns?: string[];
@@ -69,6 +71,7 @@ export function App({ session, prompts, menu }: AppProps) {
         <Menu
           runbooks={menu?.runbooks ?? []}
           recentRuns={menu?.recentRuns}
+          {...(menu?.listRuns ? { listRuns: menu.listRuns } : {})}
           records={menu?.records}
           notice={[...(menu?.notice ?? []), ...(snapshot.menuNotice ? [snapshot.menuNotice] : [])]}
           {...(menu?.drillHistory ? { drillHistory: menu.drillHistory } : {})}

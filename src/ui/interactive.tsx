@@ -12,6 +12,7 @@ import { DrillHistoryFooter } from './drill-history.js';
 import { DrillHistoryTap } from './drill-history-tap.js';
 import { InkInteractor } from './ink-interactor.js';
 import { RunSession } from './run-session.js';
+import { endStartupLine } from './startup-line.js';
 
 export interface InteractiveOptions {
   startRun: StartRun;
@@ -42,6 +43,7 @@ export async function runInteractive(options: InteractiveOptions): Promise<numbe
   let uiFailed = false;
   // Started before the first frame, so that a named runbook never flashes the menu.
   if (options.runbook) session.start(options.runbook);
+  endStartupLine();
   const tree = (
     <Box flexDirection="column">
       <App session={session} prompts={interactor.prompts} menu={options.menu} />

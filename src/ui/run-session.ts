@@ -11,6 +11,7 @@ import { redact } from '../core/redact.js';
 import type { RunEvent, StepOutcome } from '../engine/events.js';
 import type { RunControl, RunResult, StartRun } from '../engine/run-control.js';
 import type { InkInteractor } from './ink-interactor.js';
+import { parseResume } from './resume-request.js';
 import { initialRunState, reduceRunEvent, type LogEntry, type RunState } from './run-state.js';
 
 export interface SessionOptions {
@@ -139,7 +140,7 @@ export class RunSession {
     this.#quitArmed = false;
     this.#pendingAbort = undefined;
     this.#control = undefined;
-    this.#update({ phase: 'starting', runbook, menuNotice: undefined, run: initialRunState, runNumber: this.#snapshot.runNumber + 1, cancelledAtQuestion: undefined, result: undefined, failure: undefined, exitCode: undefined });
+    this.#update({ phase: 'starting', runbook: parseResume(runbook).runbook, menuNotice: undefined, run: initialRunState, runNumber: this.#snapshot.runNumber + 1, cancelledAtQuestion: undefined, result: undefined, failure: undefined, exitCode: undefined });
     void this.#run(runbook);
   }
 

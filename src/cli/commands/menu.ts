@@ -7,7 +7,8 @@ import { listRecords } from '../../records/store.js';
 import type { CliOptions } from '../args.js';
 import { USAGE } from '../args.js';
 import type { Invocation } from '../environment.js';
-import { builtinRunbooks, isHeadless, runbookFileFor } from '../run-command.js';
+import { builtinRunbooks, isHeadless, loadResume, runbookFileFor } from '../run-command.js';
+import { parseResume } from '../../ui/resume-request.js';
 import { recordsDirOf, recordWriter } from '../record-writer.js';
 import { TOOL_VERSION } from '../version.js';
 
@@ -24,7 +25,7 @@ export interface MenuOptions {
 /** Nothing points at a database: say where to practise instead of leaving the operator at a blank menu. */
 function nothingConfigured(invocation: Invocation): string[] {
   if (invocation.settings.get('DATABASE_URL')) return [];
-  return ['Nothing is configured here (DATABASE_URL is unset). To try every runbook safely: obexal-runbook practice'];
+  return ['Nothing configured. Practise safely in a sandbox: obexal-runbook practice'];
 }
 
 export async function menuCommand(cli: CliOptions, invocation: Invocation, options: MenuOptions = {}): Promise<number> {
@@ -38,7 +39,8 @@ export async function menuCommand(cli: CliOptions, invocation: Invocation, optio
       return { name, title: book.title, description: book.description, changeWindow: CHANGE_WINDOW.has(name) };
     }),
   );
-  const recentRuns = listRuns(invocation.runsDir).slice(0, 10).map((r) => `${r.runId}  ${r.runbook}  ${r.state}`);
+  const recent = () => listRuns(invocation.runsDir).slice(0, 10).map((r) => ({ runId: r.runId, runbook: r.runbook, state: r.state, line: `${r.runId}  ${r.runbook}  ${r.state}` }));
+  const recentRuns = recent().map((r) => r.line);
   let records: string[] = [];
   try {
     records = (await listRecords(recordsDirOf(invocation.settings))).slice(0, 10).map((r) => `${r.finishedAt}  ${r.runbook}  ${r.outcome}  ${r.file}`);
@@ -53,9 +55,12 @@ export async function menuCommand(cli: CliOptions, invocation: Invocation, optio
   } catch {
     drillHistory = undefined; // no BACKUP_DIR yet: the menu works without the history
   }
-  const start: StartRun = async (name, interactor, listener) =>
-    startRun({
-      runbook: await loadRunbookFile(runbookFileFor(name)),
+  const start: StartRun = async (request, interactor, listener) => {
+    // A run chosen in Recent runs comes as "<runbook> --resume <run id>".
+    const { runbook: name, resume } = parseResume(request);
+    const runbook = await loadRunbookFile(runbookFileFor(name));
+    return startRun({
+      runbook,
       settings: invocation.settings,
       interactor,
       mode: 'interactive',
@@ -63,15 +68,17 @@ export async function menuCommand(cli: CliOptions, invocation: Invocation, optio
       inputValues: {},
       namedByInvocation: invocation.namedByInvocation,
       runsDir: invocation.runsDir,
+      ...(resume ? { resume: loadResume(invocation, resume, runbook) } : {}),
       writeRecord: recordWriter(invocation.settings),
       toolVersion: TOOL_VERSION,
       listeners: [listener],
     });
+  };
   const { runInteractive } = await import('../../ui/interactive.js');
   const notice = [...(options.notice ?? []), ...nothingConfigured(invocation)];
   return runInteractive({
     startRun: start,
     returnToMenu: options.returnToMenu ?? false,
-    menu: { runbooks, recentRuns, records, notice, ...(drillHistory ? { drillHistory } : {}) },
+    menu: { runbooks, recentRuns, listRuns: recent, records, notice, ...(drillHistory ? { drillHistory } : {}) },
   });
 }

@@ -8,6 +8,7 @@ import { useState } from 'react';
 import type { DrillHistoryView } from '../../drill/history-view.js';
 import { DrillHistoryPanel } from '../drill-history.js';
 import { SelectList, type ListItem } from './SelectList.js';
+import { resumeRequest } from '../resume-request.js';
 
 export interface MenuRunbook {
   name: string;
@@ -17,9 +18,19 @@ export interface MenuRunbook {
   changeWindow?: boolean;
 }
 
+/** A run of the recent-runs list: one that did not finish can be resumed from the menu. */
+export interface RecentRun {
+  runId: string;
+  runbook: string;
+  state: string;
+  line: string;
+}
+
 export interface MenuProps {
   runbooks: MenuRunbook[];
   recentRuns?: string[];
+  /** Read when the list is opened (fresh after each run); runs that did not finish can be resumed from it. */
+  listRuns?: () => RecentRun[];
   records?: string[];
   /** Earlier drills (RTO sparkline, trend, expected duration of the next one). */
   drillHistory?: DrillHistoryView;
@@ -56,6 +67,26 @@ function ListView({ title, lines, isActive }: { title: string; lines: string[]; 
   );
 }
 
+/** Recent runs as a list: Enter on one that did not finish resumes it. */
+function RecentRunsView({ runs, isActive, onResume, onBack }: { runs: RecentRun[]; isActive: boolean; onResume: (run: RecentRun) => void; onBack: () => void }) {
+  useInput((_input, key) => key.escape && onBack(), { isActive });
+  const items: ListItem<RecentRun | undefined>[] = [
+    ...runs.map((run) => ({ key: run.runId, label: `${run.line}${run.state === 'ok' ? '' : '  (Enter: resume)'}`, value: run })),
+    { key: 'back', label: 'Back to the menu', value: undefined },
+  ];
+  return (
+    <Box flexDirection="column">
+      <Text bold>Recent runs</Text>
+      <Text dimColor>↑/↓ move · Enter resume a run that did not finish · Esc back</Text>
+      <SelectList
+        items={items}
+        isFocused={isActive}
+        onSelect={(item) => (item.value && item.value.state !== 'ok' ? onResume(item.value) : onBack())}
+      />
+    </Box>
+  );
+}
+
 /** "Start the restore?" in words: No is highlighted, Yes needs a move and Enter. */
 function ConfirmStart({ runbook, isActive, onAnswer }: { runbook: MenuRunbook; isActive: boolean; onAnswer: (start: boolean) => void }) {
   useInput((_input, key) => key.escape && onAnswer(false), { isActive });
@@ -75,6 +106,13 @@ function ConfirmStart({ runbook, isActive, onAnswer }: { runbook: MenuRunbook; i
   );
 }
 
+/** "Title (name)" within `width`: the title is cut, never the name the command line knows it by. */
+export function itemLabel(runbook: Pick<MenuRunbook, 'title' | 'name'>, width: number): string {
+  const suffix = ` (${runbook.name})`;
+  if (runbook.title.length + suffix.length <= width) return `${runbook.title}${suffix}`;
+  return `${runbook.title.slice(0, Math.max(8, width - suffix.length - 1)).trimEnd()}…${suffix}`;
+}
+
 export function Menu(props: MenuProps) {
   const { runbooks, recentRuns = [], records = [], drillHistory, onRun, onQuit, isActive = true } = props;
   const [view, setView] = useState<View>('main');
@@ -84,8 +122,17 @@ export function Menu(props: MenuProps) {
     (_input, key) => {
       if (key.escape || key.return) setView('main');
     },
-    { isActive: isActive && (view === 'recent' || view === 'records' || view === 'drills') },
+    { isActive: isActive && ((view === 'recent' && !props.listRuns) || view === 'records' || view === 'drills') },
   );
+  if (view === 'recent' && props.listRuns) {
+    const resume = (run: RecentRun) => {
+      const runbook = runbooks.find((candidate) => candidate.name === run.runbook);
+      const request = { ...(runbook ?? { name: run.runbook, title: run.runbook, description: '' }), name: resumeRequest(run) };
+      if (runbook?.changeWindow) setView({ confirm: { ...request, title: `${runbook.title} (resume ${run.runId})` } });
+      else onRun(request.name);
+    };
+    return <RecentRunsView runs={props.listRuns()} isActive={isActive} onResume={resume} onBack={() => setView('main')} />;
+  }
   if (view === 'recent') return <ListView title="Recent runs" lines={recentRuns} isActive={isActive} />;
   if (view === 'records') return <ListView title="Records" lines={records} isActive={isActive} />;
   if (view === 'drills' && drillHistory) {
@@ -102,9 +149,10 @@ export function Menu(props: MenuProps) {
   }
 
   const byValue = new Map(runbooks.map((runbook) => [`run:${runbook.name}`, runbook]));
-  const items: ListItem<string>[] = runbooks.map((runbook) => ({ key: `run:${runbook.name}`, label: `${runbook.title} (${runbook.name})`, value: `run:${runbook.name}` }));
+  const width = (stdout.columns || 80) - 3;
+  const items: ListItem<string>[] = runbooks.map((runbook) => ({ key: `run:${runbook.name}`, label: itemLabel(runbook, width), value: `run:${runbook.name}` }));
   items.push(
-    { key: 'recent', label: `Recent runs (${recentRuns.length})`, value: 'recent' },
+    { key: 'recent', label: `Recent runs (${props.listRuns ? props.listRuns().length : recentRuns.length})`, value: 'recent' },
     { key: 'records', label: `Records (${records.length})`, value: 'records' },
     ...(drillHistory ? [{ key: 'drills', label: `Drill history (${drillHistory.drills})`, value: 'drills' }] : []),
     { key: 'quit', label: 'Quit', value: 'quit' },
