@@ -79,7 +79,7 @@ test('practice: backup, menu back, drill, restore stopped before the swap, resum
     await confirmTarget(pty, since);
     await pty.waitFor(new RegExp(`${SPINNER} Restore \\[destructive\\]`), { since, timeoutMs: 120_000 });
     let dialog = await press(pty, keys.ctrlC, 'Stop “Restore” now?');
-    assert.match(dialog, /before the swap: stopping now drops the half-restored copy/);
+    assert.match(dialog, /[Bb]efore the swap[,:] stopping (now )?drops the half-restored copy/);
     await press(pty, 'y', /What now\?|Retry it or stop/);
     since = pty.mark();
     pty.write(keys.enter); // "Stop the run" is highlighted
@@ -104,7 +104,7 @@ test('practice: backup, menu back, drill, restore stopped before the swap, resum
     await pty.waitFor(new RegExp(`${SPINNER} Restore \\[destructive\\]`), { since: pty.mark() - 200, timeoutMs: 120_000 });
     dialog = await press(pty, keys.ctrlC, 'Stop “Restore” now?');
     const passed = await pty.waitFor(/after the swap: obexal is the restored database/, { since: pty.mark() - dialog.length, timeoutMs: 120_000 });
-    assert.match(passed, /Stop “Restore” now\?[\s\S]*after the swap: obexal is the restored database/, 'the open dialog changed after the swap');
+    assert.match(passed, /Stop “Restore” now\?[\s\S]*║ {3}after the swap: obexal is the restored database/, 'the open dialog changed after the swap');
     pty.write('n');
     await pty.waitFor(/✔ restore finished/, { since, timeoutMs: 300_000 });
     const restored = pty.text().slice(since);
@@ -130,5 +130,6 @@ test('practice: backup, menu back, drill, restore stopped before the swap, resum
     await pty.waitFor('status=', { timeoutMs: 120_000 });
     assert.match(pty.text(), /Practice sandbox stopped and removed/);
     assert.match(pty.text(), /status=0/);
+    if (process.env.PTY_DUMP) (await import('node:fs')).writeFileSync(process.env.PTY_DUMP, pty.text());
   });
 });
