@@ -104,3 +104,18 @@ test('without NO_COLOR the same menu is drawn in colour (the test above can fail
     await pty.waitForExit(20_000);
   });
 });
+
+test('Ctrl+C at a runbook\'s first question: "cancelled", exit 130, no --resume hint', { timeout: 90_000 }, async () => {
+  const env = { ...ENV, BACKUP_DIR: join(home, 'backups') };
+  await withPty(`${COMMAND} retention`, { cwd: ROOT, cols: 100, rows: 30, env, timeoutMs: 60_000 }, async (pty) => {
+    await pty.waitFor('What should retention do?');
+    assert.match(pty.text(), /↑\/↓ move · Enter choose · Ctrl\+C stop the run/, 'the prompt names its keys');
+    const since = pty.mark();
+    pty.write(keys.ctrlC);
+    await pty.waitFor(/retention cancelled/, { since });
+    const summary = pty.text().slice(since);
+    assert.match(summary, /nothing was done, nothing to resume/);
+    assert.doesNotMatch(summary, /failed|exit 1 |--resume/);
+    assert.equal((await pty.waitForExit(20_000)).code, 130);
+  });
+});
