@@ -31,6 +31,8 @@ export interface ActionContext {
   interactor: Interactor;
   inputs: Readonly<Record<string, unknown>>;
   steps: Readonly<Record<string, StepState>>;
+  /** On --resume, what this step left in the earlier run (a step that asks again offers those answers first). */
+  previous?: Readonly<StepState>;
   /**
    * A line of output for the screen tail and the journal (redacted on the way out). `kind` (optional): `note`
    * for a result the operator must keep, `phase` for a point passed that changes what stopping would leave.

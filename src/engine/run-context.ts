@@ -43,7 +43,7 @@ export class RunContextFactory {
     return this.confirmations.size > 0;
   }
 
-  make(stepId: string, signal: AbortSignal, inputs: Record<string, unknown>): ActionContext {
+  make(stepId: string, signal: AbortSignal, inputs: Record<string, unknown>, previous?: StepState): ActionContext {
     const o = this.options;
     const at = () => new Date().toISOString();
     return {
@@ -58,6 +58,7 @@ export class RunContextFactory {
       interactor: this.interactor,
       inputs,
       steps: o.steps,
+      ...(previous ? { previous } : {}),
       output: (text, stream = 'info', kind) =>
         o.emit({ type: 'step-output', runId: o.runId, stepId, stream, text: redact(text), ...(kind ? { kind } : {}), at: at() }),
       progress: (update) => o.emit({ type: 'step-progress', runId: o.runId, stepId, ...update, at: at() }),

@@ -97,9 +97,9 @@ test('practice: backup, menu back, drill, restore stopped before the swap, resum
     since = pty.mark();
     pty.write(keys.enter);
     await pty.waitFor(/resumed from/, { since, timeoutMs: 120_000 });
-    // The resumed run asks for the dump again when its selection re-runs; Enter keeps the one offered first.
-    const asked = await pty.waitFor(/\? .*[Dd]ump|Type\s+\S+:\d+\/\S+\s+to confirm/, { since, timeoutMs: 120_000 });
-    if (/\? .*[Dd]ump/.test(asked.slice(since)) && !/Type\s+\S+:\d+/.test(asked.slice(since))) pty.write(keys.enter);
+    // The resumed run offers the dump the earlier run had chosen first; Enter keeps it.
+    await pty.waitFor(/❯ .*← the earlier run's/, { since, timeoutMs: 120_000 });
+    pty.write(keys.enter);
     await confirmTarget(pty, since);
     await pty.waitFor(new RegExp(`${SPINNER} Restore \\[destructive\\]`), { since: pty.mark() - 200, timeoutMs: 120_000 });
     dialog = await press(pty, keys.ctrlC, 'Stop “Restore” now?');
