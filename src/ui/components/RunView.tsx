@@ -16,8 +16,13 @@ export interface RunViewProps {
   withoutHistory?: boolean;
 }
 
+/** Pending steps listed under the live one: the rest is counted, so that the live area fits a 24-line screen. */
+export const PENDING_SHOWN = 5;
+
 export function RunView({ run, notice, finished = false, waiting = false, withoutHistory = false }: RunViewProps) {
-  const pending = finished ? [] : pendingSteps(run);
+  const allPending = finished ? [] : pendingSteps(run);
+  const pending = allPending.length > PENDING_SHOWN + 1 ? allPending.slice(0, PENDING_SHOWN) : allPending;
+  const more = allPending.length - pending.length;
   return (
     <Box flexDirection="column">
       {withoutHistory ? null : <Static items={run.log}>{(entry) => <LogLine key={entry.key} entry={entry} />}</Static>}
@@ -29,6 +34,7 @@ export function RunView({ run, notice, finished = false, waiting = false, withou
           {step.willRun === false ? <Text dimColor> (will be skipped)</Text> : null}
         </Text>
       ))}
+      {more > 0 ? <Text dimColor>○ … {more} more step(s)</Text> : null}
       {notice ? <Text color="yellow">{notice}</Text> : null}
     </Box>
   );

@@ -73,7 +73,7 @@ export function Summary({ runbook, result, failure, exitCode, durationMs, counts
     <Box flexDirection="column" marginTop={1}>
       {notes.length > 0 ? <Notes notes={notes} /> : null}
       <Text bold color={color}>
-        {ok ? '✔' : '✖'} {runbook ?? 'run'} {outcome}
+        {ok ? '✔' : signalled ? '⊘' : '✖'} {runbook ?? 'run'} {outcome}
         <Text dimColor>
           {'  '}exit {exitCode} ({exitCodeMeaning(exitCode)})
           {durationMs !== undefined ? ` · total ${formatDuration(durationMs)}` : ''}
@@ -82,7 +82,7 @@ export function Summary({ runbook, result, failure, exitCode, durationMs, counts
       {counts ? <Counts counts={counts} /> : null}
       {message && !ok ? <Text color={color}>  {message}</Text> : null}
       {hint && !ok ? <Text color="yellow">  → {hint}</Text> : null}
-      {!ok && useful.length > 0 ? <Completed steps={useful} /> : null}
+      {!ok && !signalled && useful.length > 0 ? <Completed steps={useful} /> : null}
       {result?.recordPath ? (
         <Text>
           {'  '}record: {result.recordPath}{' '}
