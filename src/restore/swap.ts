@@ -159,7 +159,9 @@ export async function swapRestore(job: RestoreJob): Promise<ApplyResult> {
 
   const restoredAt = new Date().toISOString();
   info(inspection.exists ? `swapped: ${target.database} is the restored database; the previous one is kept as ${beforeName}` : `${target.database} created from the dump`);
-  ctx.output(`after the swap: ${target.database} is the restored database${inspection.exists ? ` (the previous one is kept as ${beforeName})` : ''}; stopping now leaves it in place, the application perhaps stopped, and skips the checks`, 'info', 'phase');
+  const kept = inspection.exists ? ` (the previous one is kept as ${beforeName})` : '';
+  const leaves = 'stopping now leaves it in place, the application perhaps stopped, and skips the checks';
+  ctx.output(`after the swap: ${target.database} is the restored database${kept}; ${leaves}`, 'info', 'phase');
   try {
     if (state.connectionsBlocked) await admin.query(`ALTER DATABASE ${quoteIdent(beforeName)} ALLOW_CONNECTIONS true`);
   } catch (error) {
