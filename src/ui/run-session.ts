@@ -182,12 +182,13 @@ export class RunSession {
     if (phase === 'menu') return this.#ctrlCAtMenu();
     if (phase === 'starting' || interrupt !== 'idle') return this.#abort('SIGINT');
     const current = this.#control?.current();
-    // At a question, Ctrl+C cancels the run (a destructive step still asks first). Before any step ended, that
-    // is a cancellation: nothing was done, nothing to resume.
-    if (this.interactor.prompts.current() && !current?.destructive) {
+    // Ctrl+C at a question before any step ended: if the run stops, it was cancelled (nothing was done, nothing
+    // to resume). A question asked before the first step (an input) cancels at once; inside a step, the engine
+    // asks first whether to stop or run the step again.
+    if (this.interactor.prompts.current()) {
       const untouched = this.#snapshot.run.log.every((entry) => entry.kind !== 'step' || entry.outcome === 'skipped');
       if (untouched) this.#update({ cancelledAtQuestion: true });
-      return this.#abort('SIGINT');
+      if (!current) return this.#abort('SIGINT');
     }
     if (current?.destructive) {
       const dialog: StopDialog = { stepId: current.stepId, title: current.title };
