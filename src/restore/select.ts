@@ -22,7 +22,8 @@ export interface SelectParams {
 
 /** The choice of the dump named `name` (from `origin` when it is still there, else from anywhere). */
 function earlierChoice(choices: { value: string }[], name: string, origin: string | undefined): string | undefined {
-  return (choices.find((c) => c.value === `${origin}:${name}`) ?? choices.find((c) => c.value.endsWith(`:${name}`)))?.value;
+  const exact = choices.find((c) => c.value === `${origin}:${name}`);
+  return (exact ?? choices.find((c) => c.value.endsWith(`:${name}`)))?.value;
 }
 
 async function chooseFromList(ctx: ActionContext, catalog: Catalog): Promise<string> {
@@ -33,6 +34,7 @@ async function chooseFromList(ctx: ActionContext, catalog: Catalog): Promise<str
       'give the path of a dump file: obexal-runbook restore <file>',
     );
   }
+  const newestVerified = choices.find((c) => c.backup.verified && c.backup.reason !== 'pre-restore')?.value;
   // Resumed: the dump the earlier run had chosen comes first, and choosing another one is confirmed.
   const earlier = ctx.previous?.data.dump as { name?: string; origin?: string } | undefined;
   const earlierValue = earlier?.name ? earlierChoice(choices, earlier.name, earlier.origin) : undefined;
@@ -40,9 +42,11 @@ async function chooseFromList(ctx: ActionContext, catalog: Catalog): Promise<str
     {
       kind: 'choice',
       name: 'dump',
-      message: earlierValue ? 'Which dump to restore? (the earlier run chose the one highlighted)' : 'Which dump to restore? (date, size, reason, key era, verified)',
+      message: earlierValue
+        ? 'Which dump to restore? (the earlier run chose the one highlighted)'
+        : 'Which dump to restore? (date, size, reason, key era, verified)',
       options: choices.map((c) => ({ value: c.value, label: c.value === earlierValue ? `${c.label}  ← the earlier run's` : c.label })),
-      default: earlierValue ?? choices.find((c) => c.backup.verified && c.backup.reason !== 'pre-restore')?.value ?? choices[0]?.value,
+      default: earlierValue ?? newestVerified ?? choices[0]?.value,
     },
     ctx.signal,
   );

@@ -59,7 +59,11 @@ export function App({ session, prompts, menu }: AppProps) {
   const transcript = (
     <Static items={history}>
       {(item) =>
-        item.kind === 'log' ? <LogLine key={item.key} entry={item.entry} /> : <Summary key={item.key} {...item.summary} />
+        item.kind === 'log' ? (
+          <LogLine key={item.key} entry={item.entry} />
+        ) : (
+          <Summary key={item.key} {...item.summary} />
+        )
       }
     </Static>
   );

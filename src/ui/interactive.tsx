@@ -32,7 +32,8 @@ export async function runInteractive(options: InteractiveOptions): Promise<numbe
   const interactor = new InkInteractor();
   // The drill's history panel listens to the same events (it shows nothing for other runbooks).
   const drillHistory = new DrillHistoryTap();
-  const session = new RunSession(drillHistory.wrap(options.startRun), interactor, { returnToMenu: options.returnToMenu ?? false });
+  const returnToMenu = options.returnToMenu ?? false;
+  const session = new RunSession(drillHistory.wrap(options.startRun), interactor, { returnToMenu });
   const stdout = options.stdout ?? process.stdout;
   // In raw mode Ctrl+C arrives as a key; these are signals sent from outside (kill, systemd, a closing tmux).
   const onSigterm = () => session.terminate('SIGTERM');

@@ -19,14 +19,17 @@ export interface SessionOptions {
   returnToMenu?: boolean;
 }
 
-export function summarise(snapshot: Pick<SessionSnapshot, 'runbook' | 'result' | 'failure' | 'exitCode' | 'run' | 'cancelledAtQuestion'>): RunSummary {
+type SummarySource = Pick<SessionSnapshot, 'runbook' | 'result' | 'failure' | 'exitCode' | 'run' | 'cancelledAtQuestion'>;
+
+export function summarise(snapshot: SummarySource): RunSummary {
   const { run } = snapshot;
   const counts: Partial<Record<StepOutcome, number>> = {};
   const completed: RunSummary['completed'] = [];
   for (const entry of run.log) {
     if (entry.kind !== 'step') continue;
     counts[entry.outcome] = (counts[entry.outcome] ?? 0) + 1;
-    if (entry.outcome === 'ok') completed.push({ title: entry.title, ...(entry.message ? { message: entry.message } : {}) });
+    if (entry.outcome !== 'ok') continue;
+    completed.push({ title: entry.title, ...(entry.message ? { message: entry.message } : {}) });
   }
   const outcome = snapshot.result?.outcome;
   const stopped = outcome === 'interrupted' || (!snapshot.result && snapshot.exitCode === ExitCode.sigint);
@@ -140,7 +143,13 @@ export class RunSession {
     this.#quitArmed = false;
     this.#pendingAbort = undefined;
     this.#control = undefined;
-    this.#update({ phase: 'starting', runbook: parseResume(runbook).runbook, menuNotice: undefined, run: initialRunState, runNumber: this.#snapshot.runNumber + 1, cancelledAtQuestion: undefined, result: undefined, failure: undefined, exitCode: undefined });
+    this.#update({
+      phase: 'starting',
+      runbook: parseResume(runbook).runbook,
+      run: initialRunState,
+      runNumber: this.#snapshot.runNumber + 1,
+      ...{ menuNotice: undefined, cancelledAtQuestion: undefined, result: undefined, failure: undefined, exitCode: undefined },
+    });
     void this.#run(runbook);
   }
 
@@ -258,7 +267,8 @@ export class RunSession {
 
   #finish(end: Pick<SessionSnapshot, 'result' | 'failure' | 'exitCode' | 'quiet'>): void {
     if (this.#snapshot.phase === 'done') return;
-    if (this.options.returnToMenu && !end.quiet && this.#snapshot.phase !== 'menu' && !this.#terminated) return this.#backToMenu(end);
+    const menuAgain = this.options.returnToMenu && !end.quiet && this.#snapshot.phase !== 'menu' && !this.#terminated;
+    if (menuAgain) return this.#backToMenu(end);
     this.interactor.closeAll();
     this.#update({ ...end, phase: 'done', interrupt: 'idle', dialog: undefined });
     this.#resolveDone(end.exitCode ?? ExitCode.ok);

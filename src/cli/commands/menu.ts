@@ -39,7 +39,10 @@ export async function menuCommand(cli: CliOptions, invocation: Invocation, optio
       return { name, title: book.title, description: book.description, changeWindow: CHANGE_WINDOW.has(name) };
     }),
   );
-  const recent = () => listRuns(invocation.runsDir).slice(0, 10).map((r) => ({ runId: r.runId, runbook: r.runbook, state: r.state, line: `${r.runId}  ${r.runbook}  ${r.state}` }));
+  const recent = () =>
+    listRuns(invocation.runsDir)
+      .slice(0, 10)
+      .map((r) => ({ runId: r.runId, runbook: r.runbook, state: r.state, line: `${r.runId}  ${r.runbook}  ${r.state}` }));
   const recentRuns = recent().map((r) => r.line);
   let records: string[] = [];
   try {

@@ -13,8 +13,10 @@ import { InterruptedError, StepFailedError, UsageError } from '../../core/errors
 import { isProcessAlive } from '../../core/private-dir.js';
 import { startPracticeStack, type PracticeStack } from '../../sandbox/practice/stack.js';
 import { writeEnvFile } from '../../sandbox/practice/env-file.js';
-import { parseScenario, prepareScenarioOrStop, takeFirstBackup, type PreparedScenario, type ScenarioName } from '../../sandbox/practice/scenarios.js';
-import { clearPracticeState, firstPracticeStart, practiceName, readPracticeState, writePracticeState } from '../../sandbox/practice/state.js';
+import { parseScenario, prepareScenarioOrStop, takeFirstBackup } from '../../sandbox/practice/scenarios.js';
+import type { PreparedScenario, ScenarioName } from '../../sandbox/practice/scenarios.js';
+import { clearPracticeState, firstPracticeStart, practiceName } from '../../sandbox/practice/state.js';
+import { readPracticeState, writePracticeState } from '../../sandbox/practice/state.js';
 import type { CliOptions } from '../args.js';
 import { loadInvocation } from '../environment.js';
 import { isHeadless } from '../run-command.js';
@@ -83,17 +85,21 @@ async function practiceInteractive(cli: CliOptions, scenario: ScenarioName | und
   const say = (m: string) => process.stdout.write(`  ${m}\n`);
   const stack = await startPracticeStack({ onProgress: say });
   // The sandbox goes on a signal from outside, a closed terminal, or a crash of the UI (the finally below).
-  const stopAndExit = (signal: NodeJS.Signals) => void stack.stop().finally(() => process.exit(signal === 'SIGTERM' ? 143 : 129));
+  const stopAndExit = (signal: NodeJS.Signals) => {
+    void stack.stop().finally(() => process.exit(signal === 'SIGTERM' ? 143 : 129));
+  };
   process.once('SIGTERM', stopAndExit);
   process.once('SIGHUP', stopAndExit);
   try {
     const prepared = await prepare(stack, scenario, say);
     const firstBackup = prepared ? [] : await takeFirstBackup(stack, { onProgress: say });
     const env = prepared?.env ?? stack.env;
-    for (const line of [...stack.summary(), ...firstBackup, ...(prepared?.summary ?? [])]) process.stdout.write(`  ${line}\n`);
+    const summary = [...stack.summary(), ...firstBackup, ...(prepared?.summary ?? [])];
+    for (const line of summary) process.stdout.write(`  ${line}\n`);
     const invocation = loadInvocation({ ...process.env, ...env, CI: undefined });
     for (const [name, value] of Object.entries(env)) process.env[name] = value;
-    const tour = (await firstPracticeStart()) ? TOUR : ['Practice sandbox: Quit (or Ctrl+C twice) stops and removes it.'];
+    const again = ['Practice sandbox: Quit (or Ctrl+C twice) stops and removes it.'];
+    const tour = (await firstPracticeStart()) ? TOUR : again;
     const { menuCommand } = await import('./menu.js');
     return await menuCommand(cli, invocation, { returnToMenu: true, notice: tour });
   } finally {

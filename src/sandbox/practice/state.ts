@@ -20,7 +20,8 @@ export const DEFAULT_PRACTICE_NAME = 'default';
 export function practiceName(name: string | undefined): string {
   const chosen = name ?? DEFAULT_PRACTICE_NAME;
   if (!/^[a-z0-9][a-z0-9-]{0,39}$/.test(chosen)) {
-    throw new UsageError(`--name ${JSON.stringify(chosen)} is not a sandbox name`, 'use lower-case letters, digits and hyphens, e.g. --name alice');
+    const hint = 'use lower-case letters, digits and hyphens, e.g. --name alice';
+    throw new UsageError(`--name ${JSON.stringify(chosen)} is not a sandbox name`, hint);
   }
   return chosen;
 }

@@ -11,7 +11,8 @@ export interface InterruptDialogProps {
   isActive?: boolean;
 }
 
-export function InterruptDialog({ title, onInterrupt, phase, onStop, onContinue, isActive = true }: InterruptDialogProps) {
+export function InterruptDialog(props: InterruptDialogProps) {
+  const { title, onInterrupt, phase, onStop, onContinue, isActive = true } = props;
   useInput(
     (input, key) => {
       if (input === 'y' || input === 'Y') onStop();

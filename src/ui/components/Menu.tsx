@@ -47,6 +47,7 @@ type View = 'main' | 'recent' | 'records' | 'drills' | { confirm: MenuRunbook };
 
 export const MENU_KEYS = '↑/↓ move · Enter choose · Ctrl+C leave';
 const BACK_KEYS = 'Esc or Enter: back to the menu';
+const RESUMABLE = '  (Enter: resume)';
 /** At 80x24 the title, the keys, every item and this many description lines fit with room to spare. */
 const DESCRIPTION_LINES = 3;
 
@@ -61,17 +62,30 @@ function ListView({ title, lines, isActive }: { title: string; lines: string[]; 
   return (
     <Box flexDirection="column">
       <Text bold>{title}</Text>
-      {lines.length === 0 ? <Text dimColor>  none yet</Text> : lines.map((line, i) => <Text key={i} wrap="truncate-end">  {line}</Text>)}
+      {lines.length === 0 ? <Text dimColor>  none yet</Text> : null}
+      {lines.map((line, i) => (
+        <Text key={i} wrap="truncate-end">
+          {'  '}
+          {line}
+        </Text>
+      ))}
       <Text dimColor>{isActive ? BACK_KEYS : ''}</Text>
     </Box>
   );
 }
 
 /** Recent runs as a list: Enter on one that did not finish resumes it. */
-function RecentRunsView({ runs, isActive, onResume, onBack }: { runs: RecentRun[]; isActive: boolean; onResume: (run: RecentRun) => void; onBack: () => void }) {
+interface RecentRunsViewProps {
+  runs: RecentRun[];
+  isActive: boolean;
+  onResume: (run: RecentRun) => void;
+  onBack: () => void;
+}
+
+function RecentRunsView({ runs, isActive, onResume, onBack }: RecentRunsViewProps) {
   useInput((_input, key) => key.escape && onBack(), { isActive });
   const items: ListItem<RecentRun | undefined>[] = [
-    ...runs.map((run) => ({ key: run.runId, label: `${run.line}${run.state === 'ok' ? '' : '  (Enter: resume)'}`, value: run })),
+    ...runs.map((run) => ({ key: run.runId, label: `${run.line}${run.state === 'ok' ? '' : RESUMABLE}`, value: run })),
     { key: 'back', label: 'Back to the menu', value: undefined },
   ];
   return (
@@ -88,7 +102,13 @@ function RecentRunsView({ runs, isActive, onResume, onBack }: { runs: RecentRun[
 }
 
 /** "Start the restore?" in words: No is highlighted, Yes needs a move and Enter. */
-function ConfirmStart({ runbook, isActive, onAnswer }: { runbook: MenuRunbook; isActive: boolean; onAnswer: (start: boolean) => void }) {
+interface ConfirmStartProps {
+  runbook: MenuRunbook;
+  isActive: boolean;
+  onAnswer: (start: boolean) => void;
+}
+
+function ConfirmStart({ runbook, isActive, onAnswer }: ConfirmStartProps) {
   useInput((_input, key) => key.escape && onAnswer(false), { isActive });
   const items: ListItem<boolean>[] = [
     { key: 'no', label: 'No, back to the menu', value: false },
@@ -127,11 +147,13 @@ export function Menu(props: MenuProps) {
   if (view === 'recent' && props.listRuns) {
     const resume = (run: RecentRun) => {
       const runbook = runbooks.find((candidate) => candidate.name === run.runbook);
-      const request = { ...(runbook ?? { name: run.runbook, title: run.runbook, description: '' }), name: resumeRequest(run) };
+      const known = runbook ?? { name: run.runbook, title: run.runbook, description: '' };
+      const request = { ...known, name: resumeRequest(run) };
       if (runbook?.changeWindow) setView({ confirm: { ...request, title: `${runbook.title} (resume ${run.runId})` } });
       else onRun(request.name);
     };
-    return <RecentRunsView runs={props.listRuns()} isActive={isActive} onResume={resume} onBack={() => setView('main')} />;
+    const back = () => setView('main');
+    return <RecentRunsView runs={props.listRuns()} isActive={isActive} onResume={resume} onBack={back} />;
   }
   if (view === 'recent') return <ListView title="Recent runs" lines={recentRuns} isActive={isActive} />;
   if (view === 'records') return <ListView title="Records" lines={records} isActive={isActive} />;
@@ -145,14 +167,19 @@ export function Menu(props: MenuProps) {
   }
   if (typeof view === 'object') {
     const runbook = view.confirm;
-    return <ConfirmStart runbook={runbook} isActive={isActive} onAnswer={(start) => (start ? onRun(runbook.name) : setView('main'))} />;
+    const answer = (start: boolean) => (start ? onRun(runbook.name) : setView('main'));
+    return <ConfirmStart runbook={runbook} isActive={isActive} onAnswer={answer} />;
   }
 
   const byValue = new Map(runbooks.map((runbook) => [`run:${runbook.name}`, runbook]));
   const width = (stdout.columns || 80) - 3;
-  const items: ListItem<string>[] = runbooks.map((runbook) => ({ key: `run:${runbook.name}`, label: itemLabel(runbook, width), value: `run:${runbook.name}` }));
+  const items: ListItem<string>[] = runbooks.map((runbook) => {
+    const value = `run:${runbook.name}`;
+    return { key: value, label: itemLabel(runbook, width), value };
+  });
+  const recentCount = props.listRuns ? props.listRuns().length : recentRuns.length;
   items.push(
-    { key: 'recent', label: `Recent runs (${props.listRuns ? props.listRuns().length : recentRuns.length})`, value: 'recent' },
+    { key: 'recent', label: `Recent runs (${recentCount})`, value: 'recent' },
     { key: 'records', label: `Records (${records.length})`, value: 'records' },
     ...(drillHistory ? [{ key: 'drills', label: `Drill history (${drillHistory.drills})`, value: 'drills' }] : []),
     { key: 'quit', label: 'Quit', value: 'quit' },

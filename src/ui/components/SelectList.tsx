@@ -26,7 +26,17 @@ export interface SelectListProps<V> {
 export type ListKey = 'up' | 'down' | 'first' | 'last' | 'enter' | 'other';
 
 /** Which list key an input event is. Letters j/k move too; digits and other letters do nothing. */
-export function listKeyOf(input: string, key: { upArrow: boolean; downArrow: boolean; return: boolean; home?: boolean; end?: boolean; pageUp?: boolean; pageDown?: boolean }): ListKey {
+interface KeyFlags {
+  upArrow: boolean;
+  downArrow: boolean;
+  return: boolean;
+  home?: boolean;
+  end?: boolean;
+  pageUp?: boolean;
+  pageDown?: boolean;
+}
+
+export function listKeyOf(input: string, key: KeyFlags): ListKey {
   if (key.upArrow || input === 'k') return 'up';
   if (key.downArrow || input === 'j') return 'down';
   if (key.home || key.pageUp) return 'first';
@@ -44,7 +54,8 @@ export function moveCursor(index: number, count: number, move: ListKey): number 
   return index;
 }
 
-export function SelectList<V>({ items, initialIndex = 0, isFocused = true, onSelect, onMove, renderDetail }: SelectListProps<V>) {
+export function SelectList<V>(props: SelectListProps<V>) {
+  const { items, initialIndex = 0, isFocused = true, onSelect, onMove, renderDetail } = props;
   const start = Math.min(Math.max(0, initialIndex), Math.max(0, items.length - 1));
   const cursor = useRef(start);
   const [shown, setShown] = useState(start);

@@ -28,7 +28,9 @@ function Notes({ notes }: { notes: string[] }) {
   return (
     <Box flexDirection="column" marginTop={1}>
       <Text bold>What to keep from this run:</Text>
-      {notes.length > shown.length ? <Text dimColor>  … {notes.length - shown.length} earlier line(s) above</Text> : null}
+      {notes.length > shown.length ? (
+        <Text dimColor>  … {notes.length - shown.length} earlier line(s) above</Text>
+      ) : null}
       {shown.map((note, i) => (
         <Text key={i} color={note.startsWith('⚠') ? 'yellow' : undefined}>
           {'  '}
@@ -60,12 +62,16 @@ function Counts({ counts }: { counts: Partial<Record<StepOutcome, number>> }) {
   return parts.length > 0 ? <Text dimColor>  steps: {parts.join('  ')}</Text> : null;
 }
 
-export function Summary({ runbook, result, failure, exitCode, durationMs, counts, notes = [], completed = [], cancelled = false }: SummaryProps) {
+export function Summary(props: SummaryProps) {
+  const { runbook, result, failure, exitCode, durationMs, counts, notes = [], completed = [], cancelled = false } = props;
   const ok = exitCode === 0;
   const signalled = exitCode === 130 || exitCode === 143;
   const color = ok ? 'green' : signalled ? 'yellow' : 'red';
-  const outcome = cancelled ? 'cancelled' : result ? RUN_OUTCOME_TEXT[result.outcome] : ok ? 'finished' : signalled ? 'interrupted' : 'failed';
-  const message = cancelled ? 'stopped before any step finished: nothing was done, nothing to resume' : (result?.message ?? failure?.message);
+  const fallback = ok ? 'finished' : signalled ? 'interrupted' : 'failed';
+  const outcome = cancelled ? 'cancelled' : result ? RUN_OUTCOME_TEXT[result.outcome] : fallback;
+  const message = cancelled
+    ? 'stopped before any step finished: nothing was done, nothing to resume'
+    : (result?.message ?? failure?.message);
   const hint = cancelled ? undefined : (result?.hint ?? failure?.hint);
   const stopped = !cancelled && result && result.outcome !== 'ok' && result.outcome !== 'refused';
   const useful = completed.filter((step) => step.message);
