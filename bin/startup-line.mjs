@@ -34,4 +34,11 @@ export function startStartupLine(argv = process.argv.slice(2), env = process.env
   };
   globalThis.__obexalStartupLine = { stop };
   process.once('exit', stop);
+  // An early error message (stderr) starts on a clean line, not after the spinner.
+  const write = process.stderr.write.bind(process.stderr);
+  process.stderr.write = (...args) => {
+    stop();
+    process.stderr.write = write;
+    return write(...args);
+  };
 }
