@@ -27,6 +27,7 @@ function builtIsCurrent(built) {
 
 /** `module` is relative to src/ without extension, e.g. `cli/main`. */
 export async function launch(module) {
+  if (module === 'cli/main') (await import('./startup-line.mjs')).startStartupLine();
   const built = join(root, 'dist', `${module}.js`);
   if (builtIsCurrent(built)) {
     await import(pathToFileURL(built).href);

@@ -127,7 +127,7 @@ export const retentionPlanAction = defineAction({
     const { activeHold } = await import('./hold.js');
     const { prunable } = await import('./retention.js');
     const { result } = await survey(params, ctx);
-    for (const line of surveyLines(result, new Date())) ctx.output(line);
+    for (const line of surveyLines(result, new Date())) ctx.output(line, 'info', 'note');
     const local = prunable(result.localPlan);
     const bucket = result.bucketPlan ? prunable(result.bucketPlan) : undefined;
     const hold = activeHold(result.hold);

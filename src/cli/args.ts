@@ -16,6 +16,8 @@ export interface CliOptions {
   role?: string;
   envFile?: string;
   scenario?: string;
+  /** practice: which sandbox of this HOME (default `default`). */
+  name?: string;
   hold: boolean;
   release: boolean;
   /** status: write the Prometheus textfile here. */
@@ -48,6 +50,7 @@ export function parseCli(argv: string[]): CliOptions {
         role: { type: 'string' },
         'env-file': { type: 'string' },
         scenario: { type: 'string' },
+        name: { type: 'string' },
         hold: { type: 'boolean', default: false },
         release: { type: 'boolean', default: false },
         prometheus: { type: 'string' },
@@ -69,6 +72,7 @@ export function parseCli(argv: string[]): CliOptions {
       role: values.role,
       envFile: values['env-file'],
       scenario: values.scenario,
+      name: values.name,
       hold: values.hold ?? false,
       release: values.release ?? false,
       prometheus: values.prometheus,
@@ -122,6 +126,7 @@ options:
   --verbose        command output and warnings in the log
   --quiet          headless: only warnings, failures and the final line
   --scenario S     practice: rotated-keys | bad-migration (prepared through the real runbooks)
+  --name N         practice: which sandbox of this HOME (default: default)
 
 \`obexal-runbook <command> --help\` shows what one command takes; an option it does not take is a usage error.
 

@@ -69,7 +69,7 @@ async function readAnswers(file: string | undefined): Promise<Record<string, str
   return answers;
 }
 
-function loadResume(invocation: Invocation, runId: string | undefined, runbook: Runbook): JournalReplay | undefined {
+export function loadResume(invocation: Invocation, runId: string | undefined, runbook: Runbook): JournalReplay | undefined {
   if (!runId) return undefined;
   const replay = readJournal(journalPath(invocation.runsDir, runId));
   if (replay.header.runbook !== runbook.name) {

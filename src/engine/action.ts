@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import type { Settings } from '../core/settings.js';
 import type { Interactor } from './interactor.js';
-import type { RunMode, StepOutcome } from './events.js';
+import type { OutputKind, RunMode, StepOutcome } from './events.js';
 
 /** What a finished step left for later steps, `when` conditions and the record. */
 export interface StepState {
@@ -31,8 +31,13 @@ export interface ActionContext {
   interactor: Interactor;
   inputs: Readonly<Record<string, unknown>>;
   steps: Readonly<Record<string, StepState>>;
-  /** A line of output for the screen tail and the journal (redacted on the way out). */
-  output(text: string, stream?: 'stdout' | 'stderr' | 'info' | 'warn'): void;
+  /** On --resume, what this step left in the earlier run (a step that asks again offers those answers first). */
+  previous?: Readonly<StepState>;
+  /**
+   * A line of output for the screen tail and the journal (redacted on the way out). `kind` (optional): `note`
+   * for a result the operator must keep, `phase` for a point passed that changes what stopping would leave.
+   */
+  output(text: string, stream?: 'stdout' | 'stderr' | 'info' | 'warn', kind?: OutputKind): void;
   progress(update: ProgressUpdate): void;
   /** A private folder (0700) for this run, removed on every exit path of the run. */
   privateDir(): Promise<string>;

@@ -134,7 +134,9 @@ async function execute(options: EngineOptions, runId: string, runController: Abo
       if (result === 'stop') break;
     }
   } catch (error) {
-    fail(error);
+    // Ctrl+C at a question asked before any step (an input): the ask rejects with an AbortError; the run was
+    // interrupted by the operator, it did not fail.
+    fail(runSignal.aborted && !(error instanceof RunbookError) ? (runSignal.reason ?? error) : error);
   } finally {
     if (deferred) fail(deferred.error, deferred.message, deferred.hint);
     hooks.setCurrent(undefined);
@@ -236,7 +238,8 @@ async function execute(options: EngineOptions, runId: string, runController: Abo
     hooks.setCurrent({ stepId: step.id, title: step.title, destructive: step.destructive, ...(step.onInterrupt ? { onInterrupt: step.onInterrupt } : {}) });
     const began = Date.now();
     const params = resolveTemplates(step.with, scope);
-    const result = await runStep(step, action, params, (signal) => contexts.make(step.id, signal, inputs), {
+    const earlier = previous ? { outcome: previous.outcome, data: previous.data ?? {} } : undefined;
+    const result = await runStep(step, action, params, (signal) => contexts.make(step.id, signal, inputs, earlier), {
       runSignal: step.always ? new AbortController().signal : runSignal,
       attemptStarted: (attempt) => emit({ type: 'step-started', runId, stepId: step.id, index, title: step.title, action: step.action, destructive: step.destructive, attempt, at: at() }),
       newStepController: () => {

@@ -50,8 +50,17 @@ export interface StepOutput {
   stepId: string;
   stream: 'stdout' | 'stderr' | 'info' | 'warn';
   text: string;
+  /**
+   * Optional, for renderers (a renderer that ignores it shows the line as any other):
+   * `note`: a result the operator must keep or act on (what to do next, what was not replaced, a report):
+   * kept after the step ends and repeated in the run's summary. `phase`: the step has passed a point that changes
+   * what stopping it now would leave; the text says what it would leave (the stop dialog shows it).
+   */
+  kind?: OutputKind;
   at: string;
 }
+
+export type OutputKind = 'note' | 'phase';
 
 export interface StepProgress {
   type: 'step-progress';

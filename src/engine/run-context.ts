@@ -46,7 +46,7 @@ export class RunContextFactory {
     return this.confirmations.size > 0;
   }
 
-  make(stepId: string, signal: AbortSignal, inputs: Record<string, unknown>): ActionContext {
+  make(stepId: string, signal: AbortSignal, inputs: Record<string, unknown>, previous?: StepState): ActionContext {
     const o = this.options;
     const at = () => new Date().toISOString();
     return {
@@ -61,7 +61,9 @@ export class RunContextFactory {
       interactor: this.interactor,
       inputs,
       steps: o.steps,
-      output: (text, stream = 'info') => o.emit({ type: 'step-output', runId: o.runId, stepId, stream, text: redact(text), at: at() }),
+      ...(previous ? { previous } : {}),
+      output: (text, stream = 'info', kind) =>
+        o.emit({ type: 'step-output', runId: o.runId, stepId, stream, text: redact(text), ...(kind ? { kind } : {}), at: at() }),
       progress: (update) => o.emit({ type: 'step-progress', runId: o.runId, stepId, ...update, at: at() }),
       privateDir: () => {
         this.privateDirPromise ??= makePrivateDir(o.runId).then((dir) => {

@@ -16,6 +16,7 @@ import type { ApplyResult } from './types.js';
 export async function inPlaceRestore(job: RestoreJob): Promise<ApplyResult> {
   const { ctx, target, dump } = job;
   const info = (text: string) => ctx.output(text, 'info');
+  ctx.output(`before the restore: stopping now leaves ${target.label} as it was (no safety dump yet)`, 'info', 'phase');
   ctx.progress({ done: 0, label: 'pre-restore safety dump of the target' });
   info(`ownership: ${job.noOwner ? '--no-owner (every restored object is owned by the restoring role)' : 'kept as in the dump'}`);
   const safety = await makeSafetyDump(ctx, target);
@@ -25,6 +26,8 @@ export async function inPlaceRestore(job: RestoreJob): Promise<ApplyResult> {
   let sessionsEnded: number[] = [];
   let pgRestoreMs = 0;
   try {
+    const rollback = `restoring in one transaction: stopping now rolls it back; ${target.label} stays as it was`;
+    ctx.output(`${rollback}, the safety dump is kept`, 'info', 'phase');
     appStopped = await runAppCommand(ctx, 'APP_STOP_COMMAND');
     const admin = await connectMaintenance(target, ctx.signal);
     try {
@@ -53,6 +56,8 @@ export async function inPlaceRestore(job: RestoreJob): Promise<ApplyResult> {
     });
     pgRestoreMs = run.durationMs;
     info(`pg_restore (one transaction) committed in ${(run.durationMs / 1000).toFixed(1)}s`);
+    const leaves = 'stopping now leaves it in place, the application perhaps stopped, and skips the checks';
+    ctx.output(`after the commit: ${target.database} is the restored database; ${leaves}`, 'info', 'phase');
   } catch (error) {
     const untouched = `the transaction was rolled back: ${target.label} is as it was; the safety dump ${safety.name} is kept`;
     if (appStopped) {

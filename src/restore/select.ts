@@ -20,6 +20,12 @@ export interface SelectParams {
   target?: string | undefined;
 }
 
+/** The choice of the dump named `name` (from `origin` when it is still there, else from anywhere). */
+function earlierChoice(choices: { value: string }[], name: string, origin: string | undefined): string | undefined {
+  const exact = choices.find((c) => c.value === `${origin}:${name}`);
+  return (exact ?? choices.find((c) => c.value.endsWith(`:${name}`)))?.value;
+}
+
 async function chooseFromList(ctx: ActionContext, catalog: Catalog): Promise<string> {
   const choices = catalogChoices(catalog);
   if (choices.length === 0) {
@@ -28,16 +34,37 @@ async function chooseFromList(ctx: ActionContext, catalog: Catalog): Promise<str
       'give the path of a dump file: obexal-runbook restore <file>',
     );
   }
-  return ctx.interactor.choose(
+  const newestVerified = choices.find((c) => c.backup.verified && c.backup.reason !== 'pre-restore')?.value;
+  // Resumed: the dump the earlier run had chosen comes first, and choosing another one is confirmed.
+  const earlier = ctx.previous?.data.dump as { name?: string; origin?: string } | undefined;
+  const earlierValue = earlier?.name ? earlierChoice(choices, earlier.name, earlier.origin) : undefined;
+  const chosen = await ctx.interactor.choose(
     {
       kind: 'choice',
       name: 'dump',
-      message: 'Which dump to restore? (date, size, reason, key era, verified)',
-      options: choices.map((c) => ({ value: c.value, label: c.label })),
-      default: choices.find((c) => c.backup.verified && c.backup.reason !== 'pre-restore')?.value ?? choices[0]?.value,
+      message: earlierValue
+        ? 'Which dump to restore? (the earlier run chose the one highlighted)'
+        : 'Which dump to restore? (date, size, reason, key era, verified)',
+      options: choices.map((c) => ({ value: c.value, label: c.value === earlierValue ? `${c.label}  ← the earlier run's` : c.label })),
+      default: earlierValue ?? newestVerified ?? choices[0]?.value,
     },
     ctx.signal,
   );
+  if (!earlierValue || chosen === earlierValue) return chosen;
+  const keep = await ctx.interactor.choose(
+    {
+      kind: 'choice',
+      name: 'dump-changed',
+      message: `The earlier run restored from ${earlier?.name}; this answer is another dump. Which one?`,
+      options: [
+        { value: 'earlier', label: `Keep ${earlier?.name} (the earlier run's choice)` },
+        { value: 'new', label: `Use ${chosen.replace(/^[a-z]+:/, '')} instead` },
+      ],
+      default: 'earlier',
+    },
+    ctx.signal,
+  );
+  return keep === 'new' ? chosen : earlierValue;
 }
 
 /** `latest`: the newest verified dump of the target's source (server system identifier and database). */

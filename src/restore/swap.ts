@@ -58,6 +58,7 @@ export async function swapRestore(job: RestoreJob): Promise<ApplyResult> {
     );
   const beforeName = swapName(target.database, 'before', ctx.runId);
   const info = (text: string) => ctx.output(text, 'info');
+  ctx.output(`before the swap: stopping now drops the half-restored copy; ${target.label} is not replaced`, 'info', 'phase');
   const admin = await connectMaintenance(target, ctx.signal);
   let sessionsEnded: number[] = [];
   try {
@@ -108,6 +109,9 @@ export async function swapRestore(job: RestoreJob): Promise<ApplyResult> {
       ? `swapped: ${target.database} is the restored database; the previous one is kept as ${beforeName}`
       : `${target.database} created from the dump`,
   );
+  const kept = inspection.exists ? ` (the previous one is kept as ${beforeName})` : '';
+  const leaves = 'stopping now leaves it in place, the application perhaps stopped, and skips the checks';
+  ctx.output(`after the swap: ${target.database} is the restored database${kept}; ${leaves}`, 'info', 'phase');
   return result(job, inspection.exists ? beforeName : null, sessionsEnded);
 }
 

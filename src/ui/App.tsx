@@ -1,20 +1,24 @@
 /** The root of the interactive UI: the menu, or the run with its prompt, interrupt dialog and summary. */
-import { Box, Text, useApp, useInput } from 'ink';
+import { Box, Static, Text, useApp, useInput } from 'ink';
 import Spinner from 'ink-spinner';
 import { useEffect, useSyncExternalStore } from 'react';
-import type { StepOutcome } from '../engine/events.js';
 import { InterruptDialog } from './components/InterruptDialog.js';
-import { Menu, type MenuRunbook } from './components/Menu.js';
+import { Menu, type MenuRunbook, type RecentRun } from './components/Menu.js';
 import type { DrillHistoryView } from '../drill/history-view.js';
 import { RunView } from './components/RunView.js';
 import { Summary } from './components/Summary.js';
 import type { PromptStore } from './prompt-store.js';
 import { PromptView } from './prompts/PromptView.js';
 import type { RunState } from './run-state.js';
-import type { InterruptStage, RunSession } from './run-session.js';
+import { summarise, type InterruptStage, type RunSession, type TranscriptItem } from './run-session.js';
+import { LogLine } from './components/LogLine.js';
 
 export interface MenuData {
   runbooks: MenuRunbook[];
+  /** Recent runs read fresh each time (resumable from the menu). */
+  listRuns?: () => RecentRun[];
+  /** Lines under the menu's title (nothing configured; the practice tour). */
+  notice?: string[];
   recentRuns?: string[];
   records?: string[];
   drillHistory?: DrillHistoryView;
@@ -33,12 +37,6 @@ const NOTICE: Record<InterruptStage, string | undefined> = {
   aborting: 'stopping the run: cleaning up…',
 };
 
-function countOutcomes(run: RunState): Partial<Record<StepOutcome, number>> {
-  const counts: Partial<Record<StepOutcome, number>> = {};
-  for (const entry of run.log) if (entry.kind === 'step') counts[entry.outcome] = (counts[entry.outcome] ?? 0) + 1;
-  return counts;
-}
-
 export function App({ session, prompts, menu }: AppProps) {
   const snapshot = useSyncExternalStore(session.subscribe, session.getSnapshot);
   const prompt = useSyncExternalStore(prompts.subscribe, prompts.current);
@@ -52,25 +50,58 @@ export function App({ session, prompts, menu }: AppProps) {
     if (phase === 'done') exit();
   }, [phase, exit]);
 
+  // One <Static> for the whole session: earlier runs (when the menu comes back) and the live run's history.
+  const number = snapshot.runNumber;
+  const history: TranscriptItem[] = [
+    ...snapshot.transcript,
+    ...snapshot.run.log.map((entry): TranscriptItem => ({ kind: 'log', key: `${number}-${entry.key}`, entry })),
+  ];
+  const transcript = (
+    <Static items={history}>
+      {(item) =>
+        item.kind === 'log' ? (
+          <LogLine key={item.key} entry={item.entry} />
+        ) : (
+          <Summary key={item.key} {...item.summary} />
+        )
+      }
+    </Static>
+  );
+
   if (phase === 'menu') {
     return (
-      <Menu
-        runbooks={menu?.runbooks ?? []}
-        recentRuns={menu?.recentRuns}
-        records={menu?.records}
-        {...(menu?.drillHistory ? { drillHistory: menu.drillHistory } : {})}
-        onRun={(name) => session.start(name)}
-        onQuit={() => session.quit()}
-      />
+      <Box flexDirection="column">
+        {transcript}
+        <Menu
+          runbooks={menu?.runbooks ?? []}
+          recentRuns={menu?.recentRuns}
+          {...(menu?.listRuns ? { listRuns: menu.listRuns } : {})}
+          records={menu?.records}
+          notice={[...(menu?.notice ?? []), ...(snapshot.menuNotice ? [snapshot.menuNotice] : [])]}
+          {...(menu?.drillHistory ? { drillHistory: menu.drillHistory } : {})}
+          initialIndex={session.menuCursor}
+          onMove={(index) => (session.menuCursor = index)}
+          onRun={(name) => session.start(name)}
+          onQuit={() => session.quit()}
+        />
+      </Box>
     );
   }
-  if (phase === 'done' && snapshot.quiet) return null;
+  if (phase === 'done' && snapshot.quiet) return transcript;
 
   const dialog = snapshot.interrupt === 'asking' ? snapshot.dialog : undefined;
   const done = phase === 'done';
+  const current = snapshot.run.current;
   return (
     <Box flexDirection="column">
-      <RunView run={snapshot.run} notice={done ? undefined : NOTICE[snapshot.interrupt]} finished={done} />
+      {transcript}
+      <RunView
+        run={snapshot.run}
+        notice={done ? undefined : NOTICE[snapshot.interrupt]}
+        finished={done}
+        waiting={Boolean(prompt) && !done}
+        withoutHistory
+      />
       {phase === 'starting' && !snapshot.run.header && snapshot.interrupt === 'idle' ? (
         <Text>
           <Spinner type="dots" /> starting {snapshot.runbook}…
@@ -81,20 +112,12 @@ export function App({ session, prompts, menu }: AppProps) {
         <InterruptDialog
           title={dialog.title}
           onInterrupt={dialog.onInterrupt}
+          {...(current?.stepId === dialog.stepId && current.phase ? { phase: current.phase } : {})}
           onStop={() => session.confirmStop()}
           onContinue={() => session.continueRun()}
         />
       ) : null}
-      {done ? (
-        <Summary
-          runbook={snapshot.runbook}
-          result={snapshot.result}
-          failure={snapshot.failure}
-          exitCode={snapshot.exitCode ?? 0}
-          durationMs={snapshot.run.finished?.durationMs}
-          counts={countOutcomes(snapshot.run)}
-        />
-      ) : null}
+      {done ? <Summary {...summarise(snapshot)} /> : null}
     </Box>
   );
 }

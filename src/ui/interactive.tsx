@@ -3,6 +3,7 @@
  * the Ink interactor, shows the summary and resolves with the exit code. The terminal is restored on every
  * exit path (summary, quit, signal, a crash of the UI itself).
  */
+import './no-colour.js';
 import { Box, render } from 'ink';
 import { ExitCode } from '../core/errors.js';
 import type { StartRun } from '../engine/run-control.js';
@@ -11,12 +12,15 @@ import { DrillHistoryFooter } from './drill-history.js';
 import { DrillHistoryTap } from './drill-history-tap.js';
 import { InkInteractor } from './ink-interactor.js';
 import { RunSession } from './run-session.js';
+import { endStartupLine } from './startup-line.js';
 
 export interface InteractiveOptions {
   startRun: StartRun;
   /** Start this runbook at once instead of showing the menu. */
   runbook?: string;
   menu?: MenuData;
+  /** After a run, back to the menu (practice); Quit or Ctrl+C twice at the menu leaves. */
+  returnToMenu?: boolean;
   stdin?: NodeJS.ReadStream;
   stdout?: NodeJS.WriteStream;
   stderr?: NodeJS.WriteStream;
@@ -28,7 +32,8 @@ export async function runInteractive(options: InteractiveOptions): Promise<numbe
   const interactor = new InkInteractor();
   // The drill's history panel listens to the same events (it shows nothing for other runbooks).
   const drillHistory = new DrillHistoryTap();
-  const session = new RunSession(drillHistory.wrap(options.startRun), interactor);
+  const returnToMenu = options.returnToMenu ?? false;
+  const session = new RunSession(drillHistory.wrap(options.startRun), interactor, { returnToMenu });
   const stdout = options.stdout ?? process.stdout;
   // In raw mode Ctrl+C arrives as a key; these are signals sent from outside (kill, systemd, a closing tmux).
   const onSigterm = () => session.terminate('SIGTERM');
@@ -39,6 +44,7 @@ export async function runInteractive(options: InteractiveOptions): Promise<numbe
   let uiFailed = false;
   // Started before the first frame, so that a named runbook never flashes the menu.
   if (options.runbook) session.start(options.runbook);
+  endStartupLine();
   const tree = (
     <Box flexDirection="column">
       <App session={session} prompts={interactor.prompts} menu={options.menu} />

@@ -8,10 +8,44 @@
  */
 import { ExitCode, exitCodeOf, messageOf, RunbookError } from '../core/errors.js';
 import { redact } from '../core/redact.js';
-import type { RunEvent } from '../engine/events.js';
+import type { RunEvent, StepOutcome } from '../engine/events.js';
 import type { RunControl, RunResult, StartRun } from '../engine/run-control.js';
 import type { InkInteractor } from './ink-interactor.js';
-import { initialRunState, reduceRunEvent, type RunState } from './run-state.js';
+import { parseResume } from './resume-request.js';
+import { initialRunState, reduceRunEvent, type LogEntry, type RunState } from './run-state.js';
+
+export interface SessionOptions {
+  /** After a run, back to the menu instead of leaving (practice); Ctrl+C twice at the menu leaves. */
+  returnToMenu?: boolean;
+}
+
+type SummarySource = Pick<SessionSnapshot, 'runbook' | 'result' | 'failure' | 'exitCode' | 'run' | 'cancelledAtQuestion'>;
+
+export function summarise(snapshot: SummarySource): RunSummary {
+  const { run } = snapshot;
+  const counts: Partial<Record<StepOutcome, number>> = {};
+  const completed: RunSummary['completed'] = [];
+  for (const entry of run.log) {
+    if (entry.kind !== 'step') continue;
+    counts[entry.outcome] = (counts[entry.outcome] ?? 0) + 1;
+    if (entry.outcome !== 'ok') continue;
+    completed.push({ title: entry.title, ...(entry.message ? { message: entry.message } : {}) });
+  }
+  const outcome = snapshot.result?.outcome;
+  const stopped = outcome === 'interrupted' || (!snapshot.result && snapshot.exitCode === ExitCode.sigint);
+  const cancelled = stopped && completed.length === 0 && snapshot.cancelledAtQuestion === true;
+  return {
+    ...(snapshot.runbook ? { runbook: snapshot.runbook } : {}),
+    ...(snapshot.result ? { result: snapshot.result } : {}),
+    ...(snapshot.failure ? { failure: snapshot.failure } : {}),
+    exitCode: snapshot.exitCode ?? ExitCode.ok,
+    ...(run.finished ? { durationMs: run.finished.durationMs } : {}),
+    counts,
+    notes: run.notes,
+    completed,
+    cancelled,
+  };
+}
 
 export type SessionPhase = 'menu' | 'starting' | 'running' | 'done';
 /** idle · asking (destructive-step dialog open) · interrupting (step interrupted) · aborting (run stopping). */
@@ -23,8 +57,36 @@ export interface StopDialog {
   onInterrupt?: string;
 }
 
+/** What stays on screen from earlier runs of the session (the menu comes back after a run in practice). */
+export type TranscriptItem =
+  | { kind: 'log'; key: string; entry: LogEntry }
+  | { kind: 'summary'; key: string; summary: RunSummary };
+
+/** How a run ended, as the summary shows it. */
+export interface RunSummary {
+  runbook?: string;
+  result?: RunResult;
+  failure?: { message: string; hint?: string };
+  exitCode: number;
+  durationMs?: number;
+  counts: Partial<Record<StepOutcome, number>>;
+  notes: string[];
+  /** Steps that finished ok before the run failed or stopped (their results stand). */
+  completed: { title: string; message?: string }[];
+  /** Stopped before any step finished: nothing to resume. */
+  cancelled: boolean;
+}
+
 export interface SessionSnapshot {
   phase: SessionPhase;
+  /** Earlier runs' history and summaries (only when the menu comes back after a run). */
+  transcript: TranscriptItem[];
+  /** Counts the runs of the session: keys of the live run's history entries. */
+  runNumber: number;
+  /** Ctrl+C answered the run's first question(s), before any step ended. */
+  cancelledAtQuestion?: boolean;
+  /** A line under the menu (Ctrl+C once at the practice menu). */
+  menuNotice?: string;
   runbook?: string;
   run: RunState;
   interrupt: InterruptStage;
@@ -49,11 +111,18 @@ export class RunSession {
   #done: Promise<number>;
   #resolveDone!: (code: number) => void;
 
+  /** Where the menu's cursor was, so that it comes back there after a run. */
+  menuCursor = 0;
+  #quitArmed = false;
+  /** A signal from outside ends the session after the run, even when the menu would come back. */
+  #terminated = false;
+
   constructor(
     private readonly startRun: StartRun,
     private readonly interactor: InkInteractor,
+    private readonly options: SessionOptions = {},
   ) {
-    this.#snapshot = { phase: 'menu', run: initialRunState, interrupt: 'idle' };
+    this.#snapshot = { phase: 'menu', run: initialRunState, interrupt: 'idle', transcript: [], runNumber: 0 };
     this.#done = new Promise((resolve) => (this.#resolveDone = resolve));
   }
 
@@ -71,7 +140,16 @@ export class RunSession {
 
   start(runbook: string): void {
     if (this.#snapshot.phase !== 'menu') return;
-    this.#update({ phase: 'starting', runbook });
+    this.#quitArmed = false;
+    this.#pendingAbort = undefined;
+    this.#control = undefined;
+    this.#update({
+      phase: 'starting',
+      runbook: parseResume(runbook).runbook,
+      run: initialRunState,
+      runNumber: this.#snapshot.runNumber + 1,
+      ...{ menuNotice: undefined, cancelledAtQuestion: undefined, result: undefined, failure: undefined, exitCode: undefined },
+    });
     void this.#run(runbook);
   }
 
@@ -110,15 +188,29 @@ export class RunSession {
   ctrlC(): void {
     const { phase, interrupt } = this.#snapshot;
     if (phase === 'done') return;
-    if (phase === 'menu') return this.#finish({ exitCode: ExitCode.sigint, quiet: true });
+    if (phase === 'menu') return this.#ctrlCAtMenu();
     if (phase === 'starting' || interrupt !== 'idle') return this.#abort('SIGINT');
     const current = this.#control?.current();
+    // Ctrl+C at a question before any step ended: if the run stops, it was cancelled (nothing was done, nothing
+    // to resume). A question asked before the first step (an input) cancels at once; inside a step, the engine
+    // asks first whether to stop or run the step again.
+    if (this.interactor.prompts.current()) {
+      const untouched = this.#snapshot.run.log.every((entry) => entry.kind !== 'step' || entry.outcome === 'skipped');
+      if (untouched) this.#update({ cancelledAtQuestion: true });
+      if (!current) return this.#abort('SIGINT');
+    }
     if (current?.destructive) {
       const dialog: StopDialog = { stepId: current.stepId, title: current.title };
       if (current.onInterrupt) dialog.onInterrupt = current.onInterrupt;
       return this.#update({ interrupt: 'asking', dialog });
     }
     this.#interruptStep();
+  }
+
+  #ctrlCAtMenu(): void {
+    if (!this.options.returnToMenu || this.#quitArmed) return this.#finish({ exitCode: ExitCode.sigint, quiet: true });
+    this.#quitArmed = true;
+    this.#update({ menuNotice: 'Press Ctrl+C again to leave (or choose Quit).' });
   }
 
   /** The operator confirmed, in the dialog, to stop the destructive step. */
@@ -133,6 +225,7 @@ export class RunSession {
 
   /** A signal from outside (SIGTERM, or SIGINT sent by `kill`): stop the run, or leave the menu. */
   terminate(signal: Signal): void {
+    this.#terminated = true;
     const { phase } = this.#snapshot;
     if (phase === 'done') return;
     if (phase === 'menu') return this.#finish({ exitCode: SIGNAL_EXIT[signal], quiet: true });
@@ -142,6 +235,20 @@ export class RunSession {
   /** Leave from the menu without running anything. */
   quit(): void {
     if (this.#snapshot.phase === 'menu') this.#finish({ exitCode: ExitCode.ok, quiet: true });
+  }
+
+  /** The run is over: with `returnToMenu`, its history and summary stay on screen above the menu. */
+  #backToMenu(end: Pick<SessionSnapshot, 'result' | 'failure' | 'exitCode'>): void {
+    const snapshot = { ...this.#snapshot, ...end };
+    const number = snapshot.runNumber;
+    const transcript: TranscriptItem[] = [
+      ...snapshot.transcript,
+      ...snapshot.run.log.map((entry): TranscriptItem => ({ kind: 'log', key: `${number}-${entry.key}`, entry })),
+      { kind: 'summary', key: `${number}-summary`, summary: summarise(snapshot) },
+    ];
+    this.interactor.closeAll();
+    this.#control = undefined;
+    this.#update({ ...end, phase: 'menu', transcript, run: initialRunState, interrupt: 'idle', dialog: undefined });
   }
 
   #interruptStep(): void {
@@ -160,6 +267,8 @@ export class RunSession {
 
   #finish(end: Pick<SessionSnapshot, 'result' | 'failure' | 'exitCode' | 'quiet'>): void {
     if (this.#snapshot.phase === 'done') return;
+    const menuAgain = this.options.returnToMenu && !end.quiet && this.#snapshot.phase !== 'menu' && !this.#terminated;
+    if (menuAgain) return this.#backToMenu(end);
     this.interactor.closeAll();
     this.#update({ ...end, phase: 'done', interrupt: 'idle', dialog: undefined });
     this.#resolveDone(end.exitCode ?? ExitCode.ok);

@@ -31,7 +31,7 @@ export type LogEntry =
       hint?: string;
     }
   | { kind: 'answer'; key: string; name: string; summary: string }
-  | { kind: 'note'; key: string; text: string };
+  | { kind: 'note'; key: string; text: string; level?: 'warn' | 'note' };
 
 export interface CurrentStep {
   stepId: string;
@@ -42,6 +42,8 @@ export interface CurrentStep {
   startedAtMs: number;
   progress?: { done: number; total?: number; unit?: string; label?: string; etaMs?: number };
   tail: string[];
+  /** What stopping the step now would leave, as the step last said (an output of kind `phase`). */
+  phase?: string;
 }
 
 export interface RunState {
@@ -51,10 +53,12 @@ export interface RunState {
   current?: CurrentStep;
   /** Highest plan index started or finished so far: later steps are pending. */
   reached: number;
+  /** Warnings and result notes of the run, in order: kept in the history and repeated in the summary. */
+  notes: string[];
   finished?: RunFinished;
 }
 
-export const initialRunState: RunState = { plan: [], log: [], reached: -1 };
+export const initialRunState: RunState = { plan: [], log: [], reached: -1, notes: [] };
 
 function timeOf(at: string): number {
   const parsed = Date.parse(at);
@@ -91,13 +95,16 @@ export function reduceRunEvent(state: RunState, event: RunEvent): RunState {
       };
     case 'step-output': {
       const lines = cleanOutputLines(event.text);
-      if (state.current?.stepId === event.stepId) {
-        const tail = [...state.current.tail, ...lines].slice(-TAIL_LINES);
-        return { ...state, current: { ...state.current, tail } };
+      // Warnings and result notes outlive the step: into the history at once, and into the summary.
+      if (event.stream === 'warn' || event.kind === 'note') {
+        const level = event.stream === 'warn' ? 'warn' : 'note';
+        const text = level === 'warn' ? `⚠ ${lines.join(' ')}` : lines.join('\n');
+        return { ...state, log: [...state.log, { kind: 'note', key, text, level }], notes: [...state.notes, text] };
       }
-      // Output outside the running step is dropped, except warnings, which the operator must see.
-      if (event.stream !== 'warn') return state;
-      return { ...state, log: [...state.log, { kind: 'note', key, text: `⚠ ${lines.join(' ')}` }] };
+      if (state.current?.stepId !== event.stepId) return state; // other output outside the running step
+      const tail = [...state.current.tail, ...lines].slice(-TAIL_LINES);
+      const phase = event.kind === 'phase' ? lines.join(' ') : state.current.phase;
+      return { ...state, current: { ...state.current, tail, ...(phase ? { phase } : {}) } };
     }
     case 'step-progress': {
       if (state.current?.stepId !== event.stepId) return state;

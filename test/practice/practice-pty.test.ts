@@ -4,13 +4,16 @@ import { execa } from 'execa';
 import { existsSync } from 'node:fs';
 import { test } from 'node:test';
 import { BIN, ROOT } from '../helpers/cli.js';
+import { tempDir } from '../helpers/temp.js';
 import { keys, shellQuote, withPty } from '../helpers/pty.js';
 
-test('practice opens the menu against the sandbox and leaves no process or folder after Quit', { timeout: 120_000 }, async () => {
+test('practice opens the menu against the sandbox and leaves no process or folder after Quit', { timeout: 240_000 }, async () => {
   let sandboxDir = '';
   const command = `${shellQuote(process.execPath)} -- ${shellQuote(BIN)} practice; echo "status=$?"`;
-  await withPty(`sh -c ${shellQuote(command)}`, { cwd: ROOT, cols: 140, timeoutMs: 90_000 }, async (pty) => {
-    await pty.waitFor('Quit', { timeoutMs: 60_000 });
+  // A HOME of its own: the practice state and the tour's "seen" mark live under it.
+  const env = { HOME: tempDir('obexal-practice-pty-home-') };
+  await withPty(`sh -c ${shellQuote(command)}`, { cwd: ROOT, cols: 140, timeoutMs: 90_000, env }, async (pty) => {
+    await pty.waitFor(/❯ Back up/, { timeoutMs: 120_000 });
     const match = /everything\s+(\/\S+obexal-practice-\S+)/.exec(pty.text());
     assert.ok(match, 'the sandbox says where it lives');
     sandboxDir = match[1] as string;

@@ -66,3 +66,36 @@ test('Summary when the run could not start, and when no record was written', () 
   assert.match(interrupted.lastFrame() ?? '', /backup interrupted {2}exit 130 \(interrupted \(SIGINT\), cleanup done\)/);
   assert.match(interrupted.lastFrame() ?? '', /no record was written/);
 });
+
+test('Summary of a backup failed by its checklist: the dump that is safe is said, notes repeated, no resume', () => {
+  const ui = render(
+    <Summary
+      runbook="backup"
+      exitCode={1}
+      counts={{ ok: 8, failed: 1 }}
+      notes={['⚠ S3 region not reported by the endpoint']}
+      completed={[
+        { title: 'Dump, encrypt and verify', message: 'obexal-20250102T030405Z.dump.age: 1.2 MiB, SHA-256 verified on disk' },
+        { title: 'Replicate to the bucket and verify the copy', message: 'read back in full' },
+        { title: 'Lock the source database' },
+      ]}
+      result={{ runId: 'run-9', outcome: 'failed', exitCode: 1, message: 'Check the vault: 1 of 3 item(s) not done' }}
+    />,
+  );
+  const frame = ui.lastFrame() ?? '';
+  assert.match(frame, /What to keep from this run:\n {2}⚠ S3 region not reported/);
+  assert.match(frame, /✖ backup failed {2}exit 1/);
+  assert.match(frame, /Done before that \(these results stand\):\n {4}✔ Dump, encrypt and verify: obexal-20250102T030405Z\.dump\.age/);
+  assert.match(frame, /✔ Replicate to the bucket and verify the copy: read back in full/);
+  assert.doesNotMatch(frame, /Lock the source database/, 'steps without a result are not listed');
+});
+
+test('Summary of a run cancelled at its first question: cancelled, exit 130, nothing to resume', () => {
+  const ui = render(
+    <Summary runbook="restore" exitCode={130} cancelled result={{ runId: 'r', outcome: 'interrupted', exitCode: 130, journalPath: '/j/r.jsonl' }} />,
+  );
+  const frame = ui.lastFrame() ?? '';
+  assert.match(frame, /⊘ restore cancelled {2}exit 130/);
+  assert.match(frame, /nothing was done, nothing to resume/);
+  assert.doesNotMatch(frame, /--resume|failed/);
+});

@@ -7,11 +7,28 @@ import { listRecords } from '../../records/store.js';
 import type { CliOptions } from '../args.js';
 import { USAGE } from '../args.js';
 import type { Invocation } from '../environment.js';
-import { builtinRunbooks, checkRunFolders, isHeadless, runbookFileFor } from '../run-command.js';
+import { builtinRunbooks, checkRunFolders, isHeadless, loadResume, runbookFileFor } from '../run-command.js';
+import { parseResume } from '../../ui/resume-request.js';
 import { recordsDirOf, recordWriter } from '../record-writer.js';
 import { TOOL_VERSION } from '../version.js';
 
-export async function menuCommand(cli: CliOptions, invocation: Invocation): Promise<number> {
+/** Runbooks that change production in a change window: starting one from the menu asks once more. */
+const CHANGE_WINDOW = new Set(['key-rotation', 'rollback', 'restore']);
+
+export interface MenuOptions {
+  /** After a run, back to the menu (practice). */
+  returnToMenu?: boolean;
+  /** Lines under the menu's title (the practice tour). */
+  notice?: string[];
+}
+
+/** Nothing points at a database: say where to practise instead of leaving the operator at a blank menu. */
+function nothingConfigured(invocation: Invocation): string[] {
+  if (invocation.settings.get('DATABASE_URL')) return [];
+  return ['Nothing configured. Practise safely in a sandbox: obexal-runbook practice'];
+}
+
+export async function menuCommand(cli: CliOptions, invocation: Invocation, options: MenuOptions = {}): Promise<number> {
   if (isHeadless(cli, process.env)) {
     process.stderr.write(`${USAGE}\n\nrunbooks: ${builtinRunbooks().join(', ')}\n`);
     return 2;
@@ -19,10 +36,14 @@ export async function menuCommand(cli: CliOptions, invocation: Invocation): Prom
   const runbooks = await Promise.all(
     builtinRunbooks().map(async (name) => {
       const book = await loadRunbookFile(runbookFileFor(name));
-      return { name, title: book.title, description: book.description };
+      return { name, title: book.title, description: book.description, changeWindow: CHANGE_WINDOW.has(name) };
     }),
   );
-  const recentRuns = listRuns(invocation.runsDir).slice(0, 10).map((r) => `${r.runId}  ${r.runbook}  ${r.state}`);
+  const recent = () =>
+    listRuns(invocation.runsDir)
+      .slice(0, 10)
+      .map((r) => ({ runId: r.runId, runbook: r.runbook, state: r.state, line: `${r.runId}  ${r.runbook}  ${r.state}` }));
+  const recentRuns = recent().map((r) => r.line);
   let records: string[] = [];
   try {
     records = (await listRecords(recordsDirOf(invocation.settings))).slice(0, 10).map((r) => `${r.finishedAt}  ${r.runbook}  ${r.outcome}  ${r.file}`);
@@ -37,10 +58,13 @@ export async function menuCommand(cli: CliOptions, invocation: Invocation): Prom
   } catch {
     drillHistory = undefined; // no BACKUP_DIR yet: the menu works without the history
   }
-  const start: StartRun = async (name, interactor, listener) => {
+  const start: StartRun = async (request, interactor, listener) => {
+    // A run chosen in Recent runs comes as "<runbook> --resume <run id>".
+    const { runbook: name, resume } = parseResume(request);
     checkRunFolders(invocation);
+    const runbook = await loadRunbookFile(runbookFileFor(name));
     return startRun({
-      runbook: await loadRunbookFile(runbookFileFor(name)),
+      runbook,
       settings: invocation.settings,
       interactor,
       mode: 'interactive',
@@ -48,11 +72,17 @@ export async function menuCommand(cli: CliOptions, invocation: Invocation): Prom
       inputValues: {},
       namedByInvocation: invocation.namedByInvocation,
       runsDir: invocation.runsDir,
+      ...(resume ? { resume: loadResume(invocation, resume, runbook) } : {}),
       writeRecord: recordWriter(invocation.settings),
       toolVersion: TOOL_VERSION,
       listeners: [listener],
     });
   };
   const { runInteractive } = await import('../../ui/interactive.js');
-  return runInteractive({ startRun: start, menu: { runbooks, recentRuns, records, ...(drillHistory ? { drillHistory } : {}) } });
+  const notice = [...(options.notice ?? []), ...nothingConfigured(invocation)];
+  return runInteractive({
+    startRun: start,
+    returnToMenu: options.returnToMenu ?? false,
+    menu: { runbooks, recentRuns, listRuns: recent, records, notice, ...(drillHistory ? { drillHistory } : {}) },
+  });
 }

@@ -13,11 +13,14 @@ import { InterruptedError, StepFailedError, UsageError } from '../../core/errors
 import { isProcessAlive } from '../../core/private-dir.js';
 import { startPracticeStack, type PracticeStack } from '../../sandbox/practice/stack.js';
 import { writeEnvFile } from '../../sandbox/practice/env-file.js';
-import { parseScenario, prepareScenarioOrStop, type PreparedScenario, type ScenarioName } from '../../sandbox/practice/scenarios.js';
-import { clearPracticeState, readPracticeState, writePracticeState } from '../../sandbox/practice/state.js';
+import { parseScenario, prepareScenarioOrStop, takeFirstBackup } from '../../sandbox/practice/scenarios.js';
+import type { PreparedScenario, ScenarioName } from '../../sandbox/practice/scenarios.js';
+import { clearPracticeState, firstPracticeStart, practiceName } from '../../sandbox/practice/state.js';
+import { readPracticeState, writePracticeState } from '../../sandbox/practice/state.js';
 import type { CliOptions } from '../args.js';
 import { loadInvocation } from '../environment.js';
 import { isHeadless } from '../run-command.js';
+import { endStartupLine } from '../../ui/startup-line.js';
 
 const READY = 'obexal-practice-ready';
 
@@ -33,7 +36,7 @@ export async function practiceCommand(args: string[], cli: CliOptions): Promise<
     case 'up':
       return practiceUp(cli, scenario);
     case 'down':
-      return practiceDown();
+      return practiceDown(practiceName(cli.name));
     case 'serve':
       return practiceServe(cli, scenario);
     case 'app': {
@@ -66,25 +69,42 @@ async function prepare(stack: PracticeStack, scenario: ScenarioName | undefined,
   }
 }
 
+/** The keys, once, the first time this HOME opens the practice menu (kept short: the menu fits 80x24). */
+const TOUR = [
+  'Practice: your own sandbox (database, bucket, auth-service); nothing here touches production. Keys:',
+  '↑/↓ move · Enter choose (digits do nothing) · Esc back · Ctrl+C stops a step (asks first when destructive)',
+  'Try Back up, Restore drill, Restore; Ctrl+C during Restore, then resume it from Recent runs.',
+];
+
 async function practiceInteractive(cli: CliOptions, scenario: ScenarioName | undefined): Promise<number> {
   if (isHeadless(cli, process.env)) {
     throw new UsageError('the practice menu needs a terminal', 'for scripts use `obexal-runbook practice up --env-file F` and `practice down`');
   }
+  endStartupLine();
   process.stdout.write('Starting the practice sandbox…\n');
   const say = (m: string) => process.stdout.write(`  ${m}\n`);
   const stack = await startPracticeStack({ onProgress: say });
-  const prepared = await prepare(stack, scenario, say);
-  const env = prepared?.env ?? stack.env;
-  const stopAndExit = () => void stack.stop().finally(() => process.exit(130));
+  // The sandbox goes on a signal from outside, a closed terminal, or a crash of the UI (the finally below).
+  const stopAndExit = (signal: NodeJS.Signals) => {
+    void stack.stop().finally(() => process.exit(signal === 'SIGTERM' ? 143 : 129));
+  };
   process.once('SIGTERM', stopAndExit);
+  process.once('SIGHUP', stopAndExit);
   try {
-    for (const line of [...stack.summary(), ...(prepared?.summary ?? [])]) process.stdout.write(`  ${line}\n`);
+    const prepared = await prepare(stack, scenario, say);
+    const firstBackup = prepared ? [] : await takeFirstBackup(stack, { onProgress: say });
+    const env = prepared?.env ?? stack.env;
+    const summary = [...stack.summary(), ...firstBackup, ...(prepared?.summary ?? [])];
+    for (const line of summary) process.stdout.write(`  ${line}\n`);
     const invocation = loadInvocation({ ...process.env, ...env, CI: undefined });
     for (const [name, value] of Object.entries(env)) process.env[name] = value;
+    const again = ['Practice sandbox: Quit (or Ctrl+C twice) stops and removes it.'];
+    const tour = (await firstPracticeStart()) ? TOUR : again;
     const { menuCommand } = await import('./menu.js');
-    return await menuCommand(cli, invocation);
+    return await menuCommand(cli, invocation, { returnToMenu: true, notice: tour });
   } finally {
     process.off('SIGTERM', stopAndExit);
+    process.off('SIGHUP', stopAndExit);
     await stack.stop();
     process.stdout.write('Practice sandbox stopped and removed.\n');
   }
@@ -109,11 +129,12 @@ async function practiceServe(cli: CliOptions, scenario: ScenarioName | undefined
   const prepared = scenario ? await prepareScenarioOrStop(stack, scenario, { onProgress: say, signal: interrupted.signal }) : undefined;
   await writeEnvFile(cli.envFile, prepared?.env ?? stack.env, header(stack, prepared));
   for (const line of prepared?.summary ?? []) say(line);
-  await writePracticeState({ pid: process.pid, dir: stack.dir, envFile: cli.envFile, startedAt: new Date().toISOString() });
+  const name = practiceName(cli.name);
+  await writePracticeState({ pid: process.pid, dir: stack.dir, envFile: cli.envFile, startedAt: new Date().toISOString() }, name);
   process.stdout.write(`${READY}\n`);
   await stopped;
   await stack.stop();
-  await clearPracticeState();
+  await clearPracticeState(name);
   process.off('SIGTERM', onSignal);
   process.off('SIGINT', onSignal);
   return 0;
@@ -121,13 +142,15 @@ async function practiceServe(cli: CliOptions, scenario: ScenarioName | undefined
 
 async function practiceUp(cli: CliOptions, scenario: ScenarioName | undefined): Promise<number> {
   if (!cli.envFile) throw new UsageError('practice up needs --env-file <file>', 'the file receives the environment that points every runbook at the sandbox');
-  const existing = await readPracticeState();
+  const name = practiceName(cli.name);
+  const existing = await readPracticeState(name);
   if (existing && isProcessAlive(existing.pid)) {
-    throw new UsageError(`a practice sandbox is already running (pid ${existing.pid}, ${existing.dir})`, 'stop it with `obexal-runbook practice down` first');
+    const flag = cli.name ? ` --name ${name}` : '';
+    throw new UsageError(`a practice sandbox${cli.name ? ` named ${name}` : ''} is already running for this HOME (pid ${existing.pid}, ${existing.dir})`, `stop it with \`obexal-runbook practice down${flag}\` first, or start another with --name`);
   }
   const envFile = resolve(cli.envFile);
   // `--` before the script: Node 20 reads `--env-file` anywhere on its command line (and would load the file).
-  const serveArgs = ['practice', 'serve', '--env-file', envFile, ...(scenario ? ['--scenario', scenario] : [])];
+  const serveArgs = ['practice', 'serve', '--env-file', envFile, '--name', name, ...(scenario ? ['--scenario', scenario] : [])];
   const child = spawn(process.execPath, [...process.execArgv, '--', process.argv[1] as string, ...serveArgs], {
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -160,20 +183,23 @@ async function practiceUp(cli: CliOptions, scenario: ScenarioName | undefined): 
   if (!ready) {
     const hint = scenario && output.includes('practice scenario')
       ? 'the sandbox was stopped and removed; the runbook that failed and its last lines are above'
-      : 'the message above says what failed (PostgreSQL programs missing? run `apt-get install postgresql`)';
+      : /\b(initdb|pg_ctl|pg_dump)\b.*\b(not found|no such|cannot find|could not find)|ENOENT.*\b(initdb|pg_ctl)\b/i.test(output)
+        ? 'the PostgreSQL server programs were not found: install them (`apt-get install postgresql`)'
+        : 'the sandbox was stopped and removed; the message above says what failed';
     throw new StepFailedError(`the practice sandbox did not start:\n${output.trim()}`, hint);
   }
   child.stdout!.destroy();
   child.stderr!.destroy();
   child.unref();
-  process.stdout.write(`practice sandbox running (pid ${child.pid})${scenario ? `, scenario ${scenario}` : ''}; environment in ${envFile}\n  load it: set -a; . ${envFile}; set +a\n  stop it: obexal-runbook practice down\n`);
+  const down = `obexal-runbook practice down${cli.name ? ` --name ${name}` : ''}`;
+  process.stdout.write(`practice sandbox running (pid ${child.pid})${scenario ? `, scenario ${scenario}` : ''}; environment in ${envFile}\n  load it: set -a; . ${envFile}; set +a\n  stop it: ${down}\n`);
   return 0;
 }
 
-async function practiceDown(): Promise<number> {
-  const state = await readPracticeState();
+async function practiceDown(name: string): Promise<number> {
+  const state = await readPracticeState(name);
   if (!state) {
-    process.stdout.write('no practice sandbox is running\n');
+    process.stdout.write(`no practice sandbox${name === 'default' ? '' : ` named ${name}`} is running for this HOME\n`);
     return 0;
   }
   if (isProcessAlive(state.pid)) process.kill(state.pid, 'SIGTERM');
@@ -181,7 +207,7 @@ async function practiceDown(): Promise<number> {
   if (isProcessAlive(state.pid)) process.kill(state.pid, 'SIGKILL');
   const { rm } = await import('node:fs/promises');
   if (existsSync(state.dir)) await rm(state.dir, { recursive: true, force: true });
-  await clearPracticeState();
+  await clearPracticeState(name);
   process.stdout.write(`practice sandbox stopped; ${state.dir} removed\n`);
   return 0;
 }

@@ -95,7 +95,9 @@ async function runTool(ctx: Context, what: string, args: string[]): Promise<stri
   const tail = output.split('\n').filter((line) => line.trim() !== '').slice(-TAIL_LINES).map((line) => `  | ${redact(line)}`);
   throw new StepFailedError(
     `practice scenario ${ctx.name}: ${what} failed (${exit.error ? redact(exit.error.message) : `exit ${exit.code}`}); the last lines of its output:\n${tail.join('\n')}`,
-    `the sandbox was stopped and removed; the reason is in the lines above. Start it again (\`obexal-runbook practice up --env-file F --scenario ${ctx.name}\`) or without --scenario`,
+    Object.hasOwn(SCENARIOS, ctx.name)
+      ? `the sandbox was stopped and removed; the reason is in the lines above. Start it again (\`obexal-runbook practice up --env-file F --scenario ${ctx.name}\`) or without --scenario`
+      : 'the sandbox was stopped and removed; the reason is in the lines above. Start it again with `obexal-runbook practice`',
   );
 }
 
@@ -168,6 +170,18 @@ async function badMigration(ctx: Context): Promise<PreparedScenario> {
       '            try: CONFIRM=yes obexal-runbook rollback',
     ],
   };
+}
+
+/**
+ * Without a scenario, the interactive sandbox starts with one verified backup already taken (the backup runbook,
+ * headless), so that a drill or a restore can be practised at once, before or after a backup of one's own.
+ */
+export async function takeFirstBackup(stack: PracticeStack, options: ScenarioOptions = {}): Promise<string[]> {
+  const ctx: Context = { stack, name: 'first-backup' as ScenarioName, say: options.onProgress ?? (() => undefined), signal: options.signal };
+  ctx.say('taking a first verified backup (backup runbook), so that a drill or a restore can be practised at once');
+  await runTool(ctx, 'the first backup', ['backup', '--yes', '--reason', 'manual']);
+  const dumps = await localDumps(stack);
+  return [`backup      ${dumps.map((d) => d.name).join(', ') || 'none'} (verified, local and in the bucket)`];
 }
 
 /** Prepares `name` on a running stack. The stack is left as it is when this throws (see prepareScenarioOrStop). */

@@ -45,6 +45,18 @@ export interface PracticeOptions {
   onProgress?: (message: string) => void;
 }
 
+/**
+ * A Unix socket's path holds about 107 bytes: under a long TMPDIR the cluster's socket
+ * (`<base>/obexal-pg-XXXXXX/socket/.s.PGSQL.<port>.lock`) would not fit and PostgreSQL would refuse to start. The
+ * cluster then gets its short private folder under /tmp instead (still 0700, still removed on stop).
+ */
+const SOCKET_PATH_ROOM = 100;
+
+export function clusterBaseFor(tmp: string = tmpdir()): string {
+  const longest = join(tmp, 'obexal-pg-XXXXXX', 'socket', '.s.PGSQL.65535.lock');
+  return longest.length <= SOCKET_PATH_ROOM ? tmp : '/tmp';
+}
+
 const AUTH_SERVICE_BIN = join(PACKAGE_ROOT, 'bin', 'obexal-sandbox-auth-service');
 const RUNBOOK_BIN = join(PACKAGE_ROOT, 'bin', 'obexal-runbook');
 
@@ -59,7 +71,7 @@ export async function startPracticeStack(options: PracticeOptions = {}): Promise
   try {
     say('starting PostgreSQL (initdb, a free loopback port)');
     // Not inside `dir`: the cluster's own private folder must be enterable by the postgres user.
-    const cluster = await startCluster();
+    const cluster = await startCluster({ rootDir: clusterBaseFor() });
     stops.push(() => cluster.stop());
     await createDatabase(cluster, PRACTICE_DATABASE);
     const databaseUrl = cluster.url(PRACTICE_DATABASE);

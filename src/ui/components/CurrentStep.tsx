@@ -5,7 +5,7 @@ import { formatProgress } from '../format.js';
 import type { CurrentStep as CurrentStepState } from '../run-state.js';
 import { Elapsed } from './Elapsed.js';
 
-export function CurrentStep({ step }: { step: CurrentStepState }) {
+export function CurrentStep({ step, waiting = false }: { step: CurrentStepState; waiting?: boolean }) {
   return (
     <Box flexDirection="column">
       <Text>
@@ -16,7 +16,7 @@ export function CurrentStep({ step }: { step: CurrentStepState }) {
         {step.destructive ? <Text color="yellow"> [destructive]</Text> : null}
         {step.attempt > 1 ? <Text dimColor> (attempt {step.attempt})</Text> : null}
         <Text>  </Text>
-        <Elapsed sinceMs={step.startedAtMs} dimColor />
+        {waiting ? <Text color="yellow">waiting for you</Text> : <Elapsed sinceMs={step.startedAtMs} dimColor />}
       </Text>
       {step.progress ? (
         <Box marginLeft={2}>

@@ -4,12 +4,15 @@ import { Box, Text, useInput } from 'ink';
 export interface InterruptDialogProps {
   title: string;
   onInterrupt?: string;
+  /** What the step last said stopping now would leave (it passed a point since it started). */
+  phase?: string;
   onStop: () => void;
   onContinue: () => void;
   isActive?: boolean;
 }
 
-export function InterruptDialog({ title, onInterrupt, onStop, onContinue, isActive = true }: InterruptDialogProps) {
+export function InterruptDialog(props: InterruptDialogProps) {
+  const { title, onInterrupt, phase, onStop, onContinue, isActive = true } = props;
   useInput(
     (input, key) => {
       if (input === 'y' || input === 'Y') onStop();
@@ -25,8 +28,10 @@ export function InterruptDialog({ title, onInterrupt, onStop, onContinue, isActi
       <Text>Stopping now would leave:</Text>
       <Text color="yellow">
         {'  '}
-        {onInterrupt ?? 'the step half done: inspect the target before running anything else against it'}
+        {phase ?? onInterrupt ?? 'the step half done: inspect the target before running anything else against it'}
       </Text>
+      {phase && onInterrupt ? <Text dimColor>  (the step: {onInterrupt.replace(/\s+/g, ' ').trim()})</Text> : null}
+      <Text dimColor>  The step goes on while this question is open; this text follows it.</Text>
       <Text>
         <Text bold>y</Text> stop now · <Text bold>n</Text> or <Text bold>Esc</Text> let it continue
         <Text dimColor> (Ctrl+C again stops the whole run)</Text>

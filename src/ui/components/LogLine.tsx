@@ -44,6 +44,6 @@ export function LogLine({ entry }: { entry: LogEntry }) {
         </Text>
       );
     case 'note':
-      return <Text color="yellow">{entry.text}</Text>;
+      return entry.level === 'note' ? <Text>{entry.text}</Text> : <Text color="yellow">{entry.text}</Text>;
   }
 }

@@ -1,89 +1,227 @@
-/** The start screen: runbooks with their descriptions, then the recent runs and records lists. */
-import { Box, Text, useInput } from 'ink';
-import SelectInput from 'ink-select-input';
+/**
+ * The start screen: one line per runbook (the description only under the highlighted one, so that the menu fits
+ * 80x24), then the recent runs and records lists. A change-window runbook asks once more, in words, before it
+ * starts. The cursor is kept across the lists and, through `initialIndex`/`onMove`, across runs.
+ */
+import { Box, Text, useInput, useStdout } from 'ink';
 import { useState } from 'react';
 import type { DrillHistoryView } from '../../drill/history-view.js';
 import { DrillHistoryPanel } from '../drill-history.js';
+import { SelectList, type ListItem } from './SelectList.js';
+import { resumeRequest } from '../resume-request.js';
 
 export interface MenuRunbook {
   name: string;
   title: string;
   description: string;
+  /** Changes production in a change window (key rotation, rollback, restore): starting it asks once more. */
+  changeWindow?: boolean;
+}
+
+/** A run of the recent-runs list: one that did not finish can be resumed from the menu. */
+export interface RecentRun {
+  runId: string;
+  runbook: string;
+  state: string;
+  line: string;
 }
 
 export interface MenuProps {
   runbooks: MenuRunbook[];
   recentRuns?: string[];
+  /** Read when the list is opened (fresh after each run); runs that did not finish can be resumed from it. */
+  listRuns?: () => RecentRun[];
   records?: string[];
   /** Earlier drills (RTO sparkline, trend, expected duration of the next one). */
   drillHistory?: DrillHistoryView;
+  /** A line under the title (nothing configured: try the practice sandbox; the practice tour). */
+  notice?: string[];
   onRun: (runbook: string) => void;
   onQuit: () => void;
   isActive?: boolean;
+  initialIndex?: number;
+  onMove?: (index: number) => void;
 }
 
-type View = 'main' | 'recent' | 'records' | 'drills';
+type View = 'main' | 'recent' | 'records' | 'drills' | { confirm: MenuRunbook };
+
+export const MENU_KEYS = '↑/↓ move · Enter choose · Ctrl+C leave';
+const BACK_KEYS = 'Esc or Enter: back to the menu';
+const RESUMABLE = '  (Enter: resume)';
+/** At 80x24 the title, the keys, every item and this many description lines fit with room to spare. */
+const DESCRIPTION_LINES = 3;
+
+/** The text, whitespace folded, cut to about `lines` lines of `width` with an ellipsis. */
+export function clip(text: string, width: number, lines: number): string {
+  const folded = text.replace(/\s+/g, ' ').trim();
+  const room = Math.max(20, width) * lines - lines * 8; // word wrapping leaves ragged line ends
+  return folded.length <= room ? folded : `${folded.slice(0, room - 1).replace(/\s+\S*$/, '')}…`;
+}
 
 function ListView({ title, lines, isActive }: { title: string; lines: string[]; isActive: boolean }) {
   return (
     <Box flexDirection="column">
       <Text bold>{title}</Text>
-      {lines.length === 0 ? <Text dimColor>  none yet</Text> : lines.map((line, i) => <Text key={i}>  {line}</Text>)}
-      <Text dimColor>{isActive ? 'Esc or Enter: back to the menu' : ''}</Text>
+      {lines.length === 0 ? <Text dimColor>  none yet</Text> : null}
+      {lines.map((line, i) => (
+        <Text key={i} wrap="truncate-end">
+          {'  '}
+          {line}
+        </Text>
+      ))}
+      <Text dimColor>{isActive ? BACK_KEYS : ''}</Text>
     </Box>
   );
 }
 
-export function Menu({ runbooks, recentRuns = [], records = [], drillHistory, onRun, onQuit, isActive = true }: MenuProps) {
+/** Recent runs as a list: Enter on one that did not finish resumes it. */
+interface RecentRunsViewProps {
+  runs: RecentRun[];
+  isActive: boolean;
+  onResume: (run: RecentRun) => void;
+  onBack: () => void;
+}
+
+function RecentRunsView({ runs, isActive, onResume, onBack }: RecentRunsViewProps) {
+  useInput((_input, key) => key.escape && onBack(), { isActive });
+  const items: ListItem<RecentRun | undefined>[] = [
+    ...runs.map((run) => ({ key: run.runId, label: `${run.line}${run.state === 'ok' ? '' : RESUMABLE}`, value: run })),
+    { key: 'back', label: 'Back to the menu', value: undefined },
+  ];
+  return (
+    <Box flexDirection="column">
+      <Text bold>Recent runs</Text>
+      <Text dimColor>↑/↓ move · Enter resume a run that did not finish · Esc back</Text>
+      <SelectList
+        items={items}
+        isFocused={isActive}
+        onSelect={(item) => (item.value && item.value.state !== 'ok' ? onResume(item.value) : onBack())}
+      />
+    </Box>
+  );
+}
+
+/** "Start the restore?" in words: No is highlighted, Yes needs a move and Enter. */
+interface ConfirmStartProps {
+  runbook: MenuRunbook;
+  isActive: boolean;
+  onAnswer: (start: boolean) => void;
+}
+
+function ConfirmStart({ runbook, isActive, onAnswer }: ConfirmStartProps) {
+  useInput((_input, key) => key.escape && onAnswer(false), { isActive });
+  const items: ListItem<boolean>[] = [
+    { key: 'no', label: 'No, back to the menu', value: false },
+    { key: 'yes', label: `Yes, start ${runbook.name} now`, value: true },
+  ];
+  return (
+    <Box flexDirection="column">
+      <Text bold color="yellow">
+        Start “{runbook.title}”?
+      </Text>
+      <Text>It is a change-window runbook: it changes the production database or the running service.</Text>
+      <Text dimColor>It asks again before anything is changed. ↑/↓ move · Enter choose · Esc back</Text>
+      <SelectList items={items} isFocused={isActive} onSelect={(item) => onAnswer(item.value)} />
+    </Box>
+  );
+}
+
+/** "Title (name)" within `width`: the title is cut, never the name the command line knows it by. */
+export function itemLabel(runbook: Pick<MenuRunbook, 'title' | 'name'>, width: number): string {
+  const suffix = ` (${runbook.name})`;
+  if (runbook.title.length + suffix.length <= width) return `${runbook.title}${suffix}`;
+  return `${runbook.title.slice(0, Math.max(8, width - suffix.length - 1)).trimEnd()}…${suffix}`;
+}
+
+export function Menu(props: MenuProps) {
+  const { runbooks, recentRuns = [], records = [], drillHistory, onRun, onQuit, isActive = true } = props;
   const [view, setView] = useState<View>('main');
+  const [cursor, setCursor] = useState(props.initialIndex ?? 0);
+  const { stdout } = useStdout();
   useInput(
     (_input, key) => {
       if (key.escape || key.return) setView('main');
     },
-    { isActive: isActive && view !== 'main' },
+    { isActive: isActive && ((view === 'recent' && !props.listRuns) || view === 'records' || view === 'drills') },
   );
+  if (view === 'recent' && props.listRuns) {
+    const resume = (run: RecentRun) => {
+      const runbook = runbooks.find((candidate) => candidate.name === run.runbook);
+      const known = runbook ?? { name: run.runbook, title: run.runbook, description: '' };
+      const request = { ...known, name: resumeRequest(run) };
+      if (runbook?.changeWindow) setView({ confirm: { ...request, title: `${runbook.title} (resume ${run.runId})` } });
+      else onRun(request.name);
+    };
+    const back = () => setView('main');
+    return <RecentRunsView runs={props.listRuns()} isActive={isActive} onResume={resume} onBack={back} />;
+  }
   if (view === 'recent') return <ListView title="Recent runs" lines={recentRuns} isActive={isActive} />;
   if (view === 'records') return <ListView title="Records" lines={records} isActive={isActive} />;
   if (view === 'drills' && drillHistory) {
     return (
       <Box flexDirection="column">
         <DrillHistoryPanel view={drillHistory} />
-        <Text dimColor>{isActive ? 'Esc or Enter: back to the menu' : ''}</Text>
+        <Text dimColor>{isActive ? BACK_KEYS : ''}</Text>
       </Box>
     );
   }
+  if (typeof view === 'object') {
+    const runbook = view.confirm;
+    const answer = (start: boolean) => (start ? onRun(runbook.name) : setView('main'));
+    return <ConfirmStart runbook={runbook} isActive={isActive} onAnswer={answer} />;
+  }
 
-  const descriptions = new Map<string, string>();
-  const items = runbooks.map((runbook) => {
-    const label = `${runbook.title} (${runbook.name})`;
-    descriptions.set(label, runbook.description);
-    return { key: `run:${runbook.name}`, label, value: `run:${runbook.name}` };
+  const byValue = new Map(runbooks.map((runbook) => [`run:${runbook.name}`, runbook]));
+  // Ink 8 types stdout as a plain stream; a terminal's is a tty.WriteStream with its width.
+  const columns = (stdout as NodeJS.WriteStream).columns || 80;
+  const width = columns - 3;
+  const items: ListItem<string>[] = runbooks.map((runbook) => {
+    const value = `run:${runbook.name}`;
+    return { key: value, label: itemLabel(runbook, width), value };
   });
+  const recentCount = props.listRuns ? props.listRuns().length : recentRuns.length;
   items.push(
-    { key: 'recent', label: `Recent runs (${recentRuns.length})`, value: 'recent' },
+    { key: 'recent', label: `Recent runs (${recentCount})`, value: 'recent' },
     { key: 'records', label: `Records (${records.length})`, value: 'records' },
     ...(drillHistory ? [{ key: 'drills', label: `Drill history (${drillHistory.drills})`, value: 'drills' }] : []),
     { key: 'quit', label: 'Quit', value: 'quit' },
   );
-  const Item = ({ isSelected, label }: { isSelected?: boolean; label: string }) => (
-    <Text>
-      <Text color={isSelected ? 'cyan' : undefined} bold={isSelected}>
-        {label}
-      </Text>
-      {descriptions.has(label) ? <Text dimColor>  {descriptions.get(label)}</Text> : null}
-    </Text>
-  );
-  const select = (item: { value: string }) => {
-    if (item.value === 'quit') onQuit();
-    else if (item.value === 'recent' || item.value === 'records' || item.value === 'drills') setView(item.value);
-    else onRun(item.value.slice('run:'.length));
+  const select = (item: ListItem<string>) => {
+    if (item.value === 'quit') return onQuit();
+    if (item.value === 'recent' || item.value === 'records' || item.value === 'drills') return setView(item.value);
+    const runbook = byValue.get(item.value);
+    if (runbook?.changeWindow) return setView({ confirm: runbook });
+    onRun(item.value.slice('run:'.length));
+  };
+  const move = (index: number) => {
+    setCursor(index);
+    props.onMove?.(index);
   };
   return (
     <Box flexDirection="column">
       <Text bold>obexal-runbook</Text>
-      <Text dimColor>↑/↓ to move, Enter to choose, Ctrl+C to leave</Text>
+      <Text dimColor>{MENU_KEYS}</Text>
+      {(props.notice ?? []).map((line, i) => (
+        <Text key={i} color="yellow">
+          {line}
+        </Text>
+      ))}
       <Box marginTop={1}>
-        <SelectInput items={items} itemComponent={Item} onSelect={select} isFocused={isActive} />
+        <SelectList
+          items={items}
+          initialIndex={cursor}
+          isFocused={isActive}
+          onSelect={select}
+          onMove={move}
+          renderDetail={(item) => {
+            const description = byValue.get(item.value)?.description;
+            return description ? (
+              <Box marginLeft={4}>
+                <Text dimColor>{clip(description, columns - 6, DESCRIPTION_LINES)}</Text>
+              </Box>
+            ) : null;
+          }}
+        />
       </Box>
     </Box>
   );

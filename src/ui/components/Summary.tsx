@@ -12,6 +12,47 @@ export interface SummaryProps {
   exitCode: number;
   durationMs?: number;
   counts?: Partial<Record<StepOutcome, number>>;
+  /** Warnings and result notes of the run (what to do next, what was not replaced, a report), repeated here. */
+  notes?: string[];
+  /** Steps that finished ok: when the run failed or stopped, their results stand (a dump that is safe). */
+  completed?: { title: string; message?: string }[];
+  /** Stopped before any step finished: nothing was done, nothing to resume. */
+  cancelled?: boolean;
+}
+
+/** Enough of a long report to act on; the journal and the record keep all of it. */
+const MAX_NOTES = 40;
+
+function Notes({ notes }: { notes: string[] }) {
+  const shown = notes.length > MAX_NOTES ? notes.slice(-MAX_NOTES) : notes;
+  return (
+    <Box flexDirection="column" marginTop={1}>
+      <Text bold>What to keep from this run:</Text>
+      {notes.length > shown.length ? (
+        <Text dimColor>  … {notes.length - shown.length} earlier line(s) above</Text>
+      ) : null}
+      {shown.map((note, i) => (
+        <Text key={i} color={note.startsWith('⚠') ? 'yellow' : undefined}>
+          {'  '}
+          {note}
+        </Text>
+      ))}
+    </Box>
+  );
+}
+
+function Completed({ steps }: { steps: { title: string; message?: string }[] }) {
+  return (
+    <Box flexDirection="column">
+      <Text>  Done before that (these results stand):</Text>
+      {steps.map((step, i) => (
+        <Text key={i} wrap="truncate-end">
+          {'    '}✔ {step.title}
+          {step.message ? <Text dimColor>: {step.message}</Text> : null}
+        </Text>
+      ))}
+    </Box>
+  );
 }
 
 function Counts({ counts }: { counts: Partial<Record<StepOutcome, number>> }) {
@@ -21,17 +62,24 @@ function Counts({ counts }: { counts: Partial<Record<StepOutcome, number>> }) {
   return parts.length > 0 ? <Text dimColor>  steps: {parts.join('  ')}</Text> : null;
 }
 
-export function Summary({ runbook, result, failure, exitCode, durationMs, counts }: SummaryProps) {
+export function Summary(props: SummaryProps) {
+  const { runbook, result, failure, exitCode, durationMs, counts, notes = [], completed = [], cancelled = false } = props;
   const ok = exitCode === 0;
-  const color = ok ? 'green' : exitCode === 130 || exitCode === 143 ? 'yellow' : 'red';
-  const outcome = result ? RUN_OUTCOME_TEXT[result.outcome] : ok ? 'finished' : 'failed';
-  const message = result?.message ?? failure?.message;
-  const hint = result?.hint ?? failure?.hint;
-  const stopped = result && result.outcome !== 'ok' && result.outcome !== 'refused';
+  const signalled = exitCode === 130 || exitCode === 143;
+  const color = ok ? 'green' : signalled ? 'yellow' : 'red';
+  const fallback = ok ? 'finished' : signalled ? 'interrupted' : 'failed';
+  const outcome = cancelled ? 'cancelled' : result ? RUN_OUTCOME_TEXT[result.outcome] : fallback;
+  const message = cancelled
+    ? 'stopped before any step finished: nothing was done, nothing to resume'
+    : (result?.message ?? failure?.message);
+  const hint = cancelled ? undefined : (result?.hint ?? failure?.hint);
+  const stopped = !cancelled && result && result.outcome !== 'ok' && result.outcome !== 'refused';
+  const useful = completed.filter((step) => step.message);
   return (
     <Box flexDirection="column" marginTop={1}>
+      {notes.length > 0 ? <Notes notes={notes} /> : null}
       <Text bold color={color}>
-        {ok ? '✔' : '✖'} {runbook ?? 'run'} {outcome}
+        {ok ? '✔' : signalled ? '⊘' : '✖'} {runbook ?? 'run'} {outcome}
         <Text dimColor>
           {'  '}exit {exitCode} ({exitCodeMeaning(exitCode)})
           {durationMs !== undefined ? ` · total ${formatDuration(durationMs)}` : ''}
@@ -40,6 +88,7 @@ export function Summary({ runbook, result, failure, exitCode, durationMs, counts
       {counts ? <Counts counts={counts} /> : null}
       {message && !ok ? <Text color={color}>  {message}</Text> : null}
       {hint && !ok ? <Text color="yellow">  → {hint}</Text> : null}
+      {!ok && !signalled && useful.length > 0 ? <Completed steps={useful} /> : null}
       {result?.recordPath ? (
         <Text>
           {'  '}record: {result.recordPath}{' '}

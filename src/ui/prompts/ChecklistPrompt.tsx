@@ -1,9 +1,9 @@
 /** One checklist item: done or not done, then an optional note. */
 import { Box, Text } from 'ink';
-import SelectInput from 'ink-select-input';
 import { LineInput } from './LineInput.js';
 import { useState } from 'react';
 import type { ChecklistRequest } from '../../engine/events.js';
+import { SelectList } from '../components/SelectList.js';
 import type { ChecklistAnswer } from '../../engine/interactor.js';
 
 export interface ChecklistPromptProps {
@@ -25,7 +25,10 @@ export function ChecklistPrompt({ request, onSubmit, isActive = true }: Checklis
     <Box flexDirection="column" marginTop={1}>
       <Text bold>☐ {request.item}</Text>
       {done === undefined ? (
-        <SelectInput items={ITEMS} isFocused={isActive} onSelect={(item) => setDone(item.value)} />
+        <>
+          <SelectList items={ITEMS} isFocused={isActive} onSelect={(item) => setDone(item.value)} />
+          <Text dimColor>↑/↓ move · Enter choose · Ctrl+C stop the run</Text>
+        </>
       ) : (
         <>
           <Text>{done ? <Text color="green">✔ done</Text> : <Text color="yellow">✖ not done</Text>}</Text>

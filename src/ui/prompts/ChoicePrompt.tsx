@@ -1,8 +1,8 @@
 /** Choose one of several options; the request's default is preselected. */
 import { Box, Text } from 'ink';
-import SelectInput from 'ink-select-input';
 import { useState } from 'react';
 import type { ChoiceRequest } from '../../engine/events.js';
+import { SelectList } from '../components/SelectList.js';
 
 export interface ChoicePromptProps {
   request: ChoiceRequest;
@@ -24,14 +24,14 @@ export function ChoicePrompt({ request, onSubmit, isActive = true }: ChoicePromp
   return (
     <Box flexDirection="column" marginTop={1}>
       <Text bold>? {request.message}</Text>
-      <SelectInput
+      <SelectList
         items={items}
         initialIndex={initialIndex}
         isFocused={isActive}
         onSelect={(item) => setRefusal(onSubmit(item.value))}
       />
       {refusal ? <Text color="red">{refusal}</Text> : null}
-      <Text dimColor>↑/↓ to move, Enter to choose</Text>
+      <Text dimColor>↑/↓ move · Enter choose · Ctrl+C stop the run</Text>
     </Box>
   );
 }

@@ -28,6 +28,7 @@ export function SecretPrompt({ request, onSubmit, isActive = true }: SecretPromp
         <LineInput value={value} onChange={setValue} focus={isActive} mask="*" onSubmit={submit} />
       </Box>
       {refusal ? <Text color="red">{refusal}</Text> : null}
+      <Text dimColor>type or paste, then Enter · Ctrl+C stop the run</Text>
     </Box>
   );
 }

@@ -30,6 +30,7 @@ export function TextPrompt({ request, onSubmit, isActive = true }: TextPromptPro
         />
       </Box>
       {refusal ? <Text color="red">{refusal}</Text> : null}
+      <Text dimColor>type, then Enter · Ctrl+C stop the run</Text>
     </Box>
   );
 }
