@@ -3,7 +3,8 @@ import { defineAction } from '../engine/action.js';
 
 /**
  * The key era(s) a dump taken now belongs to, from the register (bucket, else local copy); creates the register
- * on first use (asks once for the era's label and ENCRYPTION_KEY, records only the key's fingerprint).
+ * on first use (asks once for the era's label and ENCRYPTION_KEY, records only the key's fingerprint). Headless with
+ * no register and no ENCRYPTION_KEY it does not stop the backup: the era is recorded as unregistered.
  */
 export const erasEnsureAction = defineAction({
   name: 'eras.ensure',
@@ -29,10 +30,14 @@ export const erasEnsureAction = defineAction({
       output: (text, stream) => ctx.output(text, stream),
     });
     const labels = result.eras.map((e) => `${e.label} (${shortFingerprint(e.fingerprint)})`).join(', ') || 'none';
+    const from = result.source === 'bucket' ? 'bucket' : 'local copy';
     return {
-      message: result.created ? `register created; era in force: ${labels}` : `era(s) in force: ${labels} (register from the ${result.source === 'bucket' ? 'bucket' : 'local copy'})`,
+      message: result.unregistered
+        ? 'no key-era register: this dump\'s era is recorded as unregistered'
+        : result.created ? `register created; era in force: ${labels}` : `era(s) in force: ${labels} (register from the ${from})`,
       data: {
         eras: result.eras,
+        unregistered: result.unregistered,
         source: result.source,
         ...(result.created ? { record: { keyEraRegister: { created: result.created.label, fingerprint: result.created.fingerprint } } } : {}),
       },

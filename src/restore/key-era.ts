@@ -96,7 +96,10 @@ export async function selectKeyEra(ctx: ActionContext, inputs: KeyEraInputs): Pr
   }
   const olderEras = (dumpEras ?? []).filter((e) => e.label !== currentLabel && e.fingerprint !== current.fingerprint);
   ctx.output(`current era: ${currentEra ? describeEra(currentEra) : `"${currentLabel}" (fingerprint ${shortFingerprint(current.fingerprint)}…)`}`, 'info');
-  ctx.output(`${inputs.dataName} was taken in: ${dumpEras ? dumpEras.map(describeEra).join(' and ') : 'an unknown era (no manifest)'}`, 'info');
+  const takenIn = !dumpEras
+    ? 'an unknown era (no manifest)'
+    : dumpEras.length === 0 ? 'an unregistered era (the manifest names none): its key is found by trial decryption' : dumpEras.map(describeEra).join(' and ');
+  ctx.output(`${inputs.dataName} was taken in: ${takenIn}`, 'info');
 
   const census = await takeCensus(inputs.values(), [current.key], (done) => ctx.progress({ done, unit: 'values', label: 'trying the current key on every encrypted value' }));
   const result = (needsReencrypt: boolean, accepted: AcceptedKey[]): KeyEraOutcome => ({ dumpEras: (dumpEras ?? []).map((e) => e.label), currentEra: currentLabel, needsReencrypt, census, accepted });
@@ -144,8 +147,9 @@ export async function selectKeyEra(ctx: ActionContext, inputs: KeyEraInputs): Pr
     const verdict = judgeFor(undefined)(key);
     if (verdict.accepted) take(register?.eras.find((e) => e.fingerprint === key.fingerprint)?.label ?? 'unknown', key, verdict.how);
   }
-  if (remaining.length > 0 && !dumpEras) {
-    // No era known: the vault command for each older era of the register, then a prompt.
+  if (remaining.length > 0 && (!dumpEras || dumpEras.length === 0)) {
+    // No era known (no manifest, or a dump whose era was unregistered): the vault command for each older era of
+    // the register, then a prompt.
     const template = ctx.settings.get('ENCRYPTION_KEY_COMMAND');
     if (template && templateUses(template, 'era')) {
       for (const era of (register?.eras ?? []).filter((e) => e.label !== currentLabel).sort(byStartDesc)) {
