@@ -5,6 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { refuseSecretAnswers } from './secret-answers.js';
 import { parse as parseYaml } from 'yaml';
 import { ResumeRefusedError, UsageError } from '../core/errors.js';
 import { startRun, type EngineOptions } from '../engine/engine.js';
@@ -53,7 +54,9 @@ async function readAnswers(file: string | undefined): Promise<Record<string, str
   }
   if (parsed === null || parsed === undefined) return {};
   if (typeof parsed !== 'object' || Array.isArray(parsed)) throw new UsageError(`the answers file ${file} must be a mapping of name: value`);
-  return Object.fromEntries(Object.entries(parsed).map(([k, v]) => [k, typeof v === 'boolean' ? (v ? 'yes' : 'no') : String(v)]));
+  const answers = Object.fromEntries(Object.entries(parsed).map(([k, v]) => [k, typeof v === 'boolean' ? (v ? 'yes' : 'no') : String(v)]));
+  refuseSecretAnswers(answers, file);
+  return answers;
 }
 
 function loadResume(invocation: Invocation, runId: string | undefined, runbook: Runbook): JournalReplay | undefined {
