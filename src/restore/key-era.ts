@@ -5,9 +5,9 @@
  * fingerprint is the era's or it opens values the current key does not. Every value must open under the
  * current key or an accepted one before the step succeeds; keys stay in ctx.secrets only.
  */
-import { AnswerRequiredError, StepFailedError } from '../core/errors.js';
+import { AnswerRequiredError, InvalidAnswerError, StepFailedError, UsageError } from '../core/errors.js';
 import type { ActionContext, ActionResult } from '../engine/action.js';
-import type { KeyEra, KeyEraRegister } from '../eras/register.js';
+import { ERA_LABEL, type KeyEra, type KeyEraRegister } from '../eras/register.js';
 import { shortFingerprint } from '../keys/fingerprint.js';
 import { describeEra, holdOldKeys, keyFromCommand, obtainCurrentKey, obtainEraKey, oldKeysFromSettings, type EraDescription, type HeldKey, type KeyVerdict } from '../keysource/encryption-keys.js';
 import { templateUses } from '../keysource/secret-command.js';
@@ -51,6 +51,15 @@ function describeFromRegister(register: KeyEraRegister | undefined, ref: { label
   return { label: ref.label, ...(ref.fingerprint ? { fingerprint: ref.fingerprint } : known ? { fingerprint: known.fingerprint } : {}), ...(known ? { start: known.start, end: known.end } : {}) };
 }
 
+/** A dump-era answer that is not an era of the register is a usage error (exit 2), never taken as no answer. */
+function refuseEraAnswer(answer: string, eras: readonly KeyEra[]): never {
+  const expected = `one of: ${[...eras.map((e) => e.label), 'unknown'].join(', ')}`;
+  if (!ERA_LABEL.test(answer)) {
+    throw new UsageError(`the dump-era answer "${answer}" is not an era label (lower-case letters, digits and dashes)`, `answer dump-era with ${expected}`);
+  }
+  throw new UsageError(`the dump-era answer "${answer}" is not an era of the key-era register`, `answer dump-era with ${expected}`);
+}
+
 async function chooseEra(ctx: ActionContext, register: KeyEraRegister | undefined, current: string, dataName: string): Promise<string | undefined> {
   const eras = (register?.eras ?? []).filter((e) => e.label !== current).sort(byStartDesc);
   if (eras.length === 0) return undefined;
@@ -68,6 +77,7 @@ async function chooseEra(ctx: ActionContext, register: KeyEraRegister | undefine
     return choice === 'unknown' ? undefined : choice;
   } catch (error) {
     if (!(error instanceof AnswerRequiredError) || ctx.interactor.mode !== 'headless') throw error;
+    if (error instanceof InvalidAnswerError) refuseEraAnswer(error.answer, eras);
     ctx.output('no dump-era answer: trying ENCRYPTION_KEY_OLD and the vault command for each era of the register', 'info');
     return undefined;
   }
