@@ -9,9 +9,14 @@ import { defineAction } from '../engine/action.js';
 export const erasEnsureAction = defineAction({
   name: 'eras.ensure',
   description: 'read the key-era register (bucket, else local copy), creating it on first use',
-  params: z.object({}).strict(),
+  params: z
+    .object({
+      // A backup goes on without a register (its era recorded as unregistered); a key rotation cannot.
+      whenUnregistered: z.enum(['record', 'refuse']).default('record'),
+    })
+    .strict(),
   describe: () => 'read the key-era register; create it on first use (era label and ENCRYPTION_KEY asked once)',
-  async run(_params, ctx) {
+  async run(params, ctx) {
     const [{ ensureKeyEras }, { shortFingerprint }] = await Promise.all([import('./ensure.js'), import('../keys/fingerprint.js')]);
     const backupDir = ctx.settings.require('BACKUP_DIR');
     let s3;
@@ -24,6 +29,7 @@ export const erasEnsureAction = defineAction({
     const result = await ensureKeyEras({
       location: { backupDir, ...(s3 ? { s3 } : {}) },
       interactor: ctx.interactor,
+      whenUnregistered: params.whenUnregistered,
       encryptionKey: ctx.settings.get('ENCRYPTION_KEY'),
       secrets: ctx.secrets,
       signal: ctx.signal,

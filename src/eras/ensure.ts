@@ -25,6 +25,11 @@ export interface EnsureErasOptions {
   signal: AbortSignal;
   output(text: string, stream?: 'info' | 'warn'): void;
   now?: Date;
+  /**
+   * Headless with no register and no ENCRYPTION_KEY: `record` takes the dump with its era unregistered (a backup);
+   * `refuse` stops with exit 3 naming ENCRYPTION_KEY (a key rotation, which cannot work without the register).
+   */
+  whenUnregistered?: 'record' | 'refuse';
 }
 
 export interface EnsureErasResult {
@@ -102,6 +107,13 @@ function headlessKey(options: EnsureErasOptions): { key: string } | { missing: s
 }
 
 function unregistered(options: EnsureErasOptions, why: string, label: string): EnsureErasResult {
+  if (options.whenUnregistered === 'refuse') {
+    throw new AnswerRequiredError(
+      'ENCRYPTION_KEY',
+      `there is no key-era register yet and ${why}: this runbook needs the register, nothing was changed`,
+      `set ENCRYPTION_KEY (the key in force; only its fingerprint is kept) and run again: the era is registered as "${label}" unless --answers gives era-label`,
+    );
+  }
   options.output(
     `there is no key-era register yet and ${why}: the dump is taken anyway, and its manifest records its key era as ` +
       'unregistered (a restore finds the key by trial decryption). To register the era in force, run one backup ' +

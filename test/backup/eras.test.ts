@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { UsageError } from '../../src/core/errors.js';
+import { AnswerRequiredError, UsageError } from '../../src/core/errors.js';
 import type { SecretStore } from '../../src/engine/action.js';
 import type { Interactor } from '../../src/engine/interactor.js';
 import { ensureKeyEras } from '../../src/eras/ensure.js';
@@ -94,6 +94,16 @@ describe('creating the key-era register', () => {
     assert.equal(result.unregistered, true);
     assert.deepEqual(result.eras, []);
     assert.ok(lines.some((l) => /no ENCRYPTION_KEY in this environment: the dump is taken anyway/.test(l)));
+    assert.equal((await readRegister({ backupDir })).source, 'none');
+  });
+
+  it('headless with no key, for a runbook that needs the register (key rotation): exit 3 naming ENCRYPTION_KEY', async () => {
+    const backupDir = dir();
+    const headless = new HeadlessInteractor({ answers: {}, yes: false, confirm: undefined, confirmTarget: undefined });
+    await assert.rejects(
+      ensureKeyEras({ location: { backupDir }, interactor: headless, encryptionKey: undefined, secrets: store(), signal, output: () => undefined, whenUnregistered: 'refuse' }),
+      (e: unknown) => e instanceof AnswerRequiredError && e.exitCode === 3 && /this runbook needs the register, nothing was changed/.test(e.message),
+    );
     assert.equal((await readRegister({ backupDir })).source, 'none');
   });
 
