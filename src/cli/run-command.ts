@@ -63,7 +63,8 @@ function loadResume(invocation: Invocation, runId: string | undefined, runbook: 
   if (!runId) return undefined;
   const path = journalPath(invocation.runsDir, validateRunId(runId));
   if (!existsSync(path)) {
-    throw new UsageError(`there is no run ${runId} to resume (no journal at ${path})`, '`obexal-runbook runs list` shows the runs that can be resumed and their ids');
+    const hint = '`obexal-runbook runs list` shows the runs that can be resumed and their ids';
+    throw new UsageError(`there is no run ${runId} to resume (no journal at ${path})`, hint);
   }
   const replay = readJournal(path);
   if (replay.header.runbook !== runbook.name) {

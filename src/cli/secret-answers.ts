@@ -7,7 +7,16 @@
 import { UsageError } from '../core/errors.js';
 import { addSecret } from '../core/redact.js';
 
-const SECRET_NAMES = /^(ENCRYPTION_KEY(_OLD)?|BACKUP_IDENTITY|ENCRYPTION_KEY of era .*|DATABASE_URL|PGPASSWORD|DRILL_PASSWORD|DRILL_TOTP_SECRET)$/i;
+const SECRET_ANSWER_NAMES = [
+  'ENCRYPTION_KEY(_OLD)?',
+  'BACKUP_IDENTITY',
+  'ENCRYPTION_KEY of era .*',
+  'DATABASE_URL',
+  'PGPASSWORD',
+  'DRILL_PASSWORD',
+  'DRILL_TOTP_SECRET',
+];
+const SECRET_NAMES = new RegExp(`^(${SECRET_ANSWER_NAMES.join('|')})$`, 'i');
 /** The base64 of 32 bytes (an Obexal key), anywhere in the value. */
 const KEY_SHAPED = /(^|[^A-Za-z0-9+/])[A-Za-z0-9+/]{43}=($|[^A-Za-z0-9+/=])/;
 const IDENTITY_SHAPED = /AGE-SECRET-KEY-/i;

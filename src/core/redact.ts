@@ -79,6 +79,12 @@ export function redact(text: string): string {
 const SCHEME_CHAR = /[a-z0-9+.-]/i;
 const LETTER = /[a-z]/i;
 const WHITESPACE = /\s/;
+/** What ends the user part of `scheme://user:password@` (besides whitespace). */
+const USER_END = ':/?#@';
+
+function endsUser(char: string): boolean {
+  return USER_END.includes(char) || WHITESPACE.test(char);
+}
 
 /** The start of the URL scheme that ends just before `end` (`scheme://`), or -1 when there is none. */
 function schemeStart(text: string, end: number, floor: number): number {
@@ -97,7 +103,7 @@ function maskUrlPasswords(text: string): string {
     from = marker + 3;
     if (schemeStart(text, marker, copied) === -1) continue;
     let colon = from;
-    while (colon < text.length && !':/?#@'.includes(text[colon] as string) && !WHITESPACE.test(text[colon] as string)) colon += 1;
+    while (colon < text.length && !endsUser(text[colon] as string)) colon += 1;
     if (text[colon] !== ':') continue;
     let at = colon + 1;
     while (at < text.length && text[at] !== '@' && text[at] !== '/' && !WHITESPACE.test(text[at] as string)) at += 1;

@@ -40,7 +40,9 @@ export const erasEnsureAction = defineAction({
     return {
       message: result.unregistered
         ? 'no key-era register: this dump\'s era is recorded as unregistered'
-        : result.created ? `register created; era in force: ${labels}` : `era(s) in force: ${labels} (register from the ${from})`,
+        : result.created
+          ? `register created; era in force: ${labels}`
+          : `era(s) in force: ${labels} (register from the ${from})`,
       data: {
         eras: result.eras,
         unregistered: result.unregistered,

@@ -85,8 +85,13 @@ async function askKey(options: EnsureErasOptions): Promise<string> {
   return value;
 }
 
+interface ChosenLabel {
+  label: string;
+  answered: boolean;
+}
+
 /** Headless: the `era-label` answer (validated: exit 2 when it is not a label), else the default label. */
-async function headlessLabel(options: EnsureErasOptions, suggestion: string): Promise<{ label: string; answered: boolean }> {
+async function headlessLabel(options: EnsureErasOptions, suggestion: string): Promise<ChosenLabel> {
   try {
     return { label: await askLabel(options, suggestion), answered: true };
   } catch (error) {
@@ -111,13 +116,15 @@ function unregistered(options: EnsureErasOptions, why: string, label: string): E
     throw new AnswerRequiredError(
       'ENCRYPTION_KEY',
       `there is no key-era register yet and ${why}: this runbook needs the register, nothing was changed`,
-      `set ENCRYPTION_KEY (the key in force; only its fingerprint is kept) and run again: the era is registered as "${label}" unless --answers gives era-label`,
+      'set ENCRYPTION_KEY (the key in force; only its fingerprint is kept) and run again: ' +
+        `the era is registered as "${label}" unless --answers gives era-label`,
     );
   }
   options.output(
     `there is no key-era register yet and ${why}: the dump is taken anyway, and its manifest records its key era as ` +
       'unregistered (a restore finds the key by trial decryption). To register the era in force, run one backup ' +
-      `with ENCRYPTION_KEY set (only its fingerprint is kept), e.g. ENCRYPTION_KEY=... obexal-runbook backup; its label is "${label}" unless --answers gives era-label`,
+      'with ENCRYPTION_KEY set (only its fingerprint is kept), e.g. ENCRYPTION_KEY=... obexal-runbook backup; ' +
+      `its label is "${label}" unless --answers gives era-label`,
     'warn',
   );
   return { eras: [], source: 'none', register: undefined, unregistered: true };
@@ -185,7 +192,10 @@ export async function ensureKeyEras(options: EnsureErasOptions): Promise<EnsureE
     if ('missing' in found) return unregistered(options, found.missing, chosen.label);
     label = chosen.label;
     key = found.key;
-    if (!chosen.answered) options.output(`no key-era register yet: the era in force is registered under the default label "${label}" (give era-label in --answers to choose another)`, 'info');
+    if (!chosen.answered) {
+      const how = 'give era-label in --answers to choose another';
+      options.output(`no key-era register yet: the era in force is registered under the default label "${label}" (${how})`, 'info');
+    }
   } else {
     label = await askLabel(options, suggestion);
     key = await askKey(options);

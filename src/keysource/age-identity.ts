@@ -84,7 +84,8 @@ export async function obtainAgeIdentities(ks: KeySourceContext, recipients: read
       const lines = lineCount(contentLinesOf(text).length);
       throw new UsageError(
         `${messageOf(error)} (it printed ${lines} on its standard output; not shown: it is secret)`,
-        'BACKUP_IDENTITY_COMMAND must print the identity file (lines AGE-SECRET-KEY-1..., # comments), nothing else: no name=, no quotes',
+        'BACKUP_IDENTITY_COMMAND must print the identity file (lines AGE-SECRET-KEY-1..., # comments), nothing else: ' +
+          'no name=, no quotes',
       );
     }
     source = 'BACKUP_IDENTITY_COMMAND';

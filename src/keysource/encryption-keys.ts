@@ -63,9 +63,13 @@ export async function keyFromCommand(ks: KeySourceContext, eraLabel: string | un
     onNote: (note) => ks.output(note, 'info'),
   });
   const source = `ENCRYPTION_KEY_COMMAND${eraLabel ? ` (era ${eraLabel})` : ''}`;
-  const hint = 'ENCRYPTION_KEY_COMMAND must print only the key, once, on one line: the base64 of 32 bytes (no name=, no quotes, no tracing on standard output)';
+  const hint =
+    'ENCRYPTION_KEY_COMMAND must print only the key, once, on one line: the base64 of 32 bytes ' +
+    '(no name=, no quotes, no tracing on standard output)';
   const lines = contentLinesOf(text);
-  if (lines.length !== 1) throw new StepFailedError(`${source} printed ${lineCount(lines.length)} on its standard output, not one (not shown: it is secret)`, hint);
+  if (lines.length !== 1) {
+    throw new StepFailedError(`${source} printed ${lineCount(lines.length)} on its standard output, not one (not shown: it is secret)`, hint);
+  }
   const line = lines[0] as string;
   try {
     return holdKey(line, source);

@@ -44,7 +44,7 @@ export function templateUses(template: string, name: string): boolean {
   return template.includes(`{${name}}`);
 }
 
-/** Words this long inside a secret command's output are registered as secrets on their own (`key=<key>`, `+ echo <key>`). */
+/** Words this long in a secret command's output are registered as secrets on their own (`key=<k>`, `+ echo <k>`). */
 const MIN_SECRET_WORD = 16;
 const WORD_SEPARATORS = /[\s=:'"`,;()[\]{}<>]+/;
 
@@ -99,21 +99,27 @@ export async function runSecretCommand(options: SecretCommandOptions): Promise<s
         'the command must print the secret without asking anything (it gets no terminal input): log in to the vault first',
       );
     }
-    throw new StepFailedError(messageOf(error), `check ${options.settingName}: run it by hand and check that it prints only the secret`);
+    const hint = `check ${options.settingName}: run it by hand and check that it prints only the secret`;
+    throw new StepFailedError(messageOf(error), hint);
   }
   for (const line of result.stdout.split('\n')) registerOutputLine(line);
   const stdoutLines = contentLinesOf(result.stdout).length;
-  const printed = `${lineCount(stdoutLines)} on its standard output and ${lineCount(stderrLines)} on its error output (${NOT_SHOWN})`;
+  const onStderr = `${lineCount(stderrLines)} on its error output`;
+  const printed = `${lineCount(stdoutLines)} on its standard output and ${onStderr} (${NOT_SHOWN})`;
   if (result.exitCode !== 0) {
     throw new StepFailedError(
       `${label} exited with code ${result.exitCode}; it printed ${printed}`,
-      `run ${options.settingName} by hand to read its messages (is the vault reachable, are you logged in?); it must exit 0 and print only the secret`,
+      `run ${options.settingName} by hand to read its messages (is the vault reachable, are you logged in?); ` +
+        'it must exit 0 and print only the secret',
     );
   }
   const text = result.stdout.trim();
   if (text === '') {
-    throw new StepFailedError(`${label} printed nothing on its standard output (${lineCount(stderrLines)} on its error output, ${NOT_SHOWN})`, `check ${options.settingName}: it must print the secret on its standard output`);
+    throw new StepFailedError(
+      `${label} printed nothing on its standard output (${onStderr}, ${NOT_SHOWN})`,
+      `check ${options.settingName}: it must print the secret on its standard output`,
+    );
   }
-  if (stderrLines > 0) options.onNote?.(`${label} also wrote ${lineCount(stderrLines)} on its error output (${NOT_SHOWN}); run it by hand to read them`);
+  if (stderrLines > 0) options.onNote?.(`${label} also wrote ${onStderr} (${NOT_SHOWN}); run it by hand to read them`);
   return text;
 }

@@ -55,7 +55,8 @@ function describeFromRegister(register: KeyEraRegister | undefined, ref: { label
 function refuseEraAnswer(answer: string, eras: readonly KeyEra[]): never {
   const expected = `one of: ${[...eras.map((e) => e.label), 'unknown'].join(', ')}`;
   if (!ERA_LABEL.test(answer)) {
-    throw new UsageError(`the dump-era answer "${answer}" is not an era label (lower-case letters, digits and dashes)`, `answer dump-era with ${expected}`);
+    const why = 'is not an era label (lower-case letters, digits and dashes)';
+    throw new UsageError(`the dump-era answer "${answer}" ${why}`, `answer dump-era with ${expected}`);
   }
   throw new UsageError(`the dump-era answer "${answer}" is not an era of the key-era register`, `answer dump-era with ${expected}`);
 }
@@ -108,7 +109,9 @@ export async function selectKeyEra(ctx: ActionContext, inputs: KeyEraInputs): Pr
   ctx.output(`current era: ${currentEra ? describeEra(currentEra) : `"${currentLabel}" (fingerprint ${shortFingerprint(current.fingerprint)}…)`}`, 'info');
   const takenIn = !dumpEras
     ? 'an unknown era (no manifest)'
-    : dumpEras.length === 0 ? 'an unregistered era (the manifest names none): its key is found by trial decryption' : dumpEras.map(describeEra).join(' and ');
+    : dumpEras.length === 0
+      ? 'an unregistered era (the manifest names none): its key is found by trial decryption'
+      : dumpEras.map(describeEra).join(' and ');
   ctx.output(`${inputs.dataName} was taken in: ${takenIn}`, 'info');
 
   const census = await takeCensus(inputs.values(), [current.key], (done) => ctx.progress({ done, unit: 'values', label: 'trying the current key on every encrypted value' }));
