@@ -12,6 +12,7 @@ import type { Settings } from '../core/settings.js';
 import { closeS3, openS3, type S3Context } from '../s3/client.js';
 import { openObjectStream } from '../s3/download.js';
 import { s3Call } from '../s3/errors.js';
+import { assertUploadAllowed } from '../s3/upload-gate.js';
 import { headObject, iterateObjects, type ObjectInfo } from '../s3/objects.js';
 import { keyFor, s3SettingsFromEnv, s3SettingsFromSettings } from '../s3/settings.js';
 
@@ -67,6 +68,7 @@ async function isCurrent(target: S3Context, object: ObjectInfo, mirrored: Object
 async function copyObject(source: S3Context, target: S3Context, object: ObjectInfo, signal?: AbortSignal): Promise<void> {
   const stream = await openObjectStream(source, object.name, { signal });
   const { settings } = target;
+  await assertUploadAllowed(target, signal);
   const request = new PutObjectCommand({
     Bucket: settings.bucket,
     Key: keyFor(settings, object.name),

@@ -78,6 +78,11 @@ export const ManifestSchema = z.object({
    */
   rowCounts: z.record(z.string(), z.number().int().nonnegative()),
   keyEras: z.array(z.object({ label: z.string(), fingerprint: z.string() })),
+  /**
+   * True when no key-era register existed and none could be created (headless, no ENCRYPTION_KEY): `keyEras` is
+   * empty and a restore finds the key by trial decryption. Absent in manifests written before it existed.
+   */
+  keyErasUnregistered: z.boolean().optional(),
   reason: z.enum(['scheduled', 'pre-migration', 'pre-rotation', 'pre-restore', 'manual']),
   pin: z.object({ duration: z.string(), until: z.string() }).nullable(),
   toolVersion: z.string(),

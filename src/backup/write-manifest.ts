@@ -14,6 +14,7 @@ export interface ManifestInput {
   rowCounts: Record<string, number>;
   schemaMigration: { version: string | null; name: string | null };
   keyEras: { label: string; fingerprint: string }[];
+  keyErasUnregistered?: boolean;
   reason: BackupReason;
   pin: BackupPin | null;
   toolVersion: string;
@@ -52,6 +53,7 @@ export function buildManifest(input: ManifestInput): Manifest {
     schemaMigration: input.schemaMigration,
     rowCounts: input.rowCounts,
     keyEras: input.keyEras.map(({ label, fingerprint }) => ({ label, fingerprint })),
+    ...(input.keyErasUnregistered ? { keyErasUnregistered: true } : {}),
     reason: input.reason,
     pin: input.pin,
     toolVersion: input.toolVersion,

@@ -4,6 +4,7 @@
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { refuseSecretAnswers } from './secret-answers.js';
 import { parse as parseYaml } from 'yaml';
 import { checkAnswerValues, MAX_ANSWERS_FILE_BYTES, MAX_YAML_ALIASES, readBoundedFile } from '../core/input-limits.js';
 import { checkOwnedFolder } from '../core/owned-folder.js';
@@ -11,7 +12,7 @@ import { ResumeRefusedError, UsageError } from '../core/errors.js';
 import { startRun, type EngineOptions } from '../engine/engine.js';
 import type { RunEventListener } from '../engine/events.js';
 import type { Interactor } from '../engine/interactor.js';
-import { journalPath, readJournal, type JournalReplay } from '../engine/journal.js';
+import { journalPath, readJournal, validateRunId, type JournalReplay } from '../engine/journal.js';
 import { loadRunbookFile } from '../engine/load-runbook.js';
 import type { StartRun } from '../engine/run-control.js';
 import type { Runbook } from '../engine/runbook-schema.js';
@@ -66,12 +67,18 @@ async function readAnswers(file: string | undefined): Promise<Record<string, str
     Object.entries(parsed).map(([k, v]) => [k, typeof v === 'boolean' ? (v ? 'yes' : 'no') : String(v)]),
   );
   checkAnswerValues(answers, `in ${file}`);
+  refuseSecretAnswers(answers, file);
   return answers;
 }
 
 export function loadResume(invocation: Invocation, runId: string | undefined, runbook: Runbook): JournalReplay | undefined {
   if (!runId) return undefined;
-  const replay = readJournal(journalPath(invocation.runsDir, runId));
+  const path = journalPath(invocation.runsDir, validateRunId(runId));
+  if (!existsSync(path)) {
+    const hint = '`obexal-runbook runs list` shows the runs that can be resumed and their ids';
+    throw new UsageError(`there is no run ${runId} to resume (no journal at ${path})`, hint);
+  }
+  const replay = readJournal(path);
   if (replay.header.runbook !== runbook.name) {
     throw new ResumeRefusedError(`run ${runId} is a ${replay.header.runbook} run, not ${runbook.name}`, `resume it with \`obexal-runbook ${replay.header.runbook} --resume ${runId}\``);
   }

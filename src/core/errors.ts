@@ -68,6 +68,15 @@ export class AnswerRequiredError extends RunbookError {
   }
 }
 
+/** An answer was given but is not one of the options (a step that validates its own answers turns it into exit 2). */
+export class InvalidAnswerError extends AnswerRequiredError {
+  readonly answer: string;
+  constructor(answerName: string, answer: string, message: string, hint?: string) {
+    super(answerName, message, hint);
+    this.answer = answer;
+  }
+}
+
 export class ResumeRefusedError extends RunbookError {
   constructor(message: string, hint?: string) {
     super(message, { exitCode: ExitCode.resumeRefused, hint });

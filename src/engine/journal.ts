@@ -5,7 +5,7 @@
 import { closeSync, mkdirSync, openSync, readFileSync, readdirSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { redactValue } from '../core/redact.js';
-import { ResumeRefusedError } from '../core/errors.js';
+import { ResumeRefusedError, UsageError } from '../core/errors.js';
 import type { RunEvent, StepFinished } from './events.js';
 
 export interface JournalHeader {
@@ -20,8 +20,20 @@ export interface JournalHeader {
 
 export type JournalLine = JournalHeader | RunEvent;
 
+/** A run id as `newRunId` makes it: `<UTC stamp>-<6 hex digits>` (it names a file: nothing else may pass). */
+export const RUN_ID = /^\d{8}T\d{6}Z-[0-9a-f]{6}$/;
+
+/** Checks a run id given by a person (`--resume`) before it is used in a path; exit 2 when it is not one. */
+export function validateRunId(runId: string): string {
+  if (RUN_ID.test(runId)) return runId;
+  throw new UsageError(
+    `"${runId}" is not a run id: expected one such as 20261202T170842Z-c835bc`,
+    '`obexal-runbook runs list` shows the runs and their ids',
+  );
+}
+
 export function journalPath(runsDir: string, runId: string): string {
-  return join(runsDir, `${runId}.jsonl`);
+  return join(runsDir, `${validateRunId(runId)}.jsonl`);
 }
 
 export class Journal {

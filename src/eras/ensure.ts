@@ -1,8 +1,12 @@
 /**
  * `eras.ensure`'s work: find the key era(s) a dump taken now belongs to, creating the register on first use.
- * Creating it asks the operator once for the current era's label and its ENCRYPTION_KEY (from the setting when
- * set, else a masked prompt), to record the key's fingerprint; the key itself is never stored. Headless, a
- * missing register with no ENCRYPTION_KEY or no `era-label` answer stops with exit 3 naming what is missing.
+ * Interactive, creating it asks the operator once for the current era's label and its ENCRYPTION_KEY (from the
+ * setting when set, else a masked prompt), to record the key's fingerprint; the key itself is never stored.
+ *
+ * Headless, a missing register never stops a backup (issue 11: nobody reads the cron log until the day it is
+ * needed): with ENCRYPTION_KEY at hand the era in force is registered under the `era-label` answer or the default
+ * label `era-<yyyy-mm>`; without it the dump is taken anyway and its era recorded as unregistered (a restore finds
+ * the key by trial decryption). Only an `era-label` answer that is not a label stops it (exit 2).
  */
 import { AnswerRequiredError, UsageError } from '../core/errors.js';
 import type { SecretStore } from '../engine/action.js';
@@ -21,13 +25,20 @@ export interface EnsureErasOptions {
   signal: AbortSignal;
   output(text: string, stream?: 'info' | 'warn'): void;
   now?: Date;
+  /**
+   * Headless with no register and no ENCRYPTION_KEY: `record` takes the dump with its era unregistered (a backup);
+   * `refuse` stops with exit 3 naming ENCRYPTION_KEY (a key rotation, which cannot work without the register).
+   */
+  whenUnregistered?: 'record' | 'refuse';
 }
 
 export interface EnsureErasResult {
   eras: EraRef[];
-  source: 'bucket' | 'local' | 'created';
+  source: 'bucket' | 'local' | 'created' | 'none';
   created?: EraRef;
-  register: KeyEraRegister;
+  register: KeyEraRegister | undefined;
+  /** No register and nothing to create it from: the dump's key era is recorded as unregistered. */
+  unregistered: boolean;
 }
 
 const ATTEMPTS = 3;
@@ -74,27 +85,49 @@ async function askKey(options: EnsureErasOptions): Promise<string> {
   return value;
 }
 
-/** Headless: name everything missing at once instead of failing on the first. */
-async function checkHeadlessAnswers(options: EnsureErasOptions, suggestion: string): Promise<string> {
-  const missing: string[] = [];
-  if (!options.encryptionKey) missing.push('ENCRYPTION_KEY');
-  let label: string | undefined;
+interface ChosenLabel {
+  label: string;
+  answered: boolean;
+}
+
+/** Headless: the `era-label` answer (validated: exit 2 when it is not a label), else the default label. */
+async function headlessLabel(options: EnsureErasOptions, suggestion: string): Promise<ChosenLabel> {
   try {
-    label = await askLabel(options, suggestion);
+    return { label: await askLabel(options, suggestion), answered: true };
   } catch (error) {
     if (!(error instanceof AnswerRequiredError)) throw error;
-    missing.push('era-label');
+    return { label: suggestion, answered: false };
   }
-  if (missing.length > 0 || label === undefined) {
+}
+
+/** Headless: ENCRYPTION_KEY when it is a valid key; otherwise why not (a warning, never a refusal). */
+function headlessKey(options: EnsureErasOptions): { key: string } | { missing: string } {
+  if (!options.encryptionKey) return { missing: 'no ENCRYPTION_KEY in this environment' };
+  try {
+    parseEncryptionKey(options.encryptionKey, 'ENCRYPTION_KEY');
+    return { key: options.encryptionKey };
+  } catch (error) {
+    return { missing: `ENCRYPTION_KEY in this environment is not a valid key (${(error as UsageError).message})` };
+  }
+}
+
+function unregistered(options: EnsureErasOptions, why: string, label: string): EnsureErasResult {
+  if (options.whenUnregistered === 'refuse') {
     throw new AnswerRequiredError(
-      missing[0] ?? 'era-label',
-      `there is no key-era register yet, and creating it needs ${missing.join(' and ')}: nothing was changed`,
-      'run this once interactively (`obexal-runbook backup` on a terminal), or give ' +
-        `${missing.includes('ENCRYPTION_KEY') ? 'ENCRYPTION_KEY in the environment (only this once; it is not stored) ' : ''}` +
-        `${missing.length === 2 ? 'and ' : ''}${missing.includes('era-label') ? `the era's label in --answers (era-label: ${suggestion}) or --yes to accept ${suggestion}` : ''}`,
+      'ENCRYPTION_KEY',
+      `there is no key-era register yet and ${why}: this runbook needs the register, nothing was changed`,
+      'set ENCRYPTION_KEY (the key in force; only its fingerprint is kept) and run again: ' +
+        `the era is registered as "${label}" unless --answers gives era-label`,
     );
   }
-  return label;
+  options.output(
+    `there is no key-era register yet and ${why}: the dump is taken anyway, and its manifest records its key era as ` +
+      'unregistered (a restore finds the key by trial decryption). To register the era in force, run one backup ' +
+      'with ENCRYPTION_KEY set (only its fingerprint is kept), e.g. ENCRYPTION_KEY=... obexal-runbook backup; ' +
+      `its label is "${label}" unless --answers gives era-label`,
+    'warn',
+  );
+  return { eras: [], source: 'none', register: undefined, unregistered: true };
 }
 
 function warnAboutKey(options: EnsureErasOptions, eras: EraRef[]): void {
@@ -147,12 +180,26 @@ export async function ensureKeyEras(options: EnsureErasOptions): Promise<EnsureE
       options.output(`two eras are open (${eras.map((e) => e.label).join(', ')}): a key rotation is under way, the manifest names both`, 'info');
     }
     warnAboutKey(options, eras);
-    return { eras, source: read.source, register };
+    return { eras, source: read.source, register, unregistered: false };
   }
 
   const suggestion = suggestEraLabel(now);
-  const label = options.interactor.mode === 'headless' ? await checkHeadlessAnswers(options, suggestion) : await askLabel(options, suggestion);
-  const key = await askKey(options);
+  let label: string;
+  let key: string;
+  if (options.interactor.mode === 'headless') {
+    const chosen = await headlessLabel(options, suggestion);
+    const found = headlessKey(options);
+    if ('missing' in found) return unregistered(options, found.missing, chosen.label);
+    label = chosen.label;
+    key = found.key;
+    if (!chosen.answered) {
+      const how = 'give era-label in --answers to choose another';
+      options.output(`no key-era register yet: the era in force is registered under the default label "${label}" (${how})`, 'info');
+    }
+  } else {
+    label = await askLabel(options, suggestion);
+    key = await askKey(options);
+  }
   const fingerprint = keyFingerprint(parseEncryptionKey(key, 'ENCRYPTION_KEY'));
   const register = addEra(emptyRegister(), { label, fingerprint, start: now.toISOString() });
   if (read.bucket === 'unreachable') {
@@ -164,5 +211,5 @@ export async function ensureKeyEras(options: EnsureErasOptions): Promise<EnsureE
   if (typeof written.bucket === 'object' && 'written' in written.bucket) options.output(`  bucket copy: ${written.bucket.written}`, 'info');
   else if (typeof written.bucket === 'object') options.output(`  the bucket copy could not be written (${written.bucket.error}); the next backup uploads it`, 'warn');
   const created = { label, fingerprint };
-  return { eras: [created], source: 'created', created, register };
+  return { eras: [created], source: 'created', created, register, unregistered: false };
 }

@@ -7,7 +7,7 @@ import { AnswerRequiredError, messageOf, UsageError } from '../core/errors.js';
 import { AgeNoMatchingIdentityError } from '../crypto/age-errors.js';
 import { parseIdentitiesText, readIdentitiesFile, type AgeIdentity } from '../crypto/age-keys.js';
 import { PROMPT_ATTEMPTS, SECRET_NAMES, type KeySourceContext } from './context.js';
-import { runSecretCommand } from './secret-command.js';
+import { contentLinesOf, lineCount, runSecretCommand } from './secret-command.js';
 
 export interface ObtainedIdentities {
   identities: AgeIdentity[];
@@ -76,12 +76,17 @@ export async function obtainAgeIdentities(ks: KeySourceContext, recipients: read
       template: command,
       env: ks.settings.env,
       signal: ks.signal,
-      onStderr: (line) => ks.output(line, 'stderr'),
+      onNote: (note) => ks.output(note, 'info'),
     });
     try {
       identities = await parseIdentitiesText(text, 'the output of BACKUP_IDENTITY_COMMAND');
     } catch (error) {
-      throw new UsageError(messageOf(error), 'BACKUP_IDENTITY_COMMAND must print the identity file (lines AGE-SECRET-KEY-1...), nothing else');
+      const lines = lineCount(contentLinesOf(text).length);
+      throw new UsageError(
+        `${messageOf(error)} (it printed ${lines} on its standard output; not shown: it is secret)`,
+        'BACKUP_IDENTITY_COMMAND must print the identity file (lines AGE-SECRET-KEY-1..., # comments), nothing else: ' +
+          'no name=, no quotes',
+      );
     }
     source = 'BACKUP_IDENTITY_COMMAND';
   } else {

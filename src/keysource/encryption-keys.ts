@@ -10,7 +10,7 @@ import { addSecret } from '../core/redact.js';
 import { keyFingerprint, shortFingerprint } from '../keys/fingerprint.js';
 import { parseEncryptionKey } from '../keys/secret-value.js';
 import { PROMPT_ATTEMPTS, SECRET_NAMES, type KeySourceContext } from './context.js';
-import { runSecretCommand, templateUses } from './secret-command.js';
+import { contentLinesOf, lineCount, runSecretCommand, templateUses } from './secret-command.js';
 
 export interface HeldKey {
   /** The base64 text (what a child's environment gets). */
@@ -60,12 +60,21 @@ export async function keyFromCommand(ks: KeySourceContext, eraLabel: string | un
     values: eraLabel === undefined ? {} : { era: eraLabel },
     env: ks.settings.env,
     signal: ks.signal,
-    onStderr: (line) => ks.output(line, 'stderr'),
+    onNote: (note) => ks.output(note, 'info'),
   });
+  const source = `ENCRYPTION_KEY_COMMAND${eraLabel ? ` (era ${eraLabel})` : ''}`;
+  const hint =
+    'ENCRYPTION_KEY_COMMAND must print only the key, once, on one line: the base64 of 32 bytes ' +
+    '(no name=, no quotes, no tracing on standard output)';
+  const lines = contentLinesOf(text);
+  if (lines.length !== 1) {
+    throw new StepFailedError(`${source} printed ${lineCount(lines.length)} on its standard output, not one (not shown: it is secret)`, hint);
+  }
+  const line = lines[0] as string;
   try {
-    return holdKey(text.split('\n')[0] ?? '', `ENCRYPTION_KEY_COMMAND${eraLabel ? ` (era ${eraLabel})` : ''}`);
+    return holdKey(line, source);
   } catch (error) {
-    throw new StepFailedError(messageOf(error), 'ENCRYPTION_KEY_COMMAND must print only the key: the base64 of 32 bytes');
+    throw new StepFailedError(`${messageOf(error)} (one line of ${line.length} characters; not shown: it is secret)`, hint);
   }
 }
 

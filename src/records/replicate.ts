@@ -46,8 +46,9 @@ export async function replicateRecords(settings: Settings, options: ReplicateRec
   const [{ s3SettingsFromSettings }, s3] = await Promise.all([import('../s3/settings.js'), import('../s3/index.js')]);
   const context = s3.openS3(s3SettingsFromSettings(settings), options.client);
   try {
-    // Records name operators and hosts: they go only to a bucket in an allowed region, like the dumps.
-    s3.assertRegionAllowed(context.settings, await s3.readBucketRegion(context, { signal: options.signal }));
+    // Records name operators and hosts: they go only to a bucket in an allowed region, like the dumps (checked
+    // before anything is listed; every upload below passes the same gate).
+    await s3.assertUploadAllowed(context, options.signal);
     const lock = await s3.readObjectLock(context, { signal: options.signal });
     const inBucket = new Map((await s3.listObjects(context, { under: RECORDS_FOLDER, signal: options.signal })).map((o) => [o.name, o.size]));
     for (const record of wanted) {

@@ -2,7 +2,7 @@
  * The headless Interactor: answers from the answers file, flags and environment, and fails at once with
  * exit code 3 naming what is missing. It never reads standard input, so cron and CI never hang.
  */
-import { AnswerRequiredError } from '../core/errors.js';
+import { AnswerRequiredError, InvalidAnswerError } from '../core/errors.js';
 import type { ChecklistAnswer, Interactor } from '../engine/interactor.js';
 import type { ChecklistRequest, ChoiceRequest, ConfirmRequest, SecretRequest, TextRequest } from '../engine/events.js';
 
@@ -26,7 +26,7 @@ export class HeadlessInteractor implements Interactor {
       throw new AnswerRequiredError(request.name, `"${request.message}" needs an answer (${request.name})`, `answer it in --answers: ${request.name}: ${request.options.map((o) => o.value).join(' | ')}`);
     }
     if (!request.options.some((o) => o.value === answer)) {
-      throw new AnswerRequiredError(request.name, `"${answer}" is not an option for ${request.name}`, `one of: ${request.options.map((o) => o.value).join(', ')}`);
+      throw new InvalidAnswerError(request.name, answer, `"${answer}" is not an option for ${request.name}`, `one of: ${request.options.map((o) => o.value).join(', ')}`);
     }
     return answer;
   }

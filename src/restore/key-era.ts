@@ -5,9 +5,9 @@
  * fingerprint is the era's or it opens values the current key does not. Every value must open under the
  * current key or an accepted one before the step succeeds; keys stay in ctx.secrets only.
  */
-import { AnswerRequiredError, StepFailedError } from '../core/errors.js';
+import { AnswerRequiredError, InvalidAnswerError, StepFailedError, UsageError } from '../core/errors.js';
 import type { ActionContext, ActionResult } from '../engine/action.js';
-import type { KeyEra, KeyEraRegister } from '../eras/register.js';
+import { ERA_LABEL, type KeyEra, type KeyEraRegister } from '../eras/register.js';
 import { shortFingerprint } from '../keys/fingerprint.js';
 import { describeEra, holdOldKeys, keyFromCommand, obtainCurrentKey, obtainEraKey, oldKeysFromSettings, type EraDescription, type HeldKey, type KeyVerdict } from '../keysource/encryption-keys.js';
 import { templateUses } from '../keysource/secret-command.js';
@@ -51,6 +51,16 @@ function describeFromRegister(register: KeyEraRegister | undefined, ref: { label
   return { label: ref.label, ...(ref.fingerprint ? { fingerprint: ref.fingerprint } : known ? { fingerprint: known.fingerprint } : {}), ...(known ? { start: known.start, end: known.end } : {}) };
 }
 
+/** A dump-era answer that is not an era of the register is a usage error (exit 2), never taken as no answer. */
+function refuseEraAnswer(answer: string, eras: readonly KeyEra[]): never {
+  const expected = `one of: ${[...eras.map((e) => e.label), 'unknown'].join(', ')}`;
+  if (!ERA_LABEL.test(answer)) {
+    const why = 'is not an era label (lower-case letters, digits and dashes)';
+    throw new UsageError(`the dump-era answer "${answer}" ${why}`, `answer dump-era with ${expected}`);
+  }
+  throw new UsageError(`the dump-era answer "${answer}" is not an era of the key-era register`, `answer dump-era with ${expected}`);
+}
+
 async function chooseEra(ctx: ActionContext, register: KeyEraRegister | undefined, current: string, dataName: string): Promise<string | undefined> {
   const eras = (register?.eras ?? []).filter((e) => e.label !== current).sort(byStartDesc);
   if (eras.length === 0) return undefined;
@@ -68,6 +78,7 @@ async function chooseEra(ctx: ActionContext, register: KeyEraRegister | undefine
     return choice === 'unknown' ? undefined : choice;
   } catch (error) {
     if (!(error instanceof AnswerRequiredError) || ctx.interactor.mode !== 'headless') throw error;
+    if (error instanceof InvalidAnswerError) refuseEraAnswer(error.answer, eras);
     ctx.output('no dump-era answer: trying ENCRYPTION_KEY_OLD and the vault command for each era of the register', 'info');
     return undefined;
   }
@@ -125,7 +136,12 @@ export async function selectKeyEra(ctx: ActionContext, inputs: KeyEraInputs): Pr
   }
   const olderEras = (dumpEras ?? []).filter((e) => e.label !== currentLabel && e.fingerprint !== current.fingerprint);
   ctx.output(`current era: ${currentEra ? describeEra(currentEra) : `"${currentLabel}" (fingerprint ${shortFingerprint(current.fingerprint)}…)`}`, 'info');
-  ctx.output(`${inputs.dataName} was taken in: ${dumpEras ? dumpEras.map(describeEra).join(' and ') : 'an unknown era (no manifest)'}`, 'info');
+  const takenIn = !dumpEras
+    ? 'an unknown era (no manifest)'
+    : dumpEras.length === 0
+      ? 'an unregistered era (the manifest names none): its key is found by trial decryption'
+      : dumpEras.map(describeEra).join(' and ');
+  ctx.output(`${inputs.dataName} was taken in: ${takenIn}`, 'info');
 
   const census = await takeCensus(inputs.values(), [current.key], (done) => ctx.progress({ done, unit: 'values', label: 'trying the current key on every encrypted value' }));
   const result = (needsReencrypt: boolean, accepted: AcceptedKey[]): KeyEraOutcome => ({ dumpEras: (dumpEras ?? []).map((e) => e.label), currentEra: currentLabel, needsReencrypt, census, accepted });
@@ -173,8 +189,9 @@ export async function selectKeyEra(ctx: ActionContext, inputs: KeyEraInputs): Pr
     const verdict = judgeFor(undefined)(key);
     if (verdict.accepted) take(register?.eras.find((e) => e.fingerprint === key.fingerprint)?.label ?? 'unknown', key, verdict.how);
   }
-  if (remaining.length > 0 && !dumpEras) {
-    // No era known: the vault command for each older era of the register, then a prompt.
+  if (remaining.length > 0 && (!dumpEras || dumpEras.length === 0)) {
+    // No era known (no manifest, or a dump whose era was unregistered): the vault command for each older era of
+    // the register, then a prompt.
     const template = ctx.settings.get('ENCRYPTION_KEY_COMMAND');
     if (template && templateUses(template, 'era')) {
       for (const era of (register?.eras ?? []).filter((e) => e.label !== currentLabel).sort(byStartDesc)) {

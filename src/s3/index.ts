@@ -5,6 +5,7 @@ export * from './errors.js';
 export * from './region.js';
 export * from './inspect.js';
 export * from './upload.js';
+export * from './upload-gate.js';
 export * from './download.js';
 export * from './objects.js';
 export * from './verify.js';

@@ -14,7 +14,8 @@ import {
 import { isAbortError } from '../core/errors.js';
 import type { S3Context } from './client.js';
 import { abortErrorOf, httpStatusOf, mapS3Error, s3Call, s3ErrorCode } from './errors.js';
-import { assertRegionAllowed, readBucketRegion, regionAllowed, type BucketRegion } from './region.js';
+import { readBucketRegion, regionAllowed, type BucketRegion } from './region.js';
+import { rememberRegionAllowed } from './upload-gate.js';
 
 export interface VersioningInfo {
   /** `never-enabled`: the bucket has never had versioning (a delete removes the object). */
@@ -190,7 +191,7 @@ export async function inspectBucket(context: S3Context, options: InspectOptions 
   const { signal } = options;
   await checkBucketReachable(context, { signal });
   const region = await readBucketRegion(context, { signal });
-  if (options.enforceRegion !== false) assertRegionAllowed(settings, region);
+  if (options.enforceRegion !== false) rememberRegionAllowed(context, region);
   const versioning = await readVersioning(context, { signal });
   const lifecycle = await readLifecycle(context, { signal });
   const objectLock = await readObjectLock(context, { signal });

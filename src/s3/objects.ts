@@ -10,6 +10,7 @@ import {
   PutObjectCommand,
   type PutObjectCommandInput,
 } from '@aws-sdk/client-s3';
+import { assertUploadAllowed } from './upload-gate.js';
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { StepFailedError } from '../core/errors.js';
@@ -116,6 +117,7 @@ export type PutJsonResult = Omit<UploadResult, 'retention'>;
 
 export async function putJson(context: S3Context, name: string, value: unknown, options: PutJsonOptions = {}): Promise<PutJsonResult> {
   const { client, settings } = context;
+  await assertUploadAllowed(context, options.signal);
   const key = keyFor(settings, name);
   const body = Buffer.from(`${JSON.stringify(value, null, 2)}\n`, 'utf8');
   const sha256 = createHash('sha256').update(body).digest('hex');

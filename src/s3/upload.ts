@@ -18,6 +18,7 @@ import { S3VerificationError, abortErrorOf, mapS3Error } from './errors.js';
 import { HashingStream, normalizeSha256, sha256OfFile } from './hash.js';
 import { keyFor } from './settings.js';
 import { validateMetadata } from './metadata.js';
+import { assertUploadAllowed } from './upload-gate.js';
 
 export const UPLOAD_PART_SIZE = 8 * 1024 * 1024;
 const MAX_PARTS = 10_000;
@@ -97,6 +98,7 @@ export async function uploadFile(context: S3Context, options: UploadFileOptions)
   const retention = options.objectLock?.retention;
   checkRetention(retention);
   if (signal?.aborted) throw abortErrorOf(signal);
+  await assertUploadAllowed(context, signal);
 
   const { size } = await stat(options.file);
   const expected = options.sha256 !== undefined ? normalizeSha256(options.sha256) : (await sha256OfFile(options.file, { signal })).sha256;

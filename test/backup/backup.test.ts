@@ -214,13 +214,13 @@ describe('reason and pin', () => {
 });
 
 describe('first use and options', () => {
-  it('headless without a register, ENCRYPTION_KEY or era-label answer: exit 3 naming both, nothing written', async () => {
+  it('headless without a register, ENCRYPTION_KEY or era-label answer: the dump is taken, its era unregistered', async () => {
     const fresh = backupHome(db.url, identity.recipient);
     scanned.push(fresh.dir);
     const result = keep('no register', await runCli(['backup'], fresh.env));
-    assert.equal(result.exitCode, 3, result.stdout + result.stderr);
-    assert.match(result.stdout, /no key-era register yet, and creating it needs ENCRYPTION_KEY and era-label: nothing was changed/);
-    assert.deepEqual(backupFiles(fresh.backupDir), []);
+    assert.equal(result.exitCode, 0, result.stdout + result.stderr);
+    assert.match(result.stdout + result.stderr, /no key-era register yet and no ENCRYPTION_KEY in this environment: the dump is taken anyway/);
+    assert.equal(readManifests(fresh.backupDir)[0]?.manifest.keyErasUnregistered, true);
     assert.equal(existsSync(join(fresh.backupDir, 'key-eras.json')), false);
   });
 

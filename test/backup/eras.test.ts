@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { AnswerRequiredError } from '../../src/core/errors.js';
+import { AnswerRequiredError, UsageError } from '../../src/core/errors.js';
 import type { SecretStore } from '../../src/engine/action.js';
 import type { Interactor } from '../../src/engine/interactor.js';
 import { ensureKeyEras } from '../../src/eras/ensure.js';
@@ -86,21 +86,40 @@ describe('creating the key-era register', () => {
     assert.equal(result.created?.label, 'era-2026-05');
   });
 
-  it('headless with neither the key nor the label: exit 3 naming both, nothing written', async () => {
+  it('headless with neither the key nor the label: no refusal, the era is unregistered, nothing written', async () => {
+    const backupDir = dir();
+    const headless = new HeadlessInteractor({ answers: {}, yes: false, confirm: undefined, confirmTarget: undefined });
+    const lines: string[] = [];
+    const result = await ensureKeyEras({ location: { backupDir }, interactor: headless, encryptionKey: undefined, secrets: store(), signal, output: (t) => lines.push(t) });
+    assert.equal(result.unregistered, true);
+    assert.deepEqual(result.eras, []);
+    assert.ok(lines.some((l) => /no ENCRYPTION_KEY in this environment: the dump is taken anyway/.test(l)));
+    assert.equal((await readRegister({ backupDir })).source, 'none');
+  });
+
+  it('headless with no key, for a runbook that needs the register (key rotation): exit 3 naming ENCRYPTION_KEY', async () => {
     const backupDir = dir();
     const headless = new HeadlessInteractor({ answers: {}, yes: false, confirm: undefined, confirmTarget: undefined });
     await assert.rejects(
-      ensureKeyEras({ location: { backupDir }, interactor: headless, encryptionKey: undefined, secrets: store(), signal, output: () => undefined }),
-      (e: unknown) => e instanceof AnswerRequiredError && e.exitCode === 3 && /needs ENCRYPTION_KEY and era-label/.test(e.message),
+      ensureKeyEras({ location: { backupDir }, interactor: headless, encryptionKey: undefined, secrets: store(), signal, output: () => undefined, whenUnregistered: 'refuse' }),
+      (e: unknown) => e instanceof AnswerRequiredError && e.exitCode === 3 && /this runbook needs the register, nothing was changed/.test(e.message),
     );
     assert.equal((await readRegister({ backupDir })).source, 'none');
   });
 
-  it('refuses a key that is not 32 bytes of base64', async () => {
+  it('headless with a key that is not 32 bytes of base64: a warning saying why, the era unregistered', async () => {
     const headless = new HeadlessInteractor({ answers: { 'era-label': 'era-x' }, yes: false, confirm: undefined, confirmTarget: undefined });
+    const lines: string[] = [];
+    const result = await ensureKeyEras({ location: { backupDir: dir() }, interactor: headless, encryptionKey: 'c2hvcnQ=', secrets: store(), signal, output: (t) => lines.push(t) });
+    assert.equal(result.unregistered, true);
+    assert.ok(lines.some((l) => /ENCRYPTION_KEY decodes to 5 bytes, not 32/.test(l)));
+  });
+
+  it('headless with an era-label answer that is not a label: exit 2', async () => {
+    const headless = new HeadlessInteractor({ answers: { 'era-label': 'ERA-1' }, yes: false, confirm: undefined, confirmTarget: undefined });
     await assert.rejects(
-      ensureKeyEras({ location: { backupDir: dir() }, interactor: headless, encryptionKey: 'c2hvcnQ=', secrets: store(), signal, output: () => undefined }),
-      /ENCRYPTION_KEY decodes to 5 bytes, not 32/,
+      ensureKeyEras({ location: { backupDir: dir() }, interactor: headless, encryptionKey: generateEncryptionKey(), secrets: store(), signal, output: () => undefined }),
+      (e: unknown) => e instanceof UsageError && e.exitCode === 2 && /"ERA-1" is not a valid era label/.test(e.message),
     );
   });
 });

@@ -15,6 +15,7 @@ export const backupManifestAction = defineAction({
       rowCounts: RowCountsSchema,
       schemaMigration: SchemaMigrationSchema,
       keyEras: z.array(EraRefSchema).default([]),
+      keyErasUnregistered: z.boolean().default(false),
       reason: z.string().default('scheduled'),
       pin: z.string().nullish(),
     })
@@ -37,6 +38,7 @@ export const backupManifestAction = defineAction({
       rowCounts: params.rowCounts,
       schemaMigration: params.schemaMigration,
       keyEras: params.keyEras,
+      keyErasUnregistered: params.keyErasUnregistered,
       reason,
       pin,
       toolVersion: TOOL_VERSION,
@@ -46,7 +48,7 @@ export const backupManifestAction = defineAction({
     const path = await writeManifestFile(backupDir, params.dump.stamp, manifest);
     const tables = Object.keys(manifest.rowCounts).length;
     const rows = Object.values(manifest.rowCounts).reduce((a, b) => a + b, 0);
-    ctx.output(`key era(s): ${manifest.keyEras.map((e) => e.label).join(', ') || 'none recorded'}; schema migration ${manifest.schemaMigration.version ?? 'none'}; ${rows} row(s) in ${tables} table(s)`, 'info');
+    ctx.output(`key era(s): ${manifest.keyEras.map((e) => e.label).join(', ') || (manifest.keyErasUnregistered ? 'unregistered' : 'none recorded')}; schema migration ${manifest.schemaMigration.version ?? 'none'}; ${rows} row(s) in ${tables} table(s)`, 'info');
     return {
       message: `${path.split('/').pop()} written`,
       data: {
@@ -65,6 +67,7 @@ export const backupManifestAction = defineAction({
             finishedAt: manifest.finishedAt,
           },
           keyEras: manifest.keyEras,
+          ...(manifest.keyErasUnregistered ? { keyErasUnregistered: true } : {}),
         },
       },
     };
