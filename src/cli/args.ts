@@ -14,6 +14,8 @@ export interface CliOptions {
   pin?: string;
   noOwner: boolean;
   role?: string;
+  /** Point-in-time recovery target (`restore --to`). */
+  to?: string;
   envFile?: string;
   scenario?: string;
   /** practice: which sandbox of this HOME (default `default`). */
@@ -48,6 +50,9 @@ export function parseCli(argv: string[]): CliOptions {
         pin: { type: 'string' },
         'no-owner': { type: 'boolean', default: false },
         role: { type: 'string' },
+        to: { type: 'string' },
+        pitr: { type: 'boolean', default: false },
+        physical: { type: 'boolean', default: false },
         'env-file': { type: 'string' },
         scenario: { type: 'string' },
         name: { type: 'string' },
@@ -70,6 +75,7 @@ export function parseCli(argv: string[]): CliOptions {
       pin: values.pin,
       noOwner: values['no-owner'] ?? false,
       role: values.role,
+      to: values.to,
       envFile: values['env-file'],
       scenario: values.scenario,
       name: values.name,

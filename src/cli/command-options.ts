@@ -21,6 +21,9 @@ export const OPTION_HELP: Readonly<Record<string, string>> = {
   hold: '--hold           suspend every deletion (an incident)',
   release: '--release        lift the hold',
   scenario: '--scenario S     rotated-keys | bad-migration',
+  'no-owner': '--no-owner       restore: every object owned by the restoring role (RESTORE_NO_OWNER; auto by default)',
+  role: '--role ROLE      restore: pg_restore sets this role after connecting (RESTORE_ROLE)',
+  to: '--to TIME        point-in-time recovery: a time with its zone, latest, or a pgBackRest backup label',
   'env-file': '--env-file F     where `practice up` writes the environment',
 };
 
@@ -33,7 +36,21 @@ export const INPUT_OPTIONS: Readonly<Record<string, string>> = {
   pin: 'pin',
   hold: 'mode',
   release: 'mode',
+  'no-owner': 'no-owner',
+  role: 'role',
+  to: 'to',
 };
+
+/**
+ * Point-in-time recovery through the commands an operator already knows (issue 15): `restore --to`, `drill --pitr`
+ * and `backup --physical` run the runbooks pitr-restore, pitr-drill and physical-backup.
+ */
+export function runbookAlias(command: string, given: Set<string>): string {
+  if (command === 'restore' && given.has('to')) return 'pitr-restore';
+  if (command === 'drill' && given.delete('pitr')) return 'pitr-drill';
+  if (command === 'backup' && given.delete('physical')) return 'physical-backup';
+  return command;
+}
 
 interface CommandSpec {
   usage: string;

@@ -7,7 +7,7 @@ import { sweepPrivateDirs } from '../core/private-dir.js';
 import { redact } from '../core/redact.js';
 import { loadRunbookFile } from '../engine/load-runbook.js';
 import { parseCommandLine, USAGE } from './args.js';
-import { checkCommandOptions, commandHelp, runbookHelp } from './command-options.js';
+import { checkCommandOptions, commandHelp, runbookAlias, runbookHelp } from './command-options.js';
 import { configCommand } from './commands/config.js';
 import { recordsCommand } from './commands/records.js';
 import { runsCommand } from './commands/runs.js';
@@ -24,7 +24,8 @@ async function dispatch(argv: string[]): Promise<number> {
   if (cli.version) return print({ text: TOOL_VERSION, exitCode: 0 });
   const [command, ...rest] = cli.positionals;
   if (command === 'help') return print({ text: await helpFor(rest[0]), exitCode: 0 });
-  if (cli.help) return print({ text: await helpFor(command), exitCode: 0 });
+  const named = command === undefined ? undefined : runbookAlias(command, new Set(cli.given));
+  if (cli.help) return print({ text: await helpFor(named), exitCode: 0 });
   checkCommandOptions(command, cli.given);
   await sweepPrivateDirs();
 
@@ -54,7 +55,7 @@ async function dispatch(argv: string[]): Promise<number> {
       return print(report, { reportOnStdout: true });
     }
     default:
-      return runRunbookCommand(command, cli, invocation, rest);
+      return runRunbookCommand(runbookAlias(command, cli.given), cli, invocation, rest);
   }
 }
 

@@ -117,6 +117,7 @@ export async function runRunbookCommand(
   checkAnswerValues(inputValues, 'on the command line');
   if (cli.noOwner) inputValues['no-owner'] = 'yes';
   if (cli.role) inputValues.role = cli.role;
+  if (cli.to !== undefined) inputValues.to = cli.to;
   if (cli.hold && cli.release) throw new UsageError('--hold and --release exclude each other');
   if (cli.hold) inputValues.mode = 'hold';
   if (cli.release) inputValues.mode = 'release';
