@@ -108,6 +108,8 @@ usage:
   obexal-runbook                          interactive menu (runbooks, recent runs, records)
   obexal-runbook <runbook> [options]      backup | restore [dump] | drill | key-rotation |
                                           reencrypt-secrets | rollback | retention | <file.yaml>
+  obexal-runbook pitr-setup | backup --physical | restore --to TIME | drill --pitr
+                                          point-in-time recovery through pgBackRest (docs/pitr.md)
   obexal-runbook practice [--scenario S]  start the practice sandbox and open the menu
   obexal-runbook practice up --env-file F [--scenario S] | practice down
   obexal-runbook runs list [--json]       runs, their ids, state and journal
