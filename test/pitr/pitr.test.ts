@@ -79,7 +79,8 @@ describe('point-in-time recovery with pgBackRest', { timeout: 1_200_000, skip: h
 
   it('an incremental backup, then a recovery to a time between two writes gives exactly the rows before it', async () => {
     await sql(sandbox, 'CREATE TABLE pitr_marker (n int PRIMARY KEY, at timestamptz NOT NULL DEFAULT clock_timestamp())');
-    const incr = await cli(sandbox, ['physical-backup', '--yes', '--answers', writeAnswers(answers, 'incr.yaml', { type: 'incr' })]);
+    const incrAnswers = writeAnswers(answers, 'incr.yaml', { type: 'incr' });
+    const incr = await cli(sandbox, ['backup', '--physical', '--yes', '--answers', incrAnswers]);
     assert.equal(incr.exitCode, 0, incr.stdout.slice(-4000));
     assert.equal((record(incr.stdout).details as { physicalBackup?: { type: string } }).physicalBackup?.type, 'incr');
     await sql(sandbox, 'INSERT INTO pitr_marker (n) VALUES (1)');
@@ -89,8 +90,7 @@ describe('point-in-time recovery with pgBackRest', { timeout: 1_200_000, skip: h
     await sql(sandbox, 'INSERT INTO pitr_marker (n) VALUES (2)');
     await archiveCurrentWal(sandbox);
 
-    const to = writeAnswers(answers, 'to.yaml', { to: between.toISOString() });
-    const restore = await cli(sandbox, ['pitr-restore', '--yes', '--answers', to], { CONFIRM: 'yes' });
+    const restore = await cli(sandbox, ['restore', '--to', between.toISOString(), '--yes'], { CONFIRM: 'yes' });
     assert.equal(restore.exitCode, 0, restore.stdout.slice(-5000) + restore.stderr);
     const rows = await sql<{ n: number }>(sandbox, 'SELECT n FROM pitr_marker ORDER BY n');
     assert.deepEqual(rows.map((r) => r.n), [1]);
@@ -101,7 +101,7 @@ describe('point-in-time recovery with pgBackRest', { timeout: 1_200_000, skip: h
   it('the PITR drill passes with a signed record naming the RTO and the RPO reached', async () => {
     await archiveCurrentWal(sandbox);
     const checklist = writeAnswers(answers, 'drill.yaml', CHECKLIST_ANSWERS);
-    const result = await cli(sandbox, ['pitr-drill', '--yes', '--answers', checklist]);
+    const result = await cli(sandbox, ['drill', '--pitr', '--yes', '--answers', checklist]);
     assert.equal(result.exitCode, 0, result.stdout.slice(-5000) + result.stderr);
     const drill = record(result.stdout);
     const details = drill.details as { drill?: { rto: { ms: number | null }; dump: { ageAtRestoreMs: number | null } | null }; pitr?: unknown };
