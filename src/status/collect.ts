@@ -4,6 +4,7 @@ import { parseDuration } from '../core/duration.js';
 import type { Settings } from '../core/settings.js';
 import { ageLimit } from './ages.js';
 import { checkBucketBackups, checkLocalBackups } from './backups.js';
+import { checkPitr } from './pitr.js';
 import { scanRecords, type RecordsScan } from './records-scan.js';
 import { checkRegister } from './register.js';
 import { drillItem, lastRunItems } from './runs.js';
@@ -35,6 +36,7 @@ function rtoTargetSeconds(settings: Settings): number | undefined {
 export async function collectStatus(settings: Settings, now = new Date()): Promise<StatusReport> {
   const backupLimit = ageLimit(settings, 'BACKUP_MAX_AGE');
   const drillLimit = ageLimit(settings, 'DRILL_MAX_AGE');
+  const lagLimit = ageLimit(settings, 'PITR_MAX_ARCHIVE_LAG');
   const backupDir = settings.require('BACKUP_DIR');
   const recordsDir = recordsDirFor(settings);
 
@@ -45,7 +47,15 @@ export async function collectStatus(settings: Settings, now = new Date()): Promi
   ]);
   const register = await checkRegister(backupDir, bucket.register, local.figure.at !== undefined);
   const drill = drillItem(scan, recordsDir, drillLimit, now);
-  const items = [...local.items, ...bucket.items, drill.item, register.item, ...lastRunItems(scan, now)];
+  const pitr = await checkPitr({ settings, lagLimit, backupLimit, scan, recordsDir, now });
+  const items = [
+    ...local.items,
+    ...bucket.items,
+    drill.item,
+    register.item,
+    ...pitr.items,
+    ...lastRunItems(scan, now),
+  ];
   const records: RecordsScan | undefined = scan instanceof Error ? undefined : scan;
 
   const state: PluginState = worstState(items.flatMap((item) => (item.state === 'INFO' ? [] : [item.state])));
@@ -64,6 +74,8 @@ export async function collectStatus(settings: Settings, now = new Date()): Promi
       rtoTargetSeconds: rtoTargetSeconds(settings),
       lastRuns: records ? [...records.lastRuns.values()] : [],
       keyEraRegister: register.present,
+      walArchive: pitr.walArchive,
+      physicalBackup: pitr.physicalBackup,
     },
   };
 }
