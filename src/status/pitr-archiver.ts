@@ -8,8 +8,8 @@ import type { PgTarget } from '../pg/target.js';
 export interface ArchiverState {
   archiveMode: string;
   inRecovery: boolean;
-  /** The WAL file being written now; undefined on a standby (pg_current_wal_lsn() is not available there). */
-  currentWal: string | undefined;
+  /** The number of the WAL segment being written now; undefined on a standby (no pg_current_wal_lsn() there). */
+  currentSegment: number | undefined;
   walSegmentBytes: number;
   archivedCount: number;
   lastArchivedWal: string | undefined;
@@ -23,10 +23,16 @@ export interface ArchiverState {
 const CONNECT_SECONDS = 5;
 const QUERY_MS = 10_000;
 
+/**
+ * The current segment from the position itself, not from pg_walfile_name(pg_current_wal_lsn()): right after a
+ * switch the position sits on a segment boundary, where pg_walfile_name (and pg_walfile_name_offset) name the
+ * segment just completed, not the one being written, and a waiting segment would be missed.
+ */
 const ARCHIVER_QUERY = `
   SELECT current_setting('archive_mode') AS archive_mode,
          pg_is_in_recovery() AS in_recovery,
-         CASE WHEN pg_is_in_recovery() THEN NULL ELSE pg_walfile_name(pg_current_wal_lsn()) END AS current_wal,
+         CASE WHEN pg_is_in_recovery() THEN NULL
+              ELSE pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::text END AS current_position,
          (SELECT setting::bigint FROM pg_settings WHERE name = 'wal_segment_size') AS wal_segment_bytes,
          a.archived_count, a.last_archived_wal, a.last_archived_time,
          a.failed_count, a.last_failed_wal, a.last_failed_time
@@ -35,7 +41,7 @@ const ARCHIVER_QUERY = `
 interface ArchiverRow {
   archive_mode: string;
   in_recovery: boolean;
-  current_wal: string | null;
+  current_position: string | null;
   wal_segment_bytes: string;
   archived_count: string;
   last_archived_wal: string | null;
@@ -49,7 +55,7 @@ function stateOf(row: ArchiverRow): ArchiverState {
   return {
     archiveMode: row.archive_mode,
     inRecovery: row.in_recovery,
-    currentWal: row.current_wal ?? undefined,
+    currentSegment: segmentAt(row.current_position, Number(row.wal_segment_bytes)),
     walSegmentBytes: Number(row.wal_segment_bytes),
     archivedCount: Number(row.archived_count),
     lastArchivedWal: row.last_archived_wal ?? undefined,
@@ -58,6 +64,11 @@ function stateOf(row: ArchiverRow): ArchiverState {
     lastFailedWal: row.last_failed_wal ?? undefined,
     lastFailedAt: row.last_failed_time ?? undefined,
   };
+}
+
+function segmentAt(position: string | null, walSegmentBytes: number): number | undefined {
+  if (position === null || !(walSegmentBytes > 0)) return undefined;
+  return Math.floor(Number(position) / walSegmentBytes);
 }
 
 export async function readArchiver(target: PgTarget): Promise<ArchiverState> {
@@ -85,12 +96,12 @@ export function segmentNumber(walFile: string, walSegmentBytes: number): number 
   return parseInt(match[1] as string, 16) * segmentsPerLog + parseInt(match[2] as string, 16);
 }
 
-/** Segments complete but not archived: the current file's number minus the last archived one's, minus one. */
+/** Segments complete but not archived: the current segment's number minus the last archived one's, minus one. */
 export function pendingSegments(state: ArchiverState): number | undefined {
-  if (!state.currentWal || !state.lastArchivedWal) return undefined;
-  const current = segmentNumber(state.currentWal, state.walSegmentBytes);
+  if (state.currentSegment === undefined || !state.lastArchivedWal) return undefined;
+  const current = state.currentSegment;
   const last = segmentNumber(state.lastArchivedWal, state.walSegmentBytes);
-  return current === undefined || last === undefined ? undefined : Math.max(0, current - last - 1);
+  return last === undefined ? undefined : Math.max(0, current - last - 1);
 }
 
 /** The archive command fails: its last failure is newer than its last success. */

@@ -110,7 +110,7 @@ describe('status: point-in-time recovery', () => {
     url = await freshDatabase(cluster, 'pitr_status');
   });
 
-  test('OK while archiving works: nothing waiting, perfdata and Prometheus gain the WAL and physical backup', async () => {
+  test('OK while archiving works: nothing waits; perfdata and Prometheus gain the WAL and physical backup', async () => {
     const completed = await switchWal(url);
     await waitFor(`${completed} archived`, url, (a) => a.last_archived_wal === completed);
     assert.ok(readdirSync(archiveDir).includes(completed), 'the cp archive_command copied the segment');
@@ -196,6 +196,8 @@ describe('status: point-in-time recovery', () => {
   });
 
   test('CRITICAL naming the failing segment once archive_command fails', async () => {
+    const archived = await switchWal(url); // one success first, whichever tests ran before
+    await waitFor(`${archived} archived`, url, (a) => a.last_archived_wal === archived);
     await withDatabaseUrl(url, async (client) => {
       await client.query("ALTER SYSTEM SET archive_command = 'false'");
       await client.query('SELECT pg_reload_conf()');
