@@ -110,7 +110,7 @@ describe('status: point-in-time recovery', () => {
     url = await freshDatabase(cluster, 'pitr_status');
   });
 
-  test('OK while archiving works: nothing waits; perfdata and Prometheus gain the WAL and physical backup', async () => {
+  test('OK while archiving works: nothing waits; perfdata and Prometheus gain WAL and physical backup', async () => {
     const completed = await switchWal(url);
     await waitFor(`${completed} archived`, url, (a) => a.last_archived_wal === completed);
     assert.ok(readdirSync(archiveDir).includes(completed), 'the cp archive_command copied the segment');
@@ -193,6 +193,44 @@ describe('status: point-in-time recovery', () => {
     assert.match(line(result.stdout, 'wal archiving:'), /^wal archiving: could not be checked: .+ ERROR$/);
     assert.doesNotMatch(result.stdout + result.stderr, /secret/);
     assert.equal(parsePluginOutput(result.stdout).perf.get('wal_archive_lag')?.value, 'U');
+  });
+
+  test('segments waiting: OK within PITR_MAX_ARCHIVE_LAG, CRITICAL past twice it', async () => {
+    const archived = await switchWal(url);
+    const before = await waitFor(`${archived} archived`, url, (a) => a.last_archived_wal === archived);
+    const gate = join(archiveDir, `gate-${Math.random().toString(16).slice(2, 8)}`);
+    // Waits (2 minutes at most) until the test opens the gate: the segment stays complete and not archived.
+    const wait = `i=0; while [ ! -e ${gate} ] && [ $i -lt 600 ]; do sleep 0.2; i=$((i+1)); done`;
+    const held = `${wait}; cp %p ${archiveDir}/%f`;
+    await withDatabaseUrl(url, async (client) => {
+      await client.query(`ALTER SYSTEM SET archive_command = '${held.replace(/'/g, "''")}'`);
+      await client.query('SELECT pg_reload_conf()');
+    });
+    await sleep(500); // the archiver reads the reloaded configuration on its next loop
+    try {
+      await switchWal(url);
+      await sleep(2_500); // the last archived segment is now more than twice 1s old
+      const h = await home(url);
+      const relaxed = await runCli(['status'], { ...h.env, PITR_MAX_ARCHIVE_LAG: '1h' });
+      assert.equal(relaxed.exitCode, 0, relaxed.stdout + relaxed.stderr);
+      assert.match(
+        line(relaxed.stdout, 'wal archiving:'),
+        new RegExp(
+          `^wal archiving: 1 segment waiting, the last archived \\(${archived}\\) is \\d+m old \\(limit 1h\\) ok$`,
+        ),
+      );
+      const strict = await runCli(['status'], { ...h.env, PITR_MAX_ARCHIVE_LAG: '1s' });
+      assert.equal(strict.exitCode, 2, strict.stdout + strict.stderr);
+      const out = parsePluginOutput(strict.stdout);
+      assert.match(out.summary, /wal archiving: 1 segment waiting, .* \(limit 1s\) TOO OLD \(critical past 2s\)/);
+      assert.equal(perfValue(out, 'wal_pending'), 1);
+      const lag = out.perf.get('wal_archive_lag');
+      assert.ok(lag && (lag.value as number) > 2 && lag.warn === 1 && lag.crit === 2, JSON.stringify(lag));
+      assert.equal((await archiverOf(url)).last_archived_wal, before.last_archived_wal, 'nothing archived meanwhile');
+    } finally {
+      writeFileSync(gate, '');
+    }
+    await waitFor('the held segment archived', url, (a) => a.last_archived_wal !== before.last_archived_wal);
   });
 
   test('CRITICAL naming the failing segment once archive_command fails', async () => {
