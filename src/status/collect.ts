@@ -40,14 +40,15 @@ export async function collectStatus(settings: Settings, now = new Date()): Promi
   const backupDir = settings.require('BACKUP_DIR');
   const recordsDir = recordsDirFor(settings);
 
-  const [local, bucket, scan] = await Promise.all([
+  const scanning = scanRecords(recordsDir).catch(asError);
+  const [local, bucket, scan, pitr] = await Promise.all([
     checkLocalBackups(backupDir, backupLimit, now),
     checkBucketBackups(settings, backupLimit, now),
-    scanRecords(recordsDir).catch(asError),
+    scanning,
+    checkPitr({ settings, lagLimit, backupLimit, scan: scanning, recordsDir, now }),
   ]);
   const register = await checkRegister(backupDir, bucket.register, local.figure.at !== undefined);
   const drill = drillItem(scan, recordsDir, drillLimit, now);
-  const pitr = await checkPitr({ settings, lagLimit, backupLimit, scan, recordsDir, now });
   const items = [
     ...local.items,
     ...bucket.items,

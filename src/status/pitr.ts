@@ -23,7 +23,8 @@ export interface PitrContext {
   lagLimit: AgeLimit;
   /** BACKUP_MAX_AGE. */
   backupLimit: AgeLimit;
-  scan: RecordsScan | Error;
+  /** The records, being read meanwhile (the database is asked at the same time). */
+  scan: Promise<RecordsScan | Error>;
   recordsDir: string;
   now: Date;
 }
@@ -144,11 +145,11 @@ async function archivingCheck(url: string, context: PitrContext, config: { file:
   return { item: lagItem(state, figures, context.lagLimit, context.now), figures };
 }
 
-type Checked = { item: StatusItem; figure: AgeFigure };
+type Checked = { item: StatusItem; figure: AgeFigure } | undefined;
 
-function physicalBackupCheck(context: PitrContext, configured: boolean): Checked | undefined {
+function physicalBackupCheck(context: PitrContext, scan: RecordsScan | Error, configured: boolean): Checked {
   const [key, label] = ['physical_backup', 'physical backup'];
-  const { scan, backupLimit: limit, now } = context;
+  const { backupLimit: limit, now } = context;
   if (scan instanceof Error) return configured ? uncheckedAge(key, label, limit, messageOf(scan)) : undefined;
   if (!configured && !scan.lastRuns.has('physical-backup')) return undefined;
   const good = scan.lastGoodPhysicalBackup;
@@ -161,8 +162,11 @@ function physicalBackupCheck(context: PitrContext, configured: boolean): Checked
 export async function checkPitr(context: PitrContext): Promise<PitrCheck> {
   const config = await pitrConfigured(context.settings);
   const url = context.settings.get('DATABASE_URL');
-  const archiving = url ? await archivingCheck(url, context, config) : undefined;
-  const physical = physicalBackupCheck(context, config.exists);
+  const [archiving, scan] = await Promise.all([
+    url ? archivingCheck(url, context, config) : undefined,
+    context.scan,
+  ]);
+  const physical = physicalBackupCheck(context, scan, config.exists);
   return {
     items: [...(archiving ? [archiving.item] : []), ...(physical ? [physical.item] : [])],
     walArchive: archiving?.figures,
