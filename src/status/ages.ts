@@ -17,7 +17,7 @@ export interface AgeLimit {
   critText: string;
 }
 
-const DEFAULTS = { BACKUP_MAX_AGE: '26h', DRILL_MAX_AGE: '92d' } as const;
+const DEFAULTS = { BACKUP_MAX_AGE: '26h', DRILL_MAX_AGE: '92d', PITR_MAX_ARCHIVE_LAG: '15m' } as const;
 
 /** `26h` → `52h`; anything else as an age. */
 function doubled(text: string, ms: number): string {

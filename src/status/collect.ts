@@ -4,6 +4,7 @@ import type { Settings } from '../core/settings.js';
 import { recordsDirOf } from '../records/records-dir.js';
 import { ageLimit } from './ages.js';
 import { checkBucketBackups, checkLocalBackups } from './backups.js';
+import { checkPitr } from './pitr.js';
 import { scanRecords, type RecordsScan } from './records-scan.js';
 import { checkRegister } from './register.js';
 import { drillItem, lastRunItems } from './runs.js';
@@ -35,17 +36,27 @@ function rtoTargetSeconds(settings: Settings): number | undefined {
 export async function collectStatus(settings: Settings, now = new Date()): Promise<StatusReport> {
   const backupLimit = ageLimit(settings, 'BACKUP_MAX_AGE');
   const drillLimit = ageLimit(settings, 'DRILL_MAX_AGE');
+  const lagLimit = ageLimit(settings, 'PITR_MAX_ARCHIVE_LAG');
   const backupDir = settings.require('BACKUP_DIR');
   const recordsDir = recordsDirFor(settings);
 
-  const [local, bucket, scan] = await Promise.all([
+  const scanning = scanRecords(recordsDir).catch(asError);
+  const [local, bucket, scan, pitr] = await Promise.all([
     checkLocalBackups(backupDir, backupLimit, now),
     checkBucketBackups(settings, backupLimit, now),
-    scanRecords(recordsDir).catch(asError),
+    scanning,
+    checkPitr({ settings, lagLimit, backupLimit, scan: scanning, recordsDir, now }),
   ]);
   const register = await checkRegister(backupDir, bucket.register, local.figure.at !== undefined);
   const drill = drillItem(scan, recordsDir, drillLimit, now);
-  const items = [...local.items, ...bucket.items, drill.item, register.item, ...lastRunItems(scan, now)];
+  const items = [
+    ...local.items,
+    ...bucket.items,
+    drill.item,
+    register.item,
+    ...pitr.items,
+    ...lastRunItems(scan, now),
+  ];
   const records: RecordsScan | undefined = scan instanceof Error ? undefined : scan;
 
   const state: PluginState = worstState(items.flatMap((item) => (item.state === 'INFO' ? [] : [item.state])));
@@ -64,6 +75,8 @@ export async function collectStatus(settings: Settings, now = new Date()): Promi
       rtoTargetSeconds: rtoTargetSeconds(settings),
       lastRuns: records ? [...records.lastRuns.values()] : [],
       keyEraRegister: register.present,
+      walArchive: pitr.walArchive,
+      physicalBackup: pitr.physicalBackup,
     },
   };
 }

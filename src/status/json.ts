@@ -1,9 +1,25 @@
 /** `status --json`: the same findings as one JSON document (for scripts; the plugin text is for monitoring). */
 import { itemLine, perfData } from './plugin-output.js';
-import { PLUGIN_EXIT, type AgeFigure, type StatusReport } from './types.js';
+import { PLUGIN_EXIT, type AgeFigure, type StatusReport, type WalArchiveFigures } from './types.js';
 
 const iso = (epochSeconds: number | undefined): string | null | undefined =>
   epochSeconds === undefined ? undefined : epochSeconds === 0 ? null : new Date(epochSeconds * 1000).toISOString();
+
+/** Undefined becomes null: a reader sees every field, known or not. */
+function walArchiveJson(wal: WalArchiveFigures): Record<string, unknown> {
+  return {
+    archiveMode: wal.archiveMode ?? null,
+    lagSeconds: wal.lagSeconds ?? null,
+    pendingSegments: wal.pendingSegments ?? null,
+    maxLagSeconds: wal.maxLagSeconds,
+    lastArchivedWal: wal.lastArchivedWal ?? null,
+    lastArchivedAt: iso(wal.lastArchivedAt) ?? null,
+    failing: wal.failing ?? null,
+    failedCount: wal.failedCount ?? null,
+    lastFailedWal: wal.lastFailedWal ?? null,
+    lastFailedAt: iso(wal.lastFailedAt) ?? null,
+  };
+}
 
 export const STATUS_SCHEMA = 'obexal-runbook-status@v1';
 
@@ -38,6 +54,8 @@ export function statusJson(report: StatusReport, extra: { prometheusFile?: strin
       rtoSeconds: f.rtoSeconds ?? null,
       rtoTargetSeconds: f.rtoTargetSeconds ?? null,
       keyEraRegister: f.keyEraRegister ?? null,
+      walArchive: f.walArchive ? walArchiveJson(f.walArchive) : null,
+      physicalBackup: age(f.physicalBackup) ?? null,
       lastRuns,
     },
     perfdata: perfData(report).map((d) => ({ ...d, value: d.value ?? null })),

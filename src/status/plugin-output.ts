@@ -40,6 +40,13 @@ export function perfData(report: StatusReport): PerfDatum[] {
     { label: 'backup_duration', value: f.backupDurationSeconds, uom: 's', min: 0 },
     { label: 'rto', value: f.rtoSeconds, uom: 's', warn: f.rtoTargetSeconds, min: 0 },
   );
+  const wal = f.walArchive;
+  if (wal) {
+    const [warn, crit] = [wal.maxLagSeconds, 2 * wal.maxLagSeconds];
+    data.push({ label: 'wal_archive_lag', value: wal.lagSeconds, uom: 's', warn, crit, min: 0 });
+    data.push({ label: 'wal_pending', value: wal.pendingSegments, uom: '', min: 0 });
+  }
+  if (f.physicalBackup) data.push(ageDatum('physical_backup_age', f.physicalBackup));
   return data;
 }
 
@@ -51,7 +58,7 @@ export function itemLine(item: StatusItem): string {
   return plain(`${item.label}: ${item.text}${word}${item.detail ? ` - ${item.detail}` : ''}`);
 }
 
-const AGE_KEYS = ['backup_local', 'backup_bucket', 'drill'];
+const AGE_KEYS = ['backup_local', 'backup_bucket', 'drill', 'physical_backup'];
 const SEVERITY_ORDER = ['CRITICAL', 'WARNING', 'UNKNOWN'] as const;
 
 function summary(report: StatusReport): string {

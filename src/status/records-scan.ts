@@ -18,6 +18,8 @@ export interface RecordsScan {
   lastRuns: Map<string, LastRun>;
   /** The newest backup record with outcome ok. */
   lastGoodBackup: LastRun | undefined;
+  /** The newest physical-backup record with outcome ok. */
+  lastGoodPhysicalBackup: LastRun | undefined;
 }
 
 const RECORD_FILE = /^\d{8}T\d{6}Z-[A-Za-z0-9._-]+\.json$/;
@@ -44,13 +46,21 @@ const newer = (a: LastRun | undefined, b: LastRun): boolean => !a || b.finishedA
 /** Reads every record once. An absent folder holds nothing; an unreadable one throws (status says UNKNOWN). */
 export async function scanRecords(recordsDir: string): Promise<RecordsScan> {
   const { records } = await listRecordsDir(recordsDir);
-  const scan: RecordsScan = { lastPassingDrill: undefined, lastRuns: new Map(), lastGoodBackup: undefined };
+  const scan: RecordsScan = {
+    lastPassingDrill: undefined,
+    lastRuns: new Map(),
+    lastGoodBackup: undefined,
+    lastGoodPhysicalBackup: undefined,
+  };
   for (const file of records.filter((name) => RECORD_FILE.test(name))) {
     const { record } = await loadRecordFile(recordsDir, file).catch(() => ({ record: undefined }));
     const run = record ? lastRunOf(file, record) : undefined;
     if (!record || !run) continue;
     if (newer(scan.lastRuns.get(run.runbook), run)) scan.lastRuns.set(run.runbook, run);
     if (run.runbook === 'backup' && run.outcome === 'ok' && newer(scan.lastGoodBackup, run)) scan.lastGoodBackup = run;
+    if (run.runbook === 'physical-backup' && run.outcome === 'ok' && newer(scan.lastGoodPhysicalBackup, run)) {
+      scan.lastGoodPhysicalBackup = run;
+    }
     const newerDrill = !scan.lastPassingDrill || run.finishedAt > scan.lastPassingDrill.at;
     if (run.runbook === 'drill' && run.outcome === 'ok' && newerDrill) {
       scan.lastPassingDrill = { at: run.finishedAt, file, rtoMs: rtoOf(record) };

@@ -22,7 +22,7 @@ export function drillItem(
   return ageItem({ key: 'drill', label: 'drill', limit, now, found, missing });
 }
 
-const WATCHED = ['backup', 'drill'] as const;
+const WATCHED = ['backup', 'drill', 'physical-backup'] as const;
 
 function lastRunItem(run: LastRun, now: Date): StatusItem {
   const ok = run.outcome === 'ok';

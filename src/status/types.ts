@@ -48,6 +48,28 @@ export interface LastRun {
   file: string;
 }
 
+/** WAL archiving of the source database (DATABASE_URL), for point-in-time recovery (docs/monitoring.md). */
+export interface WalArchiveFigures {
+  /** Undefined when the database could not be asked. */
+  archiveMode: string | undefined;
+  /** Seconds since the last archived segment while segments wait; 0 when none waits. */
+  lagSeconds: number | undefined;
+  /** Complete segments not archived yet. */
+  pendingSegments: number | undefined;
+  /** PITR_MAX_ARCHIVE_LAG in seconds (critical past twice it). */
+  maxLagSeconds: number;
+  lastArchivedWal: string | undefined;
+  /** Epoch seconds. */
+  lastArchivedAt: number | undefined;
+  /** The archive command's last failure is newer than its last success. */
+  failing: boolean | undefined;
+  /** Failures counted since the statistics were last reset. */
+  failedCount: number | undefined;
+  lastFailedWal: string | undefined;
+  /** Epoch seconds. */
+  lastFailedAt: number | undefined;
+}
+
 export interface StatusFigures {
   backupLocal: AgeFigure;
   /** Undefined when no bucket is configured. */
@@ -65,6 +87,10 @@ export interface StatusFigures {
   lastRuns: LastRun[];
   /** Undefined when it could not be checked. */
   keyEraRegister: boolean | undefined;
+  /** Undefined when DATABASE_URL is unset. */
+  walArchive: WalArchiveFigures | undefined;
+  /** The last successful physical-backup run; undefined when none was recorded and PITR is not configured. */
+  physicalBackup: AgeFigure | undefined;
 }
 
 export interface StatusReport {

@@ -1,6 +1,7 @@
 /**
  * `obexal-runbook status`: the newest verified backup (local, bucket), the last passing drill, the key-era
- * register and the last backup and drill runs, in the monitoring-plugins convention (DESIGN §3):
+ * register, the last backup and drill runs and, with DATABASE_URL, point-in-time recovery (WAL archiving, the last
+ * physical backup: src/status/pitr.ts), in the monitoring-plugins convention (DESIGN §3):
  *
  *   exit 0 OK        every age within its limit
  *   exit 1 WARNING   an age past its limit, the last backup or drill run failed, no key-era register
