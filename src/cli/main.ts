@@ -30,7 +30,7 @@ async function dispatch(argv: string[]): Promise<number> {
   await sweepPrivateDirs();
 
   if (command === 'practice') {
-    (await import('../sandbox/practice/requirements.js')).assertSandboxInstalled();
+    (await import('./sandbox-requirements.js')).assertSandboxInstalled();
     const { practiceCommand } = await import('./commands/practice.js');
     return practiceCommand(rest, cli);
   }

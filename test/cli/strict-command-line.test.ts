@@ -29,9 +29,12 @@ describe('options a command does not take', () => {
     [['backup', 'obexal-20260101T000000Z.dump.age'], /backup takes no argument/],
     [['restore', 'a.dump.age', 'b.dump.age'], /unexpected arguments: b\.dump\.age/],
   ] as const) {
-    it(`${args.join(' ')}: exit 2 and the command's --help named`, async () => {
+    it(`${args.join(' ')}: a usage error (exit 2; status: UNKNOWN, 3) and the command's --help named`, async () => {
       const result = await runCli([...args], env);
-      assert.equal(result.exitCode, 2, result.stdout + result.stderr);
+      // status speaks the monitoring-plugins convention: a usage error is UNKNOWN (3), with its line on stdout.
+      const usage = args[0] === 'status' ? 3 : 2;
+      assert.equal(result.exitCode, usage, result.stdout + result.stderr);
+      if (args[0] === 'status') assert.match(result.stdout, /^OBEXAL-RUNBOOK UNKNOWN - status does not take --pin/);
       assert.match(result.stderr, pattern);
       assert.match(result.stderr, new RegExp(`what to do: \`obexal-runbook ${args[0]} --help\``));
       assertNothingRan();

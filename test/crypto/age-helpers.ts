@@ -25,7 +25,8 @@ export async function writePrivate(path: string, content: string | Buffer): Prom
 /** Runs a program with a buffer on stdin; throws with its stderr when it fails. */
 export function run(program: string, args: string[], input?: Buffer): Buffer {
   const result = spawnSync(program, args, { input, maxBuffer: 512 * 1024 * 1024 });
-  if (result.error) throw result.error;
+  // A program that stops reading early (age refusing the identity) breaks the pipe: judge it by its exit status.
+  if (result.error && (result.error as NodeJS.ErrnoException).code !== 'EPIPE') throw result.error;
   if (result.status !== 0) throw new Error(`${program} ${args[0] ?? ''} failed (${result.status}): ${result.stderr}`);
   return result.stdout;
 }

@@ -66,7 +66,7 @@ describe('a headless interruption says what was done, what is left and how to co
     killGroup(restore.child.pid);
     const output = restore.output();
     assert.equal(code, 130, output);
-    assert.ok(lines(output).some((l) => /  target: CHANGED: "Restore" finished before the run stopped$/.test(l)), output);
+    assert.ok(lines(output).some((l) => /  target: CHANGED: "Restore \(swap: [^"]*" finished before the run stopped$/.test(l)), output);
     assert.match(output, /left: after\n/);
     assert.match(output, /to continue: obexal-runbook restore --resume \S+/);
   });

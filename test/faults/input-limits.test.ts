@@ -64,7 +64,7 @@ describe('answers', () => {
   });
 
   it('an answer of 5000 characters on the command line: exit 2', async () => {
-    const result = await runCli(['retention', '--yes', '--reason', 'r'.repeat(5000)], home.env);
+    const result = await runCli(['backup', '--yes', '--reason', 'r'.repeat(5000)], home.env);
     assert.equal(result.exitCode, 2, result.stdout + result.stderr);
     assert.match(result.stderr, /the answer reason \(on the command line\) is 5000 characters long/);
   });

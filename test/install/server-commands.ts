@@ -67,7 +67,7 @@ export async function checkServerCommands(installed: Installed, cluster: Cluster
   assert.match(help.stdout, /^usage:/m);
 
   const before = await runInstalled(installed, ['status'], env);
-  assert.equal(before.exitCode, 5, `no backup yet: status says so with exit 5\n${before.stdout}${before.stderr}`);
+  assert.equal(before.exitCode, 2, `no backup yet: status is CRITICAL (exit 2)\n${before.stdout}${before.stderr}`);
   assert.match(before.stdout, /backup local: no verified backup/);
 
   const backup = await runInstalled(installed, ['backup', '--yes'], env);

@@ -10,7 +10,7 @@ import { cpSync, existsSync, readdirSync, readFileSync, statSync } from 'node:fs
 import { join } from 'node:path';
 import { before, test } from 'node:test';
 import { execa } from 'execa';
-import { SANDBOX_PACKAGES } from '../../src/sandbox/practice/requirements.js';
+import { SANDBOX_PACKAGES } from '../../src/cli/sandbox-requirements.js';
 import { ROOT } from '../helpers/cli.js';
 import { withCluster } from '../helpers/pg.js';
 import { tempDir } from '../helpers/temp.js';

@@ -7,8 +7,8 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { PACKAGE_ROOT } from '../../cli/paths.js';
-import { UsageError } from '../../core/errors.js';
+import { PACKAGE_ROOT } from './paths.js';
+import { UsageError } from '../core/errors.js';
 
 /** Kept equal to package.json's peerDependencies (test/install checks). */
 export const SANDBOX_PACKAGES = { s3rver: '3.7.1', '@node-rs/argon2': '2.2.1' } as const;
