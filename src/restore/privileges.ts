@@ -151,6 +151,19 @@ async function foreignObjects(client: pg.ClientBase, role: string, items: readon
   return rows.rows.map((r) => `${quoteIdent(r.schema)}.${quoteIdent(r.name)} (owner ${r.owner})`);
 }
 
+/** In place, the pre-restore safety dump is encrypted like any dump: its recipients must be known before it starts. */
+async function safetyDumpProblems(ctx: ActionContext): Promise<string[]> {
+  if (ctx.settings.get('BACKUP_ENCRYPTION') === 'none') return [];
+  const { recipientsFrom, NoRecipientError } = await import('../backup/recipients.js');
+  try {
+    await recipientsFrom(ctx.settings);
+    return [];
+  } catch (error) {
+    if (!(error instanceof NoRecipientError)) throw error;
+    return ['the pre-restore safety dump is encrypted and no age recipient is configured: set BACKUP_RECIPIENTS (or _FILE)'];
+  }
+}
+
 export async function runPreflight(params: PreflightParams, ctx: ActionContext): Promise<ActionResult> {
   const target = parseConnectionString(params.target);
   const inPlace = params.inspection.mode === 'in-place';
@@ -203,6 +216,7 @@ export async function runPreflight(params: PreflightParams, ctx: ActionContext):
           );
       }
     }
+    if (inPlace && params.inspection.exists) problems.push(...(await safetyDumpProblems(ctx)));
     if (problems.length > 0) {
       throw new StepFailedError(
         `${role.role} may not restore this dump into ${target.label}: ${problems.join('; ')}`,

@@ -188,3 +188,33 @@ export async function contentHashes(url: string): Promise<Record<string, string>
     return sums;
   });
 }
+
+export interface DatabaseFacts {
+  owner: string;
+  encoding: string;
+  collate: string;
+  provider: string;
+  icu: string | null;
+  comment: string | null;
+  settings: string[] | null;
+  acl: string | null;
+}
+
+/** The database-level properties of `name` as the catalog holds them (asked through `url`, any database). */
+export async function describeDatabase(url: string, name: string): Promise<DatabaseFacts> {
+  return withDatabaseUrl(url, async (client) => {
+    const row = (
+      await client.query<DatabaseFacts>(
+        `SELECT pg_get_userbyid(d.datdba) AS owner, pg_encoding_to_char(d.encoding) AS encoding, d.datcollate AS collate,
+                d.datlocprovider::text AS provider, d.daticulocale AS icu, shobj_description(d.oid, 'pg_database') AS comment,
+                (SELECT array_agg(array_to_string(s.setconfig, ',') ORDER BY s.setrole) FROM pg_db_role_setting s
+                  WHERE s.setdatabase = d.oid) AS settings,
+                d.datacl::text AS acl
+           FROM pg_database d WHERE d.datname = $1`,
+        [name],
+      )
+    ).rows[0];
+    if (!row) throw new Error(`database ${name} does not exist`);
+    return row;
+  });
+}

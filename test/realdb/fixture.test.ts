@@ -5,38 +5,10 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { contentHashes, foreignDatabase } from '../helpers/foreign-db.js';
+import { contentHashes, describeDatabase, foreignDatabase } from '../helpers/foreign-db.js';
 import { withCluster, withDatabaseUrl } from '../helpers/pg.js';
 
 const clusterReady = withCluster();
-
-interface DatabaseRow {
-  owner: string;
-  encoding: string;
-  collate: string;
-  provider: string;
-  icu: string | null;
-  comment: string | null;
-  settings: string[] | null;
-  acl: string | null;
-}
-
-async function describeDatabase(url: string, name: string): Promise<DatabaseRow> {
-  return withDatabaseUrl(url, async (client) => {
-    const row = (
-      await client.query<DatabaseRow>(
-        `SELECT pg_get_userbyid(d.datdba) AS owner, pg_encoding_to_char(d.encoding) AS encoding, d.datcollate AS collate,
-                d.datlocprovider::text AS provider, d.daticulocale AS icu, shobj_description(d.oid, 'pg_database') AS comment,
-                (SELECT array_agg(array_to_string(s.setconfig, ',') ORDER BY s.setrole) FROM pg_db_role_setting s WHERE s.setdatabase = d.oid) AS settings,
-                d.datacl::text AS acl
-           FROM pg_database d WHERE d.datname = $1`,
-        [name],
-      )
-    ).rows[0];
-    assert.ok(row, `database ${name} exists`);
-    return row;
-  });
-}
 
 describe('foreign database builder', () => {
   it('builds an ICU database owned by a non-superuser, with a comment, settings, role settings and grants', async () => {
