@@ -5,14 +5,13 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { execa } from 'execa';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { withClient } from '../../src/pg/client.js';
 import { parseConnectionString } from '../../src/pg/target.js';
 import { startPracticeStack, type PracticeOptions, type PracticeStack } from '../../src/sandbox/practice/stack.js';
-import { BIN, recordPathOf, runCli, runIdOf as runIdOfRun, type CliResult } from '../helpers/cli.js';
+import { interruptAt, recordPathOf, runCli, runIdOf as runIdOfRun, type CliResult } from '../helpers/cli.js';
 
 export const CHECKLIST_ANSWERS = { 'era-keys-in-vault': 'done', 'sealed-identity-checked': 'done', 'drill-account-only': 'done' };
 export const RECORD_NAMESPACE = 'obexal-runbook-record@v1';
@@ -128,23 +127,8 @@ export const NOTHING_LEFT = { databases: [], processes: [], folders: [] };
 
 /** Starts a headless drill, sends SIGINT once `line` is printed (after `delayMs`), and returns its end. */
 export async function interruptDrill(sandbox: DrillSandbox, line: RegExp, delayMs: number, env: Record<string, string> = {}): Promise<{ exitCode: number; stdout: string }> {
-  const child = execa(process.execPath, ['--', BIN, 'drill', '--yes', '--answers', sandbox.answersFile], {
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, LANG: 'C.UTF-8', ...sandbox.env, ...env },
-    extendEnv: false,
-    reject: false,
-    stdin: 'ignore',
-    timeout: 300_000,
-  });
-  let stdout = '';
-  let sent = false;
-  child.stdout?.on('data', (chunk: Buffer) => {
-    stdout += chunk.toString();
-    if (!sent && line.test(stdout)) {
-      sent = true;
-      setTimeout(() => child.kill('SIGINT'), delayMs);
-    }
-  });
-  const result = await child;
+  const args = ['drill', '--yes', '--answers', sandbox.answersFile];
+  const { exitCode, stdout, sent } = await interruptAt(args, { ...sandbox.env, ...env }, line, delayMs);
   assert.ok(sent, `the line ${line} never appeared:\n${stdout.slice(-3000)}`);
-  return { exitCode: result.exitCode ?? -1, stdout };
+  return { exitCode, stdout };
 }

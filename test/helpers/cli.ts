@@ -51,3 +51,30 @@ export function recordPathOf(stdout: string): string {
   if (!match) throw new Error(`no record path in the output:\n${stdout.slice(-3000)}`);
   return match[1] as string;
 }
+
+/** Runs the executable headless, sends SIGINT once `line` is printed (after `delayMs`), and returns its end. */
+export async function interruptAt(
+  args: string[],
+  env: Record<string, string | undefined>,
+  line: RegExp,
+  delayMs: number,
+): Promise<{ exitCode: number; stdout: string; sent: boolean }> {
+  const child = execa(process.execPath, ['--', BIN, ...args], {
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, LANG: 'C.UTF-8', ...env },
+    extendEnv: false,
+    reject: false,
+    stdin: 'ignore',
+    timeout: 600_000,
+  });
+  let stdout = '';
+  let sent = false;
+  child.stdout?.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString();
+    if (!sent && line.test(stdout)) {
+      sent = true;
+      setTimeout(() => child.kill('SIGINT'), delayMs);
+    }
+  });
+  const result = await child;
+  return { exitCode: result.exitCode ?? -1, stdout, sent };
+}

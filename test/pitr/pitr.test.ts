@@ -6,9 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { execa } from 'execa';
 import { after, before, describe, it } from 'node:test';
-import { BIN, recordPathOf } from '../helpers/cli.js';
+import { interruptAt, recordPathOf } from '../helpers/cli.js';
 import { tempDir } from '../helpers/temp.js';
 import { writeAnswers, CHECKLIST_ANSWERS } from '../drill/fixture.js';
 import { archiveCurrentWal, cli, sql, startPitrSandbox, type PitrSandbox } from './fixture.js';
@@ -24,28 +23,6 @@ const hasPgBackRest = (() => {
 
 function record(stdout: string): Record<string, unknown> & { details: Record<string, unknown>; steps: { id: string; outcome: string }[] } {
   return JSON.parse(readFileSync(recordPathOf(stdout), 'utf8'));
-}
-
-/** Runs the executable headless, sends SIGINT once `line` is printed (after `delayMs`), and returns its end. */
-async function interruptAt(args: string[], line: RegExp, delayMs: number): Promise<{ exitCode: number; stdout: string }> {
-  const child = execa(process.execPath, ['--', BIN, ...args], {
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, LANG: 'C.UTF-8', ...sandbox.env, CONFIRM: 'yes' },
-    extendEnv: false,
-    reject: false,
-    stdin: 'ignore',
-    timeout: 600_000,
-  });
-  let stdout = '';
-  let sent = false;
-  child.stdout?.on('data', (chunk: Buffer) => {
-    stdout += chunk.toString();
-    if (!sent && line.test(stdout)) {
-      sent = true;
-      setTimeout(() => child.kill('SIGINT'), delayMs);
-    }
-  });
-  const result = await child;
-  return { exitCode: result.exitCode ?? -1, stdout };
 }
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -113,7 +90,8 @@ describe('point-in-time recovery with pgBackRest', { timeout: 1_200_000, skip: h
 
   it('Ctrl+C during the recovery: exit 130, the throwaway cluster stopped and removed, the target untouched', async () => {
     const [{ count: rowsBefore } = { count: '' }] = await sql<{ count: string }>(sandbox, 'SELECT count(*)::text AS count FROM pitr_marker');
-    const { exitCode, stdout } = await interruptAt(['pitr-restore', '--yes'], /restoring into a throwaway cluster in /, 1500);
+    const env = { ...sandbox.env, CONFIRM: 'yes' };
+    const { exitCode, stdout } = await interruptAt(['pitr-restore', '--yes'], env, /restoring into a throwaway cluster in /, 1500);
     assert.equal(exitCode, 130, stdout.slice(-3000));
     const folder = /restoring into a throwaway cluster in (\S+)/.exec(stdout)?.[1];
     assert.ok(folder, 'the run did not name its cluster folder');
