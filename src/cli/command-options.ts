@@ -25,6 +25,7 @@ export const OPTION_HELP: Readonly<Record<string, string>> = {
   role: '--role ROLE      restore: pg_restore sets this role after connecting (RESTORE_ROLE)',
   to: '--to TIME        point-in-time recovery: a time with its zone, latest, or a pgBackRest backup label',
   'env-file': '--env-file F     where `practice up` writes the environment',
+  name: '--name N         practice: a sandbox of its own name (state per HOME and name)',
 };
 
 /** The options every runbook run takes. */
@@ -61,9 +62,9 @@ interface CommandSpec {
 /** The commands that are not runbooks. `prometheus` is listed for `status` so that its monitoring option passes. */
 export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
   practice: {
-    usage: 'obexal-runbook practice [--scenario S] | practice up --env-file F [--scenario S] | practice down',
+    usage: 'obexal-runbook practice [--scenario S] [--name N] | practice up --env-file F [--scenario S] | practice down',
     summary: 'start the practice sandbox and open the menu against it; `up`/`down` for scripts',
-    options: ['scenario', 'env-file', 'verbose'],
+    options: ['scenario', 'env-file', 'name', 'verbose'],
   },
   runs: {
     usage: 'obexal-runbook runs list',
