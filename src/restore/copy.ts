@@ -171,6 +171,9 @@ export async function runCopy(params: CopyParams, ctx: ActionContext): Promise<A
     );
   }
   const copyName = swapName(target.database, 'restore', ctx.runId);
+  // The long step of a swap, the one an operator stops: the stop dialog says what that would leave (issue 12).
+  const phase = `before the swap: stopping now drops the half-restored copy; ${target.label} is not replaced`;
+  ctx.output(phase, 'info', 'phase');
   const info = (text: string) => ctx.output(text, 'info');
   const warnings: string[] = [];
   const warn = (text: string) => {
@@ -182,7 +185,10 @@ export async function runCopy(params: CopyParams, ctx: ActionContext): Promise<A
   let oid: number | undefined;
   let created = false;
   dropCopyAtEnd(ctx, target, copyName, () => oid);
-  const admin = await connectMaintenance(target, ctx.signal);
+  const admin = await connectMaintenance(target, ctx.signal).catch((error: unknown) => {
+    if (ctx.signal.aborted) ctx.output(`stopped before the swap: ${target.label} was not replaced`, 'warn');
+    throw error;
+  });
   try {
     const replaced = await readDatabaseProperties(admin, target.database);
     if (params.inspection.exists !== (replaced !== undefined)) {

@@ -58,7 +58,8 @@ export async function swapRestore(job: RestoreJob): Promise<ApplyResult> {
     );
   const beforeName = swapName(target.database, 'before', ctx.runId);
   const info = (text: string) => ctx.output(text, 'info');
-  ctx.output(`before the swap: stopping now drops the half-restored copy; ${target.label} is not replaced`, 'info', 'phase');
+  const before = 'before the swap: stopping now drops the copy and starts a stopped application again';
+  ctx.output(`${before}; ${target.label} is not replaced`, 'info', 'phase');
   const admin = await connectMaintenance(target, ctx.signal);
   let sessionsEnded: number[] = [];
   try {

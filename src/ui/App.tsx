@@ -91,7 +91,6 @@ export function App({ session, prompts, menu }: AppProps) {
 
   const dialog = snapshot.interrupt === 'asking' ? snapshot.dialog : undefined;
   const done = phase === 'done';
-  const current = snapshot.run.current;
   return (
     <Box flexDirection="column">
       {transcript}
@@ -111,8 +110,9 @@ export function App({ session, prompts, menu }: AppProps) {
       {dialog ? (
         <InterruptDialog
           title={dialog.title}
+          destructive={dialog.destructive}
           onInterrupt={dialog.onInterrupt}
-          {...(current?.stepId === dialog.stepId && current.phase ? { phase: current.phase } : {})}
+          {...(snapshot.run.phase ? { phase: snapshot.run.phase } : {})}
           onStop={() => session.confirmStop()}
           onContinue={() => session.continueRun()}
         />

@@ -3,8 +3,11 @@
  * events folded into a RunState, Ctrl+C and signals turned into RunControl calls, and the exit code.
  *
  * Ctrl+C: the first one interrupts the running step (the engine then asks, through the interactor, whether to
- * retry or stop) and the second aborts the run. During a destructive step the first one only opens a dialog that
- * says what stopping would leave; `confirmStop` then interrupts the step, `continueRun` closes the dialog.
+ * retry or stop) and the second aborts the run. During a destructive step, or once a step of the run has said what
+ * stopping would leave (a `phase` output: a restore's copy and swap), the first one only opens a dialog that says
+ * it; `confirmStop` then interrupts the step, `continueRun` closes the dialog. While the dialog is open the run goes
+ * on: when a step ends well and the next one starts, the dialog names the step it would now stop and shows what
+ * stopping would leave now (past the swap, say), so that `y` never stops a step other than the one it names.
  */
 import { ExitCode, exitCodeOf, messageOf, RunbookError } from '../core/errors.js';
 import { redact } from '../core/redact.js';
@@ -54,6 +57,7 @@ export type InterruptStage = 'idle' | 'asking' | 'interrupting' | 'aborting';
 export interface StopDialog {
   stepId: string;
   title: string;
+  destructive: boolean;
   onInterrupt?: string;
 }
 
@@ -171,17 +175,36 @@ export class RunSession {
 
   #onEvent(event: RunEvent): void {
     const run = reduceRunEvent(this.#snapshot.run, event);
-    let { interrupt, dialog } = this.#snapshot;
-    // A new step (or a retry) starts with a clean slate; a dialog about a step that ended by itself is moot.
+    let { interrupt } = this.#snapshot;
+    // A new step (or a retry) starts with a clean slate.
     if (event.type === 'step-started' && interrupt === 'interrupting') interrupt = 'idle';
-    if (event.type === 'step-finished' && dialog?.stepId === event.stepId) {
-      interrupt = 'idle';
-      dialog = undefined;
-    }
+    const dialog = interrupt === 'asking' ? this.#followDialog(this.#snapshot.dialog, event, run) : undefined;
+    if (interrupt === 'asking' && !dialog) interrupt = 'idle';
     // Output and progress can come by the thousand a second: they are folded at once but drawn at most once per
     // turn of the event loop.
     const frequent = event.type === 'step-output' || event.type === 'step-progress';
     this.#update({ run, interrupt, dialog }, frequent);
+  }
+
+  /**
+   * The open dialog as the run moves on. A step that ended well while it was open hands it to the next step when
+   * stopping that one would also leave something to say (it is destructive, or the run has passed a phase); a
+   * step that failed or was interrupted, or a next step with nothing to say, closes it (it is moot).
+   */
+  #followDialog(dialog: StopDialog | undefined, event: RunEvent, run: RunState): StopDialog | undefined {
+    if (!dialog) return undefined;
+    if (event.type === 'step-finished' && event.stepId === dialog.stepId && (event.outcome !== 'ok' || !run.phase))
+      return undefined;
+    if (event.type !== 'step-started' || event.stepId === dialog.stepId) return dialog;
+    if (!event.destructive && !run.phase) return undefined;
+    return this.#dialogFor({ stepId: event.stepId, title: event.title, destructive: event.destructive });
+  }
+
+  /** The dialog about a step, with what the runbook says stopping it would leave. */
+  #dialogFor(step: Omit<StopDialog, 'onInterrupt'>): StopDialog {
+    const current = this.#control?.current();
+    const onInterrupt = current?.stepId === step.stepId ? current.onInterrupt : undefined;
+    return { ...step, ...(onInterrupt ? { onInterrupt } : {}) };
   }
 
   /** Ctrl+C from the keyboard. */
@@ -199,10 +222,9 @@ export class RunSession {
       if (untouched) this.#update({ cancelledAtQuestion: true });
       if (!current) return this.#abort('SIGINT');
     }
-    if (current?.destructive) {
-      const dialog: StopDialog = { stepId: current.stepId, title: current.title };
-      if (current.onInterrupt) dialog.onInterrupt = current.onInterrupt;
-      return this.#update({ interrupt: 'asking', dialog });
+    if (current && (current.destructive || this.#snapshot.run.phase)) {
+      const { stepId, title, destructive } = current;
+      return this.#update({ interrupt: 'asking', dialog: this.#dialogFor({ stepId, title, destructive }) });
     }
     this.#interruptStep();
   }
@@ -213,12 +235,12 @@ export class RunSession {
     this.#update({ menuNotice: 'Press Ctrl+C again to leave (or choose Quit).' });
   }
 
-  /** The operator confirmed, in the dialog, to stop the destructive step. */
+  /** The operator confirmed, in the dialog, to stop the step it names. */
   confirmStop(): void {
     if (this.#snapshot.interrupt === 'asking') this.#interruptStep();
   }
 
-  /** The operator chose, in the dialog, to let the destructive step go on. */
+  /** The operator chose, in the dialog, to let the run go on. */
   continueRun(): void {
     if (this.#snapshot.interrupt === 'asking') this.#update({ interrupt: 'idle', dialog: undefined });
   }

@@ -55,6 +55,11 @@ export interface RunState {
   reached: number;
   /** Warnings and result notes of the run, in order: kept in the history and repeated in the summary. */
   notes: string[];
+  /**
+   * What stopping the run now would leave, as a step last said (an output of kind `phase`). Kept across steps:
+   * the point it describes (a restore's swap) is passed once, and later steps do not take it back.
+   */
+  phase?: string;
   finished?: RunFinished;
 }
 
@@ -101,10 +106,12 @@ export function reduceRunEvent(state: RunState, event: RunEvent): RunState {
         const text = level === 'warn' ? `⚠ ${lines.join(' ')}` : lines.join('\n');
         return { ...state, log: [...state.log, { kind: 'note', key, text, level }], notes: [...state.notes, text] };
       }
-      if (state.current?.stepId !== event.stepId) return state; // other output outside the running step
+      const said = event.kind === 'phase' ? lines.join(' ') : undefined;
+      const run = said ? { ...state, phase: said } : state;
+      if (state.current?.stepId !== event.stepId) return run; // other output outside the running step
       const tail = [...state.current.tail, ...lines].slice(-TAIL_LINES);
-      const phase = event.kind === 'phase' ? lines.join(' ') : state.current.phase;
-      return { ...state, current: { ...state.current, tail, ...(phase ? { phase } : {}) } };
+      const phase = said ?? state.current.phase;
+      return { ...run, current: { ...state.current, tail, ...(phase ? { phase } : {}) } };
     }
     case 'step-progress': {
       if (state.current?.stepId !== event.stepId) return state;

@@ -1,8 +1,9 @@
 /**
  * A practice session in a pseudo-terminal with the real executable (issue 12): the sandbox starts with a verified
- * dump; a backup brings the menu back with the sandbox still up; a drill passes; a restore stopped before the swap
- * says the database was not replaced; resumed from Recent runs, its stop dialog follows the step past the swap;
- * the retention report is on screen in full; Quit removes everything.
+ * dump; a backup brings the menu back with the sandbox still up; a drill passes; a restore stopped in its copy
+ * step (before the swap) says the database was not replaced; resumed from Recent runs, a stop dialog opened in the
+ * copy step and left open follows the run past the swap (the swap itself, `apply`, is a rename: too quick to press
+ * Ctrl+C in); the retention report is on screen in full; Quit removes everything.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -16,6 +17,14 @@ const home = mkdtempSync(join(tmpdir(), 'obexal-practice-home-'));
 after(() => rmSync(home, { recursive: true, force: true }));
 
 const SPINNER = '[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏]';
+/** The swap's long step, the one an operator stops: the dump restored into a copy beside the database. */
+const COPY = 'Swap: restore into a copy beside the database \\(production untouched\\)';
+/**
+ * The dialog about a step before the swap, named in its title: the copy step, or, on a loaded machine where the
+ * copy of the small sandbox ended before the key arrived, one of the steps after it (all "Swap: …"; the swap
+ * itself is "Restore (swap: …").
+ */
+const STOP_BEFORE_SWAP = /Stop “Swap: [^”]+” now\?/;
 
 /** Presses `key` and waits for `expect` to appear after it. */
 async function press(pty: PtySession, key: string, expect: string | RegExp, timeoutMs = 60_000): Promise<string> {
@@ -68,8 +77,9 @@ test('practice: backup, menu back, drill, restore stopped before the swap, resum
     await tickChecklist(pty, 3);
     await pty.waitFor(/✔ drill finished/, { since, timeoutMs: 300_000 });
 
-    // 3. Restore: asks once more, then the dump, the typed target; Ctrl+C during the restore step; stop it.
-    await press(pty, keys.down.repeat(3), /❯ Restore the Obexal database from a dump/);
+    // 3. Restore: asks once more, then the dump, the typed target; Ctrl+C during the copy step; stop it.
+    // (Below the drill: key-rotation, physical-backup, pitr-drill, pitr-restore, pitr-setup, reencrypt-secrets.)
+    await press(pty, keys.down.repeat(7), /❯ Restore the Obexal database from a dump/);
     await press(pty, keys.enter, 'Start “Restore the Obexal database from a dump”?');
     await press(pty, keys.down, /❯ Yes, start restore now/);
     since = pty.mark();
@@ -77,8 +87,8 @@ test('practice: backup, menu back, drill, restore stopped before the swap, resum
     await pty.waitFor(/\? .*[Dd]ump/, { since, timeoutMs: 120_000 });
     await press(pty, keys.enter, /✔ Choose the dump/, 120_000);
     await confirmTarget(pty, since);
-    await pty.waitFor(new RegExp(`${SPINNER} Restore \\[destructive\\]`), { since, timeoutMs: 120_000 });
-    let dialog = await press(pty, keys.ctrlC, 'Stop “Restore” now?');
+    await pty.waitFor(new RegExp(`${SPINNER} ${COPY}[\\s\\S]*before the swap`), { since, timeoutMs: 120_000 });
+    let dialog = await press(pty, keys.ctrlC, STOP_BEFORE_SWAP);
     assert.match(dialog, /[Bb]efore the swap[,:] stopping (now )?drops the half-restored copy/);
     await press(pty, 'y', /What now\?|Retry it or stop/);
     since = pty.mark();
@@ -88,7 +98,7 @@ test('practice: backup, menu back, drill, restore stopped before the swap, resum
     assert.match(stopped, /stopped before the swap: \S+\/obexal was not replaced/, 'the summary names the database as not replaced');
     assert.doesNotMatch(stopped, /restore failed|exit 1 /, 'a stop is not a failure');
 
-    // 4. Resume it from Recent runs; Ctrl+C in the restore step: the dialog follows the step past the swap.
+    // 4. Resume it from Recent runs; Ctrl+C in the copy step, the dialog left open: it follows the run past the swap.
     await pty.waitFor(/❯ Restore the Obexal database from a dump/, { since });
     await press(pty, keys.down.repeat(3), /❯ Recent runs/);
     await press(pty, keys.enter, /restore {2}interrupted {2}\(Enter: resume\)/);
@@ -101,10 +111,12 @@ test('practice: backup, menu back, drill, restore stopped before the swap, resum
     await pty.waitFor(/❯ .*← the earlier run's/, { since, timeoutMs: 120_000 });
     pty.write(keys.enter);
     await confirmTarget(pty, since);
-    await pty.waitFor(new RegExp(`${SPINNER} Restore \\[destructive\\]`), { since: pty.mark() - 200, timeoutMs: 120_000 });
-    dialog = await press(pty, keys.ctrlC, 'Stop “Restore” now?');
-    const passed = await pty.waitFor(/after the swap: obexal is the restored database/, { since: pty.mark() - dialog.length, timeoutMs: 120_000 });
-    assert.match(passed, /Stop “Restore” now\?[\s\S]*║ {3}after the swap: obexal is the restored database/, 'the open dialog changed after the swap');
+    await pty.waitFor(new RegExp(`${SPINNER} ${COPY}[\\s\\S]*before the swap`), { since: pty.mark() - 200, timeoutMs: 120_000 });
+    dialog = await press(pty, keys.ctrlC, STOP_BEFORE_SWAP);
+    assert.match(dialog, /║ {3}before the swap: stopping now drops the/);
+    const passed = await pty.waitFor(/║ {3}after the swap: obexal is the restored database/, { since: pty.mark() - dialog.length, timeoutMs: 120_000 });
+    assert.match(passed, /Stop “[^”]+” now\?[\s\S]*║ {3}after the swap: obexal is the restored database/, 'the open dialog changed after the swap');
+    assert.doesNotMatch(passed.slice(passed.lastIndexOf('Stop “')), /Stop “Swap: restore into a copy/, 'the dialog names the step it would stop now');
     pty.write('n');
     await pty.waitFor(/✔ restore finished/, { since, timeoutMs: 300_000 });
     const restored = pty.text().slice(since);

@@ -47,8 +47,12 @@ test('menu at 80x24: digits do nothing, four Downs in one write move four items,
     assert.doesNotMatch(pty.text(), /starting backup|Start “|▶ /, 'a digit acted without Enter');
     assert.ok(lastFrame(pty).some((line) => line.startsWith('❯ Back up')), 'the cursor stayed on Back up');
 
-    // Four Downs in one write (as a burst arrives): backup → drill → key-rotation → reencrypt-secrets → restore.
+    // Four Downs in one write (as a burst arrives): backup → drill → key-rotation → physical-backup → pitr-drill;
+    // four more: → pitr-restore → pitr-setup → reencrypt-secrets → restore.
     let since = pty.mark();
+    pty.write(keys.down.repeat(4));
+    await pty.waitFor(/❯ Point-in-time recovery drill .*\(pitr-drill\)/, { since });
+    since = pty.mark();
     pty.write(keys.down.repeat(4));
     await pty.waitFor(/❯ Restore the Obexal database from a dump \(restore\)/, { since });
     await pause(300);
@@ -73,7 +77,7 @@ test('menu at 80x24: digits do nothing, four Downs in one write move four items,
 
     // Up to Quit in one burst (restore → … → backup wraps to Quit) and Enter.
     since = pty.mark();
-    pty.write(keys.up.repeat(5));
+    pty.write(keys.up.repeat(9));
     await pty.waitFor('❯ Quit', { since });
     pty.write(keys.enter);
     assert.equal((await pty.waitForExit(20_000)).code, 0);

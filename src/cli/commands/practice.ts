@@ -72,7 +72,7 @@ async function prepare(stack: PracticeStack, scenario: ScenarioName | undefined,
 /** The keys, once, the first time this HOME opens the practice menu (kept short: the menu fits 80x24). */
 const TOUR = [
   'Practice: your own sandbox (database, bucket, auth-service); nothing here touches production. Keys:',
-  '↑/↓ move · Enter choose (digits do nothing) · Esc back · Ctrl+C stops a step (asks first when destructive)',
+  '↑/↓ move · Enter choose (digits do nothing) · Esc back · Ctrl+C stops a step (asks first in a restore)',
   'Try Back up, Restore drill, Restore; Ctrl+C during Restore, then resume it from Recent runs.',
 ];
 

@@ -1,8 +1,12 @@
-/** Ctrl+C during a destructive step: say what stopping now would leave, then stop (y) or let it go on (n, Esc). */
+/**
+ * Ctrl+C during a destructive step, or in a run that has said what stopping would leave: say what stopping now
+ * would leave, then stop (y) or let it go on (n, Esc). The title names the step `y` would stop.
+ */
 import { Box, Text, useInput } from 'ink';
 
 export interface InterruptDialogProps {
   title: string;
+  destructive?: boolean;
   onInterrupt?: string;
   /** What the step last said stopping now would leave (it passed a point since it started). */
   phase?: string;
@@ -12,7 +16,7 @@ export interface InterruptDialogProps {
 }
 
 export function InterruptDialog(props: InterruptDialogProps) {
-  const { title, onInterrupt, phase, onStop, onContinue, isActive = true } = props;
+  const { title, destructive = true, onInterrupt, phase, onStop, onContinue, isActive = true } = props;
   useInput(
     (input, key) => {
       if (input === 'y' || input === 'Y') onStop();
@@ -23,7 +27,7 @@ export function InterruptDialog(props: InterruptDialogProps) {
   return (
     <Box flexDirection="column" marginTop={1} borderStyle="double" borderColor="red" paddingX={1}>
       <Text bold color="red">
-        Stop “{title}” now? It is a destructive step.
+        Stop “{title}” now?{destructive ? ' It is a destructive step.' : ''}
       </Text>
       <Text>Stopping now would leave:</Text>
       <Text color="yellow">
@@ -31,7 +35,7 @@ export function InterruptDialog(props: InterruptDialogProps) {
         {phase ?? onInterrupt ?? 'the step half done: inspect the target before running anything else against it'}
       </Text>
       {phase && onInterrupt ? <Text dimColor>  (the step: {onInterrupt.replace(/\s+/g, ' ').trim()})</Text> : null}
-      <Text dimColor>  The step goes on while this question is open; this text follows it.</Text>
+      <Text dimColor>  The run goes on while this question is open; this text follows it.</Text>
       <Text>
         <Text bold>y</Text> stop now · <Text bold>n</Text> or <Text bold>Esc</Text> let it continue
         <Text dimColor> (Ctrl+C again stops the whole run)</Text>
