@@ -12,7 +12,7 @@ import { DrillHistoryFooter } from './drill-history.js';
 import { DrillHistoryTap } from './drill-history-tap.js';
 import { InkInteractor } from './ink-interactor.js';
 import { RunSession } from './run-session.js';
-import { endStartupLine } from './startup-line.js';
+import { endStartupLine } from '../core/startup-line.js';
 
 export interface InteractiveOptions {
   startRun: StartRun;

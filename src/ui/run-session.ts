@@ -14,7 +14,7 @@ import { redact } from '../core/redact.js';
 import type { RunEvent, StepOutcome } from '../engine/events.js';
 import type { RunControl, RunResult, StartRun } from '../engine/run-control.js';
 import type { InkInteractor } from './ink-interactor.js';
-import { parseResume } from './resume-request.js';
+import { parseResume } from '../engine/resume-request.js';
 import { initialRunState, reduceRunEvent, type LogEntry, type RunState } from './run-state.js';
 
 export interface SessionOptions {

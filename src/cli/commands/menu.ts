@@ -8,7 +8,7 @@ import type { CliOptions } from '../args.js';
 import { USAGE } from '../args.js';
 import type { Invocation } from '../environment.js';
 import { builtinRunbooks, checkRunFolders, isHeadless, loadResume, runbookFileFor } from '../run-command.js';
-import { parseResume } from '../../ui/resume-request.js';
+import { parseResume } from '../../engine/resume-request.js';
 import { recordsDirOf, recordWriter } from '../record-writer.js';
 import { TOOL_VERSION } from '../version.js';
 

@@ -20,7 +20,7 @@ import { readPracticeState, writePracticeState } from '../../sandbox/practice/st
 import type { CliOptions } from '../args.js';
 import { loadInvocation } from '../environment.js';
 import { isHeadless } from '../run-command.js';
-import { endStartupLine } from '../../ui/startup-line.js';
+import { endStartupLine } from '../../core/startup-line.js';
 
 const READY = 'obexal-practice-ready';
 

@@ -8,7 +8,7 @@ import { useState } from 'react';
 import type { DrillHistoryView } from '../../drill/history-view.js';
 import { DrillHistoryPanel } from '../drill-history.js';
 import { SelectList, type ListItem } from './SelectList.js';
-import { resumeRequest } from '../resume-request.js';
+import { resumeRequest } from '../../engine/resume-request.js';
 
 export interface MenuRunbook {
   name: string;
