@@ -83,9 +83,12 @@ export const pitrBackupAction = defineAction({
     .object({
       type: z.enum(['auto', 'full', 'diff', 'incr']).default('auto'),
       reason: z.enum(['scheduled', 'pre-migration', 'pre-rotation', 'pre-restore', 'manual', 'setup']).default('scheduled'),
+      pin: z.string().default(''),
     })
     .strict(),
-  describe: (p) => `pgbackrest backup --type=${p.type === 'auto' || !p.type ? '<full when the newest full is older than PITR_FULL_EVERY, else incr>' : p.type}`,
+  describe: (p) =>
+    `pgbackrest backup --type=${p.type === 'auto' || !p.type ? '<full when the newest full is older than PITR_FULL_EVERY, else incr>' : p.type}` +
+    (p.pin ? `, pinned for ${p.pin}` : ''),
   async run(params, ctx) {
     const { runPhysicalBackup } = await import('./backup-run.js');
     return runPhysicalBackup(params, ctx);

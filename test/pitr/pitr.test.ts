@@ -57,9 +57,12 @@ describe('point-in-time recovery with pgBackRest', { timeout: 1_200_000, skip: h
   it('an incremental backup, then a recovery to a time between two writes gives exactly the rows before it', async () => {
     await sql(sandbox, 'CREATE TABLE pitr_marker (n int PRIMARY KEY, at timestamptz NOT NULL DEFAULT clock_timestamp())');
     const incrAnswers = writeAnswers(answers, 'incr.yaml', { type: 'incr' });
-    const incr = await cli(sandbox, ['backup', '--physical', '--yes', '--answers', incrAnswers]);
+    const incrArgs = ['backup', '--physical', '--yes', '--answers', incrAnswers, '--reason', 'pre-migration', '--pin', '30d'];
+    const incr = await cli(sandbox, incrArgs);
     assert.equal(incr.exitCode, 0, incr.stdout.slice(-4000));
-    assert.equal((record(incr.stdout).details as { physicalBackup?: { type: string } }).physicalBackup?.type, 'incr');
+    const physical = (record(incr.stdout).details as { physicalBackup?: { type: string; pinnedUntil: string | null } }).physicalBackup;
+    assert.equal(physical?.type, 'incr');
+    assert.ok(physical?.pinnedUntil && physical.pinnedUntil > new Date(Date.now() + 29 * 86_400_000).toISOString());
     await sql(sandbox, 'INSERT INTO pitr_marker (n) VALUES (1)');
     await pause(1500);
     const [{ at: between } = { at: new Date() }] = await sql<{ at: Date }>(sandbox, 'SELECT clock_timestamp() AS at');

@@ -7,6 +7,7 @@ import { configLines, renderConfig } from '../../src/pitr/config-file.js';
 import type { PhysicalBackup, StanzaInfo } from '../../src/pitr/info.js';
 import { parseInfo } from '../../src/pitr/info.js';
 import { parsePitrSettings } from '../../src/pitr/settings.js';
+import { fullBackupTime, retentionWithPins } from '../../src/pitr/pins.js';
 import type { SourceCluster } from '../../src/pitr/source.js';
 import { checkReachable, parseRecoveryTarget, pgBackRestTime, restoreTargetArgs } from '../../src/pitr/window.js';
 
@@ -94,5 +95,22 @@ describe('PITR settings and configuration', () => {
     assert.match(shown, /repo1-cipher-type=aes-256-cbc/);
     assert.match(shown, /repo1-retention-full=14/);
     assert.match(renderConfig(lines, 'obexal', { showSecrets: true }), /repo1-cipher-pass=PASS-123/);
+  });
+});
+
+describe('pins of physical backups', () => {
+  const now = new Date('2026-12-02T12:00:00Z');
+  it('reads the full backup time from a full or an incremental label', () => {
+    assert.equal(fullBackupTime('20261001-020304F')?.toISOString(), '2026-10-01T02:03:04.000Z');
+    assert.equal(fullBackupTime('20261001-020304F_20261120-010000I')?.toISOString(), '2026-10-01T02:03:04.000Z');
+    assert.equal(fullBackupTime('not-a-label'), undefined);
+  });
+
+  it('widens the retention to the oldest live pin, and ignores expired pins', () => {
+    const pin = (label: string, until: string) => ({ label, until, reason: 'pre-migration' });
+    assert.equal(retentionWithPins(14, [], now), 14);
+    assert.equal(retentionWithPins(14, [pin('20261001-000000F', '2027-01-01T00:00:00Z')], now), 64);
+    assert.equal(retentionWithPins(14, [pin('20261001-000000F', '2026-11-01T00:00:00Z')], now), 14);
+    assert.equal(retentionWithPins(14, [pin('20261130-000000F', '2027-01-01T00:00:00Z')], now), 14);
   });
 });
