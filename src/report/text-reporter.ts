@@ -2,6 +2,7 @@
  * Plain lines for a cron log: a UTC timestamp, the runbook, what happened. No escape codes, no redraws.
  * Progress is printed at most every few seconds per step so a long dump does not flood the log.
  */
+import { endingLines } from '../engine/ending-lines.js';
 import { formatDuration } from '../core/duration.js';
 import type { RunEnding, RunEvent, RunEventListener } from '../engine/events.js';
 
@@ -87,18 +88,6 @@ export function textReporter(write: (line: string) => void, options: TextReporte
   };
 }
 
-/** The target's state, what was done and is left, and the command that continues the run. */
-export function endingLines(ending: RunEnding | undefined): string[] {
-  if (!ending) return [];
-  const lines = [`target: ${ending.target}`];
-  if (ending.application) lines.push(`application: ${ending.application}`);
-  if (ending.stoppedAt) lines.push(`stopped at ${ending.stoppedAt}${ending.atStop ? `: ${ending.atStop}` : ''}`);
-  if (ending.done.length > 0 || ending.left.length > 0) {
-    lines.push(`done: ${ending.done.join(', ') || 'nothing'}; left: ${ending.left.join(', ') || 'nothing'}`);
-  }
-  if (ending.next) lines.push(`to continue: ${ending.next}`);
-  return lines;
-}
 
 export function ndjsonReporter(write: (line: string) => void): RunEventListener {
   return (event) => write(JSON.stringify(event));

@@ -15,6 +15,7 @@ import type { RunEvent, StepOutcome } from '../engine/events.js';
 import type { RunControl, RunResult, StartRun } from '../engine/run-control.js';
 import type { InkInteractor } from './ink-interactor.js';
 import { parseResume } from '../engine/resume-request.js';
+import { endingLines } from '../engine/ending-lines.js';
 import { initialRunState, reduceRunEvent, type LogEntry, type RunState } from './run-state.js';
 
 export interface SessionOptions {
@@ -47,6 +48,7 @@ export function summarise(snapshot: SummarySource): RunSummary {
     notes: run.notes,
     completed,
     cancelled,
+    ending: cancelled || !run.finished ? [] : endingLines(run.finished.ending),
   };
 }
 
@@ -79,6 +81,8 @@ export interface RunSummary {
   completed: { title: string; message?: string }[];
   /** Stopped before any step finished: nothing to resume. */
   cancelled: boolean;
+  /** What the run leaves when it did not succeed: the target's state, steps left, the command that continues it. */
+  ending: string[];
 }
 
 export interface SessionSnapshot {

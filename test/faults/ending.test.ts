@@ -8,7 +8,7 @@ import { describe, it } from 'node:test';
 import type { StepState } from '../../src/engine/action.js';
 import { describeEnding, type EndingFacts } from '../../src/engine/ending.js';
 import { parseRunbook } from '../../src/engine/load-runbook.js';
-import { endingLines } from '../../src/report/text-reporter.js';
+import { endingLines } from '../../src/engine/ending-lines.js';
 
 const runbook = parseRunbook(
   `name: replace

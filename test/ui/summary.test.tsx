@@ -54,6 +54,19 @@ test('Summary of a failed run: message, hint, unverified record and how to resum
   assert.match(frame, /continue with: obexal-runbook restore --resume run-8/);
 });
 
+test("Summary of a stopped run repeats its ending: the target's state, what is left, what continues it", () => {
+  const ending = [
+    'target: HALF-WAY: "Restore" did not finish',
+    'stopped at apply: Before the commit of the rename the database is as it was',
+    'done: select, verify; left: apply, after',
+    'to continue: obexal-runbook restore --resume run-9',
+  ];
+  const frame = render(<Summary runbook="restore" exitCode={130} ending={ending} />).lastFrame() ?? '';
+  for (const line of ending) assert.ok(frame.includes(line), `missing: ${line}\n${frame}`);
+  const passed = render(<Summary runbook="restore" exitCode={0} ending={ending} />).lastFrame() ?? '';
+  assert.doesNotMatch(passed, /target: HALF-WAY/, 'a run that succeeded shows no ending');
+});
+
 test('Summary when the run could not start, and when no record was written', () => {
   const refused = render(
     <Summary runbook="nope" exitCode={2} failure={{ message: 'unknown runbook nope', hint: 'see obexal-runbook --help' }} />,

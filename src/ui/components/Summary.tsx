@@ -18,6 +18,8 @@ export interface SummaryProps {
   completed?: { title: string; message?: string }[];
   /** Stopped before any step finished: nothing was done, nothing to resume. */
   cancelled?: boolean;
+  /** The run's ending (target state, done and left, what continues it), as the headless log prints it. */
+  ending?: string[];
 }
 
 /** Enough of a long report to act on; the journal and the record keep all of it. */
@@ -64,6 +66,7 @@ function Counts({ counts }: { counts: Partial<Record<StepOutcome, number>> }) {
 
 export function Summary(props: SummaryProps) {
   const { runbook, result, failure, exitCode, durationMs, counts, notes = [], completed = [], cancelled = false } = props;
+  const ending = props.ending ?? [];
   const ok = exitCode === 0;
   const signalled = exitCode === 130 || exitCode === 143;
   const color = ok ? 'green' : signalled ? 'yellow' : 'red';
@@ -89,6 +92,14 @@ export function Summary(props: SummaryProps) {
       {message && !ok ? <Text color={color}>  {message}</Text> : null}
       {hint && !ok ? <Text color="yellow">  → {hint}</Text> : null}
       {!ok && !signalled && useful.length > 0 ? <Completed steps={useful} /> : null}
+      {!ok
+        ? ending.map((line, i) => (
+            <Text key={`ending-${i}`} color={line.startsWith('target: HALF-WAY') ? 'red' : undefined}>
+              {'  '}
+              {line}
+            </Text>
+          ))
+        : null}
       {result?.recordPath ? (
         <Text>
           {'  '}record: {result.recordPath}{' '}
