@@ -12,6 +12,7 @@ import { measureBackup, type BackupOutcome } from './cases/backup.js';
 import { measureCompression } from './cases/compression.js';
 import { measureDrill, type DrillOutcome } from './cases/drill.js';
 import { measureEncryption } from './cases/encryption.js';
+import { isPeerMeasured, measurePgBackRest } from './cases/pgbackrest.js';
 import { measureReencrypt } from './cases/reencrypt.js';
 import { measurePlainRestore, measureToolRestore } from './cases/restore.js';
 import { wants, type BenchContext, type SizeTarget } from './context.js';
@@ -124,6 +125,24 @@ async function runCases(ctx: BenchContext, result: BenchResult): Promise<void> {
     say('\nage encryption throughput');
     result.encryption = await measureEncryption(ctx);
   }
+  // Last: it turns WAL archiving on, which restarts the cluster.
+  if (wants(ctx, 'pgbackrest')) await runPeer(ctx, result);
+}
+
+async function runPeer(ctx: BenchContext, result: BenchResult): Promise<void> {
+  say('\npgBackRest peer (whole cluster, posix repository)');
+  const peer = await measurePgBackRest(ctx);
+  if (!isPeerMeasured(peer)) {
+    result.pgbackrest = peer;
+    return;
+  }
+  const { lines, dump, restore, ...about } = peer;
+  result.pgbackrest = about;
+  const sizeMb = ctx.options.sizeMb;
+  for (const line of lines) {
+    result.operations.push(operation(`pgbackrest-backup-${line.id}`, `pgBackRest full ${line.id} (cluster)`, 'pg_dump -Fc', dump, `pgBackRest full ${line.id}`, line.backup));
+    result.operations.push(operation(`pgbackrest-restore-${line.id}`, `pgBackRest restore ${line.id} (cluster)`, 'pg_restore (1 job)', restore, `pgBackRest restore ${line.id} + start`, line.restore));
+  }
 }
 
 async function main(): Promise<number> {
@@ -175,6 +194,7 @@ async function main(): Promise<number> {
       encryption: { notMeasured: 'case not selected' },
       reencrypt: { notMeasured: 'case not selected' },
       drill: { notMeasured: 'case not selected' },
+      pgbackrest: { notMeasured: 'case not selected' },
       memory: [],
       targets: [],
       errors: ctx.errors,
