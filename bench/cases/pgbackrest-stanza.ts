@@ -83,12 +83,17 @@ function configText(ctx: BenchContext, dir: string, processMax: number): string 
   ].join('\n');
 }
 
+/** archive_command reloads; archive_mode needs a restart, done only when it is not on yet. */
 async function archiveToStanza(ctx: BenchContext, stanza: Stanza): Promise<void> {
   const cluster = ctx.dbs.stack.cluster;
-  await withClient(parseConnectionString(cluster.url('postgres')), async (client) => {
+  const wasOn = await withClient(parseConnectionString(cluster.url('postgres')), async (client) => {
+    const { rows } = await client.query<{ archive_mode: string }>('SHOW archive_mode');
     await client.query(`ALTER SYSTEM SET archive_mode = 'on'`);
     await client.query(`ALTER SYSTEM SET archive_command = 'pgbackrest --config=${stanza.configFile} --stanza=${STANZA} archive-push %p'`);
+    await client.query('SELECT pg_reload_conf()');
+    return rows[0]?.archive_mode === 'on';
   });
+  if (wasOn) return;
   const restart = await asOwner(stanza, stanza.pgCtl, ['restart', '-D', cluster.dataDir, '-l', join(cluster.rootDir, 'server.log'), '-w', '-t', '120', '-m', 'fast', '-s']);
   assertSucceeded(restart, 'pg_ctl restart (archive_mode = on)');
 }
