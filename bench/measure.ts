@@ -42,6 +42,9 @@ export interface RunSpec {
   timeoutMs?: number;
   sampleMs?: number;
   timeline?: boolean;
+  /** Run as this user (the cluster's `postgres` user, for pgBackRest); default: this process's user. */
+  uid?: number;
+  gid?: number;
 }
 
 const TAIL_BYTES = 64 * 1024;
@@ -96,7 +99,7 @@ export async function runMeasured(spec: RunSpec): Promise<MeasuredRun> {
   if (stopping) throw new Error('the benchmark is stopping (interrupted)');
   const peaks: MemoryPeaks = { rootPeakBytes: 0, toolTreePeakBytes: 0, childrenPeakBytes: 0, treePeakBytes: 0, byProgram: {} };
   const started = performance.now();
-  const child = spawn(spec.file, spec.args, { env: spec.env, cwd: spec.cwd, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const child = spawn(spec.file, spec.args, { env: spec.env, cwd: spec.cwd, uid: spec.uid, gid: spec.gid, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   const out: Buffer[] = [];
   let err = '';
   child.stdout.on('data', (chunk: Buffer) => out.push(chunk));

@@ -14,13 +14,13 @@ function seconds(m: Measured): string {
 const mega = (bytes: number) => (bytes / 1e6).toFixed(0);
 
 /** "152 MB (node 139, pg_dump 13)": the tool's processes at their peak, then each one's own peak. */
-function rss(m: Measured): string {
+function rss(m: Measured, root = 'node'): string {
   if (!isSamples(m)) return '-';
   const own = Object.entries(m.byProgram)
     .filter(([name, bytes]) => bytes > 0 && !FOREIGN_PROGRAMS.has(name))
     .sort((a, b) => b[1] - a[1])
     .map(([name, bytes]) => `${name} ${mega(bytes)}`);
-  return `${mega(m.toolTreePeakBytes)} MB (${['node ' + mega(m.rootPeakBytes), ...own].join(', ')})`;
+  return `${mega(m.toolTreePeakBytes)} MB (${[`${root} ${mega(m.rootPeakBytes)}`, ...own].join(', ')})`;
 }
 
 function table(rows: string[][]): string {
@@ -32,7 +32,7 @@ function table(rows: string[][]): string {
 export function renderTable(result: BenchResult): string {
   const rows: string[][] = [['operation', 'baseline', 'obexal-runbook', 'ratio', 'peak RSS of the tool']];
   for (const o of result.operations) {
-    rows.push([o.label, `${o.baselineLabel}: ${seconds(o.baseline)}`, seconds(o.tool), o.ratio === undefined ? '-' : o.ratio.toFixed(2), rss(o.tool)]);
+    rows.push([o.label, `${o.baselineLabel}: ${seconds(o.baseline)}`, seconds(o.tool), o.ratio === undefined ? '-' : o.ratio.toFixed(2), rss(o.tool, o.id.startsWith('pgbackrest') ? 'root' : 'node')]);
   }
   if (!('notMeasured' in result.drill)) rows.push([`drill RTO (${result.options.sizeMb} MB)`, '-', `${result.drill.rtoSeconds.toFixed(1)} s`, '-', result.drill.peak ? rss(result.drill.peak) : '']);
   if (!('notMeasured' in result.reencrypt)) {
@@ -46,6 +46,10 @@ export function renderTable(result: BenchResult): string {
   const t = result.tool;
   const heading = `obexal-runbook ${t.version} run from ${t.ranFrom === 'dist' ? 'dist/' : 'its sources through tsx'}${t.nodeOptions ? ` with NODE_OPTIONS=${t.nodeOptions}` : ''}; ${result.options.sizeMb} MB; median of ${result.options.repetitions} run(s)`;
   const parts = [heading, table(rows)];
+  const peer = result.pgbackrest;
+  parts.push('notMeasured' in peer
+    ? `pgBackRest peer: ${peer.notMeasured}`
+    : `pgBackRest peer: ${peer.version}, process-max=${peer.processMax}, posix repository, the whole cluster (${(peer.clusterBytes / 1e6).toFixed(0)} MB, every database) against pg_dump/pg_restore of the one database`);
   if (Array.isArray(result.compression)) {
     const c = [['pg_dump -Z', 'time', 'size', 'vs -Z6 time', 'vs -Z6 size']];
     const six = result.compression.find((x) => x.level === 6);

@@ -12,6 +12,9 @@ import { measureBackup, type BackupOutcome } from './cases/backup.js';
 import { measureCompression } from './cases/compression.js';
 import { measureDrill, type DrillOutcome } from './cases/drill.js';
 import { measureEncryption } from './cases/encryption.js';
+import { isPeerMeasured, measurePgBackRest } from './cases/pgbackrest.js';
+import { pgBackRestMissing } from './cases/pgbackrest-stanza.js';
+import { measureToolPitr, type ToolPitrOutcome } from './cases/pitr-tool.js';
 import { measureReencrypt } from './cases/reencrypt.js';
 import { measurePlainRestore, measureToolRestore } from './cases/restore.js';
 import { wants, type BenchContext, type SizeTarget } from './context.js';
@@ -124,6 +127,38 @@ async function runCases(ctx: BenchContext, result: BenchResult): Promise<void> {
     say('\nage encryption throughput');
     result.encryption = await measureEncryption(ctx);
   }
+  // Last: it turns WAL archiving on, which restarts the cluster.
+  if (wants(ctx, 'pgbackrest')) await runPeer(ctx, result, size);
+}
+
+async function runPeer(ctx: BenchContext, result: BenchResult, size: SizeTarget): Promise<void> {
+  let own: ToolPitrOutcome | undefined;
+  // Before the peer: pitr-setup points archive_command at the tool's repository, the peer then at its own.
+  if (!pgBackRestMissing()) {
+    say('\nobexal-runbook backup --physical and restore --to latest (S3 over HTTPS)');
+    own = await measureToolPitr(ctx, size);
+  }
+  say('\npgBackRest peer (whole cluster, posix repository)');
+  const peer = await measurePgBackRest(ctx);
+  await own?.stopRepository();
+  if (own) {
+    const sizeMb = ctx.options.sizeMb;
+    const dumpBaseline = isPeerMeasured(peer) ? peer.dump : { notMeasured: 'the peer case measures the baselines' };
+    const restoreBaseline = isPeerMeasured(peer) ? peer.restore : dumpBaseline;
+    result.operations.push(operation('backup-physical', `backup --physical (${sizeMb} MB db)`, 'pg_dump -Fc', dumpBaseline, 'obexal-runbook backup --physical', own.backup));
+    result.operations.push(operation('restore-pitr', `restore --to latest (${sizeMb} MB db)`, 'pg_restore (1 job)', restoreBaseline, 'obexal-runbook restore --to latest', own.restore));
+  }
+  if (!isPeerMeasured(peer)) {
+    result.pgbackrest = peer;
+    return;
+  }
+  const { lines, dump, restore, ...about } = peer;
+  result.pgbackrest = about;
+  const sizeMb = ctx.options.sizeMb;
+  for (const line of lines) {
+    result.operations.push(operation(`pgbackrest-backup-${line.id}`, `pgBackRest full ${line.id} (cluster)`, 'pg_dump -Fc', dump, `pgBackRest full ${line.id}`, line.backup));
+    result.operations.push(operation(`pgbackrest-restore-${line.id}`, `pgBackRest restore ${line.id} (cluster)`, 'pg_restore (1 job)', restore, `pgBackRest restore ${line.id} + start`, line.restore));
+  }
 }
 
 async function main(): Promise<number> {
@@ -175,6 +210,7 @@ async function main(): Promise<number> {
       encryption: { notMeasured: 'case not selected' },
       reencrypt: { notMeasured: 'case not selected' },
       drill: { notMeasured: 'case not selected' },
+      pgbackrest: { notMeasured: 'case not selected' },
       memory: [],
       targets: [],
       errors: ctx.errors,

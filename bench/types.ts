@@ -80,6 +80,8 @@ export interface BenchResult {
   encryption: Record<string, number> | { notMeasured: string };
   reencrypt: { secrets: number; seconds: number; samples: number[]; secretsPerSecond: number; toolSeconds?: number } | { notMeasured: string };
   drill: { rtoSeconds: number; steps: Record<string, number>; samples: number[]; peak?: Samples } | { notMeasured: string };
+  /** The pgBackRest peer: what ran (its lines are in `operations`), or why it did not. */
+  pgbackrest: { version: string; processMax: number; clusterBytes: number } | { notMeasured: string };
   memory: MemoryRow[];
   targets: TargetResult[];
   errors: string[];
