@@ -55,7 +55,8 @@ describe('practice up --scenario pitr', { timeout: 1_500_000, skip }, () => {
   let up: CliResult;
   let env: Record<string, string> = {};
   before(async () => {
-    up = await runCli(['practice', 'up', '--env-file', envFile, '--scenario', 'pitr'], BASE_ENV, { timeoutMs: 900_000 });
+    const args = ['practice', 'up', '--env-file', envFile, '--scenario', 'pitr'];
+    up = await runCli(args, BASE_ENV, { timeoutMs: 900_000 });
     if (existsSync(envFile)) env = parseEnvFile(readFileSync(envFile, 'utf8'));
   });
   after(async () => {
@@ -63,7 +64,7 @@ describe('practice up --scenario pitr', { timeout: 1_500_000, skip }, () => {
     rmSync(home.dir, { recursive: true, force: true });
   });
 
-  test('WAL archived, physical backups, a bad migration; restore --to the printed time brings the rows back', async () => {
+  test('WAL archived, backups, a bad migration; restore --to the printed time gives the rows back', async () => {
     assert.equal(up.exitCode, 0, `${up.stdout.slice(-5000)}\n${up.stderr.slice(-3000)}`);
     assert.match(up.stdout, /scenario pitr: pitr-setup runbook/, 'progress lines while the scenario is prepared');
     assert.equal(statSync(envFile).mode & 0o777, 0o600);
@@ -71,17 +72,21 @@ describe('practice up --scenario pitr', { timeout: 1_500_000, skip }, () => {
     const time = /try: CONFIRM=yes obexal-runbook restore --to (\S+)/.exec(header)?.[1];
     assert.ok(time, `the env file's header prints the time to restore to:\n${header.slice(0, 3000)}`);
     assert.match(time, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/, 'a time as an operator would type it');
-    for (const name of ['PITR_S3_ENDPOINT', 'PITR_S3_CA_FILE', 'PITR_CONFIG_FILE', 'PITR_CIPHER_PASS_COMMAND', 'PITR_RESTART_COMMAND', 'PITR_STANZA']) {
+    const settings = ['PITR_S3_ENDPOINT', 'PITR_S3_CA_FILE', 'PITR_CONFIG_FILE', 'PITR_CIPHER_PASS_COMMAND',
+      'PITR_RESTART_COMMAND', 'PITR_STANZA'];
+    for (const name of settings) {
       assert.ok(env[name], `${name} is in the env file`);
     }
     assert.match(env.PITR_S3_ENDPOINT!, /^https:\/\/localhost:\d+$/);
     const passphrase = readFileSync(JSON.parse(env.PITR_CIPHER_PASS_COMMAND!)[1] as string, 'utf8').trim();
-    assert.ok(!header.includes(passphrase) && !up.stdout.includes(passphrase), 'the repository passphrase is not printed');
+    const printed = header + up.stdout + up.stderr;
+    assert.ok(!printed.includes(passphrase), 'the repository passphrase is not printed');
     const deleted = Number(/DELETE FROM webhooks \((\d+) rows gone\)/.exec(header)?.[1]);
     assert.ok(deleted > 0, 'the bad migration deleted webhooks');
     assert.equal(await webhookCount(env), 0, 'no webhook is left after the bad migration');
 
-    const restore = await runCli(['restore', '--to', time, '--yes'], { ...BASE_ENV, ...env, CONFIRM: 'yes' }, { timeoutMs: 600_000 });
+    const restoreEnv = { ...BASE_ENV, ...env, CONFIRM: 'yes' };
+    const restore = await runCli(['restore', '--to', time, '--yes'], restoreEnv, { timeoutMs: 600_000 });
     assert.equal(restore.exitCode, 0, `${restore.stdout.slice(-6000)}\n${restore.stderr.slice(-2000)}`);
     assert.equal(await webhookCount(env), deleted, 'every deleted webhook is back');
   });
@@ -112,5 +117,21 @@ test('without pgbackrest or openssl on PATH the scenario refuses, naming the Deb
   } finally {
     process.env.PATH = saved;
     rmSync(empty, { recursive: true, force: true });
+  }
+});
+
+test('`practice up --scenario pitr` without them refuses before starting anything', { timeout: 120_000 }, async () => {
+  const empty = tempDir('obexal-empty-path-');
+  const home = testHome();
+  const envFile = join(home.dir, 'practice.env');
+  try {
+    const args = ['practice', 'up', '--env-file', envFile, '--scenario', 'pitr'];
+    const up = await runCli(args, { ...BASE_ENV, PATH: empty });
+    assert.notEqual(up.exitCode, 0);
+    assert.match(up.stderr, /apt-get install pgbackrest openssl/, up.stderr);
+    assert.equal(existsSync(envFile), false, 'no env file: no sandbox was started');
+  } finally {
+    rmSync(empty, { recursive: true, force: true });
+    rmSync(home.dir, { recursive: true, force: true });
   }
 });
