@@ -133,7 +133,7 @@ options:
   --hold/--release retention: suspend every deletion during an incident / lift the hold
   --verbose        command output and warnings in the log
   --quiet          headless: only warnings, failures and the final line
-  --scenario S     practice: rotated-keys | bad-migration (prepared through the real runbooks)
+  --scenario S     practice: rotated-keys | bad-migration | pitr (prepared through the real runbooks)
   --name N         practice: which sandbox of this HOME (default: default)
 
 \`obexal-runbook <command> --help\` shows what one command takes; an option it does not take is a usage error.

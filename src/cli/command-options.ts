@@ -20,7 +20,7 @@ export const OPTION_HELP: Readonly<Record<string, string>> = {
   pin: '--pin DURATION   keep this backup at least this long (a unit is required: 30d, 12h)',
   hold: '--hold           suspend every deletion (an incident)',
   release: '--release        lift the hold',
-  scenario: '--scenario S     rotated-keys | bad-migration',
+  scenario: '--scenario S     rotated-keys | bad-migration | pitr',
   'no-owner': '--no-owner       restore: every object owned by the restoring role (RESTORE_NO_OWNER; auto by default)',
   role: '--role ROLE      restore: pg_restore sets this role after connecting (RESTORE_ROLE)',
   to: '--to TIME        point-in-time recovery: a time with its zone, latest, or a pgBackRest backup label',

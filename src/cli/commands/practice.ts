@@ -14,6 +14,7 @@ import { isProcessAlive } from '../../core/private-dir.js';
 import { startPracticeStack, type PracticeStack } from '../../sandbox/practice/stack.js';
 import { writeEnvFile } from '../../sandbox/practice/env-file.js';
 import { parseScenario, prepareScenarioOrStop, takeFirstBackup } from '../../sandbox/practice/scenarios.js';
+import { assertPitrProgramsInstalled } from '../../sandbox/practice/pitr-repository.js';
 import type { PreparedScenario, ScenarioName } from '../../sandbox/practice/scenarios.js';
 import { clearPracticeState, firstPracticeStart, practiceName } from '../../sandbox/practice/state.js';
 import { readPracticeState, writePracticeState } from '../../sandbox/practice/state.js';
@@ -30,6 +31,8 @@ export async function practiceCommand(args: string[], cli: CliOptions): Promise<
   if (scenario && verb !== undefined && verb !== 'up' && verb !== 'serve') {
     throw new UsageError(`--scenario goes with \`practice\` or \`practice up\`, not \`practice ${verb}\``, 'e.g. obexal-runbook practice up --env-file F --scenario rotated-keys');
   }
+  // Before anything is started: the pitr scenario needs pgBackRest and openssl (the message names the packages).
+  if (scenario === 'pitr') await assertPitrProgramsInstalled();
   switch (verb) {
     case undefined:
       return practiceInteractive(cli, scenario);

@@ -8,6 +8,9 @@
  *   needs key-era selection for real (ENCRYPTION_KEY_COMMAND fetches era-1's key from the vault).
  * - `bad-migration`: a pre-migration backup, then the deployment moves to a new image whose migration 6 is
  *   breaking; ROLLBACK_PREVIOUS_IMAGE names the image that ran before, so `rollback` restores the pre-deploy dump.
+ * - `pitr`: an HTTPS repository bucket beside the stack, pitr-setup (WAL archiving on, a full backup), an
+ *   incremental physical backup, then a "bad migration" deleting every webhook; the time just before it is printed
+ *   so that `restore --to <time>` can be practised (see pitr-scenario.ts).
  *
  * Nothing here re-implements a runbook; a runbook that fails stops the scenario with its name and output tail.
  */
@@ -21,10 +24,12 @@ import { PACKAGE_ROOT } from '../../cli/paths.js';
 import { SCENARIO_MIGRATIONS } from '../schema/migrations.js';
 import { readDeployment } from './app.js';
 import { PRACTICE_ERA, type PracticeStack } from './stack.js';
+import { pitrScenario } from './pitr-scenario.js';
 
 export const SCENARIOS = {
   'rotated-keys': 'a backup, then ENCRYPTION_KEY rotated to a second era (restoring the older dump needs key-era selection)',
   'bad-migration': 'a pre-migration backup, then a deploy whose migration 6 is breaking (practise the rollback)',
+  pitr: 'WAL archived to an HTTPS repository, physical backups, then a bad migration at a printed time (practise restore --to)',
 } as const;
 export type ScenarioName = keyof typeof SCENARIOS;
 
@@ -57,7 +62,7 @@ export function parseScenario(text: string | undefined): ScenarioName | undefine
   throw new UsageError(`unknown practice scenario "${text}"`, `--scenario ${Object.keys(SCENARIOS).join(' | ')}`);
 }
 
-interface Context {
+export interface Context {
   stack: PracticeStack;
   name: ScenarioName;
   say: (message: string) => void;
@@ -70,11 +75,11 @@ function signalOf(signal: AbortSignal): 'SIGINT' | 'SIGTERM' {
 }
 
 /** Runs `obexal-runbook <args>` headless against the sandbox; resolves with its output, throws with its tail. */
-async function runTool(ctx: Context, what: string, args: string[]): Promise<string> {
+export async function runTool(ctx: Context, what: string, args: string[], extraEnv: Record<string, string> = {}): Promise<string> {
   if (ctx.signal?.aborted) throw new InterruptedError(signalOf(ctx.signal), `the practice scenario ${ctx.name} was interrupted before ${what}`);
   const childEnv: Record<string, string> = {};
   for (const name of PASSED_THROUGH) if (process.env[name] !== undefined) childEnv[name] = process.env[name] as string;
-  Object.assign(childEnv, ctx.stack.env, { CI: '1' });
+  Object.assign(childEnv, ctx.stack.env, extraEnv, { CI: '1' });
   // `--` before the script: Node 20 reads `--env-file` anywhere on its command line, ours included.
   const child = spawn(process.execPath, ['--', RUNBOOK_BIN, ...args], { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
@@ -101,7 +106,7 @@ async function runTool(ctx: Context, what: string, args: string[]): Promise<stri
   );
 }
 
-async function writeAnswers(ctx: Context, file: string, answers: Record<string, string>): Promise<string> {
+export async function writeAnswers(ctx: Context, file: string, answers: Record<string, string>): Promise<string> {
   const path = join(ctx.stack.dir, file);
   await writeFile(path, `${Object.entries(answers).map(([k, v]) => `${k}: ${JSON.stringify(v)}`).join('\n')}\n`, { mode: 0o600 });
   return path;
@@ -187,7 +192,7 @@ export async function takeFirstBackup(stack: PracticeStack, options: ScenarioOpt
 /** Prepares `name` on a running stack. The stack is left as it is when this throws (see prepareScenarioOrStop). */
 export async function prepareScenario(stack: PracticeStack, name: ScenarioName, options: ScenarioOptions = {}): Promise<PreparedScenario> {
   const ctx: Context = { stack, name, say: options.onProgress ?? (() => undefined), signal: options.signal };
-  const prepared = name === 'rotated-keys' ? await rotatedKeys(ctx) : await badMigration(ctx);
+  const prepared = name === 'rotated-keys' ? await rotatedKeys(ctx) : name === 'pitr' ? await pitrScenario(ctx) : await badMigration(ctx);
   ctx.say(`scenario ${name} ready`);
   return prepared;
 }

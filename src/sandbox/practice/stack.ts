@@ -36,6 +36,11 @@ export interface PracticeStack {
   authService: RunningService;
   authServiceUrl: string;
   summary(): string[];
+  /**
+   * Registers what a scenario started beside the stack, so that `stop` stops it too: after the cluster and the
+   * services (the cluster's shutdown may still push WAL to a scenario's repository), before the folder is removed.
+   */
+  addStop(stopIt: () => Promise<void>): void;
   stop(): Promise<void>;
 }
 
@@ -158,6 +163,7 @@ export async function startPracticeStack(options: PracticeOptions = {}): Promise
         `backups     ${backupDir}`,
         `everything  ${dir} (removed when the sandbox stops)`,
       ],
+      addStop: (stopIt) => void stops.splice(1, 0, stopIt),
       stop,
     };
   } catch (error) {
