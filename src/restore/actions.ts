@@ -148,18 +148,23 @@ export const restoreInspectAction = defineAction({
   },
 });
 
+/** What the copy and the restore itself both take: the target, the verified dump, how pg_restore runs. */
+const restoreJobParams = {
+  target: targetParam,
+  dump: VerifiedDumpSchema,
+  inspection: InspectionSchema,
+  jobs: z.union([z.literal('auto'), z.number().int().min(1).max(64)]).default('auto'),
+  noOwner: z.boolean().default(false),
+  role: z.string().nullish(),
+};
+
 export const restoreApplyAction = defineAction({
   name: 'restore.apply',
   description: 'restore the dump into the target (swap, or in-place after a safety dump); the old database stays intact on failure',
   destructive: true,
   params: z
     .object({
-      target: targetParam,
-      dump: VerifiedDumpSchema,
-      inspection: InspectionSchema,
-      jobs: z.union([z.literal('auto'), z.number().int().min(1).max(64)]).default('auto'),
-      noOwner: z.boolean().default(false),
-      role: z.string().nullish(),
+      ...restoreJobParams,
       deferAppStart: z.boolean().default(false),
       /** Swap mode: the copy restore.copy made (`${steps.copy}`'s data). */
       copy: CopyRefSchema,
@@ -201,12 +206,7 @@ export const restoreCopyAction = defineAction({
   description: 'swap mode: restore the dump into <db>__restore_<run id> (template0, the database\'s owner and locale); production is not touched',
   params: z
     .object({
-      target: targetParam,
-      dump: VerifiedDumpSchema,
-      inspection: InspectionSchema,
-      jobs: z.union([z.literal('auto'), z.number().int().min(1).max(64)]).default('auto'),
-      noOwner: z.boolean().default(false),
-      role: z.string().nullish(),
+      ...restoreJobParams,
       needsReencrypt: z.boolean().default(false),
     })
     .strict(),

@@ -6,7 +6,7 @@
  * (a failure, Ctrl+C, SIGTERM) drops the copy; after a SIGKILL a resumed run finds it by its OID and goes on.
  */
 import type pg from 'pg';
-import { messageOf, RunbookError, StepFailedError } from '../core/errors.js';
+import { messageOf, StepFailedError } from '../core/errors.js';
 import type { ActionContext, ActionResult } from '../engine/action.js';
 import { connect } from '../pg/client.js';
 import { parseConnectionString, type PgTarget } from '../pg/target.js';
@@ -24,6 +24,7 @@ import {
 } from './db-properties.js';
 import type { DatabaseProperties } from './db-properties-schema.js';
 import { swapName } from './names.js';
+import { failBeforeSwap } from './before-swap.js';
 import { chooseJobs, runPgRestore } from './pg-restore-run.js';
 import { connectMaintenance, onDatabase, quoteIdent } from './server.js';
 import type { Inspection, VerifiedDump } from './types.js';
@@ -280,16 +281,7 @@ export async function runCopy(params: CopyParams, ctx: ActionContext): Promise<A
     await admin.end().catch(() => undefined);
     const dropped = created ? await dropNow(target, copyName) : '';
     const untouched = `${target.label} was not replaced${dropped ? ` (${dropped})` : ''}`;
-    if (ctx.signal.aborted) {
-      ctx.output(`stopped before the swap: ${untouched}`, 'warn');
-      throw error;
-    }
-    if (error instanceof RunbookError) throw new StepFailedError(`${error.message}\n  ${untouched}`, error.hint, error);
-    throw new StepFailedError(
-      `${messageOf(error)}: ${untouched}`,
-      'read the messages above; the old database is as it was',
-      error,
-    );
+    failBeforeSwap(ctx, error, untouched);
   } finally {
     await admin.end().catch(() => undefined);
   }

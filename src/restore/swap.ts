@@ -7,11 +7,12 @@
  * process died after the commit finds the copy already in place (by its OID) and does not swap twice.
  */
 import type pg from 'pg';
-import { messageOf, StepFailedError, RunbookError } from '../core/errors.js';
+import { messageOf, StepFailedError } from '../core/errors.js';
 import type { ActionContext } from '../engine/action.js';
 import type { PgTarget } from '../pg/target.js';
 import { runAppCommand } from './app-commands.js';
 import { nameOfOid } from './copy.js';
+import { failBeforeSwap } from './before-swap.js';
 import { swapName } from './names.js';
 import { connectMaintenance, quoteIdent } from './server.js';
 import { endSessions } from './sessions.js';
@@ -93,16 +94,7 @@ export async function swapRestore(job: RestoreJob): Promise<ApplyResult> {
     const notes: string[] = [];
     notes.push(`the copy ${copy.database} is dropped and a stopped application started again as the run ends`);
     const untouched = `${target.label} was not replaced (${notes.join('; ')})`;
-    if (ctx.signal.aborted) {
-      ctx.output(`stopped before the swap: ${untouched}`, 'warn');
-      throw error;
-    }
-    if (error instanceof RunbookError) throw new StepFailedError(`${error.message}\n  ${untouched}`, error.hint, error);
-    throw new StepFailedError(
-      `${messageOf(error)}: ${untouched}`,
-      'read the messages above; the old database is as it was',
-      error,
-    );
+    failBeforeSwap(ctx, error, untouched);
   }
   await admin.end().catch(() => undefined);
   info(
