@@ -80,7 +80,7 @@ export const SETTINGS: readonly SettingDefinition[] = [
   { name: 'PITR_RESTART_COMMAND', description: 'command that restarts the PostgreSQL server (archive_mode needs it)' },
   { name: 'RTO_TARGET', description: 'RTO a drill must meet', default: '30m' },
   { name: 'BACKUP_MAX_AGE', description: 'backup age past which `status` warns (critical past twice it)', default: '26h' },
-  { name: 'PITR_MAX_ARCHIVE_LAG', description: 'age of the last archived WAL segment, while segments wait, past which `status` warns (critical past twice it)', default: '15m' },
+  { name: 'PITR_MAX_ARCHIVE_LAG', description: 'archive lag past which `status` warns (critical past twice it); `off`: no WAL check', default: '15m' },
   { name: 'DRILL_MAX_AGE', description: 'age of the last passing drill past which `status` warns (critical past twice it)', default: '92d' },
   ...PROFILE_SETTINGS,
 ];

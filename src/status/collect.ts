@@ -36,7 +36,9 @@ function rtoTargetSeconds(settings: Settings): number | undefined {
 export async function collectStatus(settings: Settings, now = new Date()): Promise<StatusReport> {
   const backupLimit = ageLimit(settings, 'BACKUP_MAX_AGE');
   const drillLimit = ageLimit(settings, 'DRILL_MAX_AGE');
-  const lagLimit = ageLimit(settings, 'PITR_MAX_ARCHIVE_LAG');
+  // `off`: a monitoring host that cannot reach the database checks no WAL archiving (and never goes UNKNOWN for it).
+  const walCheckOff = settings.get('PITR_MAX_ARCHIVE_LAG') === 'off';
+  const lagLimit = walCheckOff ? undefined : ageLimit(settings, 'PITR_MAX_ARCHIVE_LAG');
   const backupDir = settings.require('BACKUP_DIR');
   const recordsDir = recordsDirFor(settings);
 

@@ -19,8 +19,8 @@ const [KEY, LABEL] = ['wal_archiving', 'wal archiving'];
 
 export interface PitrContext {
   settings: Settings;
-  /** PITR_MAX_ARCHIVE_LAG. */
-  lagLimit: AgeLimit;
+  /** PITR_MAX_ARCHIVE_LAG; undefined when it is `off` (status then never connects to the database). */
+  lagLimit: AgeLimit | undefined;
   /** BACKUP_MAX_AGE. */
   backupLimit: AgeLimit;
   /** The records, being read meanwhile (the database is asked at the same time). */
@@ -28,6 +28,9 @@ export interface PitrContext {
   recordsDir: string;
   now: Date;
 }
+
+/** The context of the WAL check, which runs only with a lag limit. */
+type ArchivingContext = PitrContext & { lagLimit: AgeLimit };
 
 export interface PitrCheck {
   items: StatusItem[];
@@ -59,7 +62,7 @@ function emptyFigures(lagLimit: AgeLimit): WalArchiveFigures {
   };
 }
 
-function figuresOf(state: ArchiverState, context: PitrContext): WalArchiveFigures {
+function figuresOf(state: ArchiverState, context: ArchivingContext): WalArchiveFigures {
   const pending = pendingSegments(state);
   const lagMs = pending && state.lastArchivedAt ? context.now.getTime() - state.lastArchivedAt.getTime() : 0;
   return {
@@ -128,7 +131,7 @@ function standbyItem(state: ArchiverState): StatusItem {
   return { key: KEY, label: LABEL, state: 'INFO', text };
 }
 
-async function archivingCheck(url: string, context: PitrContext, config: { file: string; exists: boolean }) {
+async function archivingCheck(url: string, context: ArchivingContext, config: { file: string; exists: boolean }) {
   let state: ArchiverState;
   try {
     state = await readArchiver(parseConnectionString(url));
@@ -163,7 +166,7 @@ export async function checkPitr(context: PitrContext): Promise<PitrCheck> {
   const config = await pitrConfigured(context.settings);
   const url = context.settings.get('DATABASE_URL');
   const [archiving, scan] = await Promise.all([
-    url ? archivingCheck(url, context, config) : undefined,
+    url && context.lagLimit ? archivingCheck(url, { ...context, lagLimit: context.lagLimit }, config) : undefined,
     context.scan,
   ]);
   const physical = physicalBackupCheck(context, scan, config.exists);

@@ -195,6 +195,13 @@ describe('status: point-in-time recovery', () => {
     assert.equal(parsePluginOutput(result.stdout).perf.get('wal_archive_lag')?.value, 'U');
   });
 
+  test('PITR_MAX_ARCHIVE_LAG=off: no WAL check, so an unreachable database does not make status UNKNOWN', async () => {
+    const h = await home(`postgres://obexal:secret@127.0.0.1:${await closedPort()}/obexal`);
+    const result = await runCli(['status'], { ...h.env, PITR_MAX_ARCHIVE_LAG: 'off' });
+    assert.notEqual(result.exitCode, 3, result.stdout + result.stderr);
+    assert.doesNotMatch(result.stdout, /^wal archiving:/m);
+  });
+
   test('segments waiting: OK within PITR_MAX_ARCHIVE_LAG, CRITICAL past twice it', async () => {
     const archived = await switchWal(url);
     const before = await waitFor(`${archived} archived`, url, (a) => a.last_archived_wal === archived);
