@@ -20,7 +20,8 @@ import { tempDir } from '../helpers/temp.js';
 // A temp folder of our own (the practice state file lives in TMPDIR); 0755: the cluster's user must reach inside.
 const TMP = mkdtempSync(join(tmpdir(), 'obexal-pitr-scenario-'));
 chmodSync(TMP, 0o755);
-const BASE_ENV = { TMPDIR: TMP };
+// A HOME of its own: the practice state is kept per HOME, and other test files run practice at the same time.
+const BASE_ENV = { TMPDIR: TMP, HOME: TMP };
 after(() => rmSync(TMP, { recursive: true, force: true }));
 
 const installed = (program: string) => ['/usr/bin', '/usr/local/bin'].some((dir) => existsSync(join(dir, program)));

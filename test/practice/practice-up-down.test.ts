@@ -22,7 +22,7 @@ async function pidsMatching(pattern: string): Promise<string[]> {
 test('practice up writes an environment that reaches every part of the sandbox; practice down leaves nothing', { timeout: 180_000 }, async () => {
   const home = testHome();
   const envFile = join(home.dir, 'practice.env');
-  const up = await runCli(['practice', 'up', '--env-file', envFile], { TMPDIR: process.env.TMPDIR });
+  const up = await runCli(['practice', 'up', '--env-file', envFile], { TMPDIR: process.env.TMPDIR, HOME: home.dir });
   assert.equal(up.exitCode, 0, up.stderr);
   try {
     assert.equal(statSync(envFile).mode & 0o777, 0o600);
@@ -39,11 +39,11 @@ test('practice up writes an environment that reaches every part of the sandbox; 
     assert.ok(bucket.status < 500, 'the bucket answers');
     const era = JSON.parse(env.ENCRYPTION_KEY_COMMAND!) as string[];
     assert.ok(existsSync(era[1]!.replace('{era}', 'era-1')), 'the vault holds the era key');
-    const again = await runCli(['practice', 'up', '--env-file', envFile], {});
+    const again = await runCli(['practice', 'up', '--env-file', envFile], { HOME: home.dir });
     assert.equal(again.exitCode, 2, 'a second sandbox is refused while one runs');
   } finally {
     const env = existsSync(envFile) ? parseEnvFile(readFileSync(envFile, 'utf8')) : {};
-    const down = await runCli(['practice', 'down'], {});
+    const down = await runCli(['practice', 'down'], { HOME: home.dir });
     assert.equal(down.exitCode, 0, down.stderr);
     const dir = env.BACKUP_DIR ? join(env.BACKUP_DIR, '..') : undefined;
     if (dir) assert.equal(existsSync(dir), false, 'the sandbox folder is removed');

@@ -30,7 +30,8 @@ import { readRecord, recordPathOf } from '../rotation/fixture.js';
 // the machine neither blocks nor is stopped by ours. 0755: the cluster's folder inside must be reachable by postgres.
 const TMP = mkdtempSync(join(tmpdir(), 'obexal-scenarios-'));
 chmodSync(TMP, 0o755);
-const BASE_ENV = { TMPDIR: TMP };
+// A HOME of its own: the practice state is kept per HOME, and other test files run practice at the same time.
+const BASE_ENV = { TMPDIR: TMP, HOME: TMP };
 
 function parseEnvFile(text: string): Record<string, string> {
   const env: Record<string, string> = {};
