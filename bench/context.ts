@@ -34,7 +34,16 @@ export interface BenchContext {
   errors: string[];
 }
 
-export const CASES = ['backup', 'compression', 'restore', 'drill', 'encryption', 'reencrypt', 'tenth', 'pgbackrest'] as const;
+export const CASES = [
+  'backup',
+  'compression',
+  'restore',
+  'drill',
+  'encryption',
+  'reencrypt',
+  'tenth',
+  'pgbackrest',
+] as const;
 
 export function wants(ctx: BenchContext, name: (typeof CASES)[number]): boolean {
   return !ctx.options.only || ctx.options.only.has(name);

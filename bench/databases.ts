@@ -46,14 +46,22 @@ async function seedDatabase(stack: PracticeStack, name: string, key: string, siz
     await migrate(client);
     await seed(client, {
       encryptionKey: parseEncryptionKey(key),
-      drill: { password: stack.env.DRILL_PASSWORD!, totpSecret: stack.env.DRILL_TOTP_SECRET!, email: stack.env.DRILL_EMAIL },
+      drill: {
+        password: stack.env.DRILL_PASSWORD!,
+        totpSecret: stack.env.DRILL_TOTP_SECRET!,
+        email: stack.env.DRILL_EMAIL,
+      },
       size,
     });
   });
   return round((performance.now() - started) / 1000, 1);
 }
 
-export async function buildDatabases(sizeMb: number, say: (line: string) => void, withSecrets: boolean): Promise<BenchDatabases> {
+export async function buildDatabases(
+  sizeMb: number,
+  say: (line: string) => void,
+  withSecrets: boolean,
+): Promise<BenchDatabases> {
   let seedStarted = 0;
   let seedSeconds = 0;
   say(`seeding the ${sizeMb} MB practice database (users, credentials, TOTP, audit log)…`);
@@ -68,16 +76,31 @@ export async function buildDatabases(sizeMb: number, say: (line: string) => void
     const workDir = join(stack.dir, 'bench');
     await mkdir(workDir, { recursive: true, mode: 0o700 });
     const mainUrl = stack.env.DATABASE_URL!;
-    const main = { name: PRACTICE_DATABASE, targetMb: sizeMb, seedSeconds, url: mainUrl, ...(await databaseBytes(mainUrl, PRACTICE_DATABASE)) };
+    const main = {
+      name: PRACTICE_DATABASE,
+      targetMb: sizeMb,
+      seedSeconds,
+      url: mainUrl,
+      ...(await databaseBytes(mainUrl, PRACTICE_DATABASE)),
+    };
     say(`  ${PRACTICE_DATABASE}: ${round(main.bytes / 1e6, 0)} MB seeded in ${seedSeconds} s`);
 
     // A tenth of the rows, not `targetMb / 10`: the size knob first takes off the 8 MiB of an empty database, so a
     // tenth of a small size would seed almost nothing.
     const tenthMb = round(sizeMb / 10, 1);
-    const tenthSize = { users: Math.max(1, Math.round((main.rowCounts.users ?? 10) / 10)), auditEvents: Math.round((main.rowCounts.audit_log ?? 0) / 10) };
+    const tenthSize = {
+      users: Math.max(1, Math.round((main.rowCounts.users ?? 10) / 10)),
+      auditEvents: Math.round((main.rowCounts.audit_log ?? 0) / 10),
+    };
     const tenthSeconds = await seedDatabase(stack, TENTH_DATABASE, stack.env.ENCRYPTION_KEY!, tenthSize);
     const tenthUrl = stack.cluster.url(TENTH_DATABASE);
-    const tenth = { name: TENTH_DATABASE, targetMb: tenthMb, seedSeconds: tenthSeconds, url: tenthUrl, ...(await databaseBytes(tenthUrl, TENTH_DATABASE)) };
+    const tenth = {
+      name: TENTH_DATABASE,
+      targetMb: tenthMb,
+      seedSeconds: tenthSeconds,
+      url: tenthUrl,
+      ...(await databaseBytes(tenthUrl, TENTH_DATABASE)),
+    };
     say(`  ${TENTH_DATABASE}: ${round(tenth.bytes / 1e6, 0)} MB seeded in ${tenthSeconds} s`);
 
     let secrets: BenchDatabases['secrets'];
@@ -103,10 +126,14 @@ export async function buildDatabases(sizeMb: number, say: (line: string) => void
 /** Drops every database whose name starts with `prefix` (restore targets and what a swap left beside them). */
 export async function dropDatabasesLike(stack: PracticeStack, prefix: string): Promise<void> {
   const names = await withClient(parseConnectionString(stack.cluster.url('postgres')), async (client) => {
-    const { rows } = await client.query<{ datname: string }>('SELECT datname FROM pg_database WHERE starts_with(datname, $1)', [prefix]);
+    const { rows } = await client.query<{ datname: string }>(
+      'SELECT datname FROM pg_database WHERE starts_with(datname, $1)',
+      [prefix],
+    );
     return rows.map((r) => r.datname);
   });
   await withClient(parseConnectionString(stack.cluster.url('postgres')), async (client) => {
-    for (const name of names) await client.query(`DROP DATABASE IF EXISTS "${name.replaceAll('"', '""')}" WITH (FORCE)`);
+    for (const name of names)
+      await client.query(`DROP DATABASE IF EXISTS "${name.replaceAll('"', '""')}" WITH (FORCE)`);
   });
 }

@@ -42,7 +42,11 @@ export function loadAverages(): number[] {
   return loadavg().map((l) => Math.round(l * 100) / 100);
 }
 
-export async function describeMachine(databaseUrl: string, pgDump: string, pgRestore: string): Promise<Record<string, unknown>> {
+export async function describeMachine(
+  databaseUrl: string,
+  pgDump: string,
+  pgRestore: string,
+): Promise<Record<string, unknown>> {
   const server = await withClient(parseConnectionString(databaseUrl), async (client) => {
     const { rows } = await client.query<{ v: string }>('SELECT version() AS v');
     return rows[0]?.v ?? '';

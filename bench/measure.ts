@@ -97,9 +97,22 @@ function sample(pid: number, peaks: MemoryPeaks, timeline?: [number, number, num
 /** Runs `spec` to its end; never throws for a non-zero exit (the caller decides). */
 export async function runMeasured(spec: RunSpec): Promise<MeasuredRun> {
   if (stopping) throw new Error('the benchmark is stopping (interrupted)');
-  const peaks: MemoryPeaks = { rootPeakBytes: 0, toolTreePeakBytes: 0, childrenPeakBytes: 0, treePeakBytes: 0, byProgram: {} };
+  const peaks: MemoryPeaks = {
+    rootPeakBytes: 0,
+    toolTreePeakBytes: 0,
+    childrenPeakBytes: 0,
+    treePeakBytes: 0,
+    byProgram: {},
+  };
   const started = performance.now();
-  const child = spawn(spec.file, spec.args, { env: spec.env, cwd: spec.cwd, uid: spec.uid, gid: spec.gid, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const child = spawn(spec.file, spec.args, {
+    env: spec.env,
+    cwd: spec.cwd,
+    uid: spec.uid,
+    gid: spec.gid,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
   const out: Buffer[] = [];
   let err = '';
   child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
@@ -113,10 +126,14 @@ export async function runMeasured(spec: RunSpec): Promise<MeasuredRun> {
   });
   if (pid !== undefined) active.set(pid, ended);
   const timeline: [number, number, number][] | undefined = spec.timeline ? [] : undefined;
-  const timer = pid === undefined ? undefined : setInterval(() => sample(pid, peaks, timeline, started), spec.sampleMs ?? 50);
-  const killer = setTimeout(() => {
-    if (pid !== undefined) signalGroup(pid, 'SIGTERM');
-  }, spec.timeoutMs ?? 30 * 60_000);
+  const timer =
+    pid === undefined ? undefined : setInterval(() => sample(pid, peaks, timeline, started), spec.sampleMs ?? 50);
+  const killer = setTimeout(
+    () => {
+      if (pid !== undefined) signalGroup(pid, 'SIGTERM');
+    },
+    spec.timeoutMs ?? 30 * 60_000,
+  );
   if (pid !== undefined) sample(pid, peaks, timeline, started);
   let exitCode: number | null;
   let signal: NodeJS.Signals | null;
@@ -129,7 +146,14 @@ export async function runMeasured(spec: RunSpec): Promise<MeasuredRun> {
   }
   const seconds = (performance.now() - started) / 1000;
   peaks.toolTreePeakBytes = Math.max(peaks.toolTreePeakBytes, peaks.rootPeakBytes);
-  const run: MeasuredRun = { exitCode, signal, seconds, memory: peaks, stdout: Buffer.concat(out).toString('utf8'), stderr: err };
+  const run: MeasuredRun = {
+    exitCode,
+    signal,
+    seconds,
+    memory: peaks,
+    stdout: Buffer.concat(out).toString('utf8'),
+    stderr: err,
+  };
   if (timeline) run.timeline = timeline;
   return run;
 }
@@ -137,7 +161,11 @@ export async function runMeasured(spec: RunSpec): Promise<MeasuredRun> {
 /** Throws with the redacted tail of stderr when the run did not exit 0. */
 export function assertSucceeded(run: MeasuredRun, what: string): void {
   if (run.exitCode === 0) return;
-  const tail = redact(`${run.stderr}\n${run.stdout.slice(-4000)}`).trim().split('\n').slice(-25).join('\n  ');
+  const tail = redact(`${run.stderr}\n${run.stdout.slice(-4000)}`)
+    .trim()
+    .split('\n')
+    .slice(-25)
+    .join('\n  ');
   throw new Error(`${what} exited ${run.exitCode ?? run.signal}:\n  ${tail}`);
 }
 

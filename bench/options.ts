@@ -22,7 +22,8 @@ The default run (1 GB, 3 repetitions) takes about 10-13 minutes on a quiet 2-cor
 function positiveNumber(name: string, text: string | undefined, fallback: number): number {
   if (text === undefined || text === '') return fallback;
   const value = Number(text);
-  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number, not ${JSON.stringify(text)}\n${USAGE}`);
+  if (!Number.isFinite(value) || value <= 0)
+    throw new Error(`${name} must be a positive number, not ${JSON.stringify(text)}\n${USAGE}`);
   return value;
 }
 
@@ -51,7 +52,12 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptio
   };
   if (values['tool-node-options']) options.toolNodeOptions = values['tool-node-options'];
   if (values.only) {
-    const only = new Set(values.only.split(',').map((s) => s.trim()).filter(Boolean));
+    const only = new Set(
+      values.only
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    );
     const unknown = [...only].filter((c) => !(CASES as readonly string[]).includes(c));
     if (unknown.length > 0) throw new Error(`unknown case(s) ${unknown.join(', ')}: choose among ${CASES.join(', ')}`);
     options.only = only;

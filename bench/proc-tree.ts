@@ -77,7 +77,8 @@ function childrenOf(pid: number): number[] {
   }
   for (const tid of tasks) {
     try {
-      for (const child of readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').trim().split(' ')) if (child) found.push(Number(child));
+      for (const child of readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').trim().split(' '))
+        if (child) found.push(Number(child));
     } catch {
       // thread gone
     }
@@ -86,7 +87,10 @@ function childrenOf(pid: number): number[] {
 }
 
 function childrenLookup(): (pid: number) => number[] {
-  if (hasChildrenFiles === undefined) hasChildrenFiles = readdirSafe(`/proc/${process.pid}/task`).some((tid) => existsSync(`/proc/${process.pid}/task/${tid}/children`));
+  if (hasChildrenFiles === undefined)
+    hasChildrenFiles = readdirSafe(`/proc/${process.pid}/task`).some((tid) =>
+      existsSync(`/proc/${process.pid}/task/${tid}/children`),
+    );
   if (hasChildrenFiles) return childrenOf;
   const map = parentMap();
   return (pid) => map.get(pid) ?? [];

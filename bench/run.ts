@@ -36,7 +36,14 @@ function ratio(tool: Measured, baseline: Measured): number | undefined {
   return isSamples(tool) && isSamples(baseline) ? round(tool.seconds / baseline.seconds, 3) : undefined;
 }
 
-function operation(id: string, label: string, baselineLabel: string, baseline: Measured, toolLabel: string, tool: Measured): OperationResult {
+function operation(
+  id: string,
+  label: string,
+  baselineLabel: string,
+  baseline: Measured,
+  toolLabel: string,
+  tool: Measured,
+): OperationResult {
   return { id, label, baselineLabel, toolLabel, baseline, tool, ratio: ratio(tool, baseline) };
 }
 
@@ -50,8 +57,10 @@ function memoryRow(operationName: string, atSize: Measured | undefined, atTenth:
     row.atTenthBytes = atTenth.toolTreePeakBytes;
     row.nodeAtTenthBytes = atTenth.rootPeakBytes;
   }
-  if (row.atSizeBytes !== undefined && row.atTenthBytes) row.growth = round((row.atSizeBytes - row.atTenthBytes) / row.atTenthBytes, 4);
-  if (row.atSizeBytes === undefined) row.notMeasured = atSize && 'notMeasured' in atSize ? atSize.notMeasured : 'not run';
+  if (row.atSizeBytes !== undefined && row.atTenthBytes)
+    row.growth = round((row.atSizeBytes - row.atTenthBytes) / row.atTenthBytes, 4);
+  if (row.atSizeBytes === undefined)
+    row.notMeasured = atSize && 'notMeasured' in atSize ? atSize.notMeasured : 'not run';
   return row;
 }
 
@@ -59,8 +68,20 @@ async function sizeTargets(dbs: BenchDatabases): Promise<{ size: SizeTarget; ten
   const tenthDir = join(dbs.stack.dir, 'backups-tenth');
   await mkdir(tenthDir, { recursive: true, mode: 0o700 });
   return {
-    size: { label: 'size', database: dbs.main.name, url: dbs.main.url, backupDir: dbs.stack.env.BACKUP_DIR!, s3Prefix: dbs.stack.env.S3_PREFIX ?? 'obexal/' },
-    tenth: { label: 'tenth', database: TENTH_DATABASE, url: dbs.tenth.url, backupDir: tenthDir, s3Prefix: 'obexal-tenth/' },
+    size: {
+      label: 'size',
+      database: dbs.main.name,
+      url: dbs.main.url,
+      backupDir: dbs.stack.env.BACKUP_DIR!,
+      s3Prefix: dbs.stack.env.S3_PREFIX ?? 'obexal/',
+    },
+    tenth: {
+      label: 'tenth',
+      database: TENTH_DATABASE,
+      url: dbs.tenth.url,
+      backupDir: tenthDir,
+      s3Prefix: 'obexal-tenth/',
+    },
   };
 }
 
@@ -73,7 +94,16 @@ async function runCases(ctx: BenchContext, result: BenchResult): Promise<void> {
   if (wants(ctx, 'backup') || wants(ctx, 'restore') || wants(ctx, 'drill')) {
     say(`\nbackup at ${sizeMb} MB`);
     backup = await measureBackup(ctx, size, true);
-    result.operations.push(operation('backup', `backup (${sizeMb} MB)`, 'pg_dump -Fc', backup.baseline ?? skipped, 'obexal-runbook backup', backup.tool));
+    result.operations.push(
+      operation(
+        'backup',
+        `backup (${sizeMb} MB)`,
+        'pg_dump -Fc',
+        backup.baseline ?? skipped,
+        'obexal-runbook backup',
+        backup.tool,
+      ),
+    );
   }
   if (wants(ctx, 'compression')) {
     say('\ncompression levels');
@@ -87,17 +117,42 @@ async function runCases(ctx: BenchContext, result: BenchResult): Promise<void> {
     const jobs = Math.max(2, Math.min(4, availableParallelism()));
     const parallel = await measurePlainRestore(ctx, backup.plainFile, jobs);
     restoreTool = await measureToolRestore(ctx, size, backup.toolDump?.name);
-    result.operations.push(operation('restore', `restore (${sizeMb} MB)`, 'pg_restore (1 job)', single, 'obexal-runbook restore', restoreTool));
-    result.operations.push(operation(`restore-j${jobs}`, `restore (${sizeMb} MB)`, `pg_restore -j ${jobs}`, parallel, 'obexal-runbook restore', restoreTool));
+    result.operations.push(
+      operation(
+        'restore',
+        `restore (${sizeMb} MB)`,
+        'pg_restore (1 job)',
+        single,
+        'obexal-runbook restore',
+        restoreTool,
+      ),
+    );
+    result.operations.push(
+      operation(
+        `restore-j${jobs}`,
+        `restore (${sizeMb} MB)`,
+        `pg_restore -j ${jobs}`,
+        parallel,
+        'obexal-runbook restore',
+        restoreTool,
+      ),
+    );
   }
   let drill: DrillOutcome | undefined;
   if (wants(ctx, 'drill') && backup) {
     say(`\ndrill at ${sizeMb} MB`);
     drill = await measureDrill(ctx, size);
     if (drill.rtoSeconds !== undefined && isSamples(drill.tool)) {
-      result.drill = { rtoSeconds: drill.rtoSeconds, samples: drill.rtoSamples ?? [], steps: drill.tool.steps ?? {}, peak: drill.tool };
+      result.drill = {
+        rtoSeconds: drill.rtoSeconds,
+        samples: drill.rtoSamples ?? [],
+        steps: drill.tool.steps ?? {},
+        peak: drill.tool,
+      };
     } else {
-      result.drill = { notMeasured: 'notMeasured' in drill.tool ? drill.tool.notMeasured : 'the drill record held no RTO' };
+      result.drill = {
+        notMeasured: 'notMeasured' in drill.tool ? drill.tool.notMeasured : 'the drill record held no RTO',
+      };
     }
   }
   let tenthBackup: BackupOutcome | undefined;
@@ -106,11 +161,29 @@ async function runCases(ctx: BenchContext, result: BenchResult): Promise<void> {
   if (wants(ctx, 'tenth')) {
     say(`\nbackup, restore and drill at ${sizeMb / 10} MB (memory at a tenth of the size)`);
     tenthBackup = await measureBackup(ctx, tenth, true);
-    result.operations.push(operation('backup-tenth', `backup (${sizeMb / 10} MB)`, 'pg_dump -Fc', tenthBackup.baseline ?? skipped, 'obexal-runbook backup', tenthBackup.tool));
+    result.operations.push(
+      operation(
+        'backup-tenth',
+        `backup (${sizeMb / 10} MB)`,
+        'pg_dump -Fc',
+        tenthBackup.baseline ?? skipped,
+        'obexal-runbook backup',
+        tenthBackup.tool,
+      ),
+    );
     if (tenthBackup.plainFile) {
       const single = await measurePlainRestore(ctx, tenthBackup.plainFile, 1);
       tenthRestore = await measureToolRestore(ctx, tenth, tenthBackup.toolDump?.name);
-      result.operations.push(operation('restore-tenth', `restore (${sizeMb / 10} MB)`, 'pg_restore (1 job)', single, 'obexal-runbook restore', tenthRestore));
+      result.operations.push(
+        operation(
+          'restore-tenth',
+          `restore (${sizeMb / 10} MB)`,
+          'pg_restore (1 job)',
+          single,
+          'obexal-runbook restore',
+          tenthRestore,
+        ),
+      );
     }
     tenthDrill = await measureDrill(ctx, tenth);
   }
@@ -145,8 +218,26 @@ async function runPeer(ctx: BenchContext, result: BenchResult, size: SizeTarget)
     const sizeMb = ctx.options.sizeMb;
     const dumpBaseline = isPeerMeasured(peer) ? peer.dump : { notMeasured: 'the peer case measures the baselines' };
     const restoreBaseline = isPeerMeasured(peer) ? peer.restore : dumpBaseline;
-    result.operations.push(operation('backup-physical', `backup --physical (${sizeMb} MB db)`, 'pg_dump -Fc', dumpBaseline, 'obexal-runbook backup --physical', own.backup));
-    result.operations.push(operation('restore-pitr', `restore --to latest (${sizeMb} MB db)`, 'pg_restore (1 job)', restoreBaseline, 'obexal-runbook restore --to latest', own.restore));
+    result.operations.push(
+      operation(
+        'backup-physical',
+        `backup --physical (${sizeMb} MB db)`,
+        'pg_dump -Fc',
+        dumpBaseline,
+        'obexal-runbook backup --physical',
+        own.backup,
+      ),
+    );
+    result.operations.push(
+      operation(
+        'restore-pitr',
+        `restore --to latest (${sizeMb} MB db)`,
+        'pg_restore (1 job)',
+        restoreBaseline,
+        'obexal-runbook restore --to latest',
+        own.restore,
+      ),
+    );
   }
   if (!isPeerMeasured(peer)) {
     result.pgbackrest = peer;
@@ -156,8 +247,26 @@ async function runPeer(ctx: BenchContext, result: BenchResult, size: SizeTarget)
   result.pgbackrest = about;
   const sizeMb = ctx.options.sizeMb;
   for (const line of lines) {
-    result.operations.push(operation(`pgbackrest-backup-${line.id}`, `pgBackRest full ${line.id} (cluster)`, 'pg_dump -Fc', dump, `pgBackRest full ${line.id}`, line.backup));
-    result.operations.push(operation(`pgbackrest-restore-${line.id}`, `pgBackRest restore ${line.id} (cluster)`, 'pg_restore (1 job)', restore, `pgBackRest restore ${line.id} + start`, line.restore));
+    result.operations.push(
+      operation(
+        `pgbackrest-backup-${line.id}`,
+        `pgBackRest full ${line.id} (cluster)`,
+        'pg_dump -Fc',
+        dump,
+        `pgBackRest full ${line.id}`,
+        line.backup,
+      ),
+    );
+    result.operations.push(
+      operation(
+        `pgbackrest-restore-${line.id}`,
+        `pgBackRest restore ${line.id} (cluster)`,
+        'pg_restore (1 job)',
+        restore,
+        `pgBackRest restore ${line.id} + start`,
+        line.restore,
+      ),
+    );
   }
 }
 
@@ -216,7 +325,13 @@ async function main(): Promise<number> {
       errors: ctx.errors,
     };
     if (dbs.secrets) {
-      result.databases.push({ name: 'bench_secrets', targetMb: 0, bytes: 0, rowCounts: { encryptedValues: dbs.secrets.values }, seedSeconds: dbs.secrets.seedSeconds });
+      result.databases.push({
+        name: 'bench_secrets',
+        targetMb: 0,
+        bytes: 0,
+        rowCounts: { encryptedValues: dbs.secrets.values },
+        seedSeconds: dbs.secrets.seedSeconds,
+      });
     }
     await runCases(ctx, result);
     result.machine.loadAverageAtEnd = loadAverages();
@@ -225,7 +340,9 @@ async function main(): Promise<number> {
     result.durationSeconds = round((performance.now() - started) / 1000, 1);
     say(`\n${renderTable(result)}\n`);
     const file = await writeResult(result, options.resultsDir);
-    say(`written ${file} (${result.durationSeconds} s in all; load average ${JSON.stringify(result.machine.loadAverageAtStart)} at the start, ${JSON.stringify(result.machine.loadAverageAtEnd)} at the end on ${String(result.machine.cores)} cores)`);
+    say(
+      `written ${file} (${result.durationSeconds} s in all; load average ${JSON.stringify(result.machine.loadAverageAtStart)} at the start, ${JSON.stringify(result.machine.loadAverageAtEnd)} at the end on ${String(result.machine.cores)} cores)`,
+    );
     if (ctx.errors.length > 0) say(`${ctx.errors.length} problem(s) during the run: see "errors" in the JSON`);
     return 0;
   } finally {

@@ -15,7 +15,10 @@ export function round(value: number, digits = 2): number {
 }
 
 /** Collapses repeated runs into medians (time, memory peaks, per-step times, output size). */
-export function summarize(runs: readonly MeasuredRun[], extra: { bytes?: number[]; steps?: Record<string, number>[] } = {}): Samples {
+export function summarize(
+  runs: readonly MeasuredRun[],
+  extra: { bytes?: number[]; steps?: Record<string, number>[] } = {},
+): Samples {
   const programs = new Set(runs.flatMap((r) => Object.keys(r.memory.byProgram)));
   const byProgram: Record<string, number> = {};
   for (const name of programs) byProgram[name] = median(runs.map((r) => r.memory.byProgram[name] ?? 0));

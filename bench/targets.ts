@@ -21,19 +21,31 @@ function backupTarget(result: BenchResult): TargetResult {
   const name = 'backup';
   const target = 'whole pipeline ≤ 1.0 × pg_dump -Fc to a file, dump ≤ 1.10 × its size';
   const row = op(result, 'backup');
-  if (!row || !isSamples(row.baseline) || !isSamples(row.tool)) return notMeasured(name, target, row && !isSamples(row.tool) ? row.tool.notMeasured : 'no backup figures');
+  if (!row || !isSamples(row.baseline) || !isSamples(row.tool))
+    return notMeasured(name, target, row && !isSamples(row.tool) ? row.tool.notMeasured : 'no backup figures');
   const ratio = row.tool.seconds / row.baseline.seconds;
   const sizeRatio = (row.tool.bytes ?? 0) / (row.baseline.bytes ?? 1);
-  return { name, target, figure: `time ratio ${ratio.toFixed(2)}, size ratio ${sizeRatio.toFixed(3)}`, met: ratio <= 1.0 && sizeRatio <= 1.1 };
+  return {
+    name,
+    target,
+    figure: `time ratio ${ratio.toFixed(2)}, size ratio ${sizeRatio.toFixed(3)}`,
+    met: ratio <= 1.0 && sizeRatio <= 1.1,
+  };
 }
 
 function restoreTarget(result: BenchResult): TargetResult {
   const name = 'restore';
   const target = 'fetch + verification + decryption + restore ≤ 1.15 × single-job pg_restore from a local file';
   const row = op(result, 'restore');
-  if (!row || !isSamples(row.baseline) || !isSamples(row.tool)) return notMeasured(name, target, row && !isSamples(row.tool) ? row.tool.notMeasured : 'no restore figures');
+  if (!row || !isSamples(row.baseline) || !isSamples(row.tool))
+    return notMeasured(name, target, row && !isSamples(row.tool) ? row.tool.notMeasured : 'no restore figures');
   const ratio = row.tool.seconds / row.baseline.seconds;
-  return { name, target, figure: `ratio ${ratio.toFixed(2)} (${row.tool.seconds.toFixed(1)} s against ${row.baseline.seconds.toFixed(1)} s)`, met: ratio <= 1.15 };
+  return {
+    name,
+    target,
+    figure: `ratio ${ratio.toFixed(2)} (${row.tool.seconds.toFixed(1)} s against ${row.baseline.seconds.toFixed(1)} s)`,
+    met: ratio <= 1.15,
+  };
 }
 
 function encryptionTarget(result: BenchResult): TargetResult {
@@ -41,20 +53,28 @@ function encryptionTarget(result: BenchResult): TargetResult {
   const target = '≥ 300 MB/s';
   if ('notMeasured' in result.encryption) return notMeasured(name, target, String(result.encryption.notMeasured));
   const { encryptMBps = 0, decryptMBps = 0 } = result.encryption as Record<string, number>;
-  return { name, target, figure: `encrypt ${encryptMBps} MB/s, decrypt ${decryptMBps} MB/s`, met: Math.min(encryptMBps, decryptMBps) >= 300 };
+  return {
+    name,
+    target,
+    figure: `encrypt ${encryptMBps} MB/s, decrypt ${decryptMBps} MB/s`,
+    met: Math.min(encryptMBps, decryptMBps) >= 300,
+  };
 }
 
 function memoryTargets(result: BenchResult): TargetResult[] {
   const rows = result.memory.filter((m: MemoryRow) => m.atSizeBytes !== undefined);
   const sizeLabel = `${result.options.sizeMb} MB`;
   if (rows.length === 0) {
-    return [notMeasured('peak RSS', `< 150 MB at 1 GB`, 'no tool operation ran'), notMeasured('RSS growth', 'within 10% at a tenth', 'no tool operation ran')];
+    return [
+      notMeasured('peak RSS', `< 150 MB at 1 GB`, 'no tool operation ran'),
+      notMeasured('RSS growth', 'within 10% at a tenth', 'no tool operation ran'),
+    ];
   }
   const worst = rows.reduce((a, b) => ((a.atSizeBytes ?? 0) >= (b.atSizeBytes ?? 0) ? a : b));
   const withBoth = rows.filter((m) => m.growth !== undefined);
   const limit: TargetResult = {
     name: 'peak RSS',
-    target: '< 150 MB (the tool\'s processes: node + pg_dump/pg_restore) at 1 GB',
+    target: "< 150 MB (the tool's processes: node + pg_dump/pg_restore) at 1 GB",
     figure: `${round((worst.atSizeBytes ?? 0) / 1e6, 1)} MB at most (${worst.operation}) at ${sizeLabel}`,
     met: (worst.atSizeBytes ?? 0) < RSS_LIMIT_BYTES,
   };
@@ -62,17 +82,22 @@ function memoryTargets(result: BenchResult): TargetResult[] {
   if (result.options.sizeMb < 1000) notes.push(`measured at ${sizeLabel}, not 1 GB`);
   if (result.tool.ranFrom === 'source') {
     const overhead = (result.tool.idleRssBytes ?? 0) - (result.tool.idleRssDistBytes ?? 0);
-    notes.push(`ran from the sources through tsx${result.tool.idleRssDistBytes ? `, which adds about ${round(overhead / 1e6, 0)} MB` : ''}: run with a current dist/`);
+    notes.push(
+      `ran from the sources through tsx${result.tool.idleRssDistBytes ? `, which adds about ${round(overhead / 1e6, 0)} MB` : ''}: run with a current dist/`,
+    );
   }
   if (notes.length > 0) limit.note = notes.join('; ');
-  if (withBoth.length === 0) return [limit, notMeasured('RSS growth', 'within 10% at a tenth', 'the tenth size was not measured')];
+  if (withBoth.length === 0)
+    return [limit, notMeasured('RSS growth', 'within 10% at a tenth', 'the tenth size was not measured')];
   const largest = withBoth.reduce((a, b) => (Math.abs(a.growth ?? 0) >= Math.abs(b.growth ?? 0) ? a : b));
   return [
     limit,
     {
       name: 'RSS growth',
       target: 'peak RSS at the size within 10% of the peak at a tenth',
-      figure: withBoth.map((m) => `${m.operation} ${m.growth! >= 0 ? '+' : ''}${(m.growth! * 100).toFixed(1)}%`).join(', '),
+      figure: withBoth
+        .map((m) => `${m.operation} ${m.growth! >= 0 ? '+' : ''}${(m.growth! * 100).toFixed(1)}%`)
+        .join(', '),
       met: Math.abs(largest.growth ?? 0) <= RSS_GROWTH_LIMIT,
     },
   ];
@@ -84,9 +109,20 @@ function reencryptTarget(result: BenchResult): TargetResult {
   if ('notMeasured' in result.reencrypt) return notMeasured(name, target, result.reencrypt.notMeasured);
   const { secrets, seconds, secretsPerSecond } = result.reencrypt;
   const per100k = (seconds * 100_000) / Math.max(1, secrets);
-  return { name, target, figure: `${secrets} values in ${seconds.toFixed(1)} s (${secretsPerSecond}/s; ${per100k.toFixed(1)} s per 100,000)`, met: per100k < 10 };
+  return {
+    name,
+    target,
+    figure: `${secrets} values in ${seconds.toFixed(1)} s (${secretsPerSecond}/s; ${per100k.toFixed(1)} s per 100,000)`,
+    met: per100k < 10,
+  };
 }
 
 export function judgeTargets(result: BenchResult): TargetResult[] {
-  return [backupTarget(result), restoreTarget(result), encryptionTarget(result), ...memoryTargets(result), reencryptTarget(result)];
+  return [
+    backupTarget(result),
+    restoreTarget(result),
+    encryptionTarget(result),
+    ...memoryTargets(result),
+    reencryptTarget(result),
+  ];
 }

@@ -62,23 +62,45 @@ export function distIsCurrent(): boolean {
 /** The Node flags of the executable's shebang (`#!/usr/bin/env -S node <flags> --`): the tool runs as users run it. */
 export function shebangNodeFlags(): string[] {
   const first = readFileSync(join(PACKAGE_ROOT, 'bin', 'obexal-runbook'), 'utf8').split('\n')[0] ?? '';
-  return first.replace(/^#!\S*env -S node/, '').trim().split(/\s+/).filter((word) => word !== '' && word !== '--');
+  return first
+    .replace(/^#!\S*env -S node/, '')
+    .trim()
+    .split(/\s+/)
+    .filter((word) => word !== '' && word !== '--');
 }
 
 function fromDist(): Pick<ToolCommand, 'file' | 'prefixArgs' | 'extraEnv'> {
-  return { file: process.execPath, prefixArgs: [...shebangNodeFlags(), '--', join(PACKAGE_ROOT, 'dist', 'cli', 'main.js')], extraEnv: {} };
+  return {
+    file: process.execPath,
+    prefixArgs: [...shebangNodeFlags(), '--', join(PACKAGE_ROOT, 'dist', 'cli', 'main.js')],
+    extraEnv: {},
+  };
 }
 
 function fromSource(): Pick<ToolCommand, 'file' | 'prefixArgs' | 'extraEnv'> {
-  return { file: process.execPath, prefixArgs: [...shebangNodeFlags(), '--', join(PACKAGE_ROOT, 'bin', 'obexal-runbook')], extraEnv: { OBEXAL_RUNBOOK_FROM_SOURCE: '1' } };
+  return {
+    file: process.execPath,
+    prefixArgs: [...shebangNodeFlags(), '--', join(PACKAGE_ROOT, 'bin', 'obexal-runbook')],
+    extraEnv: { OBEXAL_RUNBOOK_FROM_SOURCE: '1' },
+  };
 }
 
 async function idleRss(launch: Pick<ToolCommand, 'file' | 'prefixArgs' | 'extraEnv'>): Promise<number | undefined> {
-  const run = await runMeasured({ file: launch.file, args: [...launch.prefixArgs, '--version'], env: { ...baseEnv(), ...launch.extraEnv }, cwd: PACKAGE_ROOT, sampleMs: 10 });
+  const run = await runMeasured({
+    file: launch.file,
+    args: [...launch.prefixArgs, '--version'],
+    env: { ...baseEnv(), ...launch.extraEnv },
+    cwd: PACKAGE_ROOT,
+    sampleMs: 10,
+  });
   return run.exitCode === 0 ? run.memory.rootPeakBytes : undefined;
 }
 
-export async function prepareTool(build: boolean, say: (line: string) => void, nodeOptions?: string): Promise<ToolCommand> {
+export async function prepareTool(
+  build: boolean,
+  say: (line: string) => void,
+  nodeOptions?: string,
+): Promise<ToolCommand> {
   let note: string | undefined;
   if (build) {
     say('building the tool (npm run build)…');
@@ -107,8 +129,14 @@ export async function prepareTool(build: boolean, say: (line: string) => void, n
     tool.nodeOptions = nodeOptions;
   }
   tool.idleRssBytes = await idleRss(tool);
-  if (tool.ranFrom === 'source' && distExists) tool.idleRssDistBytes = await idleRss({ ...fromDist(), extraEnv: nodeOptions ? { NODE_OPTIONS: nodeOptions } : {} });
-  say(`tool: ${tool.ranFrom === 'dist' ? 'dist/ (current)' : 'sources through tsx'}${nodeOptions ? `, NODE_OPTIONS=${nodeOptions}` : ''}${tool.note ? ` (${tool.note})` : ''}`);
+  if (tool.ranFrom === 'source' && distExists)
+    tool.idleRssDistBytes = await idleRss({
+      ...fromDist(),
+      extraEnv: nodeOptions ? { NODE_OPTIONS: nodeOptions } : {},
+    });
+  say(
+    `tool: ${tool.ranFrom === 'dist' ? 'dist/ (current)' : 'sources through tsx'}${nodeOptions ? `, NODE_OPTIONS=${nodeOptions}` : ''}${tool.note ? ` (${tool.note})` : ''}`,
+  );
   return tool;
 }
 
@@ -120,7 +148,12 @@ export function baseEnv(): Record<string, string> {
   return env;
 }
 
-export function runTool(tool: ToolCommand, args: string[], env: Record<string, string>, timeoutMs?: number): Promise<MeasuredRun> {
+export function runTool(
+  tool: ToolCommand,
+  args: string[],
+  env: Record<string, string>,
+  timeoutMs?: number,
+): Promise<MeasuredRun> {
   return runMeasured({
     file: tool.file,
     args: [...tool.prefixArgs, ...args],

@@ -73,13 +73,23 @@ export interface BenchResult {
   durationSeconds: number;
   options: { sizeMb: number; repetitions: number };
   machine: Record<string, unknown>;
-  tool: { version: string; ranFrom: string; note?: string; idleRssBytes?: number; idleRssDistBytes?: number; nodeOptions?: string };
+  tool: {
+    version: string;
+    ranFrom: string;
+    note?: string;
+    idleRssBytes?: number;
+    idleRssDistBytes?: number;
+    nodeOptions?: string;
+  };
   databases: DatabaseInfo[];
   operations: OperationResult[];
   compression: CompressionResult[] | { notMeasured: string };
   encryption: Record<string, number> | { notMeasured: string };
-  reencrypt: { secrets: number; seconds: number; samples: number[]; secretsPerSecond: number; toolSeconds?: number } | { notMeasured: string };
-  drill: { rtoSeconds: number; steps: Record<string, number>; samples: number[]; peak?: Samples } | { notMeasured: string };
+  reencrypt:
+    | { secrets: number; seconds: number; samples: number[]; secretsPerSecond: number; toolSeconds?: number }
+    | { notMeasured: string };
+  drill:
+    { rtoSeconds: number; steps: Record<string, number>; samples: number[]; peak?: Samples } | { notMeasured: string };
   /** The pgBackRest peer: what ran (its lines are in `operations`), or why it did not. */
   pgbackrest: { version: string; processMax: number; clusterBytes: number } | { notMeasured: string };
   memory: MemoryRow[];

@@ -37,8 +37,10 @@ export async function launch(module) {
   try {
     ({ register } = await import('tsx/esm/api'));
   } catch {
-    process.stderr.write(`error: ${existsSync(built) ? 'dist/ is older than src/' : 'dist/ is missing'} and tsx is not installed\n` +
-      '  what to do: run `npm run build` (or `npm install` with the development dependencies) in the tool\'s folder\n');
+    process.stderr.write(
+      `error: ${existsSync(built) ? 'dist/ is older than src/' : 'dist/ is missing'} and tsx is not installed\n` +
+        "  what to do: run `npm run build` (or `npm install` with the development dependencies) in the tool's folder\n",
+    );
     process.exit(2);
   }
   register();

@@ -22,7 +22,8 @@ export function startStartupLine(argv = process.argv.slice(2), env = process.env
   if (!interactiveStart(argv, env)) return;
   const plain = (env.NO_COLOR !== undefined && env.NO_COLOR !== '') || env.TERM === 'dumb';
   let frame = 0;
-  const draw = () => process.stdout.write(`\r${plain ? '-' : FRAMES[frame++ % FRAMES.length]} obexal-runbook: starting…`);
+  const draw = () =>
+    process.stdout.write(`\r${plain ? '-' : FRAMES[frame++ % FRAMES.length]} obexal-runbook: starting…`);
   draw();
   const timer = setInterval(draw, 80);
   timer.unref();

@@ -17,7 +17,9 @@ const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))
 /** runbooks/*.yaml (not the examples), by name. */
 function builtinRunbooks() {
   const dir = join(root, 'runbooks');
-  const names = readdirSync(dir).filter((name) => name.endsWith('.yaml')).sort();
+  const names = readdirSync(dir)
+    .filter((name) => name.endsWith('.yaml'))
+    .sort();
   return Object.fromEntries(names.map((name) => [name, readFileSync(join(dir, name), 'utf8')]));
 }
 
@@ -75,14 +77,21 @@ const bundleSpecifics = {
   name: 'obexal-runbook-bundle',
   setup(builder) {
     builder.onLoad({ filter: /[\\/]src[\\/]cli[\\/]paths\.ts$/ }, ({ path }) => {
-      const rooted = rewrite(path, "resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')", 'dirname(fileURLToPath(import.meta.url))');
+      const rooted = rewrite(
+        path,
+        "resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')",
+        'dirname(fileURLToPath(import.meta.url))',
+      );
       const from = "export const BUILTIN_RUNBOOKS_DIR = join(PACKAGE_ROOT, 'runbooks');";
       if (!rooted.contents.includes(from)) throw new Error(`bundle: ${path} no longer contains ${from}`);
       const contents = rooted.contents.replace(from, 'export const BUILTIN_RUNBOOKS_DIR = embeddedRunbooksDir();');
       return { contents: `import { embeddedRunbooksDir } from 'embedded-runbooks';\n${contents}`, loader: 'ts' };
     });
     builder.onResolve({ filter: /^embedded-runbooks$/ }, () => ({ path: 'runbooks', namespace: 'embedded' }));
-    builder.onLoad({ filter: /.*/, namespace: 'embedded' }, () => ({ contents: embeddedRunbooksModule(), loader: 'ts' }));
+    builder.onLoad({ filter: /.*/, namespace: 'embedded' }, () => ({
+      contents: embeddedRunbooksModule(),
+      loader: 'ts',
+    }));
     builder.onLoad({ filter: /[\\/]src[\\/]cli[\\/]version\.ts$/ }, () => ({
       contents: `export const TOOL_VERSION: string = ${JSON.stringify(version)};`,
       loader: 'ts',

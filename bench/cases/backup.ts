@@ -38,7 +38,10 @@ async function dumpsIn(dir: string): Promise<Set<string>> {
   }
 }
 
-async function toolBackup(ctx: BenchContext, target: SizeTarget): Promise<{ run: MeasuredRun; name: string; bytes: number; steps: Record<string, number> }> {
+async function toolBackup(
+  ctx: BenchContext,
+  target: SizeTarget,
+): Promise<{ run: MeasuredRun; name: string; bytes: number; steps: Record<string, number> }> {
   const before = await dumpsIn(target.backupDir);
   const run = await runTool(ctx.tool, ['backup', '--yes', '--json', '--reason', 'manual'], toolEnvFor(ctx, target));
   assertSucceeded(run, 'obexal-runbook backup');
@@ -49,7 +52,11 @@ async function toolBackup(ctx: BenchContext, target: SizeTarget): Promise<{ run:
   return { run, name, bytes, steps: stepSeconds(parseEvents(run.stdout)) };
 }
 
-export async function measureBackup(ctx: BenchContext, target: SizeTarget, withBaseline: boolean): Promise<BackupOutcome> {
+export async function measureBackup(
+  ctx: BenchContext,
+  target: SizeTarget,
+  withBaseline: boolean,
+): Promise<BackupOutcome> {
   const plainDir = join(ctx.dbs.workDir, `plain-${target.label}`);
   await mkdir(plainDir, { recursive: true, mode: 0o700 });
   const plainRuns: MeasuredRun[] = [];
@@ -75,7 +82,9 @@ export async function measureBackup(ctx: BenchContext, target: SizeTarget, withB
       toolBytes.push(result.bytes);
       toolSteps.push(result.steps);
       toolDump = { name: result.name, path: join(target.backupDir, result.name) };
-      ctx.say(`  obexal-runbook backup #${i}: ${result.run.seconds.toFixed(1)} s, ${(result.bytes / 1e6).toFixed(1)} MB, tool RSS ${(result.run.memory.rootPeakBytes / 1e6).toFixed(0)} MB`);
+      ctx.say(
+        `  obexal-runbook backup #${i}: ${result.run.seconds.toFixed(1)} s, ${(result.bytes / 1e6).toFixed(1)} MB, tool RSS ${(result.run.memory.rootPeakBytes / 1e6).toFixed(0)} MB`,
+      );
     } catch (error) {
       toolProblem = (error as Error).message;
       ctx.errors.push(`backup (${target.label}): ${toolProblem}`);
@@ -83,7 +92,10 @@ export async function measureBackup(ctx: BenchContext, target: SizeTarget, withB
     }
   }
   const outcome: BackupOutcome = {
-    tool: toolRuns.length > 0 ? summarize(toolRuns, { bytes: toolBytes, steps: toolSteps }) : { notMeasured: `the backup runbook failed: ${toolProblem?.split('\n')[0] ?? 'unknown'}` },
+    tool:
+      toolRuns.length > 0
+        ? summarize(toolRuns, { bytes: toolBytes, steps: toolSteps })
+        : { notMeasured: `the backup runbook failed: ${toolProblem?.split('\n')[0] ?? 'unknown'}` },
   };
   if (toolDump) outcome.toolDump = toolDump;
   if (withBaseline) {

@@ -66,13 +66,16 @@ export async function measureDrill(ctx: BenchContext, target: SizeTarget): Promi
       const record = JSON.parse(await readFile(recordPath, 'utf8')) as DrillRecord;
       const perStep: Record<string, number> = {};
       for (const step of record.steps ?? []) {
-        if (step.durationMs !== undefined && step.outcome !== 'skipped' && step.outcome !== 'not-run') perStep[step.id] = step.durationMs / 1000;
+        if (step.durationMs !== undefined && step.outcome !== 'skipped' && step.outcome !== 'not-run')
+          perStep[step.id] = step.durationMs / 1000;
       }
       const rtoMs = record.details?.drill?.rto?.ms;
       if (typeof rtoMs === 'number') rtos.push(round(rtoMs / 1000, 3));
       runs.push(run);
       steps.push(perStep);
-      ctx.say(`  obexal-runbook drill #${i}: ${run.seconds.toFixed(1)} s, RTO ${typeof rtoMs === 'number' ? (rtoMs / 1000).toFixed(1) : '?'} s, tool RSS ${(run.memory.rootPeakBytes / 1e6).toFixed(0)} MB`);
+      ctx.say(
+        `  obexal-runbook drill #${i}: ${run.seconds.toFixed(1)} s, RTO ${typeof rtoMs === 'number' ? (rtoMs / 1000).toFixed(1) : '?'} s, tool RSS ${(run.memory.rootPeakBytes / 1e6).toFixed(0)} MB`,
+      );
     }
   } catch (error) {
     const message = (error as Error).message;

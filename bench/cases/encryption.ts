@@ -10,7 +10,9 @@ export async function measureEncryption(ctx: BenchContext): Promise<Record<strin
     const result = await measureAgeThroughput(ctx.options.encryptionMiB);
     encrypt.push(round(result.encryptMBps, 0));
     decrypt.push(round(result.decryptMBps, 0));
-    ctx.say(`  age ${ctx.options.encryptionMiB} MiB #${i}: encrypt ${result.encryptMBps.toFixed(0)} MB/s, decrypt ${result.decryptMBps.toFixed(0)} MB/s`);
+    ctx.say(
+      `  age ${ctx.options.encryptionMiB} MiB #${i}: encrypt ${result.encryptMBps.toFixed(0)} MB/s, decrypt ${result.decryptMBps.toFixed(0)} MB/s`,
+    );
   }
   return { mebibytes: ctx.options.encryptionMiB, encryptMBps: median(encrypt), decryptMBps: median(decrypt) };
 }

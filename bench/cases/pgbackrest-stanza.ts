@@ -31,7 +31,8 @@ export interface Stanza {
 /** Why the peer cannot be measured here, or undefined when `pgbackrest` runs. */
 export function pgBackRestMissing(): string | undefined {
   const probe = spawnSync('pgbackrest', ['version'], { encoding: 'utf8' });
-  if (probe.error || probe.status !== 0) return 'pgbackrest is not installed (Debian package `pgbackrest`): the peer lines are skipped';
+  if (probe.error || probe.status !== 0)
+    return 'pgbackrest is not installed (Debian package `pgbackrest`): the peer lines are skipped';
   return undefined;
 }
 
@@ -89,12 +90,26 @@ async function archiveToStanza(ctx: BenchContext, stanza: Stanza): Promise<void>
   const wasOn = await withClient(parseConnectionString(cluster.url('postgres')), async (client) => {
     const { rows } = await client.query<{ archive_mode: string }>('SHOW archive_mode');
     await client.query(`ALTER SYSTEM SET archive_mode = 'on'`);
-    await client.query(`ALTER SYSTEM SET archive_command = 'pgbackrest --config=${stanza.configFile} --stanza=${STANZA} archive-push %p'`);
+    await client.query(
+      `ALTER SYSTEM SET archive_command = 'pgbackrest --config=${stanza.configFile} --stanza=${STANZA} archive-push %p'`,
+    );
     await client.query('SELECT pg_reload_conf()');
     return rows[0]?.archive_mode === 'on';
   });
   if (wasOn) return;
-  const restart = await asOwner(stanza, stanza.pgCtl, ['restart', '-D', cluster.dataDir, '-l', join(cluster.rootDir, 'server.log'), '-w', '-t', '120', '-m', 'fast', '-s']);
+  const restart = await asOwner(stanza, stanza.pgCtl, [
+    'restart',
+    '-D',
+    cluster.dataDir,
+    '-l',
+    join(cluster.rootDir, 'server.log'),
+    '-w',
+    '-t',
+    '120',
+    '-m',
+    'fast',
+    '-s',
+  ]);
   assertSucceeded(restart, 'pg_ctl restart (archive_mode = on)');
 }
 
@@ -108,7 +123,11 @@ export async function setUpStanza(ctx: BenchContext): Promise<Stanza> {
   const configFile = join(dir, 'pgbackrest.conf');
   writeFileSync(configFile, configText(ctx, dir, processMax), { mode: 0o600 });
   if (owner.uid !== undefined && owner.gid !== undefined) chownSync(configFile, owner.uid, owner.gid);
-  const env: Record<string, string> = { PATH: process.env.PATH ?? '/usr/bin:/bin', PGPASSWORD: cluster.password, HOME: dir };
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    PGPASSWORD: cluster.password,
+    HOME: dir,
+  };
   const stanza: Stanza = { dir, configFile, pgCtl: await findProgram('pg_ctl'), owner, env, processMax };
   await archiveToStanza(ctx, stanza);
   await pgbackrest(stanza, ['stanza-create']);

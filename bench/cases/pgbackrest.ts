@@ -15,7 +15,14 @@ import { assertSucceeded, type MeasuredRun } from '../measure.js';
 import { summarize } from '../stats.js';
 import type { Samples } from '../types.js';
 import { plainDump, plainRestore } from './plain-commands.js';
-import { asOwner, pgbackrest, pgBackRestMissing, pgBackRestVersion, setUpStanza, type Stanza } from './pgbackrest-stanza.js';
+import {
+  asOwner,
+  pgbackrest,
+  pgBackRestMissing,
+  pgBackRestVersion,
+  setUpStanza,
+  type Stanza,
+} from './pgbackrest-stanza.js';
 
 interface Variant {
   id: string;
@@ -45,9 +52,20 @@ async function restoreAndStart(stanza: Stanza, variant: Variant, dataDir: string
   const port = await freeLoopbackPort();
   const socketDir = join(stanza.dir, 'restore');
   // Positional parameters, not string splicing: no path is ever parsed by the shell.
-  const script = 'pgbackrest --config="$1" --stanza=bench --repo="$2" --pg1-path="$3" --type=immediate --target-action=promote restore'
-    + ' && "$4" start -D "$3" -l "$3.log" -w -t 600 -s -o "-p $5 -k $6 -c archive_mode=off"';
-  const run = await asOwner(stanza, '/bin/sh', ['-c', script, 'sh', stanza.configFile, String(variant.repo), dataDir, stanza.pgCtl, String(port), socketDir]);
+  const script =
+    'pgbackrest --config="$1" --stanza=bench --repo="$2" --pg1-path="$3" --type=immediate --target-action=promote restore' +
+    ' && "$4" start -D "$3" -l "$3.log" -w -t 600 -s -o "-p $5 -k $6 -c archive_mode=off"';
+  const run = await asOwner(stanza, '/bin/sh', [
+    '-c',
+    script,
+    'sh',
+    stanza.configFile,
+    String(variant.repo),
+    dataDir,
+    stanza.pgCtl,
+    String(port),
+    socketDir,
+  ]);
   assertSucceeded(run, `pgbackrest restore (${variant.id}) and start`);
   return run;
 }
@@ -65,7 +83,12 @@ async function clusterBytes(ctx: BenchContext): Promise<number> {
   });
 }
 
-async function oneRepetition(ctx: BenchContext, stanza: Stanza, i: number, runs: Map<string, MeasuredRun[]>): Promise<void> {
+async function oneRepetition(
+  ctx: BenchContext,
+  stanza: Stanza,
+  i: number,
+  runs: Map<string, MeasuredRun[]>,
+): Promise<void> {
   const push = (key: string, run: MeasuredRun) => runs.set(key, [...(runs.get(key) ?? []), run]);
   const file = join(ctx.dbs.workDir, 'pgbackrest-baseline.dump');
   const dump = await plainDump(ctx, ctx.dbs.main.url, file);
@@ -75,7 +98,12 @@ async function oneRepetition(ctx: BenchContext, stanza: Stanza, i: number, runs:
   await dropDatabasesLike(ctx.dbs.stack, 'bench_plain_pgbr');
   ctx.say(`  #${i} pg_dump -Fc ${dump.run.seconds.toFixed(1)} s, pg_restore ${restored.seconds.toFixed(1)} s`);
   for (const variant of VARIANTS) {
-    const backup = await pgbackrest(stanza, ['backup', '--type=full', `--repo=${variant.repo}`, `--compress-type=${variant.compress}`]);
+    const backup = await pgbackrest(stanza, [
+      'backup',
+      '--type=full',
+      `--repo=${variant.repo}`,
+      `--compress-type=${variant.compress}`,
+    ]);
     push(`backup ${variant.id}`, backup);
     const dataDir = join(stanza.dir, 'restore', `data-${variant.id.replace('+', '-')}`);
     try {
@@ -84,7 +112,9 @@ async function oneRepetition(ctx: BenchContext, stanza: Stanza, i: number, runs:
       await removeRestored(stanza, dataDir);
     }
     const last = (key: string) => runs.get(key)?.at(-1)?.seconds.toFixed(1) ?? '-';
-    ctx.say(`  #${i} pgBackRest ${variant.id}: backup ${last(`backup ${variant.id}`)} s, restore to accepting connections ${last(`restore ${variant.id}`)} s`);
+    ctx.say(
+      `  #${i} pgBackRest ${variant.id}: backup ${last(`backup ${variant.id}`)} s, restore to accepting connections ${last(`restore ${variant.id}`)} s`,
+    );
   }
 }
 
@@ -115,6 +145,8 @@ export async function measurePgBackRest(ctx: BenchContext): Promise<PgBackRestOu
   }
 }
 
-export function isPeerMeasured(outcome: PgBackRestOutcome): outcome is Exclude<PgBackRestOutcome, { notMeasured: string }> {
+export function isPeerMeasured(
+  outcome: PgBackRestOutcome,
+): outcome is Exclude<PgBackRestOutcome, { notMeasured: string }> {
   return !('notMeasured' in outcome);
 }

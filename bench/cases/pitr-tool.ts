@@ -30,21 +30,48 @@ export interface ToolPitrOutcome {
 function selfSignedCertificate(dir: string): { keyFile: string; certFile: string } {
   const keyFile = join(dir, 'tls.key');
   const certFile = join(dir, 'tls.crt');
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyFile, '-out', certFile, '-days', '2',
-    '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1', '-addext', 'basicConstraints=critical,CA:TRUE'], { stdio: 'ignore' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      keyFile,
+      '-out',
+      certFile,
+      '-days',
+      '2',
+      '-subj',
+      '/CN=localhost',
+      '-addext',
+      'subjectAltName=DNS:localhost,IP:127.0.0.1',
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
+    ],
+    { stdio: 'ignore' },
+  );
   chmodSync(certFile, 0o644);
   return { keyFile, certFile };
 }
 
 /** The PITR_* variables (added to the backup's and the restore's environments). */
-async function pitrVars(ctx: BenchContext, dir: string, endpoint: string, certFile: string): Promise<Record<string, string>> {
+async function pitrVars(
+  ctx: BenchContext,
+  dir: string,
+  endpoint: string,
+  certFile: string,
+): Promise<Record<string, string>> {
   const passphrase = randomBytes(24).toString('base64');
   addSecret(passphrase);
   const passFile = join(dir, 'passphrase');
   writeFileSync(passFile, `${passphrase}\n`, { mode: 0o600 });
   const { dataDir, rootDir } = ctx.dbs.stack.cluster;
   const restart = `cd / && ${await findProgram('pg_ctl')} restart -D ${dataDir} -l ${join(rootDir, 'server.log')} -w -t 120 -m fast -s`;
-  const asServerUser = process.getuid?.() === 0 ? ['su', '-s', '/bin/sh', 'postgres', '-c', restart] : ['sh', '-c', restart];
+  const asServerUser =
+    process.getuid?.() === 0 ? ['su', '-s', '/bin/sh', 'postgres', '-c', restart] : ['sh', '-c', restart];
   return {
     // pgBackRest matches the certificate against host names only (an IP address never matches).
     PITR_S3_ENDPOINT: endpoint.replace('127.0.0.1', 'localhost'),
@@ -58,7 +85,12 @@ async function pitrVars(ctx: BenchContext, dir: string, endpoint: string, certFi
 
 type Lines = Omit<ToolPitrOutcome, 'stopRepository'>;
 
-async function measureRuns(ctx: BenchContext, env: Record<string, string>, restoreRunEnv: Record<string, string>, answers: string): Promise<Lines> {
+async function measureRuns(
+  ctx: BenchContext,
+  env: Record<string, string>,
+  restoreRunEnv: Record<string, string>,
+  answers: string,
+): Promise<Lines> {
   const backups: MeasuredRun[] = [];
   const restores: MeasuredRun[] = [];
   for (let i = 1; i <= ctx.options.repetitions; i++) {
@@ -68,7 +100,9 @@ async function measureRuns(ctx: BenchContext, env: Record<string, string>, resto
     const restore = await runTool(ctx.tool, ['restore', '--to', 'latest', '--yes'], restoreRunEnv);
     assertSucceeded(restore, 'obexal-runbook restore --to latest');
     restores.push(restore);
-    ctx.say(`  #${i} backup --physical (full) ${backup.seconds.toFixed(1)} s, restore --to latest ${restore.seconds.toFixed(1)} s`);
+    ctx.say(
+      `  #${i} backup --physical (full) ${backup.seconds.toFixed(1)} s, restore --to latest ${restore.seconds.toFixed(1)} s`,
+    );
   }
   return { backup: summarize(backups), restore: summarize(restores) };
 }
@@ -91,7 +125,10 @@ export async function measureToolPitr(ctx: BenchContext, target: SizeTarget): Pr
     const answers = join(dir, 'full.yaml');
     writeFileSync(answers, 'type: full\n', { mode: 0o600 });
     // In place of the practice database (run last: the data is the same), without the application's stop/start.
-    return { ...(await measureRuns(ctx, env, { ...restoreEnv(ctx, target, target.url), ...pitr }, answers)), stopRepository };
+    return {
+      ...(await measureRuns(ctx, env, { ...restoreEnv(ctx, target, target.url), ...pitr }, answers)),
+      stopRepository,
+    };
   } catch (error) {
     const message = (error as Error).message;
     ctx.errors.push(`pitr (tool): ${message}`);

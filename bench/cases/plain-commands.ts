@@ -9,7 +9,12 @@ import type { BenchContext } from '../context.js';
 import { assertSucceeded, runMeasured, type MeasuredRun } from '../measure.js';
 
 /** `pg_dump --format=custom [-Z level] -f file` (no level: pg_dump's default, gzip 6, as Obexal's script). */
-export async function plainDump(ctx: BenchContext, url: string, file: string, level?: number): Promise<{ run: MeasuredRun; bytes: number }> {
+export async function plainDump(
+  ctx: BenchContext,
+  url: string,
+  file: string,
+  level?: number,
+): Promise<{ run: MeasuredRun; bytes: number }> {
   const args = ['--format=custom', ...(level === undefined ? [] : [`--compress=${level}`]), '-f', file];
   const run = await runMeasured({ file: ctx.pgDump, args, env: childEnvFor(parseConnectionString(url)) });
   assertSucceeded(run, `pg_dump ${args.join(' ')}`);
@@ -25,7 +30,12 @@ export async function createEmptyDatabase(ctx: BenchContext, name: string): Prom
 }
 
 /** `pg_restore [-j jobs] -d <fresh database> file`. */
-export async function plainRestore(ctx: BenchContext, file: string, database: string, jobs: number): Promise<MeasuredRun> {
+export async function plainRestore(
+  ctx: BenchContext,
+  file: string,
+  database: string,
+  jobs: number,
+): Promise<MeasuredRun> {
   const url = await createEmptyDatabase(ctx, database);
   const args = [...(jobs > 1 ? [`--jobs=${jobs}`] : []), `--dbname=${database}`, file];
   const run = await runMeasured({ file: ctx.pgRestore, args, env: childEnvFor(parseConnectionString(url)) });

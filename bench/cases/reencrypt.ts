@@ -35,5 +35,11 @@ export async function measureReencrypt(ctx: BenchContext): Promise<BenchResult['
     ctx.say(`  reencrypt-secrets #${i}: ${count} values in ${run.seconds.toFixed(1)} s (${done[3]} s inside)`);
   }
   const seconds = median(wall);
-  return { secrets: count, seconds, samples: wall, secretsPerSecond: round(count / seconds, 0), toolSeconds: median(inside) };
+  return {
+    secrets: count,
+    seconds,
+    samples: wall,
+    secretsPerSecond: round(count / seconds, 0),
+    toolSeconds: median(inside),
+  };
 }

@@ -39,7 +39,11 @@ export function restoreEnv(ctx: BenchContext, target: SizeTarget, restoreUrl: st
   return env;
 }
 
-export async function measureToolRestore(ctx: BenchContext, target: SizeTarget, dumpName: string | undefined): Promise<Measured> {
+export async function measureToolRestore(
+  ctx: BenchContext,
+  target: SizeTarget,
+  dumpName: string | undefined,
+): Promise<Measured> {
   if (!dumpName) return { notMeasured: 'no dump from obexal-runbook backup to restore' };
   const runs: MeasuredRun[] = [];
   const steps: Record<string, number>[] = [];
@@ -47,12 +51,18 @@ export async function measureToolRestore(ctx: BenchContext, target: SizeTarget, 
   try {
     for (let i = 1; i <= ctx.options.repetitions; i++) {
       const url = await createEmptyDatabase(ctx, database);
-      const run = await runTool(ctx.tool, ['restore', `bucket:${dumpName}`, '--yes', '--json'], restoreEnv(ctx, target, url));
+      const run = await runTool(
+        ctx.tool,
+        ['restore', `bucket:${dumpName}`, '--yes', '--json'],
+        restoreEnv(ctx, target, url),
+      );
       await dropDatabasesLike(ctx.dbs.stack, TOOL_PREFIX);
       assertSucceeded(run, 'obexal-runbook restore');
       runs.push(run);
       steps.push(stepSeconds(parseEvents(run.stdout)));
-      ctx.say(`  obexal-runbook restore #${i}: ${run.seconds.toFixed(1)} s, tool RSS ${(run.memory.rootPeakBytes / 1e6).toFixed(0)} MB`);
+      ctx.say(
+        `  obexal-runbook restore #${i}: ${run.seconds.toFixed(1)} s, tool RSS ${(run.memory.rootPeakBytes / 1e6).toFixed(0)} MB`,
+      );
     }
   } catch (error) {
     const message = (error as Error).message;

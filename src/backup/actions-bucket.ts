@@ -14,7 +14,10 @@ const dirParams = z.object({ dir: z.string().min(1).optional() }).strict();
 type DirParams = z.infer<typeof dirParams>;
 
 function backupDirOf(params: DirParams, settings: Pick<Settings, 'require'>): string {
-  return params.dir ?? settings.require('BACKUP_DIR', 'set BACKUP_DIR to the local folder for dumps, e.g. /var/backups/obexal');
+  return (
+    params.dir ??
+    settings.require('BACKUP_DIR', 'set BACKUP_DIR to the local folder for dumps, e.g. /var/backups/obexal')
+  );
 }
 
 /** The bucket settings, or undefined when no bucket is configured. */
@@ -30,11 +33,14 @@ function say(ctx: ActionContext): (line: string, stream?: 'info' | 'warn') => vo
 
 export const bucketPreflightAction = defineAction({
   name: 'bucket.preflight',
-  description: 'check the bucket: it answers, the credentials are accepted, its region is allowed; report versioning and Object Lock',
+  description:
+    'check the bucket: it answers, the credentials are accepted, its region is allowed; report ' +
+    'versioning and Object Lock',
   readOnly: true,
   rerunOnResume: true,
   params: z.object({}).strict(),
-  describe: (_p, ctx) => (ctx.settings.get('S3_BUCKET') ? `check bucket ${ctx.settings.get('S3_BUCKET')}` : 'no bucket configured'),
+  describe: (_p, ctx) =>
+    ctx.settings.get('S3_BUCKET') ? `check bucket ${ctx.settings.get('S3_BUCKET')}` : 'no bucket configured',
   async run(_params, ctx) {
     const s3Settings = bucketOf(ctx.settings);
     if (!s3Settings) {
@@ -46,11 +52,18 @@ export const bucketPreflightAction = defineAction({
     try {
       const inspection = await inspectBucket(context, { signal: ctx.signal });
       ctx.output(`bucket s3://${inspection.bucket}/${inspection.prefix} at ${inspection.endpoint}`);
-      ctx.output(`region ${inspection.region.region} (allowed by ALLOWED_DATA_REGIONS=${s3Settings.allowedRegions.join(',')})`);
-      ctx.output(`versioning: ${inspection.versioning.status}; Object Lock: ${inspection.objectLock.status}; lifecycle rules: ${inspection.lifecycle.status}`);
+      ctx.output(
+        `region ${inspection.region.region} (allowed by ALLOWED_DATA_REGIONS=${s3Settings.allowedRegions.join(',')})`,
+      );
+      ctx.output(
+        `versioning: ${inspection.versioning.status}; Object Lock: ${inspection.objectLock.status}; ` +
+          `lifecycle rules: ${inspection.lifecycle.status}`,
+      );
       for (const note of inspection.notes) ctx.output(note, 'warn');
       return {
-        message: `bucket ${inspection.bucket} answers in ${inspection.region.region}; versioning ${inspection.versioning.status}, Object Lock ${inspection.objectLock.status}`,
+        message:
+          `bucket ${inspection.bucket} answers in ${inspection.region.region}; ` +
+          `versioning ${inspection.versioning.status}, Object Lock ${inspection.objectLock.status}`,
         data: {
           configured: true,
           region: inspection.region.region,
@@ -68,9 +81,13 @@ export const bucketPreflightAction = defineAction({
 
 export const bucketReplicateAction = defineAction({
   name: 'bucket.replicate',
-  description: 'upload every local backup the bucket lacks (or holds differently), verify the copies, record the check in the manifests',
+  description:
+    'upload every local backup the bucket lacks (or holds differently), verify the copies, record ' +
+    'the check in the manifests',
   params: dirParams,
-  describe: (p, ctx) => `replicate ${p.dir ?? ctx.settings.get('BACKUP_DIR') ?? 'BACKUP_DIR'} to ${ctx.settings.get('S3_BUCKET') ? `bucket ${ctx.settings.get('S3_BUCKET')}` : '(no bucket configured)'}`,
+  describe: (p, ctx) =>
+    `replicate ${p.dir ?? ctx.settings.get('BACKUP_DIR') ?? 'BACKUP_DIR'} ` +
+    `to ${ctx.settings.get('S3_BUCKET') ? `bucket ${ctx.settings.get('S3_BUCKET')}` : '(no bucket configured)'}`,
   async run(params, ctx) {
     const backupDir = backupDirOf(params, ctx.settings);
     const { retentionPolicy } = await import('./retention.js');
@@ -85,7 +102,15 @@ export const bucketReplicateAction = defineAction({
     const result = await withMaintenanceLock(
       backupDir,
       `replication of ${backupDir} (run ${ctx.runId})`,
-      () => replicateBackups({ backupDir, s3: s3Settings, policy, signal: ctx.signal, output: say(ctx), progress: (u) => ctx.progress(u) }),
+      () =>
+        replicateBackups({
+          backupDir,
+          s3: s3Settings,
+          policy,
+          signal: ctx.signal,
+          output: say(ctx),
+          progress: (u) => ctx.progress(u),
+        }),
       { signal: ctx.signal, onWait: (line) => ctx.output(line) },
     );
     const replication = {
@@ -98,7 +123,13 @@ export const bucketReplicateAction = defineAction({
     };
     return {
       message: replicationSummary(result),
-      data: { ...replication, alreadyThere: result.alreadyThere, bytesUploaded: result.bytesUploaded, skipped: result.skipped, record: { replication } },
+      data: {
+        ...replication,
+        alreadyThere: result.alreadyThere,
+        bytesUploaded: result.bytesUploaded,
+        skipped: result.skipped,
+        record: { replication },
+      },
     };
   },
 });
@@ -117,11 +148,14 @@ async function survey(params: DirParams, ctx: ActionContext) {
 
 export const retentionPlanAction = defineAction({
   name: 'retention.plan',
-  description: 'report what exists locally and in the bucket, until when each backup is kept, and what the next prune removes',
+  description:
+    'report what exists locally and in the bucket, until when each backup is kept, and what the next prune removes',
   readOnly: true,
   rerunOnResume: true,
   params: dirParams,
-  describe: (p, ctx) => `report retention of ${p.dir ?? ctx.settings.get('BACKUP_DIR') ?? 'BACKUP_DIR'}${ctx.settings.get('S3_BUCKET') ? ' and the bucket' : ''}`,
+  describe: (p, ctx) =>
+    `report retention ` +
+    `of ${p.dir ?? ctx.settings.get('BACKUP_DIR') ?? 'BACKUP_DIR'}${ctx.settings.get('S3_BUCKET') ? ' and the bucket' : ''}`,
   async run(params, ctx) {
     const { surveyLines, gdprParagraph, surveyErasureWindow } = await import('./retention-run.js');
     const { activeHold } = await import('./hold.js');
@@ -132,22 +166,61 @@ export const retentionPlanAction = defineAction({
     const bucket = result.bucketPlan ? prunable(result.bucketPlan) : undefined;
     const hold = activeHold(result.hold);
     const listed = (plan: typeof result.localPlan) =>
-      plan.backups.map((d) => ({ names: d.names, bytes: d.size, takenAt: d.takenAt.toISOString(), reason: d.reason ?? null, pinUntil: d.pinUntil?.toISOString() ?? null, eras: d.eras, verified: d.verified, verdict: d.verdict, keepUntil: d.keepUntil?.toISOString() ?? null }));
+      plan.backups.map((d) => ({
+        names: d.names,
+        bytes: d.size,
+        takenAt: d.takenAt.toISOString(),
+        reason: d.reason ?? null,
+        pinUntil: d.pinUntil?.toISOString() ?? null,
+        eras: d.eras,
+        verified: d.verified,
+        verdict: d.verdict,
+        keepUntil: d.keepUntil?.toISOString() ?? null,
+      }));
     const window = surveyErasureWindow(result);
     const report = {
-      local: { where: result.local.where, backups: listed(result.localPlan), bytes: result.localPlan.backups.reduce((n, d) => n + d.size, 0) },
-      bucket: result.bucketPlan ? { where: result.bucketPlan.where, backups: listed(result.bucketPlan), bytes: result.bucketPlan.backups.reduce((n, d) => n + d.size, 0), versioning: result.versioning?.status ?? null, lifecycle: result.lifecycle?.status ?? null, objectLock: result.objectLock?.status ?? null } : null,
-      erasure: { from: window.from.toISOString(), until: window.until?.toISOString() ?? null, windowUntil: window.windowUntil.toISOString(), pinnedUntil: window.pinnedUntil?.toISOString() ?? null, bucketNotes: window.bucketNotes },
+      local: {
+        where: result.local.where,
+        backups: listed(result.localPlan),
+        bytes: result.localPlan.backups.reduce((n, d) => n + d.size, 0),
+      },
+      bucket: result.bucketPlan
+        ? {
+            where: result.bucketPlan.where,
+            backups: listed(result.bucketPlan),
+            bytes: result.bucketPlan.backups.reduce((n, d) => n + d.size, 0),
+            versioning: result.versioning?.status ?? null,
+            lifecycle: result.lifecycle?.status ?? null,
+            objectLock: result.objectLock?.status ?? null,
+          }
+        : null,
+      erasure: {
+        from: window.from.toISOString(),
+        until: window.until?.toISOString() ?? null,
+        windowUntil: window.windowUntil.toISOString(),
+        pinnedUntil: window.pinnedUntil?.toISOString() ?? null,
+        bucketNotes: window.bucketNotes,
+      },
       gdpr: gdprParagraph(result).join('\n'),
     };
     const data = {
       held: hold ?? null,
-      local: { backups: result.localPlan.backups.length, prune: local.backups.length, stalePartials: local.partials.length },
-      bucket: bucket && result.bucketPlan ? { backups: result.bucketPlan.backups.length, prune: bucket.backups.length } : null,
+      local: {
+        backups: result.localPlan.backups.length,
+        prune: local.backups.length,
+        stalePartials: local.partials.length,
+      },
+      bucket:
+        bucket && result.bucketPlan
+          ? { backups: result.bucketPlan.backups.length, prune: bucket.backups.length }
+          : null,
       record: { retention: report },
     };
     if (result.bucketError) {
-      throw new StepFailedError(`the bucket could not be read: ${messageOf(result.bucketError)}`, (result.bucketError as { hint?: string }).hint);
+      throw new StepFailedError(
+        `the bucket could not be read: ${messageOf(result.bucketError)}`,
+        (result.bucketError as { hint?: string }).hint,
+      );
     }
     const count = local.backups.length + (bucket?.backups.length ?? 0);
     const message = hold
@@ -161,9 +234,13 @@ export const retentionPlanAction = defineAction({
 
 export const retentionApplyAction = defineAction({
   name: 'retention.apply',
-  description: 'prune backups older than RETENTION_DAYS locally and in the bucket (never the newest verified, a pinned one, or a foreign file)',
+  description:
+    'prune backups older than RETENTION_DAYS locally and in the bucket (never the newest verified, ' +
+    'a pinned one, or a foreign file)',
   params: dirParams,
-  describe: (p, ctx) => `prune backups older than ${ctx.settings.get('RETENTION_DAYS') ?? '14'} days in ${p.dir ?? ctx.settings.get('BACKUP_DIR') ?? 'BACKUP_DIR'}${ctx.settings.get('S3_BUCKET') ? ' and the bucket' : ''}`,
+  describe: (p, ctx) =>
+    `prune backups older than ${ctx.settings.get('RETENTION_DAYS') ?? '14'} days ` +
+    `in ${p.dir ?? ctx.settings.get('BACKUP_DIR') ?? 'BACKUP_DIR'}${ctx.settings.get('S3_BUCKET') ? ' and the bucket' : ''}`,
   async run(params, ctx) {
     const backupDir = backupDirOf(params, ctx.settings);
     const { withMaintenanceLock } = await import('./maintenance-lock.js');
@@ -189,7 +266,12 @@ export const retentionApplyAction = defineAction({
       },
       { signal: ctx.signal, onWait: (line) => ctx.output(line) },
     );
-    const retention = { held: outcome.held ?? null, prunedLocal: outcome.local, prunedBucket: outcome.bucket, notes: outcome.notes };
+    const retention = {
+      held: outcome.held ?? null,
+      prunedLocal: outcome.local,
+      prunedBucket: outcome.bucket,
+      notes: outcome.notes,
+    };
     const message = outcome.held
       ? `hold active since ${outcome.held.since} (${outcome.held.reason}): nothing pruned`
       : `pruned ${outcome.local.length} local file(s) and ${outcome.bucket.length} bucket object(s)`;
@@ -206,7 +288,15 @@ export const retentionHoldAction = defineAction({
     const backupDir = backupDirOf(params, ctx.settings);
     const reason =
       params.reason?.trim() ||
-      (await ctx.interactor.text({ kind: 'text', name: 'hold-reason', message: 'Why are deletions suspended (incident, ticket)?', default: 'incident' }, ctx.signal));
+      (await ctx.interactor.text(
+        {
+          kind: 'text',
+          name: 'hold-reason',
+          message: 'Why are deletions suspended (incident, ticket)?',
+          default: 'incident',
+        },
+        ctx.signal,
+      ));
     const { newHold, writeLocalHold, writeBucketHold } = await import('./hold.js');
     const { ensureBackupDir } = await import('./backup-dir.js');
     const hold = newHold(reason);
@@ -222,7 +312,8 @@ export const retentionHoldAction = defineAction({
         ctx.output(`hold written to ${describeLocation(s3Settings, 'retention-hold.json')}`);
       } catch (error) {
         throw new StepFailedError(
-          `the local hold is in place, but the bucket's could not be written: ${messageOf(error)}; hosts that prune the bucket without this folder do not see the hold`,
+          `the local hold is in place, but the bucket's could not be written: ${messageOf(error)}; ` +
+            `hosts that prune the bucket without this folder do not see the hold`,
           (error as { hint?: string }).hint ?? 'fix the bucket access and place the hold again',
           error,
         );
@@ -232,7 +323,10 @@ export const retentionHoldAction = defineAction({
     } else {
       ctx.output(NO_BUCKET, 'warn');
     }
-    return { message: `retention hold placed: ${hold.reason}`, data: { hold, record: { retentionHold: { placed: hold } } } };
+    return {
+      message: `retention hold placed: ${hold.reason}`,
+      data: { hold, record: { retentionHold: { placed: hold } } },
+    };
   },
 });
 
@@ -257,7 +351,8 @@ export const retentionReleaseAction = defineAction({
         ctx.output(removedBucket ? 'bucket hold removed' : 'no bucket hold');
       } catch (error) {
         throw new StepFailedError(
-          `${removedLocal ? 'the local hold was removed, but ' : ''}the bucket's hold could not be removed: ${messageOf(error)}; deletions stay suspended wherever the bucket is read`,
+          `${removedLocal ? 'the local hold was removed, but ' : ''}the bucket's hold could not be ` +
+            `removed: ${messageOf(error)}; deletions stay suspended wherever the bucket is read`,
           (error as { hint?: string }).hint ?? 'fix the bucket access and release again',
           error,
         );
@@ -266,7 +361,10 @@ export const retentionReleaseAction = defineAction({
       }
     }
     const released = removedLocal || removedBucket;
-    return { message: released ? 'retention hold released' : 'there was no hold', data: { released, record: { retentionHold: { released } } } };
+    return {
+      message: released ? 'retention hold released' : 'there was no hold',
+      data: { released, record: { retentionHold: { released } } },
+    };
   },
 });
 

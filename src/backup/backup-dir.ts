@@ -23,7 +23,8 @@ export interface BackupDirState {
 function notWritable(path: string, why: string): StepFailedError {
   return new StepFailedError(
     `BACKUP_DIR ${path} is not usable: ${why}`,
-    'point BACKUP_DIR at a folder this user may create and write (it is made 0700), or fix its ownership and permissions',
+    'point BACKUP_DIR at a folder this user may create and write (it is made 0700), or fix its ' +
+      'ownership and permissions',
   );
 }
 
@@ -58,16 +59,29 @@ export async function inspectBackupDir(dir: string): Promise<BackupDirState> {
   checkOwnedFolder(path, 'BACKUP_DIR');
   const nearest = await nearestExisting(path);
   if (!nearest.isDir) {
-    throw notWritable(path, nearest.at === path ? 'it is a file, not a folder' : `${nearest.at} is a file, so the folder cannot be created`);
+    throw notWritable(
+      path,
+      nearest.at === path ? 'it is a file, not a folder' : `${nearest.at} is a file, so the folder cannot be created`,
+    );
   }
   const exists = nearest.at === path;
   try {
     await access(nearest.at, constants.W_OK | constants.X_OK);
   } catch (error) {
-    throw notWritable(path, exists ? `this user may not write in it (${codeOf(error)})` : `this user may not create it in ${nearest.at} (${codeOf(error)})`);
+    throw notWritable(
+      path,
+      exists
+        ? `this user may not write in it (${codeOf(error)})`
+        : `this user may not create it in ${nearest.at} (${codeOf(error)})`,
+    );
   }
   const fs = await statfs(nearest.at);
-  const state: BackupDirState = { path, exists, checkedAt: nearest.at, freeBytes: Number(fs.bavail) * Number(fs.bsize) };
+  const state: BackupDirState = {
+    path,
+    exists,
+    checkedAt: nearest.at,
+    freeBytes: Number(fs.bavail) * Number(fs.bsize),
+  };
   if (exists) state.mode = (await stat(path)).mode & 0o777;
   return state;
 }

@@ -34,7 +34,8 @@ export async function bucketInventory(context: S3Context, options: BucketInvento
       else manifestProblems.set(object.name, parsed.problem);
     } catch (error) {
       // A damaged manifest (bad JSON, SHA-256 mismatch) is a problem of that backup; unreachable is everyone's.
-      const damaged = error instanceof S3VerificationError || (error instanceof StepFailedError && !(error instanceof S3Error));
+      const damaged =
+        error instanceof S3VerificationError || (error instanceof StepFailedError && !(error instanceof S3Error));
       if (!damaged || isAbortError(error)) throw error;
       manifestProblems.set(object.name, error.message);
     }
@@ -53,7 +54,8 @@ export async function bucketInventory(context: S3Context, options: BucketInvento
 /** The local manifests by stamp (to fill in for bucket dumps whose manifest is missing there). */
 export function manifestsByStamp(inventory: Inventory): Map<string, Manifest> {
   const map = new Map<string, Manifest>();
-  for (const backup of inventory.backups) if (backup.manifest && backup.manifestFrom === inventory.location) map.set(backup.stamp, backup.manifest);
+  for (const backup of inventory.backups)
+    if (backup.manifest && backup.manifestFrom === inventory.location) map.set(backup.stamp, backup.manifest);
   return map;
 }
 
@@ -67,7 +69,10 @@ export interface BucketNewest {
  * The newest verified backup in the bucket (never a `pre-restore` one), reading manifests newest first and
  * stopping at the first that qualifies: a status check must stay cheap however many backups the bucket holds.
  */
-export async function newestVerifiedInBucket(context: S3Context, options: { signal?: AbortSignal; maxChecks?: number } = {}): Promise<BucketNewest | undefined> {
+export async function newestVerifiedInBucket(
+  context: S3Context,
+  options: { signal?: AbortSignal; maxChecks?: number } = {},
+): Promise<BucketNewest | undefined> {
   const objects = await listObjects(context, { signal: options.signal });
   const dumps = objects
     .filter((o) => !o.name.includes('/') && classifyName(o.name).kind === 'dump')
@@ -82,13 +87,24 @@ export async function newestVerifiedInBucket(context: S3Context, options: { sign
       const parsed = json ? parseManifestText(JSON.stringify(json.value)) : undefined;
       if (parsed && 'manifest' in parsed) manifest = parsed.manifest;
     } catch (error) {
-      if (!(error instanceof S3VerificationError || (error instanceof StepFailedError && !(error instanceof S3Error)))) throw error;
+      if (!(error instanceof S3VerificationError || (error instanceof StepFailedError && !(error instanceof S3Error))))
+        throw error;
     }
-    if (!manifest || !manifest.verified.bucket || manifest.reason === 'pre-restore' || manifest.dump.name !== dump.name || manifest.dump.size !== dump.size) continue;
+    if (
+      !manifest ||
+      !manifest.verified.bucket ||
+      manifest.reason === 'pre-restore' ||
+      manifest.dump.name !== dump.name ||
+      manifest.dump.size !== dump.size
+    )
+      continue;
     const head = await headObject(context, dump.name, { signal: options.signal });
     if (!head || head.sha256?.toLowerCase() !== manifest.dump.sha256) continue;
     const takenAt = new Date(manifest.startedAt);
-    const newest: BucketNewest = { dump: dump.name, takenAt: Number.isNaN(takenAt.getTime()) ? parseCompactUtc(kind.stamp) : takenAt };
+    const newest: BucketNewest = {
+      dump: dump.name,
+      takenAt: Number.isNaN(takenAt.getTime()) ? parseCompactUtc(kind.stamp) : takenAt,
+    };
     if (manifest.verified.bucketCheckedAt) newest.checkedAt = manifest.verified.bucketCheckedAt;
     return newest;
   }

@@ -21,7 +21,7 @@ export function parseRetentionDays(text: string | undefined): number {
   if (!/^\d+$/.test(value) || Number(value) < 1 || !Number.isSafeInteger(Number(value))) {
     throw new UsageError(
       `RETENTION_DAYS "${text ?? ''}" is not a positive whole number of days`,
-      'set RETENTION_DAYS to a number of days such as 14 (Obexal\'s default)',
+      "set RETENTION_DAYS to a number of days such as 14 (Obexal's default)",
     );
   }
   return Number(value);
@@ -32,7 +32,8 @@ export function parseCompression(text: string | undefined): number {
   if (!/^[0-9]$/.test(value)) {
     throw new UsageError(
       `BACKUP_COMPRESSION "${text ?? ''}" is not a gzip level from 0 to 9`,
-      'leave BACKUP_COMPRESSION unset for level 4 (measured about a quarter faster than level 6 for about 5% more size: docs/benchmarks.md)',
+      'leave BACKUP_COMPRESSION unset for level 4 (measured about a quarter faster than level 6 for ' +
+        'about 5% more size: docs/benchmarks.md)',
     );
   }
   return Number(value);

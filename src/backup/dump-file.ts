@@ -58,13 +58,18 @@ export interface DumpFileResult {
 class HeadCapture extends Transform {
   head = Buffer.alloc(0);
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    if (this.head.length < CUSTOM_FORMAT_MAGIC.length) this.head = Buffer.concat([this.head, chunk.subarray(0, CUSTOM_FORMAT_MAGIC.length - this.head.length)]);
+    if (this.head.length < CUSTOM_FORMAT_MAGIC.length)
+      this.head = Buffer.concat([this.head, chunk.subarray(0, CUSTOM_FORMAT_MAGIC.length - this.head.length)]);
     callback(null, chunk);
   }
 }
 
 /** Opens a new partial file under a stamp no other dump uses (waits for the next second on a collision). */
-async function openPartial(backupDir: string, encrypted: boolean, signal: AbortSignal): Promise<{ stamp: string; name: string; partial: string; handle: FileHandle }> {
+async function openPartial(
+  backupDir: string,
+  encrypted: boolean,
+  signal: AbortSignal,
+): Promise<{ stamp: string; name: string; partial: string; handle: FileHandle }> {
   for (let attempt = 0; ; attempt++) {
     const stamp = compactUtc(new Date());
     const name = dumpFileName(stamp, encrypted);
@@ -89,7 +94,11 @@ async function openPartial(backupDir: string, encrypted: boolean, signal: AbortS
         );
       }
     }
-    if (attempt > 5) throw new StepFailedError(`cannot find a free dump name in ${backupDir}`, 'another backup is writing at the same time: wait and try again');
+    if (attempt > 5)
+      throw new StepFailedError(
+        `cannot find a free dump name in ${backupDir}`,
+        'another backup is writing at the same time: wait and try again',
+      );
     await sleep(1_000 - (Date.now() % 1_000) + 5, undefined, { signal });
   }
 }
@@ -104,8 +113,10 @@ function pipelineFailure(error: unknown, written: number, backupDir: string): Ru
   const code = (error as NodeJS.ErrnoException).code;
   if (code === 'ENOSPC' || code === 'EDQUOT') {
     return new StepFailedError(
-      `the disk holding BACKUP_DIR ${backupDir} is full (${code}) after ${humanBytes(written)} of dump: the partial file was deleted, no dump of this run exists`,
-      'free space on that disk (or point BACKUP_DIR at a larger one) and run the backup again; the earlier backups are untouched',
+      `the disk holding BACKUP_DIR ${backupDir} is full (${code}) after ${humanBytes(written)} of ` +
+        `dump: the partial file was deleted, no dump of this run exists`,
+      'free space on that disk (or point BACKUP_DIR at a larger one) and run the backup again; the ' +
+        'earlier backups are untouched',
       error,
     );
   }
@@ -123,15 +134,18 @@ function dumpFailure(result: PromiseSettledResult<ProcessResult>, label: string)
     const message = redact(messageOf(error));
     return new StepFailedError(
       `${message}: the partial file was deleted, no dump of this run exists`,
-      'run the backup again; if pg_dump keeps being killed, check the memory of this host (the kernel log names the OOM killer) and who sends it signals',
+      'run the backup again; if pg_dump keeps being killed, check the memory of this host (the ' +
+        'kernel log names the OOM killer) and who sends it signals',
       error,
     );
   }
   if (result.value.exitCode !== 0) {
     const tail = result.value.stderrTail.filter((l) => !/dumping contents of table/.test(l)).slice(-6);
     return new StepFailedError(
-      `${label} exited with code ${result.value.exitCode}: the partial file was deleted, no dump of this run exists${tail.length ? `\n  ${tail.join('\n  ')}` : ''}`,
-      'read pg_dump\'s messages above (permissions on a table, a lost connection, a server shutting down); the earlier backups are untouched',
+      `${label} exited with code ${result.value.exitCode}: the partial file was deleted, no dump of ` +
+        `this run exists${tail.length ? `\n  ${tail.join('\n  ')}` : ''}`,
+      "read pg_dump's messages above (permissions on a table, a lost connection, a server shutting " +
+        'down); the earlier backups are untouched',
     );
   }
   return undefined;
@@ -184,14 +198,17 @@ export async function dumpToFile(options: DumpFileOptions): Promise<DumpFileResu
     }
     const processResult = await settledDone;
 
-    if (signal.aborted) throw signal.reason instanceof Error ? signal.reason : new InterruptedError('SIGINT', 'the dump was stopped');
+    if (signal.aborted)
+      throw signal.reason instanceof Error ? signal.reason : new InterruptedError('SIGINT', 'the dump was stopped');
     if (pipelineError !== undefined) throw pipelineFailure(pipelineError, stored.bytes, options.backupDir);
     const failure = dumpFailure(processResult, label);
     if (failure) throw failure;
     if (plain.bytes === 0 || !head.head.equals(CUSTOM_FORMAT_MAGIC)) {
       throw new StepFailedError(
-        `${label} exited 0 but wrote ${plain.bytes === 0 ? 'nothing' : 'something that is not a custom-format archive'}: the partial file was deleted`,
-        'check that the pg_dump on PATH is PostgreSQL\'s (`pg_dump --version`)',
+        `${label} exited 0 but ` +
+          `wrote ${plain.bytes === 0 ? 'nothing' : 'something that is not a custom-format archive'}: ` +
+          `the partial file was deleted`,
+        "check that the pg_dump on PATH is PostgreSQL's (`pg_dump --version`)",
       );
     }
 
@@ -202,15 +219,22 @@ export async function dumpToFile(options: DumpFileOptions): Promise<DumpFileResu
     const sha256 = stored.digest();
     if (reread.sha256 !== sha256 || reread.size !== stored.bytes) {
       throw new StepFailedError(
-        `the dump file read back does not match what was written (${reread.size} bytes, SHA-256 ${reread.sha256}; expected ${stored.bytes} bytes, ${sha256}): it was deleted`,
-        'the disk or file system holding BACKUP_DIR corrupts data: check it (dmesg, SMART) before trusting any backup on it',
+        `the dump file read back does not match what was written (${reread.size} bytes, ` +
+          `SHA-256 ${reread.sha256}; expected ${stored.bytes} bytes, ${sha256}): it was deleted`,
+        'the disk or file system holding BACKUP_DIR corrupts data: check it (dmesg, SMART) before ' +
+          'trusting any backup on it',
       );
     }
     const finalPath = join(options.backupDir, name);
     try {
       await link(partial, finalPath); // never replaces an existing dump, unlike rename
     } catch (error) {
-      throw new StepFailedError(`cannot give the dump its final name ${finalPath}: ${(error as NodeJS.ErrnoException).code ?? messageOf(error)}`, 'check BACKUP_DIR', error);
+      throw new StepFailedError(
+        `cannot give the dump its final ` +
+          `name ${finalPath}: ${(error as NodeJS.ErrnoException).code ?? messageOf(error)}`,
+        'check BACKUP_DIR',
+        error,
+      );
     }
     completed = true;
     await unlink(partial).catch(() => undefined);

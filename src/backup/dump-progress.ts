@@ -54,6 +54,12 @@ export class DumpProgress {
 
   finish(): void {
     if (this.tablesStarted === 0) return;
-    this.report({ done: this.tablesStarted, total: Math.max(this.totalTables, this.tablesStarted), unit: 'tables', label: 'all tables dumped', etaMs: 0 });
+    this.report({
+      done: this.tablesStarted,
+      total: Math.max(this.totalTables, this.tablesStarted),
+      unit: 'tables',
+      label: 'all tables dumped',
+      etaMs: 0,
+    });
   }
 }

@@ -93,7 +93,10 @@ export async function removeLocalHold(backupDir: string): Promise<boolean> {
     return true;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
-    throw new StepFailedError(`cannot remove the hold ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, 'check the permissions of BACKUP_DIR');
+    throw new StepFailedError(
+      `cannot remove the hold ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
+      'check the permissions of BACKUP_DIR',
+    );
   }
 }
 
@@ -104,7 +107,10 @@ export async function readBucketHold(context: S3Context, signal?: AbortSignal): 
     const object = await getJson<unknown>(context, HOLD_FILE_NAME, { signal });
     return object ? holdFromUnknown(object.value, HOLD_FILE_NAME) : undefined;
   } catch (error) {
-    if (error instanceof S3VerificationError || (error instanceof StepFailedError && /not valid JSON/.test(error.message))) {
+    if (
+      error instanceof S3VerificationError ||
+      (error instanceof StepFailedError && /not valid JSON/.test(error.message))
+    ) {
       return holdFromUnknown(undefined, `${context.settings.prefix}${HOLD_FILE_NAME}`);
     }
     throw error;

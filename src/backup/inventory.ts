@@ -52,7 +52,8 @@ export interface StoredBackup {
   source?: string;
   /** A dump, its manifest, and the dump's size (and SHA-256 metadata, when read) match the manifest. */
   complete: boolean;
-  /** Complete, and the manifest says this location's copy was verified (local: `verified.local`; bucket: `verified.bucket`). */
+  /** Complete, and the manifest says this location's copy was verified (local: `verified.local`; bucket:
+   * `verified.bucket`). */
   verified: boolean;
 }
 
@@ -84,11 +85,19 @@ export function classifyName(name: string): NameKind {
 function validStamp(stamp: string | undefined): boolean {
   if (!stamp) return false;
   const date = parseCompactUtc(stamp);
-  return !Number.isNaN(date.getTime()) && date.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z') === stamp;
+  return (
+    !Number.isNaN(date.getTime()) &&
+    date
+      .toISOString()
+      .replace(/[-:]/g, '')
+      .replace(/\.\d+Z$/, 'Z') === stamp
+  );
 }
 
 /** Parses manifest text; the problem as text when it is not a manifest of ours. */
-export function parseManifestText(text: string): { manifest: Manifest; raw: Record<string, unknown> } | { problem: string } {
+export function parseManifestText(
+  text: string,
+): { manifest: Manifest; raw: Record<string, unknown> } | { problem: string } {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
@@ -98,7 +107,9 @@ export function parseManifestText(text: string): { manifest: Manifest; raw: Reco
   const parsed = ManifestSchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    return { problem: `not a valid manifest (${issue ? `${issue.path.join('.') || '(root)'}: ${issue.message}` : 'schema'})` };
+    return {
+      problem: `not a valid manifest (${issue ? `${issue.path.join('.') || '(root)'}: ${issue.message}` : 'schema'})`,
+    };
   }
   return { manifest: parsed.data, raw: raw as Record<string, unknown> };
 }
@@ -139,7 +150,9 @@ export function groupInventory(input: GroupInput): Inventory {
     const own = group.manifestFile ? input.manifests.get(group.manifestFile.name) : undefined;
     const fallback = input.fallbackManifests?.get(stamp);
     const manifest = own ?? fallback;
-    const dump = (manifest && group.dumps.find((d) => d.name === manifest.dump.name)) ?? (group.dumps.length === 1 ? group.dumps[0] : undefined);
+    const dump =
+      (manifest && group.dumps.find((d) => d.name === manifest.dump.name)) ??
+      (group.dumps.length === 1 ? group.dumps[0] : undefined);
     const takenAtManifest = manifest ? new Date(manifest.startedAt) : undefined;
     const useManifestTime = takenAtManifest !== undefined && !Number.isNaN(takenAtManifest.getTime());
     const backup: StoredBackup = {
@@ -170,7 +183,8 @@ export function groupInventory(input: GroupInput): Inventory {
         dump.name === manifest.dump.name &&
         dump.size === manifest.dump.size &&
         (dump.sha256 === undefined || dump.sha256.toLowerCase() === manifest.dump.sha256);
-      backup.verified = backup.complete && (input.location === 'local' ? manifest.verified.local : manifest.verified.bucket);
+      backup.verified =
+        backup.complete && (input.location === 'local' ? manifest.verified.local : manifest.verified.bucket);
     }
     backups.push(backup);
   }
@@ -189,7 +203,10 @@ export async function localInventory(dir: string): Promise<Inventory> {
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return { location: 'local', where, backups: [], partials: [], ignored: [], missing: true };
-    throw new StepFailedError(`cannot read BACKUP_DIR ${where}: ${code ?? String(error)}`, 'check BACKUP_DIR and that this user may read it');
+    throw new StepFailedError(
+      `cannot read BACKUP_DIR ${where}: ${code ?? String(error)}`,
+      'check BACKUP_DIR and that this user may read it',
+    );
   }
   const files: StoredFile[] = [];
   const manifests = new Map<string, Manifest>();
@@ -211,7 +228,9 @@ export async function localInventory(dir: string): Promise<Inventory> {
 
 /** The newest verified backup (never a `pre-restore` one), optionally of one source. */
 export function newestVerified(inventory: Inventory, source?: string): StoredBackup | undefined {
-  const candidates = inventory.backups.filter((b) => b.verified && b.reason !== 'pre-restore' && (source === undefined || b.source === source));
+  const candidates = inventory.backups.filter(
+    (b) => b.verified && b.reason !== 'pre-restore' && (source === undefined || b.source === source),
+  );
   return candidates.at(-1);
 }
 

@@ -23,7 +23,11 @@ export async function readLocalManifests(backupDir: string): Promise<{ name: str
 }
 
 /** Size of the newest dump of the same source, for the free-space estimate. */
-export async function previousDumpBytes(backupDir: string, systemIdentifier: string, database: string): Promise<number | undefined> {
+export async function previousDumpBytes(
+  backupDir: string,
+  systemIdentifier: string,
+  database: string,
+): Promise<number | undefined> {
   const same = (await readLocalManifests(backupDir)).filter(
     ({ manifest }) => manifest.source.systemIdentifier === systemIdentifier && manifest.source.database === database,
   );

@@ -59,13 +59,23 @@ function targetContext(settings: Settings): S3Context {
   return openS3({ ...s3, prefix: `${s3.prefix}${LOGOS_MIRROR_FOLDER}` });
 }
 
-async function isCurrent(target: S3Context, object: ObjectInfo, mirrored: ObjectInfo | undefined, signal?: AbortSignal): Promise<boolean> {
+async function isCurrent(
+  target: S3Context,
+  object: ObjectInfo,
+  mirrored: ObjectInfo | undefined,
+  signal?: AbortSignal,
+): Promise<boolean> {
   if (!mirrored || mirrored.size !== object.size) return false;
   const head = await headObject(target, object.name, { signal });
   return head?.metadata?.[SOURCE_ETAG_METADATA_KEY] === (object.etag ?? '');
 }
 
-async function copyObject(source: S3Context, target: S3Context, object: ObjectInfo, signal?: AbortSignal): Promise<void> {
+async function copyObject(
+  source: S3Context,
+  target: S3Context,
+  object: ObjectInfo,
+  signal?: AbortSignal,
+): Promise<void> {
   const stream = await openObjectStream(source, object.name, { signal });
   const { settings } = target;
   await assertUploadAllowed(target, signal);
@@ -93,8 +103,10 @@ async function* fromSource<T>(source: S3Context, objects: AsyncGenerator<T>): As
   } catch (error) {
     if (error instanceof Error && error.name === 'AbortError') throw error;
     throw new StepFailedError(
-      `cannot read the tenant logos in s3://${source.settings.bucket}/${source.settings.prefix} (${source.settings.endpoint ?? 'AWS'}): ${messageOf(error)}`,
-      'check LOGOS_S3_ENDPOINT, LOGOS_S3_BUCKET and the MinIO credentials (LOGOS_S3_ACCESS_KEY_ID, LOGOS_S3_SECRET_ACCESS_KEY); the database backup itself is not affected',
+      `cannot read the tenant logos in s3://${source.settings.bucket}/${source.settings.prefix} ` +
+        `(${source.settings.endpoint ?? 'AWS'}): ${messageOf(error)}`,
+      'check LOGOS_S3_ENDPOINT, LOGOS_S3_BUCKET and the MinIO credentials (LOGOS_S3_ACCESS_KEY_ID, ' +
+        'LOGOS_S3_SECRET_ACCESS_KEY); the database backup itself is not affected',
     );
   }
 }

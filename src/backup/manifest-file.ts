@@ -12,7 +12,10 @@ export function manifestText(value: unknown): string {
 
 export async function markBucketVerified(path: string, checkedAt: string): Promise<void> {
   const raw = JSON.parse(await readFile(path, 'utf8')) as Record<string, unknown>;
-  const verified = (raw['verified'] && typeof raw['verified'] === 'object' ? raw['verified'] : {}) as Record<string, unknown>;
+  const verified = (raw['verified'] && typeof raw['verified'] === 'object' ? raw['verified'] : {}) as Record<
+    string,
+    unknown
+  >;
   raw['verified'] = { local: verified['local'] ?? false, ...verified, bucket: true, bucketCheckedAt: checkedAt };
   const partial = `${path}.partial`;
   try {

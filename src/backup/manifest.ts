@@ -10,11 +10,20 @@ export const MANIFEST_NAME = /^obexal-(\d{8}T\d{6}Z)\.manifest\.json$/;
 export const PARTIAL_SUFFIX = '.partial';
 
 export type BackupReason = 'scheduled' | 'pre-migration' | 'pre-rotation' | 'pre-restore' | 'manual';
-export const BACKUP_REASONS: readonly BackupReason[] = ['scheduled', 'pre-migration', 'pre-rotation', 'pre-restore', 'manual'];
+export const BACKUP_REASONS: readonly BackupReason[] = [
+  'scheduled',
+  'pre-migration',
+  'pre-rotation',
+  'pre-restore',
+  'manual',
+];
 
 /** `20261124T183501Z` for a date. */
 export function compactUtc(date: Date): string {
-  return date.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  return date
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
 }
 
 export function parseCompactUtc(stamp: string): Date {

@@ -33,16 +33,32 @@ async function firstOnPath(name: string, pathEnv: string): Promise<string | unde
 }
 
 /** Runs `<path> --version` in the environment the dump will have (Debian's wrapper picks by it). */
-export async function pgDumpVersion(path: string, env: Record<string, string>, signal?: AbortSignal): Promise<PgDumpProgram> {
-  const result = await runProcess({ file: path, args: ['--version'], env, signal, captureStdout: true, label: `${path} --version` });
+export async function pgDumpVersion(
+  path: string,
+  env: Record<string, string>,
+  signal?: AbortSignal,
+): Promise<PgDumpProgram> {
+  const result = await runProcess({
+    file: path,
+    args: ['--version'],
+    env,
+    signal,
+    captureStdout: true,
+    label: `${path} --version`,
+  });
   const version = result.stdout.split('\n')[0]?.trim() ?? '';
   const major = parseVersionMajor(version);
-  if (major === undefined) throw new StepFailedError(`${path} --version printed no PostgreSQL version ("${version.slice(0, 80)}")`, 'check that this program is PostgreSQL\'s pg_dump');
+  if (major === undefined)
+    throw new StepFailedError(
+      `${path} --version printed no PostgreSQL version ("${version.slice(0, 80)}")`,
+      "check that this program is PostgreSQL's pg_dump",
+    );
   return { path, version, major };
 }
 
 export function clientPackageHint(major: number): string {
-  if (existsSync('/etc/debian_version')) return `apt-get install postgresql-client-${major} (from apt.postgresql.org when the distribution lacks it)`;
+  if (existsSync('/etc/debian_version'))
+    return `apt-get install postgresql-client-${major} (from apt.postgresql.org when the distribution lacks it)`;
   if (existsSync('/etc/redhat-release') || existsSync('/etc/fedora-release')) return `dnf install postgresql${major}`;
   if (existsSync('/etc/alpine-release')) return `apk add postgresql${major}-client`;
   if (process.platform === 'darwin') return `brew install postgresql@${major}`;
@@ -56,7 +72,11 @@ export class PgDumpTooOldError extends StepFailedError {}
  * The pg_dump to use against a server of `serverMajor`: refused (before anything is written) when older.
  * `env` is the child environment of the dump (its PATH decides which pg_dump runs).
  */
-export async function resolvePgDump(serverMajor: number, env: Record<string, string>, signal?: AbortSignal): Promise<PgDumpProgram> {
+export async function resolvePgDump(
+  serverMajor: number,
+  env: Record<string, string>,
+  signal?: AbortSignal,
+): Promise<PgDumpProgram> {
   const pathEnv = env.PATH ?? '';
   const onPath = await firstOnPath('pg_dump', pathEnv);
   let program: PgDumpProgram;
@@ -67,17 +87,23 @@ export async function resolvePgDump(serverMajor: number, env: Record<string, str
     try {
       found = await findProgram('pg_dump', { minMajor: serverMajor, pathEnv });
     } catch {
-      throw new StepFailedError(`pg_dump ${serverMajor} or newer was not found on PATH or in the usual install folders`, `install the PostgreSQL ${serverMajor} client programs: ${clientPackageHint(serverMajor)}`);
+      throw new StepFailedError(
+        `pg_dump ${serverMajor} or newer was not found on PATH or in the usual install folders`,
+        `install the PostgreSQL ${serverMajor} client programs: ${clientPackageHint(serverMajor)}`,
+      );
     }
     program = await pgDumpVersion(found, env, signal);
   }
   if (program.major < serverMajor) {
     const elsewhere = await findProgram('pg_dump', { minMajor: serverMajor, pathEnv }).catch(() => undefined);
     const hint = elsewhere
-      ? `a suitable pg_dump is installed at ${elsewhere}: put ${dirname(elsewhere)} first on PATH (or install the client programs: ${clientPackageHint(serverMajor)})`
-      : `install the PostgreSQL ${serverMajor} client programs (${clientPackageHint(serverMajor)}), then check that \`pg_dump --version\` prints ${serverMajor} or newer`;
+      ? `a suitable pg_dump is installed at ${elsewhere}: put ${dirname(elsewhere)} first on PATH (or ` +
+        `install the client programs: ${clientPackageHint(serverMajor)})`
+      : `install the PostgreSQL ${serverMajor} client programs (${clientPackageHint(serverMajor)}), ` +
+        `then check that \`pg_dump --version\` prints ${serverMajor} or newer`;
     throw new PgDumpTooOldError(
-      `${program.path} is PostgreSQL ${program.major} ("${program.version}"), older than the server (PostgreSQL ${serverMajor}): refusing to dump, nothing was written`,
+      `${program.path} is PostgreSQL ${program.major} ("${program.version}"), older than the server ` +
+        `(PostgreSQL ${serverMajor}): refusing to dump, nothing was written`,
       hint,
     );
   }

@@ -37,7 +37,11 @@ export async function runBackupPreflight(params: PreflightParams, ctx: ActionCon
   const config = backupConfigFrom(ctx.settings);
   const pin = parsePin(params.pin);
   const target = parseConnectionString(
-    ctx.settings.require('DATABASE_URL', 'set DATABASE_URL=postgres://user@host:5432/obexal (or host=… dbname=… user=…), or PGHOST/PGDATABASE/PGUSER or PGSERVICE; the password in PGPASSWORD, ~/.pgpass or PGPASSFILE'),
+    ctx.settings.require(
+      'DATABASE_URL',
+      'set DATABASE_URL=postgres://user@host:5432/obexal (or host=… dbname=… user=…), or ' +
+        'PGHOST/PGDATABASE/PGUSER or PGSERVICE; the password in PGPASSWORD, ~/.pgpass or PGPASSFILE',
+    ),
   );
   const recipients = config.encryption === 'age' ? await recipientsFrom(ctx.settings) : [];
   const dir = await inspectBackupDir(config.backupDir);
@@ -57,37 +61,73 @@ export async function runBackupPreflight(params: PreflightParams, ctx: ActionCon
   const estimate = estimateDumpBytes(sizes.databaseBytes, config.compression, previous);
   if (dir.freeBytes < estimate) {
     throw new StepFailedError(
-      `not enough free space for the dump in ${dir.path}: ${formatBytes(dir.freeBytes)} free, about ${formatBytes(estimate)} needed ` +
-        `(${previous !== undefined ? 'the last dump of this database plus 25%' : `database of ${formatBytes(sizes.databaseBytes)}`}): nothing was written`,
-      'free space on that disk (retention prunes old dumps after a successful backup), or point BACKUP_DIR at a larger disk',
+      `not enough free space for the dump in ${dir.path}: ${formatBytes(dir.freeBytes)} free, ` +
+        `about ${formatBytes(estimate)} needed ` +
+        (`(${previous !== undefined ? 'the last dump of this database plus 25%' : `database of ${formatBytes(sizes.databaseBytes)}`}): ` +
+          `nothing was written`),
+      'free space on that disk (retention prunes old dumps after a successful backup), or point ' +
+        'BACKUP_DIR at a larger disk',
     );
   }
 
   const tables = Object.keys(sizes.relationBytes).length;
-  info(`source: ${source.target}, PostgreSQL ${source.serverVersion}, system identifier ${source.systemIdentifier}, ${formatBytes(sizes.databaseBytes)} in ${tables} table(s), ${source.encoding}`);
+  info(
+    `source: ${source.target}, PostgreSQL ${source.serverVersion}, system ` +
+      `identifier ${source.systemIdentifier}, ${formatBytes(sizes.databaseBytes)} in ${tables} ` +
+      `table(s), ${source.encoding}`,
+  );
   info(`pg_dump: ${pgDump.path} (${pgDump.version}), custom format, gzip level ${config.compression}`);
   const name = dumpFileName(compactUtc(new Date()), config.encryption === 'age');
-  info(`dump: ${dir.path}/${name.replace(/\d{8}T\d{6}Z/, '<UTC time>')}, about ${formatBytes(estimate)}; ${formatBytes(dir.freeBytes)} free${dir.exists ? '' : ' (the folder will be created 0700)'}`);
-  if (dir.freeBytes < estimate * 2) warn(`free space in ${dir.path} is less than twice the estimated dump: the next backups may not fit`);
-  if (dir.mode !== undefined && dir.mode !== 0o700) warn(`BACKUP_DIR ${dir.path} is mode ${dir.mode.toString(8).padStart(4, '0')}: it will be set to 0700`);
-  if (config.encryption === 'age') info(`encryption: age, to ${recipients.length} recipient(s): ${recipients.join(', ')}`);
+  info(
+    `dump: ${dir.path}/${name.replace(/\d{8}T\d{6}Z/, '<UTC time>')}, ` +
+      `about ${formatBytes(estimate)}; ${formatBytes(dir.freeBytes)} ` +
+      `free${dir.exists ? '' : ' (the folder will be created 0700)'}`,
+  );
+  if (dir.freeBytes < estimate * 2)
+    warn(`free space in ${dir.path} is less than twice the estimated dump: the next backups may not fit`);
+  if (dir.mode !== undefined && dir.mode !== 0o700)
+    warn(`BACKUP_DIR ${dir.path} is mode ${dir.mode.toString(8).padStart(4, '0')}: it will be set to 0700`);
+  if (config.encryption === 'age')
+    info(`encryption: age, to ${recipients.length} recipient(s): ${recipients.join(', ')}`);
   else warn('BACKUP_ENCRYPTION=none: this dump will NOT be encrypted at rest (only the file mode 0600 protects it)');
-  info(`retention: ${config.retentionDays} day(s)${pin ? `; this backup is pinned until ${pin.until} (${pin.duration})` : ''}; reason: ${params.reason || 'scheduled'}`);
+  info(
+    `retention: ${config.retentionDays} ` +
+      `day(s)${pin ? `; this backup is pinned until ${pin.until} (${pin.duration})` : ''}; ` +
+      `reason: ${params.reason || 'scheduled'}`,
+  );
   const bucket = ctx.settings.get('S3_BUCKET');
   if (bucket) info(`off-site copy: bucket ${bucket} (checked by the bucket step)`);
-  else warn('S3_BUCKET is not set: this backup will have NO off-site copy (set S3_BUCKET to replicate dumps to the EU bucket)');
+  else
+    warn(
+      'S3_BUCKET is not set: this backup will have NO off-site copy (set S3_BUCKET to replicate ' +
+        'dumps to the EU bucket)',
+    );
   if (!wal.enabled) {
     warn(
-      `WAL archiving is off on this server (archive_mode=${wal.archiveMode}): a daily dump loses up to a day of data; ` +
+      `WAL archiving is off on this server (archive_mode=${wal.archiveMode}): a daily dump loses up ` +
+        `to a day of data; ` +
         'point-in-time recovery (WAL archiving, or the PITR of a managed PostgreSQL) is the reference protection',
     );
   }
   const register = await readLocalRegister(dir.path).catch(() => undefined);
-  if (register) info(`key eras in force: ${openEras(register).map((e) => e.label).join(', ') || 'none'}`);
-  else info(`key-era register: no local copy yet (the bucket's is read next; if there is none, it is created once: ENCRYPTION_KEY and an era label are needed that time)`);
+  if (register)
+    info(
+      `key eras in force: ${
+        openEras(register)
+          .map((e) => e.label)
+          .join(', ') || 'none'
+      }`,
+    );
+  else
+    info(
+      `key-era register: no local copy yet (the bucket's is read next; if there is none, it is ` +
+        `created once: ENCRYPTION_KEY and an era label are needed that time)`,
+    );
 
   return {
-    message: `${source.target} answers (PostgreSQL ${source.serverVersion}), pg_dump ${pgDump.major}, ${formatBytes(dir.freeBytes)} free`,
+    message:
+      `${source.target} answers (PostgreSQL ${source.serverVersion}), ` +
+      `pg_dump ${pgDump.major}, ${formatBytes(dir.freeBytes)} free`,
     data: {
       source,
       databaseBytes: sizes.databaseBytes,
@@ -104,7 +144,14 @@ export async function runBackupPreflight(params: PreflightParams, ctx: ActionCon
       pin,
       lockPath: sourceLockPath(ctx.settings.configDir, source.systemIdentifier, source.database),
       offsite: bucket ? 'bucket' : 'none',
-      record: { source: { target: source.target, database: source.database, systemIdentifier: source.systemIdentifier, serverVersion: source.serverVersion } },
+      record: {
+        source: {
+          target: source.target,
+          database: source.database,
+          systemIdentifier: source.systemIdentifier,
+          serverVersion: source.serverVersion,
+        },
+      },
     },
   };
 }

@@ -10,7 +10,8 @@ export class NoRecipientError extends UsageError {
   constructor() {
     super(
       'no age recipient is configured: dumps are encrypted at rest and need at least one public key',
-      'set BACKUP_RECIPIENTS=age1... (the public key of the backup identity kept in the vault; `age-keygen -y identity.txt` prints it) ' +
+      'set BACKUP_RECIPIENTS=age1... (the public key of the backup identity kept in the vault; ' +
+        '`age-keygen -y identity.txt` prints it) ' +
         'or BACKUP_RECIPIENTS_FILE=<file of age1... lines>; BACKUP_ENCRYPTION=none turns encryption off, explicitly',
     );
   }

@@ -42,11 +42,21 @@ export interface ReplicateResult {
   inspection: Pick<BucketInspection, 'region' | 'versioning' | 'objectLock' | 'notes'>;
 }
 
-type Candidate = StoredBackup & { dump: NonNullable<StoredBackup['dump']>; manifest: Manifest; manifestFile: NonNullable<StoredBackup['manifestFile']> };
+type Candidate = StoredBackup & {
+  dump: NonNullable<StoredBackup['dump']>;
+  manifest: Manifest;
+  manifestFile: NonNullable<StoredBackup['manifestFile']>;
+};
 
 /** A failure that concerns the bucket as a whole: stop, say that the local backup is safe. */
 function bucketFailure(error: unknown, newest: string | undefined): Error {
-  if (isAbortError(error) || !(error instanceof S3Error) || error.kind === 'verification-failed' || error.kind === 'not-found') return error as Error;
+  if (
+    isAbortError(error) ||
+    !(error instanceof S3Error) ||
+    error.kind === 'verification-failed' ||
+    error.kind === 'not-found'
+  )
+    return error as Error;
   const kept = newest
     ? `the local dump ${newest} is complete and kept; the next run replicates it`
     : 'the local backups are kept; the next run replicates them';
@@ -63,9 +73,19 @@ export async function replicateBackups(options: ReplicateOptions): Promise<Repli
   for (const backup of local.backups) {
     const name = backup.dump?.name ?? backup.manifestFile?.name ?? backup.stamp;
     if (!backup.dump || !backup.manifestFile || !backup.manifest || backup.manifestFrom !== 'local') {
-      skipped.push({ name, why: !backup.dump ? 'manifest without its dump' : backup.manifestProblem ? `its manifest is ${backup.manifestProblem}` : 'no manifest' });
+      skipped.push({
+        name,
+        why: !backup.dump
+          ? 'manifest without its dump'
+          : backup.manifestProblem
+            ? `its manifest is ${backup.manifestProblem}`
+            : 'no manifest',
+      });
     } else if (!backup.complete) {
-      skipped.push({ name, why: `its size (${backup.dump.size} bytes) differs from its manifest (${backup.manifest.dump.size})` });
+      skipped.push({
+        name,
+        why: `its size (${backup.dump.size} bytes) differs from its manifest (${backup.manifest.dump.size})`,
+      });
     } else if (pruneNext.has(backup.stamp)) {
       skipped.push({ name, why: 'past the retention window (retention prunes it)' });
     } else {
@@ -102,7 +122,8 @@ async function replicateCandidates(
   const alreadyThere: string[] = [];
   for (const backup of candidates) {
     const head = await headObject(context, backup.dump.name, { signal });
-    if (head && head.size === backup.manifest.dump.size && head.sha256?.toLowerCase() === backup.manifest.dump.sha256) alreadyThere.push(backup.dump.name);
+    if (head && head.size === backup.manifest.dump.size && head.sha256?.toLowerCase() === backup.manifest.dump.sha256)
+      alreadyThere.push(backup.dump.name);
     else toUpload.push(backup);
   }
   const uploadBytes = toUpload.reduce((sum, b) => sum + b.dump.size, 0);
@@ -120,7 +141,9 @@ async function replicateCandidates(
     const windowEnd = backup.takenAt.getTime() + options.policy.retentionDays * 86_400_000;
     const until = Math.max(windowEnd, backup.pinUntil?.getTime() ?? 0);
     // A retain-until in the past is refused; the bucket's default retention then applies.
-    return until > Date.now() + 60_000 ? { objectLock: { retention: { mode: lockMode, retainUntil: new Date(until) } } } : { objectLock: {} };
+    return until > Date.now() + 60_000
+      ? { objectLock: { retention: { mode: lockMode, retainUntil: new Date(until) } } }
+      : { objectLock: {} };
   };
 
   const uploaded: string[] = [];
@@ -135,7 +158,12 @@ async function replicateCandidates(
       signal,
       onProgress: (p) => report(doneBefore + p.done, `upload ${backup.dump.name}`),
     });
-    await verifyStoredObject(context, backup.dump.name, { size: backup.manifest.dump.size, sha256: backup.manifest.dump.sha256 }, { signal });
+    await verifyStoredObject(
+      context,
+      backup.dump.name,
+      { size: backup.manifest.dump.size, sha256: backup.manifest.dump.sha256 },
+      { signal },
+    );
   };
   for (const backup of toUpload) {
     try {
@@ -153,7 +181,10 @@ async function replicateCandidates(
   if (newest && !failures.some((f) => f.startsWith(`${newest.dump.name}:`))) {
     const expected = { size: newest.manifest.dump.size, sha256: newest.manifest.dump.sha256 };
     const readBack = (): Promise<unknown> =>
-      verifyObjectContent(context, newest.dump.name, expected, { signal, onProgress: (p) => report(doneBefore + p.done, `read back ${newest.dump.name}`) });
+      verifyObjectContent(context, newest.dump.name, expected, {
+        signal,
+        onProgress: (p) => report(doneBefore + p.done, `read back ${newest.dump.name}`),
+      });
     try {
       await readBack();
     } catch (error) {
@@ -163,7 +194,10 @@ async function replicateCandidates(
       await readBack();
       if (!uploaded.includes(newest.dump.name)) uploaded.push(newest.dump.name);
     }
-    say(`${newest.dump.name}: the copy in the bucket was read back in full and matches (SHA-256 ${newest.manifest.dump.sha256})`);
+    say(
+      `${newest.dump.name}: the copy in the bucket was read back in full and matches ` +
+        `(SHA-256 ${newest.manifest.dump.sha256})`,
+    );
   }
 
   // The manifests: record the check locally, then make the bucket's copy the same bytes.
@@ -176,14 +210,22 @@ async function replicateCandidates(
     const { sha256, size } = await manifestFileSha256(path);
     const head = await headObject(context, backup.manifestFile.name, { signal });
     if (head && head.size === size && head.sha256?.toLowerCase() === sha256) continue;
-    await uploadFile(context, { file: path, name: backup.manifestFile.name, sha256, contentType: 'application/json', ...objectLockFor(backup), signal });
+    await uploadFile(context, {
+      file: path,
+      name: backup.manifestFile.name,
+      sha256,
+      contentType: 'application/json',
+      ...objectLockFor(backup),
+      signal,
+    });
     await verifyStoredObject(context, backup.manifestFile.name, { size, sha256 }, { signal });
   }
 
   if (failures.length > 0) {
     throw new StepFailedError(
       `${failures.length} backup(s) could not be replicated: ${failures.join('; ')}`,
-      'a local dump that no longer matches its manifest is damaged: take a new backup, and keep the damaged file for inspection',
+      'a local dump that no longer matches its manifest is damaged: take a new backup, and keep the ' +
+        'damaged file for inspection',
     );
   }
   const result: ReplicateResult = {
@@ -193,14 +235,22 @@ async function replicateCandidates(
     alreadyThere,
     bytesUploaded: uploadBytes,
     skipped,
-    inspection: { region: inspection.region, versioning: inspection.versioning, objectLock: inspection.objectLock, notes: inspection.notes },
+    inspection: {
+      region: inspection.region,
+      versioning: inspection.versioning,
+      objectLock: inspection.objectLock,
+      notes: inspection.notes,
+    },
   };
   if (newest) result.newest = newest.dump.name;
   return result;
 }
 
 export function replicationSummary(result: ReplicateResult): string {
-  const parts = [`${result.uploaded.length} uploaded`, `${result.alreadyThere.filter((n) => !result.uploaded.includes(n)).length} already there`];
+  const parts = [
+    `${result.uploaded.length} uploaded`,
+    `${result.alreadyThere.filter((n) => !result.uploaded.includes(n)).length} already there`,
+  ];
   if (result.newest) parts.push(`newest ${result.newest} read back in full`);
   return `replicated to s3://${result.bucket}/${result.prefix}: ${parts.join(', ')}`;
 }

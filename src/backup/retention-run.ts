@@ -12,7 +12,17 @@ import { hostname } from 'node:os';
 import { bucketInventory, manifestsByStamp } from './bucket-inventory.js';
 import { activeHold, describeHold, readBucketHold, readLocalHold, type Hold, type HoldState } from './hold.js';
 import { classifyName, localInventory, type Inventory } from './inventory.js';
-import { erasureWindow, formatSize, planLines, planLocation, prunable, type BucketBehaviour, type ErasureWindow, type LocationPlan, type RetentionPolicy } from './retention.js';
+import {
+  erasureWindow,
+  formatSize,
+  planLines,
+  planLocation,
+  prunable,
+  type BucketBehaviour,
+  type ErasureWindow,
+  type LocationPlan,
+  type RetentionPolicy,
+} from './retention.js';
 
 export interface RetentionTarget {
   backupDir: string;
@@ -40,7 +50,12 @@ export interface RetentionSurvey {
 
 export async function surveyRetention(target: RetentionTarget): Promise<RetentionSurvey> {
   const local = await localInventory(target.backupDir);
-  const survey: RetentionSurvey = { local, localPlan: planLocation(local, target.policy), hold: {}, policy: target.policy };
+  const survey: RetentionSurvey = {
+    local,
+    localPlan: planLocation(local, target.policy),
+    hold: {},
+    policy: target.policy,
+  };
   const localHold = await readLocalHold(target.backupDir);
   if (localHold) survey.hold.local = localHold;
   if (!target.s3) return survey;
@@ -48,13 +63,20 @@ export async function surveyRetention(target: RetentionTarget): Promise<Retentio
     const { readLifecycle, readObjectLock, readVersioning } = await import('../s3/inspect.js');
     const bucketHold = await readBucketHold(target.s3, target.signal);
     if (bucketHold) survey.hold.bucket = bucketHold;
-    survey.bucket = await bucketInventory(target.s3, { signal: target.signal, localManifests: manifestsByStamp(local) });
+    survey.bucket = await bucketInventory(target.s3, {
+      signal: target.signal,
+      localManifests: manifestsByStamp(local),
+    });
     survey.bucketPlan = planLocation(survey.bucket, target.policy);
     survey.versioning = await readVersioning(target.s3, { signal: target.signal });
     survey.lifecycle = await readLifecycle(target.s3, { signal: target.signal });
     survey.objectLock = await readObjectLock(target.s3, { signal: target.signal });
     const settings = target.s3.settings;
-    survey.bucketWhere = { where: survey.bucket.where, region: settings.region, allowedRegions: settings.allowedRegions };
+    survey.bucketWhere = {
+      where: survey.bucket.where,
+      region: settings.region,
+      allowedRegions: settings.allowedRegions,
+    };
   } catch (error) {
     if (isAbortError(error) || target.signal?.aborted) throw error;
     survey.bucketError = error instanceof Error ? error : new Error(String(error));
@@ -68,7 +90,8 @@ export function surveyLines(survey: RetentionSurvey, now: Date): string[] {
   const hold = activeHold(survey.hold);
   if (survey.hold.local) lines.push(`${describeHold(survey.hold.local)} (local ${survey.local.where})`);
   if (survey.hold.bucket) lines.push(`${describeHold(survey.hold.bucket)} (bucket)`);
-  if (hold) lines.push('nothing is pruned while the hold is active (release it with the retention runbook, mode release)');
+  if (hold)
+    lines.push('nothing is pruned while the hold is active (release it with the retention runbook, mode release)');
   if (survey.local.missing) lines.push(`local  BACKUP_DIR ${survey.local.where} does not exist`);
   else lines.push(...planLines(survey.localPlan, now));
   if (survey.bucketError) lines.push(`bucket unreachable: ${messageOf(survey.bucketError)}`);
@@ -76,10 +99,25 @@ export function surveyLines(survey: RetentionSurvey, now: Date): string[] {
   else lines.push('bucket not configured (S3_BUCKET is unset): local only');
   const behaviour = bucketBehaviour(survey);
   if (behaviour) {
-    const lock = behaviour.objectLockDays !== undefined ? `enabled (${behaviour.objectLockMode ?? '?'}, ${behaviour.objectLockDays} days)` : (survey.objectLock?.status ?? 'unknown');
-    const rules = (survey.lifecycle?.rules ?? []).filter((r) => r.enabled && r.appliesToPrefix).map((r) => `${r.id}: ${[r.expirationDays !== undefined ? `expire after ${r.expirationDays}d` : '', r.noncurrentExpirationDays !== undefined ? `noncurrent after ${r.noncurrentExpirationDays}d` : ''].filter(Boolean).join(', ') || 'no expiry'}`);
-    lines.push(`bucket configuration: versioning ${behaviour.versioning}; Object Lock ${lock}; lifecycle ${survey.lifecycle?.status === 'rules' ? (rules.join('; ') || 'rules, none on our prefix') : (survey.lifecycle?.status ?? 'unknown')}`);
-    if (behaviour.versioning === 'enabled' || behaviour.versioning === 'suspended') lines.push('the bucket is versioned: a prune there only adds delete markers; the data stays as noncurrent versions until a lifecycle rule expires them');
+    const lock =
+      behaviour.objectLockDays !== undefined
+        ? `enabled (${behaviour.objectLockMode ?? '?'}, ${behaviour.objectLockDays} days)`
+        : (survey.objectLock?.status ?? 'unknown');
+    const rules = (survey.lifecycle?.rules ?? [])
+      .filter((r) => r.enabled && r.appliesToPrefix)
+      .map(
+        (r) =>
+          `${r.id}: ${[r.expirationDays !== undefined ? `expire after ${r.expirationDays}d` : '', r.noncurrentExpirationDays !== undefined ? `noncurrent after ${r.noncurrentExpirationDays}d` : ''].filter(Boolean).join(', ') || 'no expiry'}`,
+      );
+    lines.push(
+      `bucket configuration: versioning ${behaviour.versioning}; Object Lock ${lock}; ` +
+        `lifecycle ${survey.lifecycle?.status === 'rules' ? rules.join('; ') || 'rules, none on our prefix' : (survey.lifecycle?.status ?? 'unknown')}`,
+    );
+    if (behaviour.versioning === 'enabled' || behaviour.versioning === 'suspended')
+      lines.push(
+        'the bucket is versioned: a prune there only adds delete markers; the data stays as ' +
+          'noncurrent versions until a lifecycle rule expires them',
+      );
   }
   lines.push(...nextPruneLines(survey));
   lines.push('', ...gdprParagraph(survey));
@@ -112,9 +150,12 @@ export function nextPruneLines(survey: RetentionSurvey): string[] {
     if (!plan) continue;
     const gone = prunable(plan);
     const bytes = gone.backups.reduce((sum, d) => sum + d.size, 0);
-    const next = plan.backups.filter((d) => d.verdict === 'keep' && d.keepUntil).sort((a, b) => (a.keepUntil as Date).getTime() - (b.keepUntil as Date).getTime())[0];
+    const next = plan.backups
+      .filter((d) => d.verdict === 'keep' && d.keepUntil)
+      .sort((a, b) => (a.keepUntil as Date).getTime() - (b.keepUntil as Date).getTime())[0];
     lines.push(
-      `next prune, ${plan.location}: ${gone.backups.length} of ${plan.backups.length} backup(s), ${formatSize(bytes)}${gone.partials.length > 0 ? `, ${gone.partials.length} stale partial file(s)` : ''}` +
+      `next prune, ${plan.location}: ${gone.backups.length} of ${plan.backups.length} ` +
+        `backup(s), ${formatSize(bytes)}${gone.partials.length > 0 ? `, ${gone.partials.length} stale partial file(s)` : ''}` +
         `${next ? `; after that, ${next.names[0] ?? next.stamp} on ${(next.keepUntil as Date).toISOString()}` : ''}`,
     );
   }
@@ -122,30 +163,50 @@ export function nextPruneLines(survey: RetentionSurvey): string[] {
 }
 
 export function surveyErasureWindow(survey: RetentionSurvey): ErasureWindow {
-  return erasureWindow([survey.localPlan, ...(survey.bucketPlan ? [survey.bucketPlan] : [])], survey.policy, bucketBehaviour(survey));
+  return erasureWindow(
+    [survey.localPlan, ...(survey.bucketPlan ? [survey.bucketPlan] : [])],
+    survey.policy,
+    bucketBehaviour(survey),
+  );
 }
 
 /** A paragraph for the record of processing activities (GDPR Art. 30): how long, where, encrypted how. */
 export function gdprParagraph(survey: RetentionSurvey): string[] {
   const window = surveyErasureWindow(survey);
   const day = (d: Date) => d.toISOString().slice(0, 10);
-  const copies = [...survey.localPlan.backups, ...(survey.bucketPlan?.backups ?? [])].filter((d) => d.verdict === 'keep');
+  const copies = [...survey.localPlan.backups, ...(survey.bucketPlan?.backups ?? [])].filter(
+    (d) => d.verdict === 'keep',
+  );
   const all = copies.filter((d, i) => copies.findIndex((o) => o.stamp === d.stamp) === i);
   const age = all.filter((d) => d.encryption === 'age').length;
   const plain = all.filter((d) => d.encryption === 'none').length;
   const recipients = new Set(all.flatMap((d) => d.recipients ?? []));
   const eras = [...new Set(all.flatMap((d) => d.eras))];
   const how = window.until ? `until ${day(window.until)} at the latest` : 'without a time limit (see the bucket note)';
-  const pins = window.pinnedUntil && window.pinnedPastWindow > 0 ? `, and ${window.pinnedPastWindow} backup(s) pinned beyond it keep theirs until ${day(window.pinnedUntil)}` : '';
+  const pins =
+    window.pinnedUntil && window.pinnedPastWindow > 0
+      ? `, and ${window.pinnedPastWindow} backup(s) pinned beyond it keep theirs until ${day(window.pinnedUntil)}`
+      : '';
   const places = [`on ${hostname()} in ${survey.local.where}`];
-  if (survey.bucketWhere) places.push(`in the bucket ${survey.bucketWhere.where} (region ${survey.bucketWhere.region}; regions allowed: ${survey.bucketWhere.allowedRegions.join(', ')})`);
+  if (survey.bucketWhere)
+    places.push(
+      `in the bucket ${survey.bucketWhere.where} (region ${survey.bucketWhere.region}; regions ` +
+        `allowed: ${survey.bucketWhere.allowedRegions.join(', ')})`,
+    );
   return [
     'GDPR (record of processing, backups):',
-    `Personal data erased from Obexal today (${day(window.from)}) can remain in its database backups ${how}: every backup is kept ${survey.policy.retentionDays} days (RETENTION_DAYS)${pins}; the prune runs with the daily backup job (add up to a day).` +
+    `Personal data erased from Obexal today (${day(window.from)}) can remain in its database ` +
+      `backups ${how}: every backup is kept ${survey.policy.retentionDays} days ` +
+      `(RETENTION_DAYS)${pins}; the prune runs with the daily backup job (add up to a day).` +
       `${window.bucketNotes.length > 0 ? ` ${window.bucketNotes.map((n) => `${n[0]?.toUpperCase()}${n.slice(1)}`).join('. ')}.` : ''}`,
     `Where: ${places.join(', and ')}.`,
-    `Encrypted how: ${age} of the ${all.length} backup(s) kept (${copies.length} copies) are encrypted with age (X25519 recipients, ChaCha20-Poly1305) to ${recipients.size} recipient key(s) whose identity is held in the vault, never on the backup host` +
-      `${plain > 0 ? `; ${plain} are NOT encrypted (BACKUP_ENCRYPTION=none)` : ''}. Inside them, TOTP secrets, OIDC signing keys and webhook secrets are also encrypted (AES-256-GCM) under ENCRYPTION_KEY${eras.length > 0 ? ` (key eras ${eras.join(', ')})` : ''}, whose keys are kept in the vault apart from the dumps.`,
+    `Encrypted how: ${age} of the ${all.length} backup(s) kept (${copies.length} copies) are ` +
+      `encrypted with age (X25519 recipients, ChaCha20-Poly1305) to ${recipients.size} recipient ` +
+      `key(s) whose identity is held in the vault, never on the backup host` +
+      (`${plain > 0 ? `; ${plain} are NOT encrypted (BACKUP_ENCRYPTION=none)` : ''}. Inside them, ` +
+        `TOTP secrets, OIDC signing keys and webhook secrets are also encrypted (AES-256-GCM) under ` +
+        `ENCRYPTION_KEY${eras.length > 0 ? ` (key eras ${eras.join(', ')})` : ''}, whose keys are kept ` +
+        `in the vault apart from the dumps.`),
     'A restore of a backup brings erased accounts back: the restore lists them for erasure again.',
   ];
 }
@@ -172,7 +233,8 @@ export async function pruneSurvey(
   }
   if (survey.bucketError) {
     throw new StepFailedError(
-      `nothing was pruned, locally or in the bucket: the bucket could not be read (${messageOf(survey.bucketError)}), so a retention hold placed there cannot be ruled out`,
+      `nothing was pruned, locally or in the bucket: the bucket could not be read ` +
+        `(${messageOf(survey.bucketError)}), so a retention hold placed there cannot be ruled out`,
       (survey.bucketError as { hint?: string }).hint ?? 'fix the bucket access and run retention again',
       survey.bucketError,
     );
@@ -197,7 +259,10 @@ export async function pruneSurvey(
     let markersOnly = false;
     for (const decision of bucket.backups) {
       const names = decision.names.filter((name) => classifyName(name).kind !== 'foreign');
-      const deleted = await deleteObjects(target.s3, names, { signal: target.signal, ...(survey.versioning ? { versioning: survey.versioning } : {}) });
+      const deleted = await deleteObjects(target.s3, names, {
+        signal: target.signal,
+        ...(survey.versioning ? { versioning: survey.versioning } : {}),
+      });
       markersOnly ||= deleted.versioned;
       for (const name of names) {
         result.bucket.push(name);
@@ -210,7 +275,10 @@ export async function pruneSurvey(
       result.bucket.push(...partialNames);
     }
     if (markersOnly) {
-      result.notes.push('the bucket is versioned: the deletes only added delete markers; the data stays until a lifecycle rule expires noncurrent versions');
+      result.notes.push(
+        'the bucket is versioned: the deletes only added delete markers; the data stays until a ' +
+          'lifecycle rule expires noncurrent versions',
+      );
     }
   }
   return result;
@@ -219,7 +287,10 @@ export async function pruneSurvey(
 /** Deletes one of our files in BACKUP_DIR; refuses any other name (belt and braces: the plan lists only ours). */
 async function removeOurs(backupDir: string, name: string): Promise<void> {
   if (classifyName(name).kind === 'foreign' || name.includes('/')) {
-    throw new StepFailedError(`refusing to delete ${name}: not a file of ours`, 'this is a bug: report it with the run id');
+    throw new StepFailedError(
+      `refusing to delete ${name}: not a file of ours`,
+      'this is a bug: report it with the run id',
+    );
   }
   try {
     await rm(join(backupDir, name));

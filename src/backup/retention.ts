@@ -74,7 +74,9 @@ export interface LocationPlan {
 /** Stamps kept as the floor of their source, with why. */
 function floorOf(inventory: Inventory): Map<string, string> {
   const floor = new Map<string, string>();
-  const sources = new Set(inventory.backups.filter((b) => b.source && b.reason !== 'pre-restore').map((b) => b.source as string));
+  const sources = new Set(
+    inventory.backups.filter((b) => b.source && b.reason !== 'pre-restore').map((b) => b.source as string),
+  );
   for (const source of sources) {
     const eligible = inventory.backups.filter((b) => b.source === source && b.reason !== 'pre-restore');
     const verified = eligible.filter((b) => b.verified).at(-1);
@@ -96,7 +98,10 @@ function namesOf(backup: StoredBackup): string[] {
 
 export function planLocation(inventory: Inventory, policy: RetentionPolicy): LocationPlan {
   if (!Number.isSafeInteger(policy.retentionDays) || policy.retentionDays < 1) {
-    throw new UsageError(`RETENTION_DAYS ${policy.retentionDays} is not a positive whole number of days`, 'set RETENTION_DAYS to a number of days such as 14');
+    throw new UsageError(
+      `RETENTION_DAYS ${policy.retentionDays} is not a positive whole number of days`,
+      'set RETENTION_DAYS to a number of days such as 14',
+    );
   }
   const now = policy.now.getTime();
   const windowMs = policy.retentionDays * DAY_MS;
@@ -144,14 +149,29 @@ export function planLocation(inventory: Inventory, policy: RetentionPolicy): Loc
   const partials: PartialDecision[] = inventory.partials.map((file) => {
     const age = file.modifiedAt ? now - file.modifiedAt.getTime() : Number.POSITIVE_INFINITY;
     return age > policy.partialGraceMs
-      ? { location: inventory.location, name: file.name, verdict: 'prune', why: `stale partial file (${file.modifiedAt ? `${formatAge(age)} old` : 'age unknown'}): an interrupted run left it` }
-      : { location: inventory.location, name: file.name, verdict: 'keep', why: `partial file ${formatAge(age)} old: a run may still be writing it` };
+      ? {
+          location: inventory.location,
+          name: file.name,
+          verdict: 'prune',
+          why:
+            `stale partial file (${file.modifiedAt ? `${formatAge(age)} old` : 'age unknown'}): an ` +
+            `interrupted run left it`,
+        }
+      : {
+          location: inventory.location,
+          name: file.name,
+          verdict: 'keep',
+          why: `partial file ${formatAge(age)} old: a run may still be writing it`,
+        };
   });
   return { location: inventory.location, where: inventory.where, backups, partials, ignored: inventory.ignored };
 }
 
 export function prunable(plan: LocationPlan): { backups: BackupDecision[]; partials: PartialDecision[] } {
-  return { backups: plan.backups.filter((b) => b.verdict === 'prune'), partials: plan.partials.filter((p) => p.verdict === 'prune') };
+  return {
+    backups: plan.backups.filter((b) => b.verdict === 'prune'),
+    partials: plan.partials.filter((p) => p.verdict === 'prune'),
+  };
 }
 
 function dumpLabel(decision: BackupDecision): string {
@@ -164,14 +184,25 @@ export function planLines(plan: LocationPlan, now: Date): string[] {
   const label = plan.location === 'local' ? 'local ' : 'bucket';
   if (plan.backups.length === 0 && plan.partials.length === 0) lines.push(`${label} ${plan.where}: no backups`);
   for (const d of plan.backups) {
-    const age = `${formatAge(now.getTime() - d.takenAt.getTime())} old${d.timeFrom === 'file name' ? ' (time from the file name)' : ''}`;
+    const age =
+      `${formatAge(now.getTime() - d.takenAt.getTime())} ` +
+      `old${d.timeFrom === 'file name' ? ' (time from the file name)' : ''}`;
     const reason = d.reason ?? 'no manifest';
-    const what = d.verdict === 'prune' ? `PRUNE: ${d.why}` : `keep${d.keepUntil ? ` until ${d.keepUntil.toISOString()}` : ''}: ${d.why}`;
-    const missing = d.names.length === 1 && d.names[0]?.endsWith('.manifest.json') ? ' (manifest without its dump)' : '';
-    const facts = [formatSize(d.size), d.eras.length > 0 ? `era ${d.eras.join('+')}` : 'era unknown', d.verified ? 'verified' : d.reason ? 'not verified' : 'no manifest'];
+    const what =
+      d.verdict === 'prune'
+        ? `PRUNE: ${d.why}`
+        : `keep${d.keepUntil ? ` until ${d.keepUntil.toISOString()}` : ''}: ${d.why}`;
+    const missing =
+      d.names.length === 1 && d.names[0]?.endsWith('.manifest.json') ? ' (manifest without its dump)' : '';
+    const facts = [
+      formatSize(d.size),
+      d.eras.length > 0 ? `era ${d.eras.join('+')}` : 'era unknown',
+      d.verified ? 'verified' : d.reason ? 'not verified' : 'no manifest',
+    ];
     lines.push(`${label} ${dumpLabel(d)}${missing}  ${age}  ${reason}  ${what}  [${facts.join(', ')}]`);
   }
-  for (const p of plan.partials) lines.push(`${label} ${p.name}  ${p.verdict === 'prune' ? 'PRUNE' : 'keep'}: ${p.why}`);
+  for (const p of plan.partials)
+    lines.push(`${label} ${p.name}  ${p.verdict === 'prune' ? 'PRUNE' : 'keep'}: ${p.why}`);
   if (plan.ignored.length > 0) lines.push(`${label} not ours, never touched: ${plan.ignored.join(', ')}`);
   return lines;
 }
@@ -243,19 +274,36 @@ export function erasureWindow(plans: LocationPlan[], policy: RetentionPolicy, bu
     if (bucket.objectLockDays !== undefined) {
       const locked = new Date(from.getTime() + bucket.objectLockDays * DAY_MS);
       until = later(until, locked);
-      notes.push(`Object Lock (${bucket.objectLockMode ?? 'default retention'}, ${bucket.objectLockDays} days) keeps every object at least that long after its upload, whatever the prune does`);
+      notes.push(
+        `Object Lock (${bucket.objectLockMode ?? 'default retention'}, ${bucket.objectLockDays} ` +
+          `days) keeps every object at least that long after its upload, whatever the prune does`,
+      );
     }
     if (bucket.versioning === 'enabled' || bucket.versioning === 'suspended') {
       if (bucket.noncurrentExpirationDays !== undefined) {
         until = until ? new Date(until.getTime() + bucket.noncurrentExpirationDays * DAY_MS) : until;
-        notes.push(`the bucket is versioned: a prune only adds a delete marker, and the lifecycle rule expires the noncurrent version ${bucket.noncurrentExpirationDays} days later`);
+        notes.push(
+          `the bucket is versioned: a prune only adds a delete marker, and the lifecycle rule ` +
+            `expires the noncurrent version ${bucket.noncurrentExpirationDays} days later`,
+        );
       } else {
         until = undefined;
-        notes.push('the bucket is versioned and no lifecycle rule expires noncurrent versions: a pruned backup stays as a noncurrent version until someone deletes that version; add a NoncurrentVersionExpiration rule on the prefix to bound it');
+        notes.push(
+          'the bucket is versioned and no lifecycle rule expires noncurrent versions: a pruned ' +
+            'backup stays as a noncurrent version until someone deletes that version; add a ' +
+            'NoncurrentVersionExpiration rule on the prefix to bound it',
+        );
       }
-    } else if (bucket.versioning === 'unknown') notes.push('the bucket\'s versioning could not be read: if it is versioned, pruned backups stay as noncurrent versions');
+    } else if (bucket.versioning === 'unknown')
+      notes.push(
+        "the bucket's versioning could not be read: if it is versioned, pruned backups stay as noncurrent versions",
+      );
     if (bucket.currentExpirationDays !== undefined && bucket.currentExpirationDays < policy.retentionDays) {
-      notes.push(`a lifecycle rule expires objects after ${bucket.currentExpirationDays} days, before RETENTION_DAYS (${policy.retentionDays}): the bucket holds less than the window (and may lose the newest verified backup)`);
+      notes.push(
+        `a lifecycle rule expires objects after ${bucket.currentExpirationDays} days, before ` +
+          `RETENTION_DAYS (${policy.retentionDays}): the bucket holds less than the window (and may ` +
+          `lose the newest verified backup)`,
+      );
     }
     if (bucket.lifecycleUnknown) notes.push('the lifecycle rules could not be read');
     if (bucket.objectLockUnknown) notes.push('the Object Lock configuration could not be read');

@@ -39,7 +39,10 @@ async function exportSnapshot(client: pg.Client, warn: (text: string) => void): 
     return (await client.query<{ id: string }>('SELECT pg_export_snapshot() AS id')).rows[0]?.id;
   } catch (error) {
     await client.query('ROLLBACK').catch(() => undefined);
-    warn(`cannot export a snapshot (${messageOf(error)}): the row counts are taken in a snapshot of their own and may differ from the dump's`);
+    warn(
+      `cannot export a snapshot (${messageOf(error)}): the row counts are taken in a snapshot of ` +
+        `their own and may differ from the dump's`,
+    );
     return undefined;
   }
 }
@@ -84,7 +87,8 @@ export async function runBackupDump(params: DumpParams, ctx: ActionContext): Pro
     const now = await readSourceInfo(client, target.label);
     if (now.systemIdentifier !== params.source.systemIdentifier || now.database !== params.source.database) {
       throw new StepFailedError(
-        `${target.label} is now server ${now.systemIdentifier}/${now.database}, not ${params.source.systemIdentifier}/${params.source.database} as at the preflight`,
+        `${target.label} is now server ${now.systemIdentifier}/${now.database}, ` +
+          `not ${params.source.systemIdentifier}/${params.source.database} as at the preflight`,
         'a failover or a DNS change happened during the run: run the backup again',
       );
     }
@@ -110,7 +114,8 @@ export async function runBackupDump(params: DumpParams, ctx: ActionContext): Pro
       onStderr: (line) => {
         imported();
         // pg_dump's progress chatter goes to the journal (and --verbose); its warnings and errors to the log.
-        if (!progress.onLine(line)) ctx.output(line, /^pg_dump: (error|warning|detail|hint):/.test(line) ? 'stderr' : 'stdout');
+        if (!progress.onLine(line))
+          ctx.output(line, /^pg_dump: (error|warning|detail|hint):/.test(line) ? 'stderr' : 'stdout');
       },
     });
     dumping.then(imported, imported);
@@ -134,7 +139,9 @@ export async function runBackupDump(params: DumpParams, ctx: ActionContext): Pro
     }
     await client.query('COMMIT').catch(() => undefined);
     return {
-      message: `${dump.name}: ${formatBytes(dump.size)} in ${(dump.durationMs / 1000).toFixed(1)}s, SHA-256 verified on disk`,
+      message:
+        `${dump.name}: ${formatBytes(dump.size)} in ${(dump.durationMs / 1000).toFixed(1)}s, SHA-256 ` +
+        `verified on disk`,
       data: {
         dump: {
           stamp: dump.stamp,

@@ -64,7 +64,9 @@ export function rowCountKey(table: UserTable): string {
  */
 async function readSystemIdentifier(client: ClientBase, targetLabel: string): Promise<string> {
   try {
-    const row = (await client.query<{ sysid: string }>('SELECT system_identifier::text AS sysid FROM pg_control_system()')).rows[0];
+    const row = (
+      await client.query<{ sysid: string }>('SELECT system_identifier::text AS sysid FROM pg_control_system()')
+    ).rows[0];
     if (row?.sysid) return row.sysid;
   } catch {
     // permission denied: fall through (call this outside a transaction, where a failed query harms nothing)
@@ -138,7 +140,9 @@ export async function readSourceSizes(client: ClientBase): Promise<SourceSizes> 
 
 export async function readWalArchiving(client: ClientBase): Promise<WalArchiving> {
   const row = (
-    await client.query<{ mode: string; level: string }>(`SELECT current_setting('archive_mode') AS mode, current_setting('wal_level') AS level`)
+    await client.query<{ mode: string; level: string }>(
+      `SELECT current_setting('archive_mode') AS mode, current_setting('wal_level') AS level`,
+    )
   ).rows[0];
   const archiveMode = row?.mode ?? 'off';
   return { archiveMode, walLevel: row?.level ?? 'unknown', enabled: archiveMode !== 'off' };
@@ -173,7 +177,11 @@ export async function listUserTables(client: ClientBase): Promise<UserTable[]> {
  * Exact row counts: one `count(*)` per table, which reads every table in full (as the dump does). Run it in the
  * dump's snapshot so that the counts are those of the dump, not of a moment later.
  */
-export async function countRows(client: ClientBase, tables: readonly UserTable[], signal?: AbortSignal): Promise<Record<string, number>> {
+export async function countRows(
+  client: ClientBase,
+  tables: readonly UserTable[],
+  signal?: AbortSignal,
+): Promise<Record<string, number>> {
   const counts: Record<string, number> = {};
   for (const table of tables) {
     if (signal?.aborted) break;

@@ -74,7 +74,8 @@ export async function writeManifestFile(backupDir: string, stamp: string, manife
     await unlink(partial).catch(() => undefined);
     throw new StepFailedError(
       `cannot write the manifest ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
-      'the dump itself is complete and verified (restore works from the dump alone); free space in BACKUP_DIR and run the backup again',
+      'the dump itself is complete and verified (restore works from the dump alone); free space in ' +
+        'BACKUP_DIR and run the backup again',
       error,
     );
   }

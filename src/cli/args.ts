@@ -88,7 +88,10 @@ export function parseCli(argv: string[]): CliOptions {
       given: new Set(tokens.filter((t) => t.kind === 'option').map((t) => t.name)),
     };
   } catch (error) {
-    throw new UsageError((error as Error).message.split('\n')[0] ?? 'bad arguments', '`obexal-runbook --help` lists the commands and options');
+    throw new UsageError(
+      (error as Error).message.split('\n')[0] ?? 'bad arguments',
+      '`obexal-runbook --help` lists the commands and options',
+    );
   }
 }
 

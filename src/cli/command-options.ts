@@ -62,7 +62,8 @@ interface CommandSpec {
 /** The commands that are not runbooks. `prometheus` is listed for `status` so that its monitoring option passes. */
 export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
   practice: {
-    usage: 'obexal-runbook practice [--scenario S] [--name N] | practice up --env-file F [--scenario S] | practice down',
+    usage:
+      'obexal-runbook practice [--scenario S] [--name N] | practice up --env-file F [--scenario S] | practice down',
     summary: 'start the practice sandbox and open the menu against it; `up`/`down` for scripts',
     options: ['scenario', 'env-file', 'name', 'verbose'],
   },
@@ -100,7 +101,11 @@ export function checkCommandOptions(command: string | undefined, given: Readonly
   for (const option of given) {
     if (option === 'help' || option === 'version') continue;
     if (allowed.includes(option)) continue;
-    throw refuse(command ?? 'obexal-runbook', option, command ? `obexal-runbook ${command} --help` : 'obexal-runbook --help');
+    throw refuse(
+      command ?? 'obexal-runbook',
+      option,
+      command ? `obexal-runbook ${command} --help` : 'obexal-runbook --help',
+    );
   }
 }
 

@@ -19,7 +19,12 @@ export interface Invocation {
 
 export function openStore(directory: string): Conf<Record<string, string>> {
   mkdirSync(directory, { recursive: true, mode: 0o700 });
-  return new Conf<Record<string, string>>({ projectName: 'obexal-runbook', cwd: directory, configName: 'config', configFileMode: 0o600 });
+  return new Conf<Record<string, string>>({
+    projectName: 'obexal-runbook',
+    cwd: directory,
+    configName: 'config',
+    configFileMode: 0o600,
+  });
 }
 
 /**
@@ -46,7 +51,9 @@ export function loadInvocation(env: Record<string, string | undefined>): Invocat
   checkOwnedFolder(directory, 'the state folder (OBEXAL_RUNBOOK_CONFIG_DIR)');
   const store = openStore(directory);
   const settings = resolveSettings({ env: withLibpqTarget(env, store.store), file: store.store, configDir: directory });
-  const namedByInvocation = new Set(SETTINGS.filter((s) => ['environment', 'flag'].includes(settings.source(s.name))).map((s) => s.name));
+  const namedByInvocation = new Set(
+    SETTINGS.filter((s) => ['environment', 'flag'].includes(settings.source(s.name))).map((s) => s.name),
+  );
   return { settings, configDir: directory, runsDir: runsDir(directory), namedByInvocation, store };
 }
 
@@ -55,14 +62,26 @@ function holdsPassword(conninfo: string): boolean {
   return /:\/\/[^/@]*:[^@]*@/.test(conninfo) || /(?:^|\s)password\s*=/.test(conninfo) || /[?&]password=/.test(conninfo);
 }
 
-export function setPersistedSetting(store: Conf<Record<string, string>>, name: string, value: string | undefined): string {
-  if (!isKnownSetting(name)) throw new UsageError(`unknown setting ${name}`, '`obexal-runbook config` lists every setting');
+export function setPersistedSetting(
+  store: Conf<Record<string, string>>,
+  name: string,
+  value: string | undefined,
+): string {
+  if (!isKnownSetting(name))
+    throw new UsageError(`unknown setting ${name}`, '`obexal-runbook config` lists every setting');
   const definition = settingDefinition(name)!;
   if (definition.secret) {
-    throw new UsageError(`${name} is a secret and is never written to the configuration file`, `keep it in your vault and provide it through the environment${name === 'ENCRYPTION_KEY' ? ' or ENCRYPTION_KEY_COMMAND' : ''}`);
+    throw new UsageError(
+      `${name} is a secret and is never written to the configuration file`,
+      `keep it in your vault and provide it through the ` +
+        `environment${name === 'ENCRYPTION_KEY' ? ' or ENCRYPTION_KEY_COMMAND' : ''}`,
+    );
   }
   if (definition.connectionString && value && holdsPassword(value)) {
-    throw new UsageError(`${name} holds a password; it is never written to the configuration file`, 'persist the URL without its password and provide it through PGPASSFILE (~/.pgpass) or the environment');
+    throw new UsageError(
+      `${name} holds a password; it is never written to the configuration file`,
+      'persist the URL without its password and provide it through PGPASSFILE (~/.pgpass) or the environment',
+    );
   }
   if (value === undefined) store.delete(name);
   else store.set(name, value);

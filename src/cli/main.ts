@@ -86,7 +86,12 @@ export async function main(argv: string[]): Promise<number> {
     writeErrLine(`error: ${redact(messageOf(error))}`);
     const hint = error instanceof RunbookError ? error.hint : undefined;
     if (hint) writeErrLine(`  what to do: ${redact(hint)}`);
-    if (!(error instanceof RunbookError) && process.argv.includes('--verbose') && error instanceof Error && error.stack) {
+    if (
+      !(error instanceof RunbookError) &&
+      process.argv.includes('--verbose') &&
+      error instanceof Error &&
+      error.stack
+    ) {
       writeErrLine(redact(error.stack));
     }
     return forMonitoring ? 3 : exitCodeOf(error);

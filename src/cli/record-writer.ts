@@ -22,7 +22,12 @@ export function signingKeyOptions(settings: Settings) {
 export function recordWriter(settings: Settings): RecordWriter {
   return async (record) => {
     const key = await loadOrCreateSigningKey(signingKeyOptions(settings));
-    const appended = await appendRecord({ recordsDir: recordsDirOf(settings), record, key: key.keyPair, principal: key.principal });
+    const appended = await appendRecord({
+      recordsDir: recordsDirOf(settings),
+      record,
+      key: key.keyPair,
+      principal: key.principal,
+    });
     const [bytes, signature] = await Promise.all([readFile(appended.path), readFile(appended.sigPath, 'utf8')]);
     const check = verifySshsig(bytes, signature);
     const verified = check.ok && check.publicKey.equals(key.keyPair.publicKey);
@@ -32,7 +37,9 @@ export function recordWriter(settings: Settings): RecordWriter {
     if (!copy.configured) return { path: appended.path, verified };
     const text = copy.problem
       ? `${copy.problem} (the next run copies it)`
-      : copy.uploaded.length > 0 ? `${copy.uploaded.length} file(s) under ${settings.get('S3_PREFIX') ?? 'obexal/'}records/` : 'already there';
+      : copy.uploaded.length > 0
+        ? `${copy.uploaded.length} file(s) under ${settings.get('S3_PREFIX') ?? 'obexal/'}records/`
+        : 'already there';
     return { path: appended.path, verified, copy: { ok: !copy.problem, text } };
   };
 }

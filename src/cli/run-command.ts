@@ -28,7 +28,10 @@ import { TOOL_VERSION } from './version.js';
 
 export function builtinRunbooks(): string[] {
   try {
-    return readdirSync(BUILTIN_RUNBOOKS_DIR).filter((f) => f.endsWith('.yaml')).map((f) => f.replace(/\.yaml$/, '')).sort();
+    return readdirSync(BUILTIN_RUNBOOKS_DIR)
+      .filter((f) => f.endsWith('.yaml'))
+      .map((f) => f.replace(/\.yaml$/, ''))
+      .sort();
   } catch {
     return [];
   }
@@ -38,13 +41,18 @@ export function runbookFileFor(nameOrFile: string): string {
   if (/\.ya?ml$/.test(nameOrFile) || nameOrFile.includes('/')) return nameOrFile;
   const file = join(BUILTIN_RUNBOOKS_DIR, `${nameOrFile}.yaml`);
   if (!existsSync(file)) {
-    throw new UsageError(`unknown runbook or command "${nameOrFile}"`, `runbooks: ${builtinRunbooks().join(', ')}; \`obexal-runbook --help\` lists the commands`);
+    throw new UsageError(
+      `unknown runbook or command "${nameOrFile}"`,
+      `runbooks: ${builtinRunbooks().join(', ')}; \`obexal-runbook --help\` lists the commands`,
+    );
   }
   return file;
 }
 
 export function isHeadless(cli: CliOptions, env: Record<string, string | undefined>): boolean {
-  return cli.yes || cli.json || cli.dryRun || cli.quiet || Boolean(env.CI) || !process.stdout.isTTY || !process.stdin.isTTY;
+  return (
+    cli.yes || cli.json || cli.dryRun || cli.quiet || Boolean(env.CI) || !process.stdout.isTTY || !process.stdin.isTTY
+  );
 }
 
 async function readAnswers(file: string | undefined): Promise<Record<string, string>> {
@@ -62,7 +70,8 @@ async function readAnswers(file: string | undefined): Promise<Record<string, str
     throw unreadable(error);
   }
   if (parsed === null || parsed === undefined) return {};
-  if (typeof parsed !== 'object' || Array.isArray(parsed)) throw new UsageError(`the answers file ${file} must be a mapping of name: value`);
+  if (typeof parsed !== 'object' || Array.isArray(parsed))
+    throw new UsageError(`the answers file ${file} must be a mapping of name: value`);
   const answers = Object.fromEntries(
     Object.entries(parsed).map(([k, v]) => [k, typeof v === 'boolean' ? (v ? 'yes' : 'no') : String(v)]),
   );
@@ -71,7 +80,11 @@ async function readAnswers(file: string | undefined): Promise<Record<string, str
   return answers;
 }
 
-export function loadResume(invocation: Invocation, runId: string | undefined, runbook: Runbook): JournalReplay | undefined {
+export function loadResume(
+  invocation: Invocation,
+  runId: string | undefined,
+  runbook: Runbook,
+): JournalReplay | undefined {
   if (!runId) return undefined;
   const path = journalPath(invocation.runsDir, validateRunId(runId));
   if (!existsSync(path)) {
@@ -80,7 +93,10 @@ export function loadResume(invocation: Invocation, runId: string | undefined, ru
   }
   const replay = readJournal(path);
   if (replay.header.runbook !== runbook.name) {
-    throw new ResumeRefusedError(`run ${runId} is a ${replay.header.runbook} run, not ${runbook.name}`, `resume it with \`obexal-runbook ${replay.header.runbook} --resume ${runId}\``);
+    throw new ResumeRefusedError(
+      `run ${runId} is a ${replay.header.runbook} run, not ${runbook.name}`,
+      `resume it with \`obexal-runbook ${replay.header.runbook} --resume ${runId}\``,
+    );
   }
   if (replay.header.runbookSha256 !== runbook.sha256) {
     throw new ResumeRefusedError(
@@ -88,7 +104,8 @@ export function loadResume(invocation: Invocation, runId: string | undefined, ru
       'a changed runbook may skip or repeat steps; start a new run (the journal of the old one stays for reference)',
     );
   }
-  if (replay.lastOutcome === 'ok') throw new ResumeRefusedError(`run ${runId} already finished successfully`, 'start a new run');
+  if (replay.lastOutcome === 'ok')
+    throw new ResumeRefusedError(`run ${runId} already finished successfully`, 'start a new run');
   return replay;
 }
 
@@ -147,7 +164,12 @@ export async function runRunbookCommand(
     return runInteractive({ startRun: start, runbook: nameOrFile });
   }
 
-  const interactor = new HeadlessInteractor({ answers, yes: cli.yes, confirm: env.CONFIRM, confirmTarget: env.CONFIRM_TARGET });
+  const interactor = new HeadlessInteractor({
+    answers,
+    yes: cli.yes,
+    confirm: env.CONFIRM,
+    confirmTarget: env.CONFIRM_TARGET,
+  });
   const run = startRun(await prepare(nameOrFile, interactor, headlessReporter(cli)));
   const onSignal = (signal: 'SIGINT' | 'SIGTERM') => () => run.control.abort(signal);
   const onInt = onSignal('SIGINT');

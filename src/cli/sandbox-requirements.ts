@@ -34,7 +34,8 @@ export function assertSandboxInstalled(): void {
   const specs = missing.map(([name, version]) => `${name}@${version}`).join(' ');
   throw new UsageError(
     `the practice sandbox needs ${missing.map(([name]) => name).join(' and ')}, which a production install leaves out`,
-    `install ${missing.length === 1 ? 'it' : 'them'} beside the tool: \`npm install -g ${specs}\` for a global install, ` +
+    `install ${missing.length === 1 ? 'it' : 'them'} beside the tool: \`npm install -g ${specs}\` ` +
+      `for a global install, ` +
       `\`npm install --no-save ${specs}\` in the tool's folder otherwise`,
   );
 }

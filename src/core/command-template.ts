@@ -13,7 +13,10 @@ export function splitCommand(text: string, settingName = 'command'): string[] {
     try {
       parsed = JSON.parse(trimmed);
     } catch {
-      throw new UsageError(`${settingName} starts with [ but is not a JSON array`, 'write a JSON array of strings, or plain words');
+      throw new UsageError(
+        `${settingName} starts with [ but is not a JSON array`,
+        'write a JSON array of strings, or plain words',
+      );
     }
     if (!Array.isArray(parsed) || parsed.length === 0 || !parsed.every((p) => typeof p === 'string')) {
       throw new UsageError(`${settingName} must be a non-empty JSON array of strings`);
@@ -81,6 +84,7 @@ export function expandCommand(template: string | string[], values: TemplateValue
 
 /** An era label as DESIGN §4 fixes it. */
 export function validateEraLabel(label: string): string {
-  if (!/^[a-z0-9-]+$/.test(label)) throw new UsageError(`era label "${label}" is invalid`, 'an era label is lower-case letters, digits and dashes');
+  if (!/^[a-z0-9-]+$/.test(label))
+    throw new UsageError(`era label "${label}" is invalid`, 'an era label is lower-case letters, digits and dashes');
   return label;
 }

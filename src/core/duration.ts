@@ -11,7 +11,10 @@ export function parseDuration(text: string, what = 'duration'): number {
   const trimmed = text.trim();
   if (trimmed === '0') return 0;
   if (/^\d+(?:\.\d+)?$/.test(trimmed)) {
-    throw new UsageError(`${what} "${text}" has no unit`, `write the unit: ${trimmed}d for days, ${trimmed}h, ${trimmed}m, ${trimmed}s or ${trimmed}ms`);
+    throw new UsageError(
+      `${what} "${text}" has no unit`,
+      `write the unit: ${trimmed}d for days, ${trimmed}h, ${trimmed}m, ${trimmed}s or ${trimmed}ms`,
+    );
   }
   let total = 0;
   let consumed = '';

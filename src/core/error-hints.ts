@@ -15,15 +15,19 @@ function permissionHint(message: string): string | undefined {
   if (!match) return undefined;
   const [, kind, name] = match;
   const grant =
-    kind === 'schema' ? `GRANT USAGE ON SCHEMA ${name} TO <role>`
-      : kind === 'database' ? `GRANT CONNECT ON DATABASE ${name} TO <role>`
-        : kind === 'sequence' ? `GRANT SELECT ON SEQUENCE ${name} TO <role>`
-          : kind === 'function' ? `GRANT EXECUTE ON FUNCTION ${name} TO <role>`
+    kind === 'schema'
+      ? `GRANT USAGE ON SCHEMA ${name} TO <role>`
+      : kind === 'database'
+        ? `GRANT CONNECT ON DATABASE ${name} TO <role>`
+        : kind === 'sequence'
+          ? `GRANT SELECT ON SEQUENCE ${name} TO <role>`
+          : kind === 'function'
+            ? `GRANT EXECUTE ON FUNCTION ${name} TO <role>`
             : `GRANT SELECT ON ${name} TO <role>`;
   return (
     `the role in DATABASE_URL may not read ${kind} ${name}: ` +
     `have its owner run \`${grant}\` (the role of DATABASE_URL), ` +
-    'or run this runbook as the role that owns the database\'s tables'
+    "or run this runbook as the role that owns the database's tables"
   );
 }
 

@@ -51,7 +51,9 @@ export interface ProcessResult {
 }
 
 export function describeCommand(file: string, args: string[]): string {
-  return redact([file, ...args].map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, "'\\''")}'`)).join(' '));
+  return redact(
+    [file, ...args].map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, "'\\''")}'`)).join(' '),
+  );
 }
 
 /** Starts a process in its own process group; the returned promise settles when it exits. */
@@ -122,7 +124,9 @@ export function startProcess(options: RunProcessOptions): { child: ResultPromise
     killGroup('SIGTERM');
     if (aborted) throw new InterruptedError('SIGINT', `${label}: stopped`);
     if (result.failed && result.exitCode === undefined) {
-      const reason = result.signal ? `was killed by ${result.signal}` : `could not start (${redact(result.shortMessage ?? '')})`;
+      const reason = result.signal
+        ? `was killed by ${result.signal}`
+        : `could not start (${redact(result.shortMessage ?? '')})`;
       throw new StepFailedError(`${label} ${reason}`, tailHint(stderrTail), result.cause);
     }
     return { exitCode: result.exitCode ?? 1, stdout, stderrTail: stderrTail.map(redact) };
@@ -136,7 +140,8 @@ export async function runProcess(options: RunProcessOptions): Promise<ProcessRes
   if (result.exitCode !== 0) {
     const label = options.label ?? describeCommand(options.file, options.args);
     throw new StepFailedError(
-      `${label} exited with code ${result.exitCode}${result.stderrTail.length ? `:\n  ${result.stderrTail.slice(-5).join('\n  ')}` : ''}`,
+      `${label} exited with ` +
+        `code ${result.exitCode}${result.stderrTail.length ? `:\n  ${result.stderrTail.slice(-5).join('\n  ')}` : ''}`,
       tailHint(result.stderrTail),
     );
   }
@@ -144,5 +149,7 @@ export async function runProcess(options: RunProcessOptions): Promise<ProcessRes
 }
 
 function tailHint(tail: string[]): string {
-  return tail.length > 0 ? 'the last lines of its error output are above; the whole output is in the run journal' : 'see the run journal for its output';
+  return tail.length > 0
+    ? 'the last lines of its error output are above; the whole output is in the run journal'
+    : 'see the run journal for its output';
 }

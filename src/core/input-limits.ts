@@ -42,11 +42,13 @@ export async function readBoundedFile(
       length += bytesRead;
       if (length > maxBytes) {
         const size = (await handle.stat()).size;
-        const expected = what === 'the runbook file'
-          ? 'a runbook is a short list of steps'
-          : 'an answers file holds one short `name: value` per line';
+        const expected =
+          what === 'the runbook file'
+            ? 'a runbook is a short list of steps'
+            : 'an answers file holds one short `name: value` per line';
         throw new UsageError(
-          `${what} ${path} is ${size > maxBytes ? sizeText(size) : 'larger than that'}: at most ${sizeText(maxBytes)} is read`,
+          `${what} ${path} is ${size > maxBytes ? sizeText(size) : 'larger than that'}: at ` +
+            `most ${sizeText(maxBytes)} is read`,
           `check that ${path} is the file you meant; ${expected}`,
         );
       }

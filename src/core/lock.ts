@@ -64,7 +64,10 @@ export class LockHeldError extends StepFailedError {
           `if that pid is not an obexal-runbook process any more, remove ${lockPath}`
         : `the lock was taken on host ${holder.host}, where this host cannot check the process: ` +
           `if no run is active there, remove ${lockPath} and try again`;
-    super(`the lock ${lockPath} is held by ${who}; gave up after waiting ${waitedMs} ms (wanted for: ${wantedFor})`, hint);
+    super(
+      `the lock ${lockPath} is held by ${who}; gave up after waiting ${waitedMs} ms (wanted for: ${wantedFor})`,
+      hint,
+    );
     this.lockPath = lockPath;
     this.holder = holder;
   }

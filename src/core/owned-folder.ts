@@ -12,7 +12,9 @@ import { UsageError } from './errors.js';
 
 function userName(uid: number): string {
   try {
-    const line = readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.split(':')[2] === String(uid));
+    const line = readFileSync('/etc/passwd', 'utf8')
+      .split('\n')
+      .find((l) => l.split(':')[2] === String(uid));
     return line ? `${line.split(':')[0]} (uid ${uid})` : `uid ${uid}`;
   } catch {
     return `uid ${uid}`;

@@ -34,7 +34,11 @@ export interface RunningService {
 
 export async function startService(options: ServiceOptions): Promise<RunningService> {
   const label = describeCommand(options.file, options.args);
-  const child = spawn(options.file, options.args, { env: options.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(options.file, options.args, {
+    env: options.env,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const tail: string[] = [];
   let readyMatch: RegExpMatchArray | undefined;
   let exited = false;
@@ -42,7 +46,10 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     exited = true;
   });
   child.on('error', () => undefined);
-  for (const [stream, name] of [[child.stdout, 'stdout'], [child.stderr, 'stderr']] as const) {
+  for (const [stream, name] of [
+    [child.stdout, 'stdout'],
+    [child.stderr, 'stderr'],
+  ] as const) {
     createInterface({ input: stream }).on('line', (line) => {
       tail.push(redact(line));
       if (tail.length > 15) tail.shift();
@@ -73,17 +80,31 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     }
     if (exited || child.exitCode !== null) {
       await exit;
-      throw new StepFailedError(`${label} exited (code ${child.exitCode ?? child.signalCode}) before it was ready:\n  ${tail.slice(-6).join('\n  ')}`, 'its output is above and in the run journal');
+      throw new StepFailedError(
+        `${label} exited (code ${child.exitCode ?? child.signalCode}) before it was ready:\n ` +
+          ` ${tail.slice(-6).join('\n  ')}`,
+        'its output is above and in the run journal',
+      );
     }
     if (options.readyLine && readyMatch) break;
     if (options.readyUrl && (await answers(options.readyUrl))) break;
     if (Date.now() > deadline) {
       await stop();
-      throw new StepFailedError(`${label} was not ready within ${Math.round(options.timeoutMs / 1000)} s:\n  ${tail.slice(-6).join('\n  ')}`, 'check its output above (journal) and its start command');
+      throw new StepFailedError(
+        `${label} was not ready within ${Math.round(options.timeoutMs / 1000)} s:\n  ${tail.slice(-6).join('\n  ')}`,
+        'check its output above (journal) and its start command',
+      );
     }
     await delay(100);
   }
-  return { pid: child.pid ?? 0, readyMatch, get exited() { return exited; }, stop };
+  return {
+    pid: child.pid ?? 0,
+    readyMatch,
+    get exited() {
+      return exited;
+    },
+    stop,
+  };
 }
 
 async function answers(url: string): Promise<boolean> {

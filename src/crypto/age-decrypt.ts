@@ -9,12 +9,7 @@
  * `*.partial` and rename after).
  */
 import { Transform, type TransformCallback } from 'node:stream';
-import {
-  AgeAuthenticationError,
-  AgeHeaderError,
-  AgeNotAgeFileError,
-  AgeTruncatedError,
-} from './age-errors.js';
+import { AgeAuthenticationError, AgeHeaderError, AgeNotAgeFileError, AgeTruncatedError } from './age-errors.js';
 import { headerLength, MAX_HEADER_SIZE, openHeader, VERSION_LINE } from './age-header.js';
 import type { AgeIdentity } from './age-keys.js';
 import { ByteQueue, derivePayloadKey, NONCE_SIZE, openChunk, SEALED_CHUNK_SIZE, TAG_SIZE } from './age-payload.js';
@@ -141,14 +136,17 @@ export class AgeDecryptStream extends Transform {
     if (remaining < TAG_SIZE) {
       if (remaining > 0) throw new AgeTruncatedError('it ends inside a chunk');
       throw new AgeTruncatedError(
-        first ? 'it ends right after the payload nonce' : `it ends after chunk ${this.#counter - 1}, without a last chunk`,
+        first
+          ? 'it ends right after the payload nonce'
+          : `it ends after chunk ${this.#counter - 1}, without a last chunk`,
       );
     }
     const plaintext = this.#openChunk(true, remaining);
     if (plaintext === null) {
       if (remaining === TAG_SIZE && !first) throw new AgeTruncatedError('it ends inside a chunk');
       throw new AgeAuthenticationError(
-        `the last chunk received (chunk ${this.#counter}) does not authenticate: the file was altered, or cut short inside a chunk`,
+        `the last chunk received (chunk ${this.#counter}) does not authenticate: the file was ` +
+          `altered, or cut short inside a chunk`,
         true,
       );
     }

@@ -70,7 +70,8 @@ export class AgeAuthenticationError extends AgeDecryptError {
     super(
       `the age payload fails authentication: ${detail}`,
       possiblyTruncated
-        ? 'the file was cut short or altered: compare its size and SHA-256 with the manifest, fetch it again, or use another dump'
+        ? 'the file was cut short or altered: compare its size and SHA-256 with the manifest, fetch ' +
+            'it again, or use another dump'
         : 'the file was altered or damaged: compare its SHA-256 with the manifest, fetch it again, or use another dump',
     );
     this.possiblyTruncated = possiblyTruncated;

@@ -62,7 +62,8 @@ function unsupportedRecipient(where: string, value: string): UnsupportedAgeKeyEr
     return reject(
       'post-quantum',
       'a post-quantum (age1pq1...)',
-      "Debian's age 1.1.1 cannot decrypt it: use an X25519 key from age-keygen (age-keygen -y identity.txt prints its age1... public key)",
+      "Debian's age 1.1.1 cannot decrypt it: use an X25519 key from age-keygen (age-keygen -y " +
+        'identity.txt prints its age1... public key)',
     );
   }
   if (prefix === 'age1tag' || prefix === 'age1tagpq') {
@@ -105,7 +106,10 @@ function unique(recipients: AgeRecipient[]): AgeRecipient[] {
 
 /** Recipients from a comma-separated setting such as BACKUP_RECIPIENTS. */
 export function parseRecipientList(csv: string, settingName = 'BACKUP_RECIPIENTS'): AgeRecipient[] {
-  const entries = csv.split(',').map((entry) => entry.trim()).filter((entry) => entry !== '');
+  const entries = csv
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '');
   if (entries.length === 0) throw new UsageError(`${settingName} holds no age recipient`, RECIPIENT_HINT);
   return unique(entries.map((entry) => parseRecipient(entry, settingName)));
 }
@@ -145,7 +149,11 @@ export async function readRecipientsFile(path: string): Promise<AgeRecipient[]> 
 
 async function parseIdentity(text: string, where: string): Promise<AgeIdentity> {
   if (text.startsWith('AGE-SECRET-KEY-PQ-')) {
-    throw new UnsupportedAgeKeyError(`${where}: post-quantum identities are not supported`, 'post-quantum', IDENTITY_HINT);
+    throw new UnsupportedAgeKeyError(
+      `${where}: post-quantum identities are not supported`,
+      'post-quantum',
+      IDENTITY_HINT,
+    );
   }
   if (text.startsWith('AGE-PLUGIN-')) {
     throw new UnsupportedAgeKeyError(`${where}: plugin identities are not supported`, 'plugin', IDENTITY_HINT);

@@ -23,11 +23,15 @@ export interface DrillServiceEnv {
 }
 
 /** The child's whole environment: the base variables, container CLI variables, the database, the keys, PORT, HOST. */
-export function serviceEnvironment(from: Readonly<Record<string, string | undefined>>, values: DrillServiceEnv): Record<string, string> {
+export function serviceEnvironment(
+  from: Readonly<Record<string, string | undefined>>,
+  values: DrillServiceEnv,
+): Record<string, string> {
   const env = baseChildEnv(from as Record<string, string | undefined>);
   for (const [name, value] of Object.entries(from)) {
     if (value === undefined) continue;
-    if (PASS_THROUGH_NAMES.includes(name) || PASS_THROUGH_PREFIXES.some((prefix) => name.startsWith(prefix))) env[name] = value;
+    if (PASS_THROUGH_NAMES.includes(name) || PASS_THROUGH_PREFIXES.some((prefix) => name.startsWith(prefix)))
+      env[name] = value;
   }
   env.DATABASE_URL = values.databaseUrl;
   env.ENCRYPTION_KEY = values.encryptionKey;
@@ -58,8 +62,16 @@ export interface DrillService {
 
 /** The command as it will run (`{port}` replaced); the template must not carry secrets (they go in the environment). */
 export function drillServiceCommand(template: string, port: number): string[] {
-  const words = expandCommand(splitCommand(template, 'DRILL_AUTH_SERVICE_START'), { port: String(port) }, 'DRILL_AUTH_SERVICE_START');
-  if (words.length === 0 || !words[0]) throw new UsageError('DRILL_AUTH_SERVICE_START is empty', 'set it to the command that starts an auth-service against DATABASE_URL on PORT');
+  const words = expandCommand(
+    splitCommand(template, 'DRILL_AUTH_SERVICE_START'),
+    { port: String(port) },
+    'DRILL_AUTH_SERVICE_START',
+  );
+  if (words.length === 0 || !words[0])
+    throw new UsageError(
+      'DRILL_AUTH_SERVICE_START is empty',
+      'set it to the command that starts an auth-service against DATABASE_URL on PORT',
+    );
   return words;
 }
 

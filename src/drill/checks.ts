@@ -42,8 +42,16 @@ export interface CheckVerdict {
   details: Record<string, unknown>;
 }
 
-const pass = (reason: string, details: Record<string, unknown> = {}): CheckVerdict => ({ passed: true, reason, details });
-const fail = (reason: string, details: Record<string, unknown> = {}): CheckVerdict => ({ passed: false, reason, details });
+const pass = (reason: string, details: Record<string, unknown> = {}): CheckVerdict => ({
+  passed: true,
+  reason,
+  details,
+});
+const fail = (reason: string, details: Record<string, unknown> = {}): CheckVerdict => ({
+  passed: false,
+  reason,
+  details,
+});
 
 async function call(url: string, run: () => Promise<HttpAnswer>): Promise<HttpAnswer | CheckVerdict> {
   try {
@@ -57,31 +65,48 @@ function isVerdict(value: HttpAnswer | CheckVerdict): value is CheckVerdict {
   return 'passed' in value;
 }
 
-/** JWKS: at least one key, and its kids exactly the restored database's (a drill that reached another database fails). */
-export async function checkJwks(baseUrl: string, endpoints: DrillEndpoints, expectedKids: readonly string[], signal: AbortSignal): Promise<CheckVerdict> {
+/** JWKS: at least one key, and its kids exactly the restored database's (a drill that reached another database fails).
+ * */
+export async function checkJwks(
+  baseUrl: string,
+  endpoints: DrillEndpoints,
+  expectedKids: readonly string[],
+  signal: AbortSignal,
+): Promise<CheckVerdict> {
   const url = `${baseUrl}${endpoints.jwks}`;
   const answer = await call(url, () => request(url, { signal }));
   if (isVerdict(answer)) return answer;
   if (answer.status !== 200) return fail(`${endpoints.jwks} answered ${describeAnswer(answer)}`);
   const keys = (answer.json as { keys?: unknown } | undefined)?.keys;
   if (!Array.isArray(keys)) return fail(`${endpoints.jwks} is not a JWK set (no "keys" array)`);
-  const kids = keys.map((key) => (key && typeof key === 'object' ? (key as { kid?: unknown }).kid : undefined)).filter((kid): kid is string => typeof kid === 'string');
+  const kids = keys
+    .map((key) => (key && typeof key === 'object' ? (key as { kid?: unknown }).kid : undefined))
+    .filter((kid): kid is string => typeof kid === 'string');
   const served = [...new Set(kids)].sort();
   const expected = [...new Set(expectedKids)].sort();
   const missing = expected.filter((kid) => !served.includes(kid));
   const unexpected = served.filter((kid) => !expected.includes(kid));
   const details = { keys: keys.length, servedKids: served, expectedKids: expected };
   if (keys.length === 0) return fail(`${endpoints.jwks} lists no key: the service cannot sign tokens`, details);
-  if (kids.length !== keys.length) return fail(`${keys.length - kids.length} key(s) of ${endpoints.jwks} have no kid`, details);
-  if (expected.length === 0) return fail('the restored database holds no active or retired signing key, so no JWKS can match it', details);
+  if (kids.length !== keys.length)
+    return fail(`${keys.length - kids.length} key(s) of ${endpoints.jwks} have no kid`, details);
+  if (expected.length === 0)
+    return fail('the restored database holds no active or retired signing key, so no JWKS can match it', details);
   if (missing.length > 0 || unexpected.length > 0) {
     const parts = [
       missing.length > 0 ? `missing ${missing.join(', ')}` : '',
       unexpected.length > 0 ? `not in the restored database: ${unexpected.join(', ')}` : '',
     ].filter(Boolean);
-    return fail(`the JWKS does not match the restored database's signing keys (${parts.join('; ')}): the service did not serve the drill database`, { ...details, missing, unexpected });
+    return fail(
+      `the JWKS does not match the restored database's signing keys (${parts.join('; ')}): the ` +
+        `service did not serve the drill database`,
+      { ...details, missing, unexpected },
+    );
   }
-  return pass(`${keys.length} key(s), kids ${served.join(', ')}: exactly the restored database's signing keys`, details);
+  return pass(
+    `${keys.length} key(s), kids ${served.join(', ')}: exactly the restored database's signing keys`,
+    details,
+  );
 }
 
 export interface LoginCredentials {
@@ -97,33 +122,69 @@ export interface LoginResult {
 }
 
 /** Password login: must answer the MFA challenge (the drill account has TOTP enrolled). */
-export async function checkLogin(baseUrl: string, endpoints: DrillEndpoints, credentials: LoginCredentials, signal: AbortSignal): Promise<LoginResult> {
+export async function checkLogin(
+  baseUrl: string,
+  endpoints: DrillEndpoints,
+  credentials: LoginCredentials,
+  signal: AbortSignal,
+): Promise<LoginResult> {
   const url = `${baseUrl}${endpoints.login}`;
   const answer = await call(url, () =>
-    request(url, { method: 'POST', headers: { [endpoints.tenantHeader]: credentials.tenant }, body: { email: credentials.email, password: credentials.password }, signal }),
+    request(url, {
+      method: 'POST',
+      headers: { [endpoints.tenantHeader]: credentials.tenant },
+      body: { email: credentials.email, password: credentials.password },
+      signal,
+    }),
   );
   if (isVerdict(answer)) return { verdict: answer };
   const details = { status: answer.status, tenant: credentials.tenant, email: credentials.email };
   if (answer.status === 401) {
-    return { verdict: fail(`the login was refused (${describeAnswer(answer)}): wrong DRILL_PASSWORD, or the drill account (${credentials.email} in tenant ${credentials.tenant}) is not in this dump`, details) };
+    return {
+      verdict: fail(
+        `the login was refused (${describeAnswer(answer)}): wrong DRILL_PASSWORD, or the drill ` +
+          `account (${credentials.email} in tenant ${credentials.tenant}) is not in this dump`,
+        details,
+      ),
+    };
   }
   if (answer.status !== 200) return { verdict: fail(`${endpoints.login} answered ${describeAnswer(answer)}`, details) };
   const body = (answer.json ?? {}) as { mfaRequired?: unknown; mfaToken?: unknown; methods?: unknown };
   if (body.mfaRequired !== true) {
-    return { verdict: fail('the login succeeded without an MFA challenge: the drill account must have TOTP enrolled so that the drill proves an MFA completion', details) };
+    return {
+      verdict: fail(
+        'the login succeeded without an MFA challenge: the drill account must have TOTP enrolled so ' +
+          'that the drill proves an MFA completion',
+        details,
+      ),
+    };
   }
-  if (typeof body.mfaToken !== 'string' || body.mfaToken === '') return { verdict: fail('the MFA challenge carries no mfaToken', details) };
+  if (typeof body.mfaToken !== 'string' || body.mfaToken === '')
+    return { verdict: fail('the MFA challenge carries no mfaToken', details) };
   addSecret(body.mfaToken);
   const methods = Array.isArray(body.methods) ? body.methods.filter((m): m is string => typeof m === 'string') : [];
-  if (methods.length > 0 && !methods.includes('totp')) return { verdict: fail(`the MFA challenge offers ${methods.join(', ')}, not totp`, { ...details, methods }) };
-  return { verdict: pass(`password accepted for ${credentials.email}; MFA challenge answered (methods ${methods.join(', ') || 'unspecified'})`, { ...details, methods }), mfaToken: body.mfaToken };
+  if (methods.length > 0 && !methods.includes('totp'))
+    return { verdict: fail(`the MFA challenge offers ${methods.join(', ')}, not totp`, { ...details, methods }) };
+  return {
+    verdict: pass(
+      `password accepted for ${credentials.email}; MFA challenge answered ` +
+        `(methods ${methods.join(', ') || 'unspecified'})`,
+      { ...details, methods },
+    ),
+    mfaToken: body.mfaToken,
+  };
 }
 
 /** The current TOTP code of a base32 seed (RFC 6238: SHA-1, 6 digits, 30 s), as an authenticator app shows it. */
 const TOTP_PERIOD_MS = 30_000;
 
 export function totpCode(seedBase32: string, now = Date.now()): string {
-  const totp = new TOTP({ secret: Secret.fromBase32(seedBase32.replace(/\s+/g, '').toUpperCase()), algorithm: 'SHA1', digits: 6, period: 30 });
+  const totp = new TOTP({
+    secret: Secret.fromBase32(seedBase32.replace(/\s+/g, '').toUpperCase()),
+    algorithm: 'SHA1',
+    digits: 6,
+    period: 30,
+  });
   return totp.generate({ timestamp: now });
 }
 
@@ -134,12 +195,19 @@ export interface MfaResult {
 }
 
 /** MFA completion: CSRF token and cookie, then the TOTP code; must set the session cookie. */
-export async function checkMfa(baseUrl: string, endpoints: DrillEndpoints, mfaToken: string, totpSeed: string, signal: AbortSignal): Promise<MfaResult> {
+export async function checkMfa(
+  baseUrl: string,
+  endpoints: DrillEndpoints,
+  mfaToken: string,
+  totpSeed: string,
+  signal: AbortSignal,
+): Promise<MfaResult> {
   const csrfUrl = `${baseUrl}${endpoints.csrf}`;
   const csrf = await call(csrfUrl, () => request(csrfUrl, { signal }));
   if (isVerdict(csrf)) return { verdict: csrf };
   const csrfToken = (csrf.json as { csrfToken?: unknown } | undefined)?.csrfToken;
-  if (csrf.status !== 200 || typeof csrfToken !== 'string') return { verdict: fail(`${endpoints.csrf} gave no CSRF token (${describeAnswer(csrf)})`) };
+  if (csrf.status !== 200 || typeof csrfToken !== 'string')
+    return { verdict: fail(`${endpoints.csrf} gave no CSRF token (${describeAnswer(csrf)})`) };
   if (csrf.cookies.size === 0) return { verdict: fail(`${endpoints.csrf} set no cookie for the CSRF token`) };
   for (const value of csrf.cookies.values()) addSecret(value);
 
@@ -151,7 +219,13 @@ export async function checkMfa(baseUrl: string, endpoints: DrillEndpoints, mfaTo
   const url = `${baseUrl}${endpoints.mfa}`;
   const submit = () =>
     call(url, () =>
-      request(url, { method: 'POST', headers: { [endpoints.csrfHeader]: csrfToken }, cookies: csrf.cookies, body: { mfaToken, code: totpCode(totpSeed) }, signal }),
+      request(url, {
+        method: 'POST',
+        headers: { [endpoints.csrfHeader]: csrfToken },
+        cookies: csrf.cookies,
+        body: { mfaToken, code: totpCode(totpSeed) },
+        signal,
+      }),
     );
   let answer = await submit();
   if (isVerdict(answer)) return { verdict: answer };
@@ -167,25 +241,47 @@ export async function checkMfa(baseUrl: string, endpoints: DrillEndpoints, mfaTo
   }
   const details = { status: answer.status, ...(waitedMs > 0 ? { retriedWithNextCodeAfterMs: waitedMs } : {}) };
   if (answer.status === 401) {
-    return { verdict: fail(`the TOTP code was refused twice, also the next step's (${describeAnswer(answer)}): wrong DRILL_TOTP_SECRET, or this host's clock is off`, details) };
+    return {
+      verdict: fail(
+        `the TOTP code was refused twice, also the next step's (${describeAnswer(answer)}): wrong ` +
+          `DRILL_TOTP_SECRET, or this host's clock is off`,
+        details,
+      ),
+    };
   }
   if (answer.status !== 200) return { verdict: fail(`${endpoints.mfa} answered ${describeAnswer(answer)}`, details) };
   const session = answer.cookies.get(endpoints.sessionCookie);
-  if (!session) return { verdict: fail(`the MFA completion answered 200 but set no ${endpoints.sessionCookie} cookie`, details) };
+  if (!session)
+    return { verdict: fail(`the MFA completion answered 200 but set no ${endpoints.sessionCookie} cookie`, details) };
   addSecret(session);
-  return { verdict: pass(`TOTP code accepted; ${endpoints.sessionCookie} cookie set`, details), sessionCookie: session };
+  return {
+    verdict: pass(`TOTP code accepted; ${endpoints.sessionCookie} cookie set`, details),
+    sessionCookie: session,
+  };
 }
 
 /** `/v1/auth/me` with the session: must return the drill account's profile. */
-export async function checkMe(baseUrl: string, endpoints: DrillEndpoints, sessionCookie: string, expectedEmail: string, signal: AbortSignal): Promise<CheckVerdict> {
+export async function checkMe(
+  baseUrl: string,
+  endpoints: DrillEndpoints,
+  sessionCookie: string,
+  expectedEmail: string,
+  signal: AbortSignal,
+): Promise<CheckVerdict> {
   const url = `${baseUrl}${endpoints.me}`;
-  const answer = await call(url, () => request(url, { cookies: new Map([[endpoints.sessionCookie, sessionCookie]]), signal }));
+  const answer = await call(url, () =>
+    request(url, { cookies: new Map([[endpoints.sessionCookie, sessionCookie]]), signal }),
+  );
   if (isVerdict(answer)) return answer;
-  if (answer.status !== 200) return fail(`${endpoints.me} answered ${describeAnswer(answer)} with the session the MFA completion set`, { status: answer.status });
+  if (answer.status !== 200)
+    return fail(`${endpoints.me} answered ${describeAnswer(answer)} with the session the MFA completion set`, {
+      status: answer.status,
+    });
   const profile = (answer.json ?? {}) as Record<string, unknown>;
   const email = typeof profile.email === 'string' ? profile.email : undefined;
   const details = { status: answer.status, email: email ?? null, fields: Object.keys(profile).sort() };
   if (!email) return fail(`${endpoints.me} returned no email`, details);
-  if (email.toLowerCase() !== expectedEmail.toLowerCase()) return fail(`${endpoints.me} returned the profile of ${email}, not of the drill account ${expectedEmail}`, details);
+  if (email.toLowerCase() !== expectedEmail.toLowerCase())
+    return fail(`${endpoints.me} returned the profile of ${email}, not of the drill account ${expectedEmail}`, details);
   return pass(`profile of ${email} (${details.fields.length} field(s))`, details);
 }

@@ -38,24 +38,51 @@ async function text(ctx: Ctx, setting: string, message: string, sources: Record<
     return answer;
   } catch (error) {
     if (!(error instanceof AnswerRequiredError)) throw error;
-    throw new AnswerRequiredError(setting, `${setting} is not set: the drill signs in as the drill account; nothing was changed`, `set ${setting} (the drill account's ${message.toLowerCase()})`);
+    throw new AnswerRequiredError(
+      setting,
+      `${setting} is not set: the drill signs in as the drill account; nothing was changed`,
+      `set ${setting} (the drill account's ${message.toLowerCase()})`,
+    );
   }
 }
 
-async function secret(ctx: Ctx, setting: string, message: string, sources: Record<string, string>, validate?: (v: string) => string | undefined): Promise<void> {
+async function secret(
+  ctx: Ctx,
+  setting: string,
+  message: string,
+  sources: Record<string, string>,
+  validate?: (v: string) => string | undefined,
+): Promise<void> {
   const held = ctx.secrets.get(setting);
   if (held) return;
   let value = ctx.settings.get(setting);
   if (value) {
     const problem = validate?.(value);
-    if (problem) throw new AnswerRequiredError(setting, `${setting} is invalid: ${problem}; nothing was changed`, `set ${setting} to the drill account's ${message}`);
+    if (problem)
+      throw new AnswerRequiredError(
+        setting,
+        `${setting} is invalid: ${problem}; nothing was changed`,
+        `set ${setting} to the drill account's ${message}`,
+      );
     sources[setting] = ctx.settings.source(setting);
   } else {
     try {
-      value = await ctx.interactor.secret({ kind: 'secret', name: setting, message: `the drill account's ${message} (never shown or stored)`, ...(validate ? { validate } : {}) }, ctx.signal);
+      value = await ctx.interactor.secret(
+        {
+          kind: 'secret',
+          name: setting,
+          message: `the drill account's ${message} (never shown or stored)`,
+          ...(validate ? { validate } : {}),
+        },
+        ctx.signal,
+      );
     } catch (error) {
       if (!(error instanceof AnswerRequiredError)) throw error;
-      throw new AnswerRequiredError(setting, `${setting} is not set: the drill needs the drill account's ${message}; nothing was changed`, `set ${setting} in the environment of this command (from the vault; it is never written anywhere)`);
+      throw new AnswerRequiredError(
+        setting,
+        `${setting} is not set: the drill needs the drill account's ${message}; nothing was changed`,
+        `set ${setting} in the environment of this command (from the vault; it is never written anywhere)`,
+      );
     }
     sources[setting] = 'prompt';
   }

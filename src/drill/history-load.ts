@@ -1,4 +1,5 @@
-/** Reads the drill records of RECORDS_DIR into a `DrillHistory` (signatures are not checked here: `records verify` does). */
+/** Reads the drill records of RECORDS_DIR into a `DrillHistory` (signatures are not checked here: `records verify`
+ * does). */
 import { listRecordsDir, loadRecordFile } from '../records/record-files.js';
 import { drillHistory, type DrillHistory } from './history.js';
 

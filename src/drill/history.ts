@@ -45,8 +45,8 @@ export const TREND_WINDOW = 8;
 /** Below this relative change per drill (of the mean RTO) the trend is called steady. */
 const STEADY_FRACTION = 0.05;
 
-const numberOrNull = (value: unknown): number | null => (typeof value === 'number' && Number.isFinite(value) ? value : null);
-
+const numberOrNull = (value: unknown): number | null =>
+  typeof value === 'number' && Number.isFinite(value) ? value : null;
 
 /** One record (as parsed JSON) as a history entry; undefined when it is not a drill record. */
 export function drillEntryOf(record: Record<string, unknown>): DrillHistoryEntry | undefined {
@@ -84,7 +84,9 @@ export function slope(values: readonly number[]): number | null {
 function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+  return sorted.length % 2 === 1
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
 
 /**

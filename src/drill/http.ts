@@ -76,6 +76,10 @@ export function describeAnswer(answer: HttpAnswer): string {
 /** Why a request did not get an answer at all, in one line. */
 export function describeRequestError(error: unknown, url: string): string {
   const cause = (error as { cause?: { code?: string; message?: string } } | undefined)?.cause;
-  if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')) return `no answer from ${url} (${error.name === 'TimeoutError' ? 'timed out' : 'aborted'})`;
-  return redact(`no answer from ${url}: ${cause?.code ?? cause?.message ?? (error instanceof Error ? error.message : String(error))}`);
+  if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError'))
+    return `no answer from ${url} (${error.name === 'TimeoutError' ? 'timed out' : 'aborted'})`;
+  return redact(
+    `no answer ` +
+      `from ${url}: ${cause?.code ?? cause?.message ?? (error instanceof Error ? error.message : String(error))}`,
+  );
 }

@@ -49,7 +49,6 @@ export interface DrillSummary {
 
 const str = (value: unknown): string | undefined => (typeof value === 'string' && value !== '' ? value : undefined);
 
-
 export function summarizeDrill(input: DrillSummaryInput): DrillSummary {
   const checks: DrillSummary['checks'] = {};
   const failedChecks: string[] = [];
@@ -58,7 +57,13 @@ export function summarizeDrill(input: DrillSummaryInput): DrillSummary {
     const name = str(check.data.check) ?? check.id;
     const passed = check.outcome === 'ok' && check.data.passed === true;
     const at = str(check.data.at) ?? null;
-    checks[name] = { step: check.id, passed, outcome: check.outcome, reason: str(check.data.reason) ?? (check.outcome === 'not-run' ? 'did not run' : check.outcome), at };
+    checks[name] = {
+      step: check.id,
+      passed,
+      outcome: check.outcome,
+      reason: str(check.data.reason) ?? (check.outcome === 'not-run' ? 'did not run' : check.outcome),
+      at,
+    };
     if (!passed) failedChecks.push(name);
     else if (at) last = Math.max(last ?? 0, Date.parse(at));
   }

@@ -48,10 +48,16 @@ export interface ServerIdentity {
 
 /** The system identifier needs pg_control_system(), which some roles may not call: null then. */
 export async function readServerIdentity(client: ClientBase, label: string): Promise<ServerIdentity> {
-  const base = (await client.query<{ db: string; version: string }>(`SELECT current_database() AS db, current_setting('server_version') AS version`)).rows[0];
+  const base = (
+    await client.query<{ db: string; version: string }>(
+      `SELECT current_database() AS db, current_setting('server_version') AS version`,
+    )
+  ).rows[0];
   let systemIdentifier: string | null = null;
   try {
-    systemIdentifier = (await client.query<{ sysid: string }>('SELECT system_identifier::text AS sysid FROM pg_control_system()')).rows[0]?.sysid ?? null;
+    systemIdentifier =
+      (await client.query<{ sysid: string }>('SELECT system_identifier::text AS sysid FROM pg_control_system()'))
+        .rows[0]?.sysid ?? null;
   } catch {
     systemIdentifier = null;
   }
@@ -71,7 +77,8 @@ export interface SeparationVerdict {
 function refuse(why: string): never {
   throw new UsageError(
     `refusing to drill: ${why}; a drill restores into a throwaway database and must never touch the backup source`,
-    'set DRILL_DATABASE_URL to a server (and a maintenance database such as postgres) other than the production database',
+    'set DRILL_DATABASE_URL to a server (and a maintenance database such as postgres) other than ' +
+      'the production database',
   );
 }
 
@@ -79,7 +86,11 @@ function refuse(why: string): never {
  * Refuses when DRILL_DATABASE_URL names the backup source (DATABASE_URL). Production is contacted only to read
  * its identity; when it does not answer the label comparison alone decides (said in the notes).
  */
-export async function checkSeparation(drillServer: PgTarget, productionUrl: string | undefined, signal: AbortSignal): Promise<SeparationVerdict> {
+export async function checkSeparation(
+  drillServer: PgTarget,
+  productionUrl: string | undefined,
+  signal: AbortSignal,
+): Promise<SeparationVerdict> {
   const notes: string[] = [];
   let production: PgTarget | undefined;
   if (productionUrl) {
@@ -91,34 +102,59 @@ export async function checkSeparation(drillServer: PgTarget, productionUrl: stri
   } else {
     notes.push('DATABASE_URL is not set: the drill server could not be compared with the backup source');
   }
-  if (production && production.label === drillServer.label) refuse(`DRILL_DATABASE_URL names ${drillServer.label}, the database of DATABASE_URL`);
+  if (production && production.label === drillServer.label)
+    refuse(`DRILL_DATABASE_URL names ${drillServer.label}, the database of DATABASE_URL`);
 
   let drillIdentity: ServerIdentity;
   try {
     drillIdentity = await withClient(drillServer, (client) => readServerIdentity(client, drillServer.label), signal);
   } catch (error) {
     if (signal.aborted) throw error;
-    throw new StepFailedError(`cannot connect to the drill server ${drillServer.label}: ${messageOf(error)}`, 'check DRILL_DATABASE_URL: the drill creates its throwaway database on that server', error);
+    throw new StepFailedError(
+      `cannot connect to the drill server ${drillServer.label}: ${messageOf(error)}`,
+      'check DRILL_DATABASE_URL: the drill creates its throwaway database on that server',
+      error,
+    );
   }
-  if (production && isDrillDatabaseName(production.database)) refuse(`DATABASE_URL names a drill database (${production.label})`);
+  if (production && isDrillDatabaseName(production.database))
+    refuse(`DATABASE_URL names a drill database (${production.label})`);
 
   let productionIdentity: ServerIdentity | undefined;
   if (production) {
     try {
-      productionIdentity = await withClient(production, (client) => readServerIdentity(client, production.label), signal);
+      productionIdentity = await withClient(
+        production,
+        (client) => readServerIdentity(client, production.label),
+        signal,
+      );
     } catch (error) {
       if (signal.aborted) throw error;
-      notes.push(`the backup source ${production.label} did not answer (${messageOf(error)}): compared by host, port and database name only`);
+      notes.push(
+        `the backup source ${production.label} did not answer (${messageOf(error)}): compared by ` +
+          `host, port and database name only`,
+      );
     }
   }
   const bothIdentified = Boolean(drillIdentity.systemIdentifier && productionIdentity?.systemIdentifier);
   const sameServer = bothIdentified && drillIdentity.systemIdentifier === productionIdentity?.systemIdentifier;
   if (sameServer && drillIdentity.database === productionIdentity?.database) {
-    refuse(`DRILL_DATABASE_URL (${drillServer.label}) reaches the database of DATABASE_URL (${production?.label}): same server (system identifier ${drillIdentity.systemIdentifier}) and same database "${drillIdentity.database}"`);
+    refuse(
+      `DRILL_DATABASE_URL (${drillServer.label}) reaches the database of DATABASE_URL ` +
+        `(${production?.label}): same server (system identifier ${drillIdentity.systemIdentifier}) and ` +
+        `same database "${drillIdentity.database}"`,
+    );
   }
-  if (productionIdentity && !bothIdentified) notes.push('a system identifier could not be read (pg_control_system() not allowed for this role): compared by host, port and database name');
+  if (productionIdentity && !bothIdentified)
+    notes.push(
+      'a system identifier could not be read (pg_control_system() not allowed for this role): ' +
+        'compared by host, port and database name',
+    );
   if (sameServer) {
-    notes.push(`the drill server is the production server (system identifier ${drillIdentity.systemIdentifier}): the throwaway database is created beside production and competes with it for resources`);
+    notes.push(
+      `the drill server is the production server (system ` +
+        `identifier ${drillIdentity.systemIdentifier}): the throwaway database is created beside ` +
+        `production and competes with it for resources`,
+    );
   }
   return {
     comparedBy: bothIdentified ? 'label and system identifier' : 'label',
@@ -136,14 +172,22 @@ export interface CreatedDrillDatabase {
 }
 
 /** Creates the throwaway database from template0 (UTF-8, or the dump's encoding when given). */
-export async function createDrillDatabase(server: PgTarget, name: string, options: { encoding?: string; signal: AbortSignal }): Promise<CreatedDrillDatabase> {
+export async function createDrillDatabase(
+  server: PgTarget,
+  name: string,
+  options: { encoding?: string; signal: AbortSignal },
+): Promise<CreatedDrillDatabase> {
   assertDatabaseName(name);
   const encoding = options.encoding && /^[A-Za-z0-9_]+$/.test(options.encoding) ? options.encoding : 'UTF8';
   await withClient(
     server,
     async (client) => {
       const exists = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
-      if (exists.rowCount) throw new StepFailedError(`the database ${name} already exists on ${server.label}`, 'another drill with this run id left it behind: drop it, then run the drill again');
+      if (exists.rowCount)
+        throw new StepFailedError(
+          `the database ${name} already exists on ${server.label}`,
+          'another drill with this run id left it behind: drop it, then run the drill again',
+        );
       await client.query(`CREATE DATABASE "${name}" TEMPLATE template0 ENCODING '${encoding}'`);
     },
     options.signal,
@@ -158,11 +202,16 @@ export async function dropDrillDatabase(server: PgTarget, name: string): Promise
   return withClient(server, async (client) => {
     const exists = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
     if (!exists.rowCount) return false;
-    const version = Number((await client.query<{ v: string }>(`SELECT current_setting('server_version_num') AS v`)).rows[0]?.v ?? 0);
+    const version = Number(
+      (await client.query<{ v: string }>(`SELECT current_setting('server_version_num') AS v`)).rows[0]?.v ?? 0,
+    );
     if (version >= 130000) {
       await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
     } else {
-      await client.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [name]);
+      await client.query(
+        'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()',
+        [name],
+      );
       await client.query(`DROP DATABASE IF EXISTS "${name}"`);
     }
     return true;

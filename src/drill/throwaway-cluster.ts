@@ -13,7 +13,11 @@ export type DrillServerChoice = 'auto' | 'configured' | 'cluster';
 export type DrillServerMode = 'configured' | 'cluster';
 
 /** Writes as a production server does: a drill measures a recovery, not a benchmark. */
-export const DURABLE_SETTINGS: Readonly<Record<string, string>> = { fsync: 'on', synchronous_commit: 'on', full_page_writes: 'on' };
+export const DURABLE_SETTINGS: Readonly<Record<string, string>> = {
+  fsync: 'on',
+  synchronous_commit: 'on',
+  full_page_writes: 'on',
+};
 
 /** `auto`: DRILL_DATABASE_URL when it is set, else a throwaway cluster. */
 export function drillServerMode(settings: Pick<Settings, 'get'>, choice: DrillServerChoice): DrillServerMode {
@@ -22,7 +26,8 @@ export function drillServerMode(settings: Pick<Settings, 'get'>, choice: DrillSe
     if (!settings.get('DRILL_DATABASE_URL')) {
       throw new UsageError(
         'the drill server is set to "configured" and DRILL_DATABASE_URL is not set',
-        'set DRILL_DATABASE_URL to a server where the drill may create its throwaway database, or answer server: auto to make a throwaway cluster',
+        'set DRILL_DATABASE_URL to a server where the drill may create its throwaway database, or ' +
+          'answer server: auto to make a throwaway cluster',
       );
     }
     return 'configured';
@@ -30,7 +35,8 @@ export function drillServerMode(settings: Pick<Settings, 'get'>, choice: DrillSe
   return 'cluster';
 }
 
-/** Checks, before anything is created, that this host can make a cluster; returns the server programs' major version. */
+/** Checks, before anything is created, that this host can make a cluster; returns the server programs' major version.
+ * */
 export async function assertClusterPossible(): Promise<number> {
   const { findProgram, programMajor } = await import('../pg/programs.js');
   const initdb = await findProgram('initdb');

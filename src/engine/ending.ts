@@ -54,9 +54,10 @@ export function describeEnding(
   } else if (changedBy.length > 0) {
     target = `CHANGED: ${quoted(changedBy)} finished before the run stopped`;
   } else {
-    target = destructive.length > 0
-      ? 'untouched: no step that changes it started'
-      : 'untouched: this runbook does not change it';
+    target =
+      destructive.length > 0
+        ? 'untouched: no step that changes it started'
+        : 'untouched: this runbook does not change it';
   }
   const stoppedAt = runbook.steps.find((s) => UNFINISHED.has(steps[s.id]?.outcome ?? ''));
   const done = runbook.steps.filter((s) => steps[s.id]?.outcome === 'ok').map((s) => s.id);

@@ -3,7 +3,14 @@
  * and steer the run through `RunControl`; every wait for a person goes through the Interactor.
  */
 import { randomBytes } from 'node:crypto';
-import { AnswerRequiredError, ExitCode, InterruptedError, exitCodeOf, messageOf, RunbookError } from '../core/errors.js';
+import {
+  AnswerRequiredError,
+  ExitCode,
+  InterruptedError,
+  exitCodeOf,
+  messageOf,
+  RunbookError,
+} from '../core/errors.js';
 import { redact, redactValue } from '../core/redact.js';
 import type { Settings } from '../core/settings.js';
 import { findAction } from '../actions/registry.js';
@@ -46,7 +53,10 @@ export interface EngineOptions {
 }
 
 export function newRunId(): string {
-  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  const stamp = new Date()
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
   return `${stamp}-${randomBytes(3).toString('hex')}`;
 }
 
@@ -58,7 +68,8 @@ export function startRun(options: EngineOptions): StartedRun {
 
   const control: RunControl = {
     interruptStep() {
-      if (stepController && !stepController.signal.aborted) stepController.abort(new InterruptedError('SIGINT', 'step interrupted'));
+      if (stepController && !stepController.signal.aborted)
+        stepController.abort(new InterruptedError('SIGINT', 'step interrupted'));
       else control.abort('SIGINT');
     },
     abort(signal) {
@@ -80,7 +91,12 @@ interface EngineHooks {
   setCurrent(current: ReturnType<RunControl['current']>): void;
 }
 
-async function execute(options: EngineOptions, runId: string, runController: AbortController, hooks: EngineHooks): Promise<RunResult> {
+async function execute(
+  options: EngineOptions,
+  runId: string,
+  runController: AbortController,
+  hooks: EngineHooks,
+): Promise<RunResult> {
   const { runbook, settings, mode, dryRun } = options;
   const startedAt = Date.now();
   const journal = dryRun ? undefined : new Journal(journalPath(options.runsDir, runId));
@@ -100,7 +116,18 @@ async function execute(options: EngineOptions, runId: string, runController: Abo
   const at = () => new Date().toISOString();
   const runSignal = runController.signal;
   const steps: Record<string, StepState> = {};
-  const contexts = new RunContextFactory({ runId, runbook: runbook.name, mode, dryRun, resumed: Boolean(options.resume), settings, interactor: options.interactor, namedByInvocation: options.namedByInvocation, emit, steps });
+  const contexts = new RunContextFactory({
+    runId,
+    runbook: runbook.name,
+    mode,
+    dryRun,
+    resumed: Boolean(options.resume),
+    settings,
+    interactor: options.interactor,
+    namedByInvocation: options.namedByInvocation,
+    emit,
+    steps,
+  });
 
   let outcome: RunOutcome = 'ok';
   let exitCode: number = ExitCode.ok;
@@ -109,7 +136,8 @@ async function execute(options: EngineOptions, runId: string, runController: Abo
   const fail = (error: unknown, message?: string, hint?: string) => {
     if (outcome !== 'ok') return;
     const code = exitCodeOf(error);
-    outcome = code === ExitCode.answerRequired ? 'refused' : error instanceof InterruptedError ? 'interrupted' : 'failed';
+    outcome =
+      code === ExitCode.answerRequired ? 'refused' : error instanceof InterruptedError ? 'interrupted' : 'failed';
     exitCode = code;
     failureMessage = redact(message ?? messageOf(error));
     failureHint = hint ?? (error instanceof RunbookError ? error.hint : undefined);
@@ -124,8 +152,28 @@ async function execute(options: EngineOptions, runId: string, runController: Abo
     inputs = await resolveInputs(runbook, options, contexts.secrets, runSignal);
     const scope: TemplateScope = { inputs, steps, settings: (n) => settings.get(n), run: { id: runId, mode } };
     const publicInputs = Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, redact(String(v))]));
-    journal?.write({ type: 'journal-header', runId, runbook: runbook.name, runbookFile: runbook.file, runbookSha256: runbook.sha256, inputs: publicInputs, startedAt: at() });
-    emit({ type: 'run-started', runId, runbook: runbook.name, title: runbook.title, runbookSha256: runbook.sha256, mode, dryRun, ...(options.resume ? { resumedFrom: runId } : {}), inputs: publicInputs, steps: planSteps(runbook, scope), at: at() });
+    journal?.write({
+      type: 'journal-header',
+      runId,
+      runbook: runbook.name,
+      runbookFile: runbook.file,
+      runbookSha256: runbook.sha256,
+      inputs: publicInputs,
+      startedAt: at(),
+    });
+    emit({
+      type: 'run-started',
+      runId,
+      runbook: runbook.name,
+      title: runbook.title,
+      runbookSha256: runbook.sha256,
+      mode,
+      dryRun,
+      ...(options.resume ? { resumedFrom: runId } : {}),
+      inputs: publicInputs,
+      steps: planSteps(runbook, scope),
+      at: at(),
+    });
 
     for (const [index, step] of runbook.steps.entries()) {
       // After a failure only teardown (`always`) steps run; the others stay "not run" in the record.
@@ -140,7 +188,8 @@ async function execute(options: EngineOptions, runId: string, runController: Abo
   } finally {
     if (deferred) fail(deferred.error, deferred.message, deferred.hint);
     hooks.setCurrent(undefined);
-    for (const warning of await contexts.cleanup()) emit({ type: 'step-output', runId, stepId: '(cleanup)', stream: 'warn', text: warning, at: at() });
+    for (const warning of await contexts.cleanup())
+      emit({ type: 'step-output', runId, stepId: '(cleanup)', stream: 'warn', text: warning, at: at() });
   }
 
   const resumeCommand = dryRun ? undefined : `obexal-runbook ${options.command ?? runbook.name} --resume ${runId}`;
@@ -171,15 +220,28 @@ async function execute(options: EngineOptions, runId: string, runController: Abo
       finished.recordPath = recordPath;
       if (written.copy) finished.recordCopy = written.copy;
     } catch (error) {
-      finished.message = `${finished.message ? `${finished.message}; ` : ''}the record could not be written: ${redact(messageOf(error))}`;
-      finished.hint = 'check RECORDS_DIR and the signing key (`obexal-runbook config`); the journal keeps every event of this run';
+      finished.message =
+        `${finished.message ? `${finished.message}; ` : ''}the record could not be ` +
+        `written: ${redact(messageOf(error))}`;
+      finished.hint =
+        'check RECORDS_DIR and the signing key (`obexal-runbook config`); the journal keeps every event of this run';
       if (finished.exitCode === 0) finished.exitCode = ExitCode.stepFailed;
       if (finished.outcome === 'ok') finished.outcome = 'failed';
     }
   }
   emit(finished);
   journal?.close();
-  return { runId, outcome: finished.outcome, exitCode: finished.exitCode, message: finished.message, hint: finished.hint, recordPath, recordVerified, recordCopy: finished.recordCopy, journalPath: journal?.path };
+  return {
+    runId,
+    outcome: finished.outcome,
+    exitCode: finished.exitCode,
+    message: finished.message,
+    hint: finished.hint,
+    recordPath,
+    recordVerified,
+    recordCopy: finished.recordCopy,
+    journalPath: journal?.path,
+  };
 
   /** A step whose result still stands when its action cannot say otherwise. */
   async function stillStands(
@@ -202,7 +264,17 @@ async function execute(options: EngineOptions, runId: string, runController: Abo
     const action = findAction(step.action);
     const skip = (message: string, data?: Record<string, unknown>, outcomeOf: StepOutcome = 'skipped') => {
       steps[step.id] = { outcome: outcomeOf, data: data ?? {} };
-      emit({ type: 'step-finished', runId, stepId: step.id, outcome: outcomeOf, durationMs: 0, attempts: 0, message, ...(data ? { data } : {}), at: at() });
+      emit({
+        type: 'step-finished',
+        runId,
+        stepId: step.id,
+        outcome: outcomeOf,
+        durationMs: 0,
+        attempts: 0,
+        message,
+        ...(data ? { data } : {}),
+        at: at(),
+      });
       return 'next' as const;
     };
     if (!action) throw new RunbookError(`unknown action ${step.action}`, { exitCode: ExitCode.usage });
@@ -218,30 +290,77 @@ async function execute(options: EngineOptions, runId: string, runController: Abo
     }
     if (step.when && !evaluateCondition(step.when, scope)) return skip(`condition not met: ${step.when}`);
     if (dryRun && !action.readOnly) {
-      return skip(`dry run: would ${action.describe ? action.describe(resolveTemplates(step.with, scope) as never, { settings, inputs, steps }) : step.action}`);
+      return skip(
+        `dry run: ` +
+          `would ${action.describe ? action.describe(resolveTemplates(step.with, scope) as never, { settings, inputs, steps }) : step.action}`,
+      );
     }
     if (options.resume?.unfinished.has(step.id) && step.destructive) {
       const again = await options.interactor.choose(
-        { kind: 'choice', name: `rerun-${step.id}`, message: `The destructive step "${step.title}" was running when the run stopped. Run it again?`, options: [{ value: 'no', label: 'No: stop here and inspect the target first' }, { value: 'yes', label: 'Yes: run it again' }] },
+        {
+          kind: 'choice',
+          name: `rerun-${step.id}`,
+          message: `The destructive step "${step.title}" was running when the run stopped. Run it again?`,
+          options: [
+            { value: 'no', label: 'No: stop here and inspect the target first' },
+            { value: 'yes', label: 'Yes: run it again' },
+          ],
+        },
         runSignal,
       );
-      if (again !== 'yes') throw new AnswerRequiredError(`rerun-${step.id}`, `the destructive step "${step.title}" was running when the run stopped and was not re-run`, `inspect the target; to run it again answer rerun-${step.id}: yes`);
+      if (again !== 'yes')
+        throw new AnswerRequiredError(
+          `rerun-${step.id}`,
+          `the destructive step "${step.title}" was running when the run stopped and was not re-run`,
+          `inspect the target; to run it again answer rerun-${step.id}: yes`,
+        );
     }
     if (step.destructive && !contexts.hasConfirmation()) {
-      throw new AnswerRequiredError('confirm', `the destructive step "${step.title}" has no confirmation in this run`, 'a confirm step with destructive: true must come before it (resumed runs confirm again)');
+      throw new AnswerRequiredError(
+        'confirm',
+        `the destructive step "${step.title}" has no confirmation in this run`,
+        'a confirm step with destructive: true must come before it (resumed runs confirm again)',
+      );
     }
     if (step.confirm) {
-      await options.interactor.confirm({ kind: 'confirm', name: `gate-${step.id}`, message: String(resolveTemplates(step.confirm, scope)), token: 'yes', destructive: false, details: [], targetNamedByInvocation: false }, runSignal);
+      await options.interactor.confirm(
+        {
+          kind: 'confirm',
+          name: `gate-${step.id}`,
+          message: String(resolveTemplates(step.confirm, scope)),
+          token: 'yes',
+          destructive: false,
+          details: [],
+          targetNamedByInvocation: false,
+        },
+        runSignal,
+      );
       emit({ type: 'gate-answered', runId, stepId: step.id, name: `gate-${step.id}`, summary: 'confirmed', at: at() });
     }
 
-    hooks.setCurrent({ stepId: step.id, title: step.title, destructive: step.destructive, ...(step.onInterrupt ? { onInterrupt: step.onInterrupt } : {}) });
+    hooks.setCurrent({
+      stepId: step.id,
+      title: step.title,
+      destructive: step.destructive,
+      ...(step.onInterrupt ? { onInterrupt: step.onInterrupt } : {}),
+    });
     const began = Date.now();
     const params = resolveTemplates(step.with, scope);
     const earlier = previous ? { outcome: previous.outcome, data: previous.data ?? {} } : undefined;
     const result = await runStep(step, action, params, (signal) => contexts.make(step.id, signal, inputs, earlier), {
       runSignal: step.always ? new AbortController().signal : runSignal,
-      attemptStarted: (attempt) => emit({ type: 'step-started', runId, stepId: step.id, index, title: step.title, action: step.action, destructive: step.destructive, attempt, at: at() }),
+      attemptStarted: (attempt) =>
+        emit({
+          type: 'step-started',
+          runId,
+          stepId: step.id,
+          index,
+          title: step.title,
+          action: step.action,
+          destructive: step.destructive,
+          attempt,
+          at: at(),
+        }),
       newStepController: () => {
         const controller = new AbortController();
         if (!step.always) runSignal.addEventListener('abort', () => controller.abort(runSignal.reason), { once: true });
@@ -250,10 +369,21 @@ async function execute(options: EngineOptions, runId: string, runController: Abo
       },
       askRetryAfterInterrupt: async () => {
         if (mode === 'headless' || runSignal.aborted) return false;
-        const choice = await options.interactor.choose(
-          { kind: 'choice', name: `after-interrupt-${step.id}`, message: `"${step.title}" was interrupted.${step.onInterrupt ? ` ${step.onInterrupt}` : ''} What now?`, options: [{ value: 'stop', label: 'Stop the run (cleanup runs)' }, { value: 'retry', label: 'Run the step again' }], default: 'stop' },
-          runSignal,
-        ).catch(() => 'stop');
+        const choice = await options.interactor
+          .choose(
+            {
+              kind: 'choice',
+              name: `after-interrupt-${step.id}`,
+              message: `"${step.title}" was interrupted.${step.onInterrupt ? ` ${step.onInterrupt}` : ''} What now?`,
+              options: [
+                { value: 'stop', label: 'Stop the run (cleanup runs)' },
+                { value: 'retry', label: 'Run the step again' },
+              ],
+              default: 'stop',
+            },
+            runSignal,
+          )
+          .catch(() => 'stop');
         return choice === 'retry';
       },
     });
@@ -261,14 +391,33 @@ async function execute(options: EngineOptions, runId: string, runController: Abo
     hooks.setCurrent(undefined);
     if (options.resume && !action.rerunOnResume) redone.add(step.id);
     steps[step.id] = { outcome: result.outcome, data: result.data ?? {} };
-    emit({ type: 'step-finished', runId, stepId: step.id, outcome: result.outcome, durationMs: Date.now() - began, attempts: result.attempts, ...(result.message ? { message: result.message } : {}), ...(result.hint ? { hint: result.hint } : {}), ...(result.data ? { data: result.data } : {}), at: at() });
+    emit({
+      type: 'step-finished',
+      runId,
+      stepId: step.id,
+      outcome: result.outcome,
+      durationMs: Date.now() - began,
+      attempts: result.attempts,
+      ...(result.message ? { message: result.message } : {}),
+      ...(result.hint ? { hint: result.hint } : {}),
+      ...(result.data ? { data: result.data } : {}),
+      at: at(),
+    });
     if (result.outcome === 'ok' || result.outcome === 'skipped') return 'next';
     if (step.continueOnError && result.outcome === 'failed') {
       // Keep going so that the remaining steps still run and report; the run fails at the end.
-      deferred ??= { error: result.error ?? new RunbookError(result.message ?? 'failed'), message: `${step.title}: ${result.message ?? 'failed'}`, hint: result.hint };
+      deferred ??= {
+        error: result.error ?? new RunbookError(result.message ?? 'failed'),
+        message: `${step.title}: ${result.message ?? 'failed'}`,
+        hint: result.hint,
+      };
       return 'next';
     }
-    fail(result.error ?? new RunbookError(result.message ?? 'failed'), `${step.title}: ${result.message ?? result.outcome}`, result.hint);
+    fail(
+      result.error ?? new RunbookError(result.message ?? 'failed'),
+      `${step.title}: ${result.message ?? result.outcome}`,
+      result.hint,
+    );
     return 'next';
   }
 }

@@ -139,14 +139,7 @@ export interface RunEnding {
 }
 
 export type RunEvent =
-  | RunStarted
-  | StepStarted
-  | StepOutput
-  | StepProgress
-  | StepFinished
-  | GateOpened
-  | GateAnswered
-  | RunFinished;
+  RunStarted | StepStarted | StepOutput | StepProgress | StepFinished | GateOpened | GateAnswered | RunFinished;
 
 export type RunEventListener = (event: RunEvent) => void;
 

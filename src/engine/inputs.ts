@@ -21,9 +21,14 @@ export async function resolveInputs(
     const fromSetting = input.setting ? options.settings.get(input.setting) : undefined;
     if (input.kind === 'secret') {
       let value = fromSetting;
-      if (value === undefined && canAsk) value = await options.interactor.secret({ kind: 'secret', name: input.name, message }, signal);
+      if (value === undefined && canAsk)
+        value = await options.interactor.secret({ kind: 'secret', name: input.name, message }, signal);
       if (value === undefined && input.required && !options.dryRun) {
-        throw new AnswerRequiredError(input.name, `the secret "${input.name}" is required and was not given`, input.setting ? `set ${input.setting} in the environment` : 'run interactively to type it');
+        throw new AnswerRequiredError(
+          input.name,
+          `the secret "${input.name}" is required and was not given`,
+          input.setting ? `set ${input.setting} in the environment` : 'run interactively to type it',
+        );
       }
       if (value !== undefined) secrets.set(input.name, value);
       continue;
@@ -33,12 +38,24 @@ export async function resolveInputs(
     if (value === undefined && canAsk) {
       value =
         input.kind === 'choice'
-          ? await options.interactor.choose({ kind: 'choice', name: input.name, message, options: (input.options ?? []).map((o) => ({ value: o, label: o })) }, signal)
+          ? await options.interactor.choose(
+              {
+                kind: 'choice',
+                name: input.name,
+                message,
+                options: (input.options ?? []).map((o) => ({ value: o, label: o })),
+              },
+              signal,
+            )
           : await options.interactor.text({ kind: 'text', name: input.name, message }, signal);
     }
     if (value === undefined) {
       if (input.required && !options.dryRun) {
-        throw new AnswerRequiredError(input.name, `the input "${input.name}" (${message}) is required and was not given`, `give it in --answers (${input.name}: <value>)${input.setting ? ` or set ${input.setting}` : ''}`);
+        throw new AnswerRequiredError(
+          input.name,
+          `the input "${input.name}" (${message}) is required and was not given`,
+          `give it in --answers (${input.name}: <value>)${input.setting ? ` or set ${input.setting}` : ''}`,
+        );
       }
       continue;
     }

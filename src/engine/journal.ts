@@ -75,7 +75,10 @@ export function readJournal(path: string): JournalReplay {
   try {
     text = readFileSync(path, 'utf8');
   } catch {
-    throw new ResumeRefusedError(`no journal at ${path}`, '`obexal-runbook runs list` shows the runs that can be resumed');
+    throw new ResumeRefusedError(
+      `no journal at ${path}`,
+      '`obexal-runbook runs list` shows the runs that can be resumed',
+    );
   }
   const lines = text.split('\n').filter((l) => l.trim() !== '');
   const parsed: JournalLine[] = [];
@@ -128,10 +131,24 @@ export function listRuns(runsDir: string): RunSummary[] {
     const path = join(runsDir, name);
     try {
       const replay = readJournal(path);
-      const state = replay.lastOutcome ?? (replay.runningWhenStopped.size ? `stopped during ${[...replay.runningWhenStopped].join(', ')}` : 'stopped');
-      runs.push({ runId: replay.header.runId, runbook: replay.header.runbook, startedAt: replay.header.startedAt, state, journal: path });
+      const state =
+        replay.lastOutcome ??
+        (replay.runningWhenStopped.size ? `stopped during ${[...replay.runningWhenStopped].join(', ')}` : 'stopped');
+      runs.push({
+        runId: replay.header.runId,
+        runbook: replay.header.runbook,
+        startedAt: replay.header.startedAt,
+        state,
+        journal: path,
+      });
     } catch {
-      runs.push({ runId: name.replace(/\.jsonl$/, ''), runbook: '?', startedAt: statSync(path).mtime.toISOString(), state: 'unreadable', journal: path });
+      runs.push({
+        runId: name.replace(/\.jsonl$/, ''),
+        runbook: '?',
+        startedAt: statSync(path).mtime.toISOString(),
+        state: 'unreadable',
+        journal: path,
+      });
     }
   }
   return runs.sort((a, b) => b.startedAt.localeCompare(a.startedAt));

@@ -25,7 +25,11 @@ export function parseRunbook(text: string, file: string, sha256: string): Runboo
   if (doc.errors.length > 0) {
     throw new InvalidRunbookError(
       file,
-      doc.errors.map((e) => ({ path: '', line: lineCounter.linePos(e.pos[0]).line, message: `YAML: ${e.message.split('\n')[0]}` })),
+      doc.errors.map((e) => ({
+        path: '',
+        line: lineCounter.linePos(e.pos[0]).line,
+        message: `YAML: ${e.message.split('\n')[0]}`,
+      })),
     );
   }
   const lineOf = (path: readonly PropertyKey[]): number | undefined => lineAt(doc, lineCounter, path);
@@ -76,9 +80,13 @@ function issuesToProblems(
   });
 }
 
-function semanticProblems(runbook: RunbookData, lineOf: (path: readonly PropertyKey[]) => number | undefined): RunbookProblem[] {
+function semanticProblems(
+  runbook: RunbookData,
+  lineOf: (path: readonly PropertyKey[]) => number | undefined,
+): RunbookProblem[] {
   const problems: RunbookProblem[] = [];
-  const add = (path: PropertyKey[], message: string) => problems.push({ path: formatPath(path), line: lineOf(path), message });
+  const add = (path: PropertyKey[], message: string) =>
+    problems.push({ path: formatPath(path), line: lineOf(path), message });
   const inputNames = new Set(runbook.inputs.map((i) => i.name));
   const seen = new Set<string>();
 
@@ -95,7 +103,10 @@ function semanticProblems(runbook: RunbookData, lineOf: (path: readonly Property
         problems.push(...issuesToProblems(real, [...at, 'with'], lineOf));
       }
       if (action.destructive && !step.destructive) {
-        add([...at, 'destructive'], `action "${step.action}" destroys or replaces data: the step must say destructive: true`);
+        add(
+          [...at, 'destructive'],
+          `action "${step.action}" destroys or replaces data: the step must say destructive: true`,
+        );
       }
     }
     const references = [...referencesIn(step.with), ...(step.confirm ? referencesIn(step.confirm) : [])];
@@ -127,7 +138,8 @@ function referenceProblem(reference: string, inputs: Set<string>, earlierSteps: 
   if (!REFERENCE_ROOTS.includes(root as (typeof REFERENCE_ROOTS)[number])) {
     return `reference \${${reference}}: references start with ${REFERENCE_ROOTS.join(', ')}`;
   }
-  if (root === 'inputs' && first !== undefined && !inputs.has(first)) return `reference \${${reference}}: no input named "${first}"`;
+  if (root === 'inputs' && first !== undefined && !inputs.has(first))
+    return `reference \${${reference}}: no input named "${first}"`;
   if (root === 'steps' && first !== undefined && !earlierSteps.has(first)) {
     return `reference \${${reference}}: no earlier step with id "${first}"`;
   }

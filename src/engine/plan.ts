@@ -10,14 +10,20 @@ export function planSteps(runbook: Runbook, scope: TemplateScope): PlannedStep[]
     let plan = step.title;
     try {
       const params = resolveTemplates(step.with, scope);
-      if (action?.describe) plan = action.describe(action.params.parse(params), { settings: undefined as never, inputs: scope.inputs, steps: scope.steps as never });
+      if (action?.describe)
+        plan = action.describe(action.params.parse(params), {
+          settings: undefined as never,
+          inputs: scope.inputs,
+          steps: scope.steps as never,
+        });
     } catch {
       plan = `${step.action} (parameters depend on earlier steps)`;
     }
     let willRun: PlannedStep['willRun'] = true;
     if (step.when) {
       const condition = parseCondition(step.when);
-      willRun = condition && !condition.reference.startsWith('steps.') ? evaluateCondition(step.when, scope) : 'depends';
+      willRun =
+        condition && !condition.reference.startsWith('steps.') ? evaluateCondition(step.when, scope) : 'depends';
     }
     return { id: step.id, title: step.title, action: step.action, destructive: step.destructive, plan, willRun };
   });

@@ -56,7 +56,14 @@ export class RecordBuilder {
       case 'run-started':
         this.started = event;
         for (const s of event.steps) {
-          this.steps.set(s.id, { id: s.id, title: s.title, action: s.action, destructive: s.destructive, outcome: 'not-run', attempts: 0 });
+          this.steps.set(s.id, {
+            id: s.id,
+            title: s.title,
+            action: s.action,
+            destructive: s.destructive,
+            outcome: 'not-run',
+            attempts: 0,
+          });
         }
         break;
       case 'step-started': {

@@ -63,7 +63,15 @@ export class RunContextFactory {
       steps: o.steps,
       ...(previous ? { previous } : {}),
       output: (text, stream = 'info', kind) =>
-        o.emit({ type: 'step-output', runId: o.runId, stepId, stream, text: redact(text), ...(kind ? { kind } : {}), at: at() }),
+        o.emit({
+          type: 'step-output',
+          runId: o.runId,
+          stepId,
+          stream,
+          text: redact(text),
+          ...(kind ? { kind } : {}),
+          at: at(),
+        }),
       progress: (update) => o.emit({ type: 'step-progress', runId: o.runId, stepId, ...update, at: at() }),
       privateDir: () => {
         this.privateDirPromise ??= makePrivateDir(o.runId).then((dir) => {

@@ -58,31 +58,61 @@ export async function runStep(
     }
 
     if (error === undefined && result?.outcome !== 'failed') {
-      return { outcome: result?.outcome === 'skipped' ? 'skipped' : 'ok', attempts: attempt, message: result?.message, hint: result?.hint, data: result?.data };
+      return {
+        outcome: result?.outcome === 'skipped' ? 'skipped' : 'ok',
+        attempts: attempt,
+        message: result?.message,
+        hint: result?.hint,
+        data: result?.data,
+      };
     }
 
     if (error !== undefined && signal.aborted) {
       if (hooks.runSignal.aborted) {
-        return { outcome: 'interrupted', attempts: attempt, message: 'interrupted', error: hooks.runSignal.reason ?? new InterruptedError() };
+        return {
+          outcome: 'interrupted',
+          attempts: attempt,
+          message: 'interrupted',
+          error: hooks.runSignal.reason ?? new InterruptedError(),
+        };
       }
       if (!controller.signal.aborted && timeoutMs !== undefined) {
-        return { outcome: 'timed-out', attempts: attempt, message: `timed out after ${formatDuration(timeoutMs)}`, hint: `the step's timeout is ${step.timeout}; raise it in the runbook if the work is legitimately slow`, error };
+        return {
+          outcome: 'timed-out',
+          attempts: attempt,
+          message: `timed out after ${formatDuration(timeoutMs)}`,
+          hint: `the step's timeout is ${step.timeout}; raise it in the runbook if the work is legitimately slow`,
+          error,
+        };
       }
       // Ctrl+C on this step only.
       if (await hooks.askRetryAfterInterrupt()) continue;
-      return { outcome: 'interrupted', attempts: attempt, message: 'interrupted by the operator', error: new InterruptedError('SIGINT') };
+      return {
+        outcome: 'interrupted',
+        attempts: attempt,
+        message: 'interrupted by the operator',
+        error: new InterruptedError('SIGINT'),
+      };
     }
 
-    const message = error !== undefined ? redact(messageOf(error)) : result?.message ?? 'failed';
+    const message = error !== undefined ? redact(messageOf(error)) : (result?.message ?? 'failed');
     const hint = (error instanceof RunbookError ? error.hint : result?.hint) ?? fallbackHint(error, message);
     const retryable = error === undefined || (exitCodeOf(error) === 1 && !isAbortError(error));
     if (attempt < maxAttempts && retryable) {
       const wait = step.retryDelay ? parseDuration(step.retryDelay) : 2_000;
-      makeContext(hooks.runSignal).output(`attempt ${attempt} of ${maxAttempts} failed: ${message}; retrying in ${formatDuration(wait)}`, 'warn');
+      makeContext(hooks.runSignal).output(
+        `attempt ${attempt} of ${maxAttempts} failed: ${message}; retrying in ${formatDuration(wait)}`,
+        'warn',
+      );
       try {
         await delay(wait, undefined, { signal: hooks.runSignal });
       } catch {
-        return { outcome: 'interrupted', attempts: attempt, message: 'interrupted', error: hooks.runSignal.reason ?? new InterruptedError() };
+        return {
+          outcome: 'interrupted',
+          attempts: attempt,
+          message: 'interrupted',
+          error: hooks.runSignal.reason ?? new InterruptedError(),
+        };
       }
       continue;
     }

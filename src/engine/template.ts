@@ -45,10 +45,12 @@ export function lookup(reference: string, scope: TemplateScope): unknown {
       return dig(step.data, ...rest);
     }
     default:
-      throw new StepFailedError(`unknown reference \${${reference}}`, `references start with ${REFERENCE_ROOTS.join(', ')}`);
+      throw new StepFailedError(
+        `unknown reference \${${reference}}`,
+        `references start with ${REFERENCE_ROOTS.join(', ')}`,
+      );
   }
 }
-
 
 export function resolveTemplates(value: unknown, scope: TemplateScope): unknown {
   if (typeof value === 'string') {
@@ -56,7 +58,11 @@ export function resolveTemplates(value: unknown, scope: TemplateScope): unknown 
     if (whole) return lookup((whole[1] as string).trim(), scope);
     return value.replace(EMBEDDED, (_, ref: string) => {
       const found = lookup(ref.trim(), scope);
-      return found === undefined || found === null ? '' : typeof found === 'object' ? JSON.stringify(found) : String(found);
+      return found === undefined || found === null
+        ? ''
+        : typeof found === 'object'
+          ? JSON.stringify(found)
+          : String(found);
     });
   }
   if (Array.isArray(value)) return value.map((v) => resolveTemplates(v, scope));
@@ -68,7 +74,9 @@ export function resolveTemplates(value: unknown, scope: TemplateScope): unknown 
 
 const CONDITION = /^\s*(!?)\s*([A-Za-z0-9_.-]+)\s*(?:(==|!=)\s*'([^']*)')?\s*$/;
 
-export function parseCondition(text: string): { negate: boolean; reference: string; op?: '==' | '!='; literal?: string } | undefined {
+export function parseCondition(
+  text: string,
+): { negate: boolean; reference: string; op?: '==' | '!='; literal?: string } | undefined {
   const match = CONDITION.exec(text);
   if (!match) return undefined;
   const op = match[3] as '==' | '!=' | undefined;
@@ -78,7 +86,11 @@ export function parseCondition(text: string): { negate: boolean; reference: stri
 
 export function evaluateCondition(text: string, scope: TemplateScope): boolean {
   const condition = parseCondition(text);
-  if (!condition) throw new StepFailedError(`cannot read the condition "${text}"`, "write `ref`, `!ref`, `ref == 'text'` or `ref != 'text'`");
+  if (!condition)
+    throw new StepFailedError(
+      `cannot read the condition "${text}"`,
+      "write `ref`, `!ref`, `ref == 'text'` or `ref != 'text'`",
+    );
   const value = lookup(condition.reference, scope);
   if (condition.op === '==') return String(value ?? '') === condition.literal;
   if (condition.op === '!=') return String(value ?? '') !== condition.literal;

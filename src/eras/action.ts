@@ -17,7 +17,10 @@ export const erasEnsureAction = defineAction({
     .strict(),
   describe: () => 'read the key-era register; create it on first use (era label and ENCRYPTION_KEY asked once)',
   async run(params, ctx) {
-    const [{ ensureKeyEras }, { shortFingerprint }] = await Promise.all([import('./ensure.js'), import('../keys/fingerprint.js')]);
+    const [{ ensureKeyEras }, { shortFingerprint }] = await Promise.all([
+      import('./ensure.js'),
+      import('../keys/fingerprint.js'),
+    ]);
     const backupDir = ctx.settings.require('BACKUP_DIR');
     let s3;
     if (ctx.settings.get('S3_BUCKET')) {
@@ -39,7 +42,7 @@ export const erasEnsureAction = defineAction({
     const from = result.source === 'bucket' ? 'bucket' : 'local copy';
     return {
       message: result.unregistered
-        ? 'no key-era register: this dump\'s era is recorded as unregistered'
+        ? "no key-era register: this dump's era is recorded as unregistered"
         : result.created
           ? `register created; era in force: ${labels}`
           : `era(s) in force: ${labels} (register from the ${from})`,
@@ -47,7 +50,9 @@ export const erasEnsureAction = defineAction({
         eras: result.eras,
         unregistered: result.unregistered,
         source: result.source,
-        ...(result.created ? { record: { keyEraRegister: { created: result.created.label, fingerprint: result.created.fingerprint } } } : {}),
+        ...(result.created
+          ? { record: { keyEraRegister: { created: result.created.label, fingerprint: result.created.fingerprint } } }
+          : {}),
       },
     };
   },

@@ -13,8 +13,24 @@ import type { SecretStore } from '../engine/action.js';
 import type { Interactor } from '../engine/interactor.js';
 import { keyFingerprint, shortFingerprint } from '../keys/fingerprint.js';
 import { parseEncryptionKey } from '../keys/secret-value.js';
-import { addEra, emptyRegister, eraForDump, ERA_LABEL, suggestEraLabel, validateEraLabel, type EraRef, type KeyEraRegister } from './register.js';
-import { readRegister, sameRegister, writeBucketRegister, writeLocalRegister, writeRegister, type RegisterLocation } from './store.js';
+import {
+  addEra,
+  emptyRegister,
+  eraForDump,
+  ERA_LABEL,
+  suggestEraLabel,
+  validateEraLabel,
+  type EraRef,
+  type KeyEraRegister,
+} from './register.js';
+import {
+  readRegister,
+  sameRegister,
+  writeBucketRegister,
+  writeLocalRegister,
+  writeRegister,
+  type RegisterLocation,
+} from './store.js';
 
 export interface EnsureErasOptions {
   location: RegisterLocation;
@@ -46,7 +62,12 @@ const ATTEMPTS = 3;
 async function askLabel(options: EnsureErasOptions, suggestion: string): Promise<string> {
   for (let attempt = 1; ; attempt++) {
     const answer = await options.interactor.text(
-      { kind: 'text', name: 'era-label', message: `No key-era register yet. Label of the era of the ENCRYPTION_KEY in force now (${ERA_LABEL.source})`, default: suggestion },
+      {
+        kind: 'text',
+        name: 'era-label',
+        message: `No key-era register yet. Label of the era of the ENCRYPTION_KEY in force now (${ERA_LABEL.source})`,
+        default: suggestion,
+      },
       options.signal,
     );
     const text = answer.trim() === '' ? suggestion : answer;
@@ -136,19 +157,29 @@ function warnAboutKey(options: EnsureErasOptions, eras: EraRef[]): void {
   try {
     fingerprint = keyFingerprint(parseEncryptionKey(options.encryptionKey, 'ENCRYPTION_KEY'));
   } catch (error) {
-    options.output(`ENCRYPTION_KEY in this environment is not a valid key (${(error as UsageError).message}); backups do not need it`, 'warn');
+    options.output(
+      `ENCRYPTION_KEY in this environment is not a valid key (${(error as UsageError).message}); ` +
+        `backups do not need it`,
+      'warn',
+    );
     return;
   }
   if (!eras.some((era) => era.fingerprint === fingerprint)) {
     options.output(
-      `the ENCRYPTION_KEY in this environment (fingerprint ${shortFingerprint(fingerprint)}) matches no open era of the register: ` +
-        'was a key rotation done without the key-rotation runbook? Check the register before relying on this dump\'s era',
+      `the ENCRYPTION_KEY in this environment (fingerprint ${shortFingerprint(fingerprint)}) ` +
+        `matches no open era of the register: ` +
+        ('was a key rotation done without the key-rotation runbook? Check the register before ' +
+          "relying on this dump's era"),
       'warn',
     );
   }
 }
 
-async function syncCopies(options: EnsureErasOptions, read: Awaited<ReturnType<typeof readRegister>>, register: KeyEraRegister): Promise<void> {
+async function syncCopies(
+  options: EnsureErasOptions,
+  read: Awaited<ReturnType<typeof readRegister>>,
+  register: KeyEraRegister,
+): Promise<void> {
   const { location } = options;
   if (read.source === 'bucket' && !sameRegister(read.local, register)) {
     await writeLocalRegister(location.backupDir, register);
@@ -163,7 +194,10 @@ async function syncCopies(options: EnsureErasOptions, read: Awaited<ReturnType<t
     }
   }
   if (read.bucket === 'unreachable') {
-    options.output(`the bucket's key-era register could not be read (${read.bucketError ?? 'unknown error'}): using the local copy`, 'warn');
+    options.output(
+      `the bucket's key-era register could not be read (${read.bucketError ?? 'unknown error'}): using the local copy`,
+      'warn',
+    );
   }
 }
 
@@ -175,9 +209,17 @@ export async function ensureKeyEras(options: EnsureErasOptions): Promise<EnsureE
     await syncCopies(options, read, register);
     const eras = eraForDump(register, now);
     if (eras.length === 0) {
-      options.output('the key-era register has no era in force: this dump\'s manifest names no key era (a restore will find the key by trial decryption)', 'warn');
+      options.output(
+        "the key-era register has no era in force: this dump's manifest names no key era (a restore " +
+          'will find the key by trial decryption)',
+        'warn',
+      );
     } else if (eras.length > 1) {
-      options.output(`two eras are open (${eras.map((e) => e.label).join(', ')}): a key rotation is under way, the manifest names both`, 'info');
+      options.output(
+        `two eras are open (${eras.map((e) => e.label).join(', ')}): a key rotation is under way, ` +
+          `the manifest names both`,
+        'info',
+      );
     }
     warnAboutKey(options, eras);
     return { eras, source: read.source, register, unregistered: false };
@@ -194,7 +236,10 @@ export async function ensureKeyEras(options: EnsureErasOptions): Promise<EnsureE
     key = found.key;
     if (!chosen.answered) {
       const how = 'give era-label in --answers to choose another';
-      options.output(`no key-era register yet: the era in force is registered under the default label "${label}" (${how})`, 'info');
+      options.output(
+        `no key-era register yet: the era in force is registered under the default label "${label}" (${how})`,
+        'info',
+      );
     }
   } else {
     label = await askLabel(options, suggestion);
@@ -203,13 +248,26 @@ export async function ensureKeyEras(options: EnsureErasOptions): Promise<EnsureE
   const fingerprint = keyFingerprint(parseEncryptionKey(key, 'ENCRYPTION_KEY'));
   const register = addEra(emptyRegister(), { label, fingerprint, start: now.toISOString() });
   if (read.bucket === 'unreachable') {
-    options.output(`the bucket could not be read (${read.bucketError ?? 'unknown error'}): if it already holds a key-era register, that one will win at the next run`, 'warn');
+    options.output(
+      `the bucket could not be read (${read.bucketError ?? 'unknown error'}): if it already holds a ` +
+        `key-era register, that one will win at the next run`,
+      'warn',
+    );
   }
   const written = await writeRegister(register, options.location, { signal: options.signal });
-  options.output(`key-era register created: era "${label}", fingerprint ${shortFingerprint(fingerprint)} (the key itself is not stored)`, 'info');
+  options.output(
+    `key-era register created: era "${label}", fingerprint ${shortFingerprint(fingerprint)} (the ` +
+      `key itself is not stored)`,
+    'info',
+  );
   options.output(`  local copy: ${written.localPath}`, 'info');
-  if (typeof written.bucket === 'object' && 'written' in written.bucket) options.output(`  bucket copy: ${written.bucket.written}`, 'info');
-  else if (typeof written.bucket === 'object') options.output(`  the bucket copy could not be written (${written.bucket.error}); the next backup uploads it`, 'warn');
+  if (typeof written.bucket === 'object' && 'written' in written.bucket)
+    options.output(`  bucket copy: ${written.bucket.written}`, 'info');
+  else if (typeof written.bucket === 'object')
+    options.output(
+      `  the bucket copy could not be written (${written.bucket.error}); the next backup uploads it`,
+      'warn',
+    );
   const created = { label, fingerprint };
   return { eras: [created], source: 'created', created, register, unregistered: false };
 }

@@ -30,7 +30,12 @@ export const KeyEraRegisterSchema = z
   .superRefine((register, ctx) => {
     const labels = new Set<string>();
     for (const [index, era] of register.eras.entries()) {
-      if (labels.has(era.label)) ctx.addIssue({ code: 'custom', path: ['eras', index, 'label'], message: `era label "${era.label}" is used twice` });
+      if (labels.has(era.label))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['eras', index, 'label'],
+          message: `era label "${era.label}" is used twice`,
+        });
       labels.add(era.label);
     }
   });
@@ -47,7 +52,10 @@ export interface EraRef {
 export function validateEraLabel(label: string): string {
   const text = label.trim();
   if (!ERA_LABEL.test(text)) {
-    throw new UsageError(`"${label}" is not a valid era label`, 'use lower-case letters, digits and dashes, e.g. era-2026-11');
+    throw new UsageError(
+      `"${label}" is not a valid era label`,
+      'use lower-case letters, digits and dashes, e.g. era-2026-11',
+    );
   }
   return text;
 }
@@ -69,7 +77,8 @@ export function parseRegister(value: unknown, source: string): KeyEraRegister {
     const where = issue?.path.length ? ` at ${issue.path.join('.')}` : '';
     throw new UsageError(
       `the key-era register ${source} is not valid${where}: ${issue?.message ?? 'unknown problem'}`,
-      'fix the file by hand (it holds labels, fingerprints and dates only) or restore it from the bucket or a backup of it',
+      'fix the file by hand (it holds labels, fingerprints and dates only) or restore it from the ' +
+        'bucket or a backup of it',
     );
   }
   return parsed.data;
@@ -83,7 +92,9 @@ export function openEras(register: KeyEraRegister): KeyEra[] {
 /** Eras in force at `at` (start ≤ at < end). */
 export function erasAt(register: KeyEraRegister, at: Date): KeyEra[] {
   const time = at.getTime();
-  return register.eras.filter((era) => Date.parse(era.start) <= time && (era.end === null || Date.parse(era.end) > time));
+  return register.eras.filter(
+    (era) => Date.parse(era.start) <= time && (era.end === null || Date.parse(era.end) > time),
+  );
 }
 
 /**
@@ -105,19 +116,41 @@ export function findEraByLabel(register: KeyEraRegister, label: string): KeyEra 
 }
 
 /** A register with one more open era (a new key put in force). */
-export function addEra(register: KeyEraRegister, era: { label: string; fingerprint: string; start?: string }): KeyEraRegister {
+export function addEra(
+  register: KeyEraRegister,
+  era: { label: string; fingerprint: string; start?: string },
+): KeyEraRegister {
   const label = validateEraLabel(era.label);
-  if (findEraByLabel(register, label)) throw new UsageError(`the era "${label}" is already in the register`, 'choose another label');
+  if (findEraByLabel(register, label))
+    throw new UsageError(`the era "${label}" is already in the register`, 'choose another label');
   const existing = findEraByFingerprint(register, era.fingerprint);
   if (existing) {
-    throw new UsageError(`this key is already registered as era "${existing.label}"`, 'a new era needs a new ENCRYPTION_KEY');
+    throw new UsageError(
+      `this key is already registered as era "${existing.label}"`,
+      'a new era needs a new ENCRYPTION_KEY',
+    );
   }
-  const next: KeyEra = { label, fingerprint: era.fingerprint, start: era.start ?? new Date().toISOString(), end: null, keepKeyUntil: null };
+  const next: KeyEra = {
+    label,
+    fingerprint: era.fingerprint,
+    start: era.start ?? new Date().toISOString(),
+    end: null,
+    keepKeyUntil: null,
+  };
   return { ...register, eras: [...register.eras, next] };
 }
 
 /** A register in which era `label` ended at `end`, its key to be kept until `keepKeyUntil`. */
-export function closeEra(register: KeyEraRegister, label: string, end: string, keepKeyUntil: string | null): KeyEraRegister {
-  if (!findEraByLabel(register, label)) throw new UsageError(`no era "${label}" in the register`, 'check the label (`obexal-runbook retention` lists the eras)');
+export function closeEra(
+  register: KeyEraRegister,
+  label: string,
+  end: string,
+  keepKeyUntil: string | null,
+): KeyEraRegister {
+  if (!findEraByLabel(register, label))
+    throw new UsageError(
+      `no era "${label}" in the register`,
+      'check the label (`obexal-runbook retention` lists the eras)',
+    );
   return { ...register, eras: register.eras.map((era) => (era.label === label ? { ...era, end, keepKeyUntil } : era)) };
 }

@@ -40,7 +40,8 @@ export async function readLocalRegister(backupDir: string): Promise<KeyEraRegist
   try {
     text = await readFile(path, 'utf8');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT' || (error as NodeJS.ErrnoException).code === 'ENOTDIR') return undefined;
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT' || (error as NodeJS.ErrnoException).code === 'ENOTDIR')
+      return undefined;
     throw error;
   }
   let value: unknown;
@@ -52,7 +53,10 @@ export async function readLocalRegister(backupDir: string): Promise<KeyEraRegist
   return parseRegister(value, path);
 }
 
-async function withBucket<T>(settings: S3Settings, work: (s3: typeof import('../s3/index.js'), context: import('../s3/client.js').S3Context) => Promise<T>): Promise<T> {
+async function withBucket<T>(
+  settings: S3Settings,
+  work: (s3: typeof import('../s3/index.js'), context: import('../s3/client.js').S3Context) => Promise<T>,
+): Promise<T> {
   const s3 = await import('../s3/index.js');
   const context = s3.openS3(settings, { maxAttempts: 2 });
   try {
@@ -62,15 +66,23 @@ async function withBucket<T>(settings: S3Settings, work: (s3: typeof import('../
   }
 }
 
-export async function readBucketRegister(settings: S3Settings, signal?: AbortSignal): Promise<KeyEraRegister | undefined> {
+export async function readBucketRegister(
+  settings: S3Settings,
+  signal?: AbortSignal,
+): Promise<KeyEraRegister | undefined> {
   return withBucket(settings, async (s3, context) => {
     const found = await s3.getJson(context, REGISTER_FILE_NAME, { signal });
-    return found === undefined ? undefined : parseRegister(found.value, s3.describeLocation(settings, REGISTER_FILE_NAME));
+    return found === undefined
+      ? undefined
+      : parseRegister(found.value, s3.describeLocation(settings, REGISTER_FILE_NAME));
   });
 }
 
 /** Reads the register: the bucket's copy when reachable, else the local one. A damaged copy throws. */
-export async function readRegister(location: RegisterLocation, options: { signal?: AbortSignal } = {}): Promise<RegisterRead> {
+export async function readRegister(
+  location: RegisterLocation,
+  options: { signal?: AbortSignal } = {},
+): Promise<RegisterRead> {
   const local = await readLocalRegister(location.backupDir);
   if (!location.s3) return { register: local, source: local ? 'local' : 'none', bucket: 'not-configured', local };
   let fromBucket: KeyEraRegister | undefined;
@@ -79,7 +91,13 @@ export async function readRegister(location: RegisterLocation, options: { signal
   } catch (error) {
     if (options.signal?.aborted) throw error;
     if (error instanceof UsageError) throw error; // a damaged register is not "unreachable"
-    return { register: local, source: local ? 'local' : 'none', bucket: 'unreachable', bucketError: redact(messageOf(error)), local };
+    return {
+      register: local,
+      source: local ? 'local' : 'none',
+      bucket: 'unreachable',
+      bucketError: redact(messageOf(error)),
+      local,
+    };
   }
   if (fromBucket) return { register: fromBucket, source: 'bucket', bucket: 'read', local };
   return { register: local, source: local ? 'local' : 'none', bucket: 'absent', local };
@@ -98,7 +116,11 @@ export async function writeLocalRegister(backupDir: string, register: KeyEraRegi
   return path;
 }
 
-export async function writeBucketRegister(settings: S3Settings, register: KeyEraRegister, signal?: AbortSignal): Promise<string> {
+export async function writeBucketRegister(
+  settings: S3Settings,
+  register: KeyEraRegister,
+  signal?: AbortSignal,
+): Promise<string> {
   return withBucket(settings, async (s3, context) => {
     await s3.putJson(context, REGISTER_FILE_NAME, register, { signal });
     return s3.describeLocation(settings, REGISTER_FILE_NAME);
@@ -112,7 +134,11 @@ export interface RegisterWrite {
 }
 
 /** Writes both copies; a bucket failure is reported, not thrown (the next run uploads the local copy). */
-export async function writeRegister(register: KeyEraRegister, location: RegisterLocation, options: { signal?: AbortSignal } = {}): Promise<RegisterWrite> {
+export async function writeRegister(
+  register: KeyEraRegister,
+  location: RegisterLocation,
+  options: { signal?: AbortSignal } = {},
+): Promise<RegisterWrite> {
   const localPath = await writeLocalRegister(location.backupDir, register);
   if (!location.s3) return { localPath, bucket: 'not-configured' };
   try {

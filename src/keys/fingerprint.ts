@@ -7,9 +7,16 @@ const DOMAIN = Buffer.from('obexal-key-era-v1', 'utf8');
 
 export function keyFingerprint(key: Buffer): string {
   if (key.length !== KEY_BYTES) {
-    throw new UsageError(`encryption key has ${key.length} bytes, not ${KEY_BYTES}`, 'parse keys with parseEncryptionKey');
+    throw new UsageError(
+      `encryption key has ${key.length} bytes, not ${KEY_BYTES}`,
+      'parse keys with parseEncryptionKey',
+    );
   }
-  return createHash('sha256').update(DOMAIN).update(Buffer.from([0])).update(key).digest('hex');
+  return createHash('sha256')
+    .update(DOMAIN)
+    .update(Buffer.from([0]))
+    .update(key)
+    .digest('hex');
 }
 
 /** Short form for display (first 16 hex digits); the full form is what registers and manifests store. */

@@ -17,7 +17,8 @@ export class SecretDecryptionError extends RunbookError {
     super(message, {
       hint:
         hint ??
-        'the value was encrypted under a key you did not supply: add the key of its era (ENCRYPTION_KEY_OLD) or select another key era',
+        'the value was encrypted under a key you did not supply: add the key of its era ' +
+          '(ENCRYPTION_KEY_OLD) or select another key era',
     });
     this.keysTried = keysTried;
   }
@@ -29,14 +30,16 @@ export function parseEncryptionKey(base64: string, label = 'encryption key'): Bu
   if (text.length === 0 || text.length % 4 !== 0 || !BASE64.test(text)) {
     throw new UsageError(
       `${label} is not valid base64`,
-      'an Obexal key is the base64 of 32 random bytes (44 characters ending in "="), e.g. from `openssl rand -base64 32`',
+      'an Obexal key is the base64 of 32 random bytes (44 characters ending in "="), e.g. from ' +
+        '`openssl rand -base64 32`',
     );
   }
   const key = Buffer.from(text, 'base64');
   if (key.length !== KEY_BYTES) {
     throw new UsageError(
       `${label} decodes to ${key.length} bytes, not ${KEY_BYTES}`,
-      'an Obexal key is the base64 of exactly 32 bytes (44 characters ending in "="); check that the whole value was copied',
+      'an Obexal key is the base64 of exactly 32 bytes (44 characters ending in "="); check that ' +
+        'the whole value was copied',
     );
   }
   return key;
@@ -48,7 +51,10 @@ export function generateEncryptionKey(): string {
 
 function assertKey(key: Buffer): void {
   if (key.length !== KEY_BYTES) {
-    throw new UsageError(`encryption key has ${key.length} bytes, not ${KEY_BYTES}`, 'parse keys with parseEncryptionKey');
+    throw new UsageError(
+      `encryption key has ${key.length} bytes, not ${KEY_BYTES}`,
+      'parse keys with parseEncryptionKey',
+    );
   }
 }
 

@@ -40,7 +40,8 @@ async function fromPrompt(ks: KeySourceContext, recipients: readonly string[]): 
         throw new AnswerRequiredError(
           SECRET_NAMES.identity,
           `the dump is encrypted and no age identity was given${wanted}: nothing was changed`,
-          'set BACKUP_IDENTITY_FILE to the identity file (age-keygen format), or BACKUP_IDENTITY_COMMAND to the vault command that prints it',
+          'set BACKUP_IDENTITY_FILE to the identity file (age-keygen format), or ' +
+            'BACKUP_IDENTITY_COMMAND to the vault command that prints it',
         );
       }
       throw error;
@@ -58,7 +59,10 @@ async function fromPrompt(ks: KeySourceContext, recipients: readonly string[]): 
  * The identities to decrypt with. When `recipients` (from the manifest) is given and no identity matches any
  * of them, fails before reading the dump, saying which keys were expected.
  */
-export async function obtainAgeIdentities(ks: KeySourceContext, recipients: readonly string[] = []): Promise<ObtainedIdentities> {
+export async function obtainAgeIdentities(
+  ks: KeySourceContext,
+  recipients: readonly string[] = [],
+): Promise<ObtainedIdentities> {
   let identities: AgeIdentity[];
   let source: string;
   const held = ks.secrets.get(SECRET_NAMES.identity);
@@ -96,9 +100,11 @@ export async function obtainAgeIdentities(ks: KeySourceContext, recipients: read
   ks.secrets.set(SECRET_NAMES.identity, joinSecrets(identities));
   if (recipients.length > 0 && !identities.some((identity) => recipients.includes(identity.recipient))) {
     throw new AgeNoMatchingIdentityError(
-      `the identity from ${source} is for ${identities.map((i) => i.recipient).join(', ')}; the dump was encrypted to ${recipients.join(', ')}`,
+      `the identity from ${source} is for ${identities.map((i) => i.recipient).join(', ')}; the ` +
+        `dump was encrypted to ${recipients.join(', ')}`,
       ['X25519'],
-      'fetch the backup identity whose public key is listed above from the vault (or the sealed offline copy), then run again',
+      'fetch the backup identity whose public key is listed above from the vault (or the sealed ' +
+        'offline copy), then run again',
     );
   }
   return { identities, source };

@@ -45,7 +45,10 @@ export function describeEra(era: EraDescription): string {
 /** ENCRYPTION_KEY_OLD, item by item (an invalid item is a usage error naming its position, never its value). */
 export function oldKeysFromSettings(ks: KeySourceContext): HeldKey[] {
   const csv = ks.settings.get('ENCRYPTION_KEY_OLD') ?? '';
-  const items = csv.split(',').map((item) => item.trim()).filter((item) => item !== '');
+  const items = csv
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
   return items.map((item, index) => holdKey(item, `ENCRYPTION_KEY_OLD item ${index + 1}`));
 }
 
@@ -68,13 +71,19 @@ export async function keyFromCommand(ks: KeySourceContext, eraLabel: string | un
     '(no name=, no quotes, no tracing on standard output)';
   const lines = contentLinesOf(text);
   if (lines.length !== 1) {
-    throw new StepFailedError(`${source} printed ${lineCount(lines.length)} on its standard output, not one (not shown: it is secret)`, hint);
+    throw new StepFailedError(
+      `${source} printed ${lineCount(lines.length)} on its standard output, not one (not shown: it is secret)`,
+      hint,
+    );
   }
   const line = lines[0] as string;
   try {
     return holdKey(line, source);
   } catch (error) {
-    throw new StepFailedError(`${messageOf(error)} (one line of ${line.length} characters; not shown: it is secret)`, hint);
+    throw new StepFailedError(
+      `${messageOf(error)} (one line of ${line.length} characters; not shown: it is secret)`,
+      hint,
+    );
   }
 }
 
@@ -87,7 +96,12 @@ function syntaxProblem(value: string): string | undefined {
   }
 }
 
-async function keyFromPrompt(ks: KeySourceContext, name: string, message: string, judge?: (key: HeldKey) => KeyVerdict): Promise<HeldKey> {
+async function keyFromPrompt(
+  ks: KeySourceContext,
+  name: string,
+  message: string,
+  judge?: (key: HeldKey) => KeyVerdict,
+): Promise<HeldKey> {
   for (let attempt = 1; ; attempt++) {
     const text = await ks.interactor.secret(
       {
@@ -106,7 +120,11 @@ async function keyFromPrompt(ks: KeySourceContext, name: string, message: string
     const held = holdKey(text, 'prompt');
     const verdict = judge?.(held) ?? { accepted: true as const, how: 'typed' };
     if (verdict.accepted) return held;
-    if (attempt >= PROMPT_ATTEMPTS) throw new StepFailedError(`the key typed was rejected: ${verdict.why}`, 'fetch the right key from the vault and run again');
+    if (attempt >= PROMPT_ATTEMPTS)
+      throw new StepFailedError(
+        `the key typed was rejected: ${verdict.why}`,
+        'fetch the right key from the vault and run again',
+      );
     ks.output(`the key typed was rejected: ${verdict.why}`, 'warn');
   }
 }
@@ -119,17 +137,24 @@ export async function obtainCurrentKey(ks: KeySourceContext, currentEraLabel: st
   const held = ks.secrets.get(SECRET_NAMES.currentKey);
   let key: HeldKey | undefined;
   if (held) key = holdKey(held, 'ENCRYPTION_KEY (given earlier in this run)');
-  else if (ks.settings.get('ENCRYPTION_KEY')) key = holdKey(ks.settings.get('ENCRYPTION_KEY') as string, 'ENCRYPTION_KEY');
+  else if (ks.settings.get('ENCRYPTION_KEY'))
+    key = holdKey(ks.settings.get('ENCRYPTION_KEY') as string, 'ENCRYPTION_KEY');
   else key = await keyFromCommand(ks, currentEraLabel);
   if (!key) {
     try {
-      key = await keyFromPrompt(ks, SECRET_NAMES.currentKey, `the current ENCRYPTION_KEY${currentEraLabel ? ` (era "${currentEraLabel}")` : ''}, the one the auth-service runs with`);
+      key = await keyFromPrompt(
+        ks,
+        SECRET_NAMES.currentKey,
+        `the current ENCRYPTION_KEY${currentEraLabel ? ` (era "${currentEraLabel}")` : ''}, the one ` +
+          `the auth-service runs with`,
+      );
     } catch (error) {
       if (!(error instanceof AnswerRequiredError)) throw error;
       throw new AnswerRequiredError(
         SECRET_NAMES.currentKey,
         'the current ENCRYPTION_KEY is needed and none was given: nothing was changed',
-        'set ENCRYPTION_KEY (the key the auth-service runs with), or ENCRYPTION_KEY_COMMAND (a vault command; {era} is replaced by the era label)',
+        'set ENCRYPTION_KEY (the key the auth-service runs with), or ENCRYPTION_KEY_COMMAND (a ' +
+          'vault command; {era} is replaced by the era label)',
       );
     }
   }
@@ -151,7 +176,11 @@ export interface EraKeyOptions {
  * era's label, else a masked prompt. A key the command prints and the judge rejects fails the step (headless)
  * or falls back to the prompt (interactive). Headless with nothing to try: exit 3 naming ENCRYPTION_KEY_OLD.
  */
-export async function obtainEraKey(ks: KeySourceContext, era: EraDescription, options: EraKeyOptions): Promise<{ key: HeldKey; how: string }> {
+export async function obtainEraKey(
+  ks: KeySourceContext,
+  era: EraDescription,
+  options: EraKeyOptions,
+): Promise<{ key: HeldKey; how: string }> {
   for (const candidate of options.candidates) {
     const verdict = options.judge(candidate);
     if (verdict.accepted) return { key: candidate, how: verdict.how };
@@ -168,21 +197,34 @@ export async function obtainEraKey(ks: KeySourceContext, era: EraDescription, op
     if (verdict.accepted) return { key: fromCommand, how: verdict.how };
     const problem = `the key ENCRYPTION_KEY_COMMAND printed for ${describeEra(era)} was rejected: ${verdict.why}`;
     if (ks.interactor.mode === 'headless') {
-      throw new StepFailedError(`${problem}; nothing was changed`, `check the vault entry of era "${era.label}" (ENCRYPTION_KEY_COMMAND is run with {era}=${era.label}), or put the right key in ENCRYPTION_KEY_OLD`);
+      throw new StepFailedError(
+        `${problem}; nothing was changed`,
+        `check the vault entry of era "${era.label}" (ENCRYPTION_KEY_COMMAND is run with ` +
+          `{era}=${era.label}), or put the right key in ENCRYPTION_KEY_OLD`,
+      );
     }
     ks.output(problem, 'warn');
   }
   try {
-    const key = await keyFromPrompt(ks, `ENCRYPTION_KEY of era ${era.label}`, `ENCRYPTION_KEY of ${describeEra(era)}, from the vault`, options.judge);
+    const key = await keyFromPrompt(
+      ks,
+      `ENCRYPTION_KEY of era ${era.label}`,
+      `ENCRYPTION_KEY of ${describeEra(era)}, from the vault`,
+      options.judge,
+    );
     const verdict = options.judge(key);
     return { key, how: verdict.accepted ? verdict.how : 'typed' };
   } catch (error) {
     if (!(error instanceof AnswerRequiredError)) throw error;
-    const tried = options.candidates.length > 0 ? ` (none of the ${options.candidates.length} ENCRYPTION_KEY_OLD item(s) opens it)` : '';
+    const tried =
+      options.candidates.length > 0
+        ? ` (none of the ${options.candidates.length} ENCRYPTION_KEY_OLD item(s) opens it)`
+        : '';
     throw new AnswerRequiredError(
       SECRET_NAMES.oldKeys,
       `the ENCRYPTION_KEY of ${describeEra(era)} is needed${tried}: nothing was changed`,
-      `fetch it from the vault and add it to ENCRYPTION_KEY_OLD (comma-separated), or set ENCRYPTION_KEY_COMMAND (a vault command; {era} becomes "${era.label}")`,
+      `fetch it from the vault and add it to ENCRYPTION_KEY_OLD (comma-separated), or set ` +
+        `ENCRYPTION_KEY_COMMAND (a vault command; {era} becomes "${era.label}")`,
     );
   }
 }
@@ -200,6 +242,8 @@ export function heldCurrentKey(ks: Pick<KeySourceContext, 'secrets'>): HeldKey |
 
 export function heldOldKeys(ks: Pick<KeySourceContext, 'secrets'>): HeldKey[] {
   const csv = ks.secrets.get(SECRET_NAMES.oldKeys) ?? '';
-  return csv.split(',').filter((t) => t !== '').map((t, i) => holdKey(t, `ENCRYPTION_KEY_OLD item ${i + 1}`));
+  return csv
+    .split(',')
+    .filter((t) => t !== '')
+    .map((t, i) => holdKey(t, `ENCRYPTION_KEY_OLD item ${i + 1}`));
 }
-

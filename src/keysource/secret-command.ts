@@ -12,8 +12,26 @@ import { InterruptedError, messageOf, StepFailedError } from '../core/errors.js'
 import { addSecret } from '../core/redact.js';
 
 /** Variables a vault or password-manager CLI needs, passed through when set. */
-const VAULT_PREFIXES = ['VAULT_', 'OP_', 'BW_', 'PASSWORD_STORE_', 'SOPS_', 'GOPASS_', 'AWS_', 'AZURE_', 'GOOGLE_', 'CLOUDSDK_'];
-const VAULT_NAMES = ['GNUPGHOME', 'GPG_TTY', 'XDG_RUNTIME_DIR', 'XDG_CONFIG_HOME', 'SSH_AUTH_SOCK', 'DBUS_SESSION_BUS_ADDRESS'];
+const VAULT_PREFIXES = [
+  'VAULT_',
+  'OP_',
+  'BW_',
+  'PASSWORD_STORE_',
+  'SOPS_',
+  'GOPASS_',
+  'AWS_',
+  'AZURE_',
+  'GOOGLE_',
+  'CLOUDSDK_',
+];
+const VAULT_NAMES = [
+  'GNUPGHOME',
+  'GPG_TTY',
+  'XDG_RUNTIME_DIR',
+  'XDG_CONFIG_HOME',
+  'SSH_AUTH_SOCK',
+  'DBUS_SESSION_BUS_ADDRESS',
+];
 
 export const SECRET_COMMAND_TIMEOUT_MS = 120_000;
 
@@ -61,7 +79,10 @@ export function lineCount(count: number): string {
 
 /** The non-empty lines of a command's standard output, trimmed (CR of CRLF endings included). */
 export function contentLinesOf(text: string): string[] {
-  return text.split(/\r?\n/).map((line) => line.trim()).filter((line) => line !== '');
+  return text
+    .split(/\r?\n/)
+    .map((line) => line.trim())
+    .filter((line) => line !== '');
 }
 
 const NOT_SHOWN = 'not shown: everything a secret command prints is secret';
@@ -73,7 +94,11 @@ const NOT_SHOWN = 'not shown: everything a secret command prints is secret';
  */
 export async function runSecretCommand(options: SecretCommandOptions): Promise<string> {
   const [file, ...args] = expandCommand(options.template, options.values ?? {}, options.settingName);
-  if (!file) throw new StepFailedError(`${options.settingName} is empty`, `set ${options.settingName} to the command that prints the secret`);
+  if (!file)
+    throw new StepFailedError(
+      `${options.settingName} is empty`,
+      `set ${options.settingName} to the command that prints the secret`,
+    );
   const timeout = AbortSignal.timeout(options.timeoutMs ?? SECRET_COMMAND_TIMEOUT_MS);
   const label = `${options.settingName} (${file})`;
   let stderrLines = 0;
@@ -96,7 +121,8 @@ export async function runSecretCommand(options: SecretCommandOptions): Promise<s
     if (timeout.aborted && error instanceof InterruptedError) {
       throw new StepFailedError(
         `${label} did not finish within ${Math.round((options.timeoutMs ?? SECRET_COMMAND_TIMEOUT_MS) / 1000)} s`,
-        'the command must print the secret without asking anything (it gets no terminal input): log in to the vault first',
+        'the command must print the secret without asking anything (it gets no terminal input): log ' +
+          'in to the vault first',
       );
     }
     const hint = `check ${options.settingName}: run it by hand and check that it prints only the secret`;

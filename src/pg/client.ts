@@ -17,7 +17,8 @@ const APPLICATION_NAME = 'obexal-runbook';
 const CANCEL_GRACE_MS = 3_000;
 const CANCEL_REQUEST_CODE = 80877102;
 
-/** node-postgres's TLS settings for libpq's sslmode (allow/prefer fall back to no TLS, which node-postgres cannot try). */
+/** node-postgres's TLS settings for libpq's sslmode (allow/prefer fall back to no TLS, which node-postgres cannot try).
+ * */
 export function sslFor(target: PgTarget): false | ConnectionOptions {
   const mode = target.sslmode;
   if (mode === undefined || mode === 'disable' || mode === 'allow' || mode === 'prefer') return false;
@@ -131,7 +132,11 @@ export async function connect(target: PgTarget, signal?: AbortSignal): Promise<p
 }
 
 /** Runs `work` with a client that is always ended afterwards. */
-export async function withClient<T>(target: PgTarget, work: (client: pg.Client) => Promise<T>, signal?: AbortSignal): Promise<T> {
+export async function withClient<T>(
+  target: PgTarget,
+  work: (client: pg.Client) => Promise<T>,
+  signal?: AbortSignal,
+): Promise<T> {
   const client = await connect(target, signal);
   try {
     return await work(client);

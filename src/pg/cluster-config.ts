@@ -18,11 +18,19 @@ const KEY = /^[a-z_][a-z0-9_.]*$/i;
 
 export function validateSettings(settings: Record<string, string>): void {
   for (const [key, value] of Object.entries(settings)) {
-    if (!KEY.test(key)) throw new UsageError(`invalid PostgreSQL setting name ${JSON.stringify(key)}`, 'use a setting name as postgresql.conf spells it');
+    if (!KEY.test(key))
+      throw new UsageError(
+        `invalid PostgreSQL setting name ${JSON.stringify(key)}`,
+        'use a setting name as postgresql.conf spells it',
+      );
     if (FIXED_KEYS.has(key.toLowerCase())) {
-      throw new UsageError(`the setting ${key} of a throwaway cluster is fixed`, 'pass the port as the port option; a throwaway cluster listens only on 127.0.0.1 and its private socket folder');
+      throw new UsageError(
+        `the setting ${key} of a throwaway cluster is fixed`,
+        'pass the port as the port option; a throwaway cluster listens only on 127.0.0.1 and its private socket folder',
+      );
     }
-    if (/[\n\r\0]/.test(value)) throw new UsageError(`the value of setting ${key} contains a line break`, 'give the value on one line');
+    if (/[\n\r\0]/.test(value))
+      throw new UsageError(`the value of setting ${key} contains a line break`, 'give the value on one line');
   }
 }
 

@@ -63,7 +63,6 @@ export interface StartClusterOptions {
   locale?: string;
 }
 
-
 async function logTail(file: string, lines = 12): Promise<string[]> {
   try {
     return (await readFile(file, 'utf8')).trimEnd().split('\n').slice(-lines).map(redact);
@@ -80,12 +79,25 @@ async function ownFile(path: string, ctx: ServerProgramContext): Promise<void> {
   if (ctx.user) await chown(path, ctx.user.uid, ctx.user.gid);
 }
 
-async function initCluster(initdb: string, major: number, ctx: ServerProgramContext, password: string, locale: string): Promise<void> {
+async function initCluster(
+  initdb: string,
+  major: number,
+  ctx: ServerProgramContext,
+  password: string,
+  locale: string,
+): Promise<void> {
   const pwfile = join(ctx.rootDir, 'pwfile');
   await writeFile(pwfile, `${password}\n`, { mode: 0o600 });
   await ownFile(pwfile, ctx);
   try {
-    const args = ['-D', join(ctx.rootDir, DATA_DIR_NAME), '-U', CLUSTER_SUPERUSER, `--pwfile=${pwfile}`, '--auth=scram-sha-256'];
+    const args = [
+      '-D',
+      join(ctx.rootDir, DATA_DIR_NAME),
+      '-U',
+      CLUSTER_SUPERUSER,
+      `--pwfile=${pwfile}`,
+      '--auth=scram-sha-256',
+    ];
     args.push('--encoding=UTF8', `--locale=${locale}`, '--no-sync');
     if (major >= 14) args.push('--no-instructions');
     const result = await runServerProgram(initdb, args, ctx);
@@ -102,7 +114,12 @@ async function initCluster(initdb: string, major: number, ctx: ServerProgramCont
 }
 
 /** Starts the server, retrying on another free port when the one chosen was taken meanwhile. */
-async function startServer(pgCtl: string, ctx: ServerProgramContext, options: StartClusterOptions, socketDir: string): Promise<number> {
+async function startServer(
+  pgCtl: string,
+  ctx: ServerProgramContext,
+  options: StartClusterOptions,
+  socketDir: string,
+): Promise<number> {
   const dataDir = join(ctx.rootDir, DATA_DIR_NAME);
   const logFile = join(ctx.rootDir, LOG_FILE);
   for (let attempt = 1; ; attempt++) {
@@ -119,12 +136,17 @@ async function startServer(pgCtl: string, ctx: ServerProgramContext, options: St
       throw new ClusterError(
         'port-in-use',
         withTail(`port ${port} on 127.0.0.1 is already in use`, tail),
-        options.port === undefined ? 'free ports kept being taken: try again' : 'choose another port, or leave the port out to get a free one',
+        options.port === undefined
+          ? 'free ports kept being taken: try again'
+          : 'choose another port, or leave the port out to get a free one',
       );
     }
     throw new ClusterError(
       'start-failed',
-      withTail(`the PostgreSQL server did not start (pg_ctl exit code ${result.exitCode})`, [...result.stderrTail, ...tail]),
+      withTail(`the PostgreSQL server did not start (pg_ctl exit code ${result.exitCode})`, [
+        ...result.stderrTail,
+        ...tail,
+      ]),
       'read the server log lines above',
     );
   }
@@ -135,7 +157,10 @@ export async function startCluster(options: StartClusterOptions = {}): Promise<C
   const base = options.rootDir ?? tmpdir();
   if (options.settings) validateSettings(options.settings);
   if (options.password !== undefined && (options.password === '' || /[\n\r\0]/.test(options.password))) {
-    throw new UsageError('the cluster password must be one non-empty line', 'pass another password, or none for a random one');
+    throw new UsageError(
+      'the cluster password must be one non-empty line',
+      'pass another password, or none for a random one',
+    );
   }
   await sweepStaleClusters(base);
   const initdb = await findProgram('initdb');
@@ -165,7 +190,12 @@ export async function startCluster(options: StartClusterOptions = {}): Promise<C
     const port = await startServer(pgCtl, ctx, options, socketDir);
     const startMs = performance.now() - startStarted;
     const postmasterPid = runningPostmasterOf(dataDir);
-    if (postmasterPid === undefined) throw new ClusterError('start-failed', 'pg_ctl reported the server started, but no postmaster is running', 'read server.log in the cluster folder');
+    if (postmasterPid === undefined)
+      throw new ClusterError(
+        'start-failed',
+        'pg_ctl reported the server started, but no postmaster is running',
+        'read server.log in the cluster folder',
+      );
 
     let stopping: Promise<void> | undefined;
     const cluster: Cluster = {
@@ -194,11 +224,17 @@ export async function startCluster(options: StartClusterOptions = {}): Promise<C
   }
 }
 
-async function stopCluster(pgCtl: string, ctx: ServerProgramContext, registration: { rootDir: string; postmasterPid: number; stop(): Promise<void> }): Promise<void> {
+async function stopCluster(
+  pgCtl: string,
+  ctx: ServerProgramContext,
+  registration: { rootDir: string; postmasterPid: number; stop(): Promise<void> },
+): Promise<void> {
   const dataDir = join(ctx.rootDir, DATA_DIR_NAME);
   try {
     if (runningPostmasterOf(dataDir) !== undefined) {
-      await runServerProgram(pgCtl, ['stop', '-D', dataDir, '-m', 'fast', '-w', '-t', '30', '-s'], ctx).catch(() => undefined);
+      await runServerProgram(pgCtl, ['stop', '-D', dataDir, '-m', 'fast', '-w', '-t', '30', '-s'], ctx).catch(
+        () => undefined,
+      );
     }
     // pg_ctl failed or timed out: end it the hard way before removing its folder.
     const still = runningPostmasterOf(dataDir);
@@ -206,7 +242,12 @@ async function stopCluster(pgCtl: string, ctx: ServerProgramContext, registratio
     try {
       await rm(ctx.rootDir, { recursive: true, force: true });
     } catch (error) {
-      throw new ClusterError('stop-failed', `could not remove the cluster folder ${ctx.rootDir}`, 'remove it by hand; the server is stopped', error);
+      throw new ClusterError(
+        'stop-failed',
+        `could not remove the cluster folder ${ctx.rootDir}`,
+        'remove it by hand; the server is stopped',
+        error,
+      );
     }
   } finally {
     unregisterCluster(registration);

@@ -7,7 +7,17 @@ import { redact } from '../core/redact.js';
 import { PgConnectionError, type PgConnectionProblem } from './errors.js';
 import type { PgTarget } from './target.js';
 
-const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'ECONNRESET', 'ENOENT', 'EPIPE']);
+const UNREACHABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ETIMEDOUT',
+  'ECONNRESET',
+  'ENOENT',
+  'EPIPE',
+]);
 const AUTH_SQLSTATES = new Set(['28P01', '28000']);
 const NOT_READY_SQLSTATES = new Set(['57P03', '57P01', '57P02']);
 
@@ -37,24 +47,30 @@ export function authHint(target: PgTarget): string {
     const problem = target.passwordProblem ? ` (${target.passwordProblem})` : '';
     return (
       `the server asks for a password and none was found${problem}: give it through PGPASSWORD, a line ` +
-      `${target.host}:${target.port}:${target.database}:${target.user}:<password> in ~/.pgpass or PGPASSFILE (mode 0600), ` +
+      (`${target.host}:${target.port}:${target.database}:${target.user}:<password> in ~/.pgpass or ` +
+        `PGPASSFILE (mode 0600), `) +
       `a pg_service.conf service, or DATABASE_URL; if the ${role} has no password yet, set one ` +
       `(ALTER ROLE ... PASSWORD) or let pg_hba.conf admit it another way`
     );
   }
-  const where = target.passwordSource === undefined || target.passwordSource === 'the connection string'
-    ? 'check the user and password in DATABASE_URL; the password is not shown'
-    : `check the password of ${role} in ${target.passwordSource}; the password is not shown`;
-  return `${where}; if the role has no password, set one (ALTER ROLE ... PASSWORD), ` +
-    'and a pg_hba.conf line must admit this host and user';
+  const where =
+    target.passwordSource === undefined || target.passwordSource === 'the connection string'
+      ? 'check the user and password in DATABASE_URL; the password is not shown'
+      : `check the password of ${role} in ${target.passwordSource}; the password is not shown`;
+  return (
+    `${where}; if the role has no password, set one (ALTER ROLE ... PASSWORD), ` +
+    'and a pg_hba.conf line must admit this host and user'
+  );
 }
 
 function hintFor(problem: PgConnectionProblem, target: PgTarget, code: string | undefined): string {
   switch (problem) {
     case 'unreachable':
-      if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return `the host name ${target.host} does not resolve: check the host in DATABASE_URL`;
+      if (code === 'ENOTFOUND' || code === 'EAI_AGAIN')
+        return `the host name ${target.host} does not resolve: check the host in DATABASE_URL`;
       return target.host.startsWith('/')
-        ? `is the server running? no socket answered in ${target.host} on port ${target.port}: check host and port in DATABASE_URL`
+        ? `is the server running? no socket answered in ${target.host} on port ${target.port}: check ` +
+            `host and port in DATABASE_URL`
         : 'is the server running? check host and port in DATABASE_URL (and that a firewall lets this host reach it)';
     case 'auth':
       return authHint(target);
@@ -89,5 +105,11 @@ export function connectionErrorFrom(error: unknown, target: PgTarget): PgConnect
   const { code, text } = reasonOf(error);
   const problem = classify(code, text);
   const detail = code !== undefined && !text.includes(code) ? `${text} (${code})` : text;
-  return new PgConnectionError(problem, `${summary(problem, target)}: ${detail}`, hintFor(problem, target, code), code, error);
+  return new PgConnectionError(
+    problem,
+    `${summary(problem, target)}: ${detail}`,
+    hintFor(problem, target, code),
+    code,
+    error,
+  );
 }

@@ -8,12 +8,19 @@ const DATABASE_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
 export function assertDatabaseName(name: string): void {
   if (!DATABASE_NAME.test(name)) {
-    throw new UsageError(`invalid database name ${JSON.stringify(name)}`, 'use lower-case letters, digits and underscores (at most 63), starting with a letter or underscore');
+    throw new UsageError(
+      `invalid database name ${JSON.stringify(name)}`,
+      'use lower-case letters, digits and underscores (at most 63), starting with a letter or underscore',
+    );
   }
 }
 
 /** Creates database `name` (from template0, UTF-8) and returns its URL. */
-export async function createDatabase(cluster: Cluster, name: string, options: { owner?: string } = {}): Promise<string> {
+export async function createDatabase(
+  cluster: Cluster,
+  name: string,
+  options: { owner?: string } = {},
+): Promise<string> {
   assertDatabaseName(name);
   if (options.owner !== undefined) assertDatabaseName(options.owner);
   await withClient(parseConnectionString(cluster.url('postgres')), async (client) => {

@@ -46,12 +46,17 @@ function sectionOf(text: string, service: string, file: string): Conninfo | unde
     if (!inSection || !found) continue;
     const equals = line.indexOf('=');
     const where = `${file}:${index + 1}`;
-    if (equals < 1) throw new UsageError(`${where}: a line of service "${service}" is not keyword=value`, 'fix the line');
+    if (equals < 1)
+      throw new UsageError(`${where}: a line of service "${service}" is not keyword=value`, 'fix the line');
     const keyword = line.slice(0, equals).trim();
-    if (keyword === 'service') throw new UsageError(`${where}: a service cannot name another service`, 'remove the line');
+    if (keyword === 'service')
+      throw new UsageError(`${where}: a service cannot name another service`, 'remove the line');
     if (!KNOWN.has(keyword)) {
       const usable = CONNINFO_KEYWORDS.filter((k) => k !== 'service').join(', ');
-      throw new UsageError(`${where}: the keyword "${keyword}" of service "${service}" is not one this tool honours`, `use only ${usable}`);
+      throw new UsageError(
+        `${where}: the keyword "${keyword}" of service "${service}" is not one this tool honours`,
+        `use only ${usable}`,
+      );
     }
     found.set(keyword, line.slice(equals + 1).trim());
   }

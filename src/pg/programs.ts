@@ -55,7 +55,11 @@ export function programMajor(path: string): Promise<number> {
         timeout: 10_000,
       });
       const major = parseVersionMajor(stdout);
-      if (major === undefined) throw new UsageError(`${path} --version did not print a PostgreSQL version`, 'check that this program is a PostgreSQL program');
+      if (major === undefined)
+        throw new UsageError(
+          `${path} --version did not print a PostgreSQL version`,
+          'check that this program is a PostgreSQL program',
+        );
       return major;
     })();
     pending.catch(() => majors.delete(path));
@@ -85,7 +89,8 @@ export async function usualInstallFolders(): Promise<string[]> {
   await scan('/usr/local/opt', /^postgresql@(\d+)$/, (e) => `/usr/local/opt/${e}/bin`);
   found.sort((a, b) => b.major - a.major);
   const folders = found.map((f) => f.dir);
-  for (const plain of ['/usr/local/pgsql/bin', '/opt/homebrew/opt/postgresql/bin', '/usr/local/opt/postgresql/bin']) folders.push(plain);
+  for (const plain of ['/usr/local/pgsql/bin', '/opt/homebrew/opt/postgresql/bin', '/usr/local/opt/postgresql/bin'])
+    folders.push(plain);
   return folders;
 }
 
@@ -108,7 +113,10 @@ function majorFromPath(path: string): number | undefined {
 async function candidatesFor(name: string, options: FindProgramOptions): Promise<Candidate[]> {
   const pathDirs = (options.pathEnv ?? process.env.PATH ?? '').split(delimiter).filter((d) => d !== '');
   const folders = options.installFolders ?? (await usualInstallFolders());
-  const places = [...pathDirs.map((dir) => ({ dir, fromPath: true })), ...folders.map((dir) => ({ dir, fromPath: false }))];
+  const places = [
+    ...pathDirs.map((dir) => ({ dir, fromPath: true })),
+    ...folders.map((dir) => ({ dir, fromPath: false })),
+  ];
   const seen = new Set<string>();
   const candidates: Candidate[] = [];
   for (const [order, place] of places.entries()) {
@@ -128,18 +136,26 @@ async function candidatesFor(name: string, options: FindProgramOptions): Promise
 
 function pick(candidates: Candidate[], options: FindProgramOptions): Candidate | undefined {
   return candidates
-    .filter((c) => (options.major === undefined || c.major === options.major) && (options.minMajor === undefined || c.major >= options.minMajor))
+    .filter(
+      (c) =>
+        (options.major === undefined || c.major === options.major) &&
+        (options.minMajor === undefined || c.major >= options.minMajor),
+    )
     .sort((a, b) => b.major - a.major || Number(a.wrapper) - Number(b.wrapper) || a.order - b.order)[0];
 }
 
 /** What to install on this system, as a hint. */
 export function installHint(name: string): string {
   const server = SERVER_PROGRAMS.has(name);
-  const what = server ? 'the PostgreSQL server programs (initdb, pg_ctl, postgres)' : 'the PostgreSQL client programs (pg_dump, pg_restore, psql)';
+  const what = server
+    ? 'the PostgreSQL server programs (initdb, pg_ctl, postgres)'
+    : 'the PostgreSQL client programs (pg_dump, pg_restore, psql)';
   let how: string;
   if (process.platform === 'darwin') how = 'brew install postgresql@15 (or newer)';
-  else if (existsSync('/etc/debian_version')) how = server ? 'apt-get install postgresql' : 'apt-get install postgresql-client';
-  else if (existsSync('/etc/redhat-release') || existsSync('/etc/fedora-release')) how = server ? 'dnf install postgresql-server' : 'dnf install postgresql';
+  else if (existsSync('/etc/debian_version'))
+    how = server ? 'apt-get install postgresql' : 'apt-get install postgresql-client';
+  else if (existsSync('/etc/redhat-release') || existsSync('/etc/fedora-release'))
+    how = server ? 'dnf install postgresql-server' : 'dnf install postgresql';
   else if (existsSync('/etc/alpine-release')) how = server ? 'apk add postgresql' : 'apk add postgresql-client';
   else how = "your system's PostgreSQL package";
   return `install ${what}: ${how}; or put the folder that holds ${name} on PATH`;
@@ -157,10 +173,18 @@ export function findProgram(name: PgProgram, options: FindProgramOptions = {}): 
       const candidates = await candidatesFor(name, options);
       const chosen = pick(candidates, options);
       if (chosen) return chosen.path;
-      const wanted = options.major !== undefined ? ` ${options.major}` : options.minMajor !== undefined ? ` ${options.minMajor} or newer` : '';
+      const wanted =
+        options.major !== undefined
+          ? ` ${options.major}`
+          : options.minMajor !== undefined
+            ? ` ${options.minMajor} or newer`
+            : '';
       const others = [...new Set(candidates.map((c) => c.major))].sort((a, b) => b - a);
       const seen = others.length > 0 ? ` (found only major ${others.join(', ')})` : '';
-      throw new UsageError(`PostgreSQL program ${name}${wanted} not found on PATH or in the usual install folders${seen}`, installHint(name));
+      throw new UsageError(
+        `PostgreSQL program ${name}${wanted} not found on PATH or in the usual install folders${seen}`,
+        installHint(name),
+      );
     })();
     pending.catch(() => lookups.delete(key));
     lookups.set(key, pending);

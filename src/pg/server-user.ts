@@ -52,12 +52,19 @@ export async function serverUserFor(name = DEFAULT_SERVER_USER): Promise<ServerU
   if (!user) {
     throw new ClusterError(
       'no-server-user',
-      `running as root, and there is no "${name}" user to run the PostgreSQL server as (initdb and postgres refuse to run as root)`,
-      `create an unprivileged user: \`useradd --system --user-group --home-dir /var/lib/postgresql ${name}\` (installing the postgresql package does it), or run as a non-root user`,
+      `running as root, and there is no "${name}" user to run the PostgreSQL server as (initdb and ` +
+        `postgres refuse to run as root)`,
+      `create an unprivileged user: \`useradd --system --user-group --home-dir ` +
+        `/var/lib/postgresql ${name}\` (installing the postgresql package does it), or run as a ` +
+        `non-root user`,
     );
   }
   if (user.uid === 0) {
-    throw new ClusterError('no-server-user', `the "${name}" user has uid 0`, `give "${name}" an unprivileged uid, or run as a non-root user`);
+    throw new ClusterError(
+      'no-server-user',
+      `the "${name}" user has uid 0`,
+      `give "${name}" an unprivileged uid, or run as a non-root user`,
+    );
   }
   return user;
 }
@@ -70,7 +77,12 @@ export async function assertCanReach(dir: string, user: ServerUser): Promise<voi
   for (let current = dir; ; current = dirname(current)) {
     const info = await stat(current);
     const mode = info.mode;
-    const canEnter = info.uid === user.uid ? (mode & 0o100) !== 0 : info.gid === user.gid ? (mode & 0o010) !== 0 : (mode & 0o001) !== 0;
+    const canEnter =
+      info.uid === user.uid
+        ? (mode & 0o100) !== 0
+        : info.gid === user.gid
+          ? (mode & 0o010) !== 0
+          : (mode & 0o001) !== 0;
     if (!canEnter) {
       throw new ClusterError(
         'unreachable-folder',

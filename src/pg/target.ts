@@ -110,7 +110,8 @@ function parsePort(text: string | undefined): number {
 function parseTimeout(text: string | undefined): number {
   if (text === undefined || text === '') return DEFAULT_CONNECT_TIMEOUT_SECONDS;
   const seconds = Number(text);
-  if (!Number.isInteger(seconds) || seconds < 0) throw invalidConninfo('connect_timeout must be a whole number of seconds');
+  if (!Number.isInteger(seconds) || seconds < 0)
+    throw invalidConninfo('connect_timeout must be a whole number of seconds');
   return seconds;
 }
 
@@ -145,10 +146,18 @@ export function parseConnectionString(connectionString: string, env: Env = proce
   const user = values.get('user') || userInfo().username;
   const database = values.get('dbname') || user;
   const sslmode = values.get('sslmode');
-  if (sslmode !== undefined && !SSL_MODES.has(sslmode)) throw invalidConninfo(`unknown sslmode ${JSON.stringify(sslmode)}`);
+  if (sslmode !== undefined && !SSL_MODES.has(sslmode))
+    throw invalidConninfo(`unknown sslmode ${JSON.stringify(sslmode)}`);
   const connectTimeoutSeconds = parseTimeout(values.get('connect_timeout'));
 
-  const target: PgTarget = { host, port, database, user, connectTimeoutSeconds, label: formatLabel(host, port, database) };
+  const target: PgTarget = {
+    host,
+    port,
+    database,
+    user,
+    connectTimeoutSeconds,
+    label: formatLabel(host, port, database),
+  };
   const password = values.get('password');
   if (password !== undefined && password !== '') {
     target.password = password;
@@ -187,9 +196,16 @@ export function conninfoFromLibpqEnv(env: Env): string | undefined {
 
 /** The connection string of a target with its password (for a child that only takes a URL; prefer `childEnvFor`). */
 export function targetUrl(target: PgTarget): string {
-  const auth = target.password === undefined ? encodeURIComponent(target.user) : `${encodeURIComponent(target.user)}:${encodeURIComponent(target.password)}`;
+  const auth =
+    target.password === undefined
+      ? encodeURIComponent(target.user)
+      : `${encodeURIComponent(target.user)}:${encodeURIComponent(target.password)}`;
   // A socket folder goes percent-encoded in the host part, which libpq and node-postgres both read.
-  const host = target.host.startsWith('/') ? encodeURIComponent(target.host) : target.host.includes(':') ? `[${target.host}]` : target.host;
+  const host = target.host.startsWith('/')
+    ? encodeURIComponent(target.host)
+    : target.host.includes(':')
+      ? `[${target.host}]`
+      : target.host;
   const query = new URLSearchParams();
   if (target.sslmode) query.set('sslmode', target.sslmode);
   for (const key of ['sslrootcert', 'sslcert', 'sslkey'] as const) if (target[key]) query.set(key, target[key]);
@@ -209,7 +225,10 @@ export function redactedUrl(target: PgTarget): string {
  * the libpq variables, and just enough else to find programs and read text. Nothing is inherited from our own
  * environment except PATH and HOME (for ~/.pgpass when the string has no password).
  */
-export function childEnvFor(target: PgTarget, from: Record<string, string | undefined> = process.env): Record<string, string> {
+export function childEnvFor(
+  target: PgTarget,
+  from: Record<string, string | undefined> = process.env,
+): Record<string, string> {
   const env: Record<string, string> = {
     PGHOST: target.host,
     PGPORT: String(target.port),

@@ -10,7 +10,9 @@ export const pitrRecoverAction = defineAction({
   name: 'pitr.recover',
   description: 'point-in-time recovery into a throwaway cluster (the verified copy): to a time, latest, or a backup',
   params: z.object({ to: z.string().default('latest'), keep: keepParam, drill: z.boolean().default(false) }).strict(),
-  describe: (p) => `recover the cluster to ${p.to || 'latest'} into a throwaway cluster on loopback (refused when the repository cannot reach it)`,
+  describe: (p) =>
+    `recover the cluster to ${p.to || 'latest'} into a throwaway cluster on loopback (refused when ` +
+    `the repository cannot reach it)`,
   async run(params, ctx) {
     const { runRecover } = await import('./recover-run.js');
     return runRecover(params, ctx);
@@ -32,7 +34,10 @@ export const pitrTeardownAction = defineAction({
   name: 'pitr.teardown',
   description: 'stop the recovered cluster and remove its folder (unless kept)',
   params: z.object({ keep: keepParam }).strict(),
-  describe: (p) => (keepParam.safeParse(p.keep).data ? 'KEEP the recovered cluster running' : 'stop the recovered cluster and remove its folder'),
+  describe: (p) =>
+    keepParam.safeParse(p.keep).data
+      ? 'KEEP the recovered cluster running'
+      : 'stop the recovered cluster and remove its folder',
   async run(params, ctx) {
     const { teardown } = await import('./recover-run.js');
     return teardown(params.keep, ctx);

@@ -7,18 +7,33 @@ import { defineAction } from '../engine/action.js';
 
 export const pitrPreflightAction = defineAction({
   name: 'pitr.preflight',
-  description: 'find pgBackRest, read the PITR settings, and check that the source cluster is on this host (not managed)',
+  description:
+    'find pgBackRest, read the PITR settings, and check that the source cluster is on this host (not managed)',
   readOnly: true,
   rerunOnResume: true,
   params: z.object({ passphrase: z.boolean().default(true) }).strict(),
-  describe: () => 'check pgBackRest, the PITR settings and that the cluster of DATABASE_URL can be protected from this host',
+  describe: () =>
+    'check pgBackRest, the PITR settings and that the cluster of DATABASE_URL can be protected from this host',
   async run(params, ctx) {
-    const [{ pitrContext }, { archiveCommandFor, describePlan, planArchiving }] = await Promise.all([import('./context.js'), import('./archiving.js')]);
+    const [{ pitrContext }, { archiveCommandFor, describePlan, planArchiving }] = await Promise.all([
+      import('./context.js'),
+      import('./archiving.js'),
+    ]);
     const pitr = await pitrContext(ctx, { source: true, requirePassphrase: params.passphrase });
     const source = pitr.source!;
-    const plan = planArchiving(source, archiveCommandFor(pitr.runner.program, pitr.settings.configFile, pitr.settings.stanza));
-    ctx.output(`cluster ${source.label}: data ${source.dataDir} (owner ${source.osUser.name}), wal_level ${source.walLevel}, archive_mode ${source.archiveMode}`);
-    ctx.output(`repository: s3://${pitr.settings.repository.bucket}${pitr.settings.repository.path} at ${pitr.settings.repository.host}:${pitr.settings.repository.port}, stanza ${pitr.settings.stanza}`);
+    const plan = planArchiving(
+      source,
+      archiveCommandFor(pitr.runner.program, pitr.settings.configFile, pitr.settings.stanza),
+    );
+    ctx.output(
+      `cluster ${source.label}: data ${source.dataDir} (owner ${source.osUser.name}), ` +
+        `wal_level ${source.walLevel}, archive_mode ${source.archiveMode}`,
+    );
+    ctx.output(
+      `repository: s3://${pitr.settings.repository.bucket}${pitr.settings.repository.path} ` +
+        `at ${pitr.settings.repository.host}:${pitr.settings.repository.port}, ` +
+        `stanza ${pitr.settings.stanza}`,
+    );
     const { osUser, ...shown } = source;
     return {
       message: `${source.label} can be protected by pgBackRest (${pitr.runner.program})`,
@@ -38,15 +53,28 @@ export const pitrConfigureAction = defineAction({
   name: 'pitr.configure',
   description: 'write the pgBackRest stanza configuration (PITR_CONFIG_FILE, 0600, owned by the cluster user)',
   params: z.object({}).strict(),
-  describe: (_p, ctx) => `write the pgBackRest configuration ${ctx.settings?.get('PITR_CONFIG_FILE') ?? '/etc/pgbackrest/obexal-runbook.conf'}`,
+  describe: (_p, ctx) =>
+    `write the pgBackRest ` +
+    `configuration ${ctx.settings?.get('PITR_CONFIG_FILE') ?? '/etc/pgbackrest/obexal-runbook.conf'}`,
   async run(_params, ctx) {
-    const [{ pitrContext }, { configLines, renderConfig, writeConfig }] = await Promise.all([import('./context.js'), import('./config-file.js')]);
+    const [{ pitrContext }, { configLines, renderConfig, writeConfig }] = await Promise.all([
+      import('./context.js'),
+      import('./config-file.js'),
+    ]);
     const pitr = await pitrContext(ctx, { source: true, requirePassphrase: true });
     const source = pitr.source!;
     const lines = configLines(pitr.settings, source, pitr.runner.secrets, pitr.target.user);
-    await writeConfig(pitr.settings.configFile, renderConfig(lines, pitr.settings.stanza, { showSecrets: true }), source.osUser);
-    for (const line of renderConfig(lines, pitr.settings.stanza, { showSecrets: false }).split('\n')) if (line) ctx.output(line);
-    return { message: `wrote ${pitr.settings.configFile} (0600, owner ${source.osUser.name})`, data: { configFile: pitr.settings.configFile } };
+    await writeConfig(
+      pitr.settings.configFile,
+      renderConfig(lines, pitr.settings.stanza, { showSecrets: true }),
+      source.osUser,
+    );
+    for (const line of renderConfig(lines, pitr.settings.stanza, { showSecrets: false }).split('\n'))
+      if (line) ctx.output(line);
+    return {
+      message: `wrote ${pitr.settings.configFile} (0600, owner ${source.osUser.name})`,
+      data: { configFile: pitr.settings.configFile },
+    };
   },
 });
 
@@ -55,7 +83,8 @@ export const pitrArchivingAction = defineAction({
   description: 'ALTER SYSTEM for archive_mode/archive_command (and wal_level), then reload or restart the server',
   destructive: true,
   params: z.object({ token: z.string().min(1) }).strict(),
-  describe: () => 'set archive_mode/archive_command with ALTER SYSTEM (shown at the confirmation), then reload or restart the server',
+  describe: () =>
+    'set archive_mode/archive_command with ALTER SYSTEM (shown at the confirmation), then reload or restart the server',
   async run(params, ctx) {
     const { enableArchiving } = await import('./archiving-run.js');
     return enableArchiving(params.token, ctx);
@@ -78,16 +107,20 @@ export const pitrStanzaAction = defineAction({
 
 export const pitrBackupAction = defineAction({
   name: 'pitr.backup',
-  description: 'a pgBackRest backup (full, diff or incr; auto: full when the newest full is older than PITR_FULL_EVERY)',
+  description:
+    'a pgBackRest backup (full, diff or incr; auto: full when the newest full is older than PITR_FULL_EVERY)',
   params: z
     .object({
       type: z.enum(['auto', 'full', 'diff', 'incr']).default('auto'),
-      reason: z.enum(['scheduled', 'pre-migration', 'pre-rotation', 'pre-restore', 'manual', 'setup']).default('scheduled'),
+      reason: z
+        .enum(['scheduled', 'pre-migration', 'pre-rotation', 'pre-restore', 'manual', 'setup'])
+        .default('scheduled'),
       pin: z.string().default(''),
     })
     .strict(),
   describe: (p) =>
-    `pgbackrest backup --type=${p.type === 'auto' || !p.type ? '<full when the newest full is older than PITR_FULL_EVERY, else incr>' : p.type}` +
+    `pgbackrest backup ` +
+    `--type=${p.type === 'auto' || !p.type ? '<full when the newest full is older than PITR_FULL_EVERY, else incr>' : p.type}` +
     (p.pin ? `, pinned for ${p.pin}` : ''),
   async run(params, ctx) {
     const { runPhysicalBackup } = await import('./backup-run.js');

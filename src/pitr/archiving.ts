@@ -36,7 +36,8 @@ export function planArchiving(source: SourceCluster, archiveCommand: string): Ar
     statements.push("ALTER SYSTEM SET archive_mode = 'on'");
     restartNeeded = true;
   }
-  if (source.archiveCommand !== archiveCommand) statements.push(`ALTER SYSTEM SET archive_command = ${sqlLiteral(archiveCommand)}`);
+  if (source.archiveCommand !== archiveCommand)
+    statements.push(`ALTER SYSTEM SET archive_command = ${sqlLiteral(archiveCommand)}`);
   return { statements, restartNeeded, archiveCommand };
 }
 
@@ -58,6 +59,8 @@ export async function applyStatements(client: pg.Client, plan: ArchivingPlan): P
 export function restartRequiredError(label: string): StepFailedError {
   return new StepFailedError(
     `archive_mode (or wal_level) is set for ${label} but takes effect only after a server restart`,
-    'restart PostgreSQL (e.g. `systemctl restart postgresql@15-main`) in a quiet moment, then run `obexal-runbook pitr-setup` again: it continues from here. Or set PITR_RESTART_COMMAND and run it again now',
+    'restart PostgreSQL (e.g. `systemctl restart postgresql@15-main`) in a quiet moment, then run ' +
+      '`obexal-runbook pitr-setup` again: it continues from here. Or set PITR_RESTART_COMMAND and run ' +
+      'it again now',
   );
 }

@@ -13,7 +13,12 @@ import { parseDuration } from '../core/duration.js';
 
 export type BackupType = 'full' | 'diff' | 'incr';
 
-export function chooseType(requested: 'auto' | BackupType, info: StanzaInfo | undefined, fullEveryMs: number, now = Date.now()): BackupType {
+export function chooseType(
+  requested: 'auto' | BackupType,
+  info: StanzaInfo | undefined,
+  fullEveryMs: number,
+  now = Date.now(),
+): BackupType {
   if (requested !== 'auto') return requested;
   const fulls = (info ? goodBackups(info) : []).filter((b) => b.type === 'full');
   const newest = fulls[fulls.length - 1];
@@ -25,7 +30,10 @@ async function retentionArgs(ctx: ActionContext, retentionDays: number): Promise
   const pins = await readPins(pinsFile(ctx.settings.configDir));
   const days = retentionWithPins(retentionDays, pins);
   if (days === retentionDays) return [];
-  ctx.output(`retention kept at ${days} days of full backups (RETENTION_DAYS ${retentionDays}) for ${pins.length} pinned backup(s)`);
+  ctx.output(
+    `retention kept at ${days} days of full backups (RETENTION_DAYS ${retentionDays}) ` +
+      `for ${pins.length} pinned backup(s)`,
+  );
   return [`--repo1-retention-full=${days}`];
 }
 
@@ -47,7 +55,8 @@ export async function runPhysicalBackup(params: PhysicalBackupParams, ctx: Actio
   await runPgBackRest(pitr.runner, 'backup', [`--type=${type}`, ...annotations, ...retention]);
   const info = await readInfo(pitr.runner);
   const newest = goodBackups(info).at(-1);
-  if (!newest) return { message: `pgbackrest backup --type=${type} finished, but info lists no backup`, outcome: 'failed' };
+  if (!newest)
+    return { message: `pgbackrest backup --type=${type} finished, but info lists no backup`, outcome: 'failed' };
   const physicalBackup = {
     label: newest.label,
     type: newest.type,
@@ -68,7 +77,9 @@ export async function runPhysicalBackup(params: PhysicalBackupParams, ctx: Actio
     ctx.output(`pinned until ${physicalBackup.pinnedUntil}: later backups' expire keeps it`);
   }
   return {
-    message: `${newest.type} backup ${newest.label}: ${formatBytes(newest.info.size)} of data, ${formatBytes(physicalBackup.repositoryBytes)} written to the repository`,
+    message:
+      `${newest.type} backup ${newest.label}: ${formatBytes(newest.info.size)} of ` +
+      `data, ${formatBytes(physicalBackup.repositoryBytes)} written to the repository`,
     data: { physicalBackup, record: { physicalBackup } },
   };
 }

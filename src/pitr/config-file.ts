@@ -21,7 +21,12 @@ export function lockFolderOf(configFile: string): string {
   return join(dirname(configFile), 'obexal-runbook-pgbackrest');
 }
 
-export function configLines(settings: PitrSettings, source: SourceCluster, secrets: PgBackRestSecrets, user: string): ConfigLines {
+export function configLines(
+  settings: PitrSettings,
+  source: SourceCluster,
+  secrets: PgBackRestSecrets,
+  user: string,
+): ConfigLines {
   const repo = settings.repository;
   const global: [string, string][] = [
     ['repo1-type', 's3'],
@@ -59,7 +64,8 @@ export function configLines(settings: PitrSettings, source: SourceCluster, secre
 }
 
 export function renderConfig(lines: ConfigLines, stanza: string, options: { showSecrets: boolean }): string {
-  const render = ([key, value]: [string, string]) => `${key}=${SECRET_KEYS.has(key) && !options.showSecrets ? '<secret>' : value}`;
+  const render = ([key, value]: [string, string]) =>
+    `${key}=${SECRET_KEYS.has(key) && !options.showSecrets ? '<secret>' : value}`;
   return [
     '# Written by obexal-runbook pitr-setup. Read by pgBackRest, also when PostgreSQL runs archive-push.',
     '[global]',

@@ -28,14 +28,20 @@ async function cipherPass(ctx: ActionContext, settings: PitrSettings): Promise<s
   let value = ctx.settings.env.PITR_CIPHER_PASS;
   if (!value && settings.cipherPassCommand) {
     const { runSecretCommand } = await import('../keysource/secret-command.js');
-    value = await runSecretCommand({ settingName: 'PITR_CIPHER_PASS_COMMAND', template: settings.cipherPassCommand, env: ctx.settings.env, signal: ctx.signal });
+    value = await runSecretCommand({
+      settingName: 'PITR_CIPHER_PASS_COMMAND',
+      template: settings.cipherPassCommand,
+      env: ctx.settings.env,
+      signal: ctx.signal,
+    });
   }
   if (value) ctx.secrets.set(CIPHER_SECRET, value);
   return value;
 }
 
 export const NO_PASSPHRASE_HINT =
-  'set PITR_CIPHER_PASS_COMMAND to the vault command that prints the repository passphrase (make one with `openssl rand -base64 48` and store it in the vault beside the era keys)';
+  'set PITR_CIPHER_PASS_COMMAND to the vault command that prints the repository passphrase (make ' +
+  'one with `openssl rand -base64 48` and store it in the vault beside the era keys)';
 
 async function secretsOf(ctx: ActionContext, settings: PitrSettings, target: PgTarget): Promise<PgBackRestSecrets> {
   const env = ctx.settings.env;
@@ -50,18 +56,28 @@ async function secretsOf(ctx: ActionContext, settings: PitrSettings, target: PgT
 }
 
 export function targetOf(ctx: ActionContext): PgTarget {
-  return parseConnectionString(ctx.settings.require('DATABASE_URL', 'set DATABASE_URL to the database whose cluster pgBackRest protects'));
+  return parseConnectionString(
+    ctx.settings.require('DATABASE_URL', 'set DATABASE_URL to the database whose cluster pgBackRest protects'),
+  );
 }
 
-export async function pitrContext(ctx: ActionContext, options: { source: boolean; requirePassphrase?: boolean }): Promise<PitrContext> {
+export async function pitrContext(
+  ctx: ActionContext,
+  options: { source: boolean; requirePassphrase?: boolean },
+): Promise<PitrContext> {
   const settings = parsePitrSettings(ctx.settings);
   const target = targetOf(ctx);
   const program = await findPgBackRest(ctx.settings.env.PATH);
   const secrets = await secretsOf(ctx, settings, target);
   if (options.requirePassphrase && !secrets.cipherPass) {
-    throw new UsageError('the pgBackRest repository would not be encrypted: no passphrase is configured', NO_PASSPHRASE_HINT);
+    throw new UsageError(
+      'the pgBackRest repository would not be encrypted: no passphrase is configured',
+      NO_PASSPHRASE_HINT,
+    );
   }
-  const source = options.source ? await withClient(target, (client) => inspectSource(client, target), ctx.signal) : undefined;
+  const source = options.source
+    ? await withClient(target, (client) => inspectSource(client, target), ctx.signal)
+    : undefined;
   const runner: PgBackRestRunner = {
     program,
     configFile: settings.configFile,

@@ -31,17 +31,31 @@ export function parseInfo(text: string, stanza: string): StanzaInfo {
   try {
     parsed = JSON.parse(text);
   } catch {
-    throw new StepFailedError('pgbackrest info did not print JSON', 'run `pgbackrest info` by hand with the same configuration to see why');
+    throw new StepFailedError(
+      'pgbackrest info did not print JSON',
+      'run `pgbackrest info` by hand with the same configuration to see why',
+    );
   }
   const list = z.array(StanzaSchema).safeParse(parsed);
-  if (!list.success) throw new StepFailedError('pgbackrest info printed JSON of an unexpected shape', 'this pgBackRest version may be unsupported (2.45 is tested)');
+  if (!list.success)
+    throw new StepFailedError(
+      'pgbackrest info printed JSON of an unexpected shape',
+      'this pgBackRest version may be unsupported (2.45 is tested)',
+    );
   const found = list.data.find((s) => s.name === stanza);
-  if (!found) throw new StepFailedError(`the pgBackRest repository has no stanza ${stanza}`, 'run the pitr-setup runbook first (it creates the stanza)');
+  if (!found)
+    throw new StepFailedError(
+      `the pgBackRest repository has no stanza ${stanza}`,
+      'run the pitr-setup runbook first (it creates the stanza)',
+    );
   return found;
 }
 
 export async function readInfo(runner: PgBackRestRunner): Promise<StanzaInfo> {
-  const result = await runPgBackRest({ ...runner, onLine: undefined }, 'info', ['--output=json'], { captureStdout: true, logLevel: 'warn' });
+  const result = await runPgBackRest({ ...runner, onLine: undefined }, 'info', ['--output=json'], {
+    captureStdout: true,
+    logLevel: 'warn',
+  });
   return parseInfo(result.stdout, runner.stanza);
 }
 

@@ -11,7 +11,8 @@ import { baseChildEnv, runProcess, type ProcessResult } from '../core/exec.js';
 import type { ServerUser } from '../pg/server-user.js';
 
 export const PGBACKREST_PACKAGE_HINT =
-  'install pgBackRest: `apt-get install pgbackrest` (Debian, Ubuntu), `dnf install pgbackrest` (PGDG on Red Hat); it must be on PATH';
+  'install pgBackRest: `apt-get install pgbackrest` (Debian, Ubuntu), `dnf install pgbackrest` ' +
+  '(PGDG on Red Hat); it must be on PATH';
 
 export async function findPgBackRest(path = process.env.PATH ?? ''): Promise<string> {
   for (const dir of path.split(delimiter).filter(Boolean)) {
@@ -23,7 +24,10 @@ export async function findPgBackRest(path = process.env.PATH ?? ''): Promise<str
       // not here
     }
   }
-  throw new StepFailedError('pgBackRest is not installed on this host (no `pgbackrest` on PATH)', PGBACKREST_PACKAGE_HINT);
+  throw new StepFailedError(
+    'pgBackRest is not installed on this host (no `pgbackrest` on PATH)',
+    PGBACKREST_PACKAGE_HINT,
+  );
 }
 
 /** The secrets pgBackRest needs, handed over in its environment only. */

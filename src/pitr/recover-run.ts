@@ -13,7 +13,10 @@ import { checkReachable, describeTarget, parseRecoveryTarget } from './window.js
 
 const recovered = new Map<string, RecoveredCluster>();
 
-export async function runRecover(params: { to: string; keep: boolean; drill: boolean }, ctx: ActionContext): Promise<ActionResult> {
+export async function runRecover(
+  params: { to: string; keep: boolean; drill: boolean },
+  ctx: ActionContext,
+): Promise<ActionResult> {
   const target = parseRecoveryTarget(params.to);
   const pitr = await pitrContext(ctx, { source: false });
   const info = await readInfo(pitr.runner);
@@ -42,7 +45,9 @@ export async function runRecover(params: { to: string; keep: boolean; drill: boo
     restoreMs: Math.round(cluster.restoreMs),
   };
   return {
-    message: `recovered to ${rpo ?? 'an unknown point'} (target ${describeTarget(target)}); copy on 127.0.0.1:${cluster.port}`,
+    message:
+      `recovered to ${rpo ?? 'an unknown point'} (target ${describeTarget(target)}); copy on ` +
+      `127.0.0.1:${cluster.port}`,
     data: {
       url: cluster.url(pitr.target.database),
       database: pitr.target.database,
@@ -58,7 +63,11 @@ export async function runRecover(params: { to: string; keep: boolean; drill: boo
 
 export async function exportDatabase(database: string, ctx: ActionContext): Promise<ActionResult> {
   const cluster = recovered.get(ctx.runId);
-  if (!cluster) throw new StepFailedError('no recovered cluster in this run', 'run the recovery step first (a resumed run recovers again)');
+  if (!cluster)
+    throw new StepFailedError(
+      'no recovered cluster in this run',
+      'run the recovery step first (a resumed run recovers again)',
+    );
   const source = parseConnectionString(cluster.url(database));
   const file = join(await ctx.privateDir(), `obexal-pitr-${ctx.runId}.dump`);
   const pgDump = await findProgram('pg_dump');
@@ -70,14 +79,21 @@ export async function exportDatabase(database: string, ctx: ActionContext): Prom
     label: 'pg_dump of the recovered database',
     onLine: (line, stream) => ctx.output(line, stream),
   });
-  return { message: `${database} as of ${cluster.lastReplayedAt ?? '?'} exported for the restore`, data: { path: file } };
+  return {
+    message: `${database} as of ${cluster.lastReplayedAt ?? '?'} exported for the restore`,
+    data: { path: file },
+  };
 }
 
 export async function teardown(keep: boolean, ctx: ActionContext): Promise<ActionResult> {
   const cluster = recovered.get(ctx.runId);
   if (!cluster) return { message: 'no recovered cluster to stop', outcome: 'skipped' };
   if (keep) {
-    ctx.output(`the recovered cluster is KEPT on 127.0.0.1:${cluster.port} (data ${cluster.dataDir}); stop it with pg_ctl -D ${cluster.dataDir} stop, then remove ${cluster.rootDir}`, 'warn');
+    ctx.output(
+      `the recovered cluster is KEPT on 127.0.0.1:${cluster.port} (data ${cluster.dataDir}); stop ` +
+        `it with pg_ctl -D ${cluster.dataDir} stop, then remove ${cluster.rootDir}`,
+      'warn',
+    );
     return { message: `recovered cluster kept on 127.0.0.1:${cluster.port}` };
   }
   await cluster.stop();

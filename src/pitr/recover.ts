@@ -74,7 +74,9 @@ function serverConfig(port: number, rootDir: string, socketDir: string, control:
     ...control,
   };
   const quote = (v: string) => `'${v.replace(/'/g, "''")}'`;
-  return `# written by obexal-runbook for a point-in-time recovery\n${Object.entries(settings).map(([k, v]) => `${k} = ${quote(v)}`).join('\n')}\n`;
+  return `# written by obexal-runbook for a point-in-time recovery\n${Object.entries(settings)
+    .map(([k, v]) => `${k} = ${quote(v)}`)
+    .join('\n')}\n`;
 }
 
 async function logTail(file: string): Promise<string> {
@@ -83,13 +85,19 @@ async function logTail(file: string): Promise<string> {
 }
 
 /** Waits until recovery paused at its target or ended (promoted); reads the last replayed commit's time. */
-async function waitForTarget(client: pg.Client, dataDir: string, logFile: string, signal: AbortSignal): Promise<string | null> {
+async function waitForTarget(
+  client: pg.Client,
+  dataDir: string,
+  logFile: string,
+  signal: AbortSignal,
+): Promise<string | null> {
   for (;;) {
     if (signal.aborted) throw new InterruptedError('SIGINT', 'point-in-time recovery: stopped');
     if (runningPostmasterOf(dataDir) === undefined) {
       throw new StepFailedError(
         `the recovered server stopped before reaching the target:\n  ${await logTail(logFile)}`,
-        'a target past the last archived WAL cannot be reached: choose an earlier time (the window is in `pgbackrest info`) or latest',
+        'a target past the last archived WAL cannot be reached: choose an earlier time (the window ' +
+          'is in `pgbackrest info`) or latest',
       );
     }
     const state = await client.query<{ recovering: boolean; paused: boolean; at: Date | null }>(
@@ -142,22 +150,36 @@ export async function recoverIntoThrowawayCluster(options: RecoverOptions): Prom
     const control = await controlSettings(folder, dataDir);
     const configFile = join(rootDir, 'postgresql.conf');
     await writeFile(configFile, serverConfig(port, rootDir, socketDir, control), { mode: 0o600 });
-    await writeFile(join(rootDir, 'pg_hba.conf'), 'local all all trust\nhost all all 127.0.0.1/32 scram-sha-256\n', { mode: 0o600 });
+    await writeFile(join(rootDir, 'pg_hba.conf'), 'local all all trust\nhost all all 127.0.0.1/32 scram-sha-256\n', {
+      mode: 0o600,
+    });
     await writeFile(join(rootDir, 'pg_ident.conf'), '', { mode: 0o600 });
-    if (folder.user) for (const f of ['postgresql.conf', 'pg_hba.conf', 'pg_ident.conf']) await chown(join(rootDir, f), folder.user.uid, folder.user.gid);
+    if (folder.user)
+      for (const f of ['postgresql.conf', 'pg_hba.conf', 'pg_ident.conf'])
+        await chown(join(rootDir, f), folder.user.uid, folder.user.gid);
     const pgCtl = await findProgram('pg_ctl');
     const major = await programMajor(pgCtl);
-    const start = await runServerProgram(pgCtl, ['start', '-D', dataDir, '-l', logFile, '-w', '-t', '3600', '-s', '-o', `-c config_file=${configFile}`], folder);
+    const start = await runServerProgram(
+      pgCtl,
+      ['start', '-D', dataDir, '-l', logFile, '-w', '-t', '3600', '-s', '-o', `-c config_file=${configFile}`],
+      folder,
+    );
     if (start.exitCode !== 0) {
-      throw new StepFailedError(`the recovered server did not start:\n  ${await logTail(logFile)}`, 'read the server log lines above');
+      throw new StepFailedError(
+        `the recovered server did not start:\n  ${await logTail(logFile)}`,
+        'read the server log lines above',
+      );
     }
     const postmasterPid = runningPostmasterOf(dataDir);
-    if (postmasterPid === undefined) throw new StepFailedError('pg_ctl said the recovered server started, but none runs', `read ${logFile}`);
+    if (postmasterPid === undefined)
+      throw new StepFailedError('pg_ctl said the recovered server started, but none runs', `read ${logFile}`);
     registration.postmasterPid = postmasterPid;
     let stopping: Promise<void> | undefined;
     registration.stop = () => (stopping ??= stopRecovered(pgCtl, folder, registration));
     registerCluster(registration);
-    const socketTarget = parseConnectionString(`postgres://${encodeURIComponent(options.sourceUser)}@/postgres?host=${encodeURIComponent(socketDir)}&port=${port}`);
+    const socketTarget = parseConnectionString(
+      `postgres://${encodeURIComponent(options.sourceUser)}@/postgres?host=${encodeURIComponent(socketDir)}&port=${port}`,
+    );
     const client = await connect(socketTarget, options.runner.signal);
     try {
       const lastReplayedAt = await waitForTarget(client, dataDir, logFile, options.runner.signal);
@@ -165,7 +187,9 @@ export async function recoverIntoThrowawayCluster(options: RecoverOptions): Prom
       const password = randomBytes(18).toString('base64url');
       addSecret(password);
       await client.query(`CREATE ROLE ${role} LOGIN SUPERUSER PASSWORD '${password}'`);
-      options.output(`recovered to ${lastReplayedAt ?? 'an unknown point'} (last replayed commit); server on 127.0.0.1:${port}`);
+      options.output(
+        `recovered to ${lastReplayedAt ?? 'an unknown point'} (last replayed commit); server on 127.0.0.1:${port}`,
+      );
       return {
         host: '127.0.0.1',
         port,
@@ -177,7 +201,8 @@ export async function recoverIntoThrowawayCluster(options: RecoverOptions): Prom
         postmasterPid,
         major,
         timings: { initdbMs: 0, startMs: performance.now() - started - restoreMs },
-        url: (database = options.database) => `postgres://${role}:${encodeURIComponent(password)}@127.0.0.1:${port}/${encodeURIComponent(database)}`,
+        url: (database = options.database) =>
+          `postgres://${role}:${encodeURIComponent(password)}@127.0.0.1:${port}/${encodeURIComponent(database)}`,
         stop: registration.stop,
         lastReplayedAt,
         restoreMs,
@@ -191,10 +216,16 @@ export async function recoverIntoThrowawayCluster(options: RecoverOptions): Prom
   }
 }
 
-async function stopRecovered(pgCtl: string, ctx: ServerProgramContext & { dataDir: string }, registration: Parameters<typeof unregisterCluster>[0]) {
+async function stopRecovered(
+  pgCtl: string,
+  ctx: ServerProgramContext & { dataDir: string },
+  registration: Parameters<typeof unregisterCluster>[0],
+) {
   try {
     if (runningPostmasterOf(ctx.dataDir) !== undefined) {
-      await runServerProgram(pgCtl, ['stop', '-D', ctx.dataDir, '-m', 'fast', '-w', '-t', '30', '-s'], ctx).catch(() => undefined);
+      await runServerProgram(pgCtl, ['stop', '-D', ctx.dataDir, '-m', 'fast', '-w', '-t', '30', '-s'], ctx).catch(
+        () => undefined,
+      );
     }
     const still = runningPostmasterOf(ctx.dataDir);
     if (still !== undefined) await killPostmaster(still);

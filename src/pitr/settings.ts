@@ -42,11 +42,15 @@ function parseEndpoint(endpoint: string | undefined, region: string): { host: st
   try {
     url = new URL(endpoint);
   } catch {
-    throw new UsageError(`PITR_S3_ENDPOINT ${JSON.stringify(endpoint)} is not a URL`, 'write it as https://host[:port]');
+    throw new UsageError(
+      `PITR_S3_ENDPOINT ${JSON.stringify(endpoint)} is not a URL`,
+      'write it as https://host[:port]',
+    );
   }
   if (url.protocol !== 'https:') {
     throw new UsageError(
-      `pgBackRest's S3 repository speaks HTTPS only, and the endpoint ${url.origin} is ${url.protocol.replace(':', '')}`,
+      `pgBackRest's S3 repository speaks HTTPS only, and the endpoint ${url.origin} ` +
+        `is ${url.protocol.replace(':', '')}`,
       'set PITR_S3_ENDPOINT to the HTTPS endpoint of the bucket (PITR_S3_CA_FILE for a private CA)',
     );
   }
@@ -61,19 +65,28 @@ function repositoryPath(prefix: string): string {
 /** Reads every PITR setting at once; a missing or malformed one is a usage error naming it. */
 export function parsePitrSettings(settings: Pick<Settings, 'get' | 'require'>): PitrSettings {
   const stanza = settings.get('PITR_STANZA') ?? 'obexal';
-  if (!STANZA.test(stanza)) throw new UsageError(`PITR_STANZA ${JSON.stringify(stanza)} is not a stanza name`, 'use lower-case letters, digits, - and _');
+  if (!STANZA.test(stanza))
+    throw new UsageError(
+      `PITR_STANZA ${JSON.stringify(stanza)} is not a stanza name`,
+      'use lower-case letters, digits, - and _',
+    );
   const compression = (settings.get('PITR_COMPRESS') ?? 'zst') as PitrCompression;
-  if (!COMPRESSIONS.includes(compression)) throw new UsageError(`PITR_COMPRESS must be one of ${COMPRESSIONS.join(', ')}`);
+  if (!COMPRESSIONS.includes(compression))
+    throw new UsageError(`PITR_COMPRESS must be one of ${COMPRESSIONS.join(', ')}`);
   const region = settings.get('S3_REGION') ?? 'eu-central-1';
   const endpoint = parseEndpoint(settings.get('PITR_S3_ENDPOINT') ?? settings.get('S3_ENDPOINT'), region);
   const retentionDays = Number(settings.get('RETENTION_DAYS') ?? '14');
-  if (!Number.isInteger(retentionDays) || retentionDays < 1) throw new UsageError('RETENTION_DAYS must be a whole number of days, 1 or more');
+  if (!Number.isInteger(retentionDays) || retentionDays < 1)
+    throw new UsageError('RETENTION_DAYS must be a whole number of days, 1 or more');
   const prefix = settings.get('PITR_S3_PREFIX') ?? `${settings.get('S3_PREFIX') ?? 'obexal/'}pgbackrest`;
   return {
     stanza,
     configFile: settings.get('PITR_CONFIG_FILE') ?? '/etc/pgbackrest/obexal-runbook.conf',
     repository: {
-      bucket: settings.require('S3_BUCKET', 'set S3_BUCKET: the pgBackRest repository lives in the backup bucket under PITR_S3_PREFIX'),
+      bucket: settings.require(
+        'S3_BUCKET',
+        'set S3_BUCKET: the pgBackRest repository lives in the backup bucket under PITR_S3_PREFIX',
+      ),
       ...endpoint,
       region,
       pathStyle: (settings.get('PITR_S3_PATH_STYLE') ?? settings.get('S3_FORCE_PATH_STYLE')) === 'true',

@@ -37,7 +37,9 @@ export const MANAGED_HINT_GENERIC =
   "use the provider's point-in-time recovery (its console or API); the tool's encrypted dumps keep working beside it";
 
 async function providerOf(client: pg.Client): Promise<string | undefined> {
-  const rows = await client.query<{ rolname: string }>('SELECT rolname FROM pg_roles WHERE rolname = ANY($1)', [Object.keys(PROVIDER_ROLES)]);
+  const rows = await client.query<{ rolname: string }>('SELECT rolname FROM pg_roles WHERE rolname = ANY($1)', [
+    Object.keys(PROVIDER_ROLES),
+  ]);
   const role = rows.rows[0]?.rolname;
   return role ? PROVIDER_ROLES[role] : undefined;
 }
@@ -45,13 +47,26 @@ async function providerOf(client: pg.Client): Promise<string | undefined> {
 function managed(label: string, why: string, provider: string | undefined): StepFailedError {
   return new StepFailedError(
     `${label} cannot be protected by pgBackRest from this host: ${why}`,
-    provider ?? `if this is a managed PostgreSQL, ${MANAGED_HINT_GENERIC}; if it is self-hosted, run the tool on the database host as a superuser`,
+    provider ??
+      `if this is a managed PostgreSQL, ${MANAGED_HINT_GENERIC}; if it is self-hosted, run the tool ` +
+        `on the database host as a superuser`,
   );
 }
 
 async function settingsOf(client: pg.Client): Promise<Record<string, string>> {
-  const names = ['data_directory', 'unix_socket_directories', 'port', 'wal_level', 'archive_mode', 'archive_command', 'server_version_num'];
-  const rows = await client.query<{ name: string; setting: string }>('SELECT name, setting FROM pg_settings WHERE name = ANY($1)', [names]);
+  const names = [
+    'data_directory',
+    'unix_socket_directories',
+    'port',
+    'wal_level',
+    'archive_mode',
+    'archive_command',
+    'server_version_num',
+  ];
+  const rows = await client.query<{ name: string; setting: string }>(
+    'SELECT name, setting FROM pg_settings WHERE name = ANY($1)',
+    [names],
+  );
   return Object.fromEntries(rows.rows.map((r) => [r.name, r.setting]));
 }
 
@@ -71,7 +86,9 @@ async function runsHere(dataDir: string): Promise<boolean> {
 
 /** Inspects the source through `client`; throws a message with the way forward when pgBackRest cannot serve it. */
 export async function inspectSource(client: pg.Client, target: PgTarget): Promise<SourceCluster> {
-  const superuser = await client.query<{ rolsuper: boolean }>('SELECT rolsuper FROM pg_roles WHERE rolname = current_user');
+  const superuser = await client.query<{ rolsuper: boolean }>(
+    'SELECT rolsuper FROM pg_roles WHERE rolname = current_user',
+  );
   const provider = await providerOf(client);
   if (!superuser.rows[0]?.rolsuper) {
     throw managed(target.label, `the role ${target.user} is not a superuser (pgBackRest's backups need one)`, provider);

@@ -19,11 +19,15 @@ export function parseRecoveryTarget(text: string): RecoveryTarget {
   if (Number.isNaN(when)) {
     throw new UsageError(
       `"${value.slice(0, 60)}" is neither a time, latest, nor a backup label`,
-      'give a time with its zone (2026-12-02T14:32:00Z), latest, or a backup label from `pgbackrest info` (20261202-163609F)',
+      'give a time with its zone (2026-12-02T14:32:00Z), latest, or a backup label from `pgbackrest ' +
+        'info` (20261202-163609F)',
     );
   }
   if (!HAS_ZONE.test(value)) {
-    throw new UsageError(`the time "${value}" has no time zone`, `write it with its zone, e.g. ${new Date(when).toISOString()} for UTC`);
+    throw new UsageError(
+      `the time "${value}" has no time zone`,
+      `write it with its zone, e.g. ${new Date(when).toISOString()} for UTC`,
+    );
   }
   return { kind: 'time', at: new Date(when).toISOString() };
 }
@@ -51,25 +55,46 @@ export function reachableWindow(backups: PhysicalBackup[], lastArchivedAt: strin
 }
 
 /** Throws when the repository cannot reach `target`; returns a warning when the window's end is not known. */
-export function checkReachable(target: RecoveryTarget, backups: PhysicalBackup[], lastArchivedAt: string | null): string | null {
+export function checkReachable(
+  target: RecoveryTarget,
+  backups: PhysicalBackup[],
+  lastArchivedAt: string | null,
+): string | null {
   const window = reachableWindow(backups, lastArchivedAt);
-  if (!window) throw new UsageError('the pgBackRest repository holds no good backup to recover from', 'take one: obexal-runbook physical-backup');
-  const span = `${window.from} to ${window.to}${window.toKnown ? '' : ' (or later: the end of the archived WAL is unknown)'}`;
+  if (!window)
+    throw new UsageError(
+      'the pgBackRest repository holds no good backup to recover from',
+      'take one: obexal-runbook physical-backup',
+    );
+  const span =
+    `${window.from} ` + `to ${window.to}${window.toKnown ? '' : ' (or later: the end of the archived WAL is unknown)'}`;
   if (target.kind === 'backup') {
     if (!backups.some((b) => b.label === target.label)) {
-      throw new UsageError(`the repository holds no backup ${target.label}`, `choose one of: ${backups.map((b) => b.label).join(', ')}`);
+      throw new UsageError(
+        `the repository holds no backup ${target.label}`,
+        `choose one of: ${backups.map((b) => b.label).join(', ')}`,
+      );
     }
     return null;
   }
   if (target.kind === 'latest') return null;
   if (target.at < window.from) {
-    throw new UsageError(`${target.at} is before the oldest recoverable point`, `the reachable window is ${span}: choose a time inside it`);
+    throw new UsageError(
+      `${target.at} is before the oldest recoverable point`,
+      `the reachable window is ${span}: choose a time inside it`,
+    );
   }
-  if (target.at > new Date().toISOString()) throw new UsageError(`${target.at} is in the future`, `the reachable window is ${span}`);
+  if (target.at > new Date().toISOString())
+    throw new UsageError(`${target.at} is in the future`, `the reachable window is ${span}`);
   if (window.toKnown && target.at > window.to) {
-    throw new UsageError(`${target.at} is after the last archived WAL`, `the reachable window is ${span}: choose a time inside it, or latest`);
+    throw new UsageError(
+      `${target.at} is after the last archived WAL`,
+      `the reachable window is ${span}: choose a time inside it, or latest`,
+    );
   }
-  return window.toKnown ? null : `the end of the archived WAL is unknown (the source cannot be asked): recovery fails if ${target.at} is past it`;
+  return window.toKnown
+    ? null
+    : `the end of the archived WAL is unknown (the source cannot be asked): recovery fails if ${target.at} is past it`;
 }
 
 /** pgBackRest reads `YYYY-MM-DD HH:MM:SS[.fff]+00` (it cannot select a backup set from an ISO 8601 `T…Z` time). */

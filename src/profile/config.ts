@@ -32,9 +32,7 @@ export const PROFILE_SETTINGS: readonly SettingDefinition[] = [
 ];
 
 /** A table of the profile, or why there is none to check. */
-export type ProfileTable =
-  | { table: TableRef; setting: string }
-  | { table: undefined; setting: string; why: string };
+export type ProfileTable = { table: TableRef; setting: string } | { table: undefined; setting: string; why: string };
 
 export interface SchemaProfile {
   audit: ProfileTable & { id: string; action: string; createdAt: string; target: string; deletionAction: string };

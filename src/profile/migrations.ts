@@ -8,8 +8,7 @@ import type { SchemaProfile } from './config.js';
 import { detectMigrations } from './detect.js';
 
 export type NewestMigration =
-  | { checked: true; version: string | null; name: string | null }
-  | { checked: false; why: string };
+  { checked: true; version: string | null; name: string | null } | { checked: false; why: string };
 
 export async function readNewestMigration(client: ClientBase, profile: SchemaProfile): Promise<NewestMigration> {
   const found = await detectMigrations(client, profile);

@@ -32,6 +32,12 @@ export const OBEXAL_DEFAULTS = Object.freeze({
   usersTable: 'users',
   signingKeysTable: 'oidc_signing_keys',
   inspectTables: [
-    'tenants', 'users', 'mfa_totp', 'oidc_signing_keys', 'webhooks', 'sessions', 'audit_log',
+    'tenants',
+    'users',
+    'mfa_totp',
+    'oidc_signing_keys',
+    'webhooks',
+    'sessions',
+    'audit_log',
   ] as readonly string[],
 });

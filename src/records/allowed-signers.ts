@@ -103,7 +103,10 @@ export function parseAllowedSigners(text: string): AllowedSigners {
           signer.validBefore = parseValidity(value);
           break;
         case 'cert-authority':
-          result.skipped.push({ line, reason: 'cert-authority lines are not supported (records are signed by plain keys)' });
+          result.skipped.push({
+            line,
+            reason: 'cert-authority lines are not supported (records are signed by plain keys)',
+          });
           return;
         default:
           break; // unknown options are ignored, as ssh-keygen does for ones it does not need
@@ -126,7 +129,10 @@ export function parseAllowedSigners(text: string): AllowedSigners {
 
 /** OpenSSH's match_pattern: `*` and `?` wildcards over the whole value. */
 function matchPattern(value: string, pattern: string): boolean {
-  const regex = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  const regex = pattern
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
   return new RegExp(`^${regex}$`, 's').test(value);
 }
 
@@ -160,7 +166,9 @@ export function decideTrust(
   const reasons: string[] = [];
   for (const signer of candidates) {
     if (!matchPatternList(principal, signer.principals)) {
-      reasons.push(`line ${signer.line} allows this key only for principals "${signer.principals}", not "${principal}"`);
+      reasons.push(
+        `line ${signer.line} allows this key only for principals "${signer.principals}", not "${principal}"`,
+      );
     } else if (signer.namespaces !== undefined && !matchPatternList(namespace, signer.namespaces)) {
       reasons.push(`line ${signer.line} allows this key only in namespaces "${signer.namespaces}"`);
     } else if (signer.validAfter && now < signer.validAfter) {

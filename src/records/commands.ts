@@ -35,7 +35,14 @@ export interface CommandResult {
 
 function table(rows: string[][]): string {
   const widths = rows[0]?.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? '').length))) ?? [];
-  return rows.map((row) => row.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join('  ').trimEnd()).join('\n');
+  return rows
+    .map((row) =>
+      row
+        .map((cell, column) => cell.padEnd(widths[column] ?? 0))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 export async function recordsList(settings: RecordsSettings): Promise<CommandResult> {
@@ -58,19 +65,30 @@ async function resolveRecord(settings: RecordsSettings, idOrFile: string): Promi
   const { records } = await listRecordsDir(settings.recordsDir);
   if (records.includes(idOrFile)) return join(settings.recordsDir, idOrFile);
   const exact = records.filter((file) => file.endsWith(`-${idOrFile}.json`));
-  const candidates = exact.length > 0 ? exact : (await listRecords(settings.recordsDir)).filter((r) => r.runId.startsWith(idOrFile)).map((r) => r.file);
+  const candidates =
+    exact.length > 0
+      ? exact
+      : (await listRecords(settings.recordsDir)).filter((r) => r.runId.startsWith(idOrFile)).map((r) => r.file);
   if (candidates.length === 1) return join(settings.recordsDir, candidates[0] as string);
   if (candidates.length === 0) {
-    throw new UsageError(`no record matches "${idOrFile}" in ${settings.recordsDir}`, '`obexal-runbook records list` shows the records and their run ids');
+    throw new UsageError(
+      `no record matches "${idOrFile}" in ${settings.recordsDir}`,
+      '`obexal-runbook records list` shows the records and their run ids',
+    );
   }
   throw new UsageError(
-    `"${idOrFile}" matches ${candidates.length} records: ${candidates.slice(0, 5).join(', ')}${candidates.length > 5 ? ', …' : ''}`,
+    `"${idOrFile}" matches ${candidates.length} ` +
+      `records: ${candidates.slice(0, 5).join(', ')}${candidates.length > 5 ? ', …' : ''}`,
     'give the whole run id or the file name',
   );
 }
 
 /** One record's own signature, against the same trust `records verify` uses (chains are verify's job). */
-async function signatureStatus(settings: RecordsSettings, path: string, principal: string): Promise<{ line: string; good: boolean }> {
+async function signatureStatus(
+  settings: RecordsSettings,
+  path: string,
+  principal: string,
+): Promise<{ line: string; good: boolean }> {
   const armored = await readFile(`${path}${SIGNATURE_SUFFIX}`, 'utf8').catch(() => undefined);
   if (armored === undefined) return { line: `MISSING (${basename(path)}${SIGNATURE_SUFFIX} not found)`, good: false };
   const result = verifySshsig(await readFile(path), armored, RECORD_NAMESPACE);
@@ -80,7 +98,9 @@ async function signatureStatus(settings: RecordsSettings, path: string, principa
   const decision = decideTrust(allowed, result.publicKey, principal, RECORD_NAMESPACE);
   const whose = settings.allowedSignersFile ? 'an allowed signer' : "this host's key";
   if (decision.trusted) return { line: `good, by ${fingerprint(result.publicKey)} (${whose})`, good: true };
-  const why = settings.allowedSignersFile ? decision.reason : 'not this host\'s key, and ALLOWED_SIGNERS_FILE is not set';
+  const why = settings.allowedSignersFile
+    ? decision.reason
+    : "not this host's key, and ALLOWED_SIGNERS_FILE is not set";
   return { line: `valid, but by an untrusted key ${fingerprint(result.publicKey)}: ${why}`, good: false };
 }
 
@@ -89,10 +109,15 @@ export async function recordsShow(settings: RecordsSettings, idOrFile: string): 
   const record = await readRecord(path);
   const signer = (record.signer ?? {}) as { principal?: string; publicKey?: string };
   const status = await signatureStatus(settings, path, signer.principal ?? '?');
-  const previous = record.previous ? `${record.previous.file} (sha256 ${record.previous.sha256})` : 'none: the first record of this signer';
+  const previous = record.previous
+    ? `${record.previous.file} (sha256 ${record.previous.sha256})`
+    : 'none: the first record of this signer';
   const header = [
     ['record', basename(path)],
-    ['runbook', `${record.runbook}, run ${record.runId}, outcome ${typeof record.outcome === 'string' ? record.outcome : '-'}`],
+    [
+      'runbook',
+      `${record.runbook}, run ${record.runId}, outcome ${typeof record.outcome === 'string' ? record.outcome : '-'}`,
+    ],
     ['finished', `${record.finishedAt} (recorded ${String(record.recordedAt ?? '-')})`],
     ['signer', signer.principal ?? '?'],
     ['signature', status.line],
@@ -104,18 +129,26 @@ export async function recordsShow(settings: RecordsSettings, idOrFile: string): 
 
 export async function recordsVerify(settings: RecordsSettings): Promise<CommandResult> {
   const localPublicKey = await readSigningPublicKey(settings);
-  const result = await verifyRecords({ recordsDir: settings.recordsDir, allowedSignersFile: settings.allowedSignersFile, localPublicKey });
+  const result = await verifyRecords({
+    recordsDir: settings.recordsDir,
+    allowedSignersFile: settings.allowedSignersFile,
+    localPublicKey,
+  });
   const lines: string[] = [];
   const against =
     result.trust === 'allowed-signers'
       ? `against the allowed signers in ${settings.allowedSignersFile}`
       : localPublicKey
-        ? `against this host's signing key only (${fingerprint(localPublicKey)}): ALLOWED_SIGNERS_FILE is not set, so records signed elsewhere cannot be trusted`
+        ? `against this host's signing key only (${fingerprint(localPublicKey)}): ` +
+          `ALLOWED_SIGNERS_FILE is not set, so records signed elsewhere cannot be trusted`
         : 'with no trusted key: ALLOWED_SIGNERS_FILE is not set and this host has no signing key yet';
   lines.push(`Checked ${result.checked} record(s) in ${settings.recordsDir} ${against}.`);
-  for (const skipped of result.skippedSigners) lines.push(`  allowed signers line ${skipped.line} ignored: ${skipped.reason}`);
+  for (const skipped of result.skippedSigners)
+    lines.push(`  allowed signers line ${skipped.line} ignored: ${skipped.reason}`);
   for (const chain of result.chains) {
-    lines.push(`  chain of ${chain.principal} (${chain.fingerprint}): ${chain.records} record(s), newest ${chain.head ?? '-'}`);
+    lines.push(
+      `  chain of ${chain.principal} (${chain.fingerprint}): ${chain.records} record(s), newest ${chain.head ?? '-'}`,
+    );
   }
   const bucket = await compareRecordsWithBucket(settings, result.chains, localPublicKey);
   lines.push(bucketLine(bucket));
@@ -181,5 +214,8 @@ async function compareRecordsWithBucket(
 /** The allowed-signers line for this host's key (creating the key on first use). */
 export async function recordsPubkey(settings: RecordsSettings): Promise<CommandResult> {
   const key = await loadOrCreateSigningKey(settings);
-  return { text: `${allowedSignersLine(key.principal, publicKeyLine(key.keyPair.publicKey))}\n`, exitCode: ExitCode.ok };
+  return {
+    text: `${allowedSignersLine(key.principal, publicKeyLine(key.keyPair.publicKey))}\n`,
+    exitCode: ExitCode.ok,
+  };
 }

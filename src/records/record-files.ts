@@ -15,13 +15,17 @@ const NAME_PART = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 
 /** `20261124T183501Z` */
 export function compactTimestamp(date: Date): string {
-  return date.toISOString().replace(/\.\d{3}Z$/, 'Z').replace(/[-:]/g, '');
+  return date
+    .toISOString()
+    .replace(/\.\d{3}Z$/, 'Z')
+    .replace(/[-:]/g, '');
 }
 
 export function checkNamePart(what: 'runbook' | 'runId', value: unknown): string {
   if (typeof value !== 'string' || !NAME_PART.test(value)) {
     throw new UsageError(
-      `a record's ${what} must be a short name of letters, digits, dot, dash and underscore, got ${JSON.stringify(value)}`,
+      `a record's ${what} must be a short name of letters, digits, dot, dash and underscore, ` +
+        `got ${JSON.stringify(value)}`,
       'this is a bug in whatever built the record: report it with the run id',
     );
   }

@@ -35,8 +35,17 @@ export interface ReplicateRecordsOptions {
   client?: S3ClientOptions;
 }
 
-export async function replicateRecords(settings: Settings, options: ReplicateRecordsOptions): Promise<ReplicateRecordsResult> {
-  const result: ReplicateRecordsResult = { configured: false, uploaded: [], alreadyThere: 0, differing: [], unsigned: [] };
+export async function replicateRecords(
+  settings: Settings,
+  options: ReplicateRecordsOptions,
+): Promise<ReplicateRecordsResult> {
+  const result: ReplicateRecordsResult = {
+    configured: false,
+    uploaded: [],
+    alreadyThere: 0,
+    differing: [],
+    unsigned: [],
+  };
   if (!settings.get('S3_BUCKET')) return result;
   result.configured = true;
   const { records, signatures } = await listRecordsDir(options.recordsDir);
@@ -50,7 +59,9 @@ export async function replicateRecords(settings: Settings, options: ReplicateRec
     // before anything is listed; every upload below passes the same gate).
     await s3.assertUploadAllowed(context, options.signal);
     const lock = await s3.readObjectLock(context, { signal: options.signal });
-    const inBucket = new Map((await s3.listObjects(context, { under: RECORDS_FOLDER, signal: options.signal })).map((o) => [o.name, o.size]));
+    const inBucket = new Map(
+      (await s3.listObjects(context, { under: RECORDS_FOLDER, signal: options.signal })).map((o) => [o.name, o.size]),
+    );
     for (const record of wanted) {
       const signature = `${record}${SIGNATURE_SUFFIX}`;
       if (!signatures.has(signature)) {
@@ -99,7 +110,11 @@ export interface ReplicateNowResult {
  * (those of runs whose copy failed). Never throws: a run's outcome does not depend on it, and whatever it could not
  * send goes up with the next run.
  */
-export async function replicateRecordNow(settings: Settings, recordPath: string, options: { timeoutMs?: number } = {}): Promise<ReplicateNowResult> {
+export async function replicateRecordNow(
+  settings: Settings,
+  recordPath: string,
+  options: { timeoutMs?: number } = {},
+): Promise<ReplicateNowResult> {
   if (!settings.get('S3_BUCKET')) return { configured: false, uploaded: [] };
   const file = basename(recordPath);
   try {
@@ -109,11 +124,12 @@ export async function replicateRecordNow(settings: Settings, recordPath: string,
       client: { maxAttempts: 2, connectionTimeoutMs: 5_000, socketTimeoutMs: 30_000 },
     });
     const differing = result.differing.filter((f) => f === file || f === `${file}${SIGNATURE_SUFFIX}`);
-    const problem = differing.length > 0
-      ? `the bucket already holds a different ${differing.join(', ')}`
-      : result.unsigned.includes(file)
-        ? `${file} has no signature yet`
-        : undefined;
+    const problem =
+      differing.length > 0
+        ? `the bucket already holds a different ${differing.join(', ')}`
+        : result.unsigned.includes(file)
+          ? `${file} has no signature yet`
+          : undefined;
     return { configured: true, uploaded: result.uploaded, ...(problem ? { problem } : {}) };
   } catch (error) {
     return { configured: true, uploaded: [], problem: messageOf(error) };

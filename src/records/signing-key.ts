@@ -85,11 +85,12 @@ export function signingKeyPath(options: SigningKeyOptions): string {
 async function refuseInsideRecords(path: string, options: SigningKeyOptions): Promise<void> {
   if (!options.recordsDir || !(await isInside(path, options.recordsDir))) return;
   throw new UsageError(
-    `the record signing key ${path} is inside RECORDS_DIR (${options.recordsDir}), where it would be replicated with the records`,
+    `the record signing key ${path} is inside RECORDS_DIR (${options.recordsDir}), where it would ` +
+      `be replicated with the records`,
     options.signingKeyFile
       ? 'point SIGNING_KEY_FILE at a file outside RECORDS_DIR (or unset it to use the key in the configuration folder)'
       : `RECORDS_DIR contains the configuration folder ${options.configDir}: choose a RECORDS_DIR that does not, ` +
-        'or set SIGNING_KEY_FILE to a key outside RECORDS_DIR',
+          'or set SIGNING_KEY_FILE to a key outside RECORDS_DIR',
   );
 }
 
@@ -97,7 +98,8 @@ async function loadKeyFile(path: string): Promise<Ed25519KeyPair> {
   const info = await stat(path);
   if ((info.mode & 0o077) !== 0) {
     throw new StepFailedError(
-      `the record signing key ${path} is accessible to other users (mode ${(info.mode & 0o777).toString(8).padStart(4, '0')})`,
+      `the record signing key ${path} is accessible to other users ` +
+        `(mode ${(info.mode & 0o777).toString(8).padStart(4, '0')})`,
       `restrict it to its owner: chmod 600 ${path}`,
     );
   }

@@ -3,7 +3,14 @@
  * - the private key file (PROTOCOL.key, `openssh-key-v1`, unencrypted), so `ssh-keygen -Y sign -f` can use it too;
  * - the public key line `ssh-ed25519 AAAA… comment` and the `SHA256:…` fingerprint as ssh-keygen prints it.
  */
-import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
+import {
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  randomBytes,
+  type KeyObject,
+} from 'node:crypto';
 import { StepFailedError } from '../core/errors.js';
 import { armor, dearmor, SshWireError, SshWireReader, SshWireWriter } from './ssh-wire.js';
 
@@ -73,7 +80,8 @@ export function publicKeyLine(publicKey: Buffer, comment = ''): string {
 export function parsePublicKeyLine(line: string): { publicKey: Buffer; comment: string } {
   const match = /^\s*(\S+)\s+([A-Za-z0-9+/]+={0,2})(?:\s+(.*?))?\s*$/.exec(line);
   if (!match) throw new SshWireError('not an OpenSSH public key line');
-  if (match[1] !== ED25519_KEY_TYPE) throw new SshWireError(`key type ${match[1]} is not supported (only ${ED25519_KEY_TYPE})`);
+  if (match[1] !== ED25519_KEY_TYPE)
+    throw new SshWireError(`key type ${match[1]} is not supported (only ${ED25519_KEY_TYPE})`);
   const publicKey = parsePublicKeyBlob(Buffer.from(match[2] ?? '', 'base64'));
   return { publicKey, comment: match[3] ?? '' };
 }
@@ -111,7 +119,7 @@ export function encodeOpenSshPrivateKey(pair: Ed25519KeyPair): string {
 
 const KEY_HINT =
   'point SIGNING_KEY_FILE at an unencrypted Ed25519 key in OpenSSH format (ssh-keygen -t ed25519 -N "" -f <file>), ' +
-  "or unset it to let obexal-runbook create its own key in its configuration folder";
+  'or unset it to let obexal-runbook create its own key in its configuration folder';
 
 /** Read an openssh-key-v1 Ed25519 private key. Refuses encrypted keys, other key types and damaged files. */
 export function decodeOpenSshPrivateKey(text: string, source = 'the signing key'): Ed25519KeyPair {
@@ -132,7 +140,8 @@ export function decodeOpenSshPrivateKey(text: string, source = 'the signing key'
     if (cipher !== 'none' || kdf !== 'none') {
       throw bad(
         `it is protected by a passphrase (cipher ${cipher}, kdf ${kdf}), and records are signed unattended`,
-        `remove the passphrase from a copy meant only for records (cp <key> <copy> && ssh-keygen -p -N "" -f <copy>), ` +
+        `remove the passphrase from a copy meant only for records (cp <key> <copy> && ssh-keygen -p ` +
+          `-N "" -f <copy>), ` +
           `or ${KEY_HINT}`,
       );
     }
@@ -140,7 +149,8 @@ export function decodeOpenSshPrivateKey(text: string, source = 'the signing key'
     if (count !== 1) throw bad(`it holds ${count} keys; exactly one is expected`);
     const headerBlob = reader.string();
     const headerType = new SshWireReader(headerBlob).text();
-    if (headerType !== ED25519_KEY_TYPE) throw bad(`it is a ${headerType} key; records are signed with Ed25519 keys only`);
+    if (headerType !== ED25519_KEY_TYPE)
+      throw bad(`it is a ${headerType} key; records are signed with Ed25519 keys only`);
     const publicFromHeader = parsePublicKeyBlob(headerBlob);
     const section = new SshWireReader(reader.string());
     if (section.uint32() !== section.uint32()) throw bad('its check bytes do not match (the file is damaged)');
@@ -153,7 +163,11 @@ export function decodeOpenSshPrivateKey(text: string, source = 'the signing key'
     if (!padding.every((byte, index) => byte === index + 1)) throw bad('its padding is wrong (the file is damaged)');
     if (publicKey.length !== 32 || secret.length !== 64) throw bad('its Ed25519 key has the wrong length');
     const seed = Buffer.from(secret.subarray(0, 32));
-    if (!publicKey.equals(publicFromHeader) || !secret.subarray(32).equals(publicKey) || !publicKeyOfSeed(seed).equals(publicKey)) {
+    if (
+      !publicKey.equals(publicFromHeader) ||
+      !secret.subarray(32).equals(publicKey) ||
+      !publicKeyOfSeed(seed).equals(publicKey)
+    ) {
       throw bad('its private and public halves do not belong together (the file is damaged)');
     }
     return { publicKey, seed, comment };

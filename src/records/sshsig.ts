@@ -34,9 +34,7 @@ export interface ParsedSshsig {
   signature: Buffer;
 }
 
-export type SshsigVerification =
-  | { ok: true; publicKey: Buffer }
-  | { ok: false; reason: string; publicKey?: Buffer };
+export type SshsigVerification = { ok: true; publicKey: Buffer } | { ok: false; reason: string; publicKey?: Buffer };
 
 function signedData(namespace: string, reserved: Buffer, hashAlgorithm: string, message: Buffer): Buffer {
   const digest = createHash(hashAlgorithm).update(message).digest();
@@ -93,7 +91,11 @@ export function parseSshsig(armored: string): ParsedSshsig {
  * Check an armored SSHSIG over `message` in `namespace`. The key it names is returned either way (when it can be
  * read) so the caller can decide whether that signer is trusted; this function only proves the signature itself.
  */
-export function verifySshsig(message: Buffer, armored: string, namespace: string = RECORD_NAMESPACE): SshsigVerification {
+export function verifySshsig(
+  message: Buffer,
+  armored: string,
+  namespace: string = RECORD_NAMESPACE,
+): SshsigVerification {
   let parsed: ParsedSshsig;
   try {
     parsed = parseSshsig(armored);

@@ -24,7 +24,13 @@ import {
   SIGNATURE_SUFFIX,
   type LoadedRecord,
 } from './record-files.js';
-import { RECORD_SCHEMA, type AppendedRecord, type RecordInput, type RecordSummary, type TimingRecord } from './types.js';
+import {
+  RECORD_SCHEMA,
+  type AppendedRecord,
+  type RecordInput,
+  type RecordSummary,
+  type TimingRecord,
+} from './types.js';
 
 export { verifyRecords } from './verify.js';
 
@@ -52,7 +58,9 @@ export async function ensureRecordsDir(recordsDir: string): Promise<void> {
 async function findChainHead(recordsDir: string, publicKey: string): Promise<LoadedRecord | undefined> {
   const { records } = await listRecordsDir(recordsDir);
   const loaded = await Promise.all(records.map((file) => loadRecordFile(recordsDir, file)));
-  const ours = loaded.filter((item) => (item.record?.signer as { publicKey?: unknown } | undefined)?.publicKey === publicKey);
+  const ours = loaded.filter(
+    (item) => (item.record?.signer as { publicKey?: unknown } | undefined)?.publicKey === publicKey,
+  );
   const followed = new Set(ours.map((item) => previousLink(item.record)?.file));
   const ordered = chainOrder(ours);
   return ordered.filter((item) => !followed.has(item.file)).pop() ?? ordered.pop();
@@ -84,7 +92,13 @@ async function exists(path: string): Promise<boolean> {
   );
 }
 
-function buildRecord(input: RecordInput, recordedAt: string, previous: TimingRecord['previous'], principal: string, key: Ed25519KeyPair): TimingRecord {
+function buildRecord(
+  input: RecordInput,
+  recordedAt: string,
+  previous: TimingRecord['previous'],
+  principal: string,
+  key: Ed25519KeyPair,
+): TimingRecord {
   const content = redactValue({ ...input }) as Record<string, unknown>;
   for (const field of MANAGED_FIELDS) delete content[field];
   return {
@@ -126,7 +140,7 @@ export async function appendRecord(options: AppendRecordOptions): Promise<Append
       if (tries >= 600) {
         throw new StepFailedError(
           `records named for run ${runId} are taken for the next ten minutes in ${recordsDir}`,
-          'check RECORDS_DIR for copies of this run\'s records; each run is recorded once per attempt',
+          "check RECORDS_DIR for copies of this run's records; each run is recorded once per attempt",
         );
       }
       at = new Date(Math.floor(at.getTime() / 1000) * 1000 + 1000);
@@ -151,7 +165,10 @@ export async function appendRecord(options: AppendRecordOptions): Promise<Append
       await rename(partialSignature, sigPath);
       await rename(partialRecord, path);
     } catch (error) {
-      await Promise.all([unlink(partialRecord).catch(() => undefined), unlink(partialSignature).catch(() => undefined)]);
+      await Promise.all([
+        unlink(partialRecord).catch(() => undefined),
+        unlink(partialSignature).catch(() => undefined),
+      ]);
       throw error;
     }
     await syncFolder(recordsDir);
@@ -175,7 +192,8 @@ export async function readRecord(path: string): Promise<TimingRecord> {
   }
   if (!loaded.record || loaded.record.schema !== RECORD_SCHEMA) {
     throw new StepFailedError(
-      `${path} is not an obexal-runbook record (${loaded.record ? `schema ${String(loaded.record.schema)}` : 'not a JSON object'})`,
+      `${path} is not an obexal-runbook record ` +
+        `(${loaded.record ? `schema ${String(loaded.record.schema)}` : 'not a JSON object'})`,
       '`obexal-runbook records verify` checks every record and names the damaged ones',
     );
   }

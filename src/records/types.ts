@@ -24,7 +24,8 @@ export interface TimingRecord {
   runbook: string;
   /** ISO time the run finished (the engine's; the append time when the engine gave none). */
   finishedAt: string;
-  /** ISO time the record was appended to the chain; its file name carries the same second. Never before its predecessor's. */
+  /** ISO time the record was appended to the chain; its file name carries the same second. Never before its
+   * predecessor's. */
   recordedAt: string;
   previous: RecordLink | null;
   signer: RecordSigner;

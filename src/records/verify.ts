@@ -39,14 +39,17 @@ interface Located extends RecordProblem {
 }
 
 /** The signers a verification trusts: ALLOWED_SIGNERS_FILE when set, else the local key alone (if any). */
-export async function trustedSigners(options: Pick<VerifyRecordsOptions, 'allowedSignersFile' | 'localPublicKey'>): Promise<AllowedSigners> {
+export async function trustedSigners(
+  options: Pick<VerifyRecordsOptions, 'allowedSignersFile' | 'localPublicKey'>,
+): Promise<AllowedSigners> {
   if (options.allowedSignersFile) {
     try {
       return parseAllowedSigners(await readFile(options.allowedSignersFile, 'utf8'));
     } catch (error) {
       throw new StepFailedError(
-        `cannot read ALLOWED_SIGNERS_FILE ${options.allowedSignersFile}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
-        'fix the path, or unset ALLOWED_SIGNERS_FILE to trust only this host\'s signing key',
+        `cannot read ` +
+          `ALLOWED_SIGNERS_FILE ${options.allowedSignersFile}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
+        "fix the path, or unset ALLOWED_SIGNERS_FILE to trust only this host's signing key",
         error,
       );
     }
@@ -55,7 +58,16 @@ export async function trustedSigners(options: Pick<VerifyRecordsOptions, 'allowe
   if (local === undefined) return { signers: [], skipped: [] };
   const publicKey = typeof local === 'string' ? parsePublicKeyLine(local).publicKey : local;
   return {
-    signers: [{ principals: '*', namespaces: RECORD_NAMESPACE, publicKey, validAfter: undefined, validBefore: undefined, line: 0 }],
+    signers: [
+      {
+        principals: '*',
+        namespaces: RECORD_NAMESPACE,
+        publicKey,
+        validAfter: undefined,
+        validBefore: undefined,
+        line: 0,
+      },
+    ],
     skipped: [],
   };
 }
@@ -75,12 +87,17 @@ export async function verifyRecords(options: VerifyRecordsOptions): Promise<Veri
   };
 
   for (const partial of listing.partials) {
-    report(partial, 'incomplete', 'an unfinished write (*.partial), not a complete record: a run stopped while saving it');
+    report(
+      partial,
+      'incomplete',
+      'an unfinished write (*.partial), not a complete record: a run stopped while saving it',
+    );
   }
   const recordNames = new Set(listing.records);
   for (const signature of listing.signatures) {
     const recordName = signature.slice(0, -SIGNATURE_SUFFIX.length);
-    if (!recordNames.has(recordName)) report(signature, 'orphan-signature', `a signature without its record: ${recordName} is missing`);
+    if (!recordNames.has(recordName))
+      report(signature, 'orphan-signature', `a signature without its record: ${recordName} is missing`);
   }
 
   let checked = 0;
@@ -93,7 +110,11 @@ export async function verifyRecords(options: VerifyRecordsOptions): Promise<Veri
     let chainKey = claimedKey ?? '?';
 
     if (!listing.signatures.has(`${file}${SIGNATURE_SUFFIX}`)) {
-      report(file, 'missing-signature', `no signature (${file}${SIGNATURE_SUFFIX} is missing): not counted as a complete record`);
+      report(
+        file,
+        'missing-signature',
+        `no signature (${file}${SIGNATURE_SUFFIX} is missing): not counted as a complete record`,
+      );
     } else {
       checked += 1;
       const armored = await readFile(`${loaded.path}${SIGNATURE_SUFFIX}`, 'utf8');
@@ -102,11 +123,18 @@ export async function verifyRecords(options: VerifyRecordsOptions): Promise<Veri
       if (!result.ok) {
         report(file, 'bad-signature', `bad signature: ${result.reason} (the record or its signature was changed)`);
       } else if (claimedKey !== chainKey) {
-        report(file, 'bad-signature', `signed by key ${fingerprint(result.publicKey)}, but the record names another signer`);
+        report(
+          file,
+          'bad-signature',
+          `signed by key ${fingerprint(result.publicKey)}, but the record names another signer`,
+        );
       } else {
         const decision = decideTrust(allowed, result.publicKey, principal, RECORD_NAMESPACE, options.now);
         if (!decision.trusted) {
-          const why = trust === 'local-key-only' ? `signed by ${fingerprint(result.publicKey)}, not by this host's key (ALLOWED_SIGNERS_FILE is not set)` : decision.reason;
+          const why =
+            trust === 'local-key-only'
+              ? `signed by ${fingerprint(result.publicKey)}, not by this host's key (ALLOWED_SIGNERS_FILE is not set)`
+              : decision.reason;
           report(file, 'unknown-signer', why);
         }
       }
@@ -117,10 +145,22 @@ export async function verifyRecords(options: VerifyRecordsOptions): Promise<Veri
     } else if (record.schema !== RECORD_SCHEMA) {
       report(file, 'invalid', `unknown schema ${JSON.stringify(record.schema)} (expected ${RECORD_SCHEMA})`);
     } else {
-      const [runbook, runId, recordedAt] = [fieldText(record.runbook), fieldText(record.runId), fieldText(record.recordedAt)];
-      const expected = runbook && runId && recordedAt && !Number.isNaN(Date.parse(recordedAt)) ? recordFileName(recordedAt, runbook, runId) : undefined;
+      const [runbook, runId, recordedAt] = [
+        fieldText(record.runbook),
+        fieldText(record.runId),
+        fieldText(record.recordedAt),
+      ];
+      const expected =
+        runbook && runId && recordedAt && !Number.isNaN(Date.parse(recordedAt))
+          ? recordFileName(recordedAt, runbook, runId)
+          : undefined;
       if (expected !== file) {
-        report(file, 'reordered', `this file holds the record of run ${runId ?? '?'} (${runbook ?? '?'}), whose file is ${expected ?? '?'}: records were renamed or swapped`);
+        report(
+          file,
+          'reordered',
+          `this file holds the record of run ${runId ?? '?'} (${runbook ?? '?'}), whose file ` +
+            `is ${expected ?? '?'}: records were renamed or swapped`,
+        );
       }
     }
     entries.push({ ...loaded, chainKey });
@@ -145,13 +185,22 @@ export async function verifyRecords(options: VerifyRecordsOptions): Promise<Veri
   }
 
   for (const problem of problems) {
-    const base = problem.file.replace(new RegExp(`(${SIGNATURE_SUFFIX.replace('.', '\\.')})?(${PARTIAL_SUFFIX.replace('.', '\\.')})?$`), '');
+    const base = problem.file.replace(
+      new RegExp(`(${SIGNATURE_SUFFIX.replace('.', '\\.')})?(${PARTIAL_SUFFIX.replace('.', '\\.')})?$`),
+      '',
+    );
     const own = rankOf.get(base);
     // a file missing from the chain sits just before the record that points at it
     const follower = entries.find((entry) => previousLink(entry.record)?.file === base);
     problem.rank = own ?? (follower ? (rankOf.get(follower.file) ?? 0) - 0.5 : Number.POSITIVE_INFINITY);
   }
-  problems.sort((a, b) => (a.second !== b.second ? (a.second < b.second ? -1 : 1) : a.rank - b.rank || (a.file < b.file ? -1 : a.file > b.file ? 1 : 0)));
+  problems.sort((a, b) =>
+    a.second !== b.second
+      ? a.second < b.second
+        ? -1
+        : 1
+      : a.rank - b.rank || (a.file < b.file ? -1 : a.file > b.file ? 1 : 0),
+  );
 
   return {
     ok: problems.length === 0,
@@ -175,7 +224,12 @@ function checkChain(
     const before = chain[index - 1];
     const link = previousLink(entry.record);
     if (entry.record.previous === null) {
-      if (before) report(entry.file, 'fork', `starts a new chain (previous is null) although ${before.file} by the same signer comes before it`);
+      if (before)
+        report(
+          entry.file,
+          'fork',
+          `starts a new chain (previous is null) although ${before.file} by the same signer comes before it`,
+        );
       return;
     }
     if (!link) {
@@ -184,7 +238,11 @@ function checkChain(
     }
     const target = byFile.get(link.file);
     if (!target) {
-      report(entry.file, 'missing-predecessor', `its previous record ${link.file} is missing (deleted or never copied)`);
+      report(
+        entry.file,
+        'missing-predecessor',
+        `its previous record ${link.file} is missing (deleted or never copied)`,
+      );
       return;
     }
     if (target.chainKey !== entry.chainKey) {
@@ -203,9 +261,17 @@ function checkChain(
     if (rival) {
       report(entry.file, 'fork', `claims the same previous record ${link.file} as ${rival}: the chain forks`);
     } else if (!before) {
-      report(entry.file, 'reordered', `is the oldest record of its signer, yet names ${link.file} as its previous record`);
+      report(
+        entry.file,
+        'reordered',
+        `is the oldest record of its signer, yet names ${link.file} as its previous record`,
+      );
     } else if (before.file !== link.file) {
-      report(entry.file, 'reordered', `names ${link.file} as its previous record, but the record before it is ${before.file}`);
+      report(
+        entry.file,
+        'reordered',
+        `names ${link.file} as its previous record, but the record before it is ${before.file}`,
+      );
     }
     claimedBy.set(link.file, entry.file);
   });

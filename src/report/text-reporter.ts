@@ -6,7 +6,13 @@ import { endingLines } from '../engine/ending-lines.js';
 import { formatDuration } from '../core/duration.js';
 import type { RunEnding, RunEvent, RunEventListener } from '../engine/events.js';
 
-const OUTCOME_WORD: Record<string, string> = { ok: 'ok', failed: 'FAILED', skipped: 'skipped', 'timed-out': 'TIMED OUT', interrupted: 'INTERRUPTED' };
+const OUTCOME_WORD: Record<string, string> = {
+  ok: 'ok',
+  failed: 'FAILED',
+  skipped: 'skipped',
+  'timed-out': 'TIMED OUT',
+  interrupted: 'INTERRUPTED',
+};
 const PROGRESS_EVERY_MS = 5_000;
 
 /**
@@ -47,15 +53,28 @@ export function textReporter(write: (line: string) => void, options: TextReporte
     switch (event.type) {
       case 'run-started':
         runbook = event.runbook;
-        line(event.at, `run ${event.runId} started${event.dryRun ? ' (dry run)' : ''}${event.resumedFrom ? ' (resumed)' : ''}: ${event.title}`);
-        if (event.dryRun || options.verbose) for (const s of event.steps) line(event.at, `  plan ${s.id}${s.destructive ? ' [destructive]' : ''}${s.willRun === false ? ' [will not run]' : ''}: ${s.plan}`);
+        line(
+          event.at,
+          `run ${event.runId} ` +
+            `started${event.dryRun ? ' (dry run)' : ''}${event.resumedFrom ? ' (resumed)' : ''}: ${event.title}`,
+        );
+        if (event.dryRun || options.verbose)
+          for (const s of event.steps)
+            line(
+              event.at,
+              `  ` +
+                `plan ${s.id}${s.destructive ? ' [destructive]' : ''}${s.willRun === false ? ' [will not run]' : ''}: ${s.plan}`,
+            );
         break;
       case 'step-started':
         line(event.at, `> ${event.stepId}: ${event.title}${event.attempt > 1 ? ` (attempt ${event.attempt})` : ''}`);
         break;
       case 'step-output':
         if (event.stream === 'stdout' && !options.verbose) break;
-        line(event.at, `  ${event.stream === 'warn' ? 'warning: ' : event.stream === 'stderr' ? '! ' : ''}${event.text}`);
+        line(
+          event.at,
+          `  ${event.stream === 'warn' ? 'warning: ' : event.stream === 'stderr' ? '! ' : ''}${event.text}`,
+        );
         break;
       case 'step-progress': {
         const now = Date.parse(event.at);
@@ -65,11 +84,18 @@ export function textReporter(write: (line: string) => void, options: TextReporte
         const total = event.total ? ` of ${event.total}` : '';
         const percent = event.total ? ` (${Math.floor((100 * event.done) / event.total)}%)` : '';
         const eta = event.etaMs !== undefined ? `, about ${formatDuration(event.etaMs)} left` : '';
-        line(event.at, `  ${event.label ?? 'progress'}: ${event.done}${total}${event.unit ? ` ${event.unit}` : ''}${percent}${eta}`);
+        line(
+          event.at,
+          `  ${event.label ?? 'progress'}: ${event.done}${total}${event.unit ? ` ${event.unit}` : ''}${percent}${eta}`,
+        );
         break;
       }
       case 'step-finished':
-        line(event.at, `${event.outcome === 'ok' ? '+' : event.outcome === 'skipped' ? '-' : 'x'} ${event.stepId}: ${OUTCOME_WORD[event.outcome] ?? event.outcome} in ${formatDuration(event.durationMs)}${event.message ? `: ${event.message}` : ''}`);
+        line(
+          event.at,
+          `${event.outcome === 'ok' ? '+' : event.outcome === 'skipped' ? '-' : 'x'} ${event.stepId}: ${OUTCOME_WORD[event.outcome] ?? event.outcome} ` +
+            `in ${formatDuration(event.durationMs)}${event.message ? `: ${event.message}` : ''}`,
+        );
         if (event.hint && event.outcome !== 'ok') line(event.at, `  what to do: ${event.hint}`);
         break;
       case 'gate-opened':
@@ -78,16 +104,23 @@ export function textReporter(write: (line: string) => void, options: TextReporte
         line(event.at, `  ${event.name}: ${event.summary}`);
         break;
       case 'run-finished':
-        line(event.at, `run ${event.runId} ${event.outcome.toUpperCase()} (exit ${event.exitCode}) in ${formatDuration(event.durationMs)}${event.message ? `: ${event.message}` : ''}`);
+        line(
+          event.at,
+          `run ${event.runId} ${event.outcome.toUpperCase()} (exit ${event.exitCode}) ` +
+            `in ${formatDuration(event.durationMs)}${event.message ? `: ${event.message}` : ''}`,
+        );
         if (event.hint) line(event.at, `  what to do: ${event.hint}`);
         for (const text of endingLines(event.ending)) line(event.at, `  ${text}`);
         if (event.recordPath && level === 'all') line(event.at, `  record: ${event.recordPath}`);
-        if (event.recordCopy && level === 'all') line(event.at, `  record ${event.recordCopy.ok ? 'copied' : 'NOT copied'} to the bucket: ${event.recordCopy.text}`);
+        if (event.recordCopy && level === 'all')
+          line(
+            event.at,
+            `  record ${event.recordCopy.ok ? 'copied' : 'NOT copied'} to the bucket: ${event.recordCopy.text}`,
+          );
         break;
     }
   };
 }
-
 
 export function ndjsonReporter(write: (line: string) => void): RunEventListener {
   return (event) => write(JSON.stringify(event));

@@ -23,7 +23,10 @@ const targetParam = z.string().optional();
 async function requireTarget<P extends { target?: string | undefined }>(params: P): Promise<P & { target: string }> {
   if (params.target) return params as P & { target: string };
   const { UsageError } = await import('../core/errors.js');
-  throw new UsageError('the target database is not set (DATABASE_URL)', 'set DATABASE_URL to the postgres:// URL of the database to restore into, in the environment of this command');
+  throw new UsageError(
+    'the target database is not set (DATABASE_URL)',
+    'set DATABASE_URL to the postgres:// URL of the database to restore into, in the environment of this command',
+  );
 }
 /** The step's encrypted columns, else the schema profile's (PROFILE_ENCRYPTED_COLUMNS, else the Obexal defaults). */
 type WithColumns<P> = P & { columns: EncryptedColumnSpec[] };
@@ -50,7 +53,12 @@ const NoOwnerParam = z.union([z.boolean(), z.enum(['auto', 'yes', 'no'])]).defau
 const CopyRefSchema = z.preprocess(
   (v) => (v && typeof v === 'object' && 'database' in v ? v : undefined),
   z
-    .object({ database: z.string(), oid: z.number().int(), pgRestoreMs: z.number().optional(), jobs: z.number().int().optional() })
+    .object({
+      database: z.string(),
+      oid: z.number().int(),
+      pgRestoreMs: z.number().optional(),
+      jobs: z.number().int().optional(),
+    })
     .passthrough()
     .optional(),
 );
@@ -66,10 +74,14 @@ const labelOf = (conninfo: unknown): string => {
 
 export const restoreSelectAction = defineAction({
   name: 'restore.select',
-  description: 'choose the dump (path, name, bucket object, latest, or a list) and fetch it from the bucket with its SHA-256 checked',
+  description:
+    'choose the dump (path, name, bucket object, latest, or a list) and fetch it from the bucket ' +
+    'with its SHA-256 checked',
   readOnly: true,
   rerunOnResume: true,
-  params: z.object({ dump: z.string().optional(), target: z.string().optional(), targetRequired: z.boolean().default(false) }).strict(),
+  params: z
+    .object({ dump: z.string().optional(), target: z.string().optional(), targetRequired: z.boolean().default(false) })
+    .strict(),
   describe: (p) => `choose the dump ${p.dump ? `"${p.dump}"` : '(from a list)'}; fetch it when it is in the bucket`,
   async run(params, ctx) {
     // Before a large download or decryption: a restore without a target fails now, not an hour later.
@@ -81,7 +93,8 @@ export const restoreSelectAction = defineAction({
 
 export const restoreVerifyAction = defineAction({
   name: 'restore.verify',
-  description: 'decrypt into the private folder and prove the dump whole (age authentication, manifest SHA-256, or a full read)',
+  description:
+    'decrypt into the private folder and prove the dump whole (age authentication, manifest SHA-256, or a full read)',
   rerunOnResume: true,
   params: z.object({ dump: DumpRefSchema, fullRead: z.enum(['auto', 'always', 'never']).default('auto') }).strict(),
   describe: () => 'decrypt the dump into the private folder and verify it in full',
@@ -103,7 +116,8 @@ export const restoreKeyEraAction = defineAction({
       era: z.string().optional(),
     })
     .strict(),
-  describe: (p) => `find the key era of ${p.target && !p.dump ? `the database ${labelOf(p.target)}` : 'the dump'} and obtain its key`,
+  describe: (p) =>
+    `find the key era of ${p.target && !p.dump ? `the database ${labelOf(p.target)}` : 'the dump'} and obtain its key`,
   async run(params, ctx) {
     const { runKeyEra } = await import('./key-era-run.js');
     return runKeyEra(await withColumns(params, ctx), ctx);
@@ -128,22 +142,55 @@ export const restoreInspectAction = defineAction({
     .strict(),
   describe: (p) => `inspect ${labelOf(p.target)}`,
   async run(params, ctx) {
-    const [{ inspectTarget, confirmationDetails, describeSession }, { swapName }, { formatBytes }] = await Promise.all([import('./inspect.js'), import('./names.js'), import('./format.js')]);
+    const [{ inspectTarget, confirmationDetails, describeSession }, { swapName }, { formatBytes }] = await Promise.all([
+      import('./inspect.js'),
+      import('./names.js'),
+      import('./format.js'),
+    ]);
     const inspection = await inspectTarget(await requireTarget(params), ctx);
     const details = confirmationDetails(inspection, params.dump, swapName(inspection.database, 'before', ctx.runId));
-    ctx.output(`target ${inspection.label}: PostgreSQL ${inspection.serverVersion}, system ${inspection.systemIdentifier}${inspection.exists ? `, ${inspection.sizeBytes !== null ? formatBytes(inspection.sizeBytes) : '?'}` : ' (database does not exist)'}`, 'info');
-    const rows = Object.entries(inspection.rowCounts).map(([t, n]) => `${t} ${n}`).join(', ');
+    ctx.output(
+      `target ${inspection.label}: PostgreSQL ${inspection.serverVersion}, ` +
+        `system ${inspection.systemIdentifier}${inspection.exists ? `, ${inspection.sizeBytes !== null ? formatBytes(inspection.sizeBytes) : '?'}` : ' (database does not exist)'}`,
+      'info',
+    );
+    const rows = Object.entries(inspection.rowCounts)
+      .map(([t, n]) => `${t} ${n}`)
+      .join(', ');
     if (rows) ctx.output(`rows now: ${rows}`, 'info');
-    if (inspection.newestAuditEvent) ctx.output(`newest audit event: ${inspection.newestAuditEvent.action} at ${inspection.newestAuditEvent.at}`, 'info');
+    if (inspection.newestAuditEvent)
+      ctx.output(
+        `newest audit event: ${inspection.newestAuditEvent.action} at ${inspection.newestAuditEvent.at}`,
+        'info',
+      );
     for (const note of inspection.notChecked ?? []) ctx.output(`not checked: ${note}`, 'info');
     for (const s of inspection.sessions) ctx.output(`session to end: ${describeSession(s)}`, 'info');
     ctx.output(`mode: ${inspection.mode} (${inspection.modeReason})`, 'info');
     if (inspection.deletedAccounts.length > 0) {
-      ctx.output(`GDPR: ${inspection.deletedAccounts.length} account(s) deleted after the dump was taken come back with it and must be erased again: ${inspection.deletedAccounts.map((d) => d.id).join(', ')}`, 'warn');
+      ctx.output(
+        `GDPR: ${inspection.deletedAccounts.length} account(s) deleted after the dump was taken ` +
+          `come back with it and must be erased ` +
+          `again: ${inspection.deletedAccounts.map((d) => d.id).join(', ')}`,
+        'warn',
+      );
     }
     return {
       message: `${inspection.label}: ${inspection.exists ? `${inspection.sessions.length} session(s), mode ${inspection.mode}` : 'does not exist yet'}`,
-      data: { token: inspection.label, details, mode: inspection.mode, inspection, record: { target: { label: inspection.label, serverVersion: inspection.serverVersion, systemIdentifier: inspection.systemIdentifier, mode: inspection.mode, deletedAccountsAfterDump: inspection.deletedAccounts.length } } },
+      data: {
+        token: inspection.label,
+        details,
+        mode: inspection.mode,
+        inspection,
+        record: {
+          target: {
+            label: inspection.label,
+            serverVersion: inspection.serverVersion,
+            systemIdentifier: inspection.systemIdentifier,
+            mode: inspection.mode,
+            deletedAccountsAfterDump: inspection.deletedAccounts.length,
+          },
+        },
+      },
     };
   },
 });
@@ -160,7 +207,9 @@ const restoreJobParams = {
 
 export const restoreApplyAction = defineAction({
   name: 'restore.apply',
-  description: 'restore the dump into the target (swap, or in-place after a safety dump); the old database stays intact on failure',
+  description:
+    'restore the dump into the target (swap, or in-place after a safety dump); the old database ' +
+    'stays intact on failure',
   destructive: true,
   params: z
     .object({
@@ -170,7 +219,10 @@ export const restoreApplyAction = defineAction({
       copy: CopyRefSchema,
     })
     .strict(),
-  describe: (p) => (p.copy || p.inspection?.mode === 'swap' ? `end the sessions on ${labelOf(p.target)} and swap the checked copy in (rename)` : `restore the dump into ${labelOf(p.target)} in place (safety dump, one transaction)`),
+  describe: (p) =>
+    p.copy || p.inspection?.mode === 'swap'
+      ? `end the sessions on ${labelOf(p.target)} and swap the checked copy in (rename)`
+      : `restore the dump into ${labelOf(p.target)} in place (safety dump, one transaction)`,
   async run(params, ctx) {
     const { runApply } = await import('./apply.js');
     return runApply(await requireTarget(params), ctx);
@@ -179,7 +231,9 @@ export const restoreApplyAction = defineAction({
 
 export const restorePreflightAction = defineAction({
   name: 'restore.preflight',
-  description: 'what the restoring role may do: ownership kept or --no-owner, extensions it may not create, objects it may not drop',
+  description:
+    'what the restoring role may do: ownership kept or --no-owner, extensions it may not create, ' +
+    'objects it may not drop',
   // Not run again on resume: its decision (ownership) stands for the steps that took it, the restore included.
   readOnly: true,
   params: z
@@ -203,7 +257,9 @@ export const restorePreflightAction = defineAction({
 
 export const restoreCopyAction = defineAction({
   name: 'restore.copy',
-  description: 'swap mode: restore the dump into <db>__restore_<run id> (template0, the database\'s owner and locale); production is not touched',
+  description:
+    "swap mode: restore the dump into <db>__restore_<run id> (template0, the database's owner and " +
+    'locale); production is not touched',
   params: z
     .object({
       ...restoreJobParams,
@@ -240,7 +296,12 @@ export const restoreStartAppAction = defineAction({
   name: 'restore.start-app',
   description: 'APP_START_COMMAND, once the restored database is in place with its properties',
   params: z
-    .object({ target: targetParam, stopped: z.boolean().default(false), keptAs: z.string().nullish(), afterReencrypt: z.boolean().optional() })
+    .object({
+      target: targetParam,
+      stopped: z.boolean().default(false),
+      keptAs: z.string().nullish(),
+      afterReencrypt: z.boolean().optional(),
+    })
     .strict(),
   describe: () => 'start the application (APP_START_COMMAND)',
   async run(params, ctx) {
@@ -251,7 +312,9 @@ export const restoreStartAppAction = defineAction({
 
 export const restorePropertiesAction = defineAction({
   name: 'restore.properties',
-  description: "the database's own properties (owner, settings, role settings, grants, comment, connection limit) on the restored database",
+  description:
+    "the database's own properties (owner, settings, role settings, grants, comment, connection " +
+    'limit) on the restored database',
   params: z
     .object({
       target: targetParam,
@@ -273,7 +336,12 @@ export const restoreCheckAction = defineAction({
     "check the restored database: row counts, the archive's tables, triggers, sequences, large objects and " +
     "extensions; the schema profile's audit trigger and migration version",
   params: z
-    .object({ target: targetParam, database: z.string().optional(), dump: VerifiedDumpSchema, auditTable: z.string().optional() })
+    .object({
+      target: targetParam,
+      database: z.string().optional(),
+      dump: VerifiedDumpSchema,
+      auditTable: z.string().optional(),
+    })
     .strict(),
   describe: (p) => `check ${p.database ? `the copy ${p.database}` : labelOf(p.target)} against the manifest`,
   async run(params, ctx) {
@@ -285,9 +353,19 @@ export const restoreCheckAction = defineAction({
 
 export const restoreReencryptAction = defineAction({
   name: 'restore.reencrypt',
-  description: 'run reencrypt-secrets through AUTH_SERVICE_EXEC, then check every secret opens under ENCRYPTION_KEY alone',
-  params: z.object({ target: targetParam, database: z.string().optional(), command: z.string().optional(), columns: ColumnsParam }).strict(),
-  describe: (p) => `reencrypt-secrets against ${p.database ? `the copy ${p.database}` : labelOf(p.target)} (AUTH_SERVICE_EXEC), then verify`,
+  description:
+    'run reencrypt-secrets through AUTH_SERVICE_EXEC, then check every secret opens under ENCRYPTION_KEY alone',
+  params: z
+    .object({
+      target: targetParam,
+      database: z.string().optional(),
+      command: z.string().optional(),
+      columns: ColumnsParam,
+    })
+    .strict(),
+  describe: (p) =>
+    `reencrypt-secrets against ${p.database ? `the copy ${p.database}` : labelOf(p.target)} ` +
+    `(AUTH_SERVICE_EXEC), then verify`,
   async run(params, ctx) {
     const { runReencrypt } = await import('./reencrypt.js');
     const { database, ...rest } = await withColumns(await requireTarget(params), ctx);
@@ -303,9 +381,20 @@ export const restoreVerifySecretsAction = defineAction({
   params: z.object({ target: targetParam, columns: ColumnsParam }).strict(),
   describe: (p) => `check every secret of ${labelOf(p.target)} opens under ENCRYPTION_KEY alone`,
   async run(params, ctx) {
-    const [{ verifySecretsUnderCurrentKey }, { parseConnectionString }] = await Promise.all([import('./verify-secrets.js'), import('../pg/target.js')]);
-    const census = await verifySecretsUnderCurrentKey(ctx, parseConnectionString((await requireTarget(params)).target), (await withColumns(params, ctx)).columns, 'run reencrypt-secrets with the older key in ENCRYPTION_KEY_OLD, then check again');
-    return { message: `${census.total} encrypted values open under ENCRYPTION_KEY alone`, data: { values: census.total, perColumn: census.perColumn } };
+    const [{ verifySecretsUnderCurrentKey }, { parseConnectionString }] = await Promise.all([
+      import('./verify-secrets.js'),
+      import('../pg/target.js'),
+    ]);
+    const census = await verifySecretsUnderCurrentKey(
+      ctx,
+      parseConnectionString((await requireTarget(params)).target),
+      (await withColumns(params, ctx)).columns,
+      'run reencrypt-secrets with the older key in ENCRYPTION_KEY_OLD, then check again',
+    );
+    return {
+      message: `${census.total} encrypted values open under ENCRYPTION_KEY alone`,
+      data: { values: census.total, perColumn: census.perColumn },
+    };
   },
 });
 
@@ -346,4 +435,3 @@ export const restoreActions: readonly AnyAction[] = [
   restoreVerifySecretsAction,
   restoreAfterAction,
 ];
-

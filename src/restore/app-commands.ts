@@ -12,7 +12,8 @@ export const APP_COMMAND_TIMEOUT_MS = 10 * 60_000;
 
 export function toolingEnv(from: Readonly<Record<string, string | undefined>>): Record<string, string> {
   const env = baseChildEnv(from as Record<string, string | undefined>);
-  for (const [name, value] of Object.entries(from)) if (value !== undefined && TOOLING_PREFIXES.some((p) => name.startsWith(p))) env[name] = value;
+  for (const [name, value] of Object.entries(from))
+    if (value !== undefined && TOOLING_PREFIXES.some((p) => name.startsWith(p))) env[name] = value;
   return env;
 }
 
@@ -30,11 +31,21 @@ export async function runDeploymentCommand(
   if (command.setting === 'APP_STOP_COMMAND') ctx.noteApplication?.('stopped');
   const timeout = AbortSignal.timeout(APP_COMMAND_TIMEOUT_MS);
   try {
-    await runProcess({ file: file as string, args, env: command.env, signal: AbortSignal.any([signal, timeout]), label: command.setting, onLine: (line, stream) => ctx.output(line, stream) });
+    await runProcess({
+      file: file as string,
+      args,
+      env: command.env,
+      signal: AbortSignal.any([signal, timeout]),
+      label: command.setting,
+      onLine: (line, stream) => ctx.output(line, stream),
+    });
   } catch (error) {
     if (signal.aborted) throw error;
     if (timeout.aborted && error instanceof InterruptedError) {
-      throw new StepFailedError(`${command.setting} did not finish within ${APP_COMMAND_TIMEOUT_MS / 60_000} minutes`, `check ${command.setting} by hand`);
+      throw new StepFailedError(
+        `${command.setting} did not finish within ${APP_COMMAND_TIMEOUT_MS / 60_000} minutes`,
+        `check ${command.setting} by hand`,
+      );
     }
     throw new StepFailedError(messageOf(error), `check ${command.setting}: run it by hand to see why it failed`, error);
   }
@@ -42,10 +53,19 @@ export async function runDeploymentCommand(
 }
 
 /** Runs the command of `setting` when it is set; false when it is not. */
-export async function runAppCommand(ctx: ActionContext, setting: 'APP_STOP_COMMAND' | 'APP_START_COMMAND', signal: AbortSignal = ctx.signal): Promise<boolean> {
+export async function runAppCommand(
+  ctx: ActionContext,
+  setting: 'APP_STOP_COMMAND' | 'APP_START_COMMAND',
+  signal: AbortSignal = ctx.signal,
+): Promise<boolean> {
   const template = ctx.settings.get(setting);
   if (!template) return false;
-  await runDeploymentCommand(ctx, { setting, argv: splitCommand(template, setting), env: toolingEnv(ctx.settings.env), signal });
+  await runDeploymentCommand(ctx, {
+    setting,
+    argv: splitCommand(template, setting),
+    env: toolingEnv(ctx.settings.env),
+    signal,
+  });
   ctx.output(`${setting} done`, 'info');
   return true;
 }

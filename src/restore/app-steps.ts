@@ -45,7 +45,10 @@ function startAgainAtEnd(params: StopAppParams, ctx: ActionContext): void {
     const label = parseConnectionString(params.target).label;
     if (isSwapped !== false) {
       ctx.output(
-        `the application is stopped (${label} is ${isSwapped ? 'the restored database' : 'in an unknown state'}): start it with ${startCommandText(ctx)}, or finish with: obexal-runbook ${ctx.runbook} --resume ${ctx.runId}`,
+        `the application is stopped (${label} ` +
+          `is ${isSwapped ? 'the restored database' : 'in an unknown state'}): start it ` +
+          `with ${startCommandText(ctx)}, or finish with: obexal-runbook ${ctx.runbook} ` +
+          `--resume ${ctx.runId}`,
         'warn',
       );
       return;
@@ -55,7 +58,8 @@ function startAgainAtEnd(params: StopAppParams, ctx: ActionContext): void {
       ctx.output(`the application was started again: ${label} was not replaced`, 'warn');
     } catch (error) {
       ctx.output(
-        `APP_START_COMMAND failed (${messageOf(error)}): the application is stopped; ${label} was not replaced: start it with ${startCommandText(ctx)}`,
+        `APP_START_COMMAND failed (${messageOf(error)}): the application is stopped; ${label} was ` +
+          `not replaced: start it with ${startCommandText(ctx)}`,
         'warn',
       );
     }
@@ -75,7 +79,8 @@ export async function runStopApp(params: StopAppParams, ctx: ActionContext): Pro
   return { message: `the application is stopped (${params.copy} is ready to be swapped in)`, data: { stopped: true } };
 }
 
-/** On resume: the application stays stopped (a SIGKILL left it so); the run starts it again if it ends before the swap. */
+/** On resume: the application stays stopped (a SIGKILL left it so); the run starts it again if it ends before the swap.
+ * */
 export async function stopAppStillDone(
   params: StopAppParams,
   previous: Record<string, unknown>,
@@ -96,7 +101,11 @@ export interface StartAppParams {
 export async function runStartApp(params: StartAppParams, ctx: ActionContext): Promise<ActionResult> {
   const label = parseConnectionString(params.target).label;
   if (params.afterReencrypt) {
-    ctx.output('the application starts after reencrypt-secrets: every secret of the restored database opens under ENCRYPTION_KEY', 'info');
+    ctx.output(
+      'the application starts after reencrypt-secrets: every secret of the restored database opens ' +
+        'under ENCRYPTION_KEY',
+      'info',
+    );
   }
   if (!params.stopped && !ctx.settings.get('APP_START_COMMAND')) {
     startedAfterSwap.add(ctx.runId);
@@ -109,7 +118,8 @@ export async function runStartApp(params: StartAppParams, ctx: ActionContext): P
     const kept = params.keptAs ? `; the previous database is kept as ${params.keptAs}` : '';
     throw new StepFailedError(
       `${label} is the restored database${kept}, but the application did not start: ${messageOf(error)}`,
-      `start it with ${startCommandText(ctx)}, or fix the cause and finish with: obexal-runbook ${ctx.runbook} --resume ${ctx.runId}`,
+      `start it with ${startCommandText(ctx)}, or fix the cause and finish with: ` +
+        `obexal-runbook ${ctx.runbook} --resume ${ctx.runId}`,
       error,
     );
   }

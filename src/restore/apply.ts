@@ -25,20 +25,30 @@ export interface ApplyParams {
   copy?: { database: string; oid: number; pgRestoreMs?: number | undefined; jobs?: number | undefined } | undefined;
 }
 
-export function lostDataWindow(takenAt: string | null, restoredAt: string, inspection: Pick<Inspection, 'newestAuditEvent'>) {
+export function lostDataWindow(
+  takenAt: string | null,
+  restoredAt: string,
+  inspection: Pick<Inspection, 'newestAuditEvent'>,
+) {
   const from = takenAt;
   return {
     from,
     to: restoredAt,
     durationMs: from ? Math.max(0, Date.parse(restoredAt) - Date.parse(from)) : null,
-    newestEventLost: inspection.newestAuditEvent && from && Date.parse(inspection.newestAuditEvent.at) > Date.parse(from) ? inspection.newestAuditEvent : null,
+    newestEventLost:
+      inspection.newestAuditEvent && from && Date.parse(inspection.newestAuditEvent.at) > Date.parse(from)
+        ? inspection.newestAuditEvent
+        : null,
   };
 }
 
 export async function runApply(params: ApplyParams, ctx: ActionContext): Promise<ActionResult> {
   const target = parseConnectionString(params.target);
   if (target.label !== params.inspection.label) {
-    throw new StepFailedError(`the target ${target.label} is not the one inspected and confirmed (${params.inspection.label})`, 'run the restore again: it inspects and confirms the target it restores');
+    throw new StepFailedError(
+      `the target ${target.label} is not the one inspected and confirmed (${params.inspection.label})`,
+      'run the restore again: it inspects and confirms the target it restores',
+    );
   }
   const swap = params.inspection.mode === 'swap';
   const pgRestore = swap ? 'pg_restore' : await findPgRestore();
@@ -53,19 +63,37 @@ export async function runApply(params: ApplyParams, ctx: ActionContext): Promise
   const deferAppStart = swap ? false : params.deferAppStart;
   const job = { ctx, target, dump, inspection, pgRestore, jobs, noOwner, role, deferAppStart, copy };
   const result = swap ? await swapRestore(job) : await inPlaceRestore(job);
-  result.replaced = { newestAuditEvent: params.inspection.newestAuditEvent, deletedAccounts: params.inspection.deletedAccounts };
+  result.replaced = {
+    newestAuditEvent: params.inspection.newestAuditEvent,
+    deletedAccounts: params.inspection.deletedAccounts,
+  };
   const window = lostDataWindow(params.dump.takenAt, result.restoredAt, params.inspection);
-  const lost = window.durationMs !== null ? `data written between ${formatTime(window.from)} and the restore (${formatSpan(window.durationMs)}) is not in the restored database` : 'the dump\'s time is unknown: the window of lost data cannot be given';
+  const lost =
+    window.durationMs !== null
+      ? `data written between ${formatTime(window.from)} and the restore ` +
+        `(${formatSpan(window.durationMs)}) is not in the restored database`
+      : "the dump's time is unknown: the window of lost data cannot be given";
   ctx.output(lost, 'warn');
   return {
-    message: `${target.label} restored from ${params.dump.name} (${result.mode}${result.keptAs ? `, previous database kept as ${result.keptAs}` : ''}${result.safetyDump ? `, safety dump ${result.safetyDump}` : ''})`,
+    message:
+      `${target.label} restored from ${params.dump.name} ` +
+      `(${result.mode}${result.keptAs ? `, previous database kept as ${result.keptAs}` : ''}${result.safetyDump ? `, safety dump ${result.safetyDump}` : ''})`,
     data: {
       result,
       inPlace: !swap,
       /** In-place: reencrypt-secrets runs on the restored database now (swap mode ran it on the copy). */
       reencryptAfter: !swap && params.deferAppStart,
       record: {
-        restore: { target: target.label, dump: params.dump.name, mode: result.mode, keptAs: result.keptAs, safetyDump: result.safetyDump, pgRestoreMs: result.pgRestoreMs, jobs: result.jobs, sessionsEnded: result.sessionsEnded.length },
+        restore: {
+          target: target.label,
+          dump: params.dump.name,
+          mode: result.mode,
+          keptAs: result.keptAs,
+          safetyDump: result.safetyDump,
+          pgRestoreMs: result.pgRestoreMs,
+          jobs: result.jobs,
+          sessionsEnded: result.sessionsEnded.length,
+        },
         lostDataWindow: window,
       },
     },

@@ -11,11 +11,38 @@ import type { ArchiveInfo } from './types.js';
 
 /** Descriptions made of several words, longest first, as pg_restore --list prints them. */
 const MULTI_WORD_DESCS = [
-  'DEFAULT ACL', 'FK CONSTRAINT', 'CHECK CONSTRAINT', 'TABLE DATA', 'SEQUENCE SET', 'SEQUENCE OWNED BY', 'MATERIALIZED VIEW DATA',
-  'MATERIALIZED VIEW', 'TABLE ATTACH', 'INDEX ATTACH', 'EVENT TRIGGER', 'FOREIGN TABLE', 'LARGE OBJECT', 'BLOB DATA', 'BLOBS',
-  'TEXT SEARCH CONFIGURATION', 'TEXT SEARCH DICTIONARY', 'TEXT SEARCH PARSER', 'TEXT SEARCH TEMPLATE', 'USER MAPPING',
-  'FOREIGN DATA WRAPPER', 'SERVER', 'POLICY', 'ROW SECURITY', 'PUBLICATION TABLE', 'PUBLICATION TABLES IN SCHEMA',
-  'OPERATOR CLASS', 'OPERATOR FAMILY', 'DATABASE PROPERTIES', 'SHELL TYPE', 'PROCEDURAL LANGUAGE', 'ACCESS METHOD',
+  'DEFAULT ACL',
+  'FK CONSTRAINT',
+  'CHECK CONSTRAINT',
+  'TABLE DATA',
+  'SEQUENCE SET',
+  'SEQUENCE OWNED BY',
+  'MATERIALIZED VIEW DATA',
+  'MATERIALIZED VIEW',
+  'TABLE ATTACH',
+  'INDEX ATTACH',
+  'EVENT TRIGGER',
+  'FOREIGN TABLE',
+  'LARGE OBJECT',
+  'BLOB DATA',
+  'BLOBS',
+  'TEXT SEARCH CONFIGURATION',
+  'TEXT SEARCH DICTIONARY',
+  'TEXT SEARCH PARSER',
+  'TEXT SEARCH TEMPLATE',
+  'USER MAPPING',
+  'FOREIGN DATA WRAPPER',
+  'SERVER',
+  'POLICY',
+  'ROW SECURITY',
+  'PUBLICATION TABLE',
+  'PUBLICATION TABLES IN SCHEMA',
+  'OPERATOR CLASS',
+  'OPERATOR FAMILY',
+  'DATABASE PROPERTIES',
+  'SHELL TYPE',
+  'PROCEDURAL LANGUAGE',
+  'ACCESS METHOD',
 ].sort((a, b) => b.length - a.length);
 
 export interface TocEntry {
@@ -35,7 +62,9 @@ export function versionNum(text: string | null): number | null {
   const match = text ? /^(\d+)\.(\d+)(?:\.(\d+))?/.exec(text.trim()) : null;
   if (!match) return null;
   const major = Number(match[1]);
-  return major >= 10 ? major * 10_000 + Number(match[2]) : major * 10_000 + Number(match[2]) * 100 + Number(match[3] ?? 0);
+  return major >= 10
+    ? major * 10_000 + Number(match[2])
+    : major * 10_000 + Number(match[2]) * 100 + Number(match[3] ?? 0);
 }
 
 function parseEntry(line: string): TocEntry | undefined {
@@ -55,7 +84,11 @@ export function parseArchiveList(text: string): ArchiveInfo & { toc: TocEntry[] 
   };
   const created = /^;\s+Archive created at (.+)$/m.exec(text)?.[1]?.trim() ?? null;
   const createdDate = created ? new Date(created.replace(/ UTC$/, 'Z').replace(' ', 'T')) : undefined;
-  const toc = text.split('\n').filter((l) => !l.startsWith(';')).map(parseEntry).filter((e): e is TocEntry => e !== undefined);
+  const toc = text
+    .split('\n')
+    .filter((l) => !l.startsWith(';'))
+    .map(parseEntry)
+    .filter((e): e is TocEntry => e !== undefined);
   const dumpedFrom = header('Dumped from database version');
   return {
     createdAt: createdDate && !Number.isNaN(createdDate.getTime()) ? createdDate.toISOString() : created,
@@ -76,9 +109,20 @@ export function parseArchiveList(text: string): ArchiveInfo & { toc: TocEntry[] 
 export class ArchiveUnreadableError extends StepFailedError {}
 
 /** `pg_restore --list`: the archive's header and table of contents. */
-export async function readArchiveList(pgRestore: string, file: string, signal: AbortSignal): Promise<ArchiveInfo & { toc: TocEntry[] }> {
+export async function readArchiveList(
+  pgRestore: string,
+  file: string,
+  signal: AbortSignal,
+): Promise<ArchiveInfo & { toc: TocEntry[] }> {
   try {
-    const result = await runProcess({ file: pgRestore, args: ['--list', file], env: baseChildEnv(), signal, captureStdout: true, label: 'pg_restore --list' });
+    const result = await runProcess({
+      file: pgRestore,
+      args: ['--list', file],
+      env: baseChildEnv(),
+      signal,
+      captureStdout: true,
+      label: 'pg_restore --list',
+    });
     return parseArchiveList(result.stdout);
   } catch (error) {
     if (signal.aborted) throw error;
@@ -87,7 +131,8 @@ export async function readArchiveList(pgRestore: string, file: string, signal: A
     throw new ArchiveUnreadableError(
       `the dump is not a readable pg_dump custom-format archive: ${text}`,
       tooNew
-        ? `the archive was made by a newer pg_dump than ${pgRestore}: install the PostgreSQL client programs of that version`
+        ? `the archive was made by a newer pg_dump than ${pgRestore}: install the PostgreSQL client ` +
+            `programs of that version`
         : 'the file is damaged or is not a pg_dump --format=custom archive: use another dump',
       error,
     );
@@ -97,7 +142,13 @@ export async function readArchiveList(pgRestore: string, file: string, signal: A
 /** Reads every data block of the archive (no database involved): fails on a truncated or corrupt archive. */
 export async function readArchiveInFull(pgRestore: string, file: string, signal: AbortSignal): Promise<void> {
   try {
-    await runProcess({ file: pgRestore, args: ['--file=/dev/null', file], env: baseChildEnv(), signal, label: 'pg_restore --file=/dev/null' });
+    await runProcess({
+      file: pgRestore,
+      args: ['--file=/dev/null', file],
+      env: baseChildEnv(),
+      signal,
+      label: 'pg_restore --file=/dev/null',
+    });
   } catch (error) {
     if (signal.aborted) throw error;
     throw new ArchiveUnreadableError(

@@ -8,5 +8,9 @@ export function failBeforeSwap(ctx: ActionContext, error: unknown, untouched: st
     throw error;
   }
   if (error instanceof RunbookError) throw new StepFailedError(`${error.message}\n  ${untouched}`, error.hint, error);
-  throw new StepFailedError(`${messageOf(error)}: ${untouched}`, 'read the messages above; the old database is as it was', error);
+  throw new StepFailedError(
+    `${messageOf(error)}: ${untouched}`,
+    'read the messages above; the old database is as it was',
+    error,
+  );
 }

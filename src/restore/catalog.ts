@@ -34,7 +34,10 @@ export async function readCatalog(settings: Pick<Settings, 'get' | 'env'>, signa
     ]);
     const context = s3.openS3(s3SettingsFromSettings(settings), { maxAttempts: 2 });
     try {
-      const bucket = await bucketInventory(context, { signal, ...(local ? { localManifests: manifestsByStamp(local) } : {}) });
+      const bucket = await bucketInventory(context, {
+        signal,
+        ...(local ? { localManifests: manifestsByStamp(local) } : {}),
+      });
       return { local, bucket };
     } finally {
       s3.closeS3(context);
@@ -50,7 +53,10 @@ export function refOf(backup: StoredBackup): string | undefined {
 }
 
 export function describeBackup(backup: StoredBackup): string {
-  const when = backup.takenAt.toISOString().replace(/:\d\d\.\d+Z$/, 'Z').replace('T', ' ');
+  const when = backup.takenAt
+    .toISOString()
+    .replace(/:\d\d\.\d+Z$/, 'Z')
+    .replace('T', ' ');
   const size = backup.dump ? formatBytes(backup.dump.size) : 'no dump';
   const eras = backup.manifest?.keyEras.map((e) => e.label).join('+') || 'era ?';
   const state = backup.verified ? 'verified' : backup.manifest ? 'not verified' : 'no manifest';
@@ -59,7 +65,9 @@ export function describeBackup(backup: StoredBackup): string {
 
 /** Every restorable dump, newest first (local before bucket at the same time). */
 export function catalogChoices(catalog: Catalog): CatalogChoice[] {
-  const all = [...(catalog.local?.backups ?? []), ...(catalog.bucket?.backups ?? [])].filter((b) => b.dump !== undefined);
+  const all = [...(catalog.local?.backups ?? []), ...(catalog.bucket?.backups ?? [])].filter(
+    (b) => b.dump !== undefined,
+  );
   all.sort((a, b) => b.takenAt.getTime() - a.takenAt.getTime() || (a.location === 'local' ? -1 : 1));
   return all.map((backup) => ({ value: refOf(backup) as string, label: describeBackup(backup), backup }));
 }

@@ -122,7 +122,8 @@ async function createCopy(
   const spec = { ...wanted };
   if (spec.owner && !(await existingRoles(admin, [spec.owner])).has(spec.owner)) {
     warn(
-      `the source's owner role "${spec.owner}" does not exist on this server: the restored database is owned by the restoring role (create the role, then: ALTER DATABASE … OWNER TO "${spec.owner}")`,
+      `the source's owner role "${spec.owner}" does not exist on this server: the restored database ` +
+        `is owned by the restoring role (create the role, then: ALTER DATABASE … OWNER TO "${spec.owner}")`,
     );
     delete spec.owner;
   }
@@ -141,7 +142,9 @@ async function createCopy(
       }
       if (!LOCALE_PROBLEM.has(code) || index === attempts.length - 1) throw error;
       warn(
-        `the source's locale cannot be used on this server (${messageOf(error)}): ${statement} failed; the restored database takes ${describeSpec(attempts[index + 1] as NewDatabaseSpec)} instead`,
+        `the source's locale cannot be used on this server (${messageOf(error)}): ${statement} ` +
+          `failed; the restored database takes ${describeSpec(attempts[index + 1] as NewDatabaseSpec)} ` +
+          `instead`,
       );
     }
   }
@@ -208,7 +211,9 @@ export async function runCopy(params: CopyParams, ctx: ActionContext): Promise<A
       : (fromArchive?.spec ?? { encoding: source?.encoding, collate: source?.collate, ctype: source?.ctype });
     if (fromArchive)
       info(
-        `database properties from the archive (no manifest): ${describeSpec(fromArchive.spec)}${fromArchive.spec.owner ? `, owner ${fromArchive.spec.owner}` : ''}, ${fromArchive.statements.length} statement(s) to apply after the swap`,
+        `database properties from the archive (no ` +
+          `manifest): ${describeSpec(fromArchive.spec)}${fromArchive.spec.owner ? `, owner ${fromArchive.spec.owner}` : ''}, ${fromArchive.statements.length} ` +
+          `statement(s) to apply after the swap`,
       );
     if (
       replaced &&
@@ -216,13 +221,15 @@ export async function runCopy(params: CopyParams, ctx: ActionContext): Promise<A
       (replaced.encoding !== source.encoding || replaced.collate !== source.collate)
     ) {
       warn(
-        `the dump's source was ${source.encoding}/${source.collate ?? '?'}; ${target.database} is ${replaced.encoding}/${replaced.collate}: the restored database takes ${target.database}'s`,
+        `the dump's source was ${source.encoding}/${source.collate ?? '?'}; ${target.database} ` +
+          `is ${replaced.encoding}/${replaced.collate}: the restored database takes ${target.database}'s`,
       );
     }
     if (chosen.properties) info(`database properties from ${chosen.origin}: ${describeProperties(chosen.properties)}`);
     else if (!fromArchive)
       info(
-        "no database properties recorded (no manifest, no database to replace, none in the archive): the server's defaults apply",
+        'no database properties recorded (no manifest, no database to replace, none in the ' +
+          "archive): the server's defaults apply",
       );
     await admin.query(`DROP DATABASE IF EXISTS ${quoteIdent(copyName)} WITH (FORCE)`); // left by a killed attempt of this run
     const used = await createCopy(admin, copyName, wanted, fallbackSpecs(wanted, replaced), warn);
@@ -299,7 +306,8 @@ async function archiveProperties(
   } catch (error) {
     if (ctx.signal.aborted) throw error;
     warn(
-      `the database-level properties could not be read from the archive (${messageOf(error)}): the server's defaults apply`,
+      `the database-level properties could not be read from the archive (${messageOf(error)}): the ` +
+        `server's defaults apply`,
     );
     return undefined;
   }

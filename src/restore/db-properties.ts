@@ -11,14 +11,39 @@ import { quoteIdent, quoteLiteral } from './server.js';
 export type { DatabaseProperties };
 
 /** Settings whose value is a list of quoted items (pg_dump's GUC_LIST_QUOTE variables). */
-const LIST_SETTINGS = new Set(['search_path', 'temp_tablespaces', 'session_preload_libraries', 'local_preload_libraries', 'shared_preload_libraries']);
+const LIST_SETTINGS = new Set([
+  'search_path',
+  'temp_tablespaces',
+  'session_preload_libraries',
+  'local_preload_libraries',
+  'shared_preload_libraries',
+]);
 
-export async function readDatabaseProperties(client: pg.ClientBase, name: string): Promise<DatabaseProperties | undefined> {
-  const version = Number((await client.query<{ v: string }>(`SELECT current_setting('server_version_num') AS v`)).rows[0]?.v ?? 0);
+export async function readDatabaseProperties(
+  client: pg.ClientBase,
+  name: string,
+): Promise<DatabaseProperties | undefined> {
+  const version = Number(
+    (await client.query<{ v: string }>(`SELECT current_setting('server_version_num') AS v`)).rows[0]?.v ?? 0,
+  );
   const localeColumns =
-    version >= 170000 ? ', d.datlocprovider::text AS provider, d.datlocale AS provider_locale' : version >= 150000 ? ', d.datlocprovider::text AS provider, d.daticulocale AS provider_locale' : '';
+    version >= 170000
+      ? ', d.datlocprovider::text AS provider, d.datlocale AS provider_locale'
+      : version >= 150000
+        ? ', d.datlocprovider::text AS provider, d.daticulocale AS provider_locale'
+        : '';
   const row = (
-    await client.query<{ owner: string; encoding: string; collate: string; ctype: string; connlimit: number; comment: string | null; default_acl: boolean; provider?: string; provider_locale?: string | null }>(
+    await client.query<{
+      owner: string;
+      encoding: string;
+      collate: string;
+      ctype: string;
+      connlimit: number;
+      comment: string | null;
+      default_acl: boolean;
+      provider?: string;
+      provider_locale?: string | null;
+    }>(
       `SELECT pg_get_userbyid(d.datdba) AS owner, pg_encoding_to_char(d.encoding) AS encoding, d.datcollate AS collate,
               d.datctype AS ctype, d.datconnlimit AS connlimit, shobj_description(d.oid, 'pg_database') AS comment,
               d.datacl IS NULL AS default_acl${localeColumns}
@@ -52,7 +77,9 @@ export async function readDatabaseProperties(client: pg.ClientBase, name: string
     connLimit: row.connlimit,
     comment: row.comment,
     settings: settings.rows.filter((r) => r.role === null).flatMap((r) => r.config),
-    roleSettings: settings.rows.filter((r) => r.role !== null).map((r) => ({ role: r.role as string, settings: r.config })),
+    roleSettings: settings.rows
+      .filter((r) => r.role !== null)
+      .map((r) => ({ role: r.role as string, settings: r.config })),
     grants,
   };
 }
@@ -111,7 +138,9 @@ export function setClause(entry: string): string {
   const name = at < 0 ? entry : entry.slice(0, at);
   const value = at < 0 ? '' : entry.slice(at + 1);
   const quotedName = name.split('.').map(quoteIdent).join('.');
-  const quotedValue = LIST_SETTINGS.has(name.toLowerCase()) ? splitListSetting(value).map(quoteLiteral).join(', ') : quoteLiteral(value);
+  const quotedValue = LIST_SETTINGS.has(name.toLowerCase())
+    ? splitListSetting(value).map(quoteLiteral).join(', ')
+    : quoteLiteral(value);
   return `SET ${quotedName} = ${quotedValue}`;
 }
 
@@ -121,11 +150,19 @@ export function reapplyStatements(name: string, props: DatabaseProperties): stri
   const statements: string[] = [];
   if (props.connLimit !== -1) statements.push(`ALTER DATABASE ${db} CONNECTION LIMIT ${props.connLimit}`);
   for (const entry of props.settings) statements.push(`ALTER DATABASE ${db} ${setClause(entry)}`);
-  for (const { role, settings } of props.roleSettings) for (const entry of settings) statements.push(`ALTER ROLE ${quoteIdent(role)} IN DATABASE ${db} ${setClause(entry)}`);
+  for (const { role, settings } of props.roleSettings)
+    for (const entry of settings)
+      statements.push(`ALTER ROLE ${quoteIdent(role)} IN DATABASE ${db} ${setClause(entry)}`);
   if (props.grants) {
-    statements.push(`REVOKE ALL ON DATABASE ${db} FROM PUBLIC`, `REVOKE ALL ON DATABASE ${db} FROM ${quoteIdent(props.owner)}`);
+    statements.push(
+      `REVOKE ALL ON DATABASE ${db} FROM PUBLIC`,
+      `REVOKE ALL ON DATABASE ${db} FROM ${quoteIdent(props.owner)}`,
+    );
     for (const g of props.grants) {
-      statements.push(`GRANT ${g.privilege} ON DATABASE ${db} TO ${g.grantee === null ? 'PUBLIC' : quoteIdent(g.grantee)}${g.grantable ? ' WITH GRANT OPTION' : ''}`);
+      statements.push(
+        `GRANT ${g.privilege} ON DATABASE ${db} ` +
+          `TO ${g.grantee === null ? 'PUBLIC' : quoteIdent(g.grantee)}${g.grantable ? ' WITH GRANT OPTION' : ''}`,
+      );
     }
   }
   if (props.comment !== null) statements.push(`COMMENT ON DATABASE ${db} IS ${quoteLiteral(props.comment)}`);
@@ -192,7 +229,8 @@ export async function existingRoles(client: pg.ClientBase, names: readonly strin
 /** One line describing the properties (for the log). */
 export function describeProperties(p: DatabaseProperties): string {
   const names: Record<string, string> = { i: 'ICU', b: 'builtin' };
-  const provider = `${names[p.localeProvider ?? ''] ?? 'libc'} ${p.localeProvider === 'c' ? '' : (p.providerLocale ?? '')}`.trim();
+  const provider =
+    `${names[p.localeProvider ?? ''] ?? 'libc'} ${p.localeProvider === 'c' ? '' : (p.providerLocale ?? '')}`.trim();
   const parts = [`owner ${p.owner}`, `${p.encoding}`, `collate ${p.collate}`, `ctype ${p.ctype}`, provider];
   if (p.comment !== null) parts.push('a comment');
   if (p.settings.length) parts.push(`${p.settings.length} setting(s)`);

@@ -68,9 +68,23 @@ export async function decryptDump(options: {
     if (options.signal.aborted || error instanceof AgeDecryptError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOSPC' || code === 'EDQUOT') {
-      throw new StepFailedError(`the disk of the private folder filled up while decrypting (${code})`, 'point TMPDIR at a folder on a larger disk; nothing was changed', error);
+      throw new StepFailedError(
+        `the disk of the private folder filled up while decrypting (${code})`,
+        'point TMPDIR at a folder on a larger disk; nothing was changed',
+        error,
+      );
     }
-    throw new StepFailedError(`decrypting ${options.source} failed: ${(error as Error).message}`, 'check the file and the private folder (TMPDIR); nothing was changed', error);
+    throw new StepFailedError(
+      `decrypting ${options.source} failed: ${(error as Error).message}`,
+      'check the file and the private folder (TMPDIR); nothing was changed',
+      error,
+    );
   }
-  return { storedSha256: stored.digest(), storedSize: stored.bytes, plaintextSha256: plain.digest(), plaintextSize: plain.bytes, durationMs: Date.now() - started };
+  return {
+    storedSha256: stored.digest(),
+    storedSize: stored.bytes,
+    plaintextSha256: plain.digest(),
+    plaintextSize: plain.bytes,
+    durationMs: Date.now() - started,
+  };
 }

@@ -24,7 +24,12 @@ export interface StoredValue {
 const FETCH_SIZE = 5_000;
 
 /** Every non-null encrypted value in the dump's data for `columns`. */
-export async function* valuesInDump(pgRestore: string, file: string, columns: readonly EncryptedColumnSpec[], signal: AbortSignal): AsyncGenerator<StoredValue> {
+export async function* valuesInDump(
+  pgRestore: string,
+  file: string,
+  columns: readonly EncryptedColumnSpec[],
+  signal: AbortSignal,
+): AsyncGenerator<StoredValue> {
   if (columns.length === 0) return;
   const refs = columns.map((c) => ({ spec: c, ref: parseTableKey(c.table) }));
   // pg_restore's --table matches a name in any schema: the COPY header's schema picks the right one below.
@@ -38,10 +43,14 @@ export async function* valuesInDump(pgRestore: string, file: string, columns: re
     stdoutTo: 'pipe',
     label: 'pg_restore --data-only (encrypted columns)',
   });
-  const settled = done.then((r) => ({ ok: true as const, r }), (e: unknown) => ({ ok: false as const, e }));
+  const settled = done.then(
+    (r) => ({ ok: true as const, r }),
+    (e: unknown) => ({ ok: false as const, e }),
+  );
   let finished = false;
   try {
-    if (!child.stdout) throw new StepFailedError('pg_restore started without a standard output', 'report this as a bug');
+    if (!child.stdout)
+      throw new StepFailedError('pg_restore started without a standard output', 'report this as a bug');
     const lines = createInterface({ input: child.stdout, crlfDelay: Infinity });
     let current: { table: string; picks: { column: string; index: number }[]; keyIndex: number } | undefined;
     for await (const line of lines) {
@@ -69,7 +78,8 @@ export async function* valuesInDump(pgRestore: string, file: string, columns: re
       const key = current.keyIndex >= 0 ? (fields[current.keyIndex] ?? '?') : '?';
       for (const pick of current.picks) {
         const value = fields[pick.index];
-        if (value !== null && value !== undefined && value !== '') yield { table: current.table, column: pick.column, key, value };
+        if (value !== null && value !== undefined && value !== '')
+          yield { table: current.table, column: pick.column, key, value };
       }
     }
     finished = true;
@@ -79,14 +89,21 @@ export async function* valuesInDump(pgRestore: string, file: string, columns: re
     if (finished) {
       if (!outcome.ok) throw outcome.e;
       if (outcome.r.exitCode !== 0) {
-        throw new StepFailedError(`pg_restore could not read the encrypted columns from the dump (exit ${outcome.r.exitCode}): ${outcome.r.stderrTail.slice(-3).join(' / ')}`, 'the archive is damaged: use another dump');
+        throw new StepFailedError(
+          `pg_restore could not read the encrypted columns from the dump ` +
+            `(exit ${outcome.r.exitCode}): ${outcome.r.stderrTail.slice(-3).join(' / ')}`,
+          'the archive is damaged: use another dump',
+        );
       }
     }
   }
 }
 
 /** Every non-null encrypted value in the database's tables for `columns` (tables that do not exist are skipped). */
-export async function* valuesInDatabase(client: pg.ClientBase, columns: readonly EncryptedColumnSpec[]): AsyncGenerator<StoredValue> {
+export async function* valuesInDatabase(
+  client: pg.ClientBase,
+  columns: readonly EncryptedColumnSpec[],
+): AsyncGenerator<StoredValue> {
   for (const column of columns) {
     const table = parseTableKey(column.table);
     const present = await columnsOf(client, table);
@@ -101,7 +118,8 @@ export async function* valuesInDatabase(client: pg.ClientBase, columns: readonly
       );
       for (;;) {
         const batch = await client.query<{ k: string; v: string }>(`FETCH ${FETCH_SIZE} FROM encrypted_values`);
-        for (const row of batch.rows) if (row.v !== '') yield { table: column.table, column: column.column, key: row.k, value: row.v };
+        for (const row of batch.rows)
+          if (row.v !== '') yield { table: column.table, column: column.column, key: row.k, value: row.v };
         if (batch.rows.length < FETCH_SIZE) break;
       }
       completed = true;

@@ -23,5 +23,10 @@ export function formatSpan(ms: number): string {
 export function formatTime(iso: string | null | undefined): string {
   if (!iso) return 'unknown time';
   const date = new Date(iso);
-  return Number.isNaN(date.getTime()) ? iso : date.toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+  return Number.isNaN(date.getTime())
+    ? iso
+    : date
+        .toISOString()
+        .replace('T', ' ')
+        .replace(/\.\d+Z$/, 'Z');
 }

@@ -18,7 +18,9 @@ export async function inPlaceRestore(job: RestoreJob): Promise<ApplyResult> {
   const info = (text: string) => ctx.output(text, 'info');
   ctx.output(`before the restore: stopping now leaves ${target.label} as it was (no safety dump yet)`, 'info', 'phase');
   ctx.progress({ done: 0, label: 'pre-restore safety dump of the target' });
-  info(`ownership: ${job.noOwner ? '--no-owner (every restored object is owned by the restoring role)' : 'kept as in the dump'}`);
+  info(
+    `ownership: ${job.noOwner ? '--no-owner (every restored object is owned by the restoring role)' : 'kept as in the dump'}`,
+  );
   const safety = await makeSafetyDump(ctx, target);
   info(`pre-restore safety dump written: ${safety.path} (reason pre-restore; restores like any dump)`);
 
@@ -59,9 +61,12 @@ export async function inPlaceRestore(job: RestoreJob): Promise<ApplyResult> {
     const leaves = 'stopping now leaves it in place, the application perhaps stopped, and skips the checks';
     ctx.output(`after the commit: ${target.database} is the restored database; ${leaves}`, 'info', 'phase');
   } catch (error) {
-    const untouched = `the transaction was rolled back: ${target.label} is as it was; the safety dump ${safety.name} is kept`;
+    const untouched =
+      `the transaction was rolled back: ${target.label} is as it was; the safety dump ${safety.name} ` + `is kept`;
     if (appStopped) {
-      await runAppCommand(ctx, 'APP_START_COMMAND', new AbortController().signal).catch((e: unknown) => ctx.output(`APP_START_COMMAND failed: ${messageOf(e)}`, 'warn'));
+      await runAppCommand(ctx, 'APP_START_COMMAND', new AbortController().signal).catch((e: unknown) =>
+        ctx.output(`APP_START_COMMAND failed: ${messageOf(e)}`, 'warn'),
+      );
     }
     if (ctx.signal.aborted) {
       ctx.output(`stopped: ${untouched}`, 'warn');

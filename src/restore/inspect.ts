@@ -40,21 +40,59 @@ async function roleRights(client: pg.ClientBase, database: string): Promise<Role
       [database],
     )
   ).rows[0];
-  return { superuser: row?.superuser ?? false, createdb: row?.createdb ?? false, owner: row?.owner ?? null, ownsTarget: row?.owns ?? false };
+  return {
+    superuser: row?.superuser ?? false,
+    createdb: row?.createdb ?? false,
+    owner: row?.owner ?? null,
+    ownsTarget: row?.owns ?? false,
+  };
 }
 
-export function decideMode(wanted: 'auto' | RestoreMode, rights: RoleRights, exists: boolean, label: string): { mode: RestoreMode; reason: string } {
+export function decideMode(
+  wanted: 'auto' | RestoreMode,
+  rights: RoleRights,
+  exists: boolean,
+  label: string,
+): { mode: RestoreMode; reason: string } {
   const canCreate = rights.superuser || rights.createdb;
   const canSwap = rights.superuser || (rights.createdb && (!exists || rights.ownsTarget));
   if (!exists) {
-    if (!canCreate) throw new StepFailedError(`the database of ${label} does not exist and this role may not create databases`, 'connect as a role with CREATEDB (or the server\'s superuser), or create the empty database first');
-    if (wanted === 'in-place') throw new UsageError(`the database of ${label} does not exist: there is nothing to restore in place`, 'use the default mode (swap)');
-    return { mode: 'swap', reason: 'the database does not exist: it is created from the dump under a temporary name, then named' };
+    if (!canCreate)
+      throw new StepFailedError(
+        `the database of ${label} does not exist and this role may not create databases`,
+        "connect as a role with CREATEDB (or the server's superuser), or create the empty database first",
+      );
+    if (wanted === 'in-place')
+      throw new UsageError(
+        `the database of ${label} does not exist: there is nothing to restore in place`,
+        'use the default mode (swap)',
+      );
+    return {
+      mode: 'swap',
+      reason: 'the database does not exist: it is created from the dump under a temporary name, then named',
+    };
   }
-  if (wanted === 'swap' && !canSwap) throw new StepFailedError(`swap mode needs a role that may create databases and rename ${label} (CREATEDB and owner, or superuser)`, 'use mode in-place, or connect as the database owner with CREATEDB');
-  if (wanted === 'in-place') return { mode: 'in-place', reason: 'asked for: a pre-restore safety dump first, then one pg_restore in one transaction' };
-  if (canSwap) return { mode: 'swap', reason: rights.superuser ? 'the role is a superuser' : 'the role owns the database and has CREATEDB' };
-  return { mode: 'in-place', reason: 'the role may not create or rename databases: a pre-restore safety dump first, then one pg_restore in one transaction' };
+  if (wanted === 'swap' && !canSwap)
+    throw new StepFailedError(
+      `swap mode needs a role that may create databases and rename ${label} (CREATEDB and owner, or superuser)`,
+      'use mode in-place, or connect as the database owner with CREATEDB',
+    );
+  if (wanted === 'in-place')
+    return {
+      mode: 'in-place',
+      reason: 'asked for: a pre-restore safety dump first, then one pg_restore in one transaction',
+    };
+  if (canSwap)
+    return {
+      mode: 'swap',
+      reason: rights.superuser ? 'the role is a superuser' : 'the role owns the database and has CREATEDB',
+    };
+  return {
+    mode: 'in-place',
+    reason:
+      'the role may not create or rename databases: a pre-restore safety dump first, then one ' +
+      'pg_restore in one transaction',
+  };
 }
 
 interface Content {
@@ -121,7 +159,10 @@ async function readContent(client: pg.ClientBase, profile: SchemaProfile, takenA
     notChecked.push(`row counts of the profile's tables: none of ${named} exists (PROFILE_INSPECT_TABLES)`);
   }
   const audit = await readAudit(client, profile, takenAt, notChecked);
-  for (const [what, entry] of [['application sessions', profile.sessions], ['accounts', profile.users]] as const) {
+  for (const [what, entry] of [
+    ['application sessions', profile.sessions],
+    ['accounts', profile.users],
+  ] as const) {
     const found = await detectPlain(client, entry);
     if (!found.found) notChecked.push(`${what}: ${found.why}`);
   }
@@ -147,16 +188,35 @@ async function backendPid(client: pg.ClientBase): Promise<number> {
   return (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]?.pid ?? 0;
 }
 
-async function readSessions(target: PgTarget, exists: boolean, ownPid: number, signal: AbortSignal): Promise<SessionInfo[]> {
+async function readSessions(
+  target: PgTarget,
+  exists: boolean,
+  ownPid: number,
+  signal: AbortSignal,
+): Promise<SessionInfo[]> {
   if (!exists) return [];
   const admin = await connectMaintenance(target, signal);
   try {
-    const rows = await admin.query<{ pid: number; usename: string | null; application_name: string | null; client: string | null; state: string | null; since: Date | null }>(
+    const rows = await admin.query<{
+      pid: number;
+      usename: string | null;
+      application_name: string | null;
+      client: string | null;
+      state: string | null;
+      since: Date | null;
+    }>(
       `SELECT pid, usename, application_name, client_addr::text AS client, state, backend_start AS since
          FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid() AND pid <> $2 ORDER BY backend_start`,
       [target.database, ownPid],
     );
-    return rows.rows.map((r) => ({ pid: r.pid, user: r.usename, application: r.application_name || null, client: r.client, state: r.state, since: r.since ? r.since.toISOString() : null }));
+    return rows.rows.map((r) => ({
+      pid: r.pid,
+      user: r.usename,
+      application: r.application_name || null,
+      client: r.client,
+      state: r.state,
+      since: r.since ? r.since.toISOString() : null,
+    }));
   } finally {
     await admin.end().catch(() => undefined);
   }
@@ -170,16 +230,20 @@ export async function inspectTarget(params: InspectParams, ctx: ActionContext): 
   const target = parseConnectionString(params.target);
   const { client, exists } = await connectTargetOrServer(target, ctx.signal);
   try {
-    const info = (await client.query<{ version: string; num: string; size: string | null }>(
-      `SELECT current_setting('server_version') AS version, current_setting('server_version_num') AS num,
+    const info = (
+      await client.query<{ version: string; num: string; size: string | null }>(
+        `SELECT current_setting('server_version') AS version, current_setting('server_version_num') AS num,
               (SELECT pg_database_size(oid)::text FROM pg_database WHERE datname = $1) AS size`,
-      [target.database],
-    )).rows[0];
+        [target.database],
+      )
+    ).rows[0];
     const serverVersionNum = Number(info?.num ?? 0);
     const dumpNum = params.dump?.manifest?.source.serverVersionNum ?? params.dump?.archive.dumpedFromNum ?? null;
     if (dumpNum !== null && Math.floor(serverVersionNum / 10_000) < Math.floor(dumpNum / 10_000)) {
       throw new StepFailedError(
-        `the target server runs PostgreSQL ${info?.version}, older than the dump's source (${params.dump?.manifest?.source.serverVersion ?? params.dump?.archive.dumpedFrom}): refusing to restore (nothing was changed)`,
+        `the target server runs PostgreSQL ${info?.version}, older than the dump's source ` +
+          `(${params.dump?.manifest?.source.serverVersion ?? params.dump?.archive.dumpedFrom}): ` +
+          `refusing to restore (nothing was changed)`,
         `restore onto a server of PostgreSQL ${Math.floor(dumpNum / 10_000)} or newer`,
       );
     }
@@ -213,20 +277,33 @@ export async function inspectTarget(params: InspectParams, ctx: ActionContext): 
 }
 
 /** The lines the confirmation shows: what is replaced, how, who is disconnected, what is lost, what comes back. */
-export function confirmationDetails(inspection: Inspection, dump: VerifiedDump | undefined, beforeName: string): string[] {
+export function confirmationDetails(
+  inspection: Inspection,
+  dump: VerifiedDump | undefined,
+  beforeName: string,
+): string[] {
   const lines: string[] = [];
-  const dumpLine = dump ? `${dump.name} taken ${formatTime(dump.takenAt)}${dump.manifest ? ` (era ${dump.manifest.keyEras.map((e) => e.label).join('+') || '?'})` : ' (no manifest)'}` : 'the dump';
+  const dumpLine = dump
+    ? `${dump.name} ` +
+      `taken ${formatTime(dump.takenAt)}${dump.manifest ? ` (era ${dump.manifest.keyEras.map((e) => e.label).join('+') || '?'})` : ' (no manifest)'}`
+    : 'the dump';
   if (!inspection.exists) {
     lines.push(`create the database ${inspection.label} (it does not exist) from ${dumpLine}`);
   } else {
     const size = inspection.sizeBytes !== null ? `, ${formatBytes(inspection.sizeBytes)}` : '';
-    lines.push(`REPLACE the database ${inspection.label} (PostgreSQL ${inspection.serverVersion}, system ${inspection.systemIdentifier}${size}) with ${dumpLine}`);
+    lines.push(
+      `REPLACE the database ${inspection.label} (PostgreSQL ${inspection.serverVersion}, ` +
+        `system ${inspection.systemIdentifier}${size}) with ${dumpLine}`,
+    );
     lines.push(
       inspection.mode === 'swap'
-        ? `swap mode: restored beside it, then renamed; the current database is kept as ${beforeName} until dropped by an explicit step`
+        ? `swap mode: restored beside it, then renamed; the current database is kept as ${beforeName} ` +
+            `until dropped by an explicit step`
         : 'in-place mode: a pre-restore safety dump first, then one pg_restore --clean in one transaction',
     );
-    const counts = Object.entries(inspection.rowCounts).map(([t, n]) => `${t} ${n}`).join(', ');
+    const counts = Object.entries(inspection.rowCounts)
+      .map(([t, n]) => `${t} ${n}`)
+      .join(', ');
     if (counts) lines.push(`now in the target: ${counts}`);
   }
   if (inspection.sessions.length > 0) {
@@ -235,11 +312,22 @@ export function confirmationDetails(inspection: Inspection, dump: VerifiedDump |
   } else if (inspection.exists) {
     lines.push('no session is connected to it now (any that connects before the swap is ended too)');
   }
-  if (dump?.takenAt && inspection.newestAuditEvent && Date.parse(inspection.newestAuditEvent.at) > Date.parse(dump.takenAt)) {
-    lines.push(`data written after ${formatTime(dump.takenAt)} is lost: the newest audit event is ${inspection.newestAuditEvent.action} at ${formatTime(inspection.newestAuditEvent.at)} (${formatSpan(Date.parse(inspection.newestAuditEvent.at) - Date.parse(dump.takenAt))} later)`);
+  if (
+    dump?.takenAt &&
+    inspection.newestAuditEvent &&
+    Date.parse(inspection.newestAuditEvent.at) > Date.parse(dump.takenAt)
+  ) {
+    lines.push(
+      `data written after ${formatTime(dump.takenAt)} is lost: the newest audit event ` +
+        `is ${inspection.newestAuditEvent.action} at ${formatTime(inspection.newestAuditEvent.at)} ` +
+        `(${formatSpan(Date.parse(inspection.newestAuditEvent.at) - Date.parse(dump.takenAt))} later)`,
+    );
   }
   if (inspection.deletedAccounts.length > 0) {
-    lines.push(`GDPR: ${inspection.deletedAccounts.length} account(s) deleted after the dump come back and must be erased again: ${inspection.deletedAccounts.map((d) => d.id).join(', ')}`);
+    lines.push(
+      `GDPR: ${inspection.deletedAccounts.length} account(s) deleted after the dump come back and ` +
+        `must be erased again: ${inspection.deletedAccounts.map((d) => d.id).join(', ')}`,
+    );
   }
   if (inspection.extraTables.length > 0 && inspection.mode === 'in-place') {
     lines.push(`tables not in the dump stay as they are: ${inspection.extraTables.join(', ')}`);

@@ -40,8 +40,21 @@ export function countOpened(values: readonly StoredValue[], key: Buffer): number
   return values.filter((v) => keyIndexFor(v.value, [key]) === 0).length;
 }
 
-export async function takeCensus(values: AsyncIterable<StoredValue>, keys: readonly Buffer[], onProgress?: (done: number) => void): Promise<Census> {
-  const census: Census = { total: 0, perKey: keys.map(() => 0), unreadable: {}, unreadableTotal: 0, examples: {}, samples: [], samplesComplete: true, perColumn: {} };
+export async function takeCensus(
+  values: AsyncIterable<StoredValue>,
+  keys: readonly Buffer[],
+  onProgress?: (done: number) => void,
+): Promise<Census> {
+  const census: Census = {
+    total: 0,
+    perKey: keys.map(() => 0),
+    unreadable: {},
+    unreadableTotal: 0,
+    examples: {},
+    samples: [],
+    samplesComplete: true,
+    perColumn: {},
+  };
   for await (const stored of values) {
     census.total += 1;
     const where = `${stored.table}.${stored.column}`;

@@ -26,8 +26,13 @@ export async function readRegisterForRestore(ctx: ActionContext): Promise<KeyEra
     let s3;
     if (ctx.settings.get('S3_BUCKET')) s3 = (await import('../s3/settings.js')).s3SettingsFromSettings(ctx.settings);
     const read = await readRegister({ backupDir, ...(s3 ? { s3 } : {}) }, { signal: ctx.signal });
-    if (read.bucket === 'unreachable') ctx.output(`the key-era register in the bucket could not be read (${read.bucketError ?? '?'}): using the local copy`, 'warn');
-    if (!read.register) ctx.output('there is no key-era register (bucket or BACKUP_DIR): eras are known only from the manifest', 'warn');
+    if (read.bucket === 'unreachable')
+      ctx.output(
+        `the key-era register in the bucket could not be read (${read.bucketError ?? '?'}): using the local copy`,
+        'warn',
+      );
+    if (!read.register)
+      ctx.output('there is no key-era register (bucket or BACKUP_DIR): eras are known only from the manifest', 'warn');
     return read.register;
   } catch (error) {
     if (ctx.signal.aborted) throw error;
@@ -55,7 +60,10 @@ export async function runKeyEra(params: KeyEraParams, ctx: ActionContext): Promi
     values = () => valuesInDatabase(opened, params.columns);
     dataName = `the database ${target.label}`;
   } else {
-    throw new UsageError('restore.key-era needs a verified dump (dump:) or a database (target:)', 'fix the step in the runbook');
+    throw new UsageError(
+      'restore.key-era needs a verified dump (dump:) or a database (target:)',
+      'fix the step in the runbook',
+    );
   }
   try {
     const outcome = await selectKeyEra(ctx, {
@@ -66,18 +74,28 @@ export async function runKeyEra(params: KeyEraParams, ctx: ActionContext): Promi
       values,
       dataName,
     });
-    const keys = outcome.accepted.map((a) => ({ era: a.era, fingerprint: shortFingerprint(a.key.fingerprint), source: a.key.source, how: a.how }));
-    const perTable = Object.entries(outcome.census.perColumn).map(([where, n]) => `${where}: ${n}`).join(', ');
-    const dumpEra = outcome.dumpEras.join('+') || (outcome.accepted.map((a) => a.era).join('+') || outcome.currentEra);
+    const keys = outcome.accepted.map((a) => ({
+      era: a.era,
+      fingerprint: shortFingerprint(a.key.fingerprint),
+      source: a.key.source,
+      how: a.how,
+    }));
+    const perTable = Object.entries(outcome.census.perColumn)
+      .map(([where, n]) => `${where}: ${n}`)
+      .join(', ');
+    const dumpEra = outcome.dumpEras.join('+') || outcome.accepted.map((a) => a.era).join('+') || outcome.currentEra;
     const details = outcome.needsReencrypt
       ? [
-          `re-encrypt ${outcome.census.unreadableTotal} of ${outcome.census.total} encrypted values (${perTable}) under the current key (era "${outcome.currentEra}")`,
-          `read with the key(s) of era ${keys.map((k) => `"${k.era}"`).join(', ')}; batched, each batch one transaction; safe to re-run`,
+          `re-encrypt ${outcome.census.unreadableTotal} of ${outcome.census.total} encrypted values ` +
+            `(${perTable}) under the current key (era "${outcome.currentEra}")`,
+          `read with the key(s) of era ${keys.map((k) => `"${k.era}"`).join(', ')}; batched, each ` +
+            `batch one transaction; safe to re-run`,
         ]
       : [];
     return {
       message: outcome.needsReencrypt
-        ? `data of era ${dumpEra}, current era ${outcome.currentEra}: reencrypt-secrets needed (${keys.length} older key(s) accepted)`
+        ? `data of era ${dumpEra}, current era ${outcome.currentEra}: reencrypt-secrets needed ` +
+          `(${keys.length} older key(s) accepted)`
         : outcome.census.total === 0
           ? `${dataName} holds no encrypted values: no key needed, nothing to re-encrypt`
           : `data opens under the current key (era ${outcome.currentEra}): nothing to re-encrypt`,
@@ -86,10 +104,16 @@ export async function runKeyEra(params: KeyEraParams, ctx: ActionContext): Promi
         dumpEras: outcome.dumpEras,
         currentEra: outcome.currentEra,
         needsReencrypt: outcome.needsReencrypt,
-        values: { total: outcome.census.total, underCurrentKey: outcome.census.perKey[0] ?? 0, perColumn: outcome.census.perColumn },
+        values: {
+          total: outcome.census.total,
+          underCurrentKey: outcome.census.perKey[0] ?? 0,
+          perColumn: outcome.census.perColumn,
+        },
         keys,
         ...(token ? { token, details } : {}),
-        record: { keyEra: { dump: dumpEra, current: outcome.currentEra, needsReencrypt: outcome.needsReencrypt, keys } },
+        record: {
+          keyEra: { dump: dumpEra, current: outcome.currentEra, needsReencrypt: outcome.needsReencrypt, keys },
+        },
       },
     };
   } finally {

@@ -9,7 +9,17 @@ import { AnswerRequiredError, InvalidAnswerError, StepFailedError, UsageError } 
 import type { ActionContext, ActionResult } from '../engine/action.js';
 import { ERA_LABEL, type KeyEra, type KeyEraRegister } from '../eras/register.js';
 import { shortFingerprint } from '../keys/fingerprint.js';
-import { describeEra, holdOldKeys, keyFromCommand, obtainCurrentKey, obtainEraKey, oldKeysFromSettings, type EraDescription, type HeldKey, type KeyVerdict } from '../keysource/encryption-keys.js';
+import {
+  describeEra,
+  holdOldKeys,
+  keyFromCommand,
+  obtainCurrentKey,
+  obtainEraKey,
+  oldKeysFromSettings,
+  type EraDescription,
+  type HeldKey,
+  type KeyVerdict,
+} from '../keysource/encryption-keys.js';
 import { templateUses } from '../keysource/secret-command.js';
 import { countOpened, describeUnreadable, takeCensus, type Census } from './key-census.js';
 import type { StoredValue } from './encrypted-values.js';
@@ -46,9 +56,18 @@ function byStartDesc(a: KeyEra, b: KeyEra): number {
   return Date.parse(b.start) - Date.parse(a.start);
 }
 
-function describeFromRegister(register: KeyEraRegister | undefined, ref: { label: string; fingerprint?: string }): EraDescription {
-  const known = register?.eras.find((e) => (ref.fingerprint ? e.fingerprint === ref.fingerprint : e.label === ref.label)) ?? register?.eras.find((e) => e.label === ref.label);
-  return { label: ref.label, ...(ref.fingerprint ? { fingerprint: ref.fingerprint } : known ? { fingerprint: known.fingerprint } : {}), ...(known ? { start: known.start, end: known.end } : {}) };
+function describeFromRegister(
+  register: KeyEraRegister | undefined,
+  ref: { label: string; fingerprint?: string },
+): EraDescription {
+  const known =
+    register?.eras.find((e) => (ref.fingerprint ? e.fingerprint === ref.fingerprint : e.label === ref.label)) ??
+    register?.eras.find((e) => e.label === ref.label);
+  return {
+    label: ref.label,
+    ...(ref.fingerprint ? { fingerprint: ref.fingerprint } : known ? { fingerprint: known.fingerprint } : {}),
+    ...(known ? { start: known.start, end: known.end } : {}),
+  };
 }
 
 /** A dump-era answer that is not an era of the register is a usage error (exit 2), never taken as no answer. */
@@ -58,10 +77,18 @@ function refuseEraAnswer(answer: string, eras: readonly KeyEra[]): never {
     const why = 'is not an era label (lower-case letters, digits and dashes)';
     throw new UsageError(`the dump-era answer "${answer}" ${why}`, `answer dump-era with ${expected}`);
   }
-  throw new UsageError(`the dump-era answer "${answer}" is not an era of the key-era register`, `answer dump-era with ${expected}`);
+  throw new UsageError(
+    `the dump-era answer "${answer}" is not an era of the key-era register`,
+    `answer dump-era with ${expected}`,
+  );
 }
 
-async function chooseEra(ctx: ActionContext, register: KeyEraRegister | undefined, current: string, dataName: string): Promise<string | undefined> {
+async function chooseEra(
+  ctx: ActionContext,
+  register: KeyEraRegister | undefined,
+  current: string,
+  dataName: string,
+): Promise<string | undefined> {
   const eras = (register?.eras ?? []).filter((e) => e.label !== current).sort(byStartDesc);
   if (eras.length === 0) return undefined;
   try {
@@ -70,7 +97,10 @@ async function chooseEra(ctx: ActionContext, register: KeyEraRegister | undefine
         kind: 'choice',
         name: 'dump-era',
         message: `Without a manifest, which key era was ${dataName} taken in?`,
-        options: [...eras.map((e) => ({ value: e.label, label: describeEra(e) })), { value: 'unknown', label: 'I do not know: try the keys I can give' }],
+        options: [
+          ...eras.map((e) => ({ value: e.label, label: describeEra(e) })),
+          { value: 'unknown', label: 'I do not know: try the keys I can give' },
+        ],
         default: 'unknown',
       },
       ctx.signal,
@@ -79,7 +109,10 @@ async function chooseEra(ctx: ActionContext, register: KeyEraRegister | undefine
   } catch (error) {
     if (!(error instanceof AnswerRequiredError) || ctx.interactor.mode !== 'headless') throw error;
     if (error instanceof InvalidAnswerError) refuseEraAnswer(error.answer, eras);
-    ctx.output('no dump-era answer: trying ENCRYPTION_KEY_OLD and the vault command for each era of the register', 'info');
+    ctx.output(
+      'no dump-era answer: trying ENCRYPTION_KEY_OLD and the vault command for each era of the register',
+      'info',
+    );
     return undefined;
   }
 }
@@ -105,7 +138,8 @@ const EMPTY_CENSUS: Census = {
 function noValuesOutcome(ctx: ActionContext, inputs: KeyEraInputs): KeyEraOutcome {
   const columns = inputs.columns.map((c) => `${c.table}.${c.column}`).join(', ');
   const where = columns ? `${columns} absent or empty` : 'PROFILE_ENCRYPTED_COLUMNS=none';
-  const line = `not checked: key era: no encrypted values in ${inputs.dataName} (${where}): no ENCRYPTION_KEY is needed`;
+  const line =
+    `not checked: key era: no encrypted values in ${inputs.dataName} (${where}): no ENCRYPTION_KEY is ` + `needed`;
   ctx.output(line, 'info');
   const dumpEras = inputs.manifestEras?.map((e) => e.label) ?? [];
   return { dumpEras, currentEra: 'not needed', needsReencrypt: false, census: EMPTY_CENSUS, accepted: [] };
@@ -120,14 +154,23 @@ export async function selectKeyEra(ctx: ActionContext, inputs: KeyEraInputs): Pr
   const currentEra = register?.eras.find((e) => e.fingerprint === current.fingerprint);
   if (currentEra && currentEra.end !== null && open.length > 0) {
     throw new StepFailedError(
-      `${current.source} is the key of ${describeEra(currentEra)}, which has ended; the current era is "${open[0]?.label}"`,
-      `set ENCRYPTION_KEY to the key the auth-service runs with now (era "${open[0]?.label}"); older keys go in ENCRYPTION_KEY_OLD`,
+      `${current.source} is the key of ${describeEra(currentEra)}, which has ended; the current era ` +
+        `is "${open[0]?.label}"`,
+      `set ENCRYPTION_KEY to the key the auth-service runs with now (era "${open[0]?.label}"); ` +
+        `older keys go in ENCRYPTION_KEY_OLD`,
     );
   }
   if (register && register.eras.length > 0 && !currentEra) {
-    ctx.output(`${current.source} (fingerprint ${shortFingerprint(current.fingerprint)}) matches no era of the key-era register: was a rotation done outside the key-rotation runbook?`, 'warn');
+    ctx.output(
+      `${current.source} (fingerprint ${shortFingerprint(current.fingerprint)}) matches no era of ` +
+        `the key-era register: was a rotation done outside the key-rotation runbook?`,
+      'warn',
+    );
   }
-  const currentLabel = currentEra?.label ?? inputs.manifestEras?.find((e) => e.fingerprint === current.fingerprint)?.label ?? 'unregistered';
+  const currentLabel =
+    currentEra?.label ??
+    inputs.manifestEras?.find((e) => e.fingerprint === current.fingerprint)?.label ??
+    'unregistered';
 
   let dumpEras = inputs.manifestEras?.map((e) => describeFromRegister(register, e));
   if (!dumpEras) {
@@ -135,7 +178,11 @@ export async function selectKeyEra(ctx: ActionContext, inputs: KeyEraInputs): Pr
     dumpEras = label ? [describeFromRegister(register, { label })] : undefined;
   }
   const olderEras = (dumpEras ?? []).filter((e) => e.label !== currentLabel && e.fingerprint !== current.fingerprint);
-  ctx.output(`current era: ${currentEra ? describeEra(currentEra) : `"${currentLabel}" (fingerprint ${shortFingerprint(current.fingerprint)}…)`}`, 'info');
+  ctx.output(
+    `current ` +
+      `era: ${currentEra ? describeEra(currentEra) : `"${currentLabel}" (fingerprint ${shortFingerprint(current.fingerprint)}…)`}`,
+    'info',
+  );
   const takenIn = !dumpEras
     ? 'an unknown era (no manifest)'
     : dumpEras.length === 0
@@ -143,8 +190,16 @@ export async function selectKeyEra(ctx: ActionContext, inputs: KeyEraInputs): Pr
       : dumpEras.map(describeEra).join(' and ');
   ctx.output(`${inputs.dataName} was taken in: ${takenIn}`, 'info');
 
-  const census = await takeCensus(inputs.values(), [current.key], (done) => ctx.progress({ done, unit: 'values', label: 'trying the current key on every encrypted value' }));
-  const result = (needsReencrypt: boolean, accepted: AcceptedKey[]): KeyEraOutcome => ({ dumpEras: (dumpEras ?? []).map((e) => e.label), currentEra: currentLabel, needsReencrypt, census, accepted });
+  const census = await takeCensus(inputs.values(), [current.key], (done) =>
+    ctx.progress({ done, unit: 'values', label: 'trying the current key on every encrypted value' }),
+  );
+  const result = (needsReencrypt: boolean, accepted: AcceptedKey[]): KeyEraOutcome => ({
+    dumpEras: (dumpEras ?? []).map((e) => e.label),
+    currentEra: currentLabel,
+    needsReencrypt,
+    census,
+    accepted,
+  });
   if (census.total === 0) {
     ctx.output(`${inputs.dataName} holds no encrypted values: no key of another era is needed`, 'info');
     return result(false, []);
@@ -155,23 +210,42 @@ export async function selectKeyEra(ctx: ActionContext, inputs: KeyEraInputs): Pr
   }
   ctx.output(`${census.unreadableTotal} of ${census.total} encrypted values do not open under the current key`, 'info');
   for (const era of olderEras) {
-    ctx.output(`fetch the ENCRYPTION_KEY of ${describeEra(era)} from the vault${era.end ? ` (it must be kept until the dumps of that era expire)` : ''}`, 'info');
+    ctx.output(
+      `fetch the ENCRYPTION_KEY of ${describeEra(era)} from the ` +
+        `vault${era.end ? ` (it must be kept until the dumps of that era expire)` : ''}`,
+      'info',
+    );
   }
 
   let remaining = census.samples;
   const accepted: AcceptedKey[] = [];
   const candidates = oldKeysFromSettings(ctx).filter((k) => k.fingerprint !== current.fingerprint);
-  const judgeFor = (era: EraDescription | undefined) => (key: HeldKey): KeyVerdict => {
-    if (key.fingerprint === current.fingerprint) return { accepted: false, why: 'it is the current key' };
-    if (era?.fingerprint && key.fingerprint === era.fingerprint) return { accepted: true, how: `fingerprint ${shortFingerprint(key.fingerprint)} matches the era` };
-    const opened = countOpened(remaining, key.key);
-    if (opened > 0) {
-      const differs = era?.fingerprint ? ` (its fingerprint ${shortFingerprint(key.fingerprint)} is not the register's ${shortFingerprint(era.fingerprint)})` : '';
-      return { accepted: true, how: `opens ${opened} of the ${remaining.length} values tried from ${inputs.dataName}${differs}` };
-    }
-    const expected = era?.fingerprint ? `its fingerprint ${shortFingerprint(key.fingerprint)} is not ${era.label}'s (${shortFingerprint(era.fingerprint)}) and ` : '';
-    return { accepted: false, why: `${expected}it opens none of the ${remaining.length} encrypted values taken from ${inputs.dataName}` };
-  };
+  const judgeFor =
+    (era: EraDescription | undefined) =>
+    (key: HeldKey): KeyVerdict => {
+      if (key.fingerprint === current.fingerprint) return { accepted: false, why: 'it is the current key' };
+      if (era?.fingerprint && key.fingerprint === era.fingerprint)
+        return { accepted: true, how: `fingerprint ${shortFingerprint(key.fingerprint)} matches the era` };
+      const opened = countOpened(remaining, key.key);
+      if (opened > 0) {
+        const differs = era?.fingerprint
+          ? ` (its fingerprint ${shortFingerprint(key.fingerprint)} is not the ` +
+            `register's ${shortFingerprint(era.fingerprint)})`
+          : '';
+        return {
+          accepted: true,
+          how: `opens ${opened} of the ${remaining.length} values tried from ${inputs.dataName}${differs}`,
+        };
+      }
+      const expected = era?.fingerprint
+        ? `its fingerprint ${shortFingerprint(key.fingerprint)} is not ${era.label}'s ` +
+          `(${shortFingerprint(era.fingerprint)}) and `
+        : '';
+      return {
+        accepted: false,
+        why: `${expected}it opens none of the ${remaining.length} encrypted values taken from ${inputs.dataName}`,
+      };
+    };
   const take = (era: string, key: HeldKey, how: string) => {
     accepted.push({ era, key, how });
     remaining = remaining.filter((v) => countOpened([v], key.key) === 0);
@@ -187,7 +261,8 @@ export async function selectKeyEra(ctx: ActionContext, inputs: KeyEraInputs): Pr
   for (const key of candidates) {
     if (remaining.length === 0 || accepted.some((a) => a.key.fingerprint === key.fingerprint)) continue;
     const verdict = judgeFor(undefined)(key);
-    if (verdict.accepted) take(register?.eras.find((e) => e.fingerprint === key.fingerprint)?.label ?? 'unknown', key, verdict.how);
+    if (verdict.accepted)
+      take(register?.eras.find((e) => e.fingerprint === key.fingerprint)?.label ?? 'unknown', key, verdict.how);
   }
   if (remaining.length > 0 && (!dumpEras || dumpEras.length === 0)) {
     // No era known (no manifest, or a dump whose era was unregistered): the vault command for each older era of
@@ -202,22 +277,39 @@ export async function selectKeyEra(ctx: ActionContext, inputs: KeyEraInputs): Pr
       }
     }
     if (remaining.length > 0) {
-      const { key, how } = await obtainEraKey(ctx, { label: 'unknown' }, { judge: judgeFor(undefined), candidates: [], useCommand: false });
+      const { key, how } = await obtainEraKey(
+        ctx,
+        { label: 'unknown' },
+        { judge: judgeFor(undefined), candidates: [], useCommand: false },
+      );
       take('unknown', key, how);
     }
   }
   let final = census;
   if (remaining.length === 0 && !census.samplesComplete) {
-    final = await takeCensus(inputs.values(), [current.key, ...accepted.map((a) => a.key.key)], (done) => ctx.progress({ done, unit: 'values', label: 'checking every encrypted value opens' }));
+    final = await takeCensus(inputs.values(), [current.key, ...accepted.map((a) => a.key.key)], (done) =>
+      ctx.progress({ done, unit: 'values', label: 'checking every encrypted value opens' }),
+    );
   }
   const unreadable = remaining.length > 0 ? remaining.length : final === census ? 0 : final.unreadableTotal;
   if (unreadable > 0) {
-    const detail = final !== census ? describeUnreadable(final) : `${remaining.length} value(s), e.g. ${remaining.slice(0, 5).map((v) => `${v.table}.${v.column} ${v.key}`).join(', ')}`;
+    const detail =
+      final !== census
+        ? describeUnreadable(final)
+        : `${remaining.length} value(s), e.g. ${remaining
+            .slice(0, 5)
+            .map((v) => `${v.table}.${v.column} ${v.key}`)
+            .join(', ')}`;
     throw new StepFailedError(
       `some encrypted values of ${inputs.dataName} open under none of the keys held (${detail}): nothing was changed`,
-      `add the ENCRYPTION_KEY of ${olderEras.length > 0 ? olderEras.map((e) => `"${e.label}"`).join(' and ') : 'the era of the dump'} to ENCRYPTION_KEY_OLD (a dump taken during a rotation may need both eras' keys)`,
+      `add the ENCRYPTION_KEY ` +
+        `of ${olderEras.length > 0 ? olderEras.map((e) => `"${e.label}"`).join(' and ') : 'the era of the dump'} ` +
+        `to ENCRYPTION_KEY_OLD (a dump taken during a rotation may need both eras' keys)`,
     );
   }
-  holdOldKeys(ctx, accepted.map((a) => a.key));
+  holdOldKeys(
+    ctx,
+    accepted.map((a) => a.key),
+  );
   return result(true, accepted);
 }

@@ -28,14 +28,20 @@ export class DumpNotFoundError extends StepFailedError {}
 function notFound(what: string, where: string[]): DumpNotFoundError {
   return new DumpNotFoundError(
     `dump ${what} not found (looked in ${where.join(', ')})`,
-    'give the path of a .dump.age file, its name in BACKUP_DIR or in the bucket, or `latest`; run `obexal-runbook restore` on a terminal to choose from a list',
+    'give the path of a .dump.age file, its name in BACKUP_DIR or in the bucket, or `latest`; run ' +
+      '`obexal-runbook restore` on a terminal to choose from a list',
   );
 }
 
 /** A manifest describes this dump only when it names it. */
-function checkNames(manifest: Manifest | undefined, dumpName: string, where: string): { manifest: Manifest | null; note?: string } {
+function checkNames(
+  manifest: Manifest | undefined,
+  dumpName: string,
+  where: string,
+): { manifest: Manifest | null; note?: string } {
   if (!manifest) return { manifest: null };
-  if (manifest.dump.name !== dumpName) return { manifest: null, note: `the manifest ${where} describes ${manifest.dump.name}, not ${dumpName}` };
+  if (manifest.dump.name !== dumpName)
+    return { manifest: null, note: `the manifest ${where} describes ${manifest.dump.name}, not ${dumpName}` };
   return { manifest };
 }
 
@@ -46,10 +52,17 @@ async function readLocalManifest(path: string): Promise<{ manifest?: Manifest; p
 }
 
 /** The manifest of a local dump: beside it, else in BACKUP_DIR. */
-async function manifestForLocal(path: string, backupDir: string | undefined): Promise<{ manifest: Manifest | null; note?: string }> {
+async function manifestForLocal(
+  path: string,
+  backupDir: string | undefined,
+): Promise<{ manifest: Manifest | null; note?: string }> {
   const name = basename(path);
   const manifestName = manifestNameForDump(name);
-  if (!manifestName) return { manifest: null, note: `${name} does not follow the obexal-<time>.dump[.age] naming: no manifest can be matched to it` };
+  if (!manifestName)
+    return {
+      manifest: null,
+      note: `${name} does not follow the obexal-<time>.dump[.age] naming: no manifest can be matched to it`,
+    };
   const places = [join(dirname(path), manifestName), ...(backupDir ? [join(resolve(backupDir), manifestName)] : [])];
   const problems: string[] = [];
   for (const place of [...new Set(places)]) {
@@ -57,7 +70,13 @@ async function manifestForLocal(path: string, backupDir: string | undefined): Pr
     if (found.problem) problems.push(found.problem);
     if (found.manifest) return checkNames(found.manifest, name, place);
   }
-  return { manifest: null, note: problems.length > 0 ? `manifest unusable: ${problems.join('; ')}` : `no manifest ${manifestName} beside the dump${backupDir ? ' or in BACKUP_DIR' : ''}` };
+  return {
+    manifest: null,
+    note:
+      problems.length > 0
+        ? `manifest unusable: ${problems.join('; ')}`
+        : `no manifest ${manifestName} beside the dump${backupDir ? ' or in BACKUP_DIR' : ''}`,
+  };
 }
 
 function fromBackup(backup: StoredBackup, backupDir: string | undefined): LocatedDump {
@@ -71,7 +90,11 @@ function fromBackup(backup: StoredBackup, backupDir: string | undefined): Locate
   return base;
 }
 
-export async function locateDump(text: string, settings: Pick<Settings, 'get'>, loadCatalog: () => Promise<Catalog>): Promise<LocatedDump> {
+export async function locateDump(
+  text: string,
+  settings: Pick<Settings, 'get'>,
+  loadCatalog: () => Promise<Catalog>,
+): Promise<LocatedDump> {
   const backupDir = settings.get('BACKUP_DIR');
   const listed = /^(local|bucket):(.+)$/.exec(text);
   if (listed) {

@@ -40,7 +40,8 @@ export interface PgRestoreOptions {
 export async function runPgRestore(options: PgRestoreOptions): Promise<{ durationMs: number }> {
   const started = Date.now();
   const weightOfTable = (name: string) => 1 + (options.rowCounts[name] ?? 0) / 500;
-  const totalWeight = Math.max(1, options.totalItems) + Object.values(options.rowCounts).reduce((a, b) => a + b / 500, 0);
+  const totalWeight =
+    Math.max(1, options.totalItems) + Object.values(options.rowCounts).reduce((a, b) => a + b / 500, 0);
   let items = 0;
   let weight = 0;
   const parallel = options.jobs > 1;
@@ -54,12 +55,26 @@ export async function runPgRestore(options: PgRestoreOptions): Promise<{ duratio
     }
     weight += table ? weightOfTable(table) : 1;
     const elapsed = Date.now() - started;
-    const etaMs = weight > 0 && elapsed > 1000 ? Math.round((elapsed * Math.max(0, totalWeight - weight)) / weight) : undefined;
-    options.onProgress({ done: Math.min(items, options.totalItems), total: options.totalItems, unit: 'items', label: `pg_restore: ${what.slice(0, 80)}`, ...(etaMs !== undefined ? { etaMs } : {}) });
+    const etaMs =
+      weight > 0 && elapsed > 1000 ? Math.round((elapsed * Math.max(0, totalWeight - weight)) / weight) : undefined;
+    options.onProgress({
+      done: Math.min(items, options.totalItems),
+      total: options.totalItems,
+      unit: 'items',
+      label: `pg_restore: ${what.slice(0, 80)}`,
+      ...(etaMs !== undefined ? { etaMs } : {}),
+    });
   };
   const { done } = startProcess({
     file: options.program,
-    args: ['--verbose', '--exit-on-error', `--dbname=${options.target.database}`, ...(parallel ? [`--jobs=${options.jobs}`] : []), ...options.args, options.file],
+    args: [
+      '--verbose',
+      '--exit-on-error',
+      `--dbname=${options.target.database}`,
+      ...(parallel ? [`--jobs=${options.jobs}`] : []),
+      ...options.args,
+      options.file,
+    ],
     env: childEnvFor(options.target),
     signal: options.signal,
     label: `pg_restore into ${options.target.label}`,
@@ -68,14 +83,21 @@ export async function runPgRestore(options: PgRestoreOptions): Promise<{ duratio
       const finished = parallel ? PARALLEL_DONE.exec(line) : undefined;
       if (serial) onItem((serial[1] as string).replace(/^data for table /, 'data for table '));
       else if (finished) onItem(finished[1] as string);
-      else if (!/^pg_restore: (launching item|processing item|connecting|entering|creating|executing|processing)/.test(line)) options.onLine(line);
+      else if (
+        !/^pg_restore: (launching item|processing item|connecting|entering|creating|executing|processing)/.test(line)
+      )
+        options.onLine(line);
     },
   });
   const result = await done;
   if (result.exitCode !== 0) {
     throw new StepFailedError(
-      `pg_restore failed (exit ${result.exitCode}):\n  ${result.stderrTail.filter((l) => !/^pg_restore: (creating|processing|executing|launching|finished)/.test(l)).slice(-6).join('\n  ')}`,
-      'read pg_restore\'s messages above (a missing role: restore with the roles created first, or set noOwner in the runbook step)',
+      `pg_restore failed (exit ${result.exitCode}):\n  ${result.stderrTail
+        .filter((l) => !/^pg_restore: (creating|processing|executing|launching|finished)/.test(l))
+        .slice(-6)
+        .join('\n  ')}`,
+      "read pg_restore's messages above (a missing role: restore with the roles created first, or " +
+        'set noOwner in the runbook step)',
     );
   }
   return { durationMs: Date.now() - started };

@@ -120,15 +120,18 @@ async function extensionProblems(
       problems.push(`the extension ${r.name} is not installed on the target server: install its package there`);
     else if (inPlace && r.installed_owner !== null && r.owner_member === false) {
       problems.push(
-        `the extension ${r.name} in the target belongs to ${r.installed_owner}: --clean must drop it; restore as ${r.installed_owner} or a superuser`,
+        `the extension ${r.name} in the target belongs to ${r.installed_owner}: --clean must drop ` +
+          `it; restore as ${r.installed_owner} or a superuser`,
       );
     } else if (!r.trusted && !(inPlace && r.installed_owner !== null)) {
       problems.push(
-        `the extension ${r.name} is not trusted: only a superuser may create it; ask one to run CREATE EXTENSION ${quoteIdent(r.name)} in ${database}, or restore as a superuser`,
+        `the extension ${r.name} is not trusted: only a superuser may create it; ask one to run ` +
+          `CREATE EXTENSION ${quoteIdent(r.name)} in ${database}, or restore as a superuser`,
       );
     } else if (!r.trusted && inPlace) {
       problems.push(
-        `the extension ${r.name} is not trusted: --clean drops and creates it again, which needs a superuser; restore as a superuser`,
+        `the extension ${r.name} is not trusted: --clean drops and creates it again, which needs a ` +
+          `superuser; restore as a superuser`,
       );
     }
   }
@@ -160,7 +163,9 @@ async function safetyDumpProblems(ctx: ActionContext): Promise<string[]> {
     return [];
   } catch (error) {
     if (!(error instanceof NoRecipientError)) throw error;
-    return ['the pre-restore safety dump is encrypted and no age recipient is configured: set BACKUP_RECIPIENTS (or _FILE)'];
+    return [
+      'the pre-restore safety dump is encrypted and no age recipient is configured: set BACKUP_RECIPIENTS (or _FILE)',
+    ];
   }
 }
 
@@ -176,7 +181,8 @@ export async function runPreflight(params: PreflightParams, ctx: ActionContext):
     const owners = [...new Set((known ?? []).filter((o) => o !== '' && o !== '-'))].sort();
     if (!known && !role.superuser)
       ctx.output(
-        `ownership: the dump's owners are known once it is read (no manifest records them): ${role.role} is not a superuser`,
+        `ownership: the dump's owners are known once it is read (no manifest records ` +
+          `them): ${role.role} is not a superuser`,
         'info',
       );
     const foreign = role.superuser ? [] : await foreignOwners(client, role.role, owners);
@@ -184,8 +190,10 @@ export async function runPreflight(params: PreflightParams, ctx: ActionContext):
     const why =
       params.noOwner === 'auto'
         ? foreign.length > 0
-          ? ` (chosen by itself: ${role.role} is not a superuser and cannot take the dump's owner(s) ${foreign.join(', ')}; every object is owned by ${role.role})`
-          : ` (${role.superuser ? `${role.role} is a superuser` : `${role.role} is a member of every owner in the dump`})`
+          ? ` (chosen by itself: ${role.role} is not a superuser and cannot take the dump's ` +
+            `owner(s) ${foreign.join(', ')}; every object is owned by ${role.role})`
+          : ` ` +
+            `(${role.superuser ? `${role.role} is a superuser` : `${role.role} is a member of every owner in the dump`})`
         : ` (RESTORE_NO_OWNER / --no-owner: ${params.noOwner})`;
     ctx.output(
       `ownership: ${noOwner ? '--no-owner' : 'kept as in the dump'}${why}${params.role ? `; pg_restore --role=${params.role}` : ''}`,
@@ -206,13 +214,16 @@ export async function runPreflight(params: PreflightParams, ctx: ActionContext):
       else ctx.output('extensions: checked once the dump is read (a dry run does not decrypt it)', 'info');
       if (!noOwner && foreign.length > 0)
         problems.push(
-          `${role.role} cannot give objects to ${foreign.join(', ')}: restore with --no-owner (RESTORE_NO_OWNER=yes), or as a superuser`,
+          `${role.role} cannot give objects to ${foreign.join(', ')}: restore with --no-owner ` +
+            `(RESTORE_NO_OWNER=yes), or as a superuser`,
         );
       if (inPlace && params.inspection.exists && items) {
         const objects = await foreignObjects(client, role.role, items);
         if (objects.length > 0)
           problems.push(
-            `--clean must drop objects ${role.role} does not own: ${objects.slice(0, 10).join(', ')}${objects.length > 10 ? ` and ${objects.length - 10} more` : ''}; restore as their owner or a superuser`,
+            `--clean must drop objects ${role.role} does not ` +
+              `own: ${objects.slice(0, 10).join(', ')}${objects.length > 10 ? ` and ${objects.length - 10} more` : ''}; ` +
+              `restore as their owner or a superuser`,
           );
       }
     }
@@ -220,11 +231,14 @@ export async function runPreflight(params: PreflightParams, ctx: ActionContext):
     if (problems.length > 0) {
       throw new StepFailedError(
         `${role.role} may not restore this dump into ${target.label}: ${problems.join('; ')}`,
-        `nothing was changed (no safety dump, no copy): fix the above, or restore as a superuser (${problems.length} problem(s))`,
+        `nothing was changed (no safety dump, no copy): fix the above, or restore as a superuser ` +
+          `(${problems.length} problem(s))`,
       );
     }
     return {
-      message: `${role.role}${role.superuser ? ' (superuser)' : ''}: ${noOwner ? '--no-owner' : 'owners kept'}; nothing it may not do`,
+      message:
+        `${role.role}${role.superuser ? ' (superuser)' : ''}: ${noOwner ? '--no-owner' : 'owners kept'}; ` +
+        `nothing it may not do`,
       data: {
         noOwner,
         role: params.role || null,

@@ -49,8 +49,10 @@ export async function runProperties(params: PropertiesParams, ctx: ActionContext
   } catch (error) {
     if (ctx.signal.aborted) throw error;
     throw new StepFailedError(
-      `${target.label} is the restored database, but its database-level properties could not be applied: ${messageOf(error)}`,
-      `fix the cause, then finish (the application is started after this step): obexal-runbook ${ctx.runbook} --resume ${ctx.runId}`,
+      `${target.label} is the restored database, but its database-level properties could not be ` +
+        `applied: ${messageOf(error)}`,
+      `fix the cause, then finish (the application is started after this step): ` +
+        `obexal-runbook ${ctx.runbook} --resume ${ctx.runId}`,
       error,
     );
   }

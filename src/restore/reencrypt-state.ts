@@ -20,7 +20,13 @@ const CENSUS_TIMEOUT_MS = 60_000;
 export function olderEraLabels(ctx: Pick<ActionContext, 'steps'>): string[] {
   const keys = ctx.steps['key-era']?.data.keys;
   if (!Array.isArray(keys)) return [];
-  return [...new Set(keys.map((k) => (k && typeof k === 'object' ? String((k as { era?: unknown }).era ?? '') : '')).filter((e) => e !== ''))];
+  return [
+    ...new Set(
+      keys
+        .map((k) => (k && typeof k === 'object' ? String((k as { era?: unknown }).era ?? '') : ''))
+        .filter((e) => e !== ''),
+    ),
+  ];
 }
 
 export interface ReencryptState {
@@ -41,15 +47,22 @@ export async function describeReencryptState(
 ): Promise<ReencryptState> {
   const eras = olderEraLabels(ctx);
   const eraText = eras.length > 0 ? eras.map((e) => `"${e}"`).join(' and ') : 'the older era';
-  const restored = ctx.steps.apply?.outcome === 'ok' ? `${target.label} is restored (the restore itself is done and is not repeated); ` : `${target.label}: `;
-  const readers = `until this is finished the auth-service must run with ENCRYPTION_KEY and the key of era ${eraText} in ENCRYPTION_KEY_OLD, or it cannot read them`;
+  const restored =
+    ctx.steps.apply?.outcome === 'ok'
+      ? `${target.label} is restored (the restore itself is done and is not repeated); `
+      : `${target.label}: `;
+  const readers =
+    `until this is finished the auth-service must run with ENCRYPTION_KEY and the key of ` +
+    `era ${eraText} in ENCRYPTION_KEY_OLD, or it cannot read them`;
   const next =
     `fix the cause (the messages above), then finish the job; reencrypt-secrets is idempotent and safe to re-run: ` +
-    `CONFIRM=yes DATABASE_URL=<the URL of ${target.label}> ENCRYPTION_KEY=<current key> ENCRYPTION_KEY_OLD=<key of era ${eraText}> obexal-runbook reencrypt-secrets` +
+    (`CONFIRM=yes DATABASE_URL=<the URL of ${target.label}> ENCRYPTION_KEY=<current key> ` +
+      `ENCRYPTION_KEY_OLD=<key of era ${eraText}> obexal-runbook reencrypt-secrets`) +
     `, or obexal-runbook ${ctx.runbook} --resume ${ctx.runId}`;
   const uncounted = (why: string): ReencryptState => ({
     state:
-      `${restored}its encrypted values are partly under ENCRYPTION_KEY and partly still under the older key(s) of era ${eraText} ` +
+      `${restored}its encrypted values are partly under ENCRYPTION_KEY and partly still under the ` +
+      `older key(s) of era ${eraText} ` +
       `(${why}); each batch is one transaction, so no value is half-written; ${readers}`,
     next,
   });
@@ -57,13 +70,19 @@ export async function describeReencryptState(
   if (!options.count) return uncounted('not counted: the run was stopped');
   const timeout = AbortSignal.timeout(CENSUS_TIMEOUT_MS);
   try {
-    const census = await withClient(target, (client) => takeCensus(valuesInDatabase(client, columns), [current.key, ...old.map((k) => k.key)]), timeout);
+    const census = await withClient(
+      target,
+      (client) => takeCensus(valuesInDatabase(client, columns), [current.key, ...old.map((k) => k.key)]),
+      timeout,
+    );
     const underCurrent = census.perKey[0] ?? 0;
     const underOlder = census.perKey.slice(1).reduce((a, b) => a + b, 0);
     const none = census.unreadableTotal;
     const state =
-      `${restored}of its ${census.total} encrypted values, ${underCurrent} open under ENCRYPTION_KEY and ${underOlder} still only under the older key(s) of era ${eraText}` +
-      `${none > 0 ? `, and ${none} under none of the keys held` : ''}; each batch is one transaction, so no value is half-written; ${readers}`;
+      `${restored}of its ${census.total} encrypted values, ${underCurrent} open under ` +
+      `ENCRYPTION_KEY and ${underOlder} still only under the older key(s) of era ${eraText}` +
+      (`${none > 0 ? `, and ${none} under none of the keys held` : ''}; each batch is one ` +
+        `transaction, so no value is half-written; ${readers}`);
     return { state, next, counts: { total: census.total, current: underCurrent, older: underOlder, none } };
   } catch (error) {
     return uncounted(`they could not be counted: ${messageOf(error)}`);

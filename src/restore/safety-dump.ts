@@ -16,7 +16,17 @@ export interface SafetyDump {
 }
 
 export async function makeSafetyDump(ctx: ActionContext, target: PgTarget): Promise<SafetyDump> {
-  const [{ backupConfigFrom }, { recipientsFrom }, { ensureBackupDir }, sourceInfo, { resolvePgDump }, { dumpToFile }, { buildManifest, writeManifestFile }, eras, { TOOL_VERSION }] = await Promise.all([
+  const [
+    { backupConfigFrom },
+    { recipientsFrom },
+    { ensureBackupDir },
+    sourceInfo,
+    { resolvePgDump },
+    { dumpToFile },
+    { buildManifest, writeManifestFile },
+    eras,
+    { TOOL_VERSION },
+  ] = await Promise.all([
     import('../backup/config.js'),
     import('../backup/recipients.js'),
     import('../backup/backup-dir.js'),
@@ -56,7 +66,12 @@ export async function makeSafetyDump(ctx: ActionContext, target: PgTarget): Prom
     await client.query('COMMIT');
     const register = await eras.readLocalRegister(config.backupDir).catch(() => undefined);
     const manifest = buildManifest({
-      dump: { ...dump, encryption: recipients.length > 0 ? 'age' : 'none', recipients, compression: String(config.compression) },
+      dump: {
+        ...dump,
+        encryption: recipients.length > 0 ? 'age' : 'none',
+        recipients,
+        compression: String(config.compression),
+      },
       source: { ...source },
       pgDump,
       rowCounts,

@@ -30,7 +30,8 @@ async function chooseFromList(ctx: ActionContext, catalog: Catalog): Promise<str
   const choices = catalogChoices(catalog);
   if (choices.length === 0) {
     throw new StepFailedError(
-      `no dump found in BACKUP_DIR ${ctx.settings.get('BACKUP_DIR') ?? '(unset)'}${ctx.settings.get('S3_BUCKET') ? ' or in the bucket' : ''}${catalog.bucketProblem ? ` (bucket: ${catalog.bucketProblem})` : ''}`,
+      `no dump found in ` +
+        `BACKUP_DIR ${ctx.settings.get('BACKUP_DIR') ?? '(unset)'}${ctx.settings.get('S3_BUCKET') ? ' or in the bucket' : ''}${catalog.bucketProblem ? ` (bucket: ${catalog.bucketProblem})` : ''}`,
       'give the path of a dump file: obexal-runbook restore <file>',
     );
   }
@@ -45,7 +46,10 @@ async function chooseFromList(ctx: ActionContext, catalog: Catalog): Promise<str
       message: earlierValue
         ? 'Which dump to restore? (the earlier run chose the one highlighted)'
         : 'Which dump to restore? (date, size, reason, key era, verified)',
-      options: choices.map((c) => ({ value: c.value, label: c.value === earlierValue ? `${c.label}  ← the earlier run's` : c.label })),
+      options: choices.map((c) => ({
+        value: c.value,
+        label: c.value === earlierValue ? `${c.label}  ← the earlier run's` : c.label,
+      })),
       default: earlierValue ?? newestVerified ?? choices[0]?.value,
     },
     ctx.signal,
@@ -72,7 +76,8 @@ async function latest(ctx: ActionContext, catalog: Catalog, targetUrl: string | 
   const all = verifiedBackups(catalog);
   if (all.length === 0) {
     throw new StepFailedError(
-      `no verified dump to call latest${catalog.bucketProblem ? ` (the bucket could not be listed: ${catalog.bucketProblem})` : ''}`,
+      `no verified dump to call ` +
+        `latest${catalog.bucketProblem ? ` (the bucket could not be listed: ${catalog.bucketProblem})` : ''}`,
       'name the dump to restore explicitly (a dump without a manifest is never "verified")',
     );
   }
@@ -90,7 +95,10 @@ async function latest(ctx: ActionContext, catalog: Catalog, targetUrl: string | 
       }
     } catch (error) {
       if (ctx.signal.aborted) throw error;
-      ctx.output(`the target server could not be reached to match its system identifier (${(error as Error).message})`, 'warn');
+      ctx.output(
+        `the target server could not be reached to match its system identifier (${(error as Error).message})`,
+        'warn',
+      );
     }
   }
   const same = source ? verifiedBackups(catalog, source) : [];
@@ -99,16 +107,24 @@ async function latest(ctx: ActionContext, catalog: Catalog, targetUrl: string | 
   const byName = database ? all.filter((b) => b.manifest?.source.database === database) : all;
   const sources = sourcesOf(byName);
   if (sources.length === 1 && byName[0]) {
-    ctx.output(`no verified dump of ${source ?? 'the target'}; the newest verified dump of ${sources[0]} is used (the target server is not the dumps' source: a rebuilt server?)`, 'warn');
+    ctx.output(
+      `no verified dump of ${source ?? 'the target'}; the newest verified dump of ${sources[0]} is ` +
+        `used (the target server is not the dumps' source: a rebuilt server?)`,
+      'warn',
+    );
     return `${byName[0].location}:${byName[0].dump?.name}`;
   }
   throw new StepFailedError(
-    `"latest" is ambiguous: no verified dump of ${source ?? 'the target'}, and the dumps come from ${sources.length} sources (${sources.join(', ') || 'none with a manifest'})`,
+    `"latest" is ambiguous: no verified dump of ${source ?? 'the target'}, and the dumps come ` +
+      `from ${sources.length} sources (${sources.join(', ') || 'none with a manifest'})`,
     'name the dump to restore explicitly',
   );
 }
 
-async function fetchFromBucket(ctx: ActionContext, located: LocatedDump): Promise<{ path: string; checkedAgainst: 'manifest' | 'metadata' | 'none' }> {
+async function fetchFromBucket(
+  ctx: ActionContext,
+  located: LocatedDump,
+): Promise<{ path: string; checkedAgainst: 'manifest' | 'metadata' | 'none' }> {
   const [{ s3SettingsFromSettings }, s3] = await Promise.all([import('../s3/settings.js'), import('../s3/index.js')]);
   const dir = await ctx.privateDir();
   await checkFreeSpace(dir, located.size, `the download of ${located.name}`);
@@ -121,11 +137,21 @@ async function fetchFromBucket(ctx: ActionContext, located: LocatedDump): Promis
       onProgress: ({ done, total }) => {
         const elapsed = Date.now() - started;
         const etaMs = done > 0 && elapsed > 0 ? Math.round(((total - done) * elapsed) / done) : undefined;
-        ctx.progress({ done, total, unit: 'bytes', label: `downloading ${located.name}`, ...(etaMs !== undefined ? { etaMs } : {}) });
+        ctx.progress({
+          done,
+          total,
+          unit: 'bytes',
+          label: `downloading ${located.name}`,
+          ...(etaMs !== undefined ? { etaMs } : {}),
+        });
       },
     });
     const checkedAgainst = result.verifiedAgainst === 'expected' ? 'manifest' : result.verifiedAgainst;
-    ctx.output(`downloaded ${formatBytes(result.size)} in ${((Date.now() - started) / 1000).toFixed(1)}s; SHA-256 ${checkedAgainst === 'none' ? 'not checked (no manifest, no metadata)' : `matches the ${checkedAgainst}`}`, 'info');
+    ctx.output(
+      `downloaded ${formatBytes(result.size)} in ${((Date.now() - started) / 1000).toFixed(1)}s; ` +
+        `SHA-256 ${checkedAgainst === 'none' ? 'not checked (no manifest, no metadata)' : `matches the ${checkedAgainst}`}`,
+      'info',
+    );
     return { path: result.file, checkedAgainst };
   } finally {
     s3.closeS3(context);
@@ -138,7 +164,11 @@ export async function runSelect(params: SelectParams, ctx: ActionContext): Promi
   let text = (params.dump ?? '').trim();
   if (text === '') {
     if (ctx.interactor.mode === 'headless') {
-      throw new AnswerRequiredError('dump', 'which dump to restore was not given: nothing was changed', 'name it: obexal-runbook restore <file | name in BACKUP_DIR or the bucket | latest> (or `dump:` in --answers)');
+      throw new AnswerRequiredError(
+        'dump',
+        'which dump to restore was not given: nothing was changed',
+        'name it: obexal-runbook restore <file | name in BACKUP_DIR or the bucket | latest> (or `dump:` in --answers)',
+      );
     }
     text = await chooseFromList(ctx, await loadCatalog());
   } else if (text === 'latest') {
@@ -159,10 +189,16 @@ export async function runSelect(params: SelectParams, ctx: ActionContext): Promi
   if (located.objectName) dump.objectName = located.objectName;
   if (located.manifestNote) dump.manifestNote = located.manifestNote;
   const described = manifest
-    ? `${located.name} (${located.origin}; taken ${formatTime(manifest.startedAt)}, reason ${manifest.reason}, era ${manifest.keyEras.map((e) => e.label).join('+') || '?'}, ${formatBytes(located.size)})`
+    ? `${located.name} (${located.origin}; taken ${formatTime(manifest.startedAt)}, ` +
+      `reason ${manifest.reason}, ` +
+      `era ${manifest.keyEras.map((e) => e.label).join('+') || '?'}, ${formatBytes(located.size)})`
     : `${located.name} (${located.origin}, ${formatBytes(located.size)}; ${located.manifestNote ?? 'no manifest'})`;
   if (!manifest) {
-    ctx.output(`no manifest for this dump: its SHA-256, row counts, key era and source cannot be checked; the archive will be read in full instead (${located.manifestNote ?? 'missing'})`, 'warn');
+    ctx.output(
+      `no manifest for this dump: its SHA-256, row counts, key era and source cannot be checked; ` +
+        `the archive will be read in full instead (${located.manifestNote ?? 'missing'})`,
+      'warn',
+    );
   }
   if (located.origin === 'bucket') {
     if (ctx.dryRun) return { message: `would fetch ${described}`, data: { dump } };
@@ -175,7 +211,16 @@ export async function runSelect(params: SelectParams, ctx: ActionContext): Promi
     message: `dump ${described}`,
     data: {
       dump,
-      record: { dump: { name: dump.name, origin: dump.origin, manifest: manifest !== null, takenAt: manifest?.startedAt ?? null, reason: manifest?.reason ?? null, sha256: manifest?.dump.sha256 ?? null } },
+      record: {
+        dump: {
+          name: dump.name,
+          origin: dump.origin,
+          manifest: manifest !== null,
+          takenAt: manifest?.startedAt ?? null,
+          reason: manifest?.reason ?? null,
+          sha256: manifest?.dump.sha256 ?? null,
+        },
+      },
     },
   };
 }

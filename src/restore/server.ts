@@ -31,7 +31,10 @@ export async function connectMaintenance(target: PgTarget, signal?: AbortSignal)
 }
 
 /** The target database when it exists, else a maintenance database (`exists: false`). */
-export async function connectTargetOrServer(target: PgTarget, signal?: AbortSignal): Promise<{ client: pg.Client; exists: boolean }> {
+export async function connectTargetOrServer(
+  target: PgTarget,
+  signal?: AbortSignal,
+): Promise<{ client: pg.Client; exists: boolean }> {
   try {
     return { client: await connect(target, signal), exists: true };
   } catch (error) {
@@ -43,7 +46,8 @@ export async function connectTargetOrServer(target: PgTarget, signal?: AbortSign
 /** The server's system identifier (`unknown` when the role may not read pg_control_system()). */
 export async function systemIdentifier(client: pg.ClientBase): Promise<string> {
   try {
-    const row = (await client.query<{ id: string }>('SELECT system_identifier::text AS id FROM pg_control_system()')).rows[0];
+    const row = (await client.query<{ id: string }>('SELECT system_identifier::text AS id FROM pg_control_system()'))
+      .rows[0];
     return row?.id ?? 'unknown';
   } catch {
     return 'unknown';

@@ -69,13 +69,15 @@ export async function swapRestore(job: RestoreJob): Promise<ApplyResult> {
     if (now === target.database) {
       const kept = (await exists(admin, beforeName)) ? beforeName : null;
       info(
-        `the swap was already done by the earlier run: ${target.database} is the restored database${kept ? `; the previous one is kept as ${kept}` : ''}`,
+        `the swap was already done by the earlier run: ${target.database} is the restored ` +
+          `database${kept ? `; the previous one is kept as ${kept}` : ''}`,
       );
       return result(job, kept, []);
     }
     if (now !== copy.database) {
       throw new StepFailedError(
-        `the copy ${copy.database} no longer exists${now ? ` (it is now called ${now})` : ''}: there is nothing to swap in`,
+        `the copy ${copy.database} no longer exists${now ? ` (it is now called ${now})` : ''}: ` +
+          `there is nothing to swap in`,
         'the old database is as it was: run the restore again from the start (without --resume)',
       );
     }
@@ -131,7 +133,8 @@ async function renameIn(
       const listed = new Set(inspection.sessions.map((s) => s.pid));
       const unlisted = now.filter((pid) => !listed.has(pid));
       ctx.output(
-        `ended ${now.length} session(s)${unlisted.length ? ` (${unlisted.length} connected after the confirmation: pids ${unlisted.join(', ')})` : ''}`,
+        `ended ${now.length} ` +
+          `session(s)${unlisted.length ? ` (${unlisted.length} connected after the confirmation: pids ${unlisted.join(', ')})` : ''}`,
         'info',
       );
     }
@@ -147,7 +150,8 @@ async function renameIn(
       if ((error as { code?: string }).code !== '55006' || attempt >= RENAME_ATTEMPTS || ctx.signal.aborted)
         throw error;
       ctx.output(
-        `${target.database} was in use again (${messageOf(error)}): ending its sessions and trying again (${attempt} of ${RENAME_ATTEMPTS})`,
+        `${target.database} was in use again (${messageOf(error)}): ending its sessions and trying ` +
+          `again (${attempt} of ${RENAME_ATTEMPTS})`,
         'warn',
       );
     }

@@ -14,16 +14,32 @@ import type { EncryptedColumnSpec } from './types.js';
 
 export class SecretsNotUnderCurrentKeyError extends StepFailedError {}
 
-export async function verifySecretsUnderCurrentKey(ctx: ActionContext, target: PgTarget, columns: readonly EncryptedColumnSpec[], stateHint: string): Promise<Census> {
+export async function verifySecretsUnderCurrentKey(
+  ctx: ActionContext,
+  target: PgTarget,
+  columns: readonly EncryptedColumnSpec[],
+  stateHint: string,
+): Promise<Census> {
   const current = await obtainCurrentKey(ctx, undefined);
-  const census = await withClient(target, (client) => takeCensus(valuesInDatabase(client, columns), [current.key], (done) => ctx.progress({ done, unit: 'values', label: 'checking every value opens under ENCRYPTION_KEY alone' })), ctx.signal);
+  const census = await withClient(
+    target,
+    (client) =>
+      takeCensus(valuesInDatabase(client, columns), [current.key], (done) =>
+        ctx.progress({ done, unit: 'values', label: 'checking every value opens under ENCRYPTION_KEY alone' }),
+      ),
+    ctx.signal,
+  );
   if (census.unreadableTotal > 0) {
     throw new SecretsNotUnderCurrentKeyError(
-      `${census.unreadableTotal} of ${census.total} encrypted values of ${target.label} do not open under ENCRYPTION_KEY alone (fingerprint ${shortFingerprint(current.fingerprint)}): ${describeUnreadable(census)}`,
+      `${census.unreadableTotal} of ${census.total} encrypted values of ${target.label} do not open ` +
+        `under ENCRYPTION_KEY alone ` +
+        `(fingerprint ${shortFingerprint(current.fingerprint)}): ${describeUnreadable(census)}`,
       stateHint,
     );
   }
-  const per = Object.entries(census.perColumn).map(([w, n]) => `${w} ${n}`).join(', ');
+  const per = Object.entries(census.perColumn)
+    .map(([w, n]) => `${w} ${n}`)
+    .join(', ');
   ctx.output(`every encrypted value opens under ENCRYPTION_KEY alone (${census.total}: ${per || 'none'})`, 'info');
   return census;
 }

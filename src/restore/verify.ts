@@ -26,8 +26,10 @@ export class DumpIntegrityError extends StepFailedError {}
 
 function mismatch(what: string, expected: string, actual: string): DumpIntegrityError {
   return new DumpIntegrityError(
-    `the dump does not match its manifest: ${what} is ${actual}, the manifest says ${expected}; the file is damaged or was altered (nothing was changed)`,
-    'fetch the dump again (the bucket copy, or the local one), or restore another dump; compare with `sha256sum <file>`',
+    `the dump does not match its manifest: ${what} is ${actual}, the manifest says ${expected}; the ` +
+      `file is damaged or was altered (nothing was changed)`,
+    'fetch the dump again (the bucket copy, or the local one), or restore another dump; compare ' +
+      'with `sha256sum <file>`',
   );
 }
 
@@ -41,10 +43,16 @@ export async function runVerify(params: VerifyParams, ctx: ActionContext): Promi
   const checked: string[] = [];
   const unchecked: string[] = [];
   const format = await detectFormat(dump.path).catch((error: NodeJS.ErrnoException) => {
-    throw new StepFailedError(`cannot read the dump ${dump.path}: ${error.code ?? error.message}`, 'check the path and its permissions');
+    throw new StepFailedError(
+      `cannot read the dump ${dump.path}: ${error.code ?? error.message}`,
+      'check the path and its permissions',
+    );
   });
   if (format === 'unknown') {
-    throw new DumpIntegrityError(`${dump.name} is neither an age file nor a pg_dump custom-format archive`, 'check that this is an obexal-<time>.dump.age (or .dump) file; nothing was changed');
+    throw new DumpIntegrityError(
+      `${dump.name} is neither an age file nor a pg_dump custom-format archive`,
+      'check that this is an obexal-<time>.dump.age (or .dump) file; nothing was changed',
+    );
   }
   if (manifest && (manifest.dump.encryption === 'age') !== (format === 'age')) {
     throw mismatch('its encryption', manifest.dump.encryption, format === 'age' ? 'age' : 'none');
@@ -53,7 +61,9 @@ export async function runVerify(params: VerifyParams, ctx: ActionContext): Promi
     const { size } = await stat(dump.path);
     if (size !== manifest.dump.size) {
       throw new DumpIntegrityError(
-        `${dump.name} is ${size} bytes, its manifest records ${manifest.dump.size}: the file is ${size < manifest.dump.size ? 'truncated' : 'not the dump the manifest describes'} (nothing was changed)`,
+        `${dump.name} is ${size} bytes, its manifest records ${manifest.dump.size}: the file ` +
+          `is ${size < manifest.dump.size ? 'truncated' : 'not the dump the manifest describes'} ` +
+          `(nothing was changed)`,
         'fetch the dump again (the bucket copy, or the local one), or restore another dump',
       );
     }
@@ -68,7 +78,12 @@ export async function runVerify(params: VerifyParams, ctx: ActionContext): Promi
   if (format === 'age') {
     const dir = await ctx.privateDir();
     const space = await checkFreeSpace(dir, manifest?.dump.plaintextSize ?? dump.size, `the decrypted dump`);
-    if (space.ramBacked) ctx.output(`the private folder ${dir} is on a RAM-backed file system: the decrypted dump uses memory (set TMPDIR to a disk folder to avoid it)`, 'warn');
+    if (space.ramBacked)
+      ctx.output(
+        `the private folder ${dir} is on a RAM-backed file system: the decrypted dump uses memory ` +
+          `(set TMPDIR to a disk folder to avoid it)`,
+        'warn',
+      );
     const { identities, source } = await obtainAgeIdentities(ctx, manifest?.dump.recipients ?? []);
     plaintextPath = join(dir, plaintextName(dump.name));
     const total = dump.size;
@@ -81,22 +96,36 @@ export async function runVerify(params: VerifyParams, ctx: ActionContext): Promi
     });
     ({ storedSha256, storedSize, plaintextSha256, plaintextSize } = result);
     checked.push(`age: every chunk authenticated, last chunk present (identity from ${source})`);
-    ctx.output(`decrypted ${formatBytes(result.storedSize)} in ${(result.durationMs / 1000).toFixed(1)}s into the private folder (0600)`, 'info');
+    ctx.output(
+      `decrypted ${formatBytes(result.storedSize)} in ${(result.durationMs / 1000).toFixed(1)}s ` +
+        `into the private folder (0600)`,
+      'info',
+    );
   } else {
     ({ sha256: storedSha256, size: storedSize } = await sha256OfFile(dump.path, { signal: ctx.signal }));
     plaintextSha256 = storedSha256;
     plaintextSize = storedSize;
-    ctx.output(`${dump.name} is not encrypted (a plain pg_dump archive: BACKUP_ENCRYPTION=none, or Obexal's own backup script): no identity needed`, 'warn');
+    ctx.output(
+      `${dump.name} is not encrypted (a plain pg_dump archive: BACKUP_ENCRYPTION=none, or Obexal's ` +
+        `own backup script): no identity needed`,
+      'warn',
+    );
   }
 
   try {
     if (manifest) {
-      if (storedSize !== manifest.dump.size) throw mismatch('its size', `${manifest.dump.size} bytes`, `${storedSize} bytes`);
+      if (storedSize !== manifest.dump.size)
+        throw mismatch('its size', `${manifest.dump.size} bytes`, `${storedSize} bytes`);
       if (storedSha256 !== manifest.dump.sha256) throw mismatch('its SHA-256', manifest.dump.sha256, storedSha256);
-      if (plaintextSha256 !== manifest.dump.plaintextSha256) throw mismatch('the SHA-256 of the archive inside', manifest.dump.plaintextSha256, plaintextSha256);
+      if (plaintextSha256 !== manifest.dump.plaintextSha256)
+        throw mismatch('the SHA-256 of the archive inside', manifest.dump.plaintextSha256, plaintextSha256);
       checked.push('SHA-256 and size of the file and of the archive inside, against the manifest');
     } else {
-      unchecked.push('SHA-256 against a manifest (none)', 'row counts against a manifest (none)', 'the key era named by a manifest (none: choose it)');
+      unchecked.push(
+        'SHA-256 against a manifest (none)',
+        'row counts against a manifest (none)',
+        'the key era named by a manifest (none: choose it)',
+      );
     }
     if (dump.downloaded && plaintextPath !== dump.path) await rm(dump.path, { force: true });
 
@@ -124,7 +153,10 @@ export async function runVerify(params: VerifyParams, ctx: ActionContext): Promi
     for (const line of checked) ctx.output(`checked: ${line}`, 'info');
     for (const line of unchecked) ctx.output(`not checked: ${line}`, 'warn');
     return {
-      message: `${dump.name} verified${manifest ? ' against its manifest' : ' (no manifest: archive read in full)'}; PostgreSQL ${archive.dumpedFrom ?? '?'}, taken ${verified.takenAt ?? 'at an unknown time'}`,
+      message:
+        `${dump.name} ` +
+        `verified${manifest ? ' against its manifest' : ' (no manifest: archive read in full)'}; ` +
+        `PostgreSQL ${archive.dumpedFrom ?? '?'}, taken ${verified.takenAt ?? 'at an unknown time'}`,
       data: { dump: verified, record: { dumpVerified: { name: dump.name, plaintextSha256, checked, unchecked } } },
     };
   } catch (error) {

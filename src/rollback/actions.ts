@@ -12,7 +12,9 @@ const duration = z.string().refine(isDuration, { message: 'expected a duration s
 
 export const rollbackPlanAction = defineAction({
   name: 'rollback.plan',
-  description: 'which migrations the deployment applied, whether version N-1 runs on them, and the pre-deploy backup (reason pre-migration)',
+  description:
+    'which migrations the deployment applied, whether version N-1 runs on them, and the pre-deploy ' +
+    'backup (reason pre-migration)',
   readOnly: true,
   // Not re-run on resume: after the restore the database no longer shows the breaking migration, and the
   // decision taken at the start (journaled) must stand for the whole run.
@@ -36,7 +38,12 @@ export const rollbackDeployAction = defineAction({
   name: 'rollback.deploy',
   description: 'deploy the previous image through APP_DEPLOY_COMMAND ({image}) and wait for AUTH_SERVICE_URL',
   params: z
-    .object({ image: z.string().min(1), url: z.string().optional(), after: z.enum(['nothing', 'restore']).default('nothing'), readyTimeout: duration.default('2m') })
+    .object({
+      image: z.string().min(1),
+      url: z.string().optional(),
+      after: z.enum(['nothing', 'restore']).default('nothing'),
+      readyTimeout: duration.default('2m'),
+    })
     .strict(),
   describe: (p) => `deploy ${p.image} (APP_DEPLOY_COMMAND) and wait until the auth-service answers`,
   async run(params, ctx) {
@@ -47,7 +54,8 @@ export const rollbackDeployAction = defineAction({
 
 export const rollbackSummaryAction = defineAction({
   name: 'rollback.summary',
-  description: 'what the rollback did, and what is left to do (the kept database, accounts to erase again, the fix forward)',
+  description:
+    'what the rollback did, and what is left to do (the kept database, accounts to erase again, the fix forward)',
   params: z
     .object({
       image: z.string(),
@@ -64,16 +72,30 @@ export const rollbackSummaryAction = defineAction({
       params.branch === 'redeploy'
         ? [
             `${params.image} runs again; the database was not touched and keeps migration(s) ${versions}`,
-            'the additive migrations stay applied: the next deployment of the newer version finds them done (migrations are forward-only)',
+            'the additive migrations stay applied: the next deployment of the newer version finds ' +
+              'them done (migrations are forward-only)',
           ]
         : [
-            `${params.image} runs again on the restored pre-deploy dump ${params.dump ?? ''}; migration(s) ${versions} are undone with it`,
-            'data written between the pre-deploy backup and the restore is lost (the restore step above shows the window)',
-            ...(params.keptAs ? [`the migrated database is kept as ${params.keptAs}: personal data under retention; drop it once nothing more is needed from it`] : []),
-            'before deploying the newer version again, fix the breaking migration (forward-only: a new migration, never an edit of the applied one)',
+            `${params.image} runs again on the restored pre-deploy dump ${params.dump ?? ''}; ` +
+              `migration(s) ${versions} are undone with it`,
+            'data written between the pre-deploy backup and the restore is lost (the restore step ' +
+              'above shows the window)',
+            ...(params.keptAs
+              ? [
+                  `the migrated database is kept as ${params.keptAs}: personal data under ` +
+                    `retention; drop it once nothing more is needed from it`,
+                ]
+              : []),
+            'before deploying the newer version again, fix the breaking migration (forward-only: a ' +
+              'new migration, never an edit of the applied one)',
           ];
     for (const line of lines) ctx.output(line, 'info');
-    return { message: params.branch === 'redeploy' ? `rolled back to ${params.image} (redeploy only)` : `rolled back to ${params.image} (pre-deploy dump restored)` };
+    return {
+      message:
+        params.branch === 'redeploy'
+          ? `rolled back to ${params.image} (redeploy only)`
+          : `rolled back to ${params.image} (pre-deploy dump restored)`,
+    };
   },
 });
 

@@ -18,9 +18,15 @@ export interface DeployParams {
 }
 
 export async function runDeploy(params: DeployParams, ctx: ActionContext): Promise<ActionResult> {
-  if (!IMAGE_REFERENCE.test(params.image)) throw new UsageError(`"${params.image}" is not an image reference`, 'e.g. ghcr.io/obexal/auth-service:1.41.2');
+  if (!IMAGE_REFERENCE.test(params.image))
+    throw new UsageError(`"${params.image}" is not an image reference`, 'e.g. ghcr.io/obexal/auth-service:1.41.2');
   const template = ctx.settings.get('APP_DEPLOY_COMMAND');
-  if (!template) throw new UsageError('APP_DEPLOY_COMMAND is not set', 'set APP_DEPLOY_COMMAND to the command that deploys a version, with {image} for it (e.g. ["deploy-obexal", "{image}"])');
+  if (!template)
+    throw new UsageError(
+      'APP_DEPLOY_COMMAND is not set',
+      'set APP_DEPLOY_COMMAND to the command that deploys a version, with {image} for it (e.g. ' +
+        '["deploy-obexal", "{image}"])',
+    );
   const argv = expandCommand(template, { image: params.image }, 'APP_DEPLOY_COMMAND');
   const state =
     params.after === 'restore'
@@ -42,10 +48,14 @@ export async function runDeploy(params: DeployParams, ctx: ActionContext): Promi
     const cause = `${stage} failed: ${messageOf(error)}`;
     throw new StepFailedError(
       `${cause}\n  The rollback is not finished: ${state}, and ${params.image} is not confirmed running.`,
-      `fix the cause (run APP_DEPLOY_COMMAND by hand with ${params.image} to see it), then \`obexal-runbook rollback --resume ${ctx.runId}\` deploys it again and runs the live checks`,
+      `fix the cause (run APP_DEPLOY_COMMAND by hand with ${params.image} to see it), then ` +
+        `\`obexal-runbook rollback --resume ${ctx.runId}\` deploys it again and runs the live checks`,
       error,
     );
   }
   const deploy = { image: params.image, readyMs: readyMs ?? null };
-  return { message: `${params.image} deployed${readyMs !== undefined ? `; ready after ${(readyMs / 1000).toFixed(1)} s` : ''}`, data: { ...deploy, record: { redeploy: deploy } } };
+  return {
+    message: `${params.image} deployed${readyMs !== undefined ? `; ready after ${(readyMs / 1000).toFixed(1)} s` : ''}`,
+    data: { ...deploy, record: { redeploy: deploy } },
+  };
 }

@@ -62,7 +62,11 @@ export function parseMigrationList(text: string | undefined): number[] | undefin
   const parts = trimmed.split(/[\s,]+/).filter(Boolean);
   const versions = parts.map((p) => Number(p));
   const bad = parts.find((p, i) => !/^\d+$/.test(p) || !Number.isSafeInteger(versions[i]));
-  if (bad !== undefined) throw new UsageError(`"${bad}" is not a migration version`, 'give the versions applied since the pre-deploy backup as numbers, e.g. `migrations: 41,42`, or `none`');
+  if (bad !== undefined)
+    throw new UsageError(
+      `"${bad}" is not a migration version`,
+      'give the versions applied since the pre-deploy backup as numbers, e.g. `migrations: 41,42`, or `none`',
+    );
   return [...new Set(versions)].sort((a, b) => a - b);
 }
 
@@ -74,20 +78,41 @@ export async function readCompatibilityFile(path: string | undefined): Promise<M
   try {
     raw = JSON.parse(await readFile(path, 'utf8'));
   } catch (error) {
-    throw new UsageError(`MIGRATION_COMPATIBILITY_FILE ${path} cannot be read: ${(error as Error).message}`, 'it is a JSON object of migration version → "additive" or "breaking"');
+    throw new UsageError(
+      `MIGRATION_COMPATIBILITY_FILE ${path} cannot be read: ${(error as Error).message}`,
+      'it is a JSON object of migration version → "additive" or "breaking"',
+    );
   }
-  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new UsageError(`MIGRATION_COMPATIBILITY_FILE ${path} is not a JSON object`, 'write it as {"41": "additive", "42": "breaking"}');
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw))
+    throw new UsageError(
+      `MIGRATION_COMPATIBILITY_FILE ${path} is not a JSON object`,
+      'write it as {"41": "additive", "42": "breaking"}',
+    );
   for (const [key, value] of Object.entries(raw as Record<string, unknown>)) {
     const tag = String(value).toLowerCase();
-    const compatibility: Compatibility | undefined = tag === 'additive' || tag === 'compatible' ? 'additive' : tag === 'breaking' || tag === 'incompatible' ? 'breaking' : undefined;
-    if (!/^\d+$/.test(key) || !compatibility) throw new UsageError(`MIGRATION_COMPATIBILITY_FILE ${path}: "${key}": "${String(value)}" is not understood`, 'each entry is a migration version and "additive" or "breaking"');
+    const compatibility: Compatibility | undefined =
+      tag === 'additive' || tag === 'compatible'
+        ? 'additive'
+        : tag === 'breaking' || tag === 'incompatible'
+          ? 'breaking'
+          : undefined;
+    if (!/^\d+$/.test(key) || !compatibility)
+      throw new UsageError(
+        `MIGRATION_COMPATIBILITY_FILE ${path}: "${key}": "${String(value)}" is not understood`,
+        'each entry is a migration version and "additive" or "breaking"',
+      );
     map.set(Number(key), compatibility);
   }
   return map;
 }
 
-/** The compatibility of each migration: from the file, else asked (never guessed: an unknown one is not assumed additive). */
-export async function classifyMigrations(ctx: ActionContext, migrations: AppliedMigration[], known: Map<number, Compatibility>): Promise<RollbackMigration[]> {
+/** The compatibility of each migration: from the file, else asked (never guessed: an unknown one is not assumed
+ * additive). */
+export async function classifyMigrations(
+  ctx: ActionContext,
+  migrations: AppliedMigration[],
+  known: Map<number, Compatibility>,
+): Promise<RollbackMigration[]> {
   const out: RollbackMigration[] = [];
   for (const migration of migrations) {
     const fromFile = known.get(migration.version);
@@ -99,7 +124,10 @@ export async function classifyMigrations(ctx: ActionContext, migrations: Applied
       {
         kind: 'choice',
         name: `migration-${migration.version}`,
-        message: `Migration ${migration.version}${migration.name ? ` (${migration.name})` : ''}: does the previous image keep working after it? (additive: only adds; breaking: renames, drops or changes what N-1 reads)`,
+        message:
+          `Migration ${migration.version}${migration.name ? ` (${migration.name})` : ''}: does the ` +
+          `previous image keep working after it? (additive: only adds; breaking: renames, drops or ` +
+          `changes what N-1 reads)`,
         options: [
           { value: 'breaking', label: 'breaking: the previous image cannot run on it (restore the pre-deploy dump)' },
           { value: 'additive', label: 'additive: the previous image ignores it (redeploy only)' },
@@ -107,7 +135,8 @@ export async function classifyMigrations(ctx: ActionContext, migrations: Applied
       },
       ctx.signal,
     );
-    if (answer !== 'additive' && answer !== 'breaking') throw new StepFailedError(`"${answer}" is not a compatibility`, 'answer additive or breaking');
+    if (answer !== 'additive' && answer !== 'breaking')
+      throw new StepFailedError(`"${answer}" is not a compatibility`, 'answer additive or breaking');
     out.push({ ...migration, compatibility: answer, compatibilityFrom: 'operator' });
   }
   return out;

@@ -14,7 +14,14 @@ import { parseConnectionString } from '../pg/target.js';
 import { readCatalog, refOf, type Catalog } from '../restore/catalog.js';
 import { systemIdentifier } from '../restore/server.js';
 import { resolveProfile } from '../profile/config.js';
-import { classifyMigrations, parseMigrationList, readAppliedMigrations, readCompatibilityFile, type AppliedMigration, type RollbackMigration } from './migrations.js';
+import {
+  classifyMigrations,
+  parseMigrationList,
+  readAppliedMigrations,
+  readCompatibilityFile,
+  type AppliedMigration,
+  type RollbackMigration,
+} from './migrations.js';
 
 export interface PlanParams {
   previousImage: string;
@@ -37,13 +44,24 @@ async function readLive(ctx: ActionContext, url: string | undefined): Promise<Li
     return { applied: [] };
   }
   const target = parseConnectionString(url);
-  return withClient(target, async (client) => ({ source: `${await systemIdentifier(client)}/${target.database}`, applied: await readAppliedMigrations(client, resolveProfile(ctx.settings)) }), ctx.signal);
+  return withClient(
+    target,
+    async (client) => ({
+      source: `${await systemIdentifier(client)}/${target.database}`,
+      applied: await readAppliedMigrations(client, resolveProfile(ctx.settings)),
+    }),
+    ctx.signal,
+  );
 }
 
 /** The pre-migration backups of this source that are whole, newest first (the local copy before the bucket's). */
 export function preMigrationBackups(catalog: Catalog, source: string | undefined): StoredBackup[] {
   const all = [...(catalog.local?.backups ?? []), ...(catalog.bucket?.backups ?? [])].filter(
-    (b) => b.reason === 'pre-migration' && b.complete && b.dump !== undefined && (source === undefined || b.source === source),
+    (b) =>
+      b.reason === 'pre-migration' &&
+      b.complete &&
+      b.dump !== undefined &&
+      (source === undefined || b.source === source),
   );
   all.sort((a, b) => b.takenAt.getTime() - a.takenAt.getTime() || (a.location === 'local' ? -1 : 1));
   return all.filter((b, i) => all.findIndex((o) => o.stamp === b.stamp) === i);
@@ -58,36 +76,63 @@ function schemaVersionOf(backup: StoredBackup): number | null {
 function parseTime(text: string | undefined): Date | undefined {
   if (!text || text.trim() === '') return undefined;
   const date = new Date(text.trim());
-  if (Number.isNaN(date.getTime())) throw new UsageError(`"${text}" is not a date and time`, 'give the deployment time as ISO 8601, e.g. 2026-11-24T18:30:00Z');
+  if (Number.isNaN(date.getTime()))
+    throw new UsageError(
+      `"${text}" is not a date and time`,
+      'give the deployment time as ISO 8601, e.g. 2026-11-24T18:30:00Z',
+    );
   return date;
 }
 
-const describeMigration = (m: RollbackMigration | AppliedMigration): string => `${m.version}${m.name ? ` (${m.name})` : ''}`;
+const describeMigration = (m: RollbackMigration | AppliedMigration): string =>
+  `${m.version}${m.name ? ` (${m.name})` : ''}`;
 
-function refusal(breaking: RollbackMigration[], deploymentAt: Date, image: string, source: string | undefined, catalog: Catalog): StepFailedError {
+function refusal(
+  breaking: RollbackMigration[],
+  deploymentAt: Date,
+  image: string,
+  source: string | undefined,
+  catalog: Catalog,
+): StepFailedError {
   const older = [...(catalog.local?.backups ?? []), ...(catalog.bucket?.backups ?? [])]
-    .filter((b) => b.verified && b.reason !== 'pre-restore' && b.takenAt <= deploymentAt && (source === undefined || b.source === source))
+    .filter(
+      (b) =>
+        b.verified &&
+        b.reason !== 'pre-restore' &&
+        b.takenAt <= deploymentAt &&
+        (source === undefined || b.source === source),
+    )
     .sort((a, b) => b.takenAt.getTime() - a.takenAt.getTime())[0];
   const olderRef = older ? refOf(older) : undefined;
   return new StepFailedError(
-    `rollback refused: migration${breaking.length > 1 ? 's' : ''} ${breaking.map(describeMigration).join(', ')} ${breaking.length > 1 ? 'are' : 'is'} breaking (the previous image cannot run on ${breaking.length > 1 ? 'them' : 'it'}), ` +
-      `and no pre-migration backup of this database taken before the deployment (${deploymentAt.toISOString()}) exists in BACKUP_DIR or in the bucket. Nothing was changed.`,
-    `what to do instead: (1) roll forward: fix the new image, or write a migration that makes the schema readable by the previous image again, and deploy it; ` +
-      `(2) ${olderRef ? `restore the newest backup taken before the deployment, ${olderRef} (${older!.takenAt.toISOString()}, reason ${older!.reason ?? '?'}), with \`obexal-runbook restore ${olderRef}\`` : 'restore a backup taken before the deployment with `obexal-runbook restore`'}: ` +
+    `rollback refused: ` +
+      `migration${breaking.length > 1 ? 's' : ''} ${breaking.map(describeMigration).join(', ')} ${breaking.length > 1 ? 'are' : 'is'} ` +
+      `breaking (the previous image cannot run on ${breaking.length > 1 ? 'them' : 'it'}), ` +
+      (`and no pre-migration backup of this database taken before the deployment ` +
+        `(${deploymentAt.toISOString()}) exists in BACKUP_DIR or in the bucket. Nothing was changed.`),
+    `what to do instead: (1) roll forward: fix the new image, or write a migration that makes the ` +
+      `schema readable by the previous image again, and deploy it; ` +
+      `(2) ${olderRef ? `restore the newest backup taken before the deployment, ${olderRef} ` + `(${older!.takenAt.toISOString()}, reason ${older!.reason ?? '?'}), with \`obexal-runbook ` + `restore ${olderRef}\`` : 'restore a backup taken before the deployment with `obexal-runbook restore`'}: ` +
       `everything written since it was taken is lost; then deploy ${image} through APP_DEPLOY_COMMAND; ` +
-      `(3) if the migrations are in fact additive, correct MIGRATION_COMPATIBILITY_FILE (or the answer) and run rollback again. ` +
+      (`(3) if the migrations are in fact additive, correct MIGRATION_COMPATIBILITY_FILE (or the ` +
+        `answer) and run rollback again. `) +
       'Next time: `obexal-runbook backup --reason pre-migration` before every deployment that migrates',
   );
 }
 
 export async function runPlan(params: PlanParams, ctx: ActionContext): Promise<ActionResult> {
   const image = params.previousImage.trim();
-  if (!IMAGE_REFERENCE.test(image)) throw new UsageError(`"${params.previousImage}" is not an image reference`, 'give the previous version as the deployment names it, e.g. ghcr.io/obexal/auth-service:1.41.2');
+  if (!IMAGE_REFERENCE.test(image))
+    throw new UsageError(
+      `"${params.previousImage}" is not an image reference`,
+      'give the previous version as the deployment names it, e.g. ghcr.io/obexal/auth-service:1.41.2',
+    );
   const explicit = parseMigrationList(params.migrations);
   const deployedAt = parseTime(params.deployedAt);
   const live = await readLive(ctx, params.target);
   const catalog = await readCatalog(ctx.settings, ctx.signal);
-  if (catalog.bucketProblem) ctx.output(`the bucket could not be listed (${catalog.bucketProblem}): only BACKUP_DIR is searched`, 'warn');
+  if (catalog.bucketProblem)
+    ctx.output(`the bucket could not be listed (${catalog.bucketProblem}): only BACKUP_DIR is searched`, 'warn');
   const candidates = preMigrationBackups(catalog, live.source);
   const takenBefore = (t: Date) => candidates.filter((b) => b.takenAt.getTime() <= t.getTime());
   const byVersion = new Map(live.applied.map((m) => [m.version, m]));
@@ -111,47 +156,92 @@ export async function runPlan(params: PlanParams, ctx: ActionContext): Promise<A
     if (backup) {
       const since = schemaVersionOf(backup);
       const takenAt = backup.takenAt.getTime();
-      versions = live.applied.filter((m) => (since !== null ? m.version > since : m.appliedAt !== null && Date.parse(m.appliedAt) > takenAt)).map((m) => m.version);
+      versions = live.applied
+        .filter((m) => (since !== null ? m.version > since : m.appliedAt !== null && Date.parse(m.appliedAt) > takenAt))
+        .map((m) => m.version);
     } else if (deployedAt) {
-      versions = live.applied.filter((m) => m.appliedAt !== null && Date.parse(m.appliedAt) >= deployedAt.getTime()).map((m) => m.version);
+      versions = live.applied
+        .filter((m) => m.appliedAt !== null && Date.parse(m.appliedAt) >= deployedAt.getTime())
+        .map((m) => m.version);
     } else {
       const answer = await ctx.interactor.text(
-        { kind: 'text', name: 'migrations', message: 'No pre-migration backup says where the deployment started: which migrations did it apply? (versions, comma-separated, or none)' },
+        {
+          kind: 'text',
+          name: 'migrations',
+          message:
+            'No pre-migration backup says where the deployment started: which migrations did it ' +
+            'apply? (versions, comma-separated, or none)',
+        },
         ctx.signal,
       );
       versions = parseMigrationList(answer) ?? [];
     }
   }
-  for (const v of versions) if (!byVersion.has(v) && live.source) ctx.output(`migration ${v} is not recorded in the database's schema_migrations (taken as named)`, 'warn');
+  for (const v of versions)
+    if (!byVersion.has(v) && live.source)
+      ctx.output(`migration ${v} is not recorded in the database's schema_migrations (taken as named)`, 'warn');
   const firstAppliedAt = versions.map((v) => byVersion.get(v)?.appliedAt).find((a): a is string => Boolean(a));
   const deploymentAt = deployedAt ?? (firstAppliedAt ? new Date(firstAppliedAt) : new Date());
 
   const fileName = params.compatibilityFile || ctx.settings.get('MIGRATION_COMPATIBILITY_FILE');
   const known = await readCompatibilityFile(fileName);
-  const migrations = await classifyMigrations(ctx, versions.map((v) => byVersion.get(v) ?? { version: v, name: null, appliedAt: null }), known);
-  for (const m of migrations) ctx.output(`migration ${describeMigration(m)}: ${m.compatibility} (${m.compatibilityFrom === 'file' ? 'MIGRATION_COMPATIBILITY_FILE' : 'answered'})${m.appliedAt ? `, applied ${m.appliedAt}` : ''}`, 'info');
-  if (migrations.length === 0) ctx.output('no migration was applied since the pre-deploy backup: the previous image runs on this schema', 'info');
-  if (backup) ctx.output(`pre-deploy backup: ${refOf(backup)} taken ${backup.takenAt.toISOString()} (schema version ${schemaVersionOf(backup) ?? '?'}${backup.verified ? ', verified' : ''})`, 'info');
+  const migrations = await classifyMigrations(
+    ctx,
+    versions.map((v) => byVersion.get(v) ?? { version: v, name: null, appliedAt: null }),
+    known,
+  );
+  for (const m of migrations)
+    ctx.output(
+      `migration ${describeMigration(m)}: ${m.compatibility} ` +
+        `(${m.compatibilityFrom === 'file' ? 'MIGRATION_COMPATIBILITY_FILE' : 'answered'})${m.appliedAt ? `, applied ${m.appliedAt}` : ''}`,
+      'info',
+    );
+  if (migrations.length === 0)
+    ctx.output('no migration was applied since the pre-deploy backup: the previous image runs on this schema', 'info');
+  if (backup)
+    ctx.output(
+      `pre-deploy backup: ${refOf(backup)} taken ${backup.takenAt.toISOString()} (schema ` +
+        `version ${schemaVersionOf(backup) ?? '?'}${backup.verified ? ', verified' : ''})`,
+      'info',
+    );
 
   const breaking = migrations.filter((m) => m.compatibility === 'breaking');
   const branch = breaking.length === 0 ? 'redeploy' : 'restore';
   if (branch === 'restore' && !backup) throw refusal(breaking, deploymentAt, image, live.source, catalog);
   const dump = backup ? (refOf(backup) ?? null) : null;
-  if (branch === 'redeploy') ctx.output(`every migration since the pre-deploy backup is additive: redeploy ${image}, no restore`, 'info');
+  if (branch === 'redeploy')
+    ctx.output(`every migration since the pre-deploy backup is additive: redeploy ${image}, no restore`, 'info');
   else {
-    ctx.output(`breaking: ${breaking.map(describeMigration).join(', ')}: restore ${dump} (data written since ${backup!.takenAt.toISOString()} is lost), then redeploy ${image}`, 'warn');
-    ctx.output('the restore replaces the database: it asks for the typed confirmation (headless: CONFIRM=yes) and keeps the migrated database beside it', 'info');
+    ctx.output(
+      `breaking: ${breaking.map(describeMigration).join(', ')}: restore ${dump} (data written ` +
+        `since ${backup!.takenAt.toISOString()} is lost), then redeploy ${image}`,
+      'warn',
+    );
+    ctx.output(
+      'the restore replaces the database: it asks for the typed confirmation (headless: ' +
+        'CONFIRM=yes) and keeps the migrated database beside it',
+      'info',
+    );
   }
   const summary = {
     previousImage: image,
     branch,
-    migrations: migrations.map((m) => ({ version: m.version, name: m.name, compatibility: m.compatibility, from: m.compatibilityFrom, appliedAt: m.appliedAt })),
+    migrations: migrations.map((m) => ({
+      version: m.version,
+      name: m.name,
+      compatibility: m.compatibility,
+      from: m.compatibilityFrom,
+      appliedAt: m.appliedAt,
+    })),
     deploymentAt: deploymentAt.toISOString(),
     preDeployBackup: dump,
     preDeployBackupTakenAt: backup ? backup.takenAt.toISOString() : null,
   };
   return {
-    message: branch === 'redeploy' ? `${migrations.length} migration(s), all additive: redeploy ${image}` : `breaking migration(s) ${breaking.map((m) => m.version).join(', ')}: restore ${dump}, then redeploy ${image}`,
+    message:
+      branch === 'redeploy'
+        ? `${migrations.length} migration(s), all additive: redeploy ${image}`
+        : `breaking migration(s) ${breaking.map((m) => m.version).join(', ')}: restore ${dump}, then redeploy ${image}`,
     data: { ...summary, restore: branch === 'restore', dump, record: { rollback: summary } },
   };
 }

@@ -12,7 +12,9 @@ const duration = z.string().refine(isDuration, { message: 'expected a duration s
 
 export const rotationPreflightAction = defineAction({
   name: 'rotation.preflight',
-  description: 'check what a key rotation needs (database, restart commands, live URL, drill account) and whether one is under way',
+  description:
+    'check what a key rotation needs (database, restart commands, live URL, drill account) and ' +
+    'whether one is under way',
   readOnly: true,
   rerunOnResume: true,
   params: z.object({}).strict(),
@@ -25,11 +27,16 @@ export const rotationPreflightAction = defineAction({
 
 export const rotationNewKeyAction = defineAction({
   name: 'rotation.new-key',
-  description: 'hold the key of the current era and the new key (generated and shown once, or from the vault); both only in memory',
+  description:
+    'hold the key of the current era and the new key (generated and shown once, or from the vault); ' +
+    'both only in memory',
   // The keys live in memory only: a resumed run obtains them again (from the vault, checked by fingerprint).
   rerunOnResume: true,
   params: z.object({ source: z.string().optional(), era: z.string().optional() }).strict(),
-  describe: (p) => `obtain the new key (${p.source === 'generate' ? 'generated, shown once' : p.source === 'vault' ? 'from the vault' : 'generated or from the vault'}) and the current one`,
+  describe: (p) =>
+    `obtain the new key ` +
+    `(${p.source === 'generate' ? 'generated, shown once' : p.source === 'vault' ? 'from the vault' : 'generated or from the vault'}) ` +
+    `and the current one`,
   async run(params, ctx) {
     const { runNewKey } = await import('./eras.js');
     return runNewKey(params, ctx);
@@ -49,11 +56,21 @@ export const rotationOpenEraAction = defineAction({
 
 export const rotationRestartAction = defineAction({
   name: 'rotation.restart',
-  description: 'restart the auth-service (APP_STOP_COMMAND, APP_START_COMMAND) with the new key, and the old one or not, then wait for AUTH_SERVICE_URL',
+  description:
+    'restart the auth-service (APP_STOP_COMMAND, APP_START_COMMAND) with the new key, and the old ' +
+    'one or not, then wait for AUTH_SERVICE_URL',
   params: z
-    .object({ keys: z.enum(['both', 'new-only']), newEra: z.string().min(1), oldEra: z.string().min(1), url: z.string().optional(), readyTimeout: duration.default('2m') })
+    .object({
+      keys: z.enum(['both', 'new-only']),
+      newEra: z.string().min(1),
+      oldEra: z.string().min(1),
+      url: z.string().optional(),
+      readyTimeout: duration.default('2m'),
+    })
     .strict(),
-  describe: (p) => `restart the auth-service with ${p.keys === 'both' ? `the keys of "${p.newEra}" and "${p.oldEra}"` : `the key of "${p.newEra}" alone`}`,
+  describe: (p) =>
+    `restart the auth-service ` +
+    `with ${p.keys === 'both' ? `the keys of "${p.newEra}" and "${p.oldEra}"` : `the key of "${p.newEra}" alone`}`,
   async run(params, ctx) {
     const { runRestart } = await import('./restart.js');
     return runRestart({ ...params, readyTimeoutMs: parseDuration(params.readyTimeout) }, ctx);
@@ -63,7 +80,12 @@ export const rotationRestartAction = defineAction({
 export const rotationSigningKeysAction = defineAction({
   name: 'rotation.signing-keys',
   description: 'rotate the OIDC signing keys (rotate-keys [grace_hours] through AUTH_SERVICE_EXEC)',
-  params: z.object({ graceHours: z.union([z.string(), z.number()]).transform(String).default('24'), target: z.string().min(1) }).strict(),
+  params: z
+    .object({
+      graceHours: z.union([z.string(), z.number()]).transform(String).default('24'),
+      target: z.string().min(1),
+    })
+    .strict(),
   describe: (p) => `rotate-keys ${p.graceHours}: new signing key, keys retired more than ${p.graceHours} h ago purged`,
   async run(params, ctx) {
     const { runSigningKeys } = await import('./signing-keys.js');
@@ -73,7 +95,9 @@ export const rotationSigningKeysAction = defineAction({
 
 export const rotationCloseEraAction = defineAction({
   name: 'rotation.close-era',
-  description: 'close the old key era: its end, and until when its key stays in the vault (retention window and pins of its dumps)',
+  description:
+    'close the old key era: its end, and until when its key stays in the vault (retention window ' +
+    'and pins of its dumps)',
   params: z.object({ era: z.string().min(1), newEra: z.string().min(1) }).strict(),
   describe: (p) => `close era "${p.era}" and compute until when its key stays in the vault`,
   async run(params, ctx) {
@@ -98,16 +122,30 @@ export const rotationSummaryAction = defineAction({
   describe: (p) => `summary of the rotation from "${p.from}" to "${p.to}"`,
   async run(params, ctx) {
     const lines = [
-      `ENCRYPTION_KEY is now the key of era "${params.to}"; every encrypted value${params.values !== undefined && params.values !== null ? ` (${params.values})` : ''} reads under it alone`,
-      `keep the key of era "${params.from}" in the vault until ${params.keepKeyUntil}: the dumps of that era need it until then (never beside the dumps)`,
-      `ENCRYPTION_KEY_OLD is no longer needed by the auth-service; a restore of a dump of era "${params.from}" fetches that key from the vault`,
-      `wherever this tool runs with ENCRYPTION_KEY in its environment (the backup cron line, CI), set it to the key of era "${params.to}" too`,
+      `ENCRYPTION_KEY is now the key of era "${params.to}"; every encrypted ` +
+        `value${params.values !== undefined && params.values !== null ? ` (${params.values})` : ''} ` +
+        `reads under it alone`,
+      `keep the key of era "${params.from}" in the vault until ${params.keepKeyUntil}: the dumps of ` +
+        `that era need it until then (never beside the dumps)`,
+      `ENCRYPTION_KEY_OLD is no longer needed by the auth-service; a restore of a dump of era ` +
+        `"${params.from}" fetches that key from the vault`,
+      `wherever this tool runs with ENCRYPTION_KEY in its environment (the backup cron line, CI), ` +
+        `set it to the key of era "${params.to}" too`,
     ];
     if (params.preRotationDump) lines.push(`pre-rotation backup: ${params.preRotationDump}`);
     if (params.postRotationDump) lines.push(`post-rotation backup: ${params.postRotationDump}`);
     for (const line of lines) ctx.output(line, 'info');
-    const rotation = { from: params.from, to: params.to, keepOldKeyUntil: params.keepKeyUntil, preRotationDump: params.preRotationDump ?? null, postRotationDump: params.postRotationDump ?? null };
-    return { message: `rotated from "${params.from}" to "${params.to}"; keep the old key until ${params.keepKeyUntil}`, data: { ...rotation, record: { rotation } } };
+    const rotation = {
+      from: params.from,
+      to: params.to,
+      keepOldKeyUntil: params.keepKeyUntil,
+      preRotationDump: params.preRotationDump ?? null,
+      postRotationDump: params.postRotationDump ?? null,
+    };
+    return {
+      message: `rotated from "${params.from}" to "${params.to}"; keep the old key until ${params.keepKeyUntil}`,
+      data: { ...rotation, record: { rotation } },
+    };
   },
 });
 

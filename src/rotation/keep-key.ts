@@ -34,7 +34,12 @@ export function belongsToEra(backup: StoredBackup, era: EraRef): boolean {
   return backup.manifest?.keyEras.some((e) => e.fingerprint === era.fingerprint || e.label === era.label) ?? false;
 }
 
-export function keepKeyUntil(era: EraRef, end: Date, retentionDays: number, inventories: readonly Inventory[]): KeepKeyDecision {
+export function keepKeyUntil(
+  era: EraRef,
+  end: Date,
+  retentionDays: number,
+  inventories: readonly Inventory[],
+): KeepKeyDecision {
   const windowEnd = new Date(end.getTime() + retentionDays * DAY_MS);
   const byName = new Map<string, EraDump>();
   for (const inventory of inventories) {
@@ -42,15 +47,26 @@ export function keepKeyUntil(era: EraRef, end: Date, retentionDays: number, inve
       if (!backup.dump || !belongsToEra(backup, era)) continue;
       const known = byName.get(backup.dump.name);
       if (known) known.locations.push(inventory.location);
-      else byName.set(backup.dump.name, { locations: [inventory.location], name: backup.dump.name, takenAt: backup.takenAt.toISOString(), pinUntil: backup.pinUntil?.toISOString() ?? null });
+      else
+        byName.set(backup.dump.name, {
+          locations: [inventory.location],
+          name: backup.dump.name,
+          takenAt: backup.takenAt.toISOString(),
+          pinUntil: backup.pinUntil?.toISOString() ?? null,
+        });
     }
   }
   const dumps = [...byName.values()];
-  const pinned = dumps.filter((d) => d.pinUntil !== null && Date.parse(d.pinUntil) > windowEnd.getTime()).sort((a, b) => Date.parse(b.pinUntil as string) - Date.parse(a.pinUntil as string));
+  const pinned = dumps
+    .filter((d) => d.pinUntil !== null && Date.parse(d.pinUntil) > windowEnd.getTime())
+    .sort((a, b) => Date.parse(b.pinUntil as string) - Date.parse(a.pinUntil as string));
   const longestPin = pinned[0] ?? null;
   const until = longestPin ? new Date(longestPin.pinUntil as string) : windowEnd;
   const because = longestPin
-    ? `${longestPin.name} (${longestPin.locations.join(' and ')}) is pinned until ${longestPin.pinUntil}, after the era's end plus the ${retentionDays}-day window (${windowEnd.toISOString()})`
-    : `the era's end plus the ${retentionDays}-day retention window${dumps.some((d) => d.pinUntil) ? ' (no pin of its dumps ends later)' : ''}`;
+    ? `${longestPin.name} (${longestPin.locations.join(' and ')}) is pinned ` +
+      `until ${longestPin.pinUntil}, after the era's end plus the ${retentionDays}-day window ` +
+      `(${windowEnd.toISOString()})`
+    : `the era's end plus the ${retentionDays}-day retention ` +
+      `window${dumps.some((d) => d.pinUntil) ? ' (no pin of its dumps ends later)' : ''}`;
   return { keepKeyUntil: until.toISOString(), windowEnd: windowEnd.toISOString(), longestPin, dumps, because };
 }

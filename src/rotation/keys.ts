@@ -10,10 +10,23 @@
  */
 import { AnswerRequiredError, messageOf, StepFailedError, UsageError } from '../core/errors.js';
 import type { ActionContext } from '../engine/action.js';
-import { findEraByFingerprint, suggestEraLabel, validateEraLabel, type KeyEra, type KeyEraRegister } from '../eras/register.js';
+import {
+  findEraByFingerprint,
+  suggestEraLabel,
+  validateEraLabel,
+  type KeyEra,
+  type KeyEraRegister,
+} from '../eras/register.js';
 import { shortFingerprint } from '../keys/fingerprint.js';
 import { generateEncryptionKey, parseEncryptionKey } from '../keys/secret-value.js';
-import { holdKey, keyFromCommand, obtainEraKey, oldKeysFromSettings, type HeldKey, type KeyVerdict } from '../keysource/encryption-keys.js';
+import {
+  holdKey,
+  keyFromCommand,
+  obtainEraKey,
+  oldKeysFromSettings,
+  type HeldKey,
+  type KeyVerdict,
+} from '../keysource/encryption-keys.js';
 import { SECRET_NAMES } from '../keysource/context.js';
 import { templateUses } from '../keysource/secret-command.js';
 
@@ -32,30 +45,48 @@ function fingerprintJudge(era: KeyEra): (key: HeldKey) => KeyVerdict {
   return (key) =>
     key.fingerprint === era.fingerprint
       ? { accepted: true, how: `fingerprint ${shortFingerprint(key.fingerprint)} matches era "${era.label}"` }
-      : { accepted: false, why: `its fingerprint ${shortFingerprint(key.fingerprint)} is not era "${era.label}"'s (${shortFingerprint(era.fingerprint)})` };
+      : {
+          accepted: false,
+          why:
+            `its fingerprint ${shortFingerprint(key.fingerprint)} is not era "${era.label}"'s ` +
+            `(${shortFingerprint(era.fingerprint)})`,
+        };
 }
 
 /** The key of a registered era, proven by its fingerprint. */
 export async function keyOfEra(ctx: ActionContext, era: KeyEra, role: 'old' | 'new'): Promise<HeldKey> {
   try {
-    const { key } = await obtainEraKey(ctx, era, { judge: fingerprintJudge(era), candidates: candidatesFromSettings(ctx) });
+    const { key } = await obtainEraKey(ctx, era, {
+      judge: fingerprintJudge(era),
+      candidates: candidatesFromSettings(ctx),
+    });
     return key;
   } catch (error) {
     if (!(error instanceof AnswerRequiredError) || role === 'old') throw error;
     throw new AnswerRequiredError(
       error.answerName,
-      `the key of era "${era.label}" (the rotation under way) is needed to continue, and none was given: nothing was changed`,
-      `it was stored in the vault when the rotation started: set ENCRYPTION_KEY_COMMAND (a vault command; {era} becomes "${era.label}"), or run interactively to paste it`,
+      `the key of era "${era.label}" (the rotation under way) is needed to continue, and none was ` +
+        `given: nothing was changed`,
+      `it was stored in the vault when the rotation started: set ENCRYPTION_KEY_COMMAND (a vault ` +
+        `command; {era} becomes "${era.label}"), or run interactively to paste it`,
     );
   }
 }
 
 /** A label for the new era: the input, else (interactive) asked with a suggestion, else the suggestion. */
-export async function newEraLabel(ctx: ActionContext, register: KeyEraRegister, given: string | undefined): Promise<string> {
+export async function newEraLabel(
+  ctx: ActionContext,
+  register: KeyEraRegister,
+  given: string | undefined,
+): Promise<string> {
   const taken = new Set(register.eras.map((e) => e.label));
   const check = (label: string): string => {
     const valid = validateEraLabel(label);
-    if (taken.has(valid)) throw new UsageError(`the era "${valid}" is already in the key-era register`, 'choose another label for the new era');
+    if (taken.has(valid))
+      throw new UsageError(
+        `the era "${valid}" is already in the key-era register`,
+        'choose another label for the new era',
+      );
     return valid;
   };
   if (given && given.trim() !== '') return check(given);
@@ -64,7 +95,17 @@ export async function newEraLabel(ctx: ActionContext, register: KeyEraRegister, 
   for (let n = 2; taken.has(suggestion); n++) suggestion = `${base}-${n}`;
   if (ctx.interactor.mode === 'headless') return suggestion;
   for (let attempt = 1; ; attempt++) {
-    const answer = (await ctx.interactor.text({ kind: 'text', name: 'era', message: 'Label of the new key era (lower-case letters, digits, dashes)', default: suggestion }, ctx.signal)).trim();
+    const answer = (
+      await ctx.interactor.text(
+        {
+          kind: 'text',
+          name: 'era',
+          message: 'Label of the new key era (lower-case letters, digits, dashes)',
+          default: suggestion,
+        },
+        ctx.signal,
+      )
+    ).trim();
     try {
       return check(answer === '' ? suggestion : answer);
     } catch (error) {
@@ -78,8 +119,11 @@ function refuseKnown(register: KeyEraRegister, key: HeldKey): void {
   const known = findEraByFingerprint(register, key.fingerprint);
   if (known) {
     throw new UsageError(
-      `the new key was refused: it is the key of era "${known.label}" (fingerprint ${shortFingerprint(key.fingerprint)}); a rotation needs a key never used before: nothing was changed`,
-      'put a freshly generated key in the vault for the new era (e.g. `openssl rand -base64 32`), or let the tool generate one (key-source: generate, interactively)',
+      `the new key was refused: it is the key of era "${known.label}" ` +
+        `(fingerprint ${shortFingerprint(key.fingerprint)}); a rotation needs a key never used before: ` +
+        `nothing was changed`,
+      'put a freshly generated key in the vault for the new era (e.g. `openssl rand -base64 32`), ' +
+        'or let the tool generate one (key-source: generate, interactively)',
     );
   }
 }
@@ -90,14 +134,18 @@ async function showOnce(ctx: ActionContext, label: string): Promise<HeldKey> {
     {
       kind: 'confirm',
       name: 'new-key-stored',
-      message: `The new ENCRYPTION_KEY of era "${label}", shown only this once: store it in the vault now, then type "stored"`,
+      message:
+        `The new ENCRYPTION_KEY of era "${label}", shown only this once: store it in the vault now, ` +
+        `then type "stored"`,
       token: 'stored',
       destructive: false,
       details: [
         key.text,
         `fingerprint ${key.fingerprint}`,
-        `store it as the key of era "${label}" (the entry ENCRYPTION_KEY_COMMAND reads with {era}=${label}), apart from the dumps`,
-        'this tool never writes it anywhere: without the vault copy, data re-encrypted under it cannot be read after this run',
+        `store it as the key of era "${label}" (the entry ENCRYPTION_KEY_COMMAND reads with ` +
+          `{era}=${label}), apart from the dumps`,
+        'this tool never writes it anywhere: without the vault copy, data re-encrypted under it ' +
+          'cannot be read after this run',
       ],
       targetNamedByInvocation: false,
     },
@@ -114,7 +162,12 @@ async function fromVault(ctx: ActionContext, label: string): Promise<HeldKey> {
       if (key) return key;
     } catch (error) {
       if (ctx.interactor.mode === 'headless' || ctx.signal.aborted) {
-        throw new StepFailedError(`the new key of era "${label}" was refused: ${messageOf(error)}; nothing was changed`, `put the new key (base64 of 32 random bytes) in the vault entry ENCRYPTION_KEY_COMMAND reads for {era}=${label}, and run again`, error);
+        throw new StepFailedError(
+          `the new key of era "${label}" was refused: ${messageOf(error)}; nothing was changed`,
+          `put the new key (base64 of 32 random bytes) in the vault entry ENCRYPTION_KEY_COMMAND ` +
+            `reads for {era}=${label}, and run again`,
+          error,
+        );
       }
       ctx.output(`the vault command gave no usable key for era "${label}": ${messageOf(error)}`, 'warn');
     }
@@ -141,8 +194,10 @@ async function fromVault(ctx: ActionContext, label: string): Promise<HeldKey> {
     if (!(error instanceof AnswerRequiredError)) throw error;
     throw new AnswerRequiredError(
       'ENCRYPTION_KEY_COMMAND',
-      `the new key of era "${label}" cannot be fetched headless: ENCRYPTION_KEY_COMMAND with {era} is not set; nothing was changed`,
-      `store the new key in the vault and set ENCRYPTION_KEY_COMMAND (e.g. "vault kv get -field=key secret/obexal/{era}"), or run interactively`,
+      `the new key of era "${label}" cannot be fetched headless: ENCRYPTION_KEY_COMMAND with {era} ` +
+        `is not set; nothing was changed`,
+      `store the new key in the vault and set ENCRYPTION_KEY_COMMAND (e.g. "vault kv get -field=key ` +
+        `secret/obexal/{era}"), or run interactively`,
     );
   }
 }
@@ -157,10 +212,16 @@ async function confirmStored(ctx: ActionContext, label: string, key: HeldKey): P
       ctx.output(`the vault returns the new key for era "${label}" (fingerprint matches)`, 'info');
       return 'checked: the vault returns it';
     }
-    ctx.output(`the vault returns another key for era "${label}": check the entry before the old key is withdrawn`, 'warn');
+    ctx.output(
+      `the vault returns another key for era "${label}": check the entry before the old key is withdrawn`,
+      'warn',
+    );
     return 'the vault returns another key';
   } catch (error) {
-    ctx.output(`the vault could not be asked for era "${label}" (${messageOf(error)}): check by hand that the key is stored`, 'warn');
+    ctx.output(
+      `the vault could not be asked for era "${label}" (${messageOf(error)}): check by hand that the key is stored`,
+      'warn',
+    );
     return 'not found by the vault command';
   }
 }
@@ -171,13 +232,20 @@ export interface NewKey {
   vault: string;
 }
 
-export async function obtainNewKey(ctx: ActionContext, register: KeyEraRegister, label: string, source: KeySource): Promise<NewKey> {
+export async function obtainNewKey(
+  ctx: ActionContext,
+  register: KeyEraRegister,
+  label: string,
+  source: KeySource,
+): Promise<NewKey> {
   if (source === 'generate') {
     if (ctx.interactor.mode === 'headless') {
       throw new AnswerRequiredError(
         'key-source',
-        'a generated key must be shown to a person, who stores it in the vault; headless there is nobody to show it to: nothing was changed',
-        `store the new key in the vault first and run with key-source: vault (ENCRYPTION_KEY_COMMAND prints it for {era}=${label}), or run the rotation on a terminal`,
+        'a generated key must be shown to a person, who stores it in the vault; headless there is ' +
+          'nobody to show it to: nothing was changed',
+        `store the new key in the vault first and run with key-source: vault ` +
+          `(ENCRYPTION_KEY_COMMAND prints it for {era}=${label}), or run the rotation on a terminal`,
       );
     }
     const key = await showOnce(ctx, label);
@@ -189,7 +257,8 @@ export async function obtainNewKey(ctx: ActionContext, register: KeyEraRegister,
 }
 
 export function holdRotationKeys(ctx: ActionContext, next: HeldKey, old: HeldKey): void {
-  if (next.fingerprint === old.fingerprint) throw new UsageError('the new key is the old key: nothing was changed', 'a rotation needs a new key');
+  if (next.fingerprint === old.fingerprint)
+    throw new UsageError('the new key is the old key: nothing was changed', 'a rotation needs a new key');
   ctx.secrets.set(ROTATION_SECRETS.newKey, next.text);
   ctx.secrets.set(ROTATION_SECRETS.oldKey, old.text);
 }
@@ -197,6 +266,10 @@ export function holdRotationKeys(ctx: ActionContext, next: HeldKey, old: HeldKey
 export function heldRotationKeys(ctx: Pick<ActionContext, 'secrets'>): { next: string; old: string } {
   const next = ctx.secrets.get(ROTATION_SECRETS.newKey);
   const old = ctx.secrets.get(ROTATION_SECRETS.oldKey);
-  if (!next || !old) throw new UsageError('the rotation keys are not held in this run', 'the new-key step (rotation.new-key) must come before this one in the runbook');
+  if (!next || !old)
+    throw new UsageError(
+      'the rotation keys are not held in this run',
+      'the new-key step (rotation.new-key) must come before this one in the runbook',
+    );
   return { next, old };
 }

@@ -28,15 +28,22 @@ function byStart(a: KeyEra, b: KeyEra): number {
   return Date.parse(a.start) - Date.parse(b.start);
 }
 
-export async function readRotationState(ctx: Pick<ActionContext, 'settings' | 'signal' | 'output'>): Promise<RotationState> {
+export async function readRotationState(
+  ctx: Pick<ActionContext, 'settings' | 'signal' | 'output'>,
+): Promise<RotationState> {
   const read = await readRegister(await registerLocation(ctx), { signal: ctx.signal });
-  if (read.bucket === 'unreachable') ctx.output(`the key-era register in the bucket could not be read (${read.bucketError ?? '?'}): using the local copy`, 'warn');
+  if (read.bucket === 'unreachable')
+    ctx.output(
+      `the key-era register in the bucket could not be read (${read.bucketError ?? '?'}): using the local copy`,
+      'warn',
+    );
   const register = read.register;
   if (!register) return { register: undefined, old: undefined, next: undefined, source: read.source };
   const open = openEras(register).sort(byStart);
   if (open.length > 2) {
     throw new StepFailedError(
-      `the key-era register has ${open.length} open eras (${open.map((e) => e.label).join(', ')}): at most two may be open (a rotation under way)`,
+      `the key-era register has ${open.length} open eras (${open.map((e) => e.label).join(', ')}): ` +
+        `at most two may be open (a rotation under way)`,
       'close the eras that are no longer in force in key-eras.json (BACKUP_DIR and the bucket) before rotating again',
     );
   }
@@ -44,7 +51,10 @@ export async function readRotationState(ctx: Pick<ActionContext, 'settings' | 's
 }
 
 /** Writes the register to both places; a bucket that could not be written fails the step (it is the copy that wins). */
-export async function saveRegister(ctx: Pick<ActionContext, 'settings' | 'signal' | 'output'>, register: KeyEraRegister): Promise<string[]> {
+export async function saveRegister(
+  ctx: Pick<ActionContext, 'settings' | 'signal' | 'output'>,
+  register: KeyEraRegister,
+): Promise<string[]> {
   const written = await writeRegister(register, await registerLocation(ctx), { signal: ctx.signal });
   const where = [written.localPath];
   if (typeof written.bucket === 'object' && 'written' in written.bucket) where.push(written.bucket.written);
@@ -61,7 +71,8 @@ export function requireRegister(state: RotationState): KeyEraRegister {
   if (!state.register || !state.old) {
     throw new UsageError(
       'there is no key-era register with an open era: the rotation does not know which key it replaces',
-      'run `obexal-runbook backup` once (it creates the register, asking for the current era label and ENCRYPTION_KEY), then rotate',
+      'run `obexal-runbook backup` once (it creates the register, asking for the current era label ' +
+        'and ENCRYPTION_KEY), then rotate',
     );
   }
   return state.register;

@@ -24,7 +24,11 @@ type AppSetting = 'APP_STOP_COMMAND' | 'APP_START_COMMAND';
 
 async function runApp(ctx: ActionContext, setting: AppSetting, env: Record<string, string>): Promise<void> {
   const template = ctx.settings.get(setting);
-  if (!template) throw new UsageError(`${setting} is not set`, `set ${setting} to the command that ${setting === 'APP_STOP_COMMAND' ? 'stops' : 'starts'} the auth-service`);
+  if (!template)
+    throw new UsageError(
+      `${setting} is not set`,
+      `set ${setting} to the command that ${setting === 'APP_STOP_COMMAND' ? 'stops' : 'starts'} the auth-service`,
+    );
   await runDeploymentCommand(ctx, { setting, argv: splitCommand(template, setting), env });
   ctx.output(`${setting} done`, 'info');
 }
@@ -34,15 +38,23 @@ function halfDone(params: RestartParams, ctx: ActionContext, cause: string): Ste
   const { newEra, oldEra } = params;
   if (params.keys === 'both') {
     return new StepFailedError(
-      `${cause}\n  The key rotation is HALF DONE: era "${newEra}" is open beside era "${oldEra}" in the key-era register, every secret is still under the key of "${oldEra}" (nothing was re-encrypted), and the auth-service may be stopped.`,
+      `${cause}\n  The key rotation is HALF DONE: era "${newEra}" is open beside era "${oldEra}" in ` +
+        `the key-era register, every secret is still under the key of "${oldEra}" (nothing was ` +
+        `re-encrypted), and the auth-service may be stopped.`,
       `to continue: fix the cause (run the command by hand to see it fail), then \`${resume}\`. ` +
-        `To go back instead: start the auth-service with ENCRYPTION_KEY = the key of "${oldEra}" and no ENCRYPTION_KEY_OLD, and remove era "${newEra}" from key-eras.json (in BACKUP_DIR and in the bucket)`,
+        (`To go back instead: start the auth-service with ENCRYPTION_KEY = the key of "${oldEra}" ` +
+          `and no ENCRYPTION_KEY_OLD, and remove era "${newEra}" from key-eras.json (in BACKUP_DIR and ` +
+          `in the bucket)`),
     );
   }
   return new StepFailedError(
-    `${cause}\n  The key rotation is HALF DONE: every secret was re-encrypted under the key of era "${newEra}" (checked), but the auth-service did not come back with that key alone; era "${oldEra}" is still open.`,
-    `to serve users meanwhile, start the auth-service with ENCRYPTION_KEY = the key of "${newEra}" and ENCRYPTION_KEY_OLD = the key of "${oldEra}" (both keys read everything). ` +
-      `To continue: fix the cause, then \`${resume}\`. Going back from here means re-encrypting under the old key (reencrypt-secrets with the two keys swapped): continuing is shorter`,
+    `${cause}\n  The key rotation is HALF DONE: every secret was re-encrypted under the key of era ` +
+      `"${newEra}" (checked), but the auth-service did not come back with that key alone; era ` +
+      `"${oldEra}" is still open.`,
+    `to serve users meanwhile, start the auth-service with ENCRYPTION_KEY = the key of "${newEra}" ` +
+      `and ENCRYPTION_KEY_OLD = the key of "${oldEra}" (both keys read everything). ` +
+      (`To continue: fix the cause, then \`${resume}\`. Going back from here means re-encrypting ` +
+        `under the old key (reencrypt-secrets with the two keys swapped): continuing is shorter`),
   );
 }
 
@@ -51,7 +63,10 @@ export async function runRestart(params: RestartParams, ctx: ActionContext): Pro
   const base = toolingEnv(ctx.settings.env);
   const startEnv = { ...base, ENCRYPTION_KEY: next, ENCRYPTION_KEY_OLD: params.keys === 'both' ? old : '' };
   const url = params.url ?? ctx.settings.get('AUTH_SERVICE_URL');
-  const keys = params.keys === 'both' ? `ENCRYPTION_KEY of "${params.newEra}" and ENCRYPTION_KEY_OLD of "${params.oldEra}"` : `ENCRYPTION_KEY of "${params.newEra}" alone (ENCRYPTION_KEY_OLD withdrawn)`;
+  const keys =
+    params.keys === 'both'
+      ? `ENCRYPTION_KEY of "${params.newEra}" and ENCRYPTION_KEY_OLD of "${params.oldEra}"`
+      : `ENCRYPTION_KEY of "${params.newEra}" alone (ENCRYPTION_KEY_OLD withdrawn)`;
   let stage = 'APP_STOP_COMMAND';
   let readyMs: number | undefined;
   try {
@@ -75,7 +90,12 @@ export async function runRestart(params: RestartParams, ctx: ActionContext): Pro
   }
   const restart = { keys: params.keys, newEra: params.newEra, oldEra: params.oldEra, readyMs: readyMs ?? null };
   return {
-    message: `auth-service restarted with the ${keys}${readyMs !== undefined ? `; ready after ${(readyMs / 1000).toFixed(1)} s` : ''}`,
-    data: { ...restart, record: { [params.keys === 'both' ? 'restartWithBothKeys' : 'restartWithNewKeyOnly']: restart } },
+    message:
+      `auth-service restarted with ` +
+      `the ${keys}${readyMs !== undefined ? `; ready after ${(readyMs / 1000).toFixed(1)} s` : ''}`,
+    data: {
+      ...restart,
+      record: { [params.keys === 'both' ? 'restartWithBothKeys' : 'restartWithNewKeyOnly']: restart },
+    },
   };
 }

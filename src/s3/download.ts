@@ -26,7 +26,11 @@ export interface ObjectStream {
   lastModified?: Date;
 }
 
-export async function openObjectStream(context: S3Context, name: string, options: { signal?: AbortSignal } = {}): Promise<ObjectStream> {
+export async function openObjectStream(
+  context: S3Context,
+  name: string,
+  options: { signal?: AbortSignal } = {},
+): Promise<ObjectStream> {
   const { client, settings } = context;
   const key = keyFor(settings, name);
   const answer = await s3Call({ operation: 'download', settings, name }, options.signal, () =>
@@ -59,7 +63,12 @@ export interface DownloadResult {
   verifiedAgainst: 'expected' | 'metadata' | 'none';
 }
 
-export async function downloadToFile(context: S3Context, name: string, file: string, options: DownloadOptions = {}): Promise<DownloadResult> {
+export async function downloadToFile(
+  context: S3Context,
+  name: string,
+  file: string,
+  options: DownloadOptions = {},
+): Promise<DownloadResult> {
   const { signal } = options;
   const expectedGiven = options.expectedSha256 !== undefined ? normalizeSha256(options.expectedSha256) : undefined;
   const object = await openObjectStream(context, name, { signal });
@@ -75,7 +84,11 @@ export async function downloadToFile(context: S3Context, name: string, file: str
     await rm(partial, { force: true });
     if (signal?.aborted) throw abortErrorOf(signal);
     if ((error as NodeJS.ErrnoException).path === partial) {
-      throw new StepFailedError(`cannot write ${partial}: ${messageOf(error)}`, 'check the folder exists, is writable, and has room', error);
+      throw new StepFailedError(
+        `cannot write ${partial}: ${messageOf(error)}`,
+        'check the folder exists, is writable, and has room',
+        error,
+      );
     }
     throw mapS3Error(error, { operation: 'download', settings: context.settings, name });
   }
@@ -99,9 +112,15 @@ export async function downloadToFile(context: S3Context, name: string, file: str
       actual,
       `the content of ${where} has SHA-256 ${actual}, expected ${expected} ` +
         `(${expectedGiven ? 'from the manifest' : 'from its sha256 metadata'}); the download was discarded`,
-      'the copy in the bucket is damaged or is not the dump the manifest describes: use another copy (the local backup, an earlier dump)',
+      'the copy in the bucket is damaged or is not the dump the manifest describes: use another ' +
+        'copy (the local backup, an earlier dump)',
     );
   }
   await rename(partial, file);
-  return { file, size: hasher.bytes, sha256: actual, verifiedAgainst: expectedGiven ? 'expected' : expected ? 'metadata' : 'none' };
+  return {
+    file,
+    size: hasher.bytes,
+    sha256: actual,
+    verifiedAgainst: expectedGiven ? 'expected' : expected ? 'metadata' : 'none',
+  };
 }

@@ -34,7 +34,8 @@ export class BucketUnreachableError extends S3Error {
   }
 }
 
-/** The endpoint refused the credentials (unknown key, bad signature, expired token, access denied) or none were found. */
+/** The endpoint refused the credentials (unknown key, bad signature, expired token, access denied) or none were found.
+ * */
 export class S3CredentialsError extends S3Error {
   constructor(message: string, hint: string, code?: string, cause?: unknown) {
     super('credentials', message, hint, { code, cause });
@@ -154,7 +155,11 @@ export function httpStatusOf(error: unknown): number | undefined {
 /** True for "the object or bucket is not there" answers (GetObject NoSuchKey, HeadObject 404 NotFound). */
 export function isNotFound(error: unknown): boolean {
   const code = s3ErrorCode(error);
-  return code === 'NoSuchKey' || code === 'NotFound' || (code !== undefined && httpStatusOf(error) === 404 && code !== 'NoSuchBucket');
+  return (
+    code === 'NoSuchKey' ||
+    code === 'NotFound' ||
+    (code !== undefined && httpStatusOf(error) === 404 && code !== 'NoSuchBucket')
+  );
 }
 
 export interface S3ErrorContext {
@@ -184,7 +189,8 @@ export function mapS3Error(error: unknown, context: S3ErrorContext): Error {
     return new BucketUnreachableError(
       `cannot ${context.operation}: the bucket ${settings.bucket} at ${endpoint} ${what}${detail}`,
       settings.endpoint
-        ? 'check S3_ENDPOINT (scheme, host, port), that the server is running, and the network/firewall between here and it'
+        ? 'check S3_ENDPOINT (scheme, host, port), that the server is running, and the ' +
+            'network/firewall between here and it'
         : 'check the network connection to AWS (proxy, firewall, DNS) and S3_REGION',
       network,
       error,
@@ -193,7 +199,8 @@ export function mapS3Error(error: unknown, context: S3ErrorContext): Error {
   if (e.name === 'CredentialsProviderError') {
     return new S3CredentialsError(
       `cannot ${context.operation} (bucket ${settings.bucket}): no AWS credentials found${detail}`,
-      'provide credentials through the AWS SDK chain: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, AWS_PROFILE, or an instance role',
+      'provide credentials through the AWS SDK chain: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, ' +
+        'AWS_PROFILE, or an instance role',
       e.name,
       error,
     );
@@ -201,8 +208,10 @@ export function mapS3Error(error: unknown, context: S3ErrorContext): Error {
   const code = status === undefined ? undefined : e.name;
   if (code === 'NoSuchBucket' || (context.bucketLevel && status === 404)) {
     return new NoSuchBucketError(
-      `cannot ${context.operation}: bucket ${settings.bucket} does not exist${settings.endpoint ? ` at ${settings.endpoint}` : ''}`,
-      'check S3_BUCKET (and S3_ENDPOINT / S3_FORCE_PATH_STYLE for an S3-compatible provider); the tool never creates the bucket',
+      `cannot ${context.operation}: bucket ${settings.bucket} does not ` +
+        `exist${settings.endpoint ? ` at ${settings.endpoint}` : ''}`,
+      'check S3_BUCKET (and S3_ENDPOINT / S3_FORCE_PATH_STYLE for an S3-compatible provider); the ' +
+        'tool never creates the bucket',
       error,
     );
   }
@@ -216,7 +225,8 @@ export function mapS3Error(error: unknown, context: S3ErrorContext): Error {
   }
   if (code !== undefined && (CREDENTIAL_CODES.has(code) || status === 403)) {
     return new S3CredentialsError(
-      `cannot ${context.operation}: ${endpoint} refused the credentials for bucket ${settings.bucket} (${code === 'Unknown' ? `HTTP ${status}` : code})`,
+      `cannot ${context.operation}: ${endpoint} refused the credentials for ` +
+        `bucket ${settings.bucket} (${code === 'Unknown' ? `HTTP ${status}` : code})`,
       credentialHint(code),
       code,
       error,
@@ -225,7 +235,8 @@ export function mapS3Error(error: unknown, context: S3ErrorContext): Error {
   if (code === 'PermanentRedirect' || code === 'IllegalLocationConstraintException') {
     const region = e.BucketRegion ?? e.Region;
     return new S3RequestError(
-      `cannot ${context.operation}: bucket ${settings.bucket} is not in region ${settings.region}${region ? ` (it is in ${region})` : ''}`,
+      `cannot ${context.operation}: bucket ${settings.bucket} is not in ` +
+        `region ${settings.region}${region ? ` (it is in ${region})` : ''}`,
       region ? `set S3_REGION=${region}` : 'set S3_REGION to the region of the bucket',
       code,
       status,
@@ -248,15 +259,24 @@ function credentialHint(code: string): string {
     case 'InvalidAccessKeyId':
       return 'the access key id is unknown to this endpoint: check AWS_ACCESS_KEY_ID (or the profile in AWS_PROFILE)';
     case 'SignatureDoesNotMatch':
-      return 'the secret key does not match the access key id: check AWS_SECRET_ACCESS_KEY (or the profile in AWS_PROFILE)';
+      return (
+        'the secret key does not match the access key id: check AWS_SECRET_ACCESS_KEY (or the profile ' +
+        'in AWS_PROFILE)'
+      );
     case 'ExpiredToken':
     case 'TokenRefreshRequired':
     case 'InvalidToken':
-      return 'the session token expired or is invalid: refresh the credentials (aws sso login, or a new AWS_SESSION_TOKEN)';
+      return (
+        'the session token expired or is invalid: refresh the credentials (aws sso login, or a new ' +
+        'AWS_SESSION_TOKEN)'
+      );
     case 'AuthorizationHeaderMalformed':
       return 'the request was signed for the wrong region: check S3_REGION';
     default:
-      return 'the credentials were refused or lack a permission on this bucket: check AWS_ACCESS_KEY_ID / AWS_PROFILE and the bucket policy';
+      return (
+        'the credentials were refused or lack a permission on this bucket: check AWS_ACCESS_KEY_ID / ' +
+        'AWS_PROFILE and the bucket policy'
+      );
   }
 }
 
@@ -270,7 +290,11 @@ export function abortErrorOf(signal: AbortSignal): Error {
 }
 
 /** Runs one SDK call and maps its failure; once `signal` has fired, any failure is reported as the abort. */
-export async function s3Call<T>(context: S3ErrorContext, signal: AbortSignal | undefined, call: () => Promise<T>): Promise<T> {
+export async function s3Call<T>(
+  context: S3ErrorContext,
+  signal: AbortSignal | undefined,
+  call: () => Promise<T>,
+): Promise<T> {
   try {
     return await call();
   } catch (error) {

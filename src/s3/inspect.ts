@@ -102,7 +102,9 @@ async function readOptional<T>(
       return { unknown: `${what}: the credentials may not read it (${code ?? 'HTTP 403'})` };
     }
     if (status === undefined) {
-      return { unknown: `${what}: ${mapS3Error(error, { operation: `read ${what}`, settings: context.settings }).message}` };
+      return {
+        unknown: `${what}: ${mapS3Error(error, { operation: `read ${what}`, settings: context.settings }).message}`,
+      };
     }
     return { unknown: `${what}: could not be read (${code ?? 'error'} HTTP ${status})` };
   }
@@ -133,11 +135,11 @@ function summarizeRule(rule: LifecycleRule, prefix: string): LifecycleRuleSummar
     appliesToPrefix: prefix.startsWith(p) || p.startsWith(prefix),
     filteredByTagOrSize: Boolean(
       rule.Filter?.Tag ||
-        rule.Filter?.ObjectSizeGreaterThan !== undefined ||
-        rule.Filter?.ObjectSizeLessThan !== undefined ||
-        rule.Filter?.And?.Tags?.length ||
-        rule.Filter?.And?.ObjectSizeGreaterThan !== undefined ||
-        rule.Filter?.And?.ObjectSizeLessThan !== undefined,
+      rule.Filter?.ObjectSizeGreaterThan !== undefined ||
+      rule.Filter?.ObjectSizeLessThan !== undefined ||
+      rule.Filter?.And?.Tags?.length ||
+      rule.Filter?.And?.ObjectSizeGreaterThan !== undefined ||
+      rule.Filter?.And?.ObjectSizeLessThan !== undefined,
     ),
   };
   if (rule.Expiration?.Days !== undefined) summary.expirationDays = rule.Expiration.Days;
@@ -153,7 +155,9 @@ function summarizeRule(rule: LifecycleRule, prefix: string): LifecycleRuleSummar
 export async function readLifecycle(context: S3Context, options: SignalOption = {}): Promise<LifecycleInfo> {
   const { client, settings } = context;
   const answer = await readOptional(context, 'lifecycle rules', ['NoSuchLifecycleConfiguration'], options.signal, () =>
-    client.send(new GetBucketLifecycleConfigurationCommand({ Bucket: settings.bucket }), { abortSignal: options.signal }),
+    client.send(new GetBucketLifecycleConfigurationCommand({ Bucket: settings.bucket }), {
+      abortSignal: options.signal,
+    }),
   );
   if ('unknown' in answer) return { status: 'unknown', rules: [], note: answer.unknown };
   if ('absent' in answer) return { status: 'none', rules: [] };
@@ -163,8 +167,13 @@ export async function readLifecycle(context: S3Context, options: SignalOption = 
 
 export async function readObjectLock(context: S3Context, options: SignalOption = {}): Promise<ObjectLockInfo> {
   const { client, settings } = context;
-  const answer = await readOptional(context, 'Object Lock configuration', ['ObjectLockConfigurationNotFoundError'], options.signal, () =>
-    client.send(new GetObjectLockConfigurationCommand({ Bucket: settings.bucket }), { abortSignal: options.signal }),
+  const answer = await readOptional(
+    context,
+    'Object Lock configuration',
+    ['ObjectLockConfigurationNotFoundError'],
+    options.signal,
+    () =>
+      client.send(new GetObjectLockConfigurationCommand({ Bucket: settings.bucket }), { abortSignal: options.signal }),
   );
   if ('unknown' in answer) return { status: 'unknown', note: answer.unknown };
   if ('absent' in answer) return { status: 'disabled' };
@@ -217,15 +226,24 @@ function notesOf(inspection: BucketInspection): string[] {
   for (const note of [versioning.note, lifecycle.note, objectLock.note]) if (note) notes.push(note);
   if (versioning.status === 'enabled' || versioning.status === 'suspended') {
     notes.push(
-      'the bucket is versioned: a delete only adds a delete marker, earlier versions stay until a lifecycle rule expires noncurrent versions',
+      'the bucket is versioned: a delete only adds a delete marker, earlier versions stay until a ' +
+        'lifecycle rule expires noncurrent versions',
     );
-    const expiresNoncurrent = lifecycle.rules.some((r) => r.enabled && r.appliesToPrefix && r.noncurrentExpirationDays !== undefined);
+    const expiresNoncurrent = lifecycle.rules.some(
+      (r) => r.enabled && r.appliesToPrefix && r.noncurrentExpirationDays !== undefined,
+    );
     if (lifecycle.status !== 'unknown' && !expiresNoncurrent) {
-      notes.push('no lifecycle rule expires noncurrent versions under the prefix: deleted dumps are kept forever (GDPR retention)');
+      notes.push(
+        'no lifecycle rule expires noncurrent versions under the prefix: deleted dumps are kept ' +
+          'forever (GDPR retention)',
+      );
     }
   }
   if (objectLock.status === 'enabled') {
-    notes.push('Object Lock is enabled: every upload carries a checksum, and locked objects cannot be deleted before their retention ends');
+    notes.push(
+      'Object Lock is enabled: every upload carries a checksum, and locked objects cannot be ' +
+        'deleted before their retention ends',
+    );
   }
   return notes;
 }

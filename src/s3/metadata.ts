@@ -18,13 +18,19 @@ export function validateMetadata(metadata: Readonly<Record<string, string>>): Re
       throw new UsageError('object metadata key "sha256" is reserved', 'the upload sets it from the file itself');
     }
     if (!/^[\x20-\x7e]*$/.test(value)) {
-      throw new UsageError(`object metadata "${key}" must be printable ASCII`, 'encode other text (for instance as base64)');
+      throw new UsageError(
+        `object metadata "${key}" must be printable ASCII`,
+        'encode other text (for instance as base64)',
+      );
     }
     bytes += key.length + value.length;
     out[key] = value;
   }
   if (bytes > MAX_METADATA_BYTES - 80) {
-    throw new UsageError(`object metadata is ${bytes} bytes, more than S3 allows`, 'keep object metadata short; put details in the manifest');
+    throw new UsageError(
+      `object metadata is ${bytes} bytes, more than S3 allows`,
+      'keep object metadata short; put details in the manifest',
+    );
   }
   return out;
 }

@@ -38,11 +38,17 @@ interface SignalOption {
   signal?: AbortSignal;
 }
 
-export async function headObject(context: S3Context, name: string, options: SignalOption = {}): Promise<ObjectInfo | undefined> {
+export async function headObject(
+  context: S3Context,
+  name: string,
+  options: SignalOption = {},
+): Promise<ObjectInfo | undefined> {
   const { client, settings } = context;
   const key = keyFor(settings, name);
   try {
-    const head = await client.send(new HeadObjectCommand({ Bucket: settings.bucket, Key: key }), { abortSignal: options.signal });
+    const head = await client.send(new HeadObjectCommand({ Bucket: settings.bucket, Key: key }), {
+      abortSignal: options.signal,
+    });
     const info: ObjectInfo = { name, key, size: head.ContentLength ?? 0, metadata: head.Metadata ?? {} };
     if (head.LastModified) info.lastModified = head.LastModified;
     if (head.ETag) info.etag = head.ETag;
@@ -66,10 +72,7 @@ export interface ListOptions extends SignalOption {
 }
 
 /** Every object under S3_PREFIX (or under `under` inside it), page by page. */
-export async function* iterateObjects(
-  context: S3Context,
-  options: ListOptions = {},
-): AsyncGenerator<ObjectInfo> {
+export async function* iterateObjects(context: S3Context, options: ListOptions = {}): AsyncGenerator<ObjectInfo> {
   const { client, settings } = context;
   const prefix = settings.prefix + (options.under ?? '');
   let token: string | undefined;
@@ -115,7 +118,12 @@ export interface PutJsonOptions extends SignalOption {
 /** What a stored JSON object is, as an upload's result without Object Lock retention. */
 export type PutJsonResult = Omit<UploadResult, 'retention'>;
 
-export async function putJson(context: S3Context, name: string, value: unknown, options: PutJsonOptions = {}): Promise<PutJsonResult> {
+export async function putJson(
+  context: S3Context,
+  name: string,
+  value: unknown,
+  options: PutJsonOptions = {},
+): Promise<PutJsonResult> {
   const { client, settings } = context;
   await assertUploadAllowed(context, options.signal);
   const key = keyFor(settings, name);
@@ -154,13 +162,19 @@ export interface JsonObject<T> {
 }
 
 /** Reads a JSON object; undefined when it does not exist. Checks its `sha256` metadata when it has one. */
-export async function getJson<T = unknown>(context: S3Context, name: string, options: SignalOption = {}): Promise<JsonObject<T> | undefined> {
+export async function getJson<T = unknown>(
+  context: S3Context,
+  name: string,
+  options: SignalOption = {},
+): Promise<JsonObject<T> | undefined> {
   const { client, settings } = context;
   const key = keyFor(settings, name);
   let text: Buffer;
   let answer;
   try {
-    answer = await client.send(new GetObjectCommand({ Bucket: settings.bucket, Key: key }), { abortSignal: options.signal });
+    answer = await client.send(new GetObjectCommand({ Bucket: settings.bucket, Key: key }), {
+      abortSignal: options.signal,
+    });
     if ((answer.ContentLength ?? 0) > MAX_JSON_BYTES) {
       (answer.Body as Readable | undefined)?.destroy();
       throw new StepFailedError(
@@ -191,7 +205,11 @@ export async function getJson<T = unknown>(context: S3Context, name: string, opt
   try {
     value = JSON.parse(text.toString('utf8')) as T;
   } catch (error) {
-    throw new StepFailedError(`${key} is not valid JSON`, 'the object was damaged or written by something else; check the bucket', error);
+    throw new StepFailedError(
+      `${key} is not valid JSON`,
+      'the object was damaged or written by something else; check the bucket',
+      error,
+    );
   }
   const result: JsonObject<T> = { value, size: text.length };
   if (answer.ETag) result.etag = answer.ETag;
@@ -239,7 +257,8 @@ export async function deleteObjects(
   const result: DeleteResult = { deleted, versioned };
   if (versioned) {
     result.note =
-      'the bucket is versioned: each delete only added a delete marker; the data stays as noncurrent versions until a lifecycle rule expires them';
+      'the bucket is versioned: each delete only added a delete marker; the data stays as ' +
+      'noncurrent versions until a lifecycle rule expires them';
   } else if (status === 'unknown' && deleted.length > 0) {
     result.note = "the bucket's versioning is unknown: if it is versioned, the data stays as noncurrent versions";
   }

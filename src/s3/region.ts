@@ -27,19 +27,27 @@ export function regionOfLocationConstraint(constraint: string | null | undefined
   return constraint.toLowerCase();
 }
 
-export async function readBucketRegion(context: S3Context, options: { signal?: AbortSignal } = {}): Promise<BucketRegion> {
+export async function readBucketRegion(
+  context: S3Context,
+  options: { signal?: AbortSignal } = {},
+): Promise<BucketRegion> {
   const { client, settings } = context;
   const { signal } = options;
   let constraint: string | undefined;
   let locationRefusal: string | undefined;
   try {
-    const answer = await client.send(new GetBucketLocationCommand({ Bucket: settings.bucket }), { abortSignal: signal });
+    const answer = await client.send(new GetBucketLocationCommand({ Bucket: settings.bucket }), {
+      abortSignal: signal,
+    });
     constraint = answer.LocationConstraint;
   } catch (error) {
     const code = s3ErrorCode(error);
     const status = httpStatusOf(error);
     // Refused or not implemented: HeadBucket may still tell (AWS sends x-amz-bucket-region even on 403).
-    if (signal?.aborted || !(code === 'AccessDenied' || code === 'NotImplemented' || status === 403 || status === 501)) {
+    if (
+      signal?.aborted ||
+      !(code === 'AccessDenied' || code === 'NotImplemented' || status === 403 || status === 501)
+    ) {
       throw mapS3Error(error, { operation: "read the bucket's location", settings, bucketLevel: true });
     }
     locationRefusal = code ?? `HTTP ${status}`;
@@ -50,13 +58,15 @@ export async function readBucketRegion(context: S3Context, options: { signal?: A
     return { region: 'us-east-1', source: 'bucket', note: 'AWS reports an empty location for us-east-1' };
   }
   const fromHead = await headBucketRegion(context, signal);
-  if (fromHead !== undefined) return { region: fromHead, source: 'bucket', note: 'from the x-amz-bucket-region header' };
+  if (fromHead !== undefined)
+    return { region: fromHead, source: 'bucket', note: 'from the x-amz-bucket-region header' };
   if (settings.endpoint === undefined) {
     throw new RegionNotAllowedError(
       'unknown',
       settings.allowedRegions,
       `cannot tell where bucket ${settings.bucket} is: GetBucketLocation was refused (${locationRefusal})`,
-      'grant s3:GetBucketLocation on the bucket to these credentials: the region policy (ALLOWED_DATA_REGIONS) must be checked before any copy',
+      'grant s3:GetBucketLocation on the bucket to these credentials: the region policy ' +
+        '(ALLOWED_DATA_REGIONS) must be checked before any copy',
     );
   }
   return {
@@ -77,9 +87,8 @@ async function headBucketRegion(context: S3Context, signal: AbortSignal | undefi
     );
     return answer.BucketRegion ? answer.BucketRegion.toLowerCase() : undefined;
   } catch (error) {
-    const withRegion = (error as { cause?: { $response?: { headers?: Record<string, string> } } }).cause?.$response?.headers?.[
-      'x-amz-bucket-region'
-    ];
+    const withRegion = (error as { cause?: { $response?: { headers?: Record<string, string> } } }).cause?.$response
+      ?.headers?.['x-amz-bucket-region'];
     if (withRegion) return withRegion.toLowerCase();
     throw error;
   }
@@ -93,9 +102,13 @@ export function assertRegionAllowed(settings: S3Settings, bucketRegion: BucketRe
   throw new RegionNotAllowedError(
     bucketRegion.region,
     settings.allowedRegions,
-    `bucket ${settings.bucket} is in region ${bucketRegion.region}${how}, which ALLOWED_DATA_REGIONS=${allowed} does not allow`,
+    `bucket ${settings.bucket} is in region ${bucketRegion.region}${how}, which ` +
+      `ALLOWED_DATA_REGIONS=${allowed} does not allow`,
     settings.endpoint
-      ? `use a bucket in an allowed region; for an S3-compatible server the region is the one it is configured with (set its region, or S3_REGION when it reports none); change ALLOWED_DATA_REGIONS only if the data may legally live in ${bucketRegion.region}`
-      : `use a bucket in an allowed region (${allowed}); change ALLOWED_DATA_REGIONS only if the data may legally live in ${bucketRegion.region}`,
+      ? `use a bucket in an allowed region; for an S3-compatible server the region is the one it is ` +
+          `configured with (set its region, or S3_REGION when it reports none); change ` +
+          `ALLOWED_DATA_REGIONS only if the data may legally live in ${bucketRegion.region}`
+      : `use a bucket in an allowed region (${allowed}); change ALLOWED_DATA_REGIONS only if the data ` +
+          `may legally live in ${bucketRegion.region}`,
   );
 }

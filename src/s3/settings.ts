@@ -98,7 +98,8 @@ function parseBucket(bucket: string): string {
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]{1,253}[A-Za-z0-9]$/.test(bucket)) {
     throw new UsageError(
       `S3_BUCKET "${bucket}" is not a valid bucket name`,
-      'a bucket name has 3 to 63 characters: lowercase letters, digits, dots and hyphens, starting and ending with a letter or digit',
+      'a bucket name has 3 to 63 characters: lowercase letters, digits, dots and hyphens, starting ' +
+        'and ending with a letter or digit',
     );
   }
   return bucket;
@@ -108,7 +109,10 @@ function parsePrefix(raw: string): string {
   let prefix = raw.trim().replace(/^\/+/, '');
   // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f\\]/.test(prefix)) {
-    throw new UsageError('S3_PREFIX contains a control character or a backslash', 'use a plain path such as obexal/prod/');
+    throw new UsageError(
+      'S3_PREFIX contains a control character or a backslash',
+      'use a plain path such as obexal/prod/',
+    );
   }
   if (prefix.split('/').some((segment) => segment === '.' || segment === '..')) {
     throw new UsageError(`S3_PREFIX "${raw}" contains . or .. segments`, 'use a plain path such as obexal/prod/');
@@ -131,7 +135,10 @@ function parseEndpoint(raw: string | undefined): string | undefined {
   try {
     url = new URL(raw);
   } catch {
-    throw new UsageError('S3_ENDPOINT is not a URL', 'use the full URL of the provider, such as https://s3.example.com');
+    throw new UsageError(
+      'S3_ENDPOINT is not a URL',
+      'use the full URL of the provider, such as https://s3.example.com',
+    );
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new UsageError(
@@ -143,7 +150,8 @@ function parseEndpoint(raw: string | undefined): string | undefined {
     // Do not echo the value: it holds credentials.
     throw new UsageError(
       'S3_ENDPOINT must not contain credentials',
-      'remove user:password@ from S3_ENDPOINT; credentials come from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or a profile',
+      'remove user:password@ from S3_ENDPOINT; credentials come from AWS_ACCESS_KEY_ID / ' +
+        'AWS_SECRET_ACCESS_KEY or a profile',
     );
   }
   return raw.replace(/\/+$/, '');
@@ -163,7 +171,8 @@ function parseChecksum(raw: string | undefined): S3ChecksumMode {
   if (v === 'WHEN_REQUIRED' || v === 'WHEN_SUPPORTED') return v;
   throw new UsageError(
     `S3_CHECKSUM must be WHEN_SUPPORTED or WHEN_REQUIRED, got "${raw}"`,
-    'use WHEN_SUPPORTED for AWS S3, WHEN_REQUIRED for s3rver and providers that store chunk framing or reject checksums',
+    'use WHEN_SUPPORTED for AWS S3, WHEN_REQUIRED for s3rver and providers that store chunk framing ' +
+      'or reject checksums',
   );
 }
 
@@ -173,7 +182,10 @@ function parseAllowedRegions(raw: string): string[] {
     .map((e) => e.trim().toLowerCase())
     .filter((e) => e !== '');
   if (entries.length === 0) {
-    throw new UsageError('ALLOWED_DATA_REGIONS is empty', 'list region names or prefixes, such as eu or eu-central-1,eu-west-1');
+    throw new UsageError(
+      'ALLOWED_DATA_REGIONS is empty',
+      'list region names or prefixes, such as eu or eu-central-1,eu-west-1',
+    );
   }
   for (const entry of entries) {
     if (!/^[a-z0-9][a-z0-9-]*$/.test(entry) || entry.endsWith('-')) {
@@ -190,7 +202,10 @@ function parseAllowedRegions(raw: string): string[] {
 export function keyFor(settings: Pick<S3Settings, 'prefix'>, name: string): string {
   const clean = name.replace(/^\/+/, '');
   if (clean === '' || clean.split('/').some((s) => s === '..' || s === '.')) {
-    throw new UsageError(`invalid object name "${name}"`, 'object names are relative paths under S3_PREFIX, without . or .. segments');
+    throw new UsageError(
+      `invalid object name "${name}"`,
+      'object names are relative paths under S3_PREFIX, without . or .. segments',
+    );
   }
   return settings.prefix + clean;
 }

@@ -1,13 +1,19 @@
 /**
  * Uploads a local file, streamed and multipart (@aws-sdk/lib-storage: parts of 8 MiB, larger only past 78 GiB
  * to stay within S3's 10,000 parts, two in flight, so memory stays near 24 MiB), with its SHA-256 as object metadata
- * `sha256`. On an Object Lock bucket every request carries a SHA-256 checksum (S3 requires one there) and the caller's retention is set.
+ * `sha256`. On an Object Lock bucket every request carries a SHA-256 checksum (S3 requires one there) and the caller's
+ * retention is set.
  *
  * Failure and abort: lib-storage's own cleanup is switched off (`leavePartsOnError`) because it replaces the
  * upload's error with the cleanup's when the cleanup fails; we abort the multipart upload ourselves, so that no
  * object is ever completed after an abort and the first error is the one reported.
  */
-import { AbortMultipartUploadCommand, DeleteObjectCommand, type PutObjectCommandInput, type S3Client } from '@aws-sdk/client-s3';
+import {
+  AbortMultipartUploadCommand,
+  DeleteObjectCommand,
+  type PutObjectCommandInput,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
@@ -101,7 +107,10 @@ export async function uploadFile(context: S3Context, options: UploadFileOptions)
   await assertUploadAllowed(context, signal);
 
   const { size } = await stat(options.file);
-  const expected = options.sha256 !== undefined ? normalizeSha256(options.sha256) : (await sha256OfFile(options.file, { signal })).sha256;
+  const expected =
+    options.sha256 !== undefined
+      ? normalizeSha256(options.sha256)
+      : (await sha256OfFile(options.file, { signal })).sha256;
 
   const params: PutObjectCommandInput = {
     Bucket: settings.bucket,
@@ -142,7 +151,10 @@ export async function uploadFile(context: S3Context, options: UploadFileOptions)
     if (signal?.aborted) throw abortErrorOf(signal);
     const mapped =
       readError !== undefined
-        ? new StepFailedError(`cannot read ${options.file}: ${messageOf(readError)}`, 'check that the file exists and is readable')
+        ? new StepFailedError(
+            `cannot read ${options.file}: ${messageOf(readError)}`,
+            'check that the file exists and is readable',
+          )
         : mapS3Error(error, { operation: 'upload', settings, name });
     if (cleanup) mapped.message += ` (${cleanup})`;
     throw mapped;
@@ -155,8 +167,11 @@ export async function uploadFile(context: S3Context, options: UploadFileOptions)
       'content-sha256',
       expected,
       streamed,
-      `the file ${options.file} changed during the upload, or its given SHA-256 is wrong (read ${hasher.bytes} bytes with SHA-256 ${streamed}, expected ${size} bytes with ${expected}); the uploaded object was deleted`,
-      'make sure nothing writes to the file while it is uploaded, and that the manifest belongs to this file; then upload again',
+      `the file ${options.file} changed during the upload, or its given SHA-256 is wrong ` +
+        `(read ${hasher.bytes} bytes with SHA-256 ${streamed}, expected ${size} bytes ` +
+        `with ${expected}); the uploaded object was deleted`,
+      'make sure nothing writes to the file while it is uploaded, and that the manifest belongs to ' +
+        'this file; then upload again',
     );
   }
   const result: UploadResult = { name, key, size, sha256: expected };
@@ -168,7 +183,12 @@ export async function uploadFile(context: S3Context, options: UploadFileOptions)
 }
 
 /** Aborts a multipart upload left by a failure; returns a note when that did not work. */
-async function abortMultipart(client: S3Client, bucket: string, key: string, uploadId: string | undefined): Promise<string | undefined> {
+async function abortMultipart(
+  client: S3Client,
+  bucket: string,
+  key: string,
+  uploadId: string | undefined,
+): Promise<string | undefined> {
   if (!uploadId) return undefined;
   try {
     await client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId }));

@@ -109,7 +109,8 @@ export async function verifyObjectContent(
       'content-sha256',
       expected,
       actual,
-      `the content of ${where} (${hasher.bytes} bytes, SHA-256 ${actual}) differs from the local file (${expectedCopy.size} bytes, SHA-256 ${expected})`,
+      `the content of ${where} (${hasher.bytes} bytes, SHA-256 ${actual}) differs from the local ` +
+        `file (${expectedCopy.size} bytes, SHA-256 ${expected})`,
       'the copy in the bucket is damaged or was replaced: upload it again; for a restore, use another copy',
     );
   }

@@ -30,18 +30,35 @@ function s3rverBin(): string {
   return join(dirname(packageJson), 'bin', 's3rver.js');
 }
 
-const S3RVER_HINT = 'run `npm ci` in the tool\'s folder (s3rver is one of its dependencies) and start the sandbox again; its output, quoted in this message, says why it stopped';
+const S3RVER_HINT =
+  "run `npm ci` in the tool's folder (s3rver is one of its dependencies) and start the sandbox " +
+  'again; its output, quoted in this message, says why it stopped';
 
 async function listeningPort(child: ChildProcess): Promise<number> {
   let output = '';
   return await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => fail(new StepFailedError(`the local bucket (s3rver) did not start within ${STARTUP_TIMEOUT_MS / 1000} s: ${output.trim()}`, S3RVER_HINT)), STARTUP_TIMEOUT_MS);
+    const timer = setTimeout(
+      () =>
+        fail(
+          new StepFailedError(
+            `the local bucket (s3rver) did not start within ${STARTUP_TIMEOUT_MS / 1000} s: ${output.trim()}`,
+            S3RVER_HINT,
+          ),
+        ),
+      STARTUP_TIMEOUT_MS,
+    );
     const onData = (chunk: Buffer): void => {
       output += chunk.toString('utf8');
       const match = /S3rver listening on [^:\s]+:(\d+)/.exec(output);
       if (match) done(() => resolve(Number(match[1])));
     };
-    const onExit = (code: number | null): void => fail(new StepFailedError(`the local bucket (s3rver) exited (${code}) before listening: ${output.trim()}`, S3RVER_HINT));
+    const onExit = (code: number | null): void =>
+      fail(
+        new StepFailedError(
+          `the local bucket (s3rver) exited (${code}) before listening: ${output.trim()}`,
+          S3RVER_HINT,
+        ),
+      );
     const fail = (error: Error): void => done(() => reject(error));
     function done(settle: () => void): void {
       clearTimeout(timer);
@@ -62,7 +79,9 @@ export interface LocalBucketTls {
   certFile: string;
 }
 
-export async function startLocalBucket(options: { bucket?: string; region?: string; parentDir?: string; tls?: LocalBucketTls } = {}): Promise<LocalBucket> {
+export async function startLocalBucket(
+  options: { bucket?: string; region?: string; parentDir?: string; tls?: LocalBucketTls } = {},
+): Promise<LocalBucket> {
   const bucket = options.bucket ?? 'obexal-backups';
   const region = options.region ?? 'eu-central-1';
   const directory = await mkdtemp(join(options.parentDir ?? tmpdir(), 'obexal-s3rver-'));
@@ -74,7 +93,10 @@ export async function startLocalBucket(options: { bucket?: string; region?: stri
       ...['--directory', directory, '--address', '127.0.0.1', '--port', '0', '--silent', '--configure-bucket', bucket],
       ...(options.tls ? ['--key', options.tls.keyFile, '--cert', options.tls.certFile] : []),
     ],
-    { stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? tmpdir() } },
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? tmpdir() },
+    },
   );
   const killOnExit = (): void => {
     child.kill('SIGKILL');

@@ -65,9 +65,11 @@ export function ageItem(check: AgeCheck): Checked {
   figure.at = found.at.getTime() / 1000;
   const text = `${formatAge(age)} old (limit ${limit.text})`;
   const [state, word] =
-    age > limit.critMs ? (['CRITICAL', `TOO OLD (critical past ${limit.critText})`] as const)
-    : age > limit.warnMs ? (['WARNING', 'TOO OLD'] as const)
-    : (['OK', 'ok'] as const);
+    age > limit.critMs
+      ? (['CRITICAL', `TOO OLD (critical past ${limit.critText})`] as const)
+      : age > limit.warnMs
+        ? (['WARNING', 'TOO OLD'] as const)
+        : (['OK', 'ok'] as const);
   return { item: { key, label, state, text, word, detail: found.what }, figure };
 }
 

@@ -51,14 +51,7 @@ export async function collectStatus(settings: Settings, now = new Date()): Promi
   ]);
   const register = await checkRegister(backupDir, bucket.register, local.figure.at !== undefined);
   const drill = drillItem(scan, recordsDir, drillLimit, now);
-  const items = [
-    ...local.items,
-    ...bucket.items,
-    drill.item,
-    register.item,
-    ...pitr.items,
-    ...lastRunItems(scan, now),
-  ];
+  const items = [...local.items, ...bucket.items, drill.item, register.item, ...pitr.items, ...lastRunItems(scan, now)];
   const records: RecordsScan | undefined = scan instanceof Error ? undefined : scan;
 
   const state: PluginState = worstState(items.flatMap((item) => (item.state === 'INFO' ? [] : [item.state])));

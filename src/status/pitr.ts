@@ -120,9 +120,11 @@ function lagItem(state: ArchiverState, figures: WalArchiveFigures, limit: AgeLim
   const waiting = `${plural(pending, 'segment')} waiting`;
   const text = `${waiting}, the last archived (${last}) is ${formatAge(lagMs)} old (limit ${limit.text})`;
   const [itemState, word] =
-    lagMs > limit.critMs ? (['CRITICAL', `TOO OLD (critical past ${limit.critText})`] as const)
-    : lagMs > limit.warnMs ? (['WARNING', 'TOO OLD'] as const)
-    : (['OK', 'ok'] as const);
+    lagMs > limit.critMs
+      ? (['CRITICAL', `TOO OLD (critical past ${limit.critText})`] as const)
+      : lagMs > limit.warnMs
+        ? (['WARNING', 'TOO OLD'] as const)
+        : (['OK', 'ok'] as const);
   return { key: KEY, label: LABEL, state: itemState, text, word };
 }
 
@@ -158,7 +160,7 @@ function physicalBackupCheck(context: PitrContext, scan: RecordsScan | Error, co
   const good = scan.lastGoodPhysicalBackup;
   const found = good ? { at: good.finishedAt, what: good.file } : undefined;
   const missing =
-    `no successful physical-backup record in ${context.recordsDir}; take one: obexal-runbook physical-backup`;
+    `no successful physical-backup record in ${context.recordsDir}; take one: obexal-runbook ` + `physical-backup`;
   return ageItem({ key, label, limit, now, found, missing });
 }
 

@@ -77,16 +77,24 @@ function pitrMetrics(report: StatusReport): Metric[] {
     metrics.push(
       gauge('wal_archive_mode_on', 'archive_mode of DATABASE_URL is on or always: 1, off: 0', one(archiveOn)),
       gauge('wal_archive_failing', "archive_command's last failure is newer than its last success: 1", one(failing)),
-      gauge('wal_archive_lag_seconds', 'age of the last archived WAL segment while segments wait (0: none)',
-        one(wal.lagSeconds)),
+      gauge(
+        'wal_archive_lag_seconds',
+        'age of the last archived WAL segment while segments wait (0: none)',
+        one(wal.lagSeconds),
+      ),
       gauge('wal_pending_segments', 'complete WAL segments not archived yet', one(wal.pendingSegments)),
       gauge('wal_last_archived_timestamp_seconds', 'when the last WAL segment was archived', one(wal.lastArchivedAt)),
       gauge('pitr_max_archive_lag_seconds', `PITR_MAX_ARCHIVE_LAG: ${WARN_CRIT}`, one(wal.maxLagSeconds)),
     );
   }
   if (physicalBackup) {
-    metrics.push(gauge('last_physical_backup_timestamp_seconds', 'end of the last successful physical backup (0: none)',
-      one(physicalBackup.at)));
+    metrics.push(
+      gauge(
+        'last_physical_backup_timestamp_seconds',
+        'end of the last successful physical backup (0: none)',
+        one(physicalBackup.at),
+      ),
+    );
   }
   return metrics;
 }

@@ -20,7 +20,12 @@ export interface DrillHistorySnapshot {
 }
 
 function isView(value: unknown): value is DrillHistoryView {
-  return Boolean(value) && typeof value === 'object' && Array.isArray((value as DrillHistoryView).rows) && typeof (value as DrillHistoryView).drills === 'number';
+  return (
+    Boolean(value) &&
+    typeof value === 'object' &&
+    Array.isArray((value as DrillHistoryView).rows) &&
+    typeof (value as DrillHistoryView).drills === 'number'
+  );
 }
 
 export class DrillHistoryTap {
@@ -41,7 +46,14 @@ export class DrillHistoryTap {
     if (isView(drillHistory)) return this.#set({ ...this.#snapshot, view: drillHistory });
     const measured = rto as Partial<DrillRtoNow> | undefined;
     if (this.#snapshot.view && measured && typeof measured.target === 'string' && 'ms' in measured) {
-      this.#set({ ...this.#snapshot, now: { ms: typeof measured.ms === 'number' ? measured.ms : null, met: typeof measured.met === 'boolean' ? measured.met : null, target: measured.target } });
+      this.#set({
+        ...this.#snapshot,
+        now: {
+          ms: typeof measured.ms === 'number' ? measured.ms : null,
+          met: typeof measured.met === 'boolean' ? measured.met : null,
+          target: measured.target,
+        },
+      });
     }
   };
 

@@ -116,7 +116,11 @@ export function cleanOutputLines(text: string): string[] {
   const lines = text.replace(/\r\n/g, '\n').split('\n');
   if (lines.length > 1 && lines[lines.length - 1] === '') lines.pop();
   return lines.map((line) => {
-    const lastSegment = line.split('\r').filter((segment) => segment.length > 0).pop() ?? '';
+    const lastSegment =
+      line
+        .split('\r')
+        .filter((segment) => segment.length > 0)
+        .pop() ?? '';
     return lastSegment.replace(ANSI, '').replace(/\t/g, '    ').replace(CONTROL, '');
   });
 }

@@ -23,7 +23,10 @@ export interface SessionOptions {
   returnToMenu?: boolean;
 }
 
-type SummarySource = Pick<SessionSnapshot, 'runbook' | 'result' | 'failure' | 'exitCode' | 'run' | 'cancelledAtQuestion'>;
+type SummarySource = Pick<
+  SessionSnapshot,
+  'runbook' | 'result' | 'failure' | 'exitCode' | 'run' | 'cancelledAtQuestion'
+>;
 
 export function summarise(snapshot: SummarySource): RunSummary {
   const { run } = snapshot;
@@ -65,8 +68,7 @@ export interface StopDialog {
 
 /** What stays on screen from earlier runs of the session (the menu comes back after a run in practice). */
 export type TranscriptItem =
-  | { kind: 'log'; key: string; entry: LogEntry }
-  | { kind: 'summary'; key: string; summary: RunSummary };
+  { kind: 'log'; key: string; entry: LogEntry } | { kind: 'summary'; key: string; summary: RunSummary };
 
 /** How a run ended, as the summary shows it. */
 export interface RunSummary {
@@ -156,7 +158,13 @@ export class RunSession {
       runbook: parseResume(runbook).runbook,
       run: initialRunState,
       runNumber: this.#snapshot.runNumber + 1,
-      ...{ menuNotice: undefined, cancelledAtQuestion: undefined, result: undefined, failure: undefined, exitCode: undefined },
+      ...{
+        menuNotice: undefined,
+        cancelledAtQuestion: undefined,
+        result: undefined,
+        failure: undefined,
+        exitCode: undefined,
+      },
     });
     void this.#run(runbook);
   }
@@ -173,7 +181,10 @@ export class RunSession {
       const hint = error instanceof RunbookError ? error.hint : undefined;
       const exitCode =
         error instanceof RunbookError || !this.#pendingAbort ? exitCodeOf(error) : SIGNAL_EXIT[this.#pendingAbort];
-      this.#finish({ failure: { message: redact(messageOf(error)), ...(hint ? { hint: redact(hint) } : {}) }, exitCode });
+      this.#finish({
+        failure: { message: redact(messageOf(error)), ...(hint ? { hint: redact(hint) } : {}) },
+        exitCode,
+      });
     }
   }
 

@@ -63,7 +63,8 @@ describe('matchTotpStep', () => {
       const nearby = [-1, 0, 1].map((o) => totp.generate({ timestamp: now + o * 30_000 }));
       if (!nearby.includes(code)) assert.equal(matchTotpStep(secret, code, now), undefined);
     }
-    for (const code of ['', '12345', '1234567', 'abcdef', ' 123456']) assert.equal(matchTotpStep(secret, code, now), undefined);
+    for (const code of ['', '12345', '1234567', 'abcdef', ' 123456'])
+      assert.equal(matchTotpStep(secret, code, now), undefined);
     assert.equal(matchTotpStep('not base32 !', '123456', now), undefined);
   });
 });

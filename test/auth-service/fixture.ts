@@ -72,7 +72,11 @@ export interface TestUser {
 }
 
 /** One more user of the drill tenant, with a real argon2id hash and (unless `totp` is false) a TOTP secret. */
-export async function addUser(db: SeededDatabase, name: string, options: { totp?: boolean; status?: string } = {}): Promise<TestUser> {
+export async function addUser(
+  db: SeededDatabase,
+  name: string,
+  options: { totp?: boolean; status?: string } = {},
+): Promise<TestUser> {
   const email = `${name}@drill.obexal.test`;
   const password = `pw-${name}-${Math.random().toString(36).slice(2)}`;
   const totpSecret = options.totp === false ? undefined : generateTotpSecret();
@@ -100,7 +104,6 @@ export function totpCode(secret: string, offsetSteps = 0): string {
   return new TOTP({ secret: Secret.fromBase32(secret) }).generate({ timestamp: Date.now() + offsetSteps * 30_000 });
 }
 
-
 function childEnv(env: Record<string, string | undefined>): NodeJS.ProcessEnv {
   return { PATH: process.env.PATH, HOME: process.env.HOME, LANG: 'C.UTF-8', ...env };
 }
@@ -118,7 +121,10 @@ export async function runAuthService(
   env: Record<string, string | undefined>,
   onStdoutLine?: (line: string, child: ChildProcess) => void,
 ): Promise<RunResult> {
-  const child = spawn(process.execPath, [AUTH_SERVICE_BIN, ...args], { env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [AUTH_SERVICE_BIN, ...args], {
+    env: childEnv(env),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   let pending = '';

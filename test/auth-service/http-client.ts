@@ -40,7 +40,11 @@ export class AuthClient {
     return answer(
       await fetch(`${this.baseUrl}/v1/auth/login`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-obexal-tenant': tenant, 'user-agent': 'auth-service-test/1.0' },
+        headers: {
+          'content-type': 'application/json',
+          'x-obexal-tenant': tenant,
+          'user-agent': 'auth-service-test/1.0',
+        },
         body: JSON.stringify({ email, password }),
       }),
     );
@@ -52,7 +56,9 @@ export class AuthClient {
       headers['x-csrf-token'] = csrf.token;
       headers.cookie = csrf.cookie;
     }
-    return answer(await fetch(`${this.baseUrl}/v1/auth/mfa`, { method: 'POST', headers, body: JSON.stringify({ mfaToken, code }) }));
+    return answer(
+      await fetch(`${this.baseUrl}/v1/auth/mfa`, { method: 'POST', headers, body: JSON.stringify({ mfaToken, code }) }),
+    );
   }
 
   /** A password login that must answer an MFA challenge; returns its token. */

@@ -5,7 +5,12 @@
  */
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import { decryptSecret, encryptSecret, generateEncryptionKey, parseEncryptionKey } from '../../src/keys/secret-value.js';
+import {
+  decryptSecret,
+  encryptSecret,
+  generateEncryptionKey,
+  parseEncryptionKey,
+} from '../../src/keys/secret-value.js';
 import { ENCRYPTED_COLUMNS } from '../../src/sandbox/schema/index.js';
 import { withCluster } from '../helpers/pg.js';
 import {
@@ -26,7 +31,9 @@ async function snapshot(url: string): Promise<Snapshot> {
   const out: Snapshot = new Map();
   await withClient(url, async (client) => {
     for (const { table, key, column } of ENCRYPTED_COLUMNS) {
-      const { rows } = await client.query<{ k: string; v: string }>(`SELECT ${key}::text AS k, ${column} AS v FROM ${table}`);
+      const { rows } = await client.query<{ k: string; v: string }>(
+        `SELECT ${key}::text AS k, ${column} AS v FROM ${table}`,
+      );
       for (const row of rows) out.set(`${table}/${row.k}`, row.v);
     }
   });
@@ -55,7 +62,9 @@ function countUnder(values: Snapshot, key: Buffer): Record<string, number> {
 
 async function reencryptEvents(url: string): Promise<Array<Record<string, any>>> {
   const { rows } = await withClient(url, (c) =>
-    c.query<{ metadata: Record<string, any> }>(`SELECT metadata FROM audit_log WHERE action = 'crypto.secrets.reencrypted' ORDER BY id`),
+    c.query<{ metadata: Record<string, any> }>(
+      `SELECT metadata FROM audit_log WHERE action = 'crypto.secrets.reencrypted' ORDER BY id`,
+    ),
   );
   return rows.map((r) => r.metadata);
 }
@@ -113,7 +122,11 @@ describe('reencrypt-secrets', () => {
       const csrf = (await (await fetch(`${service.baseUrl}/v1/csrf`)).json()) as { csrfToken: string };
       const done = await fetch(`${service.baseUrl}/v1/auth/mfa`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-csrf-token': csrf.csrfToken, cookie: `obexal_csrf=${csrf.csrfToken}` },
+        headers: {
+          'content-type': 'application/json',
+          'x-csrf-token': csrf.csrfToken,
+          cookie: `obexal_csrf=${csrf.csrfToken}`,
+        },
         body: JSON.stringify({ mfaToken, code: totpCode(db.drill.totpSecret) }),
       });
       assert.equal(done.status, 200);
@@ -130,7 +143,10 @@ describe('reencrypt-secrets', () => {
     const other = parseEncryptionKey(generateEncryptionKey());
     const stray = await withClient(db.url, async (c) => {
       const { rows } = await c.query<{ id: string }>('SELECT id FROM webhooks ORDER BY id DESC LIMIT 1');
-      await c.query('UPDATE webhooks SET secret_enc = $2 WHERE id = $1', [rows[0]!.id, encryptSecret('whsec_stray', other)]);
+      await c.query('UPDATE webhooks SET secret_enc = $2 WHERE id = $1', [
+        rows[0]!.id,
+        encryptSecret('whsec_stray', other),
+      ]);
       return rows[0]!.id;
     });
     const before = await snapshot(db.url);
@@ -182,7 +198,10 @@ describe('reencrypt-secrets killed halfway', () => {
 
     const rerun = await runAuthService(['reencrypt-secrets'], env);
     assert.equal(rerun.exitCode, 0, rerun.stderr);
-    assert.match(rerun.stdout, new RegExp(`mfa_totp: ${totpValues} value\\(s\\), ${underOld.mfa_totp} under an older key`));
+    assert.match(
+      rerun.stdout,
+      new RegExp(`mfa_totp: ${totpValues} value\\(s\\), ${underOld.mfa_totp} under an older key`),
+    );
     const after = await snapshot(db.url);
     assert.deepEqual(plaintexts(after, [newKey]), originals, 'every value opens with the new key alone, unchanged');
     const events = await reencryptEvents(db.url);

@@ -8,7 +8,14 @@ import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { before, describe, it } from 'node:test';
 import { decryptSecret } from '../../src/keys/secret-value.js';
 import { withCluster } from '../helpers/pg.js';
-import { runAuthService, seededDatabase, serviceEnv, startAuthService, withClient, type SeededDatabase } from './fixture.js';
+import {
+  runAuthService,
+  seededDatabase,
+  serviceEnv,
+  startAuthService,
+  withClient,
+  type SeededDatabase,
+} from './fixture.js';
 
 const clusterReady = withCluster();
 
@@ -22,12 +29,17 @@ interface KeyRow {
 
 async function keys(db: SeededDatabase): Promise<KeyRow[]> {
   const { rows } = await withClient(db.url, (c) =>
-    c.query<KeyRow>('SELECT kid, status, retired_at, public_jwk, private_key_enc FROM oidc_signing_keys ORDER BY created_at'),
+    c.query<KeyRow>(
+      'SELECT kid, status, retired_at, public_jwk, private_key_enc FROM oidc_signing_keys ORDER BY created_at',
+    ),
   );
   return rows;
 }
 
-async function auditEvents(db: SeededDatabase, action: string): Promise<Array<{ target: string; metadata: Record<string, any> }>> {
+async function auditEvents(
+  db: SeededDatabase,
+  action: string,
+): Promise<Array<{ target: string; metadata: Record<string, any> }>> {
   const { rows } = await withClient(db.url, (c) =>
     c.query<{ target: string; metadata: Record<string, any> }>(
       `SELECT target, metadata FROM audit_log WHERE action = $1 AND metadata->>'source' = 'cli' ORDER BY id`,
@@ -60,11 +72,17 @@ describe('rotate-keys', () => {
   it('makes a new active key, retires the previous one, and keeps retired keys within the grace period', async () => {
     const newKid = await rotate(db, ['1000']);
     const rows = await keys(db);
-    assert.deepEqual(rows.filter((r) => r.status === 'active').map((r) => r.kid), [newKid]);
+    assert.deepEqual(
+      rows.filter((r) => r.status === 'active').map((r) => r.kid),
+      [newKid],
+    );
     const previous = rows.find((r) => r.kid === seededActive)!;
     assert.equal(previous.status, 'retired');
     assert.ok(previous.retired_at && Date.now() - previous.retired_at.getTime() < 10 * 60_000, 'retired now');
-    assert.ok(rows.some((r) => r.kid === seededRetired), 'retired 30 days ago, inside a 1000-hour grace: kept');
+    assert.ok(
+      rows.some((r) => r.kid === seededRetired),
+      'retired 30 days ago, inside a 1000-hour grace: kept',
+    );
 
     const fresh = rows.find((r) => r.kid === newKid)!;
     const pem = decryptSecret(fresh.private_key_enc, [db.key]).plaintext;
@@ -83,7 +101,9 @@ describe('rotate-keys', () => {
     // The service serves the new key first and the retired ones after it.
     const service = await startAuthService(serviceEnv(db));
     try {
-      const jwks = (await (await fetch(`${service.baseUrl}/.well-known/jwks.json`)).json()) as { keys: Array<{ kid: string }> };
+      const jwks = (await (await fetch(`${service.baseUrl}/.well-known/jwks.json`)).json()) as {
+        keys: Array<{ kid: string }>;
+      };
       assert.equal(jwks.keys[0]!.kid, newKid);
       assert.deepEqual(jwks.keys.map((k) => k.kid).sort(), [newKid, seededActive, seededRetired].sort());
     } finally {
@@ -97,11 +117,20 @@ describe('rotate-keys', () => {
     const newKid = await rotate(db, []);
     const rows = await keys(db);
     assert.ok(!rows.some((r) => r.kid === seededRetired), 'retired 30 days ago: purged');
-    assert.ok(rows.some((r) => r.kid === seededActive && r.status === 'retired'), 'retired minutes ago: kept');
+    assert.ok(
+      rows.some((r) => r.kid === seededActive && r.status === 'retired'),
+      'retired minutes ago: kept',
+    );
     assert.ok(rows.some((r) => r.kid === previousActive && r.status === 'retired'));
-    assert.deepEqual(rows.filter((r) => r.status === 'active').map((r) => r.kid), [newKid]);
+    assert.deepEqual(
+      rows.filter((r) => r.status === 'active').map((r) => r.kid),
+      [newKid],
+    );
     const purged = await auditEvents(db, 'oauth.signing_key.purged');
-    assert.deepEqual(purged.map((e) => e.target), [`signing_key:${seededRetired}`]);
+    assert.deepEqual(
+      purged.map((e) => e.target),
+      [`signing_key:${seededRetired}`],
+    );
   });
 
   it('with a grace of 0 hours purges every key retired before this rotation', async () => {
@@ -121,6 +150,9 @@ describe('rotate-keys', () => {
     const result = await runAuthService(['rotate-keys', '2 days'], serviceEnv(db));
     assert.equal(result.exitCode, 2);
     assert.match(result.stderr, /grace_hours/);
-    assert.deepEqual((await keys(db)).map((r) => r.kid), before.map((r) => r.kid));
+    assert.deepEqual(
+      (await keys(db)).map((r) => r.kid),
+      before.map((r) => r.kid),
+    );
   });
 });

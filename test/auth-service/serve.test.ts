@@ -66,13 +66,25 @@ describe('serve', () => {
       ),
     );
     const { createHash } = await import('node:crypto');
-    assert.equal(stored.rows[0]?.token_sha256, createHash('sha256').update(token).digest('hex'), 'only the SHA-256 of the token is stored');
+    assert.equal(
+      stored.rows[0]?.token_sha256,
+      createHash('sha256').update(token).digest('hex'),
+      'only the SHA-256 of the token is stored',
+    );
 
     const me = await fetch(`${service.baseUrl}/v1/auth/me`, { headers: { cookie: sessionCookie } });
     assert.equal(me.status, 200);
     const profile = (await me.json()) as Json;
     assert.deepEqual(Object.keys(profile).sort(), [
-      'department', 'display_name', 'email', 'family_name', 'given_name', 'id', 'job_title', 'locale', 'tenant',
+      'department',
+      'display_name',
+      'email',
+      'family_name',
+      'given_name',
+      'id',
+      'job_title',
+      'locale',
+      'tenant',
     ]);
     assert.equal(profile.email, db.drill.email);
     assert.equal(profile.tenant, db.drill.tenant);
@@ -116,7 +128,9 @@ describe('serve', () => {
     ];
     for (const answer of answers) {
       assert.equal(answer.status, 401);
-      assert.deepEqual(answer.body, { error: { code: 'invalid_credentials', message: answers[0]!.body.error.message } });
+      assert.deepEqual(answer.body, {
+        error: { code: 'invalid_credentials', message: answers[0]!.body.error.message },
+      });
     }
     const missingTenant = await fetch(`${service.baseUrl}/v1/auth/login`, {
       method: 'POST',
@@ -144,7 +158,11 @@ describe('serve', () => {
       }
       const afterwards = await client.mfa(token, totpCode(user.totpSecret!), csrfPair);
       assert.equal(afterwards.status, 401);
-      assert.equal(afterwards.body.error.code, 'mfa_challenge_invalid', 'even the right code fails on an exhausted challenge');
+      assert.equal(
+        afterwards.body.error.code,
+        'mfa_challenge_invalid',
+        'even the right code fails on an exhausted challenge',
+      );
     });
 
     it('cannot be used twice', async () => {
@@ -163,7 +181,10 @@ describe('serve', () => {
       assert.equal(missing.status, 403);
       assert.equal(missing.body.error.code, 'csrf_failed');
       const pair = await client.csrf();
-      const mismatched = await client.mfa(token, totpCode(user.totpSecret!), { token: `${pair.token}x`, cookie: pair.cookie });
+      const mismatched = await client.mfa(token, totpCode(user.totpSecret!), {
+        token: `${pair.token}x`,
+        cookie: pair.cookie,
+      });
       assert.equal(mismatched.status, 403);
       assert.equal(mismatched.body.error.code, 'csrf_failed');
       const headerOnly = await fetch(`${service.baseUrl}/v1/auth/mfa`, {
@@ -189,13 +210,12 @@ describe('serve', () => {
     assert.equal(response.status, 200);
     const jwks = (await response.json()) as Json;
     const rows = await withClient(db.url, (c) =>
-      c.query<{ kid: string; status: string; private_key_enc: string }>('SELECT kid, status, private_key_enc FROM oidc_signing_keys'),
+      c.query<{ kid: string; status: string; private_key_enc: string }>(
+        'SELECT kid, status, private_key_enc FROM oidc_signing_keys',
+      ),
     );
     assert.deepEqual(new Set(rows.rows.map((r) => r.status)), new Set(['active', 'retired']));
-    assert.deepEqual(
-      jwks.keys.map((k: Json) => k.kid).sort(),
-      rows.rows.map((r) => r.kid).sort(),
-    );
+    assert.deepEqual(jwks.keys.map((k: Json) => k.kid).sort(), rows.rows.map((r) => r.kid).sort());
     const active = rows.rows.find((r) => r.status === 'active')!;
     assert.equal(jwks.keys[0].kid, active.kid, 'the active key comes first');
     const { createPrivateKey, createPublicKey } = await import('node:crypto');

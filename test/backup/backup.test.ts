@@ -24,7 +24,18 @@ import { ROOT, runCli, type CliResult } from '../helpers/cli.js';
 import { withCluster } from '../helpers/pg.js';
 import { sandboxDatabase, type SandboxDatabase } from '../helpers/sandbox-db.js';
 import { scanForSecrets } from '../helpers/secret-scan.js';
-import { ageIdentity, backupFiles, firstManifest, backupHome, childPath, modeOf, readManifests, type TestIdentity, removeTempDirs, tempDir } from './helpers.js';
+import {
+  ageIdentity,
+  backupFiles,
+  firstManifest,
+  backupHome,
+  childPath,
+  modeOf,
+  readManifests,
+  type TestIdentity,
+  removeTempDirs,
+  tempDir,
+} from './helpers.js';
 
 const cluster = await withCluster();
 const outputs: Record<string, string> = {};
@@ -49,7 +60,9 @@ function keep(name: string, result: CliResult): CliResult {
 async function restoredCounts(dumpFile: string): Promise<Record<string, number>> {
   const url = await createDatabase(cluster, `restored_${Math.random().toString(36).slice(2, 8)}`);
   const target = parseConnectionString(url);
-  execFileSync('pg_restore', ['--no-owner', '--exit-on-error', '--dbname', target.database, dumpFile], { env: childEnvFor(target) });
+  execFileSync('pg_restore', ['--no-owner', '--exit-on-error', '--dbname', target.database, dumpFile], {
+    env: childEnvFor(target),
+  });
   return withClient(target, (client) => tableRowCounts(client));
 }
 
@@ -100,7 +113,11 @@ describe('a headless backup of a seeded sandbox database', () => {
     assert.equal(modeOf(join(home.backupDir, '.locks')), 0o700);
     assert.deepEqual(readdirSync(join(home.backupDir, '.locks')), [], 'the lock is released');
     assert.equal(modeOf(join(home.configDir, '.locks')), 0o700);
-    assert.deepEqual(readdirSync(join(home.configDir, '.locks')), [], 'the source lock (in the state folder) is released');
+    assert.deepEqual(
+      readdirSync(join(home.configDir, '.locks')),
+      [],
+      'the source lock (in the state folder) is released',
+    );
   });
 
   it('writes a manifest whose checksums, sizes, source, era and counts are those of the dump', async () => {
@@ -113,14 +130,20 @@ describe('a headless backup of a seeded sandbox database', () => {
     assert.equal(manifest.dump.compression, '4');
     assert.equal(manifest.source.database, db.database);
     assert.equal(manifest.source.target, parseConnectionString(db.url).label);
-    const sysid = await withClient(parseConnectionString(db.url), async (c) => (await c.query<{ s: string }>('SELECT system_identifier::text AS s FROM pg_control_system()')).rows[0]?.s);
+    const sysid = await withClient(
+      parseConnectionString(db.url),
+      async (c) =>
+        (await c.query<{ s: string }>('SELECT system_identifier::text AS s FROM pg_control_system()')).rows[0]?.s,
+    );
     assert.equal(manifest.source.systemIdentifier, sysid);
     assert.equal(manifest.source.serverVersionNum >= 100000, true);
     assert.equal(manifest.source.encoding, 'UTF8');
     assert.match(manifest.pgDump.version, /^pg_dump \(PostgreSQL\) \d+/);
     assert.equal(manifest.schemaMigration.version, String(BASE_SCHEMA_VERSION));
     assert.deepEqual(manifest.rowCounts, db.rowCounts);
-    assert.deepEqual(manifest.keyEras, [{ label: suggestEraLabel(new Date(manifest.startedAt)), fingerprint: db.era.fingerprint }]);
+    assert.deepEqual(manifest.keyEras, [
+      { label: suggestEraLabel(new Date(manifest.startedAt)), fingerprint: db.era.fingerprint },
+    ]);
     assert.equal(manifest.reason, 'scheduled');
     assert.equal(manifest.pin, null);
     assert.deepEqual(manifest.verified, { local: true, bucket: false, bucketCheckedAt: null });
@@ -129,7 +152,7 @@ describe('a headless backup of a seeded sandbox database', () => {
     assert.ok(manifest.restoreByHand.some((line) => line.startsWith('age -d -i "$AGE_IDENTITY_FILE"')));
   });
 
-  it('decrypts with the age tool and the identity, and pg_restore gives the manifest\'s row counts', async () => {
+  it("decrypts with the age tool and the identity, and pg_restore gives the manifest's row counts", async () => {
     const manifest = firstManifest(home.backupDir);
     const work = tempDir('obexal-restore-');
     const plain = join(work, 'plain.dump');
@@ -139,7 +162,7 @@ describe('a headless backup of a seeded sandbox database', () => {
     assert.deepEqual(await restoredCounts(plain), manifest.rowCounts);
   });
 
-  it('restores with the manifest\'s restore-by-hand commands, run as written in a plain shell', async () => {
+  it("restores with the manifest's restore-by-hand commands, run as written in a plain shell", async () => {
     const manifest = firstManifest(home.backupDir);
     const work = tempDir('obexal-by-hand-');
     copyFileSync(join(home.backupDir, manifest.dump.name), join(work, manifest.dump.name));
@@ -149,7 +172,13 @@ describe('a headless backup of a seeded sandbox database', () => {
     await execa('sh', ['-c', script], {
       cwd: work,
       extendEnv: false,
-      env: { ...childEnvFor(target), PGDATABASE: 'postgres', PATH: childPath(), AGE_IDENTITY_FILE: identity.file, RESTORE_DB: restoreDb },
+      env: {
+        ...childEnvFor(target),
+        PGDATABASE: 'postgres',
+        PATH: childPath(),
+        AGE_IDENTITY_FILE: identity.file,
+        RESTORE_DB: restoreDb,
+      },
     });
     assert.deepEqual(readdirSync(work), [manifest.dump.name], 'the plaintext dump is removed after the restore');
     const counts = await withClient(parseConnectionString(cluster.url(restoreDb)), (c) => tableRowCounts(c));
@@ -160,9 +189,15 @@ describe('a headless backup of a seeded sandbox database', () => {
     const records = join(home.backupDir, 'records');
     const file = readdirSync(records).find((n) => n.endsWith('.json'));
     assert.ok(file);
-    const record = JSON.parse(readFileSync(join(records, file), 'utf8')) as { outcome: string; details: Record<string, unknown> };
+    const record = JSON.parse(readFileSync(join(records, file), 'utf8')) as {
+      outcome: string;
+      details: Record<string, unknown>;
+    };
     assert.equal(record.outcome, 'ok');
-    const details = record.details as { dump: { name: string }; keyEraRegister: { created: string; fingerprint: string } };
+    const details = record.details as {
+      dump: { name: string };
+      keyEraRegister: { created: string; fingerprint: string };
+    };
     assert.match(details.dump.name, /\.dump\.age$/);
     assert.equal(details.keyEraRegister.fingerprint, db.era.fingerprint);
   });
@@ -191,7 +226,11 @@ describe('the cron line', () => {
     assert.match(text, /S3_BUCKET is not set/);
     const manifests = readManifests(home.backupDir);
     assert.equal(manifests.length, 2);
-    assert.deepEqual(manifests[1]?.manifest.keyEras, manifests[0]?.manifest.keyEras, 'the era comes from the register: the cron host needs no key');
+    assert.deepEqual(
+      manifests[1]?.manifest.keyEras,
+      manifests[0]?.manifest.keyEras,
+      'the era comes from the register: the cron host needs no key',
+    );
   });
 });
 
@@ -219,21 +258,32 @@ describe('first use and options', () => {
     scanned.push(fresh.dir);
     const result = keep('no register', await runCli(['backup'], fresh.env));
     assert.equal(result.exitCode, 0, result.stdout + result.stderr);
-    assert.match(result.stdout + result.stderr, /no key-era register yet and no ENCRYPTION_KEY in this environment: the dump is taken anyway/);
+    assert.match(
+      result.stdout + result.stderr,
+      /no key-era register yet and no ENCRYPTION_KEY in this environment: the dump is taken anyway/,
+    );
     assert.equal(readManifests(fresh.backupDir)[0]?.manifest.keyErasUnregistered, true);
     assert.equal(existsSync(join(fresh.backupDir, 'key-eras.json')), false);
   });
 
   it('creates the register headless from ENCRYPTION_KEY and an era-label answer (here with BACKUP_ENCRYPTION=none)', async () => {
-    const fresh = backupHome(db.url, identity.recipient, { ENCRYPTION_KEY: db.encryptionKey, BACKUP_ENCRYPTION: 'none' });
+    const fresh = backupHome(db.url, identity.recipient, {
+      ENCRYPTION_KEY: db.encryptionKey,
+      BACKUP_ENCRYPTION: 'none',
+    });
     scanned.push(fresh.dir);
     plainBackupDir = fresh.backupDir;
     const answers = join(fresh.dir, 'answers.yaml');
     writeFileSync(answers, 'era-label: era-first\n');
     const result = keep('answers', await runCli(['backup', '--answers', answers], fresh.env));
     assert.equal(result.exitCode, 0, result.stdout + result.stderr);
-    const register = JSON.parse(readFileSync(join(fresh.backupDir, 'key-eras.json'), 'utf8')) as { eras: { label: string; fingerprint: string; end: null }[] };
-    assert.deepEqual(register.eras.map((e) => [e.label, e.fingerprint, e.end]), [['era-first', db.era.fingerprint, null]]);
+    const register = JSON.parse(readFileSync(join(fresh.backupDir, 'key-eras.json'), 'utf8')) as {
+      eras: { label: string; fingerprint: string; end: null }[];
+    };
+    assert.deepEqual(
+      register.eras.map((e) => [e.label, e.fingerprint, e.end]),
+      [['era-first', db.era.fingerprint, null]],
+    );
   });
 
   it('with BACKUP_ENCRYPTION=none writes obexal-<stamp>.dump, which pg_restore reads directly', async () => {
@@ -253,7 +303,16 @@ describe('first use and options', () => {
     const dead = execa('true');
     await dead;
     const lock = sourceLockPath(home.configDir, manifest.source.systemIdentifier, manifest.source.database);
-    writeFileSync(lock, JSON.stringify({ pid: dead.pid, host: hostname(), startedAt: new Date(0).toISOString(), purpose: 'a backup that was killed' }), { mode: 0o600 });
+    writeFileSync(
+      lock,
+      JSON.stringify({
+        pid: dead.pid,
+        host: hostname(),
+        startedAt: new Date(0).toISOString(),
+        purpose: 'a backup that was killed',
+      }),
+      { mode: 0o600 },
+    );
     const result = keep('stale lock', await runCli(['backup'], home.env));
     assert.equal(result.exitCode, 0, result.stdout + result.stderr);
     assert.equal(existsSync(lock), false, 'released at the end');

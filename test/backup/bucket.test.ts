@@ -14,7 +14,15 @@ import { withCluster } from '../helpers/pg.js';
 import { startS3rver, type StartedS3rver } from '../helpers/s3rver.js';
 import { sandboxDatabase, type SandboxDatabase } from '../helpers/sandbox-db.js';
 import { scanForSecrets } from '../helpers/secret-scan.js';
-import { ageIdentity, backupHome, firstManifest, readManifests, type TestIdentity, removeTempDirs, tempDir } from './helpers.js';
+import {
+  ageIdentity,
+  backupHome,
+  firstManifest,
+  readManifests,
+  type TestIdentity,
+  removeTempDirs,
+  tempDir,
+} from './helpers.js';
 
 const cluster = await withCluster();
 let s3: StartedS3rver;
@@ -49,7 +57,6 @@ async function run(name: string, env: Record<string, string>, args = ['backup', 
   return result;
 }
 
-
 describe('a backup with a bucket', () => {
   let first: ReturnType<typeof backupHome>;
 
@@ -63,8 +70,13 @@ describe('a backup with a bucket', () => {
     const stored = s3.storedObjectPath(`obexal/${manifest.dump.name}`);
     assert.equal(sha256(stored), manifest.dump.sha256);
     assert.ok(existsSync(s3.storedObjectPath(`obexal/obexal-${manifest.dump.name.slice(7, 23)}.manifest.json`)));
-    const register = JSON.parse(readFileSync(s3.storedObjectPath('obexal/key-eras.json'), 'utf8')) as { eras: { fingerprint: string }[] };
-    assert.deepEqual(register.eras.map((e) => e.fingerprint), [db.era.fingerprint]);
+    const register = JSON.parse(readFileSync(s3.storedObjectPath('obexal/key-eras.json'), 'utf8')) as {
+      eras: { fingerprint: string }[];
+    };
+    assert.deepEqual(
+      register.eras.map((e) => e.fingerprint),
+      [db.era.fingerprint],
+    );
     assert.equal(manifest.verified.local, true);
   });
 
@@ -75,7 +87,10 @@ describe('a backup with a bucket', () => {
     assert.equal(result.exitCode, 0, result.stdout + result.stderr);
     assert.match(result.stdout, /register from the bucket/);
     assert.deepEqual(firstManifest(second.backupDir).keyEras, firstManifest(first.backupDir).keyEras);
-    assert.ok(existsSync(join(second.backupDir, 'key-eras.json')), 'the local copy serves when the bucket is out of reach');
+    assert.ok(
+      existsSync(join(second.backupDir, 'key-eras.json')),
+      'the local copy serves when the bucket is out of reach',
+    );
   });
 
   it('a bucket that is down: the local backup is still taken, the run fails; the next run replicates it', async () => {

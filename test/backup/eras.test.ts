@@ -64,7 +64,14 @@ describe('creating the key-era register', () => {
     const human = operator({ text: ['Not Valid!', 'era-prod-1'], secret: [key] });
     const secrets = store();
     const lines: string[] = [];
-    const result = await ensureKeyEras({ location: { backupDir }, interactor: human, encryptionKey: undefined, secrets, signal, output: (t) => lines.push(t) });
+    const result = await ensureKeyEras({
+      location: { backupDir },
+      interactor: human,
+      encryptionKey: undefined,
+      secrets,
+      signal,
+      output: (t) => lines.push(t),
+    });
     assert.deepEqual(human.asked, ['era-label', 'era-label', 'ENCRYPTION_KEY']);
     const fingerprint = keyFingerprint(parseEncryptionKey(key));
     assert.deepEqual(result.created, { label: 'era-prod-1', fingerprint });
@@ -82,7 +89,15 @@ describe('creating the key-era register', () => {
     const key = generateEncryptionKey();
     const headless = new HeadlessInteractor({ answers: {}, yes: true, confirm: undefined, confirmTarget: undefined });
     const now = new Date('2026-05-20T10:00:00Z');
-    const result = await ensureKeyEras({ location: { backupDir }, interactor: headless, encryptionKey: key, secrets: store(), signal, output: () => undefined, now });
+    const result = await ensureKeyEras({
+      location: { backupDir },
+      interactor: headless,
+      encryptionKey: key,
+      secrets: store(),
+      signal,
+      output: () => undefined,
+      now,
+    });
     assert.equal(result.created?.label, 'era-2026-05');
   });
 
@@ -90,7 +105,14 @@ describe('creating the key-era register', () => {
     const backupDir = dir();
     const headless = new HeadlessInteractor({ answers: {}, yes: false, confirm: undefined, confirmTarget: undefined });
     const lines: string[] = [];
-    const result = await ensureKeyEras({ location: { backupDir }, interactor: headless, encryptionKey: undefined, secrets: store(), signal, output: (t) => lines.push(t) });
+    const result = await ensureKeyEras({
+      location: { backupDir },
+      interactor: headless,
+      encryptionKey: undefined,
+      secrets: store(),
+      signal,
+      output: (t) => lines.push(t),
+    });
     assert.equal(result.unregistered, true);
     assert.deepEqual(result.eras, []);
     assert.ok(lines.some((l) => /no ENCRYPTION_KEY in this environment: the dump is taken anyway/.test(l)));
@@ -101,24 +123,59 @@ describe('creating the key-era register', () => {
     const backupDir = dir();
     const headless = new HeadlessInteractor({ answers: {}, yes: false, confirm: undefined, confirmTarget: undefined });
     await assert.rejects(
-      ensureKeyEras({ location: { backupDir }, interactor: headless, encryptionKey: undefined, secrets: store(), signal, output: () => undefined, whenUnregistered: 'refuse' }),
-      (e: unknown) => e instanceof AnswerRequiredError && e.exitCode === 3 && /this runbook needs the register, nothing was changed/.test(e.message),
+      ensureKeyEras({
+        location: { backupDir },
+        interactor: headless,
+        encryptionKey: undefined,
+        secrets: store(),
+        signal,
+        output: () => undefined,
+        whenUnregistered: 'refuse',
+      }),
+      (e: unknown) =>
+        e instanceof AnswerRequiredError &&
+        e.exitCode === 3 &&
+        /this runbook needs the register, nothing was changed/.test(e.message),
     );
     assert.equal((await readRegister({ backupDir })).source, 'none');
   });
 
   it('headless with a key that is not 32 bytes of base64: a warning saying why, the era unregistered', async () => {
-    const headless = new HeadlessInteractor({ answers: { 'era-label': 'era-x' }, yes: false, confirm: undefined, confirmTarget: undefined });
+    const headless = new HeadlessInteractor({
+      answers: { 'era-label': 'era-x' },
+      yes: false,
+      confirm: undefined,
+      confirmTarget: undefined,
+    });
     const lines: string[] = [];
-    const result = await ensureKeyEras({ location: { backupDir: dir() }, interactor: headless, encryptionKey: 'c2hvcnQ=', secrets: store(), signal, output: (t) => lines.push(t) });
+    const result = await ensureKeyEras({
+      location: { backupDir: dir() },
+      interactor: headless,
+      encryptionKey: 'c2hvcnQ=',
+      secrets: store(),
+      signal,
+      output: (t) => lines.push(t),
+    });
     assert.equal(result.unregistered, true);
     assert.ok(lines.some((l) => /ENCRYPTION_KEY decodes to 5 bytes, not 32/.test(l)));
   });
 
   it('headless with an era-label answer that is not a label: exit 2', async () => {
-    const headless = new HeadlessInteractor({ answers: { 'era-label': 'ERA-1' }, yes: false, confirm: undefined, confirmTarget: undefined });
+    const headless = new HeadlessInteractor({
+      answers: { 'era-label': 'ERA-1' },
+      yes: false,
+      confirm: undefined,
+      confirmTarget: undefined,
+    });
     await assert.rejects(
-      ensureKeyEras({ location: { backupDir: dir() }, interactor: headless, encryptionKey: generateEncryptionKey(), secrets: store(), signal, output: () => undefined }),
+      ensureKeyEras({
+        location: { backupDir: dir() },
+        interactor: headless,
+        encryptionKey: generateEncryptionKey(),
+        secrets: store(),
+        signal,
+        output: () => undefined,
+      }),
       (e: unknown) => e instanceof UsageError && e.exitCode === 2 && /"ERA-1" is not a valid era label/.test(e.message),
     );
   });
@@ -131,10 +188,23 @@ describe('reading the register', () => {
 
   it('names both open eras during a rotation, and asks nothing', async () => {
     const backupDir = dir();
-    await writeLocalRegister(backupDir, addEra(addEra(emptyRegister(), { label: 'era-a', fingerprint: a }), { label: 'era-b', fingerprint: b }));
+    await writeLocalRegister(
+      backupDir,
+      addEra(addEra(emptyRegister(), { label: 'era-a', fingerprint: a }), { label: 'era-b', fingerprint: b }),
+    );
     const lines: string[] = [];
-    const result = await ensureKeyEras({ location: { backupDir }, interactor: operator({}), encryptionKey: bKey, secrets: store(), signal, output: (t) => lines.push(t) });
-    assert.deepEqual(result.eras.map((e) => e.label), ['era-a', 'era-b']);
+    const result = await ensureKeyEras({
+      location: { backupDir },
+      interactor: operator({}),
+      encryptionKey: bKey,
+      secrets: store(),
+      signal,
+      output: (t) => lines.push(t),
+    });
+    assert.deepEqual(
+      result.eras.map((e) => e.label),
+      ['era-a', 'era-b'],
+    );
     assert.ok(lines.some((l) => /a key rotation is under way/.test(l)));
     assert.ok(!lines.some((l) => /matches no open era/.test(l)));
   });
@@ -143,7 +213,14 @@ describe('reading the register', () => {
     const backupDir = dir();
     await writeLocalRegister(backupDir, addEra(emptyRegister(), { label: 'era-a', fingerprint: a }));
     const lines: string[] = [];
-    await ensureKeyEras({ location: { backupDir }, interactor: operator({}), encryptionKey: bKey, secrets: store(), signal, output: (t) => lines.push(t) });
+    await ensureKeyEras({
+      location: { backupDir },
+      interactor: operator({}),
+      encryptionKey: bKey,
+      secrets: store(),
+      signal,
+      output: (t) => lines.push(t),
+    });
     assert.ok(lines.some((l) => /matches no open era of the register/.test(l)));
   });
 
@@ -151,7 +228,14 @@ describe('reading the register', () => {
     const backupDir = dir();
     writeFileSync(join(backupDir, 'key-eras.json'), '{"schema":"obexal-key-eras@v1","eras":[{"label":"BAD"}]}');
     await assert.rejects(
-      ensureKeyEras({ location: { backupDir }, interactor: operator({}), encryptionKey: undefined, secrets: store(), signal, output: () => undefined }),
+      ensureKeyEras({
+        location: { backupDir },
+        interactor: operator({}),
+        encryptionKey: undefined,
+        secrets: store(),
+        signal,
+        output: () => undefined,
+      }),
       /key-eras\.json is not valid at eras\.0/,
     );
   });

@@ -13,7 +13,15 @@ import { runCli, type CliResult } from '../helpers/cli.js';
 import { withCluster } from '../helpers/pg.js';
 import { sandboxDatabase, type SandboxDatabase } from '../helpers/sandbox-db.js';
 import { scanForSecrets } from '../helpers/secret-scan.js';
-import { ageIdentity, backupFiles, backupHome, childPath, type TestIdentity, removeTempDirs, tempDir } from './helpers.js';
+import {
+  ageIdentity,
+  backupFiles,
+  backupHome,
+  childPath,
+  type TestIdentity,
+  removeTempDirs,
+  tempDir,
+} from './helpers.js';
 
 const cluster = await withCluster();
 let db: SandboxDatabase;
@@ -29,7 +37,10 @@ before(async () => {
 
 after(() => {
   try {
-    assert.deepEqual(scanForSecrets(homes, [cluster.password, db.encryptionKey, identity.secret, ...extraSecrets], outputs), []);
+    assert.deepEqual(
+      scanForSecrets(homes, [cluster.password, db.encryptionKey, identity.secret, ...extraSecrets], outputs),
+      [],
+    );
   } finally {
     removeTempDirs();
   }
@@ -47,13 +58,16 @@ function home(overrides: Record<string, string | undefined> = {}) {
   return { ...h, env };
 }
 
-async function run(name: string, env: Record<string, string>, args: string[] = ['backup', '--yes']): Promise<CliResult & { all: string }> {
+async function run(
+  name: string,
+  env: Record<string, string>,
+  args: string[] = ['backup', '--yes'],
+): Promise<CliResult & { all: string }> {
   const result = await runCli(args, env);
   outputs[`${name} stdout`] = result.stdout;
   outputs[`${name} stderr`] = result.stderr;
   return { ...result, all: result.stdout + result.stderr };
 }
-
 
 describe('the database', () => {
   it('a wrong password: exit 1, a clear message, and neither password printed', async () => {
@@ -71,7 +85,9 @@ describe('the database', () => {
 
   it('an unreachable server: exit 1 and what to check', async () => {
     const target = parseConnectionString(db.url);
-    const h = home({ DATABASE_URL: `postgres://${target.user}:${cluster.password}@127.0.0.1:${await freeLoopbackPort()}/${target.database}` });
+    const h = home({
+      DATABASE_URL: `postgres://${target.user}:${cluster.password}@127.0.0.1:${await freeLoopbackPort()}/${target.database}`,
+    });
     const result = await run('unreachable', h.env);
     assert.equal(result.exitCode, 1, result.all);
     assert.match(result.stdout, /cannot reach PostgreSQL at 127\.0\.0\.1:\d+\//);
@@ -84,11 +100,17 @@ describe('the database', () => {
     const h = home();
     const fakeBin = join(h.dir, 'old-bin');
     mkdirSync(fakeBin);
-    writeFileSync(join(fakeBin, 'pg_dump'), '#!/bin/sh\nif [ "$1" = "--version" ]; then echo "pg_dump (PostgreSQL) 9.6.0"; exit 0; fi\necho "would dump" > "$HOME/fake-pg-dump-ran"; exit 0\n');
+    writeFileSync(
+      join(fakeBin, 'pg_dump'),
+      '#!/bin/sh\nif [ "$1" = "--version" ]; then echo "pg_dump (PostgreSQL) 9.6.0"; exit 0; fi\necho "would dump" > "$HOME/fake-pg-dump-ran"; exit 0\n',
+    );
     chmodSync(join(fakeBin, 'pg_dump'), 0o755);
     const result = await run('old pg_dump', { ...h.env, PATH: `${fakeBin}:${childPath()}`, HOME: h.dir });
     assert.equal(result.exitCode, 1, result.all);
-    assert.match(result.stdout, /old-bin\/pg_dump is PostgreSQL 9 \("pg_dump \(PostgreSQL\) 9\.6\.0"\), older than the server \(PostgreSQL 1\d\): refusing to dump, nothing was written/);
+    assert.match(
+      result.stdout,
+      /old-bin\/pg_dump is PostgreSQL 9 \("pg_dump \(PostgreSQL\) 9\.6\.0"\), older than the server \(PostgreSQL 1\d\): refusing to dump, nothing was written/,
+    );
     assert.match(result.stdout, /what to do: .*(put \/usr\/lib\/postgresql\/\d+\/bin first on PATH|install)/);
     assert.deepEqual(backupFiles(h.backupDir), []);
     assert.equal(backupFiles(h.dir).length, 0);
@@ -97,7 +119,7 @@ describe('the database', () => {
 });
 
 describe('pg_dump itself fails', () => {
-  it('a table the role may not read: exit 1 with pg_dump\'s own message, no file left', async () => {
+  it("a table the role may not read: exit 1 with pg_dump's own message, no file left", async () => {
     const admin = parseConnectionString(db.url);
     const rolePassword = 'limited-Role-pw-5f2a';
     extraSecrets.push(rolePassword);
@@ -109,7 +131,10 @@ describe('pg_dump itself fails', () => {
     const h = home({ DATABASE_URL: `postgres://limited:${rolePassword}@127.0.0.1:${admin.port}/${admin.database}` });
     const result = await run('permission denied', h.env);
     assert.equal(result.exitCode, 1, result.all);
-    assert.match(result.stdout, /x dump: FAILED .*pg_dump of 127\.0\.0\.1:\d+\/faults_\w+ exited with code 1: the partial file was deleted, no dump of this run exists/);
+    assert.match(
+      result.stdout,
+      /x dump: FAILED .*pg_dump of 127\.0\.0\.1:\d+\/faults_\w+ exited with code 1: the partial file was deleted, no dump of this run exists/,
+    );
     assert.match(result.stdout, /permission denied for table webhooks/);
     assert.ok(!result.all.includes(rolePassword));
     assert.deepEqual(backupFiles(h.backupDir), []);
@@ -148,8 +173,15 @@ describe('settings', () => {
     const h = home();
     const file = join(h.dir, 'not-a-folder');
     writeFileSync(file, 'x');
-    const result = await run('backup dir', { ...h.env, BACKUP_DIR: join(file, 'backups'), RECORDS_DIR: join(h.dir, 'records') });
+    const result = await run('backup dir', {
+      ...h.env,
+      BACKUP_DIR: join(file, 'backups'),
+      RECORDS_DIR: join(h.dir, 'records'),
+    });
     assert.equal(result.exitCode, 1, result.all);
-    assert.match(result.stdout, /BACKUP_DIR \S+\/not-a-folder\/backups is not usable: \S+\/not-a-folder is a file, so the folder cannot be created/);
+    assert.match(
+      result.stdout,
+      /BACKUP_DIR \S+\/not-a-folder\/backups is not usable: \S+\/not-a-folder is a file, so the folder cannot be created/,
+    );
   });
 });

@@ -17,7 +17,10 @@ export function ageIdentity(dir: string, name = 'backup-identity.txt'): TestIden
   const file = join(dir, name);
   execFileSync('age-keygen', ['-o', file], { stdio: 'ignore' });
   const recipient = execFileSync('age-keygen', ['-y', file]).toString().trim();
-  const secret = readFileSync(file, 'utf8').split('\n').find((l) => l.startsWith('AGE-SECRET-KEY-')) ?? '';
+  const secret =
+    readFileSync(file, 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('AGE-SECRET-KEY-')) ?? '';
   return { file, recipient, secret };
 }
 
@@ -32,13 +35,20 @@ export function backupHome(databaseUrl: string, recipient: string, extra: Record
     BACKUP_RECIPIENTS: recipient,
     ...extra,
   };
-  return { dir: home.dir, backupDir: home.env.BACKUP_DIR as string, configDir: home.env.OBEXAL_RUNBOOK_CONFIG_DIR as string, env };
+  return {
+    dir: home.dir,
+    backupDir: home.env.BACKUP_DIR as string,
+    configDir: home.env.OBEXAL_RUNBOOK_CONFIG_DIR as string,
+    env,
+  };
 }
 
 /** Names in BACKUP_DIR that look like a dump or manifest, finished or partial. */
 export function backupFiles(backupDir: string): string[] {
   try {
-    return readdirSync(backupDir).filter((n) => n.startsWith('obexal-')).sort();
+    return readdirSync(backupDir)
+      .filter((n) => n.startsWith('obexal-'))
+      .sort();
   } catch {
     return [];
   }

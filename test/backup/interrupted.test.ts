@@ -36,7 +36,11 @@ before(async () => {
          (SELECT string_agg(md5(random()::text || g::text || i::text), '') FROM generate_series(1, 32) i) AS body
        FROM generate_series(1, 50000) g`,
     );
-    const row = (await client.query<{ s: string; d: string }>('SELECT system_identifier::text AS s, current_database() AS d FROM pg_control_system()')).rows[0];
+    const row = (
+      await client.query<{ s: string; d: string }>(
+        'SELECT system_identifier::text AS s, current_database() AS d FROM pg_control_system()',
+      )
+    ).rows[0];
     source = { systemIdentifier: row?.s ?? '', database: row?.d ?? '' };
   });
   identity = ageIdentity(tempDir('obexal-backup-keys-'));
@@ -85,7 +89,9 @@ async function waitForPartial(backupDir: string, bytes: number, child: { exitCod
 }
 
 function pgDumpChildOf(pid: number): number {
-  const out = execFileSync('pgrep', ['-P', String(pid), '-x', 'pg_dump']).toString().trim();
+  const out = execFileSync('pgrep', ['-P', String(pid), '-x', 'pg_dump'])
+    .toString()
+    .trim();
   const found = Number(out.split('\n')[0]);
   assert.ok(found > 0, 'pg_dump runs as a child of the tool');
   return found;
@@ -109,7 +115,10 @@ describe('a dump that does not finish', () => {
     const result = await child;
     outputs['killed'] = String(result.all);
     assert.equal(result.exitCode, 1, String(result.all));
-    assert.match(String(result.stdout), /x dump: FAILED .*pg_dump of 127\.0\.0\.1:\d+\/big_\w+ was killed by SIGKILL: the partial file was deleted, no dump of this run exists/);
+    assert.match(
+      String(result.stdout),
+      /x dump: FAILED .*pg_dump of 127\.0\.0\.1:\d+\/big_\w+ was killed by SIGKILL: the partial file was deleted, no dump of this run exists/,
+    );
     assert.deepEqual(backupFiles(h.backupDir), [], `${partial} and no other dump file remains`);
     assert.doesNotMatch(String(result.stdout), /\+ manifest: ok/);
   });
@@ -121,8 +130,12 @@ describe('a dump that does not finish', () => {
     const pgDump = pgDumpChildOf(child.pid as number);
     const commandLine = readFileSync(`/proc/${pgDump}/cmdline`, 'utf8').split('\0');
     assert.ok(commandLine.includes('--format=custom'), commandLine.join(' '));
-    assert.ok(!commandLine.join(' ').includes(cluster.password), 'the password is never on pg_dump\'s command line');
-    assert.equal(readFileSync(`/proc/${pgDump}/environ`, 'utf8').split('\0').includes(`PGPASSWORD=${cluster.password}`), true, 'it is in its environment');
+    assert.ok(!commandLine.join(' ').includes(cluster.password), "the password is never on pg_dump's command line");
+    assert.equal(
+      readFileSync(`/proc/${pgDump}/environ`, 'utf8').split('\0').includes(`PGPASSWORD=${cluster.password}`),
+      true,
+      'it is in its environment',
+    );
     child.kill('SIGTERM');
     const result = await child;
     outputs['sigterm'] = String(result.all);
@@ -149,8 +162,31 @@ describe('a dump that does not finish', () => {
       // A previous backup of this source that was tiny: the free-space estimate passes, the real dump does not fit.
       const stamp = '20200101T000000Z';
       const manifest = buildManifest({
-        dump: { stamp, name: `obexal-${stamp}.dump.age`, path: '', size: 1000, sha256: '0'.repeat(64), plaintextSize: 900, plaintextSha256: '1'.repeat(64), encryption: 'age', recipients: [identity.recipient], compression: '9', startedAt: '2020-01-01T00:00:00.000Z', finishedAt: '2020-01-01T00:00:01.000Z' },
-        source: { target: 'x', database: source.database, serverVersion: '15', serverVersionNum: 150000, serverMajor: 15, systemIdentifier: source.systemIdentifier, encoding: 'UTF8', collate: 'C', ctype: 'C' },
+        dump: {
+          stamp,
+          name: `obexal-${stamp}.dump.age`,
+          path: '',
+          size: 1000,
+          sha256: '0'.repeat(64),
+          plaintextSize: 900,
+          plaintextSha256: '1'.repeat(64),
+          encryption: 'age',
+          recipients: [identity.recipient],
+          compression: '9',
+          startedAt: '2020-01-01T00:00:00.000Z',
+          finishedAt: '2020-01-01T00:00:01.000Z',
+        },
+        source: {
+          target: 'x',
+          database: source.database,
+          serverVersion: '15',
+          serverVersionNum: 150000,
+          serverMajor: 15,
+          systemIdentifier: source.systemIdentifier,
+          encoding: 'UTF8',
+          collate: 'C',
+          ctype: 'C',
+        },
         pgDump: { path: 'pg_dump', version: 'pg_dump (PostgreSQL) 15', major: 15 },
         rowCounts: {},
         schemaMigration: { version: null, name: null },
@@ -164,7 +200,10 @@ describe('a dump that does not finish', () => {
       const result = await start({ ...h.env, BACKUP_DIR: small });
       outputs['enospc'] = String(result.all);
       assert.equal(result.exitCode, 1, String(result.all));
-      assert.match(String(result.stdout), /the disk holding BACKUP_DIR \S+ is full \(ENOSPC\) after [\d.]+ (KiB|MiB) of dump: the partial file was deleted, no dump of this run exists/);
+      assert.match(
+        String(result.stdout),
+        /the disk holding BACKUP_DIR \S+ is full \(ENOSPC\) after [\d.]+ (KiB|MiB) of dump: the partial file was deleted, no dump of this run exists/,
+      );
       assert.deepEqual(backupFiles(small), [manifestFileName(stamp)], 'only the earlier manifest remains');
     } finally {
       execFileSync('umount', [small]);

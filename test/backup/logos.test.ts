@@ -28,7 +28,9 @@ const logos: Record<string, Buffer> = {
 };
 
 async function putLogo(key: string, body: Buffer): Promise<void> {
-  await minioClient.send(new PutObjectCommand({ Bucket: 'tenant-logos', Key: key, Body: body, ContentLength: body.length }));
+  await minioClient.send(
+    new PutObjectCommand({ Bucket: 'tenant-logos', Key: key, Body: body, ContentLength: body.length }),
+  );
 }
 
 before(async () => {

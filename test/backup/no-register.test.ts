@@ -18,7 +18,15 @@ import { startS3rver, type StartedS3rver } from '../helpers/s3rver.js';
 import { sandboxDatabase, type SandboxDatabase } from '../helpers/sandbox-db.js';
 import { scanForSecrets } from '../helpers/secret-scan.js';
 import { privateTmp, SANDBOX_AUTH_SERVICE_EXEC, withPg } from '../restore/fixture.js';
-import { ageIdentity, backupFiles, backupHome, readManifests, removeTempDirs, tempDir, type TestIdentity } from './helpers.js';
+import {
+  ageIdentity,
+  backupFiles,
+  backupHome,
+  readManifests,
+  removeTempDirs,
+  tempDir,
+  type TestIdentity,
+} from './helpers.js';
 
 const cluster = await withCluster();
 let s3: StartedS3rver;
@@ -64,21 +72,35 @@ describe('the first backup with no key-era register', () => {
     unregisteredHome = freshHome('unregistered/');
     const result = await run('unregistered', ['backup'], unregisteredHome.env);
     assert.equal(result.exitCode, 0, result.output);
-    assert.match(result.output, /there is no key-era register yet and no ENCRYPTION_KEY in this environment: the dump is taken anyway/);
+    assert.match(
+      result.output,
+      /there is no key-era register yet and no ENCRYPTION_KEY in this environment: the dump is taken anyway/,
+    );
     assert.match(result.output, /records its key era as unregistered \(a restore finds the key by trial decryption\)/);
     const files = backupFiles(unregisteredHome.backupDir);
     assert.equal(files.filter((n) => n.endsWith('.dump.age')).length, 1, files.join(', '));
     const [manifest] = readManifests(unregisteredHome.backupDir);
     assert.deepEqual(manifest?.manifest.keyEras, []);
     assert.equal(manifest?.manifest.keyErasUnregistered, true);
-    assert.equal(existsSync(join(unregisteredHome.backupDir, 'key-eras.json')), false, 'no register is made up without a key');
-    assert.ok(existsSync(s3.storedObjectPath(`unregistered/${manifest?.manifest.dump.name}`)), 'the dump reached the bucket');
+    assert.equal(
+      existsSync(join(unregisteredHome.backupDir, 'key-eras.json')),
+      false,
+      'no register is made up without a key',
+    );
+    assert.ok(
+      existsSync(s3.storedObjectPath(`unregistered/${manifest?.manifest.dump.name}`)),
+      'the dump reached the bucket',
+    );
   });
 
   it('a restore of that dump, after a key rotation, finds the old key by trial decryption and re-encrypts', async () => {
     assert.ok(unregisteredHome, 'the previous test made the dump');
     const keyA = db.encryptionKey;
-    const rotated = await runAuthService(['reencrypt-secrets'], { DATABASE_URL: db.url, ENCRYPTION_KEY: keyB, ENCRYPTION_KEY_OLD: keyA });
+    const rotated = await runAuthService(['reencrypt-secrets'], {
+      DATABASE_URL: db.url,
+      ENCRYPTION_KEY: keyB,
+      ENCRYPTION_KEY_OLD: keyA,
+    });
     assert.equal(rotated.exitCode, 0, rotated.stderr);
     const dump = readManifests(unregisteredHome.backupDir)[0]?.manifest.dump.name as string;
     const tmp = privateTmp();
@@ -94,7 +116,10 @@ describe('the first backup with no key-era register', () => {
     const result = await run('restore', ['restore', join(unregisteredHome.backupDir, dump)], env);
     assert.equal(result.exitCode, 0, result.output);
     assert.match(result.output, /the dump was taken in: an unregistered era \(the manifest names none\)/);
-    assert.match(result.output, /accepted \(ENCRYPTION_KEY_OLD item 1\): opens \d+ of the \d+ values tried from the dump/);
+    assert.match(
+      result.output,
+      /accepted \(ENCRYPTION_KEY_OLD item 1\): opens \d+ of the \d+ values tried from the dump/,
+    );
     const b = parseEncryptionKey(keyB);
     await withPg(db.url, async (client) => {
       const rows = (await client.query<{ v: string }>('SELECT secret_enc AS v FROM mfa_totp')).rows;
@@ -109,11 +134,19 @@ describe('the first backup with no key-era register', () => {
     assert.equal(result.exitCode, 0, result.output);
     const label = suggestEraLabel();
     assert.match(result.output, new RegExp(`registered under the default label "${label}"`));
-    const register = JSON.parse(readFileSync(join(home.backupDir, 'key-eras.json'), 'utf8')) as { eras: { label: string; fingerprint: string }[] };
-    assert.deepEqual(register.eras.map((e) => [e.label, e.fingerprint]), [[label, keyFingerprint(parseEncryptionKey(keyB))]]);
+    const register = JSON.parse(readFileSync(join(home.backupDir, 'key-eras.json'), 'utf8')) as {
+      eras: { label: string; fingerprint: string }[];
+    };
+    assert.deepEqual(
+      register.eras.map((e) => [e.label, e.fingerprint]),
+      [[label, keyFingerprint(parseEncryptionKey(keyB))]],
+    );
     assert.ok(existsSync(s3.storedObjectPath('registered/key-eras.json')), 'the register reached the bucket');
     const [manifest] = readManifests(home.backupDir);
-    assert.deepEqual(manifest?.manifest.keyEras.map((e) => e.label), [label]);
+    assert.deepEqual(
+      manifest?.manifest.keyEras.map((e) => e.label),
+      [label],
+    );
     assert.equal(manifest?.manifest.keyErasUnregistered, undefined);
   });
 

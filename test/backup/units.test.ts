@@ -13,7 +13,17 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { ProgressUpdate } from '../../src/engine/action.js';
 import { removeTempDirs, tempDir } from './helpers.js';
-import { addEra, closeEra, emptyRegister, eraForDump, erasAt, openEras, parseRegister, suggestEraLabel, validateEraLabel } from '../../src/eras/register.js';
+import {
+  addEra,
+  closeEra,
+  emptyRegister,
+  eraForDump,
+  erasAt,
+  openEras,
+  parseRegister,
+  suggestEraLabel,
+  validateEraLabel,
+} from '../../src/eras/register.js';
 
 after(removeTempDirs);
 
@@ -25,7 +35,11 @@ describe('backup settings', () => {
     assert.equal(parseRetentionDays('14'), 14);
     assert.equal(parseRetentionDays(' 7 '), 7);
     for (const bad of ['abc', '0', '-3', '1.5', '', '14d', undefined]) {
-      assert.throws(() => parseRetentionDays(bad), (e: unknown) => e instanceof UsageError && /RETENTION_DAYS/.test(e.message), String(bad));
+      assert.throws(
+        () => parseRetentionDays(bad),
+        (e: unknown) => e instanceof UsageError && /RETENTION_DAYS/.test(e.message),
+        String(bad),
+      );
     }
   });
 
@@ -73,7 +87,10 @@ describe('the source lock', () => {
     assert.equal(existsSync(held.path), false);
     // pid 1 is alive and not us: the lock is held by someone else
     writeFileSync(held.path, JSON.stringify({ pid: 1, host: hostname(), startedAt: 'x', purpose: 'a restore' }));
-    await assert.rejects(acquireSourceLock(options), (e: unknown) => e instanceof LockHeldError && /purpose: a restore/.test(e.message));
+    await assert.rejects(
+      acquireSourceLock(options),
+      (e: unknown) => e instanceof LockHeldError && /purpose: a restore/.test(e.message),
+    );
   });
 });
 
@@ -81,7 +98,11 @@ describe('dump progress', () => {
   it('counts tables from pg_dump --verbose and estimates the time left from the sizes done', () => {
     const updates: ProgressUpdate[] = [];
     let now = 1_000;
-    const progress = new DumpProgress({ 'public.a': 100, 'public.b': 300, 'public.c': 600 }, (u) => updates.push(u), () => now);
+    const progress = new DumpProgress(
+      { 'public.a': 100, 'public.b': 300, 'public.c': 600 },
+      (u) => updates.push(u),
+      () => now,
+    );
     assert.equal(progress.onLine('pg_dump: reading schemas'), false);
     assert.equal(progress.onLine('pg_dump: dumping contents of table "public.a"'), true);
     now = 2_000; // a (100 bytes) took 1 s
@@ -89,12 +110,15 @@ describe('dump progress', () => {
     now = 4_000;
     progress.onLine('pg_dump: dumping contents of table "public.c"');
     progress.finish();
-    assert.deepEqual(updates.map((u) => [u.done, u.total, u.label]), [
-      [0, 3, 'dumping public.a'],
-      [1, 3, 'dumping public.b'],
-      [2, 3, 'dumping public.c'],
-      [3, 3, 'all tables dumped'],
-    ]);
+    assert.deepEqual(
+      updates.map((u) => [u.done, u.total, u.label]),
+      [
+        [0, 3, 'dumping public.a'],
+        [1, 3, 'dumping public.b'],
+        [2, 3, 'dumping public.c'],
+        [3, 3, 'all tables dumped'],
+      ],
+    );
     assert.equal(updates[0]?.etaMs, undefined);
     assert.equal(updates[1]?.etaMs, 9_000); // 900 bytes left at 100 bytes/s
     assert.equal(updates[2]?.etaMs, 4_500); // 600 bytes left at 400 bytes per 3 s
@@ -112,28 +136,62 @@ describe('key-era register', () => {
     let register = addEra(emptyRegister(), { label: 'era-1', fingerprint: FP1, start: '2026-01-01T00:00:00Z' });
     assert.deepEqual(eraForDump(register), [{ label: 'era-1', fingerprint: FP1 }]);
     register = addEra(register, { label: 'era-2', fingerprint: FP2, start: '2026-06-01T00:00:00Z' });
-    assert.deepEqual(eraForDump(register).map((e) => e.label), ['era-1', 'era-2']);
+    assert.deepEqual(
+      eraForDump(register).map((e) => e.label),
+      ['era-1', 'era-2'],
+    );
     register = closeEra(register, 'era-1', '2026-06-02T00:00:00Z', '2026-06-16T00:00:00Z');
-    assert.deepEqual(openEras(register).map((e) => e.label), ['era-2']);
-    assert.deepEqual(erasAt(register, new Date('2026-03-01T00:00:00Z')).map((e) => e.label), ['era-1']);
+    assert.deepEqual(
+      openEras(register).map((e) => e.label),
+      ['era-2'],
+    );
+    assert.deepEqual(
+      erasAt(register, new Date('2026-03-01T00:00:00Z')).map((e) => e.label),
+      ['era-1'],
+    );
     assert.throws(() => addEra(register, { label: 'era-3', fingerprint: FP1 }), /already registered as era "era-1"/);
     assert.throws(() => addEra(register, { label: 'era-2', fingerprint: 'c'.repeat(64) }), /already in the register/);
     assert.deepEqual(parseRegister(JSON.parse(JSON.stringify(register)), 'test'), register);
   });
 
   it('refuses a damaged register, naming where', () => {
-    assert.throws(() => parseRegister({ schema: 'obexal-key-eras@v1', eras: [{ label: 'x', fingerprint: 'nope', start: 'x', end: null, keepKeyUntil: null }] }, '/b/key-eras.json'), /key-eras\.json is not valid at eras\.0/);
+    assert.throws(
+      () =>
+        parseRegister(
+          {
+            schema: 'obexal-key-eras@v1',
+            eras: [{ label: 'x', fingerprint: 'nope', start: 'x', end: null, keepKeyUntil: null }],
+          },
+          '/b/key-eras.json',
+        ),
+      /key-eras\.json is not valid at eras\.0/,
+    );
     assert.throws(() => parseRegister({ schema: 'other' }, 'here'), UsageError);
   });
 });
 
 describe('restore by hand', () => {
   it('checks, decrypts, checks again and restores with plain commands, quoting what needs it', () => {
-    const lines = restoreByHandCommands({ dumpName: 'obexal-20260101T000000Z.dump.age', sha256: FP1, plaintextSha256: FP2, encrypted: true, encoding: 'UTF8' });
+    const lines = restoreByHandCommands({
+      dumpName: 'obexal-20260101T000000Z.dump.age',
+      sha256: FP1,
+      plaintextSha256: FP2,
+      encrypted: true,
+      encoding: 'UTF8',
+    });
     assert.ok(lines.includes(`echo '${FP1}  obexal-20260101T000000Z.dump.age' | sha256sum -c -`));
-    assert.ok(lines.includes('age -d -i "$AGE_IDENTITY_FILE" -o obexal-20260101T000000Z.dump obexal-20260101T000000Z.dump.age'));
-    assert.ok(lines.includes('pg_restore --no-owner --exit-on-error --dbname "$RESTORE_DB" obexal-20260101T000000Z.dump'));
-    const plain = restoreByHandCommands({ dumpName: 'obexal-20260101T000000Z.dump', sha256: FP1, plaintextSha256: FP1, encrypted: false });
+    assert.ok(
+      lines.includes('age -d -i "$AGE_IDENTITY_FILE" -o obexal-20260101T000000Z.dump obexal-20260101T000000Z.dump.age'),
+    );
+    assert.ok(
+      lines.includes('pg_restore --no-owner --exit-on-error --dbname "$RESTORE_DB" obexal-20260101T000000Z.dump'),
+    );
+    const plain = restoreByHandCommands({
+      dumpName: 'obexal-20260101T000000Z.dump',
+      sha256: FP1,
+      plaintextSha256: FP1,
+      encrypted: false,
+    });
     assert.ok(!plain.some((l) => l.startsWith('age ')));
     assert.ok(plain.some((l) => l.endsWith('"$RESTORE_DB" obexal-20260101T000000Z.dump')));
   });

@@ -30,7 +30,10 @@ before(async () => {
 after(() => removeTempDirs());
 
 /** Runs a shell line with the executable as $BIN and node as $NODE; prints `exit=<status of the first command>`. */
-async function shell(line: string, env: Record<string, string>): Promise<{ stdout: string; stderr: string; status: number }> {
+async function shell(
+  line: string,
+  env: Record<string, string>,
+): Promise<{ stdout: string; stderr: string; status: number }> {
   const script = `${line}; echo "exit=\${PIPESTATUS[0]}"`;
   const result = await execa('bash', ['-c', script], {
     env: { PATH: process.env.PATH, HOME: process.env.HOME, LANG: 'C.UTF-8', NODE: process.execPath, BIN, ...env },
@@ -52,7 +55,10 @@ function wrongPasswordUrl(): string {
 
 describe('cron: stdout to /dev/null', () => {
   it('a failure still reaches stderr, with what to do', async () => {
-    const result = await shell('"$NODE" -- "$BIN" backup >/dev/null', { ...home.env, DATABASE_URL: wrongPasswordUrl() });
+    const result = await shell('"$NODE" -- "$BIN" backup >/dev/null', {
+      ...home.env,
+      DATABASE_URL: wrongPasswordUrl(),
+    });
     assert.equal(result.status, 1, result.stderr);
     assert.match(result.stderr, /x preflight: FAILED/);
     assert.match(result.stderr, /run \S+ FAILED \(exit 1\)/);

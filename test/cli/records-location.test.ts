@@ -28,7 +28,8 @@ describe('the records folder', () => {
   });
 
   it('RECORDS_DIR, then a named BACKUP_DIR, then the configuration folder', () => {
-    const at = (env: Record<string, string>, file: Record<string, unknown> = {}) => recordsDirOf(resolveSettings({ env, file, configDir: '/cfg' }));
+    const at = (env: Record<string, string>, file: Record<string, unknown> = {}) =>
+      recordsDirOf(resolveSettings({ env, file, configDir: '/cfg' }));
     assert.equal(at({ RECORDS_DIR: '/r', BACKUP_DIR: '/b' }), '/r');
     assert.equal(at({ BACKUP_DIR: '/b' }), '/b/records');
     assert.equal(at({}, { BACKUP_DIR: '/from-file' }), '/from-file/records');

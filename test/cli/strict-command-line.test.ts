@@ -56,11 +56,17 @@ describe('durations need a unit', () => {
     assert.match(result.stdout, /--pin "30" has no unit/);
     assert.match(result.stderr, /--pin "30" has no unit/, 'a failure is also on stderr');
     assert.match(result.stdout, /30d for days/);
-    assert.deepEqual(readdirSync(own.env.BACKUP_DIR!).filter((n) => n.startsWith('obexal-')), []);
+    assert.deepEqual(
+      readdirSync(own.env.BACKUP_DIR!).filter((n) => n.startsWith('obexal-')),
+      [],
+    );
   });
 
   it('parseDuration refuses a bare number (0 alone excepted) and reads units', () => {
-    assert.throws(() => parseDuration('30', 'RTO_TARGET'), (e: unknown) => e instanceof UsageError && /RTO_TARGET "30" has no unit/.test(e.message));
+    assert.throws(
+      () => parseDuration('30', 'RTO_TARGET'),
+      (e: unknown) => e instanceof UsageError && /RTO_TARGET "30" has no unit/.test(e.message),
+    );
     assert.throws(() => parseDuration('1.5'), UsageError);
     assert.equal(parseDuration('0'), 0);
     assert.equal(parseDuration('1h30m'), 5_400_000);

@@ -32,7 +32,9 @@ async function holdInChild(path: string, purpose: string): Promise<ChildProcess>
     `const { acquireLock } = await import(${JSON.stringify(lockModule)});` +
     `await acquireLock(${JSON.stringify(path)}, { purpose: ${JSON.stringify(purpose)} });` +
     `process.stdout.write('locked\\n'); setInterval(() => {}, 1000);`;
-  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   await new Promise<void>((resolve, reject) => {
     child.stdout?.on('data', (chunk: Buffer) => chunk.toString().includes('locked') && resolve());
     child.once('exit', (code) => reject(new Error(`lock holder exited with ${code}`)));
@@ -98,10 +100,15 @@ describe('lock files', () => {
       `await new Promise((r) => setTimeout(r, 30));` +
       `await appendFile(${JSON.stringify(log)}, 'out ' + process.pid + '\\n');` +
       `await lock.release();`;
-    const racers = Array.from({ length: 6 }, () =>
-      new Promise<number | null>((resolve) => {
-        spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: 'inherit' }).once('exit', resolve);
-      }),
+    const racers = Array.from(
+      { length: 6 },
+      () =>
+        new Promise<number | null>((resolve) => {
+          spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: 'inherit' }).once(
+            'exit',
+            resolve,
+          );
+        }),
     );
     assert.deepEqual(await Promise.all(racers), [0, 0, 0, 0, 0, 0]);
     const lines = (await readFile(log, 'utf8')).trim().split('\n');

@@ -33,7 +33,10 @@ test('connection-string and keyword passwords are still masked, and nothing else
  * Redacts the texts that `build` (JavaScript source of an expression) makes, in a child process that is stopped after
  * `limitMs` (a backtracking pattern cannot be interrupted inside the process that runs it).
  */
-async function redactInChild(build: string, limitMs: number): Promise<{ finished: boolean; unchanged: boolean[]; outputs: string[] }> {
+async function redactInChild(
+  build: string,
+  limitMs: number,
+): Promise<{ finished: boolean; unchanged: boolean[]; outputs: string[] }> {
   const module = new URL('../../src/core/redact.ts', import.meta.url).href;
   const code = `
     const { redact } = await import(${JSON.stringify(module)});
@@ -104,5 +107,5 @@ test('SIGTERM while huge pg_restore-like error lines are redacted ends the run w
   assert.equal(result.exitCode, 143, `${out.slice(0, 2000)}\n${String(result.stderr).slice(-2000)}`);
   assert.match(out, /flood: INTERRUPTED/);
   const left = await execa('pgrep', ['-f', 'sleep 985'], { reject: false });
-  assert.notEqual(left.exitCode, 0, 'the step\'s process must be gone');
+  assert.notEqual(left.exitCode, 0, "the step's process must be gone");
 });

@@ -14,9 +14,22 @@ import {
   AgeTruncatedError,
 } from '../../src/crypto/age-errors.js';
 import { headerLength } from '../../src/crypto/age-header.js';
-import { type AgeIdentity, type AgeRecipient, parseRecipientList, readIdentitiesFile } from '../../src/crypto/age-keys.js';
+import {
+  type AgeIdentity,
+  type AgeRecipient,
+  parseRecipientList,
+  readIdentitiesFile,
+} from '../../src/crypto/age-keys.js';
 import { SEALED_CHUNK_SIZE } from '../../src/crypto/age-payload.js';
-import { AGE, ageKeygen, decryptBuffer, decryptExpectingFailure, encryptBuffer, privateFolder, run } from './age-helpers.js';
+import {
+  AGE,
+  ageKeygen,
+  decryptBuffer,
+  decryptExpectingFailure,
+  encryptBuffer,
+  privateFolder,
+  run,
+} from './age-helpers.js';
 
 type ErrorClass = new (...args: never[]) => AgeDecryptError;
 
@@ -129,7 +142,12 @@ describe('age decryption failures', () => {
   });
 
   it('empty input and garbage are not age files', async () => {
-    for (const input of [Buffer.alloc(0), randomBytes(100_000), Buffer.from('PGDMP\x01\x0e\x00'), Buffer.from('age-encryption.org/v2\n')]) {
+    for (const input of [
+      Buffer.alloc(0),
+      randomBytes(100_000),
+      Buffer.from('PGDMP\x01\x0e\x00'),
+      Buffer.from('age-encryption.org/v2\n'),
+    ]) {
       const { error } = await decryptExpectingFailure(input, identityA);
       assertTyped(error, AgeNotAgeFileError, /^not an age file/);
     }

@@ -55,13 +55,21 @@ export function collector(): { sink: Writable; result: () => Buffer } {
   return { sink, result: () => Buffer.concat(chunks) };
 }
 
-export async function encryptBuffer(data: Buffer, recipients: readonly AgeRecipient[], pieceSize = 65536): Promise<Buffer> {
+export async function encryptBuffer(
+  data: Buffer,
+  recipients: readonly AgeRecipient[],
+  pieceSize = 65536,
+): Promise<Buffer> {
   const { sink, result } = collector();
   await pipeline(pieces(data, pieceSize), new AgeEncryptStream(recipients), sink);
   return result();
 }
 
-export async function decryptBuffer(data: Buffer, identities: readonly AgeIdentity[], pieceSize = 65536): Promise<Buffer> {
+export async function decryptBuffer(
+  data: Buffer,
+  identities: readonly AgeIdentity[],
+  pieceSize = 65536,
+): Promise<Buffer> {
   const { sink, result } = collector();
   await pipeline(pieces(data, pieceSize), new AgeDecryptStream(identities), sink);
   return result();

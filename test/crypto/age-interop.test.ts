@@ -3,7 +3,12 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { readIdentitiesFile, type AgeIdentity, type AgeRecipient, parseRecipientList } from '../../src/crypto/age-keys.js';
+import {
+  readIdentitiesFile,
+  type AgeIdentity,
+  type AgeRecipient,
+  parseRecipientList,
+} from '../../src/crypto/age-keys.js';
 import {
   AGE,
   ageKeygen,

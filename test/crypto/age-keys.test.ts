@@ -18,7 +18,11 @@ import {
 } from '../../src/crypto/age-keys.js';
 import { AGE, ageKeygen, decryptBuffer, encryptBuffer, privateFolder, run, writePrivate } from './age-helpers.js';
 
-async function rejects(promise: Promise<unknown> | (() => unknown), expected: new (...args: never[]) => Error, pattern?: RegExp): Promise<Error> {
+async function rejects(
+  promise: Promise<unknown> | (() => unknown),
+  expected: new (...args: never[]) => Error,
+  pattern?: RegExp,
+): Promise<Error> {
   let caught: unknown;
   try {
     await (typeof promise === 'function' ? promise() : promise);
@@ -64,7 +68,11 @@ describe('age keys', () => {
       ['npub1sn0wdenkukak0d9dfczzeacvhkrgz92ak56egt7vdgzn8pv2wfqqhrjdv9', 'unknown'],
     ];
     for (const [value, type] of cases) {
-      const error = await rejects(() => parseRecipientList(`${keyA.recipient},${value}`), UnsupportedAgeKeyError, /not supported/);
+      const error = await rejects(
+        () => parseRecipientList(`${keyA.recipient},${value}`),
+        UnsupportedAgeKeyError,
+        /not supported/,
+      );
       assert.equal((error as UnsupportedAgeKeyError).keyType, type);
       assert.ok(error instanceof UsageError);
       assert.ok(!error.message.includes(value), 'the value is shown only by its first characters');
@@ -75,7 +83,11 @@ describe('age keys', () => {
 
   it('refuses a malformed X25519 recipient (bad checksum)', async () => {
     const broken = keyA.recipient.slice(0, -1) + (keyA.recipient.endsWith('q') ? 'p' : 'q');
-    await rejects(() => parseRecipientList(broken, 'BACKUP_RECIPIENTS'), UsageError, /^BACKUP_RECIPIENTS: .* is not a valid age recipient/);
+    await rejects(
+      () => parseRecipientList(broken, 'BACKUP_RECIPIENTS'),
+      UsageError,
+      /^BACKUP_RECIPIENTS: .* is not a valid age recipient/,
+    );
   });
 
   it('an identity pasted where a recipient belongs: refused, registered as a secret, not echoed', async () => {
@@ -93,7 +105,11 @@ describe('age keys', () => {
     assert.deepEqual(await readRecipientsFile(file), [keyA.recipient, keyB.recipient]);
     const bad = await writePrivate(join(folder.dir, 'bad.txt'), `${keyA.recipient}\n\nage1notakey\n`);
     await rejects(readRecipientsFile(bad), UsageError, new RegExp(`^${bad}:3: `));
-    await rejects(readRecipientsFile(join(folder.dir, 'missing.txt')), UsageError, /cannot read the recipients file .* \(ENOENT\)/);
+    await rejects(
+      readRecipientsFile(join(folder.dir, 'missing.txt')),
+      UsageError,
+      /cannot read the recipients file .* \(ENOENT\)/,
+    );
     const empty = await writePrivate(join(folder.dir, 'empty.txt'), '# nothing\n\n');
     await rejects(readRecipientsFile(empty), UsageError, /holds no age recipient/);
   });
@@ -119,10 +135,17 @@ describe('age keys', () => {
     const a = (await readIdentitiesFile(keyA.path))[0]!.revealSecret();
     const b = (await readIdentitiesFile(keyB.path))[0]!.revealSecret();
     const both = await parseIdentitiesText(`# two\n${a}\n\n${b}\n`, 'BACKUP_IDENTITY');
-    assert.deepEqual(both.map((identity) => identity.recipient), [keyA.recipient, keyB.recipient]);
+    assert.deepEqual(
+      both.map((identity) => identity.recipient),
+      [keyA.recipient, keyB.recipient],
+    );
 
     const corrupted = a.slice(0, -2) + (a.endsWith('QQ') ? 'PP' : 'QQ');
-    await rejects(parseIdentitiesText(corrupted, 'BACKUP_IDENTITY'), UsageError, /^BACKUP_IDENTITY:1: the age identity is malformed/);
+    await rejects(
+      parseIdentitiesText(corrupted, 'BACKUP_IDENTITY'),
+      UsageError,
+      /^BACKUP_IDENTITY:1: the age identity is malformed/,
+    );
     assert.ok(registeredSecrets().includes(corrupted), 'registered even though it did not validate');
 
     const pq = await generateHybridIdentity();

@@ -75,7 +75,9 @@ describe('age streams in bounded memory', () => {
     assert.equal(consumed, TOTAL);
     assert.equal(outputHash.digest('hex'), inputHash.digest('hex'));
     const mib = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
-    t.diagnostic(`peak growth: RSS ${mib(peak.rss - baseline.rss)}, live heap + buffers ${mib(peak.live - baseline.live)}`);
+    t.diagnostic(
+      `peak growth: RSS ${mib(peak.rss - baseline.rss)}, live heap + buffers ${mib(peak.live - baseline.live)}`,
+    );
     assert.ok(nextSample > 20 * SAMPLE_EVERY, 'memory was sampled all along');
     assert.ok(peak.rss - baseline.rss < RSS_LIMIT, `RSS grew by ${mib(peak.rss - baseline.rss)}`);
     assert.ok(peak.live - baseline.live < LIVE_LIMIT, `live memory grew by ${mib(peak.live - baseline.live)}`);
@@ -86,6 +88,8 @@ describe('age streams in bounded memory', () => {
     assert.equal(result.mebibytes, 8);
     assert.ok(result.encryptMBps > 0 && Number.isFinite(result.encryptMBps));
     assert.ok(result.decryptMBps > 0 && Number.isFinite(result.decryptMBps));
-    t.diagnostic(`age throughput (8 MiB): encrypt ${result.encryptMBps.toFixed(0)} MB/s, decrypt ${result.decryptMBps.toFixed(0)} MB/s`);
+    t.diagnostic(
+      `age throughput (8 MiB): encrypt ${result.encryptMBps.toFixed(0)} MB/s, decrypt ${result.decryptMBps.toFixed(0)} MB/s`,
+    );
   });
 });

@@ -8,7 +8,22 @@ import { existsSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { isAlive } from '../../src/pg/cluster-process.js';
 import { ROOT } from '../helpers/cli.js';
-import { drill, drillDatabases, interruptDrill, leftovers, NOTHING_LEFT, readRecord, recordPathOf, runIdOf, startDrillSandbox, stepOf, writeAnswers, CHECKLIST_ANSWERS, type DrillRecord, type DrillSandbox } from './fixture.js';
+import {
+  drill,
+  drillDatabases,
+  interruptDrill,
+  leftovers,
+  NOTHING_LEFT,
+  readRecord,
+  recordPathOf,
+  runIdOf,
+  startDrillSandbox,
+  stepOf,
+  writeAnswers,
+  CHECKLIST_ANSWERS,
+  type DrillRecord,
+  type DrillSandbox,
+} from './fixture.js';
 
 const NO_DRILL_SERVER = { DRILL_DATABASE_URL: '' };
 
@@ -51,7 +66,10 @@ describe('drill in a throwaway cluster made on the spot', { timeout: 600_000 }, 
     assert.ok(facts.major >= 13);
     assert.equal((record.details.teardown as { cluster?: string }).cluster, 'stopped');
     // The cluster's random superuser password never reaches the record.
-    assert.match(String(stepOf(record, 'database').data?.url), /^postgres:\/\/obexal:\[redacted\]@127\.0\.0\.1:\d+\/obexal_drill_/);
+    assert.match(
+      String(stepOf(record, 'database').data?.url),
+      /^postgres:\/\/obexal:\[redacted\]@127\.0\.0\.1:\d+\/obexal_drill_/,
+    );
     assertClusterGone(facts);
     assert.deepEqual(await leftovers(sandbox, runIdOf(result.stdout)), NOTHING_LEFT);
   });
@@ -67,8 +85,18 @@ describe('drill in a throwaway cluster made on the spot', { timeout: 600_000 }, 
   });
 
   it('Ctrl+C (SIGINT) while the auth-service starts: exit 130, the cluster stopped and removed', async () => {
-    const slowStart = JSON.stringify(['sh', '-c', 'sleep 3; exec "$0" "$@"', process.execPath, `${ROOT}/bin/obexal-sandbox-auth-service`, 'serve']);
-    const { exitCode, stdout } = await interruptDrill(sandbox, /> start-service: /, 500, { ...NO_DRILL_SERVER, DRILL_AUTH_SERVICE_START: slowStart });
+    const slowStart = JSON.stringify([
+      'sh',
+      '-c',
+      'sleep 3; exec "$0" "$@"',
+      process.execPath,
+      `${ROOT}/bin/obexal-sandbox-auth-service`,
+      'serve',
+    ]);
+    const { exitCode, stdout } = await interruptDrill(sandbox, /> start-service: /, 500, {
+      ...NO_DRILL_SERVER,
+      DRILL_AUTH_SERVICE_START: slowStart,
+    });
     assert.equal(exitCode, 130, stdout.slice(-3000));
     const record = readRecord(recordPathOf(stdout));
     assert.equal(record.outcome, 'interrupted');

@@ -12,7 +12,21 @@ import { loadDrillHistory } from '../../src/drill/history-load.js';
 import { dropDatabase } from '../../src/pg/databases.js';
 import { ROOT, runCli } from '../helpers/cli.js';
 import { scanForSecrets } from '../helpers/secret-scan.js';
-import { CHECKLIST_ANSWERS, drill, drillDatabases, leftovers, NOTHING_LEFT, readRecord, recordPathOf, runIdOf, startDrillSandbox, stepOf, verifyWithSshKeygen, writeAnswers, type DrillSandbox } from './fixture.js';
+import {
+  CHECKLIST_ANSWERS,
+  drill,
+  drillDatabases,
+  leftovers,
+  NOTHING_LEFT,
+  readRecord,
+  recordPathOf,
+  runIdOf,
+  startDrillSandbox,
+  stepOf,
+  verifyWithSshKeygen,
+  writeAnswers,
+  type DrillSandbox,
+} from './fixture.js';
 
 describe('drill (headless, practice sandbox)', { timeout: 600_000 }, () => {
   let sandbox: DrillSandbox;
@@ -39,14 +53,18 @@ describe('drill (headless, practice sandbox)', { timeout: 600_000 }, () => {
     const details = record.details.drill;
     assert.ok(details, 'details.drill');
     assert.deepEqual(Object.keys(details.checks).sort(), ['jwks', 'login', 'me', 'mfa']);
-    for (const [name, check] of Object.entries(details.checks)) assert.equal(check.passed, true, `${name}: ${check.reason}`);
+    for (const [name, check] of Object.entries(details.checks))
+      assert.equal(check.passed, true, `${name}: ${check.reason}`);
     assert.deepEqual(details.failedChecks, []);
     assert.equal(typeof details.rto.ms, 'number');
     assert.ok((details.rto.ms as number) > 0);
     assert.equal(details.rto.target, '30m');
     assert.equal(details.rto.met, true);
     // The RTO ends when the last check passed, and starts at the drill's start (preflight).
-    assert.equal(Date.parse(details.rto.lastCheckPassedAt as string) - Date.parse(details.rto.startedAt), details.rto.ms);
+    assert.equal(
+      Date.parse(details.rto.lastCheckPassedAt as string) - Date.parse(details.rto.startedAt),
+      details.rto.ms,
+    );
     assert.equal(details.rto.startedAt, record.details.drillStart);
 
     // The dump: the newest of the bucket (the off-site copy), with its SHA-256 and its age at restore time.
@@ -59,7 +77,26 @@ describe('drill (headless, practice sandbox)', { timeout: 600_000 }, () => {
     assert.equal(stepOf(record, 'reencrypt').outcome, 'skipped');
 
     // Per-step timings, every step of the drill ran.
-    for (const id of ['history', 'checklist', 'preflight', 'pick', 'select', 'verify', 'key-era', 'database', 'restore', 'check', 'start-service', 'check-jwks', 'check-login', 'check-mfa', 'check-me', 'rto', 'teardown', 'verdict']) {
+    for (const id of [
+      'history',
+      'checklist',
+      'preflight',
+      'pick',
+      'select',
+      'verify',
+      'key-era',
+      'database',
+      'restore',
+      'check',
+      'start-service',
+      'check-jwks',
+      'check-login',
+      'check-mfa',
+      'check-me',
+      'rto',
+      'teardown',
+      'verdict',
+    ]) {
       const step = stepOf(record, id);
       assert.equal(step.outcome, 'ok', `${id}: ${step.message}`);
       assert.equal(typeof step.durationMs, 'number');
@@ -71,8 +108,14 @@ describe('drill (headless, practice sandbox)', { timeout: 600_000 }, () => {
     assert.deepEqual(await leftovers(sandbox, runId), NOTHING_LEFT);
 
     // No secret reached the records, the journal or the output.
-    const secrets = [sandbox.env.DRILL_PASSWORD, sandbox.env.DRILL_TOTP_SECRET, sandbox.env.ENCRYPTION_KEY].filter((s): s is string => Boolean(s));
-    const findings = scanForSecrets([`${sandbox.env.BACKUP_DIR}/records`, sandbox.env.OBEXAL_RUNBOOK_CONFIG_DIR as string], secrets, { stdout: result.stdout, stderr: result.stderr });
+    const secrets = [sandbox.env.DRILL_PASSWORD, sandbox.env.DRILL_TOTP_SECRET, sandbox.env.ENCRYPTION_KEY].filter(
+      (s): s is string => Boolean(s),
+    );
+    const findings = scanForSecrets(
+      [`${sandbox.env.BACKUP_DIR}/records`, sandbox.env.OBEXAL_RUNBOOK_CONFIG_DIR as string],
+      secrets,
+      { stdout: result.stdout, stderr: result.stderr },
+    );
     assert.deepEqual(findings, []);
   });
 
@@ -82,7 +125,12 @@ describe('drill (headless, practice sandbox)', { timeout: 600_000 }, () => {
     const firstRecord = recordPathOf(first.stdout).split('/').pop() as string;
     const second = await drill(sandbox);
     assert.equal(second.exitCode, 0, second.stdout.slice(-3000));
-    const context = openS3(s3SettingsFromEnv(sandbox.env), { credentials: { accessKeyId: sandbox.env.AWS_ACCESS_KEY_ID as string, secretAccessKey: sandbox.env.AWS_SECRET_ACCESS_KEY as string } });
+    const context = openS3(s3SettingsFromEnv(sandbox.env), {
+      credentials: {
+        accessKeyId: sandbox.env.AWS_ACCESS_KEY_ID as string,
+        secretAccessKey: sandbox.env.AWS_SECRET_ACCESS_KEY as string,
+      },
+    });
     try {
       const names = (await listObjects(context, { under: 'records/' })).map((o) => o.name);
       assert.ok(names.includes(`records/${firstRecord}`), names.join(', '));
@@ -143,7 +191,13 @@ describe('drill (headless, practice sandbox)', { timeout: 600_000 }, () => {
   });
 
   it('an auth-service that exits before it is ready fails the drill with its output, and the teardown runs', async () => {
-    const result = await drill(sandbox, [], { DRILL_AUTH_SERVICE_START: JSON.stringify([process.execPath, '-e', 'console.error("cannot start: no licence"); process.exit(3)']) });
+    const result = await drill(sandbox, [], {
+      DRILL_AUTH_SERVICE_START: JSON.stringify([
+        process.execPath,
+        '-e',
+        'console.error("cannot start: no licence"); process.exit(3)',
+      ]),
+    });
     assert.equal(result.exitCode, 1, result.stdout.slice(-3000));
     assert.match(result.stdout, /exited \(code 3\) before it was ready/);
     assert.match(result.stdout, /cannot start: no licence/);
@@ -157,10 +211,21 @@ describe('drill (headless, practice sandbox)', { timeout: 600_000 }, () => {
   it('an auth-service that never gets ready (and ignores SIGTERM) fails at the ready timeout, is killed, and the teardown runs', async () => {
     // The built-in runbook with a short ready timeout: the same steps, run as a runbook file.
     const runbook = join(sandbox.stack.dir, 'drill-short-ready.yaml');
-    writeFileSync(runbook, readFileSync(join(ROOT, 'runbooks', 'drill.yaml'), 'utf8').replace('readyTimeout: 2m', 'readyTimeout: 3s'));
+    writeFileSync(
+      runbook,
+      readFileSync(join(ROOT, 'runbooks', 'drill.yaml'), 'utf8').replace('readyTimeout: 2m', 'readyTimeout: 3s'),
+    );
     // It prints its DATABASE_URL: the journal keeps the service's output, with the password redacted.
-    const stubborn = JSON.stringify([process.execPath, '-e', "process.on('SIGTERM', () => {}); console.log('warming up forever on ' + process.env.DATABASE_URL); setInterval(() => {}, 1000)"]);
-    const result = await runCli([runbook, '--yes', '--answers', sandbox.answersFile], { ...sandbox.env, DRILL_AUTH_SERVICE_START: stubborn }, { timeoutMs: 300_000 });
+    const stubborn = JSON.stringify([
+      process.execPath,
+      '-e',
+      "process.on('SIGTERM', () => {}); console.log('warming up forever on ' + process.env.DATABASE_URL); setInterval(() => {}, 1000)",
+    ]);
+    const result = await runCli(
+      [runbook, '--yes', '--answers', sandbox.answersFile],
+      { ...sandbox.env, DRILL_AUTH_SERVICE_START: stubborn },
+      { timeoutMs: 300_000 },
+    );
     assert.equal(result.exitCode, 1, result.stdout.slice(-3000));
     assert.match(result.stdout, /was not ready within 3 s/);
     assert.match(result.stdout, /warming up forever/, 'its output is shown (and journaled)');
@@ -171,19 +236,33 @@ describe('drill (headless, practice sandbox)', { timeout: 600_000 }, () => {
     assert.equal(stepOf(record, 'teardown').outcome, 'ok');
     assert.equal(record.details.drill, undefined, 'no RTO: the drill never reached its checks');
     assert.deepEqual(await leftovers(sandbox, runIdOf(result.stdout)), NOTHING_LEFT);
-    const journal = readFileSync(join(sandbox.env.OBEXAL_RUNBOOK_CONFIG_DIR as string, 'runs', `${runIdOf(result.stdout)}.jsonl`), 'utf8');
-    const serviceLines = journal.split('\n').filter((line) => line.includes('"stepId":"start-service"') && line.includes('warming up forever on'));
+    const journal = readFileSync(
+      join(sandbox.env.OBEXAL_RUNBOOK_CONFIG_DIR as string, 'runs', `${runIdOf(result.stdout)}.jsonl`),
+      'utf8',
+    );
+    const serviceLines = journal
+      .split('\n')
+      .filter((line) => line.includes('"stepId":"start-service"') && line.includes('warming up forever on'));
     assert.ok(serviceLines.length > 0, 'the service output is in the journal');
-    assert.match(serviceLines[0] as string, /"stepId":"start-service".*warming up forever on postgres:\/\/obexal:\[redacted\]@127\.0\.0\.1:\d+\/obexal_drill_/);
+    assert.match(
+      serviceLines[0] as string,
+      /"stepId":"start-service".*warming up forever on postgres:\/\/obexal:\[redacted\]@127\.0\.0\.1:\d+\/obexal_drill_/,
+    );
     const drillServerPassword = new URL(sandbox.env.DRILL_DATABASE_URL as string).password;
-    assert.ok(drillServerPassword && !journal.includes(drillServerPassword), 'the drill server password reached the journal');
+    assert.ok(
+      drillServerPassword && !journal.includes(drillServerPassword),
+      'the drill server password reached the journal',
+    );
   });
 
   it('headless without checklist answers: exit 3 before anything is created', async () => {
     const empty = writeAnswers(sandbox.stack.dir, 'empty-answers.yaml', {});
     const result = await drill(sandbox, ['--answers', empty]);
     assert.equal(result.exitCode, 3, result.stdout.slice(-3000));
-    assert.match(result.stdout, /3 checklist item\(s\) need an answer: era-keys-in-vault, sealed-identity-checked, drill-account-only/);
+    assert.match(
+      result.stdout,
+      /3 checklist item\(s\) need an answer: era-keys-in-vault, sealed-identity-checked, drill-account-only/,
+    );
     const record = readRecord(recordPathOf(result.stdout));
     assert.equal(record.outcome, 'refused');
     assert.equal(stepOf(record, 'database').outcome, 'not-run');
@@ -224,7 +303,10 @@ describe('drill (headless, practice sandbox)', { timeout: 600_000 }, () => {
     const alias = (sandbox.env.DATABASE_URL as string).replace('127.0.0.1', 'localhost');
     const second = await drill(sandbox, [], { DRILL_DATABASE_URL: alias });
     assert.equal(second.exitCode, 2, second.stdout.slice(-3000));
-    assert.match(second.stdout, /reaches the database of DATABASE_URL .* same server \(system identifier \d+\) and same database "obexal"/);
+    assert.match(
+      second.stdout,
+      /reaches the database of DATABASE_URL .* same server \(system identifier \d+\) and same database "obexal"/,
+    );
     const record = readRecord(recordPathOf(second.stdout));
     assert.equal(stepOf(record, 'preflight').outcome, 'failed');
     assert.equal(stepOf(record, 'database').outcome, 'not-run');

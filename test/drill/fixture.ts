@@ -13,7 +13,11 @@ import { parseConnectionString } from '../../src/pg/target.js';
 import { startPracticeStack, type PracticeOptions, type PracticeStack } from '../../src/sandbox/practice/stack.js';
 import { interruptAt, recordPathOf, runCli, runIdOf as runIdOfRun, type CliResult } from '../helpers/cli.js';
 
-export const CHECKLIST_ANSWERS = { 'era-keys-in-vault': 'done', 'sealed-identity-checked': 'done', 'drill-account-only': 'done' };
+export const CHECKLIST_ANSWERS = {
+  'era-keys-in-vault': 'done',
+  'sealed-identity-checked': 'done',
+  'drill-account-only': 'done',
+};
 export const RECORD_NAMESPACE = 'obexal-runbook-record@v1';
 
 export interface DrillSandbox {
@@ -26,7 +30,13 @@ export interface DrillSandbox {
 
 export function writeAnswers(dir: string, name: string, values: Record<string, string>): string {
   const file = join(dir, name);
-  writeFileSync(file, Object.entries(values).map(([k, v]) => `${k}: ${JSON.stringify(v)}`).join('\n'), { mode: 0o600 });
+  writeFileSync(
+    file,
+    Object.entries(values)
+      .map(([k, v]) => `${k}: ${JSON.stringify(v)}`)
+      .join('\n'),
+    { mode: 0o600 },
+  );
   return file;
 }
 
@@ -35,7 +45,10 @@ export async function startDrillSandbox(options: PracticeOptions = {}): Promise<
   try {
     const env = { ...stack.env };
     const backup = await runCli(['backup', '--yes'], env, { timeoutMs: 300_000 });
-    if (backup.exitCode !== 0) throw new Error(`the sandbox backup failed (exit ${backup.exitCode}):\n${backup.stdout.slice(-3000)}\n${backup.stderr}`);
+    if (backup.exitCode !== 0)
+      throw new Error(
+        `the sandbox backup failed (exit ${backup.exitCode}):\n${backup.stdout.slice(-3000)}\n${backup.stderr}`,
+      );
     const answersFile = writeAnswers(stack.dir, 'drill-answers.yaml', CHECKLIST_ANSWERS);
     return { stack, env, answersFile, backup, stop: () => stack.stop() };
   } catch (error) {
@@ -44,8 +57,17 @@ export async function startDrillSandbox(options: PracticeOptions = {}): Promise<
   }
 }
 
-export function drill(sandbox: DrillSandbox, args: string[] = [], env: Record<string, string | undefined> = {}, options: { cancelSignal?: AbortSignal } = {}): Promise<CliResult> {
-  return runCli(['drill', '--yes', '--answers', sandbox.answersFile, ...args], { ...sandbox.env, ...env }, { timeoutMs: 300_000, ...options });
+export function drill(
+  sandbox: DrillSandbox,
+  args: string[] = [],
+  env: Record<string, string | undefined> = {},
+  options: { cancelSignal?: AbortSignal } = {},
+): Promise<CliResult> {
+  return runCli(
+    ['drill', '--yes', '--answers', sandbox.answersFile, ...args],
+    { ...sandbox.env, ...env },
+    { timeoutMs: 300_000, ...options },
+  );
 }
 
 export function runIdOf(stdout: string): string {
@@ -63,7 +85,16 @@ export type DrillRecord = Record<string, unknown> & {
 };
 
 export interface DrillDetails {
-  rto: { ms: number | null; text: string | null; target: string; targetMs: number; met: boolean | null; startedAt: string; lastCheckPassedAt: string | null; expectedMs?: number | null };
+  rto: {
+    ms: number | null;
+    text: string | null;
+    target: string;
+    targetMs: number;
+    met: boolean | null;
+    startedAt: string;
+    lastCheckPassedAt: string | null;
+    expectedMs?: number | null;
+  };
   checks: Record<string, { passed: boolean; reason: string; step: string }>;
   failedChecks: string[];
   dump: { name: string; sha256: string | null; origin: string; takenAt: string; ageAtRestoreMs: number | null } | null;
@@ -81,20 +112,31 @@ export function stepOf(record: DrillRecord, id: string): DrillRecord['steps'][nu
 }
 
 /** `ssh-keygen -Y verify` with the allowed-signers line `records pubkey` prints. */
-export async function verifyWithSshKeygen(sandbox: DrillSandbox, recordPath: string): Promise<{ status: number | null; output: string }> {
+export async function verifyWithSshKeygen(
+  sandbox: DrillSandbox,
+  recordPath: string,
+): Promise<{ status: number | null; output: string }> {
   const pubkey = await runCli(['records', 'pubkey'], sandbox.env);
   if (pubkey.exitCode !== 0) throw new Error(`records pubkey failed: ${pubkey.stderr}`);
   const allowed = join(sandbox.stack.dir, 'allowed_signers');
   writeFileSync(allowed, pubkey.stdout);
   const principal = pubkey.stdout.split(' ')[0] as string;
-  const verdict = spawnSync('ssh-keygen', ['-Y', 'verify', '-f', allowed, '-I', principal, '-n', RECORD_NAMESPACE, '-s', `${recordPath}.sig`], { input: readFileSync(recordPath) });
+  const verdict = spawnSync(
+    'ssh-keygen',
+    ['-Y', 'verify', '-f', allowed, '-I', principal, '-n', RECORD_NAMESPACE, '-s', `${recordPath}.sig`],
+    { input: readFileSync(recordPath) },
+  );
   return { status: verdict.status, output: `${verdict.stdout.toString()}${verdict.stderr.toString()}` };
 }
 
 /** Databases of drills on the sandbox's server. */
 export async function drillDatabases(sandbox: DrillSandbox): Promise<string[]> {
   return withClient(parseConnectionString(sandbox.stack.cluster.url('postgres')), async (client) =>
-    (await client.query<{ datname: string }>(`SELECT datname FROM pg_database WHERE datname LIKE 'obexal\\_drill\\_%' ORDER BY 1`)).rows.map((r) => r.datname),
+    (
+      await client.query<{ datname: string }>(
+        `SELECT datname FROM pg_database WHERE datname LIKE 'obexal\\_drill\\_%' ORDER BY 1`,
+      )
+    ).rows.map((r) => r.datname),
   );
 }
 
@@ -116,17 +158,31 @@ export function drillProcesses(runId: string): number[] {
 /** Private folders of the run still on disk. */
 export function privateFolders(runId: string): string[] {
   const prefix = `obexal-run-${runId.replace(/[^a-z0-9-]/gi, '')}-`;
-  return [...new Set([tmpdir(), '/tmp'])].flatMap((dir) => (existsSync(dir) ? readdirSync(dir).filter((name) => name.startsWith(prefix)).map((name) => join(dir, name)) : []));
+  return [...new Set([tmpdir(), '/tmp'])].flatMap((dir) =>
+    existsSync(dir)
+      ? readdirSync(dir)
+          .filter((name) => name.startsWith(prefix))
+          .map((name) => join(dir, name))
+      : [],
+  );
 }
 
-export async function leftovers(sandbox: DrillSandbox, runId: string): Promise<{ databases: string[]; processes: number[]; folders: string[] }> {
+export async function leftovers(
+  sandbox: DrillSandbox,
+  runId: string,
+): Promise<{ databases: string[]; processes: number[]; folders: string[] }> {
   return { databases: await drillDatabases(sandbox), processes: drillProcesses(runId), folders: privateFolders(runId) };
 }
 
 export const NOTHING_LEFT = { databases: [], processes: [], folders: [] };
 
 /** Starts a headless drill, sends SIGINT once `line` is printed (after `delayMs`), and returns its end. */
-export async function interruptDrill(sandbox: DrillSandbox, line: RegExp, delayMs: number, env: Record<string, string> = {}): Promise<{ exitCode: number; stdout: string }> {
+export async function interruptDrill(
+  sandbox: DrillSandbox,
+  line: RegExp,
+  delayMs: number,
+  env: Record<string, string> = {},
+): Promise<{ exitCode: number; stdout: string }> {
   const args = ['drill', '--yes', '--answers', sandbox.answersFile];
   const { exitCode, stdout, sent } = await interruptAt(args, { ...sandbox.env, ...env }, line, delayMs);
   assert.ok(sent, `the line ${line} never appeared:\n${stdout.slice(-3000)}`);

@@ -12,12 +12,24 @@ import { settle } from '../ui/wait.js';
 
 afterEach(cleanup);
 
-const record = (runId: string, finishedAt: string, rtoMs: number | null, outcome = 'ok', met: boolean | null = rtoMs === null ? null : true) => ({
+const record = (
+  runId: string,
+  finishedAt: string,
+  rtoMs: number | null,
+  outcome = 'ok',
+  met: boolean | null = rtoMs === null ? null : true,
+) => ({
   runbook: 'drill',
   runId,
   finishedAt,
   outcome,
-  details: { drill: { rto: { ms: rtoMs, targetMs: 1_800_000, met }, failedChecks: rtoMs === null ? ['login', 'mfa', 'me'] : [], dump: { name: 'd', ageAtRestoreMs: 6 * 3_600_000 } } },
+  details: {
+    drill: {
+      rto: { ms: rtoMs, targetMs: 1_800_000, met },
+      failedChecks: rtoMs === null ? ['login', 'mfa', 'me'] : [],
+      dump: { name: 'd', ageAtRestoreMs: 6 * 3_600_000 },
+    },
+  },
 });
 
 const HISTORY = drillHistory([
@@ -28,7 +40,16 @@ const HISTORY = drillHistory([
   record('d', '2026-12-01T10:00:00.000Z', 2_000_000, 'failed', false),
 ]);
 
-const finished = (stepId: string, data: Record<string, unknown>): RunEvent => ({ type: 'step-finished', runId: 'r', stepId, outcome: 'ok', durationMs: 1, attempts: 1, data, at: '2026-12-02T00:00:00.000Z' });
+const finished = (stepId: string, data: Record<string, unknown>): RunEvent => ({
+  type: 'step-finished',
+  runId: 'r',
+  stepId,
+  outcome: 'ok',
+  durationMs: 1,
+  attempts: 1,
+  data,
+  at: '2026-12-02T00:00:00.000Z',
+});
 
 describe('drill history view', () => {
   it('counts a drill that missed RTO_TARGET in the trend and the expectation, but not as the last pass', () => {
@@ -40,12 +61,21 @@ describe('drill history view', () => {
     assert.equal(view.measured, 3);
     assert.equal(view.sparkline, '▁▂█');
     assert.match(trendText(view), /^slower \(\+11m 40s a drill\)$/);
-    assert.match(historySummaryLine(view, '30m'), /^4 earlier drill\(s\), RTO ▁▂█ 10m 00s…33m 20s, trend slower .*; next drill expected ~\S+ \S+ \(RTO_TARGET 30m\)$/);
+    assert.match(
+      historySummaryLine(view, '30m'),
+      /^4 earlier drill\(s\), RTO ▁▂█ 10m 00s…33m 20s, trend slower .*; next drill expected ~\S+ \S+ \(RTO_TARGET 30m\)$/,
+    );
   });
 
   it('says when there is nothing to expect yet', () => {
-    assert.equal(historySummaryLine(drillHistoryView(drillHistory([]), '/r')), 'no earlier drill on record: this drill sets the baseline');
-    assert.match(historySummaryLine(drillHistoryView(drillHistory([record('x', '2026-01-01T00:00:00Z', null, 'failed')]), '/r')), /1 earlier drill\(s\), none passed its checks/);
+    assert.equal(
+      historySummaryLine(drillHistoryView(drillHistory([]), '/r')),
+      'no earlier drill on record: this drill sets the baseline',
+    );
+    assert.match(
+      historySummaryLine(drillHistoryView(drillHistory([record('x', '2026-01-01T00:00:00Z', null, 'failed')]), '/r')),
+      /1 earlier drill\(s\), none passed its checks/,
+    );
   });
 });
 
@@ -76,9 +106,23 @@ describe('drill history panel (Ink)', () => {
 
     tap.listener(finished('rto', { rto: { ms: 65_000, met: true, target: '30m' } }));
     await settle();
-    assert.match(ui.lastFrame() ?? '', /this drill: RTO 1m 05s \(target 30m: met\) · expected ~.* \(as fast or faster\)/);
+    assert.match(
+      ui.lastFrame() ?? '',
+      /this drill: RTO 1m 05s \(target 30m: met\) · expected ~.* \(as fast or faster\)/,
+    );
 
-    tap.listener({ type: 'run-started', runId: 'r2', runbook: 'backup', title: 'Backup', runbookSha256: 'x', mode: 'interactive', dryRun: false, inputs: {}, steps: [], at: '2026-12-02T00:00:00.000Z' });
+    tap.listener({
+      type: 'run-started',
+      runId: 'r2',
+      runbook: 'backup',
+      title: 'Backup',
+      runbookSha256: 'x',
+      mode: 'interactive',
+      dryRun: false,
+      inputs: {},
+      steps: [],
+      at: '2026-12-02T00:00:00.000Z',
+    });
     await settle();
     assert.equal(ui.lastFrame(), '', 'a new run starts with an empty panel');
   });

@@ -7,7 +7,17 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ROOT, runCli } from '../helpers/cli.js';
-import { interruptDrill, leftovers, NOTHING_LEFT, readRecord, recordPathOf, runIdOf, startDrillSandbox, stepOf, type DrillSandbox } from './fixture.js';
+import {
+  interruptDrill,
+  leftovers,
+  NOTHING_LEFT,
+  readRecord,
+  recordPathOf,
+  runIdOf,
+  startDrillSandbox,
+  stepOf,
+  type DrillSandbox,
+} from './fixture.js';
 
 describe('drill interrupted (SIGINT)', { timeout: 600_000 }, () => {
   let sandbox: DrillSandbox;
@@ -38,7 +48,14 @@ describe('drill interrupted (SIGINT)', { timeout: 600_000 }, () => {
 
   it('while the auth-service starts: exit 130, the service and everything it started are gone', async () => {
     // A service that takes its time to start (as a container does), so that the interrupt lands while it starts.
-    const slowStart = JSON.stringify(['sh', '-c', 'sleep 3; exec "$0" "$@"', process.execPath, `${ROOT}/bin/obexal-sandbox-auth-service`, 'serve']);
+    const slowStart = JSON.stringify([
+      'sh',
+      '-c',
+      'sleep 3; exec "$0" "$@"',
+      process.execPath,
+      `${ROOT}/bin/obexal-sandbox-auth-service`,
+      'serve',
+    ]);
     const result = await interruptDrill(sandbox, /> start-service: /, 500, { DRILL_AUTH_SERVICE_START: slowStart });
     assert.equal(result.exitCode, 130, result.stdout.slice(-3000));
     const runId = runIdOf(result.stdout);

@@ -17,7 +17,17 @@ import { generateEncryptionKey, parseEncryptionKey } from '../../src/keys/secret
 import { s3SettingsFromEnv } from '../../src/s3/settings.js';
 import { ROOT } from '../helpers/cli.js';
 import { scanForSecrets } from '../helpers/secret-scan.js';
-import { drill, leftovers, NOTHING_LEFT, readRecord, recordPathOf, runIdOf, startDrillSandbox, stepOf, type DrillSandbox } from './fixture.js';
+import {
+  drill,
+  leftovers,
+  NOTHING_LEFT,
+  readRecord,
+  recordPathOf,
+  runIdOf,
+  startDrillSandbox,
+  stepOf,
+  type DrillSandbox,
+} from './fixture.js';
 
 const NEW_ERA = 'era-next';
 
@@ -38,9 +48,16 @@ async function rotateKey(sandbox: DrillSandbox): Promise<{ newKey: string; oldEr
   });
   const now = new Date().toISOString();
   const keepUntil = new Date(Date.now() + 30 * 86_400_000).toISOString();
-  const next = addEra(closeEra(register, open.label, now, keepUntil), { label: NEW_ERA, fingerprint: keyFingerprint(parseEncryptionKey(newKey)), start: now });
+  const next = addEra(closeEra(register, open.label, now, keepUntil), {
+    label: NEW_ERA,
+    fingerprint: keyFingerprint(parseEncryptionKey(newKey)),
+    start: now,
+  });
   // The bucket copy is the one a restore reads first; the AWS SDK takes the s3rver credentials from our environment.
-  Object.assign(process.env, { AWS_ACCESS_KEY_ID: env.AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY: env.AWS_SECRET_ACCESS_KEY });
+  Object.assign(process.env, {
+    AWS_ACCESS_KEY_ID: env.AWS_ACCESS_KEY_ID,
+    AWS_SECRET_ACCESS_KEY: env.AWS_SECRET_ACCESS_KEY,
+  });
   const written = await writeRegister(next, { backupDir, s3: s3SettingsFromEnv(env) });
   assert.ok(typeof written.bucket === 'object' && 'written' in written.bucket, JSON.stringify(written.bucket));
   return { newKey, oldEra: open.label };
@@ -83,7 +100,11 @@ describe('drill of a dump from an older key era', { timeout: 600_000 }, () => {
     assert.deepEqual(record.details.drill?.failedChecks, []);
     assert.equal(record.details.drill?.rto.met, true);
     assert.deepEqual(await leftovers(sandbox, runIdOf(result.stdout)), NOTHING_LEFT);
-    const findings = scanForSecrets([`${sandbox.env.BACKUP_DIR}/records`, sandbox.env.OBEXAL_RUNBOOK_CONFIG_DIR as string], [oldKey, rotated.newKey], { stdout: result.stdout, stderr: result.stderr });
+    const findings = scanForSecrets(
+      [`${sandbox.env.BACKUP_DIR}/records`, sandbox.env.OBEXAL_RUNBOOK_CONFIG_DIR as string],
+      [oldKey, rotated.newKey],
+      { stdout: result.stdout, stderr: result.stderr },
+    );
     assert.deepEqual(findings, []);
   });
 

@@ -8,7 +8,16 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { BIN, ROOT } from '../helpers/cli.js';
 import { keys, shellQuote, withPty, type PtySession } from '../helpers/pty.js';
-import { drill, leftovers, NOTHING_LEFT, readRecord, recordPathOf, startDrillSandbox, stepOf, type DrillSandbox } from './fixture.js';
+import {
+  drill,
+  leftovers,
+  NOTHING_LEFT,
+  readRecord,
+  recordPathOf,
+  startDrillSandbox,
+  stepOf,
+  type DrillSandbox,
+} from './fixture.js';
 
 async function press(pty: PtySession, keystroke: string): Promise<void> {
   const since = pty.mark();
@@ -17,7 +26,11 @@ async function press(pty: PtySession, keystroke: string): Promise<void> {
 }
 
 async function tickChecklist(pty: PtySession): Promise<void> {
-  for (const item of ['The ENCRYPTION_KEY of every era', 'The sealed offline copy', 'The drill account is a dedicated']) {
+  for (const item of [
+    'The ENCRYPTION_KEY of every era',
+    'The sealed offline copy',
+    'The drill account is a dedicated',
+  ]) {
     const since = pty.mark();
     await pty.waitFor(`☐ ${item}`, { since: Math.max(0, since - 2_000) });
     await press(pty, keys.enter);
@@ -43,7 +56,10 @@ describe('drill in the TUI', { timeout: 600_000 }, () => {
     const command = `${shellQuote(process.execPath)} -- ${shellQuote(BIN)} drill`;
     await withPty(command, { cwd: ROOT, cols: 140, rows: 50, timeoutMs: 120_000, env: sandbox.env }, async (pty) => {
       await pty.waitFor(/Drill history/);
-      assert.match(pty.text(), /RTO of the last 1 measured drill\(s\): [▁▂▃▄▅▆▇█]\s+trend: unknown \(one measured drill\)/);
+      assert.match(
+        pty.text(),
+        /RTO of the last 1 measured drill\(s\): [▁▂▃▄▅▆▇█]\s+trend: unknown \(one measured drill\)/,
+      );
       assert.match(pty.text(), /next drill expected: ~\S+/);
       await tickChecklist(pty);
       await pty.waitFor(/signature verified|record could not|exit [1-9]\d* \(/);
@@ -59,7 +75,11 @@ describe('drill in the TUI', { timeout: 600_000 }, () => {
       assert.equal(record.mode, 'interactive');
       assert.equal(record.outcome, 'ok');
       assert.equal(record.details.drill?.rto.met, true);
-      assert.equal(record.details.drill?.rto.expectedMs, earlierRto, 'one earlier drill: its RTO is what this one was expected to take');
+      assert.equal(
+        record.details.drill?.rto.expectedMs,
+        earlierRto,
+        'one earlier drill: its RTO is what this one was expected to take',
+      );
       const runId = record.runId as string;
       assert.deepEqual(await pty.waitForExit(), { code: 0, signal: null });
       assert.deepEqual(await leftovers(sandbox, runId), NOTHING_LEFT);
@@ -69,30 +89,47 @@ describe('drill in the TUI', { timeout: 600_000 }, () => {
 
   it('Ctrl+C on the keyboard while the auth-service starts: exit 130, a signed record says interrupted, nothing left', async () => {
     // A service that takes its time to start (as a container does), so that Ctrl+C lands while it starts.
-    const slowStart = JSON.stringify(['sh', '-c', 'sleep 5; exec "$0" "$@"', process.execPath, `${ROOT}/bin/obexal-sandbox-auth-service`, 'serve']);
+    const slowStart = JSON.stringify([
+      'sh',
+      '-c',
+      'sleep 5; exec "$0" "$@"',
+      process.execPath,
+      `${ROOT}/bin/obexal-sandbox-auth-service`,
+      'serve',
+    ]);
     const command = `${shellQuote(process.execPath)} -- ${shellQuote(BIN)} drill`;
-    await withPty(command, { cwd: ROOT, cols: 140, rows: 50, timeoutMs: 120_000, env: { ...sandbox.env, DRILL_AUTH_SERVICE_START: slowStart } }, async (pty) => {
-      await tickChecklist(pty);
-      const since = pty.mark();
-      // The step before it is skipped (no older key era); the pending list names the step from the start.
-      await pty.waitFor(/↷ Re-encrypt secrets/, { since });
-      await new Promise((resolve) => setTimeout(resolve, 1_000));
-      await pty.waitFor(/run (\S+) · interactive/);
-      const runId = /run (\S+) · interactive/.exec(pty.text())?.[1] as string;
-      // The first Ctrl+C interrupts the step (the UI then asks: retry or stop), the second stops the run.
-      await press(pty, keys.ctrlC);
-      await pty.waitFor(/was interrupted|interrupting/, { since });
-      await press(pty, keys.ctrlC);
-      const end = await pty.waitForExit();
-      assert.equal(end.code, 130, pty.text().slice(-3000));
-      const recordPath = /record: (\S+\.json)/.exec(pty.text())?.[1];
-      assert.ok(recordPath, pty.text().slice(-3000));
-      const record = readRecord(recordPath);
-      assert.equal(record.outcome, 'interrupted');
-      assert.equal(record.exitCode, 130);
-      assert.equal(stepOf(record, 'start-service').outcome, 'interrupted');
-      assert.equal(stepOf(record, 'teardown').outcome, 'ok');
-      assert.deepEqual(await leftovers(sandbox, runId), NOTHING_LEFT);
-    });
+    await withPty(
+      command,
+      {
+        cwd: ROOT,
+        cols: 140,
+        rows: 50,
+        timeoutMs: 120_000,
+        env: { ...sandbox.env, DRILL_AUTH_SERVICE_START: slowStart },
+      },
+      async (pty) => {
+        await tickChecklist(pty);
+        const since = pty.mark();
+        // The step before it is skipped (no older key era); the pending list names the step from the start.
+        await pty.waitFor(/↷ Re-encrypt secrets/, { since });
+        await new Promise((resolve) => setTimeout(resolve, 1_000));
+        await pty.waitFor(/run (\S+) · interactive/);
+        const runId = /run (\S+) · interactive/.exec(pty.text())?.[1] as string;
+        // The first Ctrl+C interrupts the step (the UI then asks: retry or stop), the second stops the run.
+        await press(pty, keys.ctrlC);
+        await pty.waitFor(/was interrupted|interrupting/, { since });
+        await press(pty, keys.ctrlC);
+        const end = await pty.waitForExit();
+        assert.equal(end.code, 130, pty.text().slice(-3000));
+        const recordPath = /record: (\S+\.json)/.exec(pty.text())?.[1];
+        assert.ok(recordPath, pty.text().slice(-3000));
+        const record = readRecord(recordPath);
+        assert.equal(record.outcome, 'interrupted');
+        assert.equal(record.exitCode, 130);
+        assert.equal(stepOf(record, 'start-service').outcome, 'interrupted');
+        assert.equal(stepOf(record, 'teardown').outcome, 'ok');
+        assert.deepEqual(await leftovers(sandbox, runId), NOTHING_LEFT);
+      },
+    );
   });
 });

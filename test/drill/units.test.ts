@@ -20,23 +20,39 @@ describe('drill database name', () => {
 
 describe('auth-service command and environment', () => {
   it('replaces {port} inside one argument and never splits it', () => {
-    assert.deepEqual(drillServiceCommand('docker run --rm -p "127.0.0.1:{port}:8080" obexal/auth-service:1.4 serve', 41234), [
-      'docker', 'run', '--rm', '-p', '127.0.0.1:41234:8080', 'obexal/auth-service:1.4', 'serve',
-    ]);
+    assert.deepEqual(
+      drillServiceCommand('docker run --rm -p "127.0.0.1:{port}:8080" obexal/auth-service:1.4 serve', 41234),
+      ['docker', 'run', '--rm', '-p', '127.0.0.1:41234:8080', 'obexal/auth-service:1.4', 'serve'],
+    );
     assert.throws(() => drillServiceCommand('serve --port {prot}', 1), /\{prot\}/);
   });
 
   it('gives the child only the base variables, the database, the keys and PORT/HOST', () => {
     const env = serviceEnvironment(
-      { PATH: '/usr/bin', HOME: '/root', DRILL_PASSWORD: 'p', AWS_SECRET_ACCESS_KEY: 's', DOCKER_HOST: 'unix:///run/docker.sock', ENCRYPTION_KEY_OLD: 'old' },
+      {
+        PATH: '/usr/bin',
+        HOME: '/root',
+        DRILL_PASSWORD: 'p',
+        AWS_SECRET_ACCESS_KEY: 's',
+        DOCKER_HOST: 'unix:///run/docker.sock',
+        ENCRYPTION_KEY_OLD: 'old',
+      },
       { databaseUrl: 'postgres://u:pw@h/obexal_drill_x', encryptionKey: 'k', port: 5555 },
     );
-    assert.deepEqual(env, { PATH: '/usr/bin', HOME: '/root', DOCKER_HOST: 'unix:///run/docker.sock', DATABASE_URL: 'postgres://u:pw@h/obexal_drill_x', ENCRYPTION_KEY: 'k', PORT: '5555', HOST: '127.0.0.1' });
+    assert.deepEqual(env, {
+      PATH: '/usr/bin',
+      HOME: '/root',
+      DOCKER_HOST: 'unix:///run/docker.sock',
+      DATABASE_URL: 'postgres://u:pw@h/obexal_drill_x',
+      ENCRYPTION_KEY: 'k',
+      PORT: '5555',
+      HOST: '127.0.0.1',
+    });
   });
 });
 
 describe('TOTP', () => {
-  it("computes the code the sandbox auth-service accepts (otpauth, RFC 6238)", () => {
+  it('computes the code the sandbox auth-service accepts (otpauth, RFC 6238)', () => {
     const seed = 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP';
     const now = Date.parse('2026-11-24T12:00:10Z');
     assert.notEqual(matchTotpStep(seed, totpCode(seed, now), now), undefined);
@@ -46,16 +62,30 @@ describe('TOTP', () => {
 
 const started = '2026-11-24T12:00:00.000Z';
 const at = (s: number) => new Date(Date.parse(started) + s * 1000).toISOString();
-const check = (id: string, name: string, passed: boolean, second: number) => ({ id, outcome: passed ? 'ok' : 'failed', data: { check: name, passed, reason: passed ? 'fine' : 'refused', at: at(second) } });
+const check = (id: string, name: string, passed: boolean, second: number) => ({
+  id,
+  outcome: passed ? 'ok' : 'failed',
+  data: { check: name, passed, reason: passed ? 'fine' : 'refused', at: at(second) },
+});
 
 describe('RTO and RPO', () => {
   it('runs from the drill start to the last check passed, and compares with the target', () => {
     const summary = summarizeDrill({
       startedAt: started,
-      checks: [check('check-jwks', 'jwks', true, 100), check('check-login', 'login', true, 130), check('check-mfa', 'mfa', true, 125), check('check-me', 'me', true, 131)],
+      checks: [
+        check('check-jwks', 'jwks', true, 100),
+        check('check-login', 'login', true, 130),
+        check('check-mfa', 'mfa', true, 125),
+        check('check-me', 'me', true, 131),
+      ],
       targetText: '2m',
       targetMs: 120_000,
-      dump: { name: 'obexal-20261124T060000Z.dump.age', origin: 'bucket', takenAt: '2026-11-24T06:00:00.000Z', manifest: { dump: { sha256: 'a'.repeat(64) } } },
+      dump: {
+        name: 'obexal-20261124T060000Z.dump.age',
+        origin: 'bucket',
+        takenAt: '2026-11-24T06:00:00.000Z',
+        manifest: { dump: { sha256: 'a'.repeat(64) } },
+      },
       restoredAt: '2026-11-24T12:01:00.000Z',
       keyEra: { dumpEra: 'era-1', currentEra: 'era-2', needsReencrypt: true, keys: [] },
       reencrypt: { outcome: 'ok', data: {} },
@@ -66,13 +96,23 @@ describe('RTO and RPO', () => {
     assert.deepEqual(summary.failedChecks, []);
     assert.equal(summary.dump?.ageAtRestoreMs, 6 * 3_600_000 + 60_000);
     assert.equal(summary.dump?.sha256, 'a'.repeat(64));
-    assert.deepEqual(summary.keyEra, { dump: 'era-1', current: 'era-2', needsReencrypt: true, keys: [], reencryptSecrets: 'ok' });
+    assert.deepEqual(summary.keyEra, {
+      dump: 'era-1',
+      current: 'era-2',
+      needsReencrypt: true,
+      keys: [],
+      reencryptSecrets: 'ok',
+    });
   });
 
   it('is not reached when a check failed or did not run, and says which', () => {
     const summary = summarizeDrill({
       startedAt: started,
-      checks: [check('check-jwks', 'jwks', true, 10), check('check-login', 'login', false, 11), { id: 'check-me', outcome: 'not-run', data: {} }],
+      checks: [
+        check('check-jwks', 'jwks', true, 10),
+        check('check-login', 'login', false, 11),
+        { id: 'check-me', outcome: 'not-run', data: {} },
+      ],
       targetText: '30m',
       targetMs: 1_800_000,
     });
@@ -88,7 +128,13 @@ const drillRecord = (runId: string, finishedAt: string, rtoMs: number | null, ou
   runId,
   finishedAt,
   outcome,
-  details: { drill: { rto: { ms: rtoMs, targetMs: 1_800_000, met: rtoMs === null ? null : rtoMs <= 1_800_000 }, failedChecks: rtoMs === null ? ['login'] : [], dump: { name: 'd', ageAtRestoreMs: 3_600_000 } } },
+  details: {
+    drill: {
+      rto: { ms: rtoMs, targetMs: 1_800_000, met: rtoMs === null ? null : rtoMs <= 1_800_000 },
+      failedChecks: rtoMs === null ? ['login'] : [],
+      dump: { name: 'd', ageAtRestoreMs: 3_600_000 },
+    },
+  },
 });
 
 describe('drill history', () => {
@@ -101,7 +147,10 @@ describe('drill history', () => {
       drillRecord('d', '2026-12-01T00:00:00Z', 450_000),
       drillRecord('b2', '2026-06-02T00:00:00Z', 750_000),
     ]);
-    assert.deepEqual(history.entries.map((e) => e.runId), ['a', 'b', 'b2', 'c', 'd']);
+    assert.deepEqual(
+      history.entries.map((e) => e.runId),
+      ['a', 'b', 'b2', 'c', 'd'],
+    );
     assert.deepEqual(history.rtoSeries, [900_000, 750_000, 600_000, 450_000]);
     assert.equal(history.trend, 'faster');
     assert.equal(history.slopeMsPerDrill, -150_000);

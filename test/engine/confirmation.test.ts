@@ -39,7 +39,10 @@ test('a CONFIRM_TARGET naming another database refuses even a target named throu
   const env = { ...home.env, DATABASE_URL: URL, CONFIRM: 'yes', RTO_TARGET: '0' };
   const wrong = await runCli([BOOK], { ...env, CONFIRM_TARGET: 'staging.example:5432/obexal' });
   assert.equal(wrong.exitCode, 3, wrong.stdout);
-  assert.match(wrong.stdout, /CONFIRM_TARGET=staging\.example:5432\/obexal does not match the target db\.example:5432\/obexal; nothing was changed/);
+  assert.match(
+    wrong.stdout,
+    /CONFIRM_TARGET=staging\.example:5432\/obexal does not match the target db\.example:5432\/obexal; nothing was changed/,
+  );
   assert.equal(destroyed(home), false);
   const right = await runCli([BOOK], { ...env, CONFIRM_TARGET: TARGET });
   assert.equal(right.exitCode, 0, right.stdout);
@@ -71,7 +74,11 @@ test('config refuses to persist a secret or a password', async () => {
   const url = await runCli(['config', 'set', 'DATABASE_URL', 'postgres://u:hunter22@h/db'], home.env);
   assert.equal(url.exitCode, 2);
   assert.doesNotMatch(url.stderr, /hunter22/);
-  const shown = await runCli(['config'], { ...home.env, ENCRYPTION_KEY: 'c2VjcmV0LWtleS12YWx1ZS0xMjM0NTY3ODkwMTIzNDU2', DATABASE_URL: 'postgres://u:hunter22@h/db' });
+  const shown = await runCli(['config'], {
+    ...home.env,
+    ENCRYPTION_KEY: 'c2VjcmV0LWtleS12YWx1ZS0xMjM0NTY3ODkwMTIzNDU2',
+    DATABASE_URL: 'postgres://u:hunter22@h/db',
+  });
   assert.equal(shown.exitCode, 0);
   assert.match(shown.stdout, /ENCRYPTION_KEY\s+set\s+environment/);
   assert.doesNotMatch(shown.stdout, /hunter22|c2VjcmV0/);

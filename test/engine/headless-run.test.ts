@@ -8,13 +8,21 @@ const STEPS = join(ROOT, 'test/fixtures/runbooks/steps.yaml');
 
 function answers(dir: string, values: Record<string, string>): string {
   const file = join(dir, 'answers.yaml');
-  writeFileSync(file, Object.entries(values).map(([k, v]) => `${k}: ${JSON.stringify(v)}`).join('\n'));
+  writeFileSync(
+    file,
+    Object.entries(values)
+      .map(([k, v]) => `${k}: ${JSON.stringify(v)}`)
+      .join('\n'),
+  );
   return file;
 }
 
 function records(home: { env: Record<string, string> }): Record<string, unknown>[] {
   const dir = join(home.env.BACKUP_DIR as string, 'records');
-  return readdirSync(dir).filter((f) => f.endsWith('.json')).sort().map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as Record<string, unknown>);
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .sort()
+    .map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as Record<string, unknown>);
 }
 
 test('a run succeeds headless, prints plain lines with no escape codes, and leaves a signed record', async () => {
@@ -25,9 +33,17 @@ test('a run succeeds headless, prints plain lines with no escape codes, and leav
   assert.match(result.stdout, /run \S+ OK \(exit 0\)/);
   const [record] = records(home);
   assert.equal(record?.outcome, 'ok');
-  assert.deepEqual((record?.steps as { id: string; outcome: string }[]).map((s) => [s.id, s.outcome]), [
-    ['first', 'ok'], ['fails', 'skipped'], ['slow', 'skipped'], ['killed', 'skipped'], ['flaky', 'skipped'], ['last', 'ok'],
-  ]);
+  assert.deepEqual(
+    (record?.steps as { id: string; outcome: string }[]).map((s) => [s.id, s.outcome]),
+    [
+      ['first', 'ok'],
+      ['fails', 'skipped'],
+      ['slow', 'skipped'],
+      ['killed', 'skipped'],
+      ['flaky', 'skipped'],
+      ['last', 'ok'],
+    ],
+  );
 });
 
 test('a failing step stops the run with exit 1, its error output and a failed record', async () => {

@@ -47,12 +47,20 @@ describe('a dump-era answer that is not an era', () => {
   const keyB = generateEncryptionKey();
 
   before(async () => {
-    db = await sandboxDatabase(await withCluster(), { prefix: 'input_validation', size: { users: 10, auditEvents: 50 } });
+    db = await sandboxDatabase(await withCluster(), {
+      prefix: 'input_validation',
+      size: { users: 10, auditEvents: 50 },
+    });
     home = testHome();
     identity = await ageKeyPair(home.dir);
     const start = new Date(Date.now() - 86_400_000 * 10).toISOString();
     const rotated = new Date(Date.now() - 86_400_000).toISOString();
-    const made = await makeDump({ url: db.url, backupDir: home.env.BACKUP_DIR!, recipient: identity.recipient, eras: [] });
+    const made = await makeDump({
+      url: db.url,
+      backupDir: home.env.BACKUP_DIR!,
+      recipient: identity.recipient,
+      eras: [],
+    });
     // Without its manifest, the restore asks which era the dump was taken in (dump-era).
     const alone = join(home.dir, 'alone');
     mkdirSync(alone, { mode: 0o700 });
@@ -80,7 +88,12 @@ describe('a dump-era answer that is not an era', () => {
       const result = await runCli(['restore', dumpAlone, '--answers', answers], env, { timeoutMs: 300_000 });
       const output = result.stdout + result.stderr;
       assert.equal(result.exitCode, 2, output);
-      assert.match(output, answer === 'era-z' ? /"era-z" is not an era of the key-era register/ : /is not an era label \(lower-case letters, digits and dashes\)/);
+      assert.match(
+        output,
+        answer === 'era-z'
+          ? /"era-z" is not an era of the key-era register/
+          : /is not an era label \(lower-case letters, digits and dashes\)/,
+      );
       assert.match(output, /answer dump-era with one of: era-a, unknown/);
       assert.equal(existsSync(join(home.dir, 'x')), false);
     });

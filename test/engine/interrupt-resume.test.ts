@@ -21,7 +21,12 @@ function descendantRunning(descendants: SeenProcess[], command: string): number 
 }
 
 async function startAndSignal(args: string[], env: Record<string, string>, signal: NodeJS.Signals) {
-  const child = execa(process.execPath, ['--', BIN, ...args], { env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env }, extendEnv: false, reject: false, stdin: 'ignore' });
+  const child = execa(process.execPath, ['--', BIN, ...args], {
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
+    extendEnv: false,
+    reject: false,
+    stdin: 'ignore',
+  });
   let out = '';
   child.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString()));
   for (let i = 0; i < 200 && !out.includes('> wait:') && !out.includes('> destroy:'); i++) await delay(50);
@@ -32,7 +37,10 @@ async function startAndSignal(args: string[], env: Record<string, string>, signa
   return { exitCode: result.exitCode, stdout: out + String(result.stdout ?? ''), descendants };
 }
 
-for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+for (const [signal, code] of [
+  ['SIGINT', 130],
+  ['SIGTERM', 143],
+] as const) {
   test(`${signal} ends the running step and its whole process group, runs cleanup and exits ${code}`, async () => {
     const home = testHome();
     const result = await startAndSignal([join(ROOT, 'test/fixtures/runbooks/interrupt.yaml')], home.env, signal);
@@ -60,7 +68,11 @@ test('--resume continues after the last finished step and the run completes', as
   const second = await runCli([join(ROOT, 'test/fixtures/runbooks/steps.yaml'), '--resume', runId], home.env);
   assert.equal(second.exitCode, 0, second.stdout);
   assert.match(second.stdout, /first: ok .*done in the earlier run/);
-  assert.equal(readFileSync(join(home.env.BACKUP_DIR!, 'steps.log'), 'utf8'), 'first\nlast\n', 'first ran once, last ran on resume');
+  assert.equal(
+    readFileSync(join(home.env.BACKUP_DIR!, 'steps.log'), 'utf8'),
+    'first\nlast\n',
+    'first ran once, last ran on resume',
+  );
 });
 
 test('--resume refuses with exit 4 when the runbook changed since', async () => {

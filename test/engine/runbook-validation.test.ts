@@ -16,7 +16,11 @@ function problemsOf(yaml: string): { line: number | undefined; path: string; mes
 }
 
 test('a valid runbook loads', () => {
-  const book = parseRunbook('name: ok\ntitle: OK\nsteps:\n  - id: a\n    title: A\n    action: note\n    with: { text: hi }\n', 'ok.yaml', 'sha');
+  const book = parseRunbook(
+    'name: ok\ntitle: OK\nsteps:\n  - id: a\n    title: A\n    action: note\n    with: { text: hi }\n',
+    'ok.yaml',
+    'sha',
+  );
   assert.equal(book.steps[0]?.action, 'note');
   assert.equal(book.sha256, 'sha');
 });
@@ -29,7 +33,9 @@ test('an unknown action is named with its line', () => {
 });
 
 test('an unknown field and a wrong type are named with line and field', () => {
-  const problems = problemsOf('name: b\ntitle: B\nsteps:\n  - id: a\n    title: A\n    action: note\n    retries: many\n    colour: red\n');
+  const problems = problemsOf(
+    'name: b\ntitle: B\nsteps:\n  - id: a\n    title: A\n    action: note\n    retries: many\n    colour: red\n',
+  );
   const retries = problems.find((p) => p.path === 'steps[0].retries');
   assert.equal(retries?.line, 7);
   assert.match(retries?.message ?? '', /expected number/);
@@ -39,10 +45,16 @@ test('an unknown field and a wrong type are named with line and field', () => {
 });
 
 test('action parameters are validated, templates accepted where values are not known yet', () => {
-  const problems = problemsOf('name: b\ntitle: B\nsteps:\n  - id: a\n    title: A\n    action: shell\n    with:\n      command: 42\n');
+  const problems = problemsOf(
+    'name: b\ntitle: B\nsteps:\n  - id: a\n    title: A\n    action: shell\n    with:\n      command: 42\n',
+  );
   assert.equal(problems[0]?.path, 'steps[0].with.command');
   assert.equal(problems[0]?.line, 8);
-  parseRunbook('name: b\ntitle: B\ninputs:\n  - name: n\n    kind: text\nsteps:\n  - id: a\n    title: A\n    action: shell\n    with:\n      command: "${inputs.n}"\n', 'ok.yaml', 'x');
+  parseRunbook(
+    'name: b\ntitle: B\ninputs:\n  - name: n\n    kind: text\nsteps:\n  - id: a\n    title: A\n    action: shell\n    with:\n      command: "${inputs.n}"\n',
+    'ok.yaml',
+    'x',
+  );
 });
 
 test('references to unknown inputs, later steps and bad conditions are refused', () => {
@@ -56,7 +68,9 @@ test('references to unknown inputs, later steps and bad conditions are refused',
 });
 
 test('a destructive action must be declared destructive; duplicate ids are refused', () => {
-  const problems = problemsOf('name: b\ntitle: B\nsteps:\n  - id: a\n    title: A\n    action: note\n    with: { text: x }\n  - id: a\n    title: A2\n    action: note\n    with: { text: y }\n');
+  const problems = problemsOf(
+    'name: b\ntitle: B\nsteps:\n  - id: a\n    title: A\n    action: note\n    with: { text: x }\n  - id: a\n    title: A2\n    action: note\n    with: { text: y }\n',
+  );
   assert.match(problems[0]?.message ?? '', /used twice/);
   assert.equal(problems[0]?.line, 8);
 });

@@ -21,7 +21,12 @@ test('secrets never reach stdout, stderr, the journal, the record or NDJSON, in 
   assert.equal(text.exitCode, 1, 'the step exits 14 on purpose');
   assert.match(text.stdout, /key=\[redacted\]/, 'the output is shown, redacted');
   assert.match(text.stdout, /obexal:\[redacted\]@db\.example/);
-  const findings = scanForSecrets([home.dir], [key, password], { textStdout: text.stdout, textStderr: text.stderr, jsonStdout: json.stdout, jsonStderr: json.stderr });
+  const findings = scanForSecrets([home.dir], [key, password], {
+    textStdout: text.stdout,
+    textStderr: text.stderr,
+    jsonStdout: json.stdout,
+    jsonStderr: json.stderr,
+  });
   assert.deepEqual(findings, []);
 });
 
@@ -34,11 +39,15 @@ test('the secret scanner finds a secret when one is there (the scan itself can f
 test('headless never loads Ink or React, and never waits for input', async () => {
   const home = testHome();
   const trace = join(home.dir, 'modules.txt');
-  const result = await runCli([join(ROOT, 'runbooks/examples/sample.yaml')], {
-    ...home.env,
-    NODE_OPTIONS: `--import ${join(ROOT, 'test/helpers/trace-imports.mjs')}`,
-    TRACE_IMPORTS_FILE: trace,
-  }, { timeoutMs: 30_000 });
+  const result = await runCli(
+    [join(ROOT, 'runbooks/examples/sample.yaml')],
+    {
+      ...home.env,
+      NODE_OPTIONS: `--import ${join(ROOT, 'test/helpers/trace-imports.mjs')}`,
+      TRACE_IMPORTS_FILE: trace,
+    },
+    { timeoutMs: 30_000 },
+  );
   assert.equal(result.exitCode, 3, 'a missing answer ends the run at once');
   const modules = readFileSync(trace, 'utf8');
   assert.match(modules, /node_modules\/yaml\//, 'the trace works (positive control)');

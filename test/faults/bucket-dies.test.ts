@@ -65,7 +65,12 @@ describe('a bucket that dies mid-upload', () => {
       await assert.rejects(uploadFile(unreachable, { file, name: 'dumps/small.dump.age' }), (error: unknown) => {
         assert.ok(error instanceof RunbookError);
         assert.equal(exitCodeOf(error), ExitCode.stepFailed);
-        assert.match(error.message, new RegExp(`cannot (?:upload|read the bucket.s location): the bucket ${s3.bucket} at ${endpoint} is unreachable \\(ECONNREFUSED\\)`));
+        assert.match(
+          error.message,
+          new RegExp(
+            `cannot (?:upload|read the bucket.s location): the bucket ${s3.bucket} at ${endpoint} is unreachable \\(ECONNREFUSED\\)`,
+          ),
+        );
         assert.match(error.hint ?? '', /check S3_ENDPOINT/);
         return true;
       });

@@ -51,7 +51,11 @@ const facts = (extra: Partial<EndingFacts> = {}): EndingFacts => ({
 
 describe('the ending of a run', () => {
   it('untouched when the run stopped before the destructive step; half-way when that step failed', () => {
-    const ending = describeEnding(runbook, { look: ok, swap: { outcome: 'failed', data: {} } }, facts({ outcome: 'refused' }));
+    const ending = describeEnding(
+      runbook,
+      { look: ok, swap: { outcome: 'failed', data: {} } },
+      facts({ outcome: 'refused' }),
+    );
     assert.equal(ending?.target, 'HALF-WAY: "Swap the database", which changes it, did not finish');
     const before = describeEnding(runbook, { look: { outcome: 'interrupted', data: {} } }, facts());
     assert.equal(before?.target, 'untouched: no step that changes it started');
@@ -70,7 +74,11 @@ describe('the ending of a run', () => {
   });
 
   it('changed when the destructive step finished before the run stopped', () => {
-    const ending = describeEnding(runbook, { look: ok, swap: ok, check: { outcome: 'timed-out', data: {} }, teardown: ok }, facts({ outcome: 'failed' }));
+    const ending = describeEnding(
+      runbook,
+      { look: ok, swap: ok, check: { outcome: 'timed-out', data: {} }, teardown: ok },
+      facts({ outcome: 'failed' }),
+    );
     assert.equal(ending?.target, 'CHANGED: "Swap the database" finished before the run stopped');
     assert.deepEqual(ending?.left, ['check']);
   });
@@ -82,7 +90,11 @@ describe('the ending of a run', () => {
       'target: changed by "Swap the database"',
       'application: STOPPED by this run (APP_STOP_COMMAND) and not started again: start it with APP_START_COMMAND: ["systemctl","start","obexal"]',
     ]);
-    assert.equal(describeEnding(runbook, { look: ok }, facts({ outcome: 'ok' })), undefined, 'a run that changed nothing ends quietly');
+    assert.equal(
+      describeEnding(runbook, { look: ok }, facts({ outcome: 'ok' })),
+      undefined,
+      'a run that changed nothing ends quietly',
+    );
   });
 
   it('offers no --resume before the first step ran (there is no journal to resume)', () => {

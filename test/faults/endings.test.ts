@@ -59,14 +59,20 @@ describe('a headless interruption says what was done, what is left and how to co
   });
 
   it('a restore stopped during its live checks says the database is already replaced', async () => {
-    const restore = startCli(['restore', source.dump.path], source.env({ TMPDIR: privateTmp(), AUTH_SERVICE_URL: 'http://127.0.0.1:1' }));
+    const restore = startCli(
+      ['restore', source.dump.path],
+      source.env({ TMPDIR: privateTmp(), AUTH_SERVICE_URL: 'http://127.0.0.1:1' }),
+    );
     await restore.waitFor(/> after: /, 240_000);
     process.kill(restore.child.pid!, 'SIGINT');
     const code = await restore.ended(60_000);
     killGroup(restore.child.pid);
     const output = restore.output();
     assert.equal(code, 130, output);
-    assert.ok(lines(output).some((l) => /  target: CHANGED: "Restore \(swap: [^"]*" finished before the run stopped$/.test(l)), output);
+    assert.ok(
+      lines(output).some((l) => /  target: CHANGED: "Restore \(swap: [^"]*" finished before the run stopped$/.test(l)),
+      output,
+    );
     assert.match(output, /left: after\n/);
     assert.match(output, /to continue: obexal-runbook restore --resume \S+/);
   });
@@ -83,11 +89,18 @@ describe('what to do', () => {
     });
     const before = await tableChecksums(source.db.url);
     const url = `postgres://endings_limited:${password}@127.0.0.1:${admin.port}/${admin.database}`;
-    const result = await runCli(['restore', source.dump.path], source.env({ TMPDIR: privateTmp(), DATABASE_URL: url }), { timeoutMs: 240_000 });
+    const result = await runCli(
+      ['restore', source.dump.path],
+      source.env({ TMPDIR: privateTmp(), DATABASE_URL: url }),
+      { timeoutMs: 240_000 },
+    );
     const output = result.stdout + result.stderr;
     assert.equal(result.exitCode, 1, output);
     assert.match(output, /x inspect: FAILED .*permission denied for table webhooks/);
-    assert.match(output, /what to do: the role in DATABASE_URL may not read table webhooks: have its owner run `GRANT SELECT ON webhooks TO <role>`.*or run this runbook as the role that owns the database's tables/);
+    assert.match(
+      output,
+      /what to do: the role in DATABASE_URL may not read table webhooks: have its owner run `GRANT SELECT ON webhooks TO <role>`.*or run this runbook as the role that owns the database's tables/,
+    );
     assert.match(output, /target: untouched: no step that changes it started/);
     assert.deepEqual(await tableChecksums(source.db.url), before);
   });
@@ -102,7 +115,11 @@ describe('what to do', () => {
     const output = result.stdout + result.stderr;
     assert.match(output, /APP_STOP_COMMAND done/);
     assert.ok(
-      lines(output).some((l) => l.endsWith(`  application: STOPPED by this run (APP_STOP_COMMAND) and not started again: start it with APP_START_COMMAND: ${start}`)),
+      lines(output).some((l) =>
+        l.endsWith(
+          `  application: STOPPED by this run (APP_STOP_COMMAND) and not started again: start it with APP_START_COMMAND: ${start}`,
+        ),
+      ),
       output,
     );
   });
@@ -111,7 +128,12 @@ describe('what to do', () => {
     const start = JSON.stringify(['true']);
     const result = await runCli(
       ['restore', source.dump.path],
-      source.env({ TMPDIR: privateTmp(), APP_STOP_COMMAND: JSON.stringify(['true']), APP_START_COMMAND: start, AUTH_SERVICE_EXEC: JSON.stringify(['false']) }),
+      source.env({
+        TMPDIR: privateTmp(),
+        APP_STOP_COMMAND: JSON.stringify(['true']),
+        APP_START_COMMAND: start,
+        AUTH_SERVICE_EXEC: JSON.stringify(['false']),
+      }),
       { timeoutMs: 240_000 },
     );
     const output = result.stdout + result.stderr;
@@ -119,7 +141,13 @@ describe('what to do', () => {
     assert.match(output, /reencrypt-secrets failed/);
     // Whichever order the swap runs in, the ending must agree with what the run did to the application.
     const stopped = /APP_STOP_COMMAND done/.test(output) && !/APP_START_COMMAND done/.test(output);
-    assert.equal(/application: STOPPED by this run \(APP_STOP_COMMAND\) and not started again: start it with APP_START_COMMAND: \["true"\]/.test(output), stopped, output);
+    assert.equal(
+      /application: STOPPED by this run \(APP_STOP_COMMAND\) and not started again: start it with APP_START_COMMAND: \["true"\]/.test(
+        output,
+      ),
+      stopped,
+      output,
+    );
     assert.ok(stopped || /APP_START_COMMAND done/.test(output) || !/APP_STOP_COMMAND done/.test(output), output);
   });
 });

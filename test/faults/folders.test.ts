@@ -27,7 +27,13 @@ before(async () => {
 
 function home() {
   const h = testHome('obexal-faults-folders-');
-  const env = { ...h.env, DATABASE_URL: db.url, BACKUP_RECIPIENTS: recipient, ENCRYPTION_KEY: db.encryptionKey, RETENTION_DAYS: '14' };
+  const env = {
+    ...h.env,
+    DATABASE_URL: db.url,
+    BACKUP_RECIPIENTS: recipient,
+    ENCRYPTION_KEY: db.encryptionKey,
+    RETENTION_DAYS: '14',
+  };
   return { dir: h.dir, env };
 }
 
@@ -47,9 +53,17 @@ describe('folders owned by another user', () => {
     const dir = othersFolder(join(h.dir, 'theirs'));
     const result = await runCli(['backup', '--yes'], { ...h.env, BACKUP_DIR: dir });
     assert.equal(result.exitCode, 2, result.stdout + result.stderr);
-    assert.match(result.stderr, new RegExp(`BACKUP_DIR ${dir} is owned by postgres \\(uid ${otherUid}\\), mode 0755, not by root \\(uid 0\\) who runs this`));
+    assert.match(
+      result.stderr,
+      new RegExp(
+        `BACKUP_DIR ${dir} is owned by postgres \\(uid ${otherUid}\\), mode 0755, not by root \\(uid 0\\) who runs this`,
+      ),
+    );
     assert.match(result.stderr, /nothing was written/);
-    assert.match(result.stderr, new RegExp(`what to do: point BACKUP_DIR at a folder of root \\(uid 0\\).*chown 0 ${dir}`));
+    assert.match(
+      result.stderr,
+      new RegExp(`what to do: point BACKUP_DIR at a folder of root \\(uid 0\\).*chown 0 ${dir}`),
+    );
     assert.equal(mode(dir), 0o755, 'not chmod-ed');
     assert.equal(statSync(dir).uid, otherUid);
     assert.deepEqual(readdirSync(dir), [], 'nothing written into it');
@@ -62,7 +76,10 @@ describe('folders owned by another user', () => {
     symlinkSync(dir, link);
     const result = await runCli(['backup', '--yes'], { ...h.env, BACKUP_DIR: link });
     assert.equal(result.exitCode, 2, result.stdout + result.stderr);
-    assert.match(result.stderr, new RegExp(`BACKUP_DIR ${link} \\(through a symlink: the folder is ${dir}\\) is owned by postgres`));
+    assert.match(
+      result.stderr,
+      new RegExp(`BACKUP_DIR ${link} \\(through a symlink: the folder is ${dir}\\) is owned by postgres`),
+    );
     assert.deepEqual(readdirSync(dir), []);
   });
 
@@ -75,7 +92,10 @@ describe('folders owned by another user', () => {
     lchownSync(link, otherUid, otherGid);
     const result = await runCli(['backup', '--yes'], { ...h.env, BACKUP_DIR: link });
     assert.equal(result.exitCode, 2, result.stdout + result.stderr);
-    assert.match(result.stderr, new RegExp(`BACKUP_DIR ${link} is a symlink owned by postgres \\(uid ${otherUid}\\), not by root`));
+    assert.match(
+      result.stderr,
+      new RegExp(`BACKUP_DIR ${link} is a symlink owned by postgres \\(uid ${otherUid}\\), not by root`),
+    );
     assert.deepEqual(readdirSync(dir), []);
   });
 
@@ -95,9 +115,16 @@ describe('folders owned by another user', () => {
     const records = othersFolder(join(h.dir, 'their-records'));
     const result = await runCli(['backup', '--yes'], { ...h.env, RECORDS_DIR: records });
     assert.equal(result.exitCode, 2, result.stdout + result.stderr);
-    assert.match(result.stderr, new RegExp(`RECORDS_DIR ${records} is owned by postgres \\(uid ${otherUid}\\), mode 0755`));
+    assert.match(
+      result.stderr,
+      new RegExp(`RECORDS_DIR ${records} is owned by postgres \\(uid ${otherUid}\\), mode 0755`),
+    );
     assert.deepEqual(readdirSync(records), []);
-    assert.deepEqual(readdirSync(join(h.dir, 'backups')).filter((n) => n.startsWith('obexal-')), [], 'no backup was made');
+    assert.deepEqual(
+      readdirSync(join(h.dir, 'backups')).filter((n) => n.startsWith('obexal-')),
+      [],
+      'no backup was made',
+    );
   });
 
   it('a state folder of another user: exit 2 for any command', async () => {
@@ -105,7 +132,10 @@ describe('folders owned by another user', () => {
     const state = othersFolder(join(h.dir, 'their-state'));
     const result = await runCli(['runs', 'list'], { ...h.env, OBEXAL_RUNBOOK_CONFIG_DIR: state });
     assert.equal(result.exitCode, 2, result.stdout + result.stderr);
-    assert.match(result.stderr, new RegExp(`the state folder \\(OBEXAL_RUNBOOK_CONFIG_DIR\\) ${state} is owned by postgres`));
+    assert.match(
+      result.stderr,
+      new RegExp(`the state folder \\(OBEXAL_RUNBOOK_CONFIG_DIR\\) ${state} is owned by postgres`),
+    );
     assert.deepEqual(readdirSync(state), [], 'no configuration file written into it');
   });
 });

@@ -38,7 +38,8 @@ export function startCli(args: string[], env: Record<string, string | undefined>
     async waitFor(pattern, timeoutMs = 120_000) {
       const deadline = Date.now() + timeoutMs;
       while (!pattern.test(text)) {
-        if (exit !== undefined) throw new Error(`the process ended (exit ${exit}) before printing ${pattern}:\n${text}`);
+        if (exit !== undefined)
+          throw new Error(`the process ended (exit ${exit}) before printing ${pattern}:\n${text}`);
         if (Date.now() > deadline) throw new Error(`no ${pattern} after ${timeoutMs} ms:\n${text}`);
         await sleep(50);
       }

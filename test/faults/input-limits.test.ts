@@ -31,7 +31,10 @@ describe('runbook files', () => {
     const result = await runCli(['validate', path], home.env);
     assert.equal(result.exitCode, 2, result.stderr);
     assert.match(result.stderr, /the runbook file \S+huge\.yaml is 20\.0 MiB: at most 1\.0 MiB is read/);
-    assert.match(result.stderr, /what to do: check that \S+huge\.yaml is the file you meant; a runbook is a short list of steps/);
+    assert.match(
+      result.stderr,
+      /what to do: check that \S+huge\.yaml is the file you meant; a runbook is a short list of steps/,
+    );
   });
 
   it('a YAML alias bomb in a runbook is an invalid runbook: exit 2, naming the file', async () => {
@@ -51,15 +54,24 @@ describe('answers', () => {
   });
 
   it('a 20 MB answers file: exit 2 before it is parsed', async () => {
-    const result = await runCli(['retention', '--yes', '--answers', file('huge-answers.yaml', `reason: ${'y'.repeat(20 * 1024 * 1024)}\n`)], home.env);
+    const result = await runCli(
+      ['retention', '--yes', '--answers', file('huge-answers.yaml', `reason: ${'y'.repeat(20 * 1024 * 1024)}\n`)],
+      home.env,
+    );
     assert.equal(result.exitCode, 2, result.stdout + result.stderr);
     assert.match(result.stderr, /the answers file \S+huge-answers\.yaml is 20\.0 MiB: at most 1\.0 MiB is read/);
   });
 
   it('an answer of 5000 characters in the answers file: exit 2, naming the answer and the limit', async () => {
-    const result = await runCli(['retention', '--yes', '--answers', file('long-answer.yaml', `reason: ${'z'.repeat(5000)}\n`)], home.env);
+    const result = await runCli(
+      ['retention', '--yes', '--answers', file('long-answer.yaml', `reason: ${'z'.repeat(5000)}\n`)],
+      home.env,
+    );
     assert.equal(result.exitCode, 2, result.stdout + result.stderr);
-    assert.match(result.stderr, /the answer reason \(in \S+long-answer\.yaml\) is 5000 characters long: an answer is at most 4096/);
+    assert.match(
+      result.stderr,
+      /the answer reason \(in \S+long-answer\.yaml\) is 5000 characters long: an answer is at most 4096/,
+    );
     assert.match(result.stderr, /what to do: give reason its short value/);
   });
 

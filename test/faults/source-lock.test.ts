@@ -43,7 +43,10 @@ describe('one lock per source database, whatever the BACKUP_DIR', () => {
     dir = tempDir('obexal-faults-lock-');
     mkdirSync(join(dir, 'bin'));
     gate = gatedPgDump(join(dir, 'bin'));
-    running = startCli(['backup', '--yes'], backupEnv(join(dir, 'backups-a'), { PATH: `${gate.binDir}:${process.env.PATH}` }));
+    running = startCli(
+      ['backup', '--yes'],
+      backupEnv(join(dir, 'backups-a'), { PATH: `${gate.binDir}:${process.env.PATH}` }),
+    );
     await waitForFile(gate.started);
   });
 
@@ -90,7 +93,7 @@ describe('one lock per source database, whatever the BACKUP_DIR', () => {
     assert.match(backup.output(), /lock: INTERRUPTED/);
   });
 
-  it('the killed backup\'s .partial is removed at once by the run that takes its lock over', async () => {
+  it("the killed backup's .partial is removed at once by the run that takes its lock over", async () => {
     const backupDir = join(dir, 'backups-a');
     assert.equal(partials(backupDir).length, 1, 'the held backup is writing its partial');
     killGroup(running.child.pid, 'SIGKILL');

@@ -26,7 +26,11 @@ export function testHome(prefix = 'obexal-test-'): { dir: string; env: Record<st
   };
 }
 
-export async function runCli(args: string[], env: Record<string, string | undefined>, options: { timeoutMs?: number; cancelSignal?: AbortSignal } = {}): Promise<CliResult> {
+export async function runCli(
+  args: string[],
+  env: Record<string, string | undefined>,
+  options: { timeoutMs?: number; cancelSignal?: AbortSignal } = {},
+): Promise<CliResult> {
   const result = await execa(process.execPath, ['--', BIN, ...args], {
     env: { PATH: process.env.PATH, HOME: process.env.HOME, LANG: 'C.UTF-8', ...env },
     extendEnv: false,

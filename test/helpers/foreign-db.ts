@@ -47,7 +47,8 @@ export interface ForeignDatabase {
 
 async function ensureRole(client: pg.ClientBase, role: string, password?: string): Promise<void> {
   const exists = await client.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [role]);
-  if (exists.rows.length === 0) await client.query(`CREATE ROLE ${quoteIdent(role)}${password ? ` LOGIN PASSWORD ${quoteLiteral(password)}` : ''}`);
+  if (exists.rows.length === 0)
+    await client.query(`CREATE ROLE ${quoteIdent(role)}${password ? ` LOGIN PASSWORD ${quoteLiteral(password)}` : ''}`);
 }
 
 function createDatabaseSql(name: string, options: ForeignDatabaseOptions): string {
@@ -60,13 +61,21 @@ function createDatabaseSql(name: string, options: ForeignDatabaseOptions): strin
 }
 
 /** Database-level properties, applied as the superuser. */
-async function applyDatabaseProperties(client: pg.ClientBase, name: string, options: ForeignDatabaseOptions): Promise<void> {
+async function applyDatabaseProperties(
+  client: pg.ClientBase,
+  name: string,
+  options: ForeignDatabaseOptions,
+): Promise<void> {
   const db = quoteIdent(name);
-  if (options.comment !== undefined) await client.query(`COMMENT ON DATABASE ${db} IS ${quoteLiteral(options.comment)}`);
-  for (const [setting, value] of Object.entries(options.settings ?? {})) await client.query(`ALTER DATABASE ${db} SET ${quoteIdent(setting)} = ${quoteLiteral(value)}`);
+  if (options.comment !== undefined)
+    await client.query(`COMMENT ON DATABASE ${db} IS ${quoteLiteral(options.comment)}`);
+  for (const [setting, value] of Object.entries(options.settings ?? {}))
+    await client.query(`ALTER DATABASE ${db} SET ${quoteIdent(setting)} = ${quoteLiteral(value)}`);
   for (const r of options.roleSettings ?? []) {
     await ensureRole(client, r.role);
-    await client.query(`ALTER ROLE ${quoteIdent(r.role)} IN DATABASE ${db} SET ${quoteIdent(r.name)} = ${quoteLiteral(r.value)}`);
+    await client.query(
+      `ALTER ROLE ${quoteIdent(r.role)} IN DATABASE ${db} SET ${quoteIdent(r.name)} = ${quoteLiteral(r.value)}`,
+    );
   }
   for (const g of options.grants ?? []) {
     await ensureRole(client, g.role);
@@ -132,8 +141,14 @@ INSERT INTO audit_log (event, payload) SELECT 'order.created', jsonb_build_objec
 }
 
 /** Builds a foreign database in `cluster` and returns where it is. */
-export async function foreignDatabase(cluster: Cluster, options: ForeignDatabaseOptions = {}): Promise<ForeignDatabase> {
-  const name = `${(options.prefix ?? 'foreign').toLowerCase().replace(/[^a-z0-9_]/g, '_').slice(0, 40)}_${randomBytes(4).toString('hex')}`;
+export async function foreignDatabase(
+  cluster: Cluster,
+  options: ForeignDatabaseOptions = {},
+): Promise<ForeignDatabase> {
+  const name = `${(options.prefix ?? 'foreign')
+    .toLowerCase()
+    .replace(/[^a-z0-9_]/g, '_')
+    .slice(0, 40)}_${randomBytes(4).toString('hex')}`;
   await withDatabaseUrl(cluster.url('postgres'), async (client) => {
     if (options.owner) await ensureRole(client, options.owner.role, options.owner.password);
     await client.query(createDatabaseSql(name, options));
@@ -145,7 +160,9 @@ export async function foreignDatabase(cluster: Cluster, options: ForeignDatabase
       // PostgreSQL 15: only the database owner may create in public (it belongs to pg_database_owner).
       await client.query(`SET ROLE ${quoteIdent(options.owner.role)}`);
     }
-    await client.query(foreignContentSql({ ...(options.rows !== undefined ? { rows: options.rows } : {}), unicode: !options.win1252 }));
+    await client.query(
+      foreignContentSql({ ...(options.rows !== undefined ? { rows: options.rows } : {}), unicode: !options.win1252 }),
+    );
   });
   const result: ForeignDatabase = { name, url };
   if (options.owner) {
@@ -160,7 +177,10 @@ export async function foreignDatabase(cluster: Cluster, options: ForeignDatabase
 /** `pg_dump --schema-only` without the `\restrict`/`\unrestrict` lines (random per run, MEASURED.md). */
 export async function schemaDump(url: string): Promise<string> {
   const target = parseConnectionString(url);
-  const { stdout } = await run('pg_dump', ['--schema-only', `--dbname=${target.database}`], { env: childEnvFor(target), maxBuffer: 64 * 1024 * 1024 });
+  const { stdout } = await run('pg_dump', ['--schema-only', `--dbname=${target.database}`], {
+    env: childEnvFor(target),
+    maxBuffer: 64 * 1024 * 1024,
+  });
   return stdout
     .split('\n')
     .filter((line) => !/^\\(un)?restrict\b/.test(line))
@@ -180,10 +200,14 @@ export async function contentHashes(url: string): Promise<Record<string, string>
     );
     const sums: Record<string, string> = {};
     for (const table of tables.rows) {
-      const row = await client.query<{ sum: string | null }>(`SELECT md5(string_agg(t::text, ',' ORDER BY t::text)) AS sum FROM ${qualifiedName(table)} t`);
+      const row = await client.query<{ sum: string | null }>(
+        `SELECT md5(string_agg(t::text, ',' ORDER BY t::text)) AS sum FROM ${qualifiedName(table)} t`,
+      );
       sums[tableLabel(table)] = row.rows[0]?.sum ?? 'empty';
     }
-    const objects = await client.query<{ sum: string | null }>(`SELECT md5(string_agg(oid::text || ':' || encode(lo_get(oid), 'hex'), ',' ORDER BY oid)) AS sum FROM pg_largeobject_metadata`);
+    const objects = await client.query<{ sum: string | null }>(
+      `SELECT md5(string_agg(oid::text || ':' || encode(lo_get(oid), 'hex'), ',' ORDER BY oid)) AS sum FROM pg_largeobject_metadata`,
+    );
     sums['(large objects)'] = objects.rows[0]?.sum ?? 'none';
     return sums;
   });

@@ -27,7 +27,11 @@ export function withCluster(options?: StartClusterOptions): Promise<Cluster> {
 
 /** Creates a new database `<prefix>_<random>` in `cluster` and returns its URL. */
 export async function freshDatabase(cluster: Cluster, prefix = 'test'): Promise<string> {
-  const safePrefix = prefix.toLowerCase().replace(/[^a-z0-9_]/g, '_').replace(/^([^a-z_])/, '_$1').slice(0, 40);
+  const safePrefix = prefix
+    .toLowerCase()
+    .replace(/[^a-z0-9_]/g, '_')
+    .replace(/^([^a-z_])/, '_$1')
+    .slice(0, 40);
   return createDatabase(cluster, `${safePrefix}_${randomBytes(5).toString('hex')}`);
 }
 

@@ -74,7 +74,10 @@ const ANSI = /\u001B\[[0-?]*[ -/]*[@-~]|\u001B\][^\u0007\u001B]*(?:\u0007|\u001B
 
 export function stripAnsi(text: string): string {
   // eslint-disable-next-line no-control-regex
-  return text.replace(ANSI, '').replace(/\r/g, '').replace(/[\u0000-\u0008\u000B-\u001F\u007F]/g, '');
+  return text
+    .replace(ANSI, '')
+    .replace(/\r/g, '')
+    .replace(/[\u0000-\u0008\u000B-\u001F\u007F]/g, '');
 }
 
 /** Quotes one argument for the shell command line `spawnPty` takes. */
@@ -197,7 +200,9 @@ export function spawnPty(command: string, options: PtyOptions = {}): PtySession 
             setTimeout(() => resolve(screen), settleMs);
           } else if (exit) {
             finish();
-            reject(new Error(`the command ended (${JSON.stringify(exit)}) before ${pattern} appeared; screen:\n${tail()}`));
+            reject(
+              new Error(`the command ended (${JSON.stringify(exit)}) before ${pattern} appeared; screen:\n${tail()}`),
+            );
           }
         };
         const timer = setTimeout(() => {
@@ -214,7 +219,10 @@ export function spawnPty(command: string, options: PtyOptions = {}): PtySession 
     },
     waitForExit: (limit = timeoutMs) =>
       new Promise<PtyExit>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`the command did not end within ${limit} ms; screen:\n${tail()}`)), limit);
+        const timer = setTimeout(
+          () => reject(new Error(`the command did not end within ${limit} ms; screen:\n${tail()}`)),
+          limit,
+        );
         void exited.then((result) => {
           clearTimeout(timer);
           resolve(result);
@@ -231,7 +239,8 @@ export function spawnPty(command: string, options: PtyOptions = {}): PtySession 
       // the command's session (orphans reparented to init keep it).
       const table = processes();
       const doomed = new Set(descendantsOf(scriptPid, table));
-      for (const info of table) if (commandSession !== undefined && info.session === commandSession) doomed.add(info.pid);
+      for (const info of table)
+        if (commandSession !== undefined && info.session === commandSession) doomed.add(info.pid);
       for (const pid of doomed) {
         quietKill(-pid, 'SIGKILL');
         quietKill(pid, 'SIGKILL');
@@ -249,7 +258,11 @@ export function spawnPty(command: string, options: PtyOptions = {}): PtySession 
 }
 
 /** Runs `body` with a pseudo-terminal session and always closes it. */
-export async function withPty<T>(command: string, options: PtyOptions, body: (pty: PtySession) => Promise<T>): Promise<T> {
+export async function withPty<T>(
+  command: string,
+  options: PtyOptions,
+  body: (pty: PtySession) => Promise<T>,
+): Promise<T> {
   const pty = spawnPty(command, options);
   try {
     return await body(pty);

@@ -31,7 +31,10 @@ export interface SandboxDatabaseOptions {
   encryptionKey?: string;
 }
 
-export async function sandboxDatabase(cluster: Cluster, options: SandboxDatabaseOptions = {}): Promise<SandboxDatabase> {
+export async function sandboxDatabase(
+  cluster: Cluster,
+  options: SandboxDatabaseOptions = {},
+): Promise<SandboxDatabase> {
   const url = await freshDatabase(cluster, options.prefix ?? 'sandbox');
   const encryptionKey = options.encryptionKey ?? generateEncryptionKey();
   const key = parseEncryptionKey(encryptionKey);

@@ -7,7 +7,16 @@ import { join } from 'node:path';
 
 function variants(secret: string): string[] {
   const b64 = Buffer.from(secret).toString('base64');
-  return [...new Set([secret, encodeURIComponent(secret), JSON.stringify(secret).slice(1, -1), b64, b64.replace(/=+$/, ''), Buffer.from(secret).toString('base64url')])].filter((v) => v.length >= 4);
+  return [
+    ...new Set([
+      secret,
+      encodeURIComponent(secret),
+      JSON.stringify(secret).slice(1, -1),
+      b64,
+      b64.replace(/=+$/, ''),
+      Buffer.from(secret).toString('base64url'),
+    ]),
+  ].filter((v) => v.length >= 4);
 }
 
 function* filesUnder(path: string): Generator<string> {
@@ -30,7 +39,11 @@ export interface SecretFinding {
   secretIndex: number;
 }
 
-export function scanForSecrets(paths: string[], secrets: string[], texts: Record<string, string> = {}): SecretFinding[] {
+export function scanForSecrets(
+  paths: string[],
+  secrets: string[],
+  texts: Record<string, string> = {},
+): SecretFinding[] {
   const findings: SecretFinding[] = [];
   const check = (where: string, content: string) => {
     secrets.forEach((secret, secretIndex) => {

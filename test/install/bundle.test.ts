@@ -20,7 +20,10 @@ const file = join(server, 'obexal-runbook.mjs');
 const bundle: Installed = { command: [process.execPath, '--', file], cwd: server };
 
 before(async () => {
-  const built = await execa(process.execPath, [join(ROOT, 'scripts', 'bundle.mjs'), server], { reject: false, all: true });
+  const built = await execa(process.execPath, [join(ROOT, 'scripts', 'bundle.mjs'), server], {
+    reject: false,
+    all: true,
+  });
   assert.equal(built.exitCode, 0, String(built.all));
 });
 

@@ -21,7 +21,9 @@ function section(markdown: string, heading: string): string {
 }
 
 function shellBlocks(text: string): string[][] {
-  return [...text.matchAll(/```sh\n([\s\S]*?)```/g)].map((match) => (match[1] as string).split('\n').filter((line) => line.trim() !== ''));
+  return [...text.matchAll(/```sh\n([\s\S]*?)```/g)].map((match) =>
+    (match[1] as string).split('\n').filter((line) => line.trim() !== ''),
+  );
 }
 
 const opensMenu = (line: string): boolean => /^obexal-runbook practice(?!\s+(up|down)\b)/.test(line.trim());
@@ -29,7 +31,9 @@ const preparesScenario = (line: string): boolean => line.includes('--scenario');
 
 /** The drill checklist's items, each answered `done` (what an operator who did them writes). */
 function drillAnswers(): string {
-  const drill = parse(readFileSync(join(ROOT, 'runbooks', 'drill.yaml'), 'utf8')) as { steps: { action: string; with?: { items?: { name: string }[] } }[] };
+  const drill = parse(readFileSync(join(ROOT, 'runbooks', 'drill.yaml'), 'utf8')) as {
+    steps: { action: string; with?: { items?: { name: string }[] } }[];
+  };
   const items = drill.steps.filter((step) => step.action === 'checklist').flatMap((step) => step.with?.items ?? []);
   assert.ok(items.length > 0);
   return items.map((item) => `${item.name}: done\n`).join('');
@@ -39,8 +43,14 @@ test("the README's headless practice examples run as printed", { timeout: 900_00
   const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
   const lines = shellBlocks(section(readme, '## The practice sandbox')).flat();
   const runnable = lines.filter((line) => !opensMenu(line) && !preparesScenario(line));
-  assert.ok(runnable.some((line) => line.includes('practice up --env-file')), 'the section starts a sandbox headless');
-  assert.ok(runnable.some((line) => /practice down/.test(line)), 'and stops it');
+  assert.ok(
+    runnable.some((line) => line.includes('practice up --env-file')),
+    'the section starts a sandbox headless',
+  );
+  assert.ok(
+    runnable.some((line) => /practice down/.test(line)),
+    'and stops it',
+  );
 
   const work = tempDir('obexal-readme-');
   const bin = join(work, 'bin');
@@ -51,12 +61,19 @@ test("the README's headless practice examples run as printed", { timeout: 900_00
   const script = [
     'set -euo pipefail',
     // Whatever fails, the sandbox is stopped and removed.
-    'trap \'obexal-runbook practice down >/dev/null 2>&1 || true\' EXIT',
-    ...runnable.map((line) => `echo "\\$ ${line.replace(/["\\$`]/g, '\\$&')}"\n${line.replaceAll('/tmp/practice.env', envFile)}`),
+    "trap 'obexal-runbook practice down >/dev/null 2>&1 || true' EXIT",
+    ...runnable.map(
+      (line) => `echo "\\$ ${line.replace(/["\\$`]/g, '\\$&')}"\n${line.replaceAll('/tmp/practice.env', envFile)}`,
+    ),
   ].join('\n');
   const result = await execa('bash', ['-c', script], {
     cwd: work,
-    env: { PATH: [bin, dirname(process.execPath), '/usr/local/bin', '/usr/bin', '/bin'].join(':'), HOME: work, LANG: 'C.UTF-8', TMPDIR: process.env.TMPDIR },
+    env: {
+      PATH: [bin, dirname(process.execPath), '/usr/local/bin', '/usr/bin', '/bin'].join(':'),
+      HOME: work,
+      LANG: 'C.UTF-8',
+      TMPDIR: process.env.TMPDIR,
+    },
     extendEnv: false,
     reject: false,
     all: true,
@@ -64,5 +81,9 @@ test("the README's headless practice examples run as printed", { timeout: 900_00
     timeout: 880_000,
   });
   const skipped = lines.filter((line) => !runnable.includes(line));
-  assert.equal(result.exitCode, 0, `a README line failed:\n${String(result.all).slice(-6000)}\n(not run: ${skipped.join(' | ')})`);
+  assert.equal(
+    result.exitCode,
+    0,
+    `a README line failed:\n${String(result.all).slice(-6000)}\n(not run: ${skipped.join(' | ')})`,
+  );
 });

@@ -73,11 +73,19 @@ export async function checkServerCommands(installed: Installed, cluster: Cluster
   const backup = await runInstalled(installed, ['backup', '--yes'], env);
   assert.equal(backup.exitCode, 0, `${backup.stdout}\n${backup.stderr}`);
   // The tool's own warnings go to stderr too (so cron mails them); nothing else may: no warning from Node or a package.
-  const foreign = backup.stderr.split('\n').filter((line) => line !== '' && !/^\S+Z \[backup\] {3}warning: /.test(line));
-  assert.deepEqual(foreign, [], 'a clean log: nothing on stderr but the tool\'s own warnings');
+  const foreign = backup.stderr
+    .split('\n')
+    .filter((line) => line !== '' && !/^\S+Z \[backup\] {3}warning: /.test(line));
+  assert.deepEqual(foreign, [], "a clean log: nothing on stderr but the tool's own warnings");
   const dumps = readdirSync(backupDir).filter((name) => name.endsWith('.dump.age'));
   assert.equal(dumps.length, 1, readdirSync(backupDir).join(' '));
-  const listed = execFileSync('sh', ['-c', `age -d -i "$1" "$2" | pg_restore --list`, 'sh', identity, join(backupDir, dumps[0] as string)]).toString();
+  const listed = execFileSync('sh', [
+    '-c',
+    `age -d -i "$1" "$2" | pg_restore --list`,
+    'sh',
+    identity,
+    join(backupDir, dumps[0] as string),
+  ]).toString();
   assert.match(listed, /TABLE DATA public users/, 'the dump decrypts with age and lists with pg_restore');
 
   const after = await runInstalled(installed, ['status'], env);

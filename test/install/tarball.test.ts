@@ -22,7 +22,12 @@ let tarball: string;
 let prefix: string;
 
 async function npm(args: string[], cwd: string): Promise<string> {
-  const result = await execa('npm', [...args, '--no-audit', '--no-fund', '--loglevel=error'], { cwd, reject: false, all: true, timeout: 300_000 });
+  const result = await execa('npm', [...args, '--no-audit', '--no-fund', '--loglevel=error'], {
+    cwd,
+    reject: false,
+    all: true,
+    timeout: 300_000,
+  });
   assert.equal(result.exitCode, 0, `npm ${args.join(' ')}:\n${result.all}`);
   return String(result.stdout);
 }
@@ -31,7 +36,11 @@ async function npm(args: string[], cwd: string): Promise<string> {
 function assertDistCurrent(): void {
   const stamp = join(ROOT, 'dist', '.stamp');
   assert.ok(existsSync(stamp), 'dist/ is built: run `npm run build` first (npm test does)');
-  const newestSource = Math.max(...readdirSync(join(ROOT, 'src'), { recursive: true, encoding: 'utf8' }).map((path) => statSync(join(ROOT, 'src', path)).mtimeMs));
+  const newestSource = Math.max(
+    ...readdirSync(join(ROOT, 'src'), { recursive: true, encoding: 'utf8' }).map(
+      (path) => statSync(join(ROOT, 'src', path)).mtimeMs,
+    ),
+  );
   assert.ok(statSync(stamp).mtimeMs >= newestSource, 'dist/ is older than src/: run `npm run build` first');
 }
 
@@ -50,7 +59,9 @@ test('the tarball holds the compiled tool and its runbooks, nothing of tests, be
   assert.ok(listing.includes('package/dist/cli/main.js'));
   assert.ok(listing.includes('package/runbooks/backup.yaml'));
   assert.ok(listing.includes('package/bin/obexal-runbook'));
-  const unwanted = listing.filter((path) => /^package\/(src|test|bench|scripts|docs)\//.test(path) || path.endsWith('.map'));
+  const unwanted = listing.filter(
+    (path) => /^package\/(src|test|bench|scripts|docs)\//.test(path) || path.endsWith('.map'),
+  );
   assert.deepEqual(unwanted, []);
 });
 
@@ -64,17 +75,30 @@ test('a global production install has no development or sandbox package', () => 
 });
 
 test('the sandbox packages named in the practice message are the optional peers of package.json', () => {
-  const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { peerDependencies: Record<string, string> };
+  const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+    peerDependencies: Record<string, string>;
+  };
   assert.deepEqual(manifest.peerDependencies, SANDBOX_PACKAGES);
 });
 
-test('the installed command runs --help, status and a backup from outside the repository', { timeout: 300_000 }, async () => {
-  await checkServerCommands({ command: [join(prefix, 'bin', 'obexal-runbook')], cwd: work, path: [join(prefix, 'bin')] }, cluster);
-});
+test(
+  'the installed command runs --help, status and a backup from outside the repository',
+  { timeout: 300_000 },
+  async () => {
+    await checkServerCommands(
+      { command: [join(prefix, 'bin', 'obexal-runbook')], cwd: work, path: [join(prefix, 'bin')] },
+      cluster,
+    );
+  },
+);
 
 test('practice on a production install names the packages to add', async () => {
   const home = tempDir('obexal-install-practice-');
-  const result = await runInstalled({ command: [join(prefix, 'bin', 'obexal-runbook')], cwd: work }, ['practice', 'up', '--env-file', join(home, 'p.env')], { HOME: home });
+  const result = await runInstalled(
+    { command: [join(prefix, 'bin', 'obexal-runbook')], cwd: work },
+    ['practice', 'up', '--env-file', join(home, 'p.env')],
+    { HOME: home },
+  );
   assert.equal(result.exitCode, 2, result.stderr);
   assert.match(result.stderr, /the practice sandbox needs s3rver and @node-rs\/argon2/);
   assert.match(result.stderr, /npm install -g s3rver@3\.7\.1 @node-rs\/argon2@2\.2\.1/);
@@ -82,9 +106,12 @@ test('practice on a production install names the packages to add', async () => {
 
 test('npm ci --omit=dev beside a built dist/ installs without a compiler and runs', { timeout: 300_000 }, async () => {
   const tree = tempDir('obexal-install-ci-');
-  for (const path of ['package.json', 'package-lock.json', 'bin', 'runbooks', 'dist']) cpSync(join(ROOT, path), join(tree, path), { recursive: true });
+  for (const path of ['package.json', 'package-lock.json', 'bin', 'runbooks', 'dist'])
+    cpSync(join(ROOT, path), join(tree, path), { recursive: true });
   await npm(['ci', '--omit=dev'], tree);
   assert.equal(existsSync(join(tree, 'node_modules', 'typescript')), false);
-  const help = await runInstalled({ command: [join(tree, 'bin', 'obexal-runbook')], cwd: work }, ['--help'], { HOME: tree });
+  const help = await runInstalled({ command: [join(tree, 'bin', 'obexal-runbook')], cwd: work }, ['--help'], {
+    HOME: tree,
+  });
   assert.equal(help.exitCode, 0, help.stderr);
 });

@@ -41,7 +41,11 @@ before(async () => {
 after(async () => {
   await s3?.stop();
   const findings = scanForSecrets([...scanned, s3?.directory ?? ''], [db.encryptionKey, identity.identity], outputs);
-  assert.deepEqual(findings, [], 'neither the key nor the identity may reach any output, journal, record or bucket copy');
+  assert.deepEqual(
+    findings,
+    [],
+    'neither the key nor the identity may reach any output, journal, record or bucket copy',
+  );
 });
 
 /** A vault command: `sh -c <script>` where $K is the key file and $I the identity file. */
@@ -72,16 +76,25 @@ const keyFromFile = () => ({ ENCRYPTION_KEY: db.encryptionKey });
 
 describe('BACKUP_IDENTITY_COMMAND printing in odd shapes', () => {
   it('identity=<identity>: fails, saying the line is not an identity, quoting nothing', async () => {
-    const result = await restoreWith('identity named', { ...keyFromFile(), BACKUP_IDENTITY_COMMAND: command('printf "identity=%s\\n" "$(cat $I)"') });
+    const result = await restoreWith('identity named', {
+      ...keyFromFile(),
+      BACKUP_IDENTITY_COMMAND: command('printf "identity=%s\\n" "$(cat $I)"'),
+    });
     assert.notEqual(result.exitCode, 0, result.output);
     assert.match(result.output, /the output of BACKUP_IDENTITY_COMMAND:1: not an age identity/);
     assert.match(result.output, /it printed 1 line on its standard output; not shown: it is secret/);
   });
 
   it('the identity on stderr, then exit 1: fails with the exit code and the shape of the output', async () => {
-    const result = await restoreWith('identity stderr', { ...keyFromFile(), BACKUP_IDENTITY_COMMAND: command('echo "token expired for $(cat $I)" >&2; exit 1') });
+    const result = await restoreWith('identity stderr', {
+      ...keyFromFile(),
+      BACKUP_IDENTITY_COMMAND: command('echo "token expired for $(cat $I)" >&2; exit 1'),
+    });
     assert.notEqual(result.exitCode, 0, result.output);
-    assert.match(result.output, /BACKUP_IDENTITY_COMMAND \(sh\) exited with code 1; it printed no line on its standard output and 1 line on its error output \(not shown/);
+    assert.match(
+      result.output,
+      /BACKUP_IDENTITY_COMMAND \(sh\) exited with code 1; it printed no line on its standard output and 1 line on its error output \(not shown/,
+    );
   });
 
   it('nothing at all: fails saying it printed nothing', async () => {
@@ -93,21 +106,36 @@ describe('BACKUP_IDENTITY_COMMAND printing in odd shapes', () => {
 
 describe('ENCRYPTION_KEY_COMMAND printing in odd shapes', () => {
   it('key=<key>: fails, saying the line is not base64 and how long it is', async () => {
-    const result = await restoreWith('key named', { ...identityFromFile(), ENCRYPTION_KEY_COMMAND: command('printf "key=%s\\n" "$(cat $K)"') });
+    const result = await restoreWith('key named', {
+      ...identityFromFile(),
+      ENCRYPTION_KEY_COMMAND: command('printf "key=%s\\n" "$(cat $K)"'),
+    });
     assert.notEqual(result.exitCode, 0, result.output);
-    assert.match(result.output, /ENCRYPTION_KEY_COMMAND is not valid base64 \(one line of 48 characters; not shown: it is secret\)/);
+    assert.match(
+      result.output,
+      /ENCRYPTION_KEY_COMMAND is not valid base64 \(one line of 48 characters; not shown: it is secret\)/,
+    );
   });
 
   it('the key printed twice: fails, saying it printed 2 lines, not one', async () => {
-    const result = await restoreWith('key twice', { ...identityFromFile(), ENCRYPTION_KEY_COMMAND: command('cat $K; cat $K') });
+    const result = await restoreWith('key twice', {
+      ...identityFromFile(),
+      ENCRYPTION_KEY_COMMAND: command('cat $K; cat $K'),
+    });
     assert.notEqual(result.exitCode, 0, result.output);
     assert.match(result.output, /ENCRYPTION_KEY_COMMAND printed 2 lines on its standard output, not one/);
   });
 
   it('the key on stderr, then exit 3: fails with the exit code and the shape of the output', async () => {
-    const result = await restoreWith('key stderr', { ...identityFromFile(), ENCRYPTION_KEY_COMMAND: command('echo "vault: sealed; last key $(cat $K)" >&2; exit 3') });
+    const result = await restoreWith('key stderr', {
+      ...identityFromFile(),
+      ENCRYPTION_KEY_COMMAND: command('echo "vault: sealed; last key $(cat $K)" >&2; exit 3'),
+    });
     assert.notEqual(result.exitCode, 0, result.output);
-    assert.match(result.output, /ENCRYPTION_KEY_COMMAND \(sh\) exited with code 3; it printed no line on its standard output and 1 line on its error output/);
+    assert.match(
+      result.output,
+      /ENCRYPTION_KEY_COMMAND \(sh\) exited with code 3; it printed no line on its standard output and 1 line on its error output/,
+    );
   });
 
   it('set -x tracing on stderr around a key on stdout, identity the same way: passes, the trace not shown', async () => {
@@ -116,7 +144,10 @@ describe('ENCRYPTION_KEY_COMMAND printing in odd shapes', () => {
       BACKUP_IDENTITY_COMMAND: command('set -x; i=$(cat $I); echo "# created by the vault"; echo "$i"'),
     });
     assert.equal(result.exitCode, 0, result.output);
-    assert.match(result.output, /ENCRYPTION_KEY_COMMAND \(sh\) also wrote \d+ lines on its error output \(not shown: everything a secret command prints is secret\)/);
+    assert.match(
+      result.output,
+      /ENCRYPTION_KEY_COMMAND \(sh\) also wrote \d+ lines on its error output \(not shown: everything a secret command prints is secret\)/,
+    );
     assert.match(result.output, /BACKUP_IDENTITY_COMMAND \(sh\) also wrote \d+ lines on its error output/);
     assert.match(result.output, /record: \S+\.json/);
   });
@@ -128,10 +159,18 @@ describe('an answers file that gives a secret', () => {
     scanned.push(home.dir);
     const answers = join(tempDir('obexal-shapes-answers-file-'), 'answers.yaml');
     writeFileSync(answers, `dump-era: "${db.encryptionKey}"\n`);
-    const result = await runCli(['restore', dump.path, '--answers', answers], { ...home.env, DATABASE_URL: db.url, CONFIRM: 'yes', ...identityFromFile() });
+    const result = await runCli(['restore', dump.path, '--answers', answers], {
+      ...home.env,
+      DATABASE_URL: db.url,
+      CONFIRM: 'yes',
+      ...identityFromFile(),
+    });
     outputs['answers stdout'] = result.stdout;
     outputs['answers stderr'] = result.stderr;
     assert.equal(result.exitCode, 2, result.stdout + result.stderr);
-    assert.match(result.stdout + result.stderr, /gives a secret in dump-era \(a key, an identity or a password; not shown\)/);
+    assert.match(
+      result.stdout + result.stderr,
+      /gives a secret in dump-era \(a key, an identity or a password; not shown\)/,
+    );
   });
 });

@@ -35,10 +35,17 @@ function privateFile(name: string, text: string): string {
 /** Connects with node-postgres, then runs psql and pg_dump with the child environment; returns what each saw. */
 async function connectEveryWay(conninfo: string, env: Record<string, string | undefined>): Promise<string[]> {
   const target = parseConnectionString(conninfo, env);
-  const fromClient = await withClient(target, async (client) => (await client.query<{ db: string }>('select current_database() as db')).rows[0]!.db);
+  const fromClient = await withClient(
+    target,
+    async (client) => (await client.query<{ db: string }>('select current_database() as db')).rows[0]!.db,
+  );
   const childEnv = childEnvFor(target, env);
-  const psql = await run(await findProgram('psql'), ['-X', '-A', '-t', '-c', 'select current_database()'], { env: childEnv });
-  const dump = await run(await findProgram('pg_dump', { minMajor: cluster.major }), ['--schema-only'], { env: childEnv });
+  const psql = await run(await findProgram('psql'), ['-X', '-A', '-t', '-c', 'select current_database()'], {
+    env: childEnv,
+  });
+  const dump = await run(await findProgram('pg_dump', { minMajor: cluster.major }), ['--schema-only'], {
+    env: childEnv,
+  });
   assert.match(dump.stdout, /PostgreSQL database dump/);
   return [fromClient, psql.stdout.trim()];
 }
@@ -62,8 +69,14 @@ describe('node-postgres, psql and pg_dump through each route', () => {
   });
 
   it('PGSERVICE and PGSERVICEFILE, with an empty connection string', async () => {
-    const file = privateFile('pg_service.conf', `[db]\nhost=127.0.0.1\nport=${cluster.port}\ndbname=${database}\nuser=obexal\npassword=${cluster.password}\n`);
-    assert.deepEqual(await connectEveryWay('', { ...noHome, PGSERVICE: 'db', PGSERVICEFILE: file }), [database, database]);
+    const file = privateFile(
+      'pg_service.conf',
+      `[db]\nhost=127.0.0.1\nport=${cluster.port}\ndbname=${database}\nuser=obexal\npassword=${cluster.password}\n`,
+    );
+    assert.deepEqual(await connectEveryWay('', { ...noHome, PGSERVICE: 'db', PGSERVICEFILE: file }), [
+      database,
+      database,
+    ]);
   });
 
   it('a keyword/value string with PGHOST & co. filling the rest', async () => {

@@ -50,7 +50,9 @@ describe('a throwaway cluster', () => {
   });
 
   it('accepts a password login through the unix socket in the private folder', async () => {
-    const target = parseConnectionString(`postgres://obexal:${encodeURIComponent(cluster.password)}@/postgres?host=${cluster.socketDir}&port=${cluster.port}`);
+    const target = parseConnectionString(
+      `postgres://obexal:${encodeURIComponent(cluster.password)}@/postgres?host=${cluster.socketDir}&port=${cluster.port}`,
+    );
     const client = await connect(target);
     try {
       const { rows } = await client.query<{ tcp: string | null }>('SELECT inet_server_addr()::text AS tcp');
@@ -58,18 +60,24 @@ describe('a throwaway cluster', () => {
     } finally {
       await client.end();
     }
-    await assert.rejects(connect({ ...target, password: 'not-the-password' }), (error: unknown) => error instanceof PgConnectionError && error.problem === 'auth');
+    await assert.rejects(
+      connect({ ...target, password: 'not-the-password' }),
+      (error: unknown) => error instanceof PgConnectionError && error.problem === 'auth',
+    );
   });
 
   it('rejects a wrong password with the typed auth error, and the message holds no password', async () => {
     const wrong = 'Wr0ng-Passw0rd-xyz';
-    const target = parseConnectionString(cluster.url().replace(encodeURIComponent(cluster.password), encodeURIComponent(wrong)));
+    const target = parseConnectionString(
+      cluster.url().replace(encodeURIComponent(cluster.password), encodeURIComponent(wrong)),
+    );
     await assert.rejects(connect(target), (error: unknown) => {
       assert.ok(error instanceof PgConnectionError, String(error));
       assert.equal(error.problem, 'auth');
       assert.equal(error.code, '28P01');
       assert.match(error.hint ?? '', /check the user and password in DATABASE_URL; the password is not shown/);
-      for (const secret of [wrong, cluster.password]) assert.ok(!error.message.includes(secret) && !(error.hint ?? '').includes(secret));
+      for (const secret of [wrong, cluster.password])
+        assert.ok(!error.message.includes(secret) && !(error.hint ?? '').includes(secret));
       assert.match(error.message, new RegExp(`127\\.0\\.0\\.1:${cluster.port}/postgres`));
       return true;
     });
@@ -80,7 +88,10 @@ describe('a throwaway cluster', () => {
     const saved = process.env.PGPASSWORD;
     delete process.env.PGPASSWORD;
     try {
-      await assert.rejects(connect({ ...target, password: undefined }), (error: unknown) => error instanceof PgConnectionError && error.problem === 'auth');
+      await assert.rejects(
+        connect({ ...target, password: undefined }),
+        (error: unknown) => error instanceof PgConnectionError && error.problem === 'auth',
+      );
     } finally {
       if (saved !== undefined) process.env.PGPASSWORD = saved;
     }
@@ -98,7 +109,9 @@ describe('a throwaway cluster', () => {
         server.close(() => resolve(typeof address === 'object' && address ? address.port : 1));
       });
     });
-    const target = parseConnectionString(`postgres://obexal:${encodeURIComponent(cluster.password)}@127.0.0.1:${closedPort}/postgres`);
+    const target = parseConnectionString(
+      `postgres://obexal:${encodeURIComponent(cluster.password)}@127.0.0.1:${closedPort}/postgres`,
+    );
     await assert.rejects(connect(target), (error: unknown) => {
       assert.ok(error instanceof PgConnectionError);
       assert.equal(error.problem, 'unreachable');
@@ -116,7 +129,10 @@ describe('a throwaway cluster', () => {
     assert.equal((await client.query('SELECT current_database() AS db')).rows[0].db, name);
     await client.end();
     await dropDatabase(cluster, name);
-    await assert.rejects(connect(parseConnectionString(url)), (error: unknown) => error instanceof PgConnectionError && error.problem === 'no-database');
+    await assert.rejects(
+      connect(parseConnectionString(url)),
+      (error: unknown) => error instanceof PgConnectionError && error.problem === 'no-database',
+    );
     assert.equal(await createDatabase(cluster, 'made_here'), cluster.url('made_here'));
     await dropDatabase(cluster, 'made_here');
   });
@@ -144,22 +160,35 @@ describe('starting and stopping', () => {
     });
   });
 
-  it('as root, says so when there is no server user, or when it cannot enter the folder', { skip: process.getuid?.() !== 0 }, async () => {
-    await assert.rejects(serverUserFor('obexal-no-such-user'), (error: unknown) => error instanceof ClusterError && error.problem === 'no-server-user' && /useradd/.test(error.hint ?? ''));
-    const closed = await mkdtemp(join(tmpdir(), 'obexal-test-closed-'));
-    try {
-      await assert.rejects(startCluster({ rootDir: closed }), (error: unknown) => error instanceof ClusterError && error.problem === 'unreachable-folder');
-      assert.deepEqual(await readdir(closed), []);
-    } finally {
-      await rm(closed, { recursive: true, force: true });
-    }
-  });
+  it(
+    'as root, says so when there is no server user, or when it cannot enter the folder',
+    { skip: process.getuid?.() !== 0 },
+    async () => {
+      await assert.rejects(
+        serverUserFor('obexal-no-such-user'),
+        (error: unknown) =>
+          error instanceof ClusterError && error.problem === 'no-server-user' && /useradd/.test(error.hint ?? ''),
+      );
+      const closed = await mkdtemp(join(tmpdir(), 'obexal-test-closed-'));
+      try {
+        await assert.rejects(
+          startCluster({ rootDir: closed }),
+          (error: unknown) => error instanceof ClusterError && error.problem === 'unreachable-folder',
+        );
+        assert.deepEqual(await readdir(closed), []);
+      } finally {
+        await rm(closed, { recursive: true, force: true });
+      }
+    },
+  );
 
   it('honours settings given by the caller over the throwaway defaults', async () => {
     const own = await startCluster({ settings: { fsync: 'on', application_name: "it's set" } });
     try {
       const client = await connect(parseConnectionString(own.url()));
-      const { rows } = await client.query(`SELECT current_setting('fsync') AS fsync, current_setting('synchronous_commit') AS sc`);
+      const { rows } = await client.query(
+        `SELECT current_setting('fsync') AS fsync, current_setting('synchronous_commit') AS sc`,
+      );
       await client.end();
       assert.deepEqual(rows[0], { fsync: 'on', sc: 'off' });
     } finally {

@@ -49,13 +49,20 @@ before(async () => {
 after(async () => {
   await s3?.stop();
   try {
-    assert.deepEqual(scanForSecrets(homes, [cluster.password, db.encryptionKey, identity.secret, ...wrongPasswords], outputs), []);
+    assert.deepEqual(
+      scanForSecrets(homes, [cluster.password, db.encryptionKey, identity.secret, ...wrongPasswords], outputs),
+      [],
+    );
   } finally {
     removeTempDirs();
   }
 });
 
-async function run(name: string, env: Record<string, string | undefined>, args = ['backup']): Promise<CliResult & { all: string }> {
+async function run(
+  name: string,
+  env: Record<string, string | undefined>,
+  args = ['backup'],
+): Promise<CliResult & { all: string }> {
   const result = await runCli(args, env);
   outputs[`${name} stdout`] = result.stdout;
   outputs[`${name} stderr`] = result.stderr;
@@ -92,7 +99,11 @@ function assertEncryptedDump(backupDir: string, all: string): void {
 }
 
 function assertLabel(all: string): void {
-  assert.match(all, new RegExp(`127\\.0\\.0\\.1:${port}/${db.database}`), 'the target label keeps its host:port/database shape');
+  assert.match(
+    all,
+    new RegExp(`127\\.0\\.0\\.1:${port}/${db.database}`),
+    'the target label keeps its host:port/database shape',
+  );
 }
 
 describe('the cron line with each libpq password route', () => {
@@ -105,7 +116,10 @@ describe('the cron line with each libpq password route', () => {
   });
 
   it('PGPASSFILE: exit 0 and an encrypted dump', async () => {
-    const file = writePrivate(join(credentialsDir(), 'pgpass'), `# ops\n127.0.0.1:${port}:${db.database}:obexal:${cluster.password}\n`);
+    const file = writePrivate(
+      join(credentialsDir(), 'pgpass'),
+      `# ops\n127.0.0.1:${port}:${db.database}:obexal:${cluster.password}\n`,
+    );
     const home = freshInstallation({ DATABASE_URL: urlWithoutPassword(), PGPASSFILE: file });
     const result = await run('PGPASSFILE', home.env);
     assert.equal(result.exitCode, 0, result.all);
@@ -134,7 +148,10 @@ describe('the cron line with each libpq password route', () => {
   });
 
   it('a keyword/value DATABASE_URL with PGPASSWORD: exit 0 and an encrypted dump', async () => {
-    const home = freshInstallation({ DATABASE_URL: `host=127.0.0.1 port=${port} dbname='${db.database}' user=obexal`, PGPASSWORD: cluster.password });
+    const home = freshInstallation({
+      DATABASE_URL: `host=127.0.0.1 port=${port} dbname='${db.database}' user=obexal`,
+      PGPASSWORD: cluster.password,
+    });
     const result = await run('keyword string', home.env);
     assert.equal(result.exitCode, 0, result.all);
     assertEncryptedDump(home.backupDir, result.all);
@@ -142,7 +159,13 @@ describe('the cron line with each libpq password route', () => {
   });
 
   it('PGHOST, PGPORT, PGUSER and PGDATABASE alone (no DATABASE_URL): exit 0 and an encrypted dump', async () => {
-    const home = freshInstallation({ PGHOST: '127.0.0.1', PGPORT: String(port), PGUSER: 'obexal', PGDATABASE: db.database, PGPASSWORD: cluster.password });
+    const home = freshInstallation({
+      PGHOST: '127.0.0.1',
+      PGPORT: String(port),
+      PGUSER: 'obexal',
+      PGDATABASE: db.database,
+      PGPASSWORD: cluster.password,
+    });
     const result = await run('PGHOST', home.env);
     assert.equal(result.exitCode, 0, result.all);
     assert.doesNotMatch(result.all, /DATABASE_URL is not set/);
@@ -172,7 +195,10 @@ describe('bad credentials: a clear message naming the route, exit 1, no dump, no
     const home = freshInstallation({ DATABASE_URL: urlWithoutPassword(), PGPASSFILE: file });
     const result = await run('wrong PGPASSFILE', home.env);
     assert.equal(result.exitCode, 1, result.all);
-    assert.match(result.all, new RegExp(`in the password file ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}; the password is not shown`));
+    assert.match(
+      result.all,
+      new RegExp(`in the password file ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}; the password is not shown`),
+    );
     assert.deepEqual(backupFiles(home.backupDir), []);
   });
 
@@ -182,12 +208,18 @@ describe('bad credentials: a clear message naming the route, exit 1, no dump, no
     const home = freshInstallation({ DATABASE_URL: urlWithoutPassword(), HOME: userHome });
     const result = await run('wrong ~/.pgpass', home.env);
     assert.equal(result.exitCode, 1, result.all);
-    assert.ok(result.all.includes(`in the password file ${join(userHome, '.pgpass')}; the password is not shown`), result.all);
+    assert.ok(
+      result.all.includes(`in the password file ${join(userHome, '.pgpass')}; the password is not shown`),
+      result.all,
+    );
     assert.deepEqual(backupFiles(home.backupDir), []);
   });
 
   it('a wrong password in the service', async () => {
-    const file = writePrivate(join(credentialsDir(), 'pg_service.conf'), `[obexal]\nhost=127.0.0.1\nport=${port}\ndbname=${db.database}\nuser=obexal\npassword=${wrong()}\n`);
+    const file = writePrivate(
+      join(credentialsDir(), 'pg_service.conf'),
+      `[obexal]\nhost=127.0.0.1\nport=${port}\ndbname=${db.database}\nuser=obexal\npassword=${wrong()}\n`,
+    );
     const home = freshInstallation({ PGSERVICE: 'obexal', PGSERVICEFILE: file });
     const result = await run('wrong service password', home.env);
     assert.equal(result.exitCode, 1, result.all);

@@ -20,19 +20,31 @@ const empty = { HOME: '/nonexistent-home' };
 describe('keyword/value connection strings', () => {
   it('reads quoted values, escapes and spaces around =', () => {
     const info = parseConninfo(`host=db.example port = 6432 dbname='my db' user=o\\'brien password='it\\'s'`);
-    assert.deepEqual(Object.fromEntries(info), { host: 'db.example', port: '6432', dbname: 'my db', user: "o'brien", password: "it's" });
+    assert.deepEqual(Object.fromEntries(info), {
+      host: 'db.example',
+      port: '6432',
+      dbname: 'my db',
+      user: "o'brien",
+      password: "it's",
+    });
   });
 
   it('gives the same target as the URL that says the same', () => {
-    const fromKeywords = parseConnectionString('host=db.example port=6432 dbname=obexal user=backup sslmode=require', empty);
+    const fromKeywords = parseConnectionString(
+      'host=db.example port=6432 dbname=obexal user=backup sslmode=require',
+      empty,
+    );
     const fromUrl = parseConnectionString('postgres://backup@db.example:6432/obexal?sslmode=require', empty);
     assert.deepEqual(fromKeywords, fromUrl);
     assert.equal(fromKeywords.label, 'db.example:6432/obexal');
   });
 
   it('refuses a keyword it does not honour and an unclosed quote, without echoing the string', () => {
-    for (const bad of ["host=h password=hunter22 bogus=1", "host=h password='hunter22", 'hunter22 only']) {
-      assert.throws(() => parseConnectionString(bad, empty), (e: unknown) => e instanceof UsageError && !e.message.includes('hunter22'));
+    for (const bad of ['host=h password=hunter22 bogus=1', "host=h password='hunter22", 'hunter22 only']) {
+      assert.throws(
+        () => parseConnectionString(bad, empty),
+        (e: unknown) => e instanceof UsageError && !e.message.includes('hunter22'),
+      );
     }
   });
 
@@ -43,7 +55,15 @@ describe('keyword/value connection strings', () => {
 
 describe('the string, then the service, then the environment', () => {
   it('PG* variables fill only what the string leaves out', () => {
-    const env = { ...empty, PGHOST: 'env-host', PGPORT: '7000', PGUSER: 'env-user', PGDATABASE: 'env-db', PGPASSWORD: 'env-pass-1', PGSSLMODE: 'verify-full' };
+    const env = {
+      ...empty,
+      PGHOST: 'env-host',
+      PGPORT: '7000',
+      PGUSER: 'env-user',
+      PGDATABASE: 'env-db',
+      PGPASSWORD: 'env-pass-1',
+      PGSSLMODE: 'verify-full',
+    };
     const target = parseConnectionString('postgres://url-user@url-host/url-db', env);
     assert.equal(target.label, 'url-host:7000/url-db');
     assert.equal(target.user, 'url-user');
@@ -66,7 +86,9 @@ describe('the string, then the service, then the environment', () => {
     const env = { ...empty, PGSERVICEFILE: '/nonexistent/services.conf', PGSYSCONFDIR: '/nonexistent-etc' };
     assert.throws(
       () => parseConnectionString('service=gone', env),
-      (e: unknown) => e instanceof UsageError && /\/nonexistent\/services\.conf or \/nonexistent-etc\/pg_service\.conf/.test(e.message),
+      (e: unknown) =>
+        e instanceof UsageError &&
+        /\/nonexistent\/services\.conf or \/nonexistent-etc\/pg_service\.conf/.test(e.message),
     );
   });
 });
@@ -88,7 +110,10 @@ describe('the password file', () => {
 
   it('is read only when no other route gave a password', () => {
     const file = passfile('*:*:*:*:from-file\n');
-    assert.equal(parseConnectionString('postgres://u@h/d', { ...empty, PGPASSFILE: file, PGPASSWORD: 'from-env' }).password, 'from-env');
+    assert.equal(
+      parseConnectionString('postgres://u@h/d', { ...empty, PGPASSFILE: file, PGPASSWORD: 'from-env' }).password,
+      'from-env',
+    );
   });
 
   it('is ignored when group or others may read it, and the target says why', () => {
@@ -115,14 +140,20 @@ describe('DATABASE_URL unset', () => {
 
   it('nothing when no libpq variable is set, and never over a DATABASE_URL of the environment or the file', () => {
     assert.equal(conninfoFromLibpqEnv(empty), undefined);
-    assert.equal(withLibpqTarget({ PGHOST: 'h', DATABASE_URL: 'postgres://x@y/z' }, {}).DATABASE_URL, 'postgres://x@y/z');
+    assert.equal(
+      withLibpqTarget({ PGHOST: 'h', DATABASE_URL: 'postgres://x@y/z' }, {}).DATABASE_URL,
+      'postgres://x@y/z',
+    );
     assert.equal(withLibpqTarget({ PGHOST: 'h' }, { DATABASE_URL: 'postgres://x@y/z' }).DATABASE_URL, undefined);
   });
 });
 
 describe('the child environment', () => {
   it('carries the resolved password in PGPASSWORD and nothing of the service or the password file', () => {
-    const env = childEnvFor(parseConnectionString('host=h dbname=d user=u', { ...empty, PGPASSWORD: 'child-pass', PGSERVICEFILE: '/x' }), { PATH: '/bin', PGSERVICE: 'x' });
+    const env = childEnvFor(
+      parseConnectionString('host=h dbname=d user=u', { ...empty, PGPASSWORD: 'child-pass', PGSERVICEFILE: '/x' }),
+      { PATH: '/bin', PGSERVICE: 'x' },
+    );
     assert.equal(env.PGPASSWORD, 'child-pass');
     assert.equal(env.PGSERVICE, undefined);
     assert.equal(env.PGSERVICEFILE, undefined);
@@ -132,8 +163,15 @@ describe('the child environment', () => {
 describe('config set DATABASE_URL', () => {
   it('refuses a password in a keyword string or a URL query as it does in a URL, and keeps one without', () => {
     const store = openStore(join(tempDir('obexal-libpq-config-'), 'config'));
-    for (const value of ['host=h dbname=d password=kw-secret', 'postgres://u@h/d?password=q-secret', 'postgres://u:u-secret@h/d']) {
-      assert.throws(() => setPersistedSetting(store, 'DATABASE_URL', value), (e: unknown) => e instanceof UsageError && /holds a password/.test(e.message));
+    for (const value of [
+      'host=h dbname=d password=kw-secret',
+      'postgres://u@h/d?password=q-secret',
+      'postgres://u:u-secret@h/d',
+    ]) {
+      assert.throws(
+        () => setPersistedSetting(store, 'DATABASE_URL', value),
+        (e: unknown) => e instanceof UsageError && /holds a password/.test(e.message),
+      );
     }
     setPersistedSetting(store, 'DATABASE_URL', 'host=h dbname=d user=u');
     assert.equal(store.get('DATABASE_URL'), 'host=h dbname=d user=u');

@@ -55,7 +55,10 @@ describe('findProgram', () => {
     assert.equal(await findProgram('pg_restore', options), newer);
     assert.equal(await findProgram('pg_restore', { ...options, major: 14 }), old);
     await assert.rejects(findProgram('pg_restore', { ...options, major: 15 }), /found only major 16, 14/);
-    await assert.rejects(findProgram('pg_restore', { ...options, pathEnv: join(scratch, 'on-path'), installFolders: [], minMajor: 15 }), UsageError);
+    await assert.rejects(
+      findProgram('pg_restore', { ...options, pathEnv: join(scratch, 'on-path'), installFolders: [], minMajor: 15 }),
+      UsageError,
+    );
   });
 });
 

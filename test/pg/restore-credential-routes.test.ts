@@ -47,20 +47,28 @@ describe('restore with the target and password from libpq routes', () => {
   }
 
   async function restore(extra: Record<string, string>): Promise<string> {
-    await withPg(db.url, (c) => c.query(`INSERT INTO audit_log (action, target) VALUES ('test.marker', 'after-the-dump')`));
+    await withPg(db.url, (c) =>
+      c.query(`INSERT INTO audit_log (action, target) VALUES ('test.marker', 'after-the-dump')`),
+    );
     const env = { ...home.env, TMPDIR: privateTmp(), CONFIRM: 'yes', ENCRYPTION_KEY: db.encryptionKey, ...extra };
     const result = await runCli(['restore', name], env, { timeoutMs: 180_000 });
     const output = `${result.stdout}\n${result.stderr}`;
     assert.equal(result.exitCode, 0, output);
     assert.ok(!output.includes(password), 'the password was printed');
     assert.match(output, new RegExp(`127\\.0\\.0\\.1:${port}/${db.database}`), 'the label keeps its shape');
-    const marker = await withPg(db.url, async (c) => (await c.query(`SELECT 1 FROM audit_log WHERE target = 'after-the-dump'`)).rowCount);
+    const marker = await withPg(
+      db.url,
+      async (c) => (await c.query(`SELECT 1 FROM audit_log WHERE target = 'after-the-dump'`)).rowCount,
+    );
     assert.equal(marker, 0, 'the dump was restored');
     return output;
   }
 
   it('PGSERVICE and PGSERVICEFILE, no DATABASE_URL', async () => {
-    const file = privateFile('pg_service.conf', `[obexal]\nhost=127.0.0.1\nport=${port}\ndbname=${db.database}\nuser=obexal\npassword=${password}\n`);
+    const file = privateFile(
+      'pg_service.conf',
+      `[obexal]\nhost=127.0.0.1\nport=${port}\ndbname=${db.database}\nuser=obexal\npassword=${password}\n`,
+    );
     await restore({ PGSERVICE: 'obexal', PGSERVICEFILE: file });
   });
 

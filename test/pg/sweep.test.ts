@@ -40,7 +40,9 @@ after(async () => {
 });
 
 async function startOwner(mode: 'hold' | 'exit' | 'own-handler'): Promise<Owned> {
-  const child = spawn(process.execPath, ['--import', 'tsx', FIXTURE, base, mode], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', FIXTURE, base, mode], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.once('exit', (code, signal) => resolve({ code, signal })),
   );

@@ -54,10 +54,17 @@ describe('parseConnectionString', () => {
   });
 
   it('rejects what it cannot use, without echoing the string (it may hold a password)', () => {
-    for (const bad of ['mysql://u:hunter22@h/db', 'postgres://u:hunter22@h1,h2/db', 'postgres://u:hunter22@h:99999/db', 'not a url hunter22', 'postgres://u:hunter22@h/db?sslmode=sometimes']) {
+    for (const bad of [
+      'mysql://u:hunter22@h/db',
+      'postgres://u:hunter22@h1,h2/db',
+      'postgres://u:hunter22@h:99999/db',
+      'not a url hunter22',
+      'postgres://u:hunter22@h/db?sslmode=sometimes',
+    ]) {
       assert.throws(
         () => parseConnectionString(bad),
-        (error: unknown) => error instanceof UsageError && !error.message.includes('hunter22') && error.hint !== undefined,
+        (error: unknown) =>
+          error instanceof UsageError && !error.message.includes('hunter22') && error.hint !== undefined,
         bad.replace('hunter22', '…'),
       );
     }
@@ -66,17 +73,34 @@ describe('parseConnectionString', () => {
 
 describe('childEnvFor', () => {
   const password = 'Tr0ub4dor&3-child';
-  const target = parseConnectionString(`postgres://ops:${encodeURIComponent(password)}@127.0.0.1:5544/obexal?sslmode=verify-full&connect_timeout=7`);
+  const target = parseConnectionString(
+    `postgres://ops:${encodeURIComponent(password)}@127.0.0.1:5544/obexal?sslmode=verify-full&connect_timeout=7`,
+  );
 
   it('carries the password only in PGPASSWORD', () => {
-    const env = childEnvFor(target, { PATH: '/usr/bin', HOME: '/home/ops', AWS_SECRET_ACCESS_KEY: 'nope', DATABASE_URL: 'postgres://x:y@z/w' });
+    const env = childEnvFor(target, {
+      PATH: '/usr/bin',
+      HOME: '/home/ops',
+      AWS_SECRET_ACCESS_KEY: 'nope',
+      DATABASE_URL: 'postgres://x:y@z/w',
+    });
     assert.equal(env.PGPASSWORD, password);
-    const holders = Object.entries(env).filter(([, value]) => value.includes(password) || value.includes(encodeURIComponent(password)));
-    assert.deepEqual(holders.map(([name]) => name), ['PGPASSWORD']);
+    const holders = Object.entries(env).filter(
+      ([, value]) => value.includes(password) || value.includes(encodeURIComponent(password)),
+    );
+    assert.deepEqual(
+      holders.map(([name]) => name),
+      ['PGPASSWORD'],
+    );
   });
 
   it('is the libpq variables plus PATH, HOME and a UTF-8 C locale, nothing inherited besides', () => {
-    const env = childEnvFor(target, { PATH: '/usr/bin', HOME: '/home/ops', AWS_SECRET_ACCESS_KEY: 'nope', DATABASE_URL: 'postgres://x:y@z/w' });
+    const env = childEnvFor(target, {
+      PATH: '/usr/bin',
+      HOME: '/home/ops',
+      AWS_SECRET_ACCESS_KEY: 'nope',
+      DATABASE_URL: 'postgres://x:y@z/w',
+    });
     assert.deepEqual(env, {
       PGHOST: '127.0.0.1',
       PGPORT: '5544',
@@ -108,7 +132,10 @@ describe('redactedUrl and targetUrl', () => {
   });
 
   it('round-trips through targetUrl, socket hosts and encoded passwords included', () => {
-    for (const url of ['postgres://u:a%40b%2Fc@[::1]:5433/d%20b?sslmode=require', 'postgres://u:pw2@/obexal?host=/run/pg&port=6000']) {
+    for (const url of [
+      'postgres://u:a%40b%2Fc@[::1]:5433/d%20b?sslmode=require',
+      'postgres://u:pw2@/obexal?host=/run/pg&port=6000',
+    ]) {
       const target = parseConnectionString(url);
       assert.deepEqual(parseConnectionString(targetUrl(target)), target);
     }

@@ -44,7 +44,10 @@ export function sql<T extends Record<string, unknown>>(sandbox: PitrSandbox, tex
 export async function archiveCurrentWal(sandbox: PitrSandbox): Promise<void> {
   const [switched] = await sql<{ wal: string }>(sandbox, 'SELECT pg_walfile_name(pg_switch_wal()) AS wal');
   for (let i = 0; i < 300; i++) {
-    const [state] = await sql<{ last: string | null }>(sandbox, 'SELECT last_archived_wal AS last FROM pg_stat_archiver');
+    const [state] = await sql<{ last: string | null }>(
+      sandbox,
+      'SELECT last_archived_wal AS last FROM pg_stat_archiver',
+    );
     if (state?.last && switched && state.last >= switched.wal) return;
     await new Promise((resolve) => setTimeout(resolve, 200));
   }

@@ -46,7 +46,8 @@ function refuses(url: string): Promise<boolean> {
 
 const webhookCount = (env: Record<string, string>) =>
   withClient(parseConnectionString(env.DATABASE_URL!), async (client) =>
-    Number((await client.query<{ n: string }>('SELECT count(*) AS n FROM webhooks')).rows[0]?.n));
+    Number((await client.query<{ n: string }>('SELECT count(*) AS n FROM webhooks')).rows[0]?.n),
+  );
 
 const skip = installed('pgbackrest') && installed('openssl') ? false : 'pgbackrest or openssl is not installed';
 
@@ -73,8 +74,14 @@ describe('practice up --scenario pitr', { timeout: 1_500_000, skip }, () => {
     const time = /try: CONFIRM=yes obexal-runbook restore --to (\S+)/.exec(header)?.[1];
     assert.ok(time, `the env file's header prints the time to restore to:\n${header.slice(0, 3000)}`);
     assert.match(time, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/, 'a time as an operator would type it');
-    const settings = ['PITR_S3_ENDPOINT', 'PITR_S3_CA_FILE', 'PITR_CONFIG_FILE', 'PITR_CIPHER_PASS_COMMAND',
-      'PITR_RESTART_COMMAND', 'PITR_STANZA'];
+    const settings = [
+      'PITR_S3_ENDPOINT',
+      'PITR_S3_CA_FILE',
+      'PITR_CONFIG_FILE',
+      'PITR_CIPHER_PASS_COMMAND',
+      'PITR_RESTART_COMMAND',
+      'PITR_STANZA',
+    ];
     for (const name of settings) {
       assert.ok(env[name], `${name} is in the env file`);
     }

@@ -53,95 +53,129 @@ async function confirmTarget(pty: PtySession, since: number): Promise<string> {
   return token;
 }
 
-test('practice: backup, menu back, drill, restore stopped before the swap, resumed past the swap, retention, Quit', { timeout: 900_000 }, async () => {
-  const command = `${shellQuote(process.execPath)} -- ${shellQuote(BIN)} practice; echo "status=$?"`;
-  const env = { HOME: home, XDG_STATE_HOME: undefined };
-  await withPty(`sh -c ${shellQuote(command)}`, { cwd: ROOT, cols: 120, rows: 40, env, timeoutMs: 120_000 }, async (pty) => {
-    await pty.waitFor('Quit', { timeoutMs: 240_000 });
-    assert.match(pty.text(), /backup\s+obexal-\d{8}T\d{6}Z\.dump\.age \(verified/, 'the sandbox starts with a verified dump');
-    assert.match(pty.text(), /Practice: your own sandbox/, 'the first start shows the tour');
-    assert.match(pty.text(), /Enter choose \(digits do nothing\)/);
+test(
+  'practice: backup, menu back, drill, restore stopped before the swap, resumed past the swap, retention, Quit',
+  { timeout: 900_000 },
+  async () => {
+    const command = `${shellQuote(process.execPath)} -- ${shellQuote(BIN)} practice; echo "status=$?"`;
+    const env = { HOME: home, XDG_STATE_HOME: undefined };
+    await withPty(
+      `sh -c ${shellQuote(command)}`,
+      { cwd: ROOT, cols: 120, rows: 40, env, timeoutMs: 120_000 },
+      async (pty) => {
+        await pty.waitFor('Quit', { timeoutMs: 240_000 });
+        assert.match(
+          pty.text(),
+          /backup\s+obexal-\d{8}T\d{6}Z\.dump\.age \(verified/,
+          'the sandbox starts with a verified dump',
+        );
+        assert.match(pty.text(), /Practice: your own sandbox/, 'the first start shows the tour');
+        assert.match(pty.text(), /Enter choose \(digits do nothing\)/);
 
-    // 1. Backup from the menu; the vault checklist; the menu comes back, cursor on Back up, sandbox still up.
-    let since = pty.mark();
-    pty.write(keys.enter);
-    await tickChecklist(pty, 3);
-    await pty.waitFor(/✔ backup finished/, { since, timeoutMs: 240_000 });
-    await pty.waitFor(/❯ Back up the Obexal database/, { since: pty.mark() - 4_000 });
-    assert.doesNotMatch(pty.text(), /Practice sandbox stopped/, 'the sandbox is still up after the run');
+        // 1. Backup from the menu; the vault checklist; the menu comes back, cursor on Back up, sandbox still up.
+        let since = pty.mark();
+        pty.write(keys.enter);
+        await tickChecklist(pty, 3);
+        await pty.waitFor(/✔ backup finished/, { since, timeoutMs: 240_000 });
+        await pty.waitFor(/❯ Back up the Obexal database/, { since: pty.mark() - 4_000 });
+        assert.doesNotMatch(pty.text(), /Practice sandbox stopped/, 'the sandbox is still up after the run');
 
-    // 2. Drill on the same sandbox.
-    await press(pty, keys.down, /❯ Restore drill/);
-    since = pty.mark();
-    pty.write(keys.enter);
-    await tickChecklist(pty, 3);
-    await pty.waitFor(/✔ drill finished/, { since, timeoutMs: 300_000 });
+        // 2. Drill on the same sandbox.
+        await press(pty, keys.down, /❯ Restore drill/);
+        since = pty.mark();
+        pty.write(keys.enter);
+        await tickChecklist(pty, 3);
+        await pty.waitFor(/✔ drill finished/, { since, timeoutMs: 300_000 });
 
-    // 3. Restore: asks once more, then the dump, the typed target; Ctrl+C during the copy step; stop it.
-    // (Below the drill: key-rotation, physical-backup, pitr-drill, pitr-restore, pitr-setup, reencrypt-secrets.)
-    await press(pty, keys.down.repeat(7), /❯ Restore the Obexal database from a dump/);
-    await press(pty, keys.enter, 'Start “Restore the Obexal database from a dump”?');
-    await press(pty, keys.down, /❯ Yes, start restore now/);
-    since = pty.mark();
-    pty.write(keys.enter);
-    await pty.waitFor(/\? .*[Dd]ump/, { since, timeoutMs: 120_000 });
-    await press(pty, keys.enter, /✔ Choose the dump/, 120_000);
-    await confirmTarget(pty, since);
-    await pty.waitFor(new RegExp(`${SPINNER} ${COPY}[\\s\\S]*before the swap`), { since, timeoutMs: 120_000 });
-    let dialog = await press(pty, keys.ctrlC, STOP_BEFORE_SWAP);
-    assert.match(dialog, /[Bb]efore the swap[,:] stopping (now )?drops the half-restored copy/);
-    await press(pty, 'y', /What now\?|Retry it or stop/);
-    since = pty.mark();
-    pty.write(keys.enter); // "Stop the run" is highlighted
-    await pty.waitFor(/restore interrupted/, { since, timeoutMs: 120_000 });
-    const stopped = pty.text().slice(since);
-    assert.match(stopped, /stopped before the swap: \S+\/obexal was not replaced/, 'the summary names the database as not replaced');
-    assert.doesNotMatch(stopped, /restore failed|exit 1 /, 'a stop is not a failure');
+        // 3. Restore: asks once more, then the dump, the typed target; Ctrl+C during the copy step; stop it.
+        // (Below the drill: key-rotation, physical-backup, pitr-drill, pitr-restore, pitr-setup, reencrypt-secrets.)
+        await press(pty, keys.down.repeat(7), /❯ Restore the Obexal database from a dump/);
+        await press(pty, keys.enter, 'Start “Restore the Obexal database from a dump”?');
+        await press(pty, keys.down, /❯ Yes, start restore now/);
+        since = pty.mark();
+        pty.write(keys.enter);
+        await pty.waitFor(/\? .*[Dd]ump/, { since, timeoutMs: 120_000 });
+        await press(pty, keys.enter, /✔ Choose the dump/, 120_000);
+        await confirmTarget(pty, since);
+        await pty.waitFor(new RegExp(`${SPINNER} ${COPY}[\\s\\S]*before the swap`), { since, timeoutMs: 120_000 });
+        let dialog = await press(pty, keys.ctrlC, STOP_BEFORE_SWAP);
+        assert.match(dialog, /[Bb]efore the swap[,:] stopping (now )?drops the half-restored copy/);
+        await press(pty, 'y', /What now\?|Retry it or stop/);
+        since = pty.mark();
+        pty.write(keys.enter); // "Stop the run" is highlighted
+        await pty.waitFor(/restore interrupted/, { since, timeoutMs: 120_000 });
+        const stopped = pty.text().slice(since);
+        assert.match(
+          stopped,
+          /stopped before the swap: \S+\/obexal was not replaced/,
+          'the summary names the database as not replaced',
+        );
+        assert.doesNotMatch(stopped, /restore failed|exit 1 /, 'a stop is not a failure');
 
-    // 4. Resume it from Recent runs; Ctrl+C in the copy step, the dialog left open: it follows the run past the swap.
-    await pty.waitFor(/❯ Restore the Obexal database from a dump/, { since });
-    await press(pty, keys.down.repeat(3), /❯ Recent runs/);
-    await press(pty, keys.enter, /restore {2}interrupted {2}\(Enter: resume\)/);
-    await press(pty, keys.enter, /Start “Restore the Obexal database from a dump \(resume/);
-    await press(pty, keys.down, /❯ Yes, start/);
-    since = pty.mark();
-    pty.write(keys.enter);
-    await pty.waitFor(/resumed from/, { since, timeoutMs: 120_000 });
-    // The resumed run offers the dump the earlier run had chosen first; Enter keeps it.
-    await pty.waitFor(/❯ .*← the earlier run's/, { since, timeoutMs: 120_000 });
-    pty.write(keys.enter);
-    await confirmTarget(pty, since);
-    await pty.waitFor(new RegExp(`${SPINNER} ${COPY}[\\s\\S]*before the swap`), { since: pty.mark() - 200, timeoutMs: 120_000 });
-    dialog = await press(pty, keys.ctrlC, STOP_BEFORE_SWAP);
-    assert.match(dialog, /║ {3}before the swap: stopping now drops the/);
-    const passed = await pty.waitFor(/║ {3}after the swap: obexal is the restored database/, { since: pty.mark() - dialog.length, timeoutMs: 120_000 });
-    assert.match(passed, /Stop “[^”]+” now\?[\s\S]*║ {3}after the swap: obexal is the restored database/, 'the open dialog changed after the swap');
-    assert.doesNotMatch(passed.slice(passed.lastIndexOf('Stop “')), /Stop “Swap: restore into a copy/, 'the dialog names the step it would stop now');
-    pty.write('n');
-    await pty.waitFor(/✔ restore finished/, { since, timeoutMs: 300_000 });
-    const restored = pty.text().slice(since);
-    assert.match(restored, /What to keep from this run:[\s\S]*sessions are gone/, 'what to do next is repeated in the summary');
-    assert.match(restored, /__before_/, 'the kept copy to drop is named');
+        // 4. Resume it from Recent runs; Ctrl+C in the copy step, the dialog left open: it follows the run past the swap.
+        await pty.waitFor(/❯ Restore the Obexal database from a dump/, { since });
+        await press(pty, keys.down.repeat(3), /❯ Recent runs/);
+        await press(pty, keys.enter, /restore {2}interrupted {2}\(Enter: resume\)/);
+        await press(pty, keys.enter, /Start “Restore the Obexal database from a dump \(resume/);
+        await press(pty, keys.down, /❯ Yes, start/);
+        since = pty.mark();
+        pty.write(keys.enter);
+        await pty.waitFor(/resumed from/, { since, timeoutMs: 120_000 });
+        // The resumed run offers the dump the earlier run had chosen first; Enter keeps it.
+        await pty.waitFor(/❯ .*← the earlier run's/, { since, timeoutMs: 120_000 });
+        pty.write(keys.enter);
+        await confirmTarget(pty, since);
+        await pty.waitFor(new RegExp(`${SPINNER} ${COPY}[\\s\\S]*before the swap`), {
+          since: pty.mark() - 200,
+          timeoutMs: 120_000,
+        });
+        dialog = await press(pty, keys.ctrlC, STOP_BEFORE_SWAP);
+        assert.match(dialog, /║ {3}before the swap: stopping now drops the/);
+        const passed = await pty.waitFor(/║ {3}after the swap: obexal is the restored database/, {
+          since: pty.mark() - dialog.length,
+          timeoutMs: 120_000,
+        });
+        assert.match(
+          passed,
+          /Stop “[^”]+” now\?[\s\S]*║ {3}after the swap: obexal is the restored database/,
+          'the open dialog changed after the swap',
+        );
+        assert.doesNotMatch(
+          passed.slice(passed.lastIndexOf('Stop “')),
+          /Stop “Swap: restore into a copy/,
+          'the dialog names the step it would stop now',
+        );
+        pty.write('n');
+        await pty.waitFor(/✔ restore finished/, { since, timeoutMs: 300_000 });
+        const restored = pty.text().slice(since);
+        assert.match(
+          restored,
+          /What to keep from this run:[\s\S]*sessions are gone/,
+          'what to do next is repeated in the summary',
+        );
+        assert.match(restored, /__before_/, 'the kept copy to drop is named');
 
-    // 5. Retention report in full, GDPR paragraph on screen.
-    await pty.waitFor(/❯ Recent runs/, { since });
-    await press(pty, keys.up.repeat(2), /❯ Retention report/);
-    since = pty.mark();
-    pty.write(keys.enter);
-    await pty.waitFor('What should retention do?', { since, timeoutMs: 120_000 });
-    await press(pty, keys.enter, /retention finished/, 180_000);
-    const report = pty.text().slice(since);
-    assert.match(report, /GDPR \(record of processing, backups\):/);
-    assert.match(report, /Personal data erased from Obexal today/);
-    assert.match(report, /A restore of a backup brings erased accounts back/);
+        // 5. Retention report in full, GDPR paragraph on screen.
+        await pty.waitFor(/❯ Recent runs/, { since });
+        await press(pty, keys.up.repeat(2), /❯ Retention report/);
+        since = pty.mark();
+        pty.write(keys.enter);
+        await pty.waitFor('What should retention do?', { since, timeoutMs: 120_000 });
+        await press(pty, keys.enter, /retention finished/, 180_000);
+        const report = pty.text().slice(since);
+        assert.match(report, /GDPR \(record of processing, backups\):/);
+        assert.match(report, /Personal data erased from Obexal today/);
+        assert.match(report, /A restore of a backup brings erased accounts back/);
 
-    // 6. Quit removes the sandbox.
-    await pty.waitFor(/❯ Retention report/, { since });
-    await press(pty, keys.down.repeat(5), /❯ Quit/);
-    pty.write(keys.enter);
-    await pty.waitFor('status=', { timeoutMs: 120_000 });
-    assert.match(pty.text(), /Practice sandbox stopped and removed/);
-    assert.match(pty.text(), /status=0/);
-    if (process.env.PTY_DUMP) (await import('node:fs')).writeFileSync(process.env.PTY_DUMP, pty.text());
-  });
-});
+        // 6. Quit removes the sandbox.
+        await pty.waitFor(/❯ Retention report/, { since });
+        await press(pty, keys.down.repeat(5), /❯ Quit/);
+        pty.write(keys.enter);
+        await pty.waitFor('status=', { timeoutMs: 120_000 });
+        assert.match(pty.text(), /Practice sandbox stopped and removed/);
+        assert.match(pty.text(), /status=0/);
+        if (process.env.PTY_DUMP) (await import('node:fs')).writeFileSync(process.env.PTY_DUMP, pty.text());
+      },
+    );
+  },
+);

@@ -25,11 +25,16 @@ describe('schema profile on a database not shaped like Obexal', () => {
     const migration = await withDatabaseUrl(foreign.url, (client) => readSchemaMigration(client));
     assert.deepEqual(migration, { version: '20260218183352', name: null });
     const applied = await withDatabaseUrl(foreign.url, (client) => readAppliedMigrations(client));
-    assert.deepEqual(applied.map((m) => m.version), [9, 20240101000000, 20251231235959, 20260218183352]);
+    assert.deepEqual(
+      applied.map((m) => m.version),
+      [9, 20240101000000, 20251231235959, 20260218183352],
+    );
   });
 
   it('counts every table under its own key: public."sales.orders" and sales.orders do not collide', async () => {
-    const counts = await withDatabaseUrl(foreign.url, async (client) => countRows(client, await listUserTables(client)));
+    const counts = await withDatabaseUrl(foreign.url, async (client) =>
+      countRows(client, await listUserTables(client)),
+    );
     assert.equal(counts['"sales.orders"'], 3);
     assert.equal(counts['sales.orders'], 11);
     assert.equal(counts['"odd.name"'], 7);
@@ -39,7 +44,9 @@ describe('schema profile on a database not shaped like Obexal', () => {
   });
 
   it('reads an old manifest key of a dotted public name through its other reading', async () => {
-    const outcome = await withDatabaseUrl(foreign.url, (client) => compareRowCounts(client, { 'odd.name': 7, users_missing: 1 }, 'exact'));
+    const outcome = await withDatabaseUrl(foreign.url, (client) =>
+      compareRowCounts(client, { 'odd.name': 7, users_missing: 1 }, 'exact'),
+    );
     assert.equal(outcome.ok, false);
     assert.doesNotMatch(outcome.detail, /odd\.name/);
     assert.match(outcome.detail, /users_missing: no such table/);
@@ -56,7 +63,9 @@ describe('schema profile on a database not shaped like Obexal', () => {
   });
 
   it('advises, not fails, when an Obexal-shaped check finds a difference; not checked when the manifest recorded none', async () => {
-    const differs = await withDatabaseUrl(foreign.url, (client) => checkMigration(client, resolveProfile(), '20250101000000'));
+    const differs = await withDatabaseUrl(foreign.url, (client) =>
+      checkMigration(client, resolveProfile(), '20250101000000'),
+    );
     assert.equal(differs.status, 'advice');
     assert.equal(differs.ok, true);
     const old = await withDatabaseUrl(foreign.url, (client) => checkMigration(client, resolveProfile(), null));
@@ -78,8 +87,14 @@ describe('schema profile pointed at real table names', () => {
   });
 
   it('finds the append-only log through PROFILE_AUDIT_TABLE and its column settings', async () => {
-    const values: Record<string, string> = { PROFILE_AUDIT_TABLE: 'app.events', PROFILE_AUDIT_ACTION_COLUMN: 'kind', PROFILE_AUDIT_TIME_COLUMN: 'at' };
-    const outcome = await withDatabaseUrl(url, (client) => checkAuditTrigger(client, resolveProfile({ get: (n) => values[n] })));
+    const values: Record<string, string> = {
+      PROFILE_AUDIT_TABLE: 'app.events',
+      PROFILE_AUDIT_ACTION_COLUMN: 'kind',
+      PROFILE_AUDIT_TIME_COLUMN: 'at',
+    };
+    const outcome = await withDatabaseUrl(url, (client) =>
+      checkAuditTrigger(client, resolveProfile({ get: (n) => values[n] })),
+    );
     assert.equal(outcome.status, 'ok', outcome.detail);
     assert.match(outcome.detail, /events_append_only rejected an UPDATE/);
     const defaults = await withDatabaseUrl(url, (client) => checkAuditTrigger(client, resolveProfile()));

@@ -32,7 +32,10 @@ describe('table keys', () => {
   it('reads the keys of old manifests, and lists the other reading of a dotted one', () => {
     assert.deepEqual(parseTableKey('users'), { schema: 'public', name: 'users' });
     assert.deepEqual(parseTableKey('sales.orders'), { schema: 'sales', name: 'orders' });
-    assert.deepEqual(tableKeyCandidates('odd.name'), [{ schema: 'odd', name: 'name' }, { schema: 'public', name: 'odd.name' }]);
+    assert.deepEqual(tableKeyCandidates('odd.name'), [
+      { schema: 'odd', name: 'name' },
+      { schema: 'public', name: 'odd.name' },
+    ]);
     assert.deepEqual(tableKeyCandidates('"odd.name"'), [{ schema: 'public', name: 'odd.name' }]);
   });
 
@@ -54,12 +57,14 @@ describe('schema profile settings', () => {
   });
 
   it('takes real table names from PROFILE_* settings, and none turns a check off with the reason', () => {
-    const profile = resolveProfile(settings({
-      PROFILE_AUDIT_TABLE: 'app.events',
-      PROFILE_AUDIT_ACTION_COLUMN: 'kind',
-      PROFILE_MIGRATIONS_TABLE: 'none',
-      PROFILE_ENCRYPTED_COLUMNS: 'app.totp.seed_enc:user_id, "Keys".pem:kid',
-    }));
+    const profile = resolveProfile(
+      settings({
+        PROFILE_AUDIT_TABLE: 'app.events',
+        PROFILE_AUDIT_ACTION_COLUMN: 'kind',
+        PROFILE_MIGRATIONS_TABLE: 'none',
+        PROFILE_ENCRYPTED_COLUMNS: 'app.totp.seed_enc:user_id, "Keys".pem:kid',
+      }),
+    );
     assert.deepEqual(profile.audit.table, { schema: 'app', name: 'events' });
     assert.equal(profile.audit.action, 'kind');
     assert.equal(profile.migrations.table, undefined);
@@ -97,7 +102,9 @@ describe('production code and the sandbox', () => {
     const offenders = files
       .map((path) => relative(root, path))
       .filter((path) => !path.startsWith('sandbox/') && path !== 'cli/commands/practice.ts')
-      .filter((path) => /from '[^']*\/sandbox\/|import\('[^']*\/sandbox\//.test(readFileSync(join(root, path), 'utf8')));
+      .filter((path) =>
+        /from '[^']*\/sandbox\/|import\('[^']*\/sandbox\//.test(readFileSync(join(root, path), 'utf8')),
+      );
     assert.deepEqual(offenders, []);
   });
 });

@@ -31,8 +31,14 @@ describe('foreign database builder', () => {
     assert.deepEqual(props.settings?.sort(), ['statement_timeout=5s', 'work_mem=8MB'].sort());
     assert.match(props.acl ?? '', /fixture_reader=c\/fixture_owner/);
     assert.ok(db.ownerUrl, 'the owner can log in');
-    const owned = await withDatabaseUrl(db.ownerUrl, async (client) =>
-      (await client.query<{ n: string }>(`SELECT count(*)::text AS n FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname IN ('public', 'sales', 'my.schema') AND c.relkind = 'r' AND pg_get_userbyid(c.relowner) <> 'fixture_owner'`)).rows[0]?.n,
+    const owned = await withDatabaseUrl(
+      db.ownerUrl,
+      async (client) =>
+        (
+          await client.query<{ n: string }>(
+            `SELECT count(*)::text AS n FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname IN ('public', 'sales', 'my.schema') AND c.relkind = 'r' AND pg_get_userbyid(c.relowner) <> 'fixture_owner'`,
+          )
+        ).rows[0]?.n,
     );
     assert.equal(owned, '0', 'every table belongs to the non-superuser owner');
   });
@@ -44,6 +50,9 @@ describe('foreign database builder', () => {
     assert.equal(props.encoding, 'WIN1252');
     assert.equal(props.collate, 'C');
     const hashes = await contentHashes(db.url);
-    assert.ok(hashes['public."sales.orders"'] && hashes['sales.orders'] && hashes['"my.schema".t'], Object.keys(hashes).join(', '));
+    assert.ok(
+      hashes['public."sales.orders"'] && hashes['sales.orders'] && hashes['"my.schema".t'],
+      Object.keys(hashes).join(', '),
+    );
   });
 });

@@ -39,12 +39,24 @@ describe('a non-Obexal database round-trips through backup and restore', () => {
 
   before(async () => {
     cluster = await clusterReady;
-    source = await foreignDatabase(cluster, { prefix: 'realdb', owner: { role: 'realdb_owner', password: 'owner-pw-1' } });
+    source = await foreignDatabase(cluster, {
+      prefix: 'realdb',
+      owner: { role: 'realdb_owner', password: 'owner-pw-1' },
+    });
     home = testHome('obexal-realdb-');
     const identity = ageIdentity(tempDir('obexal-realdb-keys-'));
     identityFile = identity.file;
     // The documented cron line; ENCRYPTION_KEY only so that today's backup may open its key-era register.
-    const backup = await runCli(['backup', '--yes'], { ...home.env, DATABASE_URL: source.url, BACKUP_RECIPIENTS: identity.recipient, ENCRYPTION_KEY: generateEncryptionKey() }, { timeoutMs: 300_000 });
+    const backup = await runCli(
+      ['backup', '--yes'],
+      {
+        ...home.env,
+        DATABASE_URL: source.url,
+        BACKUP_RECIPIENTS: identity.recipient,
+        ENCRYPTION_KEY: generateEncryptionKey(),
+      },
+      { timeoutMs: 300_000 },
+    );
     assert.equal(backup.exitCode, 0, output(backup));
     const backupDir = home.env.BACKUP_DIR as string;
     const names = readdirSync(backupDir);
@@ -123,7 +135,10 @@ describe('a non-Obexal database round-trips through backup and restore', () => {
     const text = output(result);
     assert.equal(result.exitCode, 0, text);
     assert.match(text, /newest audit event: order\.created at 2026-01-01T00:00:00\.000Z/);
-    assert.match(text, /ADVICE \(Obexal check, does not fail the restore\): public\.audit_log append-only trigger: an UPDATE of public\.audit_log was accepted/);
+    assert.match(
+      text,
+      /ADVICE \(Obexal check, does not fail the restore\): public\.audit_log append-only trigger: an UPDATE of public\.audit_log was accepted/,
+    );
     assert.match(text, /not checked: schema migration: PROFILE_MIGRATIONS_TABLE=none/);
     assert.deepEqual(await contentHashes(source.url), hashes);
   });

@@ -11,7 +11,15 @@ import { publicKeyLine } from '../../src/records/ssh-keys.js';
 import type { SigningKey } from '../../src/records/signing-key.js';
 import { appendRecord, verifyRecords } from '../../src/records/store.js';
 import type { AppendedRecord } from '../../src/records/types.js';
-import { appendChain, modeOf, signingKey, sshKeygenVerify, workspace, writeAllowedSigners, type Workspace } from './helpers.js';
+import {
+  appendChain,
+  modeOf,
+  signingKey,
+  sshKeygenVerify,
+  workspace,
+  writeAllowedSigners,
+  type Workspace,
+} from './helpers.js';
 
 describe('record chains', () => {
   let ws: Workspace;
@@ -57,7 +65,13 @@ describe('record chains', () => {
         recordsDir: ws.recordsDir,
         key: key.keyPair,
         principal: key.principal,
-        record: { runbook: 'destroy', runId: 'run-resumed', outcome: 'failed', finishedAt: at.toISOString(), steps: [] },
+        record: {
+          runbook: 'destroy',
+          runId: 'run-resumed',
+          outcome: 'failed',
+          finishedAt: at.toISOString(),
+          steps: [],
+        },
         now: () => at,
       });
     const first = await append();
@@ -91,7 +105,10 @@ describe('record chains', () => {
 
   it('names the first of two swapped records (signatures swapped too, so each still verifies alone)', async () => {
     const [second, fourth] = [chain[1]!, chain[3]!];
-    for (const [a, b] of [[second.path, fourth.path], [second.sigPath, fourth.sigPath]] as const) {
+    for (const [a, b] of [
+      [second.path, fourth.path],
+      [second.sigPath, fourth.sigPath],
+    ] as const) {
       await rename(a, `${a}.swap`);
       await rename(b, a);
       await rename(`${a}.swap`, b);
@@ -112,11 +129,19 @@ describe('record chains', () => {
       const written: AppendedRecord[] = [];
       for (let i = 1; i <= 5; i++) {
         written.push(
-          await appendRecord({ recordsDir: fast.recordsDir, key: fastKey.keyPair, principal: fastKey.principal, record: { runbook: 'backup', runId: `fast-${i}` } }),
+          await appendRecord({
+            recordsDir: fast.recordsDir,
+            key: fastKey.keyPair,
+            principal: fastKey.principal,
+            record: { runbook: 'backup', runId: `fast-${i}` },
+          }),
         );
       }
       const [second, fourth] = [written[1]!, written[3]!];
-      for (const [a, b] of [[second.path, fourth.path], [second.sigPath, fourth.sigPath]] as const) {
+      for (const [a, b] of [
+        [second.path, fourth.path],
+        [second.sigPath, fourth.sigPath],
+      ] as const) {
         await rename(a, `${a}.swap`);
         await rename(b, a);
         await rename(`${a}.swap`, b);

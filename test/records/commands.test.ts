@@ -7,7 +7,13 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { UsageError } from '../../src/core/errors.js';
-import { recordsList, recordsPubkey, recordsShow, recordsVerify, type RecordsSettings } from '../../src/records/commands.js';
+import {
+  recordsList,
+  recordsPubkey,
+  recordsShow,
+  recordsVerify,
+  type RecordsSettings,
+} from '../../src/records/commands.js';
 import { loadOrCreateSigningKey } from '../../src/records/signing-key.js';
 import { listRecords } from '../../src/records/store.js';
 import type { AppendedRecord } from '../../src/records/types.js';
@@ -33,9 +39,13 @@ describe('records commands', () => {
     await writeFile(allowed, text);
     const principal = text.split(' ')[0] as string;
     const record = chain[1]!;
-    const verdict = spawnSync('ssh-keygen', ['-Y', 'verify', '-f', allowed, '-I', principal, '-n', NAMESPACE, '-s', record.sigPath], {
-      input: await readFile(record.path),
-    });
+    const verdict = spawnSync(
+      'ssh-keygen',
+      ['-Y', 'verify', '-f', allowed, '-I', principal, '-n', NAMESPACE, '-s', record.sigPath],
+      {
+        input: await readFile(record.path),
+      },
+    );
     assert.equal(verdict.status, 0, verdict.stderr.toString());
   });
 
@@ -54,7 +64,10 @@ describe('records commands', () => {
     const lines = text.trim().split('\n');
     assert.match(lines[0]!, /^FINISHED\s+RUNBOOK\s+OUTCOME\s+RUN ID\s+FILE$/);
     assert.match(lines[1]!, /run-3/);
-    assert.equal((await recordsList({ ...settings, recordsDir: join(ws.root, 'none') })).text, `no records in ${join(ws.root, 'none')}\n`);
+    assert.equal(
+      (await recordsList({ ...settings, recordsDir: join(ws.root, 'none') })).text,
+      `no records in ${join(ws.root, 'none')}\n`,
+    );
   });
 
   it('show finds a record by run id, file name or path, and reports its signature', async () => {
@@ -65,7 +78,10 @@ describe('records commands', () => {
       assert.ok(text.includes(`previous   ${chain[0]!.file}`));
       assert.ok(text.includes('"runId": "run-2"'));
     }
-    await assert.rejects(recordsShow(settings, 'run-'), (error: unknown) => error instanceof UsageError && /matches 3 records/.test(error.message));
+    await assert.rejects(
+      recordsShow(settings, 'run-'),
+      (error: unknown) => error instanceof UsageError && /matches 3 records/.test(error.message),
+    );
     await assert.rejects(recordsShow(settings, 'nothing-like-it'), UsageError);
 
     const bytes = await readFile(chain[1]!.path);

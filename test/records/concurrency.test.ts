@@ -27,7 +27,9 @@ async function assertLinearChain(ws: Workspace, expected: number): Promise<void>
   const previousFiles = [...records.values()].flatMap((record) => (record.previous ? [record.previous.file] : []));
   assert.equal(new Set(previousFiles).size, expected - 1, 'no two records follow the same one');
   for (const file of previousFiles) assert.ok(records.has(file), `${file} exists`);
-  const leftovers = (await readdir(ws.recordsDir)).filter((name) => name.endsWith('.partial') || name.startsWith('.records.lock'));
+  const leftovers = (await readdir(ws.recordsDir)).filter(
+    (name) => name.endsWith('.partial') || name.startsWith('.records.lock'),
+  );
   assert.deepEqual(leftovers, [], 'no partial file and no lock left behind');
 }
 
@@ -41,12 +43,17 @@ describe('concurrent appends', () => {
   it('ten processes appending at once yield one linear chain that verifies', async () => {
     const key = await signingKey(ws); // created once; the children load it
     const children = Array.from({ length: 10 }, (_, i) =>
-      run(process.execPath, ['--import', 'tsx', appendOne, ws.recordsDir, ws.configDir, `p-${i}`], { cwd: process.cwd() }),
+      run(process.execPath, ['--import', 'tsx', appendOne, ws.recordsDir, ws.configDir, `p-${i}`], {
+        cwd: process.cwd(),
+      }),
     );
     const outputs = await Promise.all(children);
     assert.equal(new Set(outputs.map((o) => o.stdout.trim())).size, 10);
     await assertLinearChain(ws, 10);
-    const result = await verifyRecords({ recordsDir: ws.recordsDir, allowedSignersFile: await writeAllowedSigners(ws, key) });
+    const result = await verifyRecords({
+      recordsDir: ws.recordsDir,
+      allowedSignersFile: await writeAllowedSigners(ws, key),
+    });
     assert.deepEqual(result.problems, []);
     assert.equal(result.checked, 10);
   });
@@ -55,7 +62,13 @@ describe('concurrent appends', () => {
     const key = await signingKey(ws);
     const appended: AppendedRecord[] = await Promise.all(
       Array.from({ length: 10 }, (_, i) =>
-        appendRecord({ recordsDir: ws.recordsDir, key: key.keyPair, principal: key.principal, record: { runbook: 'drill', runId: `q-${i}` }, lockWaitMs: 30_000 }),
+        appendRecord({
+          recordsDir: ws.recordsDir,
+          key: key.keyPair,
+          principal: key.principal,
+          record: { runbook: 'drill', runId: `q-${i}` },
+          lockWaitMs: 30_000,
+        }),
       ),
     );
     assert.equal(appended.filter((a) => a.record.previous === null).length, 1);

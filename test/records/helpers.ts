@@ -38,15 +38,29 @@ export async function writeAllowedSigners(ws: Workspace, key: SigningKey, name =
 }
 
 /** `ssh-keygen -Y verify … < record`: the check an auditor runs without this tool. */
-export function sshKeygenVerify(allowedSigners: string, principal: string, recordPath: string, sigPath = `${recordPath}.sig`) {
-  return spawnSync('ssh-keygen', ['-Y', 'verify', '-f', allowedSigners, '-I', principal, '-n', NAMESPACE, '-s', sigPath], {
-    input: readFileSync(recordPath),
-    encoding: 'utf8',
-  });
+export function sshKeygenVerify(
+  allowedSigners: string,
+  principal: string,
+  recordPath: string,
+  sigPath = `${recordPath}.sig`,
+) {
+  return spawnSync(
+    'ssh-keygen',
+    ['-Y', 'verify', '-f', allowedSigners, '-I', principal, '-n', NAMESPACE, '-s', sigPath],
+    {
+      input: readFileSync(recordPath),
+      encoding: 'utf8',
+    },
+  );
 }
 
 /** Five records a minute apart (the clock injected so that file names sort in chain order). */
-export async function appendChain(ws: Workspace, key: SigningKey, count: number, startMinute = 0): Promise<AppendedRecord[]> {
+export async function appendChain(
+  ws: Workspace,
+  key: SigningKey,
+  count: number,
+  startMinute = 0,
+): Promise<AppendedRecord[]> {
   const appended: AppendedRecord[] = [];
   for (let i = 0; i < count; i++) {
     const at = new Date(Date.UTC(2026, 10, 24, 18, 35 + startMinute + i, 1));
@@ -55,7 +69,13 @@ export async function appendChain(ws: Workspace, key: SigningKey, count: number,
         recordsDir: ws.recordsDir,
         key: key.keyPair,
         principal: key.principal,
-        record: { runbook: 'drill', runId: `run-${startMinute + i + 1}`, outcome: 'passed', finishedAt: at.toISOString(), steps: [] },
+        record: {
+          runbook: 'drill',
+          runId: `run-${startMinute + i + 1}`,
+          outcome: 'passed',
+          finishedAt: at.toISOString(),
+          steps: [],
+        },
         now: () => at,
       }),
     );

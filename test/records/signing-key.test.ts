@@ -36,7 +36,10 @@ describe('the signing key', () => {
     assert.equal(await modeOf(first.path), 0o600);
     assert.equal(await modeOf(ws.configDir), 0o700);
     assert.match(await readFile(first.path, 'utf8'), /^-----BEGIN OPENSSH PRIVATE KEY-----\n/);
-    assert.equal((await readFile(`${first.path}.pub`, 'utf8')).trim(), publicKeyLine(first.keyPair.publicKey, first.principal));
+    assert.equal(
+      (await readFile(`${first.path}.pub`, 'utf8')).trim(),
+      publicKeyLine(first.keyPair.publicKey, first.principal),
+    );
     assert.match(first.fingerprint, /^SHA256:[A-Za-z0-9+/]{43}$/);
 
     const second = await loadOrCreateSigningKey({ configDir: ws.configDir, principal: 'obexal-runbook@backup-1' });
@@ -47,7 +50,9 @@ describe('the signing key', () => {
   });
 
   it('is created once when many first uses race', async () => {
-    const keys = await Promise.all(Array.from({ length: 8 }, () => loadOrCreateSigningKey({ configDir: ws.configDir })));
+    const keys = await Promise.all(
+      Array.from({ length: 8 }, () => loadOrCreateSigningKey({ configDir: ws.configDir })),
+    );
     assert.equal(new Set(keys.map((k) => k.publicKeyLine)).size, 1);
     assert.equal(keys.filter((k) => k.created).length, 1);
     assert.deepEqual((await readdir(ws.configDir)).sort(), ['signing_key', 'signing_key.pub']);
@@ -55,7 +60,11 @@ describe('the signing key', () => {
 
   it('is refused inside RECORDS_DIR, even through a relative path', async () => {
     await assert.rejects(
-      loadOrCreateSigningKey({ configDir: ws.configDir, recordsDir: ws.recordsDir, signingKeyFile: join(ws.recordsDir, 'sub', '..', 'key') }),
+      loadOrCreateSigningKey({
+        configDir: ws.configDir,
+        recordsDir: ws.recordsDir,
+        signingKeyFile: join(ws.recordsDir, 'sub', '..', 'key'),
+      }),
       (error: unknown) => {
         assert.ok(error instanceof UsageError);
         assert.match(error.message, /inside RECORDS_DIR/);
@@ -63,17 +72,23 @@ describe('the signing key', () => {
         return true;
       },
     );
-    await assert.rejects(loadOrCreateSigningKey({ configDir: join(ws.recordsDir, 'config'), recordsDir: ws.recordsDir }), UsageError);
+    await assert.rejects(
+      loadOrCreateSigningKey({ configDir: join(ws.recordsDir, 'config'), recordsDir: ws.recordsDir }),
+      UsageError,
+    );
     assert.deepEqual(await readdir(ws.root), [], 'nothing was written');
   });
 
   it('refuses a SIGNING_KEY_FILE that is missing or readable by others', async () => {
     const missing = join(ws.root, 'nope');
-    await assert.rejects(loadOrCreateSigningKey({ configDir: ws.configDir, signingKeyFile: missing }), (error: unknown) => {
-      assert.ok(error instanceof StepFailedError);
-      assert.match(error.hint ?? '', /ssh-keygen -t ed25519/);
-      return true;
-    });
+    await assert.rejects(
+      loadOrCreateSigningKey({ configDir: ws.configDir, signingKeyFile: missing }),
+      (error: unknown) => {
+        assert.ok(error instanceof StepFailedError);
+        assert.match(error.hint ?? '', /ssh-keygen -t ed25519/);
+        return true;
+      },
+    );
     const own = await loadOrCreateSigningKey({ configDir: ws.configDir });
     await chmod(own.path, 0o644);
     await assert.rejects(loadOrCreateSigningKey({ configDir: ws.configDir }), (error: unknown) => {
@@ -89,7 +104,8 @@ describe('the signing key', () => {
     const line = allowedSignersLine('obexal-runbook@db-1', pair.publicKey);
     assert.equal(line, `obexal-runbook@db-1 namespaces="${NS}" ${publicKeyLine(pair.publicKey)}`);
     assert.equal(allowedSignersLine('obexal-runbook@db-1', `${publicKeyLine(pair.publicKey)} some comment`), line);
-    for (const bad of ['two words', 'a,b', 'x"y', '*', '']) assert.throws(() => allowedSignersLine(bad, pair.publicKey), UsageError);
+    for (const bad of ['two words', 'a,b', 'x"y', '*', ''])
+      assert.throws(() => allowedSignersLine(bad, pair.publicKey), UsageError);
     await mkdir(ws.configDir, { recursive: true });
     await assert.rejects(loadOrCreateSigningKey({ configDir: ws.configDir, principal: 'has space' }), UsageError);
   });

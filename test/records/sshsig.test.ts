@@ -48,7 +48,11 @@ describe('OpenSSH signatures', () => {
     const bad = sshKeygenVerify(allowed, key.principal, appended.path);
     assert.notEqual(bad.status, 0, 'ssh-keygen must reject the changed record');
 
-    const result = await verifyRecords({ recordsDir: ws.recordsDir, allowedSignersFile: allowed, localPublicKey: key.keyPair.publicKey });
+    const result = await verifyRecords({
+      recordsDir: ws.recordsDir,
+      allowedSignersFile: allowed,
+      localPublicKey: key.keyPair.publicKey,
+    });
     assert.equal(result.ok, false);
     assert.equal(result.problems[0]?.file, appended.file);
     assert.equal(result.problems[0]?.kind, 'bad-signature');
@@ -65,7 +69,9 @@ describe('OpenSSH signatures', () => {
 
     const message = join(ws.root, 'message.json');
     await writeFile(message, '{"hello":"world"}\n');
-    const signed = spawnSync('ssh-keygen', ['-Y', 'sign', '-f', key.path, '-n', NAMESPACE, message], { encoding: 'utf8' });
+    const signed = spawnSync('ssh-keygen', ['-Y', 'sign', '-f', key.path, '-n', NAMESPACE, message], {
+      encoding: 'utf8',
+    });
     assert.equal(signed.status, 0, signed.stderr);
     const armored = await readFile(`${message}.sig`, 'utf8');
     const verdict = verifySshsig(await readFile(message), armored);
@@ -95,7 +101,11 @@ describe('OpenSSH signatures', () => {
     const file = join(ws.root, 'operator_key');
     const made = spawnSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'ops@backup-1', '-f', file]);
     assert.equal(made.status, 0);
-    const operatorKey = await loadOrCreateSigningKey({ configDir: ws.configDir, signingKeyFile: file, principal: 'ops@backup-1' });
+    const operatorKey = await loadOrCreateSigningKey({
+      configDir: ws.configDir,
+      signingKeyFile: file,
+      principal: 'ops@backup-1',
+    });
     assert.equal(operatorKey.created, false);
     assert.equal(operatorKey.keyPair.comment, 'ops@backup-1');
     const appended = await appendRecord({
@@ -112,17 +122,23 @@ describe('OpenSSH signatures', () => {
   it('refuses a key protected by a passphrase, and keys of other types, with a hint', async () => {
     const encrypted = join(ws.root, 'encrypted_key');
     spawnSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', 'correct horse', '-f', encrypted]);
-    await assert.rejects(loadOrCreateSigningKey({ configDir: ws.configDir, signingKeyFile: encrypted }), (error: unknown) => {
-      assert.ok(error instanceof StepFailedError);
-      assert.match(error.message, /passphrase/);
-      assert.match(error.hint ?? '', /ssh-keygen -p/);
-      assert.doesNotMatch(error.message, /correct horse/);
-      return true;
-    });
+    await assert.rejects(
+      loadOrCreateSigningKey({ configDir: ws.configDir, signingKeyFile: encrypted }),
+      (error: unknown) => {
+        assert.ok(error instanceof StepFailedError);
+        assert.match(error.message, /passphrase/);
+        assert.match(error.hint ?? '', /ssh-keygen -p/);
+        assert.doesNotMatch(error.message, /correct horse/);
+        return true;
+      },
+    );
 
     const rsa = join(ws.root, 'rsa_key');
     spawnSync('ssh-keygen', ['-q', '-t', 'rsa', '-b', '2048', '-N', '', '-f', rsa]);
-    assert.throws(() => decodeOpenSshPrivateKey(readFileSync(rsa, 'utf8'), rsa), /ssh-rsa key; records are signed with Ed25519 keys only/);
+    assert.throws(
+      () => decodeOpenSshPrivateKey(readFileSync(rsa, 'utf8'), rsa),
+      /ssh-rsa key; records are signed with Ed25519 keys only/,
+    );
 
     const pem = join(ws.root, 'pem_key');
     const pkcs8 = generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' });

@@ -26,8 +26,14 @@ describe('bucket steps from the command line', () => {
     s3 = await startS3rver();
     useEnvCredentials(s3.env);
     context = contextFor(s3.env);
-    writeFileSync(runbook, 'name: replicate-only\ntitle: Replicate\nsteps:\n  - id: replicate\n    title: Replicate to the bucket\n    action: bucket.replicate\n');
-    writeFileSync(preflightRunbook, 'name: preflight-only\ntitle: Preflight\nsteps:\n  - id: bucket\n    title: Check the bucket\n    action: bucket.preflight\n');
+    writeFileSync(
+      runbook,
+      'name: replicate-only\ntitle: Replicate\nsteps:\n  - id: replicate\n    title: Replicate to the bucket\n    action: bucket.replicate\n',
+    );
+    writeFileSync(
+      preflightRunbook,
+      'name: preflight-only\ntitle: Preflight\nsteps:\n  - id: bucket\n    title: Check the bucket\n    action: bucket.preflight\n',
+    );
   });
   after(async () => {
     closeS3(context);
@@ -42,7 +48,10 @@ describe('bucket steps from the command line', () => {
     const b = await writeFakeBackup(backupDir, { takenAt: ago(HOUR) });
     const down = await runCli([runbook], env({ S3_ENDPOINT: `http://127.0.0.1:${await closedPort()}` }));
     assert.equal(down.exitCode, 1, down.stdout + down.stderr);
-    assert.match(down.stdout, new RegExp(`the local dump ${b.dumpName.replace(/\./g, '\\.')} is complete and kept; the next run replicates it`));
+    assert.match(
+      down.stdout,
+      new RegExp(`the local dump ${b.dumpName.replace(/\./g, '\\.')} is complete and kept; the next run replicates it`),
+    );
     assert.doesNotMatch(down.stdout + down.stderr, /S3RVER_SECRET|\x1b/);
     assert.ok(existsSync(join(backupDir, b.dumpName)));
     assert.equal((await readManifest(backupDir, b.manifestName)).verified.bucket, false);

@@ -80,13 +80,22 @@ describe('replication to the bucket', () => {
     assert.ok(local.verified.bucketCheckedAt);
     const inBucket = await getJson<Manifest>(context, big.manifestName);
     assert.equal(inBucket?.value.verified.bucket, true);
-    assert.equal(JSON.stringify(inBucket?.value), JSON.stringify(JSON.parse(await readFile(join(dir, big.manifestName), 'utf8'))));
+    assert.equal(
+      JSON.stringify(inBucket?.value),
+      JSON.stringify(JSON.parse(await readFile(join(dir, big.manifestName), 'utf8'))),
+    );
 
     // Only ours, complete and within the window went up.
     const names = (await listObjects(context)).map((o) => o.name).sort();
     assert.deepEqual(names, [big.dumpName, big.manifestName, older.dumpName, older.manifestName].sort());
-    assert.ok(lines.some((l) => l.includes('past the retention window')), lines.join('\n'));
-    assert.ok(lines.some((l) => l.includes('no manifest')), lines.join('\n'));
+    assert.ok(
+      lines.some((l) => l.includes('past the retention window')),
+      lines.join('\n'),
+    );
+    assert.ok(
+      lines.some((l) => l.includes('no manifest')),
+      lines.join('\n'),
+    );
 
     // Progress in bytes, towards a total of the uploads plus the full read-back of the newest dump.
     assert.ok(progress.length > 3);
@@ -108,7 +117,14 @@ describe('replication to the bucket', () => {
 
   test('a copy with other content under the same name is replaced', async () => {
     const { PutObjectCommand } = await import('@aws-sdk/client-s3');
-    await context.client.send(new PutObjectCommand({ Bucket: s3.bucket, Key: `obexal/${older.dumpName}`, Body: 'tampered', Metadata: { sha256: '0'.repeat(64) } }));
+    await context.client.send(
+      new PutObjectCommand({
+        Bucket: s3.bucket,
+        Key: `obexal/${older.dumpName}`,
+        Body: 'tampered',
+        Metadata: { sha256: '0'.repeat(64) },
+      }),
+    );
     const result = await replicateBackups(options());
     assert.deepEqual(result.uploaded, [older.dumpName]);
     assert.equal((await headObject(context, older.dumpName))?.size, older.size);
@@ -123,7 +139,12 @@ describe('replication to the bucket', () => {
       assert.ok(error instanceof StepFailedError);
       assert.equal(error.exitCode, 1);
       assert.match(error.message, /unreachable/);
-      assert.match(error.message, new RegExp(`the local dump ${fresh.dumpName.replace(/\./g, '\\.')} is complete and kept; the next run replicates it`));
+      assert.match(
+        error.message,
+        new RegExp(
+          `the local dump ${fresh.dumpName.replace(/\./g, '\\.')} is complete and kept; the next run replicates it`,
+        ),
+      );
       assert.ok(error.hint);
       return true;
     });
@@ -145,7 +166,10 @@ describe('replication to the bucket', () => {
     const bytes = await readFile(join(dir, damaged.dumpName));
     bytes[10] = (bytes[10] ?? 0) ^ 0xff;
     writeFileSync(join(dir, damaged.dumpName), bytes);
-    await assert.rejects(replicateBackups(options()), /could not be replicated: .*obexal-.*changed during the upload|could not be replicated/);
+    await assert.rejects(
+      replicateBackups(options()),
+      /could not be replicated: .*obexal-.*changed during the upload|could not be replicated/,
+    );
     assert.equal(await headObject(context, damaged.dumpName), undefined, 'the damaged upload was removed');
     assert.equal((await readManifest(dir, damaged.manifestName)).verified.bucket, false);
     await rm(join(dir, damaged.dumpName));

@@ -7,7 +7,10 @@ import { createInterface } from 'node:readline';
 
 const [bin, ...args] = process.argv.slice(2);
 // The sandbox pauses after each batch, so the kill lands between two batches whatever the machine's load.
-const child = spawn(process.execPath, [bin, ...args], { env: { ...process.env, REENCRYPT_PAUSE_AFTER_BATCH_MS: '5000' }, stdio: ['ignore', 'pipe', 'inherit'] });
+const child = spawn(process.execPath, [bin, ...args], {
+  env: { ...process.env, REENCRYPT_PAUSE_AFTER_BATCH_MS: '5000' },
+  stdio: ['ignore', 'pipe', 'inherit'],
+});
 let killed = false;
 createInterface({ input: child.stdout }).on('line', (line) => {
   process.stdout.write(`${line}\n`);

@@ -19,7 +19,18 @@ import { runCli, testHome } from '../helpers/cli.js';
 import { withCluster } from '../helpers/pg.js';
 import { sandboxDatabase, type SandboxDatabase } from '../helpers/sandbox-db.js';
 import { scanForSecrets } from '../helpers/secret-scan.js';
-import { ageKeyPair, databasesLike, eraOf, keyVault, makeDump, privateTmp, SANDBOX_AUTH_SERVICE_EXEC, withPg, writeRegisterFile, type MadeDump } from './fixture.js';
+import {
+  ageKeyPair,
+  databasesLike,
+  eraOf,
+  keyVault,
+  makeDump,
+  privateTmp,
+  SANDBOX_AUTH_SERVICE_EXEC,
+  withPg,
+  writeRegisterFile,
+  type MadeDump,
+} from './fixture.js';
 
 const clusterReady = withCluster();
 
@@ -44,11 +55,23 @@ describe('restore of a dump from an older key era', () => {
     const eraA = eraOf('era-a', keyA);
     const eraB = eraOf('era-b', keyB);
     const dumpTime = new Date(Date.now() - 60_000);
-    writeRegisterFile(home.env.BACKUP_DIR!, [{ ...eraA, start: new Date(Date.now() - 86_400_000 * 100).toISOString(), end: null }]);
-    dump = await makeDump({ url: db.url, backupDir: home.env.BACKUP_DIR!, recipient: identity.recipient, eras: [eraA], at: dumpTime });
+    writeRegisterFile(home.env.BACKUP_DIR!, [
+      { ...eraA, start: new Date(Date.now() - 86_400_000 * 100).toISOString(), end: null },
+    ]);
+    dump = await makeDump({
+      url: db.url,
+      backupDir: home.env.BACKUP_DIR!,
+      recipient: identity.recipient,
+      eras: [eraA],
+      at: dumpTime,
+    });
 
     // The rotation after the dump: every secret of the source moves to key B, era B opens.
-    const rotated = await runAuthService(['reencrypt-secrets'], { DATABASE_URL: db.url, ENCRYPTION_KEY: keyB, ENCRYPTION_KEY_OLD: keyA });
+    const rotated = await runAuthService(['reencrypt-secrets'], {
+      DATABASE_URL: db.url,
+      ENCRYPTION_KEY: keyB,
+      ENCRYPTION_KEY_OLD: keyA,
+    });
     assert.equal(rotated.exitCode, 0, rotated.stderr);
     const rotatedAt = new Date().toISOString();
     writeRegisterFile(home.env.BACKUP_DIR!, [
@@ -57,8 +80,16 @@ describe('restore of a dump from an older key era', () => {
     ]);
     // An account deleted after the dump (GDPR: the restore brings it back) and a session that must be ended.
     deletedUser = await withPg(db.url, async (client) => {
-      const user = (await client.query<{ id: string; tenant_id: string }>(`SELECT id, tenant_id FROM users WHERE email <> $1 ORDER BY created_at LIMIT 1`, [db.drill.email])).rows[0]!;
-      await client.query(`INSERT INTO audit_log (tenant_id, action, target) VALUES ($1, 'user.deleted', 'user:' || $2)`, [user.tenant_id, user.id]);
+      const user = (
+        await client.query<{ id: string; tenant_id: string }>(
+          `SELECT id, tenant_id FROM users WHERE email <> $1 ORDER BY created_at LIMIT 1`,
+          [db.drill.email],
+        )
+      ).rows[0]!;
+      await client.query(
+        `INSERT INTO audit_log (tenant_id, action, target) VALUES ($1, 'user.deleted', 'user:' || $2)`,
+        [user.tenant_id, user.id],
+      );
       await client.query('DELETE FROM users WHERE id = $1', [user.id]);
       return user.id;
     });
@@ -102,7 +133,16 @@ describe('restore of a dump from an older key era', () => {
     const appCommand = (word: string) => JSON.stringify(['sh', '-c', `echo ${word} >> "$0"`, appLog]);
     let result;
     try {
-      result = await runCli(['restore', dump.path], { ...env, AUTH_SERVICE_URL: live.baseUrl, APP_STOP_COMMAND: appCommand('stop'), APP_START_COMMAND: appCommand('start') }, { timeoutMs: 300_000 });
+      result = await runCli(
+        ['restore', dump.path],
+        {
+          ...env,
+          AUTH_SERVICE_URL: live.baseUrl,
+          APP_STOP_COMMAND: appCommand('stop'),
+          APP_START_COMMAND: appCommand('start'),
+        },
+        { timeoutMs: 300_000 },
+      );
     } finally {
       await live.stop();
     }
@@ -111,18 +151,30 @@ describe('restore of a dump from an older key era', () => {
     assert.equal(result.exitCode, 0, output);
     assert.match(output, /era "era-a"/);
     assert.match(output, /reencrypt-secrets done/);
-    assert.match(output, new RegExp(`GDPR: 1 account\\(s\\) deleted after the dump .*: ${deletedUser}$`, 'm'), 'the account deleted after the dump is listed, alone (ids only)');
+    assert.match(
+      output,
+      new RegExp(`GDPR: 1 account\\(s\\) deleted after the dump .*: ${deletedUser}$`, 'm'),
+      'the account deleted after the dump is listed, alone (ids only)',
+    );
     assert.match(output, /idle-app/, 'the connected session is listed for the confirmation');
     assert.match(output, /lost/);
     // The application is stopped after pg_restore and the checks of the copy, just before the swap, and started after it.
     assert.equal(readFileSync(appLog, 'utf8'), 'stop\nstart\n');
     const at = (text: string) => output.indexOf(text);
-    assert.ok(at('pg_restore finished') < at('APP_STOP_COMMAND done') && at('APP_STOP_COMMAND done') < at('swapped:') && at('swapped:') < at('APP_START_COMMAND done'), 'stop, swap, start in that order');
+    assert.ok(
+      at('pg_restore finished') < at('APP_STOP_COMMAND done') &&
+        at('APP_STOP_COMMAND done') < at('swapped:') &&
+        at('swapped:') < at('APP_START_COMMAND done'),
+      'stop, swap, start in that order',
+    );
     assert.match(output, /live check: ready after/);
     assert.match(output, /live check: JWKS lists \d+ key\(s\), 2 of the restored database's 2/);
 
     // The deleted account is back (it must be erased again), the previous database is kept.
-    const back = await withPg(db.url, async (client) => (await client.query('SELECT 1 FROM users WHERE id = $1', [deletedUser])).rowCount);
+    const back = await withPg(
+      db.url,
+      async (client) => (await client.query('SELECT 1 FROM users WHERE id = $1', [deletedUser])).rowCount,
+    );
     assert.equal(back, 1);
     const before = await databasesLike(db.url, `${db.database}__before_%`);
     assert.equal(before.length, 1, 'the previous database is kept as <db>__before_<run id>');
@@ -134,7 +186,9 @@ describe('restore of a dump from an older key era', () => {
         `SELECT CASE WHEN s.setrole = 0 THEN NULL ELSE pg_get_userbyid(s.setrole) END AS role, s.setconfig AS config
            FROM pg_db_role_setting s JOIN pg_database d ON d.oid = s.setdatabase WHERE d.datname = current_database() ORDER BY 1 NULLS FIRST`,
       );
-      const db2 = await client.query<{ acl: string; limit: number }>(`SELECT datacl::text AS acl, datconnlimit AS limit FROM pg_database WHERE datname = current_database()`);
+      const db2 = await client.query<{ acl: string; limit: number }>(
+        `SELECT datacl::text AS acl, datconnlimit AS limit FROM pg_database WHERE datname = current_database()`,
+      );
       return { settings: settings.rows, acl: db2.rows[0]!.acl, limit: db2.rows[0]!.limit };
     });
     assert.deepEqual(props.settings, [
@@ -148,7 +202,11 @@ describe('restore of a dump from an older key era', () => {
     // Every secret opens under B alone.
     const b = parseEncryptionKey(keyB);
     await withPg(db.url, async (client) => {
-      for (const [table, column] of [['mfa_totp', 'secret_enc'], ['oidc_signing_keys', 'private_key_enc'], ['webhooks', 'secret_enc']] as const) {
+      for (const [table, column] of [
+        ['mfa_totp', 'secret_enc'],
+        ['oidc_signing_keys', 'private_key_enc'],
+        ['webhooks', 'secret_enc'],
+      ] as const) {
         const rows = await client.query<{ v: string }>(`SELECT ${column} AS v FROM ${table}`);
         assert.ok(rows.rows.length > 0, table);
         for (const row of rows.rows) assert.equal(decryptSecret(row.v, [b]).keyIndex, 0, `${table} under B`);
@@ -156,9 +214,16 @@ describe('restore of a dump from an older key era', () => {
     });
 
     // Nothing decrypted is left behind; no key, identity or password reached the journal, the record or the output.
-    assert.deepEqual(readdirSync(tmp).filter((n) => n.startsWith('obexal-run-')), []);
+    assert.deepEqual(
+      readdirSync(tmp).filter((n) => n.startsWith('obexal-run-')),
+      [],
+    );
     const password = new URL(db.url).password;
-    const findings = scanForSecrets([join(home.dir, 'config'), join(home.env.BACKUP_DIR!, 'records')], [keyA, keyB, identity.identity, password, db.drill.totpSecret], { stdout: result.stdout, stderr: result.stderr });
+    const findings = scanForSecrets(
+      [join(home.dir, 'config'), join(home.env.BACKUP_DIR!, 'records')],
+      [keyA, keyB, identity.identity, password, db.drill.totpSecret],
+      { stdout: result.stdout, stderr: result.stderr },
+    );
     assert.deepEqual(findings, []);
 
     // The signed record of the run: every step timed, the lost-data window and the accounts to erase again;
@@ -169,10 +234,36 @@ describe('restore of a dump from an older key era', () => {
     const record = JSON.parse(readFileSync(join(recordsDir, recordFile), 'utf8'));
     assert.equal(record.outcome, 'ok');
     // Step ids of the new swap order (issue 11); `check` and `reencrypt` are the in-place mode's, skipped here.
-    assert.deepEqual(record.steps.map((st: { id: string }) => st.id), ['select', 'verify', 'key-era', 'inspect', 'preflight', 'confirm', 'lock', 'copy', 'check-copy', 'reencrypt-copy', 'stop-app', 'apply', 'properties', 'start-app', 'check', 'reencrypt', 'after']);
+    assert.deepEqual(
+      record.steps.map((st: { id: string }) => st.id),
+      [
+        'select',
+        'verify',
+        'key-era',
+        'inspect',
+        'preflight',
+        'confirm',
+        'lock',
+        'copy',
+        'check-copy',
+        'reencrypt-copy',
+        'stop-app',
+        'apply',
+        'properties',
+        'start-app',
+        'check',
+        'reencrypt',
+        'after',
+      ],
+    );
     const inPlaceOnly = new Set(['check', 'reencrypt']);
-    for (const step of record.steps.filter((st: { id: string }) => !inPlaceOnly.has(st.id))) assert.ok(step.outcome === 'ok' && typeof step.durationMs === 'number' && step.startedAt && step.finishedAt, JSON.stringify(step).slice(0, 200));
-    for (const step of record.steps.filter((st: { id: string }) => inPlaceOnly.has(st.id))) assert.equal(step.outcome, 'skipped');
+    for (const step of record.steps.filter((st: { id: string }) => !inPlaceOnly.has(st.id)))
+      assert.ok(
+        step.outcome === 'ok' && typeof step.durationMs === 'number' && step.startedAt && step.finishedAt,
+        JSON.stringify(step).slice(0, 200),
+      );
+    for (const step of record.steps.filter((st: { id: string }) => inPlaceOnly.has(st.id)))
+      assert.equal(step.outcome, 'skipped');
     assert.ok(record.details.lostDataWindow.durationMs > 0);
     assert.deepEqual(record.details.deletedAccountsToEraseAgain, [deletedUser]);
     const verified = await runCli(['records', 'verify'], env);
@@ -184,10 +275,19 @@ describe('restore of a dump from an older key era', () => {
     const service = await startAuthService({ DATABASE_URL: db.url, ENCRYPTION_KEY: keyB });
     try {
       const signal = AbortSignal.timeout(60_000);
-      const kids = await withPg(db.url, async (c) => (await c.query<{ kid: string }>(`SELECT kid FROM oidc_signing_keys WHERE status IN ('active', 'retired')`)).rows.map((r) => r.kid));
+      const kids = await withPg(db.url, async (c) =>
+        (
+          await c.query<{ kid: string }>(`SELECT kid FROM oidc_signing_keys WHERE status IN ('active', 'retired')`)
+        ).rows.map((r) => r.kid),
+      );
       const jwks = await checkJwks(service.baseUrl, OBEXAL_ENDPOINTS, kids, signal);
       assert.ok(jwks.passed, jwks.reason);
-      const login = await checkLogin(service.baseUrl, OBEXAL_ENDPOINTS, { tenant: DRILL_TENANT.slug, email: db.drill.email, password: db.drill.password }, signal);
+      const login = await checkLogin(
+        service.baseUrl,
+        OBEXAL_ENDPOINTS,
+        { tenant: DRILL_TENANT.slug, email: db.drill.email, password: db.drill.password },
+        signal,
+      );
       assert.ok(login.verdict.passed && login.mfaToken, login.verdict.reason);
       const mfa = await checkMfa(service.baseUrl, OBEXAL_ENDPOINTS, login.mfaToken, db.drill.totpSecret, signal);
       assert.ok(mfa.verdict.passed && mfa.sessionCookie, mfa.verdict.reason);
@@ -203,7 +303,9 @@ describe('restore of a dump from an older key era', () => {
     mkdirSync(alone);
     const copy = join(alone, dump.name);
     copyFileSync(dump.path, copy);
-    await withPg(db.url, (c) => c.query(`INSERT INTO audit_log (action, target) VALUES ('test.marker', 'before-second-restore')`));
+    await withPg(db.url, (c) =>
+      c.query(`INSERT INTO audit_log (action, target) VALUES ('test.marker', 'before-second-restore')`),
+    );
     // TMPDIR on a RAM-backed file system (where this machine has one): honoured, and the run warns about it.
     const ramBacked = existsSync('/dev/shm') && Number((await statfs('/dev/shm')).type) === 0x01021994;
     const tmp = ramBacked ? mkdtempSync('/dev/shm/obexal-restore-tmp-') : privateTmp();
@@ -224,15 +326,28 @@ describe('restore of a dump from an older key era', () => {
     assert.match(output, /no manifest for this dump/);
     assert.match(output, /checked: the whole archive read by pg_restore/);
     assert.match(output, /not checked: SHA-256 against a manifest/);
-    if (ramBacked) assert.match(output, new RegExp(`the private folder ${tmp}/obexal-run-\\S+ is on a RAM-backed file system: .*set TMPDIR to a disk folder`));
+    if (ramBacked)
+      assert.match(
+        output,
+        new RegExp(
+          `the private folder ${tmp}/obexal-run-\\S+ is on a RAM-backed file system: .*set TMPDIR to a disk folder`,
+        ),
+      );
     assert.match(output, /accepted \(ENCRYPTION_KEY_OLD item 1\): opens \d+ of the \d+ values tried from the dump/);
-    const marker = await withPg(db.url, async (c) => (await c.query(`SELECT 1 FROM audit_log WHERE target = 'before-second-restore'`)).rowCount);
+    const marker = await withPg(
+      db.url,
+      async (c) => (await c.query(`SELECT 1 FROM audit_log WHERE target = 'before-second-restore'`)).rowCount,
+    );
     assert.equal(marker, 0);
     const b = parseEncryptionKey(keyB);
     await withPg(db.url, async (client) => {
-      for (const row of (await client.query<{ v: string }>('SELECT secret_enc AS v FROM mfa_totp')).rows) assert.equal(decryptSecret(row.v, [b]).keyIndex, 0);
+      for (const row of (await client.query<{ v: string }>('SELECT secret_enc AS v FROM mfa_totp')).rows)
+        assert.equal(decryptSecret(row.v, [b]).keyIndex, 0);
     });
-    assert.deepEqual(readdirSync(tmp).filter((n) => n.startsWith('obexal-run-')), []);
+    assert.deepEqual(
+      readdirSync(tmp).filter((n) => n.startsWith('obexal-run-')),
+      [],
+    );
     if (ramBacked) rmSync(tmp, { recursive: true, force: true });
   });
 });

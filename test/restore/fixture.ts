@@ -40,7 +40,10 @@ export async function ageKeyPair(dir: string): Promise<AgeKeyPair> {
   chmodSync(identityFile, 0o600);
   const { stdout } = await run('age-keygen', ['-y', identityFile]);
   const { readFileSync } = await import('node:fs');
-  const identity = readFileSync(identityFile, 'utf8').split('\n').find((l) => l.startsWith('AGE-SECRET-KEY-')) ?? '';
+  const identity =
+    readFileSync(identityFile, 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('AGE-SECRET-KEY-')) ?? '';
   return { identityFile, identity, recipient: stdout.trim() };
 }
 
@@ -61,7 +64,14 @@ export interface MadeDump {
 }
 
 /** pg_dump -Fc | age -r <recipient>, with a manifest written beside it by the backup module's own code. */
-export async function makeDump(options: { url: string; backupDir: string; recipient: string; eras: EraRef[]; reason?: BackupReason; at?: Date }): Promise<MadeDump> {
+export async function makeDump(options: {
+  url: string;
+  backupDir: string;
+  recipient: string;
+  eras: EraRef[];
+  reason?: BackupReason;
+  at?: Date;
+}): Promise<MadeDump> {
   const target = parseConnectionString(options.url);
   const stamp = compactUtc(options.at ?? new Date());
   const name = dumpFileName(stamp, true);
@@ -110,7 +120,10 @@ export async function makeDump(options: { url: string; backupDir: string; recipi
 }
 
 /** The key-era register (DESIGN §4), written directly as BACKUP_DIR/key-eras.json. */
-export function writeRegisterFile(backupDir: string, eras: { label: string; fingerprint: string; start: string; end: string | null }[]): void {
+export function writeRegisterFile(
+  backupDir: string,
+  eras: { label: string; fingerprint: string; start: string; end: string | null }[],
+): void {
   const register = { schema: 'obexal-key-eras@v1', eras: eras.map((e) => ({ ...e, keepKeyUntil: e.end })) };
   writeFileSync(join(backupDir, 'key-eras.json'), `${JSON.stringify(register, null, 2)}\n`, { mode: 0o600 });
 }
@@ -118,7 +131,8 @@ export function writeRegisterFile(backupDir: string, eras: { label: string; fing
 /** A "vault": one file per era, and the ENCRYPTION_KEY_COMMAND that prints the key of `{era}`. */
 export function keyVault(keys: Record<string, string>): { dir: string; command: string } {
   const dir = tempDir('obexal-vault-');
-  for (const [label, key] of Object.entries(keys)) writeFileSync(join(dir, `${label}.key`), `${key}\n`, { mode: 0o600 });
+  for (const [label, key] of Object.entries(keys))
+    writeFileSync(join(dir, `${label}.key`), `${key}\n`, { mode: 0o600 });
   return { dir, command: JSON.stringify(['cat', `${dir}/{era}.key`]) };
 }
 
@@ -130,7 +144,9 @@ export async function tableChecksums(url: string): Promise<Record<string, string
     );
     const sums: Record<string, string> = {};
     for (const { name } of tables.rows) {
-      const row = await client.query<{ sum: string | null }>(`SELECT md5(string_agg(t::text, ',' ORDER BY t::text)) AS sum FROM "${name}" t`);
+      const row = await client.query<{ sum: string | null }>(
+        `SELECT md5(string_agg(t::text, ',' ORDER BY t::text)) AS sum FROM "${name}" t`,
+      );
       sums[name] = row.rows[0]?.sum ?? 'empty';
     }
     return sums;
@@ -138,7 +154,13 @@ export async function tableChecksums(url: string): Promise<Record<string, string
 }
 
 export async function databasesLike(url: string, pattern: string): Promise<string[]> {
-  return withPg(url, async (client) => (await client.query<{ datname: string }>('SELECT datname FROM pg_database WHERE datname LIKE $1 ORDER BY 1', [pattern])).rows.map((r) => r.datname));
+  return withPg(url, async (client) =>
+    (
+      await client.query<{ datname: string }>('SELECT datname FROM pg_database WHERE datname LIKE $1 ORDER BY 1', [
+        pattern,
+      ])
+    ).rows.map((r) => r.datname),
+  );
 }
 
 /** A private TMPDIR for one CLI run, to check that nothing is left in it. */

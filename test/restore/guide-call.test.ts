@@ -19,7 +19,7 @@ import { databasesLike, privateTmp, tableChecksums, withPg } from './fixture.js'
 const run = promisify(execFile);
 const clusterReady = withCluster();
 
-describe('the guide\'s call with a dump of Obexal\'s own backup script', () => {
+describe("the guide's call with a dump of Obexal's own backup script", () => {
   let db: SandboxDatabase;
   let home: ReturnType<typeof testHome>;
   const name = 'obexal-20261124T010203Z.dump';
@@ -31,11 +31,20 @@ describe('the guide\'s call with a dump of Obexal\'s own backup script', () => {
     const path = join(home.env.BACKUP_DIR!, name);
     await run('pg_dump', ['--format=custom', `--file=${path}`], { env: childEnvFor(parseConnectionString(db.url)) });
     chmodSync(path, 0o600);
-    await withPg(db.url, (c) => c.query(`INSERT INTO audit_log (action, target) VALUES ('test.marker', 'after-the-dump')`));
+    await withPg(db.url, (c) =>
+      c.query(`INSERT INTO audit_log (action, target) VALUES ('test.marker', 'after-the-dump')`),
+    );
   });
 
   function env(tmp: string, extra: Record<string, string | undefined> = {}): Record<string, string | undefined> {
-    return { ...home.env, TMPDIR: tmp, DATABASE_URL: db.url, CONFIRM: 'yes', ENCRYPTION_KEY: db.encryptionKey, ...extra };
+    return {
+      ...home.env,
+      TMPDIR: tmp,
+      DATABASE_URL: db.url,
+      CONFIRM: 'yes',
+      ENCRYPTION_KEY: db.encryptionKey,
+      ...extra,
+    };
   }
 
   it('without CONFIRM=yes: exit 3 and nothing changed', async () => {
@@ -45,7 +54,10 @@ describe('the guide\'s call with a dump of Obexal\'s own backup script', () => {
     assert.equal(result.exitCode, 3, `${result.stdout}\n${result.stderr}`);
     assert.match(result.stdout, /without CONFIRM=yes/);
     assert.deepEqual(await tableChecksums(db.url), checksums);
-    assert.deepEqual(readdirSync(tmp).filter((n) => n.startsWith('obexal-run-')), []);
+    assert.deepEqual(
+      readdirSync(tmp).filter((n) => n.startsWith('obexal-run-')),
+      [],
+    );
   });
 
   it('CONFIRM=yes DATABASE_URL=... obexal-runbook restore obexal-<time>.dump restores it', async () => {
@@ -56,12 +68,18 @@ describe('the guide\'s call with a dump of Obexal\'s own backup script', () => {
     assert.equal(result.exitCode, 0, output);
     assert.match(output, /is not encrypted .*no identity needed/);
     assert.match(output, /no manifest for this dump/);
-    assert.match(output, /rows now: tenants \d+, users \d+/, 'the inspection shows the target\'s row counts');
+    assert.match(output, /rows now: tenants \d+, users \d+/, "the inspection shows the target's row counts");
     assert.match(output, /checked: the whole archive read by pg_restore/);
     assert.match(output, /all \d+ encrypted values open under the current key: nothing to re-encrypt/);
-    const marker = await withPg(db.url, async (c) => (await c.query(`SELECT 1 FROM audit_log WHERE target = 'after-the-dump'`)).rowCount);
+    const marker = await withPg(
+      db.url,
+      async (c) => (await c.query(`SELECT 1 FROM audit_log WHERE target = 'after-the-dump'`)).rowCount,
+    );
     assert.equal(marker, 0, 'the dump was restored');
     assert.equal((await databasesLike(db.url, `${db.database}\\_\\_before\\_%`)).length, 1);
-    assert.deepEqual(readdirSync(tmp).filter((n) => n.startsWith('obexal-run-')), []);
+    assert.deepEqual(
+      readdirSync(tmp).filter((n) => n.startsWith('obexal-run-')),
+      [],
+    );
   });
 });

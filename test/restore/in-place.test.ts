@@ -15,7 +15,17 @@ import { migrate } from '../../src/sandbox/schema/index.js';
 import { generateTotpSecret, seed } from '../../src/sandbox/seed/index.js';
 import { runCli, testHome } from '../helpers/cli.js';
 import { withCluster } from '../helpers/pg.js';
-import { ageKeyPair, databasesLike, eraOf, makeDump, privateTmp, tableChecksums, withPg, writeRegisterFile, type MadeDump } from './fixture.js';
+import {
+  ageKeyPair,
+  databasesLike,
+  eraOf,
+  makeDump,
+  privateTmp,
+  tableChecksums,
+  withPg,
+  writeRegisterFile,
+  type MadeDump,
+} from './fixture.js';
 
 const clusterReady = withCluster();
 
@@ -29,7 +39,9 @@ describe('in-place restore (a role without CREATEDB)', () => {
 
   before(async () => {
     const cluster = await clusterReady;
-    await withPg(cluster.url('postgres'), (c) => c.query(`CREATE ROLE app_owner LOGIN PASSWORD 'app-owner-pw' NOCREATEDB`));
+    await withPg(cluster.url('postgres'), (c) =>
+      c.query(`CREATE ROLE app_owner LOGIN PASSWORD 'app-owner-pw' NOCREATEDB`),
+    );
     database = `in_place_${Math.random().toString(36).slice(2, 8)}`;
     const superUrl = await createDatabase(cluster, database, { owner: 'app_owner' });
     const url = new URL(superUrl);
@@ -41,7 +53,11 @@ describe('in-place restore (a role without CREATEDB)', () => {
     await client.connect();
     try {
       await migrate(client);
-      await seed(client, { encryptionKey: parseEncryptionKey(keyText), drill: { password: 'in-place-drill-pw', totpSecret: generateTotpSecret() }, size: { users: 100, auditEvents: 1000 } });
+      await seed(client, {
+        encryptionKey: parseEncryptionKey(keyText),
+        drill: { password: 'in-place-drill-pw', totpSecret: generateTotpSecret() },
+        size: { users: 100, auditEvents: 1000 },
+      });
     } finally {
       await client.end();
     }
@@ -49,20 +65,40 @@ describe('in-place restore (a role without CREATEDB)', () => {
     identity = await ageKeyPair(home.dir);
     const era = eraOf('era-a', keyText);
     writeRegisterFile(home.env.BACKUP_DIR!, [{ ...era, start: '2026-01-01T00:00:00.000Z', end: null }]);
-    dump = await makeDump({ url: ownerUrl, backupDir: home.env.BACKUP_DIR!, recipient: identity.recipient, eras: [era], at: new Date(Date.now() - 60_000) });
-    await withPg(ownerUrl, (c) => c.query(`INSERT INTO audit_log (action, target) VALUES ('test.marker', 'after-the-dump')`));
+    dump = await makeDump({
+      url: ownerUrl,
+      backupDir: home.env.BACKUP_DIR!,
+      recipient: identity.recipient,
+      eras: [era],
+      at: new Date(Date.now() - 60_000),
+    });
+    await withPg(ownerUrl, (c) =>
+      c.query(`INSERT INTO audit_log (action, target) VALUES ('test.marker', 'after-the-dump')`),
+    );
   });
 
   function env(tmp: string): Record<string, string | undefined> {
-    return { ...home.env, TMPDIR: tmp, DATABASE_URL: ownerUrl, CONFIRM: 'yes', ENCRYPTION_KEY: keyText, BACKUP_IDENTITY_FILE: identity.identityFile, BACKUP_RECIPIENTS: identity.recipient };
+    return {
+      ...home.env,
+      TMPDIR: tmp,
+      DATABASE_URL: ownerUrl,
+      CONFIRM: 'yes',
+      ENCRYPTION_KEY: keyText,
+      BACKUP_IDENTITY_FILE: identity.identityFile,
+      BACKUP_RECIPIENTS: identity.recipient,
+    };
   }
 
   function safetyManifests(): string[] {
-    return readdirSync(home.env.BACKUP_DIR!).filter((n) => n.endsWith('.manifest.json')).filter((n) => JSON.parse(readFileSync(join(home.env.BACKUP_DIR!, n), 'utf8')).reason === 'pre-restore');
+    return readdirSync(home.env.BACKUP_DIR!)
+      .filter((n) => n.endsWith('.manifest.json'))
+      .filter((n) => JSON.parse(readFileSync(join(home.env.BACKUP_DIR!, n), 'utf8')).reason === 'pre-restore');
   }
 
   it('a restore that fails inside the transaction leaves the target unchanged (and the safety dump exists)', async () => {
-    await withPg(ownerUrl, (c) => c.query('CREATE VIEW active_users AS SELECT id, email FROM users WHERE status = $$active$$'));
+    await withPg(ownerUrl, (c) =>
+      c.query('CREATE VIEW active_users AS SELECT id, email FROM users WHERE status = $$active$$'),
+    );
     const checksums = await tableChecksums(ownerUrl);
     const result = await runCli(['restore', dump.path], env(privateTmp()), { timeoutMs: 180_000 });
     const output = `${result.stdout}\n${result.stderr}`;
@@ -81,10 +117,16 @@ describe('in-place restore (a role without CREATEDB)', () => {
     assert.equal(result.exitCode, 0, output);
     assert.match(output, /mode: in-place \(the role may not create or rename databases/);
     assert.match(output, /pre-restore safety dump written/);
-    const markers = await withPg(ownerUrl, async (c) => (await c.query(`SELECT 1 FROM audit_log WHERE action = 'test.marker'`)).rowCount);
+    const markers = await withPg(
+      ownerUrl,
+      async (c) => (await c.query(`SELECT 1 FROM audit_log WHERE action = 'test.marker'`)).rowCount,
+    );
     assert.equal(markers, 0, 'the row written after the dump is gone: the dump was restored');
     assert.deepEqual(await databasesLike(ownerUrl, `${database}\\_\\_%`), []);
     assert.equal(safetyManifests().length, 2);
-    assert.deepEqual(readdirSync(tmp).filter((n) => n.startsWith('obexal-run-')), []);
+    assert.deepEqual(
+      readdirSync(tmp).filter((n) => n.startsWith('obexal-run-')),
+      [],
+    );
   });
 });

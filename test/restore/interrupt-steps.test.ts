@@ -55,20 +55,33 @@ describe('Ctrl+C at each step of the restore', () => {
   let source: RotatedSource;
 
   before(async () => {
-    source = await rotatedSource(await clusterReady, { prefix: 'ctrl_c', users: 200, auditEvents: 1500, dumpAgeMs: 60_000 });
+    source = await rotatedSource(await clusterReady, {
+      prefix: 'ctrl_c',
+      users: 200,
+      auditEvents: 1500,
+      dumpAgeMs: 60_000,
+    });
     ({ db, home, identity, dump, keyB, vault } = source);
     checksums = await tableChecksums(db.url);
   });
 
   /** Runs the restore; once `at` says so (an NDJSON event) and `ready` holds, sends SIGINT. */
-  async function interrupt(tmp: string, extra: Record<string, string | undefined>, at: (event: { type: string; stepId?: string }) => boolean, ready: () => boolean | Promise<boolean>): Promise<Interrupted> {
+  async function interrupt(
+    tmp: string,
+    extra: Record<string, string | undefined>,
+    at: (event: { type: string; stepId?: string }) => boolean,
+    ready: () => boolean | Promise<boolean>,
+  ): Promise<Interrupted> {
     const env = {
       PATH: process.env.PATH,
       HOME: process.env.HOME,
       LANG: 'C.UTF-8',
       ...source.env({ TMPDIR: tmp, ...extra }),
     };
-    const child = spawn(process.execPath, ['--', BIN, 'restore', dump.path, '--json'], { env: Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined)) as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--', BIN, 'restore', dump.path, '--json'], {
+      env: Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined)) as NodeJS.ProcessEnv,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let output = '';
     let armed = false;
     let privateFiles: string[] = [];
@@ -85,13 +98,18 @@ describe('Ctrl+C at each step of the restore', () => {
         }
         if (!at(event)) continue;
         armed = true;
-        void until(ready, 'the step to be inside its blocking call').then(() => {
-          privateFiles = readdirSync(tmp).filter((n) => n.startsWith('obexal-run-')).flatMap((d) => readdirSync(join(tmp, d)));
-          child.kill('SIGINT');
-        }, (error: Error) => {
-          output += `\n[test] ${error.message}\n`;
-          child.kill('SIGKILL');
-        });
+        void until(ready, 'the step to be inside its blocking call').then(
+          () => {
+            privateFiles = readdirSync(tmp)
+              .filter((n) => n.startsWith('obexal-run-'))
+              .flatMap((d) => readdirSync(join(tmp, d)));
+            child.kill('SIGINT');
+          },
+          (error: Error) => {
+            output += `\n[test] ${error.message}\n`;
+            child.kill('SIGKILL');
+          },
+        );
       }
     });
     const killer = setTimeout(() => child.kill('SIGKILL'), 180_000);
@@ -100,7 +118,11 @@ describe('Ctrl+C at each step of the restore', () => {
     if (process.env.RESTORE_TEST_DEBUG) console.log(output);
     assert.ok(armed, `the run never reached the point to interrupt:\n${output}`);
     assert.equal(code, 130, output);
-    assert.deepEqual(readdirSync(tmp).filter((n) => n.startsWith('obexal-run-')), [], 'the private folder (and the decrypted dump in it) is removed');
+    assert.deepEqual(
+      readdirSync(tmp).filter((n) => n.startsWith('obexal-run-')),
+      [],
+      'the private folder (and the decrypted dump in it) is removed',
+    );
     return { code, output, privateFiles };
   }
 
@@ -109,20 +131,34 @@ describe('Ctrl+C at each step of the restore', () => {
     assert.deepEqual(await databasesLike(db.url, `${db.database}\\_\\_%`), [], 'no half-restored database is left');
   }
 
-  const stepStarted = (id: string) => (event: { type: string; stepId?: string }) => event.type === 'step-started' && event.stepId === id;
+  const stepStarted = (id: string) => (event: { type: string; stepId?: string }) =>
+    event.type === 'step-started' && event.stepId === id;
 
   it('verify: while the vault command for the age identity runs', async () => {
     const tmp = privateTmp();
     const marker = join(tmp, 'identity-command-started');
-    await interrupt(tmp, { BACKUP_IDENTITY_FILE: undefined, BACKUP_IDENTITY_COMMAND: hangingCommand(marker) }, stepStarted('verify'), () => existsSync(marker));
+    await interrupt(
+      tmp,
+      { BACKUP_IDENTITY_FILE: undefined, BACKUP_IDENTITY_COMMAND: hangingCommand(marker) },
+      stepStarted('verify'),
+      () => existsSync(marker),
+    );
     await unchanged();
   });
 
-  it('key-era: while the vault command for the older era\'s key runs (the decrypted dump exists then)', async () => {
+  it("key-era: while the vault command for the older era's key runs (the decrypted dump exists then)", async () => {
     const tmp = privateTmp();
     const marker = join(tmp, 'key-command-started');
-    const result = await interrupt(tmp, { ENCRYPTION_KEY_COMMAND: hangingCommand(marker) }, stepStarted('key-era'), () => existsSync(marker));
-    assert.ok(result.privateFiles.some((n) => n.endsWith('.dump')), `the decrypted dump was in the private folder: ${result.privateFiles.join(', ')}`);
+    const result = await interrupt(
+      tmp,
+      { ENCRYPTION_KEY_COMMAND: hangingCommand(marker) },
+      stepStarted('key-era'),
+      () => existsSync(marker),
+    );
+    assert.ok(
+      result.privateFiles.some((n) => n.endsWith('.dump')),
+      `the decrypted dump was in the private folder: ${result.privateFiles.join(', ')}`,
+    );
     await unchanged();
   });
 
@@ -133,7 +169,13 @@ describe('Ctrl+C at each step of the restore', () => {
     try {
       await locker.query('BEGIN');
       await locker.query('LOCK TABLE users IN ACCESS EXCLUSIVE MODE');
-      const waiting = () => withPg(db.url, async (c) => ((await c.query(`SELECT 1 FROM pg_locks WHERE NOT granted AND relation = 'users'::regclass`)).rowCount ?? 0) > 0);
+      const waiting = () =>
+        withPg(
+          db.url,
+          async (c) =>
+            ((await c.query(`SELECT 1 FROM pg_locks WHERE NOT granted AND relation = 'users'::regclass`)).rowCount ??
+              0) > 0,
+        );
       await interrupt(tmp, {}, stepStarted('inspect'), waiting);
     } finally {
       await locker.query('ROLLBACK').catch(() => undefined);
@@ -145,7 +187,9 @@ describe('Ctrl+C at each step of the restore', () => {
   it('stop-app: while APP_STOP_COMMAND runs, after pg_restore and before the swap', async () => {
     const tmp = privateTmp();
     const marker = join(tmp, 'app-stop-started');
-    const result = await interrupt(tmp, { APP_STOP_COMMAND: hangingCommand(marker) }, stepStarted('stop-app'), () => existsSync(marker));
+    const result = await interrupt(tmp, { APP_STOP_COMMAND: hangingCommand(marker) }, stepStarted('stop-app'), () =>
+      existsSync(marker),
+    );
     assert.match(result.output, /pg_restore finished/);
     assert.match(result.output, /stopped before the swap: .* was not replaced/);
     await unchanged();
@@ -155,10 +199,21 @@ describe('Ctrl+C at each step of the restore', () => {
   it('reencrypt-copy: while reencrypt-secrets runs on the copy: the output says the state and how to finish', async () => {
     const tmp = privateTmp();
     const marker = join(tmp, 'reencrypt-started');
-    const result = await interrupt(tmp, { AUTH_SERVICE_EXEC: hangingCommand(marker) }, stepStarted('reencrypt-copy'), () => existsSync(marker));
-    assert.match(result.output, /reencrypt-secrets stopped: the copy \S+ is not fully re-encrypted; it is dropped as the run ends: .* was not replaced/);
+    const result = await interrupt(
+      tmp,
+      { AUTH_SERVICE_EXEC: hangingCommand(marker) },
+      stepStarted('reencrypt-copy'),
+      () => existsSync(marker),
+    );
+    assert.match(
+      result.output,
+      /reencrypt-secrets stopped: the copy \S+ is not fully re-encrypted; it is dropped as the run ends: .* was not replaced/,
+    );
     assert.match(result.output, /to finish: .*obexal-runbook restore --resume \S+/);
-    const marker2 = await withPg(db.url, async (c) => (await c.query(`SELECT 1 FROM audit_log WHERE target = 'after-the-dump'`)).rowCount);
+    const marker2 = await withPg(
+      db.url,
+      async (c) => (await c.query(`SELECT 1 FROM audit_log WHERE target = 'after-the-dump'`)).rowCount,
+    );
     assert.equal(marker2, 1, 'the swap had not happened: the database is the one replaced');
     await unchanged();
   });

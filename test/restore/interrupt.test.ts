@@ -11,7 +11,17 @@ import { before, describe, it } from 'node:test';
 import { BIN, testHome } from '../helpers/cli.js';
 import { withCluster } from '../helpers/pg.js';
 import { sandboxDatabase, type SandboxDatabase } from '../helpers/sandbox-db.js';
-import { ageKeyPair, databasesLike, eraOf, makeDump, privateTmp, tableChecksums, withPg, writeRegisterFile, type MadeDump } from './fixture.js';
+import {
+  ageKeyPair,
+  databasesLike,
+  eraOf,
+  makeDump,
+  privateTmp,
+  tableChecksums,
+  withPg,
+  writeRegisterFile,
+  type MadeDump,
+} from './fixture.js';
 
 const clusterReady = withCluster();
 
@@ -29,14 +39,26 @@ describe('Ctrl+C during the restore', () => {
     const era = eraOf('era-a', db.encryptionKey);
     writeRegisterFile(home.env.BACKUP_DIR!, [{ ...era, start: '2026-01-01T00:00:00.000Z', end: null }]);
     dump = await makeDump({ url: db.url, backupDir: home.env.BACKUP_DIR!, recipient: identity.recipient, eras: [era] });
-    await withPg(db.url, (c) => c.query(`INSERT INTO audit_log (action, target) VALUES ('auth.logout', 'after-the-dump')`));
+    await withPg(db.url, (c) =>
+      c.query(`INSERT INTO audit_log (action, target) VALUES ('auth.logout', 'after-the-dump')`),
+    );
   });
 
   it('SIGINT while pg_restore runs: exit 130, old database intact, nothing left behind', async () => {
     const checksums = await tableChecksums(db.url);
     const tmp = privateTmp();
     const child = spawn(process.execPath, ['--', BIN, 'restore', dump.path, '--json'], {
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, LANG: 'C.UTF-8', ...home.env, TMPDIR: tmp, DATABASE_URL: db.url, CONFIRM: 'yes', ENCRYPTION_KEY: db.encryptionKey, BACKUP_IDENTITY_FILE: identity.identityFile },
+      env: {
+        PATH: process.env.PATH,
+        HOME: process.env.HOME,
+        LANG: 'C.UTF-8',
+        ...home.env,
+        TMPDIR: tmp,
+        DATABASE_URL: db.url,
+        CONFIRM: 'yes',
+        ENCRYPTION_KEY: db.encryptionKey,
+        BACKUP_IDENTITY_FILE: identity.identityFile,
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
@@ -46,7 +68,13 @@ describe('Ctrl+C during the restore', () => {
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
       output += chunk;
       for (const line of chunk.split('\n')) {
-        if (sent || !line.includes('"step-progress"') || !line.includes('"stepId":"copy"') || !line.includes('pg_restore:')) continue;
+        if (
+          sent ||
+          !line.includes('"step-progress"') ||
+          !line.includes('"stepId":"copy"') ||
+          !line.includes('pg_restore:')
+        )
+          continue;
         sawPrivateDir = readdirSync(tmp).some((n) => n.startsWith('obexal-run-'));
         sent = true;
         child.kill('SIGINT');
@@ -58,7 +86,15 @@ describe('Ctrl+C during the restore', () => {
     assert.equal(code, 130, output);
     assert.match(output, /stopped before the swap/);
     assert.deepEqual(await tableChecksums(db.url), checksums, 'the target is unchanged');
-    assert.deepEqual(await databasesLike(db.url, `${db.database}\\_\\_%`), [], 'the half-restored database was dropped');
-    assert.deepEqual(readdirSync(tmp).filter((n) => n.startsWith('obexal-run-')), [], 'the private folder is removed');
+    assert.deepEqual(
+      await databasesLike(db.url, `${db.database}\\_\\_%`),
+      [],
+      'the half-restored database was dropped',
+    );
+    assert.deepEqual(
+      readdirSync(tmp).filter((n) => n.startsWith('obexal-run-')),
+      [],
+      'the private folder is removed',
+    );
   });
 });

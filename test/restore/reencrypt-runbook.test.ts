@@ -40,7 +40,15 @@ describe('the reencrypt-secrets runbook', () => {
   });
 
   function env(extra: Record<string, string | undefined> = {}): Record<string, string | undefined> {
-    return { ...home.env, DATABASE_URL: db.url, CONFIRM: 'yes', ENCRYPTION_KEY: keyB, ENCRYPTION_KEY_COMMAND: vault.command, AUTH_SERVICE_EXEC: SANDBOX_AUTH_SERVICE_EXEC, ...extra };
+    return {
+      ...home.env,
+      DATABASE_URL: db.url,
+      CONFIRM: 'yes',
+      ENCRYPTION_KEY: keyB,
+      ENCRYPTION_KEY_COMMAND: vault.command,
+      AUTH_SERVICE_EXEC: SANDBOX_AUTH_SERVICE_EXEC,
+      ...extra,
+    };
   }
 
   it('refuses without CONFIRM=yes (exit 3) and changes nothing', async () => {
@@ -54,16 +62,29 @@ describe('the reencrypt-secrets runbook', () => {
   it('re-encrypts every secret under the current key, then a second run has nothing to do', async () => {
     const result = await runCli(['reencrypt-secrets', '--answers', answers], env());
     assert.equal(result.exitCode, 0, `${result.stdout}\n${result.stderr}`);
-    assert.match(result.stdout, /key for era "era-a" accepted \(ENCRYPTION_KEY_COMMAND \(era era-a\)\): fingerprint [0-9a-f]+ matches the era/);
+    assert.match(
+      result.stdout,
+      /key for era "era-a" accepted \(ENCRYPTION_KEY_COMMAND \(era era-a\)\): fingerprint [0-9a-f]+ matches the era/,
+    );
     assert.match(result.stdout, /every encrypted value opens under ENCRYPTION_KEY alone/);
     const b = parseEncryptionKey(keyB);
     await withPg(db.url, async (c) => {
-      for (const [table, column] of [['mfa_totp', 'secret_enc'], ['oidc_signing_keys', 'private_key_enc'], ['webhooks', 'secret_enc']] as const) {
-        for (const row of (await c.query<{ v: string }>(`SELECT ${column} AS v FROM ${table}`)).rows) assert.equal(decryptSecret(row.v, [b]).keyIndex, 0);
+      for (const [table, column] of [
+        ['mfa_totp', 'secret_enc'],
+        ['oidc_signing_keys', 'private_key_enc'],
+        ['webhooks', 'secret_enc'],
+      ] as const) {
+        for (const row of (await c.query<{ v: string }>(`SELECT ${column} AS v FROM ${table}`)).rows)
+          assert.equal(decryptSecret(row.v, [b]).keyIndex, 0);
       }
       assert.equal((await c.query(`SELECT 1 FROM audit_log WHERE action = 'crypto.secrets.reencrypted'`)).rowCount, 1);
     });
-    assert.deepEqual(scanForSecrets([home.dir], [keyB, db.encryptionKey], { stdout: result.stdout, stderr: result.stderr }).filter((f) => !f.where.includes('vault')), []);
+    assert.deepEqual(
+      scanForSecrets([home.dir], [keyB, db.encryptionKey], { stdout: result.stdout, stderr: result.stderr }).filter(
+        (f) => !f.where.includes('vault'),
+      ),
+      [],
+    );
 
     const again = await runCli(['reencrypt-secrets'], env({ ENCRYPTION_KEY_COMMAND: undefined }));
     assert.equal(again.exitCode, 0, again.stdout);

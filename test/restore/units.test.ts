@@ -50,8 +50,16 @@ describe('pg_restore --list', () => {
 
 describe('COPY text', () => {
   it('parses headers with quoted names', () => {
-    assert.deepEqual(parseCopyHeader('COPY public.mfa_totp (user_id, secret_enc, confirmed_at) FROM stdin;'), { schema: 'public', table: 'mfa_totp', columns: ['user_id', 'secret_enc', 'confirmed_at'] });
-    assert.deepEqual(parseCopyHeader('COPY "My Schema"."odd, table" ("a""b", c) FROM stdin;'), { schema: 'My Schema', table: 'odd, table', columns: ['a"b', 'c'] });
+    assert.deepEqual(parseCopyHeader('COPY public.mfa_totp (user_id, secret_enc, confirmed_at) FROM stdin;'), {
+      schema: 'public',
+      table: 'mfa_totp',
+      columns: ['user_id', 'secret_enc', 'confirmed_at'],
+    });
+    assert.deepEqual(parseCopyHeader('COPY "My Schema"."odd, table" ("a""b", c) FROM stdin;'), {
+      schema: 'My Schema',
+      table: 'odd, table',
+      columns: ['a"b', 'c'],
+    });
     assert.equal(parseCopyHeader('SET search_path = public;'), undefined);
   });
 
@@ -68,19 +76,37 @@ describe('database properties', () => {
     assert.deepEqual(splitListSetting('"$user", public'), ['$user', 'public']);
     assert.deepEqual(splitListSetting('"a,b", "c""d"'), ['a,b', 'c"d']);
     assert.equal(setClause('search_path="$user", public'), `SET "search_path" = '$user', 'public'`);
-    assert.equal(setClause("statement_timeout=5min"), `SET "statement_timeout" = '5min'`);
+    assert.equal(setClause('statement_timeout=5min'), `SET "statement_timeout" = '5min'`);
     assert.equal(setClause("app.note=it's"), `SET "app"."note" = 'it''s'`);
   });
 
   it('builds CREATE DATABASE and the statements that reapply settings and grants', () => {
     assert.equal(
-      createDatabaseSql('obexal__restore_x', { owner: 'app', encoding: 'UTF8', collate: 'C.UTF-8', ctype: 'C.UTF-8', localeProvider: 'c' }),
+      createDatabaseSql('obexal__restore_x', {
+        owner: 'app',
+        encoding: 'UTF8',
+        collate: 'C.UTF-8',
+        ctype: 'C.UTF-8',
+        localeProvider: 'c',
+      }),
       `CREATE DATABASE "obexal__restore_x" TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C.UTF-8' LC_CTYPE 'C.UTF-8' LOCALE_PROVIDER libc OWNER "app"`,
     );
     const statements = reapplyStatements('obexal__restore_x', {
-      name: 'obexal', owner: 'app', encoding: 'UTF8', collate: 'C', ctype: 'C', localeProvider: 'c', providerLocale: null, connLimit: 50, comment: 'the IdP',
-      settings: ['statement_timeout=30s'], roleSettings: [{ role: 'reporting', settings: ['default_transaction_read_only=on'] }],
-      grants: [{ grantee: 'app', privilege: 'CONNECT', grantable: false }, { grantee: null, privilege: 'TEMPORARY', grantable: false }],
+      name: 'obexal',
+      owner: 'app',
+      encoding: 'UTF8',
+      collate: 'C',
+      ctype: 'C',
+      localeProvider: 'c',
+      providerLocale: null,
+      connLimit: 50,
+      comment: 'the IdP',
+      settings: ['statement_timeout=30s'],
+      roleSettings: [{ role: 'reporting', settings: ['default_transaction_read_only=on'] }],
+      grants: [
+        { grantee: 'app', privilege: 'CONNECT', grantable: false },
+        { grantee: null, privilege: 'TEMPORARY', grantable: false },
+      ],
     });
     assert.deepEqual(statements, [
       'ALTER DATABASE "obexal__restore_x" CONNECTION LIMIT 50',
@@ -104,13 +130,34 @@ describe('swap names, modes and jobs', () => {
   });
 
   it('swaps when the role may create and rename, else restores in place', () => {
-    assert.equal(decideMode('auto', { superuser: true, createdb: false, ownsTarget: false }, true, 'h:5432/d').mode, 'swap');
-    assert.equal(decideMode('auto', { superuser: false, createdb: true, ownsTarget: true }, true, 'h:5432/d').mode, 'swap');
-    assert.equal(decideMode('auto', { superuser: false, createdb: true, ownsTarget: false }, true, 'h:5432/d').mode, 'in-place');
-    assert.equal(decideMode('auto', { superuser: false, createdb: false, ownsTarget: true }, true, 'h:5432/d').mode, 'in-place');
-    assert.equal(decideMode('auto', { superuser: false, createdb: true, ownsTarget: false }, false, 'h:5432/d').mode, 'swap');
-    assert.throws(() => decideMode('auto', { superuser: false, createdb: false, ownsTarget: false }, false, 'h:5432/d'), /may not create databases/);
-    assert.throws(() => decideMode('swap', { superuser: false, createdb: false, ownsTarget: true }, true, 'h:5432/d'), /swap mode needs/);
+    assert.equal(
+      decideMode('auto', { superuser: true, createdb: false, ownsTarget: false }, true, 'h:5432/d').mode,
+      'swap',
+    );
+    assert.equal(
+      decideMode('auto', { superuser: false, createdb: true, ownsTarget: true }, true, 'h:5432/d').mode,
+      'swap',
+    );
+    assert.equal(
+      decideMode('auto', { superuser: false, createdb: true, ownsTarget: false }, true, 'h:5432/d').mode,
+      'in-place',
+    );
+    assert.equal(
+      decideMode('auto', { superuser: false, createdb: false, ownsTarget: true }, true, 'h:5432/d').mode,
+      'in-place',
+    );
+    assert.equal(
+      decideMode('auto', { superuser: false, createdb: true, ownsTarget: false }, false, 'h:5432/d').mode,
+      'swap',
+    );
+    assert.throws(
+      () => decideMode('auto', { superuser: false, createdb: false, ownsTarget: false }, false, 'h:5432/d'),
+      /may not create databases/,
+    );
+    assert.throws(
+      () => decideMode('swap', { superuser: false, createdb: false, ownsTarget: true }, true, 'h:5432/d'),
+      /swap mode needs/,
+    );
   });
 
   it('uses one pg_restore job below the threshold and in one transaction', () => {

@@ -30,7 +30,12 @@ describe('retention in the bucket', () => {
   async function bucketBackup(options: FakeBackupOptions) {
     const b = await writeFakeBackup(staging, { verifiedBucket: true, ...options });
     await uploadFile(context, { file: join(staging, b.dumpName), name: b.dumpName, sha256: b.sha256 });
-    if (!options.noManifest) await uploadFile(context, { file: join(staging, b.manifestName), name: b.manifestName, contentType: 'application/json' });
+    if (!options.noManifest)
+      await uploadFile(context, {
+        file: join(staging, b.manifestName),
+        name: b.manifestName,
+        contentType: 'application/json',
+      });
     return b;
   }
   const names = async (): Promise<string[]> => (await listObjects(context)).map((o) => o.name).sort();
@@ -53,7 +58,10 @@ describe('retention in the bucket', () => {
   });
   beforeEach(async () => {
     const all = await listObjects(context);
-    await deleteObjects(context, all.map((o) => o.name));
+    await deleteObjects(
+      context,
+      all.map((o) => o.name),
+    );
     staging = scratchDir('obexal-staging-');
     backupDir = scratchDir('obexal-backups-');
     scratch.push(staging, backupDir);
@@ -64,8 +72,16 @@ describe('retention in the bucket', () => {
     const floor = await bucketBackup({ takenAt: ago(30 * DAY) });
     const notVerified = await bucketBackup({ takenAt: ago(25 * DAY), verifiedBucket: false });
     const preRestore = await bucketBackup({ takenAt: ago(20 * DAY), reason: 'pre-restore' });
-    const pinned = await bucketBackup({ takenAt: ago(35 * DAY), reason: 'pre-migration', pinUntil: new Date(Date.now() + 3 * DAY) });
-    const expiredPin = await bucketBackup({ takenAt: ago(34 * DAY), reason: 'pre-rotation', pinUntil: new Date(Date.now() - HOUR) });
+    const pinned = await bucketBackup({
+      takenAt: ago(35 * DAY),
+      reason: 'pre-migration',
+      pinUntil: new Date(Date.now() + 3 * DAY),
+    });
+    const expiredPin = await bucketBackup({
+      takenAt: ago(34 * DAY),
+      reason: 'pre-rotation',
+      pinUntil: new Date(Date.now() - HOUR),
+    });
     const recentNoManifest = await bucketBackup({ takenAt: ago(2 * DAY), noManifest: true });
     const oldNoManifest = await bucketBackup({ takenAt: ago(16 * DAY), noManifest: true });
     await putJson(context, 'notes.txt', { note: 'not ours' });
@@ -74,21 +90,37 @@ describe('retention in the bucket', () => {
     await putJson(context, 'records/obexal-20200101T000000Z.dump.age', { note: 'in a sub-folder' });
 
     const { lines, output } = await prune();
-    assert.ok(lines.some((l) => l.startsWith('bucket') && l.includes(floor.dumpName) && l.includes('newest verified')), lines.join('\n'));
-    assert.ok(output.every((l) => l.startsWith('pruned bucket ')), output.join('\n'));
+    assert.ok(
+      lines.some((l) => l.startsWith('bucket') && l.includes(floor.dumpName) && l.includes('newest verified')),
+      lines.join('\n'),
+    );
+    assert.ok(
+      output.every((l) => l.startsWith('pruned bucket ')),
+      output.join('\n'),
+    );
     const left = await names();
     const expected = [
-      floor.dumpName, floor.manifestName,
-      pinned.dumpName, pinned.manifestName,
+      floor.dumpName,
+      floor.manifestName,
+      pinned.dumpName,
+      pinned.manifestName,
       recentNoManifest.dumpName,
-      'key-eras.json', 'notes.txt', 'obexal-foo.dump', 'records/obexal-20200101T000000Z.dump.age',
+      'key-eras.json',
+      'notes.txt',
+      'obexal-foo.dump',
+      'records/obexal-20200101T000000Z.dump.age',
     ].sort();
     assert.deepEqual(left, expected);
-    for (const gone of [old, notVerified, preRestore, expiredPin, oldNoManifest]) assert.ok(!left.includes(gone.dumpName), gone.dumpName);
+    for (const gone of [old, notVerified, preRestore, expiredPin, oldNoManifest])
+      assert.ok(!left.includes(gone.dumpName), gone.dumpName);
   });
 
   test('a bucket dump whose manifest is only local still gets its time and pin from the local manifest', async () => {
-    const b = await writeFakeBackup(backupDir, { takenAt: ago(30 * DAY), reason: 'manual', pinUntil: new Date(Date.now() + DAY) });
+    const b = await writeFakeBackup(backupDir, {
+      takenAt: ago(30 * DAY),
+      reason: 'manual',
+      pinUntil: new Date(Date.now() + DAY),
+    });
     await uploadFile(context, { file: join(backupDir, b.dumpName), name: b.dumpName, sha256: b.sha256 });
     await prune();
     assert.deepEqual(await names(), [b.dumpName]);
@@ -103,7 +135,10 @@ describe('retention in the bucket', () => {
     await writeBucketHold(context, newHold('INC-7 breach investigation'));
     const { lines, result } = await prune();
     assert.equal(result.held?.reason, 'INC-7 breach investigation');
-    assert.ok(lines.some((l) => l.includes('retention hold active') && l.includes('(bucket)')), lines.join('\n'));
+    assert.ok(
+      lines.some((l) => l.includes('retention hold active') && l.includes('(bucket)')),
+      lines.join('\n'),
+    );
     assert.ok((await names()).includes(oldBucket.dumpName));
     assert.ok(existsSync(join(backupDir, oldLocal.dumpName)));
 
@@ -122,7 +157,10 @@ describe('retention in the bucket', () => {
       const survey = await surveyRetention(target);
       assert.ok(survey.bucketError);
       assert.ok(surveyLines(survey, new Date()).some((l) => l.startsWith('bucket unreachable')));
-      await assert.rejects(pruneSurvey(survey, target, () => undefined), /nothing was pruned, locally or in the bucket/);
+      await assert.rejects(
+        pruneSurvey(survey, target, () => undefined),
+        /nothing was pruned, locally or in the bucket/,
+      );
       assert.ok(existsSync(join(backupDir, oldLocal.dumpName)));
     } finally {
       closeS3(down);

@@ -5,7 +5,14 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { readFile, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { compactUtc, dumpFileName, manifestFileName, ManifestSchema, type BackupReason, type Manifest } from '../../src/backup/manifest.js';
+import {
+  compactUtc,
+  dumpFileName,
+  manifestFileName,
+  ManifestSchema,
+  type BackupReason,
+  type Manifest,
+} from '../../src/backup/manifest.js';
 import { writeRandomFile } from '../s3/fixture.js';
 import { tempDir } from '../helpers/temp.js';
 
@@ -44,7 +51,11 @@ export function sha256Hex(data: Buffer | string): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
-export function fakeManifest(stamp: string, dump: { name: string; size: number; sha256: string }, options: FakeBackupOptions): Manifest {
+export function fakeManifest(
+  stamp: string,
+  dump: { name: string; size: number; sha256: string },
+  options: FakeBackupOptions,
+): Manifest {
   const started = options.takenAt.toISOString();
   const finished = new Date(options.takenAt.getTime() + 5_000).toISOString();
   const manifest: Manifest = {
@@ -78,7 +89,11 @@ export function fakeManifest(stamp: string, dump: { name: string; size: number; 
     toolVersion: '0.1.0',
     runId: `run-${stamp}`,
     restoreByHand: [`age -d -i identity.txt ${dump.name} | pg_restore -d obexal`],
-    verified: { local: options.verifiedLocal ?? true, bucket: options.verifiedBucket ?? false, bucketCheckedAt: options.verifiedBucket ? finished : null },
+    verified: {
+      local: options.verifiedLocal ?? true,
+      bucket: options.verifiedBucket ?? false,
+      bucketCheckedAt: options.verifiedBucket ? finished : null,
+    },
   };
   return ManifestSchema.parse(manifest);
 }
@@ -99,7 +114,8 @@ export async function writeFakeBackup(dir: string, options: FakeBackupOptions): 
     sha256 = sha256Hex(bytes);
   }
   const manifest = fakeManifest(stamp, { name: dumpName, size, sha256 }, options);
-  if (!options.noManifest) await writeFile(join(dir, manifestName), `${JSON.stringify(manifest, null, 2)}\n`, { mode: 0o600 });
+  if (!options.noManifest)
+    await writeFile(join(dir, manifestName), `${JSON.stringify(manifest, null, 2)}\n`, { mode: 0o600 });
   await ageFile(join(dir, dumpName), options.takenAt);
   if (!options.noManifest) await ageFile(join(dir, manifestName), options.takenAt);
   return { stamp, dumpName, manifestName, sha256, size, manifest };

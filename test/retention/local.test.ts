@@ -38,8 +38,14 @@ describe('retention in BACKUP_DIR', () => {
     const recent = await writeFakeBackup(dir, { takenAt: ago(10 * DAY) });
     const newest = await writeFakeBackup(dir, { takenAt: ago(1 * HOUR) });
     const { lines, output } = await prune(dir);
-    assert.ok(lines.some((l) => l.includes(old.dumpName) && l.includes('PRUNE: older than 14 days')), lines.join('\n'));
-    assert.ok(lines.some((l) => l.includes(recent.dumpName) && l.includes('within the 14-day window')), lines.join('\n'));
+    assert.ok(
+      lines.some((l) => l.includes(old.dumpName) && l.includes('PRUNE: older than 14 days')),
+      lines.join('\n'),
+    );
+    assert.ok(
+      lines.some((l) => l.includes(recent.dumpName) && l.includes('within the 14-day window')),
+      lines.join('\n'),
+    );
     assert.deepEqual(output, [`pruned local ${old.dumpName}`, `pruned local ${old.manifestName}`]);
     assert.deepEqual(files(dir), [recent.dumpName, recent.manifestName, newest.dumpName, newest.manifestName].sort());
   });
@@ -47,7 +53,10 @@ describe('retention in BACKUP_DIR', () => {
   test('the time comes from the manifest, not the file name or its mtime', async () => {
     // Named as if recent, but the manifest records a start 20 days ago: it is old.
     const b = await writeFakeBackup(dir, { takenAt: ago(20 * DAY) });
-    const renamedStamp = new Date(Date.now() - 2 * DAY).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+    const renamedStamp = new Date(Date.now() - 2 * DAY)
+      .toISOString()
+      .replace(/[-:]/g, '')
+      .replace(/\.\d+Z$/, 'Z');
     const { rename } = await import('node:fs/promises');
     await rename(join(dir, b.manifestName), join(dir, `obexal-${renamedStamp}.manifest.json`));
     await rename(join(dir, b.dumpName), join(dir, `obexal-${renamedStamp}.dump.age`));
@@ -64,7 +73,10 @@ describe('retention in BACKUP_DIR', () => {
     // Another source: its own floor.
     const other = await writeFakeBackup(dir, { takenAt: ago(50 * DAY), systemIdentifier: '7300000000000000999' });
     const { lines } = await prune(dir);
-    assert.ok(lines.some((l) => l.includes(b.dumpName) && l.includes('newest verified backup of 7300000000000000001/obexal')), lines.join('\n'));
+    assert.ok(
+      lines.some((l) => l.includes(b.dumpName) && l.includes('newest verified backup of 7300000000000000001/obexal')),
+      lines.join('\n'),
+    );
     assert.deepEqual(files(dir), [b.dumpName, b.manifestName, other.dumpName, other.manifestName].sort());
     assert.ok(!existsSync(join(dir, a.dumpName)) && !existsSync(join(dir, unverified.dumpName)));
   });
@@ -81,18 +93,35 @@ describe('retention in BACKUP_DIR', () => {
     const older = await writeFakeBackup(dir, { takenAt: ago(30 * DAY), verifiedLocal: false });
     const newer = await writeFakeBackup(dir, { takenAt: ago(20 * DAY), verifiedLocal: false });
     const { lines } = await prune(dir);
-    assert.ok(lines.some((l) => l.includes(newer.dumpName) && l.includes('none here is verified')), lines.join('\n'));
+    assert.ok(
+      lines.some((l) => l.includes(newer.dumpName) && l.includes('none here is verified')),
+      lines.join('\n'),
+    );
     assert.deepEqual(files(dir), [newer.dumpName, newer.manifestName].sort());
     assert.ok(!existsSync(join(dir, older.dumpName)));
   });
 
   test('pins: a pin in the future keeps an old backup; an expired pin does not', async () => {
-    const pinned = await writeFakeBackup(dir, { takenAt: ago(30 * DAY), reason: 'pre-migration', pinUntil: new Date(Date.now() + 5 * DAY) });
-    const expired = await writeFakeBackup(dir, { takenAt: ago(29 * DAY), reason: 'pre-rotation', pinUntil: new Date(Date.now() - DAY) });
+    const pinned = await writeFakeBackup(dir, {
+      takenAt: ago(30 * DAY),
+      reason: 'pre-migration',
+      pinUntil: new Date(Date.now() + 5 * DAY),
+    });
+    const expired = await writeFakeBackup(dir, {
+      takenAt: ago(29 * DAY),
+      reason: 'pre-rotation',
+      pinUntil: new Date(Date.now() - DAY),
+    });
     const floor = await writeFakeBackup(dir, { takenAt: ago(HOUR) });
     const { lines } = await prune(dir);
-    assert.ok(lines.some((l) => l.includes(pinned.dumpName) && l.includes('pinned until')), lines.join('\n'));
-    assert.ok(lines.some((l) => l.includes(expired.dumpName) && l.includes('pin expired')), lines.join('\n'));
+    assert.ok(
+      lines.some((l) => l.includes(pinned.dumpName) && l.includes('pinned until')),
+      lines.join('\n'),
+    );
+    assert.ok(
+      lines.some((l) => l.includes(expired.dumpName) && l.includes('pin expired')),
+      lines.join('\n'),
+    );
     assert.deepEqual(files(dir), [pinned.dumpName, pinned.manifestName, floor.dumpName, floor.manifestName].sort());
   });
 
@@ -110,7 +139,13 @@ describe('retention in BACKUP_DIR', () => {
   });
 
   test('files that do not match our naming are never touched, however old', async () => {
-    const foreign = ['notes.txt', 'obexal-foo.dump', 'obexal-20200101T000000Z.dump.bak', 'obexal-20201301T000000Z.dump.age', 'something.partial'];
+    const foreign = [
+      'notes.txt',
+      'obexal-foo.dump',
+      'obexal-20200101T000000Z.dump.bak',
+      'obexal-20201301T000000Z.dump.age',
+      'something.partial',
+    ];
     for (const name of foreign) {
       writeFileSync(join(dir, name), 'not ours');
       await ageFile(join(dir, name), ago(400 * DAY));
@@ -120,7 +155,10 @@ describe('retention in BACKUP_DIR', () => {
     const old = await writeFakeBackup(dir, { takenAt: ago(100 * DAY), verifiedLocal: false });
     await writeFakeBackup(dir, { takenAt: ago(HOUR) });
     const { lines } = await prune(dir);
-    assert.ok(lines.some((l) => l.includes('not ours, never touched') && l.includes('notes.txt')), lines.join('\n'));
+    assert.ok(
+      lines.some((l) => l.includes('not ours, never touched') && l.includes('notes.txt')),
+      lines.join('\n'),
+    );
     for (const name of foreign) assert.ok(existsSync(join(dir, name)), `${name} must stay`);
     assert.ok(existsSync(join(dir, 'records', 'obexal-20200101T000000Z.dump.age')));
     assert.ok(!existsSync(join(dir, old.dumpName)));
@@ -130,7 +168,10 @@ describe('retention in BACKUP_DIR', () => {
     const lost = await writeFakeBackup(dir, { takenAt: ago(20 * DAY), noManifest: true });
     const keptLost = await writeFakeBackup(dir, { takenAt: ago(2 * DAY), noManifest: true });
     const { lines } = await prune(dir);
-    assert.ok(lines.some((l) => l.includes(lost.dumpName) && l.includes('time from the file name') && l.includes('PRUNE')), lines.join('\n'));
+    assert.ok(
+      lines.some((l) => l.includes(lost.dumpName) && l.includes('time from the file name') && l.includes('PRUNE')),
+      lines.join('\n'),
+    );
     assert.deepEqual(files(dir), [keptLost.dumpName]);
   });
 
@@ -144,7 +185,10 @@ describe('retention in BACKUP_DIR', () => {
     const target = { backupDir: dir, policy: retentionPolicy('14') };
     const survey = await surveyRetention(target);
     const lines = surveyLines(survey, new Date());
-    assert.ok(lines.some((l) => l.includes('retention hold active') && l.includes('INC-42')), lines.join('\n'));
+    assert.ok(
+      lines.some((l) => l.includes('retention hold active') && l.includes('INC-42')),
+      lines.join('\n'),
+    );
     const result = await pruneSurvey(survey, target, () => undefined);
     assert.equal(result.held?.reason, 'INC-42 investigating account takeover');
     assert.deepEqual(files(dir), before);
@@ -153,7 +197,11 @@ describe('retention in BACKUP_DIR', () => {
 
   test('RETENTION_DAYS that is not a positive whole number is a usage error', () => {
     for (const bad of ['0', '-3', '1.5', 'fourteen', '', '14d']) {
-      assert.throws(() => retentionPolicy(bad), (error: unknown) => error instanceof UsageError && error.exitCode === 2, `"${bad}"`);
+      assert.throws(
+        () => retentionPolicy(bad),
+        (error: unknown) => error instanceof UsageError && error.exitCode === 2,
+        `"${bad}"`,
+      );
     }
     assert.equal(retentionPolicy('14').retentionDays, 14);
   });

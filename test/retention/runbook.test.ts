@@ -27,7 +27,12 @@ describe('the retention runbook', () => {
   const env = (extra: Record<string, string> = {}) => ({ ...home.env, ...s3.env, RETENTION_DAYS: '14', ...extra });
   const answers = (values: Record<string, string>): string => {
     const file = join(home.dir, `answers-${Object.values(values).join('-').replace(/\W/g, '')}.yaml`);
-    writeFileSync(file, Object.entries(values).map(([k, v]) => `${k}: ${JSON.stringify(v)}`).join('\n'));
+    writeFileSync(
+      file,
+      Object.entries(values)
+        .map(([k, v]) => `${k}: ${JSON.stringify(v)}`)
+        .join('\n'),
+    );
     return file;
   };
 
@@ -65,7 +70,10 @@ describe('the retention runbook', () => {
   });
 
   test('a hold placed with the runbook is written locally and in the bucket, and stops the next apply', async () => {
-    const held = await runCli(['retention', '--answers', answers({ mode: 'hold', 'hold-reason': 'INC-99 suspected breach' })], env());
+    const held = await runCli(
+      ['retention', '--answers', answers({ mode: 'hold', 'hold-reason': 'INC-99 suspected breach' })],
+      env(),
+    );
     assert.equal(held.exitCode, 0, held.stdout + held.stderr);
     const local = JSON.parse(readFileSync(join(backupDir, HOLD_FILE_NAME), 'utf8')) as Hold;
     assert.equal(local.reason, 'INC-99 suspected breach');
@@ -79,7 +87,10 @@ describe('the retention runbook', () => {
     assert.ok(await headObject(context, old.dumpName));
 
     const status = await runCli(['status'], env());
-    assert.match(status.stdout + status.stderr, /retention hold: active since .* \(local\): INC-99 suspected breach; nothing is pruned/);
+    assert.match(
+      status.stdout + status.stderr,
+      /retention hold: active since .* \(local\): INC-99 suspected breach; nothing is pruned/,
+    );
   });
 
   test('release, then apply prunes the old backup in both places and keeps the newest', async () => {

@@ -32,7 +32,14 @@ describe('rollback plan units', () => {
     const dir = scratch();
     const good = join(dir, 'good.json');
     writeFileSync(good, JSON.stringify({ 5: 'additive', 6: 'breaking', 7: 'incompatible' }));
-    assert.deepEqual([...(await readCompatibilityFile(good))], [[5, 'additive'], [6, 'breaking'], [7, 'breaking']]);
+    assert.deepEqual(
+      [...(await readCompatibilityFile(good))],
+      [
+        [5, 'additive'],
+        [6, 'breaking'],
+        [7, 'breaking'],
+      ],
+    );
     const bad = join(dir, 'bad.json');
     writeFileSync(bad, JSON.stringify({ 5: 'maybe' }));
     await assert.rejects(readCompatibilityFile(bad), UsageError);
@@ -45,10 +52,17 @@ describe('rollback plan units', () => {
     const older = await writeFakeBackup(dir, { takenAt: ago(3 * DAY), reason: 'pre-migration' });
     const newer = await writeFakeBackup(dir, { takenAt: ago(2 * DAY), reason: 'pre-migration' });
     await writeFakeBackup(dir, { takenAt: ago(1 * DAY), reason: 'scheduled' });
-    await writeFakeBackup(dir, { takenAt: ago(DAY / 2), reason: 'pre-migration', systemIdentifier: '7300000000000000999' });
+    await writeFakeBackup(dir, {
+      takenAt: ago(DAY / 2),
+      reason: 'pre-migration',
+      systemIdentifier: '7300000000000000999',
+    });
     await writeFakeBackup(dir, { takenAt: ago(DAY / 4), reason: 'pre-migration', noManifest: true });
     const local = await localInventory(dir);
     const found = preMigrationBackups({ local, bucket: undefined }, '7300000000000000001/obexal');
-    assert.deepEqual(found.map((b) => b.dump?.name), [newer.dumpName, older.dumpName]);
+    assert.deepEqual(
+      found.map((b) => b.dump?.name),
+      [newer.dumpName, older.dumpName],
+    );
   });
 });

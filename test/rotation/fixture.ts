@@ -31,11 +31,21 @@ export async function startSandbox(): Promise<Sandbox> {
 
 export function writeAnswers(sandbox: Sandbox, name: string, values: Record<string, string>): string {
   const file = join(sandbox.stack.dir, name);
-  writeFileSync(file, Object.entries(values).map(([k, v]) => `${k}: ${JSON.stringify(v)}`).join('\n'), { mode: 0o600 });
+  writeFileSync(
+    file,
+    Object.entries(values)
+      .map(([k, v]) => `${k}: ${JSON.stringify(v)}`)
+      .join('\n'),
+    { mode: 0o600 },
+  );
   return file;
 }
 
-export function cli(sandbox: Sandbox, args: string[], env: Record<string, string | undefined> = {}): Promise<CliResult> {
+export function cli(
+  sandbox: Sandbox,
+  args: string[],
+  env: Record<string, string | undefined> = {},
+): Promise<CliResult> {
   return runCli(args, { ...sandbox.env, ...env }, { timeoutMs: 600_000 });
 }
 
@@ -76,14 +86,21 @@ export function deployment(sandbox: Sandbox): Record<string, string> {
 }
 
 /** How many encrypted values of the database each key opens when tried alone, and how many none opens. */
-export async function valuesUnder(sandbox: Sandbox, keys: Record<string, string>): Promise<Record<string, number> & { total: number; none: number }> {
+export async function valuesUnder(
+  sandbox: Sandbox,
+  keys: Record<string, string>,
+): Promise<Record<string, number> & { total: number; none: number }> {
   const parsed = Object.entries(keys).map(([name, text]) => [name, parseEncryptionKey(text)] as const);
   const counts: Record<string, number> = Object.fromEntries(parsed.map(([name]) => [name, 0]));
   let total = 0;
   let none = 0;
   await withClient(parseConnectionString(sandbox.env.DATABASE_URL as string), async (client) => {
     for (const column of ENCRYPTED_COLUMNS) {
-      const rows = (await client.query<{ v: string }>(`SELECT ${column.column} AS v FROM ${column.table} WHERE ${column.column} IS NOT NULL`)).rows;
+      const rows = (
+        await client.query<{ v: string }>(
+          `SELECT ${column.column} AS v FROM ${column.table} WHERE ${column.column} IS NOT NULL`,
+        )
+      ).rows;
       for (const { v } of rows) {
         total += 1;
         const opener = parsed.find(([, key]) => {
@@ -103,14 +120,26 @@ export async function valuesUnder(sandbox: Sandbox, keys: Record<string, string>
 }
 
 /** `ssh-keygen -Y verify` with the allowed-signers line `records pubkey` prints: the record verifies outside the tool. */
-export async function verifyRecord(sandbox: Sandbox, recordPath: string): Promise<{ status: number | null; output: string }> {
+export async function verifyRecord(
+  sandbox: Sandbox,
+  recordPath: string,
+): Promise<{ status: number | null; output: string }> {
   const pubkey = await cli(sandbox, ['records', 'pubkey']);
   if (pubkey.exitCode !== 0) throw new Error(`records pubkey failed: ${pubkey.stderr}`);
   const allowed = join(sandbox.stack.dir, 'allowed_signers');
   writeFileSync(allowed, pubkey.stdout);
   const principal = pubkey.stdout.split(' ')[0] as string;
-  const verdict = spawnSync('ssh-keygen', ['-Y', 'verify', '-f', allowed, '-I', principal, '-n', RECORD_NAMESPACE, '-s', `${recordPath}.sig`], { input: readFileSync(recordPath) });
+  const verdict = spawnSync(
+    'ssh-keygen',
+    ['-Y', 'verify', '-f', allowed, '-I', principal, '-n', RECORD_NAMESPACE, '-s', `${recordPath}.sig`],
+    { input: readFileSync(recordPath) },
+  );
   return { status: verdict.status, output: `${verdict.stdout.toString()}${verdict.stderr.toString()}` };
 }
 
-export const ROTATION_ANSWERS = { 'key-source': 'vault', era: 'era-2', 'env-new-key': 'done', 'env-withdraw-old': 'done' };
+export const ROTATION_ANSWERS = {
+  'key-source': 'vault',
+  era: 'era-2',
+  'env-new-key': 'done',
+  'env-withdraw-old': 'done',
+};

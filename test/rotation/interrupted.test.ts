@@ -9,7 +9,15 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { generateEncryptionKey } from '../../src/keys/secret-value.js';
-import { cli, localRegister, ROTATION_ANSWERS, startSandbox, valuesUnder, writeAnswers, type Sandbox } from './fixture.js';
+import {
+  cli,
+  localRegister,
+  ROTATION_ANSWERS,
+  startSandbox,
+  valuesUnder,
+  writeAnswers,
+  type Sandbox,
+} from './fixture.js';
 
 const KILL_AFTER_FIRST_BATCH = `
 import { spawn } from 'node:child_process';
@@ -60,7 +68,14 @@ describe('key rotation: reencrypt-secrets interrupted, then run again', { timeou
     assert.ok((midway.new ?? 0) > 0, `the first batch was committed (${JSON.stringify(midway)})`);
     const jwks = await fetch(`${sandbox.env.AUTH_SERVICE_URL}/.well-known/jwks.json`);
     assert.equal(jwks.status, 200, 'the service, started with both keys, keeps answering');
-    assert.deepEqual(localRegister(sandbox).eras.map((e) => [e.label, e.end]), [['era-1', null], ['era-2', null]], 'the rotation is under way');
+    assert.deepEqual(
+      localRegister(sandbox).eras.map((e) => [e.label, e.end]),
+      [
+        ['era-1', null],
+        ['era-2', null],
+      ],
+      'the rotation is under way',
+    );
 
     const again = await cli(sandbox, ['key-rotation', '--yes', '--answers', answers]);
     assert.equal(again.exitCode, 0, `${again.stdout.slice(-6000)}\n${again.stderr}`);
@@ -69,6 +84,12 @@ describe('key rotation: reencrypt-secrets interrupted, then run again', { timeou
     const done = await valuesUnder(sandbox, { new: newKey, old: oldKey });
     assert.equal(done.new, done.total, 'every value under the new key');
     const register = localRegister(sandbox);
-    assert.deepEqual(register.eras.map((e) => [e.label, e.end === null]), [['era-1', false], ['era-2', true]]);
+    assert.deepEqual(
+      register.eras.map((e) => [e.label, e.end === null]),
+      [
+        ['era-1', false],
+        ['era-2', true],
+      ],
+    );
   });
 });

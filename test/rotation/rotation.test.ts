@@ -60,7 +60,15 @@ describe('key rotation, headless, end to end', () => {
     const jwks = await fetch(`${sandbox.env.AUTH_SERVICE_URL}/.well-known/jwks.json`);
     assert.equal(jwks.status, 200);
     const record = readRecord(recordPathOf(result.stdout));
-    for (const id of ['restart-both', 'reencrypt', 'restart-new', 'check-jwks', 'check-login', 'check-mfa', 'check-me']) {
+    for (const id of [
+      'restart-both',
+      'reencrypt',
+      'restart-new',
+      'check-jwks',
+      'check-login',
+      'check-mfa',
+      'check-me',
+    ]) {
       assert.equal(record.steps.find((s) => s.id === id)?.outcome, 'ok', `${id} passed`);
     }
   });
@@ -78,14 +86,27 @@ describe('key rotation, headless, end to end', () => {
     assert.equal(second?.end, null, 'era-2 is open');
     assert.ok(Date.parse(second!.start) <= Date.parse(first!.end!), 'both eras were open during the rotation');
     const backups = sandbox.env.BACKUP_DIR as string;
-    const manifests = readdirSync(backups).filter((n) => n.endsWith('.manifest.json')).map((n) => JSON.parse(readFileSync(join(backups, n), 'utf8')));
+    const manifests = readdirSync(backups)
+      .filter((n) => n.endsWith('.manifest.json'))
+      .map((n) => JSON.parse(readFileSync(join(backups, n), 'utf8')));
     const pre = manifests.find((m) => m.reason === 'pre-rotation');
     assert.ok(pre, 'a pre-rotation backup exists');
-    assert.deepEqual(pre.keyEras.map((e: { label: string }) => e.label), ['era-1']);
+    assert.deepEqual(
+      pre.keyEras.map((e: { label: string }) => e.label),
+      ['era-1'],
+    );
     assert.equal(pre.pin?.duration, '30d', 'the pre-rotation backup is pinned');
-    assert.equal(first?.keepKeyUntil, pre.pin.until, 'the old key is kept until the pin of the pre-rotation dump ends (later than end + 14 days)');
+    assert.equal(
+      first?.keepKeyUntil,
+      pre.pin.until,
+      'the old key is kept until the pin of the pre-rotation dump ends (later than end + 14 days)',
+    );
     const post = manifests.find((m) => m.reason === 'manual');
-    assert.deepEqual(post?.keyEras.map((e: { label: string }) => e.label), ['era-2'], 'the post-rotation backup belongs to the new era');
+    assert.deepEqual(
+      post?.keyEras.map((e: { label: string }) => e.label),
+      ['era-2'],
+      'the post-rotation backup belongs to the new era',
+    );
   });
 
   test('the record is signed, verifies outside the tool, and holds the register changes; no key leaks anywhere', async () => {
@@ -98,8 +119,16 @@ describe('key rotation, headless, end to end', () => {
     assert.equal(record.details.keyEraClosed?.label, 'era-1');
     assert.equal(record.details.rotation?.to, 'era-2');
     const runId = runIdOf('key-rotation', result.stdout);
-    const journal = readFileSync(join(sandbox.env.OBEXAL_RUNBOOK_CONFIG_DIR as string, 'runs', `${runId}.jsonl`), 'utf8');
-    for (const [what, text] of [['stdout', result.stdout], ['stderr', result.stderr], ['record', readFileSync(path, 'utf8')], ['journal', journal]] as const) {
+    const journal = readFileSync(
+      join(sandbox.env.OBEXAL_RUNBOOK_CONFIG_DIR as string, 'runs', `${runId}.jsonl`),
+      'utf8',
+    );
+    for (const [what, text] of [
+      ['stdout', result.stdout],
+      ['stderr', result.stderr],
+      ['record', readFileSync(path, 'utf8')],
+      ['journal', journal],
+    ] as const) {
       assert.ok(!text.includes(newKey), `the new key is not in the ${what}`);
       assert.ok(!text.includes(oldKey), `the old key is not in the ${what}`);
     }
@@ -111,16 +140,27 @@ describe('key rotation, headless, end to end', () => {
       .filter((n) => n.endsWith('.manifest.json'))
       .map((n) => JSON.parse(readFileSync(join(backups, n), 'utf8')))
       .find((m) => m.reason === 'pre-rotation');
-    const answers = writeAnswers(sandbox, 'drill.yaml', { 'era-keys-in-vault': 'done', 'sealed-identity-checked': 'done', 'drill-account-only': 'done' });
+    const answers = writeAnswers(sandbox, 'drill.yaml', {
+      'era-keys-in-vault': 'done',
+      'sealed-identity-checked': 'done',
+      'drill-account-only': 'done',
+    });
     // The operator's environment now has the new key; the old era's key comes from the vault command.
-    const drill = await cli(sandbox, ['drill', `bucket:${pre.dump.name}`, '--yes', '--answers', answers], { ENCRYPTION_KEY: newKey });
+    const drill = await cli(sandbox, ['drill', `bucket:${pre.dump.name}`, '--yes', '--answers', answers], {
+      ENCRYPTION_KEY: newKey,
+    });
     assert.equal(drill.exitCode, 0, `${drill.stdout.slice(-5000)}\n${drill.stderr}`);
     const record = readRecord(recordPathOf(drill.stdout));
     const keyEra = record.steps.find((s) => s.id === 'key-era');
     assert.equal(keyEra?.data?.dumpEra, 'era-1');
     assert.equal(keyEra?.data?.currentEra, 'era-2');
     assert.equal(keyEra?.data?.needsReencrypt, true);
-    assert.equal(record.steps.find((s) => s.id === 'reencrypt')?.outcome, 'ok', 'the drill re-encrypted the old era\'s secrets');
-    for (const id of ['check-jwks', 'check-login', 'check-mfa', 'check-me']) assert.equal(record.steps.find((s) => s.id === id)?.outcome, 'ok', `drill ${id}`);
+    assert.equal(
+      record.steps.find((s) => s.id === 'reencrypt')?.outcome,
+      'ok',
+      "the drill re-encrypted the old era's secrets",
+    );
+    for (const id of ['check-jwks', 'check-login', 'check-mfa', 'check-me'])
+      assert.equal(record.steps.find((s) => s.id === id)?.outcome, 'ok', `drill ${id}`);
   });
 });

@@ -13,7 +13,15 @@ import { BIN, ROOT } from '../helpers/cli.js';
 import { keys, shellQuote, withPty, type PtySession } from '../helpers/pty.js';
 import { keyFingerprint } from '../../src/keys/fingerprint.js';
 import { parseEncryptionKey } from '../../src/keys/secret-value.js';
-import { deployment, localRegister, readRecord, startSandbox, valuesUnder, verifyRecord, type Sandbox } from './fixture.js';
+import {
+  deployment,
+  localRegister,
+  readRecord,
+  startSandbox,
+  valuesUnder,
+  verifyRecord,
+  type Sandbox,
+} from './fixture.js';
 
 async function answer(pty: PtySession, prompt: string | RegExp, typed: string, timeoutMs = 180_000): Promise<string> {
   const screen = await pty.waitFor(prompt, { since: 0, timeoutMs });
@@ -49,7 +57,10 @@ describe('key rotation in the TUI', { timeout: 900_000 }, () => {
       await answer(pty, 'Where does the new ENCRYPTION_KEY come from', ''); // generate: the first option
       await answer(pty, 'Rotate the OIDC signing keys too', ''); // no: the first option
       await answer(pty, 'Label of the new key era', 'era-2');
-      const shown = await pty.waitFor(/shown only this once[\s\S]*?•\s+([A-Za-z0-9+/]{43}=)/, { since: 0, timeoutMs: 300_000 });
+      const shown = await pty.waitFor(/shown only this once[\s\S]*?•\s+([A-Za-z0-9+/]{43}=)/, {
+        since: 0,
+        timeoutMs: 300_000,
+      });
       const newKey = /shown only this once[\s\S]*?•\s+([A-Za-z0-9+/]{43}=)/.exec(shown)?.[1] as string;
       assert.equal(parseEncryptionKey(newKey).length, 32, 'the generated key is 32 bytes of base64');
       // The operator stores it in the vault (the tool then checks the vault returns it), and types "stored".
@@ -72,21 +83,46 @@ describe('key rotation in the TUI', { timeout: 900_000 }, () => {
       assert.equal(deployed.ENCRYPTION_KEY, newKey);
       assert.equal(deployed.ENCRYPTION_KEY_OLD, '', 'the live service runs without ENCRYPTION_KEY_OLD');
       const register = localRegister(sandbox);
-      assert.deepEqual(register.eras.map((e) => [e.label, e.end === null]), [['era-1', false], ['era-2', true]]);
+      assert.deepEqual(
+        register.eras.map((e) => [e.label, e.end === null]),
+        [
+          ['era-1', false],
+          ['era-2', true],
+        ],
+      );
       assert.equal(register.eras[1]?.fingerprint, keyFingerprint(parseEncryptionKey(newKey)));
       assert.ok(register.eras[0]?.keepKeyUntil, 'the old era says until when its key stays in the vault');
 
       const record = readRecord(recordPath);
       assert.equal(record.outcome, 'ok');
-      for (const id of ['restart-both', 'reencrypt', 'restart-new', 'check-jwks', 'check-login', 'check-mfa', 'check-me', 'close-era']) {
+      for (const id of [
+        'restart-both',
+        'reencrypt',
+        'restart-new',
+        'check-jwks',
+        'check-login',
+        'check-mfa',
+        'check-me',
+        'close-era',
+      ]) {
         assert.equal(record.steps.find((s) => s.id === id)?.outcome, 'ok', `${id} passed`);
       }
-      assert.equal(record.steps.find((s) => s.id === 'new-key')?.data?.vault, 'checked: the vault returns it', 'the tool checked the vault holds the shown key');
+      assert.equal(
+        record.steps.find((s) => s.id === 'new-key')?.data?.vault,
+        'checked: the vault returns it',
+        'the tool checked the vault holds the shown key',
+      );
       const verdict = await verifyRecord(sandbox, recordPath);
       assert.equal(verdict.status, 0, verdict.output);
       const runId = (record as unknown as { runId: string }).runId;
-      const journal = readFileSync(join(sandbox.env.OBEXAL_RUNBOOK_CONFIG_DIR as string, 'runs', `${runId}.jsonl`), 'utf8');
-      for (const [what, text] of [['record', readFileSync(recordPath, 'utf8')], ['journal', journal]] as const) {
+      const journal = readFileSync(
+        join(sandbox.env.OBEXAL_RUNBOOK_CONFIG_DIR as string, 'runs', `${runId}.jsonl`),
+        'utf8',
+      );
+      for (const [what, text] of [
+        ['record', readFileSync(recordPath, 'utf8')],
+        ['journal', journal],
+      ] as const) {
         assert.ok(!text.includes(newKey), `the new key is not in the ${what}`);
         assert.ok(!text.includes(oldKey), `the old key is not in the ${what}`);
       }

@@ -55,12 +55,18 @@ describe('S3 objects (s3rver)', () => {
     });
     assert.equal(deleted.versioned, false);
     assert.equal(deleted.note, undefined);
-    assert.deepEqual(deleted.deleted.map((d) => [d.key, d.deleteMarker]), [
-      ['obexal/manifests/obexal-20250101T000000Z.manifest.json', false],
-      ['obexal/key-eras.json', false],
-    ]);
+    assert.deepEqual(
+      deleted.deleted.map((d) => [d.key, d.deleteMarker]),
+      [
+        ['obexal/manifests/obexal-20250101T000000Z.manifest.json', false],
+        ['obexal/key-eras.json', false],
+      ],
+    );
     assert.equal(await getJson(context, 'key-eras.json'), undefined);
-    assert.deepEqual((await listObjects(context)).map((o) => o.name), ['manifests/obexal-20250102T000000Z.manifest.json']);
+    assert.deepEqual(
+      (await listObjects(context)).map((o) => o.name),
+      ['manifests/obexal-20250102T000000Z.manifest.json'],
+    );
   });
 
   test('a delete in a versioned bucket is reported as a marker only', async () => {

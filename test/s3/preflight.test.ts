@@ -69,11 +69,17 @@ describe('S3 preflight (s3rver)', () => {
       return true;
     });
     const exact = open({ ...s3.env, ALLOWED_DATA_REGIONS: 'eu-west-1,eu-north' });
-    await assert.rejects(inspectBucket(exact), (error: unknown) => error instanceof RegionNotAllowedError && error.region === 'eu-central-1');
+    await assert.rejects(
+      inspectBucket(exact),
+      (error: unknown) => error instanceof RegionNotAllowedError && error.region === 'eu-central-1',
+    );
     // Reported, not refused, when the caller only wants to look.
     const looked = await inspectBucket(usEast, { enforceRegion: false });
     assert.equal(looked.regionAllowed, false);
-    assert.equal((await readBucketRegion(open({ ...s3.env, ALLOWED_DATA_REGIONS: 'eu-central' }))).region, 'eu-central-1');
+    assert.equal(
+      (await readBucketRegion(open({ ...s3.env, ALLOWED_DATA_REGIONS: 'eu-central' }))).region,
+      'eu-central-1',
+    );
   });
 
   test('an unreachable endpoint (closed port) gives the typed unreachable error', async () => {
@@ -96,7 +102,10 @@ describe('S3 preflight (s3rver)', () => {
     await once(server, 'listening');
     try {
       const { port } = server.address() as AddressInfo;
-      const context = open({ ...s3.env, S3_ENDPOINT: `http://127.0.0.1:${port}` }, { ...FAST, maxAttempts: 1, socketTimeoutMs: 300 });
+      const context = open(
+        { ...s3.env, S3_ENDPOINT: `http://127.0.0.1:${port}` },
+        { ...FAST, maxAttempts: 1, socketTimeoutMs: 300 },
+      );
       await assert.rejects(checkBucketReachable(context), (error: unknown) => {
         assert.ok(error instanceof BucketUnreachableError, String(error));
         assert.equal(error.code, 'TIMEOUT');
@@ -132,7 +141,10 @@ describe('S3 preflight (s3rver)', () => {
 
   test('s3rver does not verify SigV4 signatures: a wrong secret key is accepted (limitation of the stand-in)', async () => {
     // If this starts failing, s3rver began checking signatures: turn it into a SignatureDoesNotMatch test.
-    const context = open(s3.env, { ...FAST, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'not-the-secret' } });
+    const context = open(s3.env, {
+      ...FAST,
+      credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'not-the-secret' },
+    });
     const answer = await context.client.send(new ListObjectsV2Command({ Bucket: s3.bucket, MaxKeys: 1 }));
     assert.equal(answer.$metadata.httpStatusCode, 200);
   });
@@ -149,6 +161,8 @@ describe('S3 preflight (s3rver)', () => {
   test('an aborted signal stops the preflight as an abort, not a failure', async () => {
     const controller = new AbortController();
     controller.abort();
-    await assert.rejects(inspectBucket(open(s3.env), { signal: controller.signal }), (error: unknown) => isAbortError(error));
+    await assert.rejects(inspectBucket(open(s3.env), { signal: controller.signal }), (error: unknown) =>
+      isAbortError(error),
+    );
   });
 });

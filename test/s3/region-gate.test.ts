@@ -32,7 +32,9 @@ function filesUnder(dir: string): string[] {
     .filter((name) => !name.includes('.dummy'));
 }
 
-const refusal = (error: unknown) => error instanceof RegionNotAllowedError && /region eu-central-1 .*which ALLOWED_DATA_REGIONS=eu-west-1 does not allow/.test(error.message);
+const refusal = (error: unknown) =>
+  error instanceof RegionNotAllowedError &&
+  /region eu-central-1 .*which ALLOWED_DATA_REGIONS=eu-west-1 does not allow/.test(error.message);
 
 describe('one region gate in front of every upload', () => {
   let s3: StartedS3rver;
@@ -59,8 +61,14 @@ describe('one region gate in front of every upload', () => {
     await assert.rejects(putJson(refused('unit/'), 'doc.json', { a: 1 }), refusal);
     await assert.rejects(uploadFile(refused('unit/'), { file, name: 'object.bin' }), refusal);
     const register = addEra(emptyRegister(), { label: 'era-1', fingerprint: 'a'.repeat(64) });
-    await assert.rejects(writeBucketRegister(s3SettingsFromEnv({ ...s3.env, ...REFUSING, S3_PREFIX: 'unit/' }), register), refusal);
-    assert.deepEqual(filesUnder(s3.directory).filter((n) => n.includes('unit')), []);
+    await assert.rejects(
+      writeBucketRegister(s3SettingsFromEnv({ ...s3.env, ...REFUSING, S3_PREFIX: 'unit/' }), register),
+      refusal,
+    );
+    assert.deepEqual(
+      filesUnder(s3.directory).filter((n) => n.includes('unit')),
+      [],
+    );
   });
 
   it('the same uploads go through when the region is allowed (the gate can pass)', async () => {
@@ -80,14 +88,26 @@ describe('one region gate in front of every upload', () => {
 
     it('keeps its complete local dump, fails, and leaves no register, dump, manifest or record in the bucket', async () => {
       const identity = ageIdentity(tempDir('obexal-region-keys-'));
-      const home = backupHome(db.url, identity.recipient, { ...s3.env, ...REFUSING, S3_PREFIX: 'run/', ENCRYPTION_KEY: db.encryptionKey });
+      const home = backupHome(db.url, identity.recipient, {
+        ...s3.env,
+        ...REFUSING,
+        S3_PREFIX: 'run/',
+        ENCRYPTION_KEY: db.encryptionKey,
+      });
       const result = await runCli(['backup'], home.env, { timeoutMs: 300_000 });
       const output = `${result.stdout}\n${result.stderr}`;
       assert.equal(result.exitCode, 1, output);
       assert.match(output, /which ALLOWED_DATA_REGIONS=eu-west-1 does not allow/);
-      assert.ok(backupFiles(home.backupDir).some((n) => n.endsWith('.dump.age')), 'the local backup is taken');
+      assert.ok(
+        backupFiles(home.backupDir).some((n) => n.endsWith('.dump.age')),
+        'the local backup is taken',
+      );
       assert.ok(existsSync(join(home.backupDir, 'key-eras.json')), 'the register is kept locally');
-      assert.deepEqual(filesUnder(s3.directory).filter((n) => n.includes('run')), [], 'nothing reached the refused bucket');
+      assert.deepEqual(
+        filesUnder(s3.directory).filter((n) => n.includes('run')),
+        [],
+        'nothing reached the refused bucket',
+      );
     });
   });
 });

@@ -69,13 +69,18 @@ describe('S3 settings', () => {
   test('an endpoint with credentials is refused without echoing them', () => {
     assert.throws(
       () => s3SettingsFromEnv({ S3_BUCKET: 'ok-bucket', S3_ENDPOINT: 'https://user:hunter2-secret@s3.example.com' }),
-      (error: unknown) => error instanceof UsageError && !error.message.includes('hunter2') && !(error.hint ?? '').includes('hunter2'),
+      (error: unknown) =>
+        error instanceof UsageError && !error.message.includes('hunter2') && !(error.hint ?? '').includes('hunter2'),
     );
   });
 
   test('the secret access key and session token are registered for redaction, never read otherwise', () => {
     clearSecretsForTests();
-    s3SettingsFromEnv({ S3_BUCKET: 'ok-bucket', AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI-example-secret', AWS_SESSION_TOKEN: 'token-abc-123' });
+    s3SettingsFromEnv({
+      S3_BUCKET: 'ok-bucket',
+      AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI-example-secret',
+      AWS_SESSION_TOKEN: 'token-abc-123',
+    });
     assert.equal(redact('x wJalrXUtnFEMI-example-secret y token-abc-123'), 'x [redacted] y [redacted]');
     clearSecretsForTests();
   });
@@ -128,7 +133,12 @@ describe('region policy', () => {
 describe('SDK error mapping', () => {
   const settings = s3SettingsFromEnv({ S3_BUCKET: 'ok-bucket' });
   const serviceError = (name: string, status: number) =>
-    new S3ServiceException({ name, $fault: 'client', $metadata: { httpStatusCode: status }, message: `${name} message` });
+    new S3ServiceException({
+      name,
+      $fault: 'client',
+      $metadata: { httpStatusCode: status },
+      message: `${name} message`,
+    });
 
   test('signature mismatch and access denied are credential errors with their own hints', () => {
     const signature = mapS3Error(serviceError('SignatureDoesNotMatch', 403), { operation: 'upload', settings });
@@ -142,7 +152,10 @@ describe('SDK error mapping', () => {
   });
 
   test('not found, server errors, and abort pass-through', () => {
-    assert.ok(mapS3Error(serviceError('NoSuchKey', 404), { operation: 'download', settings, name: 'x' }) instanceof S3ObjectNotFoundError);
+    assert.ok(
+      mapS3Error(serviceError('NoSuchKey', 404), { operation: 'download', settings, name: 'x' }) instanceof
+        S3ObjectNotFoundError,
+    );
     const server = mapS3Error(serviceError('InternalError', 500), { operation: 'upload', settings });
     assert.ok(server instanceof S3RequestError);
     assert.equal(server.status, 500);

@@ -75,7 +75,12 @@ describe('S3 transfer (s3rver)', () => {
     const trapped = contextFor({ ...s3.env, S3_CHECKSUM: 'WHEN_SUPPORTED' });
     try {
       await trapped.client.send(
-        new PutObjectCommand({ Bucket: s3.bucket, Key: 'obexal/trap.bin', Body: createReadStream(bigFile), ContentLength: BIG }),
+        new PutObjectCommand({
+          Bucket: s3.bucket,
+          Key: 'obexal/trap.bin',
+          Body: createReadStream(bigFile),
+          ContentLength: BIG,
+        }),
       );
       const stored = await sha256OfFile(s3.storedObjectPath('obexal/trap.bin'));
       assert.notEqual(stored.sha256, bigSha);
@@ -108,7 +113,8 @@ describe('S3 transfer (s3rver)', () => {
     const target = join(work.dir, 'wrong.dump.age');
     await assert.rejects(
       downloadToFile(context, 'dumps/big.dump.age', target, { expectedSha256: 'a'.repeat(64) }),
-      (error: unknown) => error instanceof S3VerificationError && error.field === 'content-sha256' && error.actual === bigSha,
+      (error: unknown) =>
+        error instanceof S3VerificationError && error.field === 'content-sha256' && error.actual === bigSha,
     );
     await assert.rejects(stat(target), { code: 'ENOENT' });
     await assert.rejects(stat(`${target}.partial`), { code: 'ENOENT' });
@@ -143,7 +149,8 @@ describe('S3 transfer (s3rver)', () => {
     await verifyStoredObject(context, 'dumps/replaced.bin', expected); // metadata still agrees
     await assert.rejects(
       verifyStoredObject(context, 'dumps/replaced.bin', expected, { full: true }),
-      (error: unknown) => error instanceof S3VerificationError && error.field === 'content-sha256' && error.actual === sha256(tampered),
+      (error: unknown) =>
+        error instanceof S3VerificationError && error.field === 'content-sha256' && error.actual === sha256(tampered),
     );
     await assert.rejects(
       downloadToFile(context, 'dumps/replaced.bin', join(work.dir, 'replaced.bin')),
@@ -152,7 +159,11 @@ describe('S3 transfer (s3rver)', () => {
 
     // Other size and other metadata: the quick verification sees it.
     await context.client.send(
-      new PutObjectCommand({ Bucket: context.settings.bucket, Key: 'obexal/dumps/replaced.bin', Body: Buffer.from('short') }),
+      new PutObjectCommand({
+        Bucket: context.settings.bucket,
+        Key: 'obexal/dumps/replaced.bin',
+        Body: Buffer.from('short'),
+      }),
     );
     await assert.rejects(
       verifyStoredObject(context, 'dumps/replaced.bin', expected),

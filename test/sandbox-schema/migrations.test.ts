@@ -62,8 +62,14 @@ describe('forward-only migrations', () => {
   it('roll a failing migration back whole and record nothing for it', async () => {
     const client = await connectFresh('mig_fail');
     await client.query('CREATE TABLE webhooks (x int)'); // migration 3 will collide with it
-    await assert.rejects(migrate(client), (e: unknown) => e instanceof StepFailedError && /migration 3/.test(e.message));
-    assert.deepEqual((await appliedMigrations(client)).map((m) => m.version), [1, 2]);
+    await assert.rejects(
+      migrate(client),
+      (e: unknown) => e instanceof StepFailedError && /migration 3/.test(e.message),
+    );
+    assert.deepEqual(
+      (await appliedMigrations(client)).map((m) => m.version),
+      [1, 2],
+    );
     assert.deepEqual(await columnsOf(client, 'sessions'), [], 'sessions was created in the failed migration');
   });
 
@@ -78,24 +84,58 @@ describe('forward-only migrations', () => {
 const EXPECTED_SCHEMA: Record<string, string[]> = {
   tenants: ['id uuid', 'slug text', 'name text', 'created_at timestamp with time zone'],
   users: [
-    'id uuid', 'tenant_id uuid', 'email text', 'given_name text', 'family_name text', 'display_name text',
-    'job_title text', 'department text', 'locale text', 'status text', 'created_at timestamp with time zone',
+    'id uuid',
+    'tenant_id uuid',
+    'email text',
+    'given_name text',
+    'family_name text',
+    'display_name text',
+    'job_title text',
+    'department text',
+    'locale text',
+    'status text',
+    'created_at timestamp with time zone',
     'updated_at timestamp with time zone',
   ],
   password_credentials: ['user_id uuid', 'hash text', 'updated_at timestamp with time zone'],
   mfa_totp: ['user_id uuid', 'secret_enc text', 'confirmed_at timestamp with time zone', 'last_used_step bigint'],
   oidc_signing_keys: [
-    'kid text', 'alg text', 'public_jwk jsonb', 'private_key_enc text', 'status text',
-    'created_at timestamp with time zone', 'retired_at timestamp with time zone',
+    'kid text',
+    'alg text',
+    'public_jwk jsonb',
+    'private_key_enc text',
+    'status text',
+    'created_at timestamp with time zone',
+    'retired_at timestamp with time zone',
   ],
-  webhooks: ['id uuid', 'tenant_id uuid', 'url text', 'secret_enc text', 'events ARRAY', 'created_at timestamp with time zone'],
+  webhooks: [
+    'id uuid',
+    'tenant_id uuid',
+    'url text',
+    'secret_enc text',
+    'events ARRAY',
+    'created_at timestamp with time zone',
+  ],
   sessions: [
-    'id uuid', 'user_id uuid', 'token_sha256 text', 'ip text', 'user_agent text',
-    'created_at timestamp with time zone', 'expires_at timestamp with time zone',
+    'id uuid',
+    'user_id uuid',
+    'token_sha256 text',
+    'ip text',
+    'user_agent text',
+    'created_at timestamp with time zone',
+    'expires_at timestamp with time zone',
   ],
   audit_log: [
-    'id bigint', 'tenant_id uuid', 'action text', 'target text', 'actor_user_id uuid', 'actor_email text', 'ip text',
-    'user_agent text', 'created_at timestamp with time zone', 'metadata jsonb',
+    'id bigint',
+    'tenant_id uuid',
+    'action text',
+    'target text',
+    'actor_user_id uuid',
+    'actor_email text',
+    'ip text',
+    'user_agent text',
+    'created_at timestamp with time zone',
+    'metadata jsonb',
   ],
   schema_migrations: ['version integer', 'name text', 'applied_at timestamp with time zone'],
 };
@@ -117,7 +157,8 @@ describe('the schema', () => {
     const client = await connectFresh('audit_trigger');
     await migrate(client);
     await client.query(`INSERT INTO audit_log (action, target) VALUES ('auth.login.succeeded', 'user:x')`);
-    const appendOnly = (e: unknown) => e instanceof Error && /audit_log is append-only: (UPDATE|DELETE|TRUNCATE)/.test(e.message);
+    const appendOnly = (e: unknown) =>
+      e instanceof Error && /audit_log is append-only: (UPDATE|DELETE|TRUNCATE)/.test(e.message);
     await assert.rejects(client.query(`UPDATE audit_log SET action = 'tampered'`), appendOnly);
     await assert.rejects(client.query('DELETE FROM audit_log'), appendOnly);
     await assert.rejects(client.query('TRUNCATE audit_log'), appendOnly);
@@ -130,10 +171,14 @@ describe('the schema', () => {
     const client = await connectFresh('schema_rules');
     await migrate(client);
     await assert.rejects(
-      client.query(`INSERT INTO oidc_signing_keys (kid, public_jwk, private_key_enc, status) VALUES ('k', '{}', 'x', 'revoked')`),
+      client.query(
+        `INSERT INTO oidc_signing_keys (kid, public_jwk, private_key_enc, status) VALUES ('k', '{}', 'x', 'revoked')`,
+      ),
       /check constraint/,
     );
-    const tenant = await client.query<{ id: string }>(`INSERT INTO tenants (slug, name) VALUES ('t', 'T') RETURNING id`);
+    const tenant = await client.query<{ id: string }>(
+      `INSERT INTO tenants (slug, name) VALUES ('t', 'T') RETURNING id`,
+    );
     const tenantId = tenant.rows[0]?.id;
     const user = await client.query<{ id: string; locale: string; status: string }>(
       `INSERT INTO users (tenant_id, email) VALUES ($1, 'a@t.example') RETURNING id, locale, status`,
@@ -141,7 +186,10 @@ describe('the schema', () => {
     );
     assert.equal(user.rows[0]?.locale, 'en');
     assert.equal(user.rows[0]?.status, 'active');
-    await assert.rejects(client.query(`INSERT INTO users (tenant_id, email) VALUES ($1, 'a@t.example')`, [tenantId]), /unique/);
+    await assert.rejects(
+      client.query(`INSERT INTO users (tenant_id, email) VALUES ($1, 'a@t.example')`, [tenantId]),
+      /unique/,
+    );
     await client.query('DELETE FROM tenants');
     assert.equal((await client.query('SELECT 1 FROM users')).rowCount, 0);
   });

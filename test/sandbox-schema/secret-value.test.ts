@@ -19,7 +19,10 @@ describe('encrypted values (AES-256-GCM, nonce ‖ ciphertext ‖ tag)', () => {
   it('round-trips and reports which key opened the value', () => {
     const stored = encryptSecret('JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP', key);
     assert.deepEqual(decryptSecret(stored, [key]), { plaintext: 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP', keyIndex: 0 });
-    assert.deepEqual(decryptSecret(stored, [other, key]), { plaintext: 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP', keyIndex: 1 });
+    assert.deepEqual(decryptSecret(stored, [other, key]), {
+      plaintext: 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP',
+      keyIndex: 1,
+    });
   });
 
   it('stores base64 of a 12-byte nonce, the ciphertext and a 16-byte tag, with a fresh nonce each time', () => {

@@ -24,11 +24,15 @@ function dumpSize(url: string): Promise<{ bytes: number; ms: number }> {
   let bytes = 0;
   child.stdout.on('data', (chunk: Buffer) => (bytes += chunk.length));
   return new Promise((resolve, reject) =>
-    child.on('close', (code) => (code === 0 ? resolve({ bytes, ms: Date.now() - started }) : reject(new Error(`pg_dump exited ${code}`)))),
+    child.on('close', (code) =>
+      code === 0 ? resolve({ bytes, ms: Date.now() - started }) : reject(new Error(`pg_dump exited ${code}`)),
+    ),
   );
 }
 
-const cluster = await startCluster(fsync ? { settings: { fsync: 'on', synchronous_commit: 'on', full_page_writes: 'on' } } : {});
+const cluster = await startCluster(
+  fsync ? { settings: { fsync: 'on', synchronous_commit: 'on', full_page_writes: 'on' } } : {},
+);
 try {
   const url = await createDatabase(cluster, 'bench_seed');
   const client = new pg.Client({ connectionString: url });

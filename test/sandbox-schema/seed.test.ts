@@ -14,7 +14,13 @@ import {
   parseEncryptionKey,
 } from '../../src/keys/secret-value.js';
 import { ENCRYPTED_COLUMNS, migrate } from '../../src/sandbox/schema/index.js';
-import { AUDIT_ACTIONS, generateTotpSecret, seed, tableRowCounts, type SeedSummary } from '../../src/sandbox/seed/index.js';
+import {
+  AUDIT_ACTIONS,
+  generateTotpSecret,
+  seed,
+  tableRowCounts,
+  type SeedSummary,
+} from '../../src/sandbox/seed/index.js';
 import { connectFresh } from './db.js';
 
 const key = parseEncryptionKey(generateEncryptionKey());
@@ -47,7 +53,9 @@ describe('seeding a small sandbox', () => {
   it('encrypts every value with the key given, and no other key opens it', async () => {
     let checked = 0;
     for (const { table, key: keyColumn, column } of ENCRYPTED_COLUMNS) {
-      const rows = await client.query<{ id: string; value: string }>(`SELECT ${keyColumn}::text AS id, ${column} AS value FROM ${table}`);
+      const rows = await client.query<{ id: string; value: string }>(
+        `SELECT ${keyColumn}::text AS id, ${column} AS value FROM ${table}`,
+      );
       assert.ok(rows.rows.length > 0, `${table} has rows`);
       for (const row of rows.rows) {
         assert.equal(decryptSecret(row.value, [otherKey, key]).keyIndex, 1);
@@ -58,19 +66,31 @@ describe('seeding a small sandbox', () => {
     assert.ok(checked >= 14);
   });
 
-  it('stores decryptable plaintexts in Obexal\'s forms: base32 TOTP, PKCS#8 PEM, webhook secret', async () => {
+  it("stores decryptable plaintexts in Obexal's forms: base32 TOTP, PKCS#8 PEM, webhook secret", async () => {
     const totp = await client.query<{ secret_enc: string }>('SELECT secret_enc FROM mfa_totp');
     for (const row of totp.rows) assert.match(decryptSecret(row.secret_enc, [key]).plaintext, /^[A-Z2-7]{32}$/);
     const hooks = await client.query<{ secret_enc: string }>('SELECT secret_enc FROM webhooks');
-    for (const row of hooks.rows) assert.match(decryptSecret(row.secret_enc, [key]).plaintext, /^whsec_[A-Za-z0-9_-]{32}$/);
+    for (const row of hooks.rows)
+      assert.match(decryptSecret(row.secret_enc, [key]).plaintext, /^whsec_[A-Za-z0-9_-]{32}$/);
   });
 
   it('makes one active and one retired RSA-2048 signing key whose public JWK matches the private key', async () => {
-    const keys = await client.query<{ kid: string; alg: string; status: string; public_jwk: Record<string, string>; private_key_enc: string; retired_at: Date | null }>(
-      'SELECT kid, alg, status, public_jwk, private_key_enc, retired_at FROM oidc_signing_keys ORDER BY created_at',
+    const keys = await client.query<{
+      kid: string;
+      alg: string;
+      status: string;
+      public_jwk: Record<string, string>;
+      private_key_enc: string;
+      retired_at: Date | null;
+    }>('SELECT kid, alg, status, public_jwk, private_key_enc, retired_at FROM oidc_signing_keys ORDER BY created_at');
+    assert.deepEqual(
+      keys.rows.map((k) => k.status),
+      ['retired', 'active'],
     );
-    assert.deepEqual(keys.rows.map((k) => k.status), ['retired', 'active']);
-    assert.deepEqual(keys.rows.map((k) => k.kid), [summary.signingKeys.retiredKid, summary.signingKeys.activeKid]);
+    assert.deepEqual(
+      keys.rows.map((k) => k.kid),
+      [summary.signingKeys.retiredKid, summary.signingKeys.activeKid],
+    );
     for (const row of keys.rows) {
       const pem = decryptSecret(row.private_key_enc, [key]).plaintext;
       assert.match(pem, /^-----BEGIN PRIVATE KEY-----\n/);
@@ -100,7 +120,8 @@ describe('seeding a small sandbox', () => {
     assert.equal(row.slug, 'drill');
     assert.equal(row.email, summary.drill.email);
     assert.equal(row.status, 'active');
-    for (const field of ['given_name', 'family_name', 'display_name', 'job_title', 'department', 'locale']) assert.ok(row[field], field);
+    for (const field of ['given_name', 'family_name', 'display_name', 'job_title', 'department', 'locale'])
+      assert.ok(row[field], field);
     assert.match(row.hash, /^\$argon2id\$v=19\$m=65536,t=3,p=2\$/);
     assert.equal(await verify(row.hash, drill.password), true);
     assert.equal(await verify(row.hash, `${drill.password}x`), false);
@@ -108,16 +129,21 @@ describe('seeding a small sandbox', () => {
     assert.ok(row.confirmed_at instanceof Date);
   });
 
-  it('gives bulk users pooled argon2id hashes at Obexal\'s parameters', async () => {
+  it("gives bulk users pooled argon2id hashes at Obexal's parameters", async () => {
     const hashes = await client.query<{ hash: string }>('SELECT DISTINCT hash FROM password_credentials');
     assert.ok(hashes.rows.length <= 9);
     for (const { hash } of hashes.rows) assert.match(hash, /^\$argon2id\$v=19\$m=65536,t=3,p=2\$/);
   });
 
-  it('writes an audit log that looks like Obexal\'s, within the last 90 days for the bulk events', async () => {
-    const rows = await client.query<{ action: string; ip: string; user_agent: string; metadata: Record<string, unknown>; created_at: Date; actor_email: string | null }>(
-      'SELECT action, ip, user_agent, metadata, created_at, actor_email FROM audit_log WHERE id > 2',
-    );
+  it("writes an audit log that looks like Obexal's, within the last 90 days for the bulk events", async () => {
+    const rows = await client.query<{
+      action: string;
+      ip: string;
+      user_agent: string;
+      metadata: Record<string, unknown>;
+      created_at: Date;
+      actor_email: string | null;
+    }>('SELECT action, ip, user_agent, metadata, created_at, actor_email FROM audit_log WHERE id > 2');
     const since = Date.now() - 90 * 86_400_000 - 60_000;
     const actions = new Set<string>();
     for (const row of rows.rows) {
@@ -129,7 +155,13 @@ describe('seeding a small sandbox', () => {
       assert.ok(row.created_at.getTime() >= since && row.created_at.getTime() <= Date.now() + 60_000);
       assert.match(row.actor_email ?? '', /^[a-z]+\.[a-z]+\.\d+@[a-z-]+\.example$|^drill@/);
     }
-    for (const expected of ['auth.login.succeeded', 'auth.login.failed', 'auth.mfa.succeeded', 'oauth.token.issued', 'user.updated']) {
+    for (const expected of [
+      'auth.login.succeeded',
+      'auth.login.failed',
+      'auth.mfa.succeeded',
+      'oauth.token.issued',
+      'user.updated',
+    ]) {
       assert.ok(actions.has(expected), expected);
     }
     const rotated = await client.query(`SELECT metadata FROM audit_log WHERE action = 'oauth.signing_key.rotated'`);
@@ -150,7 +182,10 @@ describe('seeding edge cases', () => {
     const client = await connectFresh('seed_unmigrated');
     await assert.rejects(seed(client, { encryptionKey: key, drill }), UsageError);
     await migrate(client);
-    await assert.rejects(seed(client, { encryptionKey: key, drill: { ...drill, totpSecret: 'not-base32' } }), UsageError);
+    await assert.rejects(
+      seed(client, { encryptionKey: key, drill: { ...drill, totpSecret: 'not-base32' } }),
+      UsageError,
+    );
   });
 
   it('crosses the bulk chunk boundaries with exact counts', async () => {

@@ -131,13 +131,16 @@ describe('status: point-in-time recovery', () => {
     assert.deepEqual(out.perf.get('wal_archive_lag'), { value: 0, uom: 's', warn: 900, crit: 1800, min: 0 });
     assert.deepEqual(out.perf.get('wal_pending'), { value: 0, uom: '', min: 0 });
     assert.ok(Math.abs(perfValue(out, 'physical_backup_age') - 2 * 3600) <= 120);
-    assert.deepEqual({ ...out.perf.get('physical_backup_age'), value: 0 }, {
-      value: 0,
-      uom: 's',
-      warn: 26 * 3600,
-      crit: 52 * 3600,
-      min: 0,
-    });
+    assert.deepEqual(
+      { ...out.perf.get('physical_backup_age'), value: 0 },
+      {
+        value: 0,
+        uom: 's',
+        warn: 26 * 3600,
+        crit: 52 * 3600,
+        min: 0,
+      },
+    );
 
     const { samples, help, types } = parsePrometheus(readFileSync(prom, 'utf8'));
     const metric = (name: string) => sampleOf(samples, `obexal_runbook_${name}`);

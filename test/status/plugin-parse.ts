@@ -67,9 +67,7 @@ export interface PromSample {
 const METRIC_NAME = '[a-zA-Z_:][a-zA-Z0-9_:]*';
 const LABEL = '[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\\\\n]|\\\\[\\\\"n])*"';
 const SAMPLE_VALUE = '-?\\d+(?:\\.\\d+)?(?:[eE][-+]?\\d+)?|NaN|[-+]Inf';
-const SAMPLE = new RegExp(
-  `^(${METRIC_NAME})(?:\\{((?:${LABEL})(?:,${LABEL})*)?,?\\})? (${SAMPLE_VALUE})(?: -?\\d+)?$`,
-);
+const SAMPLE = new RegExp(`^(${METRIC_NAME})(?:\\{((?:${LABEL})(?:,${LABEL})*)?,?\\})? (${SAMPLE_VALUE})(?: -?\\d+)?$`);
 
 /** Every line: `# HELP`, `# TYPE` (before the metric's samples, once), or a sample; the file ends with a newline. */
 export function parsePrometheus(text: string): {

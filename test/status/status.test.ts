@@ -23,12 +23,21 @@ function drillRecord(recordsDir: string, finishedAt: Date, outcome: 'ok' | 'fail
   mkdirSync(recordsDir, { recursive: true, mode: 0o700 });
   const runId = `${compactUtc(finishedAt)}-${Math.random().toString(16).slice(2, 8)}`;
   const file = `${compactUtc(finishedAt)}-${runbook}-${runId}.json`;
-  const record = { schema: 'obexal-runbook-record@v1', runId, runbook, outcome, exitCode: outcome === 'ok' ? 0 : 1, startedAt: new Date(finishedAt.getTime() - 20 * 60_000).toISOString(), finishedAt: finishedAt.toISOString() };
+  const record = {
+    schema: 'obexal-runbook-record@v1',
+    runId,
+    runbook,
+    outcome,
+    exitCode: outcome === 'ok' ? 0 : 1,
+    startedAt: new Date(finishedAt.getTime() - 20 * 60_000).toISOString(),
+    finishedAt: finishedAt.toISOString(),
+  };
   writeFileSync(join(recordsDir, file), JSON.stringify(record, null, 2), { mode: 0o600 });
   return file;
 }
 
-const line = (output: string, label: string): string => output.split('\n').find((l) => l.startsWith(`${label}:`)) ?? `(no ${label} line in: ${output})`;
+const line = (output: string, label: string): string =>
+  output.split('\n').find((l) => l.startsWith(`${label}:`)) ?? `(no ${label} line in: ${output})`;
 
 describe('status', () => {
   let s3: StartedS3rver;

@@ -214,9 +214,7 @@ describe('Ctrl+C and signals', () => {
 
   test('the dialog keeps keys away from an open prompt', async () => {
     const { engine, frame, press } = await running(swap);
-    const answer = track(
-      engine.interactor.text({ kind: 'text', name: 'note', message: 'A note?' }, engine.signal),
-    );
+    const answer = track(engine.interactor.text({ kind: 'text', name: 'note', message: 'A note?' }, engine.signal));
     await settle();
     await press(keys.ctrlC);
     await press('n');
@@ -228,7 +226,9 @@ describe('Ctrl+C and signals', () => {
 
   test('SIGTERM aborts the run with SIGTERM and closes an open prompt; the exit code is the engine’s', async () => {
     const { engine, session, frame, exitCode } = await running(dump);
-    const answer = track(engine.interactor.text({ kind: 'text', name: 'x', message: 'x?' }, new AbortController().signal));
+    const answer = track(
+      engine.interactor.text({ kind: 'text', name: 'x', message: 'x?' }, new AbortController().signal),
+    );
     await settle();
     session.terminate('SIGTERM');
     assert.deepEqual(engine.aborts, ['SIGTERM']);
@@ -250,9 +250,18 @@ describe('menu: drill history', () => {
       runId,
       finishedAt,
       outcome: 'ok',
-      details: { drill: { rto: { ms, targetMs: 1_800_000, met: true }, failedChecks: [], dump: { name: 'd', ageAtRestoreMs: 3_600_000 } } },
+      details: {
+        drill: {
+          rto: { ms, targetMs: 1_800_000, met: true },
+          failedChecks: [],
+          dump: { name: 'd', ageAtRestoreMs: 3_600_000 },
+        },
+      },
     });
-    const view = drillHistoryView(drillHistory([drill('a', '2026-03-01T10:00:00.000Z', 600_000), drill('b', '2026-06-01T10:00:00.000Z', 660_000)]), '/backups/records');
+    const view = drillHistoryView(
+      drillHistory([drill('a', '2026-03-01T10:00:00.000Z', 600_000), drill('b', '2026-06-01T10:00:00.000Z', 660_000)]),
+      '/backups/records',
+    );
     const engine = fakeEngine();
     const interactor = new InkInteractor();
     const session = new RunSession(engine.startRun, interactor);

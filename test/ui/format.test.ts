@@ -23,7 +23,10 @@ test('bytes in binary units', () => {
 test('progress: a bar with percent and ETA when the total is known, the amount otherwise', () => {
   const half = formatProgress({ done: 50, total: 100, unit: 'bytes' }, 10_000, 10);
   assert.equal(half, '[█████░░░░░]  50%  50 B / 100 B  ETA 10s');
-  assert.equal(formatProgress({ done: 3, total: 12, unit: 'tables', etaMs: 90_000 }, 1, 4), '[█░░░]  25%  3 tables / 12 tables  ETA 1m 30s');
+  assert.equal(
+    formatProgress({ done: 3, total: 12, unit: 'tables', etaMs: 90_000 }, 1, 4),
+    '[█░░░]  25%  3 tables / 12 tables  ETA 1m 30s',
+  );
   assert.equal(formatProgress({ done: 100, total: 100 }, 5_000, 4), '[████] 100%  100 / 100');
   assert.equal(formatProgress({ done: 2048, unit: 'bytes', label: 'upload' }, 1), 'upload  2.0 KiB');
 });
@@ -40,15 +43,24 @@ test('run state: a retried step, a skipped step without start, and pending steps
   const b = plannedStep('b', 'B');
   const c = plannedStep('c', 'C');
   let state = reduceRunEvent(initialRunState, events.runStarted([a, b, c]));
-  assert.deepEqual(pendingSteps(state).map((s) => s.id), ['a', 'b', 'c']);
+  assert.deepEqual(
+    pendingSteps(state).map((s) => s.id),
+    ['a', 'b', 'c'],
+  );
   state = reduceRunEvent(state, events.stepStarted(a, 0));
   state = reduceRunEvent(state, events.stepFinished('a', 'interrupted'));
   state = reduceRunEvent(state, events.stepStarted(a, 0, 2));
   assert.equal(state.current?.attempt, 2);
-  assert.deepEqual(pendingSteps(state).map((s) => s.id), ['b', 'c']);
+  assert.deepEqual(
+    pendingSteps(state).map((s) => s.id),
+    ['b', 'c'],
+  );
   state = reduceRunEvent(state, events.stepFinished('a', 'ok'));
   state = reduceRunEvent(state, events.stepFinished('b', 'skipped'));
-  assert.deepEqual(pendingSteps(state).map((s) => s.id), ['c']);
+  assert.deepEqual(
+    pendingSteps(state).map((s) => s.id),
+    ['c'],
+  );
   const keys = state.log.map((entry) => entry.key);
   assert.equal(new Set(keys).size, keys.length, 'every Static item has its own key');
 });

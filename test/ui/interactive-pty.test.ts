@@ -65,39 +65,53 @@ test('a named runbook starts without the menu; Esc on the typed confirmation ref
     await pty.waitFor('exit code 3');
     assert.doesNotMatch(pty.text(), /Enter to choose, Ctrl\+C to leave/, 'no menu');
     assert.match(pty.text(), /confirmation not given: nothing was changed/);
-    assert.match(pty.text().slice(-2_000), /exit 3 \(an answer or a confirmation was required and not given; nothing was changed\)/);
+    assert.match(
+      pty.text().slice(-2_000),
+      /exit 3 \(an answer or a confirmation was required and not given; nothing was changed\)/,
+    );
     assert.deepEqual(await pty.waitForExit(), { code: 3, signal: null });
   });
 });
 
 test('Ctrl+C interrupts the step and the engine asks; retry runs it again; Ctrl+C twice stops with 130', async () => {
-  await withPty(fixture, { cwd: root, timeoutMs: 20_000, env: { FAKE_RUNBOOK: 'practice-restore', FAKE_SLOW: '1' } }, async (pty) => {
-    await pty.waitFor('pg_dump: dumping table 3');
-    pty.write(keys.ctrlC);
-    await pty.waitFor('interrupting… press Ctrl+C again to exit');
-    await answer(pty, 'Dump the database was interrupted. Retry it or stop the run?', [keys.up, keys.enter]);
-    await pty.waitFor('Dump the database (attempt 2)');
-    const since = pty.mark();
-    await pty.waitFor('pg_dump: dumping table 2', { since });
-    pty.write(keys.ctrlC);
-    await pty.waitFor('interrupting… press Ctrl+C again to exit', { since });
-    await pty.waitFor('Retry it or stop the run?', { since });
-    pty.write(keys.ctrlC);
-    await pty.waitFor('exit code 130');
-    assert.equal(pty.text().split('⊘ Dump the database').length - 1, 2, 'both attempts are shown as interrupted');
-    assert.match(pty.text().slice(-1_500), /practice-restore interrupted {2}exit 130 \(interrupted \(SIGINT\), cleanup done\)/);
-    assert.deepEqual(await pty.waitForExit(), { code: 130, signal: null });
-  });
+  await withPty(
+    fixture,
+    { cwd: root, timeoutMs: 20_000, env: { FAKE_RUNBOOK: 'practice-restore', FAKE_SLOW: '1' } },
+    async (pty) => {
+      await pty.waitFor('pg_dump: dumping table 3');
+      pty.write(keys.ctrlC);
+      await pty.waitFor('interrupting… press Ctrl+C again to exit');
+      await answer(pty, 'Dump the database was interrupted. Retry it or stop the run?', [keys.up, keys.enter]);
+      await pty.waitFor('Dump the database (attempt 2)');
+      const since = pty.mark();
+      await pty.waitFor('pg_dump: dumping table 2', { since });
+      pty.write(keys.ctrlC);
+      await pty.waitFor('interrupting… press Ctrl+C again to exit', { since });
+      await pty.waitFor('Retry it or stop the run?', { since });
+      pty.write(keys.ctrlC);
+      await pty.waitFor('exit code 130');
+      assert.equal(pty.text().split('⊘ Dump the database').length - 1, 2, 'both attempts are shown as interrupted');
+      assert.match(
+        pty.text().slice(-1_500),
+        /practice-restore interrupted {2}exit 130 \(interrupted \(SIGINT\), cleanup done\)/,
+      );
+      assert.deepEqual(await pty.waitForExit(), { code: 130, signal: null });
+    },
+  );
 });
 
 test('SIGTERM while a step runs: the run is aborted, the summary shown, exit 143, cursor shown', async () => {
-  await withPty(fixture, { cwd: root, timeoutMs: 20_000, env: { FAKE_RUNBOOK: 'practice-restore', FAKE_SLOW: '1' } }, async (pty) => {
-    await pty.waitFor('pg_dump: dumping table 3');
-    pty.signal('SIGTERM');
-    await pty.waitFor('exit code 143');
-    assert.match(pty.text(), /exit 143 \(terminated \(SIGTERM\), cleanup done\)/);
-    const raw = pty.raw();
-    assert.ok(raw.lastIndexOf('\u001B[?25h') > raw.lastIndexOf('\u001B[?25l'), 'the cursor is shown again');
-    assert.deepEqual(await pty.waitForExit(), { code: 143, signal: null });
-  });
+  await withPty(
+    fixture,
+    { cwd: root, timeoutMs: 20_000, env: { FAKE_RUNBOOK: 'practice-restore', FAKE_SLOW: '1' } },
+    async (pty) => {
+      await pty.waitFor('pg_dump: dumping table 3');
+      pty.signal('SIGTERM');
+      await pty.waitFor('exit code 143');
+      assert.match(pty.text(), /exit 143 \(terminated \(SIGTERM\), cleanup done\)/);
+      const raw = pty.raw();
+      assert.ok(raw.lastIndexOf('\u001B[?25h') > raw.lastIndexOf('\u001B[?25l'), 'the cursor is shown again');
+      assert.deepEqual(await pty.waitForExit(), { code: 143, signal: null });
+    },
+  );
 });

@@ -105,7 +105,10 @@ describe('secret prompt', () => {
     for (const character of right) await type(character);
     assert.match(frame(), /\*{18}/);
     await type(keys.enter);
-    await waitUntil(() => answer.state !== 'pending', () => frame());
+    await waitUntil(
+      () => answer.state !== 'pending',
+      () => frame(),
+    );
     assert.equal(answer.value, right);
     for (const shown of ui.frames) {
       assert.ok(!shown.includes(wrong) && !shown.includes(right), 'a secret reached the screen');
@@ -139,7 +142,10 @@ describe('typed confirmation', () => {
     assert.match(frame(), /"127\.0\.0\.1:5432\/obexa" does not match\. Type exactly: 127\.0\.0\.1:5432\/obexal/);
     await type('127.0.0.1:5432/obexal');
     await type(keys.enter);
-    await waitUntil(() => answer.state !== 'pending', () => frame());
+    await waitUntil(
+      () => answer.state !== 'pending',
+      () => frame(),
+    );
     assert.equal(answer.state, 'resolved');
   });
 
@@ -151,7 +157,10 @@ describe('typed confirmation', () => {
     await type(keys.enter);
     assert.equal(answer.state, 'pending');
     await type(keys.escape);
-    await waitUntil(() => answer.state !== 'pending', () => frame());
+    await waitUntil(
+      () => answer.state !== 'pending',
+      () => frame(),
+    );
     assert.equal(answer.state, 'rejected');
     assert.ok(answer.error instanceof AnswerRequiredError);
     assert.equal(answer.error.answerName, 'confirm-target');
@@ -165,13 +174,24 @@ describe('pasted answers', () => {
     const { interactor, frame, type, signal } = setup();
     const answer = track(
       interactor.confirm(
-        { kind: 'confirm', name: 'c', message: 'm', token: 'db.internal:5432/obexal', destructive: true, details: [], targetNamedByInvocation: false },
+        {
+          kind: 'confirm',
+          name: 'c',
+          message: 'm',
+          token: 'db.internal:5432/obexal',
+          destructive: true,
+          details: [],
+          targetNamedByInvocation: false,
+        },
         signal,
       ),
     );
     await settle();
     await type('db.internal:5432/obexal\r');
-    await waitUntil(() => answer.state !== 'pending', () => frame());
+    await waitUntil(
+      () => answer.state !== 'pending',
+      () => frame(),
+    );
     assert.equal(answer.state, 'resolved');
   });
 
@@ -180,7 +200,10 @@ describe('pasted answers', () => {
     const answer = track(interactor.secret({ kind: 'secret', name: 'K', message: 'Key?' }, signal));
     await settle();
     await type('pasted-secret-Vw93\n');
-    await waitUntil(() => answer.state !== 'pending', () => frame());
+    await waitUntil(
+      () => answer.state !== 'pending',
+      () => frame(),
+    );
     assert.equal(answer.value, 'pasted-secret-Vw93');
     assert.ok(ui.frames.every((shown) => !shown.includes('Vw93')));
   });
@@ -216,7 +239,10 @@ describe('abort', () => {
     await settle();
     assert.match(frame(), /Reason\?/);
     controller.abort('SIGINT');
-    await waitUntil(() => answer.state !== 'pending', () => frame());
+    await waitUntil(
+      () => answer.state !== 'pending',
+      () => frame(),
+    );
     assert.ok(isAbortError(answer.error));
     await settle();
     assert.match(frame(), /no prompt/);

@@ -33,18 +33,28 @@ test('pty helper: cat echoes what is typed, and Ctrl+D ends it with its exit cod
 });
 
 test('pty helper: the terminal has the size asked for, and CI is not passed on', async () => {
-  await withPty('sh -c \'stty size; echo "CI=[$CI]"\'', { cwd: root, cols: 91, rows: 27, env: { CI: 'true' } }, async (pty) => {
-    await pty.waitFor('CI=[]');
-    assert.match(pty.text(), /27 91/);
-  });
+  await withPty(
+    'sh -c \'stty size; echo "CI=[$CI]"\'',
+    { cwd: root, cols: 91, rows: 27, env: { CI: 'true' } },
+    async (pty) => {
+      await pty.waitFor('CI=[]');
+      assert.match(pty.text(), /27 91/);
+    },
+  );
 });
 
 test('pty helper: a timeout names what was awaited and shows the screen; close ends the whole process tree', async () => {
-  const pty = spawnPty(`sh -c 'sleep 300 & echo "background=$!"; setsid sleep 301 & echo "own-session=$!"; echo "shell=$$"; wait'`, {
-    cwd: root,
-  });
+  const pty = spawnPty(
+    `sh -c 'sleep 300 & echo "background=$!"; setsid sleep 301 & echo "own-session=$!"; echo "shell=$$"; wait'`,
+    {
+      cwd: root,
+    },
+  );
   const screen = await pty.waitFor(/shell=\d+/);
-  await assert.rejects(pty.waitFor('never printed', { timeoutMs: 200 }), /never printed did not appear within 200 ms; screen:\n.*shell=/s);
+  await assert.rejects(
+    pty.waitFor('never printed', { timeoutMs: 200 }),
+    /never printed did not appear within 200 ms; screen:\n.*shell=/s,
+  );
   const pids = [...screen.matchAll(/(?:background|own-session|shell)=(\d+)/g)].map((match) => Number(match[1]));
   assert.equal(pids.length, 3);
   for (const pid of pids) assert.ok(isRunning(pid), `${pid} runs before close`);

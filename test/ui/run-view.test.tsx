@@ -37,7 +37,10 @@ test('RunView: header, live step with progress and output tail, finished steps s
   assert.match(frame(), / 30%  60\.0 MiB \/ 200\.0 MiB/);
 
   const lines = Array.from({ length: 9 }, (_, i) => `pg_dump: dumping table ${i + 1}`);
-  await apply(events.output('dump', `${lines.join('\n')}\n`), events.output('dump', '\u001B[31mred\u001B[0m 10%\r100%\n'));
+  await apply(
+    events.output('dump', `${lines.join('\n')}\n`),
+    events.output('dump', '\u001B[31mred\u001B[0m 10%\r100%\n'),
+  );
   assert.doesNotMatch(frame(), /dumping table 4\b/, 'older lines leave the tail');
   assert.match(frame(), /│ pg_dump: dumping table 5/);
   assert.match(frame(), /│ pg_dump: dumping table 9/);
@@ -50,7 +53,10 @@ test('RunView: header, live step with progress and output tail, finished steps s
   assert.doesNotMatch(frame(), /dumping table/, 'the tail goes with its step');
 
   await apply(
-    events.stepFinished('encrypt', 'failed', { message: 'age: no identity matched', hint: 'check BACKUP_IDENTITY_FILE' }),
+    events.stepFinished('encrypt', 'failed', {
+      message: 'age: no identity matched',
+      hint: 'check BACKUP_IDENTITY_FILE',
+    }),
   );
   await apply(events.stepFinished('swap', 'skipped', { durationMs: 0 }));
   await apply(events.runFinished(1));

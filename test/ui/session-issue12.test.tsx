@@ -26,13 +26,15 @@ const menu: MenuData = {
   ],
 };
 
-const phase = (stepId: string, text: string): RunEvent => ({ ...events.output(stepId, text, 'info'), kind: 'phase' } as RunEvent);
+const phase = (stepId: string, text: string): RunEvent =>
+  ({ ...events.output(stepId, text, 'info'), kind: 'phase' }) as RunEvent;
 /**
  * The last frame drawn with something in it: on exit, Ink 8 hands ink-testing-library an empty frame after the
  * summary (a terminal keeps the summary on screen: the pseudo-terminal tests read it there).
  */
 const lastDrawn = (ui: { frames: string[] }): string => [...ui.frames].reverse().find((f) => f.trim() !== '') ?? '';
-const note = (stepId: string, text: string): RunEvent => ({ ...events.output(stepId, text, 'info'), kind: 'note' } as RunEvent);
+const note = (stepId: string, text: string): RunEvent =>
+  ({ ...events.output(stepId, text, 'info'), kind: 'note' }) as RunEvent;
 
 test('SelectList: digits do nothing; a burst of four Downs moves four items; Enter chooses', async () => {
   const chosen: string[] = [];
@@ -61,7 +63,12 @@ test('notes and warnings stay in the history and come back in the summary; the d
   const apply = plannedStep('apply', 'Restore', true);
   engine.emit(events.runStarted([apply]));
   engine.emit(events.stepStarted(apply, 0));
-  engine.current = { stepId: 'apply', title: 'Restore', destructive: true, onInterrupt: 'Before the swap, nothing changes.' };
+  engine.current = {
+    stepId: 'apply',
+    title: 'Restore',
+    destructive: true,
+    onInterrupt: 'Before the swap, nothing changes.',
+  };
   engine.emit(phase('apply', 'before the swap: obexal is not replaced'));
   await settle();
   session.ctrlC();
@@ -75,11 +82,17 @@ test('notes and warnings stay in the history and come back in the summary; the d
   engine.emit(note('apply', 'report line one'));
   engine.emit(events.stepFinished('apply', 'interrupted', { message: 'interrupted by the operator' }));
   engine.finish({ outcome: 'interrupted', exitCode: 130 });
-  await waitUntil(() => /restore interrupted/.test(lastDrawn(ui)), () => lastDrawn(ui));
+  await waitUntil(
+    () => /restore interrupted/.test(lastDrawn(ui)),
+    () => lastDrawn(ui),
+  );
   const all = ui.frames.join('\n');
   assert.match(all, /⚠ stopped before the swap: 127\.0\.0\.1:5432\/obexal was not replaced/);
   const last = lastDrawn(ui);
-  assert.match(last, /What to keep from this run:[\s\S]*stopped before the swap: 127\.0\.0\.1:5432\/obexal was not replaced[\s\S]*report line one/);
+  assert.match(
+    last,
+    /What to keep from this run:[\s\S]*stopped before the swap: 127\.0\.0\.1:5432\/obexal was not replaced[\s\S]*report line one/,
+  );
   assert.doesNotMatch(last, /restore failed/);
 });
 
@@ -119,7 +132,10 @@ test('a swap: Ctrl+C in the copy step opens the dialog; left open, it names each
   assert.equal(engine.interrupts, 1);
   engine.emit(events.stepFinished('after', 'interrupted'));
   engine.finish({ outcome: 'interrupted', exitCode: 130 });
-  await waitUntil(() => /restore interrupted/.test(lastDrawn(ui)), () => lastDrawn(ui));
+  await waitUntil(
+    () => /restore interrupted/.test(lastDrawn(ui)),
+    () => lastDrawn(ui),
+  );
 });
 
 test('without a phase: a dialog about a step that ended is closed; a non-destructive step stops at once', async () => {
@@ -147,7 +163,10 @@ test('without a phase: a dialog about a step that ended is closed; a non-destruc
   assert.equal(engine.interrupts, 1, 'a non-destructive step in a run with no phase stops at once');
   engine.emit(events.stepFinished('after', 'interrupted'));
   engine.finish({ outcome: 'interrupted', exitCode: 130 });
-  await waitUntil(() => /interrupted/.test(lastDrawn(ui)), () => lastDrawn(ui));
+  await waitUntil(
+    () => /interrupted/.test(lastDrawn(ui)),
+    () => lastDrawn(ui),
+  );
 });
 
 test('practice: the menu comes back after a run with its cursor; a change-window runbook asks once more; Ctrl+C twice leaves', async () => {
@@ -165,7 +184,10 @@ test('practice: the menu comes back after a run with its cursor; a change-window
   engine.emit(events.runStarted([]));
   engine.emit(events.runFinished(0));
   engine.finish({ outcome: 'ok', exitCode: 0 });
-  await waitUntil(() => /❯ Restore drill/.test(ui.lastFrame() ?? ''), () => ui.lastFrame() ?? '');
+  await waitUntil(
+    () => /❯ Restore drill/.test(ui.lastFrame() ?? ''),
+    () => ui.lastFrame() ?? '',
+  );
   assert.equal(exit.state, 'pending', 'the session goes on after the run');
   ui.stdin.write(keys.down);
   await settle();
@@ -181,6 +203,9 @@ test('practice: the menu comes back after a run with its cursor; a change-window
   assert.match(ui.lastFrame() ?? '', /Press Ctrl\+C again to leave/);
   assert.equal(exit.state, 'pending');
   session.ctrlC();
-  await waitUntil(() => exit.state === 'resolved', () => ui.lastFrame() ?? '');
+  await waitUntil(
+    () => exit.state === 'resolved',
+    () => ui.lastFrame() ?? '',
+  );
   assert.equal(exit.value, 130);
 });

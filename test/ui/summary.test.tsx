@@ -69,14 +69,21 @@ test("Summary of a stopped run repeats its ending: the target's state, what is l
 
 test('Summary when the run could not start, and when no record was written', () => {
   const refused = render(
-    <Summary runbook="nope" exitCode={2} failure={{ message: 'unknown runbook nope', hint: 'see obexal-runbook --help' }} />,
+    <Summary
+      runbook="nope"
+      exitCode={2}
+      failure={{ message: 'unknown runbook nope', hint: 'see obexal-runbook --help' }}
+    />,
   );
   assert.match(refused.lastFrame() ?? '', /exit 2 \(usage error or invalid runbook\)/);
   assert.match(refused.lastFrame() ?? '', /unknown runbook nope/);
   const interrupted = render(
     <Summary runbook="backup" exitCode={130} result={{ runId: 'r', outcome: 'interrupted', exitCode: 130 }} />,
   );
-  assert.match(interrupted.lastFrame() ?? '', /backup interrupted {2}exit 130 \(interrupted \(SIGINT\), cleanup done\)/);
+  assert.match(
+    interrupted.lastFrame() ?? '',
+    /backup interrupted {2}exit 130 \(interrupted \(SIGINT\), cleanup done\)/,
+  );
   assert.match(interrupted.lastFrame() ?? '', /no record was written/);
 });
 
@@ -88,7 +95,10 @@ test('Summary of a backup failed by its checklist: the dump that is safe is said
       counts={{ ok: 8, failed: 1 }}
       notes={['⚠ S3 region not reported by the endpoint']}
       completed={[
-        { title: 'Dump, encrypt and verify', message: 'obexal-20250102T030405Z.dump.age: 1.2 MiB, SHA-256 verified on disk' },
+        {
+          title: 'Dump, encrypt and verify',
+          message: 'obexal-20250102T030405Z.dump.age: 1.2 MiB, SHA-256 verified on disk',
+        },
         { title: 'Replicate to the bucket and verify the copy', message: 'read back in full' },
         { title: 'Lock the source database' },
       ]}
@@ -98,14 +108,22 @@ test('Summary of a backup failed by its checklist: the dump that is safe is said
   const frame = ui.lastFrame() ?? '';
   assert.match(frame, /What to keep from this run:\n {2}⚠ S3 region not reported/);
   assert.match(frame, /✖ backup failed {2}exit 1/);
-  assert.match(frame, /Done before that \(these results stand\):\n {4}✔ Dump, encrypt and verify: obexal-20250102T030405Z\.dump\.age/);
+  assert.match(
+    frame,
+    /Done before that \(these results stand\):\n {4}✔ Dump, encrypt and verify: obexal-20250102T030405Z\.dump\.age/,
+  );
   assert.match(frame, /✔ Replicate to the bucket and verify the copy: read back in full/);
   assert.doesNotMatch(frame, /Lock the source database/, 'steps without a result are not listed');
 });
 
 test('Summary of a run cancelled at its first question: cancelled, exit 130, nothing to resume', () => {
   const ui = render(
-    <Summary runbook="restore" exitCode={130} cancelled result={{ runId: 'r', outcome: 'interrupted', exitCode: 130, journalPath: '/j/r.jsonl' }} />,
+    <Summary
+      runbook="restore"
+      exitCode={130}
+      cancelled
+      result={{ runId: 'r', outcome: 'interrupted', exitCode: 130, journalPath: '/j/r.jsonl' }}
+    />,
   );
   const frame = ui.lastFrame() ?? '';
   assert.match(frame, /⊘ restore cancelled {2}exit 130/);

@@ -25,7 +25,11 @@ export async function waitUntil(check: () => boolean, describe: () => string, ti
 }
 
 /** Settles a promise into a value a test can inspect without awaiting forever. */
-export function track<T>(promise: Promise<T>): { state: 'pending' | 'resolved' | 'rejected'; value?: T; error?: unknown } {
+export function track<T>(promise: Promise<T>): {
+  state: 'pending' | 'resolved' | 'rejected';
+  value?: T;
+  error?: unknown;
+} {
   const box: { state: 'pending' | 'resolved' | 'rejected'; value?: T; error?: unknown } = { state: 'pending' };
   promise.then(
     (value) => Object.assign(box, { state: 'resolved', value }),

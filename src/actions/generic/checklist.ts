@@ -9,7 +9,12 @@ export const checklistAction = defineAction({
   params: z
     .object({
       items: z
-        .array(z.union([z.string().min(1), z.object({ name: z.string().regex(/^[a-z0-9-]+$/), text: z.string().min(1) }).strict()]))
+        .array(
+          z.union([
+            z.string().min(1),
+            z.object({ name: z.string().regex(/^[a-z0-9-]+$/), text: z.string().min(1) }).strict(),
+          ]),
+        )
         .min(1),
     })
     .strict(),

@@ -13,7 +13,9 @@ export const backupDumpAction = defineAction({
       relationBytes: RelationBytesSchema.default({}),
     })
     .strict(),
-  describe: (p) => `pg_dump ${typeof p.source === 'object' ? p.source.target : 'the database'} into BACKUP_DIR, encrypted and verified`,
+  describe: (p) =>
+    `pg_dump ${typeof p.source === 'object' ? p.source.target : 'the database'} into BACKUP_DIR, ` +
+    `encrypted and verified`,
   async run(params, ctx) {
     const { runBackupDump } = await import('../run-dump.js');
     return runBackupDump(params, ctx);

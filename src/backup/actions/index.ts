@@ -7,4 +7,11 @@ import { logosMirrorAction } from './logos.js';
 import { backupManifestAction } from './manifest.js';
 import { backupPreflightAction } from './preflight.js';
 
-export const backupActions: readonly AnyAction[] = [backupPreflightAction, erasEnsureAction, backupLockAction, backupDumpAction, backupManifestAction, logosMirrorAction];
+export const backupActions: readonly AnyAction[] = [
+  backupPreflightAction,
+  erasEnsureAction,
+  backupLockAction,
+  backupDumpAction,
+  backupManifestAction,
+  logosMirrorAction,
+];

@@ -44,7 +44,8 @@ export const backupLockAction = defineAction({
       return { message: `${params.target} is already locked by this run`, data };
     }
     ctx.onCleanup(() => lock.release(), `release the lock ${lock.path}`);
-    if (lock.takenOverFrom) ctx.output(`took over the lock of a dead process: ${describeHolder(lock.takenOverFrom)}`, 'warn');
+    if (lock.takenOverFrom)
+      ctx.output(`took over the lock of a dead process: ${describeHolder(lock.takenOverFrom)}`, 'warn');
     if (lock.removedPartial) ctx.output(`removed ${lock.removedPartial}, the unfinished dump of that dead run`, 'warn');
     const removed = lock.removedPartial ? { removedPartial: lock.removedPartial } : {};
     return { message: `locked ${params.target}`, data: { lockPath: lock.path, ...removed } };

@@ -1,12 +1,21 @@
 import { z } from 'zod';
 import { defineAction } from '../../engine/action.js';
 import { BACKUP_REASONS, type BackupReason } from '../manifest.js';
-import { DumpDataSchema, EraRefSchema, PgDumpSchema, RowCountsSchema, SchemaMigrationSchema, SourceSchema } from './schemas.js';
+import {
+  DumpDataSchema,
+  EraRefSchema,
+  PgDumpSchema,
+  RowCountsSchema,
+  SchemaMigrationSchema,
+  SourceSchema,
+} from './schemas.js';
 
 /** Writes the manifest beside the dump (DESIGN §4). */
 export const backupManifestAction = defineAction({
   name: 'backup.manifest',
-  description: 'write the manifest beside the dump: checksums, source, row counts, key eras, reason, pin, restore-by-hand commands',
+  description:
+    'write the manifest beside the dump: checksums, source, row counts, key eras, reason, pin, ' +
+    'restore-by-hand commands',
   params: z
     .object({
       dump: DumpDataSchema,
@@ -29,7 +38,8 @@ export const backupManifestAction = defineAction({
       import('../../core/errors.js'),
     ]);
     const reason = (params.reason || 'scheduled') as BackupReason;
-    if (!BACKUP_REASONS.includes(reason)) throw new UsageError(`"${params.reason}" is not a backup reason`, `one of: ${BACKUP_REASONS.join(', ')}`);
+    if (!BACKUP_REASONS.includes(reason))
+      throw new UsageError(`"${params.reason}" is not a backup reason`, `one of: ${BACKUP_REASONS.join(', ')}`);
     const pin = parsePin(params.pin, new Date(params.dump.finishedAt));
     const manifest = buildManifest({
       dump: params.dump,
@@ -48,7 +58,13 @@ export const backupManifestAction = defineAction({
     const path = await writeManifestFile(backupDir, params.dump.stamp, manifest);
     const tables = Object.keys(manifest.rowCounts).length;
     const rows = Object.values(manifest.rowCounts).reduce((a, b) => a + b, 0);
-    ctx.output(`key era(s): ${manifest.keyEras.map((e) => e.label).join(', ') || (manifest.keyErasUnregistered ? 'unregistered' : 'none recorded')}; schema migration ${manifest.schemaMigration.version ?? 'none'}; ${rows} row(s) in ${tables} table(s)`, 'info');
+    ctx.output(
+      `key ` +
+        `era(s): ${manifest.keyEras.map((e) => e.label).join(', ') || (manifest.keyErasUnregistered ? 'unregistered' : 'none recorded')}; ` +
+        `schema migration ${manifest.schemaMigration.version ?? 'none'}; ${rows} row(s) in ${tables} ` +
+        `table(s)`,
+      'info',
+    );
     return {
       message: `${path.split('/').pop()} written`,
       data: {

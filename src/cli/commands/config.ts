@@ -22,11 +22,16 @@ export function configCommand(
 ): { text: string; exitCode: number } {
   const [verb, name, value] = args;
   if (verb === 'set' || verb === 'unset') {
-    if (!name || (verb === 'set' && value === undefined)) throw new UsageError(`usage: obexal-runbook config ${verb} NAME${verb === 'set' ? ' VALUE' : ''}`);
+    if (!name || (verb === 'set' && value === undefined))
+      throw new UsageError(`usage: obexal-runbook config ${verb} NAME${verb === 'set' ? ' VALUE' : ''}`);
     const path = setPersistedSetting(invocation.store, name, verb === 'set' ? value : undefined);
     return { text: `${name} ${verb === 'set' ? 'saved' : 'removed'} in ${path}`, exitCode: 0 };
   }
-  if (verb !== undefined) throw new UsageError(`unknown config command "${verb}"`, 'use `config`, `config set NAME VALUE` or `config unset NAME`');
+  if (verb !== undefined)
+    throw new UsageError(
+      `unknown config command "${verb}"`,
+      'use `config`, `config set NAME VALUE` or `config unset NAME`',
+    );
   if (options.json) return { text: configJson(invocation), exitCode: 0 };
   const rows = invocation.settings.all().map(({ definition, value, source }) => {
     const shown = value === undefined ? '' : definition.secret ? 'set' : redact(value);

@@ -42,18 +42,28 @@ export async function menuCommand(cli: CliOptions, invocation: Invocation, optio
   const recent = () =>
     listRuns(invocation.runsDir)
       .slice(0, 10)
-      .map((r) => ({ runId: r.runId, runbook: r.runbook, state: r.state, line: `${r.runId}  ${r.runbook}  ${r.state}` }));
+      .map((r) => ({
+        runId: r.runId,
+        runbook: r.runbook,
+        state: r.state,
+        line: `${r.runId}  ${r.runbook}  ${r.state}`,
+      }));
   const recentRuns = recent().map((r) => r.line);
   let records: string[] = [];
   try {
-    records = (await listRecords(recordsDirOf(invocation.settings))).slice(0, 10).map((r) => `${r.finishedAt}  ${r.runbook}  ${r.outcome}  ${r.file}`);
+    records = (await listRecords(recordsDirOf(invocation.settings)))
+      .slice(0, 10)
+      .map((r) => `${r.finishedAt}  ${r.runbook}  ${r.outcome}  ${r.file}`);
   } catch {
     records = [];
   }
   let drillHistory;
   try {
     const recordsDir = recordsDirOf(invocation.settings);
-    const [{ loadDrillHistory }, { drillHistoryView }] = await Promise.all([import('../../drill/history-load.js'), import('../../drill/history-view.js')]);
+    const [{ loadDrillHistory }, { drillHistoryView }] = await Promise.all([
+      import('../../drill/history-load.js'),
+      import('../../drill/history-view.js'),
+    ]);
     drillHistory = drillHistoryView(await loadDrillHistory(recordsDir), recordsDir);
   } catch {
     drillHistory = undefined; // no BACKUP_DIR yet: the menu works without the history

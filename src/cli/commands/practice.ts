@@ -29,7 +29,10 @@ export async function practiceCommand(args: string[], cli: CliOptions): Promise<
   const [verb] = args;
   const scenario = parseScenario(cli.scenario);
   if (scenario && verb !== undefined && verb !== 'up' && verb !== 'serve') {
-    throw new UsageError(`--scenario goes with \`practice\` or \`practice up\`, not \`practice ${verb}\``, 'e.g. obexal-runbook practice up --env-file F --scenario rotated-keys');
+    throw new UsageError(
+      `--scenario goes with \`practice\` or \`practice up\`, not \`practice ${verb}\``,
+      'e.g. obexal-runbook practice up --env-file F --scenario rotated-keys',
+    );
   }
   // Before anything is started: the pitr scenario needs pgBackRest and openssl (the message names the packages).
   if (scenario === 'pitr') await assertPitrProgramsInstalled();
@@ -49,16 +52,28 @@ export async function practiceCommand(args: string[], cli: CliOptions): Promise<
       return 0;
     }
     default:
-      throw new UsageError(`unknown practice command "${verb}"`, 'use `practice [--scenario S]`, `practice up --env-file F [--scenario S]`, `practice down` or `practice app stop|start|deploy <dir> [image]|migrate <dir> <version>`');
+      throw new UsageError(
+        `unknown practice command "${verb}"`,
+        'use `practice [--scenario S]`, `practice up --env-file F [--scenario S]`, `practice down` ' +
+          'or `practice app stop|start|deploy <dir> [image]|migrate <dir> <version>`',
+      );
   }
 }
 
 function header(stack: PracticeStack, prepared: PreparedScenario | undefined): string[] {
-  return ['obexal-runbook practice sandbox: load with `set -a; . <this file>; set +a`', ...stack.summary(), ...(prepared?.summary ?? [])];
+  return [
+    'obexal-runbook practice sandbox: load with `set -a; . <this file>; set +a`',
+    ...stack.summary(),
+    ...(prepared?.summary ?? []),
+  ];
 }
 
 /** Prepares the scenario (if any) with SIGINT/SIGTERM aborting it; a failure or an interruption stops the stack. */
-async function prepare(stack: PracticeStack, scenario: ScenarioName | undefined, say: (m: string) => void): Promise<PreparedScenario | undefined> {
+async function prepare(
+  stack: PracticeStack,
+  scenario: ScenarioName | undefined,
+  say: (m: string) => void,
+): Promise<PreparedScenario | undefined> {
   if (!scenario) return undefined;
   const controller = new AbortController();
   const onSignal = (signal: NodeJS.Signals) => controller.abort(signal);
@@ -81,7 +96,10 @@ const TOUR = [
 
 async function practiceInteractive(cli: CliOptions, scenario: ScenarioName | undefined): Promise<number> {
   if (isHeadless(cli, process.env)) {
-    throw new UsageError('the practice menu needs a terminal', 'for scripts use `obexal-runbook practice up --env-file F` and `practice down`');
+    throw new UsageError(
+      'the practice menu needs a terminal',
+      'for scripts use `obexal-runbook practice up --env-file F` and `practice down`',
+    );
   }
   endStartupLine();
   process.stdout.write('Starting the practice sandbox…\n');
@@ -129,11 +147,16 @@ async function practiceServe(cli: CliOptions, scenario: ScenarioName | undefined
   // Progress lines go to `practice up`, which shows them while it waits for READY.
   const say = (m: string) => process.stdout.write(`  ${m}\n`);
   const stack = await startPracticeStack({ onProgress: say });
-  const prepared = scenario ? await prepareScenarioOrStop(stack, scenario, { onProgress: say, signal: interrupted.signal }) : undefined;
+  const prepared = scenario
+    ? await prepareScenarioOrStop(stack, scenario, { onProgress: say, signal: interrupted.signal })
+    : undefined;
   await writeEnvFile(cli.envFile, prepared?.env ?? stack.env, header(stack, prepared));
   for (const line of prepared?.summary ?? []) say(line);
   const name = practiceName(cli.name);
-  await writePracticeState({ pid: process.pid, dir: stack.dir, envFile: cli.envFile, startedAt: new Date().toISOString() }, name);
+  await writePracticeState(
+    { pid: process.pid, dir: stack.dir, envFile: cli.envFile, startedAt: new Date().toISOString() },
+    name,
+  );
   process.stdout.write(`${READY}\n`);
   await stopped;
   await stack.stop();
@@ -144,16 +167,32 @@ async function practiceServe(cli: CliOptions, scenario: ScenarioName | undefined
 }
 
 async function practiceUp(cli: CliOptions, scenario: ScenarioName | undefined): Promise<number> {
-  if (!cli.envFile) throw new UsageError('practice up needs --env-file <file>', 'the file receives the environment that points every runbook at the sandbox');
+  if (!cli.envFile)
+    throw new UsageError(
+      'practice up needs --env-file <file>',
+      'the file receives the environment that points every runbook at the sandbox',
+    );
   const name = practiceName(cli.name);
   const existing = await readPracticeState(name);
   if (existing && isProcessAlive(existing.pid)) {
     const flag = cli.name ? ` --name ${name}` : '';
-    throw new UsageError(`a practice sandbox${cli.name ? ` named ${name}` : ''} is already running for this HOME (pid ${existing.pid}, ${existing.dir})`, `stop it with \`obexal-runbook practice down${flag}\` first, or start another with --name`);
+    throw new UsageError(
+      `a practice sandbox${cli.name ? ` named ${name}` : ''} is already running for this HOME ` +
+        `(pid ${existing.pid}, ${existing.dir})`,
+      `stop it with \`obexal-runbook practice down${flag}\` first, or start another with --name`,
+    );
   }
   const envFile = resolve(cli.envFile);
   // `--` before the script: Node 20 reads `--env-file` anywhere on its command line (and would load the file).
-  const serveArgs = ['practice', 'serve', '--env-file', envFile, '--name', name, ...(scenario ? ['--scenario', scenario] : [])];
+  const serveArgs = [
+    'practice',
+    'serve',
+    '--env-file',
+    envFile,
+    '--name',
+    name,
+    ...(scenario ? ['--scenario', scenario] : []),
+  ];
   const child = spawn(process.execPath, [...process.execArgv, '--', process.argv[1] as string, ...serveArgs], {
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -182,20 +221,27 @@ async function practiceUp(cli: CliOptions, scenario: ScenarioName | undefined): 
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   });
-  if (!ready && interruptedBy) throw new InterruptedError(interruptedBy, 'practice up interrupted: the sandbox was stopped and removed');
+  if (!ready && interruptedBy)
+    throw new InterruptedError(interruptedBy, 'practice up interrupted: the sandbox was stopped and removed');
   if (!ready) {
-    const hint = scenario && output.includes('practice scenario')
-      ? 'the sandbox was stopped and removed; the runbook that failed and its last lines are above'
-      : /\b(initdb|pg_ctl|pg_dump)\b.*\b(not found|no such|cannot find|could not find)|ENOENT.*\b(initdb|pg_ctl)\b/i.test(output)
-        ? 'the PostgreSQL server programs were not found: install them (`apt-get install postgresql`)'
-        : 'the sandbox was stopped and removed; the message above says what failed';
+    const hint =
+      scenario && output.includes('practice scenario')
+        ? 'the sandbox was stopped and removed; the runbook that failed and its last lines are above'
+        : /\b(initdb|pg_ctl|pg_dump)\b.*\b(not found|no such|cannot find|could not find)|ENOENT.*\b(initdb|pg_ctl)\b/i.test(
+              output,
+            )
+          ? 'the PostgreSQL server programs were not found: install them (`apt-get install postgresql`)'
+          : 'the sandbox was stopped and removed; the message above says what failed';
     throw new StepFailedError(`the practice sandbox did not start:\n${output.trim()}`, hint);
   }
   child.stdout!.destroy();
   child.stderr!.destroy();
   child.unref();
   const down = `obexal-runbook practice down${cli.name ? ` --name ${name}` : ''}`;
-  process.stdout.write(`practice sandbox running (pid ${child.pid})${scenario ? `, scenario ${scenario}` : ''}; environment in ${envFile}\n  load it: set -a; . ${envFile}; set +a\n  stop it: ${down}\n`);
+  process.stdout.write(
+    `practice sandbox running (pid ${child.pid})${scenario ? `, scenario ${scenario}` : ''}; ` +
+      `environment in ${envFile}\n  load it: set -a; . ${envFile}; set +a\n  stop it: ${down}\n`,
+  );
   return 0;
 }
 

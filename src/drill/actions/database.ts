@@ -10,19 +10,31 @@ import { defineAction } from '../../engine/action.js';
 export const keepParam = z
   .union([z.boolean(), z.string()])
   .default(false)
-  .transform((value) => value === true || (typeof value === 'string' && ['yes', 'true', 'keep'].includes(value.trim().toLowerCase())));
+  .transform(
+    (value) =>
+      value === true || (typeof value === 'string' && ['yes', 'true', 'keep'].includes(value.trim().toLowerCase())),
+  );
 
 export const drillCreateDatabaseAction = defineAction({
   name: 'drill.create-database',
   description: 'create the throwaway drill database (dropped on every exit path unless kept)',
-  params: z.object({ encoding: z.string().optional(), keep: keepParam, server: z.enum(['configured', 'cluster']).default('configured') }).strict(),
-  describe: (p) => (p.server === 'cluster' ? 'make a throwaway cluster and create obexal_drill_<run id> in it' : 'create obexal_drill_<run id> on the server of DRILL_DATABASE_URL'),
+  params: z
+    .object({
+      encoding: z.string().optional(),
+      keep: keepParam,
+      server: z.enum(['configured', 'cluster']).default('configured'),
+    })
+    .strict(),
+  describe: (p) =>
+    p.server === 'cluster'
+      ? 'make a throwaway cluster and create obexal_drill_<run id> in it'
+      : 'create obexal_drill_<run id> on the server of DRILL_DATABASE_URL',
   async run(params, ctx) {
-    const [{ drillServerTarget, drillDatabaseName, createDrillDatabase, dropDrillDatabase, targetFor, urlOf }, { drillState }, { startDrillCluster }] = await Promise.all([
-      import('../target.js'),
-      import('../session.js'),
-      import('../throwaway-cluster.js'),
-    ]);
+    const [
+      { drillServerTarget, drillDatabaseName, createDrillDatabase, dropDrillDatabase, targetFor, urlOf },
+      { drillState },
+      { startDrillCluster },
+    ] = await Promise.all([import('../target.js'), import('../session.js'), import('../throwaway-cluster.js')]);
     const name = drillDatabaseName(ctx.runId);
     const state = drillState(ctx.runId);
     let clusterRecord: Record<string, unknown> | undefined;
@@ -31,11 +43,25 @@ export const drillCreateDatabaseAction = defineAction({
       state.cluster = cluster;
       // Registered first, so that it runs after the database's drop (cleanups run last first).
       ctx.onCleanup(() => cluster.stop(), 'stop the throwaway drill cluster');
-      ctx.output(`throwaway cluster: PostgreSQL ${cluster.major} on 127.0.0.1:${cluster.port} (initdb ${Math.round(cluster.timings.initdbMs)} ms, start ${Math.round(cluster.timings.startMs)} ms)`);
-      clusterRecord = { major: cluster.major, port: cluster.port, postmasterPid: cluster.postmasterPid, folder: cluster.rootDir };
+      ctx.output(
+        `throwaway cluster: PostgreSQL ${cluster.major} on 127.0.0.1:${cluster.port} ` +
+          `(initdb ${Math.round(cluster.timings.initdbMs)} ms, ` +
+          `start ${Math.round(cluster.timings.startMs)} ms)`,
+      );
+      clusterRecord = {
+        major: cluster.major,
+        port: cluster.port,
+        postmasterPid: cluster.postmasterPid,
+        folder: cluster.rootDir,
+      };
     }
-    const server = drillServerTarget(state.cluster ? state.cluster.url('postgres') : ctx.settings.require('DRILL_DATABASE_URL'));
-    const created = await createDrillDatabase(server, name, { ...(params.encoding ? { encoding: params.encoding } : {}), signal: ctx.signal });
+    const server = drillServerTarget(
+      state.cluster ? state.cluster.url('postgres') : ctx.settings.require('DRILL_DATABASE_URL'),
+    );
+    const created = await createDrillDatabase(server, name, {
+      ...(params.encoding ? { encoding: params.encoding } : {}),
+      signal: ctx.signal,
+    });
     state.database = { server, name, keep: params.keep, dropped: false };
     ctx.onCleanup(async () => {
       const db = state.database;
@@ -44,7 +70,10 @@ export const drillCreateDatabaseAction = defineAction({
       db.dropped = true;
     }, `drop the drill database ${name}`);
     const target = targetFor(server, name);
-    ctx.output(`created ${created.label} (${created.encoding})${params.keep ? '; it will be KEPT after the drill (keep: yes): drop it yourself, it holds a copy of production data' : '; it is dropped when the drill ends, whatever happens'}`);
+    ctx.output(
+      `created ${created.label} ` +
+        `(${created.encoding})${params.keep ? '; it will be KEPT after the drill (keep: yes): drop it yourself, it holds a copy of production data' : '; it is dropped when the drill ends, whatever happens'}`,
+    );
     return {
       message: `created ${created.label}`,
       data: {
@@ -53,7 +82,14 @@ export const drillCreateDatabaseAction = defineAction({
         database: name,
         keep: params.keep,
         ...(clusterRecord ? { cluster: clusterRecord } : {}),
-        record: { drillDatabase: { label: target.label, encoding: created.encoding, keep: params.keep, ...(clusterRecord ? { cluster: clusterRecord } : {}) } },
+        record: {
+          drillDatabase: {
+            label: target.label,
+            encoding: created.encoding,
+            keep: params.keep,
+            ...(clusterRecord ? { cluster: clusterRecord } : {}),
+          },
+        },
       },
     };
   },

@@ -16,11 +16,12 @@ export const drillHistoryAction = defineAction({
   params: z.object({}).strict(),
   describe: () => 'read the earlier drill records: RTO sparkline, trend, expected duration of this drill',
   async run(_params, ctx) {
-    const [{ loadDrillHistory }, { drillHistoryView, historyRowText, historySummaryLine }, { recordsDirOf }] = await Promise.all([
-      import('../history-load.js'),
-      import('../history-view.js'),
-      import('../../cli/record-writer.js'),
-    ]);
+    const [{ loadDrillHistory }, { drillHistoryView, historyRowText, historySummaryLine }, { recordsDirOf }] =
+      await Promise.all([
+        import('../history-load.js'),
+        import('../history-view.js'),
+        import('../../cli/record-writer.js'),
+      ]);
     const targetText = ctx.settings.get('RTO_TARGET') ?? '30m';
     let recordsDir: string;
     try {
@@ -32,7 +33,10 @@ export const drillHistoryAction = defineAction({
     try {
       view = drillHistoryView(await loadDrillHistory(recordsDir), recordsDir);
     } catch (error) {
-      ctx.output(`the drill records in ${recordsDir} could not be read (${messageOf(error)}): no history shown`, 'warn');
+      ctx.output(
+        `the drill records in ${recordsDir} could not be read (${messageOf(error)}): no history shown`,
+        'warn',
+      );
       return { outcome: 'skipped', message: `history not read: ${messageOf(error)}` };
     }
     for (const row of view.rows) ctx.output(historyRowText(row));
@@ -41,7 +45,15 @@ export const drillHistoryAction = defineAction({
       message,
       data: {
         drillHistory: view,
-        record: { history: { earlierDrills: view.drills, measured: view.measured, trend: view.trend, expectedRtoMs: view.expectedNextMs, lastPassedAt: view.lastPassedAt } },
+        record: {
+          history: {
+            earlierDrills: view.drills,
+            measured: view.measured,
+            trend: view.trend,
+            expectedRtoMs: view.expectedNextMs,
+            lastPassedAt: view.lastPassedAt,
+          },
+        },
       },
     };
   },

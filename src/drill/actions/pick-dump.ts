@@ -12,24 +12,46 @@ export const drillPickDumpAction = defineAction({
   name: 'drill.pick-dump',
   description: 'choose the dump to drill: the newest verified one in the bucket by default',
   readOnly: true,
-  params: z.object({ dump: z.string().default('latest'), from: z.enum(['bucket', 'local']).default('bucket') }).strict(),
-  describe: (p) => ((p.dump ?? 'latest') === 'latest' ? `the newest verified dump in the ${p.from === 'local' ? 'BACKUP_DIR' : 'bucket'}` : `dump ${p.dump}`),
+  params: z
+    .object({ dump: z.string().default('latest'), from: z.enum(['bucket', 'local']).default('bucket') })
+    .strict(),
+  describe: (p) =>
+    (p.dump ?? 'latest') === 'latest'
+      ? `the newest verified dump in the ${p.from === 'local' ? 'BACKUP_DIR' : 'bucket'}`
+      : `dump ${p.dump}`,
   async run(params, ctx) {
     const wanted = params.dump.trim() || 'latest';
     if (wanted !== 'latest') return { message: `dump ${wanted} (as named)`, data: { ref: wanted, from: 'named' } };
     if (params.from === 'bucket' && !ctx.settings.get('S3_BUCKET')) {
-      throw new StepFailedError('the drill restores the newest dump of the bucket, and S3_BUCKET is not set', 'set S3_BUCKET (the off-site copy is what a drill should prove), or run `obexal-runbook drill` with from: local in --answers');
+      throw new StepFailedError(
+        'the drill restores the newest dump of the bucket, and S3_BUCKET is not set',
+        'set S3_BUCKET (the off-site copy is what a drill should prove), or run `obexal-runbook ' +
+          'drill` with from: local in --answers',
+      );
     }
-    const [{ readCatalog, verifiedBackups, sourcesOf }, { parseConnectionString }, { connectTargetOrServer, systemIdentifier }] = await Promise.all([
+    const [
+      { readCatalog, verifiedBackups, sourcesOf },
+      { parseConnectionString },
+      { connectTargetOrServer, systemIdentifier },
+    ] = await Promise.all([
       import('../../restore/catalog.js'),
       import('../../pg/target.js'),
       import('../../restore/server.js'),
     ]);
     const catalog = await readCatalog(ctx.settings, ctx.signal);
-    if (params.from === 'bucket' && !catalog.bucket) throw new StepFailedError(`the bucket could not be listed: ${catalog.bucketProblem ?? 'unknown problem'}`, 'check the bucket settings and credentials (`obexal-runbook config`)');
+    if (params.from === 'bucket' && !catalog.bucket)
+      throw new StepFailedError(
+        `the bucket could not be listed: ${catalog.bucketProblem ?? 'unknown problem'}`,
+        'check the bucket settings and credentials (`obexal-runbook config`)',
+      );
     const here = verifiedBackups(catalog).filter((b) => b.location === params.from);
     if (here.length === 0) {
-      throw new StepFailedError(`no verified dump in the ${params.from === 'bucket' ? 'bucket' : 'BACKUP_DIR'}`, params.from === 'bucket' ? 'run a backup (it replicates to the bucket and verifies the copy), then the drill' : 'run a backup first');
+      throw new StepFailedError(
+        `no verified dump in the ${params.from === 'bucket' ? 'bucket' : 'BACKUP_DIR'}`,
+        params.from === 'bucket'
+          ? 'run a backup (it replicates to the bucket and verifies the copy), then the drill'
+          : 'run a backup first',
+      );
     }
     // The backup source's identity, when it answers: `latest` is the newest dump of that source.
     let source: string | undefined;
@@ -45,7 +67,10 @@ export const drillPickDumpAction = defineAction({
         }
       } catch (error) {
         if (ctx.signal.aborted) throw error;
-        ctx.output(`the backup source did not answer (${messageOf(error)}): choosing among the dumps by their manifests alone`, 'warn');
+        ctx.output(
+          `the backup source did not answer (${messageOf(error)}): choosing among the dumps by their manifests alone`,
+          'warn',
+        );
       }
     }
     const ofSource = source ? here.filter((b) => b.source === source) : [];
@@ -54,14 +79,21 @@ export const drillPickDumpAction = defineAction({
       const sources = sourcesOf(here);
       if (sources.length > 1) {
         throw new StepFailedError(
-          `"latest" is ambiguous: the verified dumps come from ${sources.length} sources (${sources.join(', ')})${source ? `, none of them ${source}` : ''}`,
+          `"latest" is ambiguous: the verified dumps come from ${sources.length} sources ` +
+            `(${sources.join(', ')})${source ? `, none of them ${source}` : ''}`,
           'name the dump to drill: obexal-runbook drill <name>',
         );
       }
       chosen = here[0];
     }
     const name = chosen?.dump?.name as string;
-    ctx.output(`newest verified dump in the ${params.from === 'bucket' ? 'bucket' : 'BACKUP_DIR'}: ${name} (taken ${chosen?.takenAt.toISOString()}, reason ${chosen?.reason ?? '?'})`);
-    return { message: `${name} from the ${params.from === 'bucket' ? 'bucket' : 'BACKUP_DIR'}`, data: { ref: `${params.from}:${name}`, from: params.from, name, takenAt: chosen?.takenAt.toISOString() } };
+    ctx.output(
+      `newest verified dump in the ${params.from === 'bucket' ? 'bucket' : 'BACKUP_DIR'}: ${name} ` +
+        `(taken ${chosen?.takenAt.toISOString()}, reason ${chosen?.reason ?? '?'})`,
+    );
+    return {
+      message: `${name} from the ${params.from === 'bucket' ? 'bucket' : 'BACKUP_DIR'}`,
+      data: { ref: `${params.from}:${name}`, from: params.from, name, takenAt: chosen?.takenAt.toISOString() },
+    };
   },
 });

@@ -15,15 +15,27 @@ export const drillPreflightAction = defineAction({
   readOnly: true,
   rerunOnResume: true,
   params: z.object({ server: z.enum(['auto', 'configured', 'cluster']).default('auto'), keep: keepParam }).strict(),
-  describe: () => `check that DRILL_DATABASE_URL is not the backup source (or that a throwaway cluster can be made), DRILL_AUTH_SERVICE_START, the drill account`,
+  describe: () =>
+    `check that DRILL_DATABASE_URL is not the backup source (or that a throwaway cluster can be ` +
+    `made), DRILL_AUTH_SERVICE_START, the drill account`,
   async run(params, ctx) {
     if (ctx.resumed) {
       // The teardown of the stopped run dropped its database and stopped its service, and an RTO measured across
       // two runs means nothing: a drill is always run whole.
-      throw new ResumeRefusedError('a drill cannot be resumed: its throwaway database and auth-service went with the run that stopped', 'start a new drill: obexal-runbook drill');
+      throw new ResumeRefusedError(
+        'a drill cannot be resumed: its throwaway database and auth-service went with the run that stopped',
+        'start a new drill: obexal-runbook drill',
+      );
     }
     const startedAt = new Date().toISOString();
-    const [{ drillServerTarget, checkSeparation, drillDatabaseName }, { drillServiceCommand }, { obtainDrillAccount }, { withClient }, { describeCommand }, cluster] = await Promise.all([
+    const [
+      { drillServerTarget, checkSeparation, drillDatabaseName },
+      { drillServiceCommand },
+      { obtainDrillAccount },
+      { withClient },
+      { describeCommand },
+      cluster,
+    ] = await Promise.all([
       import('../target.js'),
       import('../auth-service.js'),
       import('../credentials.js'),
@@ -31,19 +43,37 @@ export const drillPreflightAction = defineAction({
       import('../../core/exec.js'),
       import('../throwaway-cluster.js'),
     ]);
-    const template = ctx.settings.require('DRILL_AUTH_SERVICE_START', 'set DRILL_AUTH_SERVICE_START to the command that starts an auth-service against DATABASE_URL on {port} (e.g. a container of the production image version)');
+    const template = ctx.settings.require(
+      'DRILL_AUTH_SERVICE_START',
+      'set DRILL_AUTH_SERVICE_START to the command that starts an auth-service against DATABASE_URL ' +
+        'on {port} (e.g. a container of the production image version)',
+    );
     const command = drillServiceCommand(template, 0);
     const database = drillDatabaseName(ctx.runId);
     const serverMode = cluster.drillServerMode(ctx.settings, params.server);
     if (serverMode === 'cluster') {
       if (params.keep) {
-        throw new UsageError('keep: yes needs a drill server that outlives the drill, and a throwaway cluster goes with it', 'set DRILL_DATABASE_URL to a drill server to keep the drill database, or answer keep: no');
+        throw new UsageError(
+          'keep: yes needs a drill server that outlives the drill, and a throwaway cluster goes with it',
+          'set DRILL_DATABASE_URL to a drill server to keep the drill database, or answer keep: no',
+        );
       }
       const major = await cluster.assertClusterPossible();
-      ctx.output(`no DRILL_DATABASE_URL: the drill makes ${cluster.CLUSTER_LABEL} (PostgreSQL ${major}, this host's server programs), removed by the teardown`);
-      if (ctx.dryRun) return { message: `would make ${cluster.CLUSTER_LABEL} (PostgreSQL ${major}) and create ${database} in it`, data: { startedAt, database, serverMode } };
+      ctx.output(
+        `no DRILL_DATABASE_URL: the drill makes ${cluster.CLUSTER_LABEL} (PostgreSQL ${major}, this ` +
+          `host's server programs), removed by the teardown`,
+      );
+      if (ctx.dryRun)
+        return {
+          message: `would make ${cluster.CLUSTER_LABEL} (PostgreSQL ${major}) and create ${database} in it`,
+          data: { startedAt, database, serverMode },
+        };
       const account = await obtainDrillAccount(ctx);
-      if (!account.email.includes('@')) throw new UsageError(`DRILL_EMAIL "${account.email}" is not an e-mail address`, 'set DRILL_EMAIL to the drill account\'s e-mail');
+      if (!account.email.includes('@'))
+        throw new UsageError(
+          `DRILL_EMAIL "${account.email}" is not an e-mail address`,
+          "set DRILL_EMAIL to the drill account's e-mail",
+        );
       ctx.output(`auth-service command: ${describeCommand(command[0] as string, command.slice(1))}`);
       ctx.output(`drill account ${account.email} in tenant ${account.tenant}`);
       return {
@@ -69,22 +99,44 @@ export const drillPreflightAction = defineAction({
     for (const note of separation.notes) ctx.output(note, 'warn');
     const mayCreate = await withClient(
       server,
-      async (client) => (await client.query<{ ok: boolean }>('SELECT (rolcreatedb OR rolsuper) AS ok FROM pg_roles WHERE rolname = current_user')).rows[0]?.ok === true,
+      async (client) =>
+        (
+          await client.query<{ ok: boolean }>(
+            'SELECT (rolcreatedb OR rolsuper) AS ok FROM pg_roles WHERE rolname = current_user',
+          )
+        ).rows[0]?.ok === true,
       ctx.signal,
     );
     if (!mayCreate) {
-      throw new StepFailedError(`the role ${server.user} on ${server.label} may not create databases`, `grant it CREATEDB (ALTER ROLE ${server.user} CREATEDB), or use a drill server where it may`);
+      throw new StepFailedError(
+        `the role ${server.user} on ${server.label} may not create databases`,
+        `grant it CREATEDB (ALTER ROLE ${server.user} CREATEDB), or use a drill server where it may`,
+      );
     }
     if (ctx.dryRun) {
-      return { message: `drill server ${server.label.replace(/\/[^/]*$/, '')} (compared by ${separation.comparedBy}); would create ${database}`, data: { startedAt, database, serverMode } };
+      return {
+        message:
+          `drill server ${server.label.replace(/\/[^/]*$/, '')} (compared ` +
+          `by ${separation.comparedBy}); would create ${database}`,
+        data: { startedAt, database, serverMode },
+      };
     }
     const account = await obtainDrillAccount(ctx);
-    if (!account.email.includes('@')) throw new UsageError(`DRILL_EMAIL "${account.email}" is not an e-mail address`, 'set DRILL_EMAIL to the drill account\'s e-mail');
-    ctx.output(`drill server ${server.label.replace(/\/[^/]*$/, '')}: not the backup source (compared by ${separation.comparedBy}); throwaway database ${database}`);
+    if (!account.email.includes('@'))
+      throw new UsageError(
+        `DRILL_EMAIL "${account.email}" is not an e-mail address`,
+        "set DRILL_EMAIL to the drill account's e-mail",
+      );
+    ctx.output(
+      `drill server ${server.label.replace(/\/[^/]*$/, '')}: not the backup source (compared ` +
+        `by ${separation.comparedBy}); throwaway database ${database}`,
+    );
     ctx.output(`auth-service command: ${describeCommand(command[0] as string, command.slice(1))}`);
     ctx.output(`drill account ${account.email} in tenant ${account.tenant}`);
     return {
-      message: `drill starts: throwaway ${database} on ${server.label.replace(/\/[^/]*$/, '')}; drill account ${account.email}`,
+      message:
+        `drill starts: throwaway ${database} on ${server.label.replace(/\/[^/]*$/, '')}; drill ` +
+        `account ${account.email}`,
       data: {
         startedAt,
         database,
@@ -96,7 +148,12 @@ export const drillPreflightAction = defineAction({
         record: {
           drillStart: startedAt,
           drillAccount: { tenant: account.tenant, email: account.email, sources: account.sources },
-          drillServer: { label: server.label.replace(/\/[^/]*$/, ''), mode: serverMode, comparedWithProductionBy: separation.comparedBy, sameServerAsProduction: separation.sameServer },
+          drillServer: {
+            label: server.label.replace(/\/[^/]*$/, ''),
+            mode: serverMode,
+            comparedWithProductionBy: separation.comparedBy,
+            sameServerAsProduction: separation.sameServer,
+          },
         },
       },
     };

@@ -24,7 +24,9 @@ export const drillRestoreAction = defineAction({
     })
     .strict(),
   // Under --dry-run the parameters come unvalidated, and the dump is not verified yet.
-  describe: (p) => `pg_restore ${p.dump?.name ?? 'the verified dump'} into the drill database${p.noOwner === false ? '' : ' (no owners, no grants)'}`,
+  describe: (p) =>
+    `pg_restore ${p.dump?.name ?? 'the verified dump'} into the drill ` +
+    `database${p.noOwner === false ? '' : ' (no owners, no grants)'}`,
   async run(params, ctx) {
     const [{ findPgRestore }, { chooseJobs, runPgRestore }, { parseConnectionString }] = await Promise.all([
       import('../../restore/archive.js'),
@@ -49,14 +51,22 @@ export const drillRestoreAction = defineAction({
     });
     const restoredAt = new Date().toISOString();
     // Only a copy in this run's private folder: an unencrypted dump's "plaintext" is the backup itself.
-    const privateCopy = basename(dirname(params.dump.plaintextPath)).startsWith(`obexal-run-${ctx.runId.replace(/[^a-z0-9-]/gi, '')}-`);
+    const privateCopy = basename(dirname(params.dump.plaintextPath)).startsWith(
+      `obexal-run-${ctx.runId.replace(/[^a-z0-9-]/gi, '')}-`,
+    );
     if (params.removePlaintext && privateCopy) {
       await rm(params.dump.plaintextPath, { force: true });
       ctx.output('the decrypted dump was removed from the private folder');
     }
     return {
       message: `restored into ${target.label} in ${(durationMs / 1000).toFixed(1)}s (${jobs} job(s))`,
-      data: { restoredAt, database: target.label, pgRestoreMs: durationMs, jobs, record: { drillRestore: { database: target.label, pgRestoreMs: durationMs, jobs, restoredAt } } },
+      data: {
+        restoredAt,
+        database: target.label,
+        pgRestoreMs: durationMs,
+        jobs,
+        record: { drillRestore: { database: target.label, pgRestoreMs: durationMs, jobs, restoredAt } },
+      },
     };
   },
 });

@@ -21,9 +21,17 @@ export const drillStartServiceAction = defineAction({
       oldKeys: z.enum(['never', 'held']).default('never'),
     })
     .strict(),
-  describe: (p) => `start DRILL_AUTH_SERVICE_START on a free loopback port; ready when ${p.readyLine ? `a line matches /${p.readyLine}/` : `GET ${p.readyPath ?? '/.well-known/openid-configuration'} answers`} (within ${p.readyTimeout ?? '2m'})`,
+  describe: (p) =>
+    `start DRILL_AUTH_SERVICE_START on a free loopback port; ready ` +
+    `when ${p.readyLine ? `a line matches /${p.readyLine}/` : `GET ${p.readyPath ?? '/.well-known/openid-configuration'} answers`} ` +
+    `(within ${p.readyTimeout ?? '2m'})`,
   async run(params, ctx) {
-    const [{ freeLoopbackPort, serviceEnvironment, startDrillService }, { drillState }, { obtainCurrentKey, SECRET_NAMES }, { describeCommand }] = await Promise.all([
+    const [
+      { freeLoopbackPort, serviceEnvironment, startDrillService },
+      { drillState },
+      { obtainCurrentKey, SECRET_NAMES },
+      { describeCommand },
+    ] = await Promise.all([
       import('../auth-service.js'),
       import('../session.js'),
       import('../../keysource/index.js'),
@@ -34,7 +42,12 @@ export const drillStartServiceAction = defineAction({
     const key = await obtainCurrentKey(ctx, undefined);
     const oldKeys = params.oldKeys === 'held' ? ctx.secrets.get(SECRET_NAMES.oldKeys) : undefined;
     const port = await freeLoopbackPort();
-    const env = serviceEnvironment(ctx.settings.env, { databaseUrl: params.database, encryptionKey: key.text, ...(oldKeys ? { encryptionKeyOld: oldKeys } : {}), port });
+    const env = serviceEnvironment(ctx.settings.env, {
+      databaseUrl: params.database,
+      encryptionKey: key.text,
+      ...(oldKeys ? { encryptionKeyOld: oldKeys } : {}),
+      port,
+    });
     const started = Date.now();
     const drill = await startDrillService({
       template: ctx.settings.require('DRILL_AUTH_SERVICE_START'),
@@ -59,7 +72,14 @@ export const drillStartServiceAction = defineAction({
         port,
         pid: drill.service.pid,
         readyMs,
-        record: { authService: { command, port, readyMs, keys: oldKeys ? 'ENCRYPTION_KEY and ENCRYPTION_KEY_OLD' : 'ENCRYPTION_KEY only' } },
+        record: {
+          authService: {
+            command,
+            port,
+            readyMs,
+            keys: oldKeys ? 'ENCRYPTION_KEY and ENCRYPTION_KEY_OLD' : 'ENCRYPTION_KEY only',
+          },
+        },
       },
     };
   },

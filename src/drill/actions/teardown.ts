@@ -20,9 +20,14 @@ export const drillTeardownAction = defineAction({
   name: 'drill.teardown',
   description: 'stop the drill auth-service, drop the throwaway database (unless kept), remove the decrypted dump',
   params: z.object({ files: z.array(z.string().optional()).default([]), keep: keepParam }).strict(),
-  describe: (p) => `stop the auth-service, ${keepParam.safeParse(p.keep).data ? 'KEEP' : 'drop'} the drill database, remove the decrypted dump`,
+  describe: (p) =>
+    `stop the auth-service, ${keepParam.safeParse(p.keep).data ? 'KEEP' : 'drop'} the drill ` +
+    `database, remove the decrypted dump`,
   async run(params, ctx) {
-    const [{ drillState }, { dropDrillDatabase }] = await Promise.all([import('../session.js'), import('../target.js')]);
+    const [{ drillState }, { dropDrillDatabase }] = await Promise.all([
+      import('../session.js'),
+      import('../target.js'),
+    ]);
     const state = drillState(ctx.runId);
     state.sink = (line, stream) => ctx.output(line, stream);
     const done: string[] = [];
@@ -44,7 +49,10 @@ export const drillTeardownAction = defineAction({
     } else if (params.keep || db.keep) {
       db.keep = true;
       done.push(`database ${db.name} KEPT (keep: yes): it holds a copy of production data, drop it when done`);
-      ctx.output(`the drill database ${db.name} is kept as asked; drop it when done: DROP DATABASE "${db.name}"`, 'warn');
+      ctx.output(
+        `the drill database ${db.name} is kept as asked; drop it when done: DROP DATABASE "${db.name}"`,
+        'warn',
+      );
       teardown.database = 'kept';
     } else if (!db.dropped) {
       try {
@@ -85,7 +93,14 @@ export const drillTeardownAction = defineAction({
 
     for (const line of done) ctx.output(line);
     if (problems.length > 0) {
-      return { outcome: 'failed', message: problems.join('; '), hint: 'remove it by hand (the drill database holds a copy of production data): DROP DATABASE on the drill server, or stop the cluster and remove its folder', data: { record: { teardown } } };
+      return {
+        outcome: 'failed',
+        message: problems.join('; '),
+        hint:
+          'remove it by hand (the drill database holds a copy of production data): DROP DATABASE on ' +
+          'the drill server, or stop the cluster and remove its folder',
+        data: { record: { teardown } },
+      };
     }
     return { message: done.join('; ') || 'nothing to tear down', data: { record: { teardown } } };
   },

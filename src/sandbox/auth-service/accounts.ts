@@ -44,7 +44,11 @@ interface LoginRow {
 }
 
 /** Finds an account by tenant slug and email (exact first, then case-insensitively). */
-export async function findLoginAccount(db: Queryable, tenantSlug: string, email: string): Promise<LoginAccount | undefined> {
+export async function findLoginAccount(
+  db: Queryable,
+  tenantSlug: string,
+  email: string,
+): Promise<LoginAccount | undefined> {
   let result = await db.query<LoginRow>(`${LOGIN_SELECT} AND u.email = $2`, [tenantSlug, email]);
   if (result.rows.length === 0) {
     result = await db.query<LoginRow>(`${LOGIN_SELECT} AND lower(u.email) = lower($2) ORDER BY u.email LIMIT 1`, [
@@ -137,8 +141,11 @@ export async function checkSchemaCompatibility(db: Queryable): Promise<void> {
   await db.query(`SELECT ${PROFILE_COLUMNS}, u.status FROM users u JOIN tenants t ON t.id = u.tenant_id LIMIT 0`);
   await db.query('SELECT secret_enc, confirmed_at, last_used_step FROM mfa_totp LIMIT 0');
   await db.query('SELECT id, user_id, token_sha256, ip, user_agent, created_at, expires_at FROM sessions LIMIT 0');
-  await db.query('SELECT kid, alg, public_jwk, private_key_enc, status, created_at, retired_at FROM oidc_signing_keys LIMIT 0');
   await db.query(
-    'SELECT tenant_id, action, target, actor_user_id, actor_email, ip, user_agent, created_at, metadata FROM audit_log LIMIT 0',
+    'SELECT kid, alg, public_jwk, private_key_enc, status, created_at, retired_at FROM oidc_signing_keys LIMIT 0',
+  );
+  await db.query(
+    'SELECT tenant_id, action, target, actor_user_id, actor_email, ip, user_agent, created_at, ' +
+      'metadata FROM audit_log LIMIT 0',
   );
 }

@@ -20,7 +20,8 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv, out:
   try {
     switch (subcommand) {
       case 'serve':
-        if (args.length > 0) throw new UsageError('serve takes no arguments', 'configure it through PORT, HOST and ISSUER');
+        if (args.length > 0)
+          throw new UsageError('serve takes no arguments', 'configure it through PORT, HOST and ISSUER');
         return await serve(env, out);
       case 'reencrypt-secrets':
         return await reencryptSecretsCommand(args, env, out);
@@ -42,4 +43,3 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv, out:
     return code === ExitCode.usage ? ExitCode.usage : ExitCode.stepFailed;
   }
 }
-

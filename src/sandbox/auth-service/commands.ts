@@ -8,22 +8,35 @@ import { reencryptSecrets, UnreadableSecretsError } from './reencrypt.js';
 import { parseGraceHours, rotateSigningKeys } from './rotate-keys.js';
 import { describeUnreadable } from './secret-scan.js';
 
-export async function reencryptSecretsCommand(args: readonly string[], env: NodeJS.ProcessEnv, out: Output): Promise<number> {
-  if (args.length > 0) throw new UsageError(`reencrypt-secrets takes no arguments (got ${args.join(' ')})`, 'run it as: reencrypt-secrets');
+export async function reencryptSecretsCommand(
+  args: readonly string[],
+  env: NodeJS.ProcessEnv,
+  out: Output,
+): Promise<number> {
+  if (args.length > 0)
+    throw new UsageError(
+      `reencrypt-secrets takes no arguments (got ${args.join(' ')})`,
+      'run it as: reencrypt-secrets',
+    );
   const databaseUrl = readDatabaseUrl(env);
   const keys = readKeyRing(env);
   const client = await connectClient(databaseUrl);
   try {
     out.info(
-      `re-encrypting every secret under ENCRYPTION_KEY, reading with it and ${keys.old.length} key(s) of ENCRYPTION_KEY_OLD`,
+      `re-encrypting every secret under ENCRYPTION_KEY, reading with it and ${keys.old.length} ` +
+        `key(s) of ENCRYPTION_KEY_OLD`,
     );
     const columns = await resolveEncryptedColumns(client);
     // REENCRYPT_PAUSE_AFTER_BATCH_MS: the sandbox's stand-in for a slow database (practice and tests of a kill midway).
     const pause = Number(process.env.REENCRYPT_PAUSE_AFTER_BATCH_MS ?? 0);
-    const result = await reencryptSecrets(client, keys, columns, { log: (line) => out.info(line), ...(pause > 0 ? { pauseAfterBatchMs: pause } : {}) });
+    const result = await reencryptSecrets(client, keys, columns, {
+      log: (line) => out.info(line),
+      ...(pause > 0 ? { pauseAfterBatchMs: pause } : {}),
+    });
     const perTable = result.columns.map((c) => `${c.column.table} ${c.reencrypted}/${c.values}`).join(', ');
     out.info(
-      `done: ${result.reencrypted} of ${result.values} value(s) re-encrypted (${perTable}) in ${(result.durationMs / 1000).toFixed(1)} s`,
+      `done: ${result.reencrypted} of ${result.values} value(s) re-encrypted (${perTable}) ` +
+        `in ${(result.durationMs / 1000).toFixed(1)} s`,
     );
     if (result.skippedConcurrent > 0) {
       throw new StepFailedError(
@@ -49,7 +62,8 @@ export async function reencryptSecretsCommand(args: readonly string[], env: Node
 }
 
 export async function rotateKeysCommand(args: readonly string[], env: NodeJS.ProcessEnv, out: Output): Promise<number> {
-  if (args.length > 1) throw new UsageError('rotate-keys takes at most one argument', 'run it as: rotate-keys [grace_hours]');
+  if (args.length > 1)
+    throw new UsageError('rotate-keys takes at most one argument', 'run it as: rotate-keys [grace_hours]');
   const graceHours = parseGraceHours(args[0]);
   if (graceHours === undefined) {
     throw new UsageError(
@@ -66,7 +80,8 @@ export async function rotateKeysCommand(args: readonly string[], env: NodeJS.Pro
     out.info(result.retiredKids.length > 0 ? `retired ${result.retiredKids.join(', ')}` : 'no active key to retire');
     out.info(
       result.purgedKids.length > 0
-        ? `purged ${result.purgedKids.length} key(s) retired more than ${graceHours} hour(s) ago: ${result.purgedKids.join(', ')}`
+        ? `purged ${result.purgedKids.length} key(s) retired more than ${graceHours} hour(s) ` +
+            `ago: ${result.purgedKids.join(', ')}`
         : `no key retired more than ${graceHours} hour(s) ago to purge`,
     );
     return 0;

@@ -50,7 +50,8 @@ export interface ReencryptResult {
 
 export interface ReencryptOptions {
   batchSize?: number;
-  /** A pause after each committed batch: stands for a slow database, so that a kill between batches can be practised. */
+  /** A pause after each committed batch: stands for a slow database, so that a kill between batches can be practised.
+   * */
   pauseAfterBatchMs?: number;
   log: (line: string) => void;
 }
@@ -99,9 +100,10 @@ export async function reencryptSecrets(
         newValues.push(encryptSecret(read.plaintext, keys.current));
       }
       if (unreadable.length > 0) {
-        throw new UnreadableSecretsError([
-          { column: census.column, count: unreadable.length, examples: unreadable.slice(0, 5) },
-        ], 'write');
+        throw new UnreadableSecretsError(
+          [{ column: census.column, count: unreadable.length, examples: unreadable.slice(0, 5) }],
+          'write',
+        );
       }
       if (rowKeys.length === 0) continue;
       const updated = await updateBatch(client, census.column, rowKeys, oldValues, newValues);
@@ -129,7 +131,10 @@ export async function reencryptSecrets(
       reencrypted: result.reencrypted,
       skipped_concurrent: skippedConcurrent,
       tables: Object.fromEntries(
-        outcomes.map((o) => [o.column.table, { values: o.values, under_old_key: o.underOldKey, reencrypted: o.reencrypted }]),
+        outcomes.map((o) => [
+          o.column.table,
+          { values: o.values, under_old_key: o.underOldKey, reencrypted: o.reencrypted },
+        ]),
       ),
       duration_ms: result.durationMs,
       source: 'cli',

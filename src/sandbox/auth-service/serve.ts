@@ -47,7 +47,8 @@ export async function serve(env: NodeJS.ProcessEnv, out: Output): Promise<number
         `refusing to start: stored secrets cannot be decrypted with ENCRYPTION_KEY` +
           `${keys.old.length > 0 ? ` or the ${keys.old.length} key(s) of ENCRYPTION_KEY_OLD` : ''}\n` +
           describeUnreadable(problems),
-        'give the key of the era these values were written under (ENCRYPTION_KEY, or ENCRYPTION_KEY_OLD after a rotation), then run reencrypt-secrets',
+        'give the key of the era these values were written under (ENCRYPTION_KEY, or ' +
+          'ENCRYPTION_KEY_OLD after a rotation), then run reencrypt-secrets',
       );
     }
     warmUpPasswordCheck();
@@ -95,7 +96,10 @@ export async function serve(env: NodeJS.ProcessEnv, out: Output): Promise<number
       if (closing) return;
       closing = true;
       server.close(() => {
-        void pool.end().catch(() => undefined).then(() => resolve(0));
+        void pool
+          .end()
+          .catch(() => undefined)
+          .then(() => resolve(0));
       });
       server.closeIdleConnections();
       // In-flight requests get a moment to finish; then every connection is cut.

@@ -9,7 +9,12 @@ export function matchTotpStep(secretBase32: string, code: string, nowMs = Date.n
   if (!/^\d{6}$/.test(code)) return undefined;
   let totp: TOTP;
   try {
-    totp = new TOTP({ secret: Secret.fromBase32(secretBase32.replace(/\s+/g, '')), algorithm: 'SHA1', digits: 6, period: PERIOD_SECONDS });
+    totp = new TOTP({
+      secret: Secret.fromBase32(secretBase32.replace(/\s+/g, '')),
+      algorithm: 'SHA1',
+      digits: 6,
+      period: PERIOD_SECONDS,
+    });
   } catch {
     return undefined;
   }

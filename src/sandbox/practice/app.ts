@@ -8,7 +8,8 @@
  *
  * `start` takes ENCRYPTION_KEY / ENCRYPTION_KEY_OLD from its own environment when they are there (as a compose
  * file interpolates them from the shell) and, once the service runs with them, keeps them in the deployment: in
- * the sandbox this stands for the operator's edit of `.env.prod` during a key rotation. `deploy <image>` records the image and restarts;
+ * the sandbox this stands for the operator's edit of `.env.prod` during a key rotation. `deploy <image>` records the
+ * image and restarts;
  * `deploys.log` lists every image deployed (what a test checks). `migrate <version>` applies one of the practice
  * scenarios' migrations to the deployment's database, as a new version's migration run would (5: compatible,
  * 6: breaking), so that the rollback runbook can be practised.
@@ -64,7 +65,10 @@ export async function readDeployment(dir: string): Promise<Deployment> {
   try {
     text = await readFile(files(dir).deployment, 'utf8');
   } catch {
-    throw new UsageError(`${dir} is not a practice deployment (no deployment.json)`, 'use the APP_*_COMMAND settings that `practice up` wrote');
+    throw new UsageError(
+      `${dir} is not a practice deployment (no deployment.json)`,
+      'use the APP_*_COMMAND settings that `practice up` wrote',
+    );
   }
   const deployment = JSON.parse(text) as Deployment;
   addSecret(deployment.ENCRYPTION_KEY);
@@ -113,7 +117,10 @@ async function logTail(dir: string, from: number): Promise<{ text: string; lines
  * environment recreates it, as `docker compose up -d` does). Keys in `overrides` replace the deployment's and
  * are kept. Resolves once it listens; throws with its last lines when it refuses to start.
  */
-export async function startApp(dir: string, overrides: Partial<Pick<Deployment, 'ENCRYPTION_KEY' | 'ENCRYPTION_KEY_OLD' | 'IMAGE'>> = {}): Promise<AppStatus> {
+export async function startApp(
+  dir: string,
+  overrides: Partial<Pick<Deployment, 'ENCRYPTION_KEY' | 'ENCRYPTION_KEY_OLD' | 'IMAGE'>> = {},
+): Promise<AppStatus> {
   // The keys given are kept in the deployment once the service runs with them (a refused start changes nothing).
   const deployment = { ...(await readDeployment(dir)), ...overrides };
   await stopApp(dir);
@@ -142,7 +149,8 @@ export async function startApp(dir: string, overrides: Partial<Pick<Deployment, 
   }
   child.unref();
   const pid = child.pid;
-  if (pid === undefined) throw new StepFailedError('the practice auth-service could not be started', 'check that node runs');
+  if (pid === undefined)
+    throw new StepFailedError('the practice auth-service could not be started', 'check that node runs');
   await writeFile(files(dir).pid, `${pid}\n`, { mode: 0o600 });
   const deadline = Date.now() + START_TIMEOUT_MS;
   for (;;) {
@@ -157,13 +165,17 @@ export async function startApp(dir: string, overrides: Partial<Pick<Deployment, 
     if (!isProcessAlive(pid)) {
       await rm(files(dir).pid, { force: true });
       throw new StepFailedError(
-        `the practice auth-service refused to start (image ${deployment.IMAGE}):\n  ${tail.lines.slice(-6).map(redact).join('\n  ')}`,
+        `the practice auth-service refused to start (image ${deployment.IMAGE}):\n ` +
+          ` ${tail.lines.slice(-6).map(redact).join('\n  ')}`,
         'its reason is above; the whole output is in app.log beside deployment.json',
       );
     }
     if (Date.now() > deadline) {
       await stopApp(dir);
-      throw new StepFailedError(`the practice auth-service did not listen within ${START_TIMEOUT_MS / 1000} s`, 'see app.log beside deployment.json');
+      throw new StepFailedError(
+        `the practice auth-service did not listen within ${START_TIMEOUT_MS / 1000} s`,
+        'see app.log beside deployment.json',
+      );
     }
     await delay(100);
   }
@@ -171,14 +183,18 @@ export async function startApp(dir: string, overrides: Partial<Pick<Deployment, 
 
 /** Records `image` in the deployment and (re)starts the service with it. */
 export async function deployApp(dir: string, image: string): Promise<AppStatus> {
-  if (!/^[A-Za-z0-9][A-Za-z0-9._/:@+-]*$/.test(image)) throw new UsageError(`"${image}" is not an image reference`, 'e.g. ghcr.io/obexal/auth-service:1.41.2');
+  if (!/^[A-Za-z0-9][A-Za-z0-9._/:@+-]*$/.test(image))
+    throw new UsageError(`"${image}" is not an image reference`, 'e.g. ghcr.io/obexal/auth-service:1.41.2');
   await appendFile(files(dir).deploys, `${new Date().toISOString()} ${image}\n`, { mode: 0o600 });
   return startApp(dir, { IMAGE: image });
 }
 
 export async function deployedImages(dir: string): Promise<string[]> {
   const text = await readFile(files(dir).deploys, 'utf8').catch(() => '');
-  return text.split('\n').filter(Boolean).map((line) => line.split(' ')[1] as string);
+  return text
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => line.split(' ')[1] as string);
 }
 
 /** Applies one practice-scenario migration (and the base ones) to the deployment's database; returns those applied. */
@@ -191,7 +207,11 @@ export async function migrateApp(dir: string, versionText: string): Promise<numb
     import('../schema/migrations.js'),
   ]);
   const migration = Number.isSafeInteger(version) ? findMigration(version) : undefined;
-  if (!migration) throw new UsageError(`"${versionText}" is not a migration of the practice schema`, 'practice app migrate <dir> 5 (compatible: adds users.phone_number) or 6 (breaking: renames users.display_name)');
+  if (!migration)
+    throw new UsageError(
+      `"${versionText}" is not a migration of the practice schema`,
+      'practice app migrate <dir> 5 (compatible: adds users.phone_number) or 6 (breaking: renames users.display_name)',
+    );
   const client = await connect(parseConnectionString((await readDeployment(dir)).DATABASE_URL));
   try {
     return await migrate(client, { include: [version] });
@@ -201,8 +221,17 @@ export async function migrateApp(dir: string, versionText: string): Promise<numb
 }
 
 /** What `practice app <verb> <dir> [image | version]` does; returns the line to print. */
-export async function practiceAppCommand(verb: string | undefined, dir: string | undefined, image: string | undefined, env: NodeJS.ProcessEnv): Promise<string> {
-  if (!dir) throw new UsageError('practice app needs the deployment folder', 'practice app stop|start|status <dir>, practice app deploy <dir> <image>, practice app migrate <dir> <version>');
+export async function practiceAppCommand(
+  verb: string | undefined,
+  dir: string | undefined,
+  image: string | undefined,
+  env: NodeJS.ProcessEnv,
+): Promise<string> {
+  if (!dir)
+    throw new UsageError(
+      'practice app needs the deployment folder',
+      'practice app stop|start|status <dir>, practice app deploy <dir> <image>, practice app migrate <dir> <version>',
+    );
   switch (verb) {
     case 'stop':
       return (await stopApp(dir)) ? 'practice auth-service stopped' : 'practice auth-service was not running';
@@ -211,7 +240,10 @@ export async function practiceAppCommand(verb: string | undefined, dir: string |
       if (env.ENCRYPTION_KEY !== undefined && env.ENCRYPTION_KEY !== '') overrides.ENCRYPTION_KEY = env.ENCRYPTION_KEY;
       if (env.ENCRYPTION_KEY_OLD !== undefined) overrides.ENCRYPTION_KEY_OLD = env.ENCRYPTION_KEY_OLD;
       const status = await startApp(dir, overrides);
-      const keys = overrides.ENCRYPTION_KEY ? ` with the ENCRYPTION_KEY${overrides.ENCRYPTION_KEY_OLD ? ' and ENCRYPTION_KEY_OLD' : ''} it was given (kept in the deployment)` : '';
+      const keys = overrides.ENCRYPTION_KEY
+        ? ` with the ENCRYPTION_KEY${overrides.ENCRYPTION_KEY_OLD ? ' and ENCRYPTION_KEY_OLD' : ''} ` +
+          `it was given (kept in the deployment)`
+        : '';
       return `practice auth-service started (pid ${status.pid}) at ${status.url}${keys}`;
     }
     case 'deploy': {
@@ -220,16 +252,24 @@ export async function practiceAppCommand(verb: string | undefined, dir: string |
       return `practice auth-service deployed as ${image} (pid ${status.pid}) at ${status.url}`;
     }
     case 'migrate': {
-      if (!image) throw new UsageError('practice app migrate needs a migration version', 'practice app migrate <dir> 5|6');
+      if (!image)
+        throw new UsageError('practice app migrate needs a migration version', 'practice app migrate <dir> 5|6');
       const applied = await migrateApp(dir, image);
-      return applied.length > 0 ? `applied migration(s) ${applied.join(', ')} to the practice database` : `migration ${image} was already applied`;
+      return applied.length > 0
+        ? `applied migration(s) ${applied.join(', ')} to the practice database`
+        : `migration ${image} was already applied`;
     }
     case 'status': {
       const pid = await runningPid(dir);
       const deployment = await readDeployment(dir);
-      return pid ? `running (pid ${pid}), image ${deployment.IMAGE}, port ${deployment.PORT}` : `stopped, image ${deployment.IMAGE}`;
+      return pid
+        ? `running (pid ${pid}), image ${deployment.IMAGE}, port ${deployment.PORT}`
+        : `stopped, image ${deployment.IMAGE}`;
     }
     default:
-      throw new UsageError(`unknown practice app command "${verb ?? ''}"`, 'practice app stop|start|status <dir>, practice app deploy <dir> <image>, practice app migrate <dir> <version>');
+      throw new UsageError(
+        `unknown practice app command "${verb ?? ''}"`,
+        'practice app stop|start|status <dir>, practice app deploy <dir> <image>, practice app migrate <dir> <version>',
+      );
   }
 }

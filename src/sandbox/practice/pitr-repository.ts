@@ -42,18 +42,33 @@ export async function assertPitrProgramsInstalled(): Promise<void> {
   if (missing.length === 0) return;
   throw new StepFailedError(
     `the pitr practice scenario needs ${missing.map((m) => `\`${m.program}\``).join(' and ')}, not found on PATH`,
-    `install the Debian package${missing.length > 1 ? 's' : ''}: `
-      + `\`apt-get install ${missing.map((m) => m.packageName).join(' ')}\`, then start the sandbox again`,
+    `install the Debian package${missing.length > 1 ? 's' : ''}: ` +
+      `\`apt-get install ${missing.map((m) => m.packageName).join(' ')}\`, then start the sandbox again`,
   );
 }
 
 async function selfSignedCertificate(dir: string): Promise<{ keyFile: string; certFile: string }> {
   const keyFile = join(dir, 'tls.key');
   const certFile = join(dir, 'tls.crt');
-  await promisify(execFile)('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes',
-    '-keyout', keyFile, '-out', certFile, '-days', '2', '-subj', '/CN=localhost',
-    '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1',
-    '-addext', 'basicConstraints=critical,CA:TRUE']);
+  await promisify(execFile)('openssl', [
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    keyFile,
+    '-out',
+    certFile,
+    '-days',
+    '2',
+    '-subj',
+    '/CN=localhost',
+    '-addext',
+    'subjectAltName=DNS:localhost,IP:127.0.0.1',
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+  ]);
   await chmod(certFile, 0o644);
   return { keyFile, certFile };
 }
@@ -74,9 +89,8 @@ export async function startPitrRepository(stack: PracticeStack): Promise<Record<
   const pgCtl = await findProgram('pg_ctl');
   const { dataDir, rootDir } = stack.cluster;
   const restart = `cd / && ${pgCtl} restart -D ${dataDir} -l ${join(rootDir, 'server.log')} -w -t 60 -m fast -s`;
-  const asServerUser = process.getuid?.() === 0
-    ? ['su', '-s', '/bin/sh', 'postgres', '-c', restart]
-    : ['sh', '-c', restart];
+  const asServerUser =
+    process.getuid?.() === 0 ? ['su', '-s', '/bin/sh', 'postgres', '-c', restart] : ['sh', '-c', restart];
   return {
     // pgBackRest matches the certificate against host names only (an IP address never matches).
     PITR_S3_ENDPOINT: repository.endpoint.replace('127.0.0.1', 'localhost'),

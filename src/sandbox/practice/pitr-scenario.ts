@@ -41,8 +41,8 @@ async function runBadMigration(databaseUrl: string): Promise<BadMigration> {
       await pause(200);
     }
     throw new StepFailedError(
-      `practice scenario pitr: the WAL segment ${switched} holding the bad migration was not archived`
-        + ` within ${ARCHIVE_WAIT_MS / 1000} s`,
+      `practice scenario pitr: the WAL segment ${switched} holding the bad migration was not archived` +
+        ` within ${ARCHIVE_WAIT_MS / 1000} s`,
       'the sandbox was stopped and removed; `obexal-runbook status` on a sandbox of your own shows why archiving fails',
     );
   } finally {
@@ -65,8 +65,8 @@ export async function pitrScenario(ctx: Context): Promise<PreparedScenario> {
     name: 'pitr',
     env: { ...ctx.stack.env, ...pitrEnv },
     summary: [
-      `scenario    pitr: WAL archived to ${pitrEnv.PITR_S3_ENDPOINT} (stanza ${pitrEnv.PITR_STANZA});`
-        + ' a full and an incremental physical backup',
+      `scenario    pitr: WAL archived to ${pitrEnv.PITR_S3_ENDPOINT} (stanza ${pitrEnv.PITR_STANZA});` +
+        ' a full and an incremental physical backup',
       `            bad migration after ${bad.before}: DELETE FROM webhooks (${bad.deleted} rows gone)`,
       `            try: CONFIRM=yes obexal-runbook restore --to ${bad.before}   (the time just before it)`,
     ],

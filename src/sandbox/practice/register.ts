@@ -12,7 +12,13 @@ import { putJson } from '../../s3/objects.js';
 import { s3SettingsFromEnv } from '../../s3/settings.js';
 import { S3RVER_ACCESS_KEY_ID, S3RVER_SECRET_ACCESS_KEY, type LocalBucket } from '../local-bucket.js';
 
-export async function writePracticeRegister(options: { era: string; encryptionKey: string; backupDir: string; bucket: LocalBucket; prefix: string }): Promise<KeyEraRegister> {
+export async function writePracticeRegister(options: {
+  era: string;
+  encryptionKey: string;
+  backupDir: string;
+  bucket: LocalBucket;
+  prefix: string;
+}): Promise<KeyEraRegister> {
   const fingerprint = keyFingerprint(parseEncryptionKey(options.encryptionKey, 'ENCRYPTION_KEY'));
   const register = addEra(emptyRegister(), { label: options.era, fingerprint });
   await writeLocalRegister(options.backupDir, register);

@@ -27,9 +27,12 @@ import { PRACTICE_ERA, type PracticeStack } from './stack.js';
 import { pitrScenario } from './pitr-scenario.js';
 
 export const SCENARIOS = {
-  'rotated-keys': 'a backup, then ENCRYPTION_KEY rotated to a second era (restoring the older dump needs key-era selection)',
+  'rotated-keys':
+    'a backup, then ENCRYPTION_KEY rotated to a second era (restoring the older dump needs key-era selection)',
   'bad-migration': 'a pre-migration backup, then a deploy whose migration 6 is breaking (practise the rollback)',
-  pitr: 'WAL archived to an HTTPS repository, physical backups, then a bad migration at a printed time (practise restore --to)',
+  pitr:
+    'WAL archived to an HTTPS repository, physical backups, then a bad migration at a printed time ' +
+    '(practise restore --to)',
 } as const;
 export type ScenarioName = keyof typeof SCENARIOS;
 
@@ -75,13 +78,25 @@ function signalOf(signal: AbortSignal): 'SIGINT' | 'SIGTERM' {
 }
 
 /** Runs `obexal-runbook <args>` headless against the sandbox; resolves with its output, throws with its tail. */
-export async function runTool(ctx: Context, what: string, args: string[], extraEnv: Record<string, string> = {}): Promise<string> {
-  if (ctx.signal?.aborted) throw new InterruptedError(signalOf(ctx.signal), `the practice scenario ${ctx.name} was interrupted before ${what}`);
+export async function runTool(
+  ctx: Context,
+  what: string,
+  args: string[],
+  extraEnv: Record<string, string> = {},
+): Promise<string> {
+  if (ctx.signal?.aborted)
+    throw new InterruptedError(
+      signalOf(ctx.signal),
+      `the practice scenario ${ctx.name} was interrupted before ${what}`,
+    );
   const childEnv: Record<string, string> = {};
   for (const name of PASSED_THROUGH) if (process.env[name] !== undefined) childEnv[name] = process.env[name] as string;
   Object.assign(childEnv, ctx.stack.env, extraEnv, { CI: '1' });
   // `--` before the script: Node 20 reads `--env-file` anywhere on its command line, ours included.
-  const child = spawn(process.execPath, ['--', RUNBOOK_BIN, ...args], { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--', RUNBOOK_BIN, ...args], {
+    env: childEnv,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   const keep = (chunk: Buffer) => {
     output = (output + chunk.toString()).slice(-200_000);
@@ -95,20 +110,38 @@ export async function runTool(ctx: Context, what: string, args: string[], extraE
     child.once('close', (code) => resolvePromise({ code }));
   });
   ctx.signal?.removeEventListener('abort', onAbort);
-  if (ctx.signal?.aborted) throw new InterruptedError(signalOf(ctx.signal), `the practice scenario ${ctx.name} was interrupted during ${what}`);
+  if (ctx.signal?.aborted)
+    throw new InterruptedError(
+      signalOf(ctx.signal),
+      `the practice scenario ${ctx.name} was interrupted during ${what}`,
+    );
   if (exit.code === 0) return output;
-  const tail = output.split('\n').filter((line) => line.trim() !== '').slice(-TAIL_LINES).map((line) => `  | ${redact(line)}`);
+  const tail = output
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .slice(-TAIL_LINES)
+    .map((line) => `  | ${redact(line)}`);
   throw new StepFailedError(
-    `practice scenario ${ctx.name}: ${what} failed (${exit.error ? redact(exit.error.message) : `exit ${exit.code}`}); the last lines of its output:\n${tail.join('\n')}`,
+    `practice scenario ${ctx.name}: ${what} failed ` +
+      `(${exit.error ? redact(exit.error.message) : `exit ${exit.code}`}); the last lines of its ` +
+      `output:\n${tail.join('\n')}`,
     Object.hasOwn(SCENARIOS, ctx.name)
-      ? `the sandbox was stopped and removed; the reason is in the lines above. Start it again (\`obexal-runbook practice up --env-file F --scenario ${ctx.name}\`) or without --scenario`
-      : 'the sandbox was stopped and removed; the reason is in the lines above. Start it again with `obexal-runbook practice`',
+      ? `the sandbox was stopped and removed; the reason is in the lines above. Start it again ` +
+          `(\`obexal-runbook practice up --env-file F --scenario ${ctx.name}\`) or without --scenario`
+      : 'the sandbox was stopped and removed; the reason is in the lines above. Start it again with ' +
+          '`obexal-runbook practice`',
   );
 }
 
 export async function writeAnswers(ctx: Context, file: string, answers: Record<string, string>): Promise<string> {
   const path = join(ctx.stack.dir, file);
-  await writeFile(path, `${Object.entries(answers).map(([k, v]) => `${k}: ${JSON.stringify(v)}`).join('\n')}\n`, { mode: 0o600 });
+  await writeFile(
+    path,
+    `${Object.entries(answers)
+      .map(([k, v]) => `${k}: ${JSON.stringify(v)}`)
+      .join('\n')}\n`,
+    { mode: 0o600 },
+  );
   return path;
 }
 
@@ -124,8 +157,18 @@ async function localDumps(stack: PracticeStack): Promise<DumpSeen[]> {
   const dir = stack.env.BACKUP_DIR as string;
   const dumps: DumpSeen[] = [];
   for (const file of (await readdir(dir)).filter((n) => n.endsWith('.manifest.json'))) {
-    const manifest = JSON.parse(await readFile(join(dir, file), 'utf8')) as { dump: { name: string }; reason: string; keyEras?: { label: string }[]; startedAt: string };
-    dumps.push({ name: manifest.dump.name, reason: manifest.reason, eras: (manifest.keyEras ?? []).map((e) => e.label), startedAt: manifest.startedAt });
+    const manifest = JSON.parse(await readFile(join(dir, file), 'utf8')) as {
+      dump: { name: string };
+      reason: string;
+      keyEras?: { label: string }[];
+      startedAt: string;
+    };
+    dumps.push({
+      name: manifest.dump.name,
+      reason: manifest.reason,
+      eras: (manifest.keyEras ?? []).map((e) => e.label),
+      startedAt: manifest.startedAt,
+    });
   }
   return dumps.sort((a, b) => a.startedAt.localeCompare(b.startedAt));
 }
@@ -138,8 +181,16 @@ async function rotatedKeys(ctx: Context): Promise<PreparedScenario> {
   const newKey = generateEncryptionKey();
   addSecret(newKey);
   await ctx.stack.vault.writeKey(ROTATED_ERA, newKey);
-  const answers = await writeAnswers(ctx, 'scenario-key-rotation.yaml', { 'key-source': 'vault', era: ROTATED_ERA, 'env-new-key': 'done', 'env-withdraw-old': 'done' });
-  ctx.say(`scenario rotated-keys: key-rotation runbook ${PRACTICE_ERA} → ${ROTATED_ERA} (backups, reencrypt-secrets, restarts, live checks)`);
+  const answers = await writeAnswers(ctx, 'scenario-key-rotation.yaml', {
+    'key-source': 'vault',
+    era: ROTATED_ERA,
+    'env-new-key': 'done',
+    'env-withdraw-old': 'done',
+  });
+  ctx.say(
+    `scenario rotated-keys: key-rotation runbook ${PRACTICE_ERA} → ${ROTATED_ERA} (backups, ` +
+      `reencrypt-secrets, restarts, live checks)`,
+  );
   await runTool(ctx, 'the key-rotation runbook', ['key-rotation', '--yes', '--answers', answers]);
 
   const older = (await localDumps(ctx.stack)).filter((d) => d.eras.length === 1 && d.eras[0] === PRACTICE_ERA);
@@ -149,9 +200,15 @@ async function rotatedKeys(ctx: Context): Promise<PreparedScenario> {
     name: 'rotated-keys',
     env,
     summary: [
-      `scenario    rotated-keys: ${PRACTICE_ERA} closed, ${ROTATED_ERA} in force (ENCRYPTION_KEY is ${ROTATED_ERA}'s; ${PRACTICE_ERA}'s key only in the vault)`,
+      `scenario    rotated-keys: ${PRACTICE_ERA} closed, ${ROTATED_ERA} in force (ENCRYPTION_KEY ` +
+        `is ${ROTATED_ERA}'s; ${PRACTICE_ERA}'s key only in the vault)`,
       `            ${PRACTICE_ERA} dumps: ${older.map((d) => `${d.name} (${d.reason})`).join(', ') || 'none'}`,
-      ...(scheduled ? [`            try: CONFIRM=yes obexal-runbook restore ${scheduled.name}   (key-era selection through ENCRYPTION_KEY_COMMAND)`] : []),
+      ...(scheduled
+        ? [
+            `            try: CONFIRM=yes obexal-runbook restore ${scheduled.name}   (key-era ` +
+              `selection through ENCRYPTION_KEY_COMMAND)`,
+          ]
+        : []),
     ],
   };
 }
@@ -162,7 +219,10 @@ async function badMigration(ctx: Context): Promise<PreparedScenario> {
   const version = String(SCENARIO_MIGRATIONS.badMigration);
   ctx.say('scenario bad-migration: a pre-deploy backup (backup runbook, reason pre-migration)');
   await runTool(ctx, 'the backup runbook', ['backup', '--yes', '--reason', 'pre-migration']);
-  ctx.say(`scenario bad-migration: deploying ${BAD_MIGRATION_IMAGE} (was ${previousImage}) and its breaking migration ${version}`);
+  ctx.say(
+    `scenario bad-migration: deploying ${BAD_MIGRATION_IMAGE} (was ${previousImage}) and its ` +
+      `breaking migration ${version}`,
+  );
   await runTool(ctx, 'practice app deploy', ['practice', 'app', 'deploy', appDir, BAD_MIGRATION_IMAGE]);
   await runTool(ctx, 'practice app migrate', ['practice', 'app', 'migrate', appDir, version]);
   const preDeploy = (await localDumps(ctx.stack)).filter((d) => d.reason === 'pre-migration').at(-1);
@@ -170,7 +230,8 @@ async function badMigration(ctx: Context): Promise<PreparedScenario> {
     name: 'bad-migration',
     env: { ...ctx.stack.env, ROLLBACK_PREVIOUS_IMAGE: previousImage },
     summary: [
-      `scenario    bad-migration: ${BAD_MIGRATION_IMAGE} deployed with breaking migration ${version} (users.display_name renamed)`,
+      `scenario    bad-migration: ${BAD_MIGRATION_IMAGE} deployed with breaking ` +
+        `migration ${version} (users.display_name renamed)`,
       `            pre-deploy dump ${preDeploy?.name ?? '?'}; ROLLBACK_PREVIOUS_IMAGE=${previousImage}`,
       '            try: CONFIRM=yes obexal-runbook rollback',
     ],
@@ -182,7 +243,12 @@ async function badMigration(ctx: Context): Promise<PreparedScenario> {
  * headless), so that a drill or a restore can be practised at once, before or after a backup of one's own.
  */
 export async function takeFirstBackup(stack: PracticeStack, options: ScenarioOptions = {}): Promise<string[]> {
-  const ctx: Context = { stack, name: 'first-backup' as ScenarioName, say: options.onProgress ?? (() => undefined), signal: options.signal };
+  const ctx: Context = {
+    stack,
+    name: 'first-backup' as ScenarioName,
+    say: options.onProgress ?? (() => undefined),
+    signal: options.signal,
+  };
   ctx.say('taking a first verified backup (backup runbook), so that a drill or a restore can be practised at once');
   await runTool(ctx, 'the first backup', ['backup', '--yes', '--reason', 'manual']);
   const dumps = await localDumps(stack);
@@ -190,15 +256,28 @@ export async function takeFirstBackup(stack: PracticeStack, options: ScenarioOpt
 }
 
 /** Prepares `name` on a running stack. The stack is left as it is when this throws (see prepareScenarioOrStop). */
-export async function prepareScenario(stack: PracticeStack, name: ScenarioName, options: ScenarioOptions = {}): Promise<PreparedScenario> {
+export async function prepareScenario(
+  stack: PracticeStack,
+  name: ScenarioName,
+  options: ScenarioOptions = {},
+): Promise<PreparedScenario> {
   const ctx: Context = { stack, name, say: options.onProgress ?? (() => undefined), signal: options.signal };
-  const prepared = name === 'rotated-keys' ? await rotatedKeys(ctx) : name === 'pitr' ? await pitrScenario(ctx) : await badMigration(ctx);
+  const prepared =
+    name === 'rotated-keys'
+      ? await rotatedKeys(ctx)
+      : name === 'pitr'
+        ? await pitrScenario(ctx)
+        : await badMigration(ctx);
   ctx.say(`scenario ${name} ready`);
   return prepared;
 }
 
 /** Prepares `name`; on any failure (or interruption) stops the whole sandbox before rethrowing: nothing is left. */
-export async function prepareScenarioOrStop(stack: PracticeStack, name: ScenarioName, options: ScenarioOptions = {}): Promise<PreparedScenario> {
+export async function prepareScenarioOrStop(
+  stack: PracticeStack,
+  name: ScenarioName,
+  options: ScenarioOptions = {},
+): Promise<PreparedScenario> {
   try {
     return await prepareScenario(stack, name, options);
   } catch (error) {

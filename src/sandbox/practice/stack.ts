@@ -96,7 +96,11 @@ export async function startPracticeStack(options: PracticeOptions = {}): Promise
     let drillTenant: string;
     try {
       await migrate(client);
-      const seeded = await seed(client, { encryptionKey: parseEncryptionKey(encryptionKey), drill: { password: drillPassword, totpSecret: drillTotp }, size: options.size });
+      const seeded = await seed(client, {
+        encryptionKey: parseEncryptionKey(encryptionKey),
+        drill: { password: drillPassword, totpSecret: drillTotp },
+        size: options.size,
+      });
       drillEmail = seeded.drill.email;
       drillTenant = seeded.drill.tenantSlug;
     } finally {
@@ -110,13 +114,30 @@ export async function startPracticeStack(options: PracticeOptions = {}): Promise
     say('starting the sandbox auth-service');
     // A "deployment" that APP_STOP_COMMAND / APP_START_COMMAND / APP_DEPLOY_COMMAND really stop, start and redeploy.
     const appDir = join(dir, 'app');
-    await createDeployment(appDir, { DATABASE_URL: databaseUrl, ENCRYPTION_KEY: encryptionKey, ENCRYPTION_KEY_OLD: '', HOST: '127.0.0.1', PORT: '0', IMAGE: 'obexal/auth-service:practice' });
+    await createDeployment(appDir, {
+      DATABASE_URL: databaseUrl,
+      ENCRYPTION_KEY: encryptionKey,
+      ENCRYPTION_KEY_OLD: '',
+      HOST: '127.0.0.1',
+      PORT: '0',
+      IMAGE: 'obexal/auth-service:practice',
+    });
     stops.push(async () => void (await stopApp(appDir)));
     const started = await startApp(appDir);
-    const authService: RunningService = { pid: started.pid, get exited() { return !isProcessAlive(started.pid); }, stop: async () => void (await stopApp(appDir)) };
+    const authService: RunningService = {
+      pid: started.pid,
+      get exited() {
+        return !isProcessAlive(started.pid);
+      },
+      stop: async () => void (await stopApp(appDir)),
+    };
     const authServiceUrl = started.url;
     const compatibilityFile = join(dir, 'migration-compatibility.json');
-    await writeFile(compatibilityFile, `${JSON.stringify(Object.fromEntries(MIGRATIONS.map((m) => [m.version, m.compatibility])), null, 2)}\n`, { mode: 0o600 });
+    await writeFile(
+      compatibilityFile,
+      `${JSON.stringify(Object.fromEntries(MIGRATIONS.map((m) => [m.version, m.compatibility])), null, 2)}\n`,
+      { mode: 0o600 },
+    );
 
     const backupDir = join(dir, 'backups');
     await mkdir(backupDir, { recursive: true, mode: 0o700 });
@@ -158,7 +179,8 @@ export async function startPracticeStack(options: PracticeOptions = {}): Promise
       summary: () => [
         `PostgreSQL ${cluster.major}  127.0.0.1:${cluster.port}/${PRACTICE_DATABASE}`,
         `bucket      ${bucket.endpoint}/${bucket.bucket} (s3rver, region eu-central-1)`,
-        `auth-service ${authServiceUrl} (APP_STOP/START/DEPLOY_COMMAND: practice app stop|start|deploy ${join(dir, 'app')})`,
+        `auth-service ${authServiceUrl} (APP_STOP/START/DEPLOY_COMMAND: practice app ` +
+          `stop|start|deploy ${join(dir, 'app')})`,
         `vault       ${vault.dir} (backup identity, era keys)`,
         `backups     ${backupDir}`,
         `everything  ${dir} (removed when the sandbox stops)`,

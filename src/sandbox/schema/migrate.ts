@@ -74,7 +74,8 @@ export async function migrate(client: ClientBase, options: MigrateOptions = {}):
     if (outOfOrder) {
       throw new UsageError(
         `migration ${outOfOrder.version} (${outOfOrder.name}) is older than the applied version ${highestApplied}`,
-        'migrations are forward-only: a skipped migration cannot be applied after a newer one; restore the pre-deploy dump instead',
+        'migrations are forward-only: a skipped migration cannot be applied after a newer one; ' +
+          'restore the pre-deploy dump instead',
       );
     }
     const applied: number[] = [];

@@ -36,7 +36,9 @@ const ACTION_WEIGHTS: Record<string, number> = {
 
 export const AUDIT_ACTIONS = Object.freeze(Object.keys(ACTION_WEIGHTS));
 
-const WEIGHTED_ACTIONS = Object.entries(ACTION_WEIGHTS).flatMap(([action, weight]) => Array<string>(weight).fill(action));
+const WEIGHTED_ACTIONS = Object.entries(ACTION_WEIGHTS).flatMap(([action, weight]) =>
+  Array<string>(weight).fill(action),
+);
 
 const CREATE_ACTORS = `
 CREATE TEMP TABLE seed_actors AS

@@ -41,14 +41,28 @@ export const DRILL_PROFILE = {
 
 export const DEFAULT_DRILL_EMAIL = `drill@${DRILL_TENANT.domain}`;
 
-export async function insertDrillAccount(client: ClientBase, rows: DrillAccountRows): Promise<{ userId: string; createdAt: Date }> {
+export async function insertDrillAccount(
+  client: ClientBase,
+  rows: DrillAccountRows,
+): Promise<{ userId: string; createdAt: Date }> {
   const created = daysAgo(200);
   const p = DRILL_PROFILE;
   const user = await client.query<{ id: string }>(
     `INSERT INTO users (tenant_id, email, given_name, family_name, display_name, job_title, department, locale,
                         status, created_at, updated_at)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'active', $9, $10) RETURNING id`,
-    [rows.tenantId, rows.email, p.givenName, p.familyName, p.displayName, p.jobTitle, p.department, p.locale, created, daysAgo(12)],
+    [
+      rows.tenantId,
+      rows.email,
+      p.givenName,
+      p.familyName,
+      p.displayName,
+      p.jobTitle,
+      p.department,
+      p.locale,
+      created,
+      daysAgo(12),
+    ],
   );
   const userId = user.rows[0]?.id ?? '';
   await client.query('INSERT INTO password_credentials (user_id, hash, updated_at) VALUES ($1, $2, $3)', [
@@ -79,12 +93,32 @@ export async function insertSigningKeys(
 ): Promise<void> {
   const sql = `INSERT INTO oidc_signing_keys (kid, alg, public_jwk, private_key_enc, status, created_at, retired_at)
                VALUES ($1, $2, $3, $4, $5, $6, $7)`;
-  await client.query(sql, [retired.kid, retired.alg, retired.publicJwk, retired.privateKeyEnc, 'retired', times.retiredCreatedAt, times.rotatedAt]);
-  await client.query(sql, [active.kid, active.alg, active.publicJwk, active.privateKeyEnc, 'active', times.rotatedAt, null]);
+  await client.query(sql, [
+    retired.kid,
+    retired.alg,
+    retired.publicJwk,
+    retired.privateKeyEnc,
+    'retired',
+    times.retiredCreatedAt,
+    times.rotatedAt,
+  ]);
+  await client.query(sql, [
+    active.kid,
+    active.alg,
+    active.publicJwk,
+    active.privateKeyEnc,
+    'active',
+    times.rotatedAt,
+    null,
+  ]);
 }
 
 /** Two webhooks per customer tenant, one for the drill tenant; secrets like `whsec_…`, encrypted. */
-export async function insertWebhooks(client: ClientBase, tenants: readonly SeededTenant[], key: Buffer): Promise<number> {
+export async function insertWebhooks(
+  client: ClientBase,
+  tenants: readonly SeededTenant[],
+  key: Buffer,
+): Promise<number> {
   const rows = tenants.flatMap((t, ti) => {
     const count = t.slug === DRILL_TENANT.slug ? 1 : 2;
     return Array.from({ length: count }, (_, i) => ({
@@ -98,7 +132,13 @@ export async function insertWebhooks(client: ClientBase, tenants: readonly Seede
   await client.query(
     `INSERT INTO webhooks (tenant_id, url, secret_enc, events, created_at)
      SELECT t, u, s, e::text[], c FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::timestamptz[]) AS x(t, u, s, e, c)`,
-    [rows.map((r) => r.tenantId), rows.map((r) => r.url), rows.map((r) => r.secret), rows.map((r) => r.events), rows.map((r) => r.createdAt)],
+    [
+      rows.map((r) => r.tenantId),
+      rows.map((r) => r.url),
+      rows.map((r) => r.secret),
+      rows.map((r) => r.events),
+      rows.map((r) => r.createdAt),
+    ],
   );
   return rows.length;
 }
@@ -118,7 +158,17 @@ export async function insertAuditEvents(client: ClientBase, events: readonly Spe
     await client.query(
       `INSERT INTO audit_log (tenant_id, action, target, actor_user_id, actor_email, ip, user_agent, created_at, metadata)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-      [e.tenantId, e.action, e.target, e.actorUserId, e.actorEmail, '10.24.0.17', 'obexal-auth-service/2.14.0', e.createdAt, e.metadata],
+      [
+        e.tenantId,
+        e.action,
+        e.target,
+        e.actorUserId,
+        e.actorEmail,
+        '10.24.0.17',
+        'obexal-auth-service/2.14.0',
+        e.createdAt,
+        e.metadata,
+      ],
     );
   }
 }

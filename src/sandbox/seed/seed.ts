@@ -77,7 +77,10 @@ async function checkEmptySchema(client: ClientBase): Promise<void> {
   }
   const tenants = await client.query<{ n: string }>('SELECT count(*) AS n FROM tenants');
   if (Number(tenants.rows[0]?.n) > 0) {
-    throw new UsageError('the database already holds tenants: seeding expects an empty schema', 'seed a fresh database');
+    throw new UsageError(
+      'the database already holds tenants: seeding expects an empty schema',
+      'seed a fresh database',
+    );
   }
 }
 
@@ -144,7 +147,12 @@ export async function seed(client: ClientBase, options: SeedOptions): Promise<Se
         actorUserId: null,
         actorEmail: null,
         createdAt: times.rotatedAt,
-        metadata: { request_id: 'req_seed_key_rotation', new_kid: activeKey.kid, retired_kid: retiredKey.kid, grace_hours: 24 * 90 },
+        metadata: {
+          request_id: 'req_seed_key_rotation',
+          new_kid: activeKey.kid,
+          retired_kid: retiredKey.kid,
+          grace_hours: 24 * 90,
+        },
       },
     ].slice(0, size.auditEvents);
     await insertAuditEvents(client, specials);

@@ -15,7 +15,7 @@ export function CurrentStep({ step, waiting = false }: { step: CurrentStepState;
         <Text bold> {step.title}</Text>
         {step.destructive ? <Text color="yellow"> [destructive]</Text> : null}
         {step.attempt > 1 ? <Text dimColor> (attempt {step.attempt})</Text> : null}
-        <Text>  </Text>
+        <Text>{'  '}</Text>
         {waiting ? <Text color="yellow">waiting for you</Text> : <Elapsed sinceMs={step.startedAtMs} dimColor />}
       </Text>
       {step.progress ? (

@@ -34,8 +34,12 @@ export function InterruptDialog(props: InterruptDialogProps) {
         {'  '}
         {phase ?? onInterrupt ?? 'the step half done: inspect the target before running anything else against it'}
       </Text>
-      {phase && onInterrupt ? <Text dimColor>  (the step: {onInterrupt.replace(/\s+/g, ' ').trim()})</Text> : null}
-      <Text dimColor>  The run goes on while this question is open; this text follows it.</Text>
+      {phase && onInterrupt ? (
+        <Text dimColor>
+          {'  '}(the step: {onInterrupt.replace(/\s+/g, ' ').trim()})
+        </Text>
+      ) : null}
+      <Text dimColor>{'  '}The run goes on while this question is open; this text follows it.</Text>
       <Text>
         <Text bold>y</Text> stop now · <Text bold>n</Text> or <Text bold>Esc</Text> let it continue
         <Text dimColor> (Ctrl+C again stops the whole run)</Text>

@@ -26,14 +26,26 @@ export function LogLine({ entry }: { entry: LogEntry }) {
             <Text color={OUTCOME_COLOR[entry.outcome]}>{OUTCOME_SYMBOL[entry.outcome]} </Text>
             <Text>{entry.title}</Text>
             {entry.destructive ? <Text color="yellow"> [destructive]</Text> : null}
-            <Text dimColor>  {formatDuration(entry.durationMs)}</Text>
+            <Text dimColor>
+              {'  '}
+              {formatDuration(entry.durationMs)}
+            </Text>
             {entry.attempts > 1 ? <Text dimColor> ({entry.attempts} attempts)</Text> : null}
             {entry.outcome === 'skipped' || entry.outcome === 'interrupted' ? (
               <Text dimColor> {entry.outcome}</Text>
             ) : null}
-            {entry.message ? <Text color={failed ? 'red' : undefined}>  {entry.message}</Text> : null}
+            {entry.message ? (
+              <Text color={failed ? 'red' : undefined}>
+                {'  '}
+                {entry.message}
+              </Text>
+            ) : null}
           </Text>
-          {entry.hint ? <Text color="yellow">    → {entry.hint}</Text> : null}
+          {entry.hint ? (
+            <Text color="yellow">
+              {'    '}→ {entry.hint}
+            </Text>
+          ) : null}
         </Box>
       );
     }

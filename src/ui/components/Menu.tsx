@@ -62,7 +62,7 @@ function ListView({ title, lines, isActive }: { title: string; lines: string[]; 
   return (
     <Box flexDirection="column">
       <Text bold>{title}</Text>
-      {lines.length === 0 ? <Text dimColor>  none yet</Text> : null}
+      {lines.length === 0 ? <Text dimColor>{'  '}none yet</Text> : null}
       {lines.map((line, i) => (
         <Text key={i} wrap="truncate-end">
           {'  '}

@@ -30,7 +30,12 @@ export function RunView({ run, notice, finished = false, waiting = false, withou
       {pending.map((step) => (
         <Text key={step.id}>
           <Text dimColor>○ {step.title}</Text>
-          {step.destructive ? <Text color="yellow" dimColor> [destructive]</Text> : null}
+          {step.destructive ? (
+            <Text color="yellow" dimColor>
+              {' '}
+              [destructive]
+            </Text>
+          ) : null}
           {step.willRun === false ? <Text dimColor> (will be skipped)</Text> : null}
         </Text>
       ))}

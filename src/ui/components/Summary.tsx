@@ -31,7 +31,9 @@ function Notes({ notes }: { notes: string[] }) {
     <Box flexDirection="column" marginTop={1}>
       <Text bold>What to keep from this run:</Text>
       {notes.length > shown.length ? (
-        <Text dimColor>  … {notes.length - shown.length} earlier line(s) above</Text>
+        <Text dimColor>
+          {'  '}… {notes.length - shown.length} earlier line(s) above
+        </Text>
       ) : null}
       {shown.map((note, i) => (
         <Text key={i} color={note.startsWith('⚠') ? 'yellow' : undefined}>
@@ -46,7 +48,7 @@ function Notes({ notes }: { notes: string[] }) {
 function Completed({ steps }: { steps: { title: string; message?: string }[] }) {
   return (
     <Box flexDirection="column">
-      <Text>  Done before that (these results stand):</Text>
+      <Text>{'  '}Done before that (these results stand):</Text>
       {steps.map((step, i) => (
         <Text key={i} wrap="truncate-end">
           {'    '}✔ {step.title}
@@ -61,11 +63,25 @@ function Counts({ counts }: { counts: Partial<Record<StepOutcome, number>> }) {
   const parts = (Object.keys(OUTCOME_SYMBOL) as StepOutcome[])
     .filter((outcome) => (counts[outcome] ?? 0) > 0)
     .map((outcome) => `${OUTCOME_SYMBOL[outcome]} ${counts[outcome]} ${outcome}`);
-  return parts.length > 0 ? <Text dimColor>  steps: {parts.join('  ')}</Text> : null;
+  return parts.length > 0 ? (
+    <Text dimColor>
+      {'  '}steps: {parts.join('  ')}
+    </Text>
+  ) : null;
 }
 
 export function Summary(props: SummaryProps) {
-  const { runbook, result, failure, exitCode, durationMs, counts, notes = [], completed = [], cancelled = false } = props;
+  const {
+    runbook,
+    result,
+    failure,
+    exitCode,
+    durationMs,
+    counts,
+    notes = [],
+    completed = [],
+    cancelled = false,
+  } = props;
   const ending = props.ending ?? [];
   const ok = exitCode === 0;
   const signalled = exitCode === 130 || exitCode === 143;
@@ -89,8 +105,17 @@ export function Summary(props: SummaryProps) {
         </Text>
       </Text>
       {counts ? <Counts counts={counts} /> : null}
-      {message && !ok ? <Text color={color}>  {message}</Text> : null}
-      {hint && !ok ? <Text color="yellow">  → {hint}</Text> : null}
+      {message && !ok ? (
+        <Text color={color}>
+          {'  '}
+          {message}
+        </Text>
+      ) : null}
+      {hint && !ok ? (
+        <Text color="yellow">
+          {'  '}→ {hint}
+        </Text>
+      ) : null}
       {!ok && !signalled && useful.length > 0 ? <Completed steps={useful} /> : null}
       {!ok
         ? ending.map((line, i) => (
@@ -110,7 +135,7 @@ export function Summary(props: SummaryProps) {
           )}
         </Text>
       ) : result ? (
-        <Text color="yellow">  no record was written</Text>
+        <Text color="yellow">{'  '}no record was written</Text>
       ) : null}
       {result?.recordCopy ? (
         <Text color={result.recordCopy.ok ? undefined : 'yellow'}>

@@ -63,7 +63,13 @@ export const postLogin: Handler = async (req, res, context) => {
   }
 
   const subject = { userId: account.userId, tenantId: account.tenantId, email: account.email };
-  const audit = { tenantId: account.tenantId, target: `user:${account.userId}`, actorUserId: account.userId, actorEmail: account.email, ...request };
+  const audit = {
+    tenantId: account.tenantId,
+    target: `user:${account.userId}`,
+    actorUserId: account.userId,
+    actorEmail: account.email,
+    ...request,
+  };
   if (account.totpEnrolled) {
     const mfaToken = context.challenges.create(subject);
     await writeAuditEvent(context.pool, {
@@ -87,14 +93,25 @@ export const postMfa: Handler = async (req, res, context) => {
   requireCsrf(req);
   const body = await readJsonObject(req);
   const mfaToken = stringField(body, 'mfaToken', 256);
-  const code = typeof body.code === 'number' ? String(body.code).padStart(6, '0') : stringField(body, 'code', 16).trim();
+  const code =
+    typeof body.code === 'number' ? String(body.code).padStart(6, '0') : stringField(body, 'code', 16).trim();
   const request = requestContext(req);
 
   const challenge = context.challenges.take(mfaToken);
   if (!challenge) {
-    throw new HttpError(401, 'mfa_challenge_invalid', 'the MFA challenge is unknown, expired, used or exhausted: sign in again');
+    throw new HttpError(
+      401,
+      'mfa_challenge_invalid',
+      'the MFA challenge is unknown, expired, used or exhausted: sign in again',
+    );
   }
-  const audit = { tenantId: challenge.tenantId, target: `user:${challenge.userId}`, actorUserId: challenge.userId, actorEmail: challenge.email, ...request };
+  const audit = {
+    tenantId: challenge.tenantId,
+    target: `user:${challenge.userId}`,
+    actorUserId: challenge.userId,
+    actorEmail: challenge.email,
+    ...request,
+  };
 
   let codeOk = false;
   let reason = 'invalid_code';

@@ -15,7 +15,11 @@ export function requireCsrf(req: IncomingMessage): void {
   const header = req.headers[CSRF_HEADER];
   const headerValue = Array.isArray(header) ? header[0] : header;
   if (!cookie || !headerValue) {
-    throw new HttpError(403, 'csrf_failed', 'missing CSRF token: get one from GET /v1/csrf and send it in X-CSRF-Token');
+    throw new HttpError(
+      403,
+      'csrf_failed',
+      'missing CSRF token: get one from GET /v1/csrf and send it in X-CSRF-Token',
+    );
   }
   const a = Buffer.from(cookie, 'utf8');
   const b = Buffer.from(headerValue, 'utf8');
