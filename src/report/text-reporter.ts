@@ -4,7 +4,7 @@
  */
 import { endingLines } from '../engine/ending-lines.js';
 import { formatDuration } from '../core/duration.js';
-import type { RunEnding, RunEvent, RunEventListener } from '../engine/events.js';
+import type { RunEvent, RunEventListener } from '../engine/events.js';
 
 const OUTCOME_WORD: Record<string, string> = {
   ok: 'ok',
@@ -42,81 +42,91 @@ function shown(event: RunEvent, level: ReporterLevel): boolean {
   }
 }
 
+type Line = (at: string, text: string) => void;
+type EventOf<T extends RunEvent['type']> = Extract<RunEvent, { type: T }>;
+
+function printRunStarted(line: Line, event: EventOf<'run-started'>, verbose: boolean): void {
+  const flags = `${event.dryRun ? ' (dry run)' : ''}${event.resumedFrom ? ' (resumed)' : ''}`;
+  line(event.at, `run ${event.runId} started${flags}: ${event.title}`);
+  if (!event.dryRun && !verbose) return;
+  for (const s of event.steps) {
+    const marks = `${s.destructive ? ' [destructive]' : ''}${s.willRun === false ? ' [will not run]' : ''}`;
+    line(event.at, `  plan ${s.id}${marks}: ${s.plan}`);
+  }
+}
+
+function printOutput(line: Line, event: EventOf<'step-output'>, verbose: boolean): void {
+  if (event.stream === 'stdout' && !verbose) return;
+  const prefix = event.stream === 'warn' ? 'warning: ' : event.stream === 'stderr' ? '! ' : '';
+  line(event.at, `  ${prefix}${event.text}`);
+}
+
+/** Progress at most every PROGRESS_EVERY_MS per step. */
+function printProgress(line: Line, event: EventOf<'step-progress'>, lastProgress: Map<string, number>): void {
+  const now = Date.parse(event.at);
+  const last = lastProgress.get(event.stepId) ?? 0;
+  if (now - last < PROGRESS_EVERY_MS) return;
+  lastProgress.set(event.stepId, now);
+  const total = event.total ? ` of ${event.total}` : '';
+  const percent = event.total ? ` (${Math.floor((100 * event.done) / event.total)}%)` : '';
+  const eta = event.etaMs !== undefined ? `, about ${formatDuration(event.etaMs)} left` : '';
+  const unit = event.unit ? ` ${event.unit}` : '';
+  line(event.at, `  ${event.label ?? 'progress'}: ${event.done}${total}${unit}${percent}${eta}`);
+}
+
+function printStepFinished(line: Line, event: EventOf<'step-finished'>): void {
+  const mark = event.outcome === 'ok' ? '+' : event.outcome === 'skipped' ? '-' : 'x';
+  const word = OUTCOME_WORD[event.outcome] ?? event.outcome;
+  const message = event.message ? `: ${event.message}` : '';
+  line(event.at, `${mark} ${event.stepId}: ${word} in ${formatDuration(event.durationMs)}${message}`);
+  if (event.hint && event.outcome !== 'ok') line(event.at, `  what to do: ${event.hint}`);
+}
+
+function printRunFinished(line: Line, event: EventOf<'run-finished'>, level: ReporterLevel): void {
+  const message = event.message ? `: ${event.message}` : '';
+  line(
+    event.at,
+    `run ${event.runId} ${event.outcome.toUpperCase()} (exit ${event.exitCode}) ` +
+      `in ${formatDuration(event.durationMs)}${message}`,
+  );
+  if (event.hint) line(event.at, `  what to do: ${event.hint}`);
+  for (const text of endingLines(event.ending)) line(event.at, `  ${text}`);
+  if (event.recordPath && level === 'all') line(event.at, `  record: ${event.recordPath}`);
+  if (event.recordCopy && level === 'all') {
+    const copied = event.recordCopy.ok ? 'copied' : 'NOT copied';
+    line(event.at, `  record ${copied} to the bucket: ${event.recordCopy.text}`);
+  }
+}
+
 export function textReporter(write: (line: string) => void, options: TextReporterOptions): RunEventListener {
   let runbook = '';
   const level = options.level ?? 'all';
   const lastProgress = new Map<string, number>();
-  const line = (at: string, text: string) => write(`${at.replace(/\.\d+Z$/, 'Z')} [${runbook}] ${text}`);
+  const line: Line = (at, text) => write(`${at.replace(/\.\d+Z$/, 'Z')} [${runbook}] ${text}`);
   return (event: RunEvent) => {
     if (event.type === 'run-started') runbook = event.runbook;
     if (!shown(event, level)) return;
     switch (event.type) {
       case 'run-started':
-        runbook = event.runbook;
-        line(
-          event.at,
-          `run ${event.runId} ` +
-            `started${event.dryRun ? ' (dry run)' : ''}${event.resumedFrom ? ' (resumed)' : ''}: ${event.title}`,
-        );
-        if (event.dryRun || options.verbose)
-          for (const s of event.steps)
-            line(
-              event.at,
-              `  ` +
-                `plan ${s.id}${s.destructive ? ' [destructive]' : ''}${s.willRun === false ? ' [will not run]' : ''}: ${s.plan}`,
-            );
+        printRunStarted(line, event, options.verbose);
         break;
       case 'step-started':
         line(event.at, `> ${event.stepId}: ${event.title}${event.attempt > 1 ? ` (attempt ${event.attempt})` : ''}`);
         break;
       case 'step-output':
-        if (event.stream === 'stdout' && !options.verbose) break;
-        line(
-          event.at,
-          `  ${event.stream === 'warn' ? 'warning: ' : event.stream === 'stderr' ? '! ' : ''}${event.text}`,
-        );
+        printOutput(line, event, options.verbose);
         break;
-      case 'step-progress': {
-        const now = Date.parse(event.at);
-        const last = lastProgress.get(event.stepId) ?? 0;
-        if (now - last < PROGRESS_EVERY_MS) break;
-        lastProgress.set(event.stepId, now);
-        const total = event.total ? ` of ${event.total}` : '';
-        const percent = event.total ? ` (${Math.floor((100 * event.done) / event.total)}%)` : '';
-        const eta = event.etaMs !== undefined ? `, about ${formatDuration(event.etaMs)} left` : '';
-        line(
-          event.at,
-          `  ${event.label ?? 'progress'}: ${event.done}${total}${event.unit ? ` ${event.unit}` : ''}${percent}${eta}`,
-        );
+      case 'step-progress':
+        printProgress(line, event, lastProgress);
         break;
-      }
       case 'step-finished':
-        line(
-          event.at,
-          `${event.outcome === 'ok' ? '+' : event.outcome === 'skipped' ? '-' : 'x'} ${event.stepId}: ${OUTCOME_WORD[event.outcome] ?? event.outcome} ` +
-            `in ${formatDuration(event.durationMs)}${event.message ? `: ${event.message}` : ''}`,
-        );
-        if (event.hint && event.outcome !== 'ok') line(event.at, `  what to do: ${event.hint}`);
-        break;
-      case 'gate-opened':
+        printStepFinished(line, event);
         break;
       case 'gate-answered':
         line(event.at, `  ${event.name}: ${event.summary}`);
         break;
       case 'run-finished':
-        line(
-          event.at,
-          `run ${event.runId} ${event.outcome.toUpperCase()} (exit ${event.exitCode}) ` +
-            `in ${formatDuration(event.durationMs)}${event.message ? `: ${event.message}` : ''}`,
-        );
-        if (event.hint) line(event.at, `  what to do: ${event.hint}`);
-        for (const text of endingLines(event.ending)) line(event.at, `  ${text}`);
-        if (event.recordPath && level === 'all') line(event.at, `  record: ${event.recordPath}`);
-        if (event.recordCopy && level === 'all')
-          line(
-            event.at,
-            `  record ${event.recordCopy.ok ? 'copied' : 'NOT copied'} to the bucket: ${event.recordCopy.text}`,
-          );
+        printRunFinished(line, event, level);
         break;
     }
   };

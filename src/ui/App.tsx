@@ -7,9 +7,8 @@ import { Menu, type MenuRunbook, type RecentRun } from './components/Menu.js';
 import type { DrillHistoryView } from '../drill/history-view.js';
 import { RunView } from './components/RunView.js';
 import { Summary } from './components/Summary.js';
-import type { PromptStore } from './prompt-store.js';
+import type { AnyPendingPrompt, PromptStore } from './prompt-store.js';
 import { PromptView } from './prompts/PromptView.js';
-import type { RunState } from './run-state.js';
 import { summarise, type InterruptStage, type RunSession, type TranscriptItem } from './run-session.js';
 import { LogLine } from './components/LogLine.js';
 
@@ -37,26 +36,16 @@ const NOTICE: Record<InterruptStage, string | undefined> = {
   aborting: 'stopping the run: cleaning up…',
 };
 
-export function App({ session, prompts, menu }: AppProps) {
-  const snapshot = useSyncExternalStore(session.subscribe, session.getSnapshot);
-  const prompt = useSyncExternalStore(prompts.subscribe, prompts.current);
-  const { exit } = useApp();
-  useInput((input, key) => {
-    if (key.ctrl && input === 'c') session.ctrlC();
-  });
-  const { phase } = snapshot;
-  // Leave once the summary is on screen: Ink keeps the last frame and restores the terminal.
-  useEffect(() => {
-    if (phase === 'done') exit();
-  }, [phase, exit]);
+type Snapshot = ReturnType<RunSession['getSnapshot']>;
 
-  // One <Static> for the whole session: earlier runs (when the menu comes back) and the live run's history.
+/** One <Static> for the whole session: earlier runs (when the menu comes back) and the live run's history. */
+function Transcript({ snapshot }: { snapshot: Snapshot }) {
   const number = snapshot.runNumber;
   const history: TranscriptItem[] = [
     ...snapshot.transcript,
     ...snapshot.run.log.map((entry): TranscriptItem => ({ kind: 'log', key: `${number}-${entry.key}`, entry })),
   ];
-  const transcript = (
+  return (
     <Static items={history}>
       {(item) =>
         item.kind === 'log' ? (
@@ -67,33 +56,39 @@ export function App({ session, prompts, menu }: AppProps) {
       }
     </Static>
   );
+}
 
-  if (phase === 'menu') {
-    return (
-      <Box flexDirection="column">
-        {transcript}
-        <Menu
-          runbooks={menu?.runbooks ?? []}
-          recentRuns={menu?.recentRuns}
-          {...(menu?.listRuns ? { listRuns: menu.listRuns } : {})}
-          records={menu?.records}
-          notice={[...(menu?.notice ?? []), ...(snapshot.menuNotice ? [snapshot.menuNotice] : [])]}
-          {...(menu?.drillHistory ? { drillHistory: menu.drillHistory } : {})}
-          initialIndex={session.menuCursor}
-          onMove={(index) => (session.menuCursor = index)}
-          onRun={(name) => session.start(name)}
-          onQuit={() => session.quit()}
-        />
-      </Box>
-    );
-  }
-  if (phase === 'done' && snapshot.quiet) return transcript;
-
-  const dialog = snapshot.interrupt === 'asking' ? snapshot.dialog : undefined;
-  const done = phase === 'done';
+function MenuView({ session, snapshot, menu }: { session: RunSession; snapshot: Snapshot; menu?: MenuData }) {
   return (
-    <Box flexDirection="column">
-      {transcript}
+    <Menu
+      runbooks={menu?.runbooks ?? []}
+      recentRuns={menu?.recentRuns}
+      {...(menu?.listRuns ? { listRuns: menu.listRuns } : {})}
+      records={menu?.records}
+      notice={[...(menu?.notice ?? []), ...(snapshot.menuNotice ? [snapshot.menuNotice] : [])]}
+      {...(menu?.drillHistory ? { drillHistory: menu.drillHistory } : {})}
+      initialIndex={session.menuCursor}
+      onMove={(index) => (session.menuCursor = index)}
+      onRun={(name) => session.start(name)}
+      onQuit={() => session.quit()}
+    />
+  );
+}
+
+/** The run in progress (or just finished): its live step, the prompt, the stop dialog, the summary. */
+function LiveRun({
+  session,
+  snapshot,
+  prompt,
+}: {
+  session: RunSession;
+  snapshot: Snapshot;
+  prompt: AnyPendingPrompt | undefined;
+}) {
+  const dialog = snapshot.interrupt === 'asking' ? snapshot.dialog : undefined;
+  const done = snapshot.phase === 'done';
+  return (
+    <>
       <RunView
         run={snapshot.run}
         notice={done ? undefined : NOTICE[snapshot.interrupt]}
@@ -101,7 +96,7 @@ export function App({ session, prompts, menu }: AppProps) {
         waiting={Boolean(prompt) && !done}
         withoutHistory
       />
-      {phase === 'starting' && !snapshot.run.header && snapshot.interrupt === 'idle' ? (
+      {snapshot.phase === 'starting' && !snapshot.run.header && snapshot.interrupt === 'idle' ? (
         <Text>
           <Spinner type="dots" /> starting {snapshot.runbook}…
         </Text>
@@ -118,6 +113,33 @@ export function App({ session, prompts, menu }: AppProps) {
         />
       ) : null}
       {done ? <Summary {...summarise(snapshot)} /> : null}
+    </>
+  );
+}
+
+export function App({ session, prompts, menu }: AppProps) {
+  const snapshot = useSyncExternalStore(session.subscribe, session.getSnapshot);
+  const prompt = useSyncExternalStore(prompts.subscribe, prompts.current);
+  const { exit } = useApp();
+  useInput((input, key) => {
+    if (key.ctrl && input === 'c') session.ctrlC();
+  });
+  const { phase } = snapshot;
+  // Leave once the summary is on screen: Ink keeps the last frame and restores the terminal.
+  useEffect(() => {
+    if (phase === 'done') exit();
+  }, [phase, exit]);
+
+  const transcript = <Transcript snapshot={snapshot} />;
+  if (phase === 'done' && snapshot.quiet) return transcript;
+  return (
+    <Box flexDirection="column">
+      {transcript}
+      {phase === 'menu' ? (
+        <MenuView session={session} snapshot={snapshot} menu={menu} />
+      ) : (
+        <LiveRun session={session} snapshot={snapshot} prompt={prompt} />
+      )}
     </Box>
   );
 }

@@ -70,78 +70,93 @@ function timeOf(at: string): number {
   return Number.isNaN(parsed) ? Date.now() : parsed;
 }
 
+type EventOf<T extends RunEvent['type']> = Extract<RunEvent, { type: T }>;
+
+function runStarted(state: RunState, event: EventOf<'run-started'>, key: string): RunState {
+  const header: RunHeader = {
+    runId: event.runId,
+    runbook: event.runbook,
+    title: event.title,
+    mode: event.mode,
+    dryRun: event.dryRun,
+    ...(event.resumedFrom ? { resumedFrom: event.resumedFrom } : {}),
+  };
+  return { ...state, header, plan: event.steps, log: [...state.log, { kind: 'header', key, ...header }] };
+}
+
+function stepStarted(state: RunState, event: EventOf<'step-started'>): RunState {
+  return {
+    ...state,
+    reached: Math.max(state.reached, event.index),
+    current: {
+      stepId: event.stepId,
+      title: event.title,
+      index: event.index,
+      destructive: event.destructive,
+      attempt: event.attempt,
+      startedAtMs: timeOf(event.at),
+      tail: [],
+    },
+  };
+}
+
+function stepOutput(state: RunState, event: EventOf<'step-output'>, key: string): RunState {
+  const lines = cleanOutputLines(event.text);
+  // Warnings and result notes outlive the step: into the history at once, and into the summary.
+  if (event.stream === 'warn' || event.kind === 'note') {
+    const level = event.stream === 'warn' ? 'warn' : 'note';
+    const text = level === 'warn' ? `⚠ ${lines.join(' ')}` : lines.join('\n');
+    return { ...state, log: [...state.log, { kind: 'note', key, text, level }], notes: [...state.notes, text] };
+  }
+  const said = event.kind === 'phase' ? lines.join(' ') : undefined;
+  const run = said ? { ...state, phase: said } : state;
+  if (state.current?.stepId !== event.stepId) return run; // other output outside the running step
+  const tail = [...state.current.tail, ...lines].slice(-TAIL_LINES);
+  const phase = said ?? state.current.phase;
+  return { ...run, current: { ...state.current, tail, ...(phase ? { phase } : {}) } };
+}
+
+function stepFinished(state: RunState, event: EventOf<'step-finished'>, key: string): RunState {
+  const index = state.plan.findIndex((step) => step.id === event.stepId);
+  const planned = state.plan[index];
+  const wasCurrent = state.current?.stepId === event.stepId ? state.current : undefined;
+  const entry: LogEntry = {
+    kind: 'step',
+    key,
+    stepId: event.stepId,
+    title: wasCurrent?.title ?? planned?.title ?? event.stepId,
+    outcome: event.outcome,
+    durationMs: event.durationMs,
+    attempts: event.attempts,
+    destructive: wasCurrent?.destructive ?? planned?.destructive ?? false,
+    ...(event.message ? { message: event.message } : {}),
+    ...(event.hint ? { hint: event.hint } : {}),
+  };
+  const { current: _finished, ...rest } = state;
+  return {
+    ...(wasCurrent ? rest : state),
+    reached: Math.max(state.reached, index),
+    log: [...state.log, entry],
+  };
+}
+
 export function reduceRunEvent(state: RunState, event: RunEvent): RunState {
   const key = `${state.log.length}`;
   switch (event.type) {
-    case 'run-started': {
-      const header: RunHeader = {
-        runId: event.runId,
-        runbook: event.runbook,
-        title: event.title,
-        mode: event.mode,
-        dryRun: event.dryRun,
-        ...(event.resumedFrom ? { resumedFrom: event.resumedFrom } : {}),
-      };
-      return { ...state, header, plan: event.steps, log: [...state.log, { kind: 'header', key, ...header }] };
-    }
+    case 'run-started':
+      return runStarted(state, event, key);
     case 'step-started':
-      return {
-        ...state,
-        reached: Math.max(state.reached, event.index),
-        current: {
-          stepId: event.stepId,
-          title: event.title,
-          index: event.index,
-          destructive: event.destructive,
-          attempt: event.attempt,
-          startedAtMs: timeOf(event.at),
-          tail: [],
-        },
-      };
-    case 'step-output': {
-      const lines = cleanOutputLines(event.text);
-      // Warnings and result notes outlive the step: into the history at once, and into the summary.
-      if (event.stream === 'warn' || event.kind === 'note') {
-        const level = event.stream === 'warn' ? 'warn' : 'note';
-        const text = level === 'warn' ? `⚠ ${lines.join(' ')}` : lines.join('\n');
-        return { ...state, log: [...state.log, { kind: 'note', key, text, level }], notes: [...state.notes, text] };
-      }
-      const said = event.kind === 'phase' ? lines.join(' ') : undefined;
-      const run = said ? { ...state, phase: said } : state;
-      if (state.current?.stepId !== event.stepId) return run; // other output outside the running step
-      const tail = [...state.current.tail, ...lines].slice(-TAIL_LINES);
-      const phase = said ?? state.current.phase;
-      return { ...run, current: { ...state.current, tail, ...(phase ? { phase } : {}) } };
-    }
+      return stepStarted(state, event);
+    case 'step-output':
+      return stepOutput(state, event, key);
     case 'step-progress': {
       if (state.current?.stepId !== event.stepId) return state;
       const { done, total, unit, label, etaMs } = event;
       const progress = { done, total, unit, label, etaMs };
       return { ...state, current: { ...state.current, progress } };
     }
-    case 'step-finished': {
-      const index = state.plan.findIndex((step) => step.id === event.stepId);
-      const planned = state.plan[index];
-      const wasCurrent = state.current?.stepId === event.stepId ? state.current : undefined;
-      const entry: LogEntry = {
-        kind: 'step',
-        key,
-        stepId: event.stepId,
-        title: wasCurrent?.title ?? planned?.title ?? event.stepId,
-        outcome: event.outcome,
-        durationMs: event.durationMs,
-        attempts: event.attempts,
-        destructive: wasCurrent?.destructive ?? planned?.destructive ?? false,
-        ...(event.message ? { message: event.message } : {}),
-        ...(event.hint ? { hint: event.hint } : {}),
-      };
-      const { current: _finished, ...rest } = state;
-      return {
-        ...(wasCurrent ? rest : state),
-        reached: Math.max(state.reached, index),
-        log: [...state.log, entry],
-      };
-    }
+    case 'step-finished':
+      return stepFinished(state, event, key);
     case 'gate-opened':
       return state;
     case 'gate-answered':

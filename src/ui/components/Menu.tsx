@@ -133,48 +133,16 @@ export function itemLabel(runbook: Pick<MenuRunbook, 'title' | 'name'>, width: n
   return `${runbook.title.slice(0, Math.max(8, width - suffix.length - 1)).trimEnd()}…${suffix}`;
 }
 
-export function Menu(props: MenuProps) {
-  const { runbooks, recentRuns = [], records = [], drillHistory, onRun, onQuit, isActive = true } = props;
-  const [view, setView] = useState<View>('main');
-  const [cursor, setCursor] = useState(props.initialIndex ?? 0);
-  const { stdout } = useStdout();
-  useInput(
-    (_input, key) => {
-      if (key.escape || key.return) setView('main');
-    },
-    { isActive: isActive && ((view === 'recent' && !props.listRuns) || view === 'records' || view === 'drills') },
-  );
-  if (view === 'recent' && props.listRuns) {
-    const resume = (run: RecentRun) => {
-      const runbook = runbooks.find((candidate) => candidate.name === run.runbook);
-      const known = runbook ?? { name: run.runbook, title: run.runbook, description: '' };
-      const request = { ...known, name: resumeRequest(run) };
-      if (runbook?.changeWindow) setView({ confirm: { ...request, title: `${runbook.title} (resume ${run.runId})` } });
-      else onRun(request.name);
-    };
-    const back = () => setView('main');
-    return <RecentRunsView runs={props.listRuns()} isActive={isActive} onResume={resume} onBack={back} />;
-  }
-  if (view === 'recent') return <ListView title="Recent runs" lines={recentRuns} isActive={isActive} />;
-  if (view === 'records') return <ListView title="Records" lines={records} isActive={isActive} />;
-  if (view === 'drills' && drillHistory) {
-    return (
-      <Box flexDirection="column">
-        <DrillHistoryPanel view={drillHistory} />
-        <Text dimColor>{isActive ? BACK_KEYS : ''}</Text>
-      </Box>
-    );
-  }
-  if (typeof view === 'object') {
-    const runbook = view.confirm;
-    const answer = (start: boolean) => (start ? onRun(runbook.name) : setView('main'));
-    return <ConfirmStart runbook={runbook} isActive={isActive} onAnswer={answer} />;
-  }
+/** The menu's first screen: title, keys, notice and the list of runbooks and views. */
+interface MainListProps {
+  props: MenuProps;
+  cursor: number;
+  onMove: (index: number) => void;
+  setView: (view: View) => void;
+}
 
-  const byValue = new Map(runbooks.map((runbook) => [`run:${runbook.name}`, runbook]));
-  // Ink 8 types stdout as a plain stream; a terminal's is a tty.WriteStream with its width.
-  const columns = (stdout as NodeJS.WriteStream).columns || 80;
-  const width = columns - 3;
+function mainItems(props: MenuProps, width: number): ListItem<string>[] {
+  const { runbooks, recentRuns = [], records = [], drillHistory } = props;
   const items: ListItem<string>[] = runbooks.map((runbook) => {
     const value = `run:${runbook.name}`;
     return { key: value, label: itemLabel(runbook, width), value };
@@ -186,16 +154,21 @@ export function Menu(props: MenuProps) {
     ...(drillHistory ? [{ key: 'drills', label: `Drill history (${drillHistory.drills})`, value: 'drills' }] : []),
     { key: 'quit', label: 'Quit', value: 'quit' },
   );
+  return items;
+}
+
+function MainList({ props, cursor, onMove, setView }: MainListProps) {
+  const { stdout } = useStdout();
+  const byValue = new Map(props.runbooks.map((runbook) => [`run:${runbook.name}`, runbook]));
+  // Ink 8 types stdout as a plain stream; a terminal's is a tty.WriteStream with its width.
+  const columns = (stdout as NodeJS.WriteStream).columns || 80;
+  const items = mainItems(props, columns - 3);
   const select = (item: ListItem<string>) => {
-    if (item.value === 'quit') return onQuit();
+    if (item.value === 'quit') return props.onQuit();
     if (item.value === 'recent' || item.value === 'records' || item.value === 'drills') return setView(item.value);
     const runbook = byValue.get(item.value);
     if (runbook?.changeWindow) return setView({ confirm: runbook });
-    onRun(item.value.slice('run:'.length));
-  };
-  const move = (index: number) => {
-    setCursor(index);
-    props.onMove?.(index);
+    props.onRun(item.value.slice('run:'.length));
   };
   return (
     <Box flexDirection="column">
@@ -210,9 +183,9 @@ export function Menu(props: MenuProps) {
         <SelectList
           items={items}
           initialIndex={cursor}
-          isFocused={isActive}
+          isFocused={props.isActive ?? true}
           onSelect={select}
-          onMove={move}
+          onMove={onMove}
           renderDetail={(item) => {
             const description = byValue.get(item.value)?.description;
             return description ? (
@@ -225,4 +198,59 @@ export function Menu(props: MenuProps) {
       </Box>
     </Box>
   );
+}
+
+/** A view other than the main list: recent runs, records, drill history, the change-window confirmation. */
+function OtherView({
+  props,
+  view,
+  setView,
+}: {
+  props: MenuProps;
+  view: Exclude<View, 'main'>;
+  setView: (v: View) => void;
+}) {
+  const { runbooks, recentRuns = [], records = [], drillHistory, onRun, isActive = true } = props;
+  if (view === 'recent' && props.listRuns) {
+    const resume = (run: RecentRun) => {
+      const runbook = runbooks.find((candidate) => candidate.name === run.runbook);
+      const known = runbook ?? { name: run.runbook, title: run.runbook, description: '' };
+      const request = { ...known, name: resumeRequest(run) };
+      if (runbook?.changeWindow) setView({ confirm: { ...request, title: `${runbook.title} (resume ${run.runId})` } });
+      else onRun(request.name);
+    };
+    const back = () => setView('main');
+    return <RecentRunsView runs={props.listRuns()} isActive={isActive} onResume={resume} onBack={back} />;
+  }
+  if (view === 'recent') return <ListView title="Recent runs" lines={recentRuns} isActive={isActive} />;
+  if (view === 'records') return <ListView title="Records" lines={records} isActive={isActive} />;
+  if (view === 'drills') {
+    return (
+      <Box flexDirection="column">
+        {drillHistory ? <DrillHistoryPanel view={drillHistory} /> : null}
+        <Text dimColor>{isActive ? BACK_KEYS : ''}</Text>
+      </Box>
+    );
+  }
+  const runbook = view.confirm;
+  const answer = (start: boolean) => (start ? onRun(runbook.name) : setView('main'));
+  return <ConfirmStart runbook={runbook} isActive={isActive} onAnswer={answer} />;
+}
+
+export function Menu(props: MenuProps) {
+  const { isActive = true } = props;
+  const [view, setView] = useState<View>('main');
+  const [cursor, setCursor] = useState(props.initialIndex ?? 0);
+  useInput(
+    (_input, key) => {
+      if (key.escape || key.return) setView('main');
+    },
+    { isActive: isActive && ((view === 'recent' && !props.listRuns) || view === 'records' || view === 'drills') },
+  );
+  if (view !== 'main') return <OtherView props={props} view={view} setView={setView} />;
+  const move = (index: number) => {
+    setCursor(index);
+    props.onMove?.(index);
+  };
+  return <MainList props={props} cursor={cursor} onMove={move} setView={setView} />;
 }

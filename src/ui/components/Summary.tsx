@@ -70,30 +70,73 @@ function Counts({ counts }: { counts: Partial<Record<StepOutcome, number>> }) {
   ) : null;
 }
 
-export function Summary(props: SummaryProps) {
-  const {
-    runbook,
-    result,
-    failure,
-    exitCode,
-    durationMs,
-    counts,
-    notes = [],
-    completed = [],
-    cancelled = false,
-  } = props;
+/** The record written (and whether its signature verified) and its copy in the bucket. */
+function RecordLines({ result }: { result?: RunResult }) {
+  if (!result) return null;
+  return (
+    <>
+      {result.recordPath ? (
+        <Text>
+          {'  '}record: {result.recordPath}{' '}
+          {result.recordVerified ? (
+            <Text color="green">✔ signature verified</Text>
+          ) : (
+            <Text color="red">✖ signature not verified</Text>
+          )}
+        </Text>
+      ) : (
+        <Text color="yellow">{'  '}no record was written</Text>
+      )}
+      {result.recordCopy ? (
+        <Text color={result.recordCopy.ok ? undefined : 'yellow'}>
+          {'  '}record {result.recordCopy.ok ? 'copied' : 'NOT copied'} to the bucket: {result.recordCopy.text}
+        </Text>
+      ) : null}
+    </>
+  );
+}
+
+/** What went wrong or stopped: the message, the hint, what stands, the run's ending. */
+function Ending({ props, color, signalled }: { props: SummaryProps; color: string; signalled: boolean }) {
+  const { result, failure, completed = [], cancelled = false } = props;
   const ending = props.ending ?? [];
+  const message = cancelled
+    ? 'stopped before any step finished: nothing was done, nothing to resume'
+    : (result?.message ?? failure?.message);
+  const hint = cancelled ? undefined : (result?.hint ?? failure?.hint);
+  const useful = completed.filter((step) => step.message);
+  return (
+    <>
+      {message ? (
+        <Text color={color}>
+          {'  '}
+          {message}
+        </Text>
+      ) : null}
+      {hint ? (
+        <Text color="yellow">
+          {'  '}→ {hint}
+        </Text>
+      ) : null}
+      {!signalled && useful.length > 0 ? <Completed steps={useful} /> : null}
+      {ending.map((line, i) => (
+        <Text key={`ending-${i}`} color={line.startsWith('target: HALF-WAY') ? 'red' : undefined}>
+          {'  '}
+          {line}
+        </Text>
+      ))}
+    </>
+  );
+}
+
+export function Summary(props: SummaryProps) {
+  const { runbook, result, exitCode, durationMs, counts, notes = [], cancelled = false } = props;
   const ok = exitCode === 0;
   const signalled = exitCode === 130 || exitCode === 143;
   const color = ok ? 'green' : signalled ? 'yellow' : 'red';
   const fallback = ok ? 'finished' : signalled ? 'interrupted' : 'failed';
   const outcome = cancelled ? 'cancelled' : result ? RUN_OUTCOME_TEXT[result.outcome] : fallback;
-  const message = cancelled
-    ? 'stopped before any step finished: nothing was done, nothing to resume'
-    : (result?.message ?? failure?.message);
-  const hint = cancelled ? undefined : (result?.hint ?? failure?.hint);
   const stopped = !cancelled && result && result.outcome !== 'ok' && result.outcome !== 'refused';
-  const useful = completed.filter((step) => step.message);
   return (
     <Box flexDirection="column" marginTop={1}>
       {notes.length > 0 ? <Notes notes={notes} /> : null}
@@ -105,43 +148,8 @@ export function Summary(props: SummaryProps) {
         </Text>
       </Text>
       {counts ? <Counts counts={counts} /> : null}
-      {message && !ok ? (
-        <Text color={color}>
-          {'  '}
-          {message}
-        </Text>
-      ) : null}
-      {hint && !ok ? (
-        <Text color="yellow">
-          {'  '}→ {hint}
-        </Text>
-      ) : null}
-      {!ok && !signalled && useful.length > 0 ? <Completed steps={useful} /> : null}
-      {!ok
-        ? ending.map((line, i) => (
-            <Text key={`ending-${i}`} color={line.startsWith('target: HALF-WAY') ? 'red' : undefined}>
-              {'  '}
-              {line}
-            </Text>
-          ))
-        : null}
-      {result?.recordPath ? (
-        <Text>
-          {'  '}record: {result.recordPath}{' '}
-          {result.recordVerified ? (
-            <Text color="green">✔ signature verified</Text>
-          ) : (
-            <Text color="red">✖ signature not verified</Text>
-          )}
-        </Text>
-      ) : result ? (
-        <Text color="yellow">{'  '}no record was written</Text>
-      ) : null}
-      {result?.recordCopy ? (
-        <Text color={result.recordCopy.ok ? undefined : 'yellow'}>
-          {'  '}record {result.recordCopy.ok ? 'copied' : 'NOT copied'} to the bucket: {result.recordCopy.text}
-        </Text>
-      ) : null}
+      {!ok ? <Ending props={props} color={color} signalled={signalled} /> : null}
+      <RecordLines result={result} />
       {stopped && result?.journalPath ? (
         <Text dimColor>
           {'  '}journal: {result.journalPath} · continue with: obexal-runbook {runbook} --resume {result.runId}
