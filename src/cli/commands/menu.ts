@@ -28,6 +28,53 @@ function nothingConfigured(invocation: Invocation): string[] {
   return ['Nothing configured. Practise safely in a sandbox: obexal-runbook practice'];
 }
 
+/** The ten newest records, one line each (none when the records folder is not there yet). */
+async function recordLines(invocation: Invocation): Promise<string[]> {
+  try {
+    return (await listRecords(recordsDirOf(invocation.settings)))
+      .slice(0, 10)
+      .map((r) => `${r.finishedAt}  ${r.runbook}  ${r.outcome}  ${r.file}`);
+  } catch {
+    return []; // no BACKUP_DIR yet: the menu shows no records
+  }
+}
+
+async function drillHistoryOf(invocation: Invocation) {
+  try {
+    const recordsDir = recordsDirOf(invocation.settings);
+    const [{ loadDrillHistory }, { drillHistoryView }] = await Promise.all([
+      import('../../drill/history-load.js'),
+      import('../../drill/history-view.js'),
+    ]);
+    return drillHistoryView(await loadDrillHistory(recordsDir), recordsDir);
+  } catch {
+    return undefined; // no BACKUP_DIR yet: the menu works without the history
+  }
+}
+
+/** Starts a run chosen in the menu (or, as "<runbook> --resume <run id>", in Recent runs). */
+function menuStartRun(invocation: Invocation): StartRun {
+  return async (request, interactor, listener) => {
+    const { runbook: name, resume } = parseResume(request);
+    checkRunFolders(invocation);
+    const runbook = await loadRunbookFile(runbookFileFor(name));
+    return startRun({
+      runbook,
+      settings: invocation.settings,
+      interactor,
+      mode: 'interactive',
+      dryRun: false,
+      inputValues: {},
+      namedByInvocation: invocation.namedByInvocation,
+      runsDir: invocation.runsDir,
+      ...(resume ? { resume: loadResume(invocation, resume, runbook) } : {}),
+      writeRecord: recordWriter(invocation.settings),
+      toolVersion: TOOL_VERSION,
+      listeners: [listener],
+    });
+  };
+}
+
 export async function menuCommand(cli: CliOptions, invocation: Invocation, options: MenuOptions = {}): Promise<number> {
   if (isHeadless(cli, process.env)) {
     process.stderr.write(`${USAGE}\n\nrunbooks: ${builtinRunbooks().join(', ')}\n`);
@@ -49,49 +96,12 @@ export async function menuCommand(cli: CliOptions, invocation: Invocation, optio
         line: `${r.runId}  ${r.runbook}  ${r.state}`,
       }));
   const recentRuns = recent().map((r) => r.line);
-  let records: string[] = [];
-  try {
-    records = (await listRecords(recordsDirOf(invocation.settings)))
-      .slice(0, 10)
-      .map((r) => `${r.finishedAt}  ${r.runbook}  ${r.outcome}  ${r.file}`);
-  } catch {
-    records = [];
-  }
-  let drillHistory;
-  try {
-    const recordsDir = recordsDirOf(invocation.settings);
-    const [{ loadDrillHistory }, { drillHistoryView }] = await Promise.all([
-      import('../../drill/history-load.js'),
-      import('../../drill/history-view.js'),
-    ]);
-    drillHistory = drillHistoryView(await loadDrillHistory(recordsDir), recordsDir);
-  } catch {
-    drillHistory = undefined; // no BACKUP_DIR yet: the menu works without the history
-  }
-  const start: StartRun = async (request, interactor, listener) => {
-    // A run chosen in Recent runs comes as "<runbook> --resume <run id>".
-    const { runbook: name, resume } = parseResume(request);
-    checkRunFolders(invocation);
-    const runbook = await loadRunbookFile(runbookFileFor(name));
-    return startRun({
-      runbook,
-      settings: invocation.settings,
-      interactor,
-      mode: 'interactive',
-      dryRun: false,
-      inputValues: {},
-      namedByInvocation: invocation.namedByInvocation,
-      runsDir: invocation.runsDir,
-      ...(resume ? { resume: loadResume(invocation, resume, runbook) } : {}),
-      writeRecord: recordWriter(invocation.settings),
-      toolVersion: TOOL_VERSION,
-      listeners: [listener],
-    });
-  };
+  const records = await recordLines(invocation);
+  const drillHistory = await drillHistoryOf(invocation);
   const { runInteractive } = await import('../../ui/interactive.js');
   const notice = [...(options.notice ?? []), ...nothingConfigured(invocation)];
   return runInteractive({
-    startRun: start,
+    startRun: menuStartRun(invocation),
     returnToMenu: options.returnToMenu ?? false,
     menu: { runbooks, recentRuns, listRuns: recent, records, notice, ...(drillHistory ? { drillHistory } : {}) },
   });

@@ -4,7 +4,7 @@
  * scripts, tests and benchmarks; `practice down` stops it and removes everything. `--scenario S` (either form)
  * prepares a scenario through the real runbooks before handing the sandbox out (src/sandbox/practice/scenarios.ts).
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
 import { resolve } from 'node:path';
@@ -166,39 +166,39 @@ async function practiceServe(cli: CliOptions, scenario: ScenarioName | undefined
   return 0;
 }
 
-async function practiceUp(cli: CliOptions, scenario: ScenarioName | undefined): Promise<number> {
-  if (!cli.envFile)
-    throw new UsageError(
-      'practice up needs --env-file <file>',
-      'the file receives the environment that points every runbook at the sandbox',
-    );
-  const name = practiceName(cli.name);
+const POSTGRES_MISSING =
+  /\b(initdb|pg_ctl|pg_dump)\b.*\b(not found|no such|cannot find|could not find)|ENOENT.*\b(initdb|pg_ctl)\b/i;
+
+/** Why `practice up`'s supervisor ended before it was ready: what it printed, and what to do. */
+function notStarted(output: string, scenario: ScenarioName | undefined): StepFailedError {
+  const hint =
+    scenario && output.includes('practice scenario')
+      ? 'the sandbox was stopped and removed; the runbook that failed and its last lines are above'
+      : POSTGRES_MISSING.test(output)
+        ? 'the PostgreSQL server programs were not found: install them (`apt-get install postgresql`)'
+        : 'the sandbox was stopped and removed; the message above says what failed';
+  return new StepFailedError(`the practice sandbox did not start:\n${output.trim()}`, hint);
+}
+
+/** Refuses when a sandbox of this name already runs for this HOME. */
+async function refuseWhenRunning(cli: CliOptions, name: string): Promise<void> {
   const existing = await readPracticeState(name);
-  if (existing && isProcessAlive(existing.pid)) {
-    const flag = cli.name ? ` --name ${name}` : '';
-    throw new UsageError(
-      `a practice sandbox${cli.name ? ` named ${name}` : ''} is already running for this HOME ` +
-        `(pid ${existing.pid}, ${existing.dir})`,
-      `stop it with \`obexal-runbook practice down${flag}\` first, or start another with --name`,
-    );
-  }
-  const envFile = resolve(cli.envFile);
-  // `--` before the script: Node 20 reads `--env-file` anywhere on its command line (and would load the file).
-  const serveArgs = [
-    'practice',
-    'serve',
-    '--env-file',
-    envFile,
-    '--name',
-    name,
-    ...(scenario ? ['--scenario', scenario] : []),
-  ];
-  const child = spawn(process.execPath, [...process.execArgv, '--', process.argv[1] as string, ...serveArgs], {
-    detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, CI: '1' },
-  });
-  // The supervisor is in its own session: pass an interruption on, and wait for it to remove what it started.
+  if (!existing || !isProcessAlive(existing.pid)) return;
+  const flag = cli.name ? ` --name ${name}` : '';
+  throw new UsageError(
+    `a practice sandbox${cli.name ? ` named ${name}` : ''} is already running for this HOME ` +
+      `(pid ${existing.pid}, ${existing.dir})`,
+    `stop it with \`obexal-runbook practice down${flag}\` first, or start another with --name`,
+  );
+}
+
+/**
+ * Waits for the supervisor's READY line (passing its other lines on); false when it ended first. An interruption
+ * is passed on to the supervisor, which is in its own session; `interruptedBy` tells which one came.
+ */
+async function waitForSupervisor(
+  child: ChildProcess,
+): Promise<{ ready: boolean; output: string; by?: 'SIGINT' | 'SIGTERM' }> {
   let interruptedBy: 'SIGINT' | 'SIGTERM' | undefined;
   const onSignal = (signal: 'SIGINT' | 'SIGTERM') => {
     interruptedBy = signal;
@@ -221,19 +221,29 @@ async function practiceUp(cli: CliOptions, scenario: ScenarioName | undefined): 
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   });
-  if (!ready && interruptedBy)
-    throw new InterruptedError(interruptedBy, 'practice up interrupted: the sandbox was stopped and removed');
-  if (!ready) {
-    const hint =
-      scenario && output.includes('practice scenario')
-        ? 'the sandbox was stopped and removed; the runbook that failed and its last lines are above'
-        : /\b(initdb|pg_ctl|pg_dump)\b.*\b(not found|no such|cannot find|could not find)|ENOENT.*\b(initdb|pg_ctl)\b/i.test(
-              output,
-            )
-          ? 'the PostgreSQL server programs were not found: install them (`apt-get install postgresql`)'
-          : 'the sandbox was stopped and removed; the message above says what failed';
-    throw new StepFailedError(`the practice sandbox did not start:\n${output.trim()}`, hint);
-  }
+  return { ready, output, ...(interruptedBy ? { by: interruptedBy } : {}) };
+}
+
+async function practiceUp(cli: CliOptions, scenario: ScenarioName | undefined): Promise<number> {
+  if (!cli.envFile)
+    throw new UsageError(
+      'practice up needs --env-file <file>',
+      'the file receives the environment that points every runbook at the sandbox',
+    );
+  const name = practiceName(cli.name);
+  await refuseWhenRunning(cli, name);
+  const envFile = resolve(cli.envFile);
+  const serveArgs = ['practice', 'serve', '--env-file', envFile, '--name', name];
+  if (scenario) serveArgs.push('--scenario', scenario);
+  // `--` before the script: Node 20 reads `--env-file` anywhere on its command line (and would load the file).
+  const child = spawn(process.execPath, [...process.execArgv, '--', process.argv[1] as string, ...serveArgs], {
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, CI: '1' },
+  });
+  const { ready, output, by } = await waitForSupervisor(child);
+  if (!ready && by) throw new InterruptedError(by, 'practice up interrupted: the sandbox was stopped and removed');
+  if (!ready) throw notStarted(output, scenario);
   child.stdout!.destroy();
   child.stderr!.destroy();
   child.unref();

@@ -128,6 +128,13 @@ export async function startApp(
   const before = (await readFile(log, 'utf8').catch(() => '')).length;
   await appendFile(log, `--- start ${new Date().toISOString()} image ${deployment.IMAGE}\n`, { mode: 0o600 });
   const offset = before;
+  const pid = spawnService(log, deployment);
+  await writeFile(files(dir).pid, `${pid}\n`, { mode: 0o600 });
+  return waitUntilListening(dir, pid, offset, deployment);
+}
+
+/** Spawns the service detached, its output appended to `log`; returns its pid. */
+function spawnService(log: string, deployment: Deployment): number {
   const fd = openSync(log, 'a', 0o600);
   let child;
   try {
@@ -148,10 +155,13 @@ export async function startApp(
     closeSync(fd);
   }
   child.unref();
-  const pid = child.pid;
-  if (pid === undefined)
+  if (child.pid === undefined)
     throw new StepFailedError('the practice auth-service could not be started', 'check that node runs');
-  await writeFile(files(dir).pid, `${pid}\n`, { mode: 0o600 });
+  return child.pid;
+}
+
+/** Resolves once the service's log says where it listens; throws with its last lines when it ends or hangs. */
+async function waitUntilListening(dir: string, pid: number, offset: number, deployment: Deployment) {
   const deadline = Date.now() + START_TIMEOUT_MS;
   for (;;) {
     const tail = await logTail(dir, offset);
