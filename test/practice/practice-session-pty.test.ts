@@ -95,6 +95,12 @@ test(
         since = pty.mark();
         pty.write(keys.enter);
         await pty.waitFor(/\? .*[Dd]ump/, { since, timeoutMs: 120_000 });
+        // A digit in the dump list chooses nothing (issue 12: `3` restored the third dump; the sandbox holds two
+        // dumps here, so `1`, which names one in any case).
+        const beforeDigit = pty.mark();
+        pty.write('1');
+        await new Promise((resolve) => setTimeout(resolve, 700));
+        assert.doesNotMatch(pty.text().slice(beforeDigit), /✔ Choose the dump/, 'a digit chose a dump');
         await press(pty, keys.enter, /✔ Choose the dump/, 120_000);
         await confirmTarget(pty, since);
         await pty.waitFor(new RegExp(`${SPINNER} ${COPY}[\\s\\S]*before the swap`), { since, timeoutMs: 120_000 });
