@@ -54,9 +54,13 @@ test(
       );
       assert.match(pty.text(), /❯ Back up/);
 
-      // Digits: nothing starts, the cursor does not move.
-      for (const digit of ['3', '5', '1']) pty.write(digit);
-      await pause(700);
+      // Digits: nothing starts, the cursor does not move. One at a time: written together they arrive as one
+      // chunk, which Ink hands over as the input "351", a number no list would take.
+      for (const digit of ['3', '5', '1']) {
+        pty.write(digit);
+        await pause(300);
+      }
+      await pause(400);
       assert.doesNotMatch(pty.text(), /starting backup|Start “|▶ /, 'a digit acted without Enter');
       assert.ok(
         lastFrame(pty).some((line) => line.startsWith('❯ Back up')),
