@@ -73,11 +73,13 @@ export interface PtySession {
 const ANSI = /\u001B\[[0-?]*[ -/]*[@-~]|\u001B\][^\u0007\u001B]*(?:\u0007|\u001B\\)|\u001B[@-Z\\-_]/g;
 
 export function stripAnsi(text: string): string {
-  // eslint-disable-next-line no-control-regex
-  return text
-    .replace(ANSI, '')
-    .replace(/\r/g, '')
-    .replace(/[\u0000-\u0008\u000B-\u001F\u007F]/g, '');
+  return (
+    text
+      .replace(ANSI, '')
+      .replace(/\r/g, '')
+      // eslint-disable-next-line no-control-regex
+      .replace(/[\u0000-\u0008\u000B-\u001F\u007F]/g, '')
+  );
 }
 
 /** Quotes one argument for the shell command line `spawnPty` takes. */
