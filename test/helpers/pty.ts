@@ -82,6 +82,24 @@ export function stripAnsi(text: string): string {
   );
 }
 
+/**
+ * What the terminal shows now, line by line: what was drawn after Ink's last "erase the previous frame" (its
+ * erase ends with a move to column 1, CSI G), escape codes stripped.
+ */
+export function lastFrame(pty: PtySession): string[] {
+  const raw = pty.raw();
+  const start = raw.lastIndexOf('\u001B[G');
+  // eslint-disable-next-line no-control-regex
+  const frame = raw.slice(start === -1 ? 0 : start).replace(/\u001B\[\?2026[hl]/g, '');
+  return (
+    frame
+      .split('\n')
+      // eslint-disable-next-line no-control-regex
+      .map((line) => line.replace(/\u001B\[[0-?]*[ -/]*[@-~]/g, '').replace(/\r/g, ''))
+      .filter((line, index, lines) => !(index === lines.length - 1 && line === ''))
+  );
+}
+
 /** Quotes one argument for the shell command line `spawnPty` takes. */
 export function shellQuote(text: string): string {
   return `'${text.replace(/'/g, `'\\''`)}'`;

@@ -1,5 +1,6 @@
 /**
- * A practice backup whose vault checklist gets a "Not done" (issue 12): while the checklist waits the step's timer
+ * Practice at 80x24 (issue 12): the menu, with the first start's tour, fits the screen with the title, the keys and
+ * the highlighted item on it. A practice backup whose vault checklist gets a "Not done": while the checklist waits the step's timer
  * says "waiting for you"; the run fails on the checklist, but its summary says the dump made before stands
  * (verified, in the bucket), names it, and the menu comes back with the sandbox up.
  */
@@ -9,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { BIN, ROOT } from '../helpers/cli.js';
-import { keys, shellQuote, withPty, type PtySession } from '../helpers/pty.js';
+import { keys, lastFrame, shellQuote, withPty, type PtySession } from '../helpers/pty.js';
 
 const home = mkdtempSync(join(tmpdir(), 'obexal-practice-backup-home-'));
 after(() => rmSync(home, { recursive: true, force: true }));
@@ -31,16 +32,28 @@ async function answerItem(pty: PtySession, done: boolean): Promise<void> {
 }
 
 test(
-  'practice backup with a "Not done" checklist item: waiting for you, the dump said to stand, the menu back',
+  'practice at 80x24: the menu fits; a backup with a "Not done" item: waiting for you, the dump stands, the menu back',
   { timeout: 600_000 },
   async () => {
     const command = `${shellQuote(process.execPath)} -- ${shellQuote(BIN)} practice; echo "status=$?"`;
     const env = { HOME: home, XDG_STATE_HOME: undefined };
     await withPty(
       `sh -c ${shellQuote(command)}`,
-      { cwd: ROOT, cols: 120, rows: 40, env, timeoutMs: 120_000 },
+      { cwd: ROOT, cols: 80, rows: 24, env, timeoutMs: 120_000 },
       async (pty) => {
         await pty.waitFor('Quit', { timeoutMs: 240_000 });
+        assert.match(pty.text(), /Practice: your own sandbox/, 'the first start shows the tour');
+        await press(pty, keys.down.repeat(8), /❯ Restore the Obexal database from a dump \(restore\)/);
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        const frame = lastFrame(pty);
+        assert.ok(frame.length < 24, `the practice menu is ${frame.length} lines high at 80x24:\n${frame.join('\n')}`);
+        assert.equal(frame[0], 'obexal-runbook', 'the title is on screen');
+        assert.match(frame[1] ?? '', /↑\/↓ move · Enter choose/, 'the key hint is on screen');
+        assert.ok(
+          frame.some((line) => line.startsWith('❯ Restore the Obexal database')),
+          'the highlighted item is on screen',
+        );
+        await press(pty, keys.up.repeat(8), /❯ Back up the Obexal database/);
         const since = pty.mark();
         pty.write(keys.enter);
         await pty.waitFor(/☐ [^\n]+\n[\s\S]*❯ Done/, { since, timeoutMs: 240_000 });

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { BIN, ROOT } from '../helpers/cli.js';
-import { keys, shellQuote, withPty, type PtySession } from '../helpers/pty.js';
+import { keys, lastFrame, shellQuote, withPty } from '../helpers/pty.js';
 
 const home = mkdtempSync(join(tmpdir(), 'obexal-menu-pty-'));
 after(() => rmSync(home, { recursive: true, force: true }));
@@ -26,21 +26,6 @@ const COMMAND = `${shellQuote(process.execPath)} -- ${shellQuote(BIN)}`;
 // eslint-disable-next-line no-control-regex
 const SGR = /\u001B\[[0-9;]*m/;
 const CLEAR_SCREEN = '\u001B[2J';
-
-/** What the terminal shows now: the text drawn after Ink's last "erase the previous frame". */
-function lastFrame(pty: PtySession): string[] {
-  const raw = pty.raw();
-  const start = raw.lastIndexOf('\u001B[G');
-  // eslint-disable-next-line no-control-regex
-  const frame = raw.slice(start === -1 ? 0 : start).replace(/\u001B\[\?2026[hl]/g, '');
-  return (
-    frame
-      .split('\n')
-      // eslint-disable-next-line no-control-regex
-      .map((line) => line.replace(/\u001B\[[0-?]*[ -/]*[@-~]/g, '').replace(/\r/g, ''))
-      .filter((line, index, lines) => !(index === lines.length - 1 && line === ''))
-  );
-}
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

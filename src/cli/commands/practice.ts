@@ -87,11 +87,11 @@ async function prepare(
   }
 }
 
-/** The keys, once, the first time this HOME opens the practice menu (kept short: the menu fits 80x24). */
+/** The keys, once, the first time this HOME opens the practice menu (a line each at 80 columns: fits 80x24). */
 const TOUR = [
-  'Practice: your own sandbox (database, bucket, auth-service); nothing here touches production. Keys:',
-  '↑/↓ move · Enter choose (digits do nothing) · Esc back · Ctrl+C stops a step (asks first in a restore)',
-  'Try Back up, Restore drill, Restore; Ctrl+C during Restore, then resume it from Recent runs.',
+  'Practice: your own sandbox (database, bucket, auth-service), never production.',
+  '↑/↓ move · Enter choose (digits do nothing) · Esc back · Ctrl+C stops a step',
+  'Try: Back up, Restore drill, Restore; Ctrl+C in Restore, resume in Recent runs.',
 ];
 
 async function practiceInteractive(cli: CliOptions, scenario: ScenarioName | undefined): Promise<number> {

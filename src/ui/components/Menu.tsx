@@ -48,8 +48,19 @@ type View = 'main' | 'recent' | 'records' | 'drills' | { confirm: MenuRunbook };
 export const MENU_KEYS = '↑/↓ move · Enter choose · Ctrl+C leave';
 const BACK_KEYS = 'Esc or Enter: back to the menu';
 const RESUMABLE = '  (Enter: resume)';
-/** At 80x24 the title, the keys, every item and this many description lines fit with room to spare. */
+/** At most this many lines of the highlighted item's description; fewer when the terminal is short. */
 const DESCRIPTION_LINES = 3;
+
+/**
+ * How many description lines fit under the highlighted item: the terminal's rows less the title, the keys, the
+ * notice (as wrapped at `columns`), the blank line, every item, and one row spare (a frame as high as the terminal
+ * is redrawn from its top, pushing the title out).
+ */
+export function descriptionRoom(rows: number, columns: number, notice: string[], items: number): number {
+  const noticeRows = notice.reduce((sum, line) => sum + Math.max(1, Math.ceil(line.length / Math.max(1, columns))), 0);
+  const used = 2 + noticeRows + 1 + items + 1;
+  return Math.max(0, Math.min(DESCRIPTION_LINES, rows - used));
+}
 
 /** The text, whitespace folded, cut to about `lines` lines of `width` with an ellipsis. */
 export function clip(text: string, width: number, lines: number): string {
@@ -163,6 +174,7 @@ function MainList({ props, cursor, onMove, setView }: MainListProps) {
   // Ink 8 types stdout as a plain stream; a terminal's is a tty.WriteStream with its width.
   const columns = (stdout as NodeJS.WriteStream).columns || 80;
   const items = mainItems(props, columns - 3);
+  const room = descriptionRoom((stdout as NodeJS.WriteStream).rows || 24, columns, props.notice ?? [], items.length);
   const select = (item: ListItem<string>) => {
     if (item.value === 'quit') return props.onQuit();
     if (item.value === 'recent' || item.value === 'records' || item.value === 'drills') return setView(item.value);
@@ -188,9 +200,9 @@ function MainList({ props, cursor, onMove, setView }: MainListProps) {
           onMove={onMove}
           renderDetail={(item) => {
             const description = byValue.get(item.value)?.description;
-            return description ? (
+            return description && room > 0 ? (
               <Box marginLeft={4}>
-                <Text dimColor>{clip(description, columns - 6, DESCRIPTION_LINES)}</Text>
+                <Text dimColor>{clip(description, columns - 6, room)}</Text>
               </Box>
             ) : null;
           }}
