@@ -90,9 +90,22 @@ test(
       await pty.waitFor(/❯ Restore the Obexal database from a dump \(restore\)/, { since });
       assert.doesNotMatch(pty.text(), /▶ Restore the Obexal database/, 'the restore did not start');
 
-      // Up to Quit in one burst (restore → … → backup wraps to Quit) and Enter.
+      // Back from a list: Esc in Recent runs brings the menu back with the cursor on Recent runs (issue 12: it went
+      // to Back up, and the next Enter started a backup).
       since = pty.mark();
-      pty.write(keys.up.repeat(9));
+      pty.write(keys.down.repeat(3));
+      await pty.waitFor(/❯ Recent runs/, { since });
+      since = pty.mark();
+      pty.write(keys.enter);
+      await pty.waitFor(/Back to the menu/, { since });
+      since = pty.mark();
+      pty.write(keys.escape);
+      await pty.waitFor(/❯ Recent runs/, { since });
+      assert.doesNotMatch(pty.text().slice(since), /❯ Back up/, 'the cursor went back to Back up');
+
+      // Up to Quit in one burst (Recent runs → … → backup wraps to Quit) and Enter.
+      since = pty.mark();
+      pty.write(keys.up.repeat(12));
       await pty.waitFor('❯ Quit', { since });
       pty.write(keys.enter);
       assert.equal((await pty.waitForExit(20_000)).code, 0);
