@@ -1,11 +1,12 @@
 /**
- * Practice at 80x24 (issue 12): the menu, with the first start's tour, fits the screen with the title, the keys and
- * the highlighted item on it. A practice backup whose vault checklist gets a "Not done": while the checklist waits the step's timer
- * says "waiting for you"; the run fails on the checklist, but its summary says the dump made before stands
- * (verified, in the bucket), names it, and the menu comes back with the sandbox up.
+ * Practice at 80x24 (issue 12): the menu, with the first start's tour, fits the screen with the title, the keys
+ * and the highlighted item on it. A practice backup whose vault checklist gets a "Not done": while the checklist
+ * waits the step's timer says "waiting for you"; the run fails on the checklist, but its summary says the dump
+ * made before stands (verified, in the bucket), names it, and the menu comes back with the sandbox up. Ctrl+C
+ * twice at the menu ends the session and removes the sandbox.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -32,7 +33,7 @@ async function answerItem(pty: PtySession, done: boolean): Promise<void> {
 }
 
 test(
-  'practice at 80x24: the menu fits; a backup with a "Not done" item: waiting for you, the dump stands, the menu back',
+  'practice at 80x24: the menu fits; a "Not done" backup: waiting for you, the dump stands; Ctrl+C twice ends it',
   { timeout: 600_000 },
   async () => {
     const command = `${shellQuote(process.execPath)} -- ${shellQuote(BIN)} practice; echo "status=$?"`;
@@ -69,10 +70,17 @@ test(
         assert.match(summary, /these results stand/);
         assert.match(summary, /✔ [^\n]*: obexal-\d{8}T\d{6}Z\.dump\.age/, 'the dump is named as standing');
         assert.doesNotMatch(pty.text(), /Practice sandbox stopped/, 'the sandbox is still up after the run');
-        await press(pty, keys.up, /❯ Quit/);
-        pty.write(keys.enter);
+        // Ctrl+C twice at the menu ends the session and the sandbox with it (the other practice tests use Quit).
+        const dir = /everything\s+(\/\S+obexal-practice-\S+)/.exec(pty.text())?.[1];
+        assert.ok(dir, 'the sandbox says where it lives');
+        pty.write(keys.ctrlC);
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        pty.write(keys.ctrlC);
         await pty.waitFor('status=', { timeoutMs: 120_000 });
-        assert.match(pty.text(), /status=0/);
+        assert.match(pty.text(), /Practice sandbox stopped and removed/);
+        assert.equal(existsSync(dir), false, 'the sandbox folder is gone');
+        assert.match(pty.text(), /status=130/, 'left by Ctrl+C: exit 130');
+        if (process.env.PTY_DUMP) (await import('node:fs')).writeFileSync(process.env.PTY_DUMP, pty.text());
       },
     );
   },
