@@ -6,7 +6,6 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { freeLoopbackPort } from '../../src/core/free-port.js';
 import { join, resolve } from 'node:path';
-import pg from 'pg';
 import { Secret, TOTP } from 'otpauth';
 import { encryptSecret, generateEncryptionKey, parseEncryptionKey } from '../../src/keys/secret-value.js';
 import type { Cluster } from '../../src/pg/cluster.js';

@@ -72,12 +72,11 @@ export interface PtySession {
 // eslint-disable-next-line no-control-regex
 const ANSI = /\u001B\[[0-?]*[ -/]*[@-~]|\u001B\][^\u0007\u001B]*(?:\u0007|\u001B\\)|\u001B[@-Z\\-_]/g;
 
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u0008\u000B-\u001F\u007F]/g;
+
 export function stripAnsi(text: string): string {
-  // eslint-disable-next-line no-control-regex
-  return text
-    .replace(ANSI, '')
-    .replace(/\r/g, '')
-    .replace(/[\u0000-\u0008\u000B-\u001F\u007F]/g, '');
+  return text.replace(ANSI, '').replace(/\r/g, '').replace(CONTROL, '');
 }
 
 /** Quotes one argument for the shell command line `spawnPty` takes. */

@@ -24,7 +24,7 @@ test(
     const up = await runCli(['practice', 'up', '--env-file', envFile], { HOME: alice, TMPDIR: longTmp });
     assert.equal(up.exitCode, 0, `${up.stdout}\n${up.stderr}`);
     const state = join(alice, '.local', 'state', 'obexal-runbook', 'practice-default.json');
-    let dir = '';
+    let dir: string;
     try {
       assert.ok(existsSync(state), 'the state is kept under the HOME that started it');
       dir = (JSON.parse(readFileSync(state, 'utf8')) as { dir: string }).dir;

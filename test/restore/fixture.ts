@@ -8,7 +8,6 @@ import { mkdirSync, writeFileSync, chmodSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import pg from 'pg';
 import { buildManifest, writeManifestFile } from '../../src/backup/write-manifest.js';
 import { compactUtc, dumpFileName, type BackupReason, type Manifest } from '../../src/backup/manifest.js';
 import { readSchemaMigration, readSourceInfo } from '../../src/backup/source-info.js';

@@ -31,11 +31,15 @@ const CLEAR_SCREEN = '\u001B[2J';
 function lastFrame(pty: PtySession): string[] {
   const raw = pty.raw();
   const start = raw.lastIndexOf('\u001B[G');
+  // eslint-disable-next-line no-control-regex -- a synchronized-output escape code
   const frame = raw.slice(start === -1 ? 0 : start).replace(/\u001B\[\?2026[hl]/g, '');
-  return frame
-    .split('\n')
-    .map((line) => line.replace(/\u001B\[[0-?]*[ -/]*[@-~]/g, '').replace(/\r/g, ''))
-    .filter((line, index, lines) => !(index === lines.length - 1 && line === ''));
+  return (
+    frame
+      .split('\n')
+      // eslint-disable-next-line no-control-regex -- CSI escape codes
+      .map((line) => line.replace(/\u001B\[[0-?]*[ -/]*[@-~]/g, '').replace(/\r/g, ''))
+      .filter((line, index, lines) => !(index === lines.length - 1 && line === ''))
+  );
 }
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
