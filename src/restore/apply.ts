@@ -6,7 +6,8 @@ import { StepFailedError } from '../core/errors.js';
 import type { ActionContext, ActionResult } from '../engine/action.js';
 import { parseConnectionString } from '../pg/target.js';
 import { findPgRestore } from './archive.js';
-import { formatSpan, formatTime } from './format.js';
+import { formatAge } from '../core/format.js';
+import { formatTime } from './format.js';
 import { inPlaceRestore } from './in-place.js';
 import { chooseJobs } from './pg-restore-run.js';
 import { swapRestore } from './swap.js';
@@ -71,7 +72,7 @@ export async function runApply(params: ApplyParams, ctx: ActionContext): Promise
   const lost =
     window.durationMs !== null
       ? `data written between ${formatTime(window.from)} and the restore ` +
-        `(${formatSpan(window.durationMs)}) is not in the restored database`
+        `(${formatAge(window.durationMs)}) is not in the restored database`
       : "the dump's time is unknown: the window of lost data cannot be given";
   ctx.output(lost, 'warn');
   return {
