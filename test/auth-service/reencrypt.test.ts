@@ -11,7 +11,7 @@ import {
   generateEncryptionKey,
   parseEncryptionKey,
 } from '../../src/keys/secret-value.js';
-import { ENCRYPTED_COLUMNS } from '../../src/sandbox/schema/index.js';
+import { ENCRYPTED_COLUMNS } from '../../src/sandbox/schema/encrypted-columns.js';
 import { withCluster } from '../helpers/pg.js';
 import {
   runAuthService,

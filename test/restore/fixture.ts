@@ -14,7 +14,7 @@ import { readSchemaMigration, readSourceInfo } from '../../src/backup/source-inf
 import { keyFingerprint } from '../../src/keys/fingerprint.js';
 import { parseEncryptionKey } from '../../src/keys/secret-value.js';
 import { parseConnectionString, childEnvFor } from '../../src/pg/target.js';
-import { tableRowCounts } from '../../src/sandbox/seed/index.js';
+import { tableRowCounts } from '../../src/sandbox/seed/row-counts.js';
 import { sha256OfFile } from '../../src/s3/hash.js';
 import { tempDir } from '../helpers/temp.js';
 import { withDatabaseUrl as withPg } from '../helpers/pg.js';
