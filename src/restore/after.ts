@@ -11,7 +11,7 @@ import { parseConnectionString } from '../pg/target.js';
 import { lostDataWindow } from './apply.js';
 import { formatAge } from '../core/format.js';
 import { formatTime } from './format.js';
-import { quoteIdent } from './server.js';
+import { quoteIdent } from '../pg/ident.js';
 import type { ApplyResult, Inspection, VerifiedDump } from './types.js';
 
 export interface AfterParams {
