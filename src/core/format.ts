@@ -41,13 +41,17 @@ export function formatElapsed(ms: number): string {
   return `${s}s`;
 }
 
-/** Ages and spans as an operator reads them, rounded down: `12s`, `42m`, `3h 12m`, `5d 3h`. */
+/** Ages as status and retention report them, in whole minutes rounded down: `0m`, `42m`, `3h 12m`, `5d 3h`. */
 export function formatAge(ms: number): string {
-  const seconds = Math.max(0, Math.floor(ms / 1_000));
-  if (seconds < 60) return `${seconds}s`;
-  const minutes = Math.floor(seconds / 60);
+  const minutes = Math.max(0, Math.floor(ms / 60_000));
   if (minutes < 60) return `${minutes}m`;
   const hours = Math.floor(minutes / 60);
   if (hours < 48) return `${hours}h ${String(minutes % 60).padStart(2, '0')}m`;
   return `${Math.floor(hours / 24)}d ${hours % 24}h`;
+}
+
+/** A span that may be short (a wait, a gap between two events): seconds under a minute, else as an age. */
+export function formatSpan(ms: number): string {
+  const seconds = Math.max(0, Math.round(ms / 1000));
+  return seconds < 60 ? `${seconds}s` : formatAge(seconds * 1000);
 }

@@ -9,7 +9,7 @@ import type { ActionContext, ActionResult } from '../engine/action.js';
 import { withClient } from '../pg/client.js';
 import { parseConnectionString } from '../pg/target.js';
 import { lostDataWindow } from './apply.js';
-import { formatAge } from '../core/format.js';
+import { formatSpan } from '../core/format.js';
 import { formatTime } from './format.js';
 import { quoteIdent } from '../pg/ident.js';
 import type { ApplyResult, Inspection, VerifiedDump } from './types.js';
@@ -75,7 +75,7 @@ async function liveChecks(params: AfterParams, ctx: ActionContext, base: string)
     );
   }
   return [
-    `ready after ${formatAge(readyMs)}`,
+    `ready after ${formatSpan(readyMs)}`,
     `JWKS lists ${keys.length} ` +
       `key(s)${kids ? `, ${kids.filter((k) => served.has(k)).length} of the restored database's ${kids.length}` : ''}`,
   ];
@@ -92,7 +92,7 @@ export async function runAfter(params: AfterParams, ctx: ActionContext): Promise
   lines.push(
     window.durationMs !== null
       ? `data written from ${formatTime(window.from)} to ${formatTime(window.to)} ` +
-          `(${formatAge(window.durationMs)}) is ` +
+          `(${formatSpan(window.durationMs)}) is ` +
           `lost${window.newestEventLost ? `; the newest event lost: ${window.newestEventLost.action} at ${formatTime(window.newestEventLost.at)}` : ''}`
       : "the dump's time is unknown: the window of lost data cannot be given",
   );
@@ -147,7 +147,7 @@ export async function runAfter(params: AfterParams, ctx: ActionContext): Promise
   return {
     message:
       `${live === 'not configured' ? 'no live checks' : 'live checks passed'}; lost data ` +
-      `window ${window.durationMs !== null ? formatAge(window.durationMs) : 'unknown'}`,
+      `window ${window.durationMs !== null ? formatSpan(window.durationMs) : 'unknown'}`,
     data: {
       notes: lines,
       live,

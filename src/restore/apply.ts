@@ -6,7 +6,7 @@ import { StepFailedError } from '../core/errors.js';
 import type { ActionContext, ActionResult } from '../engine/action.js';
 import { parseConnectionString } from '../pg/target.js';
 import { findPgRestore } from './archive.js';
-import { formatAge } from '../core/format.js';
+import { formatSpan } from '../core/format.js';
 import { formatTime } from './format.js';
 import { inPlaceRestore } from './in-place.js';
 import { chooseJobs } from './pg-restore-run.js';
@@ -72,7 +72,7 @@ export async function runApply(params: ApplyParams, ctx: ActionContext): Promise
   const lost =
     window.durationMs !== null
       ? `data written between ${formatTime(window.from)} and the restore ` +
-        `(${formatAge(window.durationMs)}) is not in the restored database`
+        `(${formatSpan(window.durationMs)}) is not in the restored database`
       : "the dump's time is unknown: the window of lost data cannot be given";
   ctx.output(lost, 'warn');
   return {

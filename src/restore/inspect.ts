@@ -8,7 +8,7 @@ import type pg from 'pg';
 import { StepFailedError, UsageError } from '../core/errors.js';
 import type { ActionContext, ActionResult } from '../engine/action.js';
 import { parseConnectionString, type PgTarget } from '../pg/target.js';
-import { formatAge, formatBytes } from '../core/format.js';
+import { formatBytes, formatSpan } from '../core/format.js';
 import { formatTime } from './format.js';
 import { qualifiedName, quoteIdent, tableKey, tableLabel, type TableRef } from '../pg/ident.js';
 import { resolveProfile, type SchemaProfile } from '../profile/config.js';
@@ -321,7 +321,7 @@ export function confirmationDetails(
     lines.push(
       `data written after ${formatTime(dump.takenAt)} is lost: the newest audit event ` +
         `is ${inspection.newestAuditEvent.action} at ${formatTime(inspection.newestAuditEvent.at)} ` +
-        `(${formatAge(Date.parse(inspection.newestAuditEvent.at) - Date.parse(dump.takenAt))} later)`,
+        `(${formatSpan(Date.parse(inspection.newestAuditEvent.at) - Date.parse(dump.takenAt))} later)`,
     );
   }
   if (inspection.deletedAccounts.length > 0) {
