@@ -15,7 +15,9 @@ import { createDatabase } from '../src/pg/databases.js';
 import { parseConnectionString } from '../src/pg/target.js';
 import { startPracticeStack, PRACTICE_DATABASE, type PracticeStack } from '../src/sandbox/practice/stack.js';
 import { migrate } from '../src/sandbox/schema/migrate.js';
-import { seed, tableRowCounts, type SeedSize } from '../src/sandbox/seed/index.js';
+import { tableRowCounts } from '../src/sandbox/seed/row-counts.js';
+import { seed } from '../src/sandbox/seed/seed.js';
+import type { SeedSize } from '../src/sandbox/seed/size.js';
 import { round } from './stats.js';
 import type { DatabaseInfo } from './types.js';
 

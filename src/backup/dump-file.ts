@@ -12,6 +12,7 @@ import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startProcess, type ProcessResult } from '../core/exec.js';
 import { InterruptedError, RunbookError, StepFailedError, messageOf } from '../core/errors.js';
+import { formatBytes } from '../core/format.js';
 import { redact } from '../core/redact.js';
 import { createAgeEncryptStream } from '../crypto/age-encrypt.js';
 import type { AgeRecipient } from '../crypto/age-keys.js';
@@ -103,17 +104,11 @@ async function openPartial(
   }
 }
 
-function humanBytes(bytes: number): string {
-  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
-  if (bytes < 1024 ** 3) return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
-  return `${(bytes / 1024 ** 3).toFixed(2)} GiB`;
-}
-
 function pipelineFailure(error: unknown, written: number, backupDir: string): RunbookError {
   const code = (error as NodeJS.ErrnoException).code;
   if (code === 'ENOSPC' || code === 'EDQUOT') {
     return new StepFailedError(
-      `the disk holding BACKUP_DIR ${backupDir} is full (${code}) after ${humanBytes(written)} of ` +
+      `the disk holding BACKUP_DIR ${backupDir} is full (${code}) after ${formatBytes(written)} of ` +
         `dump: the partial file was deleted, no dump of this run exists`,
       'free space on that disk (or point BACKUP_DIR at a larger one) and run the backup again; the ' +
         'earlier backups are untouched',
@@ -122,7 +117,7 @@ function pipelineFailure(error: unknown, written: number, backupDir: string): Ru
   }
   if (error instanceof RunbookError) return error;
   return new StepFailedError(
-    `writing the dump failed after ${humanBytes(written)}: ${redact(messageOf(error))}; the partial file was deleted`,
+    `writing the dump failed after ${formatBytes(written)}: ${redact(messageOf(error))}; the partial file was deleted`,
     'check the disk holding BACKUP_DIR and run the backup again; the earlier backups are untouched',
     error,
   );

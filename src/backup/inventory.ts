@@ -233,12 +233,3 @@ export function newestVerified(inventory: Inventory, source?: string): StoredBac
   );
   return candidates.at(-1);
 }
-
-/** `42m`, `3h 12m`, `5d 3h`: ages and spans as an operator reads them. */
-export function formatAge(ms: number): string {
-  const minutes = Math.max(0, Math.floor(ms / 60_000));
-  if (minutes < 60) return `${minutes}m`;
-  const hours = Math.floor(minutes / 60);
-  if (hours < 48) return `${hours}h ${String(minutes % 60).padStart(2, '0')}m`;
-  return `${Math.floor(hours / 24)}d ${hours % 24}h`;
-}

@@ -16,13 +16,7 @@ import { readSourceInfo, readSourceSizes, readWalArchiving } from './source-info
 import { sourceLockPath } from './source-lock.js';
 import { readLocalRegister } from '../eras/store.js';
 import { openEras } from '../eras/register.js';
-
-export function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  if (bytes < 1024 ** 2) return `${(bytes / 1024).toFixed(1)} KiB`;
-  if (bytes < 1024 ** 3) return `${(bytes / 1024 ** 2).toFixed(1)} MiB`;
-  return `${(bytes / 1024 ** 3).toFixed(2)} GiB`;
-}
+import { formatBytes } from '../core/format.js';
 
 export interface PreflightParams {
   reason?: string | undefined;

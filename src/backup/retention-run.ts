@@ -11,10 +11,10 @@ import type { LifecycleInfo, ObjectLockInfo, VersioningInfo } from '../s3/inspec
 import { hostname } from 'node:os';
 import { bucketInventory, manifestsByStamp } from './bucket-inventory.js';
 import { activeHold, describeHold, readBucketHold, readLocalHold, type Hold, type HoldState } from './hold.js';
+import { formatBytes } from '../core/format.js';
 import { classifyName, localInventory, type Inventory } from './inventory.js';
 import {
   erasureWindow,
-  formatSize,
   planLines,
   planLocation,
   prunable,
@@ -155,7 +155,7 @@ export function nextPruneLines(survey: RetentionSurvey): string[] {
       .sort((a, b) => (a.keepUntil as Date).getTime() - (b.keepUntil as Date).getTime())[0];
     lines.push(
       `next prune, ${plan.location}: ${gone.backups.length} of ${plan.backups.length} ` +
-        `backup(s), ${formatSize(bytes)}${gone.partials.length > 0 ? `, ${gone.partials.length} stale partial file(s)` : ''}` +
+        `backup(s), ${formatBytes(bytes)}${gone.partials.length > 0 ? `, ${gone.partials.length} stale partial file(s)` : ''}` +
         `${next ? `; after that, ${next.names[0] ?? next.stamp} on ${(next.keepUntil as Date).toISOString()}` : ''}`,
     );
   }

@@ -13,7 +13,8 @@
  * touched. Reading and deleting live in retention-run.ts.
  */
 import { UsageError } from '../core/errors.js';
-import { formatAge, type BackupLocation, type Inventory, type StoredBackup } from './inventory.js';
+import { formatAge, formatBytes } from '../core/format.js';
+import { type BackupLocation, type Inventory, type StoredBackup } from './inventory.js';
 import { parseRetentionDays } from './config.js';
 
 export const DAY_MS = 86_400_000;
@@ -195,7 +196,7 @@ export function planLines(plan: LocationPlan, now: Date): string[] {
     const missing =
       d.names.length === 1 && d.names[0]?.endsWith('.manifest.json') ? ' (manifest without its dump)' : '';
     const facts = [
-      formatSize(d.size),
+      formatBytes(d.size),
       d.eras.length > 0 ? `era ${d.eras.join('+')}` : 'era unknown',
       d.verified ? 'verified' : d.reason ? 'not verified' : 'no manifest',
     ];
@@ -205,19 +206,6 @@ export function planLines(plan: LocationPlan, now: Date): string[] {
     lines.push(`${label} ${p.name}  ${p.verdict === 'prune' ? 'PRUNE' : 'keep'}: ${p.why}`);
   if (plan.ignored.length > 0) lines.push(`${label} not ours, never touched: ${plan.ignored.join(', ')}`);
   return lines;
-}
-
-/** Bytes as an operator reads them (the exact figure is in the record). */
-export function formatSize(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
-  let value = bytes / 1024;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit += 1;
-  }
-  return `${value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`;
 }
 
 /** What the bucket itself does with a deleted or expired object (read from its configuration). */

@@ -14,7 +14,7 @@ import { ensureBackupDir } from './backup-dir.js';
 import { backupConfigFrom } from './config.js';
 import { dumpToFile } from './dump-file.js';
 import { DumpProgress } from './dump-progress.js';
-import { formatBytes } from './preflight.js';
+import { formatBytes } from '../core/format.js';
 import { recipientsFrom } from './recipients.js';
 import { notePartialUnderLock } from './source-lock.js';
 import { countRows, listUserTables, readSchemaMigration, readSourceInfo, type SchemaMigration } from './source-info.js';

@@ -56,11 +56,7 @@ export function describeCommand(file: string, args: string[]): string {
   );
 }
 
-/** Starts a process in its own process group; the returned promise settles when it exits. */
-export function startProcess(options: RunProcessOptions): { child: ResultPromise; done: Promise<ProcessResult> } {
-  const label = options.label ?? describeCommand(options.file, options.args);
-  const stderrTail: string[] = [];
-  let stdout = '';
+function spawnInGroup(options: RunProcessOptions): ResultPromise {
   const child = execa(options.file, options.args, {
     env: options.env,
     extendEnv: false,
@@ -76,52 +72,69 @@ export function startProcess(options: RunProcessOptions): { child: ResultPromise
   });
   if (options.stdin && child.stdin) options.stdin.pipe(child.stdin).on('error', () => undefined);
   child.stdin?.on('error', () => undefined); // EPIPE when the child exits early is reported through its exit code
+  return child;
+}
 
-  const killGroup = (sig: NodeJS.Signals) => {
-    if (child.pid === undefined) return;
-    try {
-      process.kill(-child.pid, sig);
-    } catch {
-      // already gone
-    }
-  };
+function killGroup(child: ResultPromise, sig: NodeJS.Signals): void {
+  if (child.pid === undefined) return;
+  try {
+    process.kill(-child.pid, sig);
+  } catch {
+    // already gone
+  }
+}
+
+/** Resolves when the stream closes. */
+function readLines(stream: Readable, onLine: (line: string) => void): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const lines = createInterface({ input: stream, crlfDelay: Infinity });
+    lines.on('line', onLine);
+    lines.on('close', () => resolve());
+  });
+}
+
+/** Starts a process in its own process group; the returned promise settles when it exits. */
+export function startProcess(options: RunProcessOptions): { child: ResultPromise; done: Promise<ProcessResult> } {
+  const label = options.label ?? describeCommand(options.file, options.args);
+  const stderrTail: string[] = [];
+  let stdout = '';
+  const child = spawnInGroup(options);
+
   let aborted = false;
   const onAbort = () => {
     aborted = true;
-    killGroup('SIGTERM');
-    setTimeout(() => killGroup('SIGKILL'), options.killGraceMs ?? 3_000).unref();
+    killGroup(child, 'SIGTERM');
+    setTimeout(() => killGroup(child, 'SIGKILL'), options.killGraceMs ?? 3_000).unref();
   };
   if (options.signal?.aborted) onAbort();
   options.signal?.addEventListener('abort', onAbort, { once: true });
 
   const readers: Promise<void>[] = [];
-  const readLines = (stream: Readable | null, name: 'stdout' | 'stderr') => {
-    if (!stream) return;
+  if (child.stderr) {
     readers.push(
-      new Promise<void>((resolve) => {
-        const lines = createInterface({ input: stream, crlfDelay: Infinity });
-        lines.on('line', (line) => {
-          if (name === 'stderr') {
-            stderrTail.push(line);
-            if (stderrTail.length > 20) stderrTail.shift();
-          }
-          if (name === 'stdout' && options.captureStdout) stdout += `${line}\n`;
-          options.onLine?.(line, name);
-        });
-        lines.on('close', () => resolve());
+      readLines(child.stderr, (line) => {
+        stderrTail.push(line);
+        if (stderrTail.length > 20) stderrTail.shift();
+        options.onLine?.(line, 'stderr');
       }),
     );
-  };
+  }
   if (options.stdoutTo && options.stdoutTo !== 'pipe') child.stdout?.pipe(options.stdoutTo);
-  else if (options.stdoutTo !== 'pipe') readLines(child.stdout, 'stdout');
-  readLines(child.stderr, 'stderr');
+  else if (options.stdoutTo !== 'pipe' && child.stdout) {
+    readers.push(
+      readLines(child.stdout, (line) => {
+        if (options.captureStdout) stdout += `${line}\n`;
+        options.onLine?.(line, 'stdout');
+      }),
+    );
+  }
 
   const done = (async () => {
     const result = await child;
     await Promise.all(readers);
     options.signal?.removeEventListener('abort', onAbort);
     // A child that leaves grandchildren behind: end the group now that the leader is gone.
-    killGroup('SIGTERM');
+    killGroup(child, 'SIGTERM');
     if (aborted) throw new InterruptedError('SIGINT', `${label}: stopped`);
     if (result.failed && result.exitCode === undefined) {
       const reason = result.signal

@@ -5,6 +5,7 @@
  */
 import { open } from 'node:fs/promises';
 import { UsageError } from './errors.js';
+import { formatBytes } from './format.js';
 
 export const MAX_RUNBOOK_BYTES = 1024 * 1024;
 export const MAX_ANSWERS_FILE_BYTES = 1024 * 1024;
@@ -12,10 +13,6 @@ export const MAX_ANSWERS_FILE_BYTES = 1024 * 1024;
 export const MAX_ANSWER_CHARS = 4096;
 /** Aliases a YAML document may expand (the yaml package's default, named here so that both readers use it). */
 export const MAX_YAML_ALIASES = 100;
-
-function sizeText(bytes: number): string {
-  return bytes >= 1024 * 1024 ? `${(bytes / 1024 / 1024).toFixed(1)} MiB` : `${Math.ceil(bytes / 1024)} KiB`;
-}
 
 /**
  * Reads at most `maxBytes` of `path`; a larger file (or an endless one such as /dev/zero) is refused with exit 2.
@@ -47,8 +44,8 @@ export async function readBoundedFile(
             ? 'a runbook is a short list of steps'
             : 'an answers file holds one short `name: value` per line';
         throw new UsageError(
-          `${what} ${path} is ${size > maxBytes ? sizeText(size) : 'larger than that'}: at ` +
-            `most ${sizeText(maxBytes)} is read`,
+          `${what} ${path} is ${size > maxBytes ? formatBytes(size) : 'larger than that'}: at ` +
+            `most ${formatBytes(maxBytes)} is read`,
           `check that ${path} is the file you meant; ${expected}`,
         );
       }

@@ -26,7 +26,7 @@ export async function waitUntilReady(
 ): Promise<number> {
   const base = serviceBase(url);
   const started = Date.now();
-  let last = 'no answer';
+  let last: string;
   for (;;) {
     try {
       const response = await fetch(`${base}${READY_PATH}`, {

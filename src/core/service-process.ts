@@ -3,9 +3,10 @@
  * in its own process group with only the environment it is given, ready when a line of its output matches
  * or an HTTP URL answers, stopped with SIGTERM then SIGKILL. Its output lines go to `onLine` (the journal).
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess, type ChildProcessByStdio } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
 import { setTimeout as delay } from 'node:timers/promises';
 import { StepFailedError } from './errors.js';
 import { describeCommand } from './exec.js';
@@ -46,31 +47,13 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     exited = true;
   });
   child.on('error', () => undefined);
-  for (const [stream, name] of [
-    [child.stdout, 'stdout'],
-    [child.stderr, 'stderr'],
-  ] as const) {
-    createInterface({ input: stream }).on('line', (line) => {
-      tail.push(redact(line));
-      if (tail.length > 15) tail.shift();
-      options.onLine?.(line, name);
-      if (!readyMatch && options.readyLine) readyMatch = line.match(options.readyLine) ?? undefined;
-    });
-  }
-  const killGroup = (signal: NodeJS.Signals) => {
-    try {
-      if (child.pid) process.kill(-child.pid, signal);
-    } catch {
-      // gone
-    }
-  };
+  followOutput(child, options.onLine, (line) => {
+    tail.push(redact(line));
+    if (tail.length > 15) tail.shift();
+    if (!readyMatch && options.readyLine) readyMatch = line.match(options.readyLine) ?? undefined;
+  });
   const stop = async () => {
-    if (exited) return;
-    killGroup('SIGTERM');
-    const timer = setTimeout(() => killGroup('SIGKILL'), 5_000);
-    await exit;
-    clearTimeout(timer);
-    killGroup('SIGKILL');
+    if (!exited) await stopGroup(child, exit);
   };
   const deadline = Date.now() + options.timeoutMs;
   for (;;) {
@@ -105,6 +88,39 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     },
     stop,
   };
+}
+
+function followOutput(
+  child: ChildProcessByStdio<null, Readable, Readable>,
+  onLine: ServiceOptions['onLine'],
+  each: (line: string) => void,
+): void {
+  for (const [stream, name] of [
+    [child.stdout, 'stdout'],
+    [child.stderr, 'stderr'],
+  ] as const) {
+    createInterface({ input: stream }).on('line', (line) => {
+      each(line);
+      onLine?.(line, name);
+    });
+  }
+}
+
+function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  try {
+    if (child.pid) process.kill(-child.pid, signal);
+  } catch {
+    // gone
+  }
+}
+
+/** SIGTERM to the group, SIGKILL after 5 s if the leader has not exited, and SIGKILL to what it left behind. */
+async function stopGroup(child: ChildProcess, exit: Promise<void>): Promise<void> {
+  killGroup(child, 'SIGTERM');
+  const timer = setTimeout(() => killGroup(child, 'SIGKILL'), 5_000);
+  await exit;
+  clearTimeout(timer);
+  killGroup(child, 'SIGKILL');
 }
 
 async function answers(url: string): Promise<boolean> {

@@ -3,7 +3,7 @@
  * same thing: how many drills, their RTOs as a sparkline, the trend, and the expected duration of the next one.
  * `DrillHistoryView` is JSON (it travels as step data in the event stream); the TUI renders it (src/ui/drill-history).
  */
-import { formatDuration } from '../core/duration.js';
+import { formatDuration } from '../core/format.js';
 import { sparkline, TREND_WINDOW, type DrillHistory, type DrillTrend } from './history.js';
 
 /** How many past drills the view lists one by one. */

@@ -3,7 +3,7 @@
  * last check passed), the RTO target and whether it was met, the dump and its age when restored (the RPO of that
  * moment), the key era. Pure: `drill.rto` feeds it the steps' data and puts the result in the record.
  */
-import { formatDuration } from '../core/duration.js';
+import { formatDuration } from '../core/format.js';
 import { dig } from '../core/dig.js';
 
 export interface CheckState {

@@ -3,7 +3,8 @@
  * throws only when the run must stop at once (the run itself was aborted).
  */
 import { setTimeout as delay } from 'node:timers/promises';
-import { parseDuration, formatDuration } from '../core/duration.js';
+import { parseDuration } from '../core/duration.js';
+import { formatDuration } from '../core/format.js';
 import { InterruptedError, RunbookError, exitCodeOf, isAbortError, messageOf } from '../core/errors.js';
 import { fallbackHint } from '../core/error-hints.js';
 import { redact } from '../core/redact.js';

@@ -201,6 +201,43 @@ async function syncCopies(
   }
 }
 
+function reportErasInForce(options: EnsureErasOptions, eras: EraRef[]): void {
+  if (eras.length === 0) {
+    options.output(
+      "the key-era register has no era in force: this dump's manifest names no key era (a restore " +
+        'will find the key by trial decryption)',
+      'warn',
+    );
+  } else if (eras.length > 1) {
+    options.output(
+      `two eras are open (${eras.map((e) => e.label).join(', ')}): a key rotation is under way, ` +
+        `the manifest names both`,
+      'info',
+    );
+  }
+}
+
+function reportCreated(
+  options: EnsureErasOptions,
+  label: string,
+  fingerprint: string,
+  written: Awaited<ReturnType<typeof writeRegister>>,
+): void {
+  options.output(
+    `key-era register created: era "${label}", fingerprint ${shortFingerprint(fingerprint)} (the ` +
+      `key itself is not stored)`,
+    'info',
+  );
+  options.output(`  local copy: ${written.localPath}`, 'info');
+  if (typeof written.bucket === 'object' && 'written' in written.bucket)
+    options.output(`  bucket copy: ${written.bucket.written}`, 'info');
+  else if (typeof written.bucket === 'object')
+    options.output(
+      `  the bucket copy could not be written (${written.bucket.error}); the next backup uploads it`,
+      'warn',
+    );
+}
+
 export async function ensureKeyEras(options: EnsureErasOptions): Promise<EnsureErasResult> {
   const now = options.now ?? new Date();
   const read = await readRegister(options.location, { signal: options.signal });
@@ -208,19 +245,7 @@ export async function ensureKeyEras(options: EnsureErasOptions): Promise<EnsureE
     const register = read.register;
     await syncCopies(options, read, register);
     const eras = eraForDump(register, now);
-    if (eras.length === 0) {
-      options.output(
-        "the key-era register has no era in force: this dump's manifest names no key era (a restore " +
-          'will find the key by trial decryption)',
-        'warn',
-      );
-    } else if (eras.length > 1) {
-      options.output(
-        `two eras are open (${eras.map((e) => e.label).join(', ')}): a key rotation is under way, ` +
-          `the manifest names both`,
-        'info',
-      );
-    }
+    reportErasInForce(options, eras);
     warnAboutKey(options, eras);
     return { eras, source: read.source, register, unregistered: false };
   }
@@ -255,19 +280,7 @@ export async function ensureKeyEras(options: EnsureErasOptions): Promise<EnsureE
     );
   }
   const written = await writeRegister(register, options.location, { signal: options.signal });
-  options.output(
-    `key-era register created: era "${label}", fingerprint ${shortFingerprint(fingerprint)} (the ` +
-      `key itself is not stored)`,
-    'info',
-  );
-  options.output(`  local copy: ${written.localPath}`, 'info');
-  if (typeof written.bucket === 'object' && 'written' in written.bucket)
-    options.output(`  bucket copy: ${written.bucket.written}`, 'info');
-  else if (typeof written.bucket === 'object')
-    options.output(
-      `  the bucket copy could not be written (${written.bucket.error}); the next backup uploads it`,
-      'warn',
-    );
+  reportCreated(options, label, fingerprint, written);
   const created = { label, fingerprint };
   return { eras: [created], source: 'created', created, register, unregistered: false };
 }

@@ -152,9 +152,7 @@ async function startServer(
   }
 }
 
-/** Starts a throwaway cluster (sweeping the folders of dead runs first). Stop it with `stop()`. */
-export async function startCluster(options: StartClusterOptions = {}): Promise<Cluster> {
-  const base = options.rootDir ?? tmpdir();
+function checkStartOptions(options: StartClusterOptions): void {
   if (options.settings) validateSettings(options.settings);
   if (options.password !== undefined && (options.password === '' || /[\n\r\0]/.test(options.password))) {
     throw new UsageError(
@@ -162,6 +160,23 @@ export async function startCluster(options: StartClusterOptions = {}): Promise<C
       'pass another password, or none for a random one',
     );
   }
+}
+
+function requirePostmaster(dataDir: string): number {
+  const postmasterPid = runningPostmasterOf(dataDir);
+  if (postmasterPid === undefined)
+    throw new ClusterError(
+      'start-failed',
+      'pg_ctl reported the server started, but no postmaster is running',
+      'read server.log in the cluster folder',
+    );
+  return postmasterPid;
+}
+
+/** Starts a throwaway cluster (sweeping the folders of dead runs first). Stop it with `stop()`. */
+export async function startCluster(options: StartClusterOptions = {}): Promise<Cluster> {
+  const base = options.rootDir ?? tmpdir();
+  checkStartOptions(options);
   await sweepStaleClusters(base);
   const initdb = await findProgram('initdb');
   const major = await programMajor(initdb);
@@ -189,13 +204,7 @@ export async function startCluster(options: StartClusterOptions = {}): Promise<C
     const startStarted = performance.now();
     const port = await startServer(pgCtl, ctx, options, socketDir);
     const startMs = performance.now() - startStarted;
-    const postmasterPid = runningPostmasterOf(dataDir);
-    if (postmasterPid === undefined)
-      throw new ClusterError(
-        'start-failed',
-        'pg_ctl reported the server started, but no postmaster is running',
-        'read server.log in the cluster folder',
-      );
+    const postmasterPid = requirePostmaster(dataDir);
 
     let stopping: Promise<void> | undefined;
     const cluster: Cluster = {

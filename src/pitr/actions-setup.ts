@@ -118,10 +118,13 @@ export const pitrBackupAction = defineAction({
       pin: z.string().default(''),
     })
     .strict(),
-  describe: (p) =>
-    `pgbackrest backup ` +
-    `--type=${p.type === 'auto' || !p.type ? '<full when the newest full is older than PITR_FULL_EVERY, else incr>' : p.type}` +
-    (p.pin ? `, pinned for ${p.pin}` : ''),
+  describe: (p) => {
+    const autoType = '<full when the newest full is older than PITR_FULL_EVERY, else incr>';
+    return (
+      `pgbackrest backup --type=${p.type === 'auto' || !p.type ? autoType : p.type}` +
+      (p.pin ? `, pinned for ${p.pin}` : '')
+    );
+  },
   async run(params, ctx) {
     const { runPhysicalBackup } = await import('./backup-run.js');
     return runPhysicalBackup(params, ctx);

@@ -4,7 +4,7 @@
  * backups, written in the stanza configuration) is pgBackRest's own `expire`, run by the backup itself.
  */
 import type { ActionContext, ActionResult } from '../engine/action.js';
-import { formatBytes } from '../restore/format.js';
+import { formatBytes } from '../core/format.js';
 import { pitrContext } from './context.js';
 import { backupTime, goodBackups, readInfo, type StanzaInfo } from './info.js';
 import { runPgBackRest } from './pgbackrest.js';

@@ -135,6 +135,57 @@ async function prepareFolder(): Promise<ServerProgramContext & { socketDir: stri
   return { rootDir, user, socketDir, dataDir: join(rootDir, DATA_DIR_NAME) };
 }
 
+type RecoveryFolder = Awaited<ReturnType<typeof prepareFolder>>;
+
+/** The server's configuration files, written beside the data folder; returns the path of postgresql.conf. */
+async function writeServerFiles(folder: RecoveryFolder, port: number): Promise<string> {
+  const { rootDir, socketDir, dataDir } = folder;
+  const control = await controlSettings(folder, dataDir);
+  const configFile = join(rootDir, 'postgresql.conf');
+  await writeFile(configFile, serverConfig(port, rootDir, socketDir, control), { mode: 0o600 });
+  await writeFile(join(rootDir, 'pg_hba.conf'), 'local all all trust\nhost all all 127.0.0.1/32 scram-sha-256\n', {
+    mode: 0o600,
+  });
+  await writeFile(join(rootDir, 'pg_ident.conf'), '', { mode: 0o600 });
+  if (folder.user)
+    for (const f of ['postgresql.conf', 'pg_hba.conf', 'pg_ident.conf'])
+      await chown(join(rootDir, f), folder.user.uid, folder.user.gid);
+  return configFile;
+}
+
+/** Starts the recovered server; returns its postmaster's pid. */
+async function startRecoveredServer(
+  pgCtl: string,
+  folder: RecoveryFolder,
+  configFile: string,
+  logFile: string,
+): Promise<number> {
+  const start = await runServerProgram(
+    pgCtl,
+    ['start', '-D', folder.dataDir, '-l', logFile, '-w', '-t', '3600', '-s', '-o', `-c config_file=${configFile}`],
+    folder,
+  );
+  if (start.exitCode !== 0) {
+    throw new StepFailedError(
+      `the recovered server did not start:\n  ${await logTail(logFile)}`,
+      'read the server log lines above',
+    );
+  }
+  const postmasterPid = runningPostmasterOf(folder.dataDir);
+  if (postmasterPid === undefined)
+    throw new StepFailedError('pg_ctl said the recovered server started, but none runs', `read ${logFile}`);
+  return postmasterPid;
+}
+
+/** A superuser with a random name and password, for the checks that connect over TCP. */
+async function createLoginRole(client: pg.ClientBase): Promise<{ role: string; password: string }> {
+  const role = `obexal_pitr_${randomBytes(4).toString('hex')}`;
+  const password = randomBytes(18).toString('base64url');
+  addSecret(password);
+  await client.query(`CREATE ROLE ${role} LOGIN SUPERUSER PASSWORD '${password}'`);
+  return { role, password };
+}
+
 export async function recoverIntoThrowawayCluster(options: RecoverOptions): Promise<RecoveredCluster> {
   const folder = await prepareFolder();
   const { rootDir, socketDir, dataDir } = folder;
@@ -147,32 +198,10 @@ export async function recoverIntoThrowawayCluster(options: RecoverOptions): Prom
     await runPgBackRest({ ...options.runner, user: folder.user }, 'restore', args);
     const restoreMs = performance.now() - started;
     const port = await freeLoopbackPort();
-    const control = await controlSettings(folder, dataDir);
-    const configFile = join(rootDir, 'postgresql.conf');
-    await writeFile(configFile, serverConfig(port, rootDir, socketDir, control), { mode: 0o600 });
-    await writeFile(join(rootDir, 'pg_hba.conf'), 'local all all trust\nhost all all 127.0.0.1/32 scram-sha-256\n', {
-      mode: 0o600,
-    });
-    await writeFile(join(rootDir, 'pg_ident.conf'), '', { mode: 0o600 });
-    if (folder.user)
-      for (const f of ['postgresql.conf', 'pg_hba.conf', 'pg_ident.conf'])
-        await chown(join(rootDir, f), folder.user.uid, folder.user.gid);
+    const configFile = await writeServerFiles(folder, port);
     const pgCtl = await findProgram('pg_ctl');
     const major = await programMajor(pgCtl);
-    const start = await runServerProgram(
-      pgCtl,
-      ['start', '-D', dataDir, '-l', logFile, '-w', '-t', '3600', '-s', '-o', `-c config_file=${configFile}`],
-      folder,
-    );
-    if (start.exitCode !== 0) {
-      throw new StepFailedError(
-        `the recovered server did not start:\n  ${await logTail(logFile)}`,
-        'read the server log lines above',
-      );
-    }
-    const postmasterPid = runningPostmasterOf(dataDir);
-    if (postmasterPid === undefined)
-      throw new StepFailedError('pg_ctl said the recovered server started, but none runs', `read ${logFile}`);
+    const postmasterPid = await startRecoveredServer(pgCtl, folder, configFile, logFile);
     registration.postmasterPid = postmasterPid;
     let stopping: Promise<void> | undefined;
     registration.stop = () => (stopping ??= stopRecovered(pgCtl, folder, registration));
@@ -183,10 +212,7 @@ export async function recoverIntoThrowawayCluster(options: RecoverOptions): Prom
     const client = await connect(socketTarget, options.runner.signal);
     try {
       const lastReplayedAt = await waitForTarget(client, dataDir, logFile, options.runner.signal);
-      const role = `obexal_pitr_${randomBytes(4).toString('hex')}`;
-      const password = randomBytes(18).toString('base64url');
-      addSecret(password);
-      await client.query(`CREATE ROLE ${role} LOGIN SUPERUSER PASSWORD '${password}'`);
+      const { role, password } = await createLoginRole(client);
       options.output(
         `recovered to ${lastReplayedAt ?? 'an unknown point'} (last replayed commit); server on 127.0.0.1:${port}`,
       );

@@ -14,6 +14,7 @@ import {
   recordFileName,
   SIGNATURE_SUFFIX,
   type LoadedRecord,
+  type RecordsDirListing,
 } from './record-files.js';
 import { fingerprint, parsePublicKeyLine, publicKeyLine } from './ssh-keys.js';
 import { RECORD_NAMESPACE, verifySshsig } from './sshsig.js';
@@ -46,9 +47,9 @@ export async function trustedSigners(
     try {
       return parseAllowedSigners(await readFile(options.allowedSignersFile, 'utf8'));
     } catch (error) {
+      const why = (error as NodeJS.ErrnoException).code ?? String(error);
       throw new StepFailedError(
-        `cannot read ` +
-          `ALLOWED_SIGNERS_FILE ${options.allowedSignersFile}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
+        `cannot read ALLOWED_SIGNERS_FILE ${options.allowedSignersFile}: ${why}`,
         "fix the path, or unset ALLOWED_SIGNERS_FILE to trust only this host's signing key",
         error,
       );
@@ -74,18 +75,58 @@ export async function trustedSigners(
 
 const secondOf = (file: string): string => /^(\d{8}T\d{6}Z)-/.exec(file)?.[1] ?? '~';
 const fieldText = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
+const signerField = (record: LoadedRecord['record'], field: 'publicKey' | 'principal'): string | undefined =>
+  fieldText((record?.signer as Record<string, unknown> | undefined)?.[field]);
+
+type Report = (file: string, kind: RecordProblemKind, problem: string) => void;
+type Trust = VerifyRecordsResult['trust'];
 
 export async function verifyRecords(options: VerifyRecordsOptions): Promise<VerifyRecordsResult> {
   const { recordsDir } = options;
-  const trust = options.allowedSignersFile ? 'allowed-signers' : 'local-key-only';
+  const trust: Trust = options.allowedSignersFile ? 'allowed-signers' : 'local-key-only';
   const allowed = await trustedSigners(options);
   const listing = await listRecordsDir(recordsDir);
   const problems: Located[] = [];
   // rank is filled in once chain order is known; until then problems only name their file
-  const report = (file: string, kind: RecordProblemKind, problem: string): void => {
+  const report: Report = (file, kind, problem) => {
     problems.push({ file, kind, problem, second: secondOf(file), rank: Number.POSITIVE_INFINITY });
   };
+  reportStrayFiles(listing, report);
 
+  let checked = 0;
+  const entries: Entry[] = [];
+  for (const file of listing.records) {
+    const loaded = await loadRecordFile(recordsDir, file);
+    const claimedKey = signerField(loaded.record, 'publicKey');
+    let chainKey = claimedKey ?? '?';
+    if (!listing.signatures.has(`${file}${SIGNATURE_SUFFIX}`)) {
+      report(
+        file,
+        'missing-signature',
+        `no signature (${file}${SIGNATURE_SUFFIX} is missing): not counted as a complete record`,
+      );
+    } else {
+      checked += 1;
+      chainKey = (await checkSignature(loaded, claimedKey, { allowed, trust, now: options.now }, report)) ?? chainKey;
+    }
+    checkRecordFields(file, loaded.record, report);
+    entries.push({ ...loaded, chainKey });
+  }
+
+  const { rankOf, chains } = followChains(entries, report);
+  placeProblems(problems, entries, rankOf);
+  return {
+    ok: problems.length === 0,
+    checked,
+    problems: problems.map(({ file, kind, problem }) => ({ file, kind, problem })),
+    trust,
+    skippedSigners: allowed.skipped,
+    chains,
+  };
+}
+
+/** Unfinished writes and signatures whose record is gone. */
+function reportStrayFiles(listing: RecordsDirListing, report: Report): void {
   for (const partial of listing.partials) {
     report(
       partial,
@@ -99,73 +140,76 @@ export async function verifyRecords(options: VerifyRecordsOptions): Promise<Veri
     if (!recordNames.has(recordName))
       report(signature, 'orphan-signature', `a signature without its record: ${recordName} is missing`);
   }
+}
 
-  let checked = 0;
-  const entries: Entry[] = [];
-  for (const file of listing.records) {
-    const loaded = await loadRecordFile(recordsDir, file);
-    const { record } = loaded;
-    const claimedKey = fieldText((record?.signer as { publicKey?: unknown } | undefined)?.publicKey);
-    const principal = fieldText((record?.signer as { principal?: unknown } | undefined)?.principal) ?? '?';
-    let chainKey = claimedKey ?? '?';
-
-    if (!listing.signatures.has(`${file}${SIGNATURE_SUFFIX}`)) {
-      report(
-        file,
-        'missing-signature',
-        `no signature (${file}${SIGNATURE_SUFFIX} is missing): not counted as a complete record`,
-      );
-    } else {
-      checked += 1;
-      const armored = await readFile(`${loaded.path}${SIGNATURE_SUFFIX}`, 'utf8');
-      const result = verifySshsig(loaded.bytes, armored, RECORD_NAMESPACE);
-      if (result.publicKey) chainKey = publicKeyLine(result.publicKey);
-      if (!result.ok) {
-        report(file, 'bad-signature', `bad signature: ${result.reason} (the record or its signature was changed)`);
-      } else if (claimedKey !== chainKey) {
-        report(
-          file,
-          'bad-signature',
-          `signed by key ${fingerprint(result.publicKey)}, but the record names another signer`,
-        );
-      } else {
-        const decision = decideTrust(allowed, result.publicKey, principal, RECORD_NAMESPACE, options.now);
-        if (!decision.trusted) {
-          const why =
-            trust === 'local-key-only'
-              ? `signed by ${fingerprint(result.publicKey)}, not by this host's key (ALLOWED_SIGNERS_FILE is not set)`
-              : decision.reason;
-          report(file, 'unknown-signer', why);
-        }
-      }
+/** Checks a record's signature and its signer; returns the key that signed it when the signature names one. */
+async function checkSignature(
+  loaded: LoadedRecord,
+  claimedKey: string | undefined,
+  trusted: { allowed: AllowedSigners; trust: Trust; now: Date | undefined },
+  report: Report,
+): Promise<string | undefined> {
+  const { file } = loaded;
+  const armored = await readFile(`${loaded.path}${SIGNATURE_SUFFIX}`, 'utf8');
+  const result = verifySshsig(loaded.bytes, armored, RECORD_NAMESPACE);
+  const signedBy = result.publicKey ? publicKeyLine(result.publicKey) : undefined;
+  const chainKey = signedBy ?? claimedKey ?? '?';
+  if (!result.ok) {
+    report(file, 'bad-signature', `bad signature: ${result.reason} (the record or its signature was changed)`);
+  } else if (claimedKey !== chainKey) {
+    report(
+      file,
+      'bad-signature',
+      `signed by key ${fingerprint(result.publicKey)}, but the record names another signer`,
+    );
+  } else {
+    const principal = signerField(loaded.record, 'principal') ?? '?';
+    const decision = decideTrust(trusted.allowed, result.publicKey, principal, RECORD_NAMESPACE, trusted.now);
+    if (!decision.trusted) {
+      const why =
+        trusted.trust === 'local-key-only'
+          ? `signed by ${fingerprint(result.publicKey)}, not by this host's key (ALLOWED_SIGNERS_FILE is not set)`
+          : decision.reason;
+      report(file, 'unknown-signer', why);
     }
-
-    if (!record) {
-      report(file, 'invalid', 'not a JSON object (the file is damaged)');
-    } else if (record.schema !== RECORD_SCHEMA) {
-      report(file, 'invalid', `unknown schema ${JSON.stringify(record.schema)} (expected ${RECORD_SCHEMA})`);
-    } else {
-      const [runbook, runId, recordedAt] = [
-        fieldText(record.runbook),
-        fieldText(record.runId),
-        fieldText(record.recordedAt),
-      ];
-      const expected =
-        runbook && runId && recordedAt && !Number.isNaN(Date.parse(recordedAt))
-          ? recordFileName(recordedAt, runbook, runId)
-          : undefined;
-      if (expected !== file) {
-        report(
-          file,
-          'reordered',
-          `this file holds the record of run ${runId ?? '?'} (${runbook ?? '?'}), whose file ` +
-            `is ${expected ?? '?'}: records were renamed or swapped`,
-        );
-      }
-    }
-    entries.push({ ...loaded, chainKey });
   }
+  return signedBy;
+}
 
+/** The record is a JSON object of a known schema, in the file its own fields name. */
+function checkRecordFields(file: string, record: LoadedRecord['record'], report: Report): void {
+  if (!record) {
+    report(file, 'invalid', 'not a JSON object (the file is damaged)');
+    return;
+  }
+  if (record.schema !== RECORD_SCHEMA) {
+    report(file, 'invalid', `unknown schema ${JSON.stringify(record.schema)} (expected ${RECORD_SCHEMA})`);
+    return;
+  }
+  const [runbook, runId, recordedAt] = [
+    fieldText(record.runbook),
+    fieldText(record.runId),
+    fieldText(record.recordedAt),
+  ];
+  const expected =
+    runbook && runId && recordedAt && !Number.isNaN(Date.parse(recordedAt))
+      ? recordFileName(recordedAt, runbook, runId)
+      : undefined;
+  if (expected !== file) {
+    report(
+      file,
+      'reordered',
+      `this file holds the record of run ${runId ?? '?'} (${runbook ?? '?'}), whose file ` +
+        `is ${expected ?? '?'}: records were renamed or swapped`,
+    );
+  }
+}
+
+/** Checks every signer's chain; returns each record's place in its chain and a summary per chain. */
+function followChains(
+  entries: Entry[],
+  report: Report,
+): { rankOf: Map<string, number>; chains: VerifyRecordsResult['chains'] } {
   const byFile = new Map(entries.map((entry) => [entry.file, entry]));
   const rankOf = new Map<string, number>();
   const chains: VerifyRecordsResult['chains'] = [];
@@ -180,15 +224,17 @@ export async function verifyRecords(options: VerifyRecordsOptions): Promise<Veri
     } catch {
       // a record naming no readable key: the chain is listed under what it names
     }
-    const principal = fieldText((head?.record?.signer as { principal?: unknown } | undefined)?.principal) ?? '?';
+    const principal = signerField(head?.record, 'principal') ?? '?';
     chains.push({ fingerprint: keyFingerprint, principal, records: chain.length, head: head?.file });
   }
+  return { rankOf, chains };
+}
 
+/** Ranks every problem by its file's place in its chain, then sorts them: by second, then chain place, then name. */
+function placeProblems(problems: Located[], entries: Entry[], rankOf: Map<string, number>): void {
+  const suffixes = new RegExp(`(${SIGNATURE_SUFFIX.replace('.', '\\.')})?(${PARTIAL_SUFFIX.replace('.', '\\.')})?$`);
   for (const problem of problems) {
-    const base = problem.file.replace(
-      new RegExp(`(${SIGNATURE_SUFFIX.replace('.', '\\.')})?(${PARTIAL_SUFFIX.replace('.', '\\.')})?$`),
-      '',
-    );
+    const base = problem.file.replace(suffixes, '');
     const own = rankOf.get(base);
     // a file missing from the chain sits just before the record that points at it
     const follower = entries.find((entry) => previousLink(entry.record)?.file === base);
@@ -201,23 +247,10 @@ export async function verifyRecords(options: VerifyRecordsOptions): Promise<Veri
         : 1
       : a.rank - b.rank || (a.file < b.file ? -1 : a.file > b.file ? 1 : 0),
   );
-
-  return {
-    ok: problems.length === 0,
-    checked,
-    problems: problems.map(({ file, kind, problem }) => ({ file, kind, problem })),
-    trust,
-    skippedSigners: allowed.skipped,
-    chains,
-  };
 }
 
 /** One signer's chain, oldest first: every `previous` names the record just before, with its exact SHA-256. */
-function checkChain(
-  chain: Entry[],
-  byFile: Map<string, Entry>,
-  report: (file: string, kind: RecordProblemKind, problem: string) => void,
-): void {
+function checkChain(chain: Entry[], byFile: Map<string, Entry>, report: Report): void {
   const claimedBy = new Map<string, string>();
   chain.forEach((entry, index) => {
     if (!entry.record) return;
@@ -257,22 +290,25 @@ function checkChain(
           `${entry.file} recorded ${link.sha256.slice(0, 16)}…`,
       );
     }
-    const rival = claimedBy.get(link.file);
-    if (rival) {
-      report(entry.file, 'fork', `claims the same previous record ${link.file} as ${rival}: the chain forks`);
-    } else if (!before) {
-      report(
-        entry.file,
-        'reordered',
-        `is the oldest record of its signer, yet names ${link.file} as its previous record`,
-      );
-    } else if (before.file !== link.file) {
-      report(
-        entry.file,
-        'reordered',
-        `names ${link.file} as its previous record, but the record before it is ${before.file}`,
-      );
-    }
+    checkPlace(entry.file, link.file, before, claimedBy, report);
     claimedBy.set(link.file, entry.file);
   });
+}
+
+/** The previous record a record names is the one just before it, and no other record of the chain names it. */
+function checkPlace(
+  file: string,
+  previous: string,
+  before: Entry | undefined,
+  claimedBy: Map<string, string>,
+  report: Report,
+): void {
+  const rival = claimedBy.get(previous);
+  if (rival) {
+    report(file, 'fork', `claims the same previous record ${previous} as ${rival}: the chain forks`);
+  } else if (!before) {
+    report(file, 'reordered', `is the oldest record of its signer, yet names ${previous} as its previous record`);
+  } else if (before.file !== previous) {
+    report(file, 'reordered', `names ${previous} as its previous record, but the record before it is ${before.file}`);
+  }
 }

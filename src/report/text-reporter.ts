@@ -3,7 +3,7 @@
  * Progress is printed at most every few seconds per step so a long dump does not flood the log.
  */
 import { endingLines } from '../engine/ending-lines.js';
-import { formatDuration } from '../core/duration.js';
+import { formatDuration } from '../core/format.js';
 import type { RunEvent, RunEventListener } from '../engine/events.js';
 
 const OUTCOME_WORD: Record<string, string> = {

@@ -145,7 +145,7 @@ export const restoreInspectAction = defineAction({
     const [{ inspectTarget, confirmationDetails, describeSession }, { swapName }, { formatBytes }] = await Promise.all([
       import('./inspect.js'),
       import('./names.js'),
-      import('./format.js'),
+      import('../core/format.js'),
     ]);
     const inspection = await inspectTarget(await requireTarget(params), ctx);
     const details = confirmationDetails(inspection, params.dump, swapName(inspection.database, 'before', ctx.runId));

@@ -9,8 +9,9 @@ import type { ActionContext, ActionResult } from '../engine/action.js';
 import { withClient } from '../pg/client.js';
 import { parseConnectionString } from '../pg/target.js';
 import { lostDataWindow } from './apply.js';
-import { formatSpan, formatTime } from './format.js';
-import { quoteIdent } from './server.js';
+import { formatSpan } from '../core/format.js';
+import { formatTime } from './format.js';
+import { quoteIdent } from '../pg/ident.js';
 import type { ApplyResult, Inspection, VerifiedDump } from './types.js';
 
 export interface AfterParams {

@@ -9,7 +9,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { baseChildEnv, runProcess } from '../core/exec.js';
 import type { NewDatabaseSpec } from './db-properties.js';
-import { quoteIdent } from './server.js';
+import { quoteIdent } from '../pg/ident.js';
 
 export interface ArchiveProperties {
   /** The source database's name, as the statements spell it. */

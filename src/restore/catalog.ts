@@ -5,7 +5,7 @@
  */
 import { messageOf } from '../core/errors.js';
 import type { Settings } from '../core/settings.js';
-import { formatBytes } from './format.js';
+import { formatBytes } from '../core/format.js';
 import type { Inventory, StoredBackup } from '../backup/inventory.js';
 
 export interface Catalog {

@@ -26,7 +26,8 @@ import type { DatabaseProperties } from './db-properties-schema.js';
 import { swapName } from './names.js';
 import { failBeforeSwap } from './before-swap.js';
 import { chooseJobs, runPgRestore } from './pg-restore-run.js';
-import { connectMaintenance, onDatabase, quoteIdent } from './server.js';
+import { quoteIdent } from '../pg/ident.js';
+import { connectMaintenance, onDatabase } from './server.js';
 import type { Inspection, VerifiedDump } from './types.js';
 
 export interface CopyParams {

@@ -6,7 +6,7 @@
  */
 import type pg from 'pg';
 import type { DatabaseProperties } from './db-properties-schema.js';
-import { quoteIdent, quoteLiteral } from './server.js';
+import { quoteIdent, quoteLiteral } from '../pg/ident.js';
 
 export type { DatabaseProperties };
 

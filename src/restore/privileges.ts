@@ -11,7 +11,8 @@ import { StepFailedError } from '../core/errors.js';
 import type { ActionContext, ActionResult } from '../engine/action.js';
 import { parseConnectionString } from '../pg/target.js';
 import { findPgRestore } from './archive.js';
-import { connectTargetOrServer, quoteIdent } from './server.js';
+import { quoteIdent } from '../pg/ident.js';
+import { connectTargetOrServer } from './server.js';
 import type { DumpRef, Inspection, VerifiedDump } from './types.js';
 
 export type NoOwnerChoice = 'auto' | 'yes' | 'no';

@@ -53,5 +53,3 @@ export async function systemIdentifier(client: pg.ClientBase): Promise<string> {
     return 'unknown';
   }
 }
-
-export { quoteIdent, quoteLiteral } from '../pg/ident.js';

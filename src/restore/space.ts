@@ -4,7 +4,7 @@
  */
 import { statfs } from 'node:fs/promises';
 import { StepFailedError } from '../core/errors.js';
-import { formatBytes } from './format.js';
+import { formatBytes } from '../core/format.js';
 
 const TMPFS_MAGIC = 0x01021994;
 const MARGIN_BYTES = 16 * 1024 * 1024;

@@ -14,7 +14,8 @@ import { runAppCommand } from './app-commands.js';
 import { nameOfOid } from './copy.js';
 import { failBeforeSwap } from './before-swap.js';
 import { swapName } from './names.js';
-import { connectMaintenance, quoteIdent } from './server.js';
+import { quoteIdent } from '../pg/ident.js';
+import { connectMaintenance } from './server.js';
 import { endSessions } from './sessions.js';
 import type { ApplyResult, Inspection, VerifiedDump } from './types.js';
 

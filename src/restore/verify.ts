@@ -13,7 +13,7 @@ import { obtainAgeIdentities } from '../keysource/age-identity.js';
 import { sha256OfFile } from '../s3/hash.js';
 import { findPgRestore, readArchiveInFull, readArchiveList } from './archive.js';
 import { decryptDump, detectFormat } from './decrypt.js';
-import { formatBytes } from './format.js';
+import { formatBytes } from '../core/format.js';
 import { checkFreeSpace } from './space.js';
 import type { DumpRef, VerifiedDump } from './types.js';
 

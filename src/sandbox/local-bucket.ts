@@ -79,25 +79,42 @@ export interface LocalBucketTls {
   certFile: string;
 }
 
-export async function startLocalBucket(
-  options: { bucket?: string; region?: string; parentDir?: string; tls?: LocalBucketTls } = {},
-): Promise<LocalBucket> {
-  const bucket = options.bucket ?? 'obexal-backups';
-  const region = options.region ?? 'eu-central-1';
-  const directory = await mkdtemp(join(options.parentDir ?? tmpdir(), 'obexal-s3rver-'));
-  const child = spawn(
+function spawnS3rver(directory: string, bucket: string, tls: LocalBucketTls | undefined): ChildProcess {
+  return spawn(
     process.execPath,
     [
       '--openssl-legacy-provider',
       s3rverBin(),
       ...['--directory', directory, '--address', '127.0.0.1', '--port', '0', '--silent', '--configure-bucket', bucket],
-      ...(options.tls ? ['--key', options.tls.keyFile, '--cert', options.tls.certFile] : []),
+      ...(tls ? ['--key', tls.keyFile, '--cert', tls.certFile] : []),
     ],
     {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? tmpdir() },
     },
   );
+}
+
+/** The settings that point this tool at the bucket. */
+function bucketEnv(bucket: string, endpoint: string, region: string): Record<string, string> {
+  return {
+    S3_BUCKET: bucket,
+    S3_ENDPOINT: endpoint,
+    S3_REGION: region,
+    S3_FORCE_PATH_STYLE: 'true',
+    S3_CHECKSUM: 'WHEN_REQUIRED',
+    AWS_ACCESS_KEY_ID: S3RVER_ACCESS_KEY_ID,
+    AWS_SECRET_ACCESS_KEY: S3RVER_SECRET_ACCESS_KEY,
+  };
+}
+
+export async function startLocalBucket(
+  options: { bucket?: string; region?: string; parentDir?: string; tls?: LocalBucketTls } = {},
+): Promise<LocalBucket> {
+  const bucket = options.bucket ?? 'obexal-backups';
+  const region = options.region ?? 'eu-central-1';
+  const directory = await mkdtemp(join(options.parentDir ?? tmpdir(), 'obexal-s3rver-'));
+  const child = spawnS3rver(directory, bucket, options.tls);
   const killOnExit = (): void => {
     child.kill('SIGKILL');
   };
@@ -120,15 +137,7 @@ export async function startLocalBucket(
     bucket,
     directory,
     pid: child.pid ?? 0,
-    env: {
-      S3_BUCKET: bucket,
-      S3_ENDPOINT: endpoint,
-      S3_REGION: region,
-      S3_FORCE_PATH_STYLE: 'true',
-      S3_CHECKSUM: 'WHEN_REQUIRED',
-      AWS_ACCESS_KEY_ID: S3RVER_ACCESS_KEY_ID,
-      AWS_SECRET_ACCESS_KEY: S3RVER_SECRET_ACCESS_KEY,
-    },
+    env: bucketEnv(bucket, endpoint, region),
     storedObjectPath(key: string) {
       if (!/^[A-Za-z0-9._/-]+$/.test(key)) throw new Error(`storedObjectPath handles plain keys only: ${key}`);
       const parts = key.split('/');

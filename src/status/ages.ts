@@ -3,7 +3,7 @@
  * drill overdue); past twice the limit, or none at all, is CRITICAL (two backups missed in a row, half a year
  * without proof that a restore works). Decided in docs/monitoring.md.
  */
-import { formatAge } from '../backup/inventory.js';
+import { formatAge } from '../core/format.js';
 import { parseDuration } from '../core/duration.js';
 import { UsageError } from '../core/errors.js';
 import type { Settings } from '../core/settings.js';

@@ -5,7 +5,7 @@
  * An unreachable database is an UNKNOWN line, never a crash. Decisions: docs/monitoring.md.
  */
 import { stat } from 'node:fs/promises';
-import { formatAge } from '../backup/inventory.js';
+import { formatAge } from '../core/format.js';
 import { messageOf } from '../core/errors.js';
 import type { Settings } from '../core/settings.js';
 import { parseConnectionString } from '../pg/target.js';

@@ -3,7 +3,7 @@
  * `drill` is shown; one whose outcome is not ok is a WARNING even while an older success keeps the age fresh
  * (last night's backup failed, the one before is still within BACKUP_MAX_AGE).
  */
-import { formatAge } from '../backup/inventory.js';
+import { formatAge } from '../core/format.js';
 import { messageOf } from '../core/errors.js';
 import { ageItem, uncheckedAge, type AgeLimit } from './ages.js';
 import type { RecordsScan } from './records-scan.js';

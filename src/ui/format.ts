@@ -1,32 +1,9 @@
 /** Text helpers for the terminal UI: durations, bytes, outcome symbols, progress and child-output cleaning. */
 import type { RunOutcome, StepOutcome } from '../engine/events.js';
 
-export { formatDuration } from '../core/duration.js';
+import { formatBytes, formatElapsed } from '../core/format.js';
 
-/** Whole seconds for a ticking timer: `0s`, `42s`, `1m 04s`, `1h 02m 03s`. */
-export function formatElapsed(ms: number): string {
-  const totalSeconds = Math.max(0, Math.floor(ms / 1_000));
-  const h = Math.floor(totalSeconds / 3600);
-  const m = Math.floor((totalSeconds % 3600) / 60);
-  const s = totalSeconds % 60;
-  const pad = (n: number) => String(n).padStart(2, '0');
-  if (h > 0) return `${h}h ${pad(m)}m ${pad(s)}s`;
-  if (m > 0) return `${m}m ${pad(s)}s`;
-  return `${s}s`;
-}
-
-const BYTE_UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-
-/** `512 B`, `1.5 KiB`, `267.0 MiB`. */
-export function formatBytes(bytes: number): string {
-  let value = Math.max(0, bytes);
-  let unit = 0;
-  while (value >= 1024 && unit < BYTE_UNITS.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return unit === 0 ? `${Math.round(value)} B` : `${value.toFixed(1)} ${BYTE_UNITS[unit]}`;
-}
+export { formatBytes, formatDuration, formatElapsed } from '../core/format.js';
 
 export const OUTCOME_SYMBOL: Record<StepOutcome, string> = {
   ok: '✔',

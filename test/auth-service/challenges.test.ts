@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import { Secret, TOTP } from 'otpauth';
 import { CHALLENGE_TTL_MS, MfaChallenges } from '../../src/sandbox/auth-service/mfa-challenges.js';
 import { matchTotpStep } from '../../src/sandbox/auth-service/totp.js';
-import { generateTotpSecret } from '../../src/sandbox/seed/index.js';
+import { generateTotpSecret } from '../../src/sandbox/seed/totp-secret.js';
 
 const subject = { userId: 'u1', tenantId: 't1', email: 'a@example.test' };
 

@@ -6,12 +6,13 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { freeLoopbackPort } from '../../src/core/free-port.js';
 import { join, resolve } from 'node:path';
-import pg from 'pg';
 import { Secret, TOTP } from 'otpauth';
 import { encryptSecret, generateEncryptionKey, parseEncryptionKey } from '../../src/keys/secret-value.js';
 import type { Cluster } from '../../src/pg/cluster.js';
-import { migrate } from '../../src/sandbox/schema/index.js';
-import { generateTotpSecret, hashObexalPassword, seed, type SeedSummary } from '../../src/sandbox/seed/index.js';
+import { migrate } from '../../src/sandbox/schema/migrate.js';
+import { hashObexalPassword } from '../../src/sandbox/seed/password-hashes.js';
+import { seed, type SeedSummary } from '../../src/sandbox/seed/seed.js';
+import { generateTotpSecret } from '../../src/sandbox/seed/totp-secret.js';
 import { freshDatabase } from '../helpers/pg.js';
 import { withDatabaseUrl as withClient } from '../helpers/pg.js';
 

@@ -2,8 +2,44 @@
 import assert from 'node:assert/strict';
 import { totpCode } from './fixture.js';
 
+/** The error every refused request answers with. */
+export interface ErrorBody {
+  code: string;
+  message: string;
+  attemptsLeft?: number;
+}
+
+/** A public key as the JWKS serves it (`d` must never be there). */
+export interface Jwk {
+  kid: string;
+  kty: string;
+  alg: string;
+  use: string;
+  n: string;
+  e: string;
+  d?: string;
+}
+
+/**
+ * An auth-service JSON answer, with the fields the tests read. Each route fills only some of them (an error
+ * answer only `error`); a test reads those its route answers with, and asserts on them.
+ */
 export interface Json {
-  [key: string]: any;
+  error: ErrorBody;
+  csrfToken: string;
+  mfaRequired: boolean;
+  methods: string[];
+  mfaToken: string;
+  id: string;
+  email: string;
+  user: { id: string; email: string };
+  keys: Jwk[];
+  issuer: string;
+  jwks_uri: string;
+  authorization_endpoint: string;
+  token_endpoint: string;
+  id_token_signing_alg_values_supported: string[];
+  [key: string]: unknown;
 }
 
 export interface Answer {

@@ -11,7 +11,7 @@ import {
   generateEncryptionKey,
   parseEncryptionKey,
 } from '../../src/keys/secret-value.js';
-import { ENCRYPTED_COLUMNS } from '../../src/sandbox/schema/index.js';
+import { ENCRYPTED_COLUMNS } from '../../src/sandbox/schema/encrypted-columns.js';
 import { withCluster } from '../helpers/pg.js';
 import {
   runAuthService,
@@ -60,9 +60,23 @@ function countUnder(values: Snapshot, key: Buffer): Record<string, number> {
   return counts;
 }
 
-async function reencryptEvents(url: string): Promise<Array<Record<string, any>>> {
+interface TableCounts {
+  values: number;
+  under_old_key: number;
+  reencrypted: number;
+}
+
+/** The metadata of a `crypto.secrets.reencrypted` audit event (the fields the tests read). */
+interface ReencryptedMetadata {
+  values: number;
+  reencrypted: number;
+  tables: { mfa_totp: TableCounts; [table: string]: TableCounts };
+  [key: string]: unknown;
+}
+
+async function reencryptEvents(url: string): Promise<ReencryptedMetadata[]> {
   const { rows } = await withClient(url, (c) =>
-    c.query<{ metadata: Record<string, any> }>(
+    c.query<{ metadata: ReencryptedMetadata }>(
       `SELECT metadata FROM audit_log WHERE action = 'crypto.secrets.reencrypted' ORDER BY id`,
     ),
   );

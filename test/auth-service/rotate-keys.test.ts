@@ -39,9 +39,9 @@ async function keys(db: SeededDatabase): Promise<KeyRow[]> {
 async function auditEvents(
   db: SeededDatabase,
   action: string,
-): Promise<Array<{ target: string; metadata: Record<string, any> }>> {
+): Promise<Array<{ target: string; metadata: Record<string, unknown> }>> {
   const { rows } = await withClient(db.url, (c) =>
-    c.query<{ target: string; metadata: Record<string, any> }>(
+    c.query<{ target: string; metadata: Record<string, unknown> }>(
       `SELECT target, metadata FROM audit_log WHERE action = $1 AND metadata->>'source' = 'cli' ORDER BY id`,
       [action],
     ),

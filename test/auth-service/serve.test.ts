@@ -215,12 +215,12 @@ describe('serve', () => {
       ),
     );
     assert.deepEqual(new Set(rows.rows.map((r) => r.status)), new Set(['active', 'retired']));
-    assert.deepEqual(jwks.keys.map((k: Json) => k.kid).sort(), rows.rows.map((r) => r.kid).sort());
+    assert.deepEqual(jwks.keys.map((k) => k.kid).sort(), rows.rows.map((r) => r.kid).sort());
     const active = rows.rows.find((r) => r.status === 'active')!;
-    assert.equal(jwks.keys[0].kid, active.kid, 'the active key comes first');
+    assert.equal(jwks.keys[0]!.kid, active.kid, 'the active key comes first');
     const { createPrivateKey, createPublicKey } = await import('node:crypto');
     for (const row of rows.rows) {
-      const jwk = jwks.keys.find((k: Json) => k.kid === row.kid);
+      const jwk = jwks.keys.find((k) => k.kid === row.kid)!;
       assert.equal(jwk.kty, 'RSA');
       assert.equal(jwk.alg, 'RS256');
       assert.equal(jwk.use, 'sig');

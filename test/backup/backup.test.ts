@@ -102,6 +102,7 @@ function filesOutsideDumps(dir: string): string[] {
 describe('a headless backup of a seeded sandbox database', () => {
   it('succeeds with plain log lines and leaves one dump and its manifest, 0600 in a 0700 folder', () => {
     assert.equal(first.exitCode, 0, first.stdout + first.stderr);
+    // eslint-disable-next-line no-control-regex -- asserts that no escape code is printed
     assert.doesNotMatch(first.stdout, /\x1b/);
     assert.match(first.stdout, /run \S+ OK \(exit 0\)/);
     const files = backupFiles(home.backupDir);
@@ -221,6 +222,7 @@ describe('the cron line', () => {
     const text = readFileSync(log, 'utf8');
     outputs['cron log'] = text;
     assert.equal(result.exitCode, 0, text);
+    // eslint-disable-next-line no-control-regex -- asserts that no escape code is printed
     assert.doesNotMatch(text, /\x1b/);
     assert.match(text, /\[backup\] run \S+ OK \(exit 0\)/);
     assert.match(text, /S3_BUCKET is not set/);

@@ -12,7 +12,6 @@ import {
   generateAgeIdentity,
   parseIdentitiesText,
   parseRecipientList,
-  parseRecipientsText,
   readIdentitiesFile,
   readRecipientsFile,
 } from '../../src/crypto/age-keys.js';

@@ -29,6 +29,7 @@ test('a run succeeds headless, prints plain lines with no escape codes, and leav
   const home = testHome();
   const result = await runCli([STEPS], home.env);
   assert.equal(result.exitCode, 0, result.stderr + result.stdout);
+  // eslint-disable-next-line no-control-regex -- asserts that no escape code is printed
   assert.doesNotMatch(result.stdout, /\x1b/);
   assert.match(result.stdout, /run \S+ OK \(exit 0\)/);
   const [record] = records(home);

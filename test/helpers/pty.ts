@@ -72,14 +72,11 @@ export interface PtySession {
 // eslint-disable-next-line no-control-regex
 const ANSI = /\u001B\[[0-?]*[ -/]*[@-~]|\u001B\][^\u0007\u001B]*(?:\u0007|\u001B\\)|\u001B[@-Z\\-_]/g;
 
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u0008\u000B-\u001F\u007F]/g;
+
 export function stripAnsi(text: string): string {
-  return (
-    text
-      .replace(ANSI, '')
-      .replace(/\r/g, '')
-      // eslint-disable-next-line no-control-regex
-      .replace(/[\u0000-\u0008\u000B-\u001F\u007F]/g, '')
-  );
+  return text.replace(ANSI, '').replace(/\r/g, '').replace(CONTROL, '');
 }
 
 /**

@@ -9,7 +9,9 @@ import { withClient } from '../../src/pg/client.js';
 import type { Cluster } from '../../src/pg/cluster.js';
 import { parseConnectionString } from '../../src/pg/target.js';
 import { migrate } from '../../src/sandbox/schema/migrate.js';
-import { generateTotpSecret, seed, type SeedSize } from '../../src/sandbox/seed/index.js';
+import { seed } from '../../src/sandbox/seed/seed.js';
+import type { SeedSize } from '../../src/sandbox/seed/size.js';
+import { generateTotpSecret } from '../../src/sandbox/seed/totp-secret.js';
 import { freshDatabase } from './pg.js';
 
 export interface SandboxDatabase {

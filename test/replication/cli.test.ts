@@ -52,6 +52,7 @@ describe('bucket steps from the command line', () => {
       down.stdout,
       new RegExp(`the local dump ${b.dumpName.replace(/\./g, '\\.')} is complete and kept; the next run replicates it`),
     );
+    // eslint-disable-next-line no-control-regex -- asserts that no escape code is printed
     assert.doesNotMatch(down.stdout + down.stderr, /S3RVER_SECRET|\x1b/);
     assert.ok(existsSync(join(backupDir, b.dumpName)));
     assert.equal((await readManifest(backupDir, b.manifestName)).verified.bucket, false);

@@ -14,8 +14,9 @@ import { generateEncryptionKey, parseEncryptionKey } from '../../src/keys/secret
 import type { Cluster } from '../../src/pg/cluster.js';
 import { childEnvFor, parseConnectionString } from '../../src/pg/target.js';
 import { readDatabaseProperties, type DatabaseProperties } from '../../src/restore/db-properties.js';
-import { migrate } from '../../src/sandbox/schema/index.js';
-import { generateTotpSecret, seed } from '../../src/sandbox/seed/index.js';
+import { migrate } from '../../src/sandbox/schema/migrate.js';
+import { seed } from '../../src/sandbox/seed/seed.js';
+import { generateTotpSecret } from '../../src/sandbox/seed/totp-secret.js';
 import { runCli, testHome } from '../helpers/cli.js';
 import { withCluster } from '../helpers/pg.js';
 import { tempDir } from '../helpers/temp.js';

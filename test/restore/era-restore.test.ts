@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { decryptSecret, generateEncryptionKey, parseEncryptionKey } from '../../src/keys/secret-value.js';
-import { DRILL_TENANT } from '../../src/sandbox/seed/index.js';
+import { DRILL_TENANT } from '../../src/sandbox/seed/vocabulary.js';
 import { checkJwks, checkLogin, checkMe, checkMfa, OBEXAL_ENDPOINTS } from '../../src/drill/checks.js';
 import { runAuthService, startAuthService } from '../auth-service/fixture.js';
 import { runCli, testHome } from '../helpers/cli.js';

@@ -26,8 +26,6 @@ describe('restore faults leave the target unchanged', () => {
   let home: ReturnType<typeof testHome>;
   let identity: Awaited<ReturnType<typeof ageKeyPair>>;
   let dump: MadeDump;
-  let keyB: string;
-  let vault: ReturnType<typeof keyVault>;
   let checksums: Record<string, string>;
   let faults: string;
   let source: RotatedSource;
@@ -40,7 +38,7 @@ describe('restore faults leave the target unchanged', () => {
       auditEvents: 1500,
       dumpAgeMs: 120_000,
     });
-    ({ db, home, identity, dump, keyB, vault } = source);
+    ({ db, home, identity, dump } = source);
     checksums = await tableChecksums(db.url);
     faults = join(home.dir, 'faults');
     mkdirSync(faults);

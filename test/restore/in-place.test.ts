@@ -11,8 +11,9 @@ import { before, describe, it } from 'node:test';
 import pg from 'pg';
 import { generateEncryptionKey, parseEncryptionKey } from '../../src/keys/secret-value.js';
 import { createDatabase } from '../../src/pg/databases.js';
-import { migrate } from '../../src/sandbox/schema/index.js';
-import { generateTotpSecret, seed } from '../../src/sandbox/seed/index.js';
+import { migrate } from '../../src/sandbox/schema/migrate.js';
+import { seed } from '../../src/sandbox/seed/seed.js';
+import { generateTotpSecret } from '../../src/sandbox/seed/totp-secret.js';
 import { runCli, testHome } from '../helpers/cli.js';
 import { withCluster } from '../helpers/pg.js';
 import {

@@ -16,10 +16,10 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { before, describe, it } from 'node:test';
 import pg from 'pg';
-import { BIN, testHome } from '../helpers/cli.js';
+import { BIN } from '../helpers/cli.js';
 import { withCluster } from '../helpers/pg.js';
 import type { SandboxDatabase } from '../helpers/sandbox-db.js';
-import { ageKeyPair, databasesLike, keyVault, privateTmp, tableChecksums, withPg, type MadeDump } from './fixture.js';
+import { databasesLike, privateTmp, tableChecksums, withPg, type MadeDump } from './fixture.js';
 import { rotatedSource, type RotatedSource } from './rotated-source.js';
 
 const clusterReady = withCluster();
@@ -46,11 +46,7 @@ interface Interrupted {
 
 describe('Ctrl+C at each step of the restore', () => {
   let db: SandboxDatabase;
-  let home: ReturnType<typeof testHome>;
-  let identity: Awaited<ReturnType<typeof ageKeyPair>>;
   let dump: MadeDump;
-  let keyB: string;
-  let vault: ReturnType<typeof keyVault>;
   let checksums: Record<string, string>;
   let source: RotatedSource;
 
@@ -61,7 +57,7 @@ describe('Ctrl+C at each step of the restore', () => {
       auditEvents: 1500,
       dumpAgeMs: 60_000,
     });
-    ({ db, home, identity, dump, keyB, vault } = source);
+    ({ db, dump } = source);
     checksums = await tableChecksums(db.url);
   });
 

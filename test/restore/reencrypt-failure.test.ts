@@ -18,7 +18,6 @@ import {
   AUTH_SERVICE_BIN,
   ageKeyPair,
   databasesLike,
-  keyVault,
   privateTmp,
   SANDBOX_AUTH_SERVICE_EXEC,
   withPg,
@@ -67,7 +66,6 @@ describe('reencrypt-secrets failing after a restore', () => {
   let dump: MadeDump;
   let home: ReturnType<typeof testHome>;
   let identity: Awaited<ReturnType<typeof ageKeyPair>>;
-  let vault: ReturnType<typeof keyVault>;
   let runId = '';
   let source: RotatedSource;
   let deletedUser = '';
@@ -76,7 +74,7 @@ describe('reencrypt-secrets failing after a restore', () => {
     const cluster = await clusterReady;
     // The auth-service re-encrypts one table after another: killed after its first batch, the other tables are not done.
     source = await rotatedSource(cluster, { prefix: 'reenc_fail', users: 600, auditEvents: 2000, dumpAgeMs: 60_000 });
-    ({ db, home, identity, dump, keyA, keyB, vault } = source);
+    ({ db, home, identity, dump, keyA, keyB } = source);
     // An account erased after the dump: the restore brings it back, and the resumed run must still say so.
     deletedUser = await withPg(db.url, async (client) => {
       const user = (

@@ -1,15 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { StepFailedError, UsageError } from '../../src/core/errors.js';
+import { appliedMigrations, currentSchemaVersion, migrate } from '../../src/sandbox/schema/migrate.js';
 import {
   BASE_SCHEMA_VERSION,
   MIGRATIONS,
   MIGRATION_COMPATIBILITY,
   SCENARIO_MIGRATIONS,
-  appliedMigrations,
-  currentSchemaVersion,
-  migrate,
-} from '../../src/sandbox/schema/index.js';
+} from '../../src/sandbox/schema/migrations.js';
 import { connectFresh } from './db.js';
 
 async function columnsOf(client: Awaited<ReturnType<typeof connectFresh>>, table: string): Promise<string[]> {

@@ -11,8 +11,9 @@ import pg from 'pg';
 import { generateEncryptionKey, parseEncryptionKey } from '../../src/keys/secret-value.js';
 import { startCluster } from '../../src/pg/cluster.js';
 import { createDatabase } from '../../src/pg/databases.js';
-import { migrate } from '../../src/sandbox/schema/index.js';
-import { generateTotpSecret, seed } from '../../src/sandbox/seed/index.js';
+import { migrate } from '../../src/sandbox/schema/migrate.js';
+import { seed } from '../../src/sandbox/seed/seed.js';
+import { generateTotpSecret } from '../../src/sandbox/seed/totp-secret.js';
 
 const targetMb = Number(process.argv.find((a) => /^\d+(\.\d+)?$/.test(a)) ?? 1024);
 const fsync = process.argv.includes('--fsync');

@@ -13,14 +13,12 @@ import {
   generateEncryptionKey,
   parseEncryptionKey,
 } from '../../src/keys/secret-value.js';
-import { ENCRYPTED_COLUMNS, migrate } from '../../src/sandbox/schema/index.js';
-import {
-  AUDIT_ACTIONS,
-  generateTotpSecret,
-  seed,
-  tableRowCounts,
-  type SeedSummary,
-} from '../../src/sandbox/seed/index.js';
+import { ENCRYPTED_COLUMNS } from '../../src/sandbox/schema/encrypted-columns.js';
+import { migrate } from '../../src/sandbox/schema/migrate.js';
+import { AUDIT_ACTIONS } from '../../src/sandbox/seed/audit-log.js';
+import { tableRowCounts } from '../../src/sandbox/seed/row-counts.js';
+import { seed, type SeedSummary } from '../../src/sandbox/seed/seed.js';
+import { generateTotpSecret } from '../../src/sandbox/seed/totp-secret.js';
 import { connectFresh } from './db.js';
 
 const key = parseEncryptionKey(generateEncryptionKey());

@@ -80,6 +80,7 @@ describe('status', () => {
     assert.equal(line(result.stdout, 'backup local'), `backup local: 3h 12m old (limit 26h) ok - ${backup.dumpName}`);
     assert.equal(line(result.stdout, 'backup bucket'), `backup bucket: 3h 12m old (limit 26h) ok - ${backup.dumpName}`);
     assert.match(line(result.stdout, 'drill'), /^drill: 10d 0h old \(limit 92d\) ok - \d{8}T\d{6}Z-drill-.+\.json$/);
+    // eslint-disable-next-line no-control-regex -- asserts that no escape code is printed
     assert.doesNotMatch(result.stdout, /\x1b/);
   });
 

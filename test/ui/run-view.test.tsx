@@ -45,7 +45,7 @@ test('RunView: header, live step with progress and output tail, finished steps s
   assert.match(frame(), /│ pg_dump: dumping table 5/);
   assert.match(frame(), /│ pg_dump: dumping table 9/);
   assert.match(frame(), /│ 100%/, 'escape codes removed, a carriage return keeps the last redraw');
-  // eslint-disable-next-line no-control-regex
+  // eslint-disable-next-line no-control-regex -- asserts that no escape code is printed
   assert.doesNotMatch(frame(), /\u001B\[31m/);
 
   await apply(events.stepFinished('dump', 'ok', { durationMs: 64_000, message: '267.0 MiB written' }));

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { formatDuration, isDuration, parseDuration } from '../../core/duration.js';
+import { isDuration, parseDuration } from '../../core/duration.js';
+import { formatDuration } from '../../core/format.js';
 import type { LockOwner } from '../../core/lock.js';
 import { defineAction } from '../../engine/action.js';
 

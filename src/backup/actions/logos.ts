@@ -11,7 +11,7 @@ export const logosMirrorAction = defineAction({
     `into ${ctx.settings.get('S3_BUCKET') ?? 'the backup bucket'}`,
   async run(_params, ctx) {
     const { mirrorTenantLogos } = await import('../logos-mirror.js');
-    const { formatBytes } = await import('../preflight.js');
+    const { formatBytes } = await import('../../core/format.js');
     ctx.settings.require('S3_BUCKET', 'the logos are mirrored into the backup bucket: set S3_BUCKET');
     const result = await mirrorTenantLogos(ctx.settings, {
       signal: ctx.signal,

@@ -4,7 +4,8 @@
  * code 5 (DESIGN §3), after the teardown has run.
  */
 import { z } from 'zod';
-import { formatDuration, parseDuration } from '../../core/duration.js';
+import { parseDuration } from '../../core/duration.js';
+import { formatDuration } from '../../core/format.js';
 import { ThresholdMissedError } from '../../core/errors.js';
 import { defineAction } from '../../engine/action.js';
 

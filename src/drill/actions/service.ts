@@ -29,12 +29,14 @@ export const drillStartServiceAction = defineAction({
     const [
       { freeLoopbackPort, serviceEnvironment, startDrillService },
       { drillState },
-      { obtainCurrentKey, SECRET_NAMES },
+      { obtainCurrentKey },
+      { SECRET_NAMES },
       { describeCommand },
     ] = await Promise.all([
       import('../auth-service.js'),
       import('../session.js'),
-      import('../../keysource/index.js'),
+      import('../../keysource/encryption-keys.js'),
+      import('../../keysource/context.js'),
       import('../../core/exec.js'),
     ]);
     const state = drillState(ctx.runId);

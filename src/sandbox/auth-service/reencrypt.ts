@@ -14,7 +14,7 @@ import { keyFingerprint, shortFingerprint } from '../../keys/fingerprint.js';
 import { writeAuditEvent } from './audit.js';
 import type { KeyRing } from './config.js';
 import type { EncryptedColumn } from './encrypted-columns.js';
-import { KeyReader, storedValueBatches, type UnreadableValues } from './secret-scan.js';
+import { KeyReader, storedValueBatches, type StoredValue, type UnreadableValues } from './secret-scan.js';
 import { censusOfColumn, type ColumnCensus } from './startup-check.js';
 
 export const DEFAULT_BATCH_SIZE = 2000;
@@ -64,16 +64,7 @@ export async function reencryptSecrets(
 ): Promise<ReencryptResult> {
   const started = performance.now();
   const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
-
-  const censuses: ColumnCensus[] = [];
-  for (const column of columns) {
-    const census = await censusOfColumn(client, column, keys.all);
-    censuses.push(census);
-    const old = census.total - (census.perKey[0] ?? 0) - census.unreadable.count;
-    options.log(`${column.table}: ${census.total} value(s), ${old} under an older key`);
-  }
-  const problems = censuses.map((c) => c.unreadable).filter((u) => u.count > 0);
-  if (problems.length > 0) throw new UnreadableSecretsError(problems, 'check');
+  const censuses = await checkEveryValueOpens(client, keys, columns, options.log);
 
   const outcomes: ColumnOutcome[] = [];
   let skippedConcurrent = 0;
@@ -84,31 +75,11 @@ export async function reencryptSecrets(
     if (underOldKey === 0) continue;
     const reader = new KeyReader(keys.all);
     for await (const batch of storedValueBatches(client, census.column, batchSize)) {
-      const rowKeys: string[] = [];
-      const oldValues: string[] = [];
-      const newValues: string[] = [];
-      const unreadable: string[] = [];
-      for (const stored of batch) {
-        const read = reader.read(stored);
-        if (read.keyIndex === 0) continue;
-        if (read.keyIndex < 0 || read.plaintext === undefined) {
-          unreadable.push(stored.key); // written since the first pass under a key we do not hold
-          continue;
-        }
-        rowKeys.push(stored.key);
-        oldValues.push(stored.value);
-        newValues.push(encryptSecret(read.plaintext, keys.current));
-      }
-      if (unreadable.length > 0) {
-        throw new UnreadableSecretsError(
-          [{ column: census.column, count: unreadable.length, examples: unreadable.slice(0, 5) }],
-          'write',
-        );
-      }
-      if (rowKeys.length === 0) continue;
-      const updated = await updateBatch(client, census.column, rowKeys, oldValues, newValues);
+      const moves = reencryptBatch(batch, reader, keys, census.column);
+      if (moves.rowKeys.length === 0) continue;
+      const updated = await updateBatch(client, census.column, moves.rowKeys, moves.oldValues, moves.newValues);
       outcome.reencrypted += updated;
-      skippedConcurrent += rowKeys.length - updated;
+      skippedConcurrent += moves.rowKeys.length - updated;
       options.log(`${census.column.table}: ${outcome.reencrypted}/${underOldKey} re-encrypted`);
       if (options.pauseAfterBatchMs) await new Promise((resolve) => setTimeout(resolve, options.pauseAfterBatchMs));
     }
@@ -121,6 +92,58 @@ export async function reencryptSecrets(
     skippedConcurrent,
     durationMs: Math.round(performance.now() - started),
   };
+  await auditReencryption(client, keys, result);
+  return result;
+}
+
+/** The first pass: counts each column's values per key, and refuses (changing nothing) when one opens under none. */
+async function checkEveryValueOpens(
+  client: pg.ClientBase,
+  keys: KeyRing,
+  columns: readonly EncryptedColumn[],
+  log: (line: string) => void,
+): Promise<ColumnCensus[]> {
+  const censuses: ColumnCensus[] = [];
+  for (const column of columns) {
+    const census = await censusOfColumn(client, column, keys.all);
+    censuses.push(census);
+    const old = census.total - (census.perKey[0] ?? 0) - census.unreadable.count;
+    log(`${column.table}: ${census.total} value(s), ${old} under an older key`);
+  }
+  const problems = censuses.map((c) => c.unreadable).filter((u) => u.count > 0);
+  if (problems.length > 0) throw new UnreadableSecretsError(problems, 'check');
+  return censuses;
+}
+
+/** The batch's values under an older key, re-encrypted under the current one (the old values guard the update). */
+function reencryptBatch(
+  batch: readonly StoredValue[],
+  reader: KeyReader,
+  keys: KeyRing,
+  column: EncryptedColumn,
+): { rowKeys: string[]; oldValues: string[]; newValues: string[] } {
+  const rowKeys: string[] = [];
+  const oldValues: string[] = [];
+  const newValues: string[] = [];
+  const unreadable: string[] = [];
+  for (const stored of batch) {
+    const read = reader.read(stored);
+    if (read.keyIndex === 0) continue;
+    if (read.keyIndex < 0 || read.plaintext === undefined) {
+      unreadable.push(stored.key); // written since the first pass under a key we do not hold
+      continue;
+    }
+    rowKeys.push(stored.key);
+    oldValues.push(stored.value);
+    newValues.push(encryptSecret(read.plaintext, keys.current));
+  }
+  if (unreadable.length > 0) {
+    throw new UnreadableSecretsError([{ column, count: unreadable.length, examples: unreadable.slice(0, 5) }], 'write');
+  }
+  return { rowKeys, oldValues, newValues };
+}
+
+async function auditReencryption(client: pg.ClientBase, keys: KeyRing, result: ReencryptResult): Promise<void> {
   await writeAuditEvent(client, {
     action: 'crypto.secrets.reencrypted',
     target: 'encryption_key',
@@ -129,9 +152,9 @@ export async function reencryptSecrets(
       old_keys_given: keys.old.length,
       values: result.values,
       reencrypted: result.reencrypted,
-      skipped_concurrent: skippedConcurrent,
+      skipped_concurrent: result.skippedConcurrent,
       tables: Object.fromEntries(
-        outcomes.map((o) => [
+        result.columns.map((o) => [
           o.column.table,
           { values: o.values, under_old_key: o.underOldKey, reencrypted: o.reencrypted },
         ]),
@@ -140,7 +163,6 @@ export async function reencryptSecrets(
       source: 'cli',
     },
   });
-  return result;
 }
 
 /** One statement, so one transaction: either the whole batch moves or none of it. */

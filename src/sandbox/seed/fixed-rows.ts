@@ -131,7 +131,8 @@ export async function insertWebhooks(
   });
   await client.query(
     `INSERT INTO webhooks (tenant_id, url, secret_enc, events, created_at)
-     SELECT t, u, s, e::text[], c FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::timestamptz[]) AS x(t, u, s, e, c)`,
+     SELECT t, u, s, e::text[], c
+     FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::timestamptz[]) AS x(t, u, s, e, c)`,
     [
       rows.map((r) => r.tenantId),
       rows.map((r) => r.url),
@@ -156,7 +157,8 @@ export interface SpecialAuditEvent {
 export async function insertAuditEvents(client: ClientBase, events: readonly SpecialAuditEvent[]): Promise<void> {
   for (const e of events) {
     await client.query(
-      `INSERT INTO audit_log (tenant_id, action, target, actor_user_id, actor_email, ip, user_agent, created_at, metadata)
+      `INSERT INTO audit_log
+         (tenant_id, action, target, actor_user_id, actor_email, ip, user_agent, created_at, metadata)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
       [
         e.tenantId,

@@ -19,6 +19,7 @@ import {
   insertSigningKeys,
   insertTenants,
   insertWebhooks,
+  type SeededTenant,
   type SpecialAuditEvent,
 } from './fixed-rows.js';
 import { bulkPasswordHashes, hashObexalPassword } from './password-hashes.js';
@@ -57,6 +58,7 @@ export interface SeedSummary {
 
 const BASE32 = /^[A-Z2-7]{16,}=*$/;
 
+/** Refuses a drill account it cannot seed, then registers its secrets with the redaction layer. */
 function checkDrill(drill: DrillAccountSeed): void {
   if (!drill.password) throw new UsageError('the drill account needs a password', 'pass drill.password to seed()');
   if (!BASE32.test(drill.totpSecret)) {
@@ -65,6 +67,27 @@ function checkDrill(drill: DrillAccountSeed): void {
       'make one with generateTotpSecret()',
     );
   }
+  addSecret(drill.password);
+  addSecret(drill.totpSecret);
+}
+
+async function seedDrillAccount(
+  client: ClientBase,
+  tenants: SeededTenant[],
+  options: SeedOptions,
+  passwordHash: string,
+): Promise<{ drillTenant: SeededTenant; email: string; drillUser: Awaited<ReturnType<typeof insertDrillAccount>> }> {
+  const drillTenant = tenants.find((t) => t.slug === DRILL_TENANT.slug);
+  if (!drillTenant) throw new Error('drill tenant missing after insert');
+  const email = options.drill.email ?? DEFAULT_DRILL_EMAIL;
+  const drillUser = await insertDrillAccount(client, {
+    tenantId: drillTenant.id,
+    email,
+    passwordHash,
+    totpSecret: options.drill.totpSecret,
+    encryptionKey: options.encryptionKey,
+  });
+  return { drillTenant, email, drillUser };
 }
 
 async function checkEmptySchema(client: ClientBase): Promise<void> {
@@ -84,11 +107,62 @@ async function checkEmptySchema(client: ClientBase): Promise<void> {
   }
 }
 
+type SigningKey = Awaited<ReturnType<typeof newSigningKey>>;
+
+/** The audit events the fixed rows imply: the drill account's creation and the last signing key rotation. */
+function specialAuditEvents(
+  drill: { tenantId: string; email: string; user: Awaited<ReturnType<typeof insertDrillAccount>> },
+  activeKey: SigningKey,
+  retiredKey: SigningKey,
+  times: ReturnType<typeof SIGNING_KEY_TIMES>,
+): SpecialAuditEvent[] {
+  return [
+    {
+      tenantId: drill.tenantId,
+      action: 'user.created',
+      target: `user:${drill.user.userId}`,
+      actorUserId: null,
+      actorEmail: null,
+      createdAt: drill.user.createdAt,
+      metadata: { request_id: 'req_seed_drill_account', source: 'admin_console', email: drill.email },
+    },
+    {
+      tenantId: null,
+      action: 'oauth.signing_key.rotated',
+      target: `signing_key:${activeKey.kid}`,
+      actorUserId: null,
+      actorEmail: null,
+      createdAt: times.rotatedAt,
+      metadata: {
+        request_id: 'req_seed_key_rotation',
+        new_kid: activeKey.kid,
+        retired_kid: retiredKey.kid,
+        grace_hours: 24 * 90,
+      },
+    },
+  ];
+}
+
+/** The special events, then generated ones up to `total`, spread over the audit window. */
+async function seedAuditLog(
+  client: ClientBase,
+  specials: SpecialAuditEvent[],
+  total: number,
+  progress: NonNullable<SeedOptions['onProgress']>,
+): Promise<void> {
+  await insertAuditEvents(client, specials);
+  const now = new Date();
+  await insertBulkAuditLog(client, {
+    count: total - specials.length,
+    from: new Date(now.getTime() - AUDIT_WINDOW_DAYS * 86_400_000),
+    to: now,
+    onChunk: (done) => progress('audit_log', done + specials.length, total),
+  });
+}
+
 export async function seed(client: ClientBase, options: SeedOptions): Promise<SeedSummary> {
   const started = Date.now();
   checkDrill(options.drill);
-  addSecret(options.drill.password);
-  addSecret(options.drill.totpSecret);
   const size = resolveSeedSize(options.size);
   const key = options.encryptionKey;
   const progress = options.onProgress ?? (() => undefined);
@@ -106,16 +180,7 @@ export async function seed(client: ClientBase, options: SeedOptions): Promise<Se
   await client.query('SET synchronous_commit TO off');
   try {
     const tenants = await insertTenants(client);
-    const drillTenant = tenants.find((t) => t.slug === DRILL_TENANT.slug);
-    if (!drillTenant) throw new Error('drill tenant missing after insert');
-    const email = options.drill.email ?? DEFAULT_DRILL_EMAIL;
-    const drillUser = await insertDrillAccount(client, {
-      tenantId: drillTenant.id,
-      email,
-      passwordHash: drillHash,
-      totpSecret: options.drill.totpSecret,
-      encryptionKey: key,
-    });
+    const { drillTenant, email, drillUser } = await seedDrillAccount(client, tenants, options, drillHash);
     await insertSigningKeys(client, activeKey, retiredKey, times);
     await insertWebhooks(client, tenants, key);
     progress('prepare', 1, 1);
@@ -130,39 +195,13 @@ export async function seed(client: ClientBase, options: SeedOptions): Promise<Se
       onChunk: (done) => progress('users', done + 1, size.users),
     });
 
-    const specials: SpecialAuditEvent[] = [
-      {
-        tenantId: drillTenant.id,
-        action: 'user.created',
-        target: `user:${drillUser.userId}`,
-        actorUserId: null,
-        actorEmail: null,
-        createdAt: drillUser.createdAt,
-        metadata: { request_id: 'req_seed_drill_account', source: 'admin_console', email },
-      },
-      {
-        tenantId: null,
-        action: 'oauth.signing_key.rotated',
-        target: `signing_key:${activeKey.kid}`,
-        actorUserId: null,
-        actorEmail: null,
-        createdAt: times.rotatedAt,
-        metadata: {
-          request_id: 'req_seed_key_rotation',
-          new_kid: activeKey.kid,
-          retired_kid: retiredKey.kid,
-          grace_hours: 24 * 90,
-        },
-      },
-    ].slice(0, size.auditEvents);
-    await insertAuditEvents(client, specials);
-    const now = new Date();
-    await insertBulkAuditLog(client, {
-      count: size.auditEvents - specials.length,
-      from: new Date(now.getTime() - AUDIT_WINDOW_DAYS * 86_400_000),
-      to: now,
-      onChunk: (done) => progress('audit_log', done + specials.length, size.auditEvents),
-    });
+    const specials = specialAuditEvents(
+      { tenantId: drillTenant.id, email, user: drillUser },
+      activeKey,
+      retiredKey,
+      times,
+    );
+    await seedAuditLog(client, specials.slice(0, size.auditEvents), size.auditEvents, progress);
 
     progress('analyze', 0, 1);
     await client.query('ANALYZE');

@@ -113,25 +113,17 @@ export const postMfa: Handler = async (req, res, context) => {
     ...request,
   };
 
-  let codeOk = false;
-  let reason = 'invalid_code';
+  let failure: string | undefined;
   try {
-    const secretEnc = await totpSecretOf(context.pool, challenge.userId);
-    if (secretEnc === undefined) {
-      reason = 'not_enrolled';
-    } else {
-      const step = matchTotpStep(decryptSecret(secretEnc, context.keys.all).plaintext, code);
-      if (step !== undefined) {
-        codeOk = await claimTotpStep(context.pool, challenge.userId, step);
-        if (!codeOk) reason = 'code_reused';
-      }
-    }
+    failure = await totpFailure(context, challenge.userId, code);
   } catch (error) {
-    context.challenges.failed(mfaToken, { ...challenge, attemptsLeft: challenge.attemptsLeft + 1 }); // not the user's fault
+    // not the user's fault: the attempt is given back
+    context.challenges.failed(mfaToken, { ...challenge, attemptsLeft: challenge.attemptsLeft + 1 });
     throw error;
   }
 
-  if (!codeOk) {
+  if (failure !== undefined) {
+    const reason = failure;
     const attemptsLeft = context.challenges.failed(mfaToken, challenge);
     await writeAuditEvent(context.pool, {
       action: 'auth.mfa.failed',
@@ -156,6 +148,15 @@ export const postMfa: Handler = async (req, res, context) => {
   });
   await answerWithSession(res, context, challenge.userId, session.token);
 };
+
+/** Why the code is refused (`not_enrolled`, `invalid_code`, `code_reused`), or undefined when it is accepted. */
+async function totpFailure(context: ServiceContext, userId: string, code: string): Promise<string | undefined> {
+  const secretEnc = await totpSecretOf(context.pool, userId);
+  if (secretEnc === undefined) return 'not_enrolled';
+  const step = matchTotpStep(decryptSecret(secretEnc, context.keys.all).plaintext, code);
+  if (step === undefined) return 'invalid_code';
+  return (await claimTotpStep(context.pool, userId, step)) ? undefined : 'code_reused';
+}
 
 async function answerWithSession(
   res: ServerResponse,

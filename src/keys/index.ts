@@ -1,2 +1,0 @@
-export * from './secret-value.js';
-export * from './fingerprint.js';

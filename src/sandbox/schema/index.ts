@@ -1,3 +1,0 @@
-export * from './migrations.js';
-export * from './migrate.js';
-export * from './encrypted-columns.js';
