@@ -16,7 +16,7 @@ export interface BenchOptions {
 
 /** One database the tool's operations run against: its URL and where its backups go. */
 export interface SizeTarget {
-  label: 'size' | 'tenth';
+  label: 'size' | 'tenth' | 'small';
   database: string;
   url: string;
   backupDir: string;
@@ -42,6 +42,8 @@ export const CASES = [
   'encryption',
   'reencrypt',
   'tenth',
+  'small',
+  'startup',
   'pgbackrest',
 ] as const;
 

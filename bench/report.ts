@@ -44,6 +44,18 @@ export function renderTable(result: BenchResult): string {
       rss(o.tool, o.id.startsWith('pgbackrest') ? 'root' : 'node'),
     ]);
   }
+  if (!('notMeasured' in result.startup)) {
+    for (const s of result.startup) {
+      const cpu = s.cpuSeconds === undefined ? '' : `, CPU ${s.cpuSeconds.toFixed(2)} s`;
+      rows.push([
+        `start-up: ${s.command.replace('obexal-runbook ', '')}`,
+        '-',
+        `${s.seconds.toFixed(2)} s${cpu}`,
+        '-',
+        '',
+      ]);
+    }
+  }
   if (!('notMeasured' in result.drill))
     rows.push([
       `drill RTO (${result.options.sizeMb} MB)`,

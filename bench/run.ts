@@ -17,8 +17,9 @@ import { pgBackRestMissing } from './cases/pgbackrest-stanza.js';
 import { measureToolPitr, type ToolPitrOutcome } from './cases/pitr-tool.js';
 import { measureReencrypt } from './cases/reencrypt.js';
 import { measurePlainRestore, measureToolRestore } from './cases/restore.js';
+import { measureStartup } from './cases/startup.js';
 import { wants, type BenchContext, type SizeTarget } from './context.js';
-import { buildDatabases, TENTH_DATABASE, type BenchDatabases } from './databases.js';
+import { buildDatabases, SMALL_MB, TENTH_DATABASE, type BenchDatabases } from './databases.js';
 import { describeMachine, loadAverages } from './machine.js';
 import { killActiveRuns } from './measure.js';
 import { parseOptions, USAGE } from './options.js';
@@ -26,7 +27,7 @@ import { renderTable, writeResult } from './report.js';
 import { round } from './stats.js';
 import { isSamples, judgeTargets } from './targets.js';
 import { prepareTool } from './tool.js';
-import type { BenchResult, Measured, MemoryRow, OperationResult, Samples } from './types.js';
+import type { BenchResult, Measured, MemoryRow, OperationResult } from './types.js';
 
 const say = (line: string) => process.stdout.write(`${redact(line)}\n`);
 /** Set on SIGINT/SIGTERM: the signal handler then owns the cleanup and the exit code. */
@@ -64,6 +65,43 @@ function memoryRow(operationName: string, atSize: Measured | undefined, atTenth:
   return row;
 }
 
+/** The 20 MB database's backup and restore, against pg_dump and pg_restore, for the fixed costs. */
+async function runSmall(ctx: BenchContext, result: BenchResult): Promise<void> {
+  const small = ctx.dbs.small;
+  if (!small) {
+    ctx.say(`\nsmall case: the main database is already ${ctx.options.sizeMb} MB, its lines are the small ones`);
+    return;
+  }
+  const dir = join(ctx.dbs.stack.dir, 'backups-small');
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const target: SizeTarget = {
+    label: 'small',
+    database: small.name,
+    url: small.url,
+    backupDir: dir,
+    s3Prefix: 'obexal-small/',
+  };
+  ctx.say(`\nbackup and restore at ${SMALL_MB} MB (fixed costs)`);
+  const backup = await measureBackup(ctx, target, true);
+  const label = `${SMALL_MB} MB`;
+  result.operations.push(
+    operation(
+      'backup-small',
+      `backup (${label})`,
+      'pg_dump -Fc',
+      backup.baseline ?? skipped,
+      'obexal-runbook backup',
+      backup.tool,
+    ),
+  );
+  if (!backup.plainFile) return;
+  const single = await measurePlainRestore(ctx, backup.plainFile, 1);
+  const tool = await measureToolRestore(ctx, target, backup.toolDump?.name);
+  result.operations.push(
+    operation('restore-small', `restore (${label})`, 'pg_restore (1 job)', single, 'obexal-runbook restore', tool),
+  );
+}
+
 async function sizeTargets(dbs: BenchDatabases): Promise<{ size: SizeTarget; tenth: SizeTarget }> {
   const tenthDir = join(dbs.stack.dir, 'backups-tenth');
   await mkdir(tenthDir, { recursive: true, mode: 0o700 });
@@ -90,6 +128,10 @@ const skipped: Measured = { notMeasured: 'case not selected (--only)' };
 async function runCases(ctx: BenchContext, result: BenchResult): Promise<void> {
   const { size, tenth } = await sizeTargets(ctx.dbs);
   const sizeMb = ctx.options.sizeMb;
+  if (wants(ctx, 'startup')) {
+    say('\nstart-up (fixed cost)');
+    result.startup = await measureStartup(ctx);
+  }
   let backup: BackupOutcome | undefined;
   if (wants(ctx, 'backup') || wants(ctx, 'restore') || wants(ctx, 'drill')) {
     say(`\nbackup at ${sizeMb} MB`);
@@ -187,6 +229,7 @@ async function runCases(ctx: BenchContext, result: BenchResult): Promise<void> {
     }
     tenthDrill = await measureDrill(ctx, tenth);
   }
+  if (wants(ctx, 'small')) await runSmall(ctx, result);
   result.memory = [
     memoryRow('backup', backup?.tool, tenthBackup?.tool),
     memoryRow('restore', restoreTool, tenthRestore),
@@ -245,7 +288,6 @@ async function runPeer(ctx: BenchContext, result: BenchResult, size: SizeTarget)
   }
   const { lines, dump, restore, ...about } = peer;
   result.pgbackrest = about;
-  const sizeMb = ctx.options.sizeMb;
   for (const line of lines) {
     result.operations.push(
       operation(
@@ -280,7 +322,8 @@ async function main(): Promise<number> {
   const startedAt = new Date().toISOString();
   say(`obexal-runbook benchmark: ${options.sizeMb} MB, ${options.repetitions} repetition(s), medians reported`);
   const tool = await prepareTool(options.build, say, options.toolNodeOptions);
-  const dbs = await buildDatabases(options.sizeMb, say, !options.only || options.only.has('reencrypt'));
+  const wanted = (name: string) => !options.only || options.only.has(name);
+  const dbs = await buildDatabases(options.sizeMb, say, wanted('reencrypt'), wanted('small'));
   // One removal of the stack, whether main's `finally` or the signal handler asks first.
   let stackStopped: Promise<void> | undefined;
   const stopStack = () => (stackStopped ??= dbs.stack.stop());
@@ -313,8 +356,9 @@ async function main(): Promise<number> {
         ...(tool.idleRssDistBytes !== undefined ? { idleRssDistBytes: tool.idleRssDistBytes } : {}),
         ...(tool.nodeOptions ? { nodeOptions: tool.nodeOptions } : {}),
       },
-      databases: [dbs.main, dbs.tenth].map(({ url: _url, ...info }) => info),
+      databases: [dbs.main, dbs.tenth, ...(dbs.small ? [dbs.small] : [])].map(({ url: _url, ...info }) => info),
       operations: [],
+      startup: { notMeasured: 'case not selected' },
       compression: { notMeasured: 'case not selected' },
       encryption: { notMeasured: 'case not selected' },
       reencrypt: { notMeasured: 'case not selected' },

@@ -30,6 +30,15 @@ export interface OperationResult {
   ratio?: number;
 }
 
+/** The fixed cost of one command: medians of wall and CPU (user + system) seconds. */
+export interface StartupResult {
+  command: string;
+  seconds: number;
+  samples: number[];
+  cpuSeconds?: number;
+  cpuSamples?: number[];
+}
+
 export interface CompressionResult {
   level: number;
   seconds: number;
@@ -83,6 +92,7 @@ export interface BenchResult {
   };
   databases: DatabaseInfo[];
   operations: OperationResult[];
+  startup: StartupResult[] | { notMeasured: string };
   compression: CompressionResult[] | { notMeasured: string };
   encryption: Record<string, number> | { notMeasured: string };
   reencrypt:
