@@ -37,6 +37,7 @@ export interface BenchContext {
 export const CASES = [
   'backup',
   'compression',
+  'formats',
   'restore',
   'drill',
   'encryption',

@@ -107,6 +107,20 @@ export function renderTable(result: BenchResult): string {
     }
     parts.push(table(c));
   }
+  if (Array.isArray(result.formats)) {
+    const first = result.formats[0];
+    const f = [['dump format (one age file)', 'time', 'size', 'vs first time', 'vs first size']];
+    for (const x of result.formats) {
+      f.push([
+        x.label,
+        `${x.seconds.toFixed(2)} s`,
+        `${(x.bytes / 1e6).toFixed(1)} MB`,
+        first ? (x.seconds / first.seconds).toFixed(2) : '-',
+        first ? (x.bytes / first.bytes).toFixed(3) : '-',
+      ]);
+    }
+    parts.push(table(f));
+  }
   if (!('notMeasured' in result.drill)) {
     parts.push(
       table([['drill step', 'seconds'], ...Object.entries(result.drill.steps).map(([k, v]) => [k, v.toFixed(2)])]),

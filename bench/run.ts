@@ -10,6 +10,7 @@ import { redact } from '../src/core/redact.js';
 import { findProgram } from '../src/pg/programs.js';
 import { measureBackup, type BackupOutcome } from './cases/backup.js';
 import { measureCompression } from './cases/compression.js';
+import { measureFormats } from './cases/formats.js';
 import { measureDrill, type DrillOutcome } from './cases/drill.js';
 import { measureEncryption } from './cases/encryption.js';
 import { isPeerMeasured, measurePgBackRest } from './cases/pgbackrest.js';
@@ -150,6 +151,10 @@ async function runCases(ctx: BenchContext, result: BenchResult): Promise<void> {
   if (wants(ctx, 'compression')) {
     say('\ncompression levels');
     result.compression = await measureCompression(ctx);
+  }
+  if (wants(ctx, 'formats')) {
+    say('\ndump formats (custom against directory + tar, through age)');
+    result.formats = await measureFormats(ctx);
   }
   let restoreTool: Measured = skipped;
   if (wants(ctx, 'restore') && backup?.plainFile) {
@@ -360,6 +365,7 @@ async function main(): Promise<number> {
       operations: [],
       startup: { notMeasured: 'case not selected' },
       compression: { notMeasured: 'case not selected' },
+      formats: { notMeasured: 'case not selected' },
       encryption: { notMeasured: 'case not selected' },
       reencrypt: { notMeasured: 'case not selected' },
       drill: { notMeasured: 'case not selected' },

@@ -39,6 +39,15 @@ export interface StartupResult {
   cpuSamples?: number[];
 }
 
+/** One dump format (issue 14's choice of format): median time and size of the one encrypted file. */
+export interface FormatResult {
+  id: string;
+  label: string;
+  seconds: number;
+  samples: number[];
+  bytes: number;
+}
+
 export interface CompressionResult {
   level: number;
   seconds: number;
@@ -94,6 +103,7 @@ export interface BenchResult {
   operations: OperationResult[];
   startup: StartupResult[] | { notMeasured: string };
   compression: CompressionResult[] | { notMeasured: string };
+  formats: FormatResult[] | { notMeasured: string };
   encryption: Record<string, number> | { notMeasured: string };
   reencrypt:
     | { secrets: number; seconds: number; samples: number[]; secretsPerSecond: number; toolSeconds?: number }
