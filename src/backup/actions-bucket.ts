@@ -21,6 +21,12 @@ function backupDirOf(params: DirParams, settings: Pick<Settings, 'require'>): st
 }
 
 /** The bucket settings, or undefined when no bucket is configured. */
+/** "BACKUP_DIR's path and the bucket", as the retention steps describe themselves. */
+function whereDescribed(dir: string | undefined, settings: Pick<Settings, 'get'>): string {
+  const local = dir ?? settings.get('BACKUP_DIR') ?? 'BACKUP_DIR';
+  return `${local}${settings.get('S3_BUCKET') ? ' and the bucket' : ''}`;
+}
+
 function bucketOf(settings: Settings): S3Settings | undefined {
   return settings.get('S3_BUCKET') ? s3SettingsFromSettings(settings) : undefined;
 }
@@ -153,9 +159,7 @@ export const retentionPlanAction = defineAction({
   readOnly: true,
   rerunOnResume: true,
   params: dirParams,
-  describe: (p, ctx) =>
-    `report retention ` +
-    `of ${p.dir ?? ctx.settings.get('BACKUP_DIR') ?? 'BACKUP_DIR'}${ctx.settings.get('S3_BUCKET') ? ' and the bucket' : ''}`,
+  describe: (p, ctx) => `report retention of ${whereDescribed(p.dir, ctx.settings)}`,
   async run(params, ctx) {
     const { surveyLines, gdprParagraph, surveyErasureWindow } = await import('./retention-run.js');
     const { activeHold } = await import('./hold.js');
@@ -240,7 +244,7 @@ export const retentionApplyAction = defineAction({
   params: dirParams,
   describe: (p, ctx) =>
     `prune backups older than ${ctx.settings.get('RETENTION_DAYS') ?? '14'} days ` +
-    `in ${p.dir ?? ctx.settings.get('BACKUP_DIR') ?? 'BACKUP_DIR'}${ctx.settings.get('S3_BUCKET') ? ' and the bucket' : ''}`,
+    `in ${whereDescribed(p.dir, ctx.settings)}`,
   async run(params, ctx) {
     const backupDir = backupDirOf(params, ctx.settings);
     const { withMaintenanceLock } = await import('./maintenance-lock.js');

@@ -60,11 +60,14 @@ export async function runBackupPreflight(params: PreflightParams, ctx: ActionCon
   const previous = await previousDumpBytes(dir.path, source.systemIdentifier, source.database);
   const estimate = estimateDumpBytes(sizes.databaseBytes, config.compression, previous);
   if (dir.freeBytes < estimate) {
+    const basis =
+      previous !== undefined
+        ? 'the last dump of this database plus 25%'
+        : `database of ${formatBytes(sizes.databaseBytes)}`;
     throw new StepFailedError(
       `not enough free space for the dump in ${dir.path}: ${formatBytes(dir.freeBytes)} free, ` +
         `about ${formatBytes(estimate)} needed ` +
-        (`(${previous !== undefined ? 'the last dump of this database plus 25%' : `database of ${formatBytes(sizes.databaseBytes)}`}): ` +
-          `nothing was written`),
+        `(${basis}): nothing was written`,
       'free space on that disk (retention prunes old dumps after a successful backup), or point ' +
         'BACKUP_DIR at a larger disk',
     );
