@@ -17,7 +17,7 @@ import { isPeerMeasured, measurePgBackRest } from './cases/pgbackrest.js';
 import { pgBackRestMissing } from './cases/pgbackrest-stanza.js';
 import { measureToolPitr, type ToolPitrOutcome } from './cases/pitr-tool.js';
 import { measureReencrypt } from './cases/reencrypt.js';
-import { measurePlainRestore, measureToolRestore } from './cases/restore.js';
+import { measureRestores } from './cases/restore.js';
 import { measureStartup } from './cases/startup.js';
 import { wants, type BenchContext, type SizeTarget } from './context.js';
 import { buildDatabases, SMALL_MB, TENTH_DATABASE, type BenchDatabases } from './databases.js';
@@ -28,7 +28,7 @@ import { renderTable, writeResult } from './report.js';
 import { round } from './stats.js';
 import { isSamples, judgeTargets } from './targets.js';
 import { prepareTool } from './tool.js';
-import type { BenchResult, Measured, MemoryRow, OperationResult } from './types.js';
+import type { BenchResult, Measured, MemoryRow, OperationResult, Samples } from './types.js';
 
 const say = (line: string) => process.stdout.write(`${redact(line)}\n`);
 /** Set on SIGINT/SIGTERM: the signal handler then owns the cleanup and the exit code. */
@@ -96,10 +96,9 @@ async function runSmall(ctx: BenchContext, result: BenchResult): Promise<void> {
     ),
   );
   if (!backup.plainFile) return;
-  const single = await measurePlainRestore(ctx, backup.plainFile, 1);
-  const tool = await measureToolRestore(ctx, target, backup.toolDump?.name);
+  const { plain, tool } = await measureRestores(ctx, target, backup.plainFile, backup.toolDump?.name, [1]);
   result.operations.push(
-    operation('restore-small', `restore (${label})`, 'pg_restore (1 job)', single, 'obexal-runbook restore', tool),
+    operation('restore-small', `restore (${label})`, 'pg_restore (1 job)', plain[0]!, 'obexal-runbook restore', tool),
   );
 }
 
@@ -159,11 +158,11 @@ async function runCases(ctx: BenchContext, result: BenchResult): Promise<void> {
   let restoreTool: Measured = skipped;
   if (wants(ctx, 'restore') && backup?.plainFile) {
     say(`\nrestore at ${sizeMb} MB`);
-    const single = await measurePlainRestore(ctx, backup.plainFile, 1);
     // As many jobs as the tool's restore takes for a large archive (src/restore/pg-restore-run.ts: up to 4).
     const jobs = Math.max(2, Math.min(4, availableParallelism()));
-    const parallel = await measurePlainRestore(ctx, backup.plainFile, jobs);
-    restoreTool = await measureToolRestore(ctx, size, backup.toolDump?.name);
+    const restores = await measureRestores(ctx, size, backup.plainFile, backup.toolDump?.name, [1, jobs]);
+    const [single, parallel] = restores.plain as [Samples, Samples];
+    restoreTool = restores.tool;
     result.operations.push(
       operation(
         'restore',
@@ -219,8 +218,9 @@ async function runCases(ctx: BenchContext, result: BenchResult): Promise<void> {
       ),
     );
     if (tenthBackup.plainFile) {
-      const single = await measurePlainRestore(ctx, tenthBackup.plainFile, 1);
-      tenthRestore = await measureToolRestore(ctx, tenth, tenthBackup.toolDump?.name);
+      const restores = await measureRestores(ctx, tenth, tenthBackup.plainFile, tenthBackup.toolDump?.name, [1]);
+      const single = restores.plain[0]!;
+      tenthRestore = restores.tool;
       result.operations.push(
         operation(
           'restore-tenth',
