@@ -233,6 +233,64 @@ export interface PruneResult {
   notes: string[];
 }
 
+async function pruneLocal(
+  survey: RetentionSurvey,
+  target: RetentionTarget,
+  output: (line: string) => void,
+  result: PruneResult,
+): Promise<void> {
+  const local = prunable(survey.localPlan);
+  for (const decision of local.backups) {
+    for (const name of decision.names) {
+      await removeOurs(target.backupDir, name);
+      result.local.push(name);
+      output(`pruned local ${name}`);
+    }
+    result.bytes += decision.size;
+  }
+  for (const partial of local.partials) {
+    await removeOurs(target.backupDir, partial.name);
+    result.local.push(partial.name);
+    output(`removed stale local ${partial.name}`);
+  }
+}
+
+async function pruneBucket(
+  plan: LocationPlan,
+  s3: S3Context,
+  survey: RetentionSurvey,
+  target: RetentionTarget,
+  output: (line: string) => void,
+  result: PruneResult,
+): Promise<void> {
+  const { deleteObjects } = await import('../s3/objects.js');
+  const bucket = prunable(plan);
+  let markersOnly = false;
+  for (const decision of bucket.backups) {
+    const names = decision.names.filter((name) => classifyName(name).kind !== 'foreign');
+    const deleted = await deleteObjects(s3, names, {
+      signal: target.signal,
+      ...(survey.versioning ? { versioning: survey.versioning } : {}),
+    });
+    markersOnly ||= deleted.versioned;
+    for (const name of names) {
+      result.bucket.push(name);
+      output(`pruned bucket ${name}${deleted.versioned ? ' (delete marker)' : ''}`);
+    }
+  }
+  const partialNames = bucket.partials.map((p) => p.name);
+  if (partialNames.length > 0) {
+    await deleteObjects(s3, partialNames, { signal: target.signal });
+    result.bucket.push(...partialNames);
+  }
+  if (markersOnly) {
+    result.notes.push(
+      'the bucket is versioned: the deletes only added delete markers; the data stays until a ' +
+        'lifecycle rule expires noncurrent versions',
+    );
+  }
+}
+
 /** Prunes what the survey decided. Call under the maintenance lock, right after the survey. */
 export async function pruneSurvey(
   survey: RetentionSurvey,
@@ -253,48 +311,8 @@ export async function pruneSurvey(
       survey.bucketError,
     );
   }
-  const local = prunable(survey.localPlan);
-  for (const decision of local.backups) {
-    for (const name of decision.names) {
-      await removeOurs(target.backupDir, name);
-      result.local.push(name);
-      output(`pruned local ${name}`);
-    }
-    result.bytes += decision.size;
-  }
-  for (const partial of local.partials) {
-    await removeOurs(target.backupDir, partial.name);
-    result.local.push(partial.name);
-    output(`removed stale local ${partial.name}`);
-  }
-  if (survey.bucketPlan && target.s3) {
-    const { deleteObjects } = await import('../s3/objects.js');
-    const bucket = prunable(survey.bucketPlan);
-    let markersOnly = false;
-    for (const decision of bucket.backups) {
-      const names = decision.names.filter((name) => classifyName(name).kind !== 'foreign');
-      const deleted = await deleteObjects(target.s3, names, {
-        signal: target.signal,
-        ...(survey.versioning ? { versioning: survey.versioning } : {}),
-      });
-      markersOnly ||= deleted.versioned;
-      for (const name of names) {
-        result.bucket.push(name);
-        output(`pruned bucket ${name}${deleted.versioned ? ' (delete marker)' : ''}`);
-      }
-    }
-    const partialNames = bucket.partials.map((p) => p.name);
-    if (partialNames.length > 0) {
-      await deleteObjects(target.s3, partialNames, { signal: target.signal });
-      result.bucket.push(...partialNames);
-    }
-    if (markersOnly) {
-      result.notes.push(
-        'the bucket is versioned: the deletes only added delete markers; the data stays until a ' +
-          'lifecycle rule expires noncurrent versions',
-      );
-    }
-  }
+  await pruneLocal(survey, target, output, result);
+  if (survey.bucketPlan && target.s3) await pruneBucket(survey.bucketPlan, target.s3, survey, target, output, result);
   return result;
 }
 
