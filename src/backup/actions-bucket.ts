@@ -9,6 +9,8 @@ import type { Settings } from '../core/settings.js';
 import type { ActionContext, AnyAction } from '../engine/action.js';
 import { defineAction } from '../engine/action.js';
 import { s3SettingsFromSettings, type S3Settings } from '../s3/settings.js';
+import type { ErasureWindow, LocationPlan } from './retention.js';
+import type { RetentionSurvey } from './retention-run.js';
 
 const dirParams = z.object({ dir: z.string().min(1).optional() }).strict();
 type DirParams = z.infer<typeof dirParams>;
@@ -152,6 +154,47 @@ async function survey(params: DirParams, ctx: ActionContext) {
   return { target, result: await surveyRetention(target) };
 }
 
+/** The retention report kept in the run's record: every backup in each place, the erasure window, the GDPR text. */
+function retentionReport(result: RetentionSurvey, window: ErasureWindow, gdpr: string) {
+  const listed = (plan: LocationPlan) =>
+    plan.backups.map((d) => ({
+      names: d.names,
+      bytes: d.size,
+      takenAt: d.takenAt.toISOString(),
+      reason: d.reason ?? null,
+      pinUntil: d.pinUntil?.toISOString() ?? null,
+      eras: d.eras,
+      verified: d.verified,
+      verdict: d.verdict,
+      keepUntil: d.keepUntil?.toISOString() ?? null,
+    }));
+  return {
+    local: {
+      where: result.local.where,
+      backups: listed(result.localPlan),
+      bytes: result.localPlan.backups.reduce((n, d) => n + d.size, 0),
+    },
+    bucket: result.bucketPlan
+      ? {
+          where: result.bucketPlan.where,
+          backups: listed(result.bucketPlan),
+          bytes: result.bucketPlan.backups.reduce((n, d) => n + d.size, 0),
+          versioning: result.versioning?.status ?? null,
+          lifecycle: result.lifecycle?.status ?? null,
+          objectLock: result.objectLock?.status ?? null,
+        }
+      : null,
+    erasure: {
+      from: window.from.toISOString(),
+      until: window.until?.toISOString() ?? null,
+      windowUntil: window.windowUntil.toISOString(),
+      pinnedUntil: window.pinnedUntil?.toISOString() ?? null,
+      bucketNotes: window.bucketNotes,
+    },
+    gdpr,
+  };
+}
+
 export const retentionPlanAction = defineAction({
   name: 'retention.plan',
   description:
@@ -169,44 +212,7 @@ export const retentionPlanAction = defineAction({
     const local = prunable(result.localPlan);
     const bucket = result.bucketPlan ? prunable(result.bucketPlan) : undefined;
     const hold = activeHold(result.hold);
-    const listed = (plan: typeof result.localPlan) =>
-      plan.backups.map((d) => ({
-        names: d.names,
-        bytes: d.size,
-        takenAt: d.takenAt.toISOString(),
-        reason: d.reason ?? null,
-        pinUntil: d.pinUntil?.toISOString() ?? null,
-        eras: d.eras,
-        verified: d.verified,
-        verdict: d.verdict,
-        keepUntil: d.keepUntil?.toISOString() ?? null,
-      }));
-    const window = surveyErasureWindow(result);
-    const report = {
-      local: {
-        where: result.local.where,
-        backups: listed(result.localPlan),
-        bytes: result.localPlan.backups.reduce((n, d) => n + d.size, 0),
-      },
-      bucket: result.bucketPlan
-        ? {
-            where: result.bucketPlan.where,
-            backups: listed(result.bucketPlan),
-            bytes: result.bucketPlan.backups.reduce((n, d) => n + d.size, 0),
-            versioning: result.versioning?.status ?? null,
-            lifecycle: result.lifecycle?.status ?? null,
-            objectLock: result.objectLock?.status ?? null,
-          }
-        : null,
-      erasure: {
-        from: window.from.toISOString(),
-        until: window.until?.toISOString() ?? null,
-        windowUntil: window.windowUntil.toISOString(),
-        pinnedUntil: window.pinnedUntil?.toISOString() ?? null,
-        bucketNotes: window.bucketNotes,
-      },
-      gdpr: gdprParagraph(result).join('\n'),
-    };
+    const report = retentionReport(result, surveyErasureWindow(result), gdprParagraph(result).join('\n'));
     const data = {
       held: hold ?? null,
       local: {
