@@ -16,7 +16,7 @@ export interface BenchOptions {
 
 /** One database the tool's operations run against: its URL and where its backups go. */
 export interface SizeTarget {
-  label: 'size' | 'tenth';
+  label: 'size' | 'tenth' | 'small';
   database: string;
   url: string;
   backupDir: string;
@@ -37,11 +37,14 @@ export interface BenchContext {
 export const CASES = [
   'backup',
   'compression',
+  'formats',
   'restore',
   'drill',
   'encryption',
   'reencrypt',
   'tenth',
+  'small',
+  'startup',
   'pgbackrest',
 ] as const;
 

@@ -23,6 +23,9 @@ import type { DatabaseInfo } from './types.js';
 
 export const TENTH_DATABASE = 'obexal_tenth';
 export const SECRETS_DATABASE = 'bench_secrets';
+export const SMALL_DATABASE = 'obexal_small';
+/** Issue 14's small case: most Obexal installations are databases of this size, where fixed costs dominate. */
+export const SMALL_MB = 20;
 /** The seed gives a TOTP secret to 30% of users: 340,000 users give about 102,000 secrets. */
 const SECRETS_USERS = 340_000;
 
@@ -31,6 +34,8 @@ export interface BenchDatabases {
   workDir: string;
   main: DatabaseInfo & { url: string };
   tenth: DatabaseInfo & { url: string };
+  /** The 20 MB database, when the main one is larger (else the main one is the small case). */
+  small?: DatabaseInfo & { url: string };
   secrets?: { url: string; keyA: string; keyB: string; values: number; seedSeconds: number };
 }
 
@@ -59,10 +64,20 @@ async function seedDatabase(stack: PracticeStack, name: string, key: string, siz
   return round((performance.now() - started) / 1000, 1);
 }
 
+async function seedSmall(stack: PracticeStack, say: (line: string) => void): Promise<BenchDatabases['small']> {
+  const seconds = await seedDatabase(stack, SMALL_DATABASE, stack.env.ENCRYPTION_KEY!, { targetMb: SMALL_MB });
+  const url = stack.cluster.url(SMALL_DATABASE);
+  const small = { name: SMALL_DATABASE, targetMb: SMALL_MB, seedSeconds: seconds, url };
+  const info = { ...small, ...(await databaseBytes(url, SMALL_DATABASE)) };
+  say(`  ${SMALL_DATABASE}: ${round(info.bytes / 1e6, 0)} MB seeded in ${seconds} s`);
+  return info;
+}
+
 export async function buildDatabases(
   sizeMb: number,
   say: (line: string) => void,
   withSecrets: boolean,
+  withSmall = false,
 ): Promise<BenchDatabases> {
   let seedStarted = 0;
   let seedSeconds = 0;
@@ -118,7 +133,8 @@ export async function buildDatabases(
       secrets = { url, keyA, keyB, values, seedSeconds: seconds };
       say(`  ${SECRETS_DATABASE}: ${values} encrypted values seeded in ${seconds} s`);
     }
-    return { stack, workDir, main, tenth, secrets };
+    const small = withSmall && sizeMb > SMALL_MB ? await seedSmall(stack, say) : undefined;
+    return { stack, workDir, main, tenth, secrets, ...(small ? { small } : {}) };
   } catch (error) {
     await stack.stop();
     throw error;

@@ -44,6 +44,18 @@ export function renderTable(result: BenchResult): string {
       rss(o.tool, o.id.startsWith('pgbackrest') ? 'root' : 'node'),
     ]);
   }
+  if (!('notMeasured' in result.startup)) {
+    for (const s of result.startup) {
+      const cpu = s.cpuSeconds === undefined ? '' : `, CPU ${s.cpuSeconds.toFixed(2)} s`;
+      rows.push([
+        `start-up: ${s.command.replace('obexal-runbook ', '')}`,
+        '-',
+        `${s.seconds.toFixed(2)} s${cpu}`,
+        '-',
+        '',
+      ]);
+    }
+  }
   if (!('notMeasured' in result.drill))
     rows.push([
       `drill RTO (${result.options.sizeMb} MB)`,
@@ -94,6 +106,20 @@ export function renderTable(result: BenchResult): string {
       ]);
     }
     parts.push(table(c));
+  }
+  if (Array.isArray(result.formats)) {
+    const first = result.formats[0];
+    const f = [['dump format (one age file)', 'time', 'size', 'vs first time', 'vs first size']];
+    for (const x of result.formats) {
+      f.push([
+        x.label,
+        `${x.seconds.toFixed(2)} s`,
+        `${(x.bytes / 1e6).toFixed(1)} MB`,
+        first ? (x.seconds / first.seconds).toFixed(2) : '-',
+        first ? (x.bytes / first.bytes).toFixed(3) : '-',
+      ]);
+    }
+    parts.push(table(f));
   }
   if (!('notMeasured' in result.drill)) {
     parts.push(

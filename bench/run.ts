@@ -10,15 +10,17 @@ import { redact } from '../src/core/redact.js';
 import { findProgram } from '../src/pg/programs.js';
 import { measureBackup, type BackupOutcome } from './cases/backup.js';
 import { measureCompression } from './cases/compression.js';
+import { measureFormats } from './cases/formats.js';
 import { measureDrill, type DrillOutcome } from './cases/drill.js';
 import { measureEncryption } from './cases/encryption.js';
 import { isPeerMeasured, measurePgBackRest } from './cases/pgbackrest.js';
 import { pgBackRestMissing } from './cases/pgbackrest-stanza.js';
 import { measureToolPitr, type ToolPitrOutcome } from './cases/pitr-tool.js';
 import { measureReencrypt } from './cases/reencrypt.js';
-import { measurePlainRestore, measureToolRestore } from './cases/restore.js';
+import { measureRestores } from './cases/restore.js';
+import { measureStartup } from './cases/startup.js';
 import { wants, type BenchContext, type SizeTarget } from './context.js';
-import { buildDatabases, TENTH_DATABASE, type BenchDatabases } from './databases.js';
+import { buildDatabases, SMALL_MB, TENTH_DATABASE, type BenchDatabases } from './databases.js';
 import { describeMachine, loadAverages } from './machine.js';
 import { killActiveRuns } from './measure.js';
 import { parseOptions, USAGE } from './options.js';
@@ -64,6 +66,42 @@ function memoryRow(operationName: string, atSize: Measured | undefined, atTenth:
   return row;
 }
 
+/** The 20 MB database's backup and restore, against pg_dump and pg_restore, for the fixed costs. */
+async function runSmall(ctx: BenchContext, result: BenchResult): Promise<void> {
+  const small = ctx.dbs.small;
+  if (!small) {
+    ctx.say(`\nsmall case: the main database is already ${ctx.options.sizeMb} MB, its lines are the small ones`);
+    return;
+  }
+  const dir = join(ctx.dbs.stack.dir, 'backups-small');
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const target: SizeTarget = {
+    label: 'small',
+    database: small.name,
+    url: small.url,
+    backupDir: dir,
+    s3Prefix: 'obexal-small/',
+  };
+  ctx.say(`\nbackup and restore at ${SMALL_MB} MB (fixed costs)`);
+  const backup = await measureBackup(ctx, target, true);
+  const label = `${SMALL_MB} MB`;
+  result.operations.push(
+    operation(
+      'backup-small',
+      `backup (${label})`,
+      'pg_dump -Fc',
+      backup.baseline ?? skipped,
+      'obexal-runbook backup',
+      backup.tool,
+    ),
+  );
+  if (!backup.plainFile) return;
+  const { plain, tool } = await measureRestores(ctx, target, backup.plainFile, backup.toolDump?.name, [1]);
+  result.operations.push(
+    operation('restore-small', `restore (${label})`, 'pg_restore (1 job)', plain[0]!, 'obexal-runbook restore', tool),
+  );
+}
+
 async function sizeTargets(dbs: BenchDatabases): Promise<{ size: SizeTarget; tenth: SizeTarget }> {
   const tenthDir = join(dbs.stack.dir, 'backups-tenth');
   await mkdir(tenthDir, { recursive: true, mode: 0o700 });
@@ -90,6 +128,10 @@ const skipped: Measured = { notMeasured: 'case not selected (--only)' };
 async function runCases(ctx: BenchContext, result: BenchResult): Promise<void> {
   const { size, tenth } = await sizeTargets(ctx.dbs);
   const sizeMb = ctx.options.sizeMb;
+  if (wants(ctx, 'startup')) {
+    say('\nstart-up (fixed cost)');
+    result.startup = await measureStartup(ctx);
+  }
   let backup: BackupOutcome | undefined;
   if (wants(ctx, 'backup') || wants(ctx, 'restore') || wants(ctx, 'drill')) {
     say(`\nbackup at ${sizeMb} MB`);
@@ -109,14 +151,18 @@ async function runCases(ctx: BenchContext, result: BenchResult): Promise<void> {
     say('\ncompression levels');
     result.compression = await measureCompression(ctx);
   }
+  if (wants(ctx, 'formats')) {
+    say('\ndump formats (custom against directory + tar, through age)');
+    result.formats = await measureFormats(ctx);
+  }
   let restoreTool: Measured = skipped;
   if (wants(ctx, 'restore') && backup?.plainFile) {
     say(`\nrestore at ${sizeMb} MB`);
-    const single = await measurePlainRestore(ctx, backup.plainFile, 1);
     // As many jobs as the tool's restore takes for a large archive (src/restore/pg-restore-run.ts: up to 4).
     const jobs = Math.max(2, Math.min(4, availableParallelism()));
-    const parallel = await measurePlainRestore(ctx, backup.plainFile, jobs);
-    restoreTool = await measureToolRestore(ctx, size, backup.toolDump?.name);
+    const restores = await measureRestores(ctx, size, backup.plainFile, backup.toolDump?.name, [1, jobs]);
+    const [single, parallel] = restores.plain as [Samples, Samples];
+    restoreTool = restores.tool;
     result.operations.push(
       operation(
         'restore',
@@ -172,8 +218,9 @@ async function runCases(ctx: BenchContext, result: BenchResult): Promise<void> {
       ),
     );
     if (tenthBackup.plainFile) {
-      const single = await measurePlainRestore(ctx, tenthBackup.plainFile, 1);
-      tenthRestore = await measureToolRestore(ctx, tenth, tenthBackup.toolDump?.name);
+      const restores = await measureRestores(ctx, tenth, tenthBackup.plainFile, tenthBackup.toolDump?.name, [1]);
+      const single = restores.plain[0]!;
+      tenthRestore = restores.tool;
       result.operations.push(
         operation(
           'restore-tenth',
@@ -187,6 +234,7 @@ async function runCases(ctx: BenchContext, result: BenchResult): Promise<void> {
     }
     tenthDrill = await measureDrill(ctx, tenth);
   }
+  if (wants(ctx, 'small')) await runSmall(ctx, result);
   result.memory = [
     memoryRow('backup', backup?.tool, tenthBackup?.tool),
     memoryRow('restore', restoreTool, tenthRestore),
@@ -245,7 +293,6 @@ async function runPeer(ctx: BenchContext, result: BenchResult, size: SizeTarget)
   }
   const { lines, dump, restore, ...about } = peer;
   result.pgbackrest = about;
-  const sizeMb = ctx.options.sizeMb;
   for (const line of lines) {
     result.operations.push(
       operation(
@@ -280,7 +327,8 @@ async function main(): Promise<number> {
   const startedAt = new Date().toISOString();
   say(`obexal-runbook benchmark: ${options.sizeMb} MB, ${options.repetitions} repetition(s), medians reported`);
   const tool = await prepareTool(options.build, say, options.toolNodeOptions);
-  const dbs = await buildDatabases(options.sizeMb, say, !options.only || options.only.has('reencrypt'));
+  const wanted = (name: string) => !options.only || options.only.has(name);
+  const dbs = await buildDatabases(options.sizeMb, say, wanted('reencrypt'), wanted('small'));
   // One removal of the stack, whether main's `finally` or the signal handler asks first.
   let stackStopped: Promise<void> | undefined;
   const stopStack = () => (stackStopped ??= dbs.stack.stop());
@@ -313,9 +361,11 @@ async function main(): Promise<number> {
         ...(tool.idleRssDistBytes !== undefined ? { idleRssDistBytes: tool.idleRssDistBytes } : {}),
         ...(tool.nodeOptions ? { nodeOptions: tool.nodeOptions } : {}),
       },
-      databases: [dbs.main, dbs.tenth].map(({ url: _url, ...info }) => info),
+      databases: [dbs.main, dbs.tenth, ...(dbs.small ? [dbs.small] : [])].map(({ url: _url, ...info }) => info),
       operations: [],
+      startup: { notMeasured: 'case not selected' },
       compression: { notMeasured: 'case not selected' },
+      formats: { notMeasured: 'case not selected' },
       encryption: { notMeasured: 'case not selected' },
       reencrypt: { notMeasured: 'case not selected' },
       drill: { notMeasured: 'case not selected' },

@@ -117,10 +117,37 @@ function reencryptTarget(result: BenchResult): TargetResult {
   };
 }
 
+/** Issue 14: on a 20 MB database, the whole backup within 3× pg_dump and the whole restore within 3× pg_restore. */
+function smallTarget(result: BenchResult): TargetResult {
+  const name = 'small database';
+  const target = '20 MB: backup ≤ 3 × pg_dump -Fc, restore ≤ 3 × single-job pg_restore';
+  const ids = result.options.sizeMb <= 20 ? ['backup', 'restore'] : ['backup-small', 'restore-small'];
+  const rows = ids.map((id) => op(result, id));
+  if (rows.some((row) => row?.ratio === undefined)) return notMeasured(name, target, 'no 20 MB figures');
+  const [backup, restore] = rows.map((row) => row!.ratio!);
+  return {
+    name,
+    target,
+    figure: `backup ${backup!.toFixed(2)}, restore ${restore!.toFixed(2)}`,
+    met: backup! <= 3 && restore! <= 3,
+  };
+}
+
+function startupTarget(result: BenchResult): TargetResult {
+  const name = 'start-up';
+  const target = '`obexal-runbook --help` < 0.3 s of CPU';
+  if ('notMeasured' in result.startup) return notMeasured(name, target, result.startup.notMeasured);
+  const help = result.startup.find((s) => s.command.endsWith('--help'));
+  if (help?.cpuSeconds === undefined) return notMeasured(name, target, 'no CPU time (/usr/bin/time missing)');
+  return { name, target, figure: `${help.cpuSeconds.toFixed(2)} s CPU`, met: help.cpuSeconds < 0.3 };
+}
+
 export function judgeTargets(result: BenchResult): TargetResult[] {
   return [
     backupTarget(result),
     restoreTarget(result),
+    smallTarget(result),
+    startupTarget(result),
     encryptionTarget(result),
     ...memoryTargets(result),
     reencryptTarget(result),

@@ -30,6 +30,24 @@ export interface OperationResult {
   ratio?: number;
 }
 
+/** The fixed cost of one command: medians of wall and CPU (user + system) seconds. */
+export interface StartupResult {
+  command: string;
+  seconds: number;
+  samples: number[];
+  cpuSeconds?: number;
+  cpuSamples?: number[];
+}
+
+/** One dump format (issue 14's choice of format): median time and size of the one encrypted file. */
+export interface FormatResult {
+  id: string;
+  label: string;
+  seconds: number;
+  samples: number[];
+  bytes: number;
+}
+
 export interface CompressionResult {
   level: number;
   seconds: number;
@@ -83,7 +101,9 @@ export interface BenchResult {
   };
   databases: DatabaseInfo[];
   operations: OperationResult[];
+  startup: StartupResult[] | { notMeasured: string };
   compression: CompressionResult[] | { notMeasured: string };
+  formats: FormatResult[] | { notMeasured: string };
   encryption: Record<string, number> | { notMeasured: string };
   reencrypt:
     | { secrets: number; seconds: number; samples: number[]; secretsPerSecond: number; toolSeconds?: number }

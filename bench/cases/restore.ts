@@ -15,15 +15,11 @@ import { createEmptyDatabase, plainRestore } from './plain-commands.js';
 const PLAIN_PREFIX = 'bench_plain_';
 const TOOL_PREFIX = 'bench_target_';
 
-export async function measurePlainRestore(ctx: BenchContext, file: string, jobs: number): Promise<Samples> {
-  const runs: MeasuredRun[] = [];
-  for (let i = 1; i <= ctx.options.repetitions; i++) {
-    const run = await plainRestore(ctx, file, `${PLAIN_PREFIX}j${jobs}`, jobs);
-    runs.push(run);
-    ctx.say(`  pg_restore${jobs > 1 ? ` -j ${jobs}` : ''} #${i}: ${run.seconds.toFixed(1)} s`);
-    await dropDatabasesLike(ctx.dbs.stack, PLAIN_PREFIX);
-  }
-  return summarize(runs);
+async function plainOnce(ctx: BenchContext, file: string, jobs: number, i: number): Promise<MeasuredRun> {
+  const run = await plainRestore(ctx, file, `${PLAIN_PREFIX}j${jobs}`, jobs);
+  ctx.say(`  pg_restore${jobs > 1 ? ` -j ${jobs}` : ''} #${i}: ${run.seconds.toFixed(1)} s`);
+  await dropDatabasesLike(ctx.dbs.stack, PLAIN_PREFIX);
+  return run;
 }
 
 /** Extra environment for the restore runs (set by the runner once it knows what the restore runbook reads). */
@@ -39,36 +35,62 @@ export function restoreEnv(ctx: BenchContext, target: SizeTarget, restoreUrl: st
   return env;
 }
 
-export async function measureToolRestore(
+async function toolOnce(
   ctx: BenchContext,
   target: SizeTarget,
+  dumpName: string,
+  i: number,
+): Promise<{ run: MeasuredRun; steps: Record<string, number> }> {
+  const url = await createEmptyDatabase(ctx, `${TOOL_PREFIX}${target.label}`);
+  const run = await runTool(
+    ctx.tool,
+    ['restore', `bucket:${dumpName}`, '--yes', '--json'],
+    restoreEnv(ctx, target, url),
+  );
+  await dropDatabasesLike(ctx.dbs.stack, TOOL_PREFIX);
+  assertSucceeded(run, 'obexal-runbook restore');
+  ctx.say(
+    `  obexal-runbook restore #${i}: ${run.seconds.toFixed(1)} s, tool RSS ${(run.memory.rootPeakBytes / 1e6).toFixed(0)} MB`,
+  );
+  return { run, steps: stepSeconds(parseEvents(run.stdout)) };
+}
+
+export interface RestoreOutcome {
+  /** One entry per element of `jobs`, in its order. */
+  plain: Samples[];
+  tool: Measured;
+}
+
+/**
+ * The plain restores (one per element of `jobs`) and the tool's restore, interleaved run by run like the backup
+ * lines, so that a change of load on the machine falls on every line alike.
+ */
+export async function measureRestores(
+  ctx: BenchContext,
+  target: SizeTarget,
+  plainFile: string,
   dumpName: string | undefined,
-): Promise<Measured> {
-  if (!dumpName) return { notMeasured: 'no dump from obexal-runbook backup to restore' };
-  const runs: MeasuredRun[] = [];
+  jobs: readonly number[],
+): Promise<RestoreOutcome> {
+  const plainRuns = jobs.map((): MeasuredRun[] => []);
+  const toolRuns: MeasuredRun[] = [];
   const steps: Record<string, number>[] = [];
-  const database = `${TOOL_PREFIX}${target.label}`;
-  try {
-    for (let i = 1; i <= ctx.options.repetitions; i++) {
-      const url = await createEmptyDatabase(ctx, database);
-      const run = await runTool(
-        ctx.tool,
-        ['restore', `bucket:${dumpName}`, '--yes', '--json'],
-        restoreEnv(ctx, target, url),
-      );
-      await dropDatabasesLike(ctx.dbs.stack, TOOL_PREFIX);
-      assertSucceeded(run, 'obexal-runbook restore');
-      runs.push(run);
-      steps.push(stepSeconds(parseEvents(run.stdout)));
-      ctx.say(
-        `  obexal-runbook restore #${i}: ${run.seconds.toFixed(1)} s, tool RSS ${(run.memory.rootPeakBytes / 1e6).toFixed(0)} MB`,
-      );
+  let toolProblem: string | undefined = dumpName ? undefined : 'no dump from obexal-runbook backup to restore';
+  for (let i = 1; i <= ctx.options.repetitions; i++) {
+    for (const [index, j] of jobs.entries()) plainRuns[index]!.push(await plainOnce(ctx, plainFile, j, i));
+    if (toolProblem !== undefined) continue;
+    try {
+      const { run, steps: runSteps } = await toolOnce(ctx, target, dumpName!, i);
+      toolRuns.push(run);
+      steps.push(runSteps);
+    } catch (error) {
+      const message = (error as Error).message;
+      ctx.errors.push(`restore (${target.label}): ${message}`);
+      ctx.say(`  obexal-runbook restore failed: ${message.split('\n')[0]}`);
+      toolProblem = `the restore runbook failed: ${message.split('\n')[0]}`;
     }
-  } catch (error) {
-    const message = (error as Error).message;
-    ctx.errors.push(`restore (${target.label}): ${message}`);
-    ctx.say(`  obexal-runbook restore failed: ${message.split('\n')[0]}`);
-    if (runs.length === 0) return { notMeasured: `the restore runbook failed: ${message.split('\n')[0]}` };
   }
-  return summarize(runs, { steps });
+  const tool: Measured =
+    toolRuns.length > 0 ? summarize(toolRuns, { steps }) : { notMeasured: toolProblem ?? 'not run' };
+  return { plain: plainRuns.map((runs) => summarize(runs)), tool };
 }

@@ -9,6 +9,8 @@ import type { Settings } from '../core/settings.js';
 import type { ActionContext, AnyAction } from '../engine/action.js';
 import { defineAction } from '../engine/action.js';
 import { s3SettingsFromSettings, type S3Settings } from '../s3/settings.js';
+import type { ErasureWindow, LocationPlan } from './retention.js';
+import type { RetentionSurvey } from './retention-run.js';
 
 const dirParams = z.object({ dir: z.string().min(1).optional() }).strict();
 type DirParams = z.infer<typeof dirParams>;
@@ -21,6 +23,12 @@ function backupDirOf(params: DirParams, settings: Pick<Settings, 'require'>): st
 }
 
 /** The bucket settings, or undefined when no bucket is configured. */
+/** "BACKUP_DIR's path and the bucket", as the retention steps describe themselves. */
+function whereDescribed(dir: string | undefined, settings: Pick<Settings, 'get'>): string {
+  const local = dir ?? settings.get('BACKUP_DIR') ?? 'BACKUP_DIR';
+  return `${local}${settings.get('S3_BUCKET') ? ' and the bucket' : ''}`;
+}
+
 function bucketOf(settings: Settings): S3Settings | undefined {
   return settings.get('S3_BUCKET') ? s3SettingsFromSettings(settings) : undefined;
 }
@@ -146,6 +154,47 @@ async function survey(params: DirParams, ctx: ActionContext) {
   return { target, result: await surveyRetention(target) };
 }
 
+/** The retention report kept in the run's record: every backup in each place, the erasure window, the GDPR text. */
+function retentionReport(result: RetentionSurvey, window: ErasureWindow, gdpr: string) {
+  const listed = (plan: LocationPlan) =>
+    plan.backups.map((d) => ({
+      names: d.names,
+      bytes: d.size,
+      takenAt: d.takenAt.toISOString(),
+      reason: d.reason ?? null,
+      pinUntil: d.pinUntil?.toISOString() ?? null,
+      eras: d.eras,
+      verified: d.verified,
+      verdict: d.verdict,
+      keepUntil: d.keepUntil?.toISOString() ?? null,
+    }));
+  return {
+    local: {
+      where: result.local.where,
+      backups: listed(result.localPlan),
+      bytes: result.localPlan.backups.reduce((n, d) => n + d.size, 0),
+    },
+    bucket: result.bucketPlan
+      ? {
+          where: result.bucketPlan.where,
+          backups: listed(result.bucketPlan),
+          bytes: result.bucketPlan.backups.reduce((n, d) => n + d.size, 0),
+          versioning: result.versioning?.status ?? null,
+          lifecycle: result.lifecycle?.status ?? null,
+          objectLock: result.objectLock?.status ?? null,
+        }
+      : null,
+    erasure: {
+      from: window.from.toISOString(),
+      until: window.until?.toISOString() ?? null,
+      windowUntil: window.windowUntil.toISOString(),
+      pinnedUntil: window.pinnedUntil?.toISOString() ?? null,
+      bucketNotes: window.bucketNotes,
+    },
+    gdpr,
+  };
+}
+
 export const retentionPlanAction = defineAction({
   name: 'retention.plan',
   description:
@@ -153,9 +202,7 @@ export const retentionPlanAction = defineAction({
   readOnly: true,
   rerunOnResume: true,
   params: dirParams,
-  describe: (p, ctx) =>
-    `report retention ` +
-    `of ${p.dir ?? ctx.settings.get('BACKUP_DIR') ?? 'BACKUP_DIR'}${ctx.settings.get('S3_BUCKET') ? ' and the bucket' : ''}`,
+  describe: (p, ctx) => `report retention of ${whereDescribed(p.dir, ctx.settings)}`,
   async run(params, ctx) {
     const { surveyLines, gdprParagraph, surveyErasureWindow } = await import('./retention-run.js');
     const { activeHold } = await import('./hold.js');
@@ -165,44 +212,7 @@ export const retentionPlanAction = defineAction({
     const local = prunable(result.localPlan);
     const bucket = result.bucketPlan ? prunable(result.bucketPlan) : undefined;
     const hold = activeHold(result.hold);
-    const listed = (plan: typeof result.localPlan) =>
-      plan.backups.map((d) => ({
-        names: d.names,
-        bytes: d.size,
-        takenAt: d.takenAt.toISOString(),
-        reason: d.reason ?? null,
-        pinUntil: d.pinUntil?.toISOString() ?? null,
-        eras: d.eras,
-        verified: d.verified,
-        verdict: d.verdict,
-        keepUntil: d.keepUntil?.toISOString() ?? null,
-      }));
-    const window = surveyErasureWindow(result);
-    const report = {
-      local: {
-        where: result.local.where,
-        backups: listed(result.localPlan),
-        bytes: result.localPlan.backups.reduce((n, d) => n + d.size, 0),
-      },
-      bucket: result.bucketPlan
-        ? {
-            where: result.bucketPlan.where,
-            backups: listed(result.bucketPlan),
-            bytes: result.bucketPlan.backups.reduce((n, d) => n + d.size, 0),
-            versioning: result.versioning?.status ?? null,
-            lifecycle: result.lifecycle?.status ?? null,
-            objectLock: result.objectLock?.status ?? null,
-          }
-        : null,
-      erasure: {
-        from: window.from.toISOString(),
-        until: window.until?.toISOString() ?? null,
-        windowUntil: window.windowUntil.toISOString(),
-        pinnedUntil: window.pinnedUntil?.toISOString() ?? null,
-        bucketNotes: window.bucketNotes,
-      },
-      gdpr: gdprParagraph(result).join('\n'),
-    };
+    const report = retentionReport(result, surveyErasureWindow(result), gdprParagraph(result).join('\n'));
     const data = {
       held: hold ?? null,
       local: {
@@ -240,7 +250,7 @@ export const retentionApplyAction = defineAction({
   params: dirParams,
   describe: (p, ctx) =>
     `prune backups older than ${ctx.settings.get('RETENTION_DAYS') ?? '14'} days ` +
-    `in ${p.dir ?? ctx.settings.get('BACKUP_DIR') ?? 'BACKUP_DIR'}${ctx.settings.get('S3_BUCKET') ? ' and the bucket' : ''}`,
+    `in ${whereDescribed(p.dir, ctx.settings)}`,
   async run(params, ctx) {
     const backupDir = backupDirOf(params, ctx.settings);
     const { withMaintenanceLock } = await import('./maintenance-lock.js');

@@ -125,12 +125,18 @@ export interface GroupInput {
   fallbackManifests?: Map<string, Manifest>;
 }
 
-/** Groups names into backups, partials and ignored names, and works out time, pin, source and verification. */
-export function groupInventory(input: GroupInput): Inventory {
-  const byStamp = new Map<string, { dumps: StoredFile[]; manifestFile?: StoredFile }>();
+type StampGroup = { dumps: StoredFile[]; manifestFile?: StoredFile };
+
+/** Files by the stamp in their names; partial files and names that are not ours apart. */
+function groupByStamp(files: readonly StoredFile[]): {
+  byStamp: Map<string, StampGroup>;
+  partials: StoredFile[];
+  ignored: string[];
+} {
+  const byStamp = new Map<string, StampGroup>();
   const partials: StoredFile[] = [];
   const ignored: string[] = [];
-  for (const file of input.files) {
+  for (const file of files) {
     const kind = classifyName(file.name);
     if (kind.kind === 'foreign') {
       ignored.push(file.name);
@@ -145,6 +151,12 @@ export function groupInventory(input: GroupInput): Inventory {
     else group.manifestFile = file;
     byStamp.set(kind.stamp, group);
   }
+  return { byStamp, partials, ignored };
+}
+
+/** Groups names into backups, partials and ignored names, and works out time, pin, source and verification. */
+export function groupInventory(input: GroupInput): Inventory {
+  const { byStamp, partials, ignored } = groupByStamp(input.files);
   const backups: StoredBackup[] = [];
   for (const [stamp, group] of byStamp) {
     const own = group.manifestFile ? input.manifests.get(group.manifestFile.name) : undefined;

@@ -23,10 +23,45 @@ export interface PreflightParams {
   pin?: string | undefined;
 }
 
-export async function runBackupPreflight(params: PreflightParams, ctx: ActionContext): Promise<ActionResult> {
-  const info = (text: string) => ctx.output(text, 'info');
-  const warn = (text: string) => ctx.output(text, 'warn');
+type SourceReading = {
+  source: Awaited<ReturnType<typeof readSourceInfo>>;
+  sizes: Awaited<ReturnType<typeof readSourceSizes>>;
+  wal: Awaited<ReturnType<typeof readWalArchiving>>;
+};
+type BackupDir = Awaited<ReturnType<typeof inspectBackupDir>>;
 
+async function readSource(target: ReturnType<typeof parseConnectionString>, signal: AbortSignal) {
+  const client = await connect(target, signal);
+  try {
+    const source = await readSourceInfo(client, target.label);
+    const sizes = await readSourceSizes(client);
+    const wal = await readWalArchiving(client);
+    return { source, sizes, wal } satisfies SourceReading;
+  } finally {
+    await client.end().catch(() => undefined); // the readings are done; a failing close changes nothing
+  }
+}
+
+/** The dump's estimated size; throws when BACKUP_DIR's disk cannot hold it. */
+async function checkRoom(dir: BackupDir, reading: SourceReading, compression: number): Promise<number> {
+  const { source, sizes } = reading;
+  const previous = await previousDumpBytes(dir.path, source.systemIdentifier, source.database);
+  const estimate = estimateDumpBytes(sizes.databaseBytes, compression, previous);
+  if (dir.freeBytes >= estimate) return estimate;
+  const basis =
+    previous !== undefined
+      ? 'the last dump of this database plus 25%'
+      : `database of ${formatBytes(sizes.databaseBytes)}`;
+  throw new StepFailedError(
+    `not enough free space for the dump in ${dir.path}: ${formatBytes(dir.freeBytes)} free, ` +
+      `about ${formatBytes(estimate)} needed ` +
+      `(${basis}): nothing was written`,
+    'free space on that disk (retention prunes old dumps after a successful backup), or point ' +
+      'BACKUP_DIR at a larger disk',
+  );
+}
+
+export async function runBackupPreflight(params: PreflightParams, ctx: ActionContext): Promise<ActionResult> {
   // Settings first: no I/O, and a usage error (exit 2) before anything else.
   const config = backupConfigFrom(ctx.settings);
   const pin = parsePin(params.pin);
@@ -39,84 +74,14 @@ export async function runBackupPreflight(params: PreflightParams, ctx: ActionCon
   );
   const recipients = config.encryption === 'age' ? await recipientsFrom(ctx.settings) : [];
   const dir = await inspectBackupDir(config.backupDir);
-
-  const client = await connect(target, ctx.signal);
-  let source, sizes, wal;
-  try {
-    source = await readSourceInfo(client, target.label);
-    sizes = await readSourceSizes(client);
-    wal = await readWalArchiving(client);
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-
+  const reading = await readSource(target, ctx.signal);
+  const { source, sizes, wal } = reading;
   const pgDump = await resolvePgDump(source.serverMajor, childEnvFor(target), ctx.signal);
-  const previous = await previousDumpBytes(dir.path, source.systemIdentifier, source.database);
-  const estimate = estimateDumpBytes(sizes.databaseBytes, config.compression, previous);
-  if (dir.freeBytes < estimate) {
-    throw new StepFailedError(
-      `not enough free space for the dump in ${dir.path}: ${formatBytes(dir.freeBytes)} free, ` +
-        `about ${formatBytes(estimate)} needed ` +
-        (`(${previous !== undefined ? 'the last dump of this database plus 25%' : `database of ${formatBytes(sizes.databaseBytes)}`}): ` +
-          `nothing was written`),
-      'free space on that disk (retention prunes old dumps after a successful backup), or point ' +
-        'BACKUP_DIR at a larger disk',
-    );
-  }
-
-  const tables = Object.keys(sizes.relationBytes).length;
-  info(
-    `source: ${source.target}, PostgreSQL ${source.serverVersion}, system ` +
-      `identifier ${source.systemIdentifier}, ${formatBytes(sizes.databaseBytes)} in ${tables} ` +
-      `table(s), ${source.encoding}`,
-  );
-  info(`pg_dump: ${pgDump.path} (${pgDump.version}), custom format, gzip level ${config.compression}`);
-  const name = dumpFileName(compactUtc(new Date()), config.encryption === 'age');
-  info(
-    `dump: ${dir.path}/${name.replace(/\d{8}T\d{6}Z/, '<UTC time>')}, ` +
-      `about ${formatBytes(estimate)}; ${formatBytes(dir.freeBytes)} ` +
-      `free${dir.exists ? '' : ' (the folder will be created 0700)'}`,
-  );
-  if (dir.freeBytes < estimate * 2)
-    warn(`free space in ${dir.path} is less than twice the estimated dump: the next backups may not fit`);
-  if (dir.mode !== undefined && dir.mode !== 0o700)
-    warn(`BACKUP_DIR ${dir.path} is mode ${dir.mode.toString(8).padStart(4, '0')}: it will be set to 0700`);
-  if (config.encryption === 'age')
-    info(`encryption: age, to ${recipients.length} recipient(s): ${recipients.join(', ')}`);
-  else warn('BACKUP_ENCRYPTION=none: this dump will NOT be encrypted at rest (only the file mode 0600 protects it)');
-  info(
-    `retention: ${config.retentionDays} ` +
-      `day(s)${pin ? `; this backup is pinned until ${pin.until} (${pin.duration})` : ''}; ` +
-      `reason: ${params.reason || 'scheduled'}`,
-  );
-  const bucket = ctx.settings.get('S3_BUCKET');
-  if (bucket) info(`off-site copy: bucket ${bucket} (checked by the bucket step)`);
-  else
-    warn(
-      'S3_BUCKET is not set: this backup will have NO off-site copy (set S3_BUCKET to replicate ' +
-        'dumps to the EU bucket)',
-    );
-  if (!wal.enabled) {
-    warn(
-      `WAL archiving is off on this server (archive_mode=${wal.archiveMode}): a daily dump loses up ` +
-        `to a day of data; ` +
-        'point-in-time recovery (WAL archiving, or the PITR of a managed PostgreSQL) is the reference protection',
-    );
-  }
-  const register = await readLocalRegister(dir.path).catch(() => undefined);
-  if (register)
-    info(
-      `key eras in force: ${
-        openEras(register)
-          .map((e) => e.label)
-          .join(', ') || 'none'
-      }`,
-    );
-  else
-    info(
-      `key-era register: no local copy yet (the bucket's is read next; if there is none, it is ` +
-        `created once: ENCRYPTION_KEY and an era label are needed that time)`,
-    );
+  const estimate = await checkRoom(dir, reading, config.compression);
+  const plan: PlanFacts = { config, pin, recipients, dir, reading, pgDump, estimate, reason: params.reason };
+  reportPlan(plan, ctx);
+  const bucket = reportOffsite(plan, ctx);
+  await reportRegister(dir.path, ctx);
 
   return {
     message:
@@ -148,4 +113,90 @@ export async function runBackupPreflight(params: PreflightParams, ctx: ActionCon
       },
     },
   };
+}
+
+interface PlanFacts {
+  config: ReturnType<typeof backupConfigFrom>;
+  pin: ReturnType<typeof parsePin>;
+  recipients: string[];
+  dir: BackupDir;
+  reading: SourceReading;
+  pgDump: Awaited<ReturnType<typeof resolvePgDump>>;
+  estimate: number;
+  reason: string | undefined;
+}
+
+/** What the backup will do: source, pg_dump, the dump's file and room, encryption, retention. */
+function reportPlan(plan: PlanFacts, ctx: ActionContext): void {
+  const info = (text: string) => ctx.output(text, 'info');
+  const warn = (text: string) => ctx.output(text, 'warn');
+  const { config, pin, recipients, dir, pgDump, estimate } = plan;
+  const { source, sizes } = plan.reading;
+  const tables = Object.keys(sizes.relationBytes).length;
+  info(
+    `source: ${source.target}, PostgreSQL ${source.serverVersion}, system ` +
+      `identifier ${source.systemIdentifier}, ${formatBytes(sizes.databaseBytes)} in ${tables} ` +
+      `table(s), ${source.encoding}`,
+  );
+  info(`pg_dump: ${pgDump.path} (${pgDump.version}), custom format, gzip level ${config.compression}`);
+  const name = dumpFileName(compactUtc(new Date()), config.encryption === 'age');
+  info(
+    `dump: ${dir.path}/${name.replace(/\d{8}T\d{6}Z/, '<UTC time>')}, ` +
+      `about ${formatBytes(estimate)}; ${formatBytes(dir.freeBytes)} ` +
+      `free${dir.exists ? '' : ' (the folder will be created 0700)'}`,
+  );
+  if (dir.freeBytes < estimate * 2)
+    warn(`free space in ${dir.path} is less than twice the estimated dump: the next backups may not fit`);
+  if (dir.mode !== undefined && dir.mode !== 0o700)
+    warn(`BACKUP_DIR ${dir.path} is mode ${dir.mode.toString(8).padStart(4, '0')}: it will be set to 0700`);
+  if (config.encryption === 'age')
+    info(`encryption: age, to ${recipients.length} recipient(s): ${recipients.join(', ')}`);
+  else warn('BACKUP_ENCRYPTION=none: this dump will NOT be encrypted at rest (only the file mode 0600 protects it)');
+  info(
+    `retention: ${config.retentionDays} ` +
+      `day(s)${pin ? `; this backup is pinned until ${pin.until} (${pin.duration})` : ''}; ` +
+      `reason: ${plan.reason || 'scheduled'}`,
+  );
+}
+
+/** The off-site copy and WAL archiving; returns S3_BUCKET. */
+function reportOffsite(plan: PlanFacts, ctx: ActionContext): string | undefined {
+  const { wal } = plan.reading;
+  const bucket = ctx.settings.get('S3_BUCKET');
+  if (bucket) ctx.output(`off-site copy: bucket ${bucket} (checked by the bucket step)`, 'info');
+  else
+    ctx.output(
+      'S3_BUCKET is not set: this backup will have NO off-site copy (set S3_BUCKET to replicate ' +
+        'dumps to the EU bucket)',
+      'warn',
+    );
+  if (!wal.enabled) {
+    ctx.output(
+      `WAL archiving is off on this server (archive_mode=${wal.archiveMode}): a daily dump loses up ` +
+        `to a day of data; ` +
+        'point-in-time recovery (WAL archiving, or the PITR of a managed PostgreSQL) is the reference protection',
+      'warn',
+    );
+  }
+  return bucket;
+}
+
+async function reportRegister(dir: string, ctx: ActionContext): Promise<void> {
+  // An unreadable local copy counts as absent: the bucket's register is read next.
+  const register = await readLocalRegister(dir).catch(() => undefined);
+  if (register)
+    ctx.output(
+      `key eras in force: ${
+        openEras(register)
+          .map((e) => e.label)
+          .join(', ') || 'none'
+      }`,
+      'info',
+    );
+  else
+    ctx.output(
+      `key-era register: no local copy yet (the bucket's is read next; if there is none, it is ` +
+        `created once: ENCRYPTION_KEY and an era label are needed that time)`,
+      'info',
+    );
 }

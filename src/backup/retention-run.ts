@@ -7,7 +7,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isAbortError, StepFailedError, messageOf } from '../core/errors.js';
 import type { S3Context } from '../s3/client.js';
-import type { LifecycleInfo, ObjectLockInfo, VersioningInfo } from '../s3/inspect.js';
+import type { LifecycleInfo, LifecycleRuleSummary, ObjectLockInfo, VersioningInfo } from '../s3/inspect.js';
 import { hostname } from 'node:os';
 import { bucketInventory, manifestsByStamp } from './bucket-inventory.js';
 import { activeHold, describeHold, readBucketHold, readLocalHold, type Hold, type HoldState } from './hold.js';
@@ -84,6 +84,21 @@ export async function surveyRetention(target: RetentionTarget): Promise<Retentio
   return survey;
 }
 
+/** "expire after 14d, noncurrent after 1d" for one lifecycle rule ('' when it expires nothing). */
+function ruleExpiry(rule: LifecycleRuleSummary): string {
+  const parts = [
+    rule.expirationDays !== undefined ? `expire after ${rule.expirationDays}d` : '',
+    rule.noncurrentExpirationDays !== undefined ? `noncurrent after ${rule.noncurrentExpirationDays}d` : '',
+  ];
+  return parts.filter(Boolean).join(', ');
+}
+
+/** The bucket's notes as sentences after the GDPR paragraph's text ('' when there are none). */
+function bucketSentences(notes: readonly string[]): string {
+  if (notes.length === 0) return '';
+  return ` ${notes.map((n) => `${n[0]?.toUpperCase()}${n.slice(1)}`).join('. ')}.`;
+}
+
 /** The report: holds, every backup with its verdict, and what deleting in this bucket means. */
 export function surveyLines(survey: RetentionSurvey, now: Date): string[] {
   const lines: string[] = [];
@@ -105,14 +120,12 @@ export function surveyLines(survey: RetentionSurvey, now: Date): string[] {
         : (survey.objectLock?.status ?? 'unknown');
     const rules = (survey.lifecycle?.rules ?? [])
       .filter((r) => r.enabled && r.appliesToPrefix)
-      .map(
-        (r) =>
-          `${r.id}: ${[r.expirationDays !== undefined ? `expire after ${r.expirationDays}d` : '', r.noncurrentExpirationDays !== undefined ? `noncurrent after ${r.noncurrentExpirationDays}d` : ''].filter(Boolean).join(', ') || 'no expiry'}`,
-      );
-    lines.push(
-      `bucket configuration: versioning ${behaviour.versioning}; Object Lock ${lock}; ` +
-        `lifecycle ${survey.lifecycle?.status === 'rules' ? rules.join('; ') || 'rules, none on our prefix' : (survey.lifecycle?.status ?? 'unknown')}`,
-    );
+      .map((r) => `${r.id}: ${ruleExpiry(r) || 'no expiry'}`);
+    const lifecycle =
+      survey.lifecycle?.status === 'rules'
+        ? rules.join('; ') || 'rules, none on our prefix'
+        : (survey.lifecycle?.status ?? 'unknown');
+    lines.push(`bucket configuration: versioning ${behaviour.versioning}; Object Lock ${lock}; lifecycle ${lifecycle}`);
     if (behaviour.versioning === 'enabled' || behaviour.versioning === 'suspended')
       lines.push(
         'the bucket is versioned: a prune there only adds delete markers; the data stays as ' +
@@ -150,12 +163,13 @@ export function nextPruneLines(survey: RetentionSurvey): string[] {
     if (!plan) continue;
     const gone = prunable(plan);
     const bytes = gone.backups.reduce((sum, d) => sum + d.size, 0);
+    const stale = gone.partials.length > 0 ? `, ${gone.partials.length} stale partial file(s)` : '';
     const next = plan.backups
       .filter((d) => d.verdict === 'keep' && d.keepUntil)
       .sort((a, b) => (a.keepUntil as Date).getTime() - (b.keepUntil as Date).getTime())[0];
     lines.push(
       `next prune, ${plan.location}: ${gone.backups.length} of ${plan.backups.length} ` +
-        `backup(s), ${formatBytes(bytes)}${gone.partials.length > 0 ? `, ${gone.partials.length} stale partial file(s)` : ''}` +
+        `backup(s), ${formatBytes(bytes)}${stale}` +
         `${next ? `; after that, ${next.names[0] ?? next.stamp} on ${(next.keepUntil as Date).toISOString()}` : ''}`,
     );
   }
@@ -198,7 +212,7 @@ export function gdprParagraph(survey: RetentionSurvey): string[] {
     `Personal data erased from Obexal today (${day(window.from)}) can remain in its database ` +
       `backups ${how}: every backup is kept ${survey.policy.retentionDays} days ` +
       `(RETENTION_DAYS)${pins}; the prune runs with the daily backup job (add up to a day).` +
-      `${window.bucketNotes.length > 0 ? ` ${window.bucketNotes.map((n) => `${n[0]?.toUpperCase()}${n.slice(1)}`).join('. ')}.` : ''}`,
+      bucketSentences(window.bucketNotes),
     `Where: ${places.join(', and ')}.`,
     `Encrypted how: ${age} of the ${all.length} backup(s) kept (${copies.length} copies) are ` +
       `encrypted with age (X25519 recipients, ChaCha20-Poly1305) to ${recipients.size} recipient ` +
@@ -217,6 +231,64 @@ export interface PruneResult {
   bucket: string[];
   bytes: number;
   notes: string[];
+}
+
+async function pruneLocal(
+  survey: RetentionSurvey,
+  target: RetentionTarget,
+  output: (line: string) => void,
+  result: PruneResult,
+): Promise<void> {
+  const local = prunable(survey.localPlan);
+  for (const decision of local.backups) {
+    for (const name of decision.names) {
+      await removeOurs(target.backupDir, name);
+      result.local.push(name);
+      output(`pruned local ${name}`);
+    }
+    result.bytes += decision.size;
+  }
+  for (const partial of local.partials) {
+    await removeOurs(target.backupDir, partial.name);
+    result.local.push(partial.name);
+    output(`removed stale local ${partial.name}`);
+  }
+}
+
+async function pruneBucket(
+  plan: LocationPlan,
+  s3: S3Context,
+  survey: RetentionSurvey,
+  target: RetentionTarget,
+  output: (line: string) => void,
+  result: PruneResult,
+): Promise<void> {
+  const { deleteObjects } = await import('../s3/objects.js');
+  const bucket = prunable(plan);
+  let markersOnly = false;
+  for (const decision of bucket.backups) {
+    const names = decision.names.filter((name) => classifyName(name).kind !== 'foreign');
+    const deleted = await deleteObjects(s3, names, {
+      signal: target.signal,
+      ...(survey.versioning ? { versioning: survey.versioning } : {}),
+    });
+    markersOnly ||= deleted.versioned;
+    for (const name of names) {
+      result.bucket.push(name);
+      output(`pruned bucket ${name}${deleted.versioned ? ' (delete marker)' : ''}`);
+    }
+  }
+  const partialNames = bucket.partials.map((p) => p.name);
+  if (partialNames.length > 0) {
+    await deleteObjects(s3, partialNames, { signal: target.signal });
+    result.bucket.push(...partialNames);
+  }
+  if (markersOnly) {
+    result.notes.push(
+      'the bucket is versioned: the deletes only added delete markers; the data stays until a ' +
+        'lifecycle rule expires noncurrent versions',
+    );
+  }
 }
 
 /** Prunes what the survey decided. Call under the maintenance lock, right after the survey. */
@@ -239,48 +311,8 @@ export async function pruneSurvey(
       survey.bucketError,
     );
   }
-  const local = prunable(survey.localPlan);
-  for (const decision of local.backups) {
-    for (const name of decision.names) {
-      await removeOurs(target.backupDir, name);
-      result.local.push(name);
-      output(`pruned local ${name}`);
-    }
-    result.bytes += decision.size;
-  }
-  for (const partial of local.partials) {
-    await removeOurs(target.backupDir, partial.name);
-    result.local.push(partial.name);
-    output(`removed stale local ${partial.name}`);
-  }
-  if (survey.bucketPlan && target.s3) {
-    const { deleteObjects } = await import('../s3/objects.js');
-    const bucket = prunable(survey.bucketPlan);
-    let markersOnly = false;
-    for (const decision of bucket.backups) {
-      const names = decision.names.filter((name) => classifyName(name).kind !== 'foreign');
-      const deleted = await deleteObjects(target.s3, names, {
-        signal: target.signal,
-        ...(survey.versioning ? { versioning: survey.versioning } : {}),
-      });
-      markersOnly ||= deleted.versioned;
-      for (const name of names) {
-        result.bucket.push(name);
-        output(`pruned bucket ${name}${deleted.versioned ? ' (delete marker)' : ''}`);
-      }
-    }
-    const partialNames = bucket.partials.map((p) => p.name);
-    if (partialNames.length > 0) {
-      await deleteObjects(target.s3, partialNames, { signal: target.signal });
-      result.bucket.push(...partialNames);
-    }
-    if (markersOnly) {
-      result.notes.push(
-        'the bucket is versioned: the deletes only added delete markers; the data stays until a ' +
-          'lifecycle rule expires noncurrent versions',
-      );
-    }
-  }
+  await pruneLocal(survey, target, output, result);
+  if (survey.bucketPlan && target.s3) await pruneBucket(survey.bucketPlan, target.s3, survey, target, output, result);
   return result;
 }
 

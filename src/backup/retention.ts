@@ -97,6 +97,31 @@ function namesOf(backup: StoredBackup): string[] {
   return names;
 }
 
+/** A partial file is pruned once older than the grace a running dump may need; kept while a run may write it. */
+function partialDecision(
+  location: LocationPlan['location'],
+  file: Inventory['partials'][number],
+  now: number,
+  policy: RetentionPolicy,
+): PartialDecision {
+  const age = file.modifiedAt ? now - file.modifiedAt.getTime() : Number.POSITIVE_INFINITY;
+  return age > policy.partialGraceMs
+    ? {
+        location,
+        name: file.name,
+        verdict: 'prune',
+        why:
+          `stale partial file (${file.modifiedAt ? `${formatAge(age)} old` : 'age unknown'}): an ` +
+          `interrupted run left it`,
+      }
+    : {
+        location,
+        name: file.name,
+        verdict: 'keep',
+        why: `partial file ${formatAge(age)} old: a run may still be writing it`,
+      };
+}
+
 export function planLocation(inventory: Inventory, policy: RetentionPolicy): LocationPlan {
   if (!Number.isSafeInteger(policy.retentionDays) || policy.retentionDays < 1) {
     throw new UsageError(
@@ -147,24 +172,7 @@ export function planLocation(inventory: Inventory, policy: RetentionPolicy): Loc
     }
     return decision;
   });
-  const partials: PartialDecision[] = inventory.partials.map((file) => {
-    const age = file.modifiedAt ? now - file.modifiedAt.getTime() : Number.POSITIVE_INFINITY;
-    return age > policy.partialGraceMs
-      ? {
-          location: inventory.location,
-          name: file.name,
-          verdict: 'prune',
-          why:
-            `stale partial file (${file.modifiedAt ? `${formatAge(age)} old` : 'age unknown'}): an ` +
-            `interrupted run left it`,
-        }
-      : {
-          location: inventory.location,
-          name: file.name,
-          verdict: 'keep',
-          why: `partial file ${formatAge(age)} old: a run may still be writing it`,
-        };
-  });
+  const partials = inventory.partials.map((file) => partialDecision(inventory.location, file, now, policy));
   return { location: inventory.location, where: inventory.where, backups, partials, ignored: inventory.ignored };
 }
 

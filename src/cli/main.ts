@@ -5,19 +5,14 @@
 import { exitCodeOf, messageOf, RunbookError, UsageError } from '../core/errors.js';
 import { sweepPrivateDirs } from '../core/private-dir.js';
 import { redact } from '../core/redact.js';
-import { loadRunbookFile } from '../engine/load-runbook.js';
 import { parseCommandLine, USAGE } from './args.js';
 import { checkCommandOptions, commandHelp, runbookAlias, runbookHelp } from './command-options.js';
-import { configCommand } from './commands/config.js';
-import { recordsCommand } from './commands/records.js';
-import { runsCommand } from './commands/runs.js';
-import { validateCommand } from './commands/validate.js';
-import { loadInvocation } from './environment.js';
 import { guardOutputStreams, isClosed, onStreamClosed, writeErrLine, writeOutLine } from './output-streams.js';
-import { runbookFileFor, runRunbookCommand } from './run-command.js';
 import { TOOL_VERSION } from './version.js';
 
 type Output = { text: string; exitCode: number };
+
+// Every command's modules are imported when it is dispatched, so `--help` or `status` loads only what it uses.
 
 async function dispatch(argv: string[]): Promise<number> {
   const cli = parseCommandLine(argv);
@@ -34,28 +29,30 @@ async function dispatch(argv: string[]): Promise<number> {
     const { practiceCommand } = await import('./commands/practice.js');
     return practiceCommand(rest, cli);
   }
-  const invocation = loadInvocation(process.env);
+  const invocation = (await import('./environment.js')).loadInvocation(process.env);
   switch (command) {
     case undefined: {
       const { menuCommand } = await import('./commands/menu.js');
       return menuCommand(cli, invocation);
     }
     case 'config':
-      return print(configCommand(invocation, rest, { json: cli.json }));
+      return print((await import('./commands/config.js')).configCommand(invocation, rest, { json: cli.json }));
     case 'validate':
       if (!rest[0]) throw new UsageError('usage: obexal-runbook validate <file>');
-      return print(await validateCommand(rest[0]));
+      return print(await (await import('./commands/validate.js')).validateCommand(rest[0]));
     case 'runs':
-      return print(runsCommand(invocation.runsDir, rest, { json: cli.json }));
+      return print((await import('./commands/runs.js')).runsCommand(invocation.runsDir, rest, { json: cli.json }));
     case 'records':
-      return print(await recordsCommand(invocation, rest, { json: cli.json }));
+      return print(await (await import('./commands/records.js')).recordsCommand(invocation, rest, { json: cli.json }));
     case 'status': {
       const { statusCommand } = await import('./commands/status.js');
       const report = await statusCommand(invocation, { json: cli.json, prometheus: cli.prometheus });
       return print(report, { reportOnStdout: true });
     }
-    default:
+    default: {
+      const { runRunbookCommand } = await import('./run-command.js');
       return runRunbookCommand(runbookAlias(command, cli.given), cli, invocation, rest);
+    }
   }
 }
 
@@ -64,6 +61,10 @@ async function helpFor(command: string | undefined): Promise<string> {
   if (command === undefined) return USAGE;
   const text = commandHelp(command);
   if (text !== undefined) return text;
+  const [{ loadRunbookFile }, { runbookFileFor }] = await Promise.all([
+    import('../engine/load-runbook.js'),
+    import('./run-command.js'),
+  ]);
   const runbook = await loadRunbookFile(runbookFileFor(command));
   return runbookHelp(runbook, command);
 }

@@ -65,7 +65,7 @@ export class AgeDecryptStream extends Transform {
   #openChunk(last: boolean, sealedLength: number): Buffer[] | null {
     const pieces = this.#pending.take(sealedLength - TAG_SIZE);
     const tag = this.#pending.takeBuffer(TAG_SIZE);
-    let plaintext = openChunk(this.#key as Buffer, this.#counter, last, pieces, tag);
+    const plaintext = openChunk(this.#key as Buffer, this.#counter, last, pieces, tag);
     if (plaintext === null && last && sealedLength === SEALED_CHUNK_SIZE) {
       // A full chunk that authenticates as a middle chunk proves the chunks after it are missing.
       if (openChunk(this.#key as Buffer, this.#counter, false, pieces, tag)) {

@@ -63,6 +63,25 @@ export interface DownloadResult {
   verifiedAgainst: 'expected' | 'metadata' | 'none';
 }
 
+/** The error of a download that stopped: the abort as it is, a local write failure, or S3's mapped error. */
+function downloadError(
+  error: unknown,
+  context: S3Context,
+  name: string,
+  partial: string,
+  signal: AbortSignal | undefined,
+): Error {
+  if (signal?.aborted) return abortErrorOf(signal);
+  if ((error as NodeJS.ErrnoException).path === partial) {
+    return new StepFailedError(
+      `cannot write ${partial}: ${messageOf(error)}`,
+      'check the folder exists, is writable, and has room',
+      error,
+    );
+  }
+  return mapS3Error(error, { operation: 'download', settings: context.settings, name });
+}
+
 export async function downloadToFile(
   context: S3Context,
   name: string,
@@ -82,15 +101,7 @@ export async function downloadToFile(
   } catch (error) {
     object.body.destroy();
     await rm(partial, { force: true });
-    if (signal?.aborted) throw abortErrorOf(signal);
-    if ((error as NodeJS.ErrnoException).path === partial) {
-      throw new StepFailedError(
-        `cannot write ${partial}: ${messageOf(error)}`,
-        'check the folder exists, is writable, and has room',
-        error,
-      );
-    }
-    throw mapS3Error(error, { operation: 'download', settings: context.settings, name });
+    throw downloadError(error, context, name, partial, signal);
   }
   const actual = hasher.digest();
   const where = `${context.settings.bucket}/${object.key}`;

@@ -172,17 +172,15 @@ export interface S3ErrorContext {
   bucketLevel?: boolean;
 }
 
-/** Turns any error from the SDK into a typed error with a hint; abort errors and typed errors pass through. */
-export function mapS3Error(error: unknown, context: S3ErrorContext): Error {
-  if (isAbortError(error)) return error as Error;
-  if (error instanceof S3Error) return error;
-  const e = shapeOf(error);
+/** Errors that never reached the bucket's answer: the network, or no credentials to sign with. */
+function clientSideError(
+  e: ReturnType<typeof shapeOf>,
+  error: unknown,
+  context: S3ErrorContext,
+  endpoint: string,
+  detail: string,
+): Error | undefined {
   const { settings } = context;
-  const where = describeLocation(settings, context.name);
-  const endpoint = settings.endpoint ?? `AWS S3 (${settings.region})`;
-  const status = e.$metadata?.httpStatusCode;
-  const detail = e.message && e.message !== 'UnknownError' ? `: ${e.message}` : '';
-
   const network = networkCode(e);
   if (network !== undefined) {
     const what = network === 'TIMEOUT' ? 'did not answer in time' : `is unreachable (${network})`;
@@ -205,6 +203,22 @@ export function mapS3Error(error: unknown, context: S3ErrorContext): Error {
       error,
     );
   }
+  return undefined;
+}
+
+/** Turns any error from the SDK into a typed error with a hint; abort errors and typed errors pass through. */
+export function mapS3Error(error: unknown, context: S3ErrorContext): Error {
+  if (isAbortError(error)) return error as Error;
+  if (error instanceof S3Error) return error;
+  const e = shapeOf(error);
+  const { settings } = context;
+  const where = describeLocation(settings, context.name);
+  const endpoint = settings.endpoint ?? `AWS S3 (${settings.region})`;
+  const status = e.$metadata?.httpStatusCode;
+  const detail = e.message && e.message !== 'UnknownError' ? `: ${e.message}` : '';
+
+  const local = clientSideError(e, error, context, endpoint, detail);
+  if (local) return local;
   const code = status === undefined ? undefined : e.name;
   if (code === 'NoSuchBucket' || (context.bucketLevel && status === 404)) {
     return new NoSuchBucketError(

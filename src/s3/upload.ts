@@ -1,28 +1,27 @@
 /**
- * Uploads a local file, streamed and multipart (@aws-sdk/lib-storage: parts of 8 MiB, larger only past 78 GiB
- * to stay within S3's 10,000 parts, two in flight, so memory stays near 24 MiB), with its SHA-256 as object metadata
- * `sha256`. On an Object Lock bucket every request carries a SHA-256 checksum (S3 requires one there) and the caller's
- * retention is set.
+ * Uploads a local file with its SHA-256 as object metadata `sha256`: one PutObject up to a part's size, else a
+ * multipart upload (parts of 8 MiB, larger only past 78 GiB to stay within S3's 10,000 parts, two in flight, read
+ * into two buffers reused part after part: memory stays near 16 MiB whatever the size; multipart.ts). On an Object
+ * Lock bucket every request carries a SHA-256 checksum (S3 requires one there) and the caller's retention is set.
  *
- * Failure and abort: lib-storage's own cleanup is switched off (`leavePartsOnError`) because it replaces the
- * upload's error with the cleanup's when the cleanup fails; we abort the multipart upload ourselves, so that no
- * object is ever completed after an abort and the first error is the one reported.
+ * Failure and abort: the multipart upload is aborted (only that request ignores the caller's signal), so that no
+ * object is ever completed after an abort, and the first error is the one reported.
  */
 import {
   AbortMultipartUploadCommand,
   DeleteObjectCommand,
+  PutObjectCommand,
   type PutObjectCommandInput,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
-import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
-import { pipeline } from 'node:stream';
+import { createHash, type Hash } from 'node:crypto';
+import { open, stat, type FileHandle } from 'node:fs/promises';
 import { StepFailedError, UsageError, messageOf } from '../core/errors.js';
 import type { S3Context } from './client.js';
 import { S3VerificationError, abortErrorOf, mapS3Error } from './errors.js';
-import { HashingStream, normalizeSha256, sha256OfFile } from './hash.js';
-import { keyFor } from './settings.js';
+import { normalizeSha256, sha256OfFile } from './hash.js';
+import { FileReadError, multipartUpload, readFully } from './multipart.js';
+import { keyFor, type S3Settings } from './settings.js';
 import { validateMetadata } from './metadata.js';
 import { assertUploadAllowed } from './upload-gate.js';
 
@@ -68,20 +67,6 @@ export interface UploadResult {
   retention?: ObjectLockRetention;
 }
 
-/** A client whose requests all follow `signal`, except the AbortMultipartUpload that cleans up after it fired. */
-function followingSignal(client: S3Client, signal: AbortSignal | undefined): S3Client {
-  if (!signal) return client;
-  return new Proxy(client, {
-    get(target, property, receiver) {
-      if (property !== 'send') return Reflect.get(target, property, receiver) as unknown;
-      return (command: Parameters<S3Client['send']>[0], options?: object) =>
-        command instanceof AbortMultipartUploadCommand
-          ? target.send(command, options)
-          : target.send(command, { ...options, abortSignal: signal });
-    },
-  });
-}
-
 function checkRetention(retention: ObjectLockRetention | undefined): void {
   if (!retention) return;
   if (retention.mode !== 'GOVERNANCE' && retention.mode !== 'COMPLIANCE') {
@@ -125,50 +110,17 @@ export async function uploadFile(context: S3Context, options: UploadFileOptions)
     params.ObjectLockRetainUntilDate = retention.retainUntil;
   }
 
-  const source = createReadStream(options.file, { highWaterMark: 1 << 20 });
-  const hasher = new HashingStream();
-  let sourceError: Error | undefined;
-  pipeline(source, hasher, (error) => {
-    if (error) sourceError = error;
-  });
-
-  const upload = new Upload({
-    client: followingSignal(client, signal),
-    params: { ...params, Body: hasher },
-    partSize: Math.max(UPLOAD_PART_SIZE, Math.ceil(size / MAX_PARTS)),
-    queueSize: UPLOAD_QUEUE_SIZE,
-    leavePartsOnError: true,
-  });
-  upload.on('httpUploadProgress', (p) => options.onProgress?.({ done: p.loaded ?? 0, total: size }));
-
-  let output: Awaited<ReturnType<Upload['done']>>;
-  try {
-    output = await upload.done();
-  } catch (error) {
-    const readError = sourceError; // before destroy(), which makes the pipeline report a premature close
-    source.destroy();
-    const cleanup = await abortMultipart(client, settings.bucket, key, upload.uploadId);
-    if (signal?.aborted) throw abortErrorOf(signal);
-    const mapped =
-      readError !== undefined
-        ? new StepFailedError(
-            `cannot read ${options.file}: ${messageOf(readError)}`,
-            'check that the file exists and is readable',
-          )
-        : mapS3Error(error, { operation: 'upload', settings, name });
-    if (cleanup) mapped.message += ` (${cleanup})`;
-    throw mapped;
-  }
-
-  const streamed = hasher.digest();
-  if (hasher.bytes !== size || streamed !== expected) {
+  const sent = await sendFile(context, options, params, size);
+  const streamed = sent.hash.digest('hex');
+  const output = sent.output;
+  if (streamed !== expected) {
     await client.send(new DeleteObjectCommand({ Bucket: settings.bucket, Key: key })).catch(() => undefined);
     throw new S3VerificationError(
       'content-sha256',
       expected,
       streamed,
       `the file ${options.file} changed during the upload, or its given SHA-256 is wrong ` +
-        `(read ${hasher.bytes} bytes with SHA-256 ${streamed}, expected ${size} bytes ` +
+        `(read ${size} bytes with SHA-256 ${streamed}, expected ${size} bytes ` +
         `with ${expected}); the uploaded object was deleted`,
       'make sure nothing writes to the file while it is uploaded, and that the manifest belongs to ' +
         'this file; then upload again',
@@ -180,6 +132,86 @@ export async function uploadFile(context: S3Context, options: UploadFileOptions)
   if (retention) result.retention = retention;
   options.onProgress?.({ done: size, total: size });
   return result;
+}
+
+type SendResult = { hash: Hash; output: { ETag?: string | undefined; VersionId?: string | undefined } };
+
+/**
+ * Sends the file: one PutObject from one buffer up to a part's size, else the multipart upload of multipart.ts.
+ * Errors are mapped here: an abort stays an abort; a failure while the file was still being read names the file
+ * (issue 17's "a bucket that dies mid-upload", kept as lib-storage reported it), with S3's own message.
+ */
+async function sendFile(
+  context: S3Context,
+  options: UploadFileOptions,
+  params: PutObjectCommandInput,
+  size: number,
+): Promise<SendResult> {
+  const { client, settings } = context;
+  const stop = new AbortController();
+  const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
+  const partSize = Math.max(UPLOAD_PART_SIZE, Math.ceil(size / MAX_PARTS));
+  const hash = createHash('sha256');
+  const state = { uploadId: undefined as string | undefined, done: 0, readAll: false };
+  const file = await openFile(options.file);
+  try {
+    if (size <= partSize) {
+      const body = Buffer.allocUnsafe(size);
+      await readFully(file, body, size, 0);
+      hash.update(body);
+      state.readAll = true;
+      const output = await client.send(new PutObjectCommand({ ...params, Body: body }), { abortSignal: signal });
+      return { hash, output };
+    }
+    const output = await multipartUpload({
+      client,
+      params,
+      file,
+      size,
+      partSize,
+      queueSize: UPLOAD_QUEUE_SIZE,
+      signal,
+      onRead: (bytes) => {
+        hash.update(bytes);
+        state.readAll = state.done + bytes.length >= size;
+      },
+      onPartDone: (bytes) => {
+        state.done += bytes;
+        options.onProgress?.({ done: state.done, total: size });
+      },
+      onUploadId: (id) => (state.uploadId = id),
+    });
+    return { hash, output };
+  } catch (error) {
+    stop.abort();
+    const cleanup = await abortMultipart(client, settings.bucket, params.Key!, state.uploadId);
+    if (options.signal?.aborted) throw abortErrorOf(options.signal);
+    const mapped = sendError(error, options, settings, state.readAll);
+    if (cleanup) mapped.message += ` (${cleanup})`;
+    throw mapped;
+  } finally {
+    await file.close();
+  }
+}
+
+async function openFile(path: string): Promise<FileHandle> {
+  try {
+    return await open(path, 'r');
+  } catch (error) {
+    throw new StepFailedError(`cannot read ${path}: ${messageOf(error)}`, 'check that the file exists and is readable');
+  }
+}
+
+function sendError(error: unknown, options: UploadFileOptions, settings: S3Settings, readAll: boolean): Error {
+  const mapped =
+    error instanceof FileReadError ? error : mapS3Error(error, { operation: 'upload', settings, name: options.name });
+  if (error instanceof FileReadError || !readAll) {
+    return new StepFailedError(
+      `cannot read ${options.file}: ${messageOf(mapped)}`,
+      'check that the file exists and is readable',
+    );
+  }
+  return mapped;
 }
 
 /** Aborts a multipart upload left by a failure; returns a note when that did not work. */

@@ -58,9 +58,11 @@ export const backupManifestAction = defineAction({
     const path = await writeManifestFile(backupDir, params.dump.stamp, manifest);
     const tables = Object.keys(manifest.rowCounts).length;
     const rows = Object.values(manifest.rowCounts).reduce((a, b) => a + b, 0);
+    const eras =
+      manifest.keyEras.map((e) => e.label).join(', ') ||
+      (manifest.keyErasUnregistered ? 'unregistered' : 'none recorded');
     ctx.output(
-      `key ` +
-        `era(s): ${manifest.keyEras.map((e) => e.label).join(', ') || (manifest.keyErasUnregistered ? 'unregistered' : 'none recorded')}; ` +
+      `key era(s): ${eras}; ` +
         `schema migration ${manifest.schemaMigration.version ?? 'none'}; ${rows} row(s) in ${tables} ` +
         `table(s)`,
       'info',

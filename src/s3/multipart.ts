@@ -1,0 +1,103 @@
+/**
+ * A file's multipart upload with the parts read into buffers reused part after part: `queueSize` buffers of the
+ * part size, one per part in flight, each read from the file, hashed, sent, and read into again once S3 has
+ * answered for it. Nothing is allocated per part (lib-storage concatenated every part out of the stream's chunks,
+ * so each part was allocated twice and the peak RSS waited on V8's collection of those external buffers).
+ *
+ * The caller hashes the file through `onRead`, called in file order; a part's buffer is never written while a
+ * request still holds it (the SDK's retries resend the same buffer).
+ */
+import {
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  UploadPartCommand,
+  type CompletedPart,
+  type PutObjectCommandInput,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import type { FileHandle } from 'node:fs/promises';
+
+export interface MultipartOptions {
+  client: S3Client;
+  params: PutObjectCommandInput;
+  file: FileHandle;
+  size: number;
+  partSize: number;
+  queueSize: number;
+  signal: AbortSignal;
+  onRead: (bytes: Buffer) => void;
+  onPartDone: (bytes: number) => void;
+  /** Set as soon as S3 gave the upload its id, so that a failure can abort it. */
+  onUploadId: (id: string) => void;
+}
+
+/** A read of the file that failed or came up short (the file changed or vanished): not the bucket's fault. */
+export class FileReadError extends Error {
+  override name = 'FileReadError';
+}
+
+export async function readFully(file: FileHandle, buffer: Buffer, length: number, position: number): Promise<void> {
+  let done = 0;
+  while (done < length) {
+    let bytesRead: number;
+    try {
+      ({ bytesRead } = await file.read(buffer, done, length - done, position + done));
+    } catch (error) {
+      throw new FileReadError((error as Error).message, { cause: error });
+    }
+    if (bytesRead === 0) throw new FileReadError(`the file ended at ${position + done} bytes of ${position + length}`);
+    done += bytesRead;
+  }
+}
+
+function createParams(params: PutObjectCommandInput): PutObjectCommandInput {
+  const { Body: _body, ContentLength: _length, ...rest } = params;
+  return rest;
+}
+
+/** Sends every part, `queueSize` at a time, and completes the upload; returns CompleteMultipartUpload's answer. */
+export async function multipartUpload(options: MultipartOptions) {
+  const { client, params, size, partSize, signal } = options;
+  const created = await client.send(new CreateMultipartUploadCommand(createParams(params)), { abortSignal: signal });
+  const uploadId = created.UploadId!;
+  options.onUploadId(uploadId);
+  const buffers = Array.from({ length: options.queueSize }, () => Buffer.allocUnsafe(Math.min(partSize, size)));
+  const slots: (Promise<void> | undefined)[] = buffers.map(() => undefined);
+  const parts: CompletedPart[] = [];
+  let failure: unknown;
+  const partCount = Math.ceil(size / partSize);
+  for (let index = 0; index < partCount && failure === undefined; index++) {
+    const slot = index % buffers.length;
+    await slots[slot];
+    if (failure !== undefined) break;
+    const length = Math.min(partSize, size - index * partSize);
+    const body = buffers[slot]!.subarray(0, length);
+    await readFully(options.file, body, length, index * partSize);
+    options.onRead(body);
+    const input = { Bucket: params.Bucket, Key: params.Key, UploadId: uploadId, PartNumber: index + 1 };
+    const command = new UploadPartCommand({
+      ...input,
+      Body: body,
+      ContentLength: length,
+      ...(params.ChecksumAlgorithm ? { ChecksumAlgorithm: params.ChecksumAlgorithm } : {}),
+    });
+    slots[slot] = client.send(command, { abortSignal: signal }).then(
+      (answer) => {
+        parts[index] = { PartNumber: index + 1, ETag: answer.ETag, ChecksumSHA256: answer.ChecksumSHA256 };
+        options.onPartDone(length);
+      },
+      (error: unknown) => {
+        failure ??= error;
+      },
+    );
+  }
+  await Promise.all(slots);
+  if (failure !== undefined) throw failure;
+  const complete = new CompleteMultipartUploadCommand({
+    Bucket: params.Bucket,
+    Key: params.Key,
+    UploadId: uploadId,
+    MultipartUpload: { Parts: parts },
+  });
+  return client.send(complete, { abortSignal: signal });
+}
