@@ -19,7 +19,7 @@ function notMeasured(name: string, target: string, why: string): TargetResult {
 
 function backupTarget(result: BenchResult): TargetResult {
   const name = 'backup';
-  const target = 'whole pipeline ≤ 1.0 × pg_dump -Fc to a file, dump ≤ 1.10 × its size';
+  const target = 'whole pipeline ≤ 0.80 × pg_dump -Fc to a file, dump ≤ 1.10 × its size';
   const row = op(result, 'backup');
   if (!row || !isSamples(row.baseline) || !isSamples(row.tool))
     return notMeasured(name, target, row && !isSamples(row.tool) ? row.tool.notMeasured : 'no backup figures');
@@ -29,22 +29,26 @@ function backupTarget(result: BenchResult): TargetResult {
     name,
     target,
     figure: `time ratio ${ratio.toFixed(2)}, size ratio ${sizeRatio.toFixed(3)}`,
-    met: ratio <= 1.0 && sizeRatio <= 1.1,
+    met: ratio <= 0.8 && sizeRatio <= 1.1,
   };
 }
 
 function restoreTarget(result: BenchResult): TargetResult {
   const name = 'restore';
-  const target = 'fetch + verification + decryption + restore ≤ 1.15 × single-job pg_restore from a local file';
+  const target = 'whole restore ≤ 1.00 × single-job pg_restore and ≤ 1.10 × pg_restore -jN from a local file';
   const row = op(result, 'restore');
   if (!row || !isSamples(row.baseline) || !isSamples(row.tool))
     return notMeasured(name, target, row && !isSamples(row.tool) ? row.tool.notMeasured : 'no restore figures');
   const ratio = row.tool.seconds / row.baseline.seconds;
+  const parallel = result.operations.find((o) => /^restore-j\d+$/.test(o.id));
+  const parallelRatio = parallel?.ratio;
+  const parallelText =
+    parallelRatio === undefined ? '' : `, ${parallelRatio.toFixed(2)} against ${parallel!.baselineLabel}`;
   return {
     name,
     target,
-    figure: `ratio ${ratio.toFixed(2)} (${row.tool.seconds.toFixed(1)} s against ${row.baseline.seconds.toFixed(1)} s)`,
-    met: ratio <= 1.15,
+    figure: `ratio ${ratio.toFixed(2)} (${row.tool.seconds.toFixed(1)} s against ${row.baseline.seconds.toFixed(1)} s)${parallelText}`,
+    met: ratio <= 1.0 && (parallelRatio === undefined || parallelRatio <= 1.1),
   };
 }
 
@@ -76,7 +80,8 @@ function memoryTargets(result: BenchResult): TargetResult[] {
     name: 'peak RSS',
     target: "< 150 MB (the tool's processes: node + pg_dump/pg_restore) at 1 GB",
     figure: `${round((worst.atSizeBytes ?? 0) / 1e6, 1)} MB at most (${worst.operation}) at ${sizeLabel}`,
-    met: (worst.atSizeBytes ?? 0) < RSS_LIMIT_BYTES,
+    // Judged only at 1 GB: a smaller run says its figure but neither meets nor misses the target.
+    met: result.options.sizeMb >= 1000 ? (worst.atSizeBytes ?? 0) < RSS_LIMIT_BYTES : null,
   };
   const notes: string[] = [];
   if (result.options.sizeMb < 1000) notes.push(`measured at ${sizeLabel}, not 1 GB`);
