@@ -5,7 +5,6 @@
 import { exitCodeOf, messageOf, RunbookError, UsageError } from '../core/errors.js';
 import { sweepPrivateDirs } from '../core/private-dir.js';
 import { redact } from '../core/redact.js';
-import { loadRunbookFile } from '../engine/load-runbook.js';
 import { parseCommandLine, USAGE } from './args.js';
 import { checkCommandOptions, commandHelp, runbookAlias, runbookHelp } from './command-options.js';
 import { configCommand } from './commands/config.js';
@@ -14,7 +13,7 @@ import { runsCommand } from './commands/runs.js';
 import { validateCommand } from './commands/validate.js';
 import { loadInvocation } from './environment.js';
 import { guardOutputStreams, isClosed, onStreamClosed, writeErrLine, writeOutLine } from './output-streams.js';
-import { runbookFileFor, runRunbookCommand } from './run-command.js';
+import { loadRunbook, runRunbookCommand } from './run-command.js';
 import { TOOL_VERSION } from './version.js';
 
 type Output = { text: string; exitCode: number };
@@ -64,7 +63,7 @@ async function helpFor(command: string | undefined): Promise<string> {
   if (command === undefined) return USAGE;
   const text = commandHelp(command);
   if (text !== undefined) return text;
-  const runbook = await loadRunbookFile(runbookFileFor(command));
+  const runbook = await loadRunbook(command);
   return runbookHelp(runbook, command);
 }
 

@@ -22,6 +22,7 @@ import type { CliOptions } from './args.js';
 import type { Invocation } from './environment.js';
 import { checkRunbookOptions } from './command-options.js';
 import { onStreamClosed, stdoutIsStderr, writeErrLine, writeOutLine } from './output-streams.js';
+import { actionCatalogue } from './action-catalogue.js';
 import { BUILTIN_RUNBOOKS_DIR } from './paths.js';
 import { recordsDirOf, recordWriter } from './record-writer.js';
 import { TOOL_VERSION } from './version.js';
@@ -47,6 +48,11 @@ export function runbookFileFor(nameOrFile: string): string {
     );
   }
   return file;
+}
+
+/** A built-in runbook by name, or a runbook file, validated against the action catalogue. */
+export function loadRunbook(nameOrFile: string): Promise<Runbook> {
+  return loadRunbookFile(runbookFileFor(nameOrFile), actionCatalogue());
 }
 
 export function isHeadless(cli: CliOptions, env: Record<string, string | undefined>): boolean {
@@ -123,7 +129,7 @@ export async function runRunbookCommand(
   positionals: string[],
 ): Promise<number> {
   const env = process.env;
-  checkRunbookOptions(await loadRunbookFile(runbookFileFor(nameOrFile)), nameOrFile, cli.given, positionals);
+  checkRunbookOptions(await loadRunbook(nameOrFile), nameOrFile, cli.given, positionals);
   checkRunFolders(invocation);
   const headless = isHeadless(cli, env);
   const answers = await readAnswers(cli.answers);
@@ -140,9 +146,10 @@ export async function runRunbookCommand(
   if (cli.release) inputValues.mode = 'release';
 
   const prepare = async (name: string, interactor: Interactor, listener: RunEventListener): Promise<EngineOptions> => {
-    const runbook = await loadRunbookFile(runbookFileFor(name));
+    const runbook = await loadRunbook(name);
     return {
       runbook,
+      actions: actionCatalogue(),
       settings: invocation.settings,
       interactor,
       mode: interactor.mode,

@@ -2,12 +2,12 @@
 import { listRuns } from '../../engine/journal.js';
 import { startRun } from '../../engine/engine.js';
 import type { StartRun } from '../../engine/run-control.js';
-import { loadRunbookFile } from '../../engine/load-runbook.js';
 import { listRecords } from '../../records/store.js';
 import type { CliOptions } from '../args.js';
 import { USAGE } from '../args.js';
 import type { Invocation } from '../environment.js';
-import { builtinRunbooks, checkRunFolders, isHeadless, loadResume, runbookFileFor } from '../run-command.js';
+import { builtinRunbooks, checkRunFolders, isHeadless, loadResume, loadRunbook } from '../run-command.js';
+import { actionCatalogue } from '../action-catalogue.js';
 import { parseResume } from '../../engine/resume-request.js';
 import { recordsDirOf, recordWriter } from '../record-writer.js';
 import { TOOL_VERSION } from '../version.js';
@@ -35,7 +35,7 @@ export async function menuCommand(cli: CliOptions, invocation: Invocation, optio
   }
   const runbooks = await Promise.all(
     builtinRunbooks().map(async (name) => {
-      const book = await loadRunbookFile(runbookFileFor(name));
+      const book = await loadRunbook(name);
       return { name, title: book.title, description: book.description, changeWindow: CHANGE_WINDOW.has(name) };
     }),
   );
@@ -72,9 +72,10 @@ export async function menuCommand(cli: CliOptions, invocation: Invocation, optio
     // A run chosen in Recent runs comes as "<runbook> --resume <run id>".
     const { runbook: name, resume } = parseResume(request);
     checkRunFolders(invocation);
-    const runbook = await loadRunbookFile(runbookFileFor(name));
+    const runbook = await loadRunbook(name);
     return startRun({
       runbook,
+      actions: actionCatalogue(),
       settings: invocation.settings,
       interactor,
       mode: 'interactive',
