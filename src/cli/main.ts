@@ -14,7 +14,7 @@ import { validateCommand } from './commands/validate.js';
 import { loadInvocation } from './environment.js';
 import { guardOutputStreams, isClosed, onStreamClosed, writeErrLine, writeOutLine } from './output-streams.js';
 import { loadRunbook, runRunbookCommand } from './run-command.js';
-import { TOOL_VERSION } from './version.js';
+import { TOOL_VERSION } from '../core/version.js';
 
 type Output = { text: string; exitCode: number };
 

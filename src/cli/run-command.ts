@@ -23,9 +23,9 @@ import type { Invocation } from './environment.js';
 import { checkRunbookOptions } from './command-options.js';
 import { onStreamClosed, stdoutIsStderr, writeErrLine, writeOutLine } from './output-streams.js';
 import { actionCatalogue } from './action-catalogue.js';
-import { BUILTIN_RUNBOOKS_DIR } from './paths.js';
+import { BUILTIN_RUNBOOKS_DIR } from '../core/package-root.js';
 import { recordsDirOf, recordWriter } from './record-writer.js';
-import { TOOL_VERSION } from './version.js';
+import { TOOL_VERSION } from '../core/version.js';
 
 export function builtinRunbooks(): string[] {
   try {

@@ -10,7 +10,7 @@ import { builtinRunbooks, checkRunFolders, isHeadless, loadResume, loadRunbook }
 import { actionCatalogue } from '../action-catalogue.js';
 import { parseResume } from '../../engine/resume-request.js';
 import { recordsDirOf, recordWriter } from '../record-writer.js';
-import { TOOL_VERSION } from '../version.js';
+import { TOOL_VERSION } from '../../core/version.js';
 
 /** Runbooks that change production in a change window: starting one from the menu asks once more. */
 const CHANGE_WINDOW = new Set(['key-rotation', 'rollback', 'restore']);

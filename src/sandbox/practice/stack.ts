@@ -18,7 +18,7 @@ import { generateEncryptionKey, parseEncryptionKey } from '../../keys/secret-val
 import { migrate } from '../schema/migrate.js';
 import { generateTotpSecret, seed, type SeedSize } from '../seed/index.js';
 import { startLocalBucket, type LocalBucket } from '../local-bucket.js';
-import { PACKAGE_ROOT } from '../../cli/paths.js';
+import { PACKAGE_ROOT } from '../../core/package-root.js';
 import { createVault, type PracticeVault } from './vault.js';
 import { createDeployment, startApp, stopApp } from './app.js';
 import { writePracticeRegister } from './register.js';
