@@ -122,17 +122,12 @@ export function checkRunFolders(invocation: Invocation): void {
   checkOwnedFolder(recordsDirOf(invocation.settings), 'RECORDS_DIR');
 }
 
-export async function runRunbookCommand(
-  nameOrFile: string,
+/** The runbook's input values the command line gives: the answers file, then flags and the positional dump. */
+function inputValuesOf(
   cli: CliOptions,
-  invocation: Invocation,
+  answers: Record<string, string>,
   positionals: string[],
-): Promise<number> {
-  const env = process.env;
-  checkRunbookOptions(await loadRunbook(nameOrFile), nameOrFile, cli.given, positionals);
-  checkRunFolders(invocation);
-  const headless = isHeadless(cli, env);
-  const answers = await readAnswers(cli.answers);
+): Record<string, string> {
   const inputValues: Record<string, string> = { ...answers };
   if (positionals[0]) inputValues.dump = positionals[0];
   if (cli.reason) inputValues.reason = cli.reason;
@@ -144,6 +139,21 @@ export async function runRunbookCommand(
   if (cli.hold && cli.release) throw new UsageError('--hold and --release exclude each other');
   if (cli.hold) inputValues.mode = 'hold';
   if (cli.release) inputValues.mode = 'release';
+  return inputValues;
+}
+
+export async function runRunbookCommand(
+  nameOrFile: string,
+  cli: CliOptions,
+  invocation: Invocation,
+  positionals: string[],
+): Promise<number> {
+  const env = process.env;
+  checkRunbookOptions(await loadRunbook(nameOrFile), nameOrFile, cli.given, positionals);
+  checkRunFolders(invocation);
+  const headless = isHeadless(cli, env);
+  const answers = await readAnswers(cli.answers);
+  const inputValues = inputValuesOf(cli, answers, positionals);
 
   const prepare = async (name: string, interactor: Interactor, listener: RunEventListener): Promise<EngineOptions> => {
     const runbook = await loadRunbook(name);
