@@ -123,6 +123,7 @@ usage:
                                           backups, drill, key-era register: 0 OK 1 WARNING 2 CRITICAL 3 UNKNOWN
   obexal-runbook config [--json] [set NAME VALUE | unset NAME]
   obexal-runbook validate <file>          check a runbook file
+  obexal-runbook actions [name] [--json]  the actions a runbook step can name, with their parameters
 
 options:
   --yes            headless; accept non-destructive defaults (never confirms a destruction)

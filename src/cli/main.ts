@@ -44,6 +44,13 @@ async function dispatch(argv: string[]): Promise<number> {
     case 'validate':
       if (!rest[0]) throw new UsageError('usage: obexal-runbook validate <file>');
       return print(await validateCommand(rest[0]));
+    case 'actions': {
+      const [{ actionsCommand }, { actionCatalogue }] = await Promise.all([
+        import('./commands/actions.js'),
+        import('./action-catalogue.js'),
+      ]);
+      return print(actionsCommand(actionCatalogue(), rest, { json: cli.json }));
+    }
     case 'runs':
       return print(runsCommand(invocation.runsDir, rest, { json: cli.json }));
     case 'records':
