@@ -1,7 +1,7 @@
 /** Command line and environment of `npm run bench`. */
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { PACKAGE_ROOT } from '../src/cli/paths.js';
+import { PACKAGE_ROOT } from '../src/core/package-root.js';
 import { CASES, type BenchOptions } from './context.js';
 
 export const USAGE = `usage: npm run bench -- [--size-mb N] [--repetitions N] [--only ${CASES.join(',')}] [--no-build] [--results-dir DIR]

@@ -15,8 +15,8 @@ import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { PACKAGE_ROOT } from '../src/cli/paths.js';
-import { TOOL_VERSION } from '../src/cli/version.js';
+import { PACKAGE_ROOT } from '../src/core/package-root.js';
+import { TOOL_VERSION } from '../src/core/version.js';
 import { runMeasured, type MeasuredRun } from './measure.js';
 
 export interface ToolCommand {

@@ -76,7 +76,7 @@ function rewrite(file, from, to) {
 const bundleSpecifics = {
   name: 'obexal-runbook-bundle',
   setup(builder) {
-    builder.onLoad({ filter: /[\\/]src[\\/]cli[\\/]paths\.ts$/ }, ({ path }) => {
+    builder.onLoad({ filter: /[\\/]src[\\/]core[\\/]package-root\.ts$/ }, ({ path }) => {
       const rooted = rewrite(
         path,
         "resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')",
@@ -92,7 +92,7 @@ const bundleSpecifics = {
       contents: embeddedRunbooksModule(),
       loader: 'ts',
     }));
-    builder.onLoad({ filter: /[\\/]src[\\/]cli[\\/]version\.ts$/ }, () => ({
+    builder.onLoad({ filter: /[\\/]src[\\/]core[\\/]version\.ts$/ }, () => ({
       contents: `export const TOOL_VERSION: string = ${JSON.stringify(version)};`,
       loader: 'ts',
     }));

@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { BUILTIN_RUNBOOKS_DIR } from '../../src/cli/paths.js';
+import { BUILTIN_RUNBOOKS_DIR } from '../../src/core/package-root.js';
 import type { BenchContext, SizeTarget } from '../context.js';
 import { assertSucceeded, type MeasuredRun } from '../measure.js';
 import { median, round, summarize } from '../stats.js';

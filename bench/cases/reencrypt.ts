@@ -3,7 +3,7 @@
  * key (A → B, then B → A, …), so each run re-encrypts every value.
  */
 import { join } from 'node:path';
-import { PACKAGE_ROOT } from '../../src/cli/paths.js';
+import { PACKAGE_ROOT } from '../../src/core/package-root.js';
 import type { BenchContext } from '../context.js';
 import { assertSucceeded, runMeasured } from '../measure.js';
 import { median, round } from '../stats.js';

@@ -31,6 +31,31 @@ export interface CliOptions {
   given: Set<string>;
 }
 
+const OPTIONS = {
+  yes: { type: 'boolean', short: 'y', default: false },
+  json: { type: 'boolean', default: false },
+  'dry-run': { type: 'boolean', default: false },
+  verbose: { type: 'boolean', short: 'v', default: false },
+  quiet: { type: 'boolean', short: 'q', default: false },
+  answers: { type: 'string' },
+  resume: { type: 'string' },
+  reason: { type: 'string' },
+  pin: { type: 'string' },
+  'no-owner': { type: 'boolean', default: false },
+  role: { type: 'string' },
+  to: { type: 'string' },
+  pitr: { type: 'boolean', default: false },
+  physical: { type: 'boolean', default: false },
+  'env-file': { type: 'string' },
+  scenario: { type: 'string' },
+  name: { type: 'string' },
+  hold: { type: 'boolean', default: false },
+  release: { type: 'boolean', default: false },
+  prometheus: { type: 'string' },
+  help: { type: 'boolean', short: 'h', default: false },
+  version: { type: 'boolean', default: false },
+} as const;
+
 export function parseCli(argv: string[]): CliOptions {
   try {
     const { values, positionals, tokens } = parseArgs({
@@ -38,30 +63,7 @@ export function parseCli(argv: string[]): CliOptions {
       allowPositionals: true,
       strict: true,
       tokens: true,
-      options: {
-        yes: { type: 'boolean', short: 'y', default: false },
-        json: { type: 'boolean', default: false },
-        'dry-run': { type: 'boolean', default: false },
-        verbose: { type: 'boolean', short: 'v', default: false },
-        quiet: { type: 'boolean', short: 'q', default: false },
-        answers: { type: 'string' },
-        resume: { type: 'string' },
-        reason: { type: 'string' },
-        pin: { type: 'string' },
-        'no-owner': { type: 'boolean', default: false },
-        role: { type: 'string' },
-        to: { type: 'string' },
-        pitr: { type: 'boolean', default: false },
-        physical: { type: 'boolean', default: false },
-        'env-file': { type: 'string' },
-        scenario: { type: 'string' },
-        name: { type: 'string' },
-        hold: { type: 'boolean', default: false },
-        release: { type: 'boolean', default: false },
-        prometheus: { type: 'string' },
-        help: { type: 'boolean', short: 'h', default: false },
-        version: { type: 'boolean', default: false },
-      },
+      options: OPTIONS,
     });
     return {
       yes: values.yes ?? false,
@@ -121,6 +123,7 @@ usage:
                                           backups, drill, key-era register: 0 OK 1 WARNING 2 CRITICAL 3 UNKNOWN
   obexal-runbook config [--json] [set NAME VALUE | unset NAME]
   obexal-runbook validate <file>          check a runbook file
+  obexal-runbook actions [name] [--json]  the actions a runbook step can name, with their parameters
 
 options:
   --yes            headless; accept non-destructive defaults (never confirms a destruction)

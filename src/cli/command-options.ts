@@ -88,6 +88,11 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
     options: ['json', 'verbose'],
   },
   validate: { usage: 'obexal-runbook validate <file>', summary: 'check a runbook file', options: ['verbose'] },
+  actions: {
+    usage: 'obexal-runbook actions [name]',
+    summary: 'every action a runbook step can name: its description and its `with:` parameters',
+    options: ['json', 'verbose'],
+  },
 };
 
 function refuse(command: string, option: string, help: string): UsageError {

@@ -8,7 +8,7 @@ import { redact } from '../core/redact.js';
 import { parseCommandLine, USAGE } from './args.js';
 import { checkCommandOptions, commandHelp, runbookAlias, runbookHelp } from './command-options.js';
 import { guardOutputStreams, isClosed, onStreamClosed, writeErrLine, writeOutLine } from './output-streams.js';
-import { TOOL_VERSION } from './version.js';
+import { TOOL_VERSION } from '../core/version.js';
 
 type Output = { text: string; exitCode: number };
 
@@ -40,6 +40,13 @@ async function dispatch(argv: string[]): Promise<number> {
     case 'validate':
       if (!rest[0]) throw new UsageError('usage: obexal-runbook validate <file>');
       return print(await (await import('./commands/validate.js')).validateCommand(rest[0]));
+    case 'actions': {
+      const [{ actionsCommand }, { actionCatalogue }] = await Promise.all([
+        import('./commands/actions.js'),
+        import('./action-catalogue.js'),
+      ]);
+      return print(actionsCommand(actionCatalogue(), rest, { json: cli.json }));
+    }
     case 'runs':
       return print((await import('./commands/runs.js')).runsCommand(invocation.runsDir, rest, { json: cli.json }));
     case 'records':
@@ -61,11 +68,8 @@ async function helpFor(command: string | undefined): Promise<string> {
   if (command === undefined) return USAGE;
   const text = commandHelp(command);
   if (text !== undefined) return text;
-  const [{ loadRunbookFile }, { runbookFileFor }] = await Promise.all([
-    import('../engine/load-runbook.js'),
-    import('./run-command.js'),
-  ]);
-  const runbook = await loadRunbookFile(runbookFileFor(command));
+  const { loadRunbook } = await import('./run-command.js');
+  const runbook = await loadRunbook(command);
   return runbookHelp(runbook, command);
 }
 

@@ -1,11 +1,6 @@
 /** Where the tool keeps its own files. The practice sandbox points OBEXAL_RUNBOOK_CONFIG_DIR elsewhere. */
 import { homedir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-/** The package root: src/cli and dist/cli are both two levels below it. */
-export const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const BUILTIN_RUNBOOKS_DIR = join(PACKAGE_ROOT, 'runbooks');
+import { join, resolve } from 'node:path';
 
 export function configDir(env: Record<string, string | undefined>): string {
   if (env.OBEXAL_RUNBOOK_CONFIG_DIR) return resolve(env.OBEXAL_RUNBOOK_CONFIG_DIR);

@@ -1,6 +1,5 @@
 /** Signs a run's record, appends it to the signer's chain, and re-reads it to check the signature. */
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { Settings } from '../core/settings.js';
 import type { RecordWriter } from '../engine/engine.js';
 import { loadOrCreateSigningKey } from '../records/signing-key.js';

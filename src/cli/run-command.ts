@@ -22,9 +22,10 @@ import type { CliOptions } from './args.js';
 import type { Invocation } from './environment.js';
 import { checkRunbookOptions } from './command-options.js';
 import { onStreamClosed, stdoutIsStderr, writeErrLine, writeOutLine } from './output-streams.js';
-import { BUILTIN_RUNBOOKS_DIR } from './paths.js';
+import { actionCatalogue } from './action-catalogue.js';
+import { BUILTIN_RUNBOOKS_DIR } from '../core/package-root.js';
 import { recordsDirOf, recordWriter } from './record-writer.js';
-import { TOOL_VERSION } from './version.js';
+import { TOOL_VERSION } from '../core/version.js';
 
 export function builtinRunbooks(): string[] {
   try {
@@ -47,6 +48,11 @@ export function runbookFileFor(nameOrFile: string): string {
     );
   }
   return file;
+}
+
+/** A built-in runbook by name, or a runbook file, validated against the action catalogue. */
+export function loadRunbook(nameOrFile: string): Promise<Runbook> {
+  return loadRunbookFile(runbookFileFor(nameOrFile), actionCatalogue());
 }
 
 export function isHeadless(cli: CliOptions, env: Record<string, string | undefined>): boolean {
@@ -116,17 +122,12 @@ export function checkRunFolders(invocation: Invocation): void {
   checkOwnedFolder(recordsDirOf(invocation.settings), 'RECORDS_DIR');
 }
 
-export async function runRunbookCommand(
-  nameOrFile: string,
+/** The runbook's input values the command line gives: the answers file, then flags and the positional dump. */
+function inputValuesOf(
   cli: CliOptions,
-  invocation: Invocation,
+  answers: Record<string, string>,
   positionals: string[],
-): Promise<number> {
-  const env = process.env;
-  checkRunbookOptions(await loadRunbookFile(runbookFileFor(nameOrFile)), nameOrFile, cli.given, positionals);
-  checkRunFolders(invocation);
-  const headless = isHeadless(cli, env);
-  const answers = await readAnswers(cli.answers);
+): Record<string, string> {
   const inputValues: Record<string, string> = { ...answers };
   if (positionals[0]) inputValues.dump = positionals[0];
   if (cli.reason) inputValues.reason = cli.reason;
@@ -138,11 +139,27 @@ export async function runRunbookCommand(
   if (cli.hold && cli.release) throw new UsageError('--hold and --release exclude each other');
   if (cli.hold) inputValues.mode = 'hold';
   if (cli.release) inputValues.mode = 'release';
+  return inputValues;
+}
+
+export async function runRunbookCommand(
+  nameOrFile: string,
+  cli: CliOptions,
+  invocation: Invocation,
+  positionals: string[],
+): Promise<number> {
+  const env = process.env;
+  checkRunbookOptions(await loadRunbook(nameOrFile), nameOrFile, cli.given, positionals);
+  checkRunFolders(invocation);
+  const headless = isHeadless(cli, env);
+  const answers = await readAnswers(cli.answers);
+  const inputValues = inputValuesOf(cli, answers, positionals);
 
   const prepare = async (name: string, interactor: Interactor, listener: RunEventListener): Promise<EngineOptions> => {
-    const runbook = await loadRunbookFile(runbookFileFor(name));
+    const runbook = await loadRunbook(name);
     return {
       runbook,
+      actions: actionCatalogue(),
       settings: invocation.settings,
       interactor,
       mode: interactor.mode,

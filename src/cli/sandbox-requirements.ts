@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { PACKAGE_ROOT } from './paths.js';
+import { PACKAGE_ROOT } from '../core/package-root.js';
 import { UsageError } from '../core/errors.js';
 
 /** Kept equal to package.json's peerDependencies (test/install checks). */

@@ -6,18 +6,11 @@
 import { UsageError } from './errors.js';
 import { addConnectionStringSecret, addSecret } from './redact.js';
 import { PROFILE_SETTINGS } from '../profile/config.js';
+import type { SettingDefinition } from './setting-definition.js';
 
 export type SettingSource = 'environment' | 'flag' | 'config file' | 'default' | 'unset';
 
-export interface SettingDefinition {
-  name: string;
-  description: string;
-  default?: string;
-  /** Secret: environment only, never persisted, shown as set/unset. */
-  secret?: boolean;
-  /** Holds a connection string whose password is secret (the rest may be shown, redacted). */
-  connectionString?: boolean;
-}
+export type { SettingDefinition } from './setting-definition.js';
 
 export const SETTINGS: readonly SettingDefinition[] = [
   {

@@ -5,7 +5,7 @@
  */
 import { AnswerRequiredError, UsageError } from '../core/errors.js';
 import type { SecretStore } from './action.js';
-import type { EngineOptions } from './engine.js';
+import type { EngineOptions } from './options.js';
 import type { Runbook } from './runbook-schema.js';
 
 export async function resolveInputs(

@@ -4,11 +4,11 @@ import { isNode, LineCounter, parseDocument, type Document } from 'yaml';
 import type { z } from 'zod';
 import { MAX_RUNBOOK_BYTES, MAX_YAML_ALIASES, readBoundedFile } from '../core/input-limits.js';
 import { InvalidRunbookError, UsageError, type RunbookProblem } from '../core/errors.js';
-import { findAction } from '../actions/registry.js';
+import type { ActionCatalogue } from './catalogue.js';
 import { RunbookSchema, type Runbook, type RunbookData } from './runbook-schema.js';
 import { isTemplate, parseCondition, referencesIn, REFERENCE_ROOTS } from './template.js';
 
-export async function loadRunbookFile(file: string): Promise<Runbook> {
+export async function loadRunbookFile(file: string, actions: ActionCatalogue): Promise<Runbook> {
   const bytes = await readBoundedFile(file, MAX_RUNBOOK_BYTES, 'the runbook file', (error) => {
     const code = (error as NodeJS.ErrnoException).code;
     return new UsageError(
@@ -16,10 +16,10 @@ export async function loadRunbookFile(file: string): Promise<Runbook> {
       '`obexal-runbook` with no arguments lists the built-in runbooks',
     );
   });
-  return parseRunbook(bytes.toString('utf8'), file, createHash('sha256').update(bytes).digest('hex'));
+  return parseRunbook(bytes.toString('utf8'), file, createHash('sha256').update(bytes).digest('hex'), actions);
 }
 
-export function parseRunbook(text: string, file: string, sha256: string): Runbook {
+export function parseRunbook(text: string, file: string, sha256: string, actions: ActionCatalogue): Runbook {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
@@ -35,7 +35,7 @@ export function parseRunbook(text: string, file: string, sha256: string): Runboo
   const lineOf = (path: readonly PropertyKey[]): number | undefined => lineAt(doc, lineCounter, path);
   const parsed = RunbookSchema.safeParse(plainValue(doc, file));
   if (!parsed.success) throw new InvalidRunbookError(file, issuesToProblems(parsed.error.issues, [], lineOf));
-  const problems = semanticProblems(parsed.data, lineOf);
+  const problems = semanticProblems(parsed.data, lineOf, actions);
   if (problems.length > 0) throw new InvalidRunbookError(file, problems);
   return { ...parsed.data, file, sha256 };
 }
@@ -83,6 +83,7 @@ function issuesToProblems(
 function semanticProblems(
   runbook: RunbookData,
   lineOf: (path: readonly PropertyKey[]) => number | undefined,
+  actions: ActionCatalogue,
 ): RunbookProblem[] {
   const problems: RunbookProblem[] = [];
   const add = (path: PropertyKey[], message: string) =>
@@ -93,7 +94,7 @@ function semanticProblems(
   runbook.steps.forEach((step, index) => {
     const at = ['steps', index];
     if (seen.has(step.id)) add([...at, 'id'], `step id "${step.id}" is used twice`);
-    const action = findAction(step.action);
+    const action = actions.find(step.action);
     if (!action) {
       add([...at, 'action'], `unknown action "${step.action}"`);
     } else {

@@ -41,22 +41,13 @@ export async function runStep(
 ): Promise<StepAttemptResult> {
   const maxAttempts = step.retries + 1;
   const timeoutMs = step.timeout ? parseDuration(step.timeout) : undefined;
-  let attempt = 0;
-  for (;;) {
-    attempt += 1;
+  for (let attempt = 1; ; attempt++) {
     hooks.attemptStarted(attempt);
     const controller = hooks.newStepController();
     const signals = [controller.signal];
     if (timeoutMs !== undefined) signals.push(AbortSignal.timeout(timeoutMs));
     const signal = AbortSignal.any(signals);
-    let result: ActionResult | void = undefined;
-    let error: unknown;
-    try {
-      const validated = action.params.parse(params);
-      result = await raceAbort(action.run(validated, makeContext(signal)), signal);
-    } catch (caught) {
-      error = caught;
-    }
+    const { result, error } = await attemptOnce(action, params, () => makeContext(signal), signal);
 
     if (error === undefined && result?.outcome !== 'failed') {
       return {
@@ -67,57 +58,82 @@ export async function runStep(
         data: result?.data,
       };
     }
-
     if (error !== undefined && signal.aborted) {
-      if (hooks.runSignal.aborted) {
-        return {
-          outcome: 'interrupted',
-          attempts: attempt,
-          message: 'interrupted',
-          error: hooks.runSignal.reason ?? new InterruptedError(),
-        };
-      }
-      if (!controller.signal.aborted && timeoutMs !== undefined) {
-        return {
-          outcome: 'timed-out',
-          attempts: attempt,
-          message: `timed out after ${formatDuration(timeoutMs)}`,
-          hint: `the step's timeout is ${step.timeout}; raise it in the runbook if the work is legitimately slow`,
-          error,
-        };
-      }
-      // Ctrl+C on this step only.
-      if (await hooks.askRetryAfterInterrupt()) continue;
-      return {
-        outcome: 'interrupted',
-        attempts: attempt,
-        message: 'interrupted by the operator',
-        error: new InterruptedError('SIGINT'),
-      };
+      const stopped = await stoppedBy(step, hooks, controller, timeoutMs, attempt, error);
+      if (stopped) return stopped;
+      continue; // Ctrl+C on this step only, and the operator chose to run it again
     }
-
     const message = error !== undefined ? redact(messageOf(error)) : (result?.message ?? 'failed');
     const hint = (error instanceof RunbookError ? error.hint : result?.hint) ?? fallbackHint(error, message);
     const retryable = error === undefined || (exitCodeOf(error) === 1 && !isAbortError(error));
     if (attempt < maxAttempts && retryable) {
-      const wait = step.retryDelay ? parseDuration(step.retryDelay) : 2_000;
-      makeContext(hooks.runSignal).output(
-        `attempt ${attempt} of ${maxAttempts} failed: ${message}; retrying in ${formatDuration(wait)}`,
-        'warn',
-      );
-      try {
-        await delay(wait, undefined, { signal: hooks.runSignal });
-      } catch {
-        return {
-          outcome: 'interrupted',
-          attempts: attempt,
-          message: 'interrupted',
-          error: hooks.runSignal.reason ?? new InterruptedError(),
-        };
-      }
+      const note = `attempt ${attempt} of ${maxAttempts} failed: ${message}`;
+      const interrupted = await waitBeforeRetry(step, hooks, makeContext(hooks.runSignal), note, attempt);
+      if (interrupted) return interrupted;
       continue;
     }
     return { outcome: 'failed', attempts: attempt, message, hint, data: result?.data, error };
+  }
+}
+
+async function attemptOnce(
+  action: AnyAction,
+  params: unknown,
+  makeContext: () => ActionContext,
+  signal: AbortSignal,
+): Promise<{ result?: ActionResult | void; error?: unknown }> {
+  try {
+    const validated: unknown = action.params.parse(params);
+    return { result: await raceAbort(action.run(validated, makeContext()), signal) };
+  } catch (caught) {
+    return { error: caught };
+  }
+}
+
+/** An attempt ended by an abort: the whole run stopped, its timeout passed, or Ctrl+C on it (retry if asked). */
+async function stoppedBy(
+  step: RunbookStep,
+  hooks: StepRunnerHooks,
+  controller: AbortController,
+  timeoutMs: number | undefined,
+  attempt: number,
+  error: unknown,
+): Promise<StepAttemptResult | undefined> {
+  if (hooks.runSignal.aborted) {
+    const reason: unknown = hooks.runSignal.reason ?? new InterruptedError();
+    return { outcome: 'interrupted', attempts: attempt, message: 'interrupted', error: reason };
+  }
+  if (!controller.signal.aborted && timeoutMs !== undefined) {
+    return {
+      outcome: 'timed-out',
+      attempts: attempt,
+      message: `timed out after ${formatDuration(timeoutMs)}`,
+      hint: `the step's timeout is ${step.timeout}; raise it in the runbook if the work is legitimately slow`,
+      error,
+    };
+  }
+  if (await hooks.askRetryAfterInterrupt()) return undefined;
+  const interrupted = new InterruptedError('SIGINT');
+  return { outcome: 'interrupted', attempts: attempt, message: 'interrupted by the operator', error: interrupted };
+}
+
+/** Says the attempt failed and waits the retry delay; an abort of the run during the wait ends the step. */
+async function waitBeforeRetry(
+  step: RunbookStep,
+  hooks: StepRunnerHooks,
+  ctx: ActionContext,
+  note: string,
+  attempt: number,
+): Promise<StepAttemptResult | undefined> {
+  const wait = step.retryDelay ? parseDuration(step.retryDelay) : 2_000;
+  ctx.output(`${note}; retrying in ${formatDuration(wait)}`, 'warn');
+  try {
+    await delay(wait, undefined, { signal: hooks.runSignal });
+    return undefined;
+  } catch {
+    // the wait was cut short by the run's abort: the step ends interrupted with the run's reason
+    const reason: unknown = hooks.runSignal.reason ?? new InterruptedError();
+    return { outcome: 'interrupted', attempts: attempt, message: 'interrupted', error: reason };
   }
 }
 

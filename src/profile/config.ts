@@ -4,7 +4,7 @@
  * setting takes `table`, `schema.table` or quoted parts (`"my.schema"."Odd"`); `none` turns its checks off.
  * Resolution never fails a run: a malformed value leaves that check "not checked" and says why.
  */
-import type { SettingDefinition } from '../core/settings.js';
+import type { SettingDefinition } from '../core/setting-definition.js';
 import { parseTableSetting, tableKey, type TableRef } from '../pg/ident.js';
 import { ENCRYPTED_COLUMNS, OBEXAL_DEFAULTS, type EncryptedColumn } from './obexal.js';
 

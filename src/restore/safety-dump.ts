@@ -35,7 +35,7 @@ export async function makeSafetyDump(ctx: ActionContext, target: PgTarget): Prom
     import('../backup/dump-file.js'),
     import('../backup/write-manifest.js'),
     import('../eras/store.js').then(async (store) => ({ ...store, ...(await import('../eras/register.js')) })),
-    import('../cli/version.js'),
+    import('../core/version.js'),
   ]);
   const config = backupConfigFrom(ctx.settings);
   const recipients = config.encryption === 'age' ? await recipientsFrom(ctx.settings) : [];

@@ -2,10 +2,11 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { InvalidRunbookError } from '../../src/core/errors.js';
 import { parseRunbook } from '../../src/engine/load-runbook.js';
+import { actionCatalogue } from '../../src/cli/action-catalogue.js';
 
 function problemsOf(yaml: string): { line: number | undefined; path: string; message: string }[] {
   try {
-    parseRunbook(yaml, 'bad.yaml', 'x');
+    parseRunbook(yaml, 'bad.yaml', 'x', actionCatalogue());
   } catch (error) {
     assert.ok(error instanceof InvalidRunbookError, String(error));
     assert.equal(error.exitCode, 2);
@@ -20,6 +21,7 @@ test('a valid runbook loads', () => {
     'name: ok\ntitle: OK\nsteps:\n  - id: a\n    title: A\n    action: note\n    with: { text: hi }\n',
     'ok.yaml',
     'sha',
+    actionCatalogue(),
   );
   assert.equal(book.steps[0]?.action, 'note');
   assert.equal(book.sha256, 'sha');
@@ -54,6 +56,7 @@ test('action parameters are validated, templates accepted where values are not k
     'name: b\ntitle: B\ninputs:\n  - name: n\n    kind: text\nsteps:\n  - id: a\n    title: A\n    action: shell\n    with:\n      command: "${inputs.n}"\n',
     'ok.yaml',
     'x',
+    actionCatalogue(),
   );
 });
 

@@ -8,6 +8,7 @@ import { describe, it } from 'node:test';
 import type { StepState } from '../../src/engine/action.js';
 import { describeEnding, type EndingFacts } from '../../src/engine/ending.js';
 import { parseRunbook } from '../../src/engine/load-runbook.js';
+import { actionCatalogue } from '../../src/cli/action-catalogue.js';
 import { endingLines } from '../../src/engine/ending-lines.js';
 
 const runbook = parseRunbook(
@@ -38,6 +39,7 @@ steps:
 `,
   'replace.yaml',
   'sha',
+  actionCatalogue(),
 );
 
 const ok: StepState = { outcome: 'ok', data: {} };

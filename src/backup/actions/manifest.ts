@@ -34,7 +34,7 @@ export const backupManifestAction = defineAction({
     const [{ buildManifest, writeManifestFile }, { parsePin }, { TOOL_VERSION }, { UsageError }] = await Promise.all([
       import('../write-manifest.js'),
       import('../config.js'),
-      import('../../cli/version.js'),
+      import('../../core/version.js'),
       import('../../core/errors.js'),
     ]);
     const reason = (params.reason || 'scheduled') as BackupReason;

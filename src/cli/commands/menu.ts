@@ -2,15 +2,15 @@
 import { listRuns } from '../../engine/journal.js';
 import { startRun } from '../../engine/engine.js';
 import type { StartRun } from '../../engine/run-control.js';
-import { loadRunbookFile } from '../../engine/load-runbook.js';
 import { listRecords } from '../../records/store.js';
 import type { CliOptions } from '../args.js';
 import { USAGE } from '../args.js';
 import type { Invocation } from '../environment.js';
-import { builtinRunbooks, checkRunFolders, isHeadless, loadResume, runbookFileFor } from '../run-command.js';
+import { builtinRunbooks, checkRunFolders, isHeadless, loadResume, loadRunbook } from '../run-command.js';
+import { actionCatalogue } from '../action-catalogue.js';
 import { parseResume } from '../../engine/resume-request.js';
 import { recordsDirOf, recordWriter } from '../record-writer.js';
-import { TOOL_VERSION } from '../version.js';
+import { TOOL_VERSION } from '../../core/version.js';
 
 /** Runbooks that change production in a change window: starting one from the menu asks once more. */
 const CHANGE_WINDOW = new Set(['key-rotation', 'rollback', 'restore']);
@@ -57,9 +57,10 @@ function menuStartRun(invocation: Invocation): StartRun {
   return async (request, interactor, listener) => {
     const { runbook: name, resume } = parseResume(request);
     checkRunFolders(invocation);
-    const runbook = await loadRunbookFile(runbookFileFor(name));
+    const runbook = await loadRunbook(name);
     return startRun({
       runbook,
+      actions: actionCatalogue(),
       settings: invocation.settings,
       interactor,
       mode: 'interactive',
@@ -82,7 +83,7 @@ export async function menuCommand(cli: CliOptions, invocation: Invocation, optio
   }
   const runbooks = await Promise.all(
     builtinRunbooks().map(async (name) => {
-      const book = await loadRunbookFile(runbookFileFor(name));
+      const book = await loadRunbook(name);
       return { name, title: book.title, description: book.description, changeWindow: CHANGE_WINDOW.has(name) };
     }),
   );

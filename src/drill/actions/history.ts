@@ -20,7 +20,7 @@ export const drillHistoryAction = defineAction({
       await Promise.all([
         import('../history-load.js'),
         import('../history-view.js'),
-        import('../../cli/record-writer.js'),
+        import('../../records/records-dir.js'),
       ]);
     const targetText = ctx.settings.get('RTO_TARGET') ?? '30m';
     let recordsDir: string;

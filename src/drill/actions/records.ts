@@ -21,7 +21,7 @@ export const recordsReplicateAction = defineAction({
       return { outcome: 'skipped', message: 'no bucket configured (S3_BUCKET): the records stay in RECORDS_DIR only' };
     const [{ replicateRecords }, { recordsDirOf }] = await Promise.all([
       import('../../records/replicate.js'),
-      import('../../cli/record-writer.js'),
+      import('../../records/records-dir.js'),
     ]);
     const recordsDir = recordsDirOf(ctx.settings);
     try {

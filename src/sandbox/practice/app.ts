@@ -22,7 +22,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { StepFailedError, UsageError } from '../../core/errors.js';
 import { isProcessAlive } from '../../core/private-dir.js';
 import { addConnectionStringSecret, addSecret, redact } from '../../core/redact.js';
-import { PACKAGE_ROOT } from '../../cli/paths.js';
+import { PACKAGE_ROOT } from '../../core/package-root.js';
 
 const AUTH_SERVICE_BIN = join(PACKAGE_ROOT, 'bin', 'obexal-sandbox-auth-service');
 const READY = /listening on (http:\/\/\S+)/;

@@ -7,7 +7,7 @@ import { StepFailedError } from '../../core/errors.js';
 import { connect } from '../../pg/client.js';
 import { parseConnectionString } from '../../pg/target.js';
 import { assertPitrProgramsInstalled, startPitrRepository } from './pitr-repository.js';
-import { runTool, writeAnswers, type Context, type PreparedScenario } from './scenarios.js';
+import { runTool, writeAnswers, type Context, type PreparedScenario } from './scenario-tool.js';
 
 const pause = (ms: number) => new Promise((resolvePromise) => setTimeout(resolvePromise, ms));
 /** How long archiving of the last segment may take before the scenario gives up. */

@@ -14,44 +14,29 @@
  *
  * Nothing here re-implements a runbook; a runbook that fails stops the scenario with its name and output tail.
  */
-import { spawn } from 'node:child_process';
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { InterruptedError, StepFailedError, UsageError } from '../../core/errors.js';
-import { addSecret, redact } from '../../core/redact.js';
+import { UsageError } from '../../core/errors.js';
+import { addSecret } from '../../core/redact.js';
 import { generateEncryptionKey } from '../../keys/secret-value.js';
-import { PACKAGE_ROOT } from '../../cli/paths.js';
 import { SCENARIO_MIGRATIONS } from '../schema/migrations.js';
 import { readDeployment } from './app.js';
 import { PRACTICE_ERA, type PracticeStack } from './stack.js';
 import { pitrScenario } from './pitr-scenario.js';
+import {
+  runTool,
+  writeAnswers,
+  SCENARIOS,
+  type Context,
+  type PreparedScenario,
+  type ScenarioName,
+} from './scenario-tool.js';
 
-export const SCENARIOS = {
-  'rotated-keys':
-    'a backup, then ENCRYPTION_KEY rotated to a second era (restoring the older dump needs key-era selection)',
-  'bad-migration': 'a pre-migration backup, then a deploy whose migration 6 is breaking (practise the rollback)',
-  pitr:
-    'WAL archived to an HTTPS repository, physical backups, then a bad migration at a printed time ' +
-    '(practise restore --to)',
-} as const;
-export type ScenarioName = keyof typeof SCENARIOS;
+export { SCENARIOS, type ScenarioName, type PreparedScenario } from './scenario-tool.js';
 
 export const ROTATED_ERA = 'era-2';
 /** The image the bad-migration scenario deploys (the one before it is read from the deployment). */
 export const BAD_MIGRATION_IMAGE = 'obexal/auth-service:practice-next';
-
-const RUNBOOK_BIN = join(PACKAGE_ROOT, 'bin', 'obexal-runbook');
-const TAIL_LINES = 20;
-/** What the child runs with besides the sandbox's environment (nothing else of the operator's shell). */
-const PASSED_THROUGH = ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TMPDIR', 'TZ', 'OBEXAL_RUNBOOK_FROM_SOURCE'];
-
-export interface PreparedScenario {
-  name: ScenarioName;
-  /** The sandbox's environment as it must be handed out after the scenario (env file, menu). */
-  env: Record<string, string>;
-  /** Lines for the summary and the env file's header. */
-  summary: string[];
-}
 
 export interface ScenarioOptions {
   onProgress?: (message: string) => void;
@@ -63,86 +48,6 @@ export function parseScenario(text: string | undefined): ScenarioName | undefine
   if (text === undefined) return undefined;
   if (Object.hasOwn(SCENARIOS, text)) return text as ScenarioName;
   throw new UsageError(`unknown practice scenario "${text}"`, `--scenario ${Object.keys(SCENARIOS).join(' | ')}`);
-}
-
-export interface Context {
-  stack: PracticeStack;
-  name: ScenarioName;
-  say: (message: string) => void;
-  signal?: AbortSignal | undefined;
-}
-
-/** The callers abort with the signal's name as the reason (SIGINT: exit 130, otherwise 143). */
-function signalOf(signal: AbortSignal): 'SIGINT' | 'SIGTERM' {
-  return signal.reason === 'SIGINT' ? 'SIGINT' : 'SIGTERM';
-}
-
-/** Runs `obexal-runbook <args>` headless against the sandbox; resolves with its output, throws with its tail. */
-export async function runTool(
-  ctx: Context,
-  what: string,
-  args: string[],
-  extraEnv: Record<string, string> = {},
-): Promise<string> {
-  if (ctx.signal?.aborted)
-    throw new InterruptedError(
-      signalOf(ctx.signal),
-      `the practice scenario ${ctx.name} was interrupted before ${what}`,
-    );
-  const childEnv: Record<string, string> = {};
-  for (const name of PASSED_THROUGH) if (process.env[name] !== undefined) childEnv[name] = process.env[name] as string;
-  Object.assign(childEnv, ctx.stack.env, extraEnv, { CI: '1' });
-  // `--` before the script: Node 20 reads `--env-file` anywhere on its command line, ours included.
-  const child = spawn(process.execPath, ['--', RUNBOOK_BIN, ...args], {
-    env: childEnv,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  const keep = (chunk: Buffer) => {
-    output = (output + chunk.toString()).slice(-200_000);
-  };
-  child.stdout.on('data', keep);
-  child.stderr.on('data', keep);
-  const onAbort = () => child.kill('SIGTERM');
-  ctx.signal?.addEventListener('abort', onAbort, { once: true });
-  const exit = await new Promise<{ code: number | null; error?: Error }>((resolvePromise) => {
-    child.once('error', (error) => resolvePromise({ code: null, error }));
-    child.once('close', (code) => resolvePromise({ code }));
-  });
-  ctx.signal?.removeEventListener('abort', onAbort);
-  if (ctx.signal?.aborted)
-    throw new InterruptedError(
-      signalOf(ctx.signal),
-      `the practice scenario ${ctx.name} was interrupted during ${what}`,
-    );
-  if (exit.code === 0) return output;
-  const tail = output
-    .split('\n')
-    .filter((line) => line.trim() !== '')
-    .slice(-TAIL_LINES)
-    .map((line) => `  | ${redact(line)}`);
-  throw new StepFailedError(
-    `practice scenario ${ctx.name}: ${what} failed ` +
-      `(${exit.error ? redact(exit.error.message) : `exit ${exit.code}`}); the last lines of its ` +
-      `output:\n${tail.join('\n')}`,
-    Object.hasOwn(SCENARIOS, ctx.name)
-      ? `the sandbox was stopped and removed; the reason is in the lines above. Start it again ` +
-          `(\`obexal-runbook practice up --env-file F --scenario ${ctx.name}\`) or without --scenario`
-      : 'the sandbox was stopped and removed; the reason is in the lines above. Start it again with ' +
-          '`obexal-runbook practice`',
-  );
-}
-
-export async function writeAnswers(ctx: Context, file: string, answers: Record<string, string>): Promise<string> {
-  const path = join(ctx.stack.dir, file);
-  await writeFile(
-    path,
-    `${Object.entries(answers)
-      .map(([k, v]) => `${k}: ${JSON.stringify(v)}`)
-      .join('\n')}\n`,
-    { mode: 0o600 },
-  );
-  return path;
 }
 
 interface DumpSeen {

@@ -20,7 +20,7 @@ import { seed } from '../seed/seed.js';
 import type { SeedSize } from '../seed/size.js';
 import { generateTotpSecret } from '../seed/totp-secret.js';
 import { startLocalBucket, type LocalBucket } from '../local-bucket.js';
-import { PACKAGE_ROOT } from '../../cli/paths.js';
+import { PACKAGE_ROOT } from '../../core/package-root.js';
 import { createVault, type PracticeVault } from './vault.js';
 import { createDeployment, startApp, stopApp } from './app.js';
 import { writePracticeRegister } from './register.js';

@@ -1,0 +1,30 @@
+/**
+ * Every action a runbook step can name, built in this one place and passed to the engine and the runbook loader.
+ * Action modules keep heavy libraries (AWS SDK, pg) behind dynamic imports inside `run`, so that building the
+ * catalogue to validate a runbook stays fast. A new action goes in its prefix's list; a new prefix is added here.
+ */
+import { createActionCatalogue, type ActionCatalogue } from '../engine/catalogue.js';
+import { genericActions } from '../actions/generic/index.js';
+import { backupActions } from '../backup/actions/index.js';
+import { bucketActions } from '../backup/actions-bucket.js';
+import { drillActions } from '../drill/actions/index.js';
+import { restoreActions } from '../restore/actions.js';
+import { rotationActions } from '../rotation/actions.js';
+import { rollbackActions } from '../rollback/actions.js';
+import { pitrActions } from '../pitr/actions.js';
+
+let catalogue: ActionCatalogue | undefined;
+
+export function actionCatalogue(): ActionCatalogue {
+  catalogue ??= createActionCatalogue(
+    genericActions,
+    backupActions,
+    bucketActions,
+    drillActions,
+    restoreActions,
+    rotationActions,
+    rollbackActions,
+    pitrActions,
+  );
+  return catalogue;
+}
