@@ -23,6 +23,7 @@ import type { RunControl, RunResult, StartedRun } from './run-control.js';
 import { describeEnding } from './ending.js';
 import { planSteps } from './plan.js';
 import { resolveInputs } from './inputs.js';
+import { assertRequirements, requirementLines } from './requirements.js';
 import { RunContextFactory } from './run-context.js';
 import { runStep } from './step-runner.js';
 import type { Runbook, RunbookStep } from './runbook-schema.js';
@@ -174,6 +175,18 @@ async function execute(
       steps: planSteps(runbook, scope),
       at: at(),
     });
+    // The settings the runbook names in `requires:`: one error naming every missing one, before the first step.
+    if (!dryRun) assertRequirements(runbook, settings);
+    else
+      for (const line of requirementLines(runbook, settings))
+        emit({
+          type: 'step-output',
+          runId,
+          stepId: '(requires)',
+          stream: line.missing ? 'warn' : 'info',
+          text: line.text,
+          at: at(),
+        });
 
     for (const [index, step] of runbook.steps.entries()) {
       // After a failure only teardown (`always`) steps run; the others stay "not run" in the record.
