@@ -410,6 +410,8 @@ export const restoreAfterAction = defineAction({
       authServiceUrl: z.string().optional(),
       readyTimeoutMs: z.number().int().positive().default(120_000),
       signingKeysTable: z.string().default('oidc_signing_keys'),
+      /** The drill's JWKS check (src/drill/checks.ts) at this strictness; default LIVE_JWKS_STRICTNESS, else any. */
+      jwksStrictness: z.enum(['exact', 'any']).optional(),
     })
     .strict(),
   describe: (p) => `live checks${p.authServiceUrl ? ` against ${p.authServiceUrl}` : ''}, notes, lost-data window`,

@@ -21,23 +21,27 @@ export interface AfterParams {
   authServiceUrl?: string | undefined;
   readyTimeoutMs: number;
   signingKeysTable: string;
+  /** How the served JWKS must match the restored keys (default: LIVE_JWKS_STRICTNESS, else any). */
+  jwksStrictness?: 'exact' | 'any' | undefined;
 }
 
-async function fetchJson(url: string, signal: AbortSignal): Promise<{ status: number; body: unknown }> {
-  const response = await fetch(url, {
-    signal: AbortSignal.any([signal, AbortSignal.timeout(10_000)]),
-    headers: { accept: 'application/json' },
-  });
-  const text = await response.text();
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    body = undefined;
-  }
-  return { status: response.status, body };
+/** The restored database's signing keys, or undefined when it has no signing keys table (nothing to match). */
+async function restoredKids(params: AfterParams, ctx: ActionContext): Promise<string[] | undefined> {
+  return withClient(
+    parseConnectionString(params.target),
+    async (client) => {
+      const exists = (
+        await client.query<{ ok: boolean }>('SELECT to_regclass($1) IS NOT NULL AS ok', [params.signingKeysTable])
+      ).rows[0]?.ok;
+      if (!exists) return undefined;
+      const rows = await client.query<{ kid: string }>(`SELECT kid FROM ${quoteIdent(params.signingKeysTable)}`);
+      return rows.rows.map((r) => r.kid);
+    },
+    ctx.signal,
+  );
 }
 
+/** Ready, then the same JWKS check as the drill's (src/drill/checks.ts), at the restore's strictness. */
 async function liveChecks(params: AfterParams, ctx: ActionContext, base: string): Promise<string[]> {
   const readyMs = await waitUntilReady(
     base,
@@ -45,38 +49,23 @@ async function liveChecks(params: AfterParams, ctx: ActionContext, base: string)
     ctx.signal,
     'check that the application started (APP_START_COMMAND) and its logs',
   );
-  const jwks = await fetchJson(`${base}/.well-known/jwks.json`, ctx.signal);
-  const keys = (jwks.body as { keys?: { kid?: string }[] } | undefined)?.keys ?? [];
-  if (jwks.status !== 200 || keys.length === 0)
+  const { checkJwks, jwksStrictness, OBEXAL_ENDPOINTS } = await import('../drill/checks.js');
+  const strictness = jwksStrictness(params.jwksStrictness, ctx.settings.get('LIVE_JWKS_STRICTNESS'), 'any');
+  const kids = await restoredKids(params, ctx);
+  const verdict = await checkJwks(base, OBEXAL_ENDPOINTS, kids, ctx.signal, strictness);
+  const keys = typeof verdict.details?.keys === 'number' ? verdict.details.keys : 0;
+  if (!verdict.passed) {
     throw new StepFailedError(
-      `${base}/.well-known/jwks.json lists no signing key (HTTP ${jwks.status})`,
-      'the service cannot read the signing keys of the restored database: check ENCRYPTION_KEY in its environment',
-    );
-  const target = parseConnectionString(params.target);
-  const kids = await withClient(
-    target,
-    async (client) => {
-      const exists = (
-        await client.query<{ ok: boolean }>('SELECT to_regclass($1) IS NOT NULL AS ok', [params.signingKeysTable])
-      ).rows[0]?.ok;
-      if (!exists) return undefined;
-      return (await client.query<{ kid: string }>(`SELECT kid FROM ${quoteIdent(params.signingKeysTable)}`)).rows.map(
-        (r) => r.kid,
-      );
-    },
-    ctx.signal,
-  );
-  const served = new Set(keys.map((k) => k.kid));
-  if (kids && !kids.some((kid) => served.has(kid))) {
-    throw new StepFailedError(
-      `the live service at ${base} serves none of the restored database's signing keys (${kids.join(', ')})`,
-      'the service is not running against the restored database: check its DATABASE_URL and restart it',
+      `the live service at ${base}: ${verdict.reason}`,
+      keys === 0 || !kids
+        ? 'the service cannot read the signing keys of the restored database: check ENCRYPTION_KEY in its environment'
+        : 'the service is not running against the restored database: check its DATABASE_URL and restart it',
     );
   }
+  const matched = typeof verdict.details?.matched === 'number' ? verdict.details.matched : 0;
   return [
     `ready after ${formatSpan(readyMs)}`,
-    `JWKS lists ${keys.length} ` +
-      `key(s)${kids ? `, ${kids.filter((k) => served.has(k)).length} of the restored database's ${kids.length}` : ''}`,
+    `JWKS lists ${keys} key(s)${kids ? `, ${matched} of the restored database's ${kids.length}` : ''}`,
   ];
 }
 
