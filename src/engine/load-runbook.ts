@@ -6,6 +6,7 @@ import { isNode, LineCounter, parseDocument, type Document } from 'yaml';
 import type { z } from 'zod';
 import { MAX_RUNBOOK_BYTES, MAX_YAML_ALIASES, readBoundedFile } from '../core/input-limits.js';
 import { InvalidRunbookError, UsageError, type RunbookProblem } from '../core/errors.js';
+import { isKnownSetting } from '../core/settings.js';
 import { findAction } from '../actions/registry.js';
 import { expandUses } from './include-runbook.js';
 import {
@@ -48,6 +49,11 @@ export function parseRunbook(text: string, file: string, sha256: string, include
   const parsed = RunbookFileSchema.safeParse(plainValue(doc, file));
   if (!parsed.success) throw new InvalidRunbookError(file, issuesToProblems(parsed.error.issues, [], lineOf));
   const expanded = expandSteps(parsed.data.steps, { file, includedBy: [...includedBy, parsed.data.name], lineOf });
+  parsed.data.requires.forEach((r, index) => {
+    if (isKnownSetting(r.setting)) return;
+    const path = ['requires', index, 'setting'];
+    expanded.problems.push({ path: formatPath(path), line: lineOf(path), message: `unknown setting ${r.setting}` });
+  });
   if (expanded.problems.length > 0) throw new InvalidRunbookError(file, expanded.problems);
   const requires = mergeRequirements([...parsed.data.requires, ...expanded.requires]);
   const data: RunbookData = { ...parsed.data, requires, steps: expanded.steps };

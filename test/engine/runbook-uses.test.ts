@@ -32,7 +32,7 @@ inputs:
     required: false
     default: ''
 requires:
-  - setting: CHILD_SETTING
+  - setting: DRILL_EMAIL
     why: the child needs it
 steps:
   - id: first
@@ -97,7 +97,7 @@ steps:
     assert.deepEqual(first?.with, { text: 'say ${steps.start.text}' });
     assert.equal(second?.when, 'steps.kid-first.text', 'its own condition on an included step is kept, renamed');
     assert.deepEqual(second?.with, { text: '${steps.kid-first.text} ${steps.start.text}' });
-    assert.deepEqual(book.requires, [{ setting: 'CHILD_SETTING', why: 'the child needs it' }]);
+    assert.deepEqual(book.requires, [{ setting: 'DRILL_EMAIL', why: 'the child needs it' }]);
     assert.notEqual(book.sha256.length, 0);
   });
 
@@ -144,6 +144,13 @@ steps:
       write('loop', 'name: loop\ntitle: L\nsteps:\n  - id: me\n    uses: loop\n    with: {}\n'),
     );
     assert.match(self, /runbook "loop" includes itself/);
+    const unknown = await problemsOf(
+      write(
+        'unknown',
+        'name: unknown\ntitle: U\nrequires:\n  - setting: NO_SUCH_SETTING\n    why: x\nsteps:\n  - id: a\n    title: A\n    action: note\n    with: { text: x }\n',
+      ),
+    );
+    assert.match(unknown, /requires\[0\]\.setting: unknown setting NO_SUCH_SETTING/);
     const none = await problemsOf(write('none', 'name: none\ntitle: N\nsteps:\n  - id: x\n    uses: absent\n'));
     assert.match(none, /cannot read the runbook .*absent\.yaml/);
   });
