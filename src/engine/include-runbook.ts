@@ -3,7 +3,7 @@
  * gives, its step ids prefixed (and every reference to them), its titles prefixed, the block's `when` put on each.
  */
 import type { RunbookData, RunbookStep, RunbookUses } from './runbook-schema.js';
-import { parseCondition } from './template.js';
+import { conditionParts, parseCondition } from './template.js';
 
 export interface Expansion {
   steps: RunbookStep[];
@@ -55,37 +55,27 @@ class Rewriter {
     });
   }
 
-  /** The step's own condition with its references rewritten, combined with the block's. */
+  /** The step's own condition with its references rewritten, joined to the block's (`block && own`). */
   condition(step: RunbookStep): string | undefined {
     if (!step.when) return this.block.when;
-    const parsed = parseCondition(step.when);
-    if (!parsed) return step.when;
-    let reference = parsed.reference;
-    const found = this.reference(reference);
+    const own = conditionParts(step.when).map((part) => this.conditionPart(step, part));
+    return [...(this.block.when ? [this.block.when] : []), ...own].join(' && ');
+  }
+
+  private conditionPart(step: RunbookStep, text: string): string {
+    const parsed = parseCondition(text);
+    if (!parsed) return text;
+    let reference: string;
+    const found = this.reference(parsed.reference);
     if ('input' in found) {
       const whole = typeof found.input === 'string' ? WHOLE.exec(found.input) : null;
       if (!whole) {
         this.problems.push(`step "${step.id}" has a condition on an input: give that input as one \${reference}`);
-        return step.when;
+        return text;
       }
       reference = (whole[1] as string).trim();
     } else reference = found.reference;
-    const own = `${parsed.negate ? '!' : ''}${reference}${parsed.op ? ` ${parsed.op} '${parsed.literal}'` : ''}`;
-    if (this.block.when && !this.gatedByBlock(parsed, reference)) {
-      this.problems.push(
-        `step "${step.id}" has a condition of its own (${step.when}): under \`when:\` only a condition that ` +
-          `holds on an included step (which is skipped with the block) can be kept`,
-      );
-    }
-    return own;
-  }
-
-  /** True when a skipped included step makes the condition false: `steps.<included>…`, not negated, not `== ''`. */
-  private gatedByBlock(parsed: NonNullable<ReturnType<typeof parseCondition>>, reference: string): boolean {
-    const [root, stepId] = reference.split('.');
-    const included = root === 'steps' && [...this.ids].some((id) => this.id(id) === stepId);
-    if (!included || parsed.negate || parsed.op === '!=') return false;
-    return parsed.op !== '==' || parsed.literal !== '';
+    return `${parsed.negate ? '!' : ''}${reference}${parsed.op ? ` ${parsed.op} '${parsed.literal}'` : ''}`;
   }
 }
 

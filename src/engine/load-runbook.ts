@@ -18,7 +18,7 @@ import {
   type RunbookRequirement,
   type RunbookStep,
 } from './runbook-schema.js';
-import { isTemplate, parseCondition, referencesIn, REFERENCE_ROOTS } from './template.js';
+import { conditionParts, isTemplate, parseCondition, referencesIn, REFERENCE_ROOTS } from './template.js';
 
 export async function loadRunbookFile(file: string): Promise<Runbook> {
   const bytes = await readBoundedFile(file, MAX_RUNBOOK_BYTES, 'the runbook file', (error) => {
@@ -218,9 +218,9 @@ function semanticProblems(
       }
     }
     const references = [...referencesIn(step.with), ...(step.confirm ? referencesIn(step.confirm) : [])];
-    if (step.when) {
-      const condition = parseCondition(step.when);
-      if (!condition) add([...at, 'when'], "expected `ref`, `!ref`, `ref == 'text'` or `ref != 'text'`");
+    for (const part of step.when ? conditionParts(step.when) : []) {
+      const condition = parseCondition(part);
+      if (!condition) add([...at, 'when'], "expected `ref`, `!ref`, `ref == 'text'` or `ref != 'text'` (joined by &&)");
       else references.push(condition.reference);
     }
     for (const reference of references) {

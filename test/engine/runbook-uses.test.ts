@@ -95,7 +95,11 @@ steps:
     assert.equal(first?.title, 'Child part: First');
     assert.equal(first?.when, 'inputs.go', 'a step without a condition takes the block`s');
     assert.deepEqual(first?.with, { text: 'say ${steps.start.text}' });
-    assert.equal(second?.when, 'steps.kid-first.text', 'its own condition on an included step is kept, renamed');
+    assert.equal(
+      second?.when,
+      'inputs.go && steps.kid-first.text',
+      'its own condition, renamed, joined to the block`s',
+    );
     assert.deepEqual(second?.with, { text: '${steps.kid-first.text} ${steps.start.text}' });
     assert.deepEqual(book.requires, [{ setting: 'DRILL_EMAIL', why: 'the child needs it' }]);
     assert.notEqual(book.sha256.length, 0);
@@ -155,7 +159,7 @@ steps:
     assert.match(none, /cannot read the runbook .*absent\.yaml/);
   });
 
-  test('a condition of its own that would not be skipped with the block is refused', async () => {
+  test('a condition of its own is joined to the block`s, both must hold', async () => {
     write(
       'negated',
       `name: negated
@@ -172,10 +176,13 @@ steps:
     with: { text: b }
 `,
     );
-    const problems = await problemsOf(
+    const book = await loadRunbookFile(
       write('gate', 'name: gate\ntitle: G\nsteps:\n  - id: n\n    uses: negated\n    when: run.mode\n'),
     );
-    assert.match(problems, /step "two" has a condition of its own \(!steps\.one\.text\)/);
+    assert.deepEqual(
+      book.steps.map((s) => s.when),
+      ['run.mode', 'run.mode && !steps.n-one.text'],
+    );
   });
 });
 
@@ -189,7 +196,8 @@ describe('the built-in rollback reuses the restore runbook', () => {
       const included = rollback.steps.find((s) => s.id === step.id);
       assert.ok(included, `${step.id} is in the rollback`);
       assert.equal(included.action, step.action);
-      assert.equal(included.when, step.when ?? 'steps.plan.restore', `${step.id}'s condition`);
+      const when = step.when ? `steps.plan.restore && ${step.when}` : 'steps.plan.restore';
+      assert.equal(included.when, when, `${step.id}'s condition`);
       assert.equal(included.title, `Restore: ${step.title}`);
     }
     const ids = rollback.steps.map((s) => s.id);
