@@ -73,6 +73,7 @@ export async function runAfter(params: AfterParams, ctx: ActionContext): Promise
   // Before the change, as apply saw it (a resumed run's inspection sees the restored database instead).
   const replaced = params.result.replaced ?? params.inspection;
   const window = lostDataWindow(params.dump.takenAt, params.result.restoredAt, replaced);
+  const newestLost = window.newestEventLost;
   const lines: string[] = [];
   lines.push(
     'sessions are gone: every user signs in again (sessions live in Redis and in the database as it was at the dump)',
@@ -81,7 +82,7 @@ export async function runAfter(params: AfterParams, ctx: ActionContext): Promise
     window.durationMs !== null
       ? `data written from ${formatTime(window.from)} to ${formatTime(window.to)} ` +
           `(${formatSpan(window.durationMs)}) is ` +
-          `lost${window.newestEventLost ? `; the newest event lost: ${window.newestEventLost.action} at ${formatTime(window.newestEventLost.at)}` : ''}`
+          `lost${newestLost ? `; the newest event lost: ${newestLost.action} at ${formatTime(newestLost.at)}` : ''}`
       : "the dump's time is unknown: the window of lost data cannot be given",
   );
   if (replaced.deletedAccounts.length > 0) {

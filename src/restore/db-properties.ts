@@ -61,7 +61,8 @@ export async function readDatabaseProperties(
     ? null
     : (
         await client.query<{ grantee: string | null; privilege: string; grantable: boolean }>(
-          `SELECT CASE WHEN a.grantee = 0 THEN NULL ELSE pg_get_userbyid(a.grantee) END AS grantee, a.privilege_type AS privilege, a.is_grantable AS grantable
+          `SELECT CASE WHEN a.grantee = 0 THEN NULL ELSE pg_get_userbyid(a.grantee) END AS grantee,
+                  a.privilege_type AS privilege, a.is_grantable AS grantable
              FROM pg_database d, aclexplode(d.datacl) a WHERE d.datname = $1`,
           [name],
         )

@@ -18,15 +18,14 @@ export async function inPlaceRestore(job: RestoreJob): Promise<ApplyResult> {
   const info = (text: string) => ctx.output(text, 'info');
   ctx.output(`before the restore: stopping now leaves ${target.label} as it was (no safety dump yet)`, 'info', 'phase');
   ctx.progress({ done: 0, label: 'pre-restore safety dump of the target' });
-  info(
-    `ownership: ${job.noOwner ? '--no-owner (every restored object is owned by the restoring role)' : 'kept as in the dump'}`,
-  );
+  const noOwner = '--no-owner (every restored object is owned by the restoring role)';
+  info(`ownership: ${job.noOwner ? noOwner : 'kept as in the dump'}`);
   const safety = await makeSafetyDump(ctx, target);
   info(`pre-restore safety dump written: ${safety.path} (reason pre-restore; restores like any dump)`);
 
   let appStopped = false;
-  let sessionsEnded: number[] = [];
-  let pgRestoreMs = 0;
+  let sessionsEnded: number[];
+  let pgRestoreMs: number;
   try {
     const rollback = `restoring in one transaction: stopping now rolls it back; ${target.label} stays as it was`;
     ctx.output(`${rollback}, the safety dump is kept`, 'info', 'phase');

@@ -14,6 +14,8 @@ import { connectTargetOrServer, systemIdentifier } from './server.js';
 import { checkFreeSpace } from './space.js';
 import type { DumpRef } from './types.js';
 
+const NOT_CHECKED = 'not checked (no manifest, no metadata)';
+
 export interface SelectParams {
   dump?: string | undefined;
   /** The database the dump is for: `latest` means the newest verified dump of its server and name. */
@@ -31,7 +33,9 @@ async function chooseFromList(ctx: ActionContext, catalog: Catalog): Promise<str
   if (choices.length === 0) {
     throw new StepFailedError(
       `no dump found in ` +
-        `BACKUP_DIR ${ctx.settings.get('BACKUP_DIR') ?? '(unset)'}${ctx.settings.get('S3_BUCKET') ? ' or in the bucket' : ''}${catalog.bucketProblem ? ` (bucket: ${catalog.bucketProblem})` : ''}`,
+        `BACKUP_DIR ${ctx.settings.get('BACKUP_DIR') ?? '(unset)'}` +
+        `${ctx.settings.get('S3_BUCKET') ? ' or in the bucket' : ''}` +
+        `${catalog.bucketProblem ? ` (bucket: ${catalog.bucketProblem})` : ''}`,
       'give the path of a dump file: obexal-runbook restore <file>',
     );
   }
@@ -149,7 +153,7 @@ async function fetchFromBucket(
     const checkedAgainst = result.verifiedAgainst === 'expected' ? 'manifest' : result.verifiedAgainst;
     ctx.output(
       `downloaded ${formatBytes(result.size)} in ${((Date.now() - started) / 1000).toFixed(1)}s; ` +
-        `SHA-256 ${checkedAgainst === 'none' ? 'not checked (no manifest, no metadata)' : `matches the ${checkedAgainst}`}`,
+        `SHA-256 ${checkedAgainst === 'none' ? NOT_CHECKED : `matches the ${checkedAgainst}`}`,
       'info',
     );
     return { path: result.file, checkedAgainst };

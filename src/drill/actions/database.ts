@@ -7,6 +7,8 @@
 import { z } from 'zod';
 import { defineAction } from '../../engine/action.js';
 
+const KEPT = '; it will be KEPT after the drill (keep: yes): drop it yourself, it holds a copy of production data';
+
 export const keepParam = z
   .union([z.boolean(), z.string()])
   .default(false)
@@ -72,7 +74,7 @@ export const drillCreateDatabaseAction = defineAction({
     const target = targetFor(server, name);
     ctx.output(
       `created ${created.label} ` +
-        `(${created.encoding})${params.keep ? '; it will be KEPT after the drill (keep: yes): drop it yourself, it holds a copy of production data' : '; it is dropped when the drill ends, whatever happens'}`,
+        `(${created.encoding})${params.keep ? KEPT : '; it is dropped when the drill ends, whatever happens'}`,
     );
     return {
       message: `created ${created.label}`,
