@@ -69,10 +69,10 @@ async function liveChecks(params: AfterParams, ctx: ActionContext, base: string)
   ];
 }
 
-export async function runAfter(params: AfterParams, ctx: ActionContext): Promise<ActionResult> {
-  // Before the change, as apply saw it (a resumed run's inspection sees the restored database instead).
-  const replaced = params.result.replaced ?? params.inspection;
-  const window = lostDataWindow(params.dump.takenAt, params.result.restoredAt, replaced);
+type Replaced = Pick<Inspection, 'newestAuditEvent' | 'deletedAccounts'>;
+
+/** What an on-call engineer must pass on: sessions gone, the data lost, accounts to erase again, what is kept. */
+function notes(params: AfterParams, replaced: Replaced, window: ReturnType<typeof lostDataWindow>): string[] {
   const newestLost = window.newestEventLost;
   const lines: string[] = [];
   lines.push(
@@ -103,9 +103,11 @@ export async function runAfter(params: AfterParams, ctx: ActionContext): Promise
       `the pre-restore safety dump is ${params.result.safetyDump} (reason pre-restore: retention ` +
         `removes it like any dump)`,
     );
-  for (const line of lines) ctx.output(line, 'warn');
-  let live: string[] | 'not configured' = 'not configured';
-  const base = (params.authServiceUrl ?? '').replace(/\/+$/, '');
+  return lines;
+}
+
+/** In place with secrets of an older era, the application starts only now, after reencrypt-secrets. */
+async function startDeferredApp(params: AfterParams, ctx: ActionContext): Promise<void> {
   if (params.result.appStartDeferred) {
     const { startAppAfter } = await import('./swap.js');
     params.result.appStartProblem = await startAppAfter(
@@ -116,23 +118,39 @@ export async function runAfter(params: AfterParams, ctx: ActionContext): Promise
   }
   if (params.result.appStartProblem)
     ctx.output(`the application did not start after the restore: ${params.result.appStartProblem}`, 'warn');
-  if (base) {
-    live = await liveChecks(params, ctx, base).catch((error: unknown) => {
-      if (ctx.signal.aborted || !(error instanceof StepFailedError)) throw error;
-      // The restore is done: say so, and how to run these checks again once the cause is fixed.
-      const target = parseConnectionString(params.target).label;
-      const kept = params.result.keptAs ? ` (the previous database is kept as ${params.result.keptAs})` : '';
-      throw new StepFailedError(
-        `${target} is the restored database${kept}, but ${error.message}`,
-        `${error.hint ?? 'read the messages above'}; then run the live checks again: ` +
-          `obexal-runbook ${ctx.runbook} --resume ${ctx.runId}`,
-        error,
-      );
-    });
-    for (const line of live) ctx.output(`live check: ${line}`, 'info');
-  } else {
+}
+
+/** The live checks when AUTH_SERVICE_URL is set; a failure says the restore is done and how to check again. */
+async function liveChecksAfter(params: AfterParams, ctx: ActionContext): Promise<string[] | 'not configured'> {
+  const base = (params.authServiceUrl ?? '').replace(/\/+$/, '');
+  if (!base) {
     ctx.output('AUTH_SERVICE_URL is not set: no live checks (set it to check the running service)', 'warn');
+    return 'not configured';
   }
+  const live = await liveChecks(params, ctx, base).catch((error: unknown) => {
+    if (ctx.signal.aborted || !(error instanceof StepFailedError)) throw error;
+    // The restore is done: say so, and how to run these checks again once the cause is fixed.
+    const target = parseConnectionString(params.target).label;
+    const kept = params.result.keptAs ? ` (the previous database is kept as ${params.result.keptAs})` : '';
+    throw new StepFailedError(
+      `${target} is the restored database${kept}, but ${error.message}`,
+      `${error.hint ?? 'read the messages above'}; then run the live checks again: ` +
+        `obexal-runbook ${ctx.runbook} --resume ${ctx.runId}`,
+      error,
+    );
+  });
+  for (const line of live) ctx.output(`live check: ${line}`, 'info');
+  return live;
+}
+
+export async function runAfter(params: AfterParams, ctx: ActionContext): Promise<ActionResult> {
+  // Before the change, as apply saw it (a resumed run's inspection sees the restored database instead).
+  const replaced = params.result.replaced ?? params.inspection;
+  const window = lostDataWindow(params.dump.takenAt, params.result.restoredAt, replaced);
+  const lines = notes(params, replaced, window);
+  for (const line of lines) ctx.output(line, 'warn');
+  await startDeferredApp(params, ctx);
+  const live = await liveChecksAfter(params, ctx);
   return {
     message:
       `${live === 'not configured' ? 'no live checks' : 'live checks passed'}; lost data ` +
