@@ -162,6 +162,22 @@ async function fetchFromBucket(
   }
 }
 
+function dumpRefOf(located: Awaited<ReturnType<typeof locateDump>>): DumpRef {
+  const manifest = located.manifest;
+  const dump: DumpRef = {
+    name: located.name,
+    path: located.path ?? '',
+    origin: located.origin,
+    downloaded: false,
+    encrypted: manifest ? manifest.dump.encryption === 'age' : located.name.endsWith('.age'),
+    size: located.size,
+    manifest,
+  };
+  if (located.objectName) dump.objectName = located.objectName;
+  if (located.manifestNote) dump.manifestNote = located.manifestNote;
+  return dump;
+}
+
 export async function runSelect(params: SelectParams, ctx: ActionContext): Promise<ActionResult> {
   let catalog: Catalog | undefined;
   const loadCatalog = async () => (catalog ??= await readCatalog(ctx.settings, ctx.signal));
@@ -181,17 +197,7 @@ export async function runSelect(params: SelectParams, ctx: ActionContext): Promi
   if (catalog?.bucketProblem) ctx.output(`the bucket could not be listed: ${catalog.bucketProblem}`, 'warn');
   const located = await locateDump(text, ctx.settings, loadCatalog);
   const manifest = located.manifest;
-  const dump: DumpRef = {
-    name: located.name,
-    path: located.path ?? '',
-    origin: located.origin,
-    downloaded: false,
-    encrypted: manifest ? manifest.dump.encryption === 'age' : located.name.endsWith('.age'),
-    size: located.size,
-    manifest,
-  };
-  if (located.objectName) dump.objectName = located.objectName;
-  if (located.manifestNote) dump.manifestNote = located.manifestNote;
+  const dump = dumpRefOf(located);
   const described = manifest
     ? `${located.name} (${located.origin}; taken ${formatTime(manifest.startedAt)}, ` +
       `reason ${manifest.reason}, ` +
