@@ -127,6 +127,10 @@ export const SETTINGS: readonly SettingDefinition[] = [
   { name: 'PITR_RESTART_COMMAND', description: 'command that restarts the PostgreSQL server (archive_mode needs it)' },
   { name: 'RTO_TARGET', description: 'RTO a drill must meet', default: '30m' },
   {
+    name: 'LIVE_JWKS_STRICTNESS',
+    description: "JWKS live check: exact (the database's signing keys exactly) or any (one of them); unset: per check",
+  },
+  {
     name: 'BACKUP_MAX_AGE',
     description: 'backup age past which `status` warns (critical past twice it)',
     default: '26h',

@@ -7,6 +7,7 @@
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import { Secret, TOTP } from 'otpauth';
+import { UsageError } from '../core/errors.js';
 import { addSecret } from '../core/redact.js';
 import { describeAnswer, describeRequestError, request, type HttpAnswer } from './http.js';
 
@@ -65,13 +66,53 @@ function isVerdict(value: HttpAnswer | CheckVerdict): value is CheckVerdict {
   return 'passed' in value;
 }
 
-/** JWKS: at least one key, and its kids exactly the restored database's (a drill that reached another database fails).
- * */
+/**
+ * How a served JWKS must match the database's signing keys: `exact` (the drill's default: every active or retired
+ * key and no other, so a service on another database fails) or `any` (the restore's default: at least one of them,
+ * a service that also serves a key it made at start passes). LIVE_JWKS_STRICTNESS sets it for every check.
+ */
+export type JwksStrictness = 'exact' | 'any';
+export const JWKS_STRICTNESS_SETTING = 'LIVE_JWKS_STRICTNESS';
+
+/** The strictness a check uses: the step's own, else LIVE_JWKS_STRICTNESS, else the check's default. */
+export function jwksStrictness(
+  own: JwksStrictness | undefined,
+  setting: string | undefined,
+  fallback: JwksStrictness,
+): JwksStrictness {
+  if (own) return own;
+  if (setting === undefined || setting === '') return fallback;
+  if (setting === 'exact' || setting === 'any') return setting;
+  throw new UsageError(
+    `${JWKS_STRICTNESS_SETTING}=${setting} is not a strictness`,
+    `set ${JWKS_STRICTNESS_SETTING} to exact (the JWKS lists exactly the database's signing keys) or any (at least ` +
+      'one of them)',
+  );
+}
+
+function jwksMismatch(
+  served: readonly string[],
+  expected: readonly string[],
+  strictness: JwksStrictness,
+): { missing: string[]; unexpected: string[]; matched: number; ok: boolean } {
+  const missing = expected.filter((kid) => !served.includes(kid));
+  const unexpected = served.filter((kid) => !expected.includes(kid));
+  const matched = expected.length - missing.length;
+  const ok = strictness === 'exact' ? missing.length === 0 && unexpected.length === 0 : matched > 0;
+  return { missing, unexpected, matched, ok };
+}
+
+/**
+ * JWKS: at least one key, each with a kid, matching the database's signing keys as `strictness` says (exact: the
+ * drill's; any: the restore's). `expectedKids` undefined: the database has no signing keys table, only the keys
+ * are checked.
+ */
 export async function checkJwks(
   baseUrl: string,
   endpoints: DrillEndpoints,
-  expectedKids: readonly string[],
+  expectedKids: readonly string[] | undefined,
   signal: AbortSignal,
+  strictness: JwksStrictness = 'exact',
 ): Promise<CheckVerdict> {
   const url = `${baseUrl}${endpoints.jwks}`;
   const answer = await call(url, () => request(url, { signal }));
@@ -83,29 +124,38 @@ export async function checkJwks(
     .map((key) => (key && typeof key === 'object' ? (key as { kid?: unknown }).kid : undefined))
     .filter((kid): kid is string => typeof kid === 'string');
   const served = [...new Set(kids)].sort();
-  const expected = [...new Set(expectedKids)].sort();
-  const missing = expected.filter((kid) => !served.includes(kid));
-  const unexpected = served.filter((kid) => !expected.includes(kid));
-  const details = { keys: keys.length, servedKids: served, expectedKids: expected };
+  const details = { keys: keys.length, servedKids: served, expectedKids: expectedKids ?? null, strictness };
   if (keys.length === 0) return fail(`${endpoints.jwks} lists no key: the service cannot sign tokens`, details);
   if (kids.length !== keys.length)
     return fail(`${keys.length - kids.length} key(s) of ${endpoints.jwks} have no kid`, details);
+  if (expectedKids === undefined)
+    return pass(`${keys.length} key(s) (the database has no signing keys table)`, details);
+  const expected = [...new Set(expectedKids)].sort();
   if (expected.length === 0)
     return fail('the restored database holds no active or retired signing key, so no JWKS can match it', details);
-  if (missing.length > 0 || unexpected.length > 0) {
-    const parts = [
-      missing.length > 0 ? `missing ${missing.join(', ')}` : '',
-      unexpected.length > 0 ? `not in the restored database: ${unexpected.join(', ')}` : '',
-    ].filter(Boolean);
-    return fail(
-      `the JWKS does not match the restored database's signing keys (${parts.join('; ')}): the ` +
-        `service did not serve the drill database`,
-      { ...details, missing, unexpected },
-    );
-  }
+  const { missing, unexpected, matched, ok } = jwksMismatch(served, expected, strictness);
+  if (!ok) return fail(mismatchReason(missing, unexpected, strictness), { ...details, missing, unexpected, matched });
   return pass(
-    `${keys.length} key(s), kids ${served.join(', ')}: exactly the restored database's signing keys`,
-    details,
+    strictness === 'exact'
+      ? `${keys.length} key(s), kids ${served.join(', ')}: exactly the restored database's signing keys`
+      : `${keys.length} key(s), ${matched} of the restored database's ${expected.length}`,
+    { ...details, matched },
+  );
+}
+
+function mismatchReason(missing: readonly string[], unexpected: readonly string[], strictness: JwksStrictness) {
+  if (strictness === 'any')
+    return (
+      `the JWKS serves none of the restored database's signing keys (${missing.join(', ')}): the service is ` +
+      'not running against the restored database'
+    );
+  const parts = [
+    missing.length > 0 ? `missing ${missing.join(', ')}` : '',
+    unexpected.length > 0 ? `not in the restored database: ${unexpected.join(', ')}` : '',
+  ].filter(Boolean);
+  return (
+    `the JWKS does not match the restored database's signing keys (${parts.join('; ')}): the ` +
+    `service did not serve the drill database`
   );
 }
 

@@ -53,7 +53,7 @@ export async function readServerIdentity(client: ClientBase, label: string): Pro
       `SELECT current_database() AS db, current_setting('server_version') AS version`,
     )
   ).rows[0];
-  let systemIdentifier: string | null = null;
+  let systemIdentifier: string | null;
   try {
     systemIdentifier =
       (await client.query<{ sysid: string }>('SELECT system_identifier::text AS sysid FROM pg_control_system()'))

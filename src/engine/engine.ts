@@ -14,6 +14,7 @@ import type { RunControl, RunResult, StartedRun } from './run-control.js';
 import { describeEnding } from './ending.js';
 import { planSteps } from './plan.js';
 import { resolveInputs } from './inputs.js';
+import { assertRequirements, requirementLines } from './requirements.js';
 import { RunContextFactory } from './run-context.js';
 import { runOne } from './run-one.js';
 import { now, RunState, type EngineHooks, type Run } from './run-state.js';
@@ -114,6 +115,7 @@ async function runSteps(run: Run, journal: Journal | undefined): Promise<void> {
       run: { id: run.runId, mode: options.mode },
     };
     announce(run, journal);
+    checkRequirements(run);
     for (const [index, step] of options.runbook.steps.entries()) {
       // The others stay "not run" in the record.
       if (state.outcome !== 'ok' && !step.always) continue;
@@ -164,6 +166,16 @@ function announce(run: Run, journal: Journal | undefined): void {
     steps: planSteps(runbook, run.scope, { actions, settings }),
     at: now(),
   });
+}
+
+/** The settings the runbook names in `requires:`: one error naming every missing one, before the first step. */
+function checkRequirements(run: Run): void {
+  const { runbook, settings, dryRun } = run.options;
+  if (!dryRun) return assertRequirements(runbook, settings);
+  for (const line of requirementLines(runbook, settings)) {
+    const stream = line.missing ? 'warn' : 'info';
+    run.emit({ type: 'step-output', runId: run.runId, stepId: '(requires)', stream, text: line.text, at: now() });
+  }
 }
 
 function finishedEvent(run: Run, durationMs: number): RunFinished {

@@ -45,18 +45,59 @@ export const StepSchema = z
   })
   .strict();
 
-export const RunbookSchema = z
+/**
+ * `uses: <runbook>`: the steps of another runbook (runbooks/<name>.yaml beside this one), expanded at load time.
+ * `with` gives its inputs (every input it declares); `prefix` is put before its step ids (default `<id>-`; empty
+ * keeps them); `when` gates every included step; `only`/`except` pick some of its steps.
+ */
+export const UsesSchema = z
   .object({
-    name: identifier,
-    title: z.string().min(1),
-    description: z.string().default(''),
-    inputs: z.array(InputSchema).default([]),
-    steps: z.array(StepSchema).min(1, { message: 'a runbook needs at least one step' }),
+    id: identifier,
+    uses: identifier,
+    /** Put before each included step's title ("Restore: Choose the dump"). */
+    title: z.string().min(1).optional(),
+    with: z.record(z.string(), z.unknown()).default({}),
+    when: z.string().optional(),
+    prefix: z
+      .string()
+      .regex(/^([a-z][a-z0-9-]*)?$/, { message: 'expected lower-case letters, digits and dashes, or empty' })
+      .optional(),
+    only: z.array(identifier).min(1).optional(),
+    except: z.array(identifier).min(1).optional(),
   })
+  .strict()
+  .refine((block) => !(block.only && block.except), { message: 'give only or except, not both', path: ['only'] });
+
+/** A setting the runbook cannot run without, and why (checked before the first step, shown by --dry-run). */
+export const RequirementSchema = z
+  .object({
+    setting: z.string().regex(/^[A-Z][A-Z0-9_]*$/, { message: 'expected an upper-case setting name' }),
+    why: z.string().min(1),
+  })
+  .strict();
+
+const runbookFields = {
+  name: identifier,
+  title: z.string().min(1),
+  description: z.string().default(''),
+  inputs: z.array(InputSchema).default([]),
+  requires: z.array(RequirementSchema).default([]),
+};
+
+/** The file as written: each step is a step or a `uses:` block (told apart, and validated, by the loader). */
+export const RunbookFileSchema = z
+  .object({ ...runbookFields, steps: z.array(z.unknown()).min(1, { message: 'a runbook needs at least one step' }) })
+  .strict();
+
+/** The runbook with every `uses:` expanded. */
+export const RunbookSchema = z
+  .object({ ...runbookFields, steps: z.array(StepSchema).min(1, { message: 'a runbook needs at least one step' }) })
   .strict();
 
 export type RunbookInput = z.infer<typeof InputSchema>;
 export type RunbookStep = z.infer<typeof StepSchema>;
+export type RunbookUses = z.infer<typeof UsesSchema>;
+export type RunbookRequirement = z.infer<typeof RequirementSchema>;
 export type RunbookData = z.infer<typeof RunbookSchema>;
 
 /** A loaded, validated runbook and where it came from. */

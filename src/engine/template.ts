@@ -84,7 +84,16 @@ export function parseCondition(
   return { negate: match[1] === '!', reference: match[2] as string, op, literal: match[4] };
 }
 
+const AND = /\s+&&\s+/;
+
+/** `a && b`: the parts of a condition that must all hold (a `uses:` block's condition joined to a step's own). */
+export function conditionParts(text: string): string[] {
+  return text.split(AND);
+}
+
 export function evaluateCondition(text: string, scope: TemplateScope): boolean {
+  const parts = conditionParts(text);
+  if (parts.length > 1) return parts.every((part) => evaluateCondition(part, scope));
   const condition = parseCondition(text);
   if (!condition)
     throw new StepFailedError(

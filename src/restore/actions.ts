@@ -149,9 +149,10 @@ export const restoreInspectAction = defineAction({
     ]);
     const inspection = await inspectTarget(await requireTarget(params), ctx);
     const details = confirmationDetails(inspection, params.dump, swapName(inspection.database, 'before', ctx.runId));
+    const size = inspection.sizeBytes !== null ? formatBytes(inspection.sizeBytes) : '?';
     ctx.output(
       `target ${inspection.label}: PostgreSQL ${inspection.serverVersion}, ` +
-        `system ${inspection.systemIdentifier}${inspection.exists ? `, ${inspection.sizeBytes !== null ? formatBytes(inspection.sizeBytes) : '?'}` : ' (database does not exist)'}`,
+        `system ${inspection.systemIdentifier}${inspection.exists ? `, ${size}` : ' (database does not exist)'}`,
       'info',
     );
     const rows = Object.entries(inspection.rowCounts)
@@ -174,8 +175,11 @@ export const restoreInspectAction = defineAction({
         'warn',
       );
     }
+    const state = inspection.exists
+      ? `${inspection.sessions.length} session(s), mode ${inspection.mode}`
+      : 'does not exist yet';
     return {
-      message: `${inspection.label}: ${inspection.exists ? `${inspection.sessions.length} session(s), mode ${inspection.mode}` : 'does not exist yet'}`,
+      message: `${inspection.label}: ${state}`,
       data: {
         token: inspection.label,
         details,
@@ -410,6 +414,8 @@ export const restoreAfterAction = defineAction({
       authServiceUrl: z.string().optional(),
       readyTimeoutMs: z.number().int().positive().default(120_000),
       signingKeysTable: z.string().default('oidc_signing_keys'),
+      /** The drill's JWKS check (src/drill/checks.ts) at this strictness; default LIVE_JWKS_STRICTNESS, else any. */
+      jwksStrictness: z.enum(['exact', 'any']).optional(),
     })
     .strict(),
   describe: (p) => `live checks${p.authServiceUrl ? ` against ${p.authServiceUrl}` : ''}, notes, lost-data window`,

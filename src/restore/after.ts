@@ -22,23 +22,27 @@ export interface AfterParams {
   authServiceUrl?: string | undefined;
   readyTimeoutMs: number;
   signingKeysTable: string;
+  /** How the served JWKS must match the restored keys (default: LIVE_JWKS_STRICTNESS, else any). */
+  jwksStrictness?: 'exact' | 'any' | undefined;
 }
 
-async function fetchJson(url: string, signal: AbortSignal): Promise<{ status: number; body: unknown }> {
-  const response = await fetch(url, {
-    signal: AbortSignal.any([signal, AbortSignal.timeout(10_000)]),
-    headers: { accept: 'application/json' },
-  });
-  const text = await response.text();
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    body = undefined;
-  }
-  return { status: response.status, body };
+/** The restored database's signing keys, or undefined when it has no signing keys table (nothing to match). */
+async function restoredKids(params: AfterParams, ctx: ActionContext): Promise<string[] | undefined> {
+  return withClient(
+    parseConnectionString(params.target),
+    async (client) => {
+      const exists = (
+        await client.query<{ ok: boolean }>('SELECT to_regclass($1) IS NOT NULL AS ok', [params.signingKeysTable])
+      ).rows[0]?.ok;
+      if (!exists) return undefined;
+      const rows = await client.query<{ kid: string }>(`SELECT kid FROM ${quoteIdent(params.signingKeysTable)}`);
+      return rows.rows.map((r) => r.kid);
+    },
+    ctx.signal,
+  );
 }
 
+/** Ready, then the same JWKS check as the drill's (src/drill/checks.ts), at the restore's strictness. */
 async function liveChecks(params: AfterParams, ctx: ActionContext, base: string): Promise<string[]> {
   const readyMs = await waitUntilReady(
     base,
@@ -46,45 +50,31 @@ async function liveChecks(params: AfterParams, ctx: ActionContext, base: string)
     ctx.signal,
     'check that the application started (APP_START_COMMAND) and its logs',
   );
-  const jwks = await fetchJson(`${base}/.well-known/jwks.json`, ctx.signal);
-  const keys = (jwks.body as { keys?: { kid?: string }[] } | undefined)?.keys ?? [];
-  if (jwks.status !== 200 || keys.length === 0)
+  const { checkJwks, jwksStrictness, OBEXAL_ENDPOINTS } = await import('../drill/checks.js');
+  const strictness = jwksStrictness(params.jwksStrictness, ctx.settings.get('LIVE_JWKS_STRICTNESS'), 'any');
+  const kids = await restoredKids(params, ctx);
+  const verdict = await checkJwks(base, OBEXAL_ENDPOINTS, kids, ctx.signal, strictness);
+  const keys = typeof verdict.details?.keys === 'number' ? verdict.details.keys : 0;
+  if (!verdict.passed) {
     throw new StepFailedError(
-      `${base}/.well-known/jwks.json lists no signing key (HTTP ${jwks.status})`,
-      'the service cannot read the signing keys of the restored database: check ENCRYPTION_KEY in its environment',
-    );
-  const target = parseConnectionString(params.target);
-  const kids = await withClient(
-    target,
-    async (client) => {
-      const exists = (
-        await client.query<{ ok: boolean }>('SELECT to_regclass($1) IS NOT NULL AS ok', [params.signingKeysTable])
-      ).rows[0]?.ok;
-      if (!exists) return undefined;
-      return (await client.query<{ kid: string }>(`SELECT kid FROM ${quoteIdent(params.signingKeysTable)}`)).rows.map(
-        (r) => r.kid,
-      );
-    },
-    ctx.signal,
-  );
-  const served = new Set(keys.map((k) => k.kid));
-  if (kids && !kids.some((kid) => served.has(kid))) {
-    throw new StepFailedError(
-      `the live service at ${base} serves none of the restored database's signing keys (${kids.join(', ')})`,
-      'the service is not running against the restored database: check its DATABASE_URL and restart it',
+      `the live service at ${base}: ${verdict.reason}`,
+      keys === 0 || !kids
+        ? 'the service cannot read the signing keys of the restored database: check ENCRYPTION_KEY in its environment'
+        : 'the service is not running against the restored database: check its DATABASE_URL and restart it',
     );
   }
+  const matched = typeof verdict.details?.matched === 'number' ? verdict.details.matched : 0;
   return [
     `ready after ${formatSpan(readyMs)}`,
-    `JWKS lists ${keys.length} ` +
-      `key(s)${kids ? `, ${kids.filter((k) => served.has(k)).length} of the restored database's ${kids.length}` : ''}`,
+    `JWKS lists ${keys} key(s)${kids ? `, ${matched} of the restored database's ${kids.length}` : ''}`,
   ];
 }
 
-export async function runAfter(params: AfterParams, ctx: ActionContext): Promise<ActionResult> {
-  // Before the change, as apply saw it (a resumed run's inspection sees the restored database instead).
-  const replaced = params.result.replaced ?? params.inspection;
-  const window = lostDataWindow(params.dump.takenAt, params.result.restoredAt, replaced);
+type Replaced = Pick<Inspection, 'newestAuditEvent' | 'deletedAccounts'>;
+
+/** What an on-call engineer must pass on: sessions gone, the data lost, accounts to erase again, what is kept. */
+function notes(params: AfterParams, replaced: Replaced, window: ReturnType<typeof lostDataWindow>): string[] {
+  const newestLost = window.newestEventLost;
   const lines: string[] = [];
   lines.push(
     'sessions are gone: every user signs in again (sessions live in Redis and in the database as it was at the dump)',
@@ -93,7 +83,7 @@ export async function runAfter(params: AfterParams, ctx: ActionContext): Promise
     window.durationMs !== null
       ? `data written from ${formatTime(window.from)} to ${formatTime(window.to)} ` +
           `(${formatSpan(window.durationMs)}) is ` +
-          `lost${window.newestEventLost ? `; the newest event lost: ${window.newestEventLost.action} at ${formatTime(window.newestEventLost.at)}` : ''}`
+          `lost${newestLost ? `; the newest event lost: ${newestLost.action} at ${formatTime(newestLost.at)}` : ''}`
       : "the dump's time is unknown: the window of lost data cannot be given",
   );
   if (replaced.deletedAccounts.length > 0) {
@@ -114,9 +104,11 @@ export async function runAfter(params: AfterParams, ctx: ActionContext): Promise
       `the pre-restore safety dump is ${params.result.safetyDump} (reason pre-restore: retention ` +
         `removes it like any dump)`,
     );
-  for (const line of lines) ctx.output(line, 'warn');
-  let live: string[] | 'not configured' = 'not configured';
-  const base = (params.authServiceUrl ?? '').replace(/\/+$/, '');
+  return lines;
+}
+
+/** In place with secrets of an older era, the application starts only now, after reencrypt-secrets. */
+async function startDeferredApp(params: AfterParams, ctx: ActionContext): Promise<void> {
   if (params.result.appStartDeferred) {
     const { startAppAfter } = await import('./swap.js');
     params.result.appStartProblem = await startAppAfter(
@@ -127,23 +119,39 @@ export async function runAfter(params: AfterParams, ctx: ActionContext): Promise
   }
   if (params.result.appStartProblem)
     ctx.output(`the application did not start after the restore: ${params.result.appStartProblem}`, 'warn');
-  if (base) {
-    live = await liveChecks(params, ctx, base).catch((error: unknown) => {
-      if (ctx.signal.aborted || !(error instanceof StepFailedError)) throw error;
-      // The restore is done: say so, and how to run these checks again once the cause is fixed.
-      const target = parseConnectionString(params.target).label;
-      const kept = params.result.keptAs ? ` (the previous database is kept as ${params.result.keptAs})` : '';
-      throw new StepFailedError(
-        `${target} is the restored database${kept}, but ${error.message}`,
-        `${error.hint ?? 'read the messages above'}; then run the live checks again: ` +
-          `obexal-runbook ${ctx.runbook} --resume ${ctx.runId}`,
-        error,
-      );
-    });
-    for (const line of live) ctx.output(`live check: ${line}`, 'info');
-  } else {
+}
+
+/** The live checks when AUTH_SERVICE_URL is set; a failure says the restore is done and how to check again. */
+async function liveChecksAfter(params: AfterParams, ctx: ActionContext): Promise<string[] | 'not configured'> {
+  const base = (params.authServiceUrl ?? '').replace(/\/+$/, '');
+  if (!base) {
     ctx.output('AUTH_SERVICE_URL is not set: no live checks (set it to check the running service)', 'warn');
+    return 'not configured';
   }
+  const live = await liveChecks(params, ctx, base).catch((error: unknown) => {
+    if (ctx.signal.aborted || !(error instanceof StepFailedError)) throw error;
+    // The restore is done: say so, and how to run these checks again once the cause is fixed.
+    const target = parseConnectionString(params.target).label;
+    const kept = params.result.keptAs ? ` (the previous database is kept as ${params.result.keptAs})` : '';
+    throw new StepFailedError(
+      `${target} is the restored database${kept}, but ${error.message}`,
+      `${error.hint ?? 'read the messages above'}; then run the live checks again: ` +
+        `obexal-runbook ${ctx.runbook} --resume ${ctx.runId}`,
+      error,
+    );
+  });
+  for (const line of live) ctx.output(`live check: ${line}`, 'info');
+  return live;
+}
+
+export async function runAfter(params: AfterParams, ctx: ActionContext): Promise<ActionResult> {
+  // Before the change, as apply saw it (a resumed run's inspection sees the restored database instead).
+  const replaced = params.result.replaced ?? params.inspection;
+  const window = lostDataWindow(params.dump.takenAt, params.result.restoredAt, replaced);
+  const lines = notes(params, replaced, window);
+  for (const line of lines) ctx.output(line, 'warn');
+  await startDeferredApp(params, ctx);
+  const live = await liveChecksAfter(params, ctx);
   return {
     message:
       `${live === 'not configured' ? 'no live checks' : 'live checks passed'}; lost data ` +

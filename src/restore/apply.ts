@@ -78,7 +78,8 @@ export async function runApply(params: ApplyParams, ctx: ActionContext): Promise
   return {
     message:
       `${target.label} restored from ${params.dump.name} ` +
-      `(${result.mode}${result.keptAs ? `, previous database kept as ${result.keptAs}` : ''}${result.safetyDump ? `, safety dump ${result.safetyDump}` : ''})`,
+      `(${result.mode}${result.keptAs ? `, previous database kept as ${result.keptAs}` : ''}` +
+      `${result.safetyDump ? `, safety dump ${result.safetyDump}` : ''})`,
     data: {
       result,
       inPlace: !swap,

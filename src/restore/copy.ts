@@ -154,7 +154,8 @@ async function createCopy(
 
 function describeSpec(spec: NewDatabaseSpec): string {
   return spec.encoding
-    ? `${spec.encoding}${spec.collate ? `/${spec.collate}` : ''}${spec.localeProvider === 'i' ? ` ICU ${spec.providerLocale ?? ''}` : ''}`
+    ? `${spec.encoding}${spec.collate ? `/${spec.collate}` : ''}` +
+        `${spec.localeProvider === 'i' ? ` ICU ${spec.providerLocale ?? ''}` : ''}`
     : "the server's default locale";
 }
 
@@ -213,7 +214,8 @@ export async function runCopy(params: CopyParams, ctx: ActionContext): Promise<A
     if (fromArchive)
       info(
         `database properties from the archive (no ` +
-          `manifest): ${describeSpec(fromArchive.spec)}${fromArchive.spec.owner ? `, owner ${fromArchive.spec.owner}` : ''}, ${fromArchive.statements.length} ` +
+          `manifest): ${describeSpec(fromArchive.spec)}` +
+          `${fromArchive.spec.owner ? `, owner ${fromArchive.spec.owner}` : ''}, ${fromArchive.statements.length} ` +
           `statement(s) to apply after the swap`,
       );
     if (
@@ -232,7 +234,8 @@ export async function runCopy(params: CopyParams, ctx: ActionContext): Promise<A
         'no database properties recorded (no manifest, no database to replace, none in the ' +
           "archive): the server's defaults apply",
       );
-    await admin.query(`DROP DATABASE IF EXISTS ${quoteIdent(copyName)} WITH (FORCE)`); // left by a killed attempt of this run
+    // Left by a killed attempt of this run.
+    await admin.query(`DROP DATABASE IF EXISTS ${quoteIdent(copyName)} WITH (FORCE)`);
     const used = await createCopy(admin, copyName, wanted, fallbackSpecs(wanted, replaced), warn);
     created = true;
     oid = Number(

@@ -19,6 +19,16 @@ const LIST_SETTINGS = new Set([
   'shared_preload_libraries',
 ]);
 
+async function readGrants(client: pg.ClientBase, name: string) {
+  const { rows } = await client.query<{ grantee: string | null; privilege: string; grantable: boolean }>(
+    `SELECT CASE WHEN a.grantee = 0 THEN NULL ELSE pg_get_userbyid(a.grantee) END AS grantee,
+            a.privilege_type AS privilege, a.is_grantable AS grantable
+       FROM pg_database d, aclexplode(d.datacl) a WHERE d.datname = $1`,
+    [name],
+  );
+  return rows;
+}
+
 export async function readDatabaseProperties(
   client: pg.ClientBase,
   name: string,
@@ -57,15 +67,7 @@ export async function readDatabaseProperties(
        FROM pg_db_role_setting s JOIN pg_database d ON d.oid = s.setdatabase WHERE d.datname = $1`,
     [name],
   );
-  const grants = row.default_acl
-    ? null
-    : (
-        await client.query<{ grantee: string | null; privilege: string; grantable: boolean }>(
-          `SELECT CASE WHEN a.grantee = 0 THEN NULL ELSE pg_get_userbyid(a.grantee) END AS grantee, a.privilege_type AS privilege, a.is_grantable AS grantable
-             FROM pg_database d, aclexplode(d.datacl) a WHERE d.datname = $1`,
-          [name],
-        )
-      ).rows;
+  const grants = row.default_acl ? null : await readGrants(client, name);
   return {
     name,
     owner: row.owner,

@@ -13,20 +13,42 @@ import { endSessions } from './sessions.js';
 import { startOrDefer, type RestoreJob } from './swap.js';
 import type { ApplyResult } from './types.js';
 
-export async function inPlaceRestore(job: RestoreJob): Promise<ApplyResult> {
+/** `pg_restore --clean --if-exists --single-transaction`: all of the dump, or (error, Ctrl+C) nothing. */
+function restoreInOneTransaction(job: RestoreJob) {
   const { ctx, target, dump } = job;
+  return runPgRestore({
+    program: job.pgRestore,
+    file: dump.plaintextPath,
+    target,
+    args: [
+      '--clean',
+      '--if-exists',
+      '--single-transaction',
+      ...(job.noOwner ? ['--no-owner'] : []),
+      ...(job.role ? [`--role=${job.role}`] : []),
+    ],
+    jobs: 1,
+    totalItems: dump.archive.entries * 2,
+    rowCounts: dump.manifest?.rowCounts ?? {},
+    signal: ctx.signal,
+    onProgress: (u) => ctx.progress(u),
+    onLine: (line) => ctx.output(line, 'stderr'),
+  });
+}
+
+export async function inPlaceRestore(job: RestoreJob): Promise<ApplyResult> {
+  const { ctx, target } = job;
   const info = (text: string) => ctx.output(text, 'info');
   ctx.output(`before the restore: stopping now leaves ${target.label} as it was (no safety dump yet)`, 'info', 'phase');
   ctx.progress({ done: 0, label: 'pre-restore safety dump of the target' });
-  info(
-    `ownership: ${job.noOwner ? '--no-owner (every restored object is owned by the restoring role)' : 'kept as in the dump'}`,
-  );
+  const noOwner = '--no-owner (every restored object is owned by the restoring role)';
+  info(`ownership: ${job.noOwner ? noOwner : 'kept as in the dump'}`);
   const safety = await makeSafetyDump(ctx, target);
   info(`pre-restore safety dump written: ${safety.path} (reason pre-restore; restores like any dump)`);
 
   let appStopped = false;
-  let sessionsEnded: number[] = [];
-  let pgRestoreMs = 0;
+  let sessionsEnded: number[];
+  let pgRestoreMs: number;
   try {
     const rollback = `restoring in one transaction: stopping now rolls it back; ${target.label} stays as it was`;
     ctx.output(`${rollback}, the safety dump is kept`, 'info', 'phase');
@@ -38,24 +60,7 @@ export async function inPlaceRestore(job: RestoreJob): Promise<ApplyResult> {
       await admin.end().catch(() => undefined);
     }
     info(`ended ${sessionsEnded.length} session(s)`);
-    const run = await runPgRestore({
-      program: job.pgRestore,
-      file: dump.plaintextPath,
-      target,
-      args: [
-        '--clean',
-        '--if-exists',
-        '--single-transaction',
-        ...(job.noOwner ? ['--no-owner'] : []),
-        ...(job.role ? [`--role=${job.role}`] : []),
-      ],
-      jobs: 1,
-      totalItems: dump.archive.entries * 2,
-      rowCounts: dump.manifest?.rowCounts ?? {},
-      signal: ctx.signal,
-      onProgress: (u) => ctx.progress(u),
-      onLine: (line) => ctx.output(line, 'stderr'),
-    });
+    const run = await restoreInOneTransaction(job);
     pgRestoreMs = run.durationMs;
     info(`pg_restore (one transaction) committed in ${(run.durationMs / 1000).toFixed(1)}s`);
     const leaves = 'stopping now leaves it in place, the application perhaps stopped, and skips the checks';

@@ -6,7 +6,7 @@
  */
 import type pg from 'pg';
 import { StepFailedError, UsageError } from '../core/errors.js';
-import type { ActionContext, ActionResult } from '../engine/action.js';
+import type { ActionContext } from '../engine/action.js';
 import { parseConnectionString, type PgTarget } from '../pg/target.js';
 import { formatBytes, formatSpan } from '../core/format.js';
 import { formatTime } from './format.js';
@@ -224,7 +224,8 @@ async function readSessions(
 }
 
 export function describeSession(s: SessionInfo): string {
-  return `pid ${s.pid} ${s.user ?? '?'}${s.client ? `@${s.client}` : ''}${s.application ? ` (${s.application})` : ''}${s.state ? `, ${s.state}` : ''}${s.since ? ` since ${formatTime(s.since)}` : ''}`;
+  const who = `${s.user ?? '?'}${s.client ? `@${s.client}` : ''}${s.application ? ` (${s.application})` : ''}`;
+  return `pid ${s.pid} ${who}${s.state ? `, ${s.state}` : ''}${s.since ? ` since ${formatTime(s.since)}` : ''}`;
 }
 
 export async function inspectTarget(params: InspectParams, ctx: ActionContext): Promise<Inspection> {
@@ -286,7 +287,8 @@ export function confirmationDetails(
   const lines: string[] = [];
   const dumpLine = dump
     ? `${dump.name} ` +
-      `taken ${formatTime(dump.takenAt)}${dump.manifest ? ` (era ${dump.manifest.keyEras.map((e) => e.label).join('+') || '?'})` : ' (no manifest)'}`
+      `taken ${formatTime(dump.takenAt)}` +
+      `${dump.manifest ? ` (era ${dump.manifest.keyEras.map((e) => e.label).join('+') || '?'})` : ' (no manifest)'}`
     : 'the dump';
   if (!inspection.exists) {
     lines.push(`create the database ${inspection.label} (it does not exist) from ${dumpLine}`);

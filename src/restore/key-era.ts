@@ -6,7 +6,7 @@
  * current key or an accepted one before the step succeeds; keys stay in ctx.secrets only.
  */
 import { AnswerRequiredError, InvalidAnswerError, StepFailedError, UsageError } from '../core/errors.js';
-import type { ActionContext, ActionResult } from '../engine/action.js';
+import type { ActionContext } from '../engine/action.js';
 import { ERA_LABEL, type KeyEra, type KeyEraRegister } from '../eras/register.js';
 import { shortFingerprint } from '../keys/fingerprint.js';
 import {
@@ -178,11 +178,8 @@ export async function selectKeyEra(ctx: ActionContext, inputs: KeyEraInputs): Pr
     dumpEras = label ? [describeFromRegister(register, { label })] : undefined;
   }
   const olderEras = (dumpEras ?? []).filter((e) => e.label !== currentLabel && e.fingerprint !== current.fingerprint);
-  ctx.output(
-    `current ` +
-      `era: ${currentEra ? describeEra(currentEra) : `"${currentLabel}" (fingerprint ${shortFingerprint(current.fingerprint)}…)`}`,
-    'info',
-  );
+  const unregistered = `"${currentLabel}" (fingerprint ${shortFingerprint(current.fingerprint)}…)`;
+  ctx.output(`current era: ${currentEra ? describeEra(currentEra) : unregistered}`, 'info');
   const takenIn = !dumpEras
     ? 'an unknown era (no manifest)'
     : dumpEras.length === 0

@@ -15,6 +15,10 @@ import { quoteIdent } from '../pg/ident.js';
 import { connectTargetOrServer } from './server.js';
 import type { DumpRef, Inspection, VerifiedDump } from './types.js';
 
+const ENTRY_TYPES =
+  'TABLE DATA|TABLE|SEQUENCE SET|SEQUENCE|VIEW|MATERIALIZED VIEW|EXTENSION|SCHEMA|FUNCTION|TYPE|DOMAIN';
+const TYPED_ENTRY = new RegExp(`^(${ENTRY_TYPES}) (\\S+) (.+) (\\S+)$`);
+
 export type NoOwnerChoice = 'auto' | 'yes' | 'no';
 
 export interface PreflightParams {
@@ -52,10 +56,7 @@ export async function archiveItems(file: string, signal: AbortSignal): Promise<T
     if (!match) continue;
     const words = (match[1] as string).split(' ');
     const owner = words.at(-1) ?? '';
-    const typed =
-      /^(TABLE DATA|TABLE|SEQUENCE SET|SEQUENCE|VIEW|MATERIALIZED VIEW|EXTENSION|SCHEMA|FUNCTION|TYPE|DOMAIN) (\S+) (.+) (\S+)$/.exec(
-        match[1] as string,
-      );
+    const typed = TYPED_ENTRY.exec(match[1] as string);
     items.push({ desc: typed?.[1] ?? words[0] ?? '', schema: typed?.[2] ?? '-', name: typed?.[3] ?? '', owner });
   }
   return items;
@@ -111,7 +112,8 @@ async function extensionProblems(
             pg_get_userbyid(x.extowner) AS installed_owner,
             CASE WHEN x.extowner IS NULL THEN NULL ELSE pg_has_role($2, x.extowner, 'MEMBER') END AS owner_member
        FROM unnest($1::text[]) AS e(name)
-       LEFT JOIN (SELECT name, bool_or(trusted) AS trusted FROM pg_available_extension_versions GROUP BY name) a ON a.name = e.name
+       LEFT JOIN (SELECT name, bool_or(trusted) AS trusted FROM pg_available_extension_versions GROUP BY name) a
+              ON a.name = e.name
        LEFT JOIN pg_extension x ON x.extname = e.name`,
     [[...extensions], role],
   );
@@ -193,11 +195,11 @@ export async function runPreflight(params: PreflightParams, ctx: ActionContext):
         ? foreign.length > 0
           ? ` (chosen by itself: ${role.role} is not a superuser and cannot take the dump's ` +
             `owner(s) ${foreign.join(', ')}; every object is owned by ${role.role})`
-          : ` ` +
-            `(${role.superuser ? `${role.role} is a superuser` : `${role.role} is a member of every owner in the dump`})`
+          : ` ` + `(${role.role} ${role.superuser ? 'is a superuser' : 'is a member of every owner in the dump'})`
         : ` (RESTORE_NO_OWNER / --no-owner: ${params.noOwner})`;
     ctx.output(
-      `ownership: ${noOwner ? '--no-owner' : 'kept as in the dump'}${why}${params.role ? `; pg_restore --role=${params.role}` : ''}`,
+      `ownership: ${noOwner ? '--no-owner' : 'kept as in the dump'}${why}` +
+        `${params.role ? `; pg_restore --role=${params.role}` : ''}`,
       'info',
     );
     const problems: string[] = [];
@@ -223,7 +225,8 @@ export async function runPreflight(params: PreflightParams, ctx: ActionContext):
         if (objects.length > 0)
           problems.push(
             `--clean must drop objects ${role.role} does not ` +
-              `own: ${objects.slice(0, 10).join(', ')}${objects.length > 10 ? ` and ${objects.length - 10} more` : ''}; ` +
+              `own: ${objects.slice(0, 10).join(', ')}` +
+              `${objects.length > 10 ? ` and ${objects.length - 10} more` : ''}; ` +
               `restore as their owner or a superuser`,
           );
       }

@@ -57,7 +57,8 @@ export async function runProperties(params: PropertiesParams, ctx: ActionContext
     );
   }
   for (const warning of outcome.warnings) ctx.output(warning, 'warn');
-  const summary = `${outcome.applied} of ${statements.length} database-level statement(s) applied to ${target.database}`;
+  const summary =
+    `${outcome.applied} of ${statements.length} database-level statement(s) applied to ` + `${target.database}`;
   ctx.output(
     `${summary}${outcome.warnings.length ? `; ${outcome.warnings.length} not applied (warnings above)` : ''}`,
     outcome.warnings.length ? 'warn' : 'info',

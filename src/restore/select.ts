@@ -15,6 +15,8 @@ import { connectTargetOrServer, systemIdentifier } from './server.js';
 import { checkFreeSpace } from './space.js';
 import type { DumpRef } from './types.js';
 
+const NOT_CHECKED = 'not checked (no manifest, no metadata)';
+
 export interface SelectParams {
   dump?: string | undefined;
   /** The database the dump is for: `latest` means the newest verified dump of its server and name. */
@@ -32,7 +34,9 @@ async function chooseFromList(ctx: ActionContext, catalog: Catalog): Promise<str
   if (choices.length === 0) {
     throw new StepFailedError(
       `no dump found in ` +
-        `BACKUP_DIR ${ctx.settings.get('BACKUP_DIR') ?? '(unset)'}${ctx.settings.get('S3_BUCKET') ? ' or in the bucket' : ''}${catalog.bucketProblem ? ` (bucket: ${catalog.bucketProblem})` : ''}`,
+        `BACKUP_DIR ${ctx.settings.get('BACKUP_DIR') ?? '(unset)'}` +
+        `${ctx.settings.get('S3_BUCKET') ? ' or in the bucket' : ''}` +
+        `${catalog.bucketProblem ? ` (bucket: ${catalog.bucketProblem})` : ''}`,
       'give the path of a dump file: obexal-runbook restore <file>',
     );
   }
@@ -150,13 +154,29 @@ async function fetchFromBucket(
     const checkedAgainst = result.verifiedAgainst === 'expected' ? 'manifest' : result.verifiedAgainst;
     ctx.output(
       `downloaded ${formatBytes(result.size)} in ${((Date.now() - started) / 1000).toFixed(1)}s; ` +
-        `SHA-256 ${checkedAgainst === 'none' ? 'not checked (no manifest, no metadata)' : `matches the ${checkedAgainst}`}`,
+        `SHA-256 ${checkedAgainst === 'none' ? NOT_CHECKED : `matches the ${checkedAgainst}`}`,
       'info',
     );
     return { path: result.file, checkedAgainst };
   } finally {
     s3.closeS3(context);
   }
+}
+
+function dumpRefOf(located: Awaited<ReturnType<typeof locateDump>>): DumpRef {
+  const manifest = located.manifest;
+  const dump: DumpRef = {
+    name: located.name,
+    path: located.path ?? '',
+    origin: located.origin,
+    downloaded: false,
+    encrypted: manifest ? manifest.dump.encryption === 'age' : located.name.endsWith('.age'),
+    size: located.size,
+    manifest,
+  };
+  if (located.objectName) dump.objectName = located.objectName;
+  if (located.manifestNote) dump.manifestNote = located.manifestNote;
+  return dump;
 }
 
 export async function runSelect(params: SelectParams, ctx: ActionContext): Promise<ActionResult> {
@@ -178,17 +198,7 @@ export async function runSelect(params: SelectParams, ctx: ActionContext): Promi
   if (catalog?.bucketProblem) ctx.output(`the bucket could not be listed: ${catalog.bucketProblem}`, 'warn');
   const located = await locateDump(text, ctx.settings, loadCatalog);
   const manifest = located.manifest;
-  const dump: DumpRef = {
-    name: located.name,
-    path: located.path ?? '',
-    origin: located.origin,
-    downloaded: false,
-    encrypted: manifest ? manifest.dump.encryption === 'age' : located.name.endsWith('.age'),
-    size: located.size,
-    manifest,
-  };
-  if (located.objectName) dump.objectName = located.objectName;
-  if (located.manifestNote) dump.manifestNote = located.manifestNote;
+  const dump = dumpRefOf(located);
   const described = manifest
     ? `${located.name} (${located.origin}; taken ${formatTime(manifest.startedAt)}, ` +
       `reason ${manifest.reason}, ` +

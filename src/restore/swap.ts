@@ -133,11 +133,10 @@ async function renameIn(
       ended.push(...now);
       const listed = new Set(inspection.sessions.map((s) => s.pid));
       const unlisted = now.filter((pid) => !listed.has(pid));
-      ctx.output(
-        `ended ${now.length} ` +
-          `session(s)${unlisted.length ? ` (${unlisted.length} connected after the confirmation: pids ${unlisted.join(', ')})` : ''}`,
-        'info',
-      );
+      const late = unlisted.length
+        ? ` (${unlisted.length} connected after the confirmation: pids ${unlisted.join(', ')})`
+        : '';
+      ctx.output(`ended ${now.length} session(s)${late}`, 'info');
     }
     try {
       await admin.query('BEGIN');

@@ -104,15 +104,21 @@ function refusal(
     )
     .sort((a, b) => b.takenAt.getTime() - a.takenAt.getTime())[0];
   const olderRef = older ? refOf(older) : undefined;
+  const restoreOlder = older
+    ? `restore the newest backup taken before the deployment, ${olderRef} ` +
+      `(${older.takenAt.toISOString()}, reason ${older.reason ?? '?'}), with \`obexal-runbook ` +
+      `restore ${olderRef}\``
+    : 'restore a backup taken before the deployment with `obexal-runbook restore`';
   return new StepFailedError(
     `rollback refused: ` +
-      `migration${breaking.length > 1 ? 's' : ''} ${breaking.map(describeMigration).join(', ')} ${breaking.length > 1 ? 'are' : 'is'} ` +
+      `migration${breaking.length > 1 ? 's' : ''} ${breaking.map(describeMigration).join(', ')} ` +
+      `${breaking.length > 1 ? 'are' : 'is'} ` +
       `breaking (the previous image cannot run on ${breaking.length > 1 ? 'them' : 'it'}), ` +
       (`and no pre-migration backup of this database taken before the deployment ` +
         `(${deploymentAt.toISOString()}) exists in BACKUP_DIR or in the bucket. Nothing was changed.`),
     `what to do instead: (1) roll forward: fix the new image, or write a migration that makes the ` +
       `schema readable by the previous image again, and deploy it; ` +
-      `(2) ${olderRef ? `restore the newest backup taken before the deployment, ${olderRef} ` + `(${older!.takenAt.toISOString()}, reason ${older!.reason ?? '?'}), with \`obexal-runbook ` + `restore ${olderRef}\`` : 'restore a backup taken before the deployment with `obexal-runbook restore`'}: ` +
+      `(2) ${restoreOlder}: ` +
       `everything written since it was taken is lost; then deploy ${image} through APP_DEPLOY_COMMAND; ` +
       (`(3) if the migrations are in fact additive, correct MIGRATION_COMPATIBILITY_FILE (or the ` +
         `answer) and run rollback again. `) +
@@ -193,7 +199,8 @@ export async function runPlan(params: PlanParams, ctx: ActionContext): Promise<A
   for (const m of migrations)
     ctx.output(
       `migration ${describeMigration(m)}: ${m.compatibility} ` +
-        `(${m.compatibilityFrom === 'file' ? 'MIGRATION_COMPATIBILITY_FILE' : 'answered'})${m.appliedAt ? `, applied ${m.appliedAt}` : ''}`,
+        `(${m.compatibilityFrom === 'file' ? 'MIGRATION_COMPATIBILITY_FILE' : 'answered'})` +
+        `${m.appliedAt ? `, applied ${m.appliedAt}` : ''}`,
       'info',
     );
   if (migrations.length === 0)

@@ -33,10 +33,10 @@ export const rotationNewKeyAction = defineAction({
   // The keys live in memory only: a resumed run obtains them again (from the vault, checked by fingerprint).
   rerunOnResume: true,
   params: z.object({ source: z.string().optional(), era: z.string().optional() }).strict(),
-  describe: (p) =>
-    `obtain the new key ` +
-    `(${p.source === 'generate' ? 'generated, shown once' : p.source === 'vault' ? 'from the vault' : 'generated or from the vault'}) ` +
-    `and the current one`,
+  describe: (p) => {
+    const from = p.source === 'generate' ? 'generated, shown once' : p.source === 'vault' ? 'from the vault' : null;
+    return `obtain the new key (${from ?? 'generated or from the vault'}) and the current one`;
+  },
   async run(params, ctx) {
     const { runNewKey } = await import('./eras.js');
     return runNewKey(params, ctx);

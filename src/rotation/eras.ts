@@ -6,7 +6,7 @@
  */
 import { StepFailedError, UsageError } from '../core/errors.js';
 import type { ActionContext, ActionResult } from '../engine/action.js';
-import { addEra, closeEra, findEraByLabel } from '../eras/register.js';
+import { addEra, closeEra, findEraByLabel, type KeyEra } from '../eras/register.js';
 import { keyFingerprint, shortFingerprint } from '../keys/fingerprint.js';
 import { parseEncryptionKey } from '../keys/secret-value.js';
 import { describeEra } from '../keysource/encryption-keys.js';
@@ -16,6 +16,26 @@ import { readRotationState, requireRegister, saveRegister } from './register-sta
 export interface NewKeyParams {
   source?: string | undefined;
   era?: string | undefined;
+}
+
+/** Where the new key comes from: the step's answer, else the vault headless, else asked. */
+async function keySourceOf(params: NewKeyParams, ctx: ActionContext): Promise<KeySource> {
+  return params.source === 'generate' || params.source === 'vault'
+    ? params.source
+    : ctx.interactor.mode === 'headless'
+      ? 'vault'
+      : ((await ctx.interactor.choose(
+          {
+            kind: 'choice',
+            name: 'key-source',
+            message: 'Where does the new ENCRYPTION_KEY come from?',
+            options: [
+              { value: 'generate', label: 'Generate it here, shown once for me to store in the vault' },
+              { value: 'vault', label: 'It is already in the vault (ENCRYPTION_KEY_COMMAND, or I paste it)' },
+            ],
+          },
+          ctx.signal,
+        )) as KeySource);
 }
 
 export async function runNewKey(params: NewKeyParams, ctx: ActionContext): Promise<ActionResult> {
@@ -54,23 +74,7 @@ export async function runNewKey(params: NewKeyParams, ctx: ActionContext): Promi
       },
     };
   }
-  const source: KeySource =
-    params.source === 'generate' || params.source === 'vault'
-      ? params.source
-      : ctx.interactor.mode === 'headless'
-        ? 'vault'
-        : ((await ctx.interactor.choose(
-            {
-              kind: 'choice',
-              name: 'key-source',
-              message: 'Where does the new ENCRYPTION_KEY come from?',
-              options: [
-                { value: 'generate', label: 'Generate it here, shown once for me to store in the vault' },
-                { value: 'vault', label: 'It is already in the vault (ENCRYPTION_KEY_COMMAND, or I paste it)' },
-              ],
-            },
-            ctx.signal,
-          )) as KeySource);
+  const source = await keySourceOf(params, ctx);
   const label = await newEraLabel(ctx, register, params.era);
   const next = await obtainNewKey(ctx, register, label, source);
   holdRotationKeys(ctx, next.key, oldKey);
@@ -149,18 +153,8 @@ export interface CloseEraParams {
   newEra: string;
 }
 
-export async function runCloseEra(params: CloseEraParams, ctx: ActionContext): Promise<ActionResult> {
-  const state = await readRotationState(ctx);
-  const register = requireRegister(state);
-  const era = findEraByLabel(register, params.era);
-  const next = findEraByLabel(register, params.newEra);
-  if (!era || !next)
-    throw new StepFailedError(
-      `the register lacks era "${era ? params.newEra : params.era}"`,
-      'the key-era register changed during the rotation: check key-eras.json',
-    );
-  if (next.end !== null)
-    throw new StepFailedError(`the new era "${next.label}" is closed in the register`, 'check key-eras.json');
+/** Until when the closing era's key stays in the vault: its newest dump's expiry (pins, retention, a hold). */
+async function keepKeyDecision(era: KeyEra, end: Date, ctx: ActionContext) {
   const [{ readCatalog }, { parseRetentionDays }, { keepKeyUntil }] = await Promise.all([
     import('../restore/catalog.js'),
     import('../backup/config.js'),
@@ -173,7 +167,6 @@ export async function runCloseEra(params: CloseEraParams, ctx: ActionContext): P
       `the bucket could not be listed (${catalog.bucketProblem}): only the local dumps' pins are counted`,
       'warn',
     );
-  const end = era.end ? new Date(era.end) : new Date();
   const decision = keepKeyUntil(
     era,
     end,
@@ -193,6 +186,23 @@ export async function runCloseEra(params: CloseEraParams, ctx: ActionContext): P
         `key longer than that date until it is released`,
       'warn',
     );
+  return decision;
+}
+
+export async function runCloseEra(params: CloseEraParams, ctx: ActionContext): Promise<ActionResult> {
+  const state = await readRotationState(ctx);
+  const register = requireRegister(state);
+  const era = findEraByLabel(register, params.era);
+  const next = findEraByLabel(register, params.newEra);
+  if (!era || !next)
+    throw new StepFailedError(
+      `the register lacks era "${era ? params.newEra : params.era}"`,
+      'the key-era register changed during the rotation: check key-eras.json',
+    );
+  if (next.end !== null)
+    throw new StepFailedError(`the new era "${next.label}" is closed in the register`, 'check key-eras.json');
+  const end = era.end ? new Date(era.end) : new Date();
+  const decision = await keepKeyDecision(era, end, ctx);
   if (era.end !== null && era.keepKeyUntil === decision.keepKeyUntil) {
     ctx.output(`era "${era.label}" is already closed (${era.end}): nothing to change`, 'info');
     return {

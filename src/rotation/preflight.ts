@@ -11,39 +11,15 @@ import { describeEra } from '../keysource/encryption-keys.js';
 import { DEFAULT_AUTH_SERVICE_EXEC } from '../restore/reencrypt.js';
 import { readRotationState } from './register-state.js';
 
-const REQUIRED: { name: string; hint: string }[] = [
-  { name: 'DATABASE_URL', hint: 'set DATABASE_URL to the Obexal database whose secrets are re-encrypted' },
-  { name: 'BACKUP_DIR', hint: 'set BACKUP_DIR: the rotation takes a backup before and after' },
-  {
-    name: 'APP_STOP_COMMAND',
-    hint:
-      'set APP_STOP_COMMAND to the command that stops the auth-service (e.g. docker compose -f ' +
-      'compose.prod.yml stop auth-service)',
-  },
-  {
-    name: 'APP_START_COMMAND',
-    hint:
-      'set APP_START_COMMAND to the command that starts it (e.g. docker compose -f compose.prod.yml ' +
-      'up -d auth-service); it receives ENCRYPTION_KEY and ENCRYPTION_KEY_OLD in its environment',
-  },
-  {
-    name: 'AUTH_SERVICE_URL',
-    hint: 'set AUTH_SERVICE_URL to the live auth-service: the rotation checks it with the old key withdrawn',
-  },
-  {
-    name: 'DRILL_EMAIL',
-    hint: 'set DRILL_EMAIL (and DRILL_PASSWORD, DRILL_TOTP_SECRET): the live checks sign in as the drill account',
-  },
-];
-
 export async function runRotationPreflight(ctx: ActionContext): Promise<ActionResult> {
-  const missing = REQUIRED.filter((r) => !ctx.settings.get(r.name));
-  if (missing.length > 0) {
+  // The settings it cannot run without are the runbook's `requires:` (runbooks/key-rotation.yaml), checked by the
+  // engine before this step; the commands must still be set when this action runs from another runbook.
+  const unset = (['APP_STOP_COMMAND', 'APP_START_COMMAND'] as const).filter((name) => !ctx.settings.get(name));
+  if (unset.length > 0)
     throw new UsageError(
-      `the key rotation needs ${missing.map((m) => m.name).join(', ')}: nothing was changed`,
-      missing.map((m) => m.hint).join('; '),
+      `the key rotation needs ${unset.join(', ')}: nothing was changed`,
+      'set the commands that stop and start the auth-service (runbooks/key-rotation.yaml lists them in requires:)',
     );
-  }
   for (const name of ['APP_STOP_COMMAND', 'APP_START_COMMAND'] as const) {
     const [file, ...args] = splitCommand(ctx.settings.get(name) as string, name);
     ctx.output(`${name}: ${describeCommand(file as string, args)}`, 'info');

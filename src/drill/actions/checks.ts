@@ -46,26 +46,27 @@ function notRun(check: string, needs: string): ActionResult {
 
 export const drillCheckJwksAction = defineAction({
   name: 'drill.check-jwks',
-  description: "check 1: the JWKS lists exactly the restored database's signing keys",
+  description:
+    "check 1: the JWKS lists the database's signing keys (strictness exact: exactly them, the default; any: at " +
+    'least one of them; LIVE_JWKS_STRICTNESS sets it for every check)',
   params: z
     .object({
       url,
       database: z.string().min(1),
       path: path.default('/.well-known/jwks.json'),
       signingKeysTable: z.string().optional(),
+      strictness: z.enum(['exact', 'any']).optional(),
     })
     .strict(),
-  describe: (p) =>
-    `GET ${p.path ?? '/.well-known/jwks.json'}: at least one key, kids exactly those ` +
+  describe: (p, ctx) =>
+    `GET ${p.path ?? '/.well-known/jwks.json'}: at least one key, kids ` +
+    `${(p.strictness ?? ctx.settings?.get('LIVE_JWKS_STRICTNESS')) === 'any' ? 'including one of' : 'exactly'} those ` +
     `of ${p.signingKeysTable ?? 'the signing keys table (PROFILE_SIGNING_KEYS_TABLE)'} (active and ` +
     `retired) in the drill database`,
   async run(params, ctx) {
     await routeOutput(ctx);
-    const [{ checkJwks, OBEXAL_ENDPOINTS }, { readSigningKids }, { parseConnectionString }] = await Promise.all([
-      import('../checks.js'),
-      import('../target.js'),
-      import('../../pg/target.js'),
-    ]);
+    const [{ checkJwks, jwksStrictness, OBEXAL_ENDPOINTS }, { readSigningKids }, { parseConnectionString }] =
+      await Promise.all([import('../checks.js'), import('../target.js'), import('../../pg/target.js')]);
     const base = await baseUrlOf(params, ctx);
     if (!base) return notRun('jwks', 'the drill auth-service');
     const table = params.signingKeysTable ?? ctx.settings.get('PROFILE_SIGNING_KEYS_TABLE') ?? 'oidc_signing_keys';
@@ -74,7 +75,9 @@ export const drillCheckJwksAction = defineAction({
       `the restored database holds ${expected.length} active or retired signing ` +
         `key(s): ${expected.join(', ') || 'none'}`,
     );
-    return result('jwks', await checkJwks(base, { ...OBEXAL_ENDPOINTS, jwks: params.path }, expected, ctx.signal));
+    const strictness = jwksStrictness(params.strictness, ctx.settings.get('LIVE_JWKS_STRICTNESS'), 'exact');
+    const endpoints = { ...OBEXAL_ENDPOINTS, jwks: params.path };
+    return result('jwks', await checkJwks(base, endpoints, expected, ctx.signal, strictness));
   },
 });
 

@@ -5,7 +5,27 @@
  * data for the restore steps; the password in it is a registered secret, so journal and record show it redacted.
  */
 import { z } from 'zod';
-import { defineAction } from '../../engine/action.js';
+import { defineAction, type ActionContext } from '../../engine/action.js';
+
+const KEPT = '; it will be KEPT after the drill (keep: yes): drop it yourself, it holds a copy of production data';
+
+/** A throwaway cluster for the drill database, stopped as the run ends; what the record says of it. */
+async function startCluster(ctx: ActionContext): Promise<Record<string, unknown>> {
+  const [{ drillState }, { startDrillCluster }] = await Promise.all([
+    import('../session.js'),
+    import('../throwaway-cluster.js'),
+  ]);
+  const cluster = await startDrillCluster();
+  drillState(ctx.runId).cluster = cluster;
+  // Registered first, so that it runs after the database's drop (cleanups run last first).
+  ctx.onCleanup(() => cluster.stop(), 'stop the throwaway drill cluster');
+  ctx.output(
+    `throwaway cluster: PostgreSQL ${cluster.major} on 127.0.0.1:${cluster.port} ` +
+      `(initdb ${Math.round(cluster.timings.initdbMs)} ms, ` +
+      `start ${Math.round(cluster.timings.startMs)} ms)`,
+  );
+  return { major: cluster.major, port: cluster.port, postmasterPid: cluster.postmasterPid, folder: cluster.rootDir };
+}
 
 export const keepParam = z
   .union([z.boolean(), z.string()])
@@ -33,28 +53,10 @@ export const drillCreateDatabaseAction = defineAction({
     const [
       { drillServerTarget, drillDatabaseName, createDrillDatabase, dropDrillDatabase, targetFor, urlOf },
       { drillState },
-      { startDrillCluster },
-    ] = await Promise.all([import('../target.js'), import('../session.js'), import('../throwaway-cluster.js')]);
+    ] = await Promise.all([import('../target.js'), import('../session.js')]);
     const name = drillDatabaseName(ctx.runId);
     const state = drillState(ctx.runId);
-    let clusterRecord: Record<string, unknown> | undefined;
-    if (params.server === 'cluster') {
-      const cluster = await startDrillCluster();
-      state.cluster = cluster;
-      // Registered first, so that it runs after the database's drop (cleanups run last first).
-      ctx.onCleanup(() => cluster.stop(), 'stop the throwaway drill cluster');
-      ctx.output(
-        `throwaway cluster: PostgreSQL ${cluster.major} on 127.0.0.1:${cluster.port} ` +
-          `(initdb ${Math.round(cluster.timings.initdbMs)} ms, ` +
-          `start ${Math.round(cluster.timings.startMs)} ms)`,
-      );
-      clusterRecord = {
-        major: cluster.major,
-        port: cluster.port,
-        postmasterPid: cluster.postmasterPid,
-        folder: cluster.rootDir,
-      };
-    }
+    const clusterRecord = params.server === 'cluster' ? await startCluster(ctx) : undefined;
     const server = drillServerTarget(
       state.cluster ? state.cluster.url('postgres') : ctx.settings.require('DRILL_DATABASE_URL'),
     );
@@ -72,7 +74,7 @@ export const drillCreateDatabaseAction = defineAction({
     const target = targetFor(server, name);
     ctx.output(
       `created ${created.label} ` +
-        `(${created.encoding})${params.keep ? '; it will be KEPT after the drill (keep: yes): drop it yourself, it holds a copy of production data' : '; it is dropped when the drill ends, whatever happens'}`,
+        `(${created.encoding})${params.keep ? KEPT : '; it is dropped when the drill ends, whatever happens'}`,
     );
     return {
       message: `created ${created.label}`,

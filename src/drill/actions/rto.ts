@@ -62,6 +62,10 @@ export const drillRtoAction = defineAction({
       { expectedNextMs?: unknown; measured?: unknown } | undefined;
     const expectedMs = typeof earlier?.expectedNextMs === 'number' ? earlier.expectedNextMs : null;
     summary.rto.expectedMs = expectedMs;
+    const expected =
+      expectedMs === null
+        ? ''
+        : `, expected ~${formatDuration(expectedMs)} from ${String(earlier?.measured)} earlier drill(s)`;
     if (summary.dump?.ageAtRestore)
       ctx.output(
         `dump ${String(summary.dump.name)}: ${String(summary.dump.ageAtRestore)} old when restored ` +
@@ -70,8 +74,7 @@ export const drillRtoAction = defineAction({
     const message =
       rto.ms === null
         ? `RTO not reached: ${summary.failedChecks.length} check(s) did not pass (${summary.failedChecks.join(', ')})`
-        : `RTO ${rto.text} ` +
-          `(target ${targetText}: ${rto.met ? 'met' : 'MISSED'})${expectedMs === null ? '' : `, expected ~${formatDuration(expectedMs)} from ${String(earlier?.measured)} earlier drill(s)`}`;
+        : `RTO ${rto.text} ` + `(target ${targetText}: ${rto.met ? 'met' : 'MISSED'})${expected}`;
     ctx.output(message, rto.met === false ? 'warn' : 'info');
     return { message, data: { rto, failedChecks: summary.failedChecks, record: { drill: summary } } };
   },

@@ -9,6 +9,8 @@ import { z } from 'zod';
 import { parseDuration } from '../../core/duration.js';
 import { defineAction } from '../../engine/action.js';
 
+const DISCOVERY = '/.well-known/openid-configuration';
+
 export const drillStartServiceAction = defineAction({
   name: 'drill.start-auth-service',
   description: 'start the auth-service against the drill database and wait until it is ready',
@@ -23,7 +25,7 @@ export const drillStartServiceAction = defineAction({
     .strict(),
   describe: (p) =>
     `start DRILL_AUTH_SERVICE_START on a free loopback port; ready ` +
-    `when ${p.readyLine ? `a line matches /${p.readyLine}/` : `GET ${p.readyPath ?? '/.well-known/openid-configuration'} answers`} ` +
+    `when ${p.readyLine ? `a line matches /${p.readyLine}/` : `GET ${p.readyPath ?? DISCOVERY} answers`} ` +
     `(within ${p.readyTimeout ?? '2m'})`,
   async run(params, ctx) {
     const [

@@ -9,11 +9,40 @@ import { rm, stat } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import { z } from 'zod';
 import { messageOf } from '../../core/errors.js';
-import { defineAction } from '../../engine/action.js';
+import { defineAction, type ActionContext } from '../../engine/action.js';
+import type { DrillRunState } from '../session.js';
 import { keepParam } from './database.js';
 
 function inPrivateFolderOf(runId: string, path: string): boolean {
   return basename(dirname(path)).startsWith(`obexal-run-${runId.replace(/[^a-z0-9-]/gi, '')}-`);
+}
+
+/** Drops the drill database unless kept; says what became of it. */
+async function dropDatabase(
+  state: DrillRunState,
+  keep: boolean,
+  ctx: ActionContext,
+  { done, problems }: { done: string[]; problems: string[] },
+): Promise<string> {
+  const db = state.database;
+  if (!db) return 'not created';
+  if (keep || db.keep) {
+    db.keep = true;
+    done.push(`database ${db.name} KEPT (keep: yes): it holds a copy of production data, drop it when done`);
+    ctx.output(`the drill database ${db.name} is kept as asked; drop it when done: DROP DATABASE "${db.name}"`, 'warn');
+    return 'kept';
+  }
+  if (db.dropped) return 'dropped';
+  const { dropDrillDatabase } = await import('../target.js');
+  try {
+    const existed = await dropDrillDatabase(db.server, db.name);
+    db.dropped = true;
+    done.push(existed ? `database ${db.name} dropped` : `database ${db.name} was already gone`);
+    return 'dropped';
+  } catch (error) {
+    problems.push(`the drill database ${db.name} could not be dropped: ${messageOf(error)}`);
+    return 'drop failed';
+  }
 }
 
 export const drillTeardownAction = defineAction({
@@ -24,10 +53,7 @@ export const drillTeardownAction = defineAction({
     `stop the auth-service, ${keepParam.safeParse(p.keep).data ? 'KEEP' : 'drop'} the drill ` +
     `database, remove the decrypted dump`,
   async run(params, ctx) {
-    const [{ drillState }, { dropDrillDatabase }] = await Promise.all([
-      import('../session.js'),
-      import('../target.js'),
-    ]);
+    const { drillState } = await import('../session.js');
     const state = drillState(ctx.runId);
     state.sink = (line, stream) => ctx.output(line, stream);
     const done: string[] = [];
@@ -43,30 +69,7 @@ export const drillTeardownAction = defineAction({
       teardown.authService = 'not started';
     }
 
-    const db = state.database;
-    if (!db) {
-      teardown.database = 'not created';
-    } else if (params.keep || db.keep) {
-      db.keep = true;
-      done.push(`database ${db.name} KEPT (keep: yes): it holds a copy of production data, drop it when done`);
-      ctx.output(
-        `the drill database ${db.name} is kept as asked; drop it when done: DROP DATABASE "${db.name}"`,
-        'warn',
-      );
-      teardown.database = 'kept';
-    } else if (!db.dropped) {
-      try {
-        const existed = await dropDrillDatabase(db.server, db.name);
-        db.dropped = true;
-        done.push(existed ? `database ${db.name} dropped` : `database ${db.name} was already gone`);
-        teardown.database = 'dropped';
-      } catch (error) {
-        problems.push(`the drill database ${db.name} could not be dropped: ${messageOf(error)}`);
-        teardown.database = 'drop failed';
-      }
-    } else {
-      teardown.database = 'dropped';
-    }
+    teardown.database = await dropDatabase(state, params.keep, ctx, { done, problems });
 
     const cluster = state.cluster;
     if (cluster) {
