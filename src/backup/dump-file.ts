@@ -146,6 +146,133 @@ function dumpFailure(result: PromiseSettledResult<ProcessResult>, label: string)
   return undefined;
 }
 
+type SettledDump = PromiseSettledResult<ProcessResult>;
+
+interface DumpStreams {
+  plain: HashingStream;
+  head: HeadCapture;
+  stored: HashingStream;
+  stages: (NodeJS.ReadableStream | NodeJS.WritableStream | NodeJS.ReadWriteStream)[];
+}
+
+/** Starts pg_dump with its stdout piped; `settled` never rejects (the outcome is judged after the pipeline). */
+function startPgDump(
+  options: DumpFileOptions,
+  label: string,
+  signal: AbortSignal,
+): { child: ReturnType<typeof startProcess>['child']; settled: Promise<SettledDump> } {
+  const args = ['--format=custom', `--compress=${options.compression}`, '--verbose', '--no-password'];
+  if (options.snapshot) args.push(`--snapshot=${options.snapshot}`);
+  const { child, done } = startProcess({
+    file: options.pgDump.path,
+    args,
+    env: childEnvFor(options.target, options.fromEnv ?? process.env),
+    signal,
+    stdoutTo: 'pipe',
+    label,
+    onLine: (line, stream) => {
+      if (stream === 'stderr') options.onStderr?.(redact(line));
+    },
+  });
+  const settled = done.then(
+    (value) => ({ status: 'fulfilled', value }) as const,
+    (reason: unknown) => ({ status: 'rejected', reason }) as const,
+  );
+  return { child, settled };
+}
+
+/** head → plaintext hash → (age) → stored hash → the partial file. */
+function dumpStreams(handle: FileHandle, recipients: readonly AgeRecipient[]): DumpStreams {
+  const plain = new HashingStream();
+  const head = new HeadCapture();
+  const stored = new HashingStream();
+  const file = handle.createWriteStream(); // closes the handle when it finishes or is destroyed
+  const stages: DumpStreams['stages'] = [head, plain];
+  if (recipients.length > 0) stages.push(createAgeEncryptStream(recipients));
+  stages.push(stored, file);
+  return { plain, head, stored, stages };
+}
+
+/** Throws what went wrong first: an interruption, the pipeline, pg_dump, or an output that is no archive. */
+function judgeDump(
+  signal: AbortSignal,
+  pipelineError: unknown,
+  processResult: SettledDump,
+  streams: DumpStreams,
+  label: string,
+  backupDir: string,
+): void {
+  if (signal.aborted)
+    throw signal.reason instanceof Error ? signal.reason : new InterruptedError('SIGINT', 'the dump was stopped');
+  if (pipelineError !== undefined) throw pipelineFailure(pipelineError, streams.stored.bytes, backupDir);
+  const failure = dumpFailure(processResult, label);
+  if (failure) throw failure;
+  if (streams.plain.bytes === 0 || !streams.head.head.equals(CUSTOM_FORMAT_MAGIC)) {
+    throw new StepFailedError(
+      `${label} exited 0 but ` +
+        `wrote ${streams.plain.bytes === 0 ? 'nothing' : 'something that is not a custom-format archive'}: ` +
+        `the partial file was deleted`,
+      "check that the pg_dump on PATH is PostgreSQL's (`pg_dump --version`)",
+    );
+  }
+}
+
+/** Runs pg_dump into the partial file; `stop` aborts pg_dump when the pipeline fails. */
+async function writeDump(
+  options: DumpFileOptions,
+  handle: FileHandle,
+  both: AbortSignal,
+  stop: AbortController,
+): Promise<DumpStreams> {
+  const label = `pg_dump of ${options.target.label}`;
+  const { child, settled } = startPgDump(options, label, both);
+  const streams = dumpStreams(handle, options.recipients);
+  if (!child.stdout) throw new StepFailedError('pg_dump started without a standard output', 'report this as a bug');
+
+  let pipelineError: unknown;
+  try {
+    await pipeline(child.stdout, ...(streams.stages as [NodeJS.ReadWriteStream]), { signal: both });
+  } catch (error) {
+    pipelineError = error;
+    stop.abort(); // pg_dump would otherwise block on (or die of) a pipe nobody reads
+  }
+  const processResult = await settled;
+  judgeDump(options.signal, pipelineError, processResult, streams, label, options.backupDir);
+  return streams;
+}
+
+/** Fsyncs the partial file, checks it against what was hashed, and links it to its final name. */
+async function verifyAndLink(
+  partial: string,
+  finalPath: string,
+  stored: HashingStream,
+  signal: AbortSignal,
+): Promise<string> {
+  await fsyncFile(partial);
+  // The local verification: what is on disk is exactly what went through the hash.
+  const reread = await sha256OfFile(partial, { signal });
+  const sha256 = stored.digest();
+  if (reread.sha256 !== sha256 || reread.size !== stored.bytes) {
+    throw new StepFailedError(
+      `the dump file read back does not match what was written (${reread.size} bytes, ` +
+        `SHA-256 ${reread.sha256}; expected ${stored.bytes} bytes, ${sha256}): it was deleted`,
+      'the disk or file system holding BACKUP_DIR corrupts data: check it (dmesg, SMART) before ' +
+        'trusting any backup on it',
+    );
+  }
+  try {
+    await link(partial, finalPath); // never replaces an existing dump, unlike rename
+  } catch (error) {
+    throw new StepFailedError(
+      `cannot give the dump its final ` +
+        `name ${finalPath}: ${(error as NodeJS.ErrnoException).code ?? messageOf(error)}`,
+      'check BACKUP_DIR',
+      error,
+    );
+  }
+  return sha256;
+}
+
 export async function dumpToFile(options: DumpFileOptions): Promise<DumpFileResult> {
   const { signal } = options;
   const encrypted = options.recipients.length > 0;
@@ -157,80 +284,10 @@ export async function dumpToFile(options: DumpFileOptions): Promise<DumpFileResu
   const stop = new AbortController();
   const both = AbortSignal.any([signal, stop.signal]);
   try {
-    const args = ['--format=custom', `--compress=${options.compression}`, '--verbose', '--no-password'];
-    if (options.snapshot) args.push(`--snapshot=${options.snapshot}`);
-    const label = `pg_dump of ${options.target.label}`;
-    const { child, done } = startProcess({
-      file: options.pgDump.path,
-      args,
-      env: childEnvFor(options.target, options.fromEnv ?? process.env),
-      signal: both,
-      stdoutTo: 'pipe',
-      label,
-      onLine: (line, stream) => {
-        if (stream === 'stderr') options.onStderr?.(redact(line));
-      },
-    });
-    const settledDone = done.then(
-      (value) => ({ status: 'fulfilled', value }) as const,
-      (reason: unknown) => ({ status: 'rejected', reason }) as const,
-    );
-    const plain = new HashingStream();
-    const head = new HeadCapture();
-    const stored = new HashingStream();
-    const file = handle.createWriteStream(); // closes the handle when it finishes or is destroyed
-    const stages: (NodeJS.ReadableStream | NodeJS.WritableStream | NodeJS.ReadWriteStream)[] = [head, plain];
-    if (encrypted) stages.push(createAgeEncryptStream(options.recipients));
-    stages.push(stored, file);
-    if (!child.stdout) throw new StepFailedError('pg_dump started without a standard output', 'report this as a bug');
-
-    let pipelineError: unknown;
-    try {
-      await pipeline(child.stdout, ...(stages as [NodeJS.ReadWriteStream]), { signal: both });
-    } catch (error) {
-      pipelineError = error;
-      stop.abort(); // pg_dump would otherwise block on (or die of) a pipe nobody reads
-    }
-    const processResult = await settledDone;
-
-    if (signal.aborted)
-      throw signal.reason instanceof Error ? signal.reason : new InterruptedError('SIGINT', 'the dump was stopped');
-    if (pipelineError !== undefined) throw pipelineFailure(pipelineError, stored.bytes, options.backupDir);
-    const failure = dumpFailure(processResult, label);
-    if (failure) throw failure;
-    if (plain.bytes === 0 || !head.head.equals(CUSTOM_FORMAT_MAGIC)) {
-      throw new StepFailedError(
-        `${label} exited 0 but ` +
-          `wrote ${plain.bytes === 0 ? 'nothing' : 'something that is not a custom-format archive'}: ` +
-          `the partial file was deleted`,
-        "check that the pg_dump on PATH is PostgreSQL's (`pg_dump --version`)",
-      );
-    }
-
+    const { plain, stored } = await writeDump(options, handle, both, stop);
     handleOpen = false;
-    await fsyncFile(partial);
-    // The local verification: what is on disk is exactly what went through the hash.
-    const reread = await sha256OfFile(partial, { signal });
-    const sha256 = stored.digest();
-    if (reread.sha256 !== sha256 || reread.size !== stored.bytes) {
-      throw new StepFailedError(
-        `the dump file read back does not match what was written (${reread.size} bytes, ` +
-          `SHA-256 ${reread.sha256}; expected ${stored.bytes} bytes, ${sha256}): it was deleted`,
-        'the disk or file system holding BACKUP_DIR corrupts data: check it (dmesg, SMART) before ' +
-          'trusting any backup on it',
-      );
-    }
     const finalPath = join(options.backupDir, name);
-    try {
-      await link(partial, finalPath); // never replaces an existing dump, unlike rename
-    } catch (error) {
-      throw new StepFailedError(
-        `cannot give the dump its final ` +
-          `name ${finalPath}: ${(error as NodeJS.ErrnoException).code ?? messageOf(error)}`,
-        'check BACKUP_DIR',
-        error,
-      );
-    }
+    const sha256 = await verifyAndLink(partial, finalPath, stored, signal);
     completed = true;
     await unlink(partial).catch(() => undefined);
     await syncDir(options.backupDir);

@@ -104,20 +104,27 @@ export async function replicateBackups(options: ReplicateOptions): Promise<Repli
   }
 }
 
-async function replicateCandidates(
-  context: ReturnType<typeof openS3>,
-  candidates: Candidate[],
-  newest: Candidate | undefined,
-  skipped: ReplicateResult['skipped'],
-  options: ReplicateOptions,
-): Promise<ReplicateResult> {
-  const { signal, backupDir } = options;
-  const say = options.output ?? (() => undefined);
-  const inspection = await inspectBucket(context, { signal });
-  const lock = inspection.objectLock.status === 'enabled';
-  const lockMode = inspection.objectLock.defaultRetention?.mode === 'COMPLIANCE' ? 'COMPLIANCE' : 'GOVERNANCE';
+/** One replication run: the bucket, what its inspection found, and the progress and outcome so far. */
+interface Replication {
+  context: ReturnType<typeof openS3>;
+  options: ReplicateOptions;
+  say: (line: string, stream?: 'info' | 'warn') => void;
+  lock: boolean;
+  lockMode: ObjectLockRetention['mode'];
+  total: number;
+  started: number;
+  /** Bytes of the dumps handled before the current one (the progress counts on from there). */
+  doneBefore: number;
+  uploaded: string[];
+  failures: string[];
+}
 
-  // What the bucket lacks, or holds differently.
+/** What the bucket lacks, or holds differently. */
+async function sortByBucket(
+  context: Replication['context'],
+  candidates: Candidate[],
+  signal: AbortSignal | undefined,
+): Promise<{ toUpload: Candidate[]; alreadyThere: string[] }> {
   const toUpload: Candidate[] = [];
   const alreadyThere: string[] = [];
   for (const backup of candidates) {
@@ -126,86 +133,98 @@ async function replicateCandidates(
       alreadyThere.push(backup.dump.name);
     else toUpload.push(backup);
   }
-  const uploadBytes = toUpload.reduce((sum, b) => sum + b.dump.size, 0);
-  const total = uploadBytes + (newest?.dump.size ?? 0);
-  const started = Date.now();
-  let doneBefore = 0;
-  const report = (done: number, label: string): void => {
-    const elapsed = Date.now() - started;
-    const etaMs = done > 0 && elapsed > 0 ? Math.round(((total - done) * elapsed) / done) : undefined;
-    options.progress?.({ done, total, unit: 'bytes', label, ...(etaMs !== undefined ? { etaMs } : {}) });
-  };
+  return { toUpload, alreadyThere };
+}
 
-  const objectLockFor = (backup: Candidate): { objectLock?: { retention?: ObjectLockRetention } } => {
-    if (!lock) return {};
-    const windowEnd = backup.takenAt.getTime() + options.policy.retentionDays * 86_400_000;
-    const until = Math.max(windowEnd, backup.pinUntil?.getTime() ?? 0);
-    // A retain-until in the past is refused; the bucket's default retention then applies.
-    return until > Date.now() + 60_000
-      ? { objectLock: { retention: { mode: lockMode, retainUntil: new Date(until) } } }
-      : { objectLock: {} };
-  };
+function reportProgress(run: Replication, done: number, label: string): void {
+  const elapsed = Date.now() - run.started;
+  const etaMs = done > 0 && elapsed > 0 ? Math.round(((run.total - done) * elapsed) / done) : undefined;
+  run.options.progress?.({ done, total: run.total, unit: 'bytes', label, ...(etaMs !== undefined ? { etaMs } : {}) });
+}
 
-  const uploaded: string[] = [];
-  const failures: string[] = [];
-  const upload = async (backup: Candidate): Promise<void> => {
-    say(`uploading ${backup.dump.name} (${backup.dump.size} bytes)`);
-    await uploadFile(context, {
-      file: join(backupDir, backup.dump.name),
-      name: backup.dump.name,
-      sha256: backup.manifest.dump.sha256,
-      ...objectLockFor(backup),
-      signal,
-      onProgress: (p) => report(doneBefore + p.done, `upload ${backup.dump.name}`),
-    });
-    await verifyStoredObject(
-      context,
-      backup.dump.name,
-      { size: backup.manifest.dump.size, sha256: backup.manifest.dump.sha256 },
-      { signal },
-    );
-  };
+function objectLockFor(run: Replication, backup: Candidate): { objectLock?: { retention?: ObjectLockRetention } } {
+  if (!run.lock) return {};
+  const windowEnd = backup.takenAt.getTime() + run.options.policy.retentionDays * 86_400_000;
+  const until = Math.max(windowEnd, backup.pinUntil?.getTime() ?? 0);
+  // A retain-until in the past is refused; the bucket's default retention then applies.
+  return until > Date.now() + 60_000
+    ? { objectLock: { retention: { mode: run.lockMode, retainUntil: new Date(until) } } }
+    : { objectLock: {} };
+}
+
+async function uploadDump(run: Replication, backup: Candidate): Promise<void> {
+  const { context } = run;
+  const { signal, backupDir } = run.options;
+  run.say(`uploading ${backup.dump.name} (${backup.dump.size} bytes)`);
+  await uploadFile(context, {
+    file: join(backupDir, backup.dump.name),
+    name: backup.dump.name,
+    sha256: backup.manifest.dump.sha256,
+    ...objectLockFor(run, backup),
+    signal,
+    onProgress: (p) => reportProgress(run, run.doneBefore + p.done, `upload ${backup.dump.name}`),
+  });
+  await verifyStoredObject(
+    context,
+    backup.dump.name,
+    { size: backup.manifest.dump.size, sha256: backup.manifest.dump.sha256 },
+    { signal },
+  );
+}
+
+/** A copy that fails its check is a failure of that backup; any other error stops the run. */
+async function uploadDumps(run: Replication, toUpload: Candidate[]): Promise<void> {
   for (const backup of toUpload) {
     try {
-      await upload(backup);
-      uploaded.push(backup.dump.name);
+      await uploadDump(run, backup);
+      run.uploaded.push(backup.dump.name);
     } catch (error) {
       if (!(error instanceof S3Error) || error.kind !== 'verification-failed') throw error;
-      failures.push(`${backup.dump.name}: ${error.message}`);
-      say(`${backup.dump.name} was not replicated: ${error.message}`, 'warn');
+      run.failures.push(`${backup.dump.name}: ${error.message}`);
+      run.say(`${backup.dump.name} was not replicated: ${error.message}`, 'warn');
     }
-    doneBefore += backup.dump.size;
+    run.doneBefore += backup.dump.size;
   }
+}
 
-  // The newest dump is read back in full: the only check that catches damaged content behind correct metadata.
-  if (newest && !failures.some((f) => f.startsWith(`${newest.dump.name}:`))) {
-    const expected = { size: newest.manifest.dump.size, sha256: newest.manifest.dump.sha256 };
-    const readBack = (): Promise<unknown> =>
-      verifyObjectContent(context, newest.dump.name, expected, {
-        signal,
-        onProgress: (p) => report(doneBefore + p.done, `read back ${newest.dump.name}`),
-      });
-    try {
-      await readBack();
-    } catch (error) {
-      if (!(error instanceof S3Error) || error.kind !== 'verification-failed') throw error;
-      say(`the copy of ${newest.dump.name} read back differently (${error.message}): uploading it again`, 'warn');
-      await upload(newest);
-      await readBack();
-      if (!uploaded.includes(newest.dump.name)) uploaded.push(newest.dump.name);
-    }
-    say(
-      `${newest.dump.name}: the copy in the bucket was read back in full and matches ` +
-        `(SHA-256 ${newest.manifest.dump.sha256})`,
-    );
+/** The newest dump is read back in full: the only check that catches damaged content behind correct metadata. */
+async function readBackNewest(run: Replication, newest: Candidate): Promise<void> {
+  const { context } = run;
+  const { signal } = run.options;
+  const expected = { size: newest.manifest.dump.size, sha256: newest.manifest.dump.sha256 };
+  const readBack = (): Promise<unknown> =>
+    verifyObjectContent(context, newest.dump.name, expected, {
+      signal,
+      onProgress: (p) => reportProgress(run, run.doneBefore + p.done, `read back ${newest.dump.name}`),
+    });
+  try {
+    await readBack();
+  } catch (error) {
+    if (!(error instanceof S3Error) || error.kind !== 'verification-failed') throw error;
+    run.say(`the copy of ${newest.dump.name} read back differently (${error.message}): uploading it again`, 'warn');
+    await uploadDump(run, newest);
+    await readBack();
+    if (!run.uploaded.includes(newest.dump.name)) run.uploaded.push(newest.dump.name);
   }
+  run.say(
+    `${newest.dump.name}: the copy in the bucket was read back in full and matches ` +
+      `(SHA-256 ${newest.manifest.dump.sha256})`,
+  );
+}
 
-  // The manifests: record the check locally, then make the bucket's copy the same bytes.
+/** The manifests: record the check locally, then make the bucket's copy the same bytes. */
+async function replicateManifests(
+  run: Replication,
+  candidates: Candidate[],
+  newest: Candidate | undefined,
+): Promise<void> {
+  const { context } = run;
+  const { signal, backupDir } = run.options;
   const checkedAt = new Date().toISOString();
   for (const backup of candidates) {
-    if (failures.some((f) => f.startsWith(`${backup.dump.name}:`))) continue;
+    if (run.failures.some((f) => f.startsWith(`${backup.dump.name}:`))) continue;
     const path = join(backupDir, backup.manifestFile.name);
-    const checkedNow = uploaded.includes(backup.dump.name) || backup === newest || !backup.manifest.verified.bucket;
+    const checkedNow = run.uploaded.includes(backup.dump.name) || backup === newest || !backup.manifest.verified.bucket;
     if (checkedNow) await markBucketVerified(path, checkedAt);
     const { sha256, size } = await manifestFileSha256(path);
     const head = await headObject(context, backup.manifestFile.name, { signal });
@@ -215,15 +234,48 @@ async function replicateCandidates(
       name: backup.manifestFile.name,
       sha256,
       contentType: 'application/json',
-      ...objectLockFor(backup),
+      ...objectLockFor(run, backup),
       signal,
     });
     await verifyStoredObject(context, backup.manifestFile.name, { size, sha256 }, { signal });
   }
+}
 
-  if (failures.length > 0) {
+async function replicateCandidates(
+  context: ReturnType<typeof openS3>,
+  candidates: Candidate[],
+  newest: Candidate | undefined,
+  skipped: ReplicateResult['skipped'],
+  options: ReplicateOptions,
+): Promise<ReplicateResult> {
+  const { signal } = options;
+  const say = options.output ?? (() => undefined);
+  const inspection = await inspectBucket(context, { signal });
+  const lock = inspection.objectLock.status === 'enabled';
+  const lockMode = inspection.objectLock.defaultRetention?.mode === 'COMPLIANCE' ? 'COMPLIANCE' : 'GOVERNANCE';
+
+  const { toUpload, alreadyThere } = await sortByBucket(context, candidates, signal);
+  const uploadBytes = toUpload.reduce((sum, b) => sum + b.dump.size, 0);
+  const total = uploadBytes + (newest?.dump.size ?? 0);
+  const run: Replication = {
+    context,
+    options,
+    say,
+    lock,
+    lockMode,
+    total,
+    started: Date.now(),
+    doneBefore: 0,
+    uploaded: [],
+    failures: [],
+  };
+  await uploadDumps(run, toUpload);
+  if (newest && !run.failures.some((f) => f.startsWith(`${newest.dump.name}:`))) await readBackNewest(run, newest);
+  await replicateManifests(run, candidates, newest);
+
+  if (run.failures.length > 0) {
     throw new StepFailedError(
-      `${failures.length} backup(s) could not be replicated: ${failures.join('; ')}`,
+      `${run.failures.length} backup(s) could not be replicated: ${run.failures.join('; ')}`,
       'a local dump that no longer matches its manifest is damaged: take a new backup, and keep the ' +
         'damaged file for inspection',
     );
@@ -231,7 +283,7 @@ async function replicateCandidates(
   const result: ReplicateResult = {
     bucket: context.settings.bucket,
     prefix: context.settings.prefix,
-    uploaded,
+    uploaded: run.uploaded,
     alreadyThere,
     bytesUploaded: uploadBytes,
     skipped,

@@ -8,11 +8,12 @@ import type pg from 'pg';
 import { messageOf } from '../core/errors.js';
 import type { ActionContext, ActionResult } from '../engine/action.js';
 import { connect } from '../pg/client.js';
-import { parseConnectionString } from '../pg/target.js';
+import { parseConnectionString, type PgTarget } from '../pg/target.js';
+import type { AgeRecipient } from '../crypto/age-keys.js';
 import type { PgDumpData, SourceData } from './actions/schemas.js';
 import { ensureBackupDir } from './backup-dir.js';
 import { backupConfigFrom } from './config.js';
-import { dumpToFile } from './dump-file.js';
+import { dumpToFile, type DumpFileResult } from './dump-file.js';
 import { DumpProgress } from './dump-progress.js';
 import { formatBytes } from '../core/format.js';
 import { recipientsFrom } from './recipients.js';
@@ -69,6 +70,106 @@ async function countInSnapshot(
   return { rowCounts, schemaMigration };
 }
 
+/** The same server and database the preflight saw (a DNS or failover switch in between would be another source). */
+async function checkSameSource(client: pg.Client, label: string, source: SourceData): Promise<void> {
+  const now = await readSourceInfo(client, label);
+  if (now.systemIdentifier !== source.systemIdentifier || now.database !== source.database) {
+    throw new StepFailedError(
+      `${label} is now server ${now.systemIdentifier}/${now.database}, ` +
+        `not ${source.systemIdentifier}/${source.database} as at the preflight`,
+      'a failover or a DNS change happened during the run: run the backup again',
+    );
+  }
+}
+
+interface DumpRun {
+  params: DumpParams;
+  ctx: ActionContext;
+  config: ReturnType<typeof backupConfigFrom>;
+  target: PgTarget;
+  recipients: AgeRecipient[];
+  client: pg.Client;
+  snapshot: string | undefined;
+  progress: DumpProgress;
+  /** The partial dump file while it exists (the cleanup removes it). */
+  partial: { path?: string };
+}
+
+/** Starts the dump, and the counts in its snapshot once pg_dump has imported it. */
+function startDumpAndCounts(run: DumpRun): { dumping: Promise<DumpFileResult>; counts: Promise<Counted> } {
+  const { ctx, snapshot, progress } = run;
+  // The counts start once pg_dump has imported the snapshot (its first verbose line comes after the import):
+  // a count failing earlier would abort the exporting transaction and take the snapshot away from pg_dump.
+  let imported!: () => void;
+  const snapshotImported = new Promise<void>((resolve) => (imported = resolve));
+  const dumping = dumpToFile({
+    target: run.target,
+    pgDump: run.params.pgDump,
+    backupDir: run.config.backupDir,
+    compression: run.config.compression,
+    recipients: run.recipients,
+    snapshot,
+    signal: ctx.signal,
+    onPartial: (path) => {
+      run.partial.path = path;
+      // Beside the source lock, so that whoever takes the lock over from a killed run removes this file at once.
+      notePartialUnderLock(resolve(path));
+    },
+    onStderr: (line) => {
+      imported();
+      // pg_dump's progress chatter goes to the journal (and --verbose); its warnings and errors to the log.
+      if (!progress.onLine(line))
+        ctx.output(line, /^pg_dump: (error|warning|detail|hint):/.test(line) ? 'stderr' : 'stdout');
+    },
+  });
+  dumping.then(imported, imported);
+  const profile = resolveProfile(ctx.settings);
+  const warn = (text: string) => ctx.output(text, 'warn');
+  const counts = (snapshot ? snapshotImported : Promise.resolve()).then(() =>
+    countInSnapshot(run.client, profile, snapshot !== undefined, ctx.signal, warn),
+  );
+  counts.catch(() => undefined); // judged after the dump
+  return { dumping, counts };
+}
+
+async function countsOrEmpty(counts: Promise<Counted>, ctx: ActionContext): Promise<Counted> {
+  try {
+    return await counts;
+  } catch (error) {
+    // The dump is complete and verified: keep it, and say that its manifest has no row counts.
+    ctx.output(`counting rows failed (${messageOf(error)}): the manifest's row counts are empty`, 'warn');
+    return { rowCounts: {}, schemaMigration: { version: null, name: null } };
+  }
+}
+
+function dumpResult(run: DumpRun, dump: DumpFileResult, counted: Counted): ActionResult {
+  return {
+    message:
+      `${dump.name}: ${formatBytes(dump.size)} in ${(dump.durationMs / 1000).toFixed(1)}s, SHA-256 ` +
+      `verified on disk`,
+    data: {
+      dump: {
+        stamp: dump.stamp,
+        name: dump.name,
+        path: dump.path,
+        size: dump.size,
+        sha256: dump.sha256,
+        plaintextSize: dump.plaintextSize,
+        plaintextSha256: dump.plaintextSha256,
+        encryption: run.recipients.length > 0 ? 'age' : 'none',
+        recipients: run.recipients,
+        compression: String(run.config.compression),
+        startedAt: dump.startedAt,
+        finishedAt: dump.finishedAt,
+      },
+      rowCounts: counted.rowCounts,
+      schemaMigration: counted.schemaMigration,
+      snapshotConsistent: run.snapshot !== undefined,
+      durationMs: dump.durationMs,
+    },
+  };
+}
+
 export async function runBackupDump(params: DumpParams, ctx: ActionContext): Promise<ActionResult> {
   const config = backupConfigFrom(ctx.settings);
   const target = parseConnectionString(ctx.settings.require('DATABASE_URL'));
@@ -77,92 +178,24 @@ export async function runBackupDump(params: DumpParams, ctx: ActionContext): Pro
   if (note) ctx.output(note, 'warn');
 
   const client = await connect(target, ctx.signal);
-  let partialPath: string | undefined;
+  const partial: DumpRun['partial'] = {};
   ctx.onCleanup(async () => {
-    if (partialPath) await unlink(partialPath).catch(() => undefined);
+    if (partial.path) await unlink(partial.path).catch(() => undefined);
     notePartialUnderLock(undefined);
   }, 'remove the partial dump file');
   try {
-    // The same server and database the preflight saw (a DNS or failover switch in between would be another source).
-    const now = await readSourceInfo(client, target.label);
-    if (now.systemIdentifier !== params.source.systemIdentifier || now.database !== params.source.database) {
-      throw new StepFailedError(
-        `${target.label} is now server ${now.systemIdentifier}/${now.database}, ` +
-          `not ${params.source.systemIdentifier}/${params.source.database} as at the preflight`,
-        'a failover or a DNS change happened during the run: run the backup again',
-      );
-    }
+    await checkSameSource(client, target.label, params.source);
     const snapshot = await exportSnapshot(client, (t) => ctx.output(t, 'warn'));
     const progress = new DumpProgress(params.relationBytes, (update) => ctx.progress(update));
-    // The counts start once pg_dump has imported the snapshot (its first verbose line comes after the import):
-    // a count failing earlier would abort the exporting transaction and take the snapshot away from pg_dump.
-    let imported!: () => void;
-    const snapshotImported = new Promise<void>((resolve) => (imported = resolve));
-    const dumping = dumpToFile({
-      target,
-      pgDump: params.pgDump,
-      backupDir: config.backupDir,
-      compression: config.compression,
-      recipients,
-      snapshot,
-      signal: ctx.signal,
-      onPartial: (path) => {
-        partialPath = path;
-        // Beside the source lock, so that whoever takes the lock over from a killed run removes this file at once.
-        notePartialUnderLock(resolve(path));
-      },
-      onStderr: (line) => {
-        imported();
-        // pg_dump's progress chatter goes to the journal (and --verbose); its warnings and errors to the log.
-        if (!progress.onLine(line))
-          ctx.output(line, /^pg_dump: (error|warning|detail|hint):/.test(line) ? 'stderr' : 'stdout');
-      },
-    });
-    dumping.then(imported, imported);
-    const profile = resolveProfile(ctx.settings);
-    const warn = (text: string) => ctx.output(text, 'warn');
-    const counts = (snapshot ? snapshotImported : Promise.resolve()).then(() =>
-      countInSnapshot(client, profile, snapshot !== undefined, ctx.signal, warn),
-    );
-    counts.catch(() => undefined); // judged after the dump
+    const run: DumpRun = { params, ctx, config, target, recipients, client, snapshot, progress, partial };
+    const { dumping, counts } = startDumpAndCounts(run);
     const dump = await dumping;
-    partialPath = undefined;
+    partial.path = undefined;
     notePartialUnderLock(undefined);
     progress.finish();
-    let counted: Counted;
-    try {
-      counted = await counts;
-    } catch (error) {
-      // The dump is complete and verified: keep it, and say that its manifest has no row counts.
-      ctx.output(`counting rows failed (${messageOf(error)}): the manifest's row counts are empty`, 'warn');
-      counted = { rowCounts: {}, schemaMigration: { version: null, name: null } };
-    }
+    const counted = await countsOrEmpty(counts, ctx);
     await client.query('COMMIT').catch(() => undefined);
-    return {
-      message:
-        `${dump.name}: ${formatBytes(dump.size)} in ${(dump.durationMs / 1000).toFixed(1)}s, SHA-256 ` +
-        `verified on disk`,
-      data: {
-        dump: {
-          stamp: dump.stamp,
-          name: dump.name,
-          path: dump.path,
-          size: dump.size,
-          sha256: dump.sha256,
-          plaintextSize: dump.plaintextSize,
-          plaintextSha256: dump.plaintextSha256,
-          encryption: recipients.length > 0 ? 'age' : 'none',
-          recipients,
-          compression: String(config.compression),
-          startedAt: dump.startedAt,
-          finishedAt: dump.finishedAt,
-        },
-        rowCounts: counted.rowCounts,
-        schemaMigration: counted.schemaMigration,
-        snapshotConsistent: snapshot !== undefined,
-        durationMs: dump.durationMs,
-      },
-    };
+    return dumpResult(run, dump, counted);
   } finally {
     await client.end().catch(() => undefined);
   }
