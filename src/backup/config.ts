@@ -4,7 +4,8 @@
  */
 import { UsageError } from '../core/errors.js';
 import type { Settings } from '../core/settings.js';
-import { parseCompression, parseEncryption, parseRetentionDays, type BackupEncryption } from '../core/backup-values.js';
+import type { BackupEncryption } from '../core/backup-values.js';
+import { parsedSettingsOf } from '../core/parsed-settings.js';
 import { parseDuration } from '../core/duration.js';
 
 export { parseCompression, parseEncryption, parseRetentionDays, type BackupEncryption } from '../core/backup-values.js';
@@ -17,13 +18,10 @@ export interface BackupConfig {
   encryption: BackupEncryption;
 }
 
-export function backupConfigFrom(settings: Pick<Settings, 'get' | 'require'>): BackupConfig {
-  return {
-    backupDir: settings.require('BACKUP_DIR', 'set BACKUP_DIR to the local folder for dumps, e.g. /var/backups/obexal'),
-    retentionDays: parseRetentionDays(settings.get('RETENTION_DAYS')),
-    compression: parseCompression(settings.get('BACKUP_COMPRESSION')),
-    encryption: parseEncryption(settings.get('BACKUP_ENCRYPTION')),
-  };
+/** The backup section of the invocation's parsed settings (core/parsed-settings.ts), under its old names. */
+export function backupConfigFrom(settings: Settings): BackupConfig {
+  const { dir, retentionDays, compression, encryption } = parsedSettingsOf(settings).backup;
+  return { backupDir: dir, retentionDays, compression, encryption };
 }
 
 export interface BackupPin {

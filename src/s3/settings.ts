@@ -16,11 +16,12 @@ import {
   S3_DEFAULTS,
   type S3Settings,
 } from '../core/bucket-values.js';
+import { parsedSettingsOf } from '../core/parsed-settings.js';
 import type { Settings } from '../core/settings.js';
 
 export { S3_DEFAULTS, type S3ChecksumMode, type S3Settings } from '../core/bucket-values.js';
 
-const S3_SETTING_NAMES = [
+const BUCKET_NAMES = [
   'S3_BUCKET',
   'S3_PREFIX',
   'S3_REGION',
@@ -28,7 +29,7 @@ const S3_SETTING_NAMES = [
   'S3_FORCE_PATH_STYLE',
   'S3_CHECKSUM',
   'ALLOWED_DATA_REGIONS',
-] as const;
+];
 
 type EnvLike = Readonly<Record<string, string | undefined>>;
 
@@ -44,12 +45,7 @@ function value(env: EnvLike, name: string): string | undefined {
 export function s3SettingsFromEnv(env: EnvLike): S3Settings {
   registerAwsSecrets(env);
   const bucket = value(env, 'S3_BUCKET');
-  if (!bucket) {
-    throw new UsageError(
-      'S3_BUCKET is not set (bucket for off-site copies)',
-      'set S3_BUCKET to the name of the EU bucket that receives the copies',
-    );
-  }
+  if (!bucket) throw bucketNotSet();
   const endpoint = parseEndpoint(value(env, 'S3_ENDPOINT'));
   const settings: S3Settings = {
     bucket: parseBucket(bucket),
@@ -63,12 +59,24 @@ export function s3SettingsFromEnv(env: EnvLike): S3Settings {
   return settings;
 }
 
-/** The same from the resolved settings (environment beats configuration file beats defaults). */
-export function s3SettingsFromSettings(settings: Pick<Settings, 'get' | 'env'>): S3Settings {
-  const record: Record<string, string | undefined> = {};
-  for (const name of S3_SETTING_NAMES) record[name] = settings.get(name);
+/**
+ * The bucket section of the invocation's parsed settings (core/parsed-settings.ts: parsed once, every problem
+ * reported at once); S3_BUCKET unset is a usage error here, where a bucket is needed.
+ */
+export function s3SettingsFromSettings(settings: Settings | Pick<Settings, 'get' | 'env'>): S3Settings {
   registerAwsSecrets(settings.env);
-  return s3SettingsFromEnv(record);
+  // A partial reader (src/restore/catalog.ts, until it moves to ctx.config) is parsed on its own.
+  if (!('all' in settings)) return s3SettingsFromEnv(Object.fromEntries(BUCKET_NAMES.map((n) => [n, settings.get(n)])));
+  const bucket = parsedSettingsOf(settings).bucket;
+  if (!bucket) throw bucketNotSet();
+  return bucket;
+}
+
+function bucketNotSet(): UsageError {
+  return new UsageError(
+    'S3_BUCKET is not set (bucket for off-site copies)',
+    'set S3_BUCKET to the name of the EU bucket that receives the copies',
+  );
 }
 
 /** The SDK reads these itself; we only make sure they are masked wherever text is printed. */
