@@ -86,8 +86,12 @@ const BACKUP_DIR_HINT = 'set BACKUP_DIR to the local folder for dumps, e.g. /var
 
 type Reader = Pick<Settings, 'get' | 'source' | 'require' | 'configDir' | 'all'>;
 
+type Section = 'backup' | 'bucket';
+
 class Collector {
   readonly problems: UsageError[] = [];
+  readonly sections = new Map<UsageError, Section>();
+  section: Section = 'backup';
   constructor(private readonly settings: Reader) {}
   /** The value, trimmed; unset or blank is the SETTINGS default (undefined when there is none). */
   text(name: string): string | undefined {
@@ -103,12 +107,14 @@ class Collector {
     } catch (error) {
       if (!(error instanceof UsageError)) throw error;
       this.problems.push(error);
+      this.sections.set(error, this.section);
       return fallback;
     }
   }
 }
 
 function bucketOf(c: Collector): S3Settings | undefined {
+  c.section = 'bucket';
   const name = c.text('S3_BUCKET');
   if (name === undefined) return undefined;
   const endpoint = c.parse(() => parseEndpoint(c.text('S3_ENDPOINT')), undefined);
@@ -217,8 +223,13 @@ function optional<T extends Record<string, string | undefined>>(values: T): { [K
   return Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined)) as { [K in keyof T]?: string };
 }
 
-/** Parses every setting; throws one error naming every problem (a single problem: its own message and hint). */
-export function parseSettings(settings: Reader & Partial<Pick<Settings, 'env'>>): ParsedSettings {
+interface Parse {
+  parsed: ParsedSettings;
+  problems: UsageError[];
+  sections: Map<UsageError, Section>;
+}
+
+function parseAll(settings: Reader & Partial<Pick<Settings, 'env'>>): Parse {
   const c = new Collector(settings);
   addSecret(settings.env?.['AWS_SECRET_ACCESS_KEY']);
   addSecret(settings.env?.['AWS_SESSION_TOKEN']);
@@ -241,27 +252,60 @@ export function parseSettings(settings: Reader & Partial<Pick<Settings, 'env'>>)
         .map((s) => [s.definition.name, s.value]),
     ),
   };
-  if (c.problems.length === 1) throw c.problems[0] as RunbookError;
-  if (c.problems.length > 1) throw new InvalidSettingsError(c.problems);
+  return { parsed, problems: c.problems, sections: c.sections };
+}
+
+function throwProblems(problems: readonly UsageError[]): void {
+  if (problems.length === 1) throw problems[0] as RunbookError;
+  if (problems.length > 1) throw new InvalidSettingsError(problems);
+}
+
+/** Parses every setting; throws one error naming every problem (a single problem: its own message and hint). */
+export function parseSettings(settings: Reader & Partial<Pick<Settings, 'env'>>): ParsedSettings {
+  const { parsed, problems } = parseAll(settings);
+  throwProblems(problems);
   return parsed;
 }
 
-const parsedOnce = new WeakMap<object, { parsed?: ParsedSettings; error?: unknown }>();
+const parsedOnce = new WeakMap<object, Parse>();
+
+function parseOnce(settings: Settings): Parse {
+  let entry = parsedOnce.get(settings);
+  if (!entry) {
+    entry = parseAll(settings);
+    parsedOnce.set(settings, entry);
+  }
+  return entry;
+}
 
 /**
  * The invocation's parse, done on first use and kept: a command that needs no setting (`config`, `status` with its
  * own UNKNOWN reporting) is not stopped by a value it never reads, and no call site parses again.
  */
 export function parsedSettingsOf(settings: Settings): ParsedSettings {
-  let entry = parsedOnce.get(settings);
-  if (!entry) {
-    try {
-      entry = { parsed: parseSettings(settings) };
-    } catch (error) {
-      entry = { error };
-    }
-    parsedOnce.set(settings, entry);
-  }
-  if (entry.parsed) return entry.parsed;
-  throw entry.error;
+  const { parsed, problems } = parseOnce(settings);
+  throwProblems(problems);
+  return parsed;
+}
+
+/**
+ * The bucket section alone, failing only on a bucket problem: for what must go on when another setting is wrong
+ * (a failed run's record is still copied; `status` still reads the bucket).
+ */
+export function parsedBucketOf(settings: Settings): S3Settings | undefined {
+  const { parsed, problems, sections } = parseOnce(settings);
+  throwProblems(problems.filter((p) => sections.get(p) === 'bucket'));
+  return parsed.bucket;
+}
+
+/** The sections that parse no value and so cannot fail: read where another setting's problem must not stop. */
+export type PlainSections = Omit<ParsedSettings, 'backup' | 'bucket' | 'logos'> & {
+  /** BACKUP_DIR as given (or its default), S3_BUCKET as given: whether there is a bucket, not its parse. */
+  backupDir: string;
+  bucketName: string | undefined;
+};
+
+export function plainSettingsOf(settings: Settings): PlainSections {
+  const { parsed } = parseOnce(settings);
+  return { ...parsed, backupDir: settings.get('BACKUP_DIR') ?? '', bucketName: settings.get('S3_BUCKET') };
 }

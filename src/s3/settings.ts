@@ -16,7 +16,7 @@ import {
   S3_DEFAULTS,
   type S3Settings,
 } from '../core/bucket-values.js';
-import { parsedSettingsOf } from '../core/parsed-settings.js';
+import { parsedBucketOf } from '../core/parsed-settings.js';
 import type { Settings } from '../core/settings.js';
 
 export { S3_DEFAULTS, type S3ChecksumMode, type S3Settings } from '../core/bucket-values.js';
@@ -60,14 +60,14 @@ export function s3SettingsFromEnv(env: EnvLike): S3Settings {
 }
 
 /**
- * The bucket section of the invocation's parsed settings (core/parsed-settings.ts: parsed once, every problem
- * reported at once); S3_BUCKET unset is a usage error here, where a bucket is needed.
+ * The bucket section of the invocation's parsed settings (core/parsed-settings.ts: parsed once, every bucket
+ * problem reported at once); S3_BUCKET unset is a usage error here, where a bucket is needed.
  */
 export function s3SettingsFromSettings(settings: Settings | Pick<Settings, 'get' | 'env'>): S3Settings {
   registerAwsSecrets(settings.env);
   // A partial reader (src/restore/catalog.ts, until it moves to ctx.config) is parsed on its own.
   if (!('all' in settings)) return s3SettingsFromEnv(Object.fromEntries(BUCKET_NAMES.map((n) => [n, settings.get(n)])));
-  const bucket = parsedSettingsOf(settings).bucket;
+  const bucket = parsedBucketOf(settings);
   if (!bucket) throw bucketNotSet();
   return bucket;
 }

@@ -2,7 +2,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { UsageError } from '../../src/core/errors.js';
-import { InvalidSettingsError, parseSettings, parsedSettingsOf } from '../../src/core/parsed-settings.js';
+import {
+  InvalidSettingsError,
+  parseSettings,
+  parsedBucketOf,
+  parsedSettingsOf,
+  plainSettingsOf,
+} from '../../src/core/parsed-settings.js';
 import { resolveSettings } from '../../src/core/settings.js';
 
 const configDir = '/nonexistent/obexal-runbook-config';
@@ -109,5 +115,17 @@ describe('parseSettings', () => {
       () => parsedSettingsOf(bad),
       (e: unknown) => e === first,
     );
+  });
+
+  it('the bucket section fails only on a bucket problem; the plain sections never fail', () => {
+    const settings = resolveSettings({
+      env: { RETENTION_DAYS: 'x', S3_BUCKET: 'backups', S3_REGION: 'eu-west-1' },
+      configDir,
+    });
+    assert.throws(() => parsedSettingsOf(settings), /RETENTION_DAYS "x"/);
+    assert.equal(parsedBucketOf(settings)?.region, 'eu-west-1');
+    assert.equal(plainSettingsOf(settings).drill.tenant, 'drill');
+    const badBucket = resolveSettings({ env: { S3_CHECKSUM: 'NEVER', S3_BUCKET: 'backups' }, configDir });
+    assert.throws(() => parsedBucketOf(badBucket), /S3_CHECKSUM must be WHEN_SUPPORTED or WHEN_REQUIRED, got "NEVER"/);
   });
 });
