@@ -5,32 +5,29 @@
  */
 import { z } from 'zod';
 import { messageOf, StepFailedError } from '../core/errors.js';
-import type { Settings } from '../core/settings.js';
+import type { ParsedSettings } from '../core/parsed-settings.js';
 import type { ActionContext, AnyAction } from '../engine/action.js';
 import { defineAction } from '../engine/action.js';
-import { s3SettingsFromSettings, type S3Settings } from '../s3/settings.js';
+import { registerAwsSecrets, type S3Settings } from '../s3/settings.js';
 import type { ErasureWindow, LocationPlan } from './retention.js';
 import type { RetentionSurvey } from './retention-run.js';
 
 const dirParams = z.object({ dir: z.string().min(1).optional() }).strict();
 type DirParams = z.infer<typeof dirParams>;
 
-function backupDirOf(params: DirParams, settings: Pick<Settings, 'require'>): string {
-  return (
-    params.dir ??
-    settings.require('BACKUP_DIR', 'set BACKUP_DIR to the local folder for dumps, e.g. /var/backups/obexal')
-  );
+function backupDirOf(params: DirParams, config: ParsedSettings): string {
+  return params.dir ?? config.backup.dir;
 }
 
 /** The bucket settings, or undefined when no bucket is configured. */
 /** "BACKUP_DIR's path and the bucket", as the retention steps describe themselves. */
-function whereDescribed(dir: string | undefined, settings: Pick<Settings, 'get'>): string {
-  const local = dir ?? settings.get('BACKUP_DIR') ?? 'BACKUP_DIR';
-  return `${local}${settings.get('S3_BUCKET') ? ' and the bucket' : ''}`;
+function whereDescribed(dir: string | undefined, config: ParsedSettings): string {
+  return `${dir ?? config.backup.dir}${config.bucket ? ' and the bucket' : ''}`;
 }
 
-function bucketOf(settings: Settings): S3Settings | undefined {
-  return settings.get('S3_BUCKET') ? s3SettingsFromSettings(settings) : undefined;
+function bucketOf(ctx: ActionContext): S3Settings | undefined {
+  registerAwsSecrets(ctx.settings.env);
+  return ctx.config.bucket;
 }
 
 const NO_BUCKET = 'no bucket configured (S3_BUCKET is unset): there is no off-site copy';
@@ -47,10 +44,9 @@ export const bucketPreflightAction = defineAction({
   readOnly: true,
   rerunOnResume: true,
   params: z.object({}).strict(),
-  describe: (_p, ctx) =>
-    ctx.settings.get('S3_BUCKET') ? `check bucket ${ctx.settings.get('S3_BUCKET')}` : 'no bucket configured',
+  describe: (_p, ctx) => (ctx.config.bucket ? `check bucket ${ctx.config.bucket.bucket}` : 'no bucket configured'),
   async run(_params, ctx) {
-    const s3Settings = bucketOf(ctx.settings);
+    const s3Settings = bucketOf(ctx);
     if (!s3Settings) {
       ctx.output(NO_BUCKET, 'warn');
       return { outcome: 'skipped', message: NO_BUCKET, data: { configured: false } };
@@ -94,13 +90,13 @@ export const bucketReplicateAction = defineAction({
     'the check in the manifests',
   params: dirParams,
   describe: (p, ctx) =>
-    `replicate ${p.dir ?? ctx.settings.get('BACKUP_DIR') ?? 'BACKUP_DIR'} ` +
-    `to ${ctx.settings.get('S3_BUCKET') ? `bucket ${ctx.settings.get('S3_BUCKET')}` : '(no bucket configured)'}`,
+    `replicate ${p.dir ?? ctx.config.backup.dir} ` +
+    `to ${ctx.config.bucket ? `bucket ${ctx.config.bucket.bucket}` : '(no bucket configured)'}`,
   async run(params, ctx) {
-    const backupDir = backupDirOf(params, ctx.settings);
+    const backupDir = backupDirOf(params, ctx.config);
     const { retentionPolicy } = await import('./retention.js');
-    const policy = retentionPolicy(ctx.settings.get('RETENTION_DAYS'));
-    const s3Settings = bucketOf(ctx.settings);
+    const policy = retentionPolicy(String(ctx.config.backup.retentionDays));
+    const s3Settings = bucketOf(ctx);
     if (!s3Settings) {
       ctx.output(NO_BUCKET, 'warn');
       return { outcome: 'skipped', message: NO_BUCKET, data: { configured: false } };
@@ -143,10 +139,10 @@ export const bucketReplicateAction = defineAction({
 });
 
 async function survey(params: DirParams, ctx: ActionContext) {
-  const backupDir = backupDirOf(params, ctx.settings);
+  const backupDir = backupDirOf(params, ctx.config);
   const { retentionPolicy } = await import('./retention.js');
-  const policy = retentionPolicy(ctx.settings.get('RETENTION_DAYS'));
-  const s3Settings = bucketOf(ctx.settings);
+  const policy = retentionPolicy(String(ctx.config.backup.retentionDays));
+  const s3Settings = bucketOf(ctx);
   const { surveyRetention } = await import('./retention-run.js');
   const s3 = s3Settings ? (await import('../s3/client.js')).openS3(s3Settings) : undefined;
   if (s3) ctx.onCleanup(() => s3.client.destroy(), 'close the bucket connection');
@@ -202,7 +198,7 @@ export const retentionPlanAction = defineAction({
   readOnly: true,
   rerunOnResume: true,
   params: dirParams,
-  describe: (p, ctx) => `report retention of ${whereDescribed(p.dir, ctx.settings)}`,
+  describe: (p, ctx) => `report retention of ${whereDescribed(p.dir, ctx.config)}`,
   async run(params, ctx) {
     const { surveyLines, gdprParagraph, surveyErasureWindow } = await import('./retention-run.js');
     const { activeHold } = await import('./hold.js');
@@ -249,10 +245,9 @@ export const retentionApplyAction = defineAction({
     'a pinned one, or a foreign file)',
   params: dirParams,
   describe: (p, ctx) =>
-    `prune backups older than ${ctx.settings.get('RETENTION_DAYS') ?? '14'} days ` +
-    `in ${whereDescribed(p.dir, ctx.settings)}`,
+    `prune backups older than ${ctx.config.backup.retentionDays} days ` + `in ${whereDescribed(p.dir, ctx.config)}`,
   async run(params, ctx) {
-    const backupDir = backupDirOf(params, ctx.settings);
+    const backupDir = backupDirOf(params, ctx.config);
     const { withMaintenanceLock } = await import('./maintenance-lock.js');
     const { pruneSurvey } = await import('./retention-run.js');
     const { activeHold, describeHold } = await import('./hold.js');
@@ -295,7 +290,7 @@ export const retentionHoldAction = defineAction({
   params: z.object({ reason: z.string().optional(), dir: z.string().min(1).optional() }).strict(),
   describe: (p) => `place a retention hold${p.reason ? `: ${p.reason}` : ''}`,
   async run(params, ctx) {
-    const backupDir = backupDirOf(params, ctx.settings);
+    const backupDir = backupDirOf(params, ctx.config);
     const reason =
       params.reason?.trim() ||
       (await ctx.interactor.text(
@@ -313,7 +308,7 @@ export const retentionHoldAction = defineAction({
     await ensureBackupDir(backupDir);
     const path = await writeLocalHold(backupDir, hold);
     ctx.output(`hold written to ${path}`);
-    const s3Settings = bucketOf(ctx.settings);
+    const s3Settings = bucketOf(ctx);
     if (s3Settings) {
       const { openS3, closeS3, describeLocation } = await import('../s3/index.js');
       const context = openS3(s3Settings);
@@ -346,13 +341,13 @@ export const retentionReleaseAction = defineAction({
   params: dirParams,
   describe: () => 'release the retention hold',
   async run(params, ctx) {
-    const backupDir = backupDirOf(params, ctx.settings);
+    const backupDir = backupDirOf(params, ctx.config);
     const { readLocalHold, removeLocalHold, removeBucketHold } = await import('./hold.js');
     const previous = await readLocalHold(backupDir);
     const removedLocal = await removeLocalHold(backupDir);
     ctx.output(removedLocal ? `local hold removed (${previous?.reason ?? 'unknown reason'})` : 'no local hold');
     let removedBucket = false;
-    const s3Settings = bucketOf(ctx.settings);
+    const s3Settings = bucketOf(ctx);
     if (s3Settings) {
       const { openS3, closeS3 } = await import('../s3/index.js');
       const context = openS3(s3Settings);

@@ -8,7 +8,8 @@
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { messageOf, StepFailedError } from '../core/errors.js';
 import { addSecret } from '../core/redact.js';
-import type { Settings } from '../core/settings.js';
+import { parsedSettingsOf } from '../core/parsed-settings.js';
+import { MissingSettingError, type Settings } from '../core/settings.js';
 import { closeS3, openS3, type S3Context } from '../s3/client.js';
 import { openObjectStream } from '../s3/download.js';
 import { s3Call } from '../s3/errors.js';
@@ -32,18 +33,18 @@ export interface LogosMirrorResult {
 
 /** The MinIO side: path-style, its own endpoint and credentials, never region-checked (it is not off-site). */
 function sourceContext(settings: Settings): S3Context {
-  const region = settings.get('LOGOS_S3_REGION') ?? 'us-east-1';
+  const logos = parsedSettingsOf(settings).logos;
+  if (!logos) throw new MissingSettingError('LOGOS_S3_BUCKET');
+  const { region, accessKeyId, secretKey: secretAccessKey } = logos;
   const s3 = s3SettingsFromEnv({
-    S3_BUCKET: settings.require('LOGOS_S3_BUCKET'),
-    S3_ENDPOINT: settings.get('LOGOS_S3_ENDPOINT'),
+    S3_BUCKET: logos.bucket,
+    S3_ENDPOINT: logos.endpoint,
     S3_REGION: region,
-    S3_PREFIX: settings.get('LOGOS_S3_PREFIX') ?? '/',
+    S3_PREFIX: logos.prefix,
     S3_FORCE_PATH_STYLE: 'true',
     S3_CHECKSUM: 'WHEN_REQUIRED',
     ALLOWED_DATA_REGIONS: region,
   });
-  const accessKeyId = settings.get('LOGOS_S3_ACCESS_KEY_ID');
-  const secretAccessKey = settings.get('LOGOS_S3_SECRET_ACCESS_KEY');
   if (secretAccessKey) addSecret(secretAccessKey);
   if ((accessKeyId === undefined) !== (secretAccessKey === undefined)) {
     throw new StepFailedError(

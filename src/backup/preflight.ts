@@ -162,7 +162,7 @@ function reportPlan(plan: PlanFacts, ctx: ActionContext): void {
 /** The off-site copy and WAL archiving; returns S3_BUCKET. */
 function reportOffsite(plan: PlanFacts, ctx: ActionContext): string | undefined {
   const { wal } = plan.reading;
-  const bucket = ctx.settings.get('S3_BUCKET');
+  const bucket = ctx.config.bucket?.bucket;
   if (bucket) ctx.output(`off-site copy: bucket ${bucket} (checked by the bucket step)`, 'info');
   else
     ctx.output(

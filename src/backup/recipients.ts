@@ -3,6 +3,7 @@
  * (the `age -R` format), together. Public keys only: the backup host never holds an identity.
  */
 import { UsageError } from '../core/errors.js';
+import { parsedSettingsOf } from '../core/parsed-settings.js';
 import type { Settings } from '../core/settings.js';
 import { parseRecipientList, readRecipientsFile, type AgeRecipient } from '../crypto/age-keys.js';
 
@@ -17,9 +18,8 @@ export class NoRecipientError extends UsageError {
   }
 }
 
-export async function recipientsFrom(settings: Pick<Settings, 'get'>): Promise<AgeRecipient[]> {
-  const list = settings.get('BACKUP_RECIPIENTS')?.trim();
-  const file = settings.get('BACKUP_RECIPIENTS_FILE')?.trim();
+export async function recipientsFrom(settings: Settings): Promise<AgeRecipient[]> {
+  const { recipients: list, recipientsFile: file } = parsedSettingsOf(settings).backup;
   const recipients: AgeRecipient[] = [];
   if (list) recipients.push(...parseRecipientList(list, 'BACKUP_RECIPIENTS'));
   if (file) recipients.push(...(await readRecipientsFile(file)));

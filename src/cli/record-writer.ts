@@ -1,4 +1,6 @@
 /** Signs a run's record, appends it to the signer's chain, and re-reads it to check the signature. */
+import { plainSettingsOf } from '../core/parsed-settings.js';
+import { s3SettingsFromSettings } from '../s3/settings.js';
 import { readFile } from 'node:fs/promises';
 import type { Settings } from '../core/settings.js';
 import type { RecordWriter } from '../engine/engine.js';
@@ -12,9 +14,9 @@ export { recordsDirOf } from '../records/records-dir.js';
 export function signingKeyOptions(settings: Settings) {
   return {
     configDir: settings.configDir,
-    signingKeyFile: settings.get('SIGNING_KEY_FILE'),
+    signingKeyFile: plainSettingsOf(settings).records.signingKeyFile,
     recordsDir: recordsDirOf(settings),
-    principal: settings.get('SIGNING_PRINCIPAL'),
+    principal: plainSettingsOf(settings).records.signingPrincipal,
   };
 }
 
@@ -37,7 +39,7 @@ export function recordWriter(settings: Settings): RecordWriter {
     const text = copy.problem
       ? `${copy.problem} (the next run copies it)`
       : copy.uploaded.length > 0
-        ? `${copy.uploaded.length} file(s) under ${settings.get('S3_PREFIX') ?? 'obexal/'}records/`
+        ? `${copy.uploaded.length} file(s) under ${s3SettingsFromSettings(settings).prefix}records/`
         : 'already there';
     return { path: appended.path, verified, copy: { ok: !copy.problem, text } };
   };

@@ -2,6 +2,7 @@
  * Runs one runbook: the TUI on a terminal, the headless reporter otherwise (no TTY, CI set, --yes, --json,
  * --dry-run or --quiet). The headless path never imports Ink or React.
  */
+import { plainSettingsOf } from '../core/parsed-settings.js';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { refuseSecretAnswers } from './secret-answers.js';
@@ -117,7 +118,7 @@ export function loadResume(
 
 /** BACKUP_DIR and RECORDS_DIR belong to the running user (the state folder was checked when it was opened). */
 export function checkRunFolders(invocation: Invocation): void {
-  const backupDir = invocation.settings.get('BACKUP_DIR');
+  const backupDir = plainSettingsOf(invocation.settings).backupDir;
   if (backupDir) checkOwnedFolder(backupDir, 'BACKUP_DIR');
   checkOwnedFolder(recordsDirOf(invocation.settings), 'RECORDS_DIR');
 }

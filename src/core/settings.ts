@@ -5,7 +5,7 @@
  */
 import { UsageError } from './errors.js';
 import { addConnectionStringSecret, addSecret } from './redact.js';
-import { PROFILE_SETTINGS } from '../profile/config.js';
+import { PROFILE_SETTINGS } from './profile-settings.js';
 import type { SettingDefinition } from './setting-definition.js';
 
 export type SettingSource = 'environment' | 'flag' | 'config file' | 'default' | 'unset';

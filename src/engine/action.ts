@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import type { ParsedSettings } from '../core/parsed-settings.js';
 import type { Settings } from '../core/settings.js';
 import type { Interactor } from './interactor.js';
 import type { OutputKind, RunMode, StepOutcome } from './events.js';
@@ -27,7 +28,10 @@ export interface ActionContext {
   /** True when this run continues an earlier one (`--resume`). */
   resumed: boolean;
   signal: AbortSignal;
+  /** The raw settings, by name (runbook templates, and modules not yet on `config`). */
   settings: Settings;
+  /** The settings parsed once into typed sections (core/parsed-settings.ts); parsed on first read. */
+  readonly config: ParsedSettings;
   interactor: Interactor;
   inputs: Readonly<Record<string, unknown>>;
   steps: Readonly<Record<string, StepState>>;
@@ -85,7 +89,7 @@ export interface ActionDefinition<P = Record<string, unknown>> {
    */
   stillDone?(params: P, previous: Record<string, unknown>, ctx: ActionContext): Promise<boolean>;
   /** One line saying what the step will do, for --dry-run and gates. Must not touch anything. */
-  describe?(params: P, ctx: Pick<ActionContext, 'settings' | 'inputs' | 'steps'>): string;
+  describe?(params: P, ctx: Pick<ActionContext, 'settings' | 'config' | 'inputs' | 'steps'>): string;
   run(params: P, ctx: ActionContext): Promise<ActionResult | void>;
 }
 

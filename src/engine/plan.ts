@@ -4,8 +4,9 @@
  * with the real settings and inputs, and a description that fails says why instead of being hidden.
  */
 import { messageOf } from '../core/errors.js';
+import { parsedSettingsOf } from '../core/parsed-settings.js';
 import type { Settings } from '../core/settings.js';
-import type { AnyAction } from './action.js';
+import type { ActionContext, AnyAction } from './action.js';
 import type { ActionCatalogue } from './catalogue.js';
 import type { PlannedStep } from './events.js';
 import type { RunbookStep, Runbook } from './runbook-schema.js';
@@ -43,7 +44,7 @@ function planLine(step: RunbookStep, action: AnyAction | undefined, scope: Templ
   if (!action.describe) return step.title;
   try {
     const params: unknown = action.params.parse(resolveTemplates(step.with, scope));
-    return action.describe(params, { settings, inputs: scope.inputs, steps: scope.steps as never });
+    return action.describe(params, describeContext(settings, scope.inputs, scope.steps as never));
   } catch (error) {
     return `${step.title} (cannot be described yet: ${messageOf(error).split('\n')[0]})`;
   }
@@ -54,4 +55,20 @@ function willRun(step: RunbookStep, scope: TemplateScope): PlannedStep['willRun'
   const condition = parseCondition(step.when);
   if (!condition || condition.reference.startsWith('steps.')) return 'depends';
   return evaluateCondition(step.when, scope);
+}
+
+/** What `describe()` reads; `config` is parsed on first read, so a step that reads no setting cannot fail on one. */
+export function describeContext(
+  settings: Settings,
+  inputs: ActionContext['inputs'],
+  steps: ActionContext['steps'],
+): Pick<ActionContext, 'settings' | 'config' | 'inputs' | 'steps'> {
+  return {
+    settings,
+    get config() {
+      return parsedSettingsOf(settings);
+    },
+    inputs,
+    steps,
+  };
 }

@@ -2,6 +2,7 @@
 import { AnswerRequiredError } from '../core/errors.js';
 import { makePrivateDir, removePrivateDir } from '../core/private-dir.js';
 import { addSecret, redact } from '../core/redact.js';
+import { parsedSettingsOf } from '../core/parsed-settings.js';
 import type { Settings } from '../core/settings.js';
 import type { ActionContext, SecretStore, StepState } from './action.js';
 import type { RunEvent, RunMode } from './events.js';
@@ -58,6 +59,9 @@ export class RunContextFactory {
       resumed: o.resumed,
       signal,
       settings: o.settings,
+      get config() {
+        return parsedSettingsOf(o.settings);
+      },
       interactor: this.interactor,
       inputs,
       steps: o.steps,

@@ -1,6 +1,7 @@
 /** One step of a run: resumed or skipped, its gates (destruction, confirmation), its attempts and its result. */
 import { AnswerRequiredError, ExitCode, RunbookError } from '../core/errors.js';
 import type { AnyAction } from './action.js';
+import { describeContext } from './plan.js';
 import type { StepOutcome } from './events.js';
 import type { Run } from './run-state.js';
 import { now } from './run-state.js';
@@ -46,11 +47,10 @@ function skip(
 function describeStep(run: Run, step: RunbookStep, action: AnyAction): string {
   if (!action.describe) return step.action;
   const { settings } = run.options;
-  return action.describe(resolveTemplates(step.with, run.scope) as never, {
-    settings,
-    inputs: run.state.inputs,
-    steps: run.state.steps,
-  });
+  return action.describe(
+    resolveTemplates(step.with, run.scope) as never,
+    describeContext(settings, run.state.inputs, run.state.steps),
+  );
 }
 
 /** On --resume: a step that finished in the earlier run and still stands is not run again. */

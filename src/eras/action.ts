@@ -22,11 +22,7 @@ export const erasEnsureAction = defineAction({
       import('../keys/fingerprint.js'),
     ]);
     const backupDir = ctx.settings.require('BACKUP_DIR');
-    let s3;
-    if (ctx.settings.get('S3_BUCKET')) {
-      const { s3SettingsFromSettings } = await import('../s3/settings.js');
-      s3 = s3SettingsFromSettings(ctx.settings);
-    }
+    const s3 = ctx.config.bucket;
     const { ensureBackupDir } = await import('../backup/backup-dir.js');
     await ensureBackupDir(backupDir);
     const result = await ensureKeyEras({

@@ -4,32 +4,10 @@
  * setting takes `table`, `schema.table` or quoted parts (`"my.schema"."Odd"`); `none` turns its checks off.
  * Resolution never fails a run: a malformed value leaves that check "not checked" and says why.
  */
-import type { SettingDefinition } from '../core/setting-definition.js';
 import { parseTableSetting, tableKey, type TableRef } from '../pg/ident.js';
 import { ENCRYPTED_COLUMNS, OBEXAL_DEFAULTS, type EncryptedColumn } from './obexal.js';
 
-function setting(name: string, description: string, defaultValue?: string): SettingDefinition {
-  const definition: SettingDefinition = { name, description: `schema profile: ${description}` };
-  if (defaultValue !== undefined) definition.default = defaultValue;
-  return definition;
-}
-
-const D = OBEXAL_DEFAULTS;
-
-export const PROFILE_SETTINGS: readonly SettingDefinition[] = [
-  setting('PROFILE_AUDIT_TABLE', 'the append-only audit log (`none`: not checked)', D.auditTable),
-  setting('PROFILE_AUDIT_ACTION_COLUMN', "the audit log's event name column", D.auditActionColumn),
-  setting('PROFILE_AUDIT_TIME_COLUMN', "the audit log's event time column", D.auditTimeColumn),
-  setting('PROFILE_AUDIT_TARGET_COLUMN', "the audit log's target column (`user:<id>`)", D.auditTargetColumn),
-  setting('PROFILE_DELETION_ACTION', 'the audit action of an account deletion', D.deletionAction),
-  setting('PROFILE_MIGRATIONS_TABLE', 'the applied-migrations table (`none`: not checked)', D.migrationsTable),
-  setting('PROFILE_MIGRATIONS_VERSION_COLUMN', "the migrations table's version column", D.migrationsVersionColumn),
-  setting('PROFILE_ENCRYPTED_COLUMNS', 'encrypted columns, table.column:key comma-separated (`none`: no key needed)'),
-  setting('PROFILE_SESSIONS_TABLE', 'the sessions table (`none`: not checked)', D.sessionsTable),
-  setting('PROFILE_USERS_TABLE', 'the accounts table (`none`: not checked)', D.usersTable),
-  setting('PROFILE_SIGNING_KEYS_TABLE', 'the OIDC signing keys table (kid column)', D.signingKeysTable),
-  setting('PROFILE_INSPECT_TABLES', 'tables the restore inspection counts, comma-separated', D.inspectTables.join(',')),
-];
+export { PROFILE_SETTINGS } from '../core/profile-settings.js';
 
 /** A table of the profile, or why there is none to check. */
 export type ProfileTable = { table: TableRef; setting: string } | { table: undefined; setting: string; why: string };

@@ -18,26 +18,4 @@ export const ENCRYPTED_COLUMNS: readonly EncryptedColumn[] = Object.freeze([
   { table: 'webhooks', key: 'id', column: 'secret_enc' },
 ]);
 
-export const OBEXAL_DEFAULTS = Object.freeze({
-  auditTable: 'audit_log',
-  auditIdColumn: 'id',
-  auditActionColumn: 'action',
-  auditTimeColumn: 'created_at',
-  auditTargetColumn: 'target',
-  deletionAction: 'user.deleted',
-  migrationsTable: 'schema_migrations',
-  migrationsVersionColumn: 'version',
-  migrationsNameColumn: 'name',
-  sessionsTable: 'sessions',
-  usersTable: 'users',
-  signingKeysTable: 'oidc_signing_keys',
-  inspectTables: [
-    'tenants',
-    'users',
-    'mfa_totp',
-    'oidc_signing_keys',
-    'webhooks',
-    'sessions',
-    'audit_log',
-  ] as readonly string[],
-});
+export { OBEXAL_DEFAULTS } from '../core/profile-settings.js';

@@ -3,6 +3,7 @@
  * drill overdue); past twice the limit, or none at all, is CRITICAL (two backups missed in a row, half a year
  * without proof that a restore works). Decided in docs/monitoring.md.
  */
+import { plainSettingsOf } from '../core/parsed-settings.js';
 import { formatAge } from '../core/format.js';
 import { parseDuration } from '../core/duration.js';
 import { UsageError } from '../core/errors.js';
@@ -17,7 +18,11 @@ export interface AgeLimit {
   critText: string;
 }
 
-const DEFAULTS = { BACKUP_MAX_AGE: '26h', DRILL_MAX_AGE: '92d', PITR_MAX_ARCHIVE_LAG: '15m' } as const;
+const KEYS = {
+  BACKUP_MAX_AGE: 'backupMaxAge',
+  DRILL_MAX_AGE: 'drillMaxAge',
+  PITR_MAX_ARCHIVE_LAG: 'pitrMaxArchiveLag',
+} as const;
 
 /** `26h` → `52h`; anything else as an age. */
 function doubled(text: string, ms: number): string {
@@ -25,8 +30,8 @@ function doubled(text: string, ms: number): string {
   return simple ? `${Number(simple[1]) * 2}${simple[2]}` : formatAge(ms * 2);
 }
 
-export function ageLimit(settings: Settings, name: keyof typeof DEFAULTS): AgeLimit {
-  const text = settings.get(name) ?? DEFAULTS[name];
+export function ageLimit(settings: Settings, name: keyof typeof KEYS): AgeLimit {
+  const text = plainSettingsOf(settings).status[KEYS[name]];
   const ms = parseDuration(text, name);
   if (ms <= 0) {
     throw new UsageError(`${name} "${text}" must be a positive duration`, 'write a duration such as 26h or 92d');

@@ -2,6 +2,7 @@
  * The backup side of `status`: the newest verified backup in BACKUP_DIR and in the bucket, a retention hold in
  * either, and the bucket's copy of the key-era register (read through the same client, while it is open).
  */
+import { plainSettingsOf } from '../core/parsed-settings.js';
 import { messageOf } from '../core/errors.js';
 import type { Settings } from '../core/settings.js';
 import { localInventory, newestVerified } from '../backup/inventory.js';
@@ -87,7 +88,7 @@ async function readRegisterCopy(context: S3Context, signal: AbortSignal): Promis
 
 export async function checkBucketBackups(settings: Settings, limit: AgeLimit, now: Date): Promise<BucketBackups> {
   const label = 'backup bucket';
-  if (!settings.get('S3_BUCKET')) {
+  if (!plainSettingsOf(settings).bucketName) {
     const text = 'not configured (S3_BUCKET is unset): no off-site copy';
     const items: StatusItem[] = [{ key: 'backup_bucket', label, state: 'INFO', text }];
     return { items, figure: undefined, register: { state: 'not-configured' } };

@@ -1,4 +1,5 @@
 /** Gathers every line and figure of `status` (nothing is printed or written here). */
+import { plainSettingsOf } from '../core/parsed-settings.js';
 import { parseDuration } from '../core/duration.js';
 import type { Settings } from '../core/settings.js';
 import { recordsDirOf } from '../records/records-dir.js';
@@ -27,7 +28,7 @@ function dumpSeconds(manifest: { startedAt: string; finishedAt: string } | undef
 
 function rtoTargetSeconds(settings: Settings): number | undefined {
   try {
-    return parseDuration(settings.get('RTO_TARGET') ?? '30m', 'RTO_TARGET') / 1000;
+    return parseDuration(plainSettingsOf(settings).drill.rtoTarget, 'RTO_TARGET') / 1000;
   } catch {
     return undefined; // a bad RTO_TARGET is the drill's business; status only reports it when it reads
   }
@@ -37,7 +38,7 @@ export async function collectStatus(settings: Settings, now = new Date()): Promi
   const backupLimit = ageLimit(settings, 'BACKUP_MAX_AGE');
   const drillLimit = ageLimit(settings, 'DRILL_MAX_AGE');
   // `off`: a monitoring host that cannot reach the database checks no WAL archiving (and never goes UNKNOWN for it).
-  const walCheckOff = settings.get('PITR_MAX_ARCHIVE_LAG') === 'off';
+  const walCheckOff = plainSettingsOf(settings).status.pitrMaxArchiveLag === 'off';
   const lagLimit = walCheckOff ? undefined : ageLimit(settings, 'PITR_MAX_ARCHIVE_LAG');
   const backupDir = settings.require('BACKUP_DIR');
   const recordsDir = recordsDirFor(settings);

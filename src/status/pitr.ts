@@ -4,6 +4,7 @@
  * age of the last successful physical backup (from the records, against BACKUP_MAX_AGE as the dumps).
  * An unreachable database is an UNKNOWN line, never a crash. Decisions: docs/monitoring.md.
  */
+import { plainSettingsOf } from '../core/parsed-settings.js';
 import { stat } from 'node:fs/promises';
 import { formatAge } from '../core/format.js';
 import { messageOf } from '../core/errors.js';
@@ -40,7 +41,7 @@ export interface PitrCheck {
 
 /** pitr-setup wrote its configuration: point-in-time recovery is meant to work here. */
 export async function pitrConfigured(settings: Settings): Promise<{ file: string; exists: boolean }> {
-  const file = settings.get('PITR_CONFIG_FILE') ?? DEFAULT_CONFIG_FILE;
+  const file = plainSettingsOf(settings).pitr.configFile ?? DEFAULT_CONFIG_FILE;
   return { file, exists: (await stat(file).catch(() => undefined)) !== undefined };
 }
 
@@ -94,7 +95,7 @@ function failingItem(state: ArchiverState, settings: Settings, configFile: strin
   const since = state.lastArchivedAt
     ? `the last success at ${state.lastArchivedAt.toISOString()}`
     : 'before any segment was archived';
-  const stanza = settings.get('PITR_STANZA') ?? 'obexal';
+  const stanza = plainSettingsOf(settings).pitr.stanza ?? 'obexal';
   const text =
     `archive_command fails for segment ${state.lastFailedWal ?? '(unknown)'} since ${since} ` +
     `(${plural(state.failedCount, 'failure')} counted, the last at ${state.lastFailedAt?.toISOString()}); ` +
@@ -166,7 +167,7 @@ function physicalBackupCheck(context: PitrContext, scan: RecordsScan | Error, co
 
 export async function checkPitr(context: PitrContext): Promise<PitrCheck> {
   const config = await pitrConfigured(context.settings);
-  const url = context.settings.get('DATABASE_URL');
+  const url = plainSettingsOf(context.settings).database.url;
   const [archiving, scan] = await Promise.all([
     url && context.lagLimit ? archivingCheck(url, { ...context, lagLimit: context.lagLimit }, config) : undefined,
     context.scan,

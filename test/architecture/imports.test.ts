@@ -43,7 +43,11 @@ describe('the architecture in docs/architecture.md', () => {
     assert.ok(refused('src/core/exec.ts', 'src/pg/ident.ts'), 'core -> foundation');
     assert.ok(!refused('src/cli/main.ts', 'src/sandbox/practice/stack.ts'), 'cli -> sandbox is allowed');
     assert.ok(!refused('src/backup/actions/manifest.ts', 'src/engine/action.ts'), 'domain -> engine is allowed');
-    assert.ok(!refused('src/core/settings.ts', 'src/profile/config.ts'), 'a listed exception');
+    assert.ok(refused('src/core/settings.ts', 'src/profile/config.ts'), 'core -> profile (no longer an exception)');
+    const exception = { from: 'src/core/settings.ts', to: 'src/profile/config.ts', why: 'a test' };
+    const withException = { ...architecture, exceptions: [exception] };
+    const excepted = violations(withException, [edge('src/core/settings.ts', 'src/profile/config.ts')], ROOT);
+    assert.deepEqual(excepted, [], 'a listed exception');
   });
 });
 

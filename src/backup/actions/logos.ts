@@ -7,8 +7,8 @@ export const logosMirrorAction = defineAction({
   description: 'copy the tenant logos from MinIO (LOGOS_S3_BUCKET) into the backup bucket, streamed, only what changed',
   params: z.object({}).strict(),
   describe: (_p, ctx) =>
-    `mirror s3://${ctx.settings.get('LOGOS_S3_BUCKET') ?? 'LOGOS_S3_BUCKET'} ` +
-    `into ${ctx.settings.get('S3_BUCKET') ?? 'the backup bucket'}`,
+    `mirror s3://${ctx.config.logos?.bucket ?? 'LOGOS_S3_BUCKET'} ` +
+    `into ${ctx.config.bucket?.bucket ?? 'the backup bucket'}`,
   async run(_params, ctx) {
     const { mirrorTenantLogos } = await import('../logos-mirror.js');
     const { formatBytes } = await import('../../core/format.js');

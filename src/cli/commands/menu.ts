@@ -1,4 +1,5 @@
 /** `obexal-runbook` alone: the interactive menu on a terminal; the usage text otherwise. */
+import { plainSettingsOf } from '../../core/parsed-settings.js';
 import { listRuns } from '../../engine/journal.js';
 import { startRun } from '../../engine/engine.js';
 import type { StartRun } from '../../engine/run-control.js';
@@ -24,7 +25,7 @@ export interface MenuOptions {
 
 /** Nothing points at a database: say where to practise instead of leaving the operator at a blank menu. */
 function nothingConfigured(invocation: Invocation): string[] {
-  if (invocation.settings.get('DATABASE_URL')) return [];
+  if (plainSettingsOf(invocation.settings).database.url) return [];
   return ['Nothing configured. Practise safely in a sandbox: obexal-runbook practice'];
 }
 

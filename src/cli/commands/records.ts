@@ -1,4 +1,5 @@
 /** `obexal-runbook records list|show|verify|pubkey`, over the record store's plain functions. */
+import { plainSettingsOf } from '../../core/parsed-settings.js';
 import { UsageError } from '../../core/errors.js';
 import {
   recordsList,
@@ -21,9 +22,9 @@ export async function recordsCommand(
   const records: RecordsSettings = {
     recordsDir: recordsDirOf(settings),
     configDir: settings.configDir,
-    signingKeyFile: settings.get('SIGNING_KEY_FILE'),
-    allowedSignersFile: settings.get('ALLOWED_SIGNERS_FILE'),
-    principal: settings.get('SIGNING_PRINCIPAL'),
+    signingKeyFile: plainSettingsOf(settings).records.signingKeyFile,
+    allowedSignersFile: plainSettingsOf(settings).records.allowedSignersFile,
+    principal: plainSettingsOf(settings).records.signingPrincipal,
     bucket: settings,
   };
   switch (verb ?? 'list') {
