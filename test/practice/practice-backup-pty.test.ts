@@ -68,6 +68,7 @@ test(
         if (process.env.PTY_DUMP) (await import('node:fs')).writeFileSync(process.env.PTY_DUMP, pty.text());
         assert.match(summary, /not done/);
         assert.match(summary, /these results stand/);
+        assert.match(summary, /the dump itself is safe/, 'the summary says the dump is safe');
         assert.match(summary, /✔ [^\n]*: obexal-\d{8}T\d{6}Z\.dump\.age/, 'the dump is named as standing');
         assert.doesNotMatch(pty.text(), /Practice sandbox stopped/, 'the sandbox is still up after the run');
         // Ctrl+C twice at the menu ends the session and the sandbox with it (the other practice tests use Quit).

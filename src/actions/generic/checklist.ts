@@ -16,6 +16,8 @@ export const checklistAction = defineAction({
           ]),
         )
         .min(1),
+      /** What to do about an item answered "not done" (the runbook knows what the open items leave unsafe). */
+      hint: z.string().min(1).optional(),
     })
     .strict(),
   describe: (p) => `${p.items.length} item(s) to tick`,
@@ -50,7 +52,7 @@ export const checklistAction = defineAction({
       : {
           outcome: 'failed',
           message: `${open.length} of ${answers.length} item(s) not done: ${open.map((a) => a.item).join('; ')}`,
-          hint: 'do the open items, then run the checklist again',
+          hint: params.hint ?? 'do the open items, then run the checklist again',
           data: { items: answers },
         };
   },
