@@ -82,16 +82,8 @@ function refuse(why: string): never {
   );
 }
 
-/**
- * Refuses when DRILL_DATABASE_URL names the backup source (DATABASE_URL). Production is contacted only to read
- * its identity; when it does not answer the label comparison alone decides (said in the notes).
- */
-export async function checkSeparation(
-  drillServer: PgTarget,
-  productionUrl: string | undefined,
-  signal: AbortSignal,
-): Promise<SeparationVerdict> {
-  const notes: string[] = [];
+/** The backup source named by DATABASE_URL, when it is set and reads (what is missing goes to the notes). */
+function productionTarget(productionUrl: string | undefined, notes: string[]): PgTarget | undefined {
   let production: PgTarget | undefined;
   if (productionUrl) {
     try {
@@ -102,12 +94,13 @@ export async function checkSeparation(
   } else {
     notes.push('DATABASE_URL is not set: the drill server could not be compared with the backup source');
   }
-  if (production && production.label === drillServer.label)
-    refuse(`DRILL_DATABASE_URL names ${drillServer.label}, the database of DATABASE_URL`);
+  return production;
+}
 
-  let drillIdentity: ServerIdentity;
+/** The drill server's identity; a drill server that does not answer fails the check. */
+async function readDrillIdentity(drillServer: PgTarget, signal: AbortSignal): Promise<ServerIdentity> {
   try {
-    drillIdentity = await withClient(drillServer, (client) => readServerIdentity(client, drillServer.label), signal);
+    return await withClient(drillServer, (client) => readServerIdentity(client, drillServer.label), signal);
   } catch (error) {
     if (signal.aborted) throw error;
     throw new StepFailedError(
@@ -116,25 +109,45 @@ export async function checkSeparation(
       error,
     );
   }
+}
+
+/** The backup source's identity; when it does not answer the labels alone decide (said in the notes). */
+async function readProductionIdentity(
+  production: PgTarget,
+  signal: AbortSignal,
+  notes: string[],
+): Promise<ServerIdentity | undefined> {
+  try {
+    return await withClient(production, (client) => readServerIdentity(client, production.label), signal);
+  } catch (error) {
+    if (signal.aborted) throw error;
+    notes.push(
+      `the backup source ${production.label} did not answer (${messageOf(error)}): compared by ` +
+        `host, port and database name only`,
+    );
+    return undefined;
+  }
+}
+
+/**
+ * Refuses when DRILL_DATABASE_URL names the backup source (DATABASE_URL). Production is contacted only to read
+ * its identity; when it does not answer the label comparison alone decides (said in the notes).
+ */
+export async function checkSeparation(
+  drillServer: PgTarget,
+  productionUrl: string | undefined,
+  signal: AbortSignal,
+): Promise<SeparationVerdict> {
+  const notes: string[] = [];
+  const production = productionTarget(productionUrl, notes);
+  if (production && production.label === drillServer.label)
+    refuse(`DRILL_DATABASE_URL names ${drillServer.label}, the database of DATABASE_URL`);
+
+  const drillIdentity = await readDrillIdentity(drillServer, signal);
   if (production && isDrillDatabaseName(production.database))
     refuse(`DATABASE_URL names a drill database (${production.label})`);
 
-  let productionIdentity: ServerIdentity | undefined;
-  if (production) {
-    try {
-      productionIdentity = await withClient(
-        production,
-        (client) => readServerIdentity(client, production.label),
-        signal,
-      );
-    } catch (error) {
-      if (signal.aborted) throw error;
-      notes.push(
-        `the backup source ${production.label} did not answer (${messageOf(error)}): compared by ` +
-          `host, port and database name only`,
-      );
-    }
-  }
+  const productionIdentity = production ? await readProductionIdentity(production, signal, notes) : undefined;
   const bothIdentified = Boolean(drillIdentity.systemIdentifier && productionIdentity?.systemIdentifier);
   const sameServer = bothIdentified && drillIdentity.systemIdentifier === productionIdentity?.systemIdentifier;
   if (sameServer && drillIdentity.database === productionIdentity?.database) {

@@ -172,6 +172,85 @@ async function safetyDumpProblems(ctx: ActionContext): Promise<string[]> {
   }
 }
 
+/** Whether object ownership is kept (said on the output with why); `auto` drops it when the role cannot take it. */
+function ownershipChoice(ctx: ActionContext, params: PreflightParams, role: RoleFacts, foreign: string[]): boolean {
+  const noOwner = params.noOwner === 'yes' || (params.noOwner === 'auto' && foreign.length > 0);
+  const why =
+    params.noOwner === 'auto'
+      ? foreign.length > 0
+        ? ` (chosen by itself: ${role.role} is not a superuser and cannot take the dump's ` +
+          `owner(s) ${foreign.join(', ')}; every object is owned by ${role.role})`
+        : ` ` + `(${role.role} ${role.superuser ? 'is a superuser' : 'is a member of every owner in the dump'})`
+      : ` (RESTORE_NO_OWNER / --no-owner: ${params.noOwner})`;
+  ctx.output(
+    `ownership: ${noOwner ? '--no-owner' : 'kept as in the dump'}${why}` +
+      `${params.role ? `; pg_restore --role=${params.role}` : ''}`,
+    'info',
+  );
+  return noOwner;
+}
+
+/** What a role that is not a superuser may not do with this dump: extensions, owners, objects --clean drops. */
+async function nonSuperuserProblems(
+  ctx: ActionContext,
+  client: pg.ClientBase,
+  params: PreflightParams,
+  database: string,
+  ownership: { role: string; foreign: string[]; noOwner: boolean },
+  items: TocItem[] | undefined,
+): Promise<string[]> {
+  const { role, foreign, noOwner } = ownership;
+  const inPlace = params.inspection.mode === 'in-place';
+  const problems: string[] = [];
+  if (params.dump)
+    problems.push(
+      ...(await extensionProblems(
+        client,
+        params.dump.archive.extensions,
+        database,
+        role,
+        inPlace && params.inspection.exists,
+      )),
+    );
+  else ctx.output('extensions: checked once the dump is read (a dry run does not decrypt it)', 'info');
+  if (!noOwner && foreign.length > 0)
+    problems.push(
+      `${role} cannot give objects to ${foreign.join(', ')}: restore with --no-owner ` +
+        `(RESTORE_NO_OWNER=yes), or as a superuser`,
+    );
+  if (inPlace && params.inspection.exists && items) {
+    const objects = await foreignObjects(client, role, items);
+    if (objects.length > 0)
+      problems.push(
+        `--clean must drop objects ${role} does not ` +
+          `own: ${objects.slice(0, 10).join(', ')}` +
+          `${objects.length > 10 ? ` and ${objects.length - 10} more` : ''}; ` +
+          `restore as their owner or a superuser`,
+      );
+  }
+  return problems;
+}
+
+function preflightResult(params: PreflightParams, role: RoleFacts, noOwner: boolean, inPlace: boolean): ActionResult {
+  return {
+    message:
+      `${role.role}${role.superuser ? ' (superuser)' : ''}: ${noOwner ? '--no-owner' : 'owners kept'}; ` +
+      `nothing it may not do`,
+    data: {
+      noOwner,
+      role: params.role || null,
+      restoringRole: role.role,
+      superuser: role.superuser,
+      // Which steps of the runbook run (known before anything runs, so that --dry-run shows them).
+      swap: !inPlace,
+      inPlace,
+      reencryptCopy: !inPlace && Boolean(params.needsReencrypt),
+      reencryptInPlace: inPlace && Boolean(params.needsReencrypt),
+      record: { ownership: { noOwner, role: role.role } },
+    },
+  };
+}
+
 export async function runPreflight(params: PreflightParams, ctx: ActionContext): Promise<ActionResult> {
   const target = parseConnectionString(params.target);
   const inPlace = params.inspection.mode === 'in-place';
@@ -189,48 +268,10 @@ export async function runPreflight(params: PreflightParams, ctx: ActionContext):
         'info',
       );
     const foreign = role.superuser ? [] : await foreignOwners(client, role.role, owners);
-    const noOwner = params.noOwner === 'yes' || (params.noOwner === 'auto' && foreign.length > 0);
-    const why =
-      params.noOwner === 'auto'
-        ? foreign.length > 0
-          ? ` (chosen by itself: ${role.role} is not a superuser and cannot take the dump's ` +
-            `owner(s) ${foreign.join(', ')}; every object is owned by ${role.role})`
-          : ` ` + `(${role.role} ${role.superuser ? 'is a superuser' : 'is a member of every owner in the dump'})`
-        : ` (RESTORE_NO_OWNER / --no-owner: ${params.noOwner})`;
-    ctx.output(
-      `ownership: ${noOwner ? '--no-owner' : 'kept as in the dump'}${why}` +
-        `${params.role ? `; pg_restore --role=${params.role}` : ''}`,
-      'info',
-    );
-    const problems: string[] = [];
-    if (!role.superuser) {
-      if (params.dump)
-        problems.push(
-          ...(await extensionProblems(
-            client,
-            params.dump.archive.extensions,
-            target.database,
-            role.role,
-            inPlace && params.inspection.exists,
-          )),
-        );
-      else ctx.output('extensions: checked once the dump is read (a dry run does not decrypt it)', 'info');
-      if (!noOwner && foreign.length > 0)
-        problems.push(
-          `${role.role} cannot give objects to ${foreign.join(', ')}: restore with --no-owner ` +
-            `(RESTORE_NO_OWNER=yes), or as a superuser`,
-        );
-      if (inPlace && params.inspection.exists && items) {
-        const objects = await foreignObjects(client, role.role, items);
-        if (objects.length > 0)
-          problems.push(
-            `--clean must drop objects ${role.role} does not ` +
-              `own: ${objects.slice(0, 10).join(', ')}` +
-              `${objects.length > 10 ? ` and ${objects.length - 10} more` : ''}; ` +
-              `restore as their owner or a superuser`,
-          );
-      }
-    }
+    const noOwner = ownershipChoice(ctx, params, role, foreign);
+    const problems: string[] = role.superuser
+      ? []
+      : await nonSuperuserProblems(ctx, client, params, target.database, { role: role.role, foreign, noOwner }, items);
     if (inPlace && params.inspection.exists) problems.push(...(await safetyDumpProblems(ctx)));
     if (problems.length > 0) {
       throw new StepFailedError(
@@ -239,23 +280,7 @@ export async function runPreflight(params: PreflightParams, ctx: ActionContext):
           `(${problems.length} problem(s))`,
       );
     }
-    return {
-      message:
-        `${role.role}${role.superuser ? ' (superuser)' : ''}: ${noOwner ? '--no-owner' : 'owners kept'}; ` +
-        `nothing it may not do`,
-      data: {
-        noOwner,
-        role: params.role || null,
-        restoringRole: role.role,
-        superuser: role.superuser,
-        // Which steps of the runbook run (known before anything runs, so that --dry-run shows them).
-        swap: !inPlace,
-        inPlace,
-        reencryptCopy: !inPlace && Boolean(params.needsReencrypt),
-        reencryptInPlace: inPlace && Boolean(params.needsReencrypt),
-        record: { ownership: { noOwner, role: role.role } },
-      },
-    };
+    return preflightResult(params, role, noOwner, inPlace);
   } finally {
     await client.end().catch(() => undefined);
   }

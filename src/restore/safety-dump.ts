@@ -15,39 +15,36 @@ export interface SafetyDump {
   size: number;
 }
 
+/** The backup module's building blocks, loaded on demand (the start-up stays lazy). */
+async function loadBackupModules() {
+  const [config, recipients, backupDir, sourceInfo, pgDumpProgram, dumpFile, manifest, eras, version] =
+    await Promise.all([
+      import('../backup/config.js'),
+      import('../backup/recipients.js'),
+      import('../backup/backup-dir.js'),
+      import('../backup/source-info.js'),
+      import('../backup/pg-dump-program.js'),
+      import('../backup/dump-file.js'),
+      import('../backup/write-manifest.js'),
+      import('../eras/store.js').then(async (store) => ({ ...store, ...(await import('../eras/register.js')) })),
+      import('../core/version.js'),
+    ]);
+  return { config, recipients, backupDir, sourceInfo, pgDumpProgram, dumpFile, manifest, eras, version };
+}
+
 export async function makeSafetyDump(ctx: ActionContext, target: PgTarget): Promise<SafetyDump> {
-  const [
-    { backupConfigFrom },
-    { recipientsFrom },
-    { ensureBackupDir },
-    sourceInfo,
-    { resolvePgDump },
-    { dumpToFile },
-    { buildManifest, writeManifestFile },
-    eras,
-    { TOOL_VERSION },
-  ] = await Promise.all([
-    import('../backup/config.js'),
-    import('../backup/recipients.js'),
-    import('../backup/backup-dir.js'),
-    import('../backup/source-info.js'),
-    import('../backup/pg-dump-program.js'),
-    import('../backup/dump-file.js'),
-    import('../backup/write-manifest.js'),
-    import('../eras/store.js').then(async (store) => ({ ...store, ...(await import('../eras/register.js')) })),
-    import('../core/version.js'),
-  ]);
-  const config = backupConfigFrom(ctx.settings);
-  const recipients = config.encryption === 'age' ? await recipientsFrom(ctx.settings) : [];
-  await ensureBackupDir(config.backupDir);
+  const m = await loadBackupModules();
+  const config = m.config.backupConfigFrom(ctx.settings);
+  const recipients = config.encryption === 'age' ? await m.recipients.recipientsFrom(ctx.settings) : [];
+  await m.backupDir.ensureBackupDir(config.backupDir);
   const client = await connect(target, ctx.signal);
   let partial: string | undefined;
   try {
-    const source = await sourceInfo.readSourceInfo(client, target.label);
-    const pgDump = await resolvePgDump(source.serverMajor, childEnvFor(target), ctx.signal);
+    const source = await m.sourceInfo.readSourceInfo(client, target.label);
+    const pgDump = await m.pgDumpProgram.resolvePgDump(source.serverMajor, childEnvFor(target), ctx.signal);
     await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
     const snapshot = (await client.query<{ id: string }>('SELECT pg_export_snapshot() AS id')).rows[0]?.id;
-    const dump = await dumpToFile({
+    const dump = await m.dumpFile.dumpToFile({
       target,
       pgDump,
       backupDir: config.backupDir,
@@ -61,11 +58,11 @@ export async function makeSafetyDump(ctx: ActionContext, target: PgTarget): Prom
       },
     });
     partial = undefined;
-    const rowCounts = await sourceInfo.countRows(client, await sourceInfo.listUserTables(client), ctx.signal);
-    const schemaMigration = await sourceInfo.readSchemaMigration(client);
+    const rowCounts = await m.sourceInfo.countRows(client, await m.sourceInfo.listUserTables(client), ctx.signal);
+    const schemaMigration = await m.sourceInfo.readSchemaMigration(client);
     await client.query('COMMIT');
-    const register = await eras.readLocalRegister(config.backupDir).catch(() => undefined);
-    const manifest = buildManifest({
+    const register = await m.eras.readLocalRegister(config.backupDir).catch(() => undefined);
+    const manifest = m.manifest.buildManifest({
       dump: {
         ...dump,
         encryption: recipients.length > 0 ? 'age' : 'none',
@@ -76,13 +73,13 @@ export async function makeSafetyDump(ctx: ActionContext, target: PgTarget): Prom
       pgDump,
       rowCounts,
       schemaMigration,
-      keyEras: register ? eras.eraForDump(register) : [],
+      keyEras: register ? m.eras.eraForDump(register) : [],
       reason: 'pre-restore',
       pin: null,
-      toolVersion: TOOL_VERSION,
+      toolVersion: m.version.TOOL_VERSION,
       runId: ctx.runId,
     });
-    const manifestPath = await writeManifestFile(config.backupDir, dump.stamp, manifest);
+    const manifestPath = await m.manifest.writeManifestFile(config.backupDir, dump.stamp, manifest);
     return { name: dump.name, path: dump.path, manifestPath, size: dump.size };
   } finally {
     if (partial) await unlink(partial).catch(() => undefined);

@@ -126,76 +126,72 @@ function refusal(
   );
 }
 
-export async function runPlan(params: PlanParams, ctx: ActionContext): Promise<ActionResult> {
-  const image = params.previousImage.trim();
+function imageReference(previousImage: string): string {
+  const image = previousImage.trim();
   if (!IMAGE_REFERENCE.test(image))
     throw new UsageError(
-      `"${params.previousImage}" is not an image reference`,
+      `"${previousImage}" is not an image reference`,
       'give the previous version as the deployment names it, e.g. ghcr.io/obexal/auth-service:1.41.2',
     );
-  const explicit = parseMigrationList(params.migrations);
-  const deployedAt = parseTime(params.deployedAt);
-  const live = await readLive(ctx, params.target);
-  const catalog = await readCatalog(ctx.settings, ctx.signal);
-  if (catalog.bucketProblem)
-    ctx.output(`the bucket could not be listed (${catalog.bucketProblem}): only BACKUP_DIR is searched`, 'warn');
-  const candidates = preMigrationBackups(catalog, live.source);
-  const takenBefore = (t: Date) => candidates.filter((b) => b.takenAt.getTime() <= t.getTime());
-  const byVersion = new Map(live.applied.map((m) => [m.version, m]));
+  return image;
+}
 
-  let versions: number[];
-  let backup: StoredBackup | undefined;
-  if (explicit !== undefined) {
-    versions = explicit;
-    const lowest = versions[0];
-    const firstApplied = lowest === undefined ? undefined : byVersion.get(lowest)?.appliedAt;
-    // The schema version in the manifest proves "before the migration" whatever the clocks say; the time of the
-    // first migration (the database server's clock) serves only for a manifest without a version.
-    backup = (deployedAt ? takenBefore(deployedAt) : candidates).find((b) => {
-      const version = schemaVersionOf(b);
-      if (lowest === undefined) return true;
-      if (version !== null) return version < lowest;
-      return !firstApplied || b.takenAt.getTime() <= Date.parse(firstApplied);
-    });
-  } else {
-    backup = (deployedAt ? takenBefore(deployedAt) : candidates)[0];
-    if (backup) {
-      const since = schemaVersionOf(backup);
-      const takenAt = backup.takenAt.getTime();
-      versions = live.applied
-        .filter((m) => (since !== null ? m.version > since : m.appliedAt !== null && Date.parse(m.appliedAt) > takenAt))
-        .map((m) => m.version);
-    } else if (deployedAt) {
-      versions = live.applied
-        .filter((m) => m.appliedAt !== null && Date.parse(m.appliedAt) >= deployedAt.getTime())
-        .map((m) => m.version);
-    } else {
-      const answer = await ctx.interactor.text(
-        {
-          kind: 'text',
-          name: 'migrations',
-          message:
-            'No pre-migration backup says where the deployment started: which migrations did it ' +
-            'apply? (versions, comma-separated, or none)',
-        },
-        ctx.signal,
-      );
-      versions = parseMigrationList(answer) ?? [];
-    }
+/** The pre-migration backups taken before the deployment, when its time is known (all of them otherwise). */
+function takenBeforeDeployment(candidates: StoredBackup[], deployedAt: Date | undefined): StoredBackup[] {
+  return deployedAt ? candidates.filter((b) => b.takenAt.getTime() <= deployedAt.getTime()) : candidates;
+}
+
+/** The pre-deploy backup of migrations named by the operator. */
+function backupBeforeVersions(
+  pool: StoredBackup[],
+  versions: number[],
+  byVersion: Map<number, AppliedMigration>,
+): StoredBackup | undefined {
+  const lowest = versions[0];
+  const firstApplied = lowest === undefined ? undefined : byVersion.get(lowest)?.appliedAt;
+  // The schema version in the manifest proves "before the migration" whatever the clocks say; the time of the
+  // first migration (the database server's clock) serves only for a manifest without a version.
+  return pool.find((b) => {
+    const version = schemaVersionOf(b);
+    if (lowest === undefined) return true;
+    if (version !== null) return version < lowest;
+    return !firstApplied || b.takenAt.getTime() <= Date.parse(firstApplied);
+  });
+}
+
+/** The migrations the deployment applied, when the operator named none: after the backup, the time, or asked. */
+async function inferredVersions(
+  ctx: ActionContext,
+  live: Live,
+  backup: StoredBackup | undefined,
+  deployedAt: Date | undefined,
+): Promise<number[]> {
+  if (backup) {
+    const since = schemaVersionOf(backup);
+    const takenAt = backup.takenAt.getTime();
+    return live.applied
+      .filter((m) => (since !== null ? m.version > since : m.appliedAt !== null && Date.parse(m.appliedAt) > takenAt))
+      .map((m) => m.version);
   }
-  for (const v of versions)
-    if (!byVersion.has(v) && live.source)
-      ctx.output(`migration ${v} is not recorded in the database's schema_migrations (taken as named)`, 'warn');
-  const firstAppliedAt = versions.map((v) => byVersion.get(v)?.appliedAt).find((a): a is string => Boolean(a));
-  const deploymentAt = deployedAt ?? (firstAppliedAt ? new Date(firstAppliedAt) : new Date());
-
-  const fileName = params.compatibilityFile || ctx.settings.get('MIGRATION_COMPATIBILITY_FILE');
-  const known = await readCompatibilityFile(fileName);
-  const migrations = await classifyMigrations(
-    ctx,
-    versions.map((v) => byVersion.get(v) ?? { version: v, name: null, appliedAt: null }),
-    known,
+  if (deployedAt) {
+    return live.applied
+      .filter((m) => m.appliedAt !== null && Date.parse(m.appliedAt) >= deployedAt.getTime())
+      .map((m) => m.version);
+  }
+  const answer = await ctx.interactor.text(
+    {
+      kind: 'text',
+      name: 'migrations',
+      message:
+        'No pre-migration backup says where the deployment started: which migrations did it ' +
+        'apply? (versions, comma-separated, or none)',
+    },
+    ctx.signal,
   );
+  return parseMigrationList(answer) ?? [];
+}
+
+function reportMigrations(ctx: ActionContext, migrations: RollbackMigration[], backup: StoredBackup | undefined): void {
   for (const m of migrations)
     ctx.output(
       `migration ${describeMigration(m)}: ${m.compatibility} ` +
@@ -211,12 +207,16 @@ export async function runPlan(params: PlanParams, ctx: ActionContext): Promise<A
         `version ${schemaVersionOf(backup) ?? '?'}${backup.verified ? ', verified' : ''})`,
       'info',
     );
+}
 
-  const breaking = migrations.filter((m) => m.compatibility === 'breaking');
-  const branch = breaking.length === 0 ? 'redeploy' : 'restore';
-  if (branch === 'restore' && !backup) throw refusal(breaking, deploymentAt, image, live.source, catalog);
-  const dump = backup ? (refOf(backup) ?? null) : null;
-  if (branch === 'redeploy')
+function reportBranch(
+  ctx: ActionContext,
+  breaking: RollbackMigration[],
+  image: string,
+  dump: string | null,
+  backup: StoredBackup | undefined,
+): void {
+  if (breaking.length === 0)
     ctx.output(`every migration since the pre-deploy backup is additive: redeploy ${image}, no restore`, 'info');
   else {
     ctx.output(
@@ -230,6 +230,17 @@ export async function runPlan(params: PlanParams, ctx: ActionContext): Promise<A
       'info',
     );
   }
+}
+
+function planResult(
+  image: string,
+  migrations: RollbackMigration[],
+  breaking: RollbackMigration[],
+  deploymentAt: Date,
+  dump: string | null,
+  backup: StoredBackup | undefined,
+): ActionResult {
+  const branch = breaking.length === 0 ? 'redeploy' : 'restore';
   const summary = {
     previousImage: image,
     branch,
@@ -251,4 +262,47 @@ export async function runPlan(params: PlanParams, ctx: ActionContext): Promise<A
         : `breaking migration(s) ${breaking.map((m) => m.version).join(', ')}: restore ${dump}, then redeploy ${image}`,
     data: { ...summary, restore: branch === 'restore', dump, record: { rollback: summary } },
   };
+}
+
+export async function runPlan(params: PlanParams, ctx: ActionContext): Promise<ActionResult> {
+  const image = imageReference(params.previousImage);
+  const explicit = parseMigrationList(params.migrations);
+  const deployedAt = parseTime(params.deployedAt);
+  const live = await readLive(ctx, params.target);
+  const catalog = await readCatalog(ctx.settings, ctx.signal);
+  if (catalog.bucketProblem)
+    ctx.output(`the bucket could not be listed (${catalog.bucketProblem}): only BACKUP_DIR is searched`, 'warn');
+  const candidates = preMigrationBackups(catalog, live.source);
+  const pool = takenBeforeDeployment(candidates, deployedAt);
+  const byVersion = new Map(live.applied.map((m) => [m.version, m]));
+
+  let versions: number[];
+  let backup: StoredBackup | undefined;
+  if (explicit !== undefined) {
+    versions = explicit;
+    backup = backupBeforeVersions(pool, versions, byVersion);
+  } else {
+    backup = pool[0];
+    versions = await inferredVersions(ctx, live, backup, deployedAt);
+  }
+  for (const v of versions)
+    if (!byVersion.has(v) && live.source)
+      ctx.output(`migration ${v} is not recorded in the database's schema_migrations (taken as named)`, 'warn');
+  const firstAppliedAt = versions.map((v) => byVersion.get(v)?.appliedAt).find((a): a is string => Boolean(a));
+  const deploymentAt = deployedAt ?? (firstAppliedAt ? new Date(firstAppliedAt) : new Date());
+
+  const fileName = params.compatibilityFile || ctx.settings.get('MIGRATION_COMPATIBILITY_FILE');
+  const known = await readCompatibilityFile(fileName);
+  const migrations = await classifyMigrations(
+    ctx,
+    versions.map((v) => byVersion.get(v) ?? { version: v, name: null, appliedAt: null }),
+    known,
+  );
+  reportMigrations(ctx, migrations, backup);
+
+  const breaking = migrations.filter((m) => m.compatibility === 'breaking');
+  if (breaking.length > 0 && !backup) throw refusal(breaking, deploymentAt, image, live.source, catalog);
+  const dump = backup ? (refOf(backup) ?? null) : null;
+  reportBranch(ctx, breaking, image, dump, backup);
+  return planResult(image, migrations, breaking, deploymentAt, dump, backup);
 }
