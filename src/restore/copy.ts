@@ -168,14 +168,147 @@ function fallbackSpecs(wanted: NewDatabaseSpec, replaced: DatabaseProperties | u
   return specs;
 }
 
-export async function runCopy(params: CopyParams, ctx: ActionContext): Promise<ActionResult> {
-  const target = parseConnectionString(params.target);
-  if (target.label !== params.inspection.label) {
+interface CopyPlan {
+  replaced: DatabaseProperties | undefined;
+  chosen: ChosenProperties;
+  fromArchive: ArchiveProperties | undefined;
+  wanted: NewDatabaseSpec;
+}
+
+interface CopyOutput {
+  info: (text: string) => void;
+  warn: (text: string) => void;
+}
+
+function checkSameTarget(target: PgTarget, inspection: Inspection): void {
+  if (target.label !== inspection.label) {
     throw new StepFailedError(
-      `the target ${target.label} is not the one inspected and confirmed (${params.inspection.label})`,
+      `the target ${target.label} is not the one inspected and confirmed (${inspection.label})`,
       'run the restore again: it inspects and confirms the target it restores',
     );
   }
+}
+
+/** The properties the copy is created with (the replaced database's, the manifest's or the archive's), said. */
+async function planProperties(
+  admin: pg.ClientBase,
+  params: CopyParams,
+  target: PgTarget,
+  pgRestore: string,
+  ctx: ActionContext,
+  { info, warn }: CopyOutput,
+): Promise<CopyPlan> {
+  const replaced = await readDatabaseProperties(admin, target.database);
+  if (params.inspection.exists !== (replaced !== undefined)) {
+    throw new StepFailedError(
+      `${target.label} ${replaced ? 'exists now' : 'no longer exists'}, unlike at the inspection`,
+      'run the restore again: it inspects and confirms again',
+    );
+  }
+  const chosen = chooseProperties(params.dump, replaced);
+  const source = params.dump.manifest?.source;
+  const fromArchive = chosen.properties
+    ? undefined
+    : await archiveProperties(pgRestore, params.dump.plaintextPath, ctx, warn);
+  const wanted: NewDatabaseSpec = chosen.properties
+    ? specOf(chosen.properties)
+    : (fromArchive?.spec ?? { encoding: source?.encoding, collate: source?.collate, ctype: source?.ctype });
+  if (fromArchive)
+    info(
+      `database properties from the archive (no ` +
+        `manifest): ${describeSpec(fromArchive.spec)}` +
+        `${fromArchive.spec.owner ? `, owner ${fromArchive.spec.owner}` : ''}, ${fromArchive.statements.length} ` +
+        `statement(s) to apply after the swap`,
+    );
+  if (replaced && source?.encoding && (replaced.encoding !== source.encoding || replaced.collate !== source.collate)) {
+    warn(
+      `the dump's source was ${source.encoding}/${source.collate ?? '?'}; ${target.database} ` +
+        `is ${replaced.encoding}/${replaced.collate}: the restored database takes ${target.database}'s`,
+    );
+  }
+  if (chosen.properties) info(`database properties from ${chosen.origin}: ${describeProperties(chosen.properties)}`);
+  else if (!fromArchive)
+    info(
+      'no database properties recorded (no manifest, no database to replace, none in the ' +
+        "archive): the server's defaults apply",
+    );
+  return { replaced, chosen, fromArchive, wanted };
+}
+
+async function oidOfDatabase(admin: pg.ClientBase, name: string): Promise<number> {
+  return Number(
+    (await admin.query<{ oid: string }>('SELECT oid::text AS oid FROM pg_database WHERE datname = $1', [name])).rows[0]
+      ?.oid,
+  );
+}
+
+/** pg_restore into the copy, then its row counts against the manifest's. */
+async function restoreIntoCopy(
+  params: CopyParams,
+  ctx: ActionContext,
+  pgRestore: string,
+  jobs: number,
+  into: PgTarget,
+  info: (text: string) => void,
+): Promise<{ durationMs: number }> {
+  const run = await runPgRestore({
+    program: pgRestore,
+    file: params.dump.plaintextPath,
+    target: into,
+    args: [...(params.noOwner ? ['--no-owner'] : []), ...(params.role ? [`--role=${params.role}`] : [])],
+    jobs,
+    totalItems: params.dump.archive.entries,
+    rowCounts: params.dump.manifest?.rowCounts ?? {},
+    signal: ctx.signal,
+    onProgress: (u) => ctx.progress(u),
+    onLine: (line) => ctx.output(line, 'stderr'),
+  });
+  info(`pg_restore finished in ${(run.durationMs / 1000).toFixed(1)}s (${jobs} job${jobs > 1 ? 's' : ''})`);
+  if (params.dump.manifest) {
+    const client = await connect(into, ctx.signal);
+    const counts = await compareRowCounts(client, params.dump.manifest.rowCounts, 'exact').finally(() =>
+      client.end().catch(() => undefined),
+    );
+    if (!counts.ok)
+      throw new StepFailedError(
+        `the restored copy does not hold what the manifest counted: ${counts.detail}`,
+        'the dump or the restore is faulty: restore another dump',
+      );
+    info(`checked before the swap: ${counts.detail}`);
+  }
+  return run;
+}
+
+function copyResult(
+  params: CopyParams,
+  copy: { name: string; oid: number; used: NewDatabaseSpec; targetLabel: string },
+  plan: CopyPlan,
+  run: { durationMs: number; jobs: number },
+  warnings: string[],
+): ActionResult {
+  const { chosen, fromArchive } = plan;
+  return {
+    message: `${copy.name} holds the dump (${copy.targetLabel} is not touched yet)`,
+    data: {
+      database: copy.name,
+      oid: copy.oid,
+      reencrypt: params.needsReencrypt,
+      properties: chosen.properties,
+      archiveProperties: fromArchive
+        ? { name: fromArchive.name, owner: fromArchive.spec.owner ?? null, statements: fromArchive.statements }
+        : null,
+      propertiesFrom: fromArchive ? 'the archive' : chosen.origin,
+      owner: copy.used.owner ?? null,
+      pgRestoreMs: run.durationMs,
+      jobs: run.jobs,
+      warnings,
+    },
+  };
+}
+
+export async function runCopy(params: CopyParams, ctx: ActionContext): Promise<ActionResult> {
+  const target = parseConnectionString(params.target);
+  checkSameTarget(target, params.inspection);
   const copyName = swapName(target.database, 'restore', ctx.runId);
   // The long step of a swap, the one an operator stops: the stop dialog says what that would leave (issue 12).
   const phase = `before the swap: stopping now drops the half-restored copy; ${target.label} is not replaced`;
@@ -196,97 +329,16 @@ export async function runCopy(params: CopyParams, ctx: ActionContext): Promise<A
     throw error;
   });
   try {
-    const replaced = await readDatabaseProperties(admin, target.database);
-    if (params.inspection.exists !== (replaced !== undefined)) {
-      throw new StepFailedError(
-        `${target.label} ${replaced ? 'exists now' : 'no longer exists'}, unlike at the inspection`,
-        'run the restore again: it inspects and confirms again',
-      );
-    }
-    const chosen = chooseProperties(params.dump, replaced);
-    const source = params.dump.manifest?.source;
-    const fromArchive = chosen.properties
-      ? undefined
-      : await archiveProperties(pgRestore, params.dump.plaintextPath, ctx, warn);
-    const wanted: NewDatabaseSpec = chosen.properties
-      ? specOf(chosen.properties)
-      : (fromArchive?.spec ?? { encoding: source?.encoding, collate: source?.collate, ctype: source?.ctype });
-    if (fromArchive)
-      info(
-        `database properties from the archive (no ` +
-          `manifest): ${describeSpec(fromArchive.spec)}` +
-          `${fromArchive.spec.owner ? `, owner ${fromArchive.spec.owner}` : ''}, ${fromArchive.statements.length} ` +
-          `statement(s) to apply after the swap`,
-      );
-    if (
-      replaced &&
-      source?.encoding &&
-      (replaced.encoding !== source.encoding || replaced.collate !== source.collate)
-    ) {
-      warn(
-        `the dump's source was ${source.encoding}/${source.collate ?? '?'}; ${target.database} ` +
-          `is ${replaced.encoding}/${replaced.collate}: the restored database takes ${target.database}'s`,
-      );
-    }
-    if (chosen.properties) info(`database properties from ${chosen.origin}: ${describeProperties(chosen.properties)}`);
-    else if (!fromArchive)
-      info(
-        'no database properties recorded (no manifest, no database to replace, none in the ' +
-          "archive): the server's defaults apply",
-      );
+    const plan = await planProperties(admin, params, target, pgRestore, ctx, { info, warn });
     // Left by a killed attempt of this run.
     await admin.query(`DROP DATABASE IF EXISTS ${quoteIdent(copyName)} WITH (FORCE)`);
-    const used = await createCopy(admin, copyName, wanted, fallbackSpecs(wanted, replaced), warn);
+    const used = await createCopy(admin, copyName, plan.wanted, fallbackSpecs(plan.wanted, plan.replaced), warn);
     created = true;
-    oid = Number(
-      (await admin.query<{ oid: string }>('SELECT oid::text AS oid FROM pg_database WHERE datname = $1', [copyName]))
-        .rows[0]?.oid,
-    );
+    oid = await oidOfDatabase(admin, copyName);
     info(`created ${copyName} (template0, ${describeSpec(used)}${used.owner ? `, owner ${used.owner}` : ''})`);
-
-    const into = onDatabase(target, copyName);
-    const run = await runPgRestore({
-      program: pgRestore,
-      file: params.dump.plaintextPath,
-      target: into,
-      args: [...(params.noOwner ? ['--no-owner'] : []), ...(params.role ? [`--role=${params.role}`] : [])],
-      jobs,
-      totalItems: params.dump.archive.entries,
-      rowCounts: params.dump.manifest?.rowCounts ?? {},
-      signal: ctx.signal,
-      onProgress: (u) => ctx.progress(u),
-      onLine: (line) => ctx.output(line, 'stderr'),
-    });
-    info(`pg_restore finished in ${(run.durationMs / 1000).toFixed(1)}s (${jobs} job${jobs > 1 ? 's' : ''})`);
-    if (params.dump.manifest) {
-      const client = await connect(into, ctx.signal);
-      const counts = await compareRowCounts(client, params.dump.manifest.rowCounts, 'exact').finally(() =>
-        client.end().catch(() => undefined),
-      );
-      if (!counts.ok)
-        throw new StepFailedError(
-          `the restored copy does not hold what the manifest counted: ${counts.detail}`,
-          'the dump or the restore is faulty: restore another dump',
-        );
-      info(`checked before the swap: ${counts.detail}`);
-    }
-    return {
-      message: `${copyName} holds the dump (${target.label} is not touched yet)`,
-      data: {
-        database: copyName,
-        oid,
-        reencrypt: params.needsReencrypt,
-        properties: chosen.properties,
-        archiveProperties: fromArchive
-          ? { name: fromArchive.name, owner: fromArchive.spec.owner ?? null, statements: fromArchive.statements }
-          : null,
-        propertiesFrom: fromArchive ? 'the archive' : chosen.origin,
-        owner: used.owner ?? null,
-        pgRestoreMs: run.durationMs,
-        jobs,
-        warnings,
-      },
-    };
+    const run = await restoreIntoCopy(params, ctx, pgRestore, jobs, onDatabase(target, copyName), info);
+    const copy = { name: copyName, oid, used, targetLabel: target.label };
+    return copyResult(params, copy, plan, { durationMs: run.durationMs, jobs }, warnings);
   } catch (error) {
     if (process.env.OBEXAL_DEBUG) ctx.output(String((error as Error).stack), 'warn');
     await admin.end().catch(() => undefined);

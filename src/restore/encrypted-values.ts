@@ -23,6 +23,51 @@ export interface StoredValue {
 
 const FETCH_SIZE = 5_000;
 
+type ColumnRef = { spec: EncryptedColumnSpec; ref: ReturnType<typeof parseTableKey> };
+type CopyTable = { table: string; picks: { column: string; index: number }[]; keyIndex: number };
+
+/** The encrypted columns' positions in a COPY block's header (no picks: a table of another schema). */
+function copyTableOf(header: NonNullable<ReturnType<typeof parseCopyHeader>>, refs: readonly ColumnRef[]): CopyTable {
+  const picks = refs
+    .filter((r) => sameTable(r.ref, { schema: header.schema, name: header.table }))
+    .map(({ spec: c }) => ({
+      column: c.column,
+      index: header.columns.indexOf(c.column),
+      key: header.columns.indexOf(c.key),
+    }))
+    .filter((p) => p.index >= 0);
+  const table = tableKey({ schema: header.schema, name: header.table });
+  return { table, picks, keyIndex: picks[0]?.key ?? -1 };
+}
+
+/** Parses pg_restore's plain output line by line, yielding the non-empty values of the picked columns. */
+async function* valuesInCopyText(
+  input: NodeJS.ReadableStream,
+  refs: readonly ColumnRef[],
+): AsyncGenerator<StoredValue> {
+  const lines = createInterface({ input, crlfDelay: Infinity });
+  let current: CopyTable | undefined;
+  for await (const line of lines) {
+    if (current === undefined) {
+      const header = parseCopyHeader(line);
+      if (header) current = copyTableOf(header, refs);
+      continue;
+    }
+    if (line === '\\.') {
+      current = undefined;
+      continue;
+    }
+    if (current.picks.length === 0) continue;
+    const fields = parseCopyRow(line);
+    const key = current.keyIndex >= 0 ? (fields[current.keyIndex] ?? '?') : '?';
+    for (const pick of current.picks) {
+      const value = fields[pick.index];
+      if (value !== null && value !== undefined && value !== '')
+        yield { table: current.table, column: pick.column, key, value };
+    }
+  }
+}
+
 /** Every non-null encrypted value in the dump's data for `columns`. */
 export async function* valuesInDump(
   pgRestore: string,
@@ -48,54 +93,24 @@ export async function* valuesInDump(
     (e: unknown) => ({ ok: false as const, e }),
   );
   let finished = false;
+  let outcome: Awaited<typeof settled>;
   try {
     if (!child.stdout)
       throw new StepFailedError('pg_restore started without a standard output', 'report this as a bug');
-    const lines = createInterface({ input: child.stdout, crlfDelay: Infinity });
-    let current: { table: string; picks: { column: string; index: number }[]; keyIndex: number } | undefined;
-    for await (const line of lines) {
-      if (current === undefined) {
-        const header = parseCopyHeader(line);
-        if (!header) continue;
-        const picks = refs
-          .filter((r) => sameTable(r.ref, { schema: header.schema, name: header.table }))
-          .map(({ spec: c }) => ({
-            column: c.column,
-            index: header.columns.indexOf(c.column),
-            key: header.columns.indexOf(c.key),
-          }))
-          .filter((p) => p.index >= 0);
-        const table = tableKey({ schema: header.schema, name: header.table });
-        current = { table, picks, keyIndex: picks[0]?.key ?? -1 };
-        continue;
-      }
-      if (line === '\\.') {
-        current = undefined;
-        continue;
-      }
-      if (current.picks.length === 0) continue;
-      const fields = parseCopyRow(line);
-      const key = current.keyIndex >= 0 ? (fields[current.keyIndex] ?? '?') : '?';
-      for (const pick of current.picks) {
-        const value = fields[pick.index];
-        if (value !== null && value !== undefined && value !== '')
-          yield { table: current.table, column: pick.column, key, value };
-      }
-    }
+    yield* valuesInCopyText(child.stdout, refs);
     finished = true;
   } finally {
     if (!finished) stop.abort();
-    const outcome = await settled;
-    if (finished) {
-      if (!outcome.ok) throw outcome.e;
-      if (outcome.r.exitCode !== 0) {
-        throw new StepFailedError(
-          `pg_restore could not read the encrypted columns from the dump ` +
-            `(exit ${outcome.r.exitCode}): ${outcome.r.stderrTail.slice(-3).join(' / ')}`,
-          'the archive is damaged: use another dump',
-        );
-      }
-    }
+    outcome = await settled;
+  }
+  // Reached only when the output was read to its end (an error or an early stop left through the finally above).
+  if (!outcome.ok) throw outcome.e;
+  if (outcome.r.exitCode !== 0) {
+    throw new StepFailedError(
+      `pg_restore could not read the encrypted columns from the dump ` +
+        `(exit ${outcome.r.exitCode}): ${outcome.r.stderrTail.slice(-3).join(' / ')}`,
+      'the archive is damaged: use another dump',
+    );
   }
 }
 

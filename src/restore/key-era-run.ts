@@ -8,7 +8,7 @@ import { connect } from '../pg/client.js';
 import { parseConnectionString } from '../pg/target.js';
 import { findPgRestore } from './archive.js';
 import { valuesInDatabase, valuesInDump, type StoredValue } from './encrypted-values.js';
-import { selectKeyEra } from './key-era.js';
+import { selectKeyEra, type KeyEraOutcome } from './key-era.js';
 import type { EncryptedColumnSpec, VerifiedDump } from './types.js';
 
 export interface KeyEraParams {
@@ -41,30 +41,85 @@ export async function readRegisterForRestore(ctx: ActionContext): Promise<KeyEra
   }
 }
 
-export async function runKeyEra(params: KeyEraParams, ctx: ActionContext): Promise<ActionResult> {
-  const register = await readRegisterForRestore(ctx);
-  let client: pg.Client | undefined;
-  let values: () => AsyncIterable<StoredValue>;
-  let dataName: string;
-  let token: string | undefined;
+interface KeyEraData {
+  client: pg.Client | undefined;
+  values: () => AsyncIterable<StoredValue>;
+  dataName: string;
+  token: string | undefined;
+}
+
+/** Where the encrypted values come from: the verified dump, or a database (its client is closed by the caller). */
+async function openKeyEraData(params: KeyEraParams, ctx: ActionContext): Promise<KeyEraData> {
   if (params.dump) {
     const pgRestore = await findPgRestore();
     const file = params.dump.plaintextPath;
-    values = () => valuesInDump(pgRestore, file, params.columns, ctx.signal);
-    dataName = 'the dump';
+    const values = () => valuesInDump(pgRestore, file, params.columns, ctx.signal);
+    return { client: undefined, values, dataName: 'the dump', token: undefined };
   } else if (params.target) {
     const target = parseConnectionString(params.target);
-    token = target.label;
+    const token = target.label;
     const opened = await connect(target, ctx.signal);
-    client = opened;
-    values = () => valuesInDatabase(opened, params.columns);
-    dataName = `the database ${target.label}`;
-  } else {
-    throw new UsageError(
-      'restore.key-era needs a verified dump (dump:) or a database (target:)',
-      'fix the step in the runbook',
-    );
+    const values = () => valuesInDatabase(opened, params.columns);
+    return { client: opened, values, dataName: `the database ${target.label}`, token };
   }
+  throw new UsageError(
+    'restore.key-era needs a verified dump (dump:) or a database (target:)',
+    'fix the step in the runbook',
+  );
+}
+
+function keyEraMessage(outcome: KeyEraOutcome, dumpEra: string, keyCount: number, dataName: string): string {
+  return outcome.needsReencrypt
+    ? `data of era ${dumpEra}, current era ${outcome.currentEra}: reencrypt-secrets needed ` +
+        `(${keyCount} older key(s) accepted)`
+    : outcome.census.total === 0
+      ? `${dataName} holds no encrypted values: no key needed, nothing to re-encrypt`
+      : `data opens under the current key (era ${outcome.currentEra}): nothing to re-encrypt`;
+}
+
+function keyEraResult(outcome: KeyEraOutcome, dataName: string, token: string | undefined): ActionResult {
+  const keys = outcome.accepted.map((a) => ({
+    era: a.era,
+    fingerprint: shortFingerprint(a.key.fingerprint),
+    source: a.key.source,
+    how: a.how,
+  }));
+  const perTable = Object.entries(outcome.census.perColumn)
+    .map(([where, n]) => `${where}: ${n}`)
+    .join(', ');
+  const dumpEra = outcome.dumpEras.join('+') || outcome.accepted.map((a) => a.era).join('+') || outcome.currentEra;
+  const details = outcome.needsReencrypt
+    ? [
+        `re-encrypt ${outcome.census.unreadableTotal} of ${outcome.census.total} encrypted values ` +
+          `(${perTable}) under the current key (era "${outcome.currentEra}")`,
+        `read with the key(s) of era ${keys.map((k) => `"${k.era}"`).join(', ')}; batched, each ` +
+          `batch one transaction; safe to re-run`,
+      ]
+    : [];
+  return {
+    message: keyEraMessage(outcome, dumpEra, keys.length, dataName),
+    data: {
+      dumpEra,
+      dumpEras: outcome.dumpEras,
+      currentEra: outcome.currentEra,
+      needsReencrypt: outcome.needsReencrypt,
+      values: {
+        total: outcome.census.total,
+        underCurrentKey: outcome.census.perKey[0] ?? 0,
+        perColumn: outcome.census.perColumn,
+      },
+      keys,
+      ...(token ? { token, details } : {}),
+      record: {
+        keyEra: { dump: dumpEra, current: outcome.currentEra, needsReencrypt: outcome.needsReencrypt, keys },
+      },
+    },
+  };
+}
+
+export async function runKeyEra(params: KeyEraParams, ctx: ActionContext): Promise<ActionResult> {
+  const register = await readRegisterForRestore(ctx);
+  const { client, values, dataName, token } = await openKeyEraData(params, ctx);
   try {
     const outcome = await selectKeyEra(ctx, {
       register,
@@ -74,48 +129,7 @@ export async function runKeyEra(params: KeyEraParams, ctx: ActionContext): Promi
       values,
       dataName,
     });
-    const keys = outcome.accepted.map((a) => ({
-      era: a.era,
-      fingerprint: shortFingerprint(a.key.fingerprint),
-      source: a.key.source,
-      how: a.how,
-    }));
-    const perTable = Object.entries(outcome.census.perColumn)
-      .map(([where, n]) => `${where}: ${n}`)
-      .join(', ');
-    const dumpEra = outcome.dumpEras.join('+') || outcome.accepted.map((a) => a.era).join('+') || outcome.currentEra;
-    const details = outcome.needsReencrypt
-      ? [
-          `re-encrypt ${outcome.census.unreadableTotal} of ${outcome.census.total} encrypted values ` +
-            `(${perTable}) under the current key (era "${outcome.currentEra}")`,
-          `read with the key(s) of era ${keys.map((k) => `"${k.era}"`).join(', ')}; batched, each ` +
-            `batch one transaction; safe to re-run`,
-        ]
-      : [];
-    return {
-      message: outcome.needsReencrypt
-        ? `data of era ${dumpEra}, current era ${outcome.currentEra}: reencrypt-secrets needed ` +
-          `(${keys.length} older key(s) accepted)`
-        : outcome.census.total === 0
-          ? `${dataName} holds no encrypted values: no key needed, nothing to re-encrypt`
-          : `data opens under the current key (era ${outcome.currentEra}): nothing to re-encrypt`,
-      data: {
-        dumpEra,
-        dumpEras: outcome.dumpEras,
-        currentEra: outcome.currentEra,
-        needsReencrypt: outcome.needsReencrypt,
-        values: {
-          total: outcome.census.total,
-          underCurrentKey: outcome.census.perKey[0] ?? 0,
-          perColumn: outcome.census.perColumn,
-        },
-        keys,
-        ...(token ? { token, details } : {}),
-        record: {
-          keyEra: { dump: dumpEra, current: outcome.currentEra, needsReencrypt: outcome.needsReencrypt, keys },
-        },
-      },
-    };
+    return keyEraResult(outcome, dataName, token);
   } finally {
     await client?.end().catch(() => undefined);
   }

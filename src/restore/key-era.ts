@@ -145,10 +145,15 @@ function noValuesOutcome(ctx: ActionContext, inputs: KeyEraInputs): KeyEraOutcom
   return { dumpEras, currentEra: 'not needed', needsReencrypt: false, census: EMPTY_CENSUS, accepted: [] };
 }
 
-export async function selectKeyEra(ctx: ActionContext, inputs: KeyEraInputs): Promise<KeyEraOutcome> {
+interface CurrentKey {
+  current: HeldKey;
+  currentEra: KeyEra | undefined;
+  currentLabel: string;
+}
+
+/** The current key, refused when it is the key of an era that has ended; its era's label. */
+async function obtainCurrent(ctx: ActionContext, inputs: KeyEraInputs): Promise<CurrentKey> {
   const { register } = inputs;
-  // A key is asked for only when the data holds values encrypted with it (DESIGN §4): none, none needed.
-  if (!(await holdsEncryptedValue(inputs.values()))) return noValuesOutcome(ctx, inputs);
   const open = register ? register.eras.filter((e) => e.end === null).sort(byStartDesc) : [];
   const current = await obtainCurrentKey(ctx, open[0]?.label);
   const currentEra = register?.eras.find((e) => e.fingerprint === current.fingerprint);
@@ -171,117 +176,151 @@ export async function selectKeyEra(ctx: ActionContext, inputs: KeyEraInputs): Pr
     currentEra?.label ??
     inputs.manifestEras?.find((e) => e.fingerprint === current.fingerprint)?.label ??
     'unregistered';
+  return { current, currentEra, currentLabel };
+}
 
-  let dumpEras = inputs.manifestEras?.map((e) => describeFromRegister(register, e));
-  if (!dumpEras) {
-    const label = inputs.era ?? (await chooseEra(ctx, register, currentLabel, inputs.dataName));
-    dumpEras = label ? [describeFromRegister(register, { label })] : undefined;
-  }
-  const olderEras = (dumpEras ?? []).filter((e) => e.label !== currentLabel && e.fingerprint !== current.fingerprint);
-  const unregistered = `"${currentLabel}" (fingerprint ${shortFingerprint(current.fingerprint)}…)`;
+/** The eras the data was taken in: the manifest's, else the operator's answer (undefined: unknown). */
+async function dumpErasOf(
+  ctx: ActionContext,
+  inputs: KeyEraInputs,
+  currentLabel: string,
+): Promise<EraDescription[] | undefined> {
+  const { register } = inputs;
+  const fromManifest = inputs.manifestEras?.map((e) => describeFromRegister(register, e));
+  if (fromManifest) return fromManifest;
+  const label = inputs.era ?? (await chooseEra(ctx, register, currentLabel, inputs.dataName));
+  return label ? [describeFromRegister(register, { label })] : undefined;
+}
+
+function announceEras(
+  ctx: ActionContext,
+  dataName: string,
+  current: CurrentKey,
+  dumpEras: EraDescription[] | undefined,
+): void {
+  const { currentEra, currentLabel } = current;
+  const unregistered = `"${currentLabel}" (fingerprint ${shortFingerprint(current.current.fingerprint)}…)`;
   ctx.output(`current era: ${currentEra ? describeEra(currentEra) : unregistered}`, 'info');
   const takenIn = !dumpEras
     ? 'an unknown era (no manifest)'
     : dumpEras.length === 0
       ? 'an unregistered era (the manifest names none): its key is found by trial decryption'
       : dumpEras.map(describeEra).join(' and ');
-  ctx.output(`${inputs.dataName} was taken in: ${takenIn}`, 'info');
+  ctx.output(`${dataName} was taken in: ${takenIn}`, 'info');
+}
 
-  const census = await takeCensus(inputs.values(), [current.key], (done) =>
-    ctx.progress({ done, unit: 'values', label: 'trying the current key on every encrypted value' }),
-  );
-  const result = (needsReencrypt: boolean, accepted: AcceptedKey[]): KeyEraOutcome => ({
-    dumpEras: (dumpEras ?? []).map((e) => e.label),
-    currentEra: currentLabel,
-    needsReencrypt,
-    census,
-    accepted,
-  });
-  if (census.total === 0) {
-    ctx.output(`${inputs.dataName} holds no encrypted values: no key of another era is needed`, 'info');
-    return result(false, []);
-  }
-  if (census.unreadableTotal === 0) {
-    ctx.output(`all ${census.total} encrypted values open under the current key: nothing to re-encrypt`, 'info');
-    return result(false, []);
-  }
-  ctx.output(`${census.unreadableTotal} of ${census.total} encrypted values do not open under the current key`, 'info');
-  for (const era of olderEras) {
-    ctx.output(
-      `fetch the ENCRYPTION_KEY of ${describeEra(era)} from the ` +
-        `vault${era.end ? ` (it must be kept until the dumps of that era expire)` : ''}`,
-      'info',
-    );
+/** The keys accepted so far and the sampled values none of the held keys opens yet. */
+class KeyTrial {
+  remaining: StoredValue[];
+  readonly accepted: AcceptedKey[] = [];
+
+  constructor(
+    private readonly ctx: ActionContext,
+    private readonly current: HeldKey,
+    samples: StoredValue[],
+    private readonly dataName: string,
+  ) {
+    this.remaining = samples;
   }
 
-  let remaining = census.samples;
-  const accepted: AcceptedKey[] = [];
-  const candidates = oldKeysFromSettings(ctx).filter((k) => k.fingerprint !== current.fingerprint);
-  const judgeFor =
-    (era: EraDescription | undefined) =>
-    (key: HeldKey): KeyVerdict => {
-      if (key.fingerprint === current.fingerprint) return { accepted: false, why: 'it is the current key' };
-      if (era?.fingerprint && key.fingerprint === era.fingerprint)
-        return { accepted: true, how: `fingerprint ${shortFingerprint(key.fingerprint)} matches the era` };
-      const opened = countOpened(remaining, key.key);
-      if (opened > 0) {
-        const differs = era?.fingerprint
-          ? ` (its fingerprint ${shortFingerprint(key.fingerprint)} is not the ` +
-            `register's ${shortFingerprint(era.fingerprint)})`
-          : '';
-        return {
-          accepted: true,
-          how: `opens ${opened} of the ${remaining.length} values tried from ${inputs.dataName}${differs}`,
-        };
-      }
-      const expected = era?.fingerprint
-        ? `its fingerprint ${shortFingerprint(key.fingerprint)} is not ${era.label}'s ` +
-          `(${shortFingerprint(era.fingerprint)}) and `
+  judgeFor(era: EraDescription | undefined): (key: HeldKey) => KeyVerdict {
+    return (key) => this.judge(era, key);
+  }
+
+  private judge(era: EraDescription | undefined, key: HeldKey): KeyVerdict {
+    const { remaining, dataName } = this;
+    if (key.fingerprint === this.current.fingerprint) return { accepted: false, why: 'it is the current key' };
+    if (era?.fingerprint && key.fingerprint === era.fingerprint)
+      return { accepted: true, how: `fingerprint ${shortFingerprint(key.fingerprint)} matches the era` };
+    const opened = countOpened(remaining, key.key);
+    if (opened > 0) {
+      const differs = era?.fingerprint
+        ? ` (its fingerprint ${shortFingerprint(key.fingerprint)} is not the ` +
+          `register's ${shortFingerprint(era.fingerprint)})`
         : '';
       return {
-        accepted: false,
-        why: `${expected}it opens none of the ${remaining.length} encrypted values taken from ${inputs.dataName}`,
+        accepted: true,
+        how: `opens ${opened} of the ${remaining.length} values tried from ${dataName}${differs}`,
       };
+    }
+    const expected = era?.fingerprint
+      ? `its fingerprint ${shortFingerprint(key.fingerprint)} is not ${era.label}'s ` +
+        `(${shortFingerprint(era.fingerprint)}) and `
+      : '';
+    return {
+      accepted: false,
+      why: `${expected}it opens none of the ${remaining.length} encrypted values taken from ${dataName}`,
     };
-  const take = (era: string, key: HeldKey, how: string) => {
-    accepted.push({ era, key, how });
-    remaining = remaining.filter((v) => countOpened([v], key.key) === 0);
-    ctx.output(`key for era "${era}" accepted (${key.source}): ${how}`, 'info');
-  };
+  }
 
+  take(era: string, key: HeldKey, how: string): void {
+    this.accepted.push({ era, key, how });
+    this.remaining = this.remaining.filter((v) => countOpened([v], key.key) === 0);
+    this.ctx.output(`key for era "${era}" accepted (${key.source}): ${how}`, 'info');
+  }
+}
+
+/** The named older eras' keys, then trial decryption with ENCRYPTION_KEY_OLD for what they leave. */
+async function acceptOlderKeys(
+  ctx: ActionContext,
+  trial: KeyTrial,
+  olderEras: EraDescription[],
+  candidates: HeldKey[],
+  register: KeyEraRegister | undefined,
+): Promise<void> {
   for (const era of olderEras) {
-    if (remaining.length === 0) break;
-    const { key, how } = await obtainEraKey(ctx, era, { judge: judgeFor(era), candidates });
-    take(era.label, key, how);
+    if (trial.remaining.length === 0) break;
+    const { key, how } = await obtainEraKey(ctx, era, { judge: trial.judgeFor(era), candidates });
+    trial.take(era.label, key, how);
   }
   // Values no named era's key opened (no manifest, or a dump whose manifest misses an era): trial decryption.
   for (const key of candidates) {
-    if (remaining.length === 0 || accepted.some((a) => a.key.fingerprint === key.fingerprint)) continue;
-    const verdict = judgeFor(undefined)(key);
+    if (trial.remaining.length === 0 || trial.accepted.some((a) => a.key.fingerprint === key.fingerprint)) continue;
+    const verdict = trial.judgeFor(undefined)(key);
     if (verdict.accepted)
-      take(register?.eras.find((e) => e.fingerprint === key.fingerprint)?.label ?? 'unknown', key, verdict.how);
+      trial.take(register?.eras.find((e) => e.fingerprint === key.fingerprint)?.label ?? 'unknown', key, verdict.how);
   }
-  if (remaining.length > 0 && (!dumpEras || dumpEras.length === 0)) {
-    // No era known (no manifest, or a dump whose era was unregistered): the vault command for each older era of
-    // the register, then a prompt.
-    const template = ctx.settings.get('ENCRYPTION_KEY_COMMAND');
-    if (template && templateUses(template, 'era')) {
-      for (const era of (register?.eras ?? []).filter((e) => e.label !== currentLabel).sort(byStartDesc)) {
-        if (remaining.length === 0) break;
-        const key = await keyFromCommand(ctx, era.label);
-        const verdict = key ? judgeFor(era)(key) : undefined;
-        if (key && verdict?.accepted) take(era.label, key, verdict.how);
-      }
-    }
-    if (remaining.length > 0) {
-      const { key, how } = await obtainEraKey(
-        ctx,
-        { label: 'unknown' },
-        { judge: judgeFor(undefined), candidates: [], useCommand: false },
-      );
-      take('unknown', key, how);
+}
+
+/**
+ * No era known (no manifest, or a dump whose era was unregistered): the vault command for each older era of the
+ * register, then a prompt.
+ */
+async function acceptUnknownEraKeys(
+  ctx: ActionContext,
+  trial: KeyTrial,
+  register: KeyEraRegister | undefined,
+  currentLabel: string,
+): Promise<void> {
+  const template = ctx.settings.get('ENCRYPTION_KEY_COMMAND');
+  if (template && templateUses(template, 'era')) {
+    for (const era of (register?.eras ?? []).filter((e) => e.label !== currentLabel).sort(byStartDesc)) {
+      if (trial.remaining.length === 0) break;
+      const key = await keyFromCommand(ctx, era.label);
+      const verdict = key ? trial.judgeFor(era)(key) : undefined;
+      if (key && verdict?.accepted) trial.take(era.label, key, verdict.how);
     }
   }
+  if (trial.remaining.length > 0) {
+    const { key, how } = await obtainEraKey(
+      ctx,
+      { label: 'unknown' },
+      { judge: trial.judgeFor(undefined), candidates: [], useCommand: false },
+    );
+    trial.take('unknown', key, how);
+  }
+}
+
+/** Every value must open under the current key or an accepted one (a full census when only samples were tried). */
+async function checkAllOpen(
+  ctx: ActionContext,
+  inputs: KeyEraInputs,
+  census: Census,
+  trial: KeyTrial,
+  current: HeldKey,
+  olderEras: EraDescription[],
+): Promise<void> {
+  const { remaining, accepted } = trial;
   let final = census;
   if (remaining.length === 0 && !census.samplesComplete) {
     final = await takeCensus(inputs.values(), [current.key, ...accepted.map((a) => a.key.key)], (done) =>
@@ -304,9 +343,60 @@ export async function selectKeyEra(ctx: ActionContext, inputs: KeyEraInputs): Pr
         `to ENCRYPTION_KEY_OLD (a dump taken during a rotation may need both eras' keys)`,
     );
   }
+}
+
+/** Says what the current key leaves unread; true when nothing is (no older key needed). */
+function currentKeySuffices(ctx: ActionContext, dataName: string, census: Census): boolean {
+  if (census.total === 0) {
+    ctx.output(`${dataName} holds no encrypted values: no key of another era is needed`, 'info');
+    return true;
+  }
+  if (census.unreadableTotal === 0) {
+    ctx.output(`all ${census.total} encrypted values open under the current key: nothing to re-encrypt`, 'info');
+    return true;
+  }
+  ctx.output(`${census.unreadableTotal} of ${census.total} encrypted values do not open under the current key`, 'info');
+  return false;
+}
+
+export async function selectKeyEra(ctx: ActionContext, inputs: KeyEraInputs): Promise<KeyEraOutcome> {
+  const { register } = inputs;
+  // A key is asked for only when the data holds values encrypted with it (DESIGN §4): none, none needed.
+  if (!(await holdsEncryptedValue(inputs.values()))) return noValuesOutcome(ctx, inputs);
+  const currentKey = await obtainCurrent(ctx, inputs);
+  const { current, currentLabel } = currentKey;
+  const dumpEras = await dumpErasOf(ctx, inputs, currentLabel);
+  const olderEras = (dumpEras ?? []).filter((e) => e.label !== currentLabel && e.fingerprint !== current.fingerprint);
+  announceEras(ctx, inputs.dataName, currentKey, dumpEras);
+
+  const census = await takeCensus(inputs.values(), [current.key], (done) =>
+    ctx.progress({ done, unit: 'values', label: 'trying the current key on every encrypted value' }),
+  );
+  const result = (needsReencrypt: boolean, accepted: AcceptedKey[]): KeyEraOutcome => ({
+    dumpEras: (dumpEras ?? []).map((e) => e.label),
+    currentEra: currentLabel,
+    needsReencrypt,
+    census,
+    accepted,
+  });
+  if (currentKeySuffices(ctx, inputs.dataName, census)) return result(false, []);
+  for (const era of olderEras) {
+    ctx.output(
+      `fetch the ENCRYPTION_KEY of ${describeEra(era)} from the ` +
+        `vault${era.end ? ` (it must be kept until the dumps of that era expire)` : ''}`,
+      'info',
+    );
+  }
+
+  const trial = new KeyTrial(ctx, current, census.samples, inputs.dataName);
+  const candidates = oldKeysFromSettings(ctx).filter((k) => k.fingerprint !== current.fingerprint);
+  await acceptOlderKeys(ctx, trial, olderEras, candidates, register);
+  if (trial.remaining.length > 0 && (!dumpEras || dumpEras.length === 0))
+    await acceptUnknownEraKeys(ctx, trial, register, currentLabel);
+  await checkAllOpen(ctx, inputs, census, trial, current, olderEras);
   holdOldKeys(
     ctx,
-    accepted.map((a) => a.key),
+    trial.accepted.map((a) => a.key),
   );
-  return result(true, accepted);
+  return result(true, trial.accepted);
 }

@@ -37,15 +37,14 @@ export interface PgRestoreOptions {
   onLine(line: string): void;
 }
 
-export async function runPgRestore(options: PgRestoreOptions): Promise<{ durationMs: number }> {
-  const started = Date.now();
+/** Counts pg_restore's items and reports progress with an ETA, items weighted by the rows of their table. */
+function itemProgress(options: PgRestoreOptions, started: number): (what: string) => void {
   const weightOfTable = (name: string) => 1 + (options.rowCounts[name] ?? 0) / 500;
   const totalWeight =
     Math.max(1, options.totalItems) + Object.values(options.rowCounts).reduce((a, b) => a + b / 500, 0);
   let items = 0;
   let weight = 0;
-  const parallel = options.jobs > 1;
-  const onItem = (what: string) => {
+  return (what: string) => {
     items += 1;
     const data = /^(?:data for table |TABLE DATA )(.*)$/.exec(what);
     let table: string | undefined;
@@ -65,40 +64,55 @@ export async function runPgRestore(options: PgRestoreOptions): Promise<{ duratio
       ...(etaMs !== undefined ? { etaMs } : {}),
     });
   };
+}
+
+function pgRestoreArgs(options: PgRestoreOptions, parallel: boolean): string[] {
+  return [
+    '--verbose',
+    '--exit-on-error',
+    `--dbname=${options.target.database}`,
+    ...(parallel ? [`--jobs=${options.jobs}`] : []),
+    ...options.args,
+    options.file,
+  ];
+}
+
+/** Routes one output line: an item line to progress, pg_restore's chatter nowhere, anything else to the journal. */
+function routeLine(line: string, parallel: boolean, onItem: (what: string) => void, onLine: (line: string) => void) {
+  const serial = parallel ? undefined : SERIAL_ITEM.exec(line);
+  const finished = parallel ? PARALLEL_DONE.exec(line) : undefined;
+  if (serial) onItem((serial[1] as string).replace(/^data for table /, 'data for table '));
+  else if (finished) onItem(finished[1] as string);
+  else if (
+    !/^pg_restore: (launching item|processing item|connecting|entering|creating|executing|processing)/.test(line)
+  )
+    onLine(line);
+}
+
+function pgRestoreFailed(exitCode: number, stderrTail: readonly string[]): StepFailedError {
+  return new StepFailedError(
+    `pg_restore failed (exit ${exitCode}):\n  ${stderrTail
+      .filter((l) => !/^pg_restore: (creating|processing|executing|launching|finished)/.test(l))
+      .slice(-6)
+      .join('\n  ')}`,
+    "read pg_restore's messages above (a missing role: restore with the roles created first, or " +
+      'set noOwner in the runbook step)',
+  );
+}
+
+export async function runPgRestore(options: PgRestoreOptions): Promise<{ durationMs: number }> {
+  const started = Date.now();
+  const parallel = options.jobs > 1;
+  const onItem = itemProgress(options, started);
   const { done } = startProcess({
     file: options.program,
-    args: [
-      '--verbose',
-      '--exit-on-error',
-      `--dbname=${options.target.database}`,
-      ...(parallel ? [`--jobs=${options.jobs}`] : []),
-      ...options.args,
-      options.file,
-    ],
+    args: pgRestoreArgs(options, parallel),
     env: childEnvFor(options.target),
     signal: options.signal,
     label: `pg_restore into ${options.target.label}`,
-    onLine: (line) => {
-      const serial = parallel ? undefined : SERIAL_ITEM.exec(line);
-      const finished = parallel ? PARALLEL_DONE.exec(line) : undefined;
-      if (serial) onItem((serial[1] as string).replace(/^data for table /, 'data for table '));
-      else if (finished) onItem(finished[1] as string);
-      else if (
-        !/^pg_restore: (launching item|processing item|connecting|entering|creating|executing|processing)/.test(line)
-      )
-        options.onLine(line);
-    },
+    onLine: (line) => routeLine(line, parallel, onItem, (other) => options.onLine(other)),
   });
   const result = await done;
-  if (result.exitCode !== 0) {
-    throw new StepFailedError(
-      `pg_restore failed (exit ${result.exitCode}):\n  ${result.stderrTail
-        .filter((l) => !/^pg_restore: (creating|processing|executing|launching|finished)/.test(l))
-        .slice(-6)
-        .join('\n  ')}`,
-      "read pg_restore's messages above (a missing role: restore with the roles created first, or " +
-        'set noOwner in the runbook step)',
-    );
-  }
+  if (result.exitCode !== 0) throw pgRestoreFailed(result.exitCode, result.stderrTail);
   return { durationMs: Date.now() - started };
 }

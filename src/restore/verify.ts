@@ -37,11 +37,18 @@ function plaintextName(name: string): string {
   return name.endsWith('.age') ? name.slice(0, -4) : `${name}.plain`;
 }
 
-export async function runVerify(params: VerifyParams, ctx: ActionContext): Promise<ActionResult> {
-  const { dump } = params;
-  const manifest = dump.manifest;
-  const checked: string[] = [];
-  const unchecked: string[] = [];
+type Manifest = DumpRef['manifest'];
+
+interface DumpHashes {
+  plaintextPath: string;
+  storedSha256: string;
+  storedSize: number;
+  plaintextSha256: string;
+  plaintextSize: number;
+}
+
+/** The dump's format, refused when unknown or when the file disagrees with its manifest's encryption or size. */
+async function checkedFormat(dump: DumpRef, manifest: Manifest): Promise<'age' | 'custom'> {
   const format = await detectFormat(dump.path).catch((error: NodeJS.ErrnoException) => {
     throw new StepFailedError(
       `cannot read the dump ${dump.path}: ${error.code ?? error.message}`,
@@ -68,99 +75,138 @@ export async function runVerify(params: VerifyParams, ctx: ActionContext): Promi
       );
     }
   }
-  const pgRestore = await findPgRestore();
+  return format;
+}
 
-  let plaintextPath = dump.path;
-  let storedSha256: string;
-  let storedSize: number;
-  let plaintextSha256: string;
-  let plaintextSize: number;
-  if (format === 'age') {
-    const dir = await ctx.privateDir();
-    const space = await checkFreeSpace(dir, manifest?.dump.plaintextSize ?? dump.size, `the decrypted dump`);
-    if (space.ramBacked)
-      ctx.output(
-        `the private folder ${dir} is on a RAM-backed file system: the decrypted dump uses memory ` +
-          `(set TMPDIR to a disk folder to avoid it)`,
-        'warn',
-      );
-    const { identities, source } = await obtainAgeIdentities(ctx, manifest?.dump.recipients ?? []);
-    plaintextPath = join(dir, plaintextName(dump.name));
-    const total = dump.size;
-    const result = await decryptDump({
-      source: dump.path,
-      destination: plaintextPath,
-      identities,
-      signal: ctx.signal,
-      onProgress: (bytes) => ctx.progress({ done: bytes, total, unit: 'bytes', label: 'decrypting' }),
-    });
-    ({ storedSha256, storedSize, plaintextSha256, plaintextSize } = result);
-    checked.push(`age: every chunk authenticated, last chunk present (identity from ${source})`);
+/** Decrypts the dump into the private folder (room checked first), hashing both sides. */
+async function decryptToPrivate(
+  dump: DumpRef,
+  manifest: Manifest,
+  ctx: ActionContext,
+  checked: string[],
+): Promise<DumpHashes> {
+  const dir = await ctx.privateDir();
+  const space = await checkFreeSpace(dir, manifest?.dump.plaintextSize ?? dump.size, `the decrypted dump`);
+  if (space.ramBacked)
     ctx.output(
-      `decrypted ${formatBytes(result.storedSize)} in ${(result.durationMs / 1000).toFixed(1)}s ` +
-        `into the private folder (0600)`,
-      'info',
-    );
-  } else {
-    ({ sha256: storedSha256, size: storedSize } = await sha256OfFile(dump.path, { signal: ctx.signal }));
-    plaintextSha256 = storedSha256;
-    plaintextSize = storedSize;
-    ctx.output(
-      `${dump.name} is not encrypted (a plain pg_dump archive: BACKUP_ENCRYPTION=none, or Obexal's ` +
-        `own backup script): no identity needed`,
+      `the private folder ${dir} is on a RAM-backed file system: the decrypted dump uses memory ` +
+        `(set TMPDIR to a disk folder to avoid it)`,
       'warn',
     );
+  const { identities, source } = await obtainAgeIdentities(ctx, manifest?.dump.recipients ?? []);
+  const plaintextPath = join(dir, plaintextName(dump.name));
+  const total = dump.size;
+  const result = await decryptDump({
+    source: dump.path,
+    destination: plaintextPath,
+    identities,
+    signal: ctx.signal,
+    onProgress: (bytes) => ctx.progress({ done: bytes, total, unit: 'bytes', label: 'decrypting' }),
+  });
+  const { storedSha256, storedSize, plaintextSha256, plaintextSize } = result;
+  checked.push(`age: every chunk authenticated, last chunk present (identity from ${source})`);
+  ctx.output(
+    `decrypted ${formatBytes(result.storedSize)} in ${(result.durationMs / 1000).toFixed(1)}s ` +
+      `into the private folder (0600)`,
+    'info',
+  );
+  return { plaintextPath, storedSha256, storedSize, plaintextSha256, plaintextSize };
+}
+
+/** A plain archive: hashed where it lies, the archive and the file being one. */
+async function hashPlainDump(dump: DumpRef, ctx: ActionContext): Promise<DumpHashes> {
+  const { sha256: storedSha256, size: storedSize } = await sha256OfFile(dump.path, { signal: ctx.signal });
+  ctx.output(
+    `${dump.name} is not encrypted (a plain pg_dump archive: BACKUP_ENCRYPTION=none, or Obexal's ` +
+      `own backup script): no identity needed`,
+    'warn',
+  );
+  return {
+    plaintextPath: dump.path,
+    storedSha256,
+    storedSize,
+    plaintextSha256: storedSha256,
+    plaintextSize: storedSize,
+  };
+}
+
+function checkAgainstManifest(manifest: Manifest, hashes: DumpHashes, checked: string[], unchecked: string[]): void {
+  if (manifest) {
+    if (hashes.storedSize !== manifest.dump.size)
+      throw mismatch('its size', `${manifest.dump.size} bytes`, `${hashes.storedSize} bytes`);
+    if (hashes.storedSha256 !== manifest.dump.sha256)
+      throw mismatch('its SHA-256', manifest.dump.sha256, hashes.storedSha256);
+    if (hashes.plaintextSha256 !== manifest.dump.plaintextSha256)
+      throw mismatch('the SHA-256 of the archive inside', manifest.dump.plaintextSha256, hashes.plaintextSha256);
+    checked.push('SHA-256 and size of the file and of the archive inside, against the manifest');
+  } else {
+    unchecked.push(
+      'SHA-256 against a manifest (none)',
+      'row counts against a manifest (none)',
+      'the key era named by a manifest (none: choose it)',
+    );
   }
+}
 
+/** The checks after the hashes: the manifest, the table of contents, the full read when asked; then the result. */
+async function verifyArchive(
+  params: VerifyParams,
+  ctx: ActionContext,
+  pgRestore: string,
+  hashes: DumpHashes,
+  checked: string[],
+): Promise<ActionResult> {
+  const { dump } = params;
+  const manifest = dump.manifest;
+  const unchecked: string[] = [];
+  const { plaintextPath, plaintextSize, plaintextSha256 } = hashes;
+  checkAgainstManifest(manifest, hashes, checked, unchecked);
+  if (dump.downloaded && plaintextPath !== dump.path) await rm(dump.path, { force: true });
+
+  const archive = await readArchiveList(pgRestore, plaintextPath, ctx.signal);
+  checked.push(`table of contents: ${archive.entries} entries, ${archive.tableData.length} tables with data`);
+  const fullRead = params.fullRead === 'always' || (params.fullRead === 'auto' && !manifest);
+  if (fullRead) {
+    const started = Date.now();
+    ctx.progress({ done: 0, label: 'reading the whole archive (pg_restore --file=/dev/null)' });
+    await readArchiveInFull(pgRestore, plaintextPath, ctx.signal);
+    checked.push(`the whole archive read by pg_restore (${((Date.now() - started) / 1000).toFixed(1)}s)`);
+  }
+  const { toc: _toc, ...archiveInfo } = archive;
+  const verified: VerifiedDump = {
+    ...dump,
+    ...(dump.downloaded ? { path: plaintextPath } : {}),
+    plaintextPath,
+    plaintextSize,
+    plaintextSha256,
+    archive: archiveInfo,
+    takenAt: manifest?.startedAt ?? archiveInfo.createdAt,
+    checked,
+    unchecked,
+  };
+  for (const line of checked) ctx.output(`checked: ${line}`, 'info');
+  for (const line of unchecked) ctx.output(`not checked: ${line}`, 'warn');
+  return {
+    message:
+      `${dump.name} ` +
+      `verified${manifest ? ' against its manifest' : ' (no manifest: archive read in full)'}; ` +
+      `PostgreSQL ${archive.dumpedFrom ?? '?'}, taken ${verified.takenAt ?? 'at an unknown time'}`,
+    data: { dump: verified, record: { dumpVerified: { name: dump.name, plaintextSha256, checked, unchecked } } },
+  };
+}
+
+export async function runVerify(params: VerifyParams, ctx: ActionContext): Promise<ActionResult> {
+  const { dump } = params;
+  const manifest = dump.manifest;
+  const checked: string[] = [];
+  const format = await checkedFormat(dump, manifest);
+  const pgRestore = await findPgRestore();
+  const hashes =
+    format === 'age' ? await decryptToPrivate(dump, manifest, ctx, checked) : await hashPlainDump(dump, ctx);
   try {
-    if (manifest) {
-      if (storedSize !== manifest.dump.size)
-        throw mismatch('its size', `${manifest.dump.size} bytes`, `${storedSize} bytes`);
-      if (storedSha256 !== manifest.dump.sha256) throw mismatch('its SHA-256', manifest.dump.sha256, storedSha256);
-      if (plaintextSha256 !== manifest.dump.plaintextSha256)
-        throw mismatch('the SHA-256 of the archive inside', manifest.dump.plaintextSha256, plaintextSha256);
-      checked.push('SHA-256 and size of the file and of the archive inside, against the manifest');
-    } else {
-      unchecked.push(
-        'SHA-256 against a manifest (none)',
-        'row counts against a manifest (none)',
-        'the key era named by a manifest (none: choose it)',
-      );
-    }
-    if (dump.downloaded && plaintextPath !== dump.path) await rm(dump.path, { force: true });
-
-    const archive = await readArchiveList(pgRestore, plaintextPath, ctx.signal);
-    checked.push(`table of contents: ${archive.entries} entries, ${archive.tableData.length} tables with data`);
-    const fullRead = params.fullRead === 'always' || (params.fullRead === 'auto' && !manifest);
-    if (fullRead) {
-      const started = Date.now();
-      ctx.progress({ done: 0, label: 'reading the whole archive (pg_restore --file=/dev/null)' });
-      await readArchiveInFull(pgRestore, plaintextPath, ctx.signal);
-      checked.push(`the whole archive read by pg_restore (${((Date.now() - started) / 1000).toFixed(1)}s)`);
-    }
-    const { toc: _toc, ...archiveInfo } = archive;
-    const verified: VerifiedDump = {
-      ...dump,
-      ...(dump.downloaded ? { path: plaintextPath } : {}),
-      plaintextPath,
-      plaintextSize,
-      plaintextSha256,
-      archive: archiveInfo,
-      takenAt: manifest?.startedAt ?? archiveInfo.createdAt,
-      checked,
-      unchecked,
-    };
-    for (const line of checked) ctx.output(`checked: ${line}`, 'info');
-    for (const line of unchecked) ctx.output(`not checked: ${line}`, 'warn');
-    return {
-      message:
-        `${dump.name} ` +
-        `verified${manifest ? ' against its manifest' : ' (no manifest: archive read in full)'}; ` +
-        `PostgreSQL ${archive.dumpedFrom ?? '?'}, taken ${verified.takenAt ?? 'at an unknown time'}`,
-      data: { dump: verified, record: { dumpVerified: { name: dump.name, plaintextSha256, checked, unchecked } } },
-    };
+    return await verifyArchive(params, ctx, pgRestore, hashes, checked);
   } catch (error) {
-    if (plaintextPath !== dump.path) await rm(plaintextPath, { force: true });
+    if (hashes.plaintextPath !== dump.path) await rm(hashes.plaintextPath, { force: true });
     throw error;
   }
 }
