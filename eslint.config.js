@@ -48,7 +48,7 @@ export default tseslint.config(
   {
     files: ['src/**/*.ts', 'src/**/*.tsx'],
     rules: {
-      'max-len': ['error', { code: 120, ignoreUrls: true }],
+      'max-len': ['error', { code: 120 }],
       'max-lines-per-function': ['error', { max: 60, skipBlankLines: true, skipComments: true }],
     },
   },

@@ -219,7 +219,8 @@ export async function startCluster(options: StartClusterOptions = {}): Promise<C
       major,
       timings: { initdbMs, startMs },
       url: (database = 'postgres') =>
-        `postgres://${CLUSTER_SUPERUSER}:${encodeURIComponent(password)}@127.0.0.1:${port}/${encodeURIComponent(database)}`,
+        `postgres://${CLUSTER_SUPERUSER}:${encodeURIComponent(password)}@127.0.0.1:${port}/` +
+        encodeURIComponent(database),
       stop: () => (stopping ??= stopCluster(pgCtl, ctx, registration)),
     };
     const registration = { rootDir, postmasterPid, stop: cluster.stop };

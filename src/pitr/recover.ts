@@ -207,7 +207,8 @@ export async function recoverIntoThrowawayCluster(options: RecoverOptions): Prom
     registration.stop = () => (stopping ??= stopRecovered(pgCtl, folder, registration));
     registerCluster(registration);
     const socketTarget = parseConnectionString(
-      `postgres://${encodeURIComponent(options.sourceUser)}@/postgres?host=${encodeURIComponent(socketDir)}&port=${port}`,
+      `postgres://${encodeURIComponent(options.sourceUser)}@/postgres` +
+        `?host=${encodeURIComponent(socketDir)}&port=${port}`,
     );
     const client = await connect(socketTarget, options.runner.signal);
     try {
