@@ -109,21 +109,26 @@ export function parseArchiveList(text: string): ArchiveInfo & { toc: TocEntry[] 
 export class ArchiveUnreadableError extends StepFailedError {}
 
 /** `pg_restore --list`: the archive's header and table of contents. */
+/** `pg_restore --list <file>`: the archive's table of contents as text. */
+export async function archiveListText(pgRestore: string, file: string, signal: AbortSignal): Promise<string> {
+  const result = await runProcess({
+    file: pgRestore,
+    args: ['--list', file],
+    env: baseChildEnv(),
+    signal,
+    captureStdout: true,
+    label: 'pg_restore --list',
+  });
+  return result.stdout;
+}
+
 export async function readArchiveList(
   pgRestore: string,
   file: string,
   signal: AbortSignal,
 ): Promise<ArchiveInfo & { toc: TocEntry[] }> {
   try {
-    const result = await runProcess({
-      file: pgRestore,
-      args: ['--list', file],
-      env: baseChildEnv(),
-      signal,
-      captureStdout: true,
-      label: 'pg_restore --list',
-    });
-    return parseArchiveList(result.stdout);
+    return parseArchiveList(await archiveListText(pgRestore, file, signal));
   } catch (error) {
     if (signal.aborted) throw error;
     const text = messageOf(error);

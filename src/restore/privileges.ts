@@ -6,11 +6,10 @@
  * roles it is not a member of (`--clean` must drop them). Each problem names the statement or role that fixes it.
  */
 import type pg from 'pg';
-import { runProcess, baseChildEnv } from '../core/exec.js';
 import { StepFailedError } from '../core/errors.js';
 import type { ActionContext, ActionResult } from '../engine/action.js';
 import { parseConnectionString } from '../pg/target.js';
-import { findPgRestore } from './archive.js';
+import { archiveListText, findPgRestore } from './archive.js';
 import { quoteIdent } from '../pg/ident.js';
 import { connectTargetOrServer } from './server.js';
 import type { DumpRef, Inspection, VerifiedDump } from './types.js';
@@ -41,17 +40,9 @@ export interface TocItem {
 
 /** The archive's entries with their owners (`pg_restore --list`: the owner is the last word of each entry). */
 export async function archiveItems(file: string, signal: AbortSignal): Promise<TocItem[]> {
-  const pgRestore = await findPgRestore();
-  const result = await runProcess({
-    file: pgRestore,
-    args: ['--list', file],
-    env: baseChildEnv(),
-    signal,
-    captureStdout: true,
-    label: 'pg_restore --list',
-  });
+  const listing = await archiveListText(await findPgRestore(), file, signal);
   const items: TocItem[] = [];
-  for (const line of result.stdout.split('\n')) {
+  for (const line of listing.split('\n')) {
     const match = /^\d+;\s+\d+\s+\d+\s+(.*)$/.exec(line);
     if (!match) continue;
     const words = (match[1] as string).split(' ');
