@@ -1,11 +1,9 @@
 /** Resolves the settings of one invocation: environment, then the `conf` file, then defaults. */
-import Conf from 'conf';
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { UsageError } from '../core/errors.js';
 import { checkOwnedFolder } from '../core/owned-folder.js';
 import { isKnownSetting, resolveSettings, settingDefinition, SETTINGS, type Settings } from '../core/settings.js';
 import { conninfoFromLibpqEnv } from '../pg/target.js';
+import { ConfigFile } from './config-file.js';
 import { configDir, runsDir } from './paths.js';
 
 export interface Invocation {
@@ -14,17 +12,11 @@ export interface Invocation {
   runsDir: string;
   /** Settings this invocation named itself: its environment (or flags), not the configuration file. */
   namedByInvocation: Set<string>;
-  store: Conf<Record<string, string>>;
+  store: ConfigFile;
 }
 
-export function openStore(directory: string): Conf<Record<string, string>> {
-  mkdirSync(directory, { recursive: true, mode: 0o700 });
-  return new Conf<Record<string, string>>({
-    projectName: 'obexal-runbook',
-    cwd: directory,
-    configName: 'config',
-    configFileMode: 0o600,
-  });
+export function openStore(directory: string): ConfigFile {
+  return new ConfigFile(directory);
 }
 
 /**
@@ -50,7 +42,8 @@ export function loadInvocation(env: Record<string, string | undefined>): Invocat
   const directory = configDir(env);
   checkOwnedFolder(directory, 'the state folder (OBEXAL_RUNBOOK_CONFIG_DIR)');
   const store = openStore(directory);
-  const settings = resolveSettings({ env: withLibpqTarget(env, store.store), file: store.store, configDir: directory });
+  const file = store.store;
+  const settings = resolveSettings({ env: withLibpqTarget(env, file), file, configDir: directory });
   const namedByInvocation = new Set(
     SETTINGS.filter((s) => ['environment', 'flag'].includes(settings.source(s.name))).map((s) => s.name),
   );
@@ -62,11 +55,7 @@ function holdsPassword(conninfo: string): boolean {
   return /:\/\/[^/@]*:[^@]*@/.test(conninfo) || /(?:^|\s)password\s*=/.test(conninfo) || /[?&]password=/.test(conninfo);
 }
 
-export function setPersistedSetting(
-  store: Conf<Record<string, string>>,
-  name: string,
-  value: string | undefined,
-): string {
+export function setPersistedSetting(store: ConfigFile, name: string, value: string | undefined): string {
   if (!isKnownSetting(name))
     throw new UsageError(`unknown setting ${name}`, '`obexal-runbook config` lists every setting');
   const definition = settingDefinition(name)!;
@@ -85,5 +74,5 @@ export function setPersistedSetting(
   }
   if (value === undefined) store.delete(name);
   else store.set(name, value);
-  return join(store.path);
+  return store.path;
 }

@@ -2,7 +2,6 @@
  * What the source database says about WAL archiving, for `status`: archive_mode, pg_stat_archiver and the WAL
  * file being written. One short connection (a monitoring check must answer within its own timeout), one query.
  */
-import { connect } from '../pg/client.js';
 import type { PgTarget } from '../pg/target.js';
 
 export interface ArchiverState {
@@ -74,6 +73,8 @@ function segmentAt(position: string | null, walSegmentBytes: number): number | u
 export async function readArchiver(target: PgTarget): Promise<ArchiverState> {
   const seconds = Math.min(target.connectTimeoutSeconds || CONNECT_SECONDS, CONNECT_SECONDS); // 0: libpq's "forever"
   const quick = { ...target, connectTimeoutSeconds: seconds };
+  // Loaded here: `status` without PITR configured never needs the driver (about 40 modules at start-up).
+  const { connect } = await import('../pg/client.js');
   const client = await connect(quick, AbortSignal.timeout((CONNECT_SECONDS + 1) * 1000 + QUERY_MS));
   try {
     await client.query(`SET statement_timeout = ${QUERY_MS}`);
