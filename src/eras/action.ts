@@ -1,5 +1,19 @@
 import { z } from 'zod';
 import { defineAction } from '../engine/action.js';
+import type { DamagedRegisterError } from './register.js';
+import type { EnsureErasResult } from './ensure.js';
+
+/**
+ * A backup is never refused for bookkeeping: with the register damaged the dump is taken, its era recorded as
+ * unregistered, and the register left exactly as it is for the operator to repair (a key rotation still stops).
+ */
+function damagedRegister(error: DamagedRegisterError, warn: (text: string) => void): EnsureErasResult {
+  warn(
+    `${error.message}: the dump is taken anyway and its manifest records its key era as unregistered (a restore ` +
+      `finds the key by trial decryption); the register is left as it is. What to do: ${error.hint ?? ''}`,
+  );
+  return { eras: [], source: 'none', register: undefined, unregistered: true };
+}
 
 /**
  * The key era(s) a dump taken now belongs to, from the register (bucket, else local copy); creates the register
@@ -33,6 +47,11 @@ export const erasEnsureAction = defineAction({
       secrets: ctx.secrets,
       signal: ctx.signal,
       output: (text, stream) => ctx.output(text, stream),
+    }).catch(async (error: unknown) => {
+      if (params.whenUnregistered !== 'record' || ctx.signal.aborted) throw error;
+      const { DamagedRegisterError } = await import('./register.js');
+      if (!(error instanceof DamagedRegisterError)) throw error;
+      return damagedRegister(error, (text) => ctx.output(text, 'warn'));
     });
     const labels = result.eras.map((e) => `${e.label} (${shortFingerprint(e.fingerprint)})`).join(', ') || 'none';
     const from = result.source === 'bucket' ? 'bucket' : 'local copy';

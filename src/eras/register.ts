@@ -69,17 +69,24 @@ export function emptyRegister(): KeyEraRegister {
   return { schema: REGISTER_SCHEMA, eras: [] };
 }
 
+/** A register copy that exists but cannot be read: never replaced by a new one, never a reason to skip a dump. */
+export class DamagedRegisterError extends UsageError {
+  constructor(source: string, problem: string) {
+    super(
+      `the key-era register ${source} is not valid${problem}`,
+      'fix the file by hand (it holds labels, fingerprints and dates only) or restore it from the ' +
+        'bucket or a backup of it',
+    );
+  }
+}
+
 /** Parses a register document; the message names the source and the first problem. */
 export function parseRegister(value: unknown, source: string): KeyEraRegister {
   const parsed = KeyEraRegisterSchema.safeParse(value);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const where = issue?.path.length ? ` at ${issue.path.join('.')}` : '';
-    throw new UsageError(
-      `the key-era register ${source} is not valid${where}: ${issue?.message ?? 'unknown problem'}`,
-      'fix the file by hand (it holds labels, fingerprints and dates only) or restore it from the ' +
-        'bucket or a backup of it',
-    );
+    throw new DamagedRegisterError(source, `${where}: ${issue?.message ?? 'unknown problem'}`);
   }
   return parsed.data;
 }

@@ -268,6 +268,23 @@ describe('first use and options', () => {
     assert.equal(existsSync(join(fresh.backupDir, 'key-eras.json')), false);
   });
 
+  it('a damaged key-era register does not stop the backup: era unregistered, the register left as it was', async () => {
+    const fresh = backupHome(db.url, identity.recipient, { ENCRYPTION_KEY: db.encryptionKey });
+    scanned.push(fresh.dir);
+    const damaged = '{"schema":"obexal-key-eras@v1","eras":[{"label":"BAD"}]}';
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(fresh.backupDir, { recursive: true, mode: 0o700 });
+    writeFileSync(join(fresh.backupDir, 'key-eras.json'), damaged, { mode: 0o600 });
+    const result = keep('damaged register', await runCli(['backup'], fresh.env));
+    assert.equal(result.exitCode, 0, result.stdout + result.stderr);
+    const output = result.stdout + result.stderr;
+    assert.match(output, /key-eras\.json is not valid at eras\.0.*the dump is taken anyway/);
+    assert.match(output, /fix the file by hand/);
+    const manifest = readManifests(fresh.backupDir)[0]?.manifest;
+    assert.equal(manifest?.keyErasUnregistered, true);
+    assert.equal(readFileSync(join(fresh.backupDir, 'key-eras.json'), 'utf8'), damaged);
+  });
+
   it('creates the register headless from ENCRYPTION_KEY and an era-label answer (here with BACKUP_ENCRYPTION=none)', async () => {
     const fresh = backupHome(db.url, identity.recipient, {
       ENCRYPTION_KEY: db.encryptionKey,
