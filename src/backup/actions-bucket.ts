@@ -51,7 +51,10 @@ export const bucketPreflightAction = defineAction({
       ctx.output(NO_BUCKET, 'warn');
       return { outcome: 'skipped', message: NO_BUCKET, data: { configured: false } };
     }
-    const { openS3, closeS3, inspectBucket } = await import('../s3/index.js');
+    const [{ openS3, closeS3 }, { inspectBucket }] = await Promise.all([
+      import('../s3/client.js'),
+      import('../s3/inspect.js'),
+    ]);
     const context = openS3(s3Settings);
     try {
       const inspection = await inspectBucket(context, { signal: ctx.signal });
@@ -310,7 +313,8 @@ export const retentionHoldAction = defineAction({
     ctx.output(`hold written to ${path}`);
     const s3Settings = bucketOf(ctx);
     if (s3Settings) {
-      const { openS3, closeS3, describeLocation } = await import('../s3/index.js');
+      const { openS3, closeS3 } = await import('../s3/client.js');
+      const { describeLocation } = await import('../s3/settings.js');
       const context = openS3(s3Settings);
       try {
         await writeBucketHold(context, hold, ctx.signal);
@@ -349,7 +353,7 @@ export const retentionReleaseAction = defineAction({
     let removedBucket = false;
     const s3Settings = bucketOf(ctx);
     if (s3Settings) {
-      const { openS3, closeS3 } = await import('../s3/index.js');
+      const { openS3, closeS3 } = await import('../s3/client.js');
       const context = openS3(s3Settings);
       try {
         removedBucket = await removeBucketHold(context, ctx.signal);
