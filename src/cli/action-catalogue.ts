@@ -4,7 +4,7 @@
  * catalogue to validate a runbook stays fast. A new action goes in its prefix's list; a new prefix is added here.
  */
 import { createActionCatalogue, type ActionCatalogue } from '../engine/catalogue.js';
-import { genericActions } from '../actions/generic/index.js';
+import { genericActions } from '../generic/actions.js';
 import { backupActions } from '../backup/actions/index.js';
 import { bucketActions } from '../backup/actions-bucket.js';
 import { drillActions } from '../drill/actions/index.js';
