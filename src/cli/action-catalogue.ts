@@ -5,7 +5,9 @@
  */
 import { createActionCatalogue, type ActionCatalogue } from '../engine/catalogue.js';
 import { genericActions } from '../generic/actions.js';
-import { backupActions } from '../backup/actions/index.js';
+import { backupActions } from '../backup/actions.js';
+import { erasActions } from '../eras/actions.js';
+import { logosActions } from '../logos/actions.js';
 import { bucketActions } from '../backup/actions-bucket.js';
 import { drillActions } from '../drill/actions/index.js';
 import { restoreActions } from '../restore/actions.js';
@@ -19,6 +21,8 @@ export function actionCatalogue(): ActionCatalogue {
   catalogue ??= createActionCatalogue(
     genericActions,
     backupActions,
+    erasActions,
+    logosActions,
     bucketActions,
     drillActions,
     restoreActions,

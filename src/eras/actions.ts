@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { AnyAction } from '../engine/action.js';
 import { defineAction } from '../engine/action.js';
 
 /**
@@ -53,3 +54,5 @@ export const erasEnsureAction = defineAction({
     };
   },
 });
+
+export const erasActions: readonly AnyAction[] = [erasEnsureAction];
