@@ -9,11 +9,12 @@ import { backupActions } from '../backup/actions.js';
 import { erasActions } from '../eras/actions.js';
 import { logosActions } from '../logos/actions.js';
 import { bucketActions } from '../backup/actions-bucket.js';
-import { drillActions } from '../drill/actions/index.js';
+import { drillActions } from '../drill/actions.js';
 import { restoreActions } from '../restore/actions.js';
 import { rotationActions } from '../rotation/actions.js';
 import { rollbackActions } from '../rollback/actions.js';
 import { pitrActions } from '../pitr/actions.js';
+import { recordsActions } from '../records/actions.js';
 
 let catalogue: ActionCatalogue | undefined;
 
@@ -25,6 +26,7 @@ export function actionCatalogue(): ActionCatalogue {
     logosActions,
     bucketActions,
     drillActions,
+    recordsActions,
     restoreActions,
     rotationActions,
     rollbackActions,
