@@ -8,9 +8,10 @@ import { genericActions } from '../generic/actions.js';
 import { backupActions } from '../backup/actions.js';
 import { erasActions } from '../eras/actions.js';
 import { logosActions } from '../logos/actions.js';
-import { bucketActions } from '../backup/actions-bucket.js';
+import { bucketActions } from '../bucket/actions.js';
 import { drillActions } from '../drill/actions.js';
 import { restoreActions } from '../restore/actions.js';
+import { retentionActions } from '../retention/actions.js';
 import { rotationActions } from '../rotation/actions.js';
 import { rollbackActions } from '../rollback/actions.js';
 import { pitrActions } from '../pitr/actions.js';
@@ -28,6 +29,7 @@ export function actionCatalogue(): ActionCatalogue {
     drillActions,
     recordsActions,
     restoreActions,
+    retentionActions,
     rotationActions,
     rollbackActions,
     pitrActions,
