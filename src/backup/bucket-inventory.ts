@@ -3,7 +3,8 @@
  * are not backups), grouped like the local files, with every manifest read from the bucket.
  */
 import { isAbortError, StepFailedError } from '../core/errors.js';
-import { S3Error, S3VerificationError, type S3Context } from '../s3/index.js';
+import type { S3Context } from '../s3/client.js';
+import { S3Error, S3VerificationError } from '../s3/errors.js';
 import { describeLocation } from '../s3/settings.js';
 import { getJson, headObject, listObjects } from '../s3/objects.js';
 import { classifyName, groupInventory, parseManifestText, type Inventory, type StoredFile } from './inventory.js';

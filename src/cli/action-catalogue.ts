@@ -1,17 +1,22 @@
 /**
  * Every action a runbook step can name, built in this one place and passed to the engine and the runbook loader.
  * Action modules keep heavy libraries (AWS SDK, pg) behind dynamic imports inside `run`, so that building the
- * catalogue to validate a runbook stays fast. A new action goes in its prefix's list; a new prefix is added here.
+ * catalogue to validate a runbook stays fast. Prefix `x`'s list is `xActions` in `src/x/actions.ts` (the generic,
+ * unprefixed actions: `src/generic/actions.ts`); a new prefix's list is added here.
  */
 import { createActionCatalogue, type ActionCatalogue } from '../engine/catalogue.js';
-import { genericActions } from '../actions/generic/index.js';
-import { backupActions } from '../backup/actions/index.js';
-import { bucketActions } from '../backup/actions-bucket.js';
-import { drillActions } from '../drill/actions/index.js';
-import { restoreActions } from '../restore/actions.js';
-import { rotationActions } from '../rotation/actions.js';
-import { rollbackActions } from '../rollback/actions.js';
+import { genericActions } from '../generic/actions.js';
+import { backupActions } from '../backup/actions.js';
+import { bucketActions } from '../bucket/actions.js';
+import { drillActions } from '../drill/actions.js';
+import { erasActions } from '../eras/actions.js';
+import { logosActions } from '../logos/actions.js';
 import { pitrActions } from '../pitr/actions.js';
+import { recordsActions } from '../records/actions.js';
+import { restoreActions } from '../restore/actions.js';
+import { retentionActions } from '../retention/actions.js';
+import { rollbackActions } from '../rollback/actions.js';
+import { rotationActions } from '../rotation/actions.js';
 
 let catalogue: ActionCatalogue | undefined;
 
@@ -21,10 +26,14 @@ export function actionCatalogue(): ActionCatalogue {
     backupActions,
     bucketActions,
     drillActions,
-    restoreActions,
-    rotationActions,
-    rollbackActions,
+    erasActions,
+    logosActions,
     pitrActions,
+    recordsActions,
+    restoreActions,
+    retentionActions,
+    rollbackActions,
+    rotationActions,
   );
   return catalogue;
 }

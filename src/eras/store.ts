@@ -53,11 +53,20 @@ export async function readLocalRegister(backupDir: string): Promise<KeyEraRegist
   return parseRegister(value, path);
 }
 
+type S3Modules = typeof import('../s3/client.js') &
+  typeof import('../s3/objects.js') &
+  Pick<typeof import('../s3/settings.js'), 'describeLocation'>;
+
 async function withBucket<T>(
   settings: S3Settings,
-  work: (s3: typeof import('../s3/index.js'), context: import('../s3/client.js').S3Context) => Promise<T>,
+  work: (s3: S3Modules, context: import('../s3/client.js').S3Context) => Promise<T>,
 ): Promise<T> {
-  const s3 = await import('../s3/index.js');
+  const [client, objects, { describeLocation }] = await Promise.all([
+    import('../s3/client.js'),
+    import('../s3/objects.js'),
+    import('../s3/settings.js'),
+  ]);
+  const s3: S3Modules = { ...client, ...objects, describeLocation };
   const context = s3.openS3(settings, { maxAttempts: 2 });
   try {
     return await work(s3, context);

@@ -35,6 +35,18 @@ export interface ReplicateRecordsOptions {
   client?: S3ClientOptions;
 }
 
+/** The S3 modules a replication uses, loaded only when there is a record to copy. */
+async function s3Modules() {
+  const [client, gate, inspect, objects, upload] = await Promise.all([
+    import('../s3/client.js'),
+    import('../s3/upload-gate.js'),
+    import('../s3/inspect.js'),
+    import('../s3/objects.js'),
+    import('../s3/upload.js'),
+  ]);
+  return { ...client, ...gate, ...inspect, ...objects, ...upload };
+}
+
 export async function replicateRecords(
   settings: Settings,
   options: ReplicateRecordsOptions,
@@ -52,7 +64,7 @@ export async function replicateRecords(
   const wanted = options.only ? records.filter((file) => options.only?.includes(file)) : records;
   if (wanted.length === 0) return result;
 
-  const [{ s3SettingsFromSettings }, s3] = await Promise.all([import('../s3/settings.js'), import('../s3/index.js')]);
+  const [{ s3SettingsFromSettings }, s3] = await Promise.all([import('../s3/settings.js'), s3Modules()]);
   const context = s3.openS3(s3SettingsFromSettings(settings), options.client);
   try {
     // Records name operators and hosts: they go only to a bucket in an allowed region, like the dumps (checked

@@ -29,7 +29,7 @@ export async function readCatalog(settings: Pick<Settings, 'get' | 'env'>, signa
   try {
     const [{ s3SettingsFromSettings }, s3, { bucketInventory, manifestsByStamp }] = await Promise.all([
       import('../s3/settings.js'),
-      import('../s3/index.js'),
+      import('../s3/client.js'),
       import('../backup/bucket-inventory.js'),
     ]);
     const context = s3.openS3(s3SettingsFromSettings(settings), { maxAttempts: 2 });

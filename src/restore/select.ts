@@ -130,7 +130,12 @@ async function fetchFromBucket(
   ctx: ActionContext,
   located: LocatedDump,
 ): Promise<{ path: string; checkedAgainst: 'manifest' | 'metadata' | 'none' }> {
-  const [{ s3SettingsFromSettings }, s3] = await Promise.all([import('../s3/settings.js'), import('../s3/index.js')]);
+  const [{ s3SettingsFromSettings }, client, download] = await Promise.all([
+    import('../s3/settings.js'),
+    import('../s3/client.js'),
+    import('../s3/download.js'),
+  ]);
+  const s3 = { ...client, ...download };
   const dir = await ctx.privateDir();
   await checkFreeSpace(dir, located.size, `the download of ${located.name}`);
   const context = s3.openS3(s3SettingsFromSettings(ctx.settings));

@@ -9,7 +9,10 @@ import { basename, dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { resolveSettings } from '../../src/core/settings.js';
 import { replicateRecordNow } from '../../src/records/replicate.js';
-import { closeS3, downloadToFile, listObjects, openS3, s3SettingsFromEnv } from '../../src/s3/index.js';
+import { closeS3, openS3 } from '../../src/s3/client.js';
+import { downloadToFile } from '../../src/s3/download.js';
+import { listObjects } from '../../src/s3/objects.js';
+import { s3SettingsFromEnv } from '../../src/s3/settings.js';
 import { runCli } from '../helpers/cli.js';
 import { drill, readRecord, recordPathOf, startDrillSandbox, stepOf, type DrillSandbox } from './fixture.js';
 

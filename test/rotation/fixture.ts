@@ -68,7 +68,11 @@ export function localRegister(sandbox: Sandbox): KeyEraRegister {
 }
 
 export async function bucketRegister(sandbox: Sandbox): Promise<KeyEraRegister> {
-  const { openS3, closeS3, getJson, s3SettingsFromEnv } = await import('../../src/s3/index.js');
+  const [{ openS3, closeS3 }, { getJson }, { s3SettingsFromEnv }] = await Promise.all([
+    import('../../src/s3/client.js'),
+    import('../../src/s3/objects.js'),
+    import('../../src/s3/settings.js'),
+  ]);
   process.env.AWS_ACCESS_KEY_ID = sandbox.env.AWS_ACCESS_KEY_ID;
   process.env.AWS_SECRET_ACCESS_KEY = sandbox.env.AWS_SECRET_ACCESS_KEY;
   const context = openS3(s3SettingsFromEnv(sandbox.env));

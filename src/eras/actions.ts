@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { AnyAction } from '../engine/action.js';
 import { defineAction } from '../engine/action.js';
 import type { DamagedRegisterError } from './register.js';
 import type { EnsureErasResult } from './ensure.js';
@@ -72,3 +73,5 @@ export const erasEnsureAction = defineAction({
     };
   },
 });
+
+export const erasActions: readonly AnyAction[] = [erasEnsureAction];

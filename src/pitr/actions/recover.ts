@@ -3,8 +3,8 @@
  * cluster, export the one database for the ordinary confirmed restore, tear down.
  */
 import { z } from 'zod';
-import { defineAction } from '../engine/action.js';
-import { keepParam } from '../drill/actions/database.js';
+import { defineAction } from '../../engine/action.js';
+import { keepParam } from '../../drill/actions/database.js';
 
 export const pitrRecoverAction = defineAction({
   name: 'pitr.recover',
@@ -14,7 +14,7 @@ export const pitrRecoverAction = defineAction({
     `recover the cluster to ${p.to || 'latest'} into a throwaway cluster on loopback (refused when ` +
     `the repository cannot reach it)`,
   async run(params, ctx) {
-    const { runRecover } = await import('./recover-run.js');
+    const { runRecover } = await import('../recover-run.js');
     return runRecover(params, ctx);
   },
 });
@@ -25,7 +25,7 @@ export const pitrExportAction = defineAction({
   params: z.object({ database: z.string().min(1) }).strict(),
   describe: () => 'pg_dump --format=custom the database from the recovered cluster into the private folder',
   async run(params, ctx) {
-    const { exportDatabase } = await import('./recover-run.js');
+    const { exportDatabase } = await import('../recover-run.js');
     return exportDatabase(params.database, ctx);
   },
 });
@@ -39,7 +39,7 @@ export const pitrTeardownAction = defineAction({
       ? 'KEEP the recovered cluster running'
       : 'stop the recovered cluster and remove its folder',
   async run(params, ctx) {
-    const { teardown } = await import('./recover-run.js');
+    const { teardown } = await import('../recover-run.js');
     return teardown(params.keep, ctx);
   },
 });

@@ -1,149 +1,27 @@
 /**
- * Steps for the bucket and retention: `bucket.preflight`, `bucket.replicate`, `retention.plan`,
- * `retention.apply`, `retention.hold`, `retention.release`. The AWS SDK and the work itself load inside `run`
- * (dynamic imports), so that validating a runbook stays fast.
+ * The retention steps: `retention.plan`, `retention.apply`, `retention.hold`, `retention.release`. The AWS SDK and
+ * the work itself load inside `run` (dynamic imports), so that validating a runbook stays fast.
  */
 import { z } from 'zod';
 import { messageOf, StepFailedError } from '../core/errors.js';
 import type { ParsedSettings } from '../core/parsed-settings.js';
 import type { ActionContext, AnyAction } from '../engine/action.js';
 import { defineAction } from '../engine/action.js';
-import { registerAwsSecrets, type S3Settings } from '../s3/settings.js';
-import type { ErasureWindow, LocationPlan } from './retention.js';
-import type { RetentionSurvey } from './retention-run.js';
+import type { ErasureWindow, LocationPlan } from '../backup/retention.js';
+import type { RetentionSurvey } from '../backup/retention-run.js';
+import { backupDirOf, bucketOf, dirParams, NO_BUCKET, type DirParams } from '../backup/step-targets.js';
 
-const dirParams = z.object({ dir: z.string().min(1).optional() }).strict();
-type DirParams = z.infer<typeof dirParams>;
-
-function backupDirOf(params: DirParams, config: ParsedSettings): string {
-  return params.dir ?? config.backup.dir;
-}
-
-/** The bucket settings, or undefined when no bucket is configured. */
 /** "BACKUP_DIR's path and the bucket", as the retention steps describe themselves. */
 function whereDescribed(dir: string | undefined, config: ParsedSettings): string {
   return `${dir ?? config.backup.dir}${config.bucket ? ' and the bucket' : ''}`;
 }
 
-function bucketOf(ctx: ActionContext): S3Settings | undefined {
-  registerAwsSecrets(ctx.settings.env);
-  return ctx.config.bucket;
-}
-
-const NO_BUCKET = 'no bucket configured (S3_BUCKET is unset): there is no off-site copy';
-
-function say(ctx: ActionContext): (line: string, stream?: 'info' | 'warn') => void {
-  return (line, stream = 'info') => ctx.output(line, stream);
-}
-
-export const bucketPreflightAction = defineAction({
-  name: 'bucket.preflight',
-  description:
-    'check the bucket: it answers, the credentials are accepted, its region is allowed; report ' +
-    'versioning and Object Lock',
-  readOnly: true,
-  rerunOnResume: true,
-  params: z.object({}).strict(),
-  describe: (_p, ctx) => (ctx.config.bucket ? `check bucket ${ctx.config.bucket.bucket}` : 'no bucket configured'),
-  async run(_params, ctx) {
-    const s3Settings = bucketOf(ctx);
-    if (!s3Settings) {
-      ctx.output(NO_BUCKET, 'warn');
-      return { outcome: 'skipped', message: NO_BUCKET, data: { configured: false } };
-    }
-    const { openS3, closeS3, inspectBucket } = await import('../s3/index.js');
-    const context = openS3(s3Settings);
-    try {
-      const inspection = await inspectBucket(context, { signal: ctx.signal });
-      ctx.output(`bucket s3://${inspection.bucket}/${inspection.prefix} at ${inspection.endpoint}`);
-      ctx.output(
-        `region ${inspection.region.region} (allowed by ALLOWED_DATA_REGIONS=${s3Settings.allowedRegions.join(',')})`,
-      );
-      ctx.output(
-        `versioning: ${inspection.versioning.status}; Object Lock: ${inspection.objectLock.status}; ` +
-          `lifecycle rules: ${inspection.lifecycle.status}`,
-      );
-      for (const note of inspection.notes) ctx.output(note, 'warn');
-      return {
-        message:
-          `bucket ${inspection.bucket} answers in ${inspection.region.region}; ` +
-          `versioning ${inspection.versioning.status}, Object Lock ${inspection.objectLock.status}`,
-        data: {
-          configured: true,
-          region: inspection.region.region,
-          versioning: inspection.versioning.status,
-          objectLock: inspection.objectLock.status,
-          lifecycle: inspection.lifecycle.status,
-          notes: inspection.notes,
-        },
-      };
-    } finally {
-      closeS3(context);
-    }
-  },
-});
-
-export const bucketReplicateAction = defineAction({
-  name: 'bucket.replicate',
-  description:
-    'upload every local backup the bucket lacks (or holds differently), verify the copies, record ' +
-    'the check in the manifests',
-  params: dirParams,
-  describe: (p, ctx) =>
-    `replicate ${p.dir ?? ctx.config.backup.dir} ` +
-    `to ${ctx.config.bucket ? `bucket ${ctx.config.bucket.bucket}` : '(no bucket configured)'}`,
-  async run(params, ctx) {
-    const backupDir = backupDirOf(params, ctx.config);
-    const { retentionPolicy } = await import('./retention.js');
-    const policy = retentionPolicy(String(ctx.config.backup.retentionDays));
-    const s3Settings = bucketOf(ctx);
-    if (!s3Settings) {
-      ctx.output(NO_BUCKET, 'warn');
-      return { outcome: 'skipped', message: NO_BUCKET, data: { configured: false } };
-    }
-    const { replicateBackups, replicationSummary } = await import('./replicate.js');
-    const { withMaintenanceLock } = await import('./maintenance-lock.js');
-    const result = await withMaintenanceLock(
-      backupDir,
-      `replication of ${backupDir} (run ${ctx.runId})`,
-      () =>
-        replicateBackups({
-          backupDir,
-          s3: s3Settings,
-          policy,
-          signal: ctx.signal,
-          output: say(ctx),
-          progress: (u) => ctx.progress(u),
-        }),
-      { signal: ctx.signal, onWait: (line) => ctx.output(line) },
-    );
-    const replication = {
-      bucket: result.bucket,
-      prefix: result.prefix,
-      uploaded: result.uploaded,
-      newest: result.newest ?? null,
-      objectLock: result.inspection.objectLock.status,
-      versioning: result.inspection.versioning.status,
-    };
-    return {
-      message: replicationSummary(result),
-      data: {
-        ...replication,
-        alreadyThere: result.alreadyThere,
-        bytesUploaded: result.bytesUploaded,
-        skipped: result.skipped,
-        record: { replication },
-      },
-    };
-  },
-});
-
 async function survey(params: DirParams, ctx: ActionContext) {
   const backupDir = backupDirOf(params, ctx.config);
-  const { retentionPolicy } = await import('./retention.js');
+  const { retentionPolicy } = await import('../backup/retention.js');
   const policy = retentionPolicy(String(ctx.config.backup.retentionDays));
   const s3Settings = bucketOf(ctx);
-  const { surveyRetention } = await import('./retention-run.js');
+  const { surveyRetention } = await import('../backup/retention-run.js');
   const s3 = s3Settings ? (await import('../s3/client.js')).openS3(s3Settings) : undefined;
   if (s3) ctx.onCleanup(() => s3.client.destroy(), 'close the bucket connection');
   const target = { backupDir, policy, signal: ctx.signal, ...(s3 ? { s3 } : {}) };
@@ -200,9 +78,9 @@ export const retentionPlanAction = defineAction({
   params: dirParams,
   describe: (p, ctx) => `report retention of ${whereDescribed(p.dir, ctx.config)}`,
   async run(params, ctx) {
-    const { surveyLines, gdprParagraph, surveyErasureWindow } = await import('./retention-run.js');
-    const { activeHold } = await import('./hold.js');
-    const { prunable } = await import('./retention.js');
+    const { surveyLines, gdprParagraph, surveyErasureWindow } = await import('../backup/retention-run.js');
+    const { activeHold } = await import('../backup/hold.js');
+    const { prunable } = await import('../backup/retention.js');
     const { result } = await survey(params, ctx);
     for (const line of surveyLines(result, new Date())) ctx.output(line, 'info', 'note');
     const local = prunable(result.localPlan);
@@ -248,10 +126,10 @@ export const retentionApplyAction = defineAction({
     `prune backups older than ${ctx.config.backup.retentionDays} days ` + `in ${whereDescribed(p.dir, ctx.config)}`,
   async run(params, ctx) {
     const backupDir = backupDirOf(params, ctx.config);
-    const { withMaintenanceLock } = await import('./maintenance-lock.js');
-    const { pruneSurvey } = await import('./retention-run.js');
-    const { activeHold, describeHold } = await import('./hold.js');
-    const { planLines, prunable } = await import('./retention.js');
+    const { withMaintenanceLock } = await import('../backup/maintenance-lock.js');
+    const { pruneSurvey } = await import('../backup/retention-run.js');
+    const { activeHold, describeHold } = await import('../backup/hold.js');
+    const { planLines, prunable } = await import('../backup/retention.js');
     const outcome = await withMaintenanceLock(
       backupDir,
       `retention of ${backupDir} (run ${ctx.runId})`,
@@ -302,15 +180,16 @@ export const retentionHoldAction = defineAction({
         },
         ctx.signal,
       ));
-    const { newHold, writeLocalHold, writeBucketHold } = await import('./hold.js');
-    const { ensureBackupDir } = await import('./backup-dir.js');
+    const { newHold, writeLocalHold, writeBucketHold } = await import('../backup/hold.js');
+    const { ensureBackupDir } = await import('../backup/backup-dir.js');
     const hold = newHold(reason);
     await ensureBackupDir(backupDir);
     const path = await writeLocalHold(backupDir, hold);
     ctx.output(`hold written to ${path}`);
     const s3Settings = bucketOf(ctx);
     if (s3Settings) {
-      const { openS3, closeS3, describeLocation } = await import('../s3/index.js');
+      const { openS3, closeS3 } = await import('../s3/client.js');
+      const { describeLocation } = await import('../s3/settings.js');
       const context = openS3(s3Settings);
       try {
         await writeBucketHold(context, hold, ctx.signal);
@@ -342,14 +221,14 @@ export const retentionReleaseAction = defineAction({
   describe: () => 'release the retention hold',
   async run(params, ctx) {
     const backupDir = backupDirOf(params, ctx.config);
-    const { readLocalHold, removeLocalHold, removeBucketHold } = await import('./hold.js');
+    const { readLocalHold, removeLocalHold, removeBucketHold } = await import('../backup/hold.js');
     const previous = await readLocalHold(backupDir);
     const removedLocal = await removeLocalHold(backupDir);
     ctx.output(removedLocal ? `local hold removed (${previous?.reason ?? 'unknown reason'})` : 'no local hold');
     let removedBucket = false;
     const s3Settings = bucketOf(ctx);
     if (s3Settings) {
-      const { openS3, closeS3 } = await import('../s3/index.js');
+      const { openS3, closeS3 } = await import('../s3/client.js');
       const context = openS3(s3Settings);
       try {
         removedBucket = await removeBucketHold(context, ctx.signal);
@@ -373,9 +252,7 @@ export const retentionReleaseAction = defineAction({
   },
 });
 
-export const bucketActions: readonly AnyAction[] = [
-  bucketPreflightAction,
-  bucketReplicateAction,
+export const retentionActions: readonly AnyAction[] = [
   retentionPlanAction,
   retentionApplyAction,
   retentionHoldAction,

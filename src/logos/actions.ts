@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { defineAction } from '../../engine/action.js';
+import type { AnyAction } from '../engine/action.js';
+import { defineAction } from '../engine/action.js';
 
 /** The optional mirror of the MinIO tenant-logos bucket (LOGOS_S3_BUCKET) into the backup bucket. */
 export const logosMirrorAction = defineAction({
@@ -10,8 +11,8 @@ export const logosMirrorAction = defineAction({
     `mirror s3://${ctx.config.logos?.bucket ?? 'LOGOS_S3_BUCKET'} ` +
     `into ${ctx.config.bucket?.bucket ?? 'the backup bucket'}`,
   async run(_params, ctx) {
-    const { mirrorTenantLogos } = await import('../logos-mirror.js');
-    const { formatBytes } = await import('../../core/format.js');
+    const { mirrorTenantLogos } = await import('./mirror.js');
+    const { formatBytes } = await import('../core/format.js');
     ctx.settings.require('S3_BUCKET', 'the logos are mirrored into the backup bucket: set S3_BUCKET');
     const result = await mirrorTenantLogos(ctx.settings, {
       signal: ctx.signal,
@@ -27,3 +28,5 @@ export const logosMirrorAction = defineAction({
     };
   },
 });
+
+export const logosActions: readonly AnyAction[] = [logosMirrorAction];

@@ -3,7 +3,7 @@
  * load inside `run`.
  */
 import { z } from 'zod';
-import { defineAction } from '../engine/action.js';
+import { defineAction } from '../../engine/action.js';
 
 export const pitrPreflightAction = defineAction({
   name: 'pitr.preflight',
@@ -16,8 +16,8 @@ export const pitrPreflightAction = defineAction({
     'check pgBackRest, the PITR settings and that the cluster of DATABASE_URL can be protected from this host',
   async run(params, ctx) {
     const [{ pitrContext }, { archiveCommandFor, describePlan, planArchiving }] = await Promise.all([
-      import('./context.js'),
-      import('./archiving.js'),
+      import('../context.js'),
+      import('../archiving.js'),
     ]);
     const pitr = await pitrContext(ctx, { source: true, requirePassphrase: params.passphrase });
     const source = pitr.source!;
@@ -58,8 +58,8 @@ export const pitrConfigureAction = defineAction({
     `configuration ${ctx.settings?.get('PITR_CONFIG_FILE') ?? '/etc/pgbackrest/obexal-runbook.conf'}`,
   async run(_params, ctx) {
     const [{ pitrContext }, { configLines, renderConfig, writeConfig }] = await Promise.all([
-      import('./context.js'),
-      import('./config-file.js'),
+      import('../context.js'),
+      import('../config-file.js'),
     ]);
     const pitr = await pitrContext(ctx, { source: true, requirePassphrase: true });
     const source = pitr.source!;
@@ -86,7 +86,7 @@ export const pitrArchivingAction = defineAction({
   describe: () =>
     'set archive_mode/archive_command with ALTER SYSTEM (shown at the confirmation), then reload or restart the server',
   async run(params, ctx) {
-    const { enableArchiving } = await import('./archiving-run.js');
+    const { enableArchiving } = await import('../archiving-run.js');
     return enableArchiving(params.token, ctx);
   },
 });
@@ -97,7 +97,10 @@ export const pitrStanzaAction = defineAction({
   params: z.object({}).strict(),
   describe: () => 'pgbackrest stanza-create, then pgbackrest check',
   async run(_params, ctx) {
-    const [{ pitrContext }, { runPgBackRest }] = await Promise.all([import('./context.js'), import('./pgbackrest.js')]);
+    const [{ pitrContext }, { runPgBackRest }] = await Promise.all([
+      import('../context.js'),
+      import('../pgbackrest.js'),
+    ]);
     const pitr = await pitrContext(ctx, { source: true, requirePassphrase: true });
     await runPgBackRest(pitr.runner, 'stanza-create');
     await runPgBackRest(pitr.runner, 'check');
@@ -126,7 +129,7 @@ export const pitrBackupAction = defineAction({
     );
   },
   async run(params, ctx) {
-    const { runPhysicalBackup } = await import('./backup-run.js');
+    const { runPhysicalBackup } = await import('../backup-run.js');
     return runPhysicalBackup(params, ctx);
   },
 });

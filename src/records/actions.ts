@@ -4,8 +4,9 @@
  * warning, not a failure: the drill's evidence is still signed locally and goes up with the next run.
  */
 import { z } from 'zod';
-import { messageOf } from '../../core/errors.js';
-import { defineAction } from '../../engine/action.js';
+import { messageOf } from '../core/errors.js';
+import type { AnyAction } from '../engine/action.js';
+import { defineAction } from '../engine/action.js';
 
 export const recordsReplicateAction = defineAction({
   name: 'records.replicate',
@@ -20,8 +21,8 @@ export const recordsReplicateAction = defineAction({
     if (!ctx.settings.get('S3_BUCKET'))
       return { outcome: 'skipped', message: 'no bucket configured (S3_BUCKET): the records stay in RECORDS_DIR only' };
     const [{ replicateRecords }, { recordsDirOf }] = await Promise.all([
-      import('../../records/replicate.js'),
-      import('../../records/records-dir.js'),
+      import('./replicate.js'),
+      import('./records-dir.js'),
     ]);
     const recordsDir = recordsDirOf(ctx.settings);
     try {
@@ -59,3 +60,5 @@ export const recordsReplicateAction = defineAction({
     }
   },
 });
+
+export const recordsActions: readonly AnyAction[] = [recordsReplicateAction];
