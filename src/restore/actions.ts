@@ -413,7 +413,7 @@ export const restoreAfterAction = defineAction({
       result: ApplyResultSchema,
       authServiceUrl: z.string().optional(),
       readyTimeoutMs: z.number().int().positive().default(120_000),
-      signingKeysTable: z.string().default('oidc_signing_keys'),
+      signingKeysTable: z.string().optional(),
       /** The drill's JWKS check (src/drill/checks.ts) at this strictness; default LIVE_JWKS_STRICTNESS, else any. */
       jwksStrictness: z.enum(['exact', 'any']).optional(),
     })

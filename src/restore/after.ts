@@ -11,7 +11,6 @@ import { parseConnectionString } from '../pg/target.js';
 import { lostDataWindow } from './apply.js';
 import { formatSpan } from '../core/format.js';
 import { formatTime } from './format.js';
-import { quoteIdent } from '../pg/ident.js';
 import type { ApplyResult, Inspection, VerifiedDump } from './types.js';
 
 export interface AfterParams {
@@ -21,25 +20,28 @@ export interface AfterParams {
   result: ApplyResult;
   authServiceUrl?: string | undefined;
   readyTimeoutMs: number;
-  signingKeysTable: string;
+  /** Default: PROFILE_SIGNING_KEYS_TABLE, else oidc_signing_keys (as the drill's JWKS check). */
+  signingKeysTable?: string | undefined;
   /** How the served JWKS must match the restored keys (default: LIVE_JWKS_STRICTNESS, else any). */
   jwksStrictness?: 'exact' | 'any' | undefined;
 }
 
-/** The restored database's signing keys, or undefined when it has no signing keys table (nothing to match). */
+/**
+ * The restored database's signing keys as the drill's JWKS check reads them (active and retired, from
+ * PROFILE_SIGNING_KEYS_TABLE), or undefined when it has no signing keys table (nothing to match).
+ */
 async function restoredKids(params: AfterParams, ctx: ActionContext): Promise<string[] | undefined> {
-  return withClient(
-    parseConnectionString(params.target),
-    async (client) => {
-      const exists = (
-        await client.query<{ ok: boolean }>('SELECT to_regclass($1) IS NOT NULL AS ok', [params.signingKeysTable])
-      ).rows[0]?.ok;
-      if (!exists) return undefined;
-      const rows = await client.query<{ kid: string }>(`SELECT kid FROM ${quoteIdent(params.signingKeysTable)}`);
-      return rows.rows.map((r) => r.kid);
-    },
+  const target = parseConnectionString(params.target);
+  const table = params.signingKeysTable ?? ctx.settings.get('PROFILE_SIGNING_KEYS_TABLE') ?? 'oidc_signing_keys';
+  const exists = await withClient(
+    target,
+    async (client) =>
+      (await client.query<{ ok: boolean }>('SELECT to_regclass($1) IS NOT NULL AS ok', [table])).rows[0]?.ok,
     ctx.signal,
   );
+  if (!exists) return undefined;
+  const { readSigningKids } = await import('../drill/target.js');
+  return readSigningKids(target, table, ctx.signal);
 }
 
 /** Ready, then the same JWKS check as the drill's (src/drill/checks.ts), at the restore's strictness. */

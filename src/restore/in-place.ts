@@ -7,7 +7,7 @@
 import { messageOf, RunbookError, StepFailedError } from '../core/errors.js';
 import { runAppCommand } from './app-commands.js';
 import { runPgRestore } from './pg-restore-run.js';
-import { makeSafetyDump } from './safety-dump.js';
+import { makeSafetyDump } from './pre-restore-backup.js';
 import { connectMaintenance } from './server.js';
 import { endSessions } from './sessions.js';
 import { startOrDefer, type RestoreJob } from './swap.js';
