@@ -3,7 +3,7 @@
  * Progress is printed at most every few seconds per step so a long dump does not flood the log.
  */
 import { endingLines } from '../engine/ending-lines.js';
-import { formatDuration } from '../core/format.js';
+import { formatBytes, formatDuration, formatRate } from '../core/format.js';
 import type { RunEvent, RunEventListener } from '../engine/events.js';
 
 const OUTCOME_WORD: Record<string, string> = {
@@ -61,17 +61,26 @@ function printOutput(line: Line, event: EventOf<'step-output'>, verbose: boolean
   line(event.at, `  ${prefix}${event.text}`);
 }
 
+/** `dumping public.users: 12.3 MiB of 80.0 MiB (15%), 4.1 MiB/s, about 14s left`. */
+export function progressLineText(event: Omit<EventOf<'step-progress'>, 'type' | 'runId' | 'stepId' | 'at'>): string {
+  const { done, total, unit } = event;
+  const bytes = unit === 'bytes';
+  const of = total ? ` of ${bytes ? formatBytes(total) : total}` : '';
+  const percent = total ? ` (${Math.floor((100 * done) / total)}%)` : '';
+  const amount = bytes ? `${formatBytes(done)}${of}` : `${done}${of}${unit ? ` ${unit}` : ''}`;
+  const rate =
+    event.ratePerSecond !== undefined && event.ratePerSecond > 0 ? `, ${formatRate(event.ratePerSecond, unit)}` : '';
+  const eta = event.etaMs !== undefined ? `, about ${formatDuration(event.etaMs)} left` : '';
+  return `${event.label ?? 'progress'}: ${amount}${percent}${rate}${eta}`;
+}
+
 /** Progress at most every PROGRESS_EVERY_MS per step. */
 function printProgress(line: Line, event: EventOf<'step-progress'>, lastProgress: Map<string, number>): void {
   const now = Date.parse(event.at);
   const last = lastProgress.get(event.stepId) ?? 0;
   if (now - last < PROGRESS_EVERY_MS) return;
   lastProgress.set(event.stepId, now);
-  const total = event.total ? ` of ${event.total}` : '';
-  const percent = event.total ? ` (${Math.floor((100 * event.done) / event.total)}%)` : '';
-  const eta = event.etaMs !== undefined ? `, about ${formatDuration(event.etaMs)} left` : '';
-  const unit = event.unit ? ` ${event.unit}` : '';
-  line(event.at, `  ${event.label ?? 'progress'}: ${event.done}${total}${unit}${percent}${eta}`);
+  line(event.at, `  ${progressLineText(event)}`);
 }
 
 function printStepFinished(line: Line, event: EventOf<'step-finished'>): void {

@@ -40,7 +40,7 @@ export interface CurrentStep {
   destructive: boolean;
   attempt: number;
   startedAtMs: number;
-  progress?: { done: number; total?: number; unit?: string; label?: string; etaMs?: number };
+  progress?: { done: number; total?: number; unit?: string; label?: string; etaMs?: number; ratePerSecond?: number };
   tail: string[];
   /** What stopping the step now would leave, as the step last said (an output of kind `phase`). */
   phase?: string;
@@ -151,8 +151,8 @@ export function reduceRunEvent(state: RunState, event: RunEvent): RunState {
       return stepOutput(state, event, key);
     case 'step-progress': {
       if (state.current?.stepId !== event.stepId) return state;
-      const { done, total, unit, label, etaMs } = event;
-      const progress = { done, total, unit, label, etaMs };
+      const { done, total, unit, label, etaMs, ratePerSecond } = event;
+      const progress = { done, total, unit, label, etaMs, ratePerSecond };
       return { ...state, current: { ...state.current, progress } };
     }
     case 'step-finished':
