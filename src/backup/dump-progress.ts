@@ -80,7 +80,7 @@ export class DumpProgress {
     this.window.add(time, done);
     const update: ProgressUpdate = { done, total, unit: 'bytes', label: `dumping ${this.current ?? ''}` };
     const rate = this.window.perSecond();
-    if (rate !== undefined) update.ratePerSecond = rate;
+    if (rate !== undefined) update.ratePerSecond = Math.round(rate);
     const eta = this.window.etaMs(total);
     if (eta !== undefined) update.etaMs = eta;
     return update;
