@@ -7,23 +7,34 @@ export interface RateSample {
   done: number;
 }
 
-export class RateWindow {
-  private readonly samples: RateSample[] = [];
+export const RATE_WINDOW_MS = 10_000;
 
-  constructor(private readonly windowMs = 10_000) {}
+/** The samples with `sample` added, keeping one at or before the window's start so the window spans it all. */
+export function addSample(samples: readonly RateSample[], sample: RateSample, windowMs = RATE_WINDOW_MS): RateSample[] {
+  const next = [...samples, sample];
+  while (next.length > 2 && (next[1] as RateSample).at <= sample.at - windowMs) next.shift();
+  return next;
+}
+
+/** Units per second across the samples; undefined until two samples at least 500 ms apart. */
+export function rateOf(samples: readonly RateSample[]): number | undefined {
+  const first = samples[0];
+  const last = samples[samples.length - 1];
+  if (!first || !last || last.at - first.at < 500) return undefined;
+  return Math.max(0, ((last.done - first.done) * 1000) / (last.at - first.at));
+}
+
+export class RateWindow {
+  private samples: RateSample[] = [];
+
+  constructor(private readonly windowMs = RATE_WINDOW_MS) {}
 
   add(at: number, done: number): void {
-    this.samples.push({ at, done });
-    // Keep one sample at or before the window's start, so that the window spans the whole period.
-    while (this.samples.length > 2 && (this.samples[1] as RateSample).at <= at - this.windowMs) this.samples.shift();
+    this.samples = addSample(this.samples, { at, done }, this.windowMs);
   }
 
-  /** Units per second across the window; undefined until two samples at least 500 ms apart. */
   perSecond(): number | undefined {
-    const first = this.samples[0];
-    const last = this.samples[this.samples.length - 1];
-    if (!first || !last || last.at - first.at < 500) return undefined;
-    return Math.max(0, ((last.done - first.done) * 1000) / (last.at - first.at));
+    return rateOf(this.samples);
   }
 
   /** Milliseconds left to reach `total` at the window's rate; undefined when there is no rate yet. */

@@ -74,13 +74,31 @@ export function progressLineText(event: Omit<EventOf<'step-progress'>, 'type' | 
   return `${event.label ?? 'progress'}: ${amount}${percent}${rate}${eta}`;
 }
 
-/** Progress at most every PROGRESS_EVERY_MS per step. */
-function printProgress(line: Line, event: EventOf<'step-progress'>, lastProgress: Map<string, number>): void {
+interface Printed {
+  at: number;
+  done: number;
+  label: string | undefined;
+}
+
+/**
+ * Progress at most every PROGRESS_EVERY_MS per step. A transfer in bytes without a rate of its own gets the rate
+ * since the step's previous line.
+ */
+function printProgress(line: Line, event: EventOf<'step-progress'>, lastProgress: Map<string, Printed>): void {
   const now = Date.parse(event.at);
-  const last = lastProgress.get(event.stepId) ?? 0;
-  if (now - last < PROGRESS_EVERY_MS) return;
-  lastProgress.set(event.stepId, now);
-  line(event.at, `  ${progressLineText(event)}`);
+  const last = lastProgress.get(event.stepId);
+  if (last && now - last.at < PROGRESS_EVERY_MS) return;
+  lastProgress.set(event.stepId, { at: now, done: event.done, label: event.label });
+  const measured =
+    event.ratePerSecond === undefined &&
+    event.unit === 'bytes' &&
+    last !== undefined &&
+    last.label === event.label &&
+    last.done <= event.done
+      ? ((event.done - last.done) * 1000) / (now - last.at)
+      : undefined;
+  const shown = measured !== undefined ? { ...event, ratePerSecond: Math.round(measured) } : event;
+  line(event.at, `  ${progressLineText(shown)}`);
 }
 
 function printStepFinished(line: Line, event: EventOf<'step-finished'>): void {
@@ -110,7 +128,7 @@ function printRunFinished(line: Line, event: EventOf<'run-finished'>, level: Rep
 export function textReporter(write: (line: string) => void, options: TextReporterOptions): RunEventListener {
   let runbook = '';
   const level = options.level ?? 'all';
-  const lastProgress = new Map<string, number>();
+  const lastProgress = new Map<string, Printed>();
   const line: Line = (at, text) => write(`${at.replace(/\.\d+Z$/, 'Z')} [${runbook}] ${text}`);
   return (event: RunEvent) => {
     if (event.type === 'run-started') runbook = event.runbook;

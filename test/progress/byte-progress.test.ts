@@ -5,7 +5,9 @@ import { DumpProgress } from '../../src/backup/dump-progress.js';
 import { RateWindow } from '../../src/core/rate-window.js';
 import type { ProgressUpdate } from '../../src/engine/action.js';
 import type { CopySample } from '../../src/pg/copy-progress.js';
-import { progressLineText } from '../../src/report/text-reporter.js';
+import type { RunEvent } from '../../src/engine/events.js';
+import { progressLineText, textReporter } from '../../src/report/text-reporter.js';
+import { initialRunState, reduceRunEvent } from '../../src/ui/run-state.js';
 import { formatProgress } from '../../src/ui/format.js';
 
 const MB = 1024 * 1024;
@@ -106,5 +108,53 @@ describe('progress lines', () => {
       'dumping public.users: 12.0 MiB of 80.0 MiB (15%), 4.0 MiB/s, about 17.0s left',
     );
     assert.equal(progressLineText({ done: 3, total: 12, unit: 'tables' }), 'progress: 3 of 12 tables (25%)');
+  });
+});
+
+describe('a transfer in bytes without a rate of its own', () => {
+  const at = (ms: number) => new Date(Date.UTC(2026, 11, 3, 2, 0, 0) + ms).toISOString();
+  const upload = (ms: number, done: number, label = 'upload a.dump.age'): RunEvent => ({
+    type: 'step-progress',
+    runId: 'r',
+    stepId: 'replicate',
+    done,
+    total: 100 * MB,
+    unit: 'bytes',
+    label,
+    at: at(ms),
+  });
+
+  it('gets a rate measured from its updates in the TUI, measured again for another file', () => {
+    let state = reduceRunEvent(initialRunState, {
+      type: 'step-started',
+      runId: 'r',
+      stepId: 'replicate',
+      title: 'Replicate',
+      action: 'backup.replicate',
+      index: 0,
+      destructive: false,
+      attempt: 1,
+      at: at(0),
+    });
+    state = reduceRunEvent(state, upload(0, 0));
+    assert.equal(state.current?.progress?.ratePerSecond, undefined, 'one update: no rate yet');
+    state = reduceRunEvent(state, upload(2_000, 10 * MB));
+    assert.equal(state.current?.progress?.ratePerSecond, 5 * MB);
+    state = reduceRunEvent(state, upload(3_000, MB, 'upload b.dump.age'));
+    assert.equal(state.current?.progress?.ratePerSecond, undefined, 'another file starts a new measure');
+  });
+
+  it('gets the rate since the previous line in the cron log, one line per 5 s at most', () => {
+    const lines: string[] = [];
+    const report = textReporter((l) => lines.push(l), { verbose: false });
+    for (let s = 0; s <= 10; s++) report(upload(s * 1_000, s * 2 * MB));
+    assert.deepEqual(
+      lines.map((l) => l.replace(/^\S+ \[\] {3}/, '')),
+      [
+        'upload a.dump.age: 0 B of 100.0 MiB (0%)',
+        'upload a.dump.age: 10.0 MiB of 100.0 MiB (10%), 2.0 MiB/s',
+        'upload a.dump.age: 20.0 MiB of 100.0 MiB (20%), 2.0 MiB/s',
+      ],
+    );
   });
 });
