@@ -16,6 +16,12 @@ export function formatBytes(bytes: number): string {
   return unit === 0 ? `${Math.round(value)} B` : `${value.toFixed(1)} ${BYTE_UNITS[unit]}`;
 }
 
+/** `4.1 MiB/s`, `1,200 rows/s`: a rate in a progress's unit. */
+export function formatRate(ratePerSecond: number, unit: string | undefined): string {
+  if (unit === 'bytes' || unit === 'B') return `${formatBytes(Math.round(ratePerSecond))}/s`;
+  return `${Math.round(ratePerSecond).toLocaleString('en-US')} ${unit ?? 'units'}/s`;
+}
+
 /** How long something took: `850ms`, `12.3s`, `4m 05s`, `1h 02m`, `3d 04h`. */
 export function formatDuration(ms: number): string {
   if (ms < 1_000) return `${Math.round(ms)}ms`;

@@ -16,6 +16,8 @@ export interface ProgressUpdate {
   unit?: string;
   label?: string;
   etaMs?: number;
+  /** Units per second over the last seconds (a sliding window), when the step measures it. */
+  ratePerSecond?: number;
 }
 
 /** Everything an action may touch. All I/O of a step goes through what it is given here. */

@@ -72,6 +72,7 @@ export interface StepProgress {
   unit?: string;
   label?: string;
   etaMs?: number;
+  ratePerSecond?: number;
   at: string;
 }
 

@@ -3,7 +3,7 @@
  * Progress is printed at most every few seconds per step so a long dump does not flood the log.
  */
 import { endingLines } from '../engine/ending-lines.js';
-import { formatDuration } from '../core/format.js';
+import { formatBytes, formatDuration, formatRate } from '../core/format.js';
 import type { RunEvent, RunEventListener } from '../engine/events.js';
 
 const OUTCOME_WORD: Record<string, string> = {
@@ -61,17 +61,44 @@ function printOutput(line: Line, event: EventOf<'step-output'>, verbose: boolean
   line(event.at, `  ${prefix}${event.text}`);
 }
 
-/** Progress at most every PROGRESS_EVERY_MS per step. */
-function printProgress(line: Line, event: EventOf<'step-progress'>, lastProgress: Map<string, number>): void {
-  const now = Date.parse(event.at);
-  const last = lastProgress.get(event.stepId) ?? 0;
-  if (now - last < PROGRESS_EVERY_MS) return;
-  lastProgress.set(event.stepId, now);
-  const total = event.total ? ` of ${event.total}` : '';
-  const percent = event.total ? ` (${Math.floor((100 * event.done) / event.total)}%)` : '';
+/** `dumping public.users: 12.3 MiB of 80.0 MiB (15%), 4.1 MiB/s, about 14s left`. */
+export function progressLineText(event: Omit<EventOf<'step-progress'>, 'type' | 'runId' | 'stepId' | 'at'>): string {
+  const { done, total, unit } = event;
+  const bytes = unit === 'bytes';
+  const of = total ? ` of ${bytes ? formatBytes(total) : total}` : '';
+  const percent = total ? ` (${Math.floor((100 * done) / total)}%)` : '';
+  const amount = bytes ? `${formatBytes(done)}${of}` : `${done}${of}${unit ? ` ${unit}` : ''}`;
+  const rate =
+    event.ratePerSecond !== undefined && event.ratePerSecond > 0 ? `, ${formatRate(event.ratePerSecond, unit)}` : '';
   const eta = event.etaMs !== undefined ? `, about ${formatDuration(event.etaMs)} left` : '';
-  const unit = event.unit ? ` ${event.unit}` : '';
-  line(event.at, `  ${event.label ?? 'progress'}: ${event.done}${total}${unit}${percent}${eta}`);
+  return `${event.label ?? 'progress'}: ${amount}${percent}${rate}${eta}`;
+}
+
+interface Printed {
+  at: number;
+  done: number;
+  label: string | undefined;
+}
+
+/**
+ * Progress at most every PROGRESS_EVERY_MS per step. A transfer in bytes without a rate of its own gets the rate
+ * since the step's previous line.
+ */
+function printProgress(line: Line, event: EventOf<'step-progress'>, lastProgress: Map<string, Printed>): void {
+  const now = Date.parse(event.at);
+  const last = lastProgress.get(event.stepId);
+  if (last && now - last.at < PROGRESS_EVERY_MS) return;
+  lastProgress.set(event.stepId, { at: now, done: event.done, label: event.label });
+  const measured =
+    event.ratePerSecond === undefined &&
+    event.unit === 'bytes' &&
+    last !== undefined &&
+    last.label === event.label &&
+    last.done <= event.done
+      ? ((event.done - last.done) * 1000) / (now - last.at)
+      : undefined;
+  const shown = measured !== undefined ? { ...event, ratePerSecond: Math.round(measured) } : event;
+  line(event.at, `  ${progressLineText(shown)}`);
 }
 
 function printStepFinished(line: Line, event: EventOf<'step-finished'>): void {
@@ -101,7 +128,7 @@ function printRunFinished(line: Line, event: EventOf<'run-finished'>, level: Rep
 export function textReporter(write: (line: string) => void, options: TextReporterOptions): RunEventListener {
   let runbook = '';
   const level = options.level ?? 'all';
-  const lastProgress = new Map<string, number>();
+  const lastProgress = new Map<string, Printed>();
   const line: Line = (at, text) => write(`${at.replace(/\.\d+Z$/, 'Z')} [${runbook}] ${text}`);
   return (event: RunEvent) => {
     if (event.type === 'run-started') runbook = event.runbook;

@@ -1,13 +1,16 @@
 /**
- * Runs pg_restore into a database with `--verbose`, turning its item lines into progress with an ETA (items
- * weighted by the rows the manifest counted, so that the audit log's data weighs what it costs). The password
- * reaches pg_restore only through PGPASSWORD in its own environment; its other output goes to the journal.
+ * Runs pg_restore into a database with `--verbose`, turning its item lines and the server's COPY progress into
+ * progress (restore-progress.ts). The password reaches pg_restore only through PGPASSWORD in its own
+ * environment; its other output goes to the journal.
  */
 import { availableParallelism } from 'node:os';
 import { startProcess } from '../core/exec.js';
 import { StepFailedError } from '../core/errors.js';
 import type { ProgressUpdate } from '../engine/action.js';
+import { ownConnection, watchCopyProgress, withCopyApplicationName } from '../pg/copy-progress.js';
 import { childEnvFor, type PgTarget } from '../pg/target.js';
+import { RestoreProgress } from './restore-progress.js';
+import { connectMaintenance } from './server.js';
 
 /** Below this archive size one job is faster on small machines (measured: see the report / MEASURED.md). */
 export const PARALLEL_THRESHOLD_BYTES = 64 * 1024 * 1024;
@@ -21,7 +24,6 @@ export function chooseJobs(wanted: 'auto' | number, archiveBytes: number, single
 
 const SERIAL_ITEM = /^pg_restore: (?:creating|executing|processing data for table|processing item) (.*)$/;
 const PARALLEL_DONE = /^pg_restore: finished item \d+ (.*)$/;
-const DATA_TABLE = /^(?:"?([^".]+)"?\.)?"?([^"]+)"?$/;
 
 export interface PgRestoreOptions {
   program: string;
@@ -35,35 +37,6 @@ export interface PgRestoreOptions {
   signal: AbortSignal;
   onProgress(update: ProgressUpdate): void;
   onLine(line: string): void;
-}
-
-/** Counts pg_restore's items and reports progress with an ETA, items weighted by the rows of their table. */
-function itemProgress(options: PgRestoreOptions, started: number): (what: string) => void {
-  const weightOfTable = (name: string) => 1 + (options.rowCounts[name] ?? 0) / 500;
-  const totalWeight =
-    Math.max(1, options.totalItems) + Object.values(options.rowCounts).reduce((a, b) => a + b / 500, 0);
-  let items = 0;
-  let weight = 0;
-  return (what: string) => {
-    items += 1;
-    const data = /^(?:data for table |TABLE DATA )(.*)$/.exec(what);
-    let table: string | undefined;
-    if (data) {
-      const m = DATA_TABLE.exec((data[1] as string).trim());
-      table = m?.[2];
-    }
-    weight += table ? weightOfTable(table) : 1;
-    const elapsed = Date.now() - started;
-    const etaMs =
-      weight > 0 && elapsed > 1000 ? Math.round((elapsed * Math.max(0, totalWeight - weight)) / weight) : undefined;
-    options.onProgress({
-      done: Math.min(items, options.totalItems),
-      total: options.totalItems,
-      unit: 'items',
-      label: `pg_restore: ${what.slice(0, 80)}`,
-      ...(etaMs !== undefined ? { etaMs } : {}),
-    });
-  };
 }
 
 function pgRestoreArgs(options: PgRestoreOptions, parallel: boolean): string[] {
@@ -81,7 +54,11 @@ function pgRestoreArgs(options: PgRestoreOptions, parallel: boolean): string[] {
 function routeLine(line: string, parallel: boolean, onItem: (what: string) => void, onLine: (line: string) => void) {
   const serial = parallel ? undefined : SERIAL_ITEM.exec(line);
   const finished = parallel ? PARALLEL_DONE.exec(line) : undefined;
-  if (serial) onItem((serial[1] as string).replace(/^data for table /, 'data for table '));
+  // "processing data for table "public.users"": the group holds the name alone; the item says what it is.
+  if (serial)
+    onItem(
+      `${line.startsWith('pg_restore: processing data for table ') ? 'data for table ' : ''}${serial[1] as string}`,
+    );
   else if (finished) onItem(finished[1] as string);
   else if (
     !/^pg_restore: (launching item|processing item|connecting|entering|creating|executing|processing)/.test(line)
@@ -103,16 +80,26 @@ function pgRestoreFailed(exitCode: number, stderrTail: readonly string[]): StepF
 export async function runPgRestore(options: PgRestoreOptions): Promise<{ durationMs: number }> {
   const started = Date.now();
   const parallel = options.jobs > 1;
-  const onItem = itemProgress(options, started);
+  const progress = new RestoreProgress(options, (update) => options.onProgress(update));
+  const target = withCopyApplicationName(options.target, 'pg_restore');
   const { done } = startProcess({
     file: options.program,
     args: pgRestoreArgs(options, parallel),
-    env: childEnvFor(options.target),
+    env: childEnvFor(target),
     signal: options.signal,
     label: `pg_restore into ${options.target.label}`,
-    onLine: (line) => routeLine(line, parallel, onItem, (other) => options.onLine(other)),
+    onLine: (line) =>
+      routeLine(
+        line,
+        parallel,
+        (what) => progress.onItem(what),
+        (other) => options.onLine(other),
+      ),
   });
-  const result = await done;
+  const watch = watchCopyProgress(target, options.signal, (samples) => progress.onCopy(samples), {
+    connectTo: (signal) => connectMaintenance(ownConnection(options.target), signal),
+  });
+  const result = await done.finally(() => watch.stop());
   if (result.exitCode !== 0) throw pgRestoreFailed(result.exitCode, result.stderrTail);
   return { durationMs: Date.now() - started };
 }

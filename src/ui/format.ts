@@ -1,9 +1,9 @@
 /** Text helpers for the terminal UI: durations, bytes, outcome symbols, progress and child-output cleaning. */
 import type { RunOutcome, StepOutcome } from '../engine/events.js';
 
-import { formatBytes, formatElapsed } from '../core/format.js';
+import { formatBytes, formatElapsed, formatRate } from '../core/format.js';
 
-export { formatBytes, formatDuration, formatElapsed } from '../core/format.js';
+export { formatBytes, formatDuration, formatElapsed, formatRate } from '../core/format.js';
 
 export const OUTCOME_SYMBOL: Record<StepOutcome, string> = {
   ok: '✔',
@@ -58,6 +58,7 @@ export interface ProgressInput {
   unit?: string;
   label?: string;
   etaMs?: number;
+  ratePerSecond?: number;
 }
 
 function amount(value: number, unit: string | undefined): string {
@@ -65,18 +66,26 @@ function amount(value: number, unit: string | undefined): string {
   return unit ? `${value.toLocaleString('en-US')} ${unit}` : value.toLocaleString('en-US');
 }
 
-/** `[██████░░░░]  60%  120.0 MiB / 200.0 MiB  ETA 12s`, or `120.0 MiB` when the total is unknown. */
+/**
+ * `[██████░░░░]  60%  120.0 MiB / 200.0 MiB  4.1 MiB/s  ETA 12s` (the rate when the step measured one), or
+ * `120.0 MiB` when the total is unknown.
+ */
 export function formatProgress(progress: ProgressInput, elapsedMs: number, barWidth = 20): string {
   const label = progress.label ? `${progress.label}  ` : '';
   const { done, total, unit } = progress;
-  if (total === undefined || total <= 0) return `${label}${amount(done, unit)}`;
+  if (total === undefined || total <= 0) {
+    const rate = progress.ratePerSecond;
+    return `${label}${amount(done, unit)}${rate !== undefined && rate > 0 ? `  ${formatRate(rate, unit)}` : ''}`;
+  }
   const ratio = Math.min(1, Math.max(0, done / total));
   const filled = Math.round(ratio * barWidth);
   const bar = `[${'█'.repeat(filled)}${'░'.repeat(barWidth - filled)}]`;
   const percent = `${String(Math.floor(ratio * 100)).padStart(3, ' ')}%`;
   const eta = progress.etaMs ?? (done > 0 && ratio < 1 ? (elapsedMs * (total - done)) / done : undefined);
   const etaText = eta !== undefined && ratio < 1 ? `  ETA ${formatElapsed(eta)}` : '';
-  return `${label}${bar} ${percent}  ${amount(done, unit)} / ${amount(total, unit)}${etaText}`;
+  const rate = progress.ratePerSecond;
+  const rateText = rate !== undefined && rate > 0 && ratio < 1 ? `  ${formatRate(rate, unit)}` : '';
+  return `${label}${bar} ${percent}  ${amount(done, unit)} / ${amount(total, unit)}${rateText}${etaText}`;
 }
 
 // CSI sequences, OSC sequences and two-character escapes.

@@ -3,6 +3,7 @@
  * `log` (rendered once, in <Static>); `current` is the live area.
  */
 import type { PlannedStep, RunEvent, RunFinished, RunMode, StepOutcome } from '../engine/events.js';
+import { addSample, rateOf, type RateSample } from '../core/rate-window.js';
 import { cleanOutputLines } from './format.js';
 
 export const TAIL_LINES = 6;
@@ -40,7 +41,9 @@ export interface CurrentStep {
   destructive: boolean;
   attempt: number;
   startedAtMs: number;
-  progress?: { done: number; total?: number; unit?: string; label?: string; etaMs?: number };
+  progress?: { done: number; total?: number; unit?: string; label?: string; etaMs?: number; ratePerSecond?: number };
+  /** The last seconds of a progress in bytes that came without a rate (an upload, a download): the rate drawn. */
+  rateSamples?: RateSample[];
   tail: string[];
   /** What stopping the step now would leave, as the step last said (an output of kind `phase`). */
   phase?: string;
@@ -100,6 +103,19 @@ function stepStarted(state: RunState, event: EventOf<'step-started'>): RunState 
   };
 }
 
+/** The progress drawn; a transfer in bytes without a rate of its own gets one measured from its updates. */
+function stepProgress(current: CurrentStep, event: EventOf<'step-progress'>): CurrentStep {
+  const { done, total, unit, label, etaMs, ratePerSecond } = event;
+  const progress = { done, total, unit, label, etaMs, ratePerSecond };
+  if (ratePerSecond !== undefined || unit !== 'bytes') return { ...current, progress };
+  const previous = current.progress;
+  // Another file (another label) or a transfer that started again starts a new measure.
+  const same = previous?.label === label && previous?.unit === unit && previous.done <= done;
+  const rateSamples = addSample(same ? (current.rateSamples ?? []) : [], { at: timeOf(event.at), done });
+  const measured = rateOf(rateSamples);
+  return { ...current, progress: { ...progress, ratePerSecond: measured }, rateSamples };
+}
+
 function stepOutput(state: RunState, event: EventOf<'step-output'>, key: string): RunState {
   const lines = cleanOutputLines(event.text);
   // Warnings and result notes outlive the step: into the history at once, and into the summary.
@@ -149,12 +165,8 @@ export function reduceRunEvent(state: RunState, event: RunEvent): RunState {
       return stepStarted(state, event);
     case 'step-output':
       return stepOutput(state, event, key);
-    case 'step-progress': {
-      if (state.current?.stepId !== event.stepId) return state;
-      const { done, total, unit, label, etaMs } = event;
-      const progress = { done, total, unit, label, etaMs };
-      return { ...state, current: { ...state.current, progress } };
-    }
+    case 'step-progress':
+      return state.current?.stepId === event.stepId ? { ...state, current: stepProgress(state.current, event) } : state;
     case 'step-finished':
       return stepFinished(state, event, key);
     case 'gate-opened':
