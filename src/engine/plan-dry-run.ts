@@ -37,7 +37,8 @@ export function undecidedInDryRun(run: Run, step: RunbookStep): string | undefin
   const source = unknownSource(run, conditionSteps(step));
   if (source === undefined) return undefined;
   run.state.unknownInDryRun.set(step.id, source);
-  return `dry run: runs only if ${step.when}, not known in a dry run (it follows from step "${source}", which does not run)`;
+  const why = `it follows from step "${source}", which does not run`;
+  return `dry run: runs only if ${step.when}, not known in a dry run (${why})`;
 }
 
 /** The skip line of a step a dry run does not run: what it would do, as far as known. */
