@@ -53,6 +53,23 @@ export function noteReadOnlyInDryRun(run: Run, step: RunbookStep): void {
   if (source !== undefined) run.state.unknownInDryRun.set(step.id, source);
 }
 
+/**
+ * A read-only step that failed in a dry run for want of an output the dry run does not have (the dump a PITR export
+ * would write) does not stop the dry run: it is said what it would do, and why it could not run here.
+ */
+export function unrunnableInDryRun(
+  run: Run,
+  step: RunbookStep,
+  action: AnyAction,
+  result: { outcome: string; message?: string | undefined },
+): string | undefined {
+  const source = run.state.unknownInDryRun.get(step.id);
+  if (result.outcome !== 'failed' || source === undefined) return undefined;
+  const failure = result.message ? `: ${result.message}` : '';
+  const why = `it takes the output of step "${source}", which does not run${failure}`;
+  return `dry run: would ${describeAsFarAsKnown(run, step, action)} (not run in a dry run: ${why})`;
+}
+
 function describeAsFarAsKnown(run: Run, step: RunbookStep, action: AnyAction): string {
   const unknown = unknownSource(run, stepIds(referencesIn(step.with)));
   const fallback = unknown === undefined ? step.action : `${step.action} ${DEPENDS_ON_EARLIER_STEPS}`;

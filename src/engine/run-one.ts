@@ -1,7 +1,7 @@
 /** One step of a run: resumed or skipped, its gates (destruction, confirmation), its attempts and its result. */
 import { AnswerRequiredError, ExitCode, RunbookError } from '../core/errors.js';
 import type { AnyAction } from './action.js';
-import { noteReadOnlyInDryRun, undecidedInDryRun, wouldInDryRun } from './plan-dry-run.js';
+import { noteReadOnlyInDryRun, undecidedInDryRun, unrunnableInDryRun, wouldInDryRun } from './plan-dry-run.js';
 import type { StepOutcome } from './events.js';
 import type { Run } from './run-state.js';
 import { now } from './run-state.js';
@@ -22,6 +22,8 @@ export async function runOne(run: Run, step: RunbookStep, index: number): Promis
   await askGate(run, step);
   const began = Date.now();
   const result = await attempt(run, step, action, index);
+  const unrunnable = run.options.dryRun ? unrunnableInDryRun(run, step, action, result) : undefined;
+  if (unrunnable) return skip(run, step, unrunnable);
   finish(run, step, action, result, Date.now() - began);
 }
 
