@@ -26,7 +26,7 @@ function conditionSteps(step: RunbookStep): string[] {
 /** The step whose unknown output `ids` take, traced back to the one a dry run did not run. */
 function unknownSource(run: Run, ids: string[]): string | undefined {
   for (const id of ids) {
-    const source = run.state.unknownInDryRun.get(id);
+    const source = run.state.unknownInDryRun.get(id)?.source;
     if (source !== undefined) return source;
   }
   return undefined;
@@ -36,21 +36,21 @@ function unknownSource(run: Run, ids: string[]): string | undefined {
 export function undecidedInDryRun(run: Run, step: RunbookStep): string | undefined {
   const source = unknownSource(run, conditionSteps(step));
   if (source === undefined) return undefined;
-  run.state.unknownInDryRun.set(step.id, source);
+  run.state.unknownInDryRun.set(step.id, { source, undecided: true });
   const why = `it follows from step "${source}", which does not run`;
   return `dry run: runs only if ${step.when}, not known in a dry run (${why})`;
 }
 
 /** The skip line of a step a dry run does not run: what it would do, as far as known. */
 export function wouldInDryRun(run: Run, step: RunbookStep, action: AnyAction): string {
-  run.state.unknownInDryRun.set(step.id, step.id);
+  run.state.unknownInDryRun.set(step.id, { source: step.id, undecided: false });
   return `dry run: would ${describeAsFarAsKnown(run, step, action)}`;
 }
 
 /** A read-only step that runs in the dry run on an unknown output gives an output that is not known either. */
 export function noteReadOnlyInDryRun(run: Run, step: RunbookStep): void {
   const source = unknownSource(run, stepIds(referencesIn(step.with)));
-  if (source !== undefined) run.state.unknownInDryRun.set(step.id, source);
+  if (source !== undefined) run.state.unknownInDryRun.set(step.id, { source, undecided: false });
 }
 
 /**
@@ -63,7 +63,7 @@ export function unrunnableInDryRun(
   action: AnyAction,
   result: { outcome: string; message?: string | undefined },
 ): string | undefined {
-  const source = run.state.unknownInDryRun.get(step.id);
+  const source = run.state.unknownInDryRun.get(step.id)?.source;
   if (result.outcome !== 'failed' || source === undefined) return undefined;
   const failure = result.message ? `: ${result.message}` : '';
   const why = `it takes the output of step "${source}", which does not run${failure}`;
@@ -71,9 +71,12 @@ export function unrunnableInDryRun(
 }
 
 function describeAsFarAsKnown(run: Run, step: RunbookStep, action: AnyAction): string {
-  const unknown = unknownSource(run, stepIds(referencesIn(step.with)));
-  const fallback = unknown === undefined ? step.action : `${step.action} ${DEPENDS_ON_EARLIER_STEPS}`;
-  if (!action.describe) return fallback;
+  const taken = stepIds(referencesIn(step.with));
+  const unknown = unknownSource(run, taken);
+  const fallback = unknown === undefined ? `run ${step.action}` : `run ${step.action} ${DEPENDS_ON_EARLIER_STEPS}`;
+  // A step that may not run at all gives nothing to describe with: any line would guess (swap or in place?).
+  const fromUndecided = taken.some((id) => run.state.unknownInDryRun.get(id)?.undecided);
+  if (!action.describe || fromUndecided) return fallback;
   const raw = resolveTemplates(withPlaceholders(run, step.with), run.scope);
   const parsed = action.params.safeParse(raw);
   try {
