@@ -35,6 +35,8 @@ export interface Comparison {
   /** What the dry run said of each step, by step id. */
   dryLines: Map<string, DryLine>;
   finished: StepFinished[];
+  /** The actions of the steps the real run ran and finished ok (not skipped), to tell a branch by what it did. */
+  ranActions: Set<string>;
 }
 
 export interface CompareOptions {
@@ -132,5 +134,7 @@ export async function comparePlanWithRun(runbook: string, options: CompareOption
   );
   const finished = finishedOf(real.stdout);
   checkRun(plan, dryLines, finished);
-  return { dry, real, plan, dryLines, finished };
+  const ran = new Set(finished.filter((e) => e.outcome === 'ok' && e.attempts > 0).map((e) => e.stepId));
+  const ranActions = new Set(plan.filter((s) => ran.has(s.id)).map((s) => s.action));
+  return { dry, real, plan, dryLines, finished, ranActions };
 }
