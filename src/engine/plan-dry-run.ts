@@ -61,12 +61,12 @@ export function unrunnableInDryRun(
   run: Run,
   step: RunbookStep,
   action: AnyAction,
-  result: { outcome: string; message?: string | undefined },
+  result: { outcome: string },
 ): string | undefined {
   const source = run.state.unknownInDryRun.get(step.id)?.source;
   if (result.outcome !== 'failed' || source === undefined) return undefined;
-  const failure = result.message ? `: ${result.message}` : '';
-  const why = `it takes the output of step "${source}", which does not run${failure}`;
+  // why it failed is left out: the failure of a step given nothing says nothing of the real run
+  const why = `it takes the output of step "${source}", which does not run`;
   return `dry run: would ${describeAsFarAsKnown(run, step, action)} (not run in a dry run: ${why})`;
 }
 
