@@ -1,7 +1,7 @@
 /** One step of a run: resumed or skipped, its gates (destruction, confirmation), its attempts and its result. */
 import { AnswerRequiredError, ExitCode, RunbookError } from '../core/errors.js';
 import type { AnyAction } from './action.js';
-import { describeContext } from './plan.js';
+import { noteReadOnlyInDryRun, undecidedInDryRun, unrunnableInDryRun, wouldInDryRun } from './plan-dry-run.js';
 import type { StepOutcome } from './events.js';
 import type { Run } from './run-state.js';
 import { now } from './run-state.js';
@@ -13,13 +13,17 @@ export async function runOne(run: Run, step: RunbookStep, index: number): Promis
   const action = run.options.actions.find(step.action);
   if (!action) throw new RunbookError(`unknown action ${step.action}`, { exitCode: ExitCode.usage });
   if (await doneInEarlierRun(run, step, action)) return;
+  const undecided = run.options.dryRun ? undecidedInDryRun(run, step) : undefined;
+  if (undecided) return skip(run, step, undecided);
   if (step.when && !evaluateCondition(step.when, run.scope)) return skip(run, step, `condition not met: ${step.when}`);
-  if (run.options.dryRun && !action.readOnly)
-    return skip(run, step, `dry run: would ${describeStep(run, step, action)}`);
+  if (run.options.dryRun && !action.readOnly) return skip(run, step, wouldInDryRun(run, step, action));
+  if (run.options.dryRun) noteReadOnlyInDryRun(run, step);
   await checkDestruction(run, step);
   await askGate(run, step);
   const began = Date.now();
   const result = await attempt(run, step, action, index);
+  const unrunnable = run.options.dryRun ? unrunnableInDryRun(run, step, action, result) : undefined;
+  if (unrunnable) return skip(run, step, unrunnable);
   finish(run, step, action, result, Date.now() - began);
 }
 
@@ -42,15 +46,6 @@ function skip(
     ...(data ? { data } : {}),
     at: now(),
   });
-}
-
-function describeStep(run: Run, step: RunbookStep, action: AnyAction): string {
-  if (!action.describe) return step.action;
-  const { settings } = run.options;
-  return action.describe(
-    resolveTemplates(step.with, run.scope) as never,
-    describeContext(settings, run.state.inputs, run.state.steps),
-  );
 }
 
 /** On --resume: a step that finished in the earlier run and still stands is not run again. */

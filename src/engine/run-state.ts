@@ -32,6 +32,11 @@ export class RunState {
   deferred: Failure | undefined;
   /** Steps of a resumed run that ran again in this process: a finished step that takes their data runs again. */
   readonly redone = new Set<string>();
+  /**
+   * Under --dry-run: the steps whose output is unknown, each with the step that did not run it comes from, and
+   * whether the step itself may not run at all (its condition not known).
+   */
+  readonly unknownInDryRun = new Map<string, { source: string; undecided: boolean }>();
   readonly steps: Record<string, StepState> = {};
   inputs: Record<string, unknown> = {};
 

@@ -30,7 +30,9 @@ export const erasEnsureAction = defineAction({
       whenUnregistered: z.enum(['record', 'refuse']).default('record'),
     })
     .strict(),
-  describe: () => 'read the key-era register; create it on first use (era label and ENCRYPTION_KEY asked once)',
+  describe: (p) =>
+    'read the key-era register; create it on first use (era label and ENCRYPTION_KEY asked once; ' +
+    `without them ${p.whenUnregistered === 'refuse' ? 'the run stops' : 'the era is recorded as unregistered'})`,
   async run(params, ctx) {
     const [{ ensureKeyEras }, { shortFingerprint }] = await Promise.all([
       import('./ensure.js'),

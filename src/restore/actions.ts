@@ -418,7 +418,8 @@ export const restoreAfterAction = defineAction({
       jwksStrictness: z.enum(['exact', 'any']).optional(),
     })
     .strict(),
-  describe: (p) => `live checks${p.authServiceUrl ? ` against ${p.authServiceUrl}` : ''}, notes, lost-data window`,
+  describe: (p) =>
+    `run the live checks${p.authServiceUrl ? ` against ${p.authServiceUrl}` : ''}; notes, lost-data window`,
   async run(params, ctx) {
     const { runAfter } = await import('./after.js');
     return runAfter(await requireTarget(params), ctx);

@@ -65,7 +65,7 @@ export const rollbackSummaryAction = defineAction({
       keptAs: z.string().nullish(),
     })
     .strict(),
-  describe: (p) => `summary of the rollback to ${p.image}`,
+  describe: (p) => `summarize the rollback to ${p.image}`,
   async run(params, ctx) {
     const versions = params.migrations.map((m) => `${m.version} (${m.compatibility})`).join(', ') || 'none';
     const lines =

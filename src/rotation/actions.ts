@@ -119,7 +119,7 @@ export const rotationSummaryAction = defineAction({
       values: z.number().nullish(),
     })
     .strict(),
-  describe: (p) => `summary of the rotation from "${p.from}" to "${p.to}"`,
+  describe: (p) => `summarize the rotation from "${p.from}" to "${p.to}"`,
   async run(params, ctx) {
     const lines = [
       `ENCRYPTION_KEY is now the key of era "${params.to}"; every encrypted ` +

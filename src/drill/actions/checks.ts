@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import type { ActionContext, ActionResult } from '../../engine/action.js';
 import { defineAction } from '../../engine/action.js';
+import { parseConnectionString } from '../../pg/target.js';
 import type { CheckVerdict } from '../checks.js';
 
 const url = z.string().url().optional();
@@ -16,6 +17,17 @@ async function baseUrlOf(params: { url?: string | undefined }, ctx: ActionContex
   if (params.url) return params.url;
   const { drillState } = await import('../session.js');
   return drillState(ctx.runId).service?.baseUrl;
+}
+
+/** The plan's name of the database the kids are read from: the drill's, or the live one (rotation, rollback). */
+function databaseLabel(conninfo: string | undefined): string {
+  if (!conninfo) return 'the database';
+  try {
+    return parseConnectionString(conninfo).label;
+  } catch {
+    // not a connection string yet (a dry run names the step it comes from): shown as it is
+    return conninfo;
+  }
 }
 
 async function routeOutput(ctx: ActionContext): Promise<void> {
@@ -62,7 +74,7 @@ export const drillCheckJwksAction = defineAction({
     `GET ${p.path ?? '/.well-known/jwks.json'}: at least one key, kids ` +
     `${(p.strictness ?? ctx.settings?.get('LIVE_JWKS_STRICTNESS')) === 'any' ? 'including one of' : 'exactly'} those ` +
     `of ${p.signingKeysTable ?? 'the signing keys table (PROFILE_SIGNING_KEYS_TABLE)'} (active and ` +
-    `retired) in the drill database`,
+    `retired) in ${databaseLabel(p.database)}`,
   async run(params, ctx) {
     await routeOutput(ctx);
     const [{ checkJwks, jwksStrictness, OBEXAL_ENDPOINTS }, { readSigningKids }, { parseConnectionString }] =

@@ -165,15 +165,21 @@ async function configuredPreflight(ctx: ActionContext, m: PreflightModules, star
   };
 }
 
+/** What the plan says of the drill server: the configured one must not be production, else a cluster is made. */
+function serverCheck(server: string | undefined): string {
+  if (server === 'configured') return 'DRILL_DATABASE_URL is not the backup source';
+  return 'DRILL_DATABASE_URL is not the backup source (or that a throwaway cluster can be made)';
+}
+
 export const drillPreflightAction = defineAction({
   name: 'drill.preflight',
   description: 'start the drill: check the drill server is not production, the auth-service command, the drill account',
   readOnly: true,
   rerunOnResume: true,
   params: z.object({ server: z.enum(['auto', 'configured', 'cluster']).default('auto'), keep: keepParam }).strict(),
-  describe: () =>
-    `check that DRILL_DATABASE_URL is not the backup source (or that a throwaway cluster can be ` +
-    `made), DRILL_AUTH_SERVICE_START, the drill account`,
+  describe: (p) =>
+    `check that ${p.server === 'cluster' ? 'a throwaway cluster can be made' : serverCheck(p.server)}, ` +
+    `DRILL_AUTH_SERVICE_START, the drill account`,
   async run(params, ctx) {
     if (ctx.resumed) {
       // The teardown of the stopped run dropped its database and stopped its service, and an RTO measured across

@@ -51,7 +51,8 @@ export const drillTeardownAction = defineAction({
   params: z.object({ files: z.array(z.string().optional()).default([]), keep: keepParam }).strict(),
   describe: (p) =>
     `stop the auth-service, ${keepParam.safeParse(p.keep).data ? 'KEEP' : 'drop'} the drill ` +
-    `database, remove the decrypted dump`,
+    `database, stop and remove the throwaway cluster when the drill made one` +
+    `${p.files?.length ? ', remove the decrypted dump' : ''}`,
   async run(params, ctx) {
     const { drillState } = await import('../session.js');
     const state = drillState(ctx.runId);

@@ -20,7 +20,7 @@ export const checklistAction = defineAction({
       hint: z.string().min(1).optional(),
     })
     .strict(),
-  describe: (p) => `${p.items.length} item(s) to tick`,
+  describe: (p) => `tick ${p.items.length} item(s)`,
   async run(params, ctx) {
     const answers: { name: string; item: string; done: boolean; note?: string; at: string }[] = [];
     const missing: string[] = [];
