@@ -89,8 +89,11 @@ export function readJournal(path: string): JournalReplay {
       break; // a line cut by a crash ends the journal
     }
   }
-  const header = parsed[0];
-  if (!header || header.type !== 'journal-header') throw new ResumeRefusedError(`${path} is not a run journal`);
+  const first = parsed[0];
+  if (!first || first.type !== 'journal-header') throw new ResumeRefusedError(`${path} is not a run journal`);
+  // Each resumed run appends a header with its inputs: the latest answers are the ones the next resume keeps.
+  const latest = parsed.filter((line): line is JournalHeader => line.type === 'journal-header').at(-1) ?? first;
+  const header: JournalHeader = { ...first, inputs: latest.inputs };
   const finished = new Map<string, StepFinished>();
   const running = new Set<string>();
   const unfinished = new Set<string>();
