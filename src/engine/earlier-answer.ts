@@ -29,9 +29,10 @@ export async function confirmChangedAnswer(
   if (chosen === earlier) return { value: earlier, changed: false };
   const describe = change.describe ?? ((value: string) => (value === '' ? '(empty)' : `"${value}"`));
   const confirmName = changeAnswerName(name);
+  // A value described by the caller names itself (an era, a dump); a plain one says which answer it is.
+  const subject = change.describe ? '' : ` for ${name}`;
   const message =
-    `The run chose ${describe(earlier)} for ${name}; use ${describe(chosen)} instead? ` +
-    `Type yes to change it (Enter keeps the run's)`;
+    `The run chose ${describe(earlier)}${subject}; use ${describe(chosen)} instead? ` + 'Type yes to change it';
   let typed: string | undefined;
   try {
     const request = { kind: 'text' as const, name: confirmName, message };
