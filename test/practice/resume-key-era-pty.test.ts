@@ -2,11 +2,12 @@
  * Resume keeps the run's key era (issue 12): in the practice sandbox's rotated-keys scenario, a restore of an era-1
  * dump that has no manifest asks which era it was taken in; the run is stopped (Ctrl+C) at the typed confirmation,
  * after the key-era step. Resumed, the key-era question highlights the run's era (Enter keeps it); resumed again,
- * choosing another is asked once more in words, and only "yes" changes it. No key is ever on screen. The real
- * executable in a pseudo-terminal.
+ * choosing another is asked once more in words, and only "yes" changes it. Headless, the run's era is taken without
+ * asking and another one is refused unless `change-dump-era: yes` confirms it. No key is ever shown. The real
+ * executable, in a pseudo-terminal for the terminal parts.
  */
 import assert from 'node:assert/strict';
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -126,4 +127,34 @@ test('resume keeps the key era the run chose; another one is confirmed in words'
     await press(pty, keys.enter, /key era: changed to "I do not know"/, 120_000);
     await stopAtConfirmation(pty);
   });
+
+  // 4. Headless: the run's answer (now "I do not know") is taken without asking; another one given in --answers is
+  // refused before any change unless change-dump-era: yes confirms it.
+  const env = { ...BASE, ...sandboxEnv() };
+  const kept = await runCli(['restore', '--resume', runId], env, { timeoutMs: 300_000 });
+  assert.equal(kept.exitCode, 3, 'it stops at the confirmation: CONFIRM is not set');
+  assert.match(kept.stdout, /key-era: ok/);
+  assert.match(kept.stdout + kept.stderr, /without CONFIRM=yes/);
+  const answers = join(home, 'era-1.yaml');
+  writeFileSync(answers, 'dump-era: era-1\n');
+  const refused = await runCli(['restore', '--resume', runId, '--answers', answers], env, { timeoutMs: 300_000 });
+  const output = refused.stdout + refused.stderr;
+  assert.equal(refused.exitCode, 3, output);
+  assert.match(output, /differs from the answer of the run being resumed/);
+  assert.match(output, /add "change-dump-era: yes" to --answers/);
+  writeFileSync(answers, 'dump-era: era-1\nchange-dump-era: "yes"\n');
+  const changed = await runCli(['restore', '--resume', runId, '--answers', answers], env, { timeoutMs: 300_000 });
+  assert.equal(changed.exitCode, 3, 'it stops at the confirmation: CONFIRM is not set');
+  assert.match(changed.stdout, /key era: changed to era "era-1"/);
+  for (const secret of secrets) assert.ok(!(output + changed.stdout).includes(secret), 'no key in the output');
 });
+
+/** The sandbox's environment (KEY='value' lines of the env file). */
+function sandboxEnv(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const line of readFileSync(envFile, 'utf8').split('\n')) {
+    const match = /^([A-Z0-9_]+)='(.*)'$/.exec(line);
+    if (match) env[match[1] as string] = (match[2] as string).replace(/'\\''/g, "'");
+  }
+  return env;
+}
