@@ -7,7 +7,16 @@
  * executable, in a pseudo-terminal for the terminal parts.
  */
 import assert from 'node:assert/strict';
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -158,3 +167,26 @@ function sandboxEnv(): Record<string, string> {
   }
   return env;
 }
+
+test(
+  'a resumed `restore latest` restores the dump the run chose, not a newer one taken since',
+  { timeout: 900_000 },
+  async () => {
+    const env: Record<string, string> = { ...BASE, ...sandboxEnv() };
+    const first = await runCli(['restore', 'latest'], env, { timeoutMs: 300_000 });
+    assert.equal(first.exitCode, 3, 'it stops at the confirmation: CONFIRM is not set');
+    const runId = /\[restore\] run (\S+) started/.exec(first.stdout)?.[1] as string;
+    const chosen = /\+ select: ok [^\n]*dump (obexal-\S+\.dump\.age)/.exec(first.stdout)?.[1];
+    assert.ok(runId && chosen, first.stdout);
+    const backup = await runCli(['backup', '--yes', '--reason', 'manual'], env, { timeoutMs: 600_000 });
+    assert.equal(backup.exitCode, 0, backup.stdout.slice(-3000));
+    const dumps = readdirSync(env.BACKUP_DIR as string).filter((name) => /^obexal-\S+\.dump\.age$/.test(name));
+    const newer = dumps.sort().at(-1);
+    assert.ok(newer && newer !== chosen, `a newer dump was taken: ${newer}`);
+    const resumed = await runCli(['restore', '--resume', runId], env, { timeoutMs: 300_000 });
+    assert.equal(resumed.exitCode, 3, resumed.stdout);
+    assert.match(resumed.stdout, new RegExp(`resumed: the dump the run chose, ${chosen.replace(/\./g, '\\.')}`));
+    assert.match(resumed.stdout, new RegExp(`\\+ select: ok [^\\n]*dump ${chosen.replace(/\./g, '\\.')}`));
+    assert.ok(!resumed.stdout.includes(newer), 'the newer dump is not restored');
+  },
+);
