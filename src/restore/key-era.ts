@@ -237,7 +237,8 @@ async function dumpErasOf(
   const { register } = inputs;
   const fromManifest = inputs.manifestEras?.map((e) => describeFromRegister(register, e));
   if (fromManifest) return { eras: fromManifest };
-  if (inputs.era) return { eras: [describeFromRegister(register, { label: inputs.era })] };
+  if (inputs.era !== undefined)
+    return { eras: inputs.era ? [describeFromRegister(register, { label: inputs.era })] : undefined };
   const answer = await chooseEra(ctx, register, currentLabel, inputs.dataName);
   const label = answer === 'unknown' ? undefined : answer;
   return { eras: label ? [describeFromRegister(register, { label })] : undefined, ...(answer ? { answer } : {}) };
