@@ -61,7 +61,8 @@ async function chooseFromList(ctx: ActionContext, catalog: Catalog): Promise<str
     ctx.signal,
   );
   if (!earlierValue) return chosen;
-  const describe = (value: string) => value.replace(/^[a-z]+:/, '');
+  // The same dump can be both local and in the bucket: the origin is part of the answer.
+  const describe = (value: string) => value.replace(/^([a-z]+):(.*)$/, '$2 ($1)');
   const change = { name: 'dump', earlier: earlierValue, chosen, describe };
   return (await confirmChangedAnswer(ctx.interactor, change, ctx.signal)).value;
 }

@@ -3,8 +3,9 @@
  * dump that has no manifest asks which era it was taken in; the run is stopped (Ctrl+C) at the typed confirmation,
  * after the key-era step. Resumed, the key-era question highlights the run's era (Enter keeps it); resumed again,
  * choosing another is asked once more in words, and only "yes" changes it. Headless, the run's era is taken without
- * asking and another one is refused unless `change-dump-era: yes` confirms it. No key is ever shown. The real
- * executable, in a pseudo-terminal for the terminal parts.
+ * asking and another one is refused unless `change-dump-era: yes` confirms it. No key is ever shown. The dump too:
+ * a resumed `restore latest` keeps the dump the run resolved after a newer backup, and in the list another dump than
+ * the run's is confirmed in words. The real executable, in a pseudo-terminal for the terminal parts.
  */
 import assert from 'node:assert/strict';
 import {
@@ -128,7 +129,7 @@ test('resume keeps the key era the run chose; another one is confirmed in words'
   await run(['restore', '--resume', runId], async (pty) => {
     await pty.waitFor(ERA_QUESTION, { timeoutMs: 300_000 });
     await press(pty, keys.down, /❯ I do not know/);
-    const asked = await press(pty, keys.enter, /instead\? Type yes/);
+    const asked = await press(pty, keys.enter, /instead\?\s+Type\s+yes/);
     assert.match(asked, /The run chose era "era-1"[\s\S]*?fingerprint \S+…[\s\S]*?; use "I do not know"/);
     assert.doesNotMatch(asked, /✔ Select the key era/, 'nothing goes on before the change is confirmed');
     pty.write('yes');
@@ -188,5 +189,38 @@ test(
     assert.match(resumed.stdout, new RegExp(`resumed: the dump the run chose, ${chosen.replace(/\./g, '\\.')}`));
     assert.match(resumed.stdout, new RegExp(`\\+ select: ok [^\\n]*dump ${chosen.replace(/\./g, '\\.')}`));
     assert.ok(!resumed.stdout.includes(newer), 'the newer dump is not restored');
+  },
+);
+
+test(
+  "a resumed restore highlights the dump the run chose; another one is confirmed in words, Enter keeps the run's",
+  { timeout: 900_000 },
+  async () => {
+    let runId = '';
+    let chosen = '';
+    await run(['restore'], async (pty) => {
+      await pty.waitFor(/Which dump to restore\?/, { timeoutMs: 300_000 });
+      const screen = await press(pty, keys.enter, /✔ Choose the dump[^\n]*dump obexal-\S+\.dump\.age/, 300_000);
+      chosen = /✔ Choose the dump[^\n]*dump (obexal-\S+\.dump\.age)/.exec(screen)?.[1] as string;
+      const end = await stopAtConfirmation(pty);
+      runId = /--resume (\d{8}T\d{6}Z-[0-9a-f]{6})/.exec(end)?.[1] ?? '';
+      assert.ok(runId && chosen, 'the run chose a dump and can be resumed');
+    });
+    await run(['restore', '--resume', runId], async (pty) => {
+      await pty.waitFor(/❯ [^\n]*← the earlier run's/, { timeoutMs: 300_000 });
+      await press(pty, keys.down, /❯ (?![^\n]*← the earlier run's)/);
+      const asked = await press(pty, keys.enter, /instead\?\s+Type\s+yes/);
+      assert.match(
+        asked,
+        new RegExp(
+          `The run chose\\s+${chosen.replace(/\./g, '\\.')}\\s+\\((local|bucket)\\);\\s+use\\s+obexal-\\S+\\s+` +
+            `\\((local|bucket)\\)\\s+instead\\?`,
+        ),
+      );
+      const since = pty.mark();
+      await press(pty, keys.enter, /✔ Choose the dump/, 300_000);
+      assert.match(pty.text().slice(since), new RegExp(`✔ Choose the dump[^\\n]*dump ${chosen.replace(/\./g, '\\.')}`));
+      await stopAtConfirmation(pty);
+    });
   },
 );
