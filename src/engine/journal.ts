@@ -60,6 +60,11 @@ export interface JournalReplay {
   header: JournalHeader;
   /** Steps whose last state in the journal is finished, with their outcome and data. */
   finished: Map<string, StepFinished>;
+  /**
+   * The last ok finish of each step, even when a later attempt failed: the answers it holds (the dump, the key era
+   * chosen) are what a resumed step offers again.
+   */
+  lastOk: Map<string, StepFinished>;
   /** Steps that started and never finished since: a run stopped during them. */
   runningWhenStopped: Set<string>;
   /**
@@ -89,9 +94,13 @@ export function readJournal(path: string): JournalReplay {
       break; // a line cut by a crash ends the journal
     }
   }
-  const header = parsed[0];
-  if (!header || header.type !== 'journal-header') throw new ResumeRefusedError(`${path} is not a run journal`);
+  const first = parsed[0];
+  if (!first || first.type !== 'journal-header') throw new ResumeRefusedError(`${path} is not a run journal`);
+  // Each resumed run appends a header with its inputs: the latest answers are the ones the next resume keeps.
+  const latest = parsed.filter((line): line is JournalHeader => line.type === 'journal-header').at(-1) ?? first;
+  const header: JournalHeader = { ...first, inputs: latest.inputs };
   const finished = new Map<string, StepFinished>();
+  const lastOk = new Map<string, StepFinished>();
   const running = new Set<string>();
   const unfinished = new Set<string>();
   let lastOutcome: string | undefined;
@@ -102,13 +111,14 @@ export function readJournal(path: string): JournalReplay {
     }
     if (line.type === 'step-finished') {
       finished.set(line.stepId, line);
+      if (line.outcome === 'ok') lastOk.set(line.stepId, line);
       running.delete(line.stepId);
       if (line.outcome === 'interrupted' || line.outcome === 'timed-out') unfinished.add(line.stepId);
       else unfinished.delete(line.stepId);
     }
     if (line.type === 'run-finished') lastOutcome = line.outcome;
   }
-  return { header, finished, runningWhenStopped: running, unfinished, lastOutcome };
+  return { header, finished, lastOk, runningWhenStopped: running, unfinished, lastOutcome };
 }
 
 export interface RunSummary {

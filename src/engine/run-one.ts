@@ -55,7 +55,9 @@ async function doneInEarlierRun(run: Run, step: RunbookStep, action: AnyAction):
   const stale = takesDataOf(step).find((id) => run.state.redone.has(id));
   const stands = stale === undefined && (await stillStands(run, step, action, previous.data ?? {}));
   if (stands) {
-    skip(run, step, `done in the earlier run: ${previous.message ?? previous.outcome}`, previous.data, 'ok');
+    // A step done before an earlier resume says so once, not once per resume.
+    const said = (previous.message ?? previous.outcome).replace(/^(done in the earlier run: )+/, '');
+    skip(run, step, `done in the earlier run: ${said}`, previous.data, 'ok');
     return true;
   }
   const why = stale !== undefined ? `step "${stale}", whose data it takes, ran again` : 'what it left is gone';
@@ -148,7 +150,8 @@ async function attempt(run: Run, step: RunbookStep, action: AnyAction, index: nu
     ...(step.onInterrupt ? { onInterrupt: step.onInterrupt } : {}),
   });
   const params = resolveTemplates(step.with, run.scope);
-  const previous = run.options.resume?.finished.get(step.id);
+  // What the step answered when it last ended well: a later failed attempt holds no answers to offer again.
+  const previous = run.options.resume?.lastOk.get(step.id) ?? run.options.resume?.finished.get(step.id);
   const earlier = previous ? { outcome: previous.outcome, data: previous.data ?? {} } : undefined;
   const started = { runId, stepId: step.id, index, title: step.title, action: step.action };
   try {

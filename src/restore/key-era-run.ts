@@ -109,6 +109,7 @@ function keyEraResult(outcome: KeyEraOutcome, dataName: string, token: string | 
         perColumn: outcome.census.perColumn,
       },
       keys,
+      ...(outcome.eraAnswer ? { eraAnswer: outcome.eraAnswer } : {}),
       ...(token ? { token, details } : {}),
       record: {
         keyEra: { dump: dumpEra, current: outcome.currentEra, needsReencrypt: outcome.needsReencrypt, keys },

@@ -7,6 +7,8 @@
  */
 import { AnswerRequiredError, InvalidAnswerError, StepFailedError, UsageError } from '../core/errors.js';
 import type { ActionContext } from '../engine/action.js';
+import { confirmChangedAnswer } from '../engine/earlier-answer.js';
+import type { ChoiceOption } from '../engine/events.js';
 import { ERA_LABEL, type KeyEra, type KeyEraRegister } from '../eras/register.js';
 import { shortFingerprint } from '../keys/fingerprint.js';
 import {
@@ -50,6 +52,8 @@ export interface KeyEraOutcome {
   needsReencrypt: boolean;
   census: Census;
   accepted: AcceptedKey[];
+  /** The operator's dump-era answer (an era's label or "unknown"), when asked: a resumed run offers it again. */
+  eraAnswer?: string;
 }
 
 function byStartDesc(a: KeyEra, b: KeyEra): number {
@@ -83,6 +87,57 @@ function refuseEraAnswer(answer: string, eras: readonly KeyEra[]): never {
   );
 }
 
+/** The era the run being resumed was told (its `dump-era` answer), when it was asked. */
+function earlierEraAnswer(ctx: ActionContext): string | undefined {
+  const data = ctx.previous?.data;
+  if (!data) return undefined;
+  if (typeof data.eraAnswer === 'string') return data.eraAnswer;
+  // A journal written before eraAnswer was kept: the era the step found (no manifest: the one answered).
+  const eras = data.dumpEras;
+  return Array.isArray(eras) && typeof eras[0] === 'string' ? eras[0] : undefined;
+}
+
+function eraChoices(eras: readonly KeyEra[], earlier: string | undefined): ChoiceOption[] {
+  const options = [
+    ...eras.map((e) => ({ value: e.label, label: describeEra(e) })),
+    { value: 'unknown', label: 'I do not know: try the keys I can give' },
+  ];
+  return options.map((o) => (o.value === earlier ? { ...o, label: `${o.label}  ← the run's choice` } : o));
+}
+
+/** The operator's answer; headless without one, the resumed run's answer (undefined: none, try every era). */
+async function askEra(
+  ctx: ActionContext,
+  eras: readonly KeyEra[],
+  dataName: string,
+  earlier: string | undefined,
+): Promise<string | undefined> {
+  try {
+    return await ctx.interactor.choose(
+      {
+        kind: 'choice',
+        name: 'dump-era',
+        message: earlier
+          ? `Without a manifest, which key era was ${dataName} taken in? (the run chose the one highlighted)`
+          : `Without a manifest, which key era was ${dataName} taken in?`,
+        options: eraChoices(eras, earlier),
+        default: earlier ?? 'unknown',
+      },
+      ctx.signal,
+    );
+  } catch (error) {
+    if (!(error instanceof AnswerRequiredError) || ctx.interactor.mode !== 'headless') throw error;
+    if (error instanceof InvalidAnswerError) refuseEraAnswer(error.answer, eras);
+    if (earlier) return earlier;
+    ctx.output(
+      'no dump-era answer: trying ENCRYPTION_KEY_OLD and the vault command for each era of the register',
+      'info',
+    );
+    return undefined;
+  }
+}
+
+/** The era the operator names: a resumed run offers the run's and confirms a change in words. */
 async function chooseEra(
   ctx: ActionContext,
   register: KeyEraRegister | undefined,
@@ -91,30 +146,21 @@ async function chooseEra(
 ): Promise<string | undefined> {
   const eras = (register?.eras ?? []).filter((e) => e.label !== current).sort(byStartDesc);
   if (eras.length === 0) return undefined;
-  try {
-    const choice = await ctx.interactor.choose(
-      {
-        kind: 'choice',
-        name: 'dump-era',
-        message: `Without a manifest, which key era was ${dataName} taken in?`,
-        options: [
-          ...eras.map((e) => ({ value: e.label, label: describeEra(e) })),
-          { value: 'unknown', label: 'I do not know: try the keys I can give' },
-        ],
-        default: 'unknown',
-      },
-      ctx.signal,
-    );
-    return choice === 'unknown' ? undefined : choice;
-  } catch (error) {
-    if (!(error instanceof AnswerRequiredError) || ctx.interactor.mode !== 'headless') throw error;
-    if (error instanceof InvalidAnswerError) refuseEraAnswer(error.answer, eras);
-    ctx.output(
-      'no dump-era answer: trying ENCRYPTION_KEY_OLD and the vault command for each era of the register',
-      'info',
-    );
-    return undefined;
+  const offered = earlierEraAnswer(ctx);
+  const earlier = offered && eraChoices(eras, undefined).some((o) => o.value === offered) ? offered : undefined;
+  const chosen = await askEra(ctx, eras, dataName, earlier);
+  let answer = chosen;
+  if (earlier && chosen !== undefined && chosen !== earlier) {
+    const describe = (label: string) => {
+      const era = eras.find((e) => e.label === label);
+      return era ? describeEra(era) : '"I do not know" (try the keys given)';
+    };
+    const change = { name: 'dump-era', earlier, chosen, describe };
+    const { value, changed } = await confirmChangedAnswer(ctx.interactor, change, ctx.signal);
+    ctx.output(`key era: ${changed ? 'changed to' : "kept the run's choice,"} ${describe(value)}`, 'info');
+    answer = value;
   }
+  return answer;
 }
 
 /** True when the data holds at least one encrypted value (reads only up to the first). */
@@ -179,17 +225,23 @@ async function obtainCurrent(ctx: ActionContext, inputs: KeyEraInputs): Promise<
   return { current, currentEra, currentLabel };
 }
 
-/** The eras the data was taken in: the manifest's, else the operator's answer (undefined: unknown). */
+/**
+ * The eras the data was taken in: the manifest's, else the operator's answer (eras undefined: unknown); the
+ * answer itself when the operator was asked (a resumed run offers it again).
+ */
 async function dumpErasOf(
   ctx: ActionContext,
   inputs: KeyEraInputs,
   currentLabel: string,
-): Promise<EraDescription[] | undefined> {
+): Promise<{ eras: EraDescription[] | undefined; answer?: string }> {
   const { register } = inputs;
   const fromManifest = inputs.manifestEras?.map((e) => describeFromRegister(register, e));
-  if (fromManifest) return fromManifest;
-  const label = inputs.era ?? (await chooseEra(ctx, register, currentLabel, inputs.dataName));
-  return label ? [describeFromRegister(register, { label })] : undefined;
+  if (fromManifest) return { eras: fromManifest };
+  if (inputs.era !== undefined)
+    return { eras: inputs.era ? [describeFromRegister(register, { label: inputs.era })] : undefined };
+  const answer = await chooseEra(ctx, register, currentLabel, inputs.dataName);
+  const label = answer === 'unknown' ? undefined : answer;
+  return { eras: label ? [describeFromRegister(register, { label })] : undefined, ...(answer ? { answer } : {}) };
 }
 
 function announceEras(
@@ -365,7 +417,7 @@ export async function selectKeyEra(ctx: ActionContext, inputs: KeyEraInputs): Pr
   if (!(await holdsEncryptedValue(inputs.values()))) return noValuesOutcome(ctx, inputs);
   const currentKey = await obtainCurrent(ctx, inputs);
   const { current, currentLabel } = currentKey;
-  const dumpEras = await dumpErasOf(ctx, inputs, currentLabel);
+  const { eras: dumpEras, answer: eraAnswer } = await dumpErasOf(ctx, inputs, currentLabel);
   const olderEras = (dumpEras ?? []).filter((e) => e.label !== currentLabel && e.fingerprint !== current.fingerprint);
   announceEras(ctx, inputs.dataName, currentKey, dumpEras);
 
@@ -378,6 +430,7 @@ export async function selectKeyEra(ctx: ActionContext, inputs: KeyEraInputs): Pr
     needsReencrypt,
     census,
     accepted,
+    ...(eraAnswer ? { eraAnswer } : {}),
   });
   if (currentKeySuffices(ctx, inputs.dataName, census)) return result(false, []);
   for (const era of olderEras) {

@@ -6,6 +6,7 @@
 import { join } from 'node:path';
 import { AnswerRequiredError, StepFailedError } from '../core/errors.js';
 import type { ActionContext, ActionResult } from '../engine/action.js';
+import { confirmChangedAnswer } from '../engine/earlier-answer.js';
 import { parseConnectionString } from '../pg/target.js';
 import { catalogChoices, readCatalog, sourcesOf, verifiedBackups, type Catalog } from './catalog.js';
 import { formatBytes } from '../core/format.js';
@@ -41,9 +42,9 @@ async function chooseFromList(ctx: ActionContext, catalog: Catalog): Promise<str
     );
   }
   const newestVerified = choices.find((c) => c.backup.verified && c.backup.reason !== 'pre-restore')?.value;
-  // Resumed: the dump the earlier run had chosen comes first, and choosing another one is confirmed.
-  const earlier = ctx.previous?.data.dump as { name?: string; origin?: string } | undefined;
-  const earlierValue = earlier?.name ? earlierChoice(choices, earlier.name, earlier.origin) : undefined;
+  // Resumed: the dump the earlier run had chosen comes first, and choosing another one is confirmed in words.
+  const earlier = earlierDump(ctx);
+  const earlierValue = earlier ? earlierChoice(choices, earlier.name, earlier.origin) : undefined;
   const chosen = await ctx.interactor.choose(
     {
       kind: 'choice',
@@ -59,21 +60,19 @@ async function chooseFromList(ctx: ActionContext, catalog: Catalog): Promise<str
     },
     ctx.signal,
   );
-  if (!earlierValue || chosen === earlierValue) return chosen;
-  const keep = await ctx.interactor.choose(
-    {
-      kind: 'choice',
-      name: 'dump-changed',
-      message: `The earlier run restored from ${earlier?.name}; this answer is another dump. Which one?`,
-      options: [
-        { value: 'earlier', label: `Keep ${earlier?.name} (the earlier run's choice)` },
-        { value: 'new', label: `Use ${chosen.replace(/^[a-z]+:/, '')} instead` },
-      ],
-      default: 'earlier',
-    },
-    ctx.signal,
-  );
-  return keep === 'new' ? chosen : earlierValue;
+  if (!earlierValue) return chosen;
+  // The same dump can be both local and in the bucket: the origin is part of the answer.
+  const describe = (value: string) => value.replace(/^([a-z]+):(.*)$/, '$2 ($1)');
+  const change = { name: 'dump', earlier: earlierValue, chosen, describe };
+  return (await confirmChangedAnswer(ctx.interactor, change, ctx.signal)).value;
+}
+
+/** The dump the run being resumed had chosen (`local:` or `bucket:` and its name). */
+function earlierDump(ctx: ActionContext): { name: string; origin?: string; value: string } | undefined {
+  const dump = ctx.previous?.data.dump as { name?: unknown; origin?: unknown } | undefined;
+  if (typeof dump?.name !== 'string') return undefined;
+  const origin = dump.origin === 'local' || dump.origin === 'bucket' ? dump.origin : undefined;
+  return { name: dump.name, ...(origin ? { origin } : {}), value: origin ? `${origin}:${dump.name}` : dump.name };
 }
 
 /** `latest`: the newest verified dump of the target's source (server system identifier and database). */
@@ -188,7 +187,12 @@ export async function runSelect(params: SelectParams, ctx: ActionContext): Promi
   let catalog: Catalog | undefined;
   const loadCatalog = async () => (catalog ??= await readCatalog(ctx.settings, ctx.signal));
   let text = (params.dump ?? '').trim();
-  if (text === '') {
+  const earlier = earlierDump(ctx);
+  if (earlier && (text === 'latest' || (text === '' && ctx.interactor.mode === 'headless'))) {
+    // A resumed run restores the dump its run chose, never a newer one that appeared since.
+    ctx.output(`resumed: the dump the run chose, ${earlier.name}`, 'info');
+    text = earlier.value;
+  } else if (text === '') {
     if (ctx.interactor.mode === 'headless') {
       throw new AnswerRequiredError(
         'dump',

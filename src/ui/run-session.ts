@@ -40,7 +40,9 @@ export function summarise(snapshot: SummarySource): RunSummary {
   }
   const outcome = snapshot.result?.outcome;
   const stopped = outcome === 'interrupted' || (!snapshot.result && snapshot.exitCode === ExitCode.sigint);
-  const cancelled = stopped && completed.length === 0 && snapshot.cancelledAtQuestion === true;
+  // A resumed run stopped at its first question leaves the run it continues as it was: still to resume.
+  const resumed = run.log.some((entry) => entry.kind === 'header' && entry.resumedFrom !== undefined);
+  const cancelled = stopped && !resumed && completed.length === 0 && snapshot.cancelledAtQuestion === true;
   return {
     ...(snapshot.runbook ? { runbook: snapshot.runbook } : {}),
     ...(snapshot.result ? { result: snapshot.result } : {}),
