@@ -5,10 +5,9 @@
  * operator meets the runbooks: pitr-setup, physical-backup, pitr-drill, pitr-restore.
  */
 import assert from 'node:assert/strict';
-import { statSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { CHECKLIST_ANSWERS, writeAnswers } from '../drill/fixture.js';
-import { archiveCurrentWal, sql, startPitrSandbox, type PitrSandbox } from '../pitr/fixture.js';
+import { archiveCurrentWal, hasPgBackRest, sql, startPitrSandbox, type PitrSandbox } from '../pitr/fixture.js';
 import { comparePlanWithRun } from './plan-vs-run.js';
 
 /**
@@ -20,15 +19,6 @@ async function writeAndArchive(sandbox: PitrSandbox): Promise<void> {
   await sql(sandbox, 'INSERT INTO plan_wal_marker VALUES (clock_timestamp())');
   await archiveCurrentWal(sandbox);
 }
-
-const hasPgBackRest = (() => {
-  try {
-    statSync('/usr/bin/pgbackrest');
-    return true;
-  } catch {
-    return false;
-  }
-})();
 
 describe(
   'the plan of --dry-run against the real run that follows: point-in-time recovery',

@@ -3,11 +3,14 @@
  * scenario's repository (src/sandbox/practice/pitr-repository.ts): a second s3rver serving HTTPS with a certificate
  * made with openssl, the passphrase in the vault, a restart command for the cluster.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { startPitrRepository } from '../../src/sandbox/practice/pitr-repository.js';
 import { startPracticeStack, type PracticeStack } from '../../src/sandbox/practice/stack.js';
 import { runCli, type CliResult } from '../helpers/cli.js';
 import { withDatabaseUrl } from '../helpers/pg.js';
+
+/** PITR tests are skipped where Debian's pgbackrest is not installed (CI installs it). */
+export const hasPgBackRest = existsSync('/usr/bin/pgbackrest');
 
 export interface PitrSandbox {
   stack: PracticeStack;

@@ -10,16 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { interruptAt, recordPathOf } from '../helpers/cli.js';
 import { tempDir } from '../helpers/temp.js';
 import { writeAnswers, CHECKLIST_ANSWERS } from '../drill/fixture.js';
-import { archiveCurrentWal, cli, sql, startPitrSandbox, type PitrSandbox } from './fixture.js';
-
-const hasPgBackRest = (() => {
-  try {
-    statSync('/usr/bin/pgbackrest');
-    return true;
-  } catch {
-    return false;
-  }
-})();
+import { archiveCurrentWal, cli, hasPgBackRest, sql, startPitrSandbox, type PitrSandbox } from './fixture.js';
 
 function record(
   stdout: string,

@@ -8,25 +8,10 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
-import pg from 'pg';
-import { generateEncryptionKey, parseEncryptionKey } from '../../src/keys/secret-value.js';
-import { createDatabase } from '../../src/pg/databases.js';
-import { migrate } from '../../src/sandbox/schema/migrate.js';
-import { seed } from '../../src/sandbox/seed/seed.js';
-import { generateTotpSecret } from '../../src/sandbox/seed/totp-secret.js';
 import { runCli, testHome } from '../helpers/cli.js';
 import { withCluster } from '../helpers/pg.js';
-import {
-  ageKeyPair,
-  databasesLike,
-  eraOf,
-  makeDump,
-  privateTmp,
-  tableChecksums,
-  withPg,
-  writeRegisterFile,
-  type MadeDump,
-} from './fixture.js';
+import { ownerDatabase } from './owner-database.js';
+import { ageKeyPair, databasesLike, privateTmp, tableChecksums, withPg, type MadeDump } from './fixture.js';
 
 const clusterReady = withCluster();
 
@@ -40,42 +25,11 @@ describe('in-place restore (a role without CREATEDB)', () => {
 
   before(async () => {
     const cluster = await clusterReady;
-    await withPg(cluster.url('postgres'), (c) =>
-      c.query(`CREATE ROLE app_owner LOGIN PASSWORD 'app-owner-pw' NOCREATEDB`),
-    );
-    database = `in_place_${Math.random().toString(36).slice(2, 8)}`;
-    const superUrl = await createDatabase(cluster, database, { owner: 'app_owner' });
-    const url = new URL(superUrl);
-    url.username = 'app_owner';
-    url.password = 'app-owner-pw';
-    ownerUrl = url.toString();
-    keyText = generateEncryptionKey();
-    const client = new pg.Client({ connectionString: ownerUrl });
-    await client.connect();
-    try {
-      await migrate(client);
-      await seed(client, {
-        encryptionKey: parseEncryptionKey(keyText),
-        drill: { password: 'in-place-drill-pw', totpSecret: generateTotpSecret() },
-        size: { users: 100, auditEvents: 1000 },
-      });
-    } finally {
-      await client.end();
-    }
-    home = testHome();
-    identity = await ageKeyPair(home.dir);
-    const era = eraOf('era-a', keyText);
-    writeRegisterFile(home.env.BACKUP_DIR!, [{ ...era, start: '2026-01-01T00:00:00.000Z', end: null }]);
-    dump = await makeDump({
-      url: ownerUrl,
-      backupDir: home.env.BACKUP_DIR!,
-      recipient: identity.recipient,
-      eras: [era],
-      at: new Date(Date.now() - 60_000),
-    });
-    await withPg(ownerUrl, (c) =>
-      c.query(`INSERT INTO audit_log (action, target) VALUES ('test.marker', 'after-the-dump')`),
-    );
+    ({ ownerUrl, database, keyText, home, identity, dump } = await ownerDatabase(cluster, {
+      role: 'app_owner',
+      prefix: 'in_place',
+      size: { users: 100, auditEvents: 1000 },
+    }));
   });
 
   function env(tmp: string): Record<string, string | undefined> {

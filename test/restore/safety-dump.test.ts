@@ -7,15 +7,10 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
-import pg from 'pg';
-import { generateEncryptionKey, parseEncryptionKey } from '../../src/keys/secret-value.js';
-import { createDatabase } from '../../src/pg/databases.js';
-import { migrate } from '../../src/sandbox/schema/migrate.js';
-import { seed } from '../../src/sandbox/seed/seed.js';
-import { generateTotpSecret } from '../../src/sandbox/seed/totp-secret.js';
 import { runCli, testHome } from '../helpers/cli.js';
 import { withCluster } from '../helpers/pg.js';
-import { ageKeyPair, eraOf, makeDump, privateTmp, withPg, writeRegisterFile, type MadeDump } from './fixture.js';
+import { ownerDatabase } from './owner-database.js';
+import { ageKeyPair, privateTmp, withPg, type MadeDump } from './fixture.js';
 
 const clusterReady = withCluster();
 
@@ -35,41 +30,11 @@ describe('the pre-restore safety dump of an in-place restore', () => {
 
   before(async () => {
     const cluster = await clusterReady;
-    await withPg(cluster.url('postgres'), (c) =>
-      c.query(`CREATE ROLE safety_owner LOGIN PASSWORD 'safety-owner-pw' NOCREATEDB`),
-    );
-    const database = `safety_${Math.random().toString(36).slice(2, 8)}`;
-    const url = new URL(await createDatabase(cluster, database, { owner: 'safety_owner' }));
-    url.username = 'safety_owner';
-    url.password = 'safety-owner-pw';
-    ownerUrl = url.toString();
-    keyText = generateEncryptionKey();
-    const client = new pg.Client({ connectionString: ownerUrl });
-    await client.connect();
-    try {
-      await migrate(client);
-      await seed(client, {
-        encryptionKey: parseEncryptionKey(keyText),
-        drill: { password: 'safety-drill-pw', totpSecret: generateTotpSecret() },
-        size: { users: 60, auditEvents: 300 },
-      });
-    } finally {
-      await client.end();
-    }
-    home = testHome();
-    identity = await ageKeyPair(home.dir);
-    const era = eraOf('era-a', keyText);
-    writeRegisterFile(home.env.BACKUP_DIR!, [{ ...era, start: '2026-01-01T00:00:00.000Z', end: null }]);
-    dump = await makeDump({
-      url: ownerUrl,
-      backupDir: home.env.BACKUP_DIR!,
-      recipient: identity.recipient,
-      eras: [era],
-      at: new Date(Date.now() - 60_000),
-    });
-    await withPg(ownerUrl, (c) =>
-      c.query(`INSERT INTO audit_log (action, target) VALUES ('test.marker', 'after-the-dump')`),
-    );
+    ({ ownerUrl, keyText, home, identity, dump } = await ownerDatabase(cluster, {
+      role: 'safety_owner',
+      prefix: 'safety',
+      size: { users: 60, auditEvents: 300 },
+    }));
   });
 
   const env = (): Record<string, string | undefined> => ({
