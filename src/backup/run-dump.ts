@@ -15,6 +15,7 @@ import { ensureBackupDir } from './backup-dir.js';
 import { backupConfigFrom } from './config.js';
 import { dumpToFile, type DumpFileResult } from './dump-file.js';
 import { DumpProgress } from './dump-progress.js';
+import { prepareDumpUpload, type DumpUpload } from './dump-upload.js';
 import { formatBytes } from '../core/format.js';
 import { recipientsFrom } from './recipients.js';
 import { notePartialUnderLock } from './source-lock.js';
@@ -93,6 +94,8 @@ interface DumpRun {
   progress: DumpProgress;
   /** The partial dump file while it exists (the cleanup removes it). */
   partial: { path?: string };
+  /** The upload to the bucket that reads the dump while it is written (none without a bucket). */
+  upload: DumpUpload | undefined;
 }
 
 /** Starts the dump, and the counts in its snapshot once pg_dump has imported it. */
@@ -114,6 +117,7 @@ function startDumpAndCounts(run: DumpRun): { dumping: Promise<DumpFileResult>; c
       run.partial.path = path;
       // Beside the source lock, so that whoever takes the lock over from a killed run removes this file at once.
       notePartialUnderLock(resolve(path));
+      run.upload?.start(path);
     },
     onStderr: (line) => {
       imported();
@@ -170,6 +174,19 @@ function dumpResult(run: DumpRun, dump: DumpFileResult, counted: Counted): Actio
   };
 }
 
+/** Says where the upload begun during the dump stands (it goes on while the manifest is written). */
+function reportUpload(upload: DumpUpload | undefined, ctx: ActionContext): void {
+  const ended = upload?.ended;
+  if (!upload) return;
+  if (ended && 'failed' in ended) {
+    ctx.output(
+      `the upload to the bucket during the dump failed (${ended.failed}): the dump is complete and kept here; ` +
+        'the replicate step uploads it again, and if the bucket is still out of reach the next backup does',
+      'warn',
+    );
+  } else if (!ended) ctx.output('the upload to the bucket begun during the dump ends in the replicate step');
+}
+
 export async function runBackupDump(params: DumpParams, ctx: ActionContext): Promise<ActionResult> {
   const config = backupConfigFrom(ctx.settings);
   const target = parseConnectionString(ctx.settings.require('DATABASE_URL'));
@@ -187,9 +204,15 @@ export async function runBackupDump(params: DumpParams, ctx: ActionContext): Pro
     await checkSameSource(client, target.label, params.source);
     const snapshot = await exportSnapshot(client, (t) => ctx.output(t, 'warn'));
     const progress = new DumpProgress(params.relationBytes, (update) => ctx.progress(update));
-    const run: DumpRun = { params, ctx, config, target, recipients, client, snapshot, progress, partial };
+    const upload = prepareDumpUpload(ctx);
+    const run: DumpRun = { params, ctx, config, target, recipients, client, snapshot, progress, partial, upload };
     const { dumping, counts } = startDumpAndCounts(run);
-    const dump = await dumping;
+    const dump = await dumping.catch((error: unknown) => {
+      upload?.cancel(`the dump failed: ${messageOf(error)}`);
+      throw error;
+    });
+    upload?.finish({ size: dump.size, sha256: dump.sha256 });
+    reportUpload(upload, ctx);
     partial.path = undefined;
     notePartialUnderLock(undefined);
     progress.finish();

@@ -48,6 +48,8 @@ export interface GrowingUploadOptions {
   name: string;
   contentType?: string;
   signal?: AbortSignal;
+  /** Awaited before anything is sent (the caller's own checks); a rejection ends the upload with that error. */
+  ready?: Promise<void>;
   /** Tests only: smaller parts (S3 refuses parts under 5 MiB but the last). */
   partSize?: number;
   onProgress?: (done: number) => void;
@@ -60,6 +62,11 @@ export interface GrowingUpload {
   cancel(reason: string): void;
   /** The uploaded object, or why there is none (never rejects with an unmapped error). */
   readonly done: Promise<UploadResult>;
+}
+
+/** The caller's `ready` decided against this upload (for instance a bucket with Object Lock). */
+export class UploadNotStarted extends Error {
+  override name = 'UploadNotStarted';
 }
 
 /** A file that is not there as the writer said: never completed as an object. */
@@ -111,6 +118,7 @@ export function startGrowingUpload(context: S3Context, options: GrowingUploadOpt
 
 function failureOf(error: unknown, context: S3Context, options: GrowingUploadOptions, writer: Writer): Error {
   if (options.signal?.aborted) return abortErrorOf(options.signal);
+  if (error instanceof UploadNotStarted) return error;
   if (writer.cancelled !== undefined) return new GrowingFileError(writer.cancelled);
   if (error instanceof GrowingFileError || error instanceof FileReadError || error instanceof S3VerificationError)
     return error;
@@ -123,6 +131,7 @@ async function uploadGrowing(
   writer: Writer,
   signal: AbortSignal,
 ): Promise<UploadResult> {
+  await options.ready;
   await assertUploadAllowed(context, signal);
   const partSize = options.partSize ?? UPLOAD_PART_SIZE;
   const file = await open(options.path, 'r');
