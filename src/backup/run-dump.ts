@@ -15,7 +15,7 @@ import { ensureBackupDir } from './backup-dir.js';
 import { backupConfigFrom } from './config.js';
 import { dumpToFile, type DumpFileResult } from './dump-file.js';
 import { DumpProgress } from './dump-progress.js';
-import { prepareDumpUpload, type DumpUpload } from './dump-upload.js';
+import type { DumpUpload } from './dump-upload.js';
 import { formatBytes } from '../core/format.js';
 import { recipientsFrom } from './recipients.js';
 import { notePartialUnderLock } from './source-lock.js';
@@ -194,6 +194,8 @@ export async function runBackupDump(params: DumpParams, ctx: ActionContext): Pro
   const note = await ensureBackupDir(config.backupDir);
   if (note) ctx.output(note, 'warn');
 
+  // The AWS SDK loads only when there is a bucket to upload to, while the connection opens.
+  const uploading = ctx.config.bucket ? import('./dump-upload.js') : undefined;
   const client = await connect(target, ctx.signal);
   const partial: DumpRun['partial'] = {};
   ctx.onCleanup(async () => {
@@ -204,7 +206,7 @@ export async function runBackupDump(params: DumpParams, ctx: ActionContext): Pro
     await checkSameSource(client, target.label, params.source);
     const snapshot = await exportSnapshot(client, (t) => ctx.output(t, 'warn'));
     const progress = new DumpProgress(params.relationBytes, (update) => ctx.progress(update));
-    const upload = prepareDumpUpload(ctx);
+    const upload = (await uploading)?.prepareDumpUpload(ctx);
     const run: DumpRun = { params, ctx, config, target, recipients, client, snapshot, progress, partial, upload };
     const { dumping, counts } = startDumpAndCounts(run);
     const dump = await dumping.catch((error: unknown) => {
