@@ -33,7 +33,6 @@ import { assertUploadAllowed } from './upload-gate.js';
 
 /** CopyObject copies up to 5 GiB; a larger file is left to the upload after the dump. */
 export const MAX_COPY_BYTES = 5 * 1024 ** 3;
-const MAX_PARTS = 10_000;
 const POLL_MS = 25;
 
 export interface CompleteFile {
@@ -213,11 +212,9 @@ function partLength(run: PartsRun) {
     const start = index * run.partSize;
     await run.writer.waitFor(run.file, start + run.partSize, run.signal);
     const complete = run.writer.complete;
-    if (!complete) {
-      if (index >= MAX_PARTS) throw new GrowingFileError(`the file grew past ${MAX_PARTS} parts`);
-      return run.partSize;
-    }
-    if (complete.size > MAX_COPY_BYTES) throw new GrowingFileError('the file is larger than one CopyObject copies');
+    const size = complete?.size ?? start + run.partSize;
+    if (size > MAX_COPY_BYTES) throw new GrowingFileError('the file is larger than 5 GiB, what one CopyObject copies');
+    if (!complete) return run.partSize;
     return Math.max(0, Math.min(run.partSize, complete.size - start));
   };
 }
