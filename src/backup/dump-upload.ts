@@ -16,10 +16,14 @@ import { startGrowingUpload, UploadNotStarted, type GrowingUpload } from '../s3/
 import { readObjectLock } from '../s3/inspect.js';
 import { registerAwsSecrets } from '../s3/settings.js';
 import type { UploadResult } from '../s3/upload.js';
+import { verifyObjectContent } from '../s3/verify.js';
 import { PARTIAL_SUFFIX } from './manifest.js';
 
 export type DumpUploadOutcome =
-  { name: string; uploaded: UploadResult } | { name: string; failed: string } | { name: string; notStarted: string };
+  /** `readBack`: the copy was read back in full right after the upload and matched. */
+  | { name: string; uploaded: UploadResult; readBack: boolean }
+  | { name: string; failed: string }
+  | { name: string; notStarted: string };
 
 /** Uploads begun during a dump of this process, until a replicate step takes them. */
 const begun = new Map<string, Promise<DumpUploadOutcome>>();
@@ -40,6 +44,18 @@ async function lockAllows(context: S3Context, signal: AbortSignal): Promise<void
     throw new UploadNotStarted('the bucket has Object Lock: the dump is uploaded after it is written');
 }
 
+/**
+ * The copy read back in full as soon as it is complete, while the manifest is written: the check the replicate
+ * step makes of the newest dump (a failure here is left to it: it reads again, and uploads again on a mismatch).
+ */
+function readBack(context: S3Context, uploaded: UploadResult, signal: AbortSignal): Promise<boolean> {
+  const expected = { size: uploaded.size, sha256: uploaded.sha256 };
+  return verifyObjectContent(context, uploaded.name, expected, { signal }).then(
+    () => true,
+    () => false,
+  );
+}
+
 /** The dump's upload, or undefined without a bucket. */
 export function prepareDumpUpload(ctx: ActionContext): DumpUpload | undefined {
   registerAwsSecrets(ctx.settings.env);
@@ -56,7 +72,11 @@ export function prepareDumpUpload(ctx: ActionContext): DumpUpload | undefined {
       name = object;
       upload = startGrowingUpload(context, { path: partialPath, name: object, signal: ctx.signal, ready });
       const outcome = upload.done.then(
-        (uploaded): DumpUploadOutcome => ({ name: object, uploaded }),
+        async (uploaded): Promise<DumpUploadOutcome> => ({
+          name: object,
+          uploaded,
+          readBack: await readBack(context, uploaded, ctx.signal),
+        }),
         (error: unknown): DumpUploadOutcome =>
           error instanceof UploadNotStarted
             ? { name: object, notStarted: error.message }

@@ -64,19 +64,28 @@ function bucketFailure(error: unknown, newest: string | undefined): Error {
   return new StepFailedError(`replication failed: ${error.message}; ${kept}`, error.hint, error);
 }
 
+/** Dumps uploaded while they were written (the bucket already holds them, sent by this run), and read back. */
+interface DuringDump {
+  uploaded: string[];
+  /** Read back in full right after their upload, matching. */
+  readBack: string[];
+}
+
 /** The uploads begun during this process's dumps: waited for, reported; the names that went up. */
-async function finishDumpUploads(say: (line: string, stream?: 'info' | 'warn') => void): Promise<string[]> {
+async function finishDumpUploads(say: (line: string, stream?: 'info' | 'warn') => void): Promise<DuringDump> {
   const uploaded: string[] = [];
+  const readBack: string[] = [];
   for (const outcome of await takeDumpUploads()) {
     if ('uploaded' in outcome) {
       const { size, sha256 } = outcome.uploaded;
       uploaded.push(outcome.name);
+      if (outcome.readBack) readBack.push(outcome.name);
       say(`${outcome.name}: uploaded during the dump (${size} bytes, SHA-256 ${sha256})`);
     } else if ('failed' in outcome) {
       say(`the upload of ${outcome.name} begun during the dump failed (${outcome.failed}): uploading it now`, 'warn');
     } else say(`${outcome.name} was not uploaded during the dump: ${outcome.notStarted}`);
   }
-  return uploaded;
+  return { uploaded, readBack };
 }
 
 export async function replicateBackups(options: ReplicateOptions): Promise<ReplicateResult> {
@@ -205,7 +214,14 @@ async function uploadDumps(run: Replication, toUpload: Candidate[]): Promise<voi
 }
 
 /** The newest dump is read back in full: the only check that catches damaged content behind correct metadata. */
-async function readBackNewest(run: Replication, newest: Candidate): Promise<void> {
+async function readBackNewest(run: Replication, newest: Candidate, readDuringDump: boolean): Promise<void> {
+  if (readDuringDump) {
+    run.say(
+      `${newest.dump.name}: the copy in the bucket was read back in full right after its upload and matches ` +
+        `(SHA-256 ${newest.manifest.dump.sha256})`,
+    );
+    return;
+  }
   const { context } = run;
   const { signal } = run.options;
   const expected = { size: newest.manifest.dump.size, sha256: newest.manifest.dump.sha256 };
@@ -258,12 +274,28 @@ async function replicateManifests(
   }
 }
 
+/** Dumps this run uploaded during the dump, found in the bucket as expected: uploaded, not "already there". */
+function creditDuringDump(
+  run: Replication,
+  candidates: Candidate[],
+  duringDump: DuringDump,
+  alreadyThere: string[],
+): number {
+  let bytes = 0;
+  for (const backup of candidates)
+    if (duringDump.uploaded.includes(backup.dump.name) && alreadyThere.includes(backup.dump.name)) {
+      run.uploaded.push(backup.dump.name);
+      alreadyThere.splice(alreadyThere.indexOf(backup.dump.name), 1);
+      bytes += backup.dump.size;
+    }
+  return bytes;
+}
+
 interface Candidates {
   candidates: Candidate[];
   newest: Candidate | undefined;
   skipped: ReplicateResult['skipped'];
-  /** Dumps uploaded while they were written (the bucket already holds them, sent by this run). */
-  duringDump: string[];
+  duringDump: DuringDump;
 }
 
 async function replicateCandidates(
@@ -292,14 +324,13 @@ async function replicateCandidates(
     uploaded: [],
     failures: [],
   };
-  for (const backup of candidates)
-    if (duringDump.includes(backup.dump.name) && alreadyThere.includes(backup.dump.name)) {
-      run.uploaded.push(backup.dump.name);
-      alreadyThere.splice(alreadyThere.indexOf(backup.dump.name), 1);
-      uploadBytes += backup.dump.size;
-    }
+  uploadBytes += creditDuringDump(run, candidates, duringDump, alreadyThere);
   await uploadDumps(run, toUpload);
-  if (newest && !run.failures.some((f) => f.startsWith(`${newest.dump.name}:`))) await readBackNewest(run, newest);
+  // Read back already only if this run's copy is the one the bucket holds (not uploaded again just now).
+  const readAlready = (name: string) =>
+    duringDump.readBack.includes(name) && !toUpload.some((b) => b.dump.name === name);
+  if (newest && !run.failures.some((f) => f.startsWith(`${newest.dump.name}:`)))
+    await readBackNewest(run, newest, readAlready(newest.dump.name));
   await replicateManifests(run, candidates, newest);
 
   if (run.failures.length > 0) {

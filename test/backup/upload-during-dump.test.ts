@@ -167,6 +167,7 @@ describe('the dump goes up while it is written', () => {
       closeS3(context);
     }
     assert.match(result.stdout, new RegExp(`${dump.name.replace(/\./g, '\\.')}: uploaded during the dump`));
+    assert.match(result.stdout, /read back in full right after its upload and matches/);
     assert.equal(manifest.manifest.verified.local, true);
   });
 
