@@ -62,20 +62,23 @@ export function prepareDumpUpload(ctx: ActionContext): DumpUpload | undefined {
   const settings = ctx.config.bucket;
   if (!settings) return undefined;
   const context = openS3(settings);
-  const ready = lockAllows(context, ctx.signal);
+  const stop = new AbortController(); // the run's end stops the upload and its read-back
+  const signal = AbortSignal.any([ctx.signal, stop.signal]);
+  const ready = lockAllows(context, signal);
   ready.catch(() => undefined); // awaited by the upload, which reports it
   let upload: GrowingUpload | undefined;
   let name: string | undefined;
+  let outcome: Promise<DumpUploadOutcome> | undefined;
   const handle: DumpUpload = {
     start(partialPath) {
       const object = basename(partialPath).slice(0, -PARTIAL_SUFFIX.length);
       name = object;
-      upload = startGrowingUpload(context, { path: partialPath, name: object, signal: ctx.signal, ready });
-      const outcome = upload.done.then(
+      upload = startGrowingUpload(context, { path: partialPath, name: object, signal, ready });
+      outcome = upload.done.then(
         async (uploaded): Promise<DumpUploadOutcome> => ({
           name: object,
           uploaded,
-          readBack: await readBack(context, uploaded, ctx.signal),
+          readBack: await readBack(context, uploaded, signal),
         }),
         (error: unknown): DumpUploadOutcome =>
           error instanceof UploadNotStarted
@@ -96,9 +99,11 @@ export function prepareDumpUpload(ctx: ActionContext): DumpUpload | undefined {
     },
   };
   ctx.onCleanup(async () => {
-    if (!upload) return closeS3(context);
-    upload.cancel('the run ended before the upload did');
-    await upload.done.catch(() => undefined); // the outcome was reported by the step that waited for it
+    upload?.cancel('the run ended before the upload did');
+    stop.abort();
+    if (outcome)
+      await outcome; // never rejects; reported by the step that waited for it (closes the client)
+    else closeS3(context);
   }, 'stop the upload begun during the dump');
   return handle;
 }
