@@ -15,6 +15,7 @@ import { headObject } from '../s3/objects.js';
 import type { S3Settings } from '../s3/settings.js';
 import { uploadFile, type ObjectLockRetention } from '../s3/upload.js';
 import { verifyObjectContent, verifyStoredObject } from '../s3/verify.js';
+import { takeDumpUploads } from './dump-upload.js';
 import { localInventory, type StoredBackup } from './inventory.js';
 import type { Manifest } from './manifest.js';
 import { markBucketVerified, manifestFileSha256 } from './manifest-file.js';
@@ -63,8 +64,33 @@ function bucketFailure(error: unknown, newest: string | undefined): Error {
   return new StepFailedError(`replication failed: ${error.message}; ${kept}`, error.hint, error);
 }
 
+/** Dumps uploaded while they were written (the bucket already holds them, sent by this run), and read back. */
+interface DuringDump {
+  uploaded: string[];
+  /** Read back in full right after their upload, matching. */
+  readBack: string[];
+}
+
+/** The uploads begun during this process's dumps: waited for, reported; the names that went up. */
+async function finishDumpUploads(say: (line: string, stream?: 'info' | 'warn') => void): Promise<DuringDump> {
+  const uploaded: string[] = [];
+  const readBack: string[] = [];
+  for (const outcome of await takeDumpUploads()) {
+    if ('uploaded' in outcome) {
+      const { size, sha256 } = outcome.uploaded;
+      uploaded.push(outcome.name);
+      if (outcome.readBack) readBack.push(outcome.name);
+      say(`${outcome.name}: uploaded during the dump (${size} bytes, SHA-256 ${sha256})`);
+    } else if ('failed' in outcome) {
+      say(`the upload of ${outcome.name} begun during the dump failed (${outcome.failed}): uploading it now`, 'warn');
+    } else say(`${outcome.name} was not uploaded during the dump: ${outcome.notStarted}`);
+  }
+  return { uploaded, readBack };
+}
+
 export async function replicateBackups(options: ReplicateOptions): Promise<ReplicateResult> {
   const say = options.output ?? (() => undefined);
+  const duringDump = await finishDumpUploads(say);
   const local = await localInventory(options.backupDir);
   const localPlan = planLocation(local, options.policy);
   const pruneNext = new Set(localPlan.backups.filter((d) => d.verdict === 'prune').map((d) => d.stamp));
@@ -96,7 +122,7 @@ export async function replicateBackups(options: ReplicateOptions): Promise<Repli
   const newest = candidates.at(-1);
   const context = openS3(options.s3);
   try {
-    return await replicateCandidates(context, candidates, newest, skipped, options);
+    return await replicateCandidates(context, { candidates, newest, skipped, duringDump }, options);
   } catch (error) {
     throw bucketFailure(error, newest?.dump.name);
   } finally {
@@ -188,7 +214,14 @@ async function uploadDumps(run: Replication, toUpload: Candidate[]): Promise<voi
 }
 
 /** The newest dump is read back in full: the only check that catches damaged content behind correct metadata. */
-async function readBackNewest(run: Replication, newest: Candidate): Promise<void> {
+async function readBackNewest(run: Replication, newest: Candidate, readDuringDump: boolean): Promise<void> {
+  if (readDuringDump) {
+    run.say(
+      `${newest.dump.name}: the copy in the bucket was read back in full right after its upload and matches ` +
+        `(SHA-256 ${newest.manifest.dump.sha256})`,
+    );
+    return;
+  }
   const { context } = run;
   const { signal } = run.options;
   const expected = { size: newest.manifest.dump.size, sha256: newest.manifest.dump.sha256 };
@@ -241,11 +274,33 @@ async function replicateManifests(
   }
 }
 
+/** Dumps this run uploaded during the dump, found in the bucket as expected: uploaded, not "already there". */
+function creditDuringDump(
+  run: Replication,
+  candidates: Candidate[],
+  duringDump: DuringDump,
+  alreadyThere: string[],
+): number {
+  let bytes = 0;
+  for (const backup of candidates)
+    if (duringDump.uploaded.includes(backup.dump.name) && alreadyThere.includes(backup.dump.name)) {
+      run.uploaded.push(backup.dump.name);
+      alreadyThere.splice(alreadyThere.indexOf(backup.dump.name), 1);
+      bytes += backup.dump.size;
+    }
+  return bytes;
+}
+
+interface Candidates {
+  candidates: Candidate[];
+  newest: Candidate | undefined;
+  skipped: ReplicateResult['skipped'];
+  duringDump: DuringDump;
+}
+
 async function replicateCandidates(
   context: ReturnType<typeof openS3>,
-  candidates: Candidate[],
-  newest: Candidate | undefined,
-  skipped: ReplicateResult['skipped'],
+  { candidates, newest, skipped, duringDump }: Candidates,
   options: ReplicateOptions,
 ): Promise<ReplicateResult> {
   const { signal } = options;
@@ -255,7 +310,7 @@ async function replicateCandidates(
   const lockMode = inspection.objectLock.defaultRetention?.mode === 'COMPLIANCE' ? 'COMPLIANCE' : 'GOVERNANCE';
 
   const { toUpload, alreadyThere } = await sortByBucket(context, candidates, signal);
-  const uploadBytes = toUpload.reduce((sum, b) => sum + b.dump.size, 0);
+  let uploadBytes = toUpload.reduce((sum, b) => sum + b.dump.size, 0);
   const total = uploadBytes + (newest?.dump.size ?? 0);
   const run: Replication = {
     context,
@@ -269,8 +324,13 @@ async function replicateCandidates(
     uploaded: [],
     failures: [],
   };
+  uploadBytes += creditDuringDump(run, candidates, duringDump, alreadyThere);
   await uploadDumps(run, toUpload);
-  if (newest && !run.failures.some((f) => f.startsWith(`${newest.dump.name}:`))) await readBackNewest(run, newest);
+  // Read back already only if this run's copy is the one the bucket holds (not uploaded again just now).
+  const readAlready = (name: string) =>
+    duringDump.readBack.includes(name) && !toUpload.some((b) => b.dump.name === name);
+  if (newest && !run.failures.some((f) => f.startsWith(`${newest.dump.name}:`)))
+    await readBackNewest(run, newest, readAlready(newest.dump.name));
   await replicateManifests(run, candidates, newest);
 
   if (run.failures.length > 0) {

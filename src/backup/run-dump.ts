@@ -16,6 +16,7 @@ import { ensureBackupDir } from './backup-dir.js';
 import { backupConfigFrom } from './config.js';
 import { dumpToFile, type DumpFileResult } from './dump-file.js';
 import { DumpProgress } from './dump-progress.js';
+import type { DumpUpload } from './dump-upload.js';
 import { formatBytes } from '../core/format.js';
 import { recipientsFrom } from './recipients.js';
 import { notePartialUnderLock } from './source-lock.js';
@@ -94,6 +95,8 @@ interface DumpRun {
   progress: DumpProgress;
   /** The partial dump file while it exists (the cleanup removes it). */
   partial: { path?: string };
+  /** The upload to the bucket that reads the dump while it is written (none without a bucket). */
+  upload: DumpUpload | undefined;
 }
 
 /** Starts the dump, and the counts in its snapshot once pg_dump has imported it. */
@@ -115,6 +118,7 @@ function startDumpAndCounts(run: DumpRun): { dumping: Promise<DumpFileResult>; c
       run.partial.path = path;
       // Beside the source lock, so that whoever takes the lock over from a killed run removes this file at once.
       notePartialUnderLock(resolve(path));
+      run.upload?.start(path);
     },
     onStderr: (line) => {
       imported();
@@ -171,6 +175,19 @@ function dumpResult(run: DumpRun, dump: DumpFileResult, counted: Counted): Actio
   };
 }
 
+/** Says where the upload begun during the dump stands (it goes on while the manifest is written). */
+function reportUpload(upload: DumpUpload | undefined, ctx: ActionContext): void {
+  const ended = upload?.ended;
+  if (!upload) return;
+  if (ended && 'failed' in ended) {
+    ctx.output(
+      `the upload to the bucket during the dump failed (${ended.failed}): the dump is complete and kept here; ` +
+        'the replicate step uploads it again, and if the bucket is still out of reach the next backup does',
+      'warn',
+    );
+  } else if (!ended) ctx.output('the upload to the bucket begun during the dump ends in the replicate step');
+}
+
 export async function runBackupDump(params: DumpParams, ctx: ActionContext): Promise<ActionResult> {
   const config = backupConfigFrom(ctx.settings);
   const target = parseConnectionString(ctx.settings.require('DATABASE_URL'));
@@ -178,6 +195,8 @@ export async function runBackupDump(params: DumpParams, ctx: ActionContext): Pro
   const note = await ensureBackupDir(config.backupDir);
   if (note) ctx.output(note, 'warn');
 
+  // The AWS SDK loads only when there is a bucket to upload to, while the connection opens.
+  const uploading = ctx.config.bucket ? import('./dump-upload.js') : undefined;
   const client = await connect(target, ctx.signal);
   const partial: DumpRun['partial'] = {};
   ctx.onCleanup(async () => {
@@ -188,11 +207,30 @@ export async function runBackupDump(params: DumpParams, ctx: ActionContext): Pro
     await checkSameSource(client, target.label, params.source);
     const snapshot = await exportSnapshot(client, (t) => ctx.output(t, 'warn'));
     const progress = new DumpProgress(params.relationBytes, (update) => ctx.progress(update));
+    const upload = (await uploading)?.prepareDumpUpload(ctx);
     const dumpTarget = withCopyApplicationName(target, 'pg_dump');
-    const run: DumpRun = { params, ctx, config, target: dumpTarget, recipients, client, snapshot, progress, partial };
+    const run: DumpRun = {
+      params,
+      ctx,
+      config,
+      target: dumpTarget,
+      recipients,
+      client,
+      snapshot,
+      progress,
+      partial,
+      upload,
+    };
     const { dumping, counts } = startDumpAndCounts(run);
     const watch = watchCopyProgress(dumpTarget, ctx.signal, (samples) => progress.onCopy(samples));
-    const dump = await dumping.finally(() => watch.stop());
+    const dump = await dumping
+      .catch((error: unknown) => {
+        upload?.cancel(`the dump failed: ${messageOf(error)}`);
+        throw error;
+      })
+      .finally(() => watch.stop());
+    upload?.finish({ size: dump.size, sha256: dump.sha256 });
+    reportUpload(upload, ctx);
     partial.path = undefined;
     notePartialUnderLock(undefined);
     progress.finish();

@@ -5,7 +5,8 @@
  * so each part was allocated twice and the peak RSS waited on V8's collection of those external buffers).
  *
  * The caller hashes the file through `onRead`, called in file order; a part's buffer is never written while a
- * request still holds it (the SDK's retries resend the same buffer).
+ * request still holds it (the SDK's retries resend the same buffer). A file still being written (the dump while
+ * it is dumped) is read part by part as its bytes reach the disk: `size` then says how long each part is.
  */
 import {
   CompleteMultipartUploadCommand,
@@ -21,12 +22,18 @@ export interface MultipartOptions {
   client: S3Client;
   params: PutObjectCommandInput;
   file: FileHandle;
-  size: number;
+  /**
+   * The file's size, or, for a file still being written, the length of part `index` once its bytes are on disk
+   * (0 past the end: the upload completes).
+   */
+  size: number | ((index: number) => Promise<number>);
   partSize: number;
   queueSize: number;
   signal: AbortSignal;
   onRead: (bytes: Buffer) => void;
   onPartDone: (bytes: number) => void;
+  /** Called once every part is sent, before the upload is completed; throwing leaves it uncompleted. */
+  beforeComplete?: () => void;
   /** Set as soon as S3 gave the upload its id, so that a failure can abort it. */
   onUploadId: (id: string) => void;
 }
@@ -55,22 +62,29 @@ function createParams(params: PutObjectCommandInput): PutObjectCommandInput {
   return rest;
 }
 
+function partLengths(size: MultipartOptions['size'], partSize: number): (index: number) => Promise<number> {
+  if (typeof size !== 'number') return size;
+  return (index) => Promise.resolve(Math.max(0, Math.min(partSize, size - index * partSize)));
+}
+
 /** Sends every part, `queueSize` at a time, and completes the upload; returns CompleteMultipartUpload's answer. */
 export async function multipartUpload(options: MultipartOptions) {
   const { client, params, size, partSize, signal } = options;
   const created = await client.send(new CreateMultipartUploadCommand(createParams(params)), { abortSignal: signal });
   const uploadId = created.UploadId!;
   options.onUploadId(uploadId);
-  const buffers = Array.from({ length: options.queueSize }, () => Buffer.allocUnsafe(Math.min(partSize, size)));
+  const bufferSize = typeof size === 'number' ? Math.min(partSize, size) : partSize;
+  const buffers = Array.from({ length: options.queueSize }, () => Buffer.allocUnsafe(bufferSize));
   const slots: (Promise<void> | undefined)[] = buffers.map(() => undefined);
   const parts: CompletedPart[] = [];
+  const lengthOf = partLengths(size, partSize);
   let failure: unknown;
-  const partCount = Math.ceil(size / partSize);
-  for (let index = 0; index < partCount && failure === undefined; index++) {
+  for (let index = 0; failure === undefined; index++) {
     const slot = index % buffers.length;
     await slots[slot];
     if (failure !== undefined) break;
-    const length = Math.min(partSize, size - index * partSize);
+    const length = await lengthOf(index);
+    if (length === 0) break;
     const body = buffers[slot]!.subarray(0, length);
     await readFully(options.file, body, length, index * partSize);
     options.onRead(body);
@@ -93,6 +107,8 @@ export async function multipartUpload(options: MultipartOptions) {
   }
   await Promise.all(slots);
   if (failure !== undefined) throw failure;
+  if (parts.length === 0) throw new FileReadError('the file is empty');
+  options.beforeComplete?.();
   const complete = new CompleteMultipartUploadCommand({
     Bucket: params.Bucket,
     Key: params.Key,
