@@ -39,8 +39,15 @@ async function keyErasInForce(ctx: ActionContext) {
     import('../eras/store.js'),
     import('../eras/register.js'),
   ]);
-  // An unreadable register counts as absent: the dump is still taken, its era recorded as unregistered.
-  const register = await readLocalRegister(ctx.settings.require('BACKUP_DIR')).catch(() => undefined);
+  // An unreadable register counts as absent: the safety dump is still taken, its era recorded as unregistered.
+  const register = await readLocalRegister(ctx.settings.require('BACKUP_DIR')).catch((error: unknown) => {
+    ctx.output(
+      `the key-era register cannot be read (${(error as Error).message}): the safety dump's era is recorded as ` +
+        'unregistered (a restore of it finds the key by trial decryption); repair the register after this restore',
+      'warn',
+    );
+    return undefined;
+  });
   return { keyEras: register ? eraForDump(register) : [], keyErasUnregistered: !register };
 }
 

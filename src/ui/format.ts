@@ -67,8 +67,8 @@ function amount(value: number, unit: string | undefined): string {
 }
 
 /**
- * `[██████░░░░]  60%  120.0 MiB / 200.0 MiB  4.1 MiB/s  ETA 12s` (the rate when the step measured one), or
- * `120.0 MiB` when the total is unknown.
+ * `[██████░░░░]  60%  120.0 MiB / 200.0 MiB  4.1 MiB/s  ETA 12s`
+ * (the rate when the step measured one), or `120.0 MiB` when the total is unknown.
  */
 export function formatProgress(progress: ProgressInput, elapsedMs: number, barWidth = 20): string {
   const label = progress.label ? `${progress.label}  ` : '';
