@@ -4,17 +4,24 @@
  */
 import { UsageError } from '../core/errors.js';
 import type { Settings } from '../core/settings.js';
-import type { BackupEncryption } from '../core/backup-values.js';
+import type { BackupEncryption, DumpCompression } from '../core/backup-values.js';
 import { parsedSettingsOf } from '../core/parsed-settings.js';
 import { parseDuration } from '../core/duration.js';
 
-export { parseCompression, parseEncryption, parseRetentionDays, type BackupEncryption } from '../core/backup-values.js';
+export {
+  compressionWords,
+  describeCompression,
+  parseCompression,
+  parseEncryption,
+  parseRetentionDays,
+  type BackupEncryption,
+  type DumpCompression,
+} from '../core/backup-values.js';
 
 export interface BackupConfig {
   backupDir: string;
   retentionDays: number;
-  /** gzip level for `pg_dump --compress` (0-9). */
-  compression: number;
+  compression: DumpCompression;
   encryption: BackupEncryption;
 }
 

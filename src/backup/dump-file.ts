@@ -1,6 +1,6 @@
 /**
- * Writes one dump: `pg_dump --format=custom` stdout → SHA-256 of the plaintext → age encryption → SHA-256 and
- * size of what is stored → `obexal-<stamp>.dump.age.partial` (0600), in one `stream.pipeline` (bounded memory).
+ * Writes one dump: `pg_dump --format=custom` stdout → SHA-256 of the plaintext archive → zstd (by default) → age
+ * encryption → SHA-256 and size of what is stored → `obexal-<stamp>.dump.zst.age.partial` (0600), in one `stream.pipeline` (bounded memory).
  * On any failure (pg_dump's exit code, a signal, a full disk, an abort) the partial file is deleted; on success
  * it is fsynced, re-read and its SHA-256 checked, and only then renamed to its final name, so that a file with a
  * final name is always complete and verified. The password reaches pg_dump only through its environment.
@@ -20,6 +20,8 @@ import { childEnvFor, type PgTarget } from '../pg/target.js';
 import { HashingStream, sha256OfFile } from '../s3/hash.js';
 import { compactUtc, dumpFileName, PARTIAL_SUFFIX } from './manifest.js';
 import type { PgDumpProgram } from './pg-dump-program.js';
+import type { DumpCompression } from '../core/backup-values.js';
+import { createDumpCompressor } from '../core/zstd.js';
 
 /** Every custom-format archive starts with these bytes. */
 const CUSTOM_FORMAT_MAGIC = Buffer.from('PGDMP', 'latin1');
@@ -28,7 +30,7 @@ export interface DumpFileOptions {
   target: PgTarget;
   pgDump: PgDumpProgram;
   backupDir: string;
-  compression: number;
+  compression: DumpCompression;
   /** Empty: no encryption (BACKUP_ENCRYPTION=none, explicit only). */
   recipients: readonly AgeRecipient[];
   /** A snapshot exported by the caller (`pg_export_snapshot()`), so that its row counts match the dump. */
@@ -69,11 +71,12 @@ class HeadCapture extends Transform {
 async function openPartial(
   backupDir: string,
   encrypted: boolean,
+  zstd: boolean,
   signal: AbortSignal,
 ): Promise<{ stamp: string; name: string; partial: string; handle: FileHandle }> {
   for (let attempt = 0; ; attempt++) {
     const stamp = compactUtc(new Date());
-    const name = dumpFileName(stamp, encrypted);
+    const name = dumpFileName(stamp, encrypted, zstd);
     const partial = join(backupDir, name + PARTIAL_SUFFIX);
     try {
       const handle = await open(partial, 'wx', 0o600);
@@ -161,7 +164,8 @@ function startPgDump(
   label: string,
   signal: AbortSignal,
 ): { child: ReturnType<typeof startProcess>['child']; settled: Promise<SettledDump> } {
-  const args = ['--format=custom', `--compress=${options.compression}`, '--verbose', '--no-password'];
+  const { codec, level } = options.compression;
+  const args = ['--format=custom', `--compress=${codec === 'gzip' ? level : 0}`, '--verbose', '--no-password'];
   if (options.snapshot) args.push(`--snapshot=${options.snapshot}`);
   const { child, done } = startProcess({
     file: options.pgDump.path,
@@ -181,13 +185,18 @@ function startPgDump(
   return { child, settled };
 }
 
-/** head → plaintext hash → (age) → stored hash → the partial file. */
-function dumpStreams(handle: FileHandle, recipients: readonly AgeRecipient[]): DumpStreams {
+/** head → plaintext hash → (zstd) → (age) → stored hash → the partial file. */
+function dumpStreams(
+  handle: FileHandle,
+  recipients: readonly AgeRecipient[],
+  compression: DumpCompression,
+): DumpStreams {
   const plain = new HashingStream();
   const head = new HeadCapture();
   const stored = new HashingStream();
   const file = handle.createWriteStream(); // closes the handle when it finishes or is destroyed
   const stages: DumpStreams['stages'] = [head, plain];
+  if (compression.codec === 'zstd') stages.push(createDumpCompressor(compression.level));
   if (recipients.length > 0) stages.push(createAgeEncryptStream(recipients));
   stages.push(stored, file);
   return { plain, head, stored, stages };
@@ -226,7 +235,7 @@ async function writeDump(
 ): Promise<DumpStreams> {
   const label = `pg_dump of ${options.target.label}`;
   const { child, settled } = startPgDump(options, label, both);
-  const streams = dumpStreams(handle, options.recipients);
+  const streams = dumpStreams(handle, options.recipients, options.compression);
   if (!child.stdout) throw new StepFailedError('pg_dump started without a standard output', 'report this as a bug');
 
   let pipelineError: unknown;
@@ -277,7 +286,12 @@ export async function dumpToFile(options: DumpFileOptions): Promise<DumpFileResu
   const { signal } = options;
   const encrypted = options.recipients.length > 0;
   const started = Date.now();
-  const { stamp, name, partial, handle } = await openPartial(options.backupDir, encrypted, signal);
+  const { stamp, name, partial, handle } = await openPartial(
+    options.backupDir,
+    encrypted,
+    options.compression.codec === 'zstd',
+    signal,
+  );
   options.onPartial?.(partial);
   let handleOpen = true;
   let completed = false;

@@ -19,7 +19,7 @@ import {
 export type BackupLocation = 'local' | 'bucket';
 
 /** A dump or manifest being written (or left by a run that died): ours only. */
-export const PARTIAL_NAME = /^obexal-(\d{8}T\d{6}Z)\.(?:dump(?:\.age)?|manifest\.json)\.partial$/;
+export const PARTIAL_NAME = /^obexal-(\d{8}T\d{6}Z)\.(?:dump(?:\.zst)?(?:\.age)?|manifest\.json)\.partial$/;
 
 export interface StoredFile {
   name: string;

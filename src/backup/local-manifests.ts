@@ -1,4 +1,5 @@
 /** The manifests in BACKUP_DIR, read leniently (a file that does not parse is skipped, not fatal). */
+import type { DumpCompression } from '../core/backup-values.js';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MANIFEST_NAME, ManifestSchema, type Manifest } from './manifest.js';
@@ -37,10 +38,15 @@ export async function previousDumpBytes(
 
 /**
  * Bytes to have free before dumping: 1.25 × the last dump of this source when there is one, else the database's
- * size × a ratio (gzip-compressed dumps of identity-provider data measured 0.18-0.74 of the database size,
+ * size × a ratio (compressed dumps of identity-provider data measured 0.18-0.74 of the database size,
  * uncompressed up to 1.4). A refusal here is only a first line: a disk that fills anyway fails cleanly.
  */
-export function estimateDumpBytes(databaseBytes: number, compression: number, previous: number | undefined): number {
+export function estimateDumpBytes(
+  databaseBytes: number,
+  compression: DumpCompression,
+  previous: number | undefined,
+): number {
   if (previous !== undefined && previous > 0) return Math.ceil(previous * 1.25);
-  return Math.ceil(databaseBytes * (compression === 0 ? 1.5 : 0.5));
+  const uncompressed = compression.codec === 'gzip' && compression.level === 0;
+  return Math.ceil(databaseBytes * (uncompressed ? 1.5 : 0.5));
 }

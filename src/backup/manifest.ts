@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { DatabasePropertiesSchema } from '../restore/db-properties-schema.js';
 
-export const DUMP_NAME = /^obexal-(\d{8}T\d{6}Z)\.dump(\.age)?$/;
+export const DUMP_NAME = /^obexal-(\d{8}T\d{6}Z)\.dump(?:\.zst)?(\.age)?$/;
 export const MANIFEST_NAME = /^obexal-(\d{8}T\d{6}Z)\.manifest\.json$/;
 export const PARTIAL_SUFFIX = '.partial';
 
@@ -32,8 +32,9 @@ export function parseCompactUtc(stamp: string): Date {
   return new Date(`${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}Z`);
 }
 
-export function dumpFileName(stamp: string, encrypted: boolean): string {
-  return `obexal-${stamp}.dump${encrypted ? '.age' : ''}`;
+/** `.dump` is pg_dump's archive; `.zst` when the tool compressed it with zstd; `.age` when encrypted. */
+export function dumpFileName(stamp: string, encrypted: boolean, zstd = false): string {
+  return `obexal-${stamp}.dump${zstd ? '.zst' : ''}${encrypted ? '.age' : ''}`;
 }
 
 export function manifestFileName(stamp: string): string {

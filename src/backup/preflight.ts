@@ -7,7 +7,7 @@ import type { ActionContext, ActionResult } from '../engine/action.js';
 import { connect } from '../pg/client.js';
 import { childEnvFor, parseConnectionString } from '../pg/target.js';
 import { inspectBackupDir } from './backup-dir.js';
-import { backupConfigFrom, parsePin } from './config.js';
+import { backupConfigFrom, compressionWords, describeCompression, parsePin, type DumpCompression } from './config.js';
 import { estimateDumpBytes, previousDumpBytes } from './local-manifests.js';
 import { compactUtc, dumpFileName } from './manifest.js';
 import { resolvePgDump } from './pg-dump-program.js';
@@ -43,7 +43,7 @@ async function readSource(target: ReturnType<typeof parseConnectionString>, sign
 }
 
 /** The dump's estimated size; throws when BACKUP_DIR's disk cannot hold it. */
-async function checkRoom(dir: BackupDir, reading: SourceReading, compression: number): Promise<number> {
+async function checkRoom(dir: BackupDir, reading: SourceReading, compression: DumpCompression): Promise<number> {
   const { source, sizes } = reading;
   const previous = await previousDumpBytes(dir.path, source.systemIdentifier, source.database);
   const estimate = estimateDumpBytes(sizes.databaseBytes, compression, previous);
@@ -97,7 +97,7 @@ export async function runBackupPreflight(params: PreflightParams, ctx: ActionCon
       estimatedDumpBytes: estimate,
       encryption: config.encryption,
       recipients,
-      compression: String(config.compression),
+      compression: describeCompression(config.compression),
       retentionDays: config.retentionDays,
       walArchiving: wal,
       pin,
@@ -138,8 +138,9 @@ function reportPlan(plan: PlanFacts, ctx: ActionContext): void {
       `identifier ${source.systemIdentifier}, ${formatBytes(sizes.databaseBytes)} in ${tables} ` +
       `table(s), ${source.encoding}`,
   );
-  info(`pg_dump: ${pgDump.path} (${pgDump.version}), custom format, gzip level ${config.compression}`);
-  const name = dumpFileName(compactUtc(new Date()), config.encryption === 'age');
+  info(`pg_dump: ${pgDump.path} (${pgDump.version}), custom format, ${compressionWords(config.compression)}`);
+  const zstd = config.compression.codec === 'zstd';
+  const name = dumpFileName(compactUtc(new Date()), config.encryption === 'age', zstd);
   info(
     `dump: ${dir.path}/${name.replace(/\d{8}T\d{6}Z/, '<UTC time>')}, ` +
       `about ${formatBytes(estimate)}; ${formatBytes(dir.freeBytes)} ` +

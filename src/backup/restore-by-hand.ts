@@ -2,7 +2,8 @@
  * The plain shell commands that restore a dump without this tool (DESIGN §4: for the day the tool itself is
  * broken). Each line runs as is in a POSIX shell, in the folder that holds the dump, with three variables
  * set: the libpq variables of the target server, AGE_IDENTITY_FILE (the backup identity from the vault) and
- * RESTORE_DB (a new, empty database name). Only `age`, `sha256sum`, `createdb` and `pg_restore` are needed.
+ * RESTORE_DB (a new, empty database name). Only `age`, `zstd` (for a `.dump.zst` layer), `sha256sum`, `createdb` and
+ * `pg_restore` are needed.
  */
 import type { Manifest } from './manifest.js';
 
@@ -35,21 +36,32 @@ function createdbOptions(input: RestoreByHandInput): string {
   return options.join(' ');
 }
 
+/** The command that turns the stored file into the archive pg_restore reads, when it is not that archive. */
+function unpackCommand(input: RestoreByHandInput, plainName: string): string | undefined {
+  const zstd = /\.zst(\.age)?$/.test(input.dumpName);
+  const decrypt = `age -d -i "$AGE_IDENTITY_FILE"`;
+  if (input.encrypted && zstd) return `${decrypt} ${quote(input.dumpName)} | zstd -d -q -o ${quote(plainName)}`;
+  if (input.encrypted) return `${decrypt} -o ${quote(plainName)} ${quote(input.dumpName)}`;
+  if (zstd) return `zstd -d -q -o ${quote(plainName)} ${quote(input.dumpName)}`;
+  return undefined;
+}
+
 export function restoreByHandCommands(input: RestoreByHandInput): string[] {
-  const plainName = input.encrypted ? input.dumpName.replace(/\.age$/, '') : input.dumpName;
+  const plainName = input.dumpName.replace(/\.age$/, '').replace(/\.zst$/, '');
+  const unpack = unpackCommand(input, plainName);
   const lines = [
     '# in the folder holding the dump; set PGHOST, PGPORT, PGUSER (and PGPASSWORD) for the target server,',
     '# AGE_IDENTITY_FILE to the backup identity from the vault, RESTORE_DB to a new database name',
     'umask 077',
     `echo ${quote(`${input.sha256}  ${input.dumpName}`)} | sha256sum -c -`,
   ];
-  if (input.encrypted) {
-    lines.push(`age -d -i "$AGE_IDENTITY_FILE" -o ${quote(plainName)} ${quote(input.dumpName)}`);
+  if (unpack) {
+    lines.push(unpack);
     lines.push(`echo ${quote(`${input.plaintextSha256}  ${plainName}`)} | sha256sum -c -`);
   }
   lines.push(`createdb ${createdbOptions(input)} "$RESTORE_DB"`);
   lines.push(`pg_restore --no-owner --exit-on-error --dbname "$RESTORE_DB" ${quote(plainName)}`);
-  if (input.encrypted) lines.push(`rm -f ${quote(plainName)}`);
+  if (unpack) lines.push(`rm -f ${quote(plainName)}`);
   return lines;
 }
 

@@ -13,7 +13,7 @@ import { watchCopyProgress, withCopyApplicationName } from '../pg/copy-progress.
 import type { AgeRecipient } from '../crypto/age-keys.js';
 import type { PgDumpData, SourceData } from './actions/schemas.js';
 import { ensureBackupDir } from './backup-dir.js';
-import { backupConfigFrom } from './config.js';
+import { backupConfigFrom, describeCompression } from './config.js';
 import { dumpToFile, type DumpFileResult } from './dump-file.js';
 import { DumpProgress } from './dump-progress.js';
 import type { DumpUpload } from './dump-upload.js';
@@ -163,7 +163,7 @@ function dumpResult(run: DumpRun, dump: DumpFileResult, counted: Counted): Actio
         plaintextSha256: dump.plaintextSha256,
         encryption: run.recipients.length > 0 ? 'age' : 'none',
         recipients: run.recipients,
-        compression: String(run.config.compression),
+        compression: describeCompression(run.config.compression),
         startedAt: dump.startedAt,
         finishedAt: dump.finishedAt,
       },

@@ -115,7 +115,7 @@ async function removeDeadPartial(lockPath: string, dead: LockOwner): Promise<str
   }
   await unlink(note).catch(() => undefined);
   const partial = typeof noted.partial === 'string' ? noted.partial : '';
-  const ours = /^obexal-\d{8}T\d{6}Z\.dump(\.age)?\.partial$/.test(basename(partial));
+  const ours = /^obexal-\d{8}T\d{6}Z\.dump(\.zst)?(\.age)?\.partial$/.test(basename(partial));
   if (noted.pid !== dead.pid || noted.host !== dead.host || !ours) return undefined;
   try {
     await unlink(partial);

@@ -3,7 +3,14 @@
  * ParsedSettings: every value parser runs, every problem is collected, and one UsageError lists them all. Defaults
  * are those of SETTINGS (settings.ts); numbers, booleans and enums are parsed here, never at a call site.
  */
-import { parseCompression, parseEncryption, parseRetentionDays, type BackupEncryption } from './backup-values.js';
+import {
+  DEFAULT_COMPRESSION,
+  parseCompression,
+  parseEncryption,
+  parseRetentionDays,
+  type BackupEncryption,
+  type DumpCompression,
+} from './backup-values.js';
 import {
   parseAllowedRegions,
   parseBoolean,
@@ -24,7 +31,7 @@ export interface ParsedSettings {
   backup: {
     dir: string;
     retentionDays: number;
-    compression: number;
+    compression: DumpCompression;
     encryption: BackupEncryption;
     recipients?: string;
     recipientsFile?: string;
@@ -131,11 +138,12 @@ function bucketOf(c: Collector): S3Settings | undefined {
 }
 
 function backupOf(c: Collector, settings: Reader): ParsedSettings['backup'] {
+  const encryption = c.parse(() => parseEncryption(settings.get('BACKUP_ENCRYPTION')), 'age');
   return {
     dir: c.parse(() => settings.require('BACKUP_DIR', BACKUP_DIR_HINT), ''),
     retentionDays: c.parse(() => parseRetentionDays(settings.get('RETENTION_DAYS')), 0),
-    compression: c.parse(() => parseCompression(settings.get('BACKUP_COMPRESSION')), 4),
-    encryption: c.parse(() => parseEncryption(settings.get('BACKUP_ENCRYPTION')), 'age'),
+    compression: c.parse(() => parseCompression(settings.get('BACKUP_COMPRESSION'), encryption), DEFAULT_COMPRESSION),
+    encryption,
     ...optional({
       recipients: c.text('BACKUP_RECIPIENTS'),
       recipientsFile: c.text('BACKUP_RECIPIENTS_FILE'),

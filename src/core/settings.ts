@@ -35,7 +35,11 @@ export const SETTINGS: readonly SettingDefinition[] = [
   { name: 'BACKUP_RECIPIENTS_FILE', description: 'file of age recipients (as `age -R` reads)' },
   { name: 'BACKUP_IDENTITY_FILE', description: 'age identity file needed to restore' },
   { name: 'BACKUP_IDENTITY_COMMAND', description: 'command printing the age identity (a vault CLI)' },
-  { name: 'BACKUP_COMPRESSION', description: 'pg_dump gzip level 0-9', default: '4' },
+  {
+    name: 'BACKUP_COMPRESSION',
+    // no default here: unset means zstd:1, or gzip:4 with BACKUP_ENCRYPTION=none (core/backup-values.ts)
+    description: 'zstd:<1-19> beside pg_dump (unset: zstd:1; gzip:4 if not encrypted) or gzip:<0-9> in pg_dump',
+  },
   {
     name: 'BACKUP_ENCRYPTION',
     description: '`age` (default) or `none` to turn encryption off explicitly',

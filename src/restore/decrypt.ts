@@ -1,7 +1,7 @@
 /**
- * Decrypts a dump into the private folder (file 0600, written as `.partial` and renamed only once complete)
- * while hashing both sides: the stored file's SHA-256 (manifest `dump.sha256`) and the plaintext archive's
- * (`dump.plaintextSha256`). age authenticates every 64 KiB chunk and marks the last one, so a tampered or
+ * Decrypts a dump into the private folder (file 0600, written as `.partial` and renamed only once complete),
+ * decompressing a zstd layer (BACKUP_COMPRESSION=zstd), while hashing both sides: the stored file's SHA-256
+ * (manifest `dump.sha256`) and the pg_dump archive's (`dump.plaintextSha256`). age authenticates every 64 KiB chunk and marks the last one, so a tampered or
  * truncated file fails here with a typed error and no plaintext is left behind.
  */
 import { createReadStream, createWriteStream } from 'node:fs';
@@ -11,9 +11,10 @@ import { StepFailedError } from '../core/errors.js';
 import { AgeDecryptError } from '../crypto/age-errors.js';
 import { createAgeDecryptStream } from '../crypto/age-decrypt.js';
 import type { AgeIdentity } from '../crypto/age-keys.js';
+import { createZstdIfFramedStream, ZSTD_MAGIC } from '../core/zstd.js';
 import { HashingStream } from '../s3/hash.js';
 
-export type DumpFormat = 'age' | 'custom' | 'unknown';
+export type DumpFormat = 'age' | 'custom' | 'zstd' | 'unknown';
 
 const AGE_MAGIC = Buffer.from('age-encryption.org/v1', 'latin1');
 const ARMOR_MAGIC = Buffer.from('-----BEGIN AGE ENCRYPTED FILE-----', 'latin1');
@@ -27,6 +28,7 @@ export async function detectFormat(path: string): Promise<DumpFormat> {
     const bytes = head.subarray(0, bytesRead);
     if (bytes.subarray(0, AGE_MAGIC.length).equals(AGE_MAGIC) || bytes.equals(ARMOR_MAGIC)) return 'age';
     if (bytes.subarray(0, PGDMP_MAGIC.length).equals(PGDMP_MAGIC)) return 'custom';
+    if (bytes.subarray(0, ZSTD_MAGIC.length).equals(ZSTD_MAGIC)) return 'zstd';
     return 'unknown';
   } finally {
     await handle.close();
@@ -44,7 +46,8 @@ export interface DecryptResult {
 export async function decryptDump(options: {
   source: string;
   destination: string;
-  identities: readonly AgeIdentity[];
+  /** Undefined: the file is not encrypted (a plain `.dump.zst` only needs its zstd layer undone). */
+  identities: readonly AgeIdentity[] | undefined;
   signal: AbortSignal;
   onProgress?: (bytes: number) => void;
 }): Promise<DecryptResult> {
@@ -57,7 +60,8 @@ export async function decryptDump(options: {
     await pipeline(
       createReadStream(options.source, { highWaterMark: 1 << 20 }),
       stored,
-      createAgeDecryptStream(options.identities),
+      ...(options.identities ? [createAgeDecryptStream(options.identities)] : []),
+      createZstdIfFramedStream(),
       plain,
       createWriteStream(partial, { mode: 0o600 }),
       { signal: options.signal },

@@ -12,7 +12,7 @@ import type { ActionContext, ActionResult } from '../engine/action.js';
 import { obtainAgeIdentities } from '../keysource/age-identity.js';
 import { sha256OfFile } from '../s3/hash.js';
 import { findPgRestore, readArchiveInFull, readArchiveList } from './archive.js';
-import { decryptDump, detectFormat } from './decrypt.js';
+import { decryptDump, detectFormat, type DumpFormat } from './decrypt.js';
 import { formatBytes } from '../core/format.js';
 import { checkFreeSpace } from './space.js';
 import type { DumpRef, VerifiedDump } from './types.js';
@@ -33,8 +33,17 @@ function mismatch(what: string, expected: string, actual: string): DumpIntegrity
   );
 }
 
+/** `obexal-<stamp>.dump` for `obexal-<stamp>.dump.zst.age`: the name of the archive pg_restore reads. */
 function plaintextName(name: string): string {
-  return name.endsWith('.age') ? name.slice(0, -4) : `${name}.plain`;
+  const archive = name.replace(/\.age$/, '').replace(/\.zst$/, '');
+  return archive === name ? `${name}.plain` : archive;
+}
+
+/** The private folder's room for the archive: the manifest's exact size, else a zstd file's size × 5 (measured
+ * 4.2-4.6 on identity-provider data), else the file's own size. */
+function archiveBytesEstimate(dump: DumpRef, manifest: Manifest): number {
+  if (manifest) return manifest.dump.plaintextSize;
+  return dump.name.includes('.dump.zst') ? dump.size * 5 : dump.size;
 }
 
 type Manifest = DumpRef['manifest'];
@@ -48,7 +57,7 @@ interface DumpHashes {
 }
 
 /** The dump's format, refused when unknown or when the file disagrees with its manifest's encryption or size. */
-async function checkedFormat(dump: DumpRef, manifest: Manifest): Promise<'age' | 'custom'> {
+async function checkedFormat(dump: DumpRef, manifest: Manifest): Promise<Exclude<DumpFormat, 'unknown'>> {
   const format = await detectFormat(dump.path).catch((error: NodeJS.ErrnoException) => {
     throw new StepFailedError(
       `cannot read the dump ${dump.path}: ${error.code ?? error.message}`,
@@ -57,8 +66,8 @@ async function checkedFormat(dump: DumpRef, manifest: Manifest): Promise<'age' |
   });
   if (format === 'unknown') {
     throw new DumpIntegrityError(
-      `${dump.name} is neither an age file nor a pg_dump custom-format archive`,
-      'check that this is an obexal-<time>.dump.age (or .dump) file; nothing was changed',
+      `${dump.name} is neither an age file nor a pg_dump custom-format archive (nor one compressed with zstd)`,
+      'check that this is an obexal-<time>.dump.zst.age (or .dump.age, .dump.zst, .dump) file; nothing was changed',
     );
   }
   if (manifest && (manifest.dump.encryption === 'age') !== (format === 'age')) {
@@ -78,22 +87,26 @@ async function checkedFormat(dump: DumpRef, manifest: Manifest): Promise<'age' |
   return format;
 }
 
-/** Decrypts the dump into the private folder (room checked first), hashing both sides. */
+/** Decrypts and decompresses the dump into the private folder (room checked first), hashing both sides. */
 async function decryptToPrivate(
   dump: DumpRef,
   manifest: Manifest,
   ctx: ActionContext,
   checked: string[],
+  encrypted: boolean,
 ): Promise<DumpHashes> {
+  if (!encrypted) warnNotEncrypted(dump, ctx);
   const dir = await ctx.privateDir();
-  const space = await checkFreeSpace(dir, manifest?.dump.plaintextSize ?? dump.size, `the decrypted dump`);
+  const space = await checkFreeSpace(dir, archiveBytesEstimate(dump, manifest), `the decrypted dump`);
   if (space.ramBacked)
     ctx.output(
       `the private folder ${dir} is on a RAM-backed file system: the decrypted dump uses memory ` +
         `(set TMPDIR to a disk folder to avoid it)`,
       'warn',
     );
-  const { identities, source } = await obtainAgeIdentities(ctx, manifest?.dump.recipients ?? []);
+  const { identities, source } = encrypted
+    ? await obtainAgeIdentities(ctx, manifest?.dump.recipients ?? [])
+    : { identities: undefined, source: undefined };
   const plaintextPath = join(dir, plaintextName(dump.name));
   const total = dump.size;
   const result = await decryptDump({
@@ -101,26 +114,32 @@ async function decryptToPrivate(
     destination: plaintextPath,
     identities,
     signal: ctx.signal,
-    onProgress: (bytes) => ctx.progress({ done: bytes, total, unit: 'bytes', label: 'decrypting' }),
+    onProgress: (bytes) =>
+      ctx.progress({ done: bytes, total, unit: 'bytes', label: encrypted ? 'decrypting' : 'decompressing' }),
   });
   const { storedSha256, storedSize, plaintextSha256, plaintextSize } = result;
-  checked.push(`age: every chunk authenticated, last chunk present (identity from ${source})`);
+  if (source) checked.push(`age: every chunk authenticated, last chunk present (identity from ${source})`);
   ctx.output(
-    `decrypted ${formatBytes(result.storedSize)} in ${(result.durationMs / 1000).toFixed(1)}s ` +
-      `into the private folder (0600)`,
+    `${encrypted ? 'decrypted' : 'decompressed'} ${formatBytes(result.storedSize)} in ` +
+      `${(result.durationMs / 1000).toFixed(1)}s into the private folder (0600): ` +
+      `a ${formatBytes(plaintextSize)} archive`,
     'info',
   );
   return { plaintextPath, storedSha256, storedSize, plaintextSha256, plaintextSize };
 }
 
-/** A plain archive: hashed where it lies, the archive and the file being one. */
-async function hashPlainDump(dump: DumpRef, ctx: ActionContext): Promise<DumpHashes> {
-  const { sha256: storedSha256, size: storedSize } = await sha256OfFile(dump.path, { signal: ctx.signal });
+function warnNotEncrypted(dump: DumpRef, ctx: ActionContext): void {
   ctx.output(
     `${dump.name} is not encrypted (a plain pg_dump archive: BACKUP_ENCRYPTION=none, or Obexal's ` +
       `own backup script): no identity needed`,
     'warn',
   );
+}
+
+/** A plain archive: hashed where it lies, the archive and the file being one. */
+async function hashPlainDump(dump: DumpRef, ctx: ActionContext): Promise<DumpHashes> {
+  const { sha256: storedSha256, size: storedSize } = await sha256OfFile(dump.path, { signal: ctx.signal });
+  warnNotEncrypted(dump, ctx);
   return {
     plaintextPath: dump.path,
     storedSha256,
@@ -202,7 +221,9 @@ export async function runVerify(params: VerifyParams, ctx: ActionContext): Promi
   const format = await checkedFormat(dump, manifest);
   const pgRestore = await findPgRestore();
   const hashes =
-    format === 'age' ? await decryptToPrivate(dump, manifest, ctx, checked) : await hashPlainDump(dump, ctx);
+    format === 'custom'
+      ? await hashPlainDump(dump, ctx)
+      : await decryptToPrivate(dump, manifest, ctx, checked, format === 'age');
   try {
     return await verifyArchive(params, ctx, pgRestore, hashes, checked);
   } catch (error) {

@@ -93,7 +93,7 @@ function filesOutsideDumps(dir: string): string[] {
   const walk = (path: string) => {
     const info = statSync(path);
     if (info.isDirectory()) for (const entry of readdirSync(path)) walk(join(path, entry));
-    else if (!/\.dump(\.age)?$/.test(path) && !path.endsWith('backup-identity.txt')) out.push(path);
+    else if (!/\.dump(\.zst)?(\.age)?$/.test(path) && !path.endsWith('backup-identity.txt')) out.push(path);
   };
   walk(dir);
   return out;
@@ -107,7 +107,7 @@ describe('a headless backup of a seeded sandbox database', () => {
     assert.match(first.stdout, /run \S+ OK \(exit 0\)/);
     const files = backupFiles(home.backupDir);
     assert.equal(files.length, 2, files.join(', '));
-    assert.match(files[0] as string, /^obexal-\d{8}T\d{6}Z\.dump\.age$/);
+    assert.match(files[0] as string, /^obexal-\d{8}T\d{6}Z\.dump\.zst\.age$/);
     assert.match(files[1] as string, /^obexal-\d{8}T\d{6}Z\.manifest\.json$/);
     assert.equal(modeOf(home.backupDir), 0o700);
     for (const name of [...files, 'key-eras.json']) assert.equal(modeOf(join(home.backupDir, name)), 0o600, name);
@@ -128,7 +128,7 @@ describe('a headless backup of a seeded sandbox database', () => {
     assert.equal(manifest.dump.sha256, sha256(dumpPath));
     assert.equal(manifest.dump.encryption, 'age');
     assert.deepEqual(manifest.dump.recipients, [identity.recipient]);
-    assert.equal(manifest.dump.compression, '4');
+    assert.equal(manifest.dump.compression, 'zstd:1');
     assert.equal(manifest.source.database, db.database);
     assert.equal(manifest.source.target, parseConnectionString(db.url).label);
     const sysid = await withClient(
@@ -153,11 +153,13 @@ describe('a headless backup of a seeded sandbox database', () => {
     assert.ok(manifest.restoreByHand.some((line) => line.startsWith('age -d -i "$AGE_IDENTITY_FILE"')));
   });
 
-  it("decrypts with the age tool and the identity, and pg_restore gives the manifest's row counts", async () => {
+  it("opens with the age and zstd tools and the identity, and pg_restore gives the manifest's row counts", async () => {
     const manifest = firstManifest(home.backupDir);
     const work = tempDir('obexal-restore-');
+    const compressed = join(work, 'plain.dump.zst');
     const plain = join(work, 'plain.dump');
-    execFileSync('age', ['-d', '-i', identity.file, '-o', plain, join(home.backupDir, manifest.dump.name)]);
+    execFileSync('age', ['-d', '-i', identity.file, '-o', compressed, join(home.backupDir, manifest.dump.name)]);
+    execFileSync('zstd', ['-d', '-q', '-o', plain, compressed]);
     assert.equal(sha256(plain), manifest.dump.plaintextSha256);
     assert.equal(statSync(plain).size, manifest.dump.plaintextSize);
     assert.deepEqual(await restoredCounts(plain), manifest.rowCounts);
@@ -199,7 +201,7 @@ describe('a headless backup of a seeded sandbox database', () => {
       dump: { name: string };
       keyEraRegister: { created: string; fingerprint: string };
     };
-    assert.match(details.dump.name, /\.dump\.age$/);
+    assert.match(details.dump.name, /\.dump\.zst\.age$/);
     assert.equal(details.keyEraRegister.fingerprint, db.era.fingerprint);
   });
 });

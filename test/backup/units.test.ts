@@ -44,9 +44,15 @@ describe('backup settings', () => {
   });
 
   it('takes gzip 0-9 (default 4) and age or none only', () => {
-    assert.equal(parseCompression(undefined), 4);
-    assert.equal(parseCompression('0'), 0);
+    assert.deepEqual(parseCompression(undefined), { codec: 'zstd', level: 1 });
+    assert.deepEqual(parseCompression('zstd:19'), { codec: 'zstd', level: 19 });
+    assert.deepEqual(parseCompression('GZIP'), { codec: 'gzip', level: 4 });
+    assert.deepEqual(parseCompression('gzip:0'), { codec: 'gzip', level: 0 });
+    assert.deepEqual(parseCompression('0'), { codec: 'gzip', level: 0 }, 'a bare digit is the old gzip level');
     assert.throws(() => parseCompression('10'), UsageError);
+    assert.throws(() => parseCompression('zstd:0'), UsageError);
+    assert.throws(() => parseCompression('zstd:20'), UsageError);
+    assert.throws(() => parseCompression('lz4'), UsageError);
     assert.equal(parseEncryption(undefined), 'age');
     assert.equal(parseEncryption('NONE'), 'none');
     assert.throws(() => parseEncryption('gpg'), UsageError);
@@ -61,9 +67,10 @@ describe('backup settings', () => {
   });
 
   it('estimates from the last dump when there is one, else from the database size', () => {
-    assert.equal(estimateDumpBytes(1000, 4, 400), 500);
-    assert.equal(estimateDumpBytes(1000, 4, undefined), 500);
-    assert.equal(estimateDumpBytes(1000, 0, undefined), 1500);
+    const zstd = { codec: 'zstd', level: 1 } as const;
+    assert.equal(estimateDumpBytes(1000, zstd, 400), 500);
+    assert.equal(estimateDumpBytes(1000, zstd, undefined), 500);
+    assert.equal(estimateDumpBytes(1000, { codec: 'gzip', level: 0 }, undefined), 1500);
   });
 
   it('names one lock file per source database, safe for any database name', () => {
@@ -194,5 +201,17 @@ describe('restore by hand', () => {
     });
     assert.ok(!plain.some((l) => l.startsWith('age ')));
     assert.ok(plain.some((l) => l.endsWith('"$RESTORE_DB" obexal-20260101T000000Z.dump')));
+
+    const zstd = restoreByHandCommands({
+      dumpName: 'obexal-20260101T000000Z.dump.zst.age',
+      sha256: FP1,
+      plaintextSha256: FP2,
+      encrypted: true,
+    });
+    const unpack =
+      'age -d -i "$AGE_IDENTITY_FILE" obexal-20260101T000000Z.dump.zst.age | zstd -d -q -o obexal-20260101T000000Z.dump';
+    assert.ok(zstd.includes(unpack), zstd.join('\n'));
+    assert.ok(zstd.includes(`echo '${FP2}  obexal-20260101T000000Z.dump' | sha256sum -c -`));
+    assert.ok(zstd.includes('rm -f obexal-20260101T000000Z.dump'));
   });
 });

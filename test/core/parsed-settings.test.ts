@@ -19,7 +19,7 @@ describe('parseSettings', () => {
     const config = parse({});
     assert.equal(config.backup.dir, '/var/backups/obexal');
     assert.equal(config.backup.retentionDays, 14);
-    assert.equal(config.backup.compression, 4);
+    assert.deepEqual(config.backup.compression, { codec: 'zstd', level: 1 });
     assert.equal(config.backup.encryption, 'age');
     assert.equal(config.bucket, undefined, 'no S3_BUCKET: no bucket section');
     assert.equal(config.logos, undefined);
