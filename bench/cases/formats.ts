@@ -1,6 +1,7 @@
 /**
- * The dump's own format, on the same data in the same run (issue 14): what the tool writes now (`pg_dump -Fc -Z4`
- * piped through `age`, to one file) against a directory-format dump (`pg_dump -Fd -Z4 --jobs=N`, one file per
+ * The dump's own format, on the same data in the same run (issue 14): `pg_dump -Fc -Z4` piped through `age` (the
+ * tool's format until zstd), an uncompressed archive compressed by zstd level 1 (the tool's format now, with the
+ * zstd command standing for Node's zstd), and a directory-format dump (`pg_dump -Fd -Z4 --jobs=N`, one file per
  * table, written in parallel) packed as a tar stream through `age` into one file, which `age -d | tar x` and a
  * plain `pg_restore -j` still open. Interleaved run by run; the age command-line tool stands for the tool's own
  * encryptor (MEASURED.md: it costs nothing measurable in the pipe), to the practice stack's recipients.
@@ -35,6 +36,11 @@ function variants(ctx: BenchContext): Variant[] {
       id: 'custom-z4',
       label: 'pg_dump -Fc -Z4 | age',
       script: (out) => `${dump} --format=custom --compress=4 | ${age} > ${quote(out)}`,
+    },
+    {
+      id: 'custom-z0-zstd1',
+      label: 'pg_dump -Fc -Z0 | zstd -1 | age',
+      script: (out) => `${dump} --format=custom --compress=0 | zstd -1 -q -c | ${age} > ${quote(out)}`,
     },
     { id: 'directory-z4-j1', label: 'pg_dump -Fd -Z4 -j1, tar | age', script: directory(1) },
     { id: `directory-z4-j${jobs}`, label: `pg_dump -Fd -Z4 -j${jobs}, tar | age`, script: directory(jobs) },

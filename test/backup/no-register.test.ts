@@ -78,7 +78,7 @@ describe('the first backup with no key-era register', () => {
     );
     assert.match(result.output, /records its key era as unregistered \(a restore finds the key by trial decryption\)/);
     const files = backupFiles(unregisteredHome.backupDir);
-    assert.equal(files.filter((n) => n.endsWith('.dump.age')).length, 1, files.join(', '));
+    assert.equal(files.filter((n) => n.endsWith('.dump.zst.age')).length, 1, files.join(', '));
     const [manifest] = readManifests(unregisteredHome.backupDir);
     assert.deepEqual(manifest?.manifest.keyEras, []);
     assert.equal(manifest?.manifest.keyErasUnregistered, true);

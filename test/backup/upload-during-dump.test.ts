@@ -38,7 +38,8 @@ const started: StartedS3rver[] = [];
 
 before(async () => {
   db = await sandboxDatabase(cluster, { prefix: 'stream_src' });
-  // 12 MiB that gzip cannot shrink: the dump spans two 8 MiB parts, so the upload is a multipart one.
+  // 12 MiB of random bytes, 24 MiB in the archive as hex text, which zstd shrinks to about 12 MiB again: the dump
+  // spans two 8 MiB parts, so the upload is a multipart one.
   await withDatabaseUrl(db.url, async (client) => {
     await client.query('CREATE TABLE bulk (id int, payload bytea)');
     await client.query(
@@ -57,6 +58,9 @@ after(async () => {
     removeTempDirs();
   }
 });
+
+/** pg_dump's uncompressed output held back after 20 MiB: about 10 MiB of dump once compressed, past one part. */
+const PAUSE_AFTER = 20 * 1024 * 1024;
 
 async function bucket(): Promise<StartedS3rver> {
   const s3 = await startS3rver();
@@ -101,7 +105,7 @@ function storedDumps(s3: StartedS3rver): string[] {
   if (!existsSync(root)) return [];
   return readdirSync(root, { recursive: true })
     .map(String)
-    .filter((name) => name.endsWith('.dump.age._S3rver_object'));
+    .filter((name) => name.endsWith('.dump.zst.age._S3rver_object'));
 }
 
 /** Waits until s3rver holds a received part of a multipart upload (its `<n>.md5` is written once it is whole). */
@@ -142,7 +146,7 @@ function keep(name: string, result: CliResult): CliResult {
 describe('the dump goes up while it is written', () => {
   it('the copy in the bucket is the dump, with its sha256 metadata, reported as uploaded during the dump', async () => {
     const s3 = await bucket();
-    const pausing = pausingPgDump(tempDir('obexal-stream-'), 10 * 1024 * 1024);
+    const pausing = pausingPgDump(tempDir('obexal-stream-'), PAUSE_AFTER);
     const home = homeFor(s3, pausing);
     const running = runCli(['backup', '--yes', '--json'], home.env);
     await waitFor(join(pausing.gate, 'paused'));
@@ -173,7 +177,7 @@ describe('the dump goes up while it is written', () => {
 
   it('the bucket goes away during the dump: the local dump is kept, the run fails saying what to do', async () => {
     const s3 = await bucket();
-    const pausing = pausingPgDump(tempDir('obexal-stream-'), 10 * 1024 * 1024);
+    const pausing = pausingPgDump(tempDir('obexal-stream-'), PAUSE_AFTER);
     const home = homeFor(s3, pausing);
     const running = runCli(['backup'], home.env);
     await waitFor(join(pausing.gate, 'paused'));
@@ -200,7 +204,7 @@ describe('the dump goes up while it is written', () => {
 
   it('the run killed mid-dump: the upload is aborted, no object completed, no partial file left', async () => {
     const s3 = await bucket();
-    const pausing = pausingPgDump(tempDir('obexal-stream-'), 10 * 1024 * 1024);
+    const pausing = pausingPgDump(tempDir('obexal-stream-'), PAUSE_AFTER);
     const home = homeFor(s3, pausing);
     const child = execa(process.execPath, ['--', BIN, 'backup'], {
       env: { HOME: process.env.HOME, LANG: 'C.UTF-8', ...home.env },

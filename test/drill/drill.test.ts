@@ -72,7 +72,7 @@ describe('drill (headless, practice sandbox)', { timeout: 600_000 }, () => {
     // The dump: the newest of the bucket (the off-site copy), with its SHA-256 and its age at restore time.
     const manifestName = sandbox.backup.stdout.match(/(obexal-\d{8}T\d{6}Z)\.manifest\.json written/)?.[1];
     assert.equal(details.dump?.origin, 'bucket');
-    assert.equal(details.dump?.name, `${manifestName}.dump.age`);
+    assert.equal(details.dump?.name, `${manifestName}.dump.zst.age`);
     assert.match(details.dump?.sha256 ?? '', /^[0-9a-f]{64}$/);
     assert.ok((details.dump?.ageAtRestoreMs ?? -1) > 0);
     assert.equal(details.keyEra?.needsReencrypt, false);
@@ -281,7 +281,7 @@ describe('drill (headless, practice sandbox)', { timeout: 600_000 }, () => {
   });
 
   it('a named dump, keep: yes: the drill database is kept (and said so), the service still stopped', async () => {
-    const name = sandbox.backup.stdout.match(/(obexal-\d{8}T\d{6}Z\.dump\.age)/)?.[1] as string;
+    const name = sandbox.backup.stdout.match(/(obexal-\d{8}T\d{6}Z\.dump\.zst\.age)/)?.[1] as string;
     const answers = writeAnswers(sandbox.stack.dir, 'keep-answers.yaml', { ...CHECKLIST_ANSWERS, keep: 'yes' });
     const result = await drill(sandbox, [name, '--answers', answers]);
     assert.equal(result.exitCode, 0, result.stdout.slice(-3000));

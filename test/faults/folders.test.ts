@@ -107,7 +107,7 @@ describe('folders owned by another user', () => {
     symlinkSync(dir, link);
     const result = await runCli(['backup', '--yes'], { ...h.env, BACKUP_DIR: link });
     assert.equal(result.exitCode, 0, result.stdout + result.stderr);
-    assert.ok(readdirSync(dir).some((n) => /^obexal-\d{8}T\d{6}Z\.dump\.age$/.test(n)));
+    assert.ok(readdirSync(dir).some((n) => /^obexal-\d{8}T\d{6}Z\.dump\.zst\.age$/.test(n)));
   });
 
   it('a RECORDS_DIR of another user: exit 2 before anything runs', async () => {

@@ -77,7 +77,7 @@ export async function checkServerCommands(installed: Installed, cluster: Cluster
     .split('\n')
     .filter((line) => line !== '' && !/^\S+Z \[backup\] {3}warning: /.test(line));
   assert.deepEqual(foreign, [], "a clean log: nothing on stderr but the tool's own warnings");
-  const dumps = readdirSync(backupDir).filter((name) => name.endsWith('.dump.age'));
+  const dumps = readdirSync(backupDir).filter((name) => name.endsWith('.dump.zst.age'));
   assert.equal(dumps.length, 1, readdirSync(backupDir).join(' '));
   const listed = execFileSync('sh', [
     '-c',

@@ -92,7 +92,7 @@ function writePrivate(path: string, text: string, mode = 0o600): string {
 const urlWithoutPassword = () => `postgres://obexal@127.0.0.1:${port}/${db.database}`;
 
 function assertEncryptedDump(backupDir: string, all: string): void {
-  const dumps = backupFiles(backupDir).filter((name) => name.endsWith('.dump.age'));
+  const dumps = backupFiles(backupDir).filter((name) => name.endsWith('.dump.zst.age'));
   assert.equal(dumps.length, 1, all);
   assert.equal(readFileSync(join(backupDir, dumps[0]!)).subarray(0, 21).toString(), 'age-encryption.org/v1');
   assert.ok(!backupFiles(backupDir).some((name) => name.endsWith('.partial')));

@@ -69,7 +69,7 @@ test(
         assert.match(summary, /not done/);
         assert.match(summary, /these results stand/);
         assert.match(summary, /the dump itself is safe/, 'the summary says the dump is safe');
-        assert.match(summary, /✔ [^\n]*: obexal-\d{8}T\d{6}Z\.dump\.age/, 'the dump is named as standing');
+        assert.match(summary, /✔ [^\n]*: obexal-\d{8}T\d{6}Z\.dump\.zst\.age/, 'the dump is named as standing');
         assert.doesNotMatch(pty.text(), /Practice sandbox stopped/, 'the sandbox is still up after the run');
         // Ctrl+C twice at the menu ends the session and the sandbox with it (the other practice tests use Quit).
         const dir = /everything\s+(\/\S+obexal-practice-\S+)/.exec(pty.text())?.[1];

@@ -66,7 +66,7 @@ test(
         await pty.waitFor('Quit', { timeoutMs: 240_000 });
         assert.match(
           pty.text(),
-          /backup\s+obexal-\d{8}T\d{6}Z\.dump\.age \(verified/,
+          /backup\s+obexal-\d{8}T\d{6}Z\.dump\.zst\.age \(verified/,
           'the sandbox starts with a verified dump',
         );
         assert.match(pty.text(), /Practice: your own sandbox/, 'the first start shows the tour');

@@ -45,7 +45,7 @@ before(async () => {
   });
   assert.equal(up.exitCode, 0, up.stdout + up.stderr);
   const text = readFileSync(envFile, 'utf8');
-  const dump = /era-1 dumps: (obexal-\S+\.dump\.age) \(scheduled\)/.exec(text)?.[1];
+  const dump = /era-1 dumps: (obexal-\S+\.dump\.zst\.age) \(scheduled\)/.exec(text)?.[1];
   const backupDir = /^BACKUP_DIR='([^']+)'/m.exec(text)?.[1];
   const vault = /^# vault\s+(\S+)/m.exec(text)?.[1];
   assert.ok(dump && backupDir && vault, text);
@@ -177,11 +177,11 @@ test(
     const first = await runCli(['restore', 'latest'], env, { timeoutMs: 300_000 });
     assert.equal(first.exitCode, 3, 'it stops at the confirmation: CONFIRM is not set');
     const runId = /\[restore\] run (\S+) started/.exec(first.stdout)?.[1] as string;
-    const chosen = /\+ select: ok [^\n]*dump (obexal-\S+\.dump\.age)/.exec(first.stdout)?.[1];
+    const chosen = /\+ select: ok [^\n]*dump (obexal-\S+\.dump\.zst\.age)/.exec(first.stdout)?.[1];
     assert.ok(runId && chosen, first.stdout);
     const backup = await runCli(['backup', '--yes', '--reason', 'manual'], env, { timeoutMs: 600_000 });
     assert.equal(backup.exitCode, 0, backup.stdout.slice(-3000));
-    const dumps = readdirSync(env.BACKUP_DIR as string).filter((name) => /^obexal-\S+\.dump\.age$/.test(name));
+    const dumps = readdirSync(env.BACKUP_DIR as string).filter((name) => /^obexal-\S+\.dump\.zst\.age$/.test(name));
     const newer = dumps.sort().at(-1);
     assert.ok(newer && newer !== chosen, `a newer dump was taken: ${newer}`);
     const resumed = await runCli(['restore', '--resume', runId], env, { timeoutMs: 300_000 });
@@ -200,8 +200,8 @@ test(
     let chosen = '';
     await run(['restore'], async (pty) => {
       await pty.waitFor(/Which dump to restore\?/, { timeoutMs: 300_000 });
-      const screen = await press(pty, keys.enter, /✔ Choose the dump[^\n]*dump obexal-\S+\.dump\.age/, 300_000);
-      chosen = /✔ Choose the dump[^\n]*dump (obexal-\S+\.dump\.age)/.exec(screen)?.[1] as string;
+      const screen = await press(pty, keys.enter, /✔ Choose the dump[^\n]*dump obexal-\S+\.dump\.zst\.age/, 300_000);
+      chosen = /✔ Choose the dump[^\n]*dump (obexal-\S+\.dump\.zst\.age)/.exec(screen)?.[1] as string;
       const end = await stopAtConfirmation(pty);
       runId = /--resume (\d{8}T\d{6}Z-[0-9a-f]{6})/.exec(end)?.[1] ?? '';
       assert.ok(runId && chosen, 'the run chose a dump and can be resumed');

@@ -77,10 +77,10 @@ describe(
       });
       assert.equal(backup.exitCode, 0, text(backup));
       const names = readdirSync(home.env.BACKUP_DIR as string);
-      const dump = names.find((name) => name.endsWith('.dump.age'));
+      const dump = names.find((name) => name.endsWith('.dump.zst.age'));
       assert.ok(dump, names.join(', '));
       dumpPath = join(home.env.BACKUP_DIR as string, dump);
-      const manifest = JSON.parse(readFileSync(dumpPath.replace('.dump.age', '.manifest.json'), 'utf8')) as {
+      const manifest = JSON.parse(readFileSync(dumpPath.replace('.dump.zst.age', '.manifest.json'), 'utf8')) as {
         keyErasUnregistered?: boolean;
       };
       assert.equal(manifest.keyErasUnregistered, true, 'the era is recorded as unregistered, not refused');

@@ -60,7 +60,7 @@ describe('a non-Obexal database round-trips through backup and restore', () => {
     assert.equal(backup.exitCode, 0, output(backup));
     const backupDir = home.env.BACKUP_DIR as string;
     const names = readdirSync(backupDir);
-    const dumpName = names.find((n) => n.endsWith('.dump.age'));
+    const dumpName = names.find((n) => n.endsWith('.dump.zst.age'));
     const manifestName = names.find((n) => n.endsWith('.manifest.json'));
     assert.ok(dumpName && manifestName, `a dump and its manifest: ${names.join(', ')}`);
     dumpPath = join(backupDir, dumpName);

@@ -99,7 +99,7 @@ describe('one region gate in front of every upload', () => {
       assert.equal(result.exitCode, 1, output);
       assert.match(output, /which ALLOWED_DATA_REGIONS=eu-west-1 does not allow/);
       assert.ok(
-        backupFiles(home.backupDir).some((n) => n.endsWith('.dump.age')),
+        backupFiles(home.backupDir).some((n) => n.endsWith('.dump.zst.age')),
         'the local backup is taken',
       );
       assert.ok(existsSync(join(home.backupDir, 'key-eras.json')), 'the register is kept locally');
