@@ -46,7 +46,7 @@ async function restoreByHand(sandbox: Sandbox, dump: string, database: string): 
     PGUSER: decodeURIComponent(url.username),
     PGPASSWORD: decodeURIComponent(url.password),
   };
-  const script = 'age -d -i "$1" "$2" | pg_restore --no-owner --exit-on-error -d "$3"';
+  const script = 'age -d -i "$1" "$2" | zstd -dcfq | pg_restore --no-owner --exit-on-error -d "$3"';
   const identity = sandbox.env.BACKUP_IDENTITY_FILE as string;
   await execa('bash', ['-o', 'pipefail', '-c', script, 'bash', identity, dump, database], {
     env: { PATH: process.env.PATH, ...libpq },

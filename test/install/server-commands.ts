@@ -81,12 +81,16 @@ export async function checkServerCommands(installed: Installed, cluster: Cluster
   assert.equal(dumps.length, 1, readdirSync(backupDir).join(' '));
   const listed = execFileSync('sh', [
     '-c',
-    `age -d -i "$1" "$2" | pg_restore --list`,
+    `age -d -i "$1" "$2" | zstd -d | pg_restore --list`,
     'sh',
     identity,
     join(backupDir, dumps[0] as string),
   ]).toString();
-  assert.match(listed, /TABLE DATA public users/, 'the dump decrypts with age and lists with pg_restore');
+  assert.match(
+    listed,
+    /TABLE DATA public users/,
+    'the dump decrypts with age, decompresses with zstd and lists with pg_restore',
+  );
 
   const after = await runInstalled(installed, ['status'], env);
   assert.match(after.stdout, /backup local: /, after.stdout);
