@@ -58,7 +58,7 @@ export async function decryptDump(options: {
   try {
     await rm(partial, { force: true });
     await pipeline(
-      createReadStream(options.source, { highWaterMark: 1 << 20 }),
+      createReadStream(options.source, { highWaterMark: 1 << 18 }),
       stored,
       ...(options.identities ? [createAgeDecryptStream(options.identities)] : []),
       createZstdIfFramedStream(),
