@@ -8,8 +8,8 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import type { ProgressUpdate } from '../../src/engine/action.js';
-import { connect, withClient } from '../../src/pg/client.js';
-import { copiedTable, ownConnection, watchCopyProgress, type CopySample } from '../../src/pg/copy-progress.js';
+import { withClient } from '../../src/pg/client.js';
+import { copiedTable, ownConnection, readCopyProgress, type CopySample } from '../../src/pg/copy-progress.js';
 import { childEnvFor, parseConnectionString } from '../../src/pg/target.js';
 import { findPgRestore } from '../../src/restore/archive.js';
 import { runPgRestore } from '../../src/restore/pg-restore-run.js';
@@ -113,7 +113,7 @@ it('pg_restore into a real cluster reports rows loaded of the manifest count bef
   }
 });
 
-it('a watch from another database names the copied table by its COPY, not by its own catalogue', async () => {
+it('a reading from another database names the copied table by its COPY, not by its own catalogue', async () => {
   const cluster = await withCluster();
   const copied = parseConnectionString(await freshDatabase(cluster, 'watch_copied'));
   await withClient(copied, async (client) => {
@@ -131,21 +131,19 @@ it('a watch from another database names the copied table by its COPY, not by its
   const watcher = parseConnectionString(cluster.url(watcherName));
   await withClient(watcher, (client) => client.query('ALTER TABLE public.filler RENAME TO elsewhere'));
   const target = { ...copied, applicationName: 'obexal-runbook pg_restore watch-test' };
-  const samples: CopySample[] = [];
-  let watching: () => void = () => undefined;
-  const firstReading = new Promise<void>((resolve) => (watching = resolve));
-  const watch = watchCopyProgress(
-    target,
-    new AbortController().signal,
-    (readings) => {
-      samples.push(...readings);
-      watching();
-    },
-    { connectTo: (signal) => connect(ownConnection(watcher), signal), intervalMs: 100 },
-  );
-  await firstReading;
-  await withClient(target, (client) => client.query(`COPY public.filler FROM PROGRAM 'seq 1 100000'`));
-  await watch.stop();
+  // The reader is connected before the COPY starts, and reads until it ends (it pauses 0.3 s every 20,000 rows).
+  const samples = await withClient(ownConnection(watcher), async (reader) => {
+    const seen: CopySample[] = [];
+    let finished = false;
+    const copying = withClient(target, (client) => client.query(`COPY public.filler FROM PROGRAM 'seq 1 100000'`));
+    const ended = copying.finally(() => (finished = true));
+    while (!finished) {
+      seen.push(...(await readCopyProgress(reader, target)));
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    await ended;
+    return seen;
+  });
   assert.ok(samples.length > 0, 'readings while the COPY ran');
   for (const sample of samples) assert.equal(sample.table, 'public.filler', JSON.stringify(sample));
 });
