@@ -18,7 +18,8 @@ import { withClient } from '../src/pg/client.js';
 import { readCopyProgress } from '../src/pg/copy-progress.js';
 import { startCluster } from '../src/pg/cluster.js';
 import { createDatabase, dropDatabase } from '../src/pg/databases.js';
-import { childEnvFor, parseConnectionString } from '../src/pg/target.js';
+import { childEnvFor, parseConnectionString, type PgTarget } from '../src/pg/target.js';
+import { compareRowCounts } from '../src/restore/checks.js';
 import { runPgRestore } from '../src/restore/pg-restore-run.js';
 import { RestoreProgress } from '../src/restore/restore-progress.js';
 import { generateEncryptionKey, parseEncryptionKey } from '../src/keys/secret-value.js';
@@ -33,6 +34,8 @@ const { values } = parseArgs({
     jobs: { type: 'string', default: '1,2' },
     variants: { type: 'string', default: 'plain,nowatch,watch' },
     bin: { type: 'string', default: '/usr/lib/postgresql/15/bin' },
+    // after each restore, the copy step's exact row counts (compareRowCounts), timed apart
+    count: { type: 'boolean', default: false },
   },
 });
 const realPgRestore = join(values.bin, 'pg_restore');
@@ -57,6 +60,17 @@ async function clusterCpu(postmaster: number): Promise<number> {
     }
   }
   return ticks / TICK;
+}
+
+/** The cluster CPU the counts took (left out of the restore's). */
+async function timeRowCounts(target: PgTarget, rowCounts: Record<string, number>): Promise<number> {
+  const cpu0 = await clusterCpu(cluster.postmasterPid);
+  const started = performance.now();
+  const outcome = await withClient(target, (client) => compareRowCounts(client, rowCounts, 'exact'));
+  const seconds = (performance.now() - started) / 1000;
+  const cpu = (await clusterCpu(cluster.postmasterPid)) - cpu0;
+  console.log(`  row counts: ${seconds.toFixed(2)} s, cluster CPU ${cpu.toFixed(2)} s (${outcome.detail})`);
+  return cpu;
 }
 
 const cluster = await startCluster();
@@ -133,6 +147,7 @@ try {
     }
     const seconds = (performance.now() - started) / 1000;
     const nodeCpu = process.cpuUsage(node0);
+    const countCpu = values.count ? await timeRowCounts(target, rowCounts) : 0;
     const node = (nodeCpu.user + nodeCpu.system) / 1e6;
     const [user, sys, elapsed] = (await readFile(timeFile, 'utf8')).trim().split('\n').at(-1)!.split(' ').map(Number);
     const restore = (user as number) + (sys as number);
@@ -140,7 +155,7 @@ try {
     const around = seconds - (elapsed as number);
     await dropDatabase(cluster, name);
     await new Promise((r) => setTimeout(r, 300)); // the backends exit and are reaped (their time in the postmaster's)
-    const server = (await clusterCpu(cluster.postmasterPid)) - cpu0;
+    const server = (await clusterCpu(cluster.postmasterPid)) - cpu0 - countCpu;
     const key = `${variant} j${jobs}`;
     const total = server + restore + node;
     for (const [k, v] of [
