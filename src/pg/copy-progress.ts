@@ -25,13 +25,17 @@ export interface CopyWatch {
   stop(): Promise<void>;
 }
 
+/**
+ * pg_class names the table only on the copy's own database: a restore watches from a maintenance database, where
+ * the same oid is another table or none (the COPY's text names it then).
+ */
 const COPY_PROGRESS = `
   SELECT p.pid, n.nspname AS schema, c.relname AS name, p.bytes_processed::text AS bytes,
          p.tuples_processed::text AS tuples, coalesce(c.reltuples, -1)::float8 AS reltuples,
          left(a.query, 300) AS query
     FROM pg_stat_progress_copy p
     JOIN pg_stat_activity a ON a.pid = p.pid
-    LEFT JOIN pg_class c ON c.oid = p.relid
+    LEFT JOIN pg_class c ON c.oid = p.relid AND p.datname = current_database()
     LEFT JOIN pg_namespace n ON n.oid = c.relnamespace
    WHERE a.application_name = $1 AND p.datname = $2`;
 

@@ -4,11 +4,12 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import type { ProgressUpdate } from '../../src/engine/action.js';
 import { withClient } from '../../src/pg/client.js';
-import { copiedTable, type CopySample } from '../../src/pg/copy-progress.js';
+import { copiedTable, ownConnection, readCopyProgress, type CopySample } from '../../src/pg/copy-progress.js';
 import { childEnvFor, parseConnectionString } from '../../src/pg/target.js';
 import { findPgRestore } from '../../src/restore/archive.js';
 import { runPgRestore } from '../../src/restore/pg-restore-run.js';
@@ -110,4 +111,39 @@ it('pg_restore into a real cluster reports rows loaded of the manifest count bef
     assert.equal(u.total, rows);
     assert.equal(u.label, 'restoring public.filler');
   }
+});
+
+it('a reading from another database names the copied table by its COPY, not by its own catalogue', async () => {
+  const cluster = await withCluster();
+  const copied = parseConnectionString(await freshDatabase(cluster, 'watch_copied'));
+  await withClient(copied, async (client) => {
+    await client.query(
+      `CREATE FUNCTION public.slow_row(id int) RETURNS boolean LANGUAGE sql
+         AS $$ SELECT CASE WHEN id % 20000 = 0 THEN pg_sleep(0.3) IS NOT NULL ELSE true END $$`,
+    );
+    await client.query(`CREATE TABLE public.filler (id int CHECK (public.slow_row(id)))`);
+  });
+  // A database made from it holds the same table under the same oid: renamed there, its pg_class would misname it.
+  const watcherName = `watch_from_${randomBytes(4).toString('hex')}`;
+  await withClient(parseConnectionString(cluster.url()), (client) =>
+    client.query(`CREATE DATABASE "${watcherName}" TEMPLATE "${copied.database}"`),
+  );
+  const watcher = parseConnectionString(cluster.url(watcherName));
+  await withClient(watcher, (client) => client.query('ALTER TABLE public.filler RENAME TO elsewhere'));
+  const target = { ...copied, applicationName: 'obexal-runbook pg_restore watch-test' };
+  // The reader is connected before the COPY starts, and reads until it ends (it pauses 0.3 s every 20,000 rows).
+  const samples = await withClient(ownConnection(watcher), async (reader) => {
+    const seen: CopySample[] = [];
+    let finished = false;
+    const copying = withClient(target, (client) => client.query(`COPY public.filler FROM PROGRAM 'seq 1 100000'`));
+    const ended = copying.finally(() => (finished = true));
+    while (!finished) {
+      seen.push(...(await readCopyProgress(reader, target)));
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    await ended;
+    return seen;
+  });
+  assert.ok(samples.length > 0, 'readings while the COPY ran');
+  for (const sample of samples) assert.equal(sample.table, 'public.filler', JSON.stringify(sample));
 });
