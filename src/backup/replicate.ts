@@ -40,7 +40,7 @@ export interface ReplicateResult {
   newest?: string;
   bytesUploaded: number;
   skipped: { name: string; why: string }[];
-  inspection: Pick<BucketInspection, 'region' | 'versioning' | 'objectLock' | 'notes'>;
+  inspection: Pick<BucketInspection, 'region' | 'versioning' | 'lifecycle' | 'objectLock' | 'notes'>;
 }
 
 type Candidate = StoredBackup & {
@@ -350,6 +350,7 @@ async function replicateCandidates(
     inspection: {
       region: inspection.region,
       versioning: inspection.versioning,
+      lifecycle: inspection.lifecycle,
       objectLock: inspection.objectLock,
       notes: inspection.notes,
     },
