@@ -9,6 +9,9 @@ import { describeLocation } from '../s3/settings.js';
 import { getJson, headObject, listObjects } from '../s3/objects.js';
 import { classifyName, groupInventory, parseManifestText, type Inventory, type StoredFile } from './inventory.js';
 import { parseCompactUtc, type Manifest } from './manifest.js';
+import { mapLimited } from '../core/map-limited.js';
+
+const MANIFESTS_IN_FLIGHT = 8;
 
 export interface BucketInventoryOptions {
   signal?: AbortSignal;
@@ -16,31 +19,44 @@ export interface BucketInventoryOptions {
   localManifests?: Map<string, Manifest>;
 }
 
+type ManifestRead = { manifest: Manifest } | { problem: string } | undefined;
+
+/** One manifest of the bucket: damaged content (bad JSON, SHA-256 mismatch) is that backup's problem, not thrown. */
+async function readBucketManifest(context: S3Context, name: string, signal?: AbortSignal): Promise<ManifestRead> {
+  try {
+    const json = await getJson<unknown>(context, name, { signal });
+    if (!json) return undefined; // deleted between the list and the read
+    return parseManifestText(JSON.stringify(json.value));
+  } catch (error) {
+    // A damaged manifest is a problem of that backup; unreachable is everyone's.
+    const damaged =
+      error instanceof S3VerificationError || (error instanceof StepFailedError && !(error instanceof S3Error));
+    if (!damaged || isAbortError(error)) throw error;
+    return { problem: error.message };
+  }
+}
+
 export async function bucketInventory(context: S3Context, options: BucketInventoryOptions = {}): Promise<Inventory> {
   const objects = await listObjects(context, { signal: options.signal });
   const files: StoredFile[] = [];
-  const manifests = new Map<string, Manifest>();
-  const manifestProblems = new Map<string, string>();
   for (const object of objects) {
     if (object.name === '' || object.name.includes('/')) continue;
     const file: StoredFile = { name: object.name, size: object.size };
     if (object.lastModified) file.modifiedAt = object.lastModified;
     files.push(file);
-    if (classifyName(object.name).kind !== 'manifest') continue;
-    try {
-      const json = await getJson<unknown>(context, object.name, { signal: options.signal });
-      if (!json) continue; // deleted between the list and the read
-      const parsed = parseManifestText(JSON.stringify(json.value));
-      if ('manifest' in parsed) manifests.set(object.name, parsed.manifest);
-      else manifestProblems.set(object.name, parsed.problem);
-    } catch (error) {
-      // A damaged manifest (bad JSON, SHA-256 mismatch) is a problem of that backup; unreachable is everyone's.
-      const damaged =
-        error instanceof S3VerificationError || (error instanceof StepFailedError && !(error instanceof S3Error));
-      if (!damaged || isAbortError(error)) throw error;
-      manifestProblems.set(object.name, error.message);
-    }
   }
+  // One round trip per manifest, several at once (a 14-day retention holds some 14 of them).
+  const manifestNames = files.map((f) => f.name).filter((name) => classifyName(name).kind === 'manifest');
+  const reads = await mapLimited(manifestNames, MANIFESTS_IN_FLIGHT, (name) =>
+    readBucketManifest(context, name, options.signal),
+  );
+  const manifests = new Map<string, Manifest>();
+  const manifestProblems = new Map<string, string>();
+  manifestNames.forEach((name, index) => {
+    const read = reads[index];
+    if (read && 'manifest' in read) manifests.set(name, read.manifest);
+    else if (read) manifestProblems.set(name, read.problem);
+  });
   const input = {
     location: 'bucket' as const,
     where: describeLocation(context.settings),

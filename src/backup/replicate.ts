@@ -11,6 +11,7 @@ import { isAbortError, StepFailedError } from '../core/errors.js';
 import { closeS3, openS3 } from '../s3/client.js';
 import { S3Error } from '../s3/errors.js';
 import { inspectBucket, type BucketInspection } from '../s3/inspect.js';
+import { mapLimited } from '../core/map-limited.js';
 import { headObject } from '../s3/objects.js';
 import type { S3Settings } from '../s3/settings.js';
 import { uploadFile, type ObjectLockRetention } from '../s3/upload.js';
@@ -40,7 +41,7 @@ export interface ReplicateResult {
   newest?: string;
   bytesUploaded: number;
   skipped: { name: string; why: string }[];
-  inspection: Pick<BucketInspection, 'region' | 'versioning' | 'objectLock' | 'notes'>;
+  inspection: Pick<BucketInspection, 'region' | 'versioning' | 'lifecycle' | 'objectLock' | 'notes'>;
 }
 
 type Candidate = StoredBackup & {
@@ -130,6 +131,9 @@ export async function replicateBackups(options: ReplicateOptions): Promise<Repli
   }
 }
 
+/** HEAD requests in flight at once when checking the copies (each is one small round trip). */
+const HEADS_IN_FLIGHT = 8;
+
 /** One replication run: the bucket, what its inspection found, and the progress and outcome so far. */
 interface Replication {
   context: ReturnType<typeof openS3>;
@@ -153,12 +157,16 @@ async function sortByBucket(
 ): Promise<{ toUpload: Candidate[]; alreadyThere: string[] }> {
   const toUpload: Candidate[] = [];
   const alreadyThere: string[] = [];
-  for (const backup of candidates) {
-    const head = await headObject(context, backup.dump.name, { signal });
+  // One round trip per copy, several at once: a 14-day retention checks some 14 copies on every run.
+  const heads = await mapLimited(candidates, HEADS_IN_FLIGHT, (backup) =>
+    headObject(context, backup.dump.name, { signal }),
+  );
+  candidates.forEach((backup, index) => {
+    const head = heads[index];
     if (head && head.size === backup.manifest.dump.size && head.sha256?.toLowerCase() === backup.manifest.dump.sha256)
       alreadyThere.push(backup.dump.name);
     else toUpload.push(backup);
-  }
+  });
   return { toUpload, alreadyThere };
 }
 
@@ -254,13 +262,18 @@ async function replicateManifests(
   const { context } = run;
   const { signal, backupDir } = run.options;
   const checkedAt = new Date().toISOString();
-  for (const backup of candidates) {
+  // What the bucket holds of each manifest does not depend on the local marking below: asked all at once.
+  const heads = mapLimited(candidates, HEADS_IN_FLIGHT, (backup) =>
+    headObject(context, backup.manifestFile.name, { signal }),
+  );
+  heads.catch(() => undefined); // awaited in the loop
+  for (const [index, backup] of candidates.entries()) {
     if (run.failures.some((f) => f.startsWith(`${backup.dump.name}:`))) continue;
     const path = join(backupDir, backup.manifestFile.name);
     const checkedNow = run.uploaded.includes(backup.dump.name) || backup === newest || !backup.manifest.verified.bucket;
     if (checkedNow) await markBucketVerified(path, checkedAt);
     const { sha256, size } = await manifestFileSha256(path);
-    const head = await headObject(context, backup.manifestFile.name, { signal });
+    const head = (await heads)[index];
     if (head && head.size === size && head.sha256?.toLowerCase() === sha256) continue;
     await uploadFile(context, {
       file: path,
@@ -350,6 +363,7 @@ async function replicateCandidates(
     inspection: {
       region: inspection.region,
       versioning: inspection.versioning,
+      lifecycle: inspection.lifecycle,
       objectLock: inspection.objectLock,
       notes: inspection.notes,
     },

@@ -61,16 +61,21 @@ export async function surveyRetention(target: RetentionTarget): Promise<Retentio
   if (!target.s3) return survey;
   try {
     const { readLifecycle, readObjectLock, readVersioning } = await import('../s3/inspect.js');
-    const bucketHold = await readBucketHold(target.s3, target.signal);
+    const { s3, signal } = target;
+    // Independent reads, all at once; awaited in this order (the first failure in it is the one reported).
+    const holdRead = readBucketHold(s3, signal);
+    const inventoryRead = bucketInventory(s3, { signal, localManifests: manifestsByStamp(local) });
+    const versioningRead = readVersioning(s3, { signal });
+    const lifecycleRead = readLifecycle(s3, { signal });
+    const objectLockRead = readObjectLock(s3, { signal });
+    for (const read of [inventoryRead, versioningRead, lifecycleRead, objectLockRead]) read.catch(() => undefined);
+    const bucketHold = await holdRead;
     if (bucketHold) survey.hold.bucket = bucketHold;
-    survey.bucket = await bucketInventory(target.s3, {
-      signal: target.signal,
-      localManifests: manifestsByStamp(local),
-    });
+    survey.bucket = await inventoryRead;
     survey.bucketPlan = planLocation(survey.bucket, target.policy);
-    survey.versioning = await readVersioning(target.s3, { signal: target.signal });
-    survey.lifecycle = await readLifecycle(target.s3, { signal: target.signal });
-    survey.objectLock = await readObjectLock(target.s3, { signal: target.signal });
+    survey.versioning = await versioningRead;
+    survey.lifecycle = await lifecycleRead;
+    survey.objectLock = await objectLockRead;
     const settings = target.s3.settings;
     survey.bucketWhere = {
       where: survey.bucket.where,

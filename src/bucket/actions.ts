@@ -26,38 +26,37 @@ export const bucketPreflightAction = defineAction({
       ctx.output(NO_BUCKET, 'warn');
       return { outcome: 'skipped', message: NO_BUCKET, data: { configured: false } };
     }
-    const [{ openS3, closeS3 }, { inspectBucket }] = await Promise.all([
-      import('../s3/client.js'),
-      import('../s3/inspect.js'),
-    ]);
-    const context = openS3(s3Settings);
-    try {
-      const inspection = await inspectBucket(context, { signal: ctx.signal });
-      ctx.output(`bucket s3://${inspection.bucket}/${inspection.prefix} at ${inspection.endpoint}`);
+    const { bucketPreflight } = await import('./preflight-check.js');
+    const { inspection, factsReadAt } = await bucketPreflight(s3Settings, ctx.settings.configDir, ctx.signal);
+    ctx.output(`bucket s3://${inspection.bucket}/${inspection.prefix} at ${inspection.endpoint}`);
+    ctx.output(
+      `region ${inspection.region.region} (allowed by ALLOWED_DATA_REGIONS=${s3Settings.allowedRegions.join(',')})`,
+    );
+    ctx.output(
+      `versioning: ${inspection.versioning.status}; Object Lock: ${inspection.objectLock.status}; ` +
+        `lifecycle rules: ${inspection.lifecycle.status}`,
+    );
+    if (factsReadAt) {
       ctx.output(
-        `region ${inspection.region.region} (allowed by ALLOWED_DATA_REGIONS=${s3Settings.allowedRegions.join(',')})`,
+        `the bucket answers; its configuration as read at ${factsReadAt} by an earlier run ` +
+          `(read again by the replicate step)`,
       );
-      ctx.output(
-        `versioning: ${inspection.versioning.status}; Object Lock: ${inspection.objectLock.status}; ` +
-          `lifecycle rules: ${inspection.lifecycle.status}`,
-      );
-      for (const note of inspection.notes) ctx.output(note, 'warn');
-      return {
-        message:
-          `bucket ${inspection.bucket} answers in ${inspection.region.region}; ` +
-          `versioning ${inspection.versioning.status}, Object Lock ${inspection.objectLock.status}`,
-        data: {
-          configured: true,
-          region: inspection.region.region,
-          versioning: inspection.versioning.status,
-          objectLock: inspection.objectLock.status,
-          lifecycle: inspection.lifecycle.status,
-          notes: inspection.notes,
-        },
-      };
-    } finally {
-      closeS3(context);
     }
+    for (const note of inspection.notes) ctx.output(note, 'warn');
+    return {
+      message:
+        `bucket ${inspection.bucket} answers in ${inspection.region.region}; ` +
+        `versioning ${inspection.versioning.status}, Object Lock ${inspection.objectLock.status}`,
+      data: {
+        configured: true,
+        region: inspection.region.region,
+        versioning: inspection.versioning.status,
+        objectLock: inspection.objectLock.status,
+        lifecycle: inspection.lifecycle.status,
+        notes: inspection.notes,
+        ...(factsReadAt ? { factsReadAt } : {}),
+      },
+    };
   },
 });
 
@@ -95,6 +94,8 @@ export const bucketReplicateAction = defineAction({
         }),
       { signal: ctx.signal, onWait: (line) => ctx.output(line) },
     );
+    const { factsOf, storeBucketFacts } = await import('../s3/bucket-facts.js');
+    await storeBucketFacts(ctx.settings.configDir, s3Settings, factsOf(result.inspection, new Date()));
     const replication = {
       bucket: result.bucket,
       prefix: result.prefix,

@@ -70,10 +70,11 @@ export async function replicateRecords(
     // Records name operators and hosts: they go only to a bucket in an allowed region, like the dumps (checked
     // before anything is listed; every upload below passes the same gate).
     await s3.assertUploadAllowed(context, options.signal);
-    const lock = await s3.readObjectLock(context, { signal: options.signal });
-    const inBucket = new Map(
-      (await s3.listObjects(context, { under: RECORDS_FOLDER, signal: options.signal })).map((o) => [o.name, o.size]),
-    );
+    const lockRead = s3.readObjectLock(context, { signal: options.signal });
+    const listing = s3.listObjects(context, { under: RECORDS_FOLDER, signal: options.signal });
+    listing.catch(() => undefined); // awaited below, after the Object Lock read (whose failure comes first)
+    const lock = await lockRead;
+    const inBucket = new Map((await listing).map((o) => [o.name, o.size]));
     for (const record of wanted) {
       const signature = `${record}${SIGNATURE_SUFFIX}`;
       if (!signatures.has(signature)) {

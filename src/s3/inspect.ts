@@ -210,6 +210,15 @@ export async function inspectBucket(context: S3Context, options: InspectOptions 
   const versioning = await versioningRead;
   const lifecycle = await lifecycleRead;
   const objectLock = await objectLockRead;
+  return inspectionFromFacts(settings, { region, versioning, lifecycle, objectLock });
+}
+
+/** An inspection made of configuration facts read earlier (bucket-facts.ts); the caller checked reachability. */
+export function inspectionFromFacts(
+  settings: S3Context['settings'],
+  facts: Pick<BucketInspection, 'region' | 'versioning' | 'lifecycle' | 'objectLock'>,
+): BucketInspection {
+  const { region, versioning, lifecycle, objectLock } = facts;
   const inspection: BucketInspection = {
     bucket: settings.bucket,
     prefix: settings.prefix,

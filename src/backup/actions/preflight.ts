@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { defineAction } from '../../engine/action.js';
+import { bucketOf } from '../step-targets.js';
 
 /** Every check that can fail before a backup writes anything, and the plan. */
 export const backupPreflightAction = defineAction({
@@ -11,11 +12,28 @@ export const backupPreflightAction = defineAction({
     .object({
       reason: z.string().optional(),
       pin: z.string().optional(),
+      /** The runbook's next step is bucket.preflight: start its read-only check now, while the database answers. */
+      startBucketCheck: z.boolean().optional(),
     })
     .strict(),
   describe: () => 'check the database, pg_dump, BACKUP_DIR, free space, recipients and settings',
   async run(params, ctx) {
+    const s3Settings = params.startBucketCheck ? bucketOf(ctx) : undefined;
+    const early = s3Settings
+      ? (await import('../../bucket/preflight-check.js')).startBucketPreflight(
+          s3Settings,
+          ctx.settings.configDir,
+          ctx.signal,
+        )
+      : undefined;
     const { runBackupPreflight } = await import('../preflight.js');
-    return runBackupPreflight(params, ctx);
+    try {
+      const result = await runBackupPreflight({ reason: params.reason, pin: params.pin }, ctx);
+      early?.release();
+      return result;
+    } catch (error) {
+      early?.cancel();
+      throw error;
+    }
   },
 });
