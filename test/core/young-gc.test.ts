@@ -1,8 +1,7 @@
-/** noteStreamed collects the young generation once per 8 MiB streamed, and does nothing without `gc`. */
+/** noteStreamed collects the young generation once per YOUNG_GC_EVERY_BYTES streamed, and does nothing without `gc`. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-
-const MiB = 1024 * 1024;
+import { YOUNG_GC_EVERY_BYTES } from '../../src/core/young-gc.js';
 
 /** A fresh copy of the module, imported while `gc` is the given function (it is read at import). */
 async function freshModule(gc: ((options: { type: string }) => void) | undefined) {
@@ -19,20 +18,21 @@ async function freshModule(gc: ((options: { type: string }) => void) | undefined
 }
 
 describe('noteStreamed', () => {
-  it('asks for a minor collection each time 8 MiB more have streamed', async () => {
+  it('asks for a minor collection each time YOUNG_GC_EVERY_BYTES more have streamed', async () => {
     const calls: string[] = [];
     const { noteStreamed } = await freshModule((options) => calls.push(options.type));
-    for (let i = 0; i < 127; i++) noteStreamed(64 * 1024); // 127 chunks of 64 KiB: one short of 8 MiB
+    const chunk = 64 * 1024;
+    for (let i = 1; i < YOUNG_GC_EVERY_BYTES / chunk; i++) noteStreamed(chunk); // one chunk short
     assert.deepEqual(calls, []);
-    noteStreamed(64 * 1024);
+    noteStreamed(chunk);
     assert.deepEqual(calls, ['minor']);
-    noteStreamed(20 * MiB);
+    noteStreamed(5 * YOUNG_GC_EVERY_BYTES);
     noteStreamed(1);
     assert.deepEqual(calls, ['minor', 'minor']);
   });
 
   it('does nothing when the process has no gc (run without --expose-gc)', async () => {
     const { noteStreamed } = await freshModule(undefined);
-    assert.doesNotThrow(() => noteStreamed(100 * MiB));
+    assert.doesNotThrow(() => noteStreamed(100 * YOUNG_GC_EVERY_BYTES));
   });
 });
