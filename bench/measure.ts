@@ -83,6 +83,7 @@ function sample(pid: number, peaks: MemoryPeaks, timeline?: [number, number, num
   let children = 0;
   let own = 0;
   for (const child of descendants) {
+    if (child.unexeced) continue; // the tool's own pages, already in its RSS
     children += child.rssBytes;
     if (!child.foreign) own += child.rssBytes;
     const peak = Math.max(child.hwmBytes, child.rssBytes);

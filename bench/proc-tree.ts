@@ -2,7 +2,7 @@
  * The memory of a process tree, read from /proc (Linux): each process's parent, name, current RSS (VmRSS) and
  * peak RSS (VmHWM, kept by the kernel, so a peak between two samples is not lost for a process still alive).
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 
 export interface ProcessMemory {
   pid: number;
@@ -12,6 +12,20 @@ export interface ProcessMemory {
   hwmBytes: number;
   /** Not the tool's own: a node process it started (the auth-service it drives) or tsx's esbuild, and their children. */
   foreign?: boolean;
+  /**
+   * A fork of the tool that has not yet run its program (named after the forking thread, `MainThread`): its pages
+   * are the tool's, shared copy-on-write, so its RSS is not memory of its own (it once added 36 MB to a restore).
+   */
+  unexeced?: boolean;
+}
+
+/** The program a process runs, or undefined when it cannot be read (gone, or another user's). */
+function executableOf(pid: number): string | undefined {
+  try {
+    return readlinkSync(`/proc/${pid}/exe`);
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -108,13 +122,17 @@ function readdirSafe(dir: string): string[] {
 export function readProcessTree(rootPid: number): { root?: ProcessMemory; descendants: ProcessMemory[] } {
   const children = childrenLookup();
   const root = readProcessMemory(rootPid);
+  // Only under the tool's node (the benchmark's own binary): pg_restore's workers are forks that do run on their own.
+  const rootExecutable = executableOf(rootPid) === executableOf(process.pid) ? executableOf(rootPid) : undefined;
   const descendants: ProcessMemory[] = [];
   const queue: [number, boolean][] = children(rootPid).map((pid) => [pid, false]);
   while (queue.length > 0) {
     const [pid, parentForeign] = queue.shift()!;
     const memory = readProcessMemory(pid);
     const foreign = parentForeign || (memory !== undefined && FOREIGN_PROGRAMS.has(memory.name));
-    if (memory) descendants.push({ ...memory, foreign });
+    const unexeced =
+      !foreign && memory !== undefined && rootExecutable !== undefined && executableOf(pid) === rootExecutable;
+    if (memory) descendants.push({ ...memory, foreign, ...(unexeced ? { unexeced } : {}) });
     for (const child of children(pid)) queue.push([child, foreign]);
   }
   return { root, descendants };

@@ -133,7 +133,7 @@ await build({
   external: ['pg-native'],
   banner: {
     js: [
-      '#!/usr/bin/env -S node --max-semi-space-size=2 --',
+      '#!/usr/bin/env -S node --max-semi-space-size=2 --expose-gc --',
       "import { createRequire as __obexalCreateRequire } from 'node:module';",
       'const require = __obexalCreateRequire(import.meta.url);',
     ].join('\n'),

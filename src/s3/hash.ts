@@ -1,9 +1,12 @@
 /** SHA-256 while data streams through, and of whole files; hex digests, lowercase. */
 import { createHash, type Hash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { Transform, type TransformCallback } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { UsageError } from '../core/errors.js';
+import { noteStreamed } from '../core/young-gc.js';
+
+/** What sha256OfFile reads at a time, into one buffer reused read after read. */
+export const FILE_READ_SIZE = 1 << 20;
 
 /** A pass-through that hashes and counts what flows through it. */
 export class HashingStream extends Transform {
@@ -21,6 +24,7 @@ export class HashingStream extends Transform {
     this.hash.update(chunk);
     this.bytes += chunk.length;
     this.onBytes?.(this.bytes);
+    noteStreamed(chunk.length);
     callback(null, chunk);
   }
 
@@ -35,12 +39,23 @@ export async function sha256OfFile(
   file: string,
   options: { signal?: AbortSignal; onBytes?: (bytes: number) => void } = {},
 ): Promise<{ sha256: string; size: number }> {
-  const hasher = new HashingStream(options.onBytes);
-  const sink = async (source: AsyncIterable<Buffer>): Promise<void> => {
-    for await (const chunk of source) void chunk;
-  };
-  await pipeline(createReadStream(file, { highWaterMark: 1 << 20 }), hasher, sink, { signal: options.signal });
-  return { sha256: hasher.digest(), size: hasher.bytes };
+  const hash = createHash('sha256');
+  const buffer = Buffer.allocUnsafe(FILE_READ_SIZE);
+  let size = 0;
+  const handle = await open(file, 'r');
+  try {
+    for (;;) {
+      options.signal?.throwIfAborted();
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length, size);
+      if (bytesRead === 0) break;
+      hash.update(buffer.subarray(0, bytesRead));
+      size += bytesRead;
+      options.onBytes?.(size);
+    }
+  } finally {
+    await handle.close();
+  }
+  return { sha256: hash.digest('hex'), size };
 }
 
 export function normalizeSha256(value: string, what = 'SHA-256'): string {

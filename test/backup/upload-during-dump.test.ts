@@ -39,7 +39,7 @@ const started: StartedS3rver[] = [];
 before(async () => {
   db = await sandboxDatabase(cluster, { prefix: 'stream_src' });
   // 12 MiB of random bytes, 24 MiB in the archive as hex text, which zstd shrinks to about 12 MiB again: the dump
-  // spans two 8 MiB parts, so the upload is a multipart one.
+  // spans more than one 5 MiB part, so the upload is a multipart one.
   await withDatabaseUrl(db.url, async (client) => {
     await client.query('CREATE TABLE bulk (id int, payload bytea)');
     await client.query(
@@ -151,7 +151,7 @@ describe('the dump goes up while it is written', () => {
     const running = runCli(['backup', '--yes', '--json'], home.env);
     await waitFor(join(pausing.gate, 'paused'));
     try {
-      // The first 8 MiB part reaches the bucket while pg_dump is still held mid-output.
+      // The first 5 MiB part reaches the bucket while pg_dump is still held mid-output.
       await waitForPart(s3);
     } finally {
       writeFileSync(join(pausing.gate, 'go'), '');
