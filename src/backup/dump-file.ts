@@ -1,6 +1,7 @@
 /**
  * Writes one dump: `pg_dump --format=custom` stdout → SHA-256 of the plaintext archive → zstd (by default) → age
- * encryption → SHA-256 and size of what is stored → `obexal-<stamp>.dump.zst.age.partial` (0600), in one `stream.pipeline` (bounded memory).
+ * encryption → SHA-256 and size of what is stored → `obexal-<stamp>.dump.zst.age.partial` (0600), in one
+ * `stream.pipeline` (bounded memory).
  * On any failure (pg_dump's exit code, a signal, a full disk, an abort) the partial file is deleted; on success
  * it is fsynced, re-read and its SHA-256 checked, and only then renamed to its final name, so that a file with a
  * final name is always complete and verified. The password reaches pg_dump only through its environment.

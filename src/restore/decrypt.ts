@@ -1,8 +1,9 @@
 /**
  * Decrypts a dump into the private folder (file 0600, written as `.partial` and renamed only once complete),
  * decompressing a zstd layer (BACKUP_COMPRESSION=zstd), while hashing both sides: the stored file's SHA-256
- * (manifest `dump.sha256`) and the pg_dump archive's (`dump.plaintextSha256`). age authenticates every 64 KiB chunk and marks the last one, so a tampered or
- * truncated file fails here with a typed error and no plaintext is left behind.
+ * (manifest `dump.sha256`) and the pg_dump archive's (`dump.plaintextSha256`). age authenticates every 64 KiB
+ * chunk and marks the last one, and zstd frames carry a checksum, so a tampered or truncated file fails here with
+ * a typed error and no plaintext is left behind.
  */
 import { createReadStream, createWriteStream } from 'node:fs';
 import { open, rename, rm } from 'node:fs/promises';

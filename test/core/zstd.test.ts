@@ -31,7 +31,7 @@ async function through(input: Buffer, ...stages: NodeJS.ReadWriteStream[]): Prom
   await pipeline(
     Readable.from(chunks),
     ...(stages as [NodeJS.ReadWriteStream]),
-    async (source: AsyncIterable<Buffer>) => {
+    async (source: AsyncIterable<Buffer | string>) => {
       out = await buffer(source);
     },
   );

@@ -104,7 +104,10 @@ describe('one lock per source database, whatever the BACKUP_DIR', () => {
     const output = next.stdout + next.stderr;
     assert.equal(next.exitCode, 0, output);
     assert.match(output, new RegExp(`took over the lock of a dead process: pid ${running.child.pid} `));
-    assert.match(output, /removed \S+\/obexal-\d{8}T\d{6}Z\.dump\.zst\.age\.partial, the unfinished dump of that dead run/);
+    assert.match(
+      output,
+      /removed \S+\/obexal-\d{8}T\d{6}Z\.dump\.zst\.age\.partial, the unfinished dump of that dead run/,
+    );
     assert.deepEqual(partials(backupDir), []);
   });
 });
