@@ -59,6 +59,14 @@ export async function nameOfOid(admin: pg.ClientBase, oid: number): Promise<stri
     ?.datname;
 }
 
+/** Copies this process renamed in (run id and OID): their cleanup has nothing to drop and asks the server nothing. */
+const swappedIn = new Set<string>();
+
+/** Said by the swap once its rename is committed (or found done by an earlier run). */
+export function markSwappedIn(runId: string, oid: number): void {
+  swappedIn.add(`${runId}/${oid}`);
+}
+
 /**
  * Registers the run's cleanup that drops the copy unless it was swapped in (found by its OID, so a copy that
  * became `<db>` is never touched). Runs on every ending of the run: failure, Ctrl+C, SIGTERM.
@@ -71,6 +79,7 @@ export function dropCopyAtEnd(
 ): void {
   ctx.onCleanup(async () => {
     const id = oid();
+    if (id !== undefined && swappedIn.has(`${ctx.runId}/${id}`)) return;
     await withAdmin(target, async (admin) => {
       const name =
         id === undefined
