@@ -6,7 +6,7 @@
  */
 import type pg from 'pg';
 import { messageOf } from '../core/errors.js';
-import { qualifiedName, tableKeyCandidates, type TableRef } from '../pg/ident.js';
+import { qualifiedName, tableKeyCandidates, tableLabel, type TableRef } from '../pg/ident.js';
 import { tableExists } from '../profile/detect.js';
 import type { ArchiveInfo } from './types.js';
 
@@ -29,38 +29,39 @@ export async function resolveTableKey(client: pg.ClientBase, key: string): Promi
   return undefined;
 }
 
+/** Which of `tables` exist as tables in this database (plain or partitioned), in one query; keyed by tableLabel. */
+export async function existingTables(client: pg.ClientBase, tables: readonly TableRef[]): Promise<Set<string>> {
+  const found = new Set<string>();
+  if (tables.length === 0) return found;
+  const { rows } = await client.query<{ schema: string; name: string }>(
+    `SELECT n.nspname AS schema, c.relname AS name
+       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+       JOIN unnest($1::text[], $2::text[]) AS w(schema, name) ON w.schema = n.nspname AND w.name = c.relname
+      WHERE c.relkind IN ('r', 'p')`,
+    [tables.map((r) => r.schema), tables.map((r) => r.name)],
+  );
+  for (const row of rows) found.add(tableLabel(row));
+  return found;
+}
+
 /** resolveTableKey for many keys in one query (the same readings in the same order). */
 export async function resolveTableKeys(
   client: pg.ClientBase,
   keys: readonly string[],
 ): Promise<Map<string, TableRef | undefined>> {
   const candidates = keys.map((key) => ({ key, readings: tableKeyCandidates(key) }));
-  const all = candidates.flatMap((c) => c.readings);
-  const found = new Set<string>();
-  if (all.length > 0) {
-    const { rows } = await client.query<{ schema: string; name: string }>(
-      `SELECT n.nspname AS schema, c.relname AS name
-         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-         JOIN unnest($1::text[], $2::text[]) AS w(schema, name) ON w.schema = n.nspname AND w.name = c.relname
-        WHERE c.relkind IN ('r', 'p')`,
-      [all.map((r) => r.schema), all.map((r) => r.name)],
-    );
-    for (const row of rows) found.add(JSON.stringify([row.schema, row.name]));
-  }
-  const resolved = new Map<string, TableRef | undefined>();
-  for (const { key, readings } of candidates)
-    resolved.set(
-      key,
-      readings.find((r) => found.has(JSON.stringify([r.schema, r.name]))),
-    );
-  return resolved;
+  const found = await existingTables(
+    client,
+    candidates.flatMap((c) => c.readings),
+  );
+  return new Map(candidates.map(({ key, readings }) => [key, readings.find((r) => found.has(tableLabel(r)))]));
 }
 
 /**
  * The row count of every table, in one statement; when it fails (a table this role may not read), each table
  * alone, so that the failure names its table.
  */
-async function countRows(client: pg.ClientBase, tables: readonly TableRef[]): Promise<(number | Error)[]> {
+export async function countRows(client: pg.ClientBase, tables: readonly TableRef[]): Promise<(number | Error)[]> {
   if (tables.length === 0) return [];
   const columns = tables.map((t, i) => `(SELECT count(*) FROM ${qualifiedName(t)})::text AS "${i}"`);
   try {
