@@ -128,9 +128,11 @@ function keyEraResult(outcome: KeyEraOutcome, dataName: string, token: string | 
 }
 
 export async function runKeyEra(params: KeyEraParams, ctx: ActionContext): Promise<ActionResult> {
-  const register = await readRegisterForRestore(ctx);
   const { client, values, dataName, token, replay } = await openKeyEraData(params, ctx);
   try {
+    // pg_restore starts on the dump while the register is read.
+    replay?.prime();
+    const register = await readRegisterForRestore(ctx);
     const outcome = await selectKeyEra(ctx, {
       register,
       manifestEras: params.dump?.manifest?.keyEras,

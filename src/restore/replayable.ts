@@ -29,12 +29,27 @@ export class Replayable<T> {
     this.options = options;
   }
 
-  /** A fresh reading of every item, from memory as far as it was kept, then from the source. */
-  stream(): AsyncIterable<T> {
-    return this.read();
+  private priming: Promise<void> | undefined;
+
+  /**
+   * Opens the source and keeps its first item, while the caller does something else (the key era reads its
+   * register meanwhile). A failure is not reported here: the first reading meets it again.
+   */
+  prime(): void {
+    if (this.priming || this.opened > 0) return;
+    this.priming = (async () => {
+      for await (const item of this.read()) if (item !== undefined) break;
+    })().catch(() => undefined);
   }
 
-  private async *read(): AsyncGenerator<T> {
+  /** A fresh reading of every item, from memory as far as it was kept, then from the source. */
+  stream(): AsyncIterable<T> {
+    return this.read(true);
+  }
+
+  private async *read(afterPriming = false): AsyncGenerator<T> {
+    // Readers take turns: the priming's pull must be over before a reader pulls.
+    if (afterPriming) await this.priming;
     if (this.overBudget) {
       this.opened += 1;
       yield* this.open();
@@ -96,6 +111,7 @@ export class Replayable<T> {
 
   /** Ends a source left open by a reader that stopped early (its process, for a dump). */
   async close(): Promise<void> {
+    await this.priming;
     const source = this.source;
     this.source = undefined;
     await source?.return?.();

@@ -81,6 +81,27 @@ describe('Replayable', () => {
     assert.equal(state.opened, 2, 'no item of the failed reading is served again');
   });
 
+  it('primed: the source opens before the first reading, which starts from the kept first item', async () => {
+    const { state, open } = counted(10);
+    const replay = new Replayable(open, { budgetBytes: 1000, sizeOf: () => 1 });
+    replay.prime();
+    replay.prime();
+    assert.equal(state.opened, 1, 'priming opens the source at once');
+    assert.equal(await first(replay.stream()), 0);
+    assert.deepEqual(await all(replay.stream()), range(10));
+    assert.equal(state.opened, 1);
+    assert.equal(state.pulled, 10);
+  });
+
+  it('a primed source that fails: the reading meets the failure; close() after a priming is harmless', async () => {
+    const { state, open } = counted(10, 0);
+    const replay = new Replayable(open, { budgetBytes: 1000, sizeOf: () => 1 });
+    replay.prime();
+    await assert.rejects(all(replay.stream()), /source failed at 0/);
+    await replay.close();
+    assert.equal(state.opened, 2);
+  });
+
   it('an empty source: every reading is empty, read once', async () => {
     const { state, open } = counted(0);
     const replay = new Replayable(open, { budgetBytes: 1000, sizeOf: () => 1 });
