@@ -345,6 +345,10 @@ export const restoreCheckAction = defineAction({
       database: z.string().optional(),
       dump: VerifiedDumpSchema,
       auditTable: z.string().optional(),
+      /** restore.copy's `rowCounts`: the exact counts it took on this copy, not taken twice. */
+      counted: z
+        .object({ database: z.string(), oid: z.number().int(), plaintextSha256: z.string(), detail: z.string() })
+        .nullish(),
     })
     .strict(),
   describe: (p) => `check ${p.database ? `the copy ${p.database}` : labelOf(p.target)} against the manifest`,

@@ -3,6 +3,7 @@
  * (`--list`, which reads only the header and TOC: it succeeds on a truncated archive, MEASURED.md) and a full
  * read (`-f /dev/null`, which decompresses every data block and fails on a truncated or damaged one).
  */
+import { stat } from 'node:fs/promises';
 import { baseChildEnv, runProcess } from '../core/exec.js';
 import { messageOf, StepFailedError } from '../core/errors.js';
 import { tableLabel } from '../pg/ident.js';
@@ -108,9 +109,25 @@ export function parseArchiveList(text: string): ArchiveInfo & { toc: TocEntry[] 
 
 export class ArchiveUnreadableError extends StepFailedError {}
 
-/** `pg_restore --list`: the archive's header and table of contents. */
-/** `pg_restore --list <file>`: the archive's table of contents as text. */
+/** The listings read in this process, by file: its identity and stamps, so a changed file is read again. */
+const listings = new Map<string, { stamp: string; text: string }>();
+const KEPT_LISTINGS = 4;
+
+async function fileStamp(file: string): Promise<string | undefined> {
+  const info = await stat(file, { bigint: true }).catch(() => undefined);
+  return info && `${info.dev}:${info.ino}:${info.size}:${info.mtimeNs}:${info.ctimeNs}`;
+}
+
+/**
+ * `pg_restore --list <file>`: the archive's table of contents as text. Read once per process and file: the
+ * verification and the preflight ask for the same file's listing, which is served again only while the file's
+ * inode, size, mtime and ctime are unchanged.
+ */
 export async function archiveListText(pgRestore: string, file: string, signal: AbortSignal): Promise<string> {
+  const key = `${pgRestore}\0${file}`;
+  const before = await fileStamp(file);
+  const known = listings.get(key);
+  if (known && before !== undefined && known.stamp === before) return known.text;
   const result = await runProcess({
     file: pgRestore,
     args: ['--list', file],
@@ -119,6 +136,12 @@ export async function archiveListText(pgRestore: string, file: string, signal: A
     captureStdout: true,
     label: 'pg_restore --list',
   });
+  // Kept only when the file did not change while pg_restore read it.
+  if (before !== undefined && (await fileStamp(file)) === before) {
+    listings.delete(key);
+    listings.set(key, { stamp: before, text: result.stdout });
+    for (const old of listings.keys()) if (listings.size > KEPT_LISTINGS) listings.delete(old);
+  }
   return result.stdout;
 }
 

@@ -20,9 +20,19 @@ import {
 import { checkAuditTrigger, checkMigration } from './profile-checks.js';
 import type { VerifiedDump } from './types.js';
 
+/** The exact row counts restore.copy took on the copy it made (its `rowCounts` data). */
+export interface CopyCounts {
+  database: string;
+  oid: number;
+  plaintextSha256: string;
+  detail: string;
+}
+
 export interface CheckParams {
   target: string;
   dump: VerifiedDump;
+  /** Counts already taken on this very database (the copy, by its OID) from this dump: not taken again. */
+  counted?: CopyCounts | null | undefined;
   /** Overrides PROFILE_AUDIT_TABLE for this step. */
   auditTable?: string | undefined;
 }
@@ -42,17 +52,39 @@ export async function restoreChecks(
   dump: VerifiedDump,
   profile: SchemaProfile,
   mode: 'exact' | 'at-least',
+  counted?: CopyCounts | null,
 ): Promise<CheckOutcome[]> {
   const manifest = dump.manifest;
   const noManifest: CheckOutcome = notChecked('row counts', 'no manifest to compare with (the archive decides)');
   return [
-    manifest ? await compareRowCounts(client, manifest.rowCounts, mode) : noManifest,
+    manifest
+      ? ((await countedOnThisDatabase(client, dump, counted)) ??
+        (await compareRowCounts(client, manifest.rowCounts, mode)))
+      : noManifest,
     await checkArchiveTables(client, dump.archive),
     ...(await checkArchiveObjects(client, dump.archive)),
     await checkExtensions(client, dump.archive.extensions),
     await checkAuditTrigger(client, profile, dump.archive),
     await checkMigration(client, profile, manifest ? manifest.schemaMigration.version : undefined),
   ];
+}
+
+/**
+ * The copy step's exact counts stand for this check when they were taken on this database (same OID, which a
+ * rename keeps) from this dump (same SHA-256): the copy is the run's own and nobody writes to it before the swap.
+ */
+async function countedOnThisDatabase(
+  client: pg.ClientBase,
+  dump: VerifiedDump,
+  counted: CopyCounts | null | undefined,
+): Promise<CheckOutcome | undefined> {
+  if (!counted || counted.plaintextSha256 !== dump.plaintextSha256) return undefined;
+  const row = await client.query<{ oid: string }>(
+    'SELECT oid::text AS oid FROM pg_database WHERE datname = current_database()',
+  );
+  if (Number(row.rows[0]?.oid) !== counted.oid) return undefined;
+  const detail = `${counted.detail} (counted exactly on this copy by the step that restored it)`;
+  return { name: 'row counts', ok: true, detail, status: 'ok' };
 }
 
 export function describeOutcome(o: CheckOutcome): { line: string; level: 'info' | 'warn' } {
@@ -69,7 +101,7 @@ export async function runCheck(params: CheckParams, ctx: ActionContext): Promise
   const profile = profileFor(ctx.settings, params.auditTable);
   const outcomes = await withClient(
     target,
-    (client) => restoreChecks(client, params.dump, profile, 'at-least'),
+    (client) => restoreChecks(client, params.dump, profile, 'at-least', params.counted),
     ctx.signal,
   );
   for (const o of outcomes) {

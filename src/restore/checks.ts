@@ -6,7 +6,7 @@
  */
 import type pg from 'pg';
 import { messageOf } from '../core/errors.js';
-import { qualifiedName, tableKeyCandidates, type TableRef } from '../pg/ident.js';
+import { qualifiedName, tableKeyCandidates, tableLabel, type TableRef } from '../pg/ident.js';
 import { tableExists } from '../profile/detect.js';
 import type { ArchiveInfo } from './types.js';
 
@@ -29,6 +29,58 @@ export async function resolveTableKey(client: pg.ClientBase, key: string): Promi
   return undefined;
 }
 
+/** Which of `tables` exist as tables in this database (plain or partitioned), in one query; keyed by tableLabel. */
+export async function existingTables(client: pg.ClientBase, tables: readonly TableRef[]): Promise<Set<string>> {
+  const found = new Set<string>();
+  if (tables.length === 0) return found;
+  const { rows } = await client.query<{ schema: string; name: string }>(
+    `SELECT n.nspname AS schema, c.relname AS name
+       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+       JOIN unnest($1::text[], $2::text[]) AS w(schema, name) ON w.schema = n.nspname AND w.name = c.relname
+      WHERE c.relkind IN ('r', 'p')`,
+    [tables.map((r) => r.schema), tables.map((r) => r.name)],
+  );
+  for (const row of rows) found.add(tableLabel(row));
+  return found;
+}
+
+/** resolveTableKey for many keys in one query (the same readings in the same order). */
+export async function resolveTableKeys(
+  client: pg.ClientBase,
+  keys: readonly string[],
+): Promise<Map<string, TableRef | undefined>> {
+  const candidates = keys.map((key) => ({ key, readings: tableKeyCandidates(key) }));
+  const found = await existingTables(
+    client,
+    candidates.flatMap((c) => c.readings),
+  );
+  return new Map(candidates.map(({ key, readings }) => [key, readings.find((r) => found.has(tableLabel(r)))]));
+}
+
+/**
+ * The row count of every table, in one statement; when it fails (a table this role may not read), each table
+ * alone, so that the failure names its table.
+ */
+export async function countRows(client: pg.ClientBase, tables: readonly TableRef[]): Promise<(number | Error)[]> {
+  if (tables.length === 0) return [];
+  const columns = tables.map((t, i) => `(SELECT count(*) FROM ${qualifiedName(t)})::text AS "${i}"`);
+  try {
+    const row = (await client.query<Record<string, string>>(`SELECT ${columns.join(', ')}`)).rows[0] ?? {};
+    return tables.map((_, i) => Number(row[String(i)] ?? 0));
+  } catch {
+    // Ignored: the counts are taken again one by one below, and the one that fails is reported with its table.
+    const counts: (number | Error)[] = [];
+    for (const table of tables) {
+      try {
+        counts.push(await countOf(client, `SELECT count(*)::text AS n FROM ${qualifiedName(table)}`));
+      } catch (error) {
+        counts.push(error instanceof Error ? error : new Error(messageOf(error)));
+      }
+    }
+    return counts;
+  }
+}
+
 /**
  * `exact`: every table as the manifest counted it. `at-least`: fewer rows is a failure, more is reported (the
  * application may already be writing to the restored database).
@@ -40,24 +92,31 @@ export async function compareRowCounts(
 ): Promise<CheckOutcome> {
   const problems: string[] = [];
   const grown: string[] = [];
-  for (const [key, count] of Object.entries(expected)) {
-    let actual: number;
-    try {
-      const table = await resolveTableKey(client, key);
-      if (!table) {
-        problems.push(`${key}: no such table`);
-        continue;
-      }
-      actual = await countOf(client, `SELECT count(*)::text AS n FROM ${qualifiedName(table)}`);
-    } catch (error) {
-      problems.push(`${key}: ${messageOf(error)}`);
-      continue;
-    }
-    if (actual === count) continue;
-    if (mode === 'at-least' && actual > count) grown.push(`${key} ${count}→${actual}`);
+  const entries = Object.entries(expected);
+  let resolved: Map<string, TableRef | undefined>;
+  try {
+    resolved = await resolveTableKeys(
+      client,
+      entries.map(([key]) => key),
+    );
+  } catch (error) {
+    return { name: 'row counts', ok: false, detail: messageOf(error), status: 'failed' };
+  }
+  const present = entries.filter(([key]) => resolved.get(key) !== undefined);
+  const counts = await countRows(
+    client,
+    present.map(([key]) => resolved.get(key) as TableRef),
+  );
+  const actualOf = new Map(present.map(([key], i) => [key, counts[i] as number | Error]));
+  for (const [key, count] of entries) {
+    const actual = actualOf.get(key);
+    if (actual === undefined) problems.push(`${key}: no such table`);
+    else if (actual instanceof Error) problems.push(`${key}: ${messageOf(actual)}`);
+    else if (actual === count) continue;
+    else if (mode === 'at-least' && actual > count) grown.push(`${key} ${count}→${actual}`);
     else problems.push(`${key}: ${actual} rows, the manifest counted ${count}`);
   }
-  const tables = Object.keys(expected).length;
+  const tables = entries.length;
   if (problems.length > 0) return { name: 'row counts', ok: false, detail: problems.join('; '), status: 'failed' };
   if (tables === 0) return { name: 'row counts', ok: true, detail: 'the manifest counted no table', status: 'ok' };
   const growth = grown.length ? ` (grown since, the application is writing: ${grown.join(', ')})` : '';
@@ -72,8 +131,8 @@ function verdict(name: string, problems: string[], okDetail: string): CheckOutco
 
 /** Every table whose data the archive holds exists in the restored database. */
 export async function checkArchiveTables(client: pg.ClientBase, archive: ArchiveInfo): Promise<CheckOutcome> {
-  const missing: string[] = [];
-  for (const key of archive.tableData) if (!(await resolveTableKey(client, key))) missing.push(key);
+  const resolved = await resolveTableKeys(client, archive.tableData);
+  const missing = archive.tableData.filter((key) => resolved.get(key) === undefined);
   const problems = missing.length ? [`missing: ${missing.join(', ')}`] : [];
   return verdict('archive tables', problems, `${archive.tableData.length} table(s) of the archive present`);
 }

@@ -59,6 +59,14 @@ export async function nameOfOid(admin: pg.ClientBase, oid: number): Promise<stri
     ?.datname;
 }
 
+/** Copies this process renamed in (run id and OID): their cleanup has nothing to drop and asks the server nothing. */
+const swappedIn = new Set<string>();
+
+/** Said by the swap once its rename is committed (or found done by an earlier run). */
+export function markSwappedIn(runId: string, oid: number): void {
+  swappedIn.add(`${runId}/${oid}`);
+}
+
 /**
  * Registers the run's cleanup that drops the copy unless it was swapped in (found by its OID, so a copy that
  * became `<db>` is never touched). Runs on every ending of the run: failure, Ctrl+C, SIGTERM.
@@ -71,6 +79,7 @@ export function dropCopyAtEnd(
 ): void {
   ctx.onCleanup(async () => {
     const id = oid();
+    if (id !== undefined && swappedIn.has(`${ctx.runId}/${id}`)) return;
     await withAdmin(target, async (admin) => {
       const name =
         id === undefined
@@ -250,7 +259,7 @@ async function restoreIntoCopy(
   jobs: number,
   into: PgTarget,
   info: (text: string) => void,
-): Promise<{ durationMs: number }> {
+): Promise<{ durationMs: number; counted: string | undefined }> {
   const run = await runPgRestore({
     program: pgRestore,
     file: params.dump.plaintextPath,
@@ -275,15 +284,16 @@ async function restoreIntoCopy(
         'the dump or the restore is faulty: restore another dump',
       );
     info(`checked before the swap: ${counts.detail}`);
+    return { durationMs: run.durationMs, counted: counts.detail };
   }
-  return run;
+  return { durationMs: run.durationMs, counted: undefined };
 }
 
 function copyResult(
   params: CopyParams,
   copy: { name: string; oid: number; used: NewDatabaseSpec; targetLabel: string },
   plan: CopyPlan,
-  run: { durationMs: number; jobs: number },
+  run: { durationMs: number; jobs: number; counted: string | undefined },
   warnings: string[],
 ): ActionResult {
   const { chosen, fromArchive } = plan;
@@ -301,6 +311,10 @@ function copyResult(
       owner: copy.used.owner ?? null,
       pgRestoreMs: run.durationMs,
       jobs: run.jobs,
+      // The exact row counts taken on the copy (restore.check on this copy need not take them again).
+      rowCounts: run.counted
+        ? { database: copy.name, oid: copy.oid, plaintextSha256: params.dump.plaintextSha256, detail: run.counted }
+        : null,
       warnings,
     },
   };
@@ -338,7 +352,7 @@ export async function runCopy(params: CopyParams, ctx: ActionContext): Promise<A
     info(`created ${copyName} (template0, ${describeSpec(used)}${used.owner ? `, owner ${used.owner}` : ''})`);
     const run = await restoreIntoCopy(params, ctx, pgRestore, jobs, onDatabase(target, copyName), info);
     const copy = { name: copyName, oid, used, targetLabel: target.label };
-    return copyResult(params, copy, plan, { durationMs: run.durationMs, jobs }, warnings);
+    return copyResult(params, copy, plan, { ...run, jobs }, warnings);
   } catch (error) {
     if (process.env.OBEXAL_DEBUG) ctx.output(String((error as Error).stack), 'warn');
     await admin.end().catch(() => undefined);

@@ -12,7 +12,8 @@ import { formatBytes, formatSpan } from '../core/format.js';
 import { formatTime } from './format.js';
 import { qualifiedName, quoteIdent, tableKey, tableLabel, type TableRef } from '../pg/ident.js';
 import { resolveProfile, type SchemaProfile } from '../profile/config.js';
-import { detectAudit, detectPlain, tableExists } from '../profile/detect.js';
+import { detectAudit, detectPlain } from '../profile/detect.js';
+import { countRows, existingTables } from './checks.js';
 import { connectMaintenance, connectTargetOrServer, systemIdentifier } from './server.js';
 import type { Inspection, RestoreMode, SessionInfo, VerifiedDump } from './types.js';
 
@@ -104,12 +105,16 @@ interface Content {
   notChecked: string[];
 }
 
+/** The profile's tables that exist, counted (one query to find them, one to count them). */
 async function countProfileTables(client: pg.ClientBase, tables: readonly TableRef[]): Promise<Record<string, number>> {
+  const found = await existingTables(client, tables);
+  const present = tables.filter((t) => found.has(tableLabel(t)));
+  const counts = await countRows(client, present);
   const rowCounts: Record<string, number> = {};
-  for (const table of tables) {
-    if (!(await tableExists(client, table))) continue;
-    const counted = await client.query<{ n: string }>(`SELECT count(*)::text AS n FROM ${qualifiedName(table)}`);
-    rowCounts[tableKey(table)] = Number(counted.rows[0]?.n ?? 0);
+  for (const [i, table] of present.entries()) {
+    const counted = counts[i];
+    if (counted instanceof Error) throw counted;
+    rowCounts[tableKey(table)] = counted as number;
   }
   return rowCounts;
 }
@@ -185,10 +190,6 @@ function inspectProfile(params: InspectParams, ctx: ActionContext): SchemaProfil
   return resolveProfile({ get: (name) => overrides[name] ?? ctx.settings.get(name) });
 }
 
-async function backendPid(client: pg.ClientBase): Promise<number> {
-  return (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]?.pid ?? 0;
-}
-
 async function readSessions(
   target: PgTarget,
   exists: boolean,
@@ -231,14 +232,19 @@ export function describeSession(s: SessionInfo): string {
 export async function inspectTarget(params: InspectParams, ctx: ActionContext): Promise<Inspection> {
   const target = parseConnectionString(params.target);
   const { client, exists } = await connectTargetOrServer(target, ctx.signal);
+  let sessions: Promise<SessionInfo[]> | undefined;
   try {
     const info = (
-      await client.query<{ version: string; num: string; size: string | null }>(
+      await client.query<{ version: string; num: string; size: string | null; pid: number }>(
         `SELECT current_setting('server_version') AS version, current_setting('server_version_num') AS num,
-              (SELECT pg_database_size(oid)::text FROM pg_database WHERE datname = $1) AS size`,
+              (SELECT pg_database_size(oid)::text FROM pg_database WHERE datname = $1) AS size,
+              pg_backend_pid() AS pid`,
         [target.database],
       )
     ).rows[0];
+    // The sessions are read on a second connection while this one reads the rest.
+    sessions = readSessions(target, exists, info?.pid ?? 0, ctx.signal);
+    sessions.catch(() => undefined);
     const serverVersionNum = Number(info?.num ?? 0);
     const dumpNum = params.dump?.manifest?.source.serverVersionNum ?? params.dump?.archive.dumpedFromNum ?? null;
     if (dumpNum !== null && Math.floor(serverVersionNum / 10_000) < Math.floor(dumpNum / 10_000)) {
@@ -268,12 +274,14 @@ export async function inspectTarget(params: InspectParams, ctx: ActionContext): 
       sizeBytes: info?.size ? Number(info.size) : null,
       rowCounts: content.rowCounts,
       newestAuditEvent: content.newestAuditEvent,
-      sessions: await readSessions(target, exists, await backendPid(client), ctx.signal),
+      sessions: await sessions,
       deletedAccounts: content.deletedAccounts,
       extraTables: params.dump ? content.tables.filter((t) => !inDump.has(t)) : [],
       notChecked: content.notChecked,
     };
   } finally {
+    // Ignored here: a failed reading of the sessions is reported by the `await sessions` above.
+    await sessions?.catch(() => undefined);
     await client.end().catch(() => undefined);
   }
 }

@@ -9,7 +9,11 @@ import { parseConnectionString } from '../pg/target.js';
 import { findPgRestore } from './archive.js';
 import { valuesInDatabase, valuesInDump, type StoredValue } from './encrypted-values.js';
 import { selectKeyEra, type KeyEraOutcome } from './key-era.js';
+import { Replayable } from './replayable.js';
 import type { EncryptedColumnSpec, VerifiedDump } from './types.js';
+
+/** Memory the dump's encrypted values may take to be read from pg_restore once (about 25,000 values). */
+export const REPLAY_BUDGET_BYTES = 16 * 1024 * 1024;
 
 export interface KeyEraParams {
   dump?: VerifiedDump | undefined;
@@ -43,6 +47,7 @@ export async function readRegisterForRestore(ctx: ActionContext): Promise<KeyEra
 
 interface KeyEraData {
   client: pg.Client | undefined;
+  replay?: Replayable<StoredValue>;
   values: () => AsyncIterable<StoredValue>;
   dataName: string;
   token: string | undefined;
@@ -53,8 +58,12 @@ async function openKeyEraData(params: KeyEraParams, ctx: ActionContext): Promise
   if (params.dump) {
     const pgRestore = await findPgRestore();
     const file = params.dump.plaintextPath;
-    const values = () => valuesInDump(pgRestore, file, params.columns, ctx.signal);
-    return { client: undefined, values, dataName: 'the dump', token: undefined };
+    // One pg_restore for the key era's two or three readings of the values, as far as the budget keeps them.
+    const replay = new Replayable(() => valuesInDump(pgRestore, file, params.columns, ctx.signal), {
+      budgetBytes: REPLAY_BUDGET_BYTES,
+      sizeOf: (v) => 2 * (v.key.length + v.value.length) + 128,
+    });
+    return { client: undefined, values: () => replay.stream(), dataName: 'the dump', token: undefined, replay };
   } else if (params.target) {
     const target = parseConnectionString(params.target);
     const token = target.label;
@@ -119,9 +128,11 @@ function keyEraResult(outcome: KeyEraOutcome, dataName: string, token: string | 
 }
 
 export async function runKeyEra(params: KeyEraParams, ctx: ActionContext): Promise<ActionResult> {
-  const register = await readRegisterForRestore(ctx);
-  const { client, values, dataName, token } = await openKeyEraData(params, ctx);
+  const { client, values, dataName, token, replay } = await openKeyEraData(params, ctx);
   try {
+    // pg_restore starts on the dump while the register is read.
+    replay?.prime();
+    const register = await readRegisterForRestore(ctx);
     const outcome = await selectKeyEra(ctx, {
       register,
       manifestEras: params.dump?.manifest?.keyEras,
@@ -133,5 +144,6 @@ export async function runKeyEra(params: KeyEraParams, ctx: ActionContext): Promi
     return keyEraResult(outcome, dataName, token);
   } finally {
     await client?.end().catch(() => undefined);
+    await replay?.close();
   }
 }

@@ -9,7 +9,7 @@
  */
 import { messageOf, StepFailedError } from '../core/errors.js';
 import type { ActionContext, ActionResult } from '../engine/action.js';
-import { parseConnectionString } from '../pg/target.js';
+import { parseConnectionString, type PgTarget } from '../pg/target.js';
 import { renameIn } from './archive-properties.js';
 import { applyStatements, ownerStatement, reapplyStatements } from './db-properties.js';
 import type { DatabaseProperties } from './db-properties-schema.js';
@@ -22,6 +22,32 @@ export interface PropertiesParams {
   createdOwner?: string | null | undefined;
   /** No manifest and no database replaced: the statements read from the archive (restore.copy's data). */
   archive?: { name: string; owner: string | null; statements: string[] } | null | undefined;
+}
+
+/** The statements applied through a maintenance connection (none to apply: no connection). */
+async function applyOnServer(
+  target: PgTarget,
+  statements: string[],
+  ctx: ActionContext,
+): Promise<{ applied: number; warnings: string[] }> {
+  if (statements.length === 0) return { applied: 0, warnings: [] };
+  try {
+    const admin = await connectMaintenance(target, ctx.signal);
+    try {
+      return await applyStatements(admin, statements);
+    } finally {
+      await admin.end().catch(() => undefined);
+    }
+  } catch (error) {
+    if (ctx.signal.aborted) throw error;
+    throw new StepFailedError(
+      `${target.label} is the restored database, but its database-level properties could not be ` +
+        `applied: ${messageOf(error)}`,
+      `fix the cause, then finish (the application is started after this step): ` +
+        `obexal-runbook ${ctx.runbook} --resume ${ctx.runId}`,
+      error,
+    );
+  }
 }
 
 export async function runProperties(params: PropertiesParams, ctx: ActionContext): Promise<ActionResult> {
@@ -38,24 +64,7 @@ export async function runProperties(params: PropertiesParams, ctx: ActionContext
       ? reapplyStatements(target.database, props)
       : renameIn({ name: archive!.name, spec: {}, statements: archive!.statements }, target.database)),
   ];
-  let outcome;
-  try {
-    const admin = await connectMaintenance(target, ctx.signal);
-    try {
-      outcome = await applyStatements(admin, statements);
-    } finally {
-      await admin.end().catch(() => undefined);
-    }
-  } catch (error) {
-    if (ctx.signal.aborted) throw error;
-    throw new StepFailedError(
-      `${target.label} is the restored database, but its database-level properties could not be ` +
-        `applied: ${messageOf(error)}`,
-      `fix the cause, then finish (the application is started after this step): ` +
-        `obexal-runbook ${ctx.runbook} --resume ${ctx.runId}`,
-      error,
-    );
-  }
+  const outcome = await applyOnServer(target, statements, ctx);
   for (const warning of outcome.warnings) ctx.output(warning, 'warn');
   const summary =
     `${outcome.applied} of ${statements.length} database-level statement(s) applied to ` + `${target.database}`;

@@ -11,7 +11,7 @@ import { messageOf, StepFailedError } from '../core/errors.js';
 import type { ActionContext } from '../engine/action.js';
 import type { PgTarget } from '../pg/target.js';
 import { runAppCommand } from './app-commands.js';
-import { nameOfOid } from './copy.js';
+import { markSwappedIn, nameOfOid } from './copy.js';
 import { failBeforeSwap } from './before-swap.js';
 import { swapName } from './names.js';
 import { quoteIdent } from '../pg/ident.js';
@@ -68,6 +68,7 @@ export async function swapRestore(job: RestoreJob): Promise<ApplyResult> {
     await guardSession(admin);
     const now = await nameOfOid(admin, copy.oid);
     if (now === target.database) {
+      markSwappedIn(ctx.runId, copy.oid);
       const kept = (await exists(admin, beforeName)) ? beforeName : null;
       info(
         `the swap was already done by the earlier run: ${target.database} is the restored ` +
@@ -94,9 +95,8 @@ export async function swapRestore(job: RestoreJob): Promise<ApplyResult> {
     if (process.env.OBEXAL_DEBUG) ctx.output(String((error as Error).stack), 'warn');
     await admin.query('ROLLBACK').catch(() => undefined);
     await admin.end().catch(() => undefined);
-    const notes: string[] = [];
-    notes.push(`the copy ${copy.database} is dropped and a stopped application started again as the run ends`);
-    const untouched = `${target.label} was not replaced (${notes.join('; ')})`;
+    const note = `the copy ${copy.database} is dropped and a stopped application started again as the run ends`;
+    const untouched = `${target.label} was not replaced (${note})`;
     failBeforeSwap(ctx, error, untouched);
   }
   await admin.end().catch(() => undefined);
@@ -144,6 +144,7 @@ async function renameIn(
         await admin.query(`ALTER DATABASE ${quoteIdent(target.database)} RENAME TO ${quoteIdent(beforeName)}`);
       await admin.query(`ALTER DATABASE ${quoteIdent(copy!.database)} RENAME TO ${quoteIdent(target.database)}`);
       await admin.query('COMMIT');
+      markSwappedIn(ctx.runId, copy!.oid);
       return ended;
     } catch (error) {
       await admin.query('ROLLBACK').catch(() => undefined);
