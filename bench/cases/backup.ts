@@ -47,7 +47,8 @@ async function toolBackup(
   assertSucceeded(run, 'obexal-runbook backup');
   const added = [...(await dumpsIn(target.backupDir))].filter((f) => !before.has(f)).sort();
   const name = added.at(-1);
-  if (!name) throw new Error(`obexal-runbook backup exited 0 but wrote no .dump.zst.age (or .dump.age) in ${target.backupDir}`);
+  if (!name)
+    throw new Error(`obexal-runbook backup exited 0 but wrote no .dump.zst.age (or .dump.age) in ${target.backupDir}`);
   const bytes = (await stat(join(target.backupDir, name))).size;
   return { run, name, bytes, steps: stepSeconds(parseEvents(run.stdout)) };
 }
