@@ -7,6 +7,7 @@
  */
 import { createReadStream, createWriteStream } from 'node:fs';
 import { open, rename, rm } from 'node:fs/promises';
+import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { StepFailedError } from '../core/errors.js';
 import { AgeDecryptError } from '../crypto/age-errors.js';
@@ -14,6 +15,7 @@ import { createAgeDecryptStream } from '../crypto/age-decrypt.js';
 import type { AgeIdentity } from '../crypto/age-keys.js';
 import { createZstdIfFramedStream, ZSTD_MAGIC } from '../core/zstd.js';
 import { HashingStream } from '../s3/hash.js';
+import { ArchiveOffsetScanner, fillArchiveOffsets } from './archive-offsets.js';
 
 export type DumpFormat = 'age' | 'custom' | 'zstd' | 'unknown';
 
@@ -41,7 +43,19 @@ export interface DecryptResult {
   storedSize: number;
   plaintextSha256: string;
   plaintextSize: number;
+  /** Tables whose data offsets were written into the archive's table of contents (pg_dump wrote to a pipe). */
+  offsetsFilled: number;
   durationMs: number;
+}
+
+/** Passes the archive on unchanged, showing each chunk to the scanner. */
+function scanning(scanner: ArchiveOffsetScanner): Transform {
+  return new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      scanner.feed(chunk);
+      callback(null, chunk);
+    },
+  });
 }
 
 export async function decryptDump(options: {
@@ -56,6 +70,8 @@ export async function decryptDump(options: {
   const partial = `${options.destination}.partial`;
   const stored = new HashingStream(options.onProgress);
   const plain = new HashingStream();
+  const scanner = new ArchiveOffsetScanner();
+  let offsetsFilled: number;
   try {
     await rm(partial, { force: true });
     await pipeline(
@@ -64,9 +80,12 @@ export async function decryptDump(options: {
       ...(options.identities ? [createAgeDecryptStream(options.identities)] : []),
       createZstdIfFramedStream(),
       plain,
+      scanning(scanner),
       createWriteStream(partial, { mode: 0o600 }),
       { signal: options.signal },
     );
+    // Offsets only make reading faster: a failure to write them leaves the archive as pg_dump made it.
+    offsetsFilled = await fillArchiveOffsets(partial, scanner).catch(() => 0);
     await rename(partial, options.destination);
   } catch (error) {
     await rm(partial, { force: true });
@@ -90,6 +109,7 @@ export async function decryptDump(options: {
     storedSize: stored.bytes,
     plaintextSha256: plain.digest(),
     plaintextSize: plain.bytes,
+    offsetsFilled,
     durationMs: Date.now() - started,
   };
 }

@@ -119,6 +119,12 @@ async function decryptToPrivate(
   });
   const { storedSha256, storedSize, plaintextSha256, plaintextSize } = result;
   if (source) checked.push(`age: every chunk authenticated, last chunk present (identity from ${source})`);
+  if (result.offsetsFilled > 0)
+    ctx.output(
+      `the data offsets of ${result.offsetsFilled} table(s) written into the archive's table of contents ` +
+        `(pg_dump wrote it to a pipe): pg_restore seeks to a table's data instead of reading through the others`,
+      'info',
+    );
   ctx.output(
     `${encrypted ? 'decrypted' : 'decompressed'} ${formatBytes(result.storedSize)} in ` +
       `${(result.durationMs / 1000).toFixed(1)}s into the private folder (0600): ` +
