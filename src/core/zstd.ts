@@ -44,7 +44,9 @@ export async function* decompressIfZstd(source: AsyncIterable<Buffer>): AsyncGen
     yield* whole();
     return;
   }
-  const decompressor = createZstdDecompress({ chunkSize: CHUNK_BYTES });
+  // 1 MiB output chunks: decompressing 400 MB took 0.69-0.75 s against 0.79-0.92 s with 128 KiB (and 1.7-2.0 s
+  // with zlib's default 16 KiB), measured interleaved.
+  const decompressor = createZstdDecompress({ chunkSize: 1024 * 1024 });
   const feeding = (async () => {
     for await (const chunk of whole()) {
       if (!decompressor.write(chunk)) await once(decompressor, 'drain');
