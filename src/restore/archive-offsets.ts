@@ -153,6 +153,7 @@ export class ArchiveOffsetScanner {
     const toc = this.#toc as Toc;
     let buf = this.#carry.length ? Buffer.concat([this.#carry, chunk]) : chunk;
     let pos = 0;
+    const c = new Cursor(buf, 0, toc.intSize); // one per chunk: an uncompressed archive has a step per row
     for (;;) {
       if (this.#state === 'skip') {
         const step = Math.min(this.#toSkip, buf.length - pos);
@@ -162,7 +163,7 @@ export class ArchiveOffsetScanner {
         this.#state = 'length';
         continue;
       }
-      const c = new Cursor(buf, pos, toc.intSize);
+      c.pos = pos;
       try {
         this.#step(c, this.#base + pos);
       } catch (error) {

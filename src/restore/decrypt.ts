@@ -100,7 +100,8 @@ export async function decryptDump(options: {
     }
     throw new StepFailedError(
       `decrypting ${options.source} failed: ${(error as Error).message}`,
-      'check the file and the private folder (TMPDIR); nothing was changed',
+      'fetch the dump again (the bucket copy, or the local one) or restore another dump; check the private ' +
+        'folder (TMPDIR); nothing was changed',
       error,
     );
   }
