@@ -7,13 +7,14 @@
  */
 import { createReadStream, createWriteStream } from 'node:fs';
 import { open, rename, rm } from 'node:fs/promises';
-import { Transform } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { StepFailedError } from '../core/errors.js';
 import { AgeDecryptError } from '../crypto/age-errors.js';
 import { createAgeDecryptStream } from '../crypto/age-decrypt.js';
 import type { AgeIdentity } from '../crypto/age-keys.js';
 import { createZstdIfFramedStream, ZSTD_MAGIC } from '../core/zstd.js';
+import { S3Error } from '../s3/errors.js';
 import { HashingStream } from '../s3/hash.js';
 import { ArchiveOffsetScanner, fillArchiveOffsets } from './archive-offsets.js';
 
@@ -23,16 +24,23 @@ const AGE_MAGIC = Buffer.from('age-encryption.org/v1', 'latin1');
 const ARMOR_MAGIC = Buffer.from('-----BEGIN AGE ENCRYPTED FILE-----', 'latin1');
 const PGDMP_MAGIC = Buffer.from('PGDMP', 'latin1');
 
+/** The bytes `formatOfHead` needs. */
+export const FORMAT_HEAD_BYTES = ARMOR_MAGIC.length;
+
+/** The format the first bytes of a dump show (a file's, or a bucket object's first bytes). */
+export function formatOfHead(bytes: Buffer): DumpFormat {
+  if (bytes.subarray(0, AGE_MAGIC.length).equals(AGE_MAGIC) || bytes.equals(ARMOR_MAGIC)) return 'age';
+  if (bytes.subarray(0, PGDMP_MAGIC.length).equals(PGDMP_MAGIC)) return 'custom';
+  if (bytes.subarray(0, ZSTD_MAGIC.length).equals(ZSTD_MAGIC)) return 'zstd';
+  return 'unknown';
+}
+
 export async function detectFormat(path: string): Promise<DumpFormat> {
   const handle = await open(path, 'r');
   try {
-    const head = Buffer.alloc(ARMOR_MAGIC.length);
+    const head = Buffer.alloc(FORMAT_HEAD_BYTES);
     const { bytesRead } = await handle.read(head, 0, head.length, 0);
-    const bytes = head.subarray(0, bytesRead);
-    if (bytes.subarray(0, AGE_MAGIC.length).equals(AGE_MAGIC) || bytes.equals(ARMOR_MAGIC)) return 'age';
-    if (bytes.subarray(0, PGDMP_MAGIC.length).equals(PGDMP_MAGIC)) return 'custom';
-    if (bytes.subarray(0, ZSTD_MAGIC.length).equals(ZSTD_MAGIC)) return 'zstd';
-    return 'unknown';
+    return formatOfHead(head.subarray(0, bytesRead));
   } finally {
     await handle.close();
   }
@@ -58,24 +66,33 @@ function scanning(scanner: ArchiveOffsetScanner): Transform {
   });
 }
 
-export async function decryptDump(options: {
-  source: string;
+export interface DecryptOptions {
+  /** A file's path, or the stream of the stored bytes (a bucket object's body: fetched in the same pass). */
+  source: string | Readable;
+  /** What `source` is, for messages (a path is its own description). */
+  describe?: string;
   destination: string;
   /** Undefined: the file is not encrypted (a plain `.dump.zst` only needs its zstd layer undone). */
   identities: readonly AgeIdentity[] | undefined;
   signal: AbortSignal;
+  /** The hash of the stored bytes, given by a caller that goes on hashing after a failure (verify-bucket.ts). */
+  stored?: HashingStream;
   onProgress?: (bytes: number) => void;
-}): Promise<DecryptResult> {
+}
+
+export async function decryptDump(options: DecryptOptions): Promise<DecryptResult> {
   const started = Date.now();
   const partial = `${options.destination}.partial`;
-  const stored = new HashingStream(options.onProgress);
+  const stored = options.stored ?? new HashingStream(options.onProgress);
+  const source =
+    typeof options.source === 'string' ? createReadStream(options.source, { highWaterMark: 1 << 18 }) : options.source;
   const plain = new HashingStream();
   const scanner = new ArchiveOffsetScanner();
   let offsetsFilled: number;
   try {
     await rm(partial, { force: true });
     await pipeline(
-      createReadStream(options.source, { highWaterMark: 1 << 18 }),
+      source,
       stored,
       ...(options.identities ? [createAgeDecryptStream(options.identities)] : []),
       createZstdIfFramedStream(),
@@ -89,7 +106,8 @@ export async function decryptDump(options: {
     await rename(partial, options.destination);
   } catch (error) {
     await rm(partial, { force: true });
-    if (options.signal.aborted || error instanceof AgeDecryptError) throw error;
+    const describe = options.describe ?? (typeof options.source === 'string' ? options.source : 'the dump');
+    if (options.signal.aborted || error instanceof AgeDecryptError || error instanceof S3Error) throw error;
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOSPC' || code === 'EDQUOT') {
       throw new StepFailedError(
@@ -99,7 +117,7 @@ export async function decryptDump(options: {
       );
     }
     throw new StepFailedError(
-      `decrypting ${options.source} failed: ${(error as Error).message}`,
+      `decrypting ${describe} failed: ${(error as Error).message}`,
       'fetch the dump again (the bucket copy, or the local one) or restore another dump; check the private ' +
         'folder (TMPDIR); nothing was changed',
       error,

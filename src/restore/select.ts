@@ -1,9 +1,8 @@
 /**
  * restore.select: which dump. A path, a name in BACKUP_DIR or the bucket, `latest`, or, on a terminal with
- * nothing named, a list of what exists. A dump in the bucket is fetched (streamed) into the private folder
- * and its SHA-256 checked against the manifest (else the object's metadata) before anything reads it.
+ * nothing named, a list of what exists. A dump in the bucket is only located here: restore.verify fetches it,
+ * decrypting and hashing as it arrives (fetch.ts), so that no copy of the encrypted file is written.
  */
-import { join } from 'node:path';
 import { AnswerRequiredError, StepFailedError } from '../core/errors.js';
 import type { ActionContext, ActionResult } from '../engine/action.js';
 import { confirmChangedAnswer } from '../engine/earlier-answer.js';
@@ -11,12 +10,9 @@ import { parseConnectionString } from '../pg/target.js';
 import { catalogChoices, readCatalog, sourcesOf, verifiedBackups, type Catalog } from './catalog.js';
 import { formatBytes } from '../core/format.js';
 import { formatTime } from './format.js';
-import { locateDump, type LocatedDump } from './locate.js';
+import { locateDump } from './locate.js';
 import { connectTargetOrServer, systemIdentifier } from './server.js';
-import { checkFreeSpace } from './space.js';
 import type { DumpRef } from './types.js';
-
-const NOT_CHECKED = 'not checked (no manifest, no metadata)';
 
 export interface SelectParams {
   dump?: string | undefined;
@@ -125,48 +121,6 @@ async function latest(ctx: ActionContext, catalog: Catalog, targetUrl: string | 
   );
 }
 
-async function fetchFromBucket(
-  ctx: ActionContext,
-  located: LocatedDump,
-): Promise<{ path: string; checkedAgainst: 'manifest' | 'metadata' | 'none' }> {
-  const [{ s3SettingsFromSettings }, client, download] = await Promise.all([
-    import('../s3/settings.js'),
-    import('../s3/client.js'),
-    import('../s3/download.js'),
-  ]);
-  const s3 = { ...client, ...download };
-  const dir = await ctx.privateDir();
-  await checkFreeSpace(dir, located.size, `the download of ${located.name}`);
-  const context = s3.openS3(s3SettingsFromSettings(ctx.settings));
-  try {
-    const started = Date.now();
-    const result = await s3.downloadToFile(context, located.objectName as string, join(dir, located.name), {
-      signal: ctx.signal,
-      ...(located.manifest ? { expectedSha256: located.manifest.dump.sha256 } : {}),
-      onProgress: ({ done, total }) => {
-        const elapsed = Date.now() - started;
-        const etaMs = done > 0 && elapsed > 0 ? Math.round(((total - done) * elapsed) / done) : undefined;
-        ctx.progress({
-          done,
-          total,
-          unit: 'bytes',
-          label: `downloading ${located.name}`,
-          ...(etaMs !== undefined ? { etaMs } : {}),
-        });
-      },
-    });
-    const checkedAgainst = result.verifiedAgainst === 'expected' ? 'manifest' : result.verifiedAgainst;
-    ctx.output(
-      `downloaded ${formatBytes(result.size)} in ${((Date.now() - started) / 1000).toFixed(1)}s; ` +
-        `SHA-256 ${checkedAgainst === 'none' ? NOT_CHECKED : `matches the ${checkedAgainst}`}`,
-      'info',
-    );
-    return { path: result.file, checkedAgainst };
-  } finally {
-    s3.closeS3(context);
-  }
-}
-
 function dumpRefOf(located: Awaited<ReturnType<typeof locateDump>>): DumpRef {
   const manifest = located.manifest;
   const dump: DumpRef = {
@@ -222,10 +176,7 @@ export async function runSelect(params: SelectParams, ctx: ActionContext): Promi
   }
   if (located.origin === 'bucket') {
     if (ctx.dryRun) return { message: `would fetch ${described}`, data: { dump } };
-    const fetched = await fetchFromBucket(ctx, located);
-    dump.path = fetched.path;
-    dump.downloaded = true;
-    dump.fetchCheckedAgainst = fetched.checkedAgainst;
+    ctx.output(`${located.name} is fetched by the next step, decrypted and hashed as it arrives`, 'info');
   }
   return {
     message: `dump ${described}`,

@@ -12,8 +12,10 @@ import type { ActionContext, ActionResult } from '../engine/action.js';
 import { obtainAgeIdentities } from '../keysource/age-identity.js';
 import { sha256OfFile } from '../s3/hash.js';
 import { findPgRestore, readArchiveInFull, readArchiveList } from './archive.js';
-import { decryptDump, detectFormat, type DumpFormat } from './decrypt.js';
+import { decryptDump, detectFormat, type DecryptOptions, type DecryptResult, type DumpFormat } from './decrypt.js';
+import { fetchAndDecrypt, openBucketDump, type BucketDump, type FetchResult } from './fetch.js';
 import { formatBytes } from '../core/format.js';
+import { checkFormatAndSize, mismatch } from './dump-checks.js';
 import { checkFreeSpace } from './space.js';
 import type { DumpRef, VerifiedDump } from './types.js';
 
@@ -22,16 +24,7 @@ export interface VerifyParams {
   fullRead: 'auto' | 'always' | 'never';
 }
 
-export class DumpIntegrityError extends StepFailedError {}
-
-function mismatch(what: string, expected: string, actual: string): DumpIntegrityError {
-  return new DumpIntegrityError(
-    `the dump does not match its manifest: ${what} is ${actual}, the manifest says ${expected}; the ` +
-      `file is damaged or was altered (nothing was changed)`,
-    'fetch the dump again (the bucket copy, or the local one), or restore another dump; compare ' +
-      'with `sha256sum <file>`',
-  );
-}
+export { DumpIntegrityError } from './dump-checks.js';
 
 /** `obexal-<stamp>.dump` for `obexal-<stamp>.dump.zst.age`: the name of the archive pg_restore reads. */
 function plaintextName(name: string): string {
@@ -50,6 +43,8 @@ type Manifest = DumpRef['manifest'];
 
 interface DumpHashes {
   plaintextPath: string;
+  /** Set when the dump was fetched from the bucket in this step. */
+  fetched?: { checkedAgainst: FetchResult['checkedAgainst'] };
   storedSha256: string;
   storedSize: number;
   plaintextSha256: string;
@@ -58,43 +53,27 @@ interface DumpHashes {
 
 /** The dump's format, refused when unknown or when the file disagrees with its manifest's encryption or size. */
 async function checkedFormat(dump: DumpRef, manifest: Manifest): Promise<Exclude<DumpFormat, 'unknown'>> {
-  const format = await detectFormat(dump.path).catch((error: NodeJS.ErrnoException) => {
+  const cannotRead = (error: NodeJS.ErrnoException) => {
     throw new StepFailedError(
       `cannot read the dump ${dump.path}: ${error.code ?? error.message}`,
       'check the path and its permissions',
     );
-  });
-  if (format === 'unknown') {
-    throw new DumpIntegrityError(
-      `${dump.name} is neither an age file nor a pg_dump custom-format archive (nor one compressed with zstd)`,
-      'check that this is an obexal-<time>.dump.zst.age (or .dump.age, .dump.zst, .dump) file; nothing was changed',
-    );
-  }
-  if (manifest && (manifest.dump.encryption === 'age') !== (format === 'age')) {
-    throw mismatch('its encryption', manifest.dump.encryption, format === 'age' ? 'age' : 'none');
-  }
-  if (manifest) {
-    const { size } = await stat(dump.path);
-    if (size !== manifest.dump.size) {
-      throw new DumpIntegrityError(
-        `${dump.name} is ${size} bytes, its manifest records ${manifest.dump.size}: the file ` +
-          `is ${size < manifest.dump.size ? 'truncated' : 'not the dump the manifest describes'} ` +
-          `(nothing was changed)`,
-        'fetch the dump again (the bucket copy, or the local one), or restore another dump',
-      );
-    }
-  }
-  return format;
+  };
+  const format = await detectFormat(dump.path).catch(cannotRead);
+  const size = format !== 'unknown' && manifest ? (await stat(dump.path).catch(cannotRead)).size : dump.size;
+  return checkFormatAndSize(dump, manifest, format, size);
 }
 
-/** Decrypts and decompresses the dump into the private folder (room checked first), hashing both sides. */
+/** Decrypts and decompresses the dump into the private folder (room checked first), hashing both sides; a dump
+ * in the bucket is fetched in the same pass (fetch.ts). */
 async function decryptToPrivate(
   dump: DumpRef,
-  manifest: Manifest,
   ctx: ActionContext,
   checked: string[],
   encrypted: boolean,
+  bucket: BucketDump | undefined,
 ): Promise<DumpHashes> {
+  const manifest = dump.manifest;
   if (!encrypted) warnNotEncrypted(dump, ctx);
   const dir = await ctx.privateDir();
   const space = await checkFreeSpace(dir, archiveBytesEstimate(dump, manifest), `the decrypted dump`);
@@ -108,15 +87,8 @@ async function decryptToPrivate(
     ? await obtainAgeIdentities(ctx, manifest?.dump.recipients ?? [])
     : { identities: undefined, source: undefined };
   const plaintextPath = join(dir, plaintextName(dump.name));
-  const total = dump.size;
-  const result = await decryptDump({
-    source: dump.path,
-    destination: plaintextPath,
-    identities,
-    signal: ctx.signal,
-    onProgress: (bytes) =>
-      ctx.progress({ done: bytes, total, unit: 'bytes', label: encrypted ? 'decrypting' : 'decompressing' }),
-  });
+  const common = { destination: plaintextPath, identities, signal: ctx.signal };
+  const { result, fetched } = await runDecryption(dump, ctx, encrypted, bucket, { ...common });
   const { storedSha256, storedSize, plaintextSha256, plaintextSize } = result;
   if (source) checked.push(`age: every chunk authenticated, last chunk present (identity from ${source})`);
   if (result.offsetsFilled > 0)
@@ -125,13 +97,63 @@ async function decryptToPrivate(
         `(pg_dump wrote it to a pipe): pg_restore seeks to a table's data instead of reading through the others`,
       'info',
     );
+  if (fetched) reportFetch(ctx, fetched);
   ctx.output(
     `${encrypted ? 'decrypted' : 'decompressed'} ${formatBytes(result.storedSize)} in ` +
       `${(result.durationMs / 1000).toFixed(1)}s into the private folder (0600): ` +
       `a ${formatBytes(plaintextSize)} archive`,
     'info',
   );
-  return { plaintextPath, storedSha256, storedSize, plaintextSha256, plaintextSize };
+  return {
+    plaintextPath,
+    storedSha256,
+    storedSize,
+    plaintextSha256,
+    plaintextSize,
+    ...(fetched ? { fetched: { checkedAgainst: fetched.checkedAgainst } } : {}),
+  };
+}
+
+/** The bucket's object fetched and decrypted in one pass, or the local file decrypted. */
+async function runDecryption(
+  dump: DumpRef,
+  ctx: ActionContext,
+  encrypted: boolean,
+  bucket: BucketDump | undefined,
+  common: Pick<DecryptOptions, 'destination' | 'identities' | 'signal'>,
+): Promise<{ result: DecryptResult; fetched?: FetchResult }> {
+  if (bucket) {
+    const fetched = await fetchAndDecrypt(bucket, dump, {
+      ...common,
+      onProgress: fetchProgress(ctx, dump.name, encrypted),
+    });
+    return { result: fetched, fetched };
+  }
+  const label = encrypted ? 'decrypting' : 'decompressing';
+  const onProgress = (bytes: number) => ctx.progress({ done: bytes, total: dump.size, unit: 'bytes', label });
+  return { result: await decryptDump({ ...common, source: dump.path, onProgress }) };
+}
+
+/** The progress of a fetch from the bucket: the bytes downloaded, with the time left at the rate so far. */
+function fetchProgress(ctx: ActionContext, name: string, encrypted: boolean): (done: number, total: number) => void {
+  const started = Date.now();
+  const label = `downloading and ${encrypted ? 'decrypting' : 'decompressing'} ${name}`;
+  return (done, total) => {
+    const elapsed = Date.now() - started;
+    const etaMs = done > 0 && elapsed > 0 ? Math.round(((total - done) * elapsed) / done) : undefined;
+    ctx.progress({ done, total, unit: 'bytes', label, ...(etaMs !== undefined ? { etaMs } : {}) });
+  };
+}
+
+function reportFetch(ctx: ActionContext, result: FetchResult): void {
+  const against = result.checkedAgainst;
+  ctx.output(
+    `downloaded ${formatBytes(result.storedSize)} in ${(result.durationMs / 1000).toFixed(1)}s, streamed into ` +
+      `the decryption (no copy of the encrypted file written)` +
+      `${result.resumes > 0 ? `, the connection resumed ${result.resumes} time(s) from the byte reached` : ''}; ` +
+      `SHA-256 ${against === 'none' ? 'not checked (no manifest, no metadata)' : `matches the ${against}`}`,
+    against === 'none' ? 'warn' : 'info',
+  );
 }
 
 function warnNotEncrypted(dump: DumpRef, ctx: ActionContext): void {
@@ -201,6 +223,9 @@ async function verifyArchive(
   const verified: VerifiedDump = {
     ...dump,
     ...(dump.downloaded ? { path: plaintextPath } : {}),
+    ...(hashes.fetched
+      ? { path: plaintextPath, downloaded: true, fetchCheckedAgainst: hashes.fetched.checkedAgainst }
+      : {}),
     plaintextPath,
     plaintextSize,
     plaintextSha256,
@@ -222,18 +247,24 @@ async function verifyArchive(
 
 export async function runVerify(params: VerifyParams, ctx: ActionContext): Promise<ActionResult> {
   const { dump } = params;
-  const manifest = dump.manifest;
   const checked: string[] = [];
-  const format = await checkedFormat(dump, manifest);
-  const pgRestore = await findPgRestore();
-  const hashes =
-    format === 'custom'
-      ? await hashPlainDump(dump, ctx)
-      : await decryptToPrivate(dump, manifest, ctx, checked, format === 'age');
+  const bucket =
+    dump.origin === 'bucket' && dump.path === '' ? await openBucketDump(dump, ctx.settings, ctx.signal) : undefined;
   try {
-    return await verifyArchive(params, ctx, pgRestore, hashes, checked);
-  } catch (error) {
-    if (hashes.plaintextPath !== dump.path) await rm(hashes.plaintextPath, { force: true });
-    throw error;
+    const format = bucket ? bucket.format : await checkedFormat(dump, dump.manifest);
+    const pgRestore = await findPgRestore();
+    const hashes =
+      format === 'custom' && !bucket
+        ? await hashPlainDump(dump, ctx)
+        : await decryptToPrivate(dump, ctx, checked, format === 'age', bucket);
+    bucket?.close();
+    try {
+      return await verifyArchive(params, ctx, pgRestore, hashes, checked);
+    } catch (error) {
+      if (hashes.plaintextPath !== dump.path) await rm(hashes.plaintextPath, { force: true });
+      throw error;
+    }
+  } finally {
+    bucket?.close();
   }
 }

@@ -1,6 +1,7 @@
 /**
  * Streamed reads: an object's body as a Node Readable (to pipe into decryption), and a download to a file
- * (written as `*.partial`, 0600, renamed when complete) that hashes on the fly and checks the SHA-256.
+ * (written as `*.partial`, 0600, renamed when complete) that hashes on the fly and checks the SHA-256, asking for
+ * the rest again from the byte reached when the connection drops (download-stream.ts).
  */
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { createWriteStream } from 'node:fs';
@@ -9,6 +10,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { StepFailedError, messageOf } from '../core/errors.js';
 import type { S3Context } from './client.js';
+import { openResumableObject } from './download-stream.js';
 import { S3VerificationError, abortErrorOf, mapS3Error, s3Call } from './errors.js';
 import { HashingStream, normalizeSha256 } from './hash.js';
 import { SHA256_METADATA_KEY } from './metadata.js';
@@ -90,7 +92,7 @@ export async function downloadToFile(
 ): Promise<DownloadResult> {
   const { signal } = options;
   const expectedGiven = options.expectedSha256 !== undefined ? normalizeSha256(options.expectedSha256) : undefined;
-  const object = await openObjectStream(context, name, { signal });
+  const object = await openResumableObject(context, name, { signal });
   const expected = expectedGiven ?? object.sha256;
   const partial = `${file}.partial`;
   const hasher = new HashingStream((done) => options.onProgress?.({ done, total: object.size }));

@@ -28,6 +28,13 @@ export class HashingStream extends Transform {
     callback(null, chunk);
   }
 
+  /** Hashes bytes that do not flow on (the rest of an object after the pipeline it fed has failed). */
+  hashMore(chunk: Buffer): void {
+    this.hash.update(chunk);
+    this.bytes += chunk.length;
+    noteStreamed(chunk.length);
+  }
+
   /** The digest of everything that went through (call once the stream has ended). */
   digest(): string {
     this.digestHex ??= this.hash.digest('hex');
