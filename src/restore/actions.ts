@@ -75,14 +75,13 @@ const labelOf = (conninfo: unknown): string => {
 export const restoreSelectAction = defineAction({
   name: 'restore.select',
   description:
-    'choose the dump (path, name, bucket object, latest, or a list) and fetch it from the bucket ' +
-    'with its SHA-256 checked',
+    'choose the dump (path, name, bucket object, latest, or a list); a bucket object is fetched by restore.verify',
   readOnly: true,
   rerunOnResume: true,
   params: z
     .object({ dump: z.string().optional(), target: z.string().optional(), targetRequired: z.boolean().default(false) })
     .strict(),
-  describe: (p) => `choose the dump ${p.dump ? `"${p.dump}"` : '(from a list)'}; fetch it when it is in the bucket`,
+  describe: (p) => `choose the dump ${p.dump ? `"${p.dump}"` : '(from a list)'}`,
   async run(params, ctx) {
     // Before a large download or decryption: a restore without a target fails now, not an hour later.
     if (params.targetRequired) await requireTarget(params);
@@ -94,10 +93,11 @@ export const restoreSelectAction = defineAction({
 export const restoreVerifyAction = defineAction({
   name: 'restore.verify',
   description:
-    'decrypt into the private folder and prove the dump whole (age authentication, manifest SHA-256, or a full read)',
+    'fetch (from the bucket, in the same pass) and decrypt into the private folder, and prove the dump whole ' +
+    '(age authentication, manifest SHA-256, or a full read)',
   rerunOnResume: true,
   params: z.object({ dump: DumpRefSchema, fullRead: z.enum(['auto', 'always', 'never']).default('auto') }).strict(),
-  describe: () => 'decrypt the dump into the private folder and verify it in full',
+  describe: () => 'fetch and decrypt the dump into the private folder and verify it in full',
   async run(params, ctx) {
     const { runVerify } = await import('./verify.js');
     return runVerify(params, ctx);
