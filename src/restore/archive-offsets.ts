@@ -35,9 +35,13 @@ class Cursor {
     return this.buf[this.pos++] as number;
   }
   int(): number {
-    const sign = this.byte();
+    const { buf, intSize } = this;
+    let pos = this.pos;
+    if (pos + 1 + intSize > buf.length) throw new NeedMore();
+    const sign = buf[pos++] as number;
     let value = 0;
-    for (let i = 0; i < this.intSize; i++) value += this.byte() * 2 ** (8 * i);
+    for (let i = 0, scale = 1; i < intSize; i++, scale *= 256) value += (buf[pos++] as number) * scale;
+    this.pos = pos;
     return sign ? -value : value;
   }
   skipString(): number {
@@ -191,7 +195,10 @@ export class ArchiveOffsetScanner {
       const length = c.int();
       if (length < 0) throw new Error('negative chunk length');
       if (length === 0) this.#state = this.#inLargeObjects ? 'oid' : 'block';
-      else [this.#state, this.#toSkip] = ['skip', length];
+      else {
+        this.#state = 'skip';
+        this.#toSkip = length;
+      }
     }
   }
 
