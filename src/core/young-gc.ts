@@ -9,7 +9,7 @@
 /** 4 MiB: measured against 2 and 8 on the backup's pipeline with zstd (docs/perf-rss.md). */
 export const YOUNG_GC_EVERY_BYTES = 4 * 1024 * 1024;
 
-type Collect = (options: { type: 'minor' }) => void;
+type Collect = (options: { type: 'minor' | 'major'; execution?: 'sync' }) => void;
 const collect = (globalThis as { gc?: Collect }).gc;
 let streamed = 0;
 
@@ -20,4 +20,15 @@ export function noteStreamed(bytes: number): void {
   if (streamed < YOUNG_GC_EVERY_BYTES) return;
   streamed = 0;
   collect({ type: 'minor' });
+}
+
+/**
+ * A full collection once a long streamed pass has ended (the restore's decryption): the pass's chunks that a
+ * scavenge promoted while they were in flight (10-20 MiB of ArrayBuffers at the end of a 400 MB pass) wait for
+ * an old-generation collection, which the next steps (the key era, pg_restore's output) did not trigger before
+ * their own allocations had grown the process. Tens of milliseconds, once per pass.
+ */
+export function collectAfterPass(): void {
+  streamed = 0;
+  collect?.({ type: 'major', execution: 'sync' });
 }

@@ -5,14 +5,15 @@
  * chunk and marks the last one, and zstd frames carry a checksum, so a tampered or truncated file fails here with
  * a typed error and no plaintext is left behind.
  */
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { open, rename, rm } from 'node:fs/promises';
-import { Readable, Transform } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { StepFailedError } from '../core/errors.js';
 import { AgeDecryptError } from '../crypto/age-errors.js';
 import { createAgeDecryptStream } from '../crypto/age-decrypt.js';
 import type { AgeIdentity } from '../crypto/age-keys.js';
+import { collectAfterPass } from '../core/young-gc.js';
 import { createZstdIfFramedStream, ZSTD_MAGIC } from '../core/zstd.js';
 import { S3Error } from '../s3/errors.js';
 import { HashingStream } from '../s3/hash.js';
@@ -56,14 +57,21 @@ export interface DecryptResult {
   durationMs: number;
 }
 
-/** Passes the archive on unchanged, showing each chunk to the scanner. */
-function scanning(scanner: ArchiveOffsetScanner): Transform {
-  return new Transform({
-    transform(chunk: Buffer, _encoding, callback) {
-      scanner.feed(chunk);
-      callback(null, chunk);
-    },
-  });
+/** The pipeline's end: each chunk of the archive hashed, shown to the scanner and written, held by no other stage
+ * (one stage instead of three Transforms and a write stream, each of which buffered chunks of its own). */
+function archiveSink(partial: string, plain: HashingStream, scanner: ArchiveOffsetScanner) {
+  return async (source: AsyncIterable<Buffer>): Promise<void> => {
+    const handle = await open(partial, 'wx', 0o600);
+    try {
+      for await (const chunk of source) {
+        plain.hashMore(chunk);
+        scanner.feed(chunk);
+        for (let at = 0; at < chunk.length;) at += (await handle.write(chunk, at)).bytesWritten;
+      }
+    } finally {
+      await handle.close();
+    }
+  };
 }
 
 export interface DecryptOptions {
@@ -75,7 +83,7 @@ export interface DecryptOptions {
   /** Undefined: the file is not encrypted (a plain `.dump.zst` only needs its zstd layer undone). */
   identities: readonly AgeIdentity[] | undefined;
   signal: AbortSignal;
-  /** The hash of the stored bytes, given by a caller that goes on hashing after a failure (verify-bucket.ts). */
+  /** The hash of the stored bytes, given by a caller that goes on hashing after a failure (fetch.ts). */
   stored?: HashingStream;
   onProgress?: (bytes: number) => void;
 }
@@ -94,13 +102,12 @@ export async function decryptDump(options: DecryptOptions): Promise<DecryptResul
     await pipeline(
       source,
       stored,
-      ...(options.identities ? [createAgeDecryptStream(options.identities)] : []),
+      options.identities ? createAgeDecryptStream(options.identities) : new PassThrough(),
       createZstdIfFramedStream(),
-      plain,
-      scanning(scanner),
-      createWriteStream(partial, { mode: 0o600 }),
+      archiveSink(partial, plain, scanner),
       { signal: options.signal },
     );
+    collectAfterPass();
     // Offsets only make reading faster: a failure to write them leaves the archive as pg_dump made it.
     offsetsFilled = await fillArchiveOffsets(partial, scanner).catch(() => 0);
     await rename(partial, options.destination);
