@@ -9,7 +9,8 @@ import { rm } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import type { S3Context } from '../s3/client.js';
 import { getObjectFrom, openResumableObject, readObjectRest, type ResumableObject } from '../s3/download-stream.js';
-import { S3VerificationError } from '../s3/errors.js';
+import { AgeAuthenticationError, AgeDecryptError, AgeTruncatedError } from '../crypto/age-errors.js';
+import { S3Error, S3VerificationError } from '../s3/errors.js';
 import { HashingStream } from '../s3/hash.js';
 import { keyFor } from '../s3/settings.js';
 import { decryptDump, FORMAT_HEAD_BYTES, formatOfHead, type DecryptOptions, type DecryptResult } from './decrypt.js';
@@ -100,6 +101,15 @@ async function storedDigestAfterFailure(
   }
 }
 
+/** A failure that damaged bytes would explain (not a wrong identity, the bucket unreachable or a full disk): only
+ * then is the rest of the object worth reading to name the damage. */
+function damageSuspected(error: unknown): boolean {
+  if (error instanceof AgeAuthenticationError || error instanceof AgeTruncatedError) return true;
+  if (error instanceof AgeDecryptError || error instanceof S3Error) return false;
+  const code = ((error as { cause?: NodeJS.ErrnoException }).cause ?? {}).code;
+  return code !== 'ENOSPC' && code !== 'EDQUOT';
+}
+
 /** Fetches, decrypts and hashes the object into `destination` (written as `.partial`, renamed when whole). */
 export async function fetchAndDecrypt(
   bucket: BucketDump,
@@ -122,7 +132,7 @@ export async function fetchAndDecrypt(
     result = await decryptDump({ ...decrypt, source: object.body, stored, describe: `bucket object ${object.key}` });
   } catch (error) {
     object.body.destroy();
-    if (options.signal.aborted || expected === undefined) throw error;
+    if (options.signal.aborted || expected === undefined || !damageSuspected(error)) throw error;
     const actual = await storedDigestAfterFailure(bucket, object, stored, options.signal);
     if (actual !== undefined && actual !== expected)
       throw contentMismatch(bucket, expected, actual, fromManifest !== undefined);
