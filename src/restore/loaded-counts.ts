@@ -1,13 +1,14 @@
 /**
  * The exact row counts of the swap's copy without reading its tables a second time. The copy is a database this
- * run created from template0 and nothing but pg_restore wrote to: each plain table holds exactly the rows
- * pg_restore's COPY inserted into it, which the server's cumulative statistics count for that table
- * (`pg_stat_get_tuples_inserted`, kept apart from any other database's; none deleted, all of them live). Counted this
- * way a 1 GB restore saves the full scan of every table (about 1 s on 2 cores). A table whose figure is not the
- * manifest's (statistics off by `track_counts`, not yet reported by a pg_restore session that just ended, reset,
- * a PostgreSQL before 15 whose collector lags), a partitioned table or one with inheritance children (whose
- * `count(*)` includes rows the statistics give to other tables) is counted with `count(*)` as before: a figure
- * from the statistics can only spare a count that would have agreed, never pass one that would not.
+ * run created from template0 and nothing but pg_restore writes to before the swap: each plain table holds exactly
+ * the rows pg_restore's COPY inserted into it, which the server's cumulative statistics count for that table
+ * (`pg_stat_get_tuples_inserted`, kept apart from any other database's; none deleted or dead). Counted this way a
+ * 1 GB restore saves the full scan of every table (0.4-3 s on 2 cores). A table whose figure is not the manifest's
+ * (statistics off by `track_counts`, not yet reported by a pg_restore session that just ended, reset, a
+ * PostgreSQL before 15 whose collector lags), a partitioned table or one with inheritance children (whose
+ * `count(*)` includes rows the statistics give to other tables) is counted with `count(*)` as before: on a copy
+ * only pg_restore wrote to, a figure from the statistics spares a count that would have agreed, never passes one
+ * that would not.
  */
 import type pg from 'pg';
 import { countRows } from './checks.js';
@@ -17,18 +18,21 @@ interface LoadedRow {
   i: number;
   inserted: string;
   deleted: string;
+  dead: string;
   live: string;
 }
 
 /**
  * Rows inserted per table (by index in `tables`), for plain tables without inheritance children whose statistics
- * say no row was deleted and every inserted row is live (an insert rolled back is not, and a TRUNCATE empties the
- * live figure: such a table is left out, as is one an ANALYZE gave an estimate).
+ * say no row was deleted and none is dead (a row whose insert was rolled back is), and whose live rows are the
+ * inserted ones: exactly until an autovacuum's ANALYZE puts an estimate in their place (within a few per cent,
+ * hence the 10% allowed), while a TRUNCATE drops them to 0. Any other table is left out (counted).
  */
 export async function rowsLoaded(client: pg.ClientBase, tables: readonly TableRef[]): Promise<Map<number, number>> {
   const { rows } = await client.query<LoadedRow>(
     `SELECT (w.i - 1)::int AS i, pg_stat_get_tuples_inserted(c.oid)::text AS inserted,
-            pg_stat_get_tuples_deleted(c.oid)::text AS deleted, pg_stat_get_live_tuples(c.oid)::text AS live
+            pg_stat_get_tuples_deleted(c.oid)::text AS deleted, pg_stat_get_dead_tuples(c.oid)::text AS dead,
+            pg_stat_get_live_tuples(c.oid)::text AS live
        FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS w(schema, name, i)
        JOIN pg_namespace n ON n.nspname = w.schema
        JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = w.name
@@ -36,8 +40,11 @@ export async function rowsLoaded(client: pg.ClientBase, tables: readonly TableRe
     [tables.map((t) => t.schema), tables.map((t) => t.name)],
   );
   const found = new Map<number, number>();
-  for (const row of rows)
-    if (Number(row.deleted) === 0 && row.live === row.inserted) found.set(row.i, Number(row.inserted));
+  for (const row of rows) {
+    const [inserted, live] = [Number(row.inserted), Number(row.live)];
+    const untouched = Number(row.deleted) === 0 && Number(row.dead) === 0;
+    if (untouched && Math.abs(live - inserted) <= inserted / 10) found.set(row.i, inserted);
+  }
   return found;
 }
 

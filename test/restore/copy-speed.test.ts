@@ -179,4 +179,18 @@ describe("the copy's row counts", () => {
     assert.equal(outcome.ok, false);
     assert.equal(outcome.detail, 'a: 2990 rows, the manifest counted 3000; b: 0 rows, the manifest counted 70');
   });
+
+  it('a table with rows rolled back is counted, though its inserted rows are what the manifest says', async () => {
+    const into = await restored('copy_speed_rolled_back');
+    await withClient(into, async (c) => {
+      await c.query('BEGIN');
+      await c.query('INSERT INTO public.b SELECT g FROM generate_series(1, 5) g');
+      await c.query('ROLLBACK');
+      await c.query('SELECT pg_stat_force_next_flush()');
+    });
+    await untilStats(into, `SELECT pg_stat_get_tuples_inserted('public.b'::regclass) = 75 AS ok`);
+    const outcome = await withClient(into, (c) => compareRowCounts(c, { a: 3000, b: 75 }, 'exact', loadedRowCounts));
+    assert.equal(outcome.ok, false);
+    assert.equal(outcome.detail, 'b: 70 rows, the manifest counted 75');
+  });
 });
