@@ -110,7 +110,12 @@ function majorFromPath(path: string): number | undefined {
   return text === undefined ? undefined : Number(text);
 }
 
-async function candidatesFor(name: string, options: FindProgramOptions): Promise<Candidate[]> {
+/**
+ * The candidates for a program. Debian's pg_wrapper (a Perl script: about 40 ms to ask its `--version`) is asked
+ * only with `probeWrappers`: it can only run a program of /usr/lib/postgresql/<major>/bin, which the usual install
+ * folders hold as a real binary that pick() prefers to the wrapper of the same major.
+ */
+async function candidatesFor(name: string, options: FindProgramOptions, probeWrappers: boolean): Promise<Candidate[]> {
   const pathDirs = (options.pathEnv ?? process.env.PATH ?? '').split(delimiter).filter((d) => d !== '');
   const folders = options.installFolders ?? (await usualInstallFolders());
   const places = [
@@ -126,6 +131,7 @@ async function candidatesFor(name: string, options: FindProgramOptions): Promise
     if (seen.has(real) && !real.endsWith('/pg_wrapper')) continue;
     seen.add(real);
     const wrapper = real.endsWith('/pg_wrapper');
+    if (wrapper && !probeWrappers) continue;
     let major = wrapper ? undefined : majorFromPath(real);
     if (major === undefined) major = await programMajor(path).catch(() => undefined);
     if (major === undefined) continue;
@@ -170,7 +176,9 @@ export function findProgram(name: PgProgram, options: FindProgramOptions = {}): 
   let pending = lookups.get(key);
   if (!pending) {
     pending = (async () => {
-      const candidates = await candidatesFor(name, options);
+      const real = pick(await candidatesFor(name, options, false), options);
+      if (real) return real.path;
+      const candidates = await candidatesFor(name, options, true);
       const chosen = pick(candidates, options);
       if (chosen) return chosen.path;
       const wanted =

@@ -13,6 +13,7 @@ import { parseConnectionString, type PgTarget } from '../pg/target.js';
 import { findPgRestore } from './archive.js';
 import { readArchiveProperties, type ArchiveProperties } from './archive-properties.js';
 import { compareRowCounts } from './checks.js';
+import { loadedRowCounts } from './loaded-counts.js';
 import {
   createDatabaseSql,
   describeProperties,
@@ -251,6 +252,36 @@ async function oidOfDatabase(admin: pg.ClientBase, name: string): Promise<number
   );
 }
 
+/**
+ * Settings of pg_restore's own sessions on the copy (PGOPTIONS; none needs more than a plain role may set).
+ * synchronous_commit=off: each of pg_restore's many commits (every object, every table's data in parallel mode)
+ * no longer waits for its WAL flush, nor for a synchronous standby. Safe because nothing uses the copy before the
+ * swap: a server crash before then fails the run, and once pg_restore is done `flushCopyWal` waits until every
+ * one of those commits is durable, before the counts are taken and the step ends (a resumed run goes on from a
+ * copy whose restore is on disk). See docs/perf-restore-copy.md for the settings measured and not kept.
+ */
+export const COPY_SESSION_SETTINGS: Readonly<Record<string, string>> = { synchronous_commit: 'off' };
+
+/**
+ * A transaction that takes an xid commits with a WAL flush up to its commit record (the session's own
+ * synchronous_commit), which lies after every record pg_restore's asynchronous commits wrote: all of them are then
+ * durable (and on a synchronous standby).
+ */
+async function flushCopyWal(client: pg.ClientBase): Promise<void> {
+  await client.query('SELECT txid_current()');
+}
+
+/** The exact counts on the copy against the manifest's (from the copy's statistics where they agree). */
+async function countCopy(client: pg.ClientBase, expected: Readonly<Record<string, number>>): Promise<string> {
+  const counts = await compareRowCounts(client, expected, 'exact', loadedRowCounts);
+  if (!counts.ok)
+    throw new StepFailedError(
+      `the restored copy does not hold what the manifest counted: ${counts.detail}`,
+      'the dump or the restore is faulty: restore another dump',
+    );
+  return counts.detail;
+}
+
 /** pg_restore into the copy, then its row counts against the manifest's. */
 async function restoreIntoCopy(
   params: CopyParams,
@@ -258,7 +289,7 @@ async function restoreIntoCopy(
   pgRestore: string,
   jobs: number,
   into: PgTarget,
-  info: (text: string) => void,
+  { info, warn }: CopyOutput,
 ): Promise<{ durationMs: number; counted: string | undefined }> {
   const run = await runPgRestore({
     program: pgRestore,
@@ -269,24 +300,23 @@ async function restoreIntoCopy(
     totalItems: params.dump.archive.entries,
     rowCounts: params.dump.manifest?.rowCounts ?? {},
     signal: ctx.signal,
+    sessionSettings: COPY_SESSION_SETTINGS,
+    onWarn: warn,
     onProgress: (u) => ctx.progress(u),
     onLine: (line) => ctx.output(line, 'stderr'),
   });
   info(`pg_restore finished in ${(run.durationMs / 1000).toFixed(1)}s (${jobs} job${jobs > 1 ? 's' : ''})`);
-  if (params.dump.manifest) {
-    const client = await connect(into, ctx.signal);
-    const counts = await compareRowCounts(client, params.dump.manifest.rowCounts, 'exact').finally(() =>
-      client.end().catch(() => undefined),
-    );
-    if (!counts.ok)
-      throw new StepFailedError(
-        `the restored copy does not hold what the manifest counted: ${counts.detail}`,
-        'the dump or the restore is faulty: restore another dump',
-      );
-    info(`checked before the swap: ${counts.detail}`);
-    return { durationMs: run.durationMs, counted: counts.detail };
+  const manifest = params.dump.manifest;
+  const client = await connect(into, ctx.signal);
+  try {
+    await flushCopyWal(client);
+    if (!manifest) return { durationMs: run.durationMs, counted: undefined };
+    const counted = await countCopy(client, manifest.rowCounts);
+    info(`checked before the swap: ${counted}`);
+    return { durationMs: run.durationMs, counted };
+  } finally {
+    await client.end().catch(() => undefined);
   }
-  return { durationMs: run.durationMs, counted: undefined };
 }
 
 function copyResult(
@@ -350,7 +380,7 @@ export async function runCopy(params: CopyParams, ctx: ActionContext): Promise<A
     created = true;
     oid = await oidOfDatabase(admin, copyName);
     info(`created ${copyName} (template0, ${describeSpec(used)}${used.owner ? `, owner ${used.owner}` : ''})`);
-    const run = await restoreIntoCopy(params, ctx, pgRestore, jobs, onDatabase(target, copyName), info);
+    const run = await restoreIntoCopy(params, ctx, pgRestore, jobs, onDatabase(target, copyName), { info, warn });
     const copy = { name: copyName, oid, used, targetLabel: target.label };
     return copyResult(params, copy, plan, { ...run, jobs }, warnings);
   } catch (error) {

@@ -4,7 +4,7 @@
  * environment; its other output goes to the journal.
  */
 import { availableParallelism } from 'node:os';
-import { startProcess } from '../core/exec.js';
+import { startProcess, type ProcessResult } from '../core/exec.js';
 import { StepFailedError } from '../core/errors.js';
 import type { ProgressUpdate } from '../engine/action.js';
 import { ownConnection, watchCopyProgress, withCopyApplicationName } from '../pg/copy-progress.js';
@@ -35,6 +35,13 @@ export interface PgRestoreOptions {
   totalItems: number;
   rowCounts: Readonly<Record<string, number>>;
   signal: AbortSignal;
+  /**
+   * Settings for pg_restore's own sessions only (PGOPTIONS in its environment). A server or pooler that refuses
+   * them at connection (a setting the role may not change, a pooler that rejects `options`) fails pg_restore before
+   * it restores anything: it runs again without them, after `onWarn`.
+   */
+  sessionSettings?: Readonly<Record<string, string>>;
+  onWarn?(text: string): void;
   onProgress(update: ProgressUpdate): void;
   onLine(line: string): void;
 }
@@ -77,15 +84,44 @@ function pgRestoreFailed(exitCode: number, stderrTail: readonly string[]): StepF
   );
 }
 
-export async function runPgRestore(options: PgRestoreOptions): Promise<{ durationMs: number }> {
-  const started = Date.now();
+/** PGOPTIONS for these settings: `-c name=value`, spaces and backslashes in values escaped as libpq reads them. */
+export function pgOptionsOf(settings: Readonly<Record<string, string>>): string {
+  return Object.entries(settings)
+    .map(([name, value]) => `-c ${name}=${value.replace(/[\\ ]/g, (c) => `\\${c}`)}`)
+    .join(' ');
+}
+
+const CONNECT_FAILED = /connection to server .*failed|could not connect/i;
+const SETTING_REFUSED = new RegExp(
+  [
+    'permission denied to set parameter',
+    'unsupported startup parameter',
+    'unrecognized configuration parameter',
+    'invalid value for parameter',
+    'options',
+  ].join('|'),
+  'i',
+);
+
+/** pg_restore failed at its first connection because of PGOPTIONS (nothing was restored yet). */
+export function refusedSessionSettings(stderrTail: readonly string[]): boolean {
+  const text = stderrTail.join('\n');
+  return CONNECT_FAILED.test(text) && SETTING_REFUSED.test(text);
+}
+
+async function runOnce(
+  options: PgRestoreOptions,
+  progress: RestoreProgress,
+  target: PgTarget,
+  pgOptions: string,
+): Promise<ProcessResult> {
   const parallel = options.jobs > 1;
-  const progress = new RestoreProgress(options, (update) => options.onProgress(update));
-  const target = withCopyApplicationName(options.target, 'pg_restore');
+  const env = childEnvFor(target);
+  if (pgOptions) env.PGOPTIONS = pgOptions;
   const { done } = startProcess({
     file: options.program,
     args: pgRestoreArgs(options, parallel),
-    env: childEnvFor(target),
+    env,
     signal: options.signal,
     label: `pg_restore into ${options.target.label}`,
     onLine: (line) =>
@@ -99,7 +135,28 @@ export async function runPgRestore(options: PgRestoreOptions): Promise<{ duratio
   const watch = watchCopyProgress(target, options.signal, (samples) => progress.onCopy(samples), {
     connectTo: (signal) => connectMaintenance(ownConnection(options.target), signal),
   });
-  const result = await done.finally(() => watch.stop());
+  return done.finally(() => watch.stop());
+}
+
+export async function runPgRestore(options: PgRestoreOptions): Promise<{ durationMs: number; settings: boolean }> {
+  const started = Date.now();
+  const progress = new RestoreProgress(options, (update) => options.onProgress(update));
+  const target = withCopyApplicationName(options.target, 'pg_restore');
+  const pgOptions = pgOptionsOf(options.sessionSettings ?? {});
+  let result = await runOnce(options, progress, target, pgOptions);
+  const refused = pgOptions !== '' && result.exitCode !== 0 && refusedSessionSettings(result.stderrTail);
+  if (refused) {
+    options.onWarn?.(
+      `the server refused pg_restore's session settings (${pgOptions}): restoring without them ` +
+        `(${
+          result.stderrTail
+            .filter((l) => /FATAL|ERROR/.test(l))
+            .slice(-1)[0]
+            ?.trim() ?? 'connection refused'
+        })`,
+    );
+    result = await runOnce(options, progress, target, '');
+  }
   if (result.exitCode !== 0) throw pgRestoreFailed(result.exitCode, result.stderrTail);
-  return { durationMs: Date.now() - started };
+  return { durationMs: Date.now() - started, settings: pgOptions !== '' && !refused };
 }

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { chmod, mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { chmod, mkdtemp, rm, writeFile, mkdir, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -59,6 +60,25 @@ describe('findProgram', () => {
       findProgram('pg_restore', { ...options, pathEnv: join(scratch, 'on-path'), installFolders: [], minMajor: 15 }),
       UsageError,
     );
+  });
+  it("asks Debian's pg_wrapper its version only when no real program is found", async () => {
+    clearProgramCache();
+    const marker = join(scratch, 'wrapper-asked');
+    const share = join(scratch, 'share');
+    await mkdir(share, { recursive: true });
+    const wrapper = join(share, 'pg_wrapper');
+    await writeFile(wrapper, `#!/bin/sh\necho asked >> "${marker}"\necho "pg_restore (PostgreSQL) 15.4"\n`);
+    await chmod(wrapper, 0o755);
+    const onPath = join(scratch, 'wrapper-path');
+    await mkdir(onPath, { recursive: true });
+    await symlink(wrapper, join(onPath, 'pg_restore'));
+    const real = await fakeProgram(join(scratch, 'lib', 'postgresql', '15', 'bin'), 'pg_restore', '15.4');
+    const options = { pathEnv: onPath, installFolders: [join(scratch, 'lib', 'postgresql', '15', 'bin')] };
+    assert.equal(await findProgram('pg_restore', options), real);
+    assert.equal(existsSync(marker), false, 'the wrapper was not run');
+    clearProgramCache();
+    assert.equal(await findProgram('pg_restore', { pathEnv: onPath, installFolders: [] }), join(onPath, 'pg_restore'));
+    assert.equal(existsSync(marker), true, 'the wrapper was asked when it is all there is');
   });
 });
 
