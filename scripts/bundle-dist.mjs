@@ -33,6 +33,9 @@ const result = await build({
   splitting: true,
   format: 'esm',
   platform: 'node',
+  // The ES module builds where a package has one: esbuild then keeps only what is used (the AWS SDK's S3 client
+  // alone is a 1 MB CommonJS file of every command, 50 ms to evaluate; `status` 0.38 -> 0.35 s CPU).
+  mainFields: ['module', 'main'],
   target: 'node22',
   // Readable names in a --verbose stack trace; minified, the start-up measured the same.
   minify: false,

@@ -150,14 +150,19 @@ export async function runRunbookCommand(
   positionals: string[],
 ): Promise<number> {
   const env = process.env;
-  checkRunbookOptions(await loadRunbook(nameOrFile), nameOrFile, cli.given, positionals);
+  const loaded = await loadRunbook(nameOrFile);
+  checkRunbookOptions(loaded, nameOrFile, cli.given, positionals);
   checkRunFolders(invocation);
   const headless = isHeadless(cli, env);
   const answers = await readAnswers(cli.answers);
   const inputValues = inputValuesOf(cli, answers, positionals);
 
+  // Headless, the run starts at once: the runbook read above is the one it runs (reading and validating it again
+  // cost 40-90 ms). The TUI reads it again when the operator starts it, minutes later maybe.
+  let preloaded: Runbook | undefined = headless ? loaded : undefined;
   const prepare = async (name: string, interactor: Interactor, listener: RunEventListener): Promise<EngineOptions> => {
-    const runbook = await loadRunbook(name);
+    const runbook = name === nameOrFile && preloaded ? preloaded : await loadRunbook(name);
+    preloaded = undefined;
     return {
       runbook,
       actions: actionCatalogue(),
