@@ -10,6 +10,7 @@
 import { stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { messageOf } from '../core/errors.js';
+import { mapLimited } from '../core/map-limited.js';
 import type { Settings } from '../core/settings.js';
 import type { S3ClientOptions } from '../s3/client.js';
 import { listRecordsDir, SIGNATURE_SUFFIX } from './record-files.js';
@@ -47,6 +48,37 @@ async function s3Modules() {
   return { ...client, ...gate, ...inspect, ...objects, ...upload };
 }
 
+const UPLOADS_AT_ONCE = 8;
+
+/**
+ * The files of `wanted` records (each with its signature) that the bucket lacks; notes in `result` the records
+ * still unsigned, the files already there and those there with another size.
+ */
+async function filesToUpload(
+  recordsDir: string,
+  wanted: readonly string[],
+  signatures: ReadonlySet<string>,
+  inBucket: ReadonlyMap<string, number>,
+  result: ReplicateRecordsResult,
+): Promise<string[]> {
+  const missing: string[] = [];
+  for (const record of wanted) {
+    const signature = `${record}${SIGNATURE_SUFFIX}`;
+    if (!signatures.has(signature)) {
+      result.unsigned.push(record);
+      continue;
+    }
+    for (const file of [record, signature]) {
+      const size = (await stat(join(recordsDir, file))).size;
+      const there = inBucket.get(`${RECORDS_FOLDER}${file}`);
+      if (there === size) result.alreadyThere += 1;
+      else if (there !== undefined) result.differing.push(file);
+      else missing.push(file);
+    }
+  }
+  return missing;
+}
+
 export async function replicateRecords(
   settings: Settings,
   options: ReplicateRecordsOptions,
@@ -75,35 +107,18 @@ export async function replicateRecords(
     listing.catch(() => undefined); // awaited below, after the Object Lock read (whose failure comes first)
     const lock = await lockRead;
     const inBucket = new Map((await listing).map((o) => [o.name, o.size]));
-    for (const record of wanted) {
-      const signature = `${record}${SIGNATURE_SUFFIX}`;
-      if (!signatures.has(signature)) {
-        result.unsigned.push(record);
-        continue;
-      }
-      for (const file of [record, signature]) {
-        const path = join(options.recordsDir, file);
-        const name = `${RECORDS_FOLDER}${file}`;
-        const size = (await stat(path)).size;
-        const there = inBucket.get(name);
-        if (there === size) {
-          result.alreadyThere += 1;
-          continue;
-        }
-        if (there !== undefined) {
-          result.differing.push(file);
-          continue;
-        }
-        await s3.uploadFile(context, {
-          file: path,
-          name,
-          contentType: file.endsWith(SIGNATURE_SUFFIX) ? 'text/plain' : 'application/json',
-          ...(lock.status === 'enabled' ? { objectLock: {} } : {}),
-          signal: options.signal,
-        });
-        result.uploaded.push(file);
-      }
-    }
+    const missing = await filesToUpload(options.recordsDir, wanted, signatures, inBucket, result);
+    // A run's record and its signature go up together (one round trip instead of two), eight files at a time.
+    await mapLimited(missing, UPLOADS_AT_ONCE, (file) =>
+      s3.uploadFile(context, {
+        file: join(options.recordsDir, file),
+        name: `${RECORDS_FOLDER}${file}`,
+        contentType: file.endsWith(SIGNATURE_SUFFIX) ? 'text/plain' : 'application/json',
+        ...(lock.status === 'enabled' ? { objectLock: {} } : {}),
+        signal: options.signal,
+      }),
+    );
+    result.uploaded.push(...missing);
   } finally {
     s3.closeS3(context);
   }
