@@ -38,14 +38,16 @@ export interface ReplicateRecordsOptions {
 
 /** The S3 modules a replication uses, loaded only when there is a record to copy. */
 async function s3Modules() {
-  const [client, gate, inspect, objects, upload] = await Promise.all([
+  const [client, gate, inspect, objects, upload, facts, region] = await Promise.all([
     import('../s3/client.js'),
     import('../s3/upload-gate.js'),
     import('../s3/inspect.js'),
     import('../s3/objects.js'),
     import('../s3/upload.js'),
+    import('../s3/bucket-facts.js'),
+    import('../s3/region.js'),
   ]);
-  return { ...client, ...gate, ...inspect, ...objects, ...upload };
+  return { ...client, ...gate, ...inspect, ...objects, ...upload, ...facts, ...region };
 }
 
 const UPLOADS_AT_ONCE = 8;
@@ -97,10 +99,17 @@ export async function replicateRecords(
   if (wanted.length === 0) return result;
 
   const [{ s3SettingsFromSettings }, s3] = await Promise.all([import('../s3/settings.js'), s3Modules()]);
-  const context = s3.openS3(s3SettingsFromSettings(settings), options.client);
+  const s3Settings = s3SettingsFromSettings(settings);
+  const context = s3.openS3(s3Settings, options.client);
   try {
     // Records name operators and hosts: they go only to a bucket in an allowed region, like the dumps (checked
-    // before anything is listed; every upload below passes the same gate).
+    // before anything is listed; every upload below passes the same gate). The region the bucket's stored facts
+    // hold (read by a full inspection, the replicate step's of this very run for a backup) is the one the bucket
+    // preflight trusts too, still judged against today's ALLOWED_DATA_REGIONS; without them it is read now.
+    const facts = await s3.readBucketFacts(settings.configDir, s3Settings, new Date());
+    if (facts && s3.regionAllowed(facts.region.region, s3Settings.allowedRegions)) {
+      s3.rememberRegionAllowed(context, facts.region);
+    }
     await s3.assertUploadAllowed(context, options.signal);
     const lockRead = s3.readObjectLock(context, { signal: options.signal });
     const listing = s3.listObjects(context, { under: RECORDS_FOLDER, signal: options.signal });
