@@ -11,7 +11,8 @@
 // The peer dependencies (s3rver, @node-rs/argon2: the practice sandbox) stay outside, loaded from node_modules as
 // before, and so does pg's optional native binding.
 import { build } from 'esbuild';
-import { readdirSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { builtinModules, createRequire } from 'node:module';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -75,6 +76,18 @@ const builtinsThroughRequire = {
   },
 };
 
+/** The sources and package.json as one hash: src/cli/runbook-cache.ts keys its entries with it. */
+function buildId() {
+  const hash = createHash('sha256');
+  const files = readdirSync(join(root, 'src'), { recursive: true, encoding: 'utf8' }).sort();
+  for (const name of [...files.map((file) => join('src', file)), 'package.json']) {
+    const path = join(root, name);
+    if (!statSync(path).isFile()) continue;
+    hash.update(`${name}\0`).update(readFileSync(path)).update('\0');
+  }
+  return hash.digest('hex').slice(0, 32);
+}
+
 const result = await build({
   absWorkingDir: root,
   entryPoints: { 'cli/main': join(root, 'src', 'cli', 'main.ts') },
@@ -91,6 +104,7 @@ const result = await build({
   // Readable names in a --verbose stack trace; minified, the start-up measured the same.
   minify: false,
   external: ['s3rver', '@node-rs/argon2', 'pg-native'],
+  define: { __OBEXAL_BUILD_ID__: JSON.stringify(buildId()) },
   // The dependencies written as CommonJS (pg, the AWS SDK) call require() for Node's own modules.
   banner: {
     js: [
