@@ -65,6 +65,15 @@ export function clientPackageHint(major: number): string {
   return `the PostgreSQL ${major} client programs of your system`;
 }
 
+/**
+ * `pg_dump --version` of the first pg_dump on PATH (null when PATH has none): it does not depend on the server,
+ * so the preflight runs it while the database answers and hands it to resolvePgDump.
+ */
+export async function probePgDump(env: Record<string, string>, signal?: AbortSignal): Promise<PgDumpProgram | null> {
+  const onPath = await firstOnPath('pg_dump', env.PATH ?? '');
+  return onPath ? pgDumpVersion(onPath, env, signal) : null;
+}
+
 /** The preflight check failed: the pg_dump that would run is older than the server. */
 export class PgDumpTooOldError extends StepFailedError {}
 
@@ -76,12 +85,13 @@ export async function resolvePgDump(
   serverMajor: number,
   env: Record<string, string>,
   signal?: AbortSignal,
+  probed?: PgDumpProgram | null,
 ): Promise<PgDumpProgram> {
   const pathEnv = env.PATH ?? '';
-  const onPath = await firstOnPath('pg_dump', pathEnv);
   let program: PgDumpProgram;
+  const onPath = probed === undefined ? await probePgDump(env, signal) : probed;
   if (onPath) {
-    program = await pgDumpVersion(onPath, env, signal);
+    program = onPath;
   } else {
     let found: string;
     try {

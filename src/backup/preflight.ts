@@ -10,7 +10,7 @@ import { inspectBackupDir } from './backup-dir.js';
 import { backupConfigFrom, compressionWords, describeCompression, parsePin, type DumpCompression } from './config.js';
 import { estimateDumpBytes, previousDumpBytes } from './local-manifests.js';
 import { compactUtc, dumpFileName } from './manifest.js';
-import { resolvePgDump } from './pg-dump-program.js';
+import { probePgDump, resolvePgDump } from './pg-dump-program.js';
 import { recipientsFrom } from './recipients.js';
 import { readSourceInfo, readSourceSizes, readWalArchiving } from './source-info.js';
 import { sourceLockPath } from './source-lock.js';
@@ -72,11 +72,18 @@ export async function runBackupPreflight(params: PreflightParams, ctx: ActionCon
         'PGHOST/PGDATABASE/PGUSER or PGSERVICE; the password in PGPASSWORD, ~/.pgpass or PGPASSFILE',
     ),
   );
-  const recipients = config.encryption === 'age' ? await recipientsFrom(ctx.settings) : [];
-  const dir = await inspectBackupDir(config.backupDir);
-  const reading = await readSource(target, ctx.signal);
+  // Started together, awaited in the order above (a failure is reported as when they ran one after the other):
+  // the recipients' parsing and `pg_dump --version` run while the database answers.
+  const recipientsRead = config.encryption === 'age' ? recipientsFrom(ctx.settings) : Promise.resolve([]);
+  const dirRead = inspectBackupDir(config.backupDir);
+  const sourceRead = readSource(target, ctx.signal);
+  const pgDumpProbe = probePgDump(childEnvFor(target), ctx.signal);
+  for (const read of [dirRead, sourceRead, pgDumpProbe]) read.catch(() => undefined); // awaited below
+  const recipients = await recipientsRead;
+  const dir = await dirRead;
+  const reading = await sourceRead;
   const { source, sizes, wal } = reading;
-  const pgDump = await resolvePgDump(source.serverMajor, childEnvFor(target), ctx.signal);
+  const pgDump = await resolvePgDump(source.serverMajor, childEnvFor(target), ctx.signal, await pgDumpProbe);
   const estimate = await checkRoom(dir, reading, config.compression);
   const plan: PlanFacts = { config, pin, recipients, dir, reading, pgDump, estimate, reason: params.reason };
   reportPlan(plan, ctx);

@@ -6,7 +6,6 @@ import { plainSettingsOf } from '../core/parsed-settings.js';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { refuseSecretAnswers } from './secret-answers.js';
-import { parse as parseYaml } from 'yaml';
 import { checkAnswerValues, MAX_ANSWERS_FILE_BYTES, MAX_YAML_ALIASES, readBoundedFile } from '../core/input-limits.js';
 import { checkOwnedFolder } from '../core/owned-folder.js';
 import { ResumeRefusedError, UsageError } from '../core/errors.js';
@@ -14,7 +13,6 @@ import { startRun, type EngineOptions } from '../engine/engine.js';
 import type { RunEventListener } from '../engine/events.js';
 import type { Interactor } from '../engine/interactor.js';
 import { journalPath, readJournal, validateRunId, type JournalReplay } from '../engine/journal.js';
-import { loadRunbookFile } from '../engine/load-runbook.js';
 import type { StartRun } from '../engine/run-control.js';
 import type { Runbook } from '../engine/runbook-schema.js';
 import { HeadlessInteractor } from '../report/headless-interactor.js';
@@ -26,6 +24,7 @@ import { onStreamClosed, stdoutIsStderr, writeErrLine, writeOutLine } from './ou
 import { actionCatalogue } from './action-catalogue.js';
 import { BUILTIN_RUNBOOKS_DIR } from '../core/package-root.js';
 import { recordsDirOf, recordWriter } from './record-writer.js';
+import { loadRunbookCached } from './runbook-cache.js';
 import { TOOL_VERSION } from '../core/version.js';
 
 export function builtinRunbooks(): string[] {
@@ -51,9 +50,15 @@ export function runbookFileFor(nameOrFile: string): string {
   return file;
 }
 
-/** A built-in runbook by name, or a runbook file, validated against the action catalogue. */
-export function loadRunbook(nameOrFile: string): Promise<Runbook> {
-  return loadRunbookFile(runbookFileFor(nameOrFile), actionCatalogue());
+/**
+ * A built-in runbook by name, or a runbook file, validated against the action catalogue; with `configDir`, the
+ * validation an earlier run of this build made of the same bytes is reused (runbook-cache.ts).
+ */
+export async function loadRunbook(nameOrFile: string, configDir?: string): Promise<Runbook> {
+  const file = runbookFileFor(nameOrFile);
+  const load = async (path: string) =>
+    (await import('../engine/load-runbook.js')).loadRunbookFile(path, actionCatalogue());
+  return configDir === undefined ? load(file) : loadRunbookCached(file, configDir, load);
 }
 
 export function isHeadless(cli: CliOptions, env: Record<string, string | undefined>): boolean {
@@ -71,6 +76,7 @@ async function readAnswers(file: string | undefined): Promise<Record<string, str
     );
   const bytes = await readBoundedFile(file, MAX_ANSWERS_FILE_BYTES, 'the answers file', unreadable);
   let parsed: unknown;
+  const { parseYaml } = await import('./yaml-parse.js');
   try {
     parsed = parseYaml(bytes.toString('utf8'), { maxAliasCount: MAX_YAML_ALIASES });
   } catch (error) {
@@ -150,14 +156,19 @@ export async function runRunbookCommand(
   positionals: string[],
 ): Promise<number> {
   const env = process.env;
-  checkRunbookOptions(await loadRunbook(nameOrFile), nameOrFile, cli.given, positionals);
+  const loaded = await loadRunbook(nameOrFile, invocation.settings.configDir);
+  checkRunbookOptions(loaded, nameOrFile, cli.given, positionals);
   checkRunFolders(invocation);
   const headless = isHeadless(cli, env);
   const answers = await readAnswers(cli.answers);
   const inputValues = inputValuesOf(cli, answers, positionals);
 
+  // Headless, the run starts at once: the runbook read above is the one it runs (reading and validating it again
+  // cost 40-90 ms). The TUI reads it again when the operator starts it, minutes later maybe.
+  let preloaded: Runbook | undefined = headless ? loaded : undefined;
   const prepare = async (name: string, interactor: Interactor, listener: RunEventListener): Promise<EngineOptions> => {
-    const runbook = await loadRunbook(name);
+    const runbook = name === nameOrFile && preloaded ? preloaded : await loadRunbook(name);
+    preloaded = undefined;
     return {
       runbook,
       actions: actionCatalogue(),

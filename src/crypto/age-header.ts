@@ -5,10 +5,12 @@
  *  - reading: typage's Decrypter.decryptHeader parses the header, unwraps the file key and checks the MAC.
  * Only the header's end (the `--- <MAC>` line) is located here, to split it from the payload.
  */
+import { randomBytes } from 'node:crypto';
 import { Decrypter, Encrypter, type Identity, type Recipient, type Stanza } from 'age-encryption';
 import { AgeHeaderError, AgeNoMatchingIdentityError } from './age-errors.js';
 import type { AgeIdentity, AgeRecipient } from './age-keys.js';
 import { NONCE_SIZE, TAG_SIZE } from './age-payload.js';
+import { x25519Header, x25519RecipientKey } from './age-x25519-header.js';
 
 export const VERSION_LINE = Buffer.from('age-encryption.org/v1\n', 'latin1');
 /** Bound on the header we buffer while looking for its end (an X25519 stanza is about 130 bytes). */
@@ -35,6 +37,12 @@ export interface NewHeader {
 /** A fresh file key and the header that wraps it for every recipient. */
 export async function createHeader(recipients: readonly AgeRecipient[]): Promise<NewHeader> {
   if (recipients.length === 0) throw new Error('createHeader: no recipient');
+  // X25519 recipients (all of them today, age-keys.ts): the header by Node's crypto, typage's layout (tested alike).
+  const keys = recipients.map((recipient) => x25519RecipientKey(recipient));
+  if (keys.every((key) => key !== undefined)) {
+    const nativeFileKey = randomBytes(FILE_KEY_SIZE);
+    return { header: x25519Header(nativeFileKey, keys), fileKey: nativeFileKey };
+  }
   let fileKey: Buffer | undefined;
   const captureFileKey: Recipient = {
     wrapFileKey(key: Uint8Array): Stanza[] {

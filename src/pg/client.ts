@@ -113,19 +113,27 @@ export async function connect(target: PgTarget, signal?: AbortSignal): Promise<p
   client.on('error', () => undefined);
   let ending: Promise<void> | undefined;
   let connected = false;
+  // node-postgres never settles connect() when end() is called before the connection is up: the wait stops on the
+  // abort itself, or a run stopped while connecting would wait on nothing (Node then exits 13, not 130/143).
+  let stopWaiting: (error: Error) => void = () => undefined;
+  const stopped = new Promise<never>((_, reject) => (stopWaiting = reject));
   const onAbort = () => {
     // While connecting there is no query to cancel: dropping the connection is enough.
     ending ??= connected ? cancelAndEnd(client, target) : client.end().catch(() => undefined);
+    if (!connected) stopWaiting(new Error('aborted while connecting'));
   };
   signal?.addEventListener('abort', onAbort, { once: true });
   client.once('end', () => signal?.removeEventListener('abort', onAbort));
   try {
-    await client.connect();
+    const connecting = client.connect();
+    connecting.catch(() => undefined); // when the abort wins the race below, a late failure is of no interest
+    await Promise.race([connecting, stopped]);
     connected = true;
   } catch (error) {
     signal?.removeEventListener('abort', onAbort);
-    await client.end().catch(() => undefined);
+    // Aborted: the end started by onAbort finishes by itself (awaiting it could last until the connect timeout).
     if (signal?.aborted) throw new InterruptedError('SIGINT', `connecting to ${target.label}: stopped`);
+    await client.end().catch(() => undefined);
     throw connectionErrorFrom(error, target);
   }
   return client;

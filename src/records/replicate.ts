@@ -10,6 +10,7 @@
 import { stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { messageOf } from '../core/errors.js';
+import { mapLimited } from '../core/map-limited.js';
 import type { Settings } from '../core/settings.js';
 import type { S3ClientOptions } from '../s3/client.js';
 import { listRecordsDir, SIGNATURE_SUFFIX } from './record-files.js';
@@ -37,14 +38,47 @@ export interface ReplicateRecordsOptions {
 
 /** The S3 modules a replication uses, loaded only when there is a record to copy. */
 async function s3Modules() {
-  const [client, gate, inspect, objects, upload] = await Promise.all([
+  const [client, gate, inspect, objects, upload, facts, region] = await Promise.all([
     import('../s3/client.js'),
     import('../s3/upload-gate.js'),
     import('../s3/inspect.js'),
     import('../s3/objects.js'),
     import('../s3/upload.js'),
+    import('../s3/bucket-facts.js'),
+    import('../s3/region.js'),
   ]);
-  return { ...client, ...gate, ...inspect, ...objects, ...upload };
+  return { ...client, ...gate, ...inspect, ...objects, ...upload, ...facts, ...region };
+}
+
+const UPLOADS_AT_ONCE = 8;
+
+/**
+ * The files of `wanted` records (each with its signature) that the bucket lacks; notes in `result` the records
+ * still unsigned, the files already there and those there with another size.
+ */
+async function filesToUpload(
+  recordsDir: string,
+  wanted: readonly string[],
+  signatures: ReadonlySet<string>,
+  inBucket: ReadonlyMap<string, number>,
+  result: ReplicateRecordsResult,
+): Promise<string[]> {
+  const missing: string[] = [];
+  for (const record of wanted) {
+    const signature = `${record}${SIGNATURE_SUFFIX}`;
+    if (!signatures.has(signature)) {
+      result.unsigned.push(record);
+      continue;
+    }
+    for (const file of [record, signature]) {
+      const size = (await stat(join(recordsDir, file))).size;
+      const there = inBucket.get(`${RECORDS_FOLDER}${file}`);
+      if (there === size) result.alreadyThere += 1;
+      else if (there !== undefined) result.differing.push(file);
+      else missing.push(file);
+    }
+  }
+  return missing;
 }
 
 export async function replicateRecords(
@@ -65,45 +99,35 @@ export async function replicateRecords(
   if (wanted.length === 0) return result;
 
   const [{ s3SettingsFromSettings }, s3] = await Promise.all([import('../s3/settings.js'), s3Modules()]);
-  const context = s3.openS3(s3SettingsFromSettings(settings), options.client);
+  const s3Settings = s3SettingsFromSettings(settings);
+  const context = s3.openS3(s3Settings, options.client);
   try {
     // Records name operators and hosts: they go only to a bucket in an allowed region, like the dumps (checked
-    // before anything is listed; every upload below passes the same gate).
+    // before anything is listed; every upload below passes the same gate). The region the bucket's stored facts
+    // hold (read by a full inspection, the replicate step's of this very run for a backup) is the one the bucket
+    // preflight trusts too, still judged against today's ALLOWED_DATA_REGIONS; without them it is read now.
+    const facts = await s3.readBucketFacts(settings.configDir, s3Settings, new Date());
+    if (facts && s3.regionAllowed(facts.region.region, s3Settings.allowedRegions)) {
+      s3.rememberRegionAllowed(context, facts.region);
+    }
     await s3.assertUploadAllowed(context, options.signal);
     const lockRead = s3.readObjectLock(context, { signal: options.signal });
     const listing = s3.listObjects(context, { under: RECORDS_FOLDER, signal: options.signal });
     listing.catch(() => undefined); // awaited below, after the Object Lock read (whose failure comes first)
     const lock = await lockRead;
     const inBucket = new Map((await listing).map((o) => [o.name, o.size]));
-    for (const record of wanted) {
-      const signature = `${record}${SIGNATURE_SUFFIX}`;
-      if (!signatures.has(signature)) {
-        result.unsigned.push(record);
-        continue;
-      }
-      for (const file of [record, signature]) {
-        const path = join(options.recordsDir, file);
-        const name = `${RECORDS_FOLDER}${file}`;
-        const size = (await stat(path)).size;
-        const there = inBucket.get(name);
-        if (there === size) {
-          result.alreadyThere += 1;
-          continue;
-        }
-        if (there !== undefined) {
-          result.differing.push(file);
-          continue;
-        }
-        await s3.uploadFile(context, {
-          file: path,
-          name,
-          contentType: file.endsWith(SIGNATURE_SUFFIX) ? 'text/plain' : 'application/json',
-          ...(lock.status === 'enabled' ? { objectLock: {} } : {}),
-          signal: options.signal,
-        });
-        result.uploaded.push(file);
-      }
-    }
+    const missing = await filesToUpload(options.recordsDir, wanted, signatures, inBucket, result);
+    // A run's record and its signature go up together (one round trip instead of two), eight files at a time.
+    await mapLimited(missing, UPLOADS_AT_ONCE, (file) =>
+      s3.uploadFile(context, {
+        file: join(options.recordsDir, file),
+        name: `${RECORDS_FOLDER}${file}`,
+        contentType: file.endsWith(SIGNATURE_SUFFIX) ? 'text/plain' : 'application/json',
+        ...(lock.status === 'enabled' ? { objectLock: {} } : {}),
+        signal: options.signal,
+      }),
+    );
+    result.uploaded.push(...missing);
   } finally {
     s3.closeS3(context);
   }

@@ -50,6 +50,17 @@ describe('aborting', () => {
     await assert.rejects(client.query('SELECT 1'));
   });
 
+  it(
+    'stops a connection on its way: connect() rejects at once instead of waiting forever',
+    { timeout: 20_000 },
+    async () => {
+      const controller = new AbortController();
+      const connecting = connect(target, controller.signal);
+      controller.abort(); // the socket is opening: node-postgres alone would never settle its connect()
+      await assert.rejects(connecting, InterruptedError);
+    },
+  );
+
   it('refuses to connect with a signal already aborted', async () => {
     const controller = new AbortController();
     controller.abort();

@@ -19,6 +19,11 @@ export const backupPreflightAction = defineAction({
   describe: () => 'check the database, pg_dump, BACKUP_DIR, free space, recipients and settings',
   async run(params, ctx) {
     const s3Settings = params.startBucketCheck ? bucketOf(ctx) : undefined;
+    const { runBackupPreflight } = await import('../preflight.js');
+    // The database's reads and `pg_dump --version` first: they wait on the server and on a process, and the bucket
+    // check's start (loading the S3 client, 30-50 ms of CPU) runs while they wait instead of before they start.
+    const preflight = runBackupPreflight({ reason: params.reason, pin: params.pin }, ctx);
+    preflight.catch(() => undefined); // awaited below, once the bucket check has started
     const early = s3Settings
       ? (await import('../../bucket/preflight-check.js')).startBucketPreflight(
           s3Settings,
@@ -26,9 +31,8 @@ export const backupPreflightAction = defineAction({
           ctx.signal,
         )
       : undefined;
-    const { runBackupPreflight } = await import('../preflight.js');
     try {
-      const result = await runBackupPreflight({ reason: params.reason, pin: params.pin }, ctx);
+      const result = await preflight;
       early?.release();
       return result;
     } catch (error) {
