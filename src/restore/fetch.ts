@@ -10,7 +10,8 @@ import type { Readable } from 'node:stream';
 import type { S3Context } from '../s3/client.js';
 import { getObjectFrom, openResumableObject, readObjectRest, type ResumableObject } from '../s3/download-stream.js';
 import { AgeAuthenticationError, AgeDecryptError, AgeTruncatedError } from '../crypto/age-errors.js';
-import { S3Error, S3VerificationError } from '../s3/errors.js';
+import { contentMismatchError } from '../s3/download.js';
+import { S3Error, type S3VerificationError } from '../s3/errors.js';
 import { HashingStream } from '../s3/hash.js';
 import { keyFor } from '../s3/settings.js';
 import { decryptDump, FORMAT_HEAD_BYTES, formatOfHead, type DecryptOptions, type DecryptResult } from './decrypt.js';
@@ -69,15 +70,7 @@ function contentMismatch(
   fromManifest: boolean,
 ): S3VerificationError {
   const where = `${bucket.context.settings.bucket}/${keyFor(bucket.context.settings, bucket.objectName)}`;
-  return new S3VerificationError(
-    'content-sha256',
-    expected,
-    actual,
-    `the content of ${where} has SHA-256 ${actual}, expected ${expected} ` +
-      `(${fromManifest ? 'from the manifest' : 'from its sha256 metadata'}); the download was discarded`,
-    `the copy in the bucket is damaged or is not the dump the manifest describes: use another ` +
-      'copy (the local backup, an earlier dump)',
-  );
+  return contentMismatchError(where, expected, actual, fromManifest);
 }
 
 /** After a failed decryption: the SHA-256 of the whole object, the bytes not yet hashed read from the bucket. */

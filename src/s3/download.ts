@@ -50,6 +50,24 @@ export async function openObjectStream(
   return stream;
 }
 
+/** A fetched object whose bytes are not those the manifest (or its `sha256` metadata) describes. */
+export function contentMismatchError(
+  where: string,
+  expected: string,
+  actual: string,
+  fromManifest: boolean,
+): S3VerificationError {
+  return new S3VerificationError(
+    'content-sha256',
+    expected,
+    actual,
+    `the content of ${where} has SHA-256 ${actual}, expected ${expected} ` +
+      `(${fromManifest ? 'from the manifest' : 'from its sha256 metadata'}); the download was discarded`,
+    'the copy in the bucket is damaged or is not the dump the manifest describes: use another ' +
+      'copy (the local backup, an earlier dump)',
+  );
+}
+
 export interface DownloadOptions {
   signal?: AbortSignal;
   /** The SHA-256 the content must have (from the manifest); the object's `sha256` metadata when absent. */
@@ -119,15 +137,7 @@ export async function downloadToFile(
   }
   if (expected !== undefined && actual !== expected) {
     await rm(partial, { force: true });
-    throw new S3VerificationError(
-      'content-sha256',
-      expected,
-      actual,
-      `the content of ${where} has SHA-256 ${actual}, expected ${expected} ` +
-        `(${expectedGiven ? 'from the manifest' : 'from its sha256 metadata'}); the download was discarded`,
-      'the copy in the bucket is damaged or is not the dump the manifest describes: use another ' +
-        'copy (the local backup, an earlier dump)',
-    );
+    throw contentMismatchError(where, expected, actual, expectedGiven !== undefined);
   }
   await rename(partial, file);
   return {
