@@ -4,25 +4,15 @@
  * Node's own modules with `import` (an ES import of node:http loaded Node's whole fetch implementation).
  */
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { execa } from 'execa';
 import { ROOT, testHome } from '../helpers/cli.js';
+import { assertDistCurrent } from '../helpers/dist.js';
 import { tempDir } from '../helpers/temp.js';
 
 const CLI_DIR = join(ROOT, 'dist', 'cli');
-
-function assertDistCurrent(): void {
-  const stamp = join(ROOT, 'dist', '.stamp');
-  assert.ok(existsSync(stamp), 'dist/ is built: run `npm run build` first (npm test does)');
-  const newestSource = Math.max(
-    ...readdirSync(join(ROOT, 'src'), { recursive: true, encoding: 'utf8' }).map(
-      (path) => statSync(join(ROOT, 'src', path)).mtimeMs,
-    ),
-  );
-  assert.ok(statSync(stamp).mtimeMs >= newestSource, 'dist/ is older than src/: run `npm run build` first');
-}
 
 /** The file: URLs a command loads (modules and CommonJS files alike), through a preload of module hooks. */
 async function filesLoaded(args: string[], env: Record<string, string>): Promise<string[]> {

@@ -6,13 +6,14 @@
  * built dist/ works too (no install script needs the compiler).
  */
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
 import { execa } from 'execa';
 import { SANDBOX_PACKAGES } from '../../src/cli/sandbox-requirements.js';
 import { ROOT } from '../helpers/cli.js';
 import { withCluster } from '../helpers/pg.js';
+import { assertDistCurrent } from '../helpers/dist.js';
 import { tempDir } from '../helpers/temp.js';
 import { checkServerCommands, runInstalled } from './server-commands.js';
 
@@ -30,18 +31,6 @@ async function npm(args: string[], cwd: string): Promise<string> {
   });
   assert.equal(result.exitCode, 0, `npm ${args.join(' ')}:\n${result.all}`);
   return String(result.stdout);
-}
-
-/** dist/ as `npm run build` left it (the test script builds first); packing here would rebuild it under other tests. */
-function assertDistCurrent(): void {
-  const stamp = join(ROOT, 'dist', '.stamp');
-  assert.ok(existsSync(stamp), 'dist/ is built: run `npm run build` first (npm test does)');
-  const newestSource = Math.max(
-    ...readdirSync(join(ROOT, 'src'), { recursive: true, encoding: 'utf8' }).map(
-      (path) => statSync(join(ROOT, 'src', path)).mtimeMs,
-    ),
-  );
-  assert.ok(statSync(stamp).mtimeMs >= newestSource, 'dist/ is older than src/: run `npm run build` first');
 }
 
 before(async () => {
