@@ -98,7 +98,6 @@ const SETTING_REFUSED = new RegExp(
     'unsupported startup parameter',
     'unrecognized configuration parameter',
     'invalid value for parameter',
-    'options',
   ].join('|'),
   'i',
 );
